@@ -1,0 +1,417 @@
+// hubctl: the command line for the family-planning office and administrators.
+//
+// Exit codes (§4): 0 ok, 1 rejected or failed, 2 usage error, 3 hub unreachable.
+#include <unistd.h>
+
+#include <fstream>
+#include <iostream>
+#include <map>
+#include <set>
+#include <sstream>
+
+#include <nlohmann/json.hpp>
+#include <zmq.hpp>
+
+#include "cli/hub_client.h"
+#include "cli/import_file.h"
+#include "cli/output.h"
+#include "hub/sdk/version.h"
+#include "ingest/wire_event.h"
+
+namespace {
+
+using nlohmann::json;
+using hub::cli::HubClient;
+
+constexpr int kOk = 0, kRejected = 1, kUsage = 2, kUnreachable = 3;
+
+constexpr const char* kUsageText = R"(hubctl — 诚信枢纽命令行 / Chengxin Hub command line
+
+Usage: hubctl [OPTIONS] COMMAND [ARGS]
+
+Commands:
+  publish --household H --status S --quarter Q [--effective YYYY-MM-DD] [--basis TEXT]
+          [--designation assistance] [--event-id ID]
+                              发布一条评议结果 / publish one status change
+                              (S: credit 诚信户 | non_credit 不诚信户 | breach 违约户)
+  import FILE [--dry-run] [--batch N]
+                              导入 CSV 或 JSONL (户籍, 承诺书, 评议) / import households,
+                              commitments or evaluations; an invalid file stores nothing
+  status                      各部门送达情况 / delivery status per department
+  household H                 一户的评议历史与各部门政策状态 / one household across departments
+
+Options:
+  --json               machine-readable output
+  --ingest ENDPOINT    ingest endpoint (default tcp://127.0.0.1:7001, or $HUB_INGEST_ENDPOINT)
+  --admin ENDPOINT     admin endpoint (default tcp://127.0.0.1:7004, or $HUB_ADMIN_ENDPOINT)
+  --data-dir DIR       read the endpoints of the hubd using DIR (DIR/hubd.endpoints.json)
+  --timeout MS         how long to wait for the hub (default 10000)
+  --help, --version
+
+Exit codes: 0 ok, 1 rejected or failed, 2 usage error, 3 hub unreachable.
+)";
+
+struct Options {
+  bool json_output = false;
+  std::string ingest, admin, data_dir;
+  int timeout_ms = 10000;
+  std::string command;
+  std::vector<std::string> args;
+};
+
+int usage_error(const std::string& message) {
+  std::cerr << "hubctl: " << message << "\n(run 'hubctl --help' for usage)\n";
+  return kUsage;
+}
+
+int unreachable(const std::string& endpoint) {
+  std::cerr << "hubctl: 无法连接枢纽 / the hub is unreachable at " << endpoint
+            << " (is hubd running? see --ingest/--admin/--data-dir)\n";
+  return kUnreachable;
+}
+
+void print_error(const json& reply) {
+  const json& e = reply.value("error", json::object());
+  std::cerr << "hubctl: 被拒绝 / rejected: " << e.value("code", "error") << ": " << e.value("message", "");
+  if (e.contains("field")) std::cerr << " [field " << e["field"].get<std::string>() << "]";
+  std::cerr << "\n";
+  if (reply.contains("errors"))
+    for (const auto& item : reply["errors"])
+      std::cerr << "  #" << item.value("index", 0) << " " << item.value("code", "") << ": " << item.value("message", "")
+                << "\n";
+}
+
+// Takes "--name value" pairs (and repeated ones) from args.
+struct Flags {
+  std::map<std::string, std::vector<std::string>> values;
+  std::set<std::string> switches;
+  std::vector<std::string> positional;
+  std::string error;
+};
+
+Flags parse_flags(const std::vector<std::string>& args, const std::set<std::string>& with_value,
+                  const std::set<std::string>& switches) {
+  Flags f;
+  for (std::size_t i = 0; i < args.size(); ++i) {
+    const std::string& a = args[i];
+    if (a.rfind("--", 0) == 0) {
+      if (switches.count(a)) {
+        f.switches.insert(a);
+      } else if (with_value.count(a)) {
+        if (i + 1 >= args.size()) {
+          f.error = a + " needs a value";
+          return f;
+        }
+        f.values[a].push_back(args[++i]);
+      } else {
+        f.error = "unknown option " + a;
+        return f;
+      }
+    } else {
+      f.positional.push_back(a);
+    }
+  }
+  return f;
+}
+
+std::string first(const Flags& f, const std::string& name) {
+  auto it = f.values.find(name);
+  return it == f.values.end() ? std::string() : it->second.front();
+}
+
+int cmd_publish(const Options& o, zmq::context_t& ctx) {
+  Flags f = parse_flags(o.args, {"--household", "--status", "--quarter", "--effective", "--basis", "--designation", "--event-id"}, {});
+  if (!f.error.empty()) return usage_error(f.error);
+  if (!f.positional.empty()) return usage_error("publish takes no positional arguments");
+  for (const char* required : {"--household", "--status", "--quarter"})
+    if (first(f, required).empty()) return usage_error(std::string("publish needs ") + required);
+  json ev{{"type", "status_change"},
+          {"household_id", first(f, "--household")},
+          {"status", first(f, "--status")},
+          {"quarter", first(f, "--quarter")}};
+  if (!first(f, "--effective").empty()) ev["effective_date"] = first(f, "--effective");
+  if (!first(f, "--basis").empty()) ev["basis"] = first(f, "--basis");
+  json designations = json::array();
+  if (auto it = f.values.find("--designation"); it != f.values.end())
+    for (const auto& d : it->second) designations.push_back(d);
+  ev["designations"] = designations;
+  if (!first(f, "--event-id").empty()) {
+    ev["event_id"] = first(f, "--event-id");
+  } else {
+    // The same stable id an import would give this row.
+    auto file = hub::cli::parse_import("publish.jsonl", ev.dump() + "\n");
+    if (!file.issues.empty()) {
+      const auto& issue = file.issues.front();
+      std::cerr << "hubctl: 被拒绝 / rejected: " << issue.code << ": " << issue.message << "\n";
+      return kRejected;
+    }
+    ev = file.rows.front().event;
+  }
+  HubClient client(ctx, o.ingest, std::chrono::milliseconds(o.timeout_ms));
+  auto reply = client.request(ev);
+  if (!reply) return unreachable(o.ingest);
+  if (o.json_output) std::cout << reply->dump() << "\n";
+  if (!reply->value("ok", false)) {
+    if (!o.json_output) print_error(*reply);
+    return kRejected;
+  }
+  if (!o.json_output)
+    std::cout << (reply->value("duplicate", false) ? "已存在 / already published: " : "已发布 / published: ")
+              << ev["event_id"].get<std::string>() << " seq " << (*reply)["seq"] << "\n";
+  return kOk;
+}
+
+void print_issues(const std::string& file, const std::vector<hub::cli::ImportIssue>& issues) {
+  std::cerr << "hubctl: " << file << ": " << issues.size()
+            << " 行有误，未导入任何数据 / bad rows; nothing was stored:\n";
+  for (const auto& i : issues) {
+    std::cerr << "  line " << i.line << ": " << i.code;
+    if (!i.field.empty()) std::cerr << " [" << i.field << "]";
+    std::cerr << ": " << i.message << "\n";
+  }
+}
+
+int cmd_import(const Options& o, zmq::context_t& ctx) {
+  Flags f = parse_flags(o.args, {"--batch"}, {"--dry-run"});
+  if (!f.error.empty()) return usage_error(f.error);
+  if (f.positional.size() != 1) return usage_error("import needs exactly one FILE");
+  const std::string path = f.positional.front();
+  const bool dry_run = f.switches.count("--dry-run") > 0;
+  std::size_t batch = 2000;
+  if (!first(f, "--batch").empty()) {
+    batch = std::strtoul(first(f, "--batch").c_str(), nullptr, 10);
+    if (batch == 0) return usage_error("--batch must be a positive number");
+  }
+
+  std::ifstream in(path, std::ios::binary);
+  if (!in) {
+    std::cerr << "hubctl: cannot read " << path << "\n";
+    return kRejected;
+  }
+  std::ostringstream buffer;
+  buffer << in.rdbuf();
+  auto file = hub::cli::parse_import(path, buffer.str());
+  hub::cli::check_file_consistency(file);
+  if (!file.issues.empty()) {
+    print_issues(path, file.issues);
+    return kRejected;
+  }
+
+  // Households the file itself registers: later rows may refer to them before the hub has them.
+  std::set<std::string> registered_here;
+  for (const auto& r : file.rows)
+    if (r.event["type"] == "household") registered_here.insert(r.event["household_id"].get<std::string>());
+
+  HubClient client(ctx, o.ingest, std::chrono::milliseconds(std::max(o.timeout_ms, 60000)));
+  auto send_batches = [&](bool check_only, std::vector<hub::cli::ImportIssue>* issues, std::size_t* stored,
+                          std::size_t* duplicates) -> int {
+    hub::cli::Progress progress(check_only ? "检查 checking " + path : "导入 importing " + path, file.rows.size());
+    for (std::size_t start = 0; start < file.rows.size(); start += batch) {
+      const std::size_t end = std::min(file.rows.size(), start + batch);
+      json events = json::array();
+      for (std::size_t i = start; i < end; ++i) events.push_back(file.rows[i].event);
+      json request{{"type", "batch"}, {"events", std::move(events)}};
+      if (check_only) request["dry_run"] = true;
+      auto reply = client.request(request);
+      if (!reply) {
+        progress.finish();
+        return unreachable(o.ingest);
+      }
+      if (reply->value("ok", false)) {
+        *stored += reply->value(check_only ? "would_store" : "stored", 0);
+        *duplicates += reply->value("duplicates", 0);
+      } else if (reply->contains("errors")) {
+        for (const auto& item : (*reply)["errors"]) {
+          const auto& row = file.rows[start + item.value("index", 0)];
+          if (check_only && item.value("code", "") == "unknown_household" &&
+              registered_here.count(row.event["household_id"].get<std::string>()))
+            continue;  // registered earlier in this file
+          issues->push_back({row.line, item.value("code", ""), item.value("field", ""), item.value("message", "")});
+        }
+      } else {
+        progress.finish();
+        print_error(*reply);
+        if (!check_only && start > 0)
+          std::cerr << "hubctl: rows before line " << file.rows[start].line
+                    << " were stored; import the file again to continue (stored rows are skipped as duplicates)\n";
+        return kRejected;
+      }
+      if (!check_only && !issues->empty()) {
+        progress.finish();
+        print_issues(path, *issues);
+        if (start > 0)
+          std::cerr << "hubctl: the hub's state changed during the import; rows before line " << file.rows[start].line
+                    << " were stored\n";
+        return kRejected;
+      }
+      progress.update(end);
+    }
+    progress.finish();
+    return kOk;
+  };
+
+  // 1. The hub checks every row against its current state, storing nothing.
+  std::vector<hub::cli::ImportIssue> issues;
+  std::size_t would_store = 0, would_duplicate = 0;
+  if (int rc = send_batches(true, &issues, &would_store, &would_duplicate); rc != kOk) return rc;
+  if (!issues.empty()) {
+    print_issues(path, issues);
+    return kRejected;
+  }
+  std::map<std::string, std::size_t> by_status;
+  for (const auto& r : file.rows)
+    if (r.event["type"] == "status_change") ++by_status[r.event["status"].get<std::string>()];
+  if (dry_run) {
+    json summary{{"ok", true}, {"dry_run", true}, {"file", path}, {"kind", file.kind}, {"rows", file.rows.size()},
+                 {"would_store", would_store}, {"duplicates", would_duplicate}, {"status_changes", by_status}};
+    if (o.json_output) {
+      std::cout << summary.dump() << "\n";
+    } else {
+      std::cout << "预览 / dry run: " << path << " (" << file.kind << "): " << file.rows.size() << " rows, "
+                << would_store << " would be stored, " << would_duplicate << " already stored\n";
+      for (const auto& [status, n] : by_status) std::cout << "  " << status << ": " << n << "\n";
+      std::cout << "nothing was stored\n";
+    }
+    return kOk;
+  }
+  // 2. Store.
+  std::size_t stored = 0, duplicates = 0;
+  if (int rc = send_batches(false, &issues, &stored, &duplicates); rc != kOk) return rc;
+  if (o.json_output) {
+    std::cout << json{{"ok", true}, {"file", path}, {"kind", file.kind}, {"rows", file.rows.size()},
+                      {"stored", stored}, {"duplicates", duplicates}}.dump()
+              << "\n";
+  } else {
+    std::cout << "已导入 / imported " << path << " (" << file.kind << "): " << stored << " stored, " << duplicates
+              << " already there\n";
+  }
+  return kOk;
+}
+
+std::string age_text(std::int64_t ms) { return ms <= 0 ? "-" : hub::cli::duration_text(ms); }
+
+int cmd_status(const Options& o, zmq::context_t& ctx) {
+  if (!o.args.empty()) return usage_error("status takes no arguments");
+  HubClient client(ctx, o.admin, std::chrono::milliseconds(o.timeout_ms));
+  auto reply = client.request(json{{"cmd", "status"}});
+  if (!reply) return unreachable(o.admin);
+  if (!reply->value("ok", false)) {
+    print_error(*reply);
+    return kRejected;
+  }
+  if (o.json_output) {
+    std::cout << reply->dump() << "\n";
+    return kOk;
+  }
+  std::cout << "事件总数 / events in log: " << hub::cli::group_digits((*reply)["last_seq"].get<std::uint64_t>()) << "\n";
+  hub::cli::Table table({"部门 department", "状态 state", "版本 version", "游标 cursor", "滞后 lag", "最早未送达 oldest",
+                         "已送达 delivered", "失败 failed", "暂存 parked"});
+  for (const auto& d : (*reply)["departments"]) {
+    table.add({d["id"].get<std::string>() + " " + d["name_zh"].get<std::string>(), d["state"], d["plugin_version"],
+               hub::cli::group_digits(d["cursor"]), hub::cli::group_digits(d["lag"]),
+               age_text(d["oldest_undelivered_ms"]), hub::cli::group_digits(d["delivered"]),
+               hub::cli::group_digits(d["failed"]), hub::cli::group_digits(d["parked"])});
+  }
+  table.print(std::cout);
+  for (const auto& d : (*reply)["departments"])
+    if (!d["last_error"].get<std::string>().empty())
+      std::cout << "  " << d["id"].get<std::string>() << ": " << d["last_error"].get<std::string>() << "\n";
+  return kOk;
+}
+
+int cmd_household(const Options& o, zmq::context_t& ctx) {
+  if (o.args.size() != 1) return usage_error("household needs exactly one household id");
+  HubClient client(ctx, o.admin, std::chrono::milliseconds(o.timeout_ms));
+  auto reply = client.request(json{{"cmd", "household"}, {"household_id", o.args.front()}});
+  if (!reply) return unreachable(o.admin);
+  if (o.json_output) std::cout << reply->dump() << "\n";
+  if (!reply->value("ok", false)) {
+    if (!o.json_output) print_error(*reply);
+    return kRejected;
+  }
+  if (o.json_output) return kOk;
+  const json& h = *reply;
+  std::cout << "户 household " << h["household_id"].get<std::string>() << "  村 village " << h["village"].get<std::string>();
+  if (!h["head"].get<std::string>().empty()) std::cout << "  户主 head " << h["head"].get<std::string>();
+  std::cout << "\n当前 status: " << h["status"].get<std::string>();
+  if (!h["quarter"].is_null()) std::cout << " (" << h["quarter"].get<std::string>() << ")";
+  if (!h["designations"].empty()) std::cout << "  designations: " << h["designations"].dump();
+  std::cout << "\n承诺书 commitment: " << (h["commitment_signed_on"].is_null() ? std::string("未签 not signed")
+                                                                                 : h["commitment_signed_on"].get<std::string>())
+            << "\n\n评议历史 / history:\n";
+  hub::cli::Table history({"seq", "event", "type", "quarter", "status", "previous"});
+  for (const auto& e : h["history"])
+    history.add({std::to_string(e["seq"].get<std::int64_t>()), e["event_id"], e["type"], e.value("quarter", ""),
+                 e.value("status", ""), e.value("previous_status", "") + (e.value("correction", false) ? " (更正 correction)" : "")});
+  history.print(std::cout);
+  std::cout << "\n各部门政策 / policies per department:\n";
+  hub::cli::Table policies({"部门 department", "政策 policy", "状态 state", "金额 amount", "事件 event", "原因 reason"});
+  for (const auto& d : h["departments"]) {
+    for (const auto& p : d["policies"]) {
+      const json& s = p["state"];
+      policies.add({d["id"].get<std::string>() + " " + d["name_zh"].get<std::string>() + (d["up_to_date"].get<bool>() ? "" : " (送达中 pending)"),
+                    p["name_zh"].get<std::string>(),
+                    s.is_null() ? "-" : s["action"].get<std::string>(),
+                    s.is_null() || s["amount_fen"].is_null() ? "" : hub::cli::yuan(s["amount_fen"].get<std::int64_t>()) + " 元",
+                    s.is_null() ? "" : s["event_id"].get<std::string>(),
+                    s.is_null() ? "" : s["reason"].get<std::string>()});
+    }
+  }
+  policies.print(std::cout);
+  return kOk;
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  Options o;
+  std::vector<std::string> args(argv + 1, argv + argc);
+  std::size_t i = 0;
+  for (; i < args.size(); ++i) {
+    const std::string& a = args[i];
+    auto value = [&](std::string* out) {
+      if (i + 1 >= args.size()) return false;
+      *out = args[++i];
+      return true;
+    };
+    if (a == "--help" || a == "-h") {
+      std::cout << kUsageText;
+      return kOk;
+    } else if (a == "--version") {
+      std::cout << "hubctl " HUB_SDK_VERSION_STRING "\n";
+      return kOk;
+    } else if (a == "--json") {
+      o.json_output = true;
+    } else if (a == "--ingest") {
+      if (!value(&o.ingest)) return usage_error("--ingest needs an endpoint");
+    } else if (a == "--admin") {
+      if (!value(&o.admin)) return usage_error("--admin needs an endpoint");
+    } else if (a == "--data-dir") {
+      if (!value(&o.data_dir)) return usage_error("--data-dir needs a directory");
+    } else if (a == "--timeout") {
+      std::string t;
+      if (!value(&t) || std::atoi(t.c_str()) <= 0) return usage_error("--timeout needs milliseconds");
+      o.timeout_ms = std::atoi(t.c_str());
+    } else if (a.rfind("--", 0) == 0) {
+      return usage_error("unknown option " + a);
+    } else {
+      break;
+    }
+  }
+  if (i >= args.size()) return usage_error("no command given");
+  o.command = args[i];
+  for (++i; i < args.size(); ++i) {
+    if (args[i] == "--json") o.json_output = true;
+    else o.args.push_back(args[i]);
+  }
+  const auto endpoints = hub::cli::resolve_endpoints(o.ingest, o.admin, o.data_dir);
+  o.ingest = endpoints.ingest;
+  o.admin = endpoints.admin;
+
+  zmq::context_t ctx(1);
+  if (o.command == "publish") return cmd_publish(o, ctx);
+  if (o.command == "import") return cmd_import(o, ctx);
+  if (o.command == "status") return cmd_status(o, ctx);
+  if (o.command == "household") return cmd_household(o, ctx);
+  return usage_error("unknown command '" + o.command + "'");
+}

@@ -1,0 +1,49 @@
+// Reads an import file (CSV or JSONL) into wire events, checking every row with the same
+// validator the hub uses, so that a bad file is reported in full — every bad row with its
+// line number and reason — before anything is sent.
+//
+// CSV kinds are recognised by their header:
+//   households:  household_id,village[,head][,members][,event_id]
+//   commitments: household_id,signed_on[,event_id]
+//   evaluations: household_id,status,quarter[,effective_date][,designations][,basis][,event_id]
+//                (designations separated by ';')
+// JSONL: one wire event object per line (§4), any mix of types.
+// Rows without an event_id get a stable one derived from their content
+// ("reg-<household>-<digest>", "com-…", "ev-<quarter>-<household>-<digest>"), so importing
+// the same file twice stores nothing new, and a corrected row is a new event.
+#pragma once
+
+#include <cstddef>
+#include <string>
+#include <vector>
+
+#include <nlohmann/json.hpp>
+
+namespace hub::cli {
+
+struct ImportRow {
+  std::size_t line = 0;
+  nlohmann::json event;  // a valid wire event
+};
+
+struct ImportIssue {
+  std::size_t line = 0;
+  std::string code;
+  std::string field;
+  std::string message;
+};
+
+struct ImportFile {
+  std::string kind;  // households | commitments | evaluations | jsonl
+  std::vector<ImportRow> rows;
+  std::vector<ImportIssue> issues;  // empty when the file is good
+};
+
+// Parses text; `name` decides CSV or JSONL by its ending (.csv, .jsonl/.json/.ndjson).
+ImportFile parse_import(const std::string& name, const std::string& text);
+
+// Checks that need the whole file: one event_id used for different content, and a
+// household's evaluations going back in time within the file.
+void check_file_consistency(ImportFile& file);
+
+}  // namespace hub::cli

@@ -1,0 +1,88 @@
+#include "cli/output.h"
+
+#include <unistd.h>
+
+#include <cstdint>
+#include <cstdio>
+#include <iostream>
+
+namespace hub::cli {
+
+std::size_t display_width(const std::string& text) {
+  std::size_t width = 0;
+  for (std::size_t i = 0; i < text.size();) {
+    const unsigned char c = static_cast<unsigned char>(text[i]);
+    std::uint32_t cp = c;
+    std::size_t len = 1;
+    if (c >= 0xF0) { len = 4; cp = c & 0x07; }
+    else if (c >= 0xE0) { len = 3; cp = c & 0x0F; }
+    else if (c >= 0xC0) { len = 2; cp = c & 0x1F; }
+    for (std::size_t k = 1; k < len && i + k < text.size(); ++k) cp = (cp << 6) | (static_cast<unsigned char>(text[i + k]) & 0x3F);
+    width += (cp >= 0x1100 && (cp <= 0x115F || (cp >= 0x2E80 && cp <= 0xA4CF) || (cp >= 0xAC00 && cp <= 0xD7A3) ||
+                               (cp >= 0xF900 && cp <= 0xFAFF) || (cp >= 0xFE30 && cp <= 0xFE4F) ||
+                               (cp >= 0xFF00 && cp <= 0xFF60) || (cp >= 0xFFE0 && cp <= 0xFFE6) || cp >= 0x20000))
+                 ? 2
+                 : 1;
+    i += len;
+  }
+  return width;
+}
+
+void Table::print(std::ostream& out) const {
+  std::vector<std::size_t> widths(header_.size(), 0);
+  auto measure = [&](const std::vector<std::string>& row) {
+    for (std::size_t i = 0; i < row.size() && i < widths.size(); ++i) widths[i] = std::max(widths[i], display_width(row[i]));
+  };
+  measure(header_);
+  for (const auto& r : rows_) measure(r);
+  auto line = [&](const std::vector<std::string>& row) {
+    for (std::size_t i = 0; i < row.size() && i < widths.size(); ++i) {
+      out << row[i];
+      if (i + 1 < row.size()) out << std::string(widths[i] - display_width(row[i]) + 2, ' ');
+    }
+    out << "\n";
+  };
+  line(header_);
+  for (const auto& r : rows_) line(r);
+}
+
+Progress::Progress(std::string label, std::size_t total)
+    : label_(std::move(label)), total_(total), enabled_(::isatty(2) == 1 && total > 0) {}
+
+void Progress::update(std::size_t done) {
+  if (!enabled_) return;
+  const int percent = static_cast<int>(done * 100 / total_);
+  if (percent == last_percent_) return;
+  last_percent_ = percent;
+  const int filled = percent * 30 / 100;
+  std::fprintf(stderr, "\r%s [%s%s] %zu/%zu (%d%%)", label_.c_str(), std::string(filled, '#').c_str(),
+               std::string(30 - filled, '.').c_str(), done, total_, percent);
+  std::fflush(stderr);
+}
+
+void Progress::finish() {
+  if (enabled_) std::fprintf(stderr, "\n");
+}
+
+std::string group_digits(std::uint64_t value) {
+  std::string s = std::to_string(value);
+  for (int i = static_cast<int>(s.size()) - 3; i > 0; i -= 3) s.insert(static_cast<std::size_t>(i), ",");
+  return s;
+}
+
+std::string yuan(std::int64_t fen) {
+  char buf[32];
+  std::snprintf(buf, sizeof buf, "%s%lld.%02lld", fen < 0 ? "-" : "", static_cast<long long>(std::llabs(fen) / 100),
+                static_cast<long long>(std::llabs(fen) % 100));
+  return buf;
+}
+
+std::string duration_text(std::int64_t ms) {
+  char buf[32];
+  if (ms < 60000) std::snprintf(buf, sizeof buf, "%.1f s", ms / 1000.0);
+  else if (ms < 3600000) std::snprintf(buf, sizeof buf, "%.0f min", ms / 60000.0);
+  else std::snprintf(buf, sizeof buf, "%.1f h", ms / 3600000.0);
+  return buf;
+}
+
+}  // namespace hub::cli

@@ -1,0 +1,47 @@
+// Terminal output for hubctl: aligned tables that count a Chinese character as two columns,
+// and a progress bar that draws only on a terminal.
+#pragma once
+
+#include <cstddef>
+#include <ostream>
+#include <string>
+#include <vector>
+
+namespace hub::cli {
+
+// Display width of UTF-8 text (wide East Asian characters count 2).
+std::size_t display_width(const std::string& text);
+
+class Table {
+ public:
+  explicit Table(std::vector<std::string> header) : header_(std::move(header)) {}
+  void add(std::vector<std::string> row) { rows_.push_back(std::move(row)); }
+  void print(std::ostream& out) const;
+
+ private:
+  std::vector<std::string> header_;
+  std::vector<std::vector<std::string>> rows_;
+};
+
+// Draws "label [#####.....] done/total (pct%)" on stderr, on a terminal only.
+class Progress {
+ public:
+  Progress(std::string label, std::size_t total);
+  void update(std::size_t done);
+  void finish();
+
+ private:
+  std::string label_;
+  std::size_t total_;
+  bool enabled_;
+  int last_percent_ = -1;
+};
+
+// "1,234,567"
+std::string group_digits(std::uint64_t value);
+// "123.45" from fen
+std::string yuan(std::int64_t fen);
+// Milliseconds as "3.2 s", "4 min", "2.5 h".
+std::string duration_text(std::int64_t ms);
+
+}  // namespace hub::cli

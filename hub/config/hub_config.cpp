@@ -1,0 +1,196 @@
+#include "config/hub_config.h"
+
+#include <filesystem>
+#include <fstream>
+#include <set>
+#include <sstream>
+
+#include <nlohmann/json.hpp>
+
+#include "config/embedded_config.h"
+#include "ingest/wire_event.h"
+
+namespace hub {
+namespace {
+
+using nlohmann::json;
+namespace fs = std::filesystem;
+
+struct Invalid {
+  ConfigError error;
+};
+
+[[noreturn]] void invalid(const std::string& key, const std::string& message) { throw Invalid{{key, message}}; }
+
+void check_keys(const json& object, const std::string& where, const std::set<std::string>& allowed) {
+  for (const auto& [key, value] : object.items()) {
+    (void)value;
+    if (allowed.count(key) == 0) {
+      std::string list;
+      for (const auto& a : allowed) list += (list.empty() ? "" : ", ") + a;
+      invalid(where + key, "unknown key (allowed here: " + list + ")");
+    }
+  }
+}
+
+std::string get_string(const json& o, const std::string& where, const char* key, const std::string& fallback) {
+  auto it = o.find(key);
+  if (it == o.end()) return fallback;
+  if (!it->is_string()) invalid(where + key, "must be a string");
+  return it->get<std::string>();
+}
+
+std::int64_t get_int(const json& o, const std::string& where, const char* key, std::int64_t fallback, std::int64_t min,
+                     std::int64_t max) {
+  auto it = o.find(key);
+  if (it == o.end()) return fallback;
+  if (!it->is_number_integer()) invalid(where + key, "must be a whole number");
+  const auto v = it->get<std::int64_t>();
+  if (v < min || v > max)
+    invalid(where + key, "must be between " + std::to_string(min) + " and " + std::to_string(max) + " (got " +
+                             std::to_string(v) + ")");
+  return v;
+}
+
+void check_endpoint(const std::string& key, const std::string& ep) {
+  if (ep.rfind("tcp://", 0) != 0 && ep.rfind("ipc://", 0) != 0)
+    invalid(key, "must be a ZeroMQ endpoint such as tcp://127.0.0.1:7001 (got '" + ep + "')");
+}
+
+std::string resolve(const std::string& base, const std::string& path) {
+  if (path.empty()) return path;
+  fs::path p(path);
+  if (p.is_absolute()) return p.lexically_normal().string();
+  return (fs::path(base) / p).lexically_normal().string();
+}
+
+std::string read_file(const std::string& key, const std::string& path) {
+  std::ifstream in(path, std::ios::binary);
+  if (!in) invalid(key, "cannot read " + path);
+  std::ostringstream s;
+  s << in.rdbuf();
+  return s.str();
+}
+
+std::vector<std::string> get_string_list(const json& o, const std::string& where, const char* key) {
+  std::vector<std::string> out;
+  auto it = o.find(key);
+  if (it == o.end()) return out;
+  if (!it->is_array()) invalid(where + key, "must be an array of strings");
+  for (const auto& v : *it) {
+    if (!v.is_string()) invalid(where + key, "must be an array of strings");
+    out.push_back(v.get<std::string>());
+  }
+  return out;
+}
+
+HubConfig parse(const json& root, const ConfigSources& src) {
+  if (!root.is_object()) invalid("", "the configuration must be a JSON object");
+  check_keys(root, "", {"data_dir", "log_level", "endpoints", "http", "limits", "delivery", "plugin_dir",
+                        "departments_dir", "plugins"});
+  HubConfig c;
+  c.data_dir = resolve(src.base_dir, get_string(root, "", "data_dir", "var"));
+  if (c.data_dir.empty()) invalid("data_dir", "must not be empty");
+  c.log_level = get_string(root, "", "log_level", "info");
+  static const std::set<std::string> levels{"debug", "info", "warn", "error"};
+  if (levels.count(c.log_level) == 0) invalid("log_level", "must be debug, info, warn or error");
+
+  const json endpoints = root.value("endpoints", json::object());
+  if (!endpoints.is_object()) invalid("endpoints", "must be an object");
+  check_keys(endpoints, "endpoints.", {"ingest", "plugin_hosts", "live_feed", "admin"});
+  c.ingest_endpoint = get_string(endpoints, "endpoints.", "ingest", "tcp://127.0.0.1:7001");
+  c.plugin_host_endpoint = get_string(endpoints, "endpoints.", "plugin_hosts", "tcp://127.0.0.1:7002");
+  c.live_feed_endpoint = get_string(endpoints, "endpoints.", "live_feed", "tcp://127.0.0.1:7003");
+  c.admin_endpoint = get_string(endpoints, "endpoints.", "admin", "tcp://127.0.0.1:7004");
+  check_endpoint("endpoints.ingest", c.ingest_endpoint);
+  check_endpoint("endpoints.plugin_hosts", c.plugin_host_endpoint);
+  check_endpoint("endpoints.live_feed", c.live_feed_endpoint);
+  check_endpoint("endpoints.admin", c.admin_endpoint);
+  c.http_address = get_string(root, "", "http", "127.0.0.1:8080");
+
+  const json limits = root.value("limits", json::object());
+  if (!limits.is_object()) invalid("limits", "must be an object");
+  check_keys(limits, "limits.", {"max_message_bytes", "max_batch_events"});
+  c.max_message_bytes = static_cast<std::size_t>(get_int(limits, "limits.", "max_message_bytes", 64 << 20, 1024, 1ll << 31));
+  c.max_batch_events = static_cast<std::size_t>(get_int(limits, "limits.", "max_batch_events", 100000, 1, 10000000));
+
+  const json delivery = root.value("delivery", json::object());
+  if (!delivery.is_object()) invalid("delivery", "must be an object");
+  check_keys(delivery, "delivery.", {"batch_events", "max_in_flight_batches", "retry_initial_ms", "retry_max_ms"});
+  c.delivery_batch_events = static_cast<std::size_t>(get_int(delivery, "delivery.", "batch_events", 512, 1, 100000));
+  c.max_in_flight_batches = static_cast<std::size_t>(get_int(delivery, "delivery.", "max_in_flight_batches", 2, 1, 64));
+  c.retry_initial_ms = get_int(delivery, "delivery.", "retry_initial_ms", 500, 1, 3600000);
+  c.retry_max_ms = get_int(delivery, "delivery.", "retry_max_ms", 30000, c.retry_initial_ms, 86400000);
+
+  std::string plugin_dir = get_string(root, "", "plugin_dir", "");
+  plugin_dir = plugin_dir.empty() ? (fs::path(src.exe_dir) / ".." / "plugins").lexically_normal().string()
+                                  : resolve(src.base_dir, plugin_dir);
+  const std::string departments_dir = resolve(src.base_dir, get_string(root, "", "departments_dir", ""));
+
+  auto plugins = root.find("plugins");
+  if (plugins == root.end()) invalid("plugins", "required: the list of department plugins");
+  if (!plugins->is_array()) invalid("plugins", "must be an array");
+  std::set<std::string> seen;
+  for (std::size_t i = 0; i < plugins->size(); ++i) {
+    const json& p = (*plugins)[i];
+    const std::string where = "plugins[" + std::to_string(i) + "].";
+    if (!p.is_object()) invalid(where.substr(0, where.size() - 1), "must be an object");
+    check_keys(p, where, {"id", "enabled", "library", "catalogue", "settings", "villages", "statuses"});
+    PluginConfig pc;
+    pc.id = get_string(p, where, "id", "");
+    if (pc.id.empty()) invalid(where + "id", "required: the department id, e.g. \"schools\"");
+    if (!is_valid_id(pc.id)) invalid(where + "id", "must be letters, digits and '_' (got '" + pc.id + "')");
+    if (!seen.insert(pc.id).second) invalid(where + "id", "department '" + pc.id + "' is listed twice");
+    if (auto e = p.find("enabled"); e != p.end()) {
+      if (!e->is_boolean()) invalid(where + "enabled", "must be true or false");
+      pc.enabled = e->get<bool>();
+    }
+    const std::string library = get_string(p, where, "library", "");
+    pc.library = library.empty() ? (fs::path(plugin_dir) / ("libhub_plugin_" + pc.id + ".so")).string()
+                                 : resolve(src.base_dir, library);
+    const std::string catalogue_path = get_string(p, where, "catalogue", "");
+    if (!catalogue_path.empty()) {
+      pc.catalogue_json = read_file(where + "catalogue", resolve(src.base_dir, catalogue_path));
+    } else if (!departments_dir.empty()) {
+      pc.catalogue_json = read_file(where + "catalogue", (fs::path(departments_dir) / (pc.id + ".json")).string());
+    } else {
+      auto it = embedded_catalogues().find(pc.id);
+      if (it == embedded_catalogues().end())
+        invalid(where + "catalogue", "no catalogue for department '" + pc.id +
+                                         "': give \"catalogue\": \"path/to/" + pc.id + ".json\" or set departments_dir");
+      pc.catalogue_json = it->second;
+    }
+    std::string catalogue_error;
+    auto catalogue = hub::sdk::Catalogue::parse(pc.catalogue_json, &catalogue_error);
+    if (!catalogue) invalid(where + "catalogue", "invalid catalogue: " + catalogue_error);
+    if (catalogue->department() != pc.id)
+      invalid(where + "catalogue", "the catalogue is for department '" + catalogue->department() + "', not '" + pc.id + "'");
+    pc.catalogue = *catalogue;
+    const json settings = p.value("settings", json::object());
+    if (!settings.is_object()) invalid(where + "settings", "must be an object");
+    pc.settings_json = settings.dump();
+    pc.villages = get_string_list(p, where, "villages");
+    pc.statuses = get_string_list(p, where, "statuses");
+    for (const auto& s : pc.statuses) {
+      auto st = hub::sdk::parse_household_status(s);
+      if (!st || *st == hub::sdk::HouseholdStatus::kUnevaluated)
+        invalid(where + "statuses", "unknown status '" + s + "' (credit, non_credit or breach)");
+    }
+    c.plugins.push_back(std::move(pc));
+  }
+  return c;
+}
+
+}  // namespace
+
+std::variant<HubConfig, ConfigError> load_hub_config(const std::string& json_text, const ConfigSources& sources) {
+  json root = json::parse(json_text, nullptr, false, /*ignore_comments=*/true);
+  if (root.is_discarded()) return ConfigError{"", "the configuration is not valid JSON"};
+  try {
+    return parse(root, sources);
+  } catch (const Invalid& e) {
+    return e.error;
+  }
+}
+
+}  // namespace hub

@@ -1,0 +1,61 @@
+// hubd's configuration (config/hub.json): where it listens, where its data lives, its limits,
+// and which department plugins it runs.
+//
+// load_hub_config() validates everything before hubd starts anything: an unknown key, a wrong
+// type or an impossible value stops start-up with a ConfigError that names the key (e.g.
+// "plugins[2].id") and the problem. Relative paths are resolved against `base_dir` (the
+// directory of the config file, or the working directory for the embedded defaults).
+#pragma once
+
+#include <cstdint>
+#include <map>
+#include <string>
+#include <variant>
+#include <vector>
+
+#include "hub/sdk/catalogue.h"
+
+namespace hub {
+
+struct PluginConfig {
+  std::string id;                 // department id, e.g. "schools"
+  bool enabled = true;
+  std::string library;            // absolute path of the .so
+  std::string catalogue_json;     // the department's catalogue, as text
+  hub::sdk::Catalogue catalogue;  // parsed
+  std::string settings_json;      // the plugin's own "settings" object, as text
+  std::vector<std::string> villages;  // subscription: only these villages (empty = all)
+  std::vector<std::string> statuses;  // subscription: only these new statuses (empty = all)
+};
+
+struct HubConfig {
+  std::string data_dir;
+  std::string log_level = "info";
+  std::string ingest_endpoint;
+  std::string plugin_host_endpoint;
+  std::string live_feed_endpoint;
+  std::string admin_endpoint;
+  std::string http_address;
+  std::size_t max_message_bytes = 64u << 20;
+  std::size_t max_batch_events = 100000;
+  std::size_t delivery_batch_events = 512;
+  std::size_t max_in_flight_batches = 2;
+  std::int64_t retry_initial_ms = 500;
+  std::int64_t retry_max_ms = 30000;
+  std::vector<PluginConfig> plugins;
+};
+
+struct ConfigError {
+  std::string key;      // e.g. "plugins[2].library"
+  std::string message;  // what is wrong and what is expected
+  std::string to_string() const { return key.empty() ? message : key + ": " + message; }
+};
+
+struct ConfigSources {
+  std::string base_dir;     // for relative paths
+  std::string exe_dir;      // hubd's own directory; the default plugin_dir is exe_dir/../plugins
+};
+
+std::variant<HubConfig, ConfigError> load_hub_config(const std::string& json_text, const ConfigSources& sources);
+
+}  // namespace hub

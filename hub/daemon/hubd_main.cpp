@@ -1,0 +1,202 @@
+// hubd: the Chengxin Hub daemon. Loads the configuration (a file, or the embedded defaults),
+// opens the event log and the ledger in the data directory, starts the ingest, delivery and
+// admin threads, and runs until SIGTERM or SIGINT, then stops them in order: ingest first (no
+// new events), delivery next (in-flight deliveries drain into the ledger), admin last.
+#include <fcntl.h>
+#include <sys/file.h>
+#include <unistd.h>
+
+#include <csignal>
+#include <cstdio>
+#include <filesystem>
+#include <fstream>
+#include <iostream>
+#include <sstream>
+#include <thread>
+
+#include <nlohmann/json.hpp>
+#include <spdlog/sinks/stdout_color_sinks.h>
+#include <spdlog/spdlog.h>
+#include <zmq.hpp>
+
+#include "admin/admin_server.h"
+#include "config/embedded_config.h"
+#include "config/hub_config.h"
+#include "delivery/dispatcher.h"
+#include "eventlog/event_log.h"
+#include "hub/sdk/version.h"
+#include "ingest/ingest_server.h"
+
+namespace {
+
+namespace fs = std::filesystem;
+
+constexpr const char* kUsage = R"(hubd — 诚信枢纽守护进程 / Chengxin Hub daemon
+
+Usage: hubd [--config FILE] [--data-dir DIR] [--print-config]
+
+  --config FILE    configuration file (default: the embedded config/hub.json)
+  --data-dir DIR   data directory (overrides "data_dir"; default ./var)
+  --print-config   print the configuration in use and exit
+  --version        print the version and the plugin ABI version
+  --help           this text
+
+Stops cleanly on SIGTERM or Ctrl-C. Writes DATA_DIR/hubd.endpoints.json once it is ready.
+)";
+
+std::string self_dir() {
+  std::error_code ec;
+  auto p = fs::read_symlink("/proc/self/exe", ec);
+  return ec ? fs::current_path().string() : p.parent_path().string();
+}
+
+int fail(const std::string& message) {
+  std::cerr << "hubd: " << message << "\n";
+  return 1;
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  std::string config_path;
+  std::string data_dir_override;
+  bool print_config = false;
+  for (int i = 1; i < argc; ++i) {
+    const std::string arg = argv[i];
+    if (arg == "--help" || arg == "-h") {
+      std::cout << kUsage;
+      return 0;
+    } else if (arg == "--version") {
+      std::cout << "hubd " HUB_SDK_VERSION_STRING " (plugin ABI " << HUB_SDK_ABI_VERSION << ")\n";
+      return 0;
+    } else if (arg == "--config" && i + 1 < argc) {
+      config_path = argv[++i];
+    } else if (arg == "--data-dir" && i + 1 < argc) {
+      data_dir_override = argv[++i];
+    } else if (arg == "--print-config") {
+      print_config = true;
+    } else {
+      std::cerr << "hubd: unknown argument '" << arg << "'\n\n" << kUsage;
+      return 2;
+    }
+  }
+
+  // Configuration: a bad one stops start-up here, naming the key.
+  std::string text;
+  hub::ConfigSources sources{fs::current_path().string(), self_dir()};
+  if (config_path.empty()) {
+    text = hub::embedded_hub_json();
+  } else {
+    std::ifstream in(config_path, std::ios::binary);
+    if (!in) return fail("cannot read the configuration file " + config_path);
+    std::ostringstream s;
+    s << in.rdbuf();
+    text = s.str();
+    sources.base_dir = fs::absolute(config_path).parent_path().string();
+  }
+  auto loaded = hub::load_hub_config(text, sources);
+  if (auto* error = std::get_if<hub::ConfigError>(&loaded))
+    return fail("invalid configuration" + (config_path.empty() ? std::string() : " in " + config_path) + ": " +
+                error->to_string());
+  hub::HubConfig config = std::move(std::get<hub::HubConfig>(loaded));
+  if (!data_dir_override.empty()) config.data_dir = fs::absolute(data_dir_override).lexically_normal().string();
+  if (print_config) {
+    nlohmann::json plugins = nlohmann::json::array();
+    for (const auto& p : config.plugins)
+      plugins.push_back({{"id", p.id}, {"enabled", p.enabled}, {"library", p.library}});
+    std::cout << nlohmann::json{{"data_dir", config.data_dir},
+                                {"ingest", config.ingest_endpoint},
+                                {"admin", config.admin_endpoint},
+                                {"plugins", plugins}}
+                     .dump(2)
+              << "\n";
+    return 0;
+  }
+
+  spdlog::set_default_logger(spdlog::stderr_color_mt("hubd"));
+  spdlog::set_level(spdlog::level::from_str(config.log_level));
+  spdlog::set_pattern("%Y-%m-%d %H:%M:%S.%e %^%l%$ %v");
+
+  std::error_code ec;
+  fs::create_directories(config.data_dir, ec);
+  if (ec) return fail("cannot create the data directory " + config.data_dir + ": " + ec.message());
+  // One hubd per data directory.
+  const std::string lock_path = (fs::path(config.data_dir) / "hubd.lock").string();
+  const int lock_fd = ::open(lock_path.c_str(), O_CREAT | O_RDWR, 0644);
+  if (lock_fd < 0 || ::flock(lock_fd, LOCK_EX | LOCK_NB) != 0)
+    return fail("another hubd is already using " + config.data_dir + " (" + lock_path + " is locked)");
+  const fs::path endpoints_file = fs::path(config.data_dir) / "hubd.endpoints.json";
+  fs::remove(endpoints_file, ec);
+
+  // Signals are taken by sigwait() in this thread only.
+  sigset_t signals;
+  sigemptyset(&signals);
+  sigaddset(&signals, SIGTERM);
+  sigaddset(&signals, SIGINT);
+  pthread_sigmask(SIG_BLOCK, &signals, nullptr);
+
+  try {
+    zmq::context_t context(1);
+    hub::EventLog event_log((fs::path(config.data_dir) / "events.db").string());
+    spdlog::info("hubd {} starting: data {}, {} households, last seq {}", HUB_SDK_VERSION_STRING, config.data_dir,
+                 event_log.household_count(), event_log.last_seq());
+
+    zmq::socket_t ingest_control(context, zmq::socket_type::pair);
+    zmq::socket_t delivery_control(context, zmq::socket_type::pair);
+    zmq::socket_t admin_control(context, zmq::socket_type::pair);
+    ingest_control.bind("inproc://control-ingest");
+    delivery_control.bind("inproc://control-delivery");
+    admin_control.bind("inproc://control-admin");
+
+    hub::delivery::Dispatcher dispatcher(context, config, "inproc://control-delivery", "inproc://committed",
+                                         "inproc://delivery-status", event_log.last_seq());
+    hub::IngestServer ingest(context, config, event_log, "inproc://control-ingest", "inproc://committed");
+    hub::AdminServer admin(context, config, "inproc://control-admin", "inproc://delivery-status");
+
+    std::thread delivery_thread([&] {
+      try {
+        dispatcher.run();
+      } catch (const std::exception& e) {
+        spdlog::critical("delivery stopped: {}", e.what());
+        std::_Exit(70);  // never keep acknowledging events that nobody will deliver
+      }
+    });
+    std::thread ingest_thread([&] {
+      try {
+        ingest.run();
+      } catch (const std::exception& e) {
+        spdlog::critical("ingest stopped: {}", e.what());
+        std::_Exit(70);
+      }
+    });
+    std::thread admin_thread([&] { admin.run(); });
+
+    {
+      const nlohmann::json endpoints{{"ingest", ingest.bound_endpoint()},
+                                     {"admin", admin.bound_endpoint()},
+                                     {"pid", ::getpid()}};
+      const fs::path tmp = endpoints_file.string() + ".tmp";
+      std::ofstream(tmp) << endpoints.dump() << "\n";
+      fs::rename(tmp, endpoints_file);
+    }
+    spdlog::info("hubd ready: ingest {}, admin {}, {} plugins", ingest.bound_endpoint(), admin.bound_endpoint(),
+                 config.plugins.size());
+
+    int signal_number = 0;
+    sigwait(&signals, &signal_number);
+    spdlog::info("hubd: {} received, stopping", signal_number == SIGINT ? "SIGINT" : "SIGTERM");
+
+    auto stop = [](zmq::socket_t& control, std::thread& thread) {
+      control.send(zmq::buffer(std::string("$TERM")), zmq::send_flags::none);
+      thread.join();
+    };
+    stop(ingest_control, ingest_thread);
+    stop(delivery_control, delivery_thread);
+    stop(admin_control, admin_thread);
+    fs::remove(endpoints_file, ec);
+    spdlog::info("hubd stopped cleanly");
+  } catch (const std::exception& e) {
+    return fail(std::string("cannot start: ") + e.what());
+  }
+  return 0;
+}

@@ -1,0 +1,81 @@
+// What the dispatcher and a department's worker thread say to each other over their inproc
+// PAIR socket. Each message is one frame holding a Tag and a pointer: ownership of the
+// pointed-to object passes to the receiver with the message (inproc never leaves the
+// process, so the pointer is the cheapest way to hand over a batch).
+#pragma once
+
+#include <cstdint>
+#include <cstring>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include <zmq.hpp>
+
+#include "delivery/logged_event.h"
+#include "hub/sdk/plugin.h"
+
+namespace hub::delivery {
+
+enum class Tag : std::uint8_t { kStarted, kRequest, kReport, kTerminate };
+
+// The worker's answer to start-up: the plugin loaded and started, or why not.
+struct Started {
+  bool ok = false;
+  hub::sdk::PluginInfo info;
+  std::string error_code;  // plugin_not_found, abi_mismatch, start_failed, …
+  std::string error;
+};
+
+// Deliver chunk->events[begin, end) in order. `generation` lets the dispatcher disown requests
+// sent before a failure: after a failure in generation g the worker skips requests of
+// generation <= g, so nothing after a failed event is delivered out of order.
+struct Request {
+  std::shared_ptr<const EventChunk> chunk;
+  std::size_t begin = 0;
+  std::size_t end = 0;
+  std::uint64_t generation = 0;
+};
+
+struct DeliveredEvent {
+  std::uint64_t seq = 0;
+  std::string household_id;
+  std::string event_id;
+  std::vector<hub::sdk::PolicyAction> actions;
+};
+
+struct Report {
+  std::uint64_t generation = 0;
+  std::uint64_t done_upto = 0;          // every event up to here was handled (or not subscribed)
+  std::vector<DeliveredEvent> delivered;
+  bool skipped = false;                 // the request was of a generation disowned after a failure
+  bool failed = false;
+  std::uint64_t failed_seq = 0;
+  std::string failure;                  // reason, shown in the log and in hubctl status
+};
+
+template <class T>
+void send_owned(zmq::socket_t& socket, Tag tag, std::unique_ptr<T> object) {
+  struct Frame {
+    Tag tag;
+    T* pointer;
+  } frame{tag, object.release()};
+  socket.send(zmq::buffer(&frame, sizeof frame), zmq::send_flags::none);
+}
+
+// Receives one frame; returns its tag and (for tags that carry one) the raw pointer, which
+// the caller must wrap in a unique_ptr of the right type at once.
+inline std::pair<Tag, void*> receive_owned(zmq::socket_t& socket) {
+  zmq::message_t msg;
+  (void)socket.recv(msg);
+  struct Frame {
+    Tag tag;
+    void* pointer;
+  } frame{};
+  if (msg.size() == sizeof frame) std::memcpy(&frame, msg.data(), sizeof frame);
+  return {frame.tag, frame.pointer};
+}
+
+inline void send_terminate(zmq::socket_t& socket) { send_owned<int>(socket, Tag::kTerminate, nullptr); }
+
+}  // namespace hub::delivery

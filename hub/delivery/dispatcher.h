@@ -1,0 +1,87 @@
+// The dispatcher: reads committed events from the event log and feeds every department's
+// worker in sequence order, with flow control (at most N batches in flight per department),
+// then records the results in the ledger — many departments' results per transaction.
+//
+// Runs on its own thread. Inputs, all over ZeroMQ: the control pipe ($TERM), the ingest
+// thread's "committed up to seq N" notifications (inproc PULL), status requests from the
+// admin thread (inproc REP), and each worker's PAIR. A department whose plugin fails is
+// retried from the failed event with exponential backoff; no later event of that department
+// is delivered before it (order per household is kept because a department sees all its
+// events in sequence order). Other departments keep flowing.
+#pragma once
+
+#include <chrono>
+#include <cstdint>
+#include <list>
+#include <map>
+#include <memory>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include <nlohmann/json.hpp>
+#include <zmq.hpp>
+
+#include "config/hub_config.h"
+#include "delivery/ledger.h"
+#include "delivery/logged_event.h"
+
+namespace hub::delivery {
+
+class Dispatcher {
+ public:
+  // Starts one worker thread per enabled plugin (each loads its plugin).
+  Dispatcher(zmq::context_t& context, const HubConfig& config, const std::string& control_endpoint,
+             const std::string& notify_endpoint, const std::string& status_endpoint, std::uint64_t last_seq);
+  ~Dispatcher();
+  // Serves until $TERM, then drains in-flight deliveries, stops the workers and joins them.
+  void run();
+
+ private:
+  using Clock = std::chrono::steady_clock;
+  enum class State { kStarting, kRunning, kRetrying, kRefused, kDisabled, kStopped };
+
+  struct Department {
+    const PluginConfig* config = nullptr;
+    zmq::socket_t pipe;
+    std::thread thread;
+    State state = State::kStarting;
+    std::string plugin_version;
+    std::uint32_t abi_version = 0;
+    std::string last_error;
+    CursorState cursor;             // durable
+    std::uint64_t sent_upto = 0;    // dispatched (>= cursor.seq)
+    std::size_t in_flight = 0;
+    std::uint64_t generation = 1;
+    std::uint64_t failing_seq = 0;
+    std::uint32_t attempts = 0;
+    Clock::time_point retry_at{};
+    LedgerBatch pending;            // results waiting for the next ledger commit
+    bool has_pending = false;
+  };
+
+  static std::string state_name(State s);
+  std::shared_ptr<const EventChunk> chunk(std::uint64_t index);
+  void pump(Department& d);
+  void on_worker_message(Department& d);
+  void commit_pending();
+  nlohmann::json status_json();
+  std::int64_t now_ms() const;
+
+  zmq::context_t& context_;
+  const HubConfig& config_;
+  zmq::socket_t control_;
+  zmq::socket_t notify_;
+  zmq::socket_t status_;
+  std::string events_path_;
+  std::unique_ptr<EventReader> reader_;  // created on the dispatcher thread's first use
+  std::unique_ptr<Ledger> ledger_;
+  std::vector<std::unique_ptr<Department>> departments_;
+  std::uint64_t last_seq_ = 0;
+  bool draining_ = false;
+
+  // Recently read chunks, shared by departments at similar positions (bounded LRU).
+  std::list<std::pair<std::uint64_t, std::shared_ptr<const EventChunk>>> chunks_;
+};
+
+}  // namespace hub::delivery

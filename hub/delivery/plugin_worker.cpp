@@ -1,0 +1,184 @@
+#include "delivery/plugin_worker.h"
+
+#include <chrono>
+#include <filesystem>
+
+#include <nlohmann/json.hpp>
+#include <spdlog/spdlog.h>
+
+#include "delivery/action_validator.h"
+#include "delivery/delivery_messages.h"
+#include "plugin/plugin_loader.h"
+
+namespace hub::delivery {
+namespace {
+
+// The Host a plugin sees inside hubd.
+class DaemonHost final : public hub::sdk::Host {
+ public:
+  DaemonHost(std::string id, std::string config_json, std::string data_dir)
+      : id_(std::move(id)), config_json_(std::move(config_json)), data_dir_(std::move(data_dir)) {}
+
+  void log(hub::sdk::LogLevel level, std::string_view message) noexcept override {
+    try {
+      switch (level) {
+        case hub::sdk::LogLevel::kDebug: spdlog::debug("[{}] {}", id_, message); break;
+        case hub::sdk::LogLevel::kInfo: spdlog::info("[{}] {}", id_, message); break;
+        case hub::sdk::LogLevel::kWarn: spdlog::warn("[{}] {}", id_, message); break;
+        case hub::sdk::LogLevel::kError: spdlog::error("[{}] {}", id_, message); break;
+      }
+    } catch (...) {
+    }
+  }
+  std::string_view config_json() const noexcept override { return config_json_; }
+  std::string_view data_dir() const noexcept override { return data_dir_; }
+  std::int64_t now_unix_ms() const noexcept override {
+    return std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::system_clock::now().time_since_epoch())
+        .count();
+  }
+
+ private:
+  std::string id_;
+  std::string config_json_;
+  std::string data_dir_;
+};
+
+bool subscribed(const PluginConfig& plugin, const LoggedEvent& e) {
+  if (e.type != EventType::kStatusChange) return false;
+  if (!plugin.villages.empty()) {
+    bool match = false;
+    for (const auto& v : plugin.villages) match = match || v == e.village;
+    if (!match) return false;
+  }
+  if (!plugin.statuses.empty()) {
+    bool match = false;
+    for (const auto& s : plugin.statuses) match = match || s == hub::sdk::to_string(e.status);
+    if (!match) return false;
+  }
+  return true;
+}
+
+hub::sdk::Event to_sdk_event(const std::string& department, const LoggedEvent& e) {
+  hub::sdk::Event out;
+  out.sequence = e.seq;
+  out.event_id = e.event_id;
+  out.idempotency_key = department + ":" + std::to_string(e.seq);
+  out.household_id = e.household_id;
+  out.village = e.village;
+  out.previous_status = e.previous_status;
+  out.new_status = e.status;
+  out.previous_quarter = e.previous_quarter;
+  out.quarter = e.quarter;
+  out.effective_date = e.effective_date;
+  out.designations = e.designations;
+  out.correction = e.correction;
+  return out;
+}
+
+}  // namespace
+
+PluginWorker::PluginWorker(zmq::context_t& context, const PluginConfig& plugin, std::string data_dir,
+                           std::string pipe_endpoint)
+    : context_(context), plugin_(plugin), data_dir_(std::move(data_dir)), pipe_endpoint_(std::move(pipe_endpoint)) {}
+
+void PluginWorker::run() {
+  zmq::socket_t pipe(context_, zmq::socket_type::pair);
+  pipe.connect(pipe_endpoint_);
+
+  auto wait_for_terminate = [&] {
+    for (;;) {
+      auto [tag, pointer] = receive_owned(pipe);
+      if (tag == Tag::kTerminate) return;
+      if (tag == Tag::kRequest) delete static_cast<Request*>(pointer);
+    }
+  };
+
+  // Load, check, create.
+  auto loaded = load_plugin(plugin_.library, plugin_.id);
+  if (auto* error = std::get_if<PluginLoadError>(&loaded)) {
+    auto started = std::make_unique<Started>();
+    started->error_code = error->code;
+    started->error = error->message;
+    send_owned(pipe, Tag::kStarted, std::move(started));
+    wait_for_terminate();
+    return;
+  }
+  auto plugin = std::move(std::get<std::unique_ptr<LoadedPlugin>>(loaded));
+
+  // Start.
+  const std::string plugin_dir = (std::filesystem::path(data_dir_) / "plugins" / plugin_.id).string();
+  std::error_code ec;
+  std::filesystem::create_directories(plugin_dir, ec);
+  nlohmann::json config{{"id", plugin_.id},
+                        {"catalogue", nlohmann::json::parse(plugin_.catalogue_json)},
+                        {"settings", nlohmann::json::parse(plugin_.settings_json)}};
+  DaemonHost host(plugin_.id, config.dump(), plugin_dir);
+  const auto start = plugin->instance().start(host);
+  if (!start.is_ok()) {
+    auto started = std::make_unique<Started>();
+    started->error_code = "start_failed";
+    started->error = "plugin " + plugin_.id + " failed to start: " + start.message();
+    plugin.reset();  // destroy, unload
+    send_owned(pipe, Tag::kStarted, std::move(started));
+    wait_for_terminate();
+    return;
+  }
+  {
+    auto started = std::make_unique<Started>();
+    started->ok = true;
+    started->info = plugin->instance().info();
+    send_owned(pipe, Tag::kStarted, std::move(started));
+  }
+
+  // Run.
+  std::uint64_t failed_generation = 0;
+  bool has_failed = false;
+  std::vector<hub::sdk::PolicyAction> actions;
+  for (;;) {
+    auto [tag, pointer] = receive_owned(pipe);
+    if (tag == Tag::kTerminate) break;
+    if (tag != Tag::kRequest) continue;
+    std::unique_ptr<Request> request(static_cast<Request*>(pointer));
+    auto report = std::make_unique<Report>();
+    report->generation = request->generation;
+    const auto& events = request->chunk->events;
+    report->done_upto = request->chunk->first_seq + request->begin - 1;
+    if (has_failed && request->generation <= failed_generation) {
+      report->skipped = true;
+      send_owned(pipe, Tag::kReport, std::move(report));
+      continue;
+    }
+    for (std::size_t i = request->begin; i < request->end; ++i) {
+      const LoggedEvent& e = events[i];
+      if (subscribed(plugin_, e)) {
+        actions.clear();
+        const hub::sdk::Event event = to_sdk_event(plugin_.id, e);
+        const auto result = plugin->instance().handle(event, actions);
+        std::optional<std::string> failure;
+        if (!result.is_ok()) {
+          failure = (result.code() == hub::sdk::HandleResult::Code::kRetry ? "plugin asked to retry: " : "plugin error: ") +
+                    result.message();
+        } else {
+          failure = validate_actions(plugin_.catalogue, e.household_id, actions);
+        }
+        if (failure) {
+          report->failed = true;
+          report->failed_seq = e.seq;
+          report->failure = *failure;
+          has_failed = true;
+          failed_generation = request->generation;
+          break;
+        }
+        report->delivered.push_back(DeliveredEvent{e.seq, e.household_id, e.event_id, actions});
+      }
+      report->done_upto = e.seq;
+    }
+    send_owned(pipe, Tag::kReport, std::move(report));
+  }
+
+  // Stop, destroy, unload.
+  plugin->instance().stop();
+  plugin.reset();
+}
+
+}  // namespace hub::delivery

@@ -1,0 +1,251 @@
+#include "ingest/ingest_server.h"
+
+#include <chrono>
+#include <vector>
+
+#include <nlohmann/json.hpp>
+#include <spdlog/spdlog.h>
+
+#include "eventlog/event_log.h"
+#include "ingest/wire_event.h"
+
+namespace hub {
+namespace {
+
+using nlohmann::json;
+
+std::int64_t now_ms() {
+  return std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::system_clock::now().time_since_epoch())
+      .count();
+}
+
+json error_reply(const std::string& code, const std::string& message, const std::string& field = {}) {
+  json e{{"code", code}, {"message", message}};
+  if (!field.empty()) e["field"] = field;
+  return json{{"ok", false}, {"error", std::move(e)}};
+}
+
+// One request waiting for its reply: its routing envelope and either a ready reply or the
+// staged results to turn into one after the commit.
+struct PendingRequest {
+  std::vector<zmq::message_t> envelope;
+  json reply;                        // set when the request needs no commit (error, dry run, duplicates)
+  bool is_batch = false;
+  StageResult staged;                // when the request staged events
+  bool awaits_commit = false;
+};
+
+json success_reply(const PendingRequest& r) {
+  if (!r.is_batch) {
+    const auto& item = r.staged.results.front();
+    return json{{"ok", true}, {"seq", item.seq}, {"duplicate", item.duplicate}};
+  }
+  json results = json::array();
+  std::size_t duplicates = 0;
+  for (const auto& item : r.staged.results) {
+    results.push_back(json{{"seq", item.seq}, {"duplicate", item.duplicate}});
+    duplicates += item.duplicate ? 1 : 0;
+  }
+  return json{{"ok", true},
+              {"count", r.staged.results.size()},
+              {"stored", r.staged.results.size() - duplicates},
+              {"duplicates", duplicates},
+              {"results", std::move(results)}};
+}
+
+}  // namespace
+
+IngestServer::IngestServer(zmq::context_t& context, const HubConfig& config, EventLog& log,
+                           const std::string& control_endpoint, const std::string& notify_endpoint)
+    : config_(config),
+      log_(log),
+      router_(context, zmq::socket_type::router),
+      control_(context, zmq::socket_type::pair),
+      notify_(context, zmq::socket_type::push) {
+  router_.set(zmq::sockopt::linger, 1000);
+  router_.set(zmq::sockopt::rcvhwm, 100000);
+  router_.set(zmq::sockopt::sndhwm, 100000);
+  router_.bind(config.ingest_endpoint);
+  control_.connect(control_endpoint);
+  notify_.connect(notify_endpoint);
+}
+
+std::string IngestServer::bound_endpoint() const { return router_.get(zmq::sockopt::last_endpoint); }
+
+void IngestServer::run() {
+  constexpr std::size_t kMaxGroupEvents = 200000;  // bound on one transaction
+  std::vector<PendingRequest> pending;
+  zmq::pollitem_t items[] = {{router_.handle(), 0, ZMQ_POLLIN, 0}, {control_.handle(), 0, ZMQ_POLLIN, 0}};
+
+  for (;;) {
+    zmq::poll(items, 2, std::chrono::milliseconds(-1));
+    if (items[1].revents & ZMQ_POLLIN) {
+      zmq::message_t msg;
+      (void)control_.recv(msg);
+      return;  // $TERM
+    }
+
+    // Drain what is waiting: each request is validated against everything staged before it.
+    pending.clear();
+    while (log_.group_size() < kMaxGroupEvents) {
+      PendingRequest req;
+      zmq::message_t frame;
+      if (!router_.recv(frame, zmq::recv_flags::dontwait)) break;
+      // Envelope: every frame up to the last; the last frame is the JSON body.
+      while (frame.more()) {
+        req.envelope.push_back(std::move(frame));
+        frame = zmq::message_t();
+        (void)router_.recv(frame);
+      }
+      if (req.envelope.empty()) continue;  // malformed routing: nothing to reply to
+
+      if (frame.size() > config_.max_message_bytes) {
+        req.reply = error_reply("too_large", "message of " + std::to_string(frame.size()) + " bytes exceeds the limit of " +
+                                                 std::to_string(config_.max_message_bytes) + " bytes");
+        pending.push_back(std::move(req));
+        continue;
+      }
+      json body = json::parse(static_cast<const char*>(frame.data()),
+                              static_cast<const char*>(frame.data()) + frame.size(), nullptr, false);
+      if (body.is_discarded()) {
+        req.reply = error_reply("invalid_json", "the message is not valid JSON (one UTF-8 JSON object per frame)");
+        pending.push_back(std::move(req));
+        continue;
+      }
+      if (!body.is_object()) {
+        req.reply = error_reply("invalid_request", "the message must be a JSON object");
+        pending.push_back(std::move(req));
+        continue;
+      }
+
+      std::vector<WireEvent> events;
+      bool dry_run = false;
+      const auto type_it = body.find("type");
+      req.is_batch = type_it != body.end() && type_it->is_string() && *type_it == "batch";
+      if (req.is_batch) {
+        for (const auto& [key, value] : body.items()) {
+          (void)value;
+          if (key != "type" && key != "events" && key != "dry_run") {
+            req.reply = error_reply("unknown_field", "field '" + key + "' is not part of a batch", key);
+            break;
+          }
+        }
+        if (!req.reply.is_null()) {
+          pending.push_back(std::move(req));
+          continue;
+        }
+        auto ev = body.find("events");
+        if (ev == body.end() || !ev->is_array()) {
+          req.reply = error_reply("missing_field", "a batch needs \"events\": an array of events", "events");
+          pending.push_back(std::move(req));
+          continue;
+        }
+        if (ev->empty()) {
+          req.reply = error_reply("empty_batch", "the batch has no events", "events");
+          pending.push_back(std::move(req));
+          continue;
+        }
+        if (ev->size() > config_.max_batch_events) {
+          req.reply = error_reply("batch_too_large", "the batch has " + std::to_string(ev->size()) +
+                                                         " events; the limit is " + std::to_string(config_.max_batch_events),
+                                  "events");
+          pending.push_back(std::move(req));
+          continue;
+        }
+        if (auto d = body.find("dry_run"); d != body.end()) {
+          if (!d->is_boolean()) {
+            req.reply = error_reply("invalid_field", "field 'dry_run' must be true or false", "dry_run");
+            pending.push_back(std::move(req));
+            continue;
+          }
+          dry_run = d->get<bool>();
+        }
+        json errors = json::array();
+        for (std::size_t i = 0; i < ev->size(); ++i) {
+          auto parsed = parse_event((*ev)[i]);
+          if (auto* e = std::get_if<FieldError>(&parsed)) {
+            json item{{"index", i}, {"code", e->code}, {"message", e->message}};
+            if (!e->field.empty()) item["field"] = e->field;
+            errors.push_back(std::move(item));
+          } else {
+            events.push_back(std::move(std::get<WireEvent>(parsed)));
+          }
+        }
+        if (!errors.empty()) {
+          req.reply = error_reply("invalid_batch", std::to_string(errors.size()) + " of " + std::to_string(ev->size()) +
+                                                       " events are invalid; nothing was stored");
+          req.reply["errors"] = std::move(errors);
+          pending.push_back(std::move(req));
+          continue;
+        }
+      } else {
+        auto parsed = parse_event(body);
+        if (auto* e = std::get_if<FieldError>(&parsed)) {
+          req.reply = error_reply(e->code, e->message, e->field);
+          pending.push_back(std::move(req));
+          continue;
+        }
+        events.push_back(std::move(std::get<WireEvent>(parsed)));
+      }
+
+      req.staged = log_.stage(events, dry_run);
+      if (!req.staged.ok()) {
+        if (req.is_batch) {
+          json errors = json::array();
+          for (const auto& item : req.staged.errors) {
+            json e{{"index", item.index}, {"code", item.error.code}, {"message", item.error.message}};
+            if (!item.error.field.empty()) e["field"] = item.error.field;
+            errors.push_back(std::move(e));
+          }
+          req.reply = error_reply("invalid_batch", std::to_string(req.staged.errors.size()) + " of " +
+                                                       std::to_string(events.size()) +
+                                                       " events are invalid; nothing was stored");
+          req.reply["errors"] = std::move(errors);
+        } else {
+          const auto& e = req.staged.errors.front().error;
+          req.reply = error_reply(e.code, e.message, e.field);
+        }
+      } else if (dry_run) {
+        std::size_t duplicates = 0;
+        for (const auto& item : req.staged.results) duplicates += item.duplicate ? 1 : 0;
+        req.reply = json{{"ok", true},
+                         {"dry_run", true},
+                         {"count", events.size()},
+                         {"would_store", events.size() - duplicates},
+                         {"duplicates", duplicates}};
+      } else {
+        req.awaits_commit = true;
+      }
+      pending.push_back(std::move(req));
+    }
+
+    // Commit the group, then acknowledge.
+    if (!log_.group_empty()) {
+      const std::size_t group = log_.group_size();
+      try {
+        log_.commit_group(now_ms());
+        const std::uint64_t last = log_.last_seq();
+        notify_.send(zmq::buffer(&last, sizeof last), zmq::send_flags::dontwait);
+        spdlog::debug("ingest: committed {} events, last seq {}", group, last);
+      } catch (const store::SqliteError& e) {
+        spdlog::error("ingest: cannot write the event log ({}); {} events refused, nothing acknowledged", e.what(), group);
+        for (auto& r : pending) {
+          if (r.awaits_commit) {
+            r.awaits_commit = false;
+            r.reply = error_reply("storage_unavailable",
+                                  "the hub cannot write its event log right now (" + std::string(e.what()) +
+                                      "); nothing was stored, publish again later");
+          }
+        }
+      }
+    }
+    for (auto& r : pending) {
+      if (r.awaits_commit) r.reply = success_reply(r);
+      for (auto& part : r.envelope) router_.send(part, zmq::send_flags::sndmore);
+      const std::string text = r.reply.dump();
+      router_.send(zmq::buffer(text), zmq::send_flags::dontwait);
+    }
+  }
+}
+
+}  // namespace hub

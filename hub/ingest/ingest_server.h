@@ -1,0 +1,40 @@
+// The ingest endpoint (§4): a ZeroMQ ROUTER where the family-planning office publishes
+// events, one at a time or in atomic batches.
+//
+// Runs on its own thread (run() until a message arrives on the control pipe). Group commit:
+// each turn it drains every request already waiting (up to a bound), validates them in order
+// against the EventLog, writes all accepted events in one transaction, and only after the
+// commit returns sends the replies — so an acknowledgment always means "on disk", and many
+// publishers share one fsync. After each commit it sends the new last sequence number on
+// `notify_endpoint` (inproc PUSH) so delivery can start.
+#pragma once
+
+#include <cstdint>
+#include <string>
+
+#include <zmq.hpp>
+
+#include "config/hub_config.h"
+
+namespace hub {
+
+class EventLog;
+
+class IngestServer {
+ public:
+  // Binds the endpoint (before returning, so errors surface at start-up).
+  IngestServer(zmq::context_t& context, const HubConfig& config, EventLog& log, const std::string& control_endpoint,
+               const std::string& notify_endpoint);
+  std::string bound_endpoint() const;
+  // Serves until "$TERM" arrives on the control endpoint.
+  void run();
+
+ private:
+  const HubConfig& config_;
+  EventLog& log_;
+  zmq::socket_t router_;
+  zmq::socket_t control_;
+  zmq::socket_t notify_;
+};
+
+}  // namespace hub

@@ -1,0 +1,241 @@
+#include "ingest/wire_event.h"
+
+#include <cstdio>
+#include <set>
+
+#include <nlohmann/json.hpp>
+
+namespace hub {
+namespace {
+
+using nlohmann::json;
+
+FieldError error(std::string code, std::string field, std::string message) {
+  return FieldError{std::move(code), std::move(message), std::move(field)};
+}
+
+// Reads a required string field; returns an error for a missing or non-string value.
+std::optional<FieldError> require_string(const json& o, const char* key, std::string* out) {
+  auto it = o.find(key);
+  if (it == o.end() || it->is_null()) return error("missing_field", key, std::string("missing field '") + key + "'");
+  if (!it->is_string()) return error("invalid_field", key, std::string("field '") + key + "' must be a string");
+  *out = it->get<std::string>();
+  if (out->empty()) return error("missing_field", key, std::string("field '") + key + "' is empty");
+  return std::nullopt;
+}
+
+std::optional<FieldError> optional_string(const json& o, const char* key, std::string* out, std::size_t max_len) {
+  auto it = o.find(key);
+  if (it == o.end() || it->is_null()) return std::nullopt;
+  if (!it->is_string()) return error("invalid_field", key, std::string("field '") + key + "' must be a string");
+  *out = it->get<std::string>();
+  if (out->size() > max_len)
+    return error("invalid_field", key, std::string("field '") + key + "' is longer than " + std::to_string(max_len) + " bytes");
+  return std::nullopt;
+}
+
+std::optional<FieldError> check_id(const char* key, const std::string& value) {
+  if (!is_valid_id(value))
+    return error("invalid_field", key, std::string("field '") + key + "' must be 1-64 characters of letters, digits, '_', '.', ':' or '-' (got '" + value.substr(0, 80) + "')");
+  return std::nullopt;
+}
+
+const std::set<std::string>& allowed_keys(EventType type) {
+  static const std::set<std::string> household{"type", "event_id", "household_id", "village", "head", "members"};
+  static const std::set<std::string> commitment{"type", "event_id", "household_id", "signed_on"};
+  static const std::set<std::string> status{"type", "event_id", "household_id", "status", "designations",
+                                            "quarter", "effective_date", "basis"};
+  switch (type) {
+    case EventType::kHousehold: return household;
+    case EventType::kCommitment: return commitment;
+    case EventType::kStatusChange: break;
+  }
+  return status;
+}
+
+}  // namespace
+
+std::string_view to_string(EventType type) noexcept {
+  switch (type) {
+    case EventType::kHousehold: return "household";
+    case EventType::kCommitment: return "commitment";
+    case EventType::kStatusChange: return "status_change";
+  }
+  return "invalid";
+}
+
+const std::vector<std::string>& known_designations() {
+  static const std::vector<std::string> names{"assistance"};
+  return names;
+}
+
+bool is_valid_id(std::string_view id) noexcept {
+  if (id.empty() || id.size() > 64) return false;
+  for (std::size_t i = 0; i < id.size(); ++i) {
+    const char c = id[i];
+    const bool alnum = (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9');
+    if (alnum) continue;
+    if (i == 0) return false;
+    if (c != '_' && c != '-' && c != '.' && c != ':') return false;
+  }
+  return true;
+}
+
+std::optional<int> quarter_index(std::string_view q) noexcept {
+  if (q.size() != 6 || q[4] != 'Q' || q[5] < '1' || q[5] > '4') return std::nullopt;
+  int year = 0;
+  for (int i = 0; i < 4; ++i) {
+    if (q[i] < '0' || q[i] > '9') return std::nullopt;
+    year = year * 10 + (q[i] - '0');
+  }
+  if (year < 1900 || year > 2999) return std::nullopt;
+  return year * 4 + (q[5] - '1');
+}
+
+bool is_valid_date(std::string_view d) noexcept {
+  if (d.size() != 10 || d[4] != '-' || d[7] != '-') return false;
+  auto digits = [&](std::size_t from, std::size_t n, int* out) {
+    int v = 0;
+    for (std::size_t i = from; i < from + n; ++i) {
+      if (d[i] < '0' || d[i] > '9') return false;
+      v = v * 10 + (d[i] - '0');
+    }
+    *out = v;
+    return true;
+  };
+  int y = 0, m = 0, day = 0;
+  if (!digits(0, 4, &y) || !digits(5, 2, &m) || !digits(8, 2, &day)) return false;
+  if (y < 1900 || y > 2999 || m < 1 || m > 12 || day < 1) return false;
+  static constexpr int kDays[] = {31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31};
+  int max = kDays[m - 1];
+  if (m == 2 && ((y % 4 == 0 && y % 100 != 0) || y % 400 == 0)) max = 29;
+  return day <= max;
+}
+
+std::string first_day_after_quarter(std::string_view quarter) {
+  auto idx = quarter_index(quarter);
+  if (!idx) return {};
+  const int next = *idx + 1;
+  char buf[32];
+  std::snprintf(buf, sizeof buf, "%04d-%02d-01", next / 4, (next % 4) * 3 + 1);
+  return buf;
+}
+
+std::string content_digest(std::string_view text) {
+  std::uint64_t h = 1469598103934665603ull;
+  for (unsigned char c : text) {
+    h ^= c;
+    h *= 1099511628211ull;
+  }
+  char buf[17];
+  std::snprintf(buf, sizeof buf, "%016llx", static_cast<unsigned long long>(h));
+  return buf;
+}
+
+std::string WireEvent::canonical_json() const {
+  json o;  // nlohmann::json objects keep keys sorted: the dump is canonical
+  o["type"] = std::string(to_string(type));
+  o["event_id"] = event_id;
+  o["household_id"] = household_id;
+  switch (type) {
+    case EventType::kHousehold:
+      o["village"] = village;
+      if (!head.empty()) o["head"] = head;
+      if (members) o["members"] = *members;
+      break;
+    case EventType::kCommitment:
+      o["signed_on"] = signed_on;
+      break;
+    case EventType::kStatusChange:
+      o["status"] = std::string(hub::sdk::to_string(status));
+      o["designations"] = designations;
+      o["quarter"] = quarter;
+      o["effective_date"] = effective_date;
+      if (!basis.empty()) o["basis"] = basis;
+      break;
+  }
+  return o.dump();
+}
+
+std::variant<WireEvent, FieldError> parse_event(const json& o) {
+  if (!o.is_object()) return error("invalid_request", "", "an event must be a JSON object");
+  WireEvent ev;
+  std::string type;
+  if (auto e = require_string(o, "type", &type)) return *e;
+  if (type == "household") {
+    ev.type = EventType::kHousehold;
+  } else if (type == "commitment") {
+    ev.type = EventType::kCommitment;
+  } else if (type == "status_change") {
+    ev.type = EventType::kStatusChange;
+  } else {
+    return error("unknown_type", "type", "unknown event type '" + type.substr(0, 40) +
+                                             "' (household, commitment, status_change or batch)");
+  }
+  const auto& allowed = allowed_keys(ev.type);
+  for (const auto& [key, value] : o.items()) {
+    (void)value;
+    if (allowed.count(key) == 0)
+      return error("unknown_field", key, "field '" + key.substr(0, 40) + "' is not part of a " + type + " event");
+  }
+  if (auto e = require_string(o, "event_id", &ev.event_id)) return *e;
+  if (auto e = check_id("event_id", ev.event_id)) return *e;
+  if (auto e = require_string(o, "household_id", &ev.household_id)) return *e;
+  if (auto e = check_id("household_id", ev.household_id)) return *e;
+
+  switch (ev.type) {
+    case EventType::kHousehold: {
+      if (auto e = require_string(o, "village", &ev.village)) return *e;
+      if (auto e = check_id("village", ev.village)) return *e;
+      if (auto e = optional_string(o, "head", &ev.head, 200)) return *e;
+      if (auto it = o.find("members"); it != o.end() && !it->is_null()) {
+        if (!it->is_number_integer() || it->get<std::int64_t>() < 1 || it->get<std::int64_t>() > 100)
+          return error("invalid_field", "members", "field 'members' must be a whole number from 1 to 100");
+        ev.members = it->get<std::int64_t>();
+      }
+      break;
+    }
+    case EventType::kCommitment: {
+      if (auto e = require_string(o, "signed_on", &ev.signed_on)) return *e;
+      if (!is_valid_date(ev.signed_on))
+        return error("invalid_date", "signed_on", "field 'signed_on' must be a date YYYY-MM-DD (got '" + ev.signed_on.substr(0, 40) + "')");
+      break;
+    }
+    case EventType::kStatusChange: {
+      std::string status;
+      if (auto e = require_string(o, "status", &status)) return *e;
+      auto parsed = hub::sdk::parse_household_status(status);
+      if (!parsed || *parsed == hub::sdk::HouseholdStatus::kUnevaluated)
+        return error("invalid_status", "status", "unknown status '" + status.substr(0, 40) + "' (credit, non_credit or breach)");
+      ev.status = *parsed;
+      if (auto e = require_string(o, "quarter", &ev.quarter)) return *e;
+      if (!quarter_index(ev.quarter))
+        return error("invalid_quarter", "quarter", "field 'quarter' must look like 2020Q3 (got '" + ev.quarter.substr(0, 40) + "')");
+      if (auto it = o.find("effective_date"); it != o.end() && !it->is_null()) {
+        if (!it->is_string() || !is_valid_date(it->get<std::string>()))
+          return error("invalid_date", "effective_date", "field 'effective_date' must be a date YYYY-MM-DD");
+        ev.effective_date = it->get<std::string>();
+      } else {
+        ev.effective_date = first_day_after_quarter(ev.quarter);
+      }
+      if (auto it = o.find("designations"); it != o.end() && !it->is_null()) {
+        if (!it->is_array()) return error("invalid_field", "designations", "field 'designations' must be an array of strings");
+        for (const auto& d : *it) {
+          if (!d.is_string()) return error("invalid_field", "designations", "field 'designations' must be an array of strings");
+          const auto name = d.get<std::string>();
+          bool known = false;
+          for (const auto& k : known_designations()) known = known || k == name;
+          if (!known) return error("invalid_designation", "designations", "unknown designation '" + name.substr(0, 40) + "' (assistance)");
+          bool repeated = false;
+          for (const auto& seen : ev.designations) repeated = repeated || seen == name;
+          if (!repeated) ev.designations.push_back(name);
+        }
+      }
+      if (auto e = optional_string(o, "basis", &ev.basis, 2000)) return *e;
+      break;
+    }
+  }
+  return ev;
+}
+
+}  // namespace hub

@@ -1,0 +1,91 @@
+// A thin RAII layer over the SQLite C API: Database (one connection) and Statement (one
+// prepared statement). Errors throw SqliteError carrying the SQLite result code, so callers
+// can tell a full disk (SQLITE_FULL) or an I/O error from a bug.
+//
+// A Database is used by one thread at a time (the thread that owns it); SQLite is built in
+// serialized mode on Debian, but the hub never shares a connection between threads.
+#pragma once
+
+#include <cstdint>
+#include <optional>
+#include <stdexcept>
+#include <string>
+#include <string_view>
+
+struct sqlite3;
+struct sqlite3_stmt;
+
+namespace hub::store {
+
+class SqliteError : public std::runtime_error {
+ public:
+  SqliteError(int code, const std::string& message) : std::runtime_error(message), code_(code) {}
+  int code() const noexcept { return code_; }
+  // True for errors that mean the disk or file system failed us (full, I/O, read-only), as
+  // opposed to a bug or a constraint violation.
+  bool is_storage_failure() const noexcept;
+
+ private:
+  int code_;
+};
+
+class Database {
+ public:
+  enum class Mode { kReadWrite, kReadOnly };
+  Database(const std::string& path, Mode mode);
+  ~Database();
+  Database(const Database&) = delete;
+  Database& operator=(const Database&) = delete;
+
+  void exec(const char* sql);
+  sqlite3* handle() const noexcept { return db_; }
+  std::int64_t changes() const noexcept;
+  const std::string& path() const noexcept { return path_; }
+
+ private:
+  sqlite3* db_ = nullptr;
+  std::string path_;
+};
+
+class Statement {
+ public:
+  Statement(Database& db, const char* sql);
+  ~Statement();
+  Statement(const Statement&) = delete;
+  Statement& operator=(const Statement&) = delete;
+
+  // Binding is 1-based, as in SQLite. Bound text is copied (SQLITE_TRANSIENT).
+  Statement& bind(int index, std::int64_t value);
+  Statement& bind(int index, std::string_view value);
+  Statement& bind(int index, const std::optional<std::int64_t>& value);
+  Statement& bind_null(int index);
+
+  // Advances; true while a row is available.
+  bool step();
+  // Runs a statement that returns no rows, then resets it.
+  void run();
+  void reset();
+
+  std::int64_t column_int(int index) const;
+  std::string column_text(int index) const;
+  std::optional<std::int64_t> column_optional_int(int index) const;
+  bool column_is_null(int index) const;
+
+ private:
+  Database& db_;
+  sqlite3_stmt* stmt_ = nullptr;
+};
+
+// BEGIN IMMEDIATE … COMMIT; rolls back in the destructor unless commit() succeeded.
+class Transaction {
+ public:
+  explicit Transaction(Database& db);
+  ~Transaction();
+  void commit();
+
+ private:
+  Database& db_;
+  bool done_ = false;
+};
+
+}  // namespace hub::store

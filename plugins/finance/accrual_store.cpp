@@ -1,0 +1,273 @@
+#include "accrual_store.h"
+
+#include <sqlite3.h>
+
+#include <utility>
+
+namespace finance {
+namespace {
+
+constexpr int kSchemaVersion = 1;
+
+constexpr const char* kSchema = R"sql(
+CREATE TABLE IF NOT EXISTS accrual(
+  id          INTEGER PRIMARY KEY,
+  household_id TEXT NOT NULL,
+  policy_id   TEXT NOT NULL,
+  quarter     TEXT NOT NULL,
+  amount_fen  INTEGER NOT NULL CHECK (amount_fen >= 0),
+  deferred_by TEXT NOT NULL,
+  settled_by  TEXT,
+  settlement  TEXT CHECK (settlement IN ('released', 'forfeited', 'superseded')),
+  CHECK ((settled_by IS NULL) = (settlement IS NULL))
+);
+-- At most one open accrual per household, policy and quarter; settled rows stay as history.
+CREATE UNIQUE INDEX IF NOT EXISTS accrual_open
+  ON accrual(household_id, policy_id, quarter) WHERE settled_by IS NULL;
+CREATE TABLE IF NOT EXISTS decision(
+  idempotency_key TEXT PRIMARY KEY,
+  sequence        INTEGER NOT NULL,
+  household_id    TEXT NOT NULL,
+  quarter         TEXT NOT NULL,
+  decided_at_ms   INTEGER NOT NULL
+);
+CREATE TABLE IF NOT EXISTS decision_action(
+  idempotency_key TEXT NOT NULL REFERENCES decision(idempotency_key),
+  ordinal         INTEGER NOT NULL,
+  policy_id       TEXT NOT NULL,
+  action          TEXT NOT NULL,
+  amount_fen      INTEGER,
+  reason          TEXT NOT NULL,
+  PRIMARY KEY (idempotency_key, ordinal)
+);
+)sql";
+
+const char* settlement_name(Settlement settlement) {
+  switch (settlement) {
+    case Settlement::kReleased: return "released";
+    case Settlement::kForfeited: return "forfeited";
+    case Settlement::kSuperseded: break;
+  }
+  return "superseded";
+}
+
+// A prepared statement, finalized on scope exit. Binding and stepping throw StoreError.
+class Statement {
+ public:
+  Statement(sqlite3* db, const char* sql) : db_(db) {
+    if (sqlite3_prepare_v2(db, sql, -1, &stmt_, nullptr) != SQLITE_OK) throw_error("prepare");
+  }
+  ~Statement() { sqlite3_finalize(stmt_); }
+  Statement(const Statement&) = delete;
+  Statement& operator=(const Statement&) = delete;
+
+  Statement& bind(int index, std::string_view text) {
+    check(sqlite3_bind_text(stmt_, index, text.data(), static_cast<int>(text.size()), SQLITE_TRANSIENT), "bind");
+    return *this;
+  }
+  Statement& bind(int index, std::int64_t value) {
+    check(sqlite3_bind_int64(stmt_, index, value), "bind");
+    return *this;
+  }
+  Statement& bind_null(int index) {
+    check(sqlite3_bind_null(stmt_, index), "bind");
+    return *this;
+  }
+
+  // True while there is a row to read.
+  bool step() {
+    const int rc = sqlite3_step(stmt_);
+    if (rc == SQLITE_ROW) return true;
+    if (rc == SQLITE_DONE) return false;
+    throw_error("step");
+  }
+  void run() {
+    while (step()) {
+    }
+  }
+
+  std::string text(int column) const {
+    const auto* p = reinterpret_cast<const char*>(sqlite3_column_text(stmt_, column));
+    return p == nullptr ? std::string() : std::string(p, static_cast<std::size_t>(sqlite3_column_bytes(stmt_, column)));
+  }
+  std::int64_t integer(int column) const { return sqlite3_column_int64(stmt_, column); }
+  bool is_null(int column) const { return sqlite3_column_type(stmt_, column) == SQLITE_NULL; }
+
+ private:
+  void check(int rc, const char* what) {
+    if (rc != SQLITE_OK) throw_error(what);
+  }
+  [[noreturn]] void throw_error(const char* what) const {
+    throw StoreError(std::string("finance.db ") + what + ": " + sqlite3_errmsg(db_));
+  }
+
+  sqlite3* db_;
+  sqlite3_stmt* stmt_ = nullptr;
+};
+
+}  // namespace
+
+AccrualStore::AccrualStore(const std::string& path) : path_(path) {
+  if (sqlite3_open_v2(path.c_str(), &db_, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_NOMUTEX, nullptr) !=
+      SQLITE_OK) {
+    const std::string message = db_ != nullptr ? sqlite3_errmsg(db_) : "out of memory";
+    sqlite3_close(db_);
+    db_ = nullptr;
+    throw StoreError("cannot open " + path + ": " + message);
+  }
+  try {
+    sqlite3_busy_timeout(db_, 5000);
+    // WAL keeps readers (an administrator's sqlite3 shell) out of the writer's way; FULL syncs
+    // the WAL on every commit, which is what makes a returned decision durable.
+    {
+      Statement journal(db_, "PRAGMA journal_mode=WAL");
+      if (!journal.step() || journal.text(0) != "wal") fail("cannot switch to WAL journal mode");
+    }
+    execute("PRAGMA synchronous=FULL");
+    execute("PRAGMA foreign_keys=ON");
+
+    std::int64_t found = 0;
+    {
+      Statement version(db_, "PRAGMA user_version");
+      if (version.step()) found = version.integer(0);
+    }
+    if (found > kSchemaVersion)
+      fail("schema version " + std::to_string(found) + " is newer than this plugin's (" +
+           std::to_string(kSchemaVersion) + "); upgrade the finance plugin");
+    if (found < kSchemaVersion) {
+      execute("BEGIN IMMEDIATE");
+      try {
+        if (sqlite3_exec(db_, kSchema, nullptr, nullptr, nullptr) != SQLITE_OK) fail("cannot create the schema");
+        execute(("PRAGMA user_version=" + std::to_string(kSchemaVersion)).c_str());
+        execute("COMMIT");
+      } catch (...) {
+        sqlite3_exec(db_, "ROLLBACK", nullptr, nullptr, nullptr);
+        throw;
+      }
+    }
+  } catch (...) {
+    sqlite3_close(db_);
+    db_ = nullptr;
+    throw;
+  }
+}
+
+AccrualStore::~AccrualStore() { sqlite3_close(db_); }
+
+void AccrualStore::execute(const char* sql) {
+  if (sqlite3_exec(db_, sql, nullptr, nullptr, nullptr) != SQLITE_OK) fail(std::string("cannot run ") + sql);
+}
+
+void AccrualStore::fail(const std::string& what) const {
+  throw StoreError(path_ + ": " + what + (db_ != nullptr ? std::string(": ") + sqlite3_errmsg(db_) : std::string()));
+}
+
+AccrualStore::Transaction::Transaction(AccrualStore& store) : store_(store) { store_.execute("BEGIN IMMEDIATE"); }
+
+AccrualStore::Transaction::~Transaction() {
+  if (open_) sqlite3_exec(store_.db_, "ROLLBACK", nullptr, nullptr, nullptr);
+}
+
+void AccrualStore::Transaction::commit() {
+  store_.execute("COMMIT");
+  open_ = false;
+}
+
+std::optional<RecordedDecision> AccrualStore::find_decision(std::string_view idempotency_key) {
+  Statement decision(db_, "SELECT household_id FROM decision WHERE idempotency_key = ?1");
+  decision.bind(1, idempotency_key);
+  if (!decision.step()) return std::nullopt;
+  RecordedDecision recorded;
+  recorded.household_id = decision.text(0);
+
+  Statement actions(db_,
+                    "SELECT policy_id, action, amount_fen, reason FROM decision_action "
+                    "WHERE idempotency_key = ?1 ORDER BY ordinal");
+  actions.bind(1, idempotency_key);
+  while (actions.step()) {
+    hub::sdk::PolicyAction action;
+    action.policy_id = actions.text(0);
+    action.household_id = recorded.household_id;
+    const std::string kind = actions.text(1);
+    const auto parsed = hub::sdk::parse_action_kind(kind);
+    if (!parsed) fail("decision " + std::string(idempotency_key) + " holds an unknown action '" + kind + "'");
+    action.action = *parsed;
+    if (!actions.is_null(2)) action.amount_fen = actions.integer(2);
+    action.reason = actions.text(3);
+    recorded.actions.push_back(std::move(action));
+  }
+  return recorded;
+}
+
+void AccrualStore::record_decision(const hub::sdk::Event& event, const std::vector<hub::sdk::PolicyAction>& actions,
+                                   std::int64_t decided_at_ms) {
+  Statement decision(db_,
+                     "INSERT INTO decision(idempotency_key, sequence, household_id, quarter, decided_at_ms) "
+                     "VALUES (?1, ?2, ?3, ?4, ?5)");
+  decision.bind(1, event.idempotency_key)
+      .bind(2, static_cast<std::int64_t>(event.sequence))
+      .bind(3, event.household_id)
+      .bind(4, event.quarter)
+      .bind(5, decided_at_ms)
+      .run();
+  std::int64_t ordinal = 0;
+  for (const auto& action : actions) {
+    Statement row(db_,
+                  "INSERT INTO decision_action(idempotency_key, ordinal, policy_id, action, amount_fen, reason) "
+                  "VALUES (?1, ?2, ?3, ?4, ?5, ?6)");
+    row.bind(1, event.idempotency_key).bind(2, ordinal++).bind(3, action.policy_id);
+    row.bind(4, hub::sdk::to_string(action.action));
+    if (action.amount_fen) {
+      row.bind(5, *action.amount_fen);
+    } else {
+      row.bind_null(5);
+    }
+    row.bind(6, action.reason).run();
+  }
+}
+
+std::vector<Accrual> AccrualStore::pending(std::string_view household_id, std::string_view policy_id) {
+  Statement query(db_,
+                  "SELECT quarter, amount_fen FROM accrual "
+                  "WHERE household_id = ?1 AND policy_id = ?2 AND settled_by IS NULL ORDER BY quarter");
+  query.bind(1, household_id).bind(2, policy_id);
+  std::vector<Accrual> out;
+  while (query.step()) out.push_back(Accrual{query.text(0), query.integer(1)});
+  return out;
+}
+
+void AccrualStore::add(std::string_view household_id, std::string_view policy_id, std::string_view quarter,
+                       std::int64_t amount_fen, std::string_view deferred_by) {
+  Statement insert(db_,
+                   "INSERT INTO accrual(household_id, policy_id, quarter, amount_fen, deferred_by) "
+                   "VALUES (?1, ?2, ?3, ?4, ?5)");
+  insert.bind(1, household_id).bind(2, policy_id).bind(3, quarter).bind(4, amount_fen).bind(5, deferred_by).run();
+}
+
+std::vector<Accrual> AccrualStore::settle(std::string_view household_id, std::string_view policy_id,
+                                          std::optional<std::string_view> quarter, Settlement settlement,
+                                          std::string_view settled_by) {
+  Statement query(db_,
+                  "SELECT id, quarter, amount_fen FROM accrual "
+                  "WHERE household_id = ?1 AND policy_id = ?2 AND settled_by IS NULL "
+                  "AND (?3 IS NULL OR quarter = ?3) ORDER BY quarter");
+  query.bind(1, household_id).bind(2, policy_id);
+  if (quarter) {
+    query.bind(3, *quarter);
+  } else {
+    query.bind_null(3);
+  }
+  std::vector<std::int64_t> ids;
+  std::vector<Accrual> settled;
+  while (query.step()) {
+    ids.push_back(query.integer(0));
+    settled.push_back(Accrual{query.text(1), query.integer(2)});
+  }
+  for (const std::int64_t id : ids) {
+    Statement update(db_, "UPDATE accrual SET settled_by = ?1, settlement = ?2 WHERE id = ?3");
+    update.bind(1, settled_by).bind(2, settlement_name(settlement)).bind(3, id).run();
+  }
+  return settled;
+}
+
+}  // namespace finance

@@ -1,0 +1,100 @@
+// AccrualStore: the finance office's own record of deferred rewards and of the decisions it
+// has already taken, in an SQLite file in the plugin's data directory (finance.db).
+//
+// Two things live here. The accruals: one row per household, policy and quarter whose reward
+// was deferred, open until it is settled — released (paid when the household is credit again),
+// forfeited (breach) or superseded (a correction re-evaluated that quarter). And the decision
+// journal: the exact actions returned for each Event::idempotency_key. The hub delivers at
+// least once; a redelivered event is answered from the journal, so it gets the identical
+// actions and changes no accrual twice, however much has happened since.
+//
+// The file uses WAL with synchronous=FULL: once Transaction::commit returns, the decision
+// survives a crash of the process or the machine. One AccrualStore per plugin instance, used
+// only on the plugin's delivery thread. Every method throws StoreError when SQLite fails; do
+// the work for one event inside one Transaction, which rolls back unless committed.
+#pragma once
+
+#include <cstdint>
+#include <optional>
+#include <stdexcept>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "hub/sdk/types.h"
+
+struct sqlite3;
+struct sqlite3_stmt;
+
+namespace finance {
+
+class StoreError : public std::runtime_error {
+ public:
+  using std::runtime_error::runtime_error;
+};
+
+// One quarter's deferred reward for one household and policy.
+struct Accrual {
+  std::string quarter;  // e.g. 2020Q2
+  std::int64_t amount_fen = 0;
+};
+
+enum class Settlement { kReleased, kForfeited, kSuperseded };
+
+// The decision recorded for an idempotency key.
+struct RecordedDecision {
+  std::string household_id;
+  std::vector<hub::sdk::PolicyAction> actions;
+};
+
+class AccrualStore {
+ public:
+  // Opens (creating if needed) the database at `path`.
+  explicit AccrualStore(const std::string& path);
+  ~AccrualStore();
+  AccrualStore(const AccrualStore&) = delete;
+  AccrualStore& operator=(const AccrualStore&) = delete;
+
+  // BEGIN IMMEDIATE on construction; ROLLBACK on destruction unless commit() succeeded.
+  class Transaction {
+   public:
+    explicit Transaction(AccrualStore& store);
+    ~Transaction();
+    Transaction(const Transaction&) = delete;
+    Transaction& operator=(const Transaction&) = delete;
+    void commit();
+
+   private:
+    AccrualStore& store_;
+    bool open_ = true;
+  };
+
+  // The decision taken earlier for this idempotency key, or nothing if the key is new.
+  std::optional<RecordedDecision> find_decision(std::string_view idempotency_key);
+
+  // Journals the actions decided for `event`.
+  void record_decision(const hub::sdk::Event& event, const std::vector<hub::sdk::PolicyAction>& actions,
+                       std::int64_t decided_at_ms);
+
+  // Open (unsettled) accruals of one household and policy, oldest quarter first.
+  std::vector<Accrual> pending(std::string_view household_id, std::string_view policy_id);
+
+  // Records a deferred reward; `deferred_by` is the deciding event's idempotency key.
+  void add(std::string_view household_id, std::string_view policy_id, std::string_view quarter, std::int64_t amount_fen,
+           std::string_view deferred_by);
+
+  // Settles the open accruals of one household and policy — all of them, or only `quarter`'s —
+  // and returns what was settled, oldest first. `settled_by` is the deciding event's key.
+  std::vector<Accrual> settle(std::string_view household_id, std::string_view policy_id,
+                              std::optional<std::string_view> quarter, Settlement settlement,
+                              std::string_view settled_by);
+
+ private:
+  void execute(const char* sql);
+  [[noreturn]] void fail(const std::string& what) const;
+
+  sqlite3* db_ = nullptr;
+  std::string path_;
+};
+
+}  // namespace finance

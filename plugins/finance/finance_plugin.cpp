@@ -1,0 +1,310 @@
+// 财政所 (finance office): the only-child parents' reward (独生子女父母奖励费) and the rural
+// family-planning reward, paid per quarter to the households on the finance roster.
+//
+// Per policy and household on the roster, with A the quarter's amount from the roster:
+//   credit      → apply A (restore A when the household comes back from breach)
+//   non_credit  → defer A, and A accrues
+//   back to credit with accruals open → release their sum, then apply A (two actions)
+//   breach      → one withhold of A plus every open accrual, which is forfeited
+// A correction (same quarter re-evaluated) first supersedes the open accrual of that quarter,
+// then decides afresh. Households not on the roster for a policy get not_applicable.
+//
+// Department data: the roster, a CSV `household_id,policy_id,amount_fen_per_quarter` at
+// <data_dir>/roster.csv or at settings.roster (relative to the data directory). State: the
+// accruals and the decision journal in <data_dir>/finance.db (see accrual_store.h); each event
+// is decided in one SQLite transaction, and a redelivered event (same idempotency key) gets
+// the journalled answer without touching the accruals again.
+#include <charconv>
+#include <cstdint>
+#include <exception>
+#include <filesystem>
+#include <memory>
+#include <nlohmann/json.hpp>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <unordered_map>
+#include <utility>
+#include <vector>
+
+#include "accrual_store.h"
+#include "hub/sdk/catalogue.h"
+#include "hub/sdk/csv.h"
+#include "hub/sdk/plugin.h"
+
+namespace {
+
+using finance::Accrual;
+using finance::AccrualStore;
+using finance::Settlement;
+using hub::sdk::ActionKind;
+using hub::sdk::Catalogue;
+using hub::sdk::Event;
+using hub::sdk::HandleResult;
+using hub::sdk::Host;
+using hub::sdk::HouseholdStatus;
+using hub::sdk::PolicyAction;
+using hub::sdk::PolicyDefinition;
+
+// 1,000,000 yuan a quarter is a typo in the roster, not a reward; it also keeps sums far from
+// overflow.
+constexpr std::int64_t kMaxAmountFenPerQuarter = 100'000'000;
+
+std::optional<std::int64_t> parse_integer(std::string_view text) {
+  std::int64_t value = 0;
+  const char* end = text.data() + text.size();
+  auto [ptr, ec] = std::from_chars(text.data(), end, value);
+  if (text.empty() || ec != std::errc() || ptr != end) return std::nullopt;
+  return value;
+}
+
+std::string format_yuan(std::int64_t fen) {
+  std::string cents = std::to_string(fen % 100);
+  if (cents.size() < 2) cents.insert(0, "0");
+  return "¥" + std::to_string(fen / 100) + "." + cents;
+}
+
+std::int64_t total(const std::vector<Accrual>& accruals) {
+  std::int64_t sum = 0;
+  for (const auto& a : accruals) sum += a.amount_fen;
+  return sum;
+}
+
+// How a reason lists quarters in one language.
+struct QuarterListWording {
+  std::string_view separator;
+  std::string_view count_prefix;
+  std::string_view count_suffix;
+};
+constexpr QuarterListWording kZhQuarters{"、", "，共 ", " 个季度"};
+constexpr QuarterListWording kEnQuarters{",", ", ", " quarters"};
+
+// The quarters of some accruals for a reason, e.g. "2020Q1,2020Q2". Long runs are shortened to
+// "2020Q1…2027Q2, 30 quarters" so a reason stays short (the hub refuses reasons over 1000 bytes).
+std::string quarters(const std::vector<Accrual>& accruals, const QuarterListWording& wording) {
+  constexpr std::size_t kListed = 4;
+  if (accruals.size() > kListed) {
+    return accruals.front().quarter + "…" + accruals.back().quarter + std::string(wording.count_prefix) +
+           std::to_string(accruals.size()) + std::string(wording.count_suffix);
+  }
+  std::string out;
+  for (const auto& a : accruals) {
+    if (!out.empty()) out += wording.separator;
+    out += a.quarter;
+  }
+  return out;
+}
+
+// Why a correction changed what was open, appended to the new decision's reason.
+std::string correction_note(const Event& event, const std::vector<Accrual>& superseded) {
+  if (!event.correction && superseded.empty()) return {};
+  if (superseded.empty()) return " [更正 / correction]";
+  return " [更正：撤销 " + event.quarter + " 原暂缓的 " + format_yuan(total(superseded)) +
+         " / correction: the earlier deferral of " + format_yuan(total(superseded)) + " for " + event.quarter +
+         " is superseded]";
+}
+
+// The household's quarterly amount per policy, from the roster.
+using Roster = std::unordered_map<std::string, std::unordered_map<std::string, std::int64_t>>;
+
+class FinancePlugin final : public hub::sdk::Plugin {
+ protected:
+  HandleResult on_start(Host& host) override {
+    host_ = &host;
+    std::string error;
+    auto catalogue = Catalogue::from_plugin_config(host.config_json(), &error);
+    if (!catalogue) return HandleResult::error("finance: cannot read the policy catalogue: " + error);
+    for (const PolicyDefinition& policy : catalogue->policies()) {
+      if (!policy.money || policy.scope != PolicyDefinition::Scope::kRoster)
+        return HandleResult::error("finance: policy " + policy.id +
+                                   " must be \"money\": true with scope \"roster\": every finance reward is an amount "
+                                   "per household on the roster; fix config/departments/finance.json");
+    }
+
+    const nlohmann::json config = nlohmann::json::parse(host.config_json(), nullptr, /*allow_exceptions=*/false);
+    const nlohmann::json settings =
+        config.is_object() && config.contains("settings") ? config["settings"] : nlohmann::json::object();
+    if (!settings.is_object()) return HandleResult::error("finance: settings must be a JSON object");
+    const std::filesystem::path data_dir(std::string(host.data_dir()));
+    std::filesystem::path roster_path = data_dir / "roster.csv";
+    if (auto it = settings.find("roster"); it != settings.end()) {
+      if (!it->is_string() || it->get_ref<const std::string&>().empty())
+        return HandleResult::error("finance: settings.roster must be a non-empty file path");
+      const std::filesystem::path configured(it->get<std::string>());
+      roster_path = configured.is_absolute() ? configured : data_dir / configured;
+    }
+    if (HandleResult loaded = load_roster(roster_path.string(), *catalogue); !loaded.is_ok()) return loaded;
+
+    const std::string database = (data_dir / "finance.db").string();
+    try {
+      store_ = std::make_unique<AccrualStore>(database);
+    } catch (const std::exception& e) {
+      return HandleResult::error(std::string("finance: ") + e.what());
+    }
+    host.log(hub::sdk::LogLevel::kInfo, "finance: roster " + roster_path.string() + ": " +
+                                            std::to_string(roster_.size()) + " households; accruals in " + database);
+    catalogue_ = std::move(catalogue);
+    return HandleResult::ok();
+  }
+
+  HandleResult on_event(const Event& event, std::vector<PolicyAction>& actions) override {
+    if (!catalogue_ || !store_) return HandleResult::error("finance: event before a successful start");
+    if (event.idempotency_key.empty())
+      return HandleResult::error("finance: event " + std::to_string(event.sequence) +
+                                 " has no idempotency key; accruals cannot be kept exactly once without it");
+    std::vector<PolicyAction> decided;
+    try {
+      AccrualStore::Transaction transaction(*store_);
+      if (auto recorded = store_->find_decision(event.idempotency_key)) {
+        if (recorded->household_id != event.household_id)
+          return HandleResult::error("finance: idempotency key " + event.idempotency_key + " was used for household " +
+                                     recorded->household_id + ", now for " + event.household_id);
+        host_->log(hub::sdk::LogLevel::kInfo,
+                   "finance: " + event.idempotency_key + " redelivered; answering with the recorded decision");
+        decided = std::move(recorded->actions);
+      } else {
+        for (const PolicyDefinition& policy : catalogue_->policies()) decide(policy, event, decided);
+        store_->record_decision(event, decided, host_->now_unix_ms());
+        transaction.commit();
+      }
+    } catch (const finance::StoreError& e) {
+      // Nothing was committed; the hub will deliver the event again.
+      return HandleResult::retry(std::string("finance: ") + e.what());
+    }
+    // Hand the actions over only once they are durable.
+    actions.insert(actions.end(), std::make_move_iterator(decided.begin()), std::make_move_iterator(decided.end()));
+    return HandleResult::ok();
+  }
+
+  void on_stop() override { store_.reset(); }
+
+ private:
+  // Appends the actions for one policy, changing the accruals inside the caller's transaction.
+  void decide(const PolicyDefinition& policy, const Event& event, std::vector<PolicyAction>& out) {
+    auto make = [&](ActionKind kind, std::optional<std::int64_t> amount, std::string reason) {
+      out.push_back(PolicyAction{policy.id, event.household_id, kind, amount, std::move(reason)});
+    };
+    const std::optional<std::int64_t> amount = quarterly_amount(event.household_id, policy.id);
+    if (!amount) {
+      make(ActionKind::kNotApplicable, std::nullopt,
+           "不在" + policy.name_zh + "名册，不适用 / not on the roster for " + policy.name_en + ": not applicable");
+      return;
+    }
+    const std::string& key = event.idempotency_key;
+    const std::string& h = event.household_id;
+    const std::string& q = event.quarter;
+
+    // A correction re-decides its quarter: whatever that quarter had deferred no longer stands.
+    // Any open accrual of this very quarter is an earlier decision for it, flagged or not.
+    const std::vector<Accrual> superseded = store_->settle(h, policy.id, q, Settlement::kSuperseded, key);
+    const std::string note = correction_note(event, superseded);
+
+    const ActionKind effect = hub::sdk::effect_for_status(policy, event.new_status);
+    switch (effect) {
+      case ActionKind::kApply: {
+        const std::vector<Accrual> released = store_->settle(h, policy.id, std::nullopt, Settlement::kReleased, key);
+        if (!released.empty()) {
+          const std::int64_t sum = total(released);
+          make(ActionKind::kRelease, sum,
+               "恢复诚信户，补发暂缓的" + policy.name_zh + " " + format_yuan(sum) + "（" +
+                   quarters(released, kZhQuarters) + "）/ credit again: deferred " + format_yuan(sum) + " released (" +
+                   quarters(released, kEnQuarters) + ")" + note);
+        }
+        const bool after_breach = hub::sdk::effect_for_status(policy, event.previous_status) == ActionKind::kWithhold;
+        if (after_breach) {
+          make(ActionKind::kRestore, *amount,
+               "违约后恢复诚信户，恢复兑现 " + q + " " + format_yuan(*amount) + " / credit again after breach: " + q +
+                   " reward " + format_yuan(*amount) + " restored" + note);
+        } else {
+          make(ActionKind::kApply, *amount,
+               "诚信户，兑现 " + q + " " + format_yuan(*amount) + " / credit: " + q + " reward " +
+                   format_yuan(*amount) + " paid" + note);
+        }
+        return;
+      }
+      case ActionKind::kDefer: {
+        store_->add(h, policy.id, q, *amount, key);
+        const std::int64_t accrued = total(store_->pending(h, policy.id));
+        make(ActionKind::kDefer, *amount,
+             "不诚信户，" + q + " " + format_yuan(*amount) + " 暂缓兑现，累计暂缓 " + format_yuan(accrued) +
+                 " / non_credit: " + q + " reward " + format_yuan(*amount) + " deferred, " + format_yuan(accrued) +
+                 " accrued in total" + note);
+        return;
+      }
+      case ActionKind::kWithhold: {
+        const std::vector<Accrual> forfeited = store_->settle(h, policy.id, std::nullopt, Settlement::kForfeited, key);
+        const std::int64_t lost = total(forfeited);
+        std::string reason = "违约户，" + q + " " + format_yuan(*amount) + " 不兑现";
+        if (forfeited.empty()) {
+          reason += " / breach: " + q + " reward " + format_yuan(*amount) + " withheld";
+        } else {
+          reason += "，已暂缓的 " + format_yuan(lost) + "（" + quarters(forfeited, kZhQuarters) +
+                    "）作废 / breach: " + q + " reward " + format_yuan(*amount) + " withheld, deferred " +
+                    format_yuan(lost) + " (" + quarters(forfeited, kEnQuarters) + ") forfeited";
+        }
+        make(ActionKind::kWithhold, *amount + lost, reason + note);
+        return;
+      }
+      case ActionKind::kRelease:
+      case ActionKind::kRestore:
+      case ActionKind::kNotApplicable: break;
+    }
+    // Unevaluated: no policy change, and open accruals stay open.
+    make(ActionKind::kNotApplicable, std::nullopt,
+         std::string(event.new_status == HouseholdStatus::kUnevaluated ? "未评议" : "无兑现规则") + "，不适用 / " +
+             std::string(hub::sdk::to_string(event.new_status)) + ": not applicable" + note);
+  }
+
+  std::optional<std::int64_t> quarterly_amount(const std::string& household_id, const std::string& policy_id) const {
+    const auto household = roster_.find(household_id);
+    if (household == roster_.end()) return std::nullopt;
+    const auto policy = household->second.find(policy_id);
+    if (policy == household->second.end()) return std::nullopt;
+    return policy->second;
+  }
+
+  HandleResult load_roster(const std::string& path, const Catalogue& catalogue) {
+    std::error_code ec;
+    if (!std::filesystem::is_regular_file(path, ec))
+      return HandleResult::error("finance: roster file not found: " + path +
+                                 " (CSV with header household_id,policy_id,amount_fen_per_quarter; generate it with "
+                                 "the town generator or set settings.roster)");
+    std::string error;
+    auto table = hub::sdk::read_csv_file(path, &error);
+    if (!table) return HandleResult::error("finance: cannot read the roster: " + error);
+    const auto household_column = table->column("household_id");
+    const auto policy_column = table->column("policy_id");
+    const auto amount_column = table->column("amount_fen_per_quarter");
+    if (!household_column || !policy_column || !amount_column)
+      return HandleResult::error("finance: roster " + path +
+                                 ": the header must name the columns household_id,policy_id,amount_fen_per_quarter");
+
+    Roster roster;
+    for (const auto& row : table->rows) {
+      const std::string where = "finance: roster " + path + " line " + std::to_string(row.line) + ": ";
+      const std::string& household = row.fields[*household_column];
+      const std::string& policy = row.fields[*policy_column];
+      const std::string& amount_text = row.fields[*amount_column];
+      if (household.empty()) return HandleResult::error(where + "household_id is empty");
+      if (catalogue.find(policy) == nullptr)
+        return HandleResult::error(where + "policy_id '" + policy + "' is not in the finance catalogue");
+      const auto amount = parse_integer(amount_text);
+      if (!amount || *amount < 0 || *amount > kMaxAmountFenPerQuarter)
+        return HandleResult::error(where + "amount_fen_per_quarter must be a whole number of fen from 0 to " +
+                                   std::to_string(kMaxAmountFenPerQuarter) + ", got '" + amount_text + "'");
+      if (!roster[household].emplace(policy, *amount).second)
+        return HandleResult::error(where + "household " + household + " is listed twice for " + policy);
+    }
+    roster_ = std::move(roster);
+    return HandleResult::ok();
+  }
+
+  Host* host_ = nullptr;  // valid from on_start until after on_stop (the host's promise)
+  std::optional<Catalogue> catalogue_;
+  Roster roster_;
+  std::unique_ptr<AccrualStore> store_;
+};
+
+}  // namespace
+
+HUB_DECLARE_PLUGIN(FinancePlugin, "finance", "1.0.0")

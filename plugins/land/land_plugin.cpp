@@ -1,0 +1,198 @@
+// 国土所 (land office): priority homestead (宅基地) approval. A household's pending homestead
+// applications are put on hold while it is non_credit (defer) or in breach (withhold), and
+// resumed when it is credit again (release after non_credit, restore after breach). A
+// household with no pending application gets not_applicable.
+//
+// Department data: the pending applications, a CSV `household_id,application_id,applied_on`
+// (one row per application; a household may have several) at <data_dir>/roster.csv or at
+// settings.roster (relative to the data directory). The plugin keeps no state of its own: the
+// event's previous and new status decide, so a redelivered event gets the same answer.
+#include <cstddef>
+#include <filesystem>
+#include <nlohmann/json.hpp>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <unordered_map>
+#include <utility>
+#include <vector>
+
+#include "hub/sdk/catalogue.h"
+#include "hub/sdk/csv.h"
+#include "hub/sdk/plugin.h"
+
+namespace {
+
+using hub::sdk::ActionKind;
+using hub::sdk::Catalogue;
+using hub::sdk::Event;
+using hub::sdk::HandleResult;
+using hub::sdk::Host;
+using hub::sdk::PolicyAction;
+using hub::sdk::PolicyDefinition;
+
+// YYYY-MM-DD with a plausible month and day; the land office's own system owns the calendar.
+bool is_date(std::string_view text) {
+  if (text.size() != 10 || text[4] != '-' || text[7] != '-') return false;
+  for (std::size_t i : {0, 1, 2, 3, 5, 6, 8, 9})
+    if (text[i] < '0' || text[i] > '9') return false;
+  const int month = (text[5] - '0') * 10 + (text[6] - '0');
+  const int day = (text[8] - '0') * 10 + (text[9] - '0');
+  return month >= 1 && month <= 12 && day >= 1 && day <= 31;
+}
+
+// The application ids for a reason: "A1、A2" in Chinese, "A1,A2" in English. Past a handful
+// the rest are counted, not listed, so a reason stays short (the hub refuses reasons over 1000
+// bytes): "A1、…、A5 等共 8 件" / "A1,…,A5 and 3 more".
+constexpr std::size_t kListedApplications = 5;
+
+std::string list_zh(const std::vector<std::string>& ids) {
+  std::string out;
+  for (std::size_t i = 0; i < ids.size() && i < kListedApplications; ++i) out += (i == 0 ? "" : "、") + ids[i];
+  if (ids.size() > kListedApplications) out += " 等共 " + std::to_string(ids.size()) + " 件";
+  return out;
+}
+
+std::string list_en(const std::vector<std::string>& ids) {
+  std::string out;
+  for (std::size_t i = 0; i < ids.size() && i < kListedApplications; ++i) out += (i == 0 ? "" : ",") + ids[i];
+  if (ids.size() > kListedApplications) out += " and " + std::to_string(ids.size() - kListedApplications) + " more";
+  return out;
+}
+
+std::string hold_reason(const Event& event, ActionKind kind, const std::vector<std::string>& applications) {
+  const std::string zh_ids = list_zh(applications);
+  const std::string en_ids = list_en(applications);
+  std::string reason;
+  switch (kind) {
+    case ActionKind::kApply:
+      reason =
+          "诚信户，宅基地申请 " + zh_ids + " 优先审批 / credit: application(s) " + en_ids + " get priority approval";
+      break;
+    case ActionKind::kDefer:
+      reason = "不诚信户，宅基地申请 " + zh_ids + " 暂停审批 / non_credit: application(s) " + en_ids + " put on hold";
+      break;
+    case ActionKind::kWithhold:
+      reason = "违约户，宅基地申请 " + zh_ids + " 暂停审批 / breach: application(s) " + en_ids + " on hold";
+      break;
+    case ActionKind::kRelease:
+      reason = "恢复诚信户，宅基地申请 " + zh_ids + " 恢复审批 / credit again after non_credit: application(s) " +
+               en_ids + " resumed";
+      break;
+    case ActionKind::kRestore:
+      reason = "违约后恢复诚信户，宅基地申请 " + zh_ids + " 恢复审批 / credit again after breach: application(s) " +
+               en_ids + " resumed";
+      break;
+    case ActionKind::kNotApplicable:
+      reason = "未评议，宅基地申请 " + zh_ids + " 不作调整 / " + std::string(hub::sdk::to_string(event.new_status)) +
+               ": application(s) " + en_ids + " unchanged";
+      break;
+  }
+  reason += " (" + event.quarter + ")";
+  if (event.correction) reason += " [更正 / correction]";
+  return reason;
+}
+
+class LandPlugin final : public hub::sdk::Plugin {
+ protected:
+  HandleResult on_start(Host& host) override {
+    std::string error;
+    auto catalogue = Catalogue::from_plugin_config(host.config_json(), &error);
+    if (!catalogue) return HandleResult::error("land: cannot read the policy catalogue: " + error);
+    for (const PolicyDefinition& policy : catalogue->policies()) {
+      if (policy.money)
+        return HandleResult::error("land: policy " + policy.id +
+                                   " is marked \"money\": true, but homestead approval carries no amount; "
+                                   "fix config/departments/land.json");
+    }
+
+    const nlohmann::json config = nlohmann::json::parse(host.config_json(), nullptr, /*allow_exceptions=*/false);
+    const nlohmann::json settings =
+        config.is_object() && config.contains("settings") ? config["settings"] : nlohmann::json::object();
+    if (!settings.is_object()) return HandleResult::error("land: settings must be a JSON object");
+    const std::filesystem::path data_dir(std::string(host.data_dir()));
+    std::filesystem::path roster_path = data_dir / "roster.csv";
+    if (auto it = settings.find("roster"); it != settings.end()) {
+      if (!it->is_string() || it->get_ref<const std::string&>().empty())
+        return HandleResult::error("land: settings.roster must be a non-empty file path");
+      const std::filesystem::path configured(it->get<std::string>());
+      roster_path = configured.is_absolute() ? configured : data_dir / configured;
+    }
+    if (HandleResult loaded = load_roster(roster_path.string()); !loaded.is_ok()) return loaded;
+
+    std::size_t count = 0;
+    for (const auto& [household, ids] : applications_) count += ids.size();
+    host.log(hub::sdk::LogLevel::kInfo, "land: roster " + roster_path.string() + ": " + std::to_string(count) +
+                                            " pending applications of " + std::to_string(applications_.size()) +
+                                            " households");
+    catalogue_ = std::move(catalogue);
+    return HandleResult::ok();
+  }
+
+  HandleResult on_event(const Event& event, std::vector<PolicyAction>& actions) override {
+    if (!catalogue_) return HandleResult::error("land: event before a successful start");
+    const auto pending = applications_.find(event.household_id);
+    for (const PolicyDefinition& policy : catalogue_->policies()) {
+      PolicyAction action;
+      action.policy_id = policy.id;
+      action.household_id = event.household_id;
+      if (pending == applications_.end()) {
+        action.action = ActionKind::kNotApplicable;
+        action.reason = "无待审宅基地申请，不适用 / no pending homestead application: not applicable";
+      } else if (policy.scope == PolicyDefinition::Scope::kDesignation && !event.has_designation(policy.designation)) {
+        action.action = ActionKind::kNotApplicable;
+        action.reason = "无“" + policy.designation + "”认定，不适用 / not designated '" + policy.designation + "'";
+      } else {
+        // One action per event for all of the household's applications; the reason names them.
+        action.action = hub::sdk::standard_action(policy, event);
+        action.reason = hold_reason(event, action.action, pending->second);
+      }
+      actions.push_back(std::move(action));
+    }
+    return HandleResult::ok();
+  }
+
+ private:
+  HandleResult load_roster(const std::string& path) {
+    std::error_code ec;
+    if (!std::filesystem::is_regular_file(path, ec))
+      return HandleResult::error("land: roster file not found: " + path +
+                                 " (CSV with header household_id,application_id,applied_on listing pending homestead "
+                                 "applications; generate it with the town generator or set settings.roster)");
+    std::string error;
+    auto table = hub::sdk::read_csv_file(path, &error);
+    if (!table) return HandleResult::error("land: cannot read the roster: " + error);
+    const auto household_column = table->column("household_id");
+    const auto application_column = table->column("application_id");
+    const auto applied_on_column = table->column("applied_on");
+    if (!household_column || !application_column || !applied_on_column)
+      return HandleResult::error("land: roster " + path +
+                                 ": the header must name the columns household_id,application_id,applied_on");
+
+    std::unordered_map<std::string, std::vector<std::string>> applications;
+    std::unordered_map<std::string, std::size_t> application_line;
+    for (const auto& row : table->rows) {
+      const std::string where = "land: roster " + path + " line " + std::to_string(row.line) + ": ";
+      const std::string& household = row.fields[*household_column];
+      const std::string& application = row.fields[*application_column];
+      const std::string& applied_on = row.fields[*applied_on_column];
+      if (household.empty()) return HandleResult::error(where + "household_id is empty");
+      if (application.empty()) return HandleResult::error(where + "application_id is empty");
+      if (!is_date(applied_on))
+        return HandleResult::error(where + "applied_on must be a date YYYY-MM-DD, got '" + applied_on + "'");
+      if (auto [it, inserted] = application_line.emplace(application, row.line); !inserted)
+        return HandleResult::error(where + "application " + application + " is already listed on line " +
+                                   std::to_string(it->second));
+      applications[household].push_back(application);
+    }
+    applications_ = std::move(applications);
+    return HandleResult::ok();
+  }
+
+  std::optional<Catalogue> catalogue_;
+  std::unordered_map<std::string, std::vector<std::string>> applications_;  // household → pending application ids
+};
+
+}  // namespace
+
+HUB_DECLARE_PLUGIN(LandPlugin, "land", "1.0.0")

@@ -1,0 +1,213 @@
+// 中心学校 (central school): tuition and fee reduction (学杂费减免) for enrolled children and
+// enrolment priority (入学优先). Only households on the school's roster are concerned; the
+// others get not_applicable for every policy.
+//
+// Department data: the roster, a CSV `household_id,children` (children = enrolled children,
+// >= 1) at <data_dir>/roster.csv or at settings.roster (relative to the data directory).
+// Settings: fee_reduction_fen_per_child, the reduction per enrolled child and quarter in fen
+// (default 15000, i.e. 150 yuan). The fee reduction carries its amount on every decision
+// (apply, defer, withhold, release, restore) so the school's accounts can follow it.
+#include <charconv>
+#include <cstdint>
+#include <filesystem>
+#include <nlohmann/json.hpp>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <unordered_map>
+#include <utility>
+#include <vector>
+
+#include "hub/sdk/catalogue.h"
+#include "hub/sdk/csv.h"
+#include "hub/sdk/plugin.h"
+
+namespace {
+
+using hub::sdk::ActionKind;
+using hub::sdk::Catalogue;
+using hub::sdk::Event;
+using hub::sdk::HandleResult;
+using hub::sdk::Host;
+using hub::sdk::HouseholdStatus;
+using hub::sdk::PolicyAction;
+using hub::sdk::PolicyDefinition;
+
+constexpr std::string_view kFeeReductionPolicy = "schools.fee_reduction";
+constexpr std::int64_t kDefaultFeeReductionFenPerChild = 15000;
+constexpr std::int64_t kMaxChildren = 100;                         // guards against garbage rows
+constexpr std::int64_t kMaxFeeReductionFenPerChild = 100'000'000;  // 1,000,000 yuan: a typo, not a policy
+
+std::optional<std::int64_t> parse_integer(std::string_view text) {
+  std::int64_t value = 0;
+  const char* end = text.data() + text.size();
+  auto [ptr, ec] = std::from_chars(text.data(), end, value);
+  if (text.empty() || ec != std::errc() || ptr != end) return std::nullopt;
+  return value;
+}
+
+std::string format_yuan(std::int64_t fen) {
+  std::string cents = std::to_string(fen % 100);
+  if (cents.size() < 2) cents.insert(0, "0");
+  return "¥" + std::to_string(fen / 100) + "." + cents;
+}
+
+const char* status_zh(HouseholdStatus status) {
+  switch (status) {
+    case HouseholdStatus::kCredit: return "诚信户";
+    case HouseholdStatus::kNonCredit: return "不诚信户";
+    case HouseholdStatus::kBreach: return "违约户";
+    case HouseholdStatus::kUnevaluated: break;
+  }
+  return "未评议";
+}
+
+std::string standard_reason(const Event& event, ActionKind kind) {
+  const char* zh = "不适用";
+  const char* en = "not applicable";
+  switch (kind) {
+    case ActionKind::kApply:
+      zh = "兑现";
+      en = "applied";
+      break;
+    case ActionKind::kDefer:
+      zh = "暂缓兑现";
+      en = "deferred";
+      break;
+    case ActionKind::kWithhold:
+      zh = "不兑现";
+      en = "withheld";
+      break;
+    case ActionKind::kRelease:
+      zh = "恢复兑现";
+      en = "released";
+      break;
+    case ActionKind::kRestore:
+      zh = "恢复兑现";
+      en = "restored";
+      break;
+    case ActionKind::kNotApplicable: break;
+  }
+  std::string reason = std::string(status_zh(event.new_status)) + "，" + zh + " / " +
+                       std::string(hub::sdk::to_string(event.new_status)) + ": " + en + " (" + event.quarter + ")";
+  if (event.correction) reason += " [更正 / correction]";
+  return reason;
+}
+
+class SchoolsPlugin final : public hub::sdk::Plugin {
+ protected:
+  HandleResult on_start(Host& host) override {
+    std::string error;
+    auto catalogue = Catalogue::from_plugin_config(host.config_json(), &error);
+    if (!catalogue) return HandleResult::error("schools: cannot read the policy catalogue: " + error);
+    for (const PolicyDefinition& policy : catalogue->policies()) {
+      if (policy.money && policy.id != kFeeReductionPolicy)
+        return HandleResult::error("schools: policy " + policy.id +
+                                   " is marked \"money\": true, but the plugin only knows the amount of " +
+                                   std::string(kFeeReductionPolicy) + "; fix config/departments/schools.json");
+    }
+
+    const nlohmann::json config = nlohmann::json::parse(host.config_json(), nullptr, /*allow_exceptions=*/false);
+    const nlohmann::json settings =
+        config.is_object() && config.contains("settings") ? config["settings"] : nlohmann::json::object();
+    if (!settings.is_object()) return HandleResult::error("schools: settings must be a JSON object");
+
+    fen_per_child_ = kDefaultFeeReductionFenPerChild;
+    if (auto it = settings.find("fee_reduction_fen_per_child"); it != settings.end()) {
+      if (!it->is_number_integer() || it->get<std::int64_t>() < 0 ||
+          it->get<std::int64_t>() > kMaxFeeReductionFenPerChild)
+        return HandleResult::error(
+            "schools: settings.fee_reduction_fen_per_child must be a whole number of fen from 0 to " +
+            std::to_string(kMaxFeeReductionFenPerChild) + ", got " + it->dump());
+      fen_per_child_ = it->get<std::int64_t>();
+    }
+
+    std::filesystem::path roster_path = std::filesystem::path(std::string(host.data_dir())) / "roster.csv";
+    if (auto it = settings.find("roster"); it != settings.end()) {
+      if (!it->is_string() || it->get_ref<const std::string&>().empty())
+        return HandleResult::error("schools: settings.roster must be a non-empty file path");
+      const std::filesystem::path configured(it->get<std::string>());
+      roster_path =
+          configured.is_absolute() ? configured : std::filesystem::path(std::string(host.data_dir())) / configured;
+    }
+    if (HandleResult loaded = load_roster(roster_path.string()); !loaded.is_ok()) return loaded;
+
+    host.log(hub::sdk::LogLevel::kInfo, "schools: roster " + roster_path.string() + ": " +
+                                            std::to_string(children_.size()) + " households, fee reduction " +
+                                            format_yuan(fen_per_child_) + " per child and quarter");
+    catalogue_ = std::move(catalogue);
+    return HandleResult::ok();
+  }
+
+  HandleResult on_event(const Event& event, std::vector<PolicyAction>& actions) override {
+    if (!catalogue_) return HandleResult::error("schools: event before a successful start");
+    const auto enrolled = children_.find(event.household_id);
+    for (const PolicyDefinition& policy : catalogue_->policies()) {
+      PolicyAction action;
+      action.policy_id = policy.id;
+      action.household_id = event.household_id;
+      const bool needs_roster = policy.scope == PolicyDefinition::Scope::kRoster || policy.money;
+      if (needs_roster && enrolled == children_.end()) {
+        action.action = ActionKind::kNotApplicable;
+        action.reason = "不在学校名册（无在校子女），不适用 / not on the school roster: not applicable";
+      } else if (policy.scope == PolicyDefinition::Scope::kDesignation && !event.has_designation(policy.designation)) {
+        action.action = ActionKind::kNotApplicable;
+        action.reason = "无“" + policy.designation + "”认定，不适用 / not designated '" + policy.designation + "'";
+      } else {
+        action.action = hub::sdk::standard_action(policy, event);
+        action.reason = standard_reason(event, action.action);
+        if (policy.money && action.action != ActionKind::kNotApplicable) {
+          const std::int64_t children = enrolled->second;
+          action.amount_fen = children * fen_per_child_;
+          action.reason += " — " + format_yuan(*action.amount_fen) + " (" + std::to_string(children) + " × " +
+                           format_yuan(fen_per_child_) + ")";
+        }
+      }
+      actions.push_back(std::move(action));
+    }
+    return HandleResult::ok();
+  }
+
+ private:
+  HandleResult load_roster(const std::string& path) {
+    std::error_code ec;
+    if (!std::filesystem::is_regular_file(path, ec))
+      return HandleResult::error("schools: roster file not found: " + path +
+                                 " (CSV with header household_id,children; generate it with the town generator "
+                                 "or set settings.roster)");
+    std::string error;
+    auto table = hub::sdk::read_csv_file(path, &error);
+    if (!table) return HandleResult::error("schools: cannot read the roster: " + error);
+    const auto household_column = table->column("household_id");
+    const auto children_column = table->column("children");
+    if (!household_column || !children_column)
+      return HandleResult::error("schools: roster " + path +
+                                 ": the header must name the columns household_id,children");
+
+    std::unordered_map<std::string, std::int64_t> children;
+    std::unordered_map<std::string, std::size_t> first_line;
+    for (const auto& row : table->rows) {
+      const std::string where = "schools: roster " + path + " line " + std::to_string(row.line) + ": ";
+      const std::string& household = row.fields[*household_column];
+      if (household.empty()) return HandleResult::error(where + "household_id is empty");
+      const auto count = parse_integer(row.fields[*children_column]);
+      if (!count || *count < 1 || *count > kMaxChildren)
+        return HandleResult::error(where + "children must be a whole number from 1 to " + std::to_string(kMaxChildren) +
+                                   ", got '" + row.fields[*children_column] + "'");
+      if (auto [it, inserted] = first_line.emplace(household, row.line); !inserted)
+        return HandleResult::error(where + "household " + household + " is already listed on line " +
+                                   std::to_string(it->second));
+      children.emplace(household, *count);
+    }
+    children_ = std::move(children);
+    return HandleResult::ok();
+  }
+
+  std::optional<Catalogue> catalogue_;
+  std::unordered_map<std::string, std::int64_t> children_;  // household id → enrolled children
+  std::int64_t fen_per_child_ = kDefaultFeeReductionFenPerChild;
+};
+
+}  // namespace
+
+HUB_DECLARE_PLUGIN(SchoolsPlugin, "schools", "1.0.0")

@@ -1,0 +1,32 @@
+#!/usr/bin/env bash
+# Installs, from Debian 12 packages, whatever the build and the tests need and is missing.
+# Safe to run again: it only calls apt-get when a package is absent. Needs root (or sudo).
+set -euo pipefail
+
+packages=(
+  build-essential cmake ninja-build pkg-config
+  libboost-dev libboost-filesystem-dev libboost-system-dev   # Boost.DLL (header-only) + filesystem
+  libzmq3-dev cppzmq-dev
+  nlohmann-json3-dev
+  libspdlog-dev libfmt-dev
+  libgtest-dev libgmock-dev
+  libsqlite3-dev sqlite3
+  python3 python3-zmq                                         # protocol doc example is tested
+)
+
+missing=()
+for p in "${packages[@]}"; do
+  dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
+done
+
+if [ ${#missing[@]} -eq 0 ]; then
+  echo "install-deps: all ${#packages[@]} packages present"
+  exit 0
+fi
+
+echo "install-deps: installing ${missing[*]}"
+SUDO=""
+[ "$(id -u)" -eq 0 ] || SUDO="sudo"
+export DEBIAN_FRONTEND=noninteractive
+$SUDO apt-get update -qq
+$SUDO apt-get install -y -qq --no-install-recommends "${missing[@]}"
