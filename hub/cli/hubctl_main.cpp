@@ -3,6 +3,7 @@
 // Exit codes (§4): 0 ok, 1 rejected or failed, 2 usage error, 3 hub unreachable.
 #include <unistd.h>
 
+#include <algorithm>
 #include <fstream>
 #include <iostream>
 #include <map>
@@ -192,7 +193,7 @@ int cmd_import(const Options& o, zmq::context_t& ctx) {
   buffer << in.rdbuf();
   auto file = hub::cli::parse_import(path, buffer.str());
   hub::cli::check_file_consistency(file);
-  if (!file.issues.empty()) {
+  if (file.rows.empty()) {
     print_issues(path, file.issues);
     return kRejected;
   }
@@ -250,14 +251,21 @@ int cmd_import(const Options& o, zmq::context_t& ctx) {
     return kOk;
   };
 
-  // 1. The hub checks every row against its current state, storing nothing.
-  std::vector<hub::cli::ImportIssue> issues;
+  // 1. The hub checks every well-formed row against its current state, storing nothing, so
+  //    that the clerk sees every bad row of the file at once.
+  std::vector<hub::cli::ImportIssue> issues = file.issues;
   std::size_t would_store = 0, would_duplicate = 0;
-  if (int rc = send_batches(true, &issues, &would_store, &would_duplicate); rc != kOk) return rc;
+  if (int rc = send_batches(true, &issues, &would_store, &would_duplicate); rc != kOk) {
+    if (!file.issues.empty()) print_issues(path, file.issues);
+    return rc;
+  }
   if (!issues.empty()) {
+    std::stable_sort(issues.begin(), issues.end(),
+                     [](const hub::cli::ImportIssue& a, const hub::cli::ImportIssue& b) { return a.line < b.line; });
     print_issues(path, issues);
     return kRejected;
   }
+  issues.clear();
   std::map<std::string, std::size_t> by_status;
   for (const auto& r : file.rows)
     if (r.event["type"] == "status_change") ++by_status[r.event["status"].get<std::string>()];

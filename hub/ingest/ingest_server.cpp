@@ -1,6 +1,7 @@
 #include "ingest/ingest_server.h"
 
 #include <chrono>
+#include <map>
 #include <vector>
 
 #include <nlohmann/json.hpp>
@@ -160,18 +161,31 @@ void IngestServer::run() {
           }
           dry_run = d->get<bool>();
         }
-        json errors = json::array();
+        std::map<std::size_t, json> errors_by_index;
+        std::vector<std::size_t> original_index;
         for (std::size_t i = 0; i < ev->size(); ++i) {
           auto parsed = parse_event((*ev)[i]);
           if (auto* e = std::get_if<FieldError>(&parsed)) {
             json item{{"index", i}, {"code", e->code}, {"message", e->message}};
             if (!e->field.empty()) item["field"] = e->field;
-            errors.push_back(std::move(item));
+            errors_by_index[i] = std::move(item);
           } else {
             events.push_back(std::move(std::get<WireEvent>(parsed)));
+            original_index.push_back(i);
           }
         }
-        if (!errors.empty()) {
+        if (!errors_by_index.empty()) {
+          // Report the state errors of the well-formed items too, so the publisher sees every
+          // problem at once (a dry run: nothing is staged).
+          const StageResult check = log_.stage(events, /*dry_run=*/true);
+          for (const auto& item : check.errors) {
+            const std::size_t index = original_index[item.index];
+            json e{{"index", index}, {"code", item.error.code}, {"message", item.error.message}};
+            if (!item.error.field.empty()) e["field"] = item.error.field;
+            errors_by_index[index] = std::move(e);
+          }
+          json errors = json::array();
+          for (auto& [index, item] : errors_by_index) errors.push_back(std::move(item));
           req.reply = error_reply("invalid_batch", std::to_string(errors.size()) + " of " + std::to_string(ev->size()) +
                                                        " events are invalid; nothing was stored");
           req.reply["errors"] = std::move(errors);

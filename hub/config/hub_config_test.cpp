@@ -1,0 +1,425 @@
+// Tests of hubd's configuration loader: the embedded defaults load as shipped, every kind of
+// mistake stops start-up with a ConfigError naming the exact key, and paths resolve against
+// the configuration's directory (data_dir, catalogues) or hubd's own directory (plugins).
+#include "config/hub_config.h"
+
+#include <gtest/gtest.h>
+
+#include <filesystem>
+#include <fstream>
+#include <random>
+#include <string>
+#include <variant>
+
+#include <nlohmann/json.hpp>
+
+#include "config/embedded_config.h"
+
+namespace hub {
+namespace {
+
+namespace fs = std::filesystem;
+using nlohmann::json;
+
+class TempDir {
+ public:
+  TempDir() {
+    std::random_device rd;
+    path_ = fs::temp_directory_path() / ("hub-test-" + std::to_string(rd()) + "-" + std::to_string(rd()));
+    fs::create_directories(path_);
+  }
+  ~TempDir() {
+    std::error_code ec;
+    fs::remove_all(path_, ec);
+  }
+  TempDir(const TempDir&) = delete;
+  TempDir& operator=(const TempDir&) = delete;
+  const fs::path& path() const { return path_; }
+  std::string write(const std::string& name, const std::string& text) const {
+    const fs::path p = path_ / name;
+    fs::create_directories(p.parent_path());
+    std::ofstream(p, std::ios::binary) << text;
+    return p.string();
+  }
+
+ private:
+  fs::path path_;
+};
+
+const ConfigSources kSources{"/srv/hub/etc", "/opt/hub/bin"};
+
+std::string catalogue(const std::string& department) {
+  return json{{"department", department},
+              {"name_zh", "农业服务中心"},
+              {"name_en", "Agricultural services"},
+              {"policies",
+               {{{"id", department + ".training_priority"},
+                 {"name_zh", "培训优先"},
+                 {"name_en", "Training priority"},
+                 {"money", false},
+                 {"scope", "all"}}}}}
+      .dump();
+}
+
+json minimal() { return json{{"plugins", {{{"id", "police"}}}}}; }
+
+HubConfig load_ok(const std::string& text, const ConfigSources& sources = kSources) {
+  auto r = load_hub_config(text, sources);
+  if (auto* e = std::get_if<ConfigError>(&r)) {
+    ADD_FAILURE() << "unexpected ConfigError: " << e->to_string();
+    return {};
+  }
+  return std::get<HubConfig>(r);
+}
+
+ConfigError load_error(const std::string& text, const ConfigSources& sources = kSources) {
+  auto r = load_hub_config(text, sources);
+  if (std::holds_alternative<HubConfig>(r)) {
+    ADD_FAILURE() << "expected a ConfigError for " << text;
+    return {};
+  }
+  return std::get<ConfigError>(r);
+}
+
+// Expects an error on exactly `key` whose message contains `fragment`.
+void expect_error(const json& config, const std::string& key, const std::string& fragment,
+                  const ConfigSources& sources = kSources) {
+  SCOPED_TRACE(config.dump());
+  const ConfigError e = load_error(config.dump(), sources);
+  EXPECT_EQ(e.key, key) << e.to_string();
+  EXPECT_NE(e.message.find(fragment), std::string::npos) << "message: " << e.message;
+  EXPECT_EQ(e.to_string(), key.empty() ? e.message : key + ": " + e.message);
+}
+
+// --- the shipped configuration ------------------------------------------------------------
+
+TEST(HubConfig, EmbeddedDefaultLoadsWithFivePluginsAndTheirCatalogues) {
+  const HubConfig c = load_ok(embedded_hub_json());
+  EXPECT_EQ(c.data_dir, "/srv/hub/etc/var");
+  EXPECT_EQ(c.log_level, "info");
+  EXPECT_EQ(c.ingest_endpoint, "tcp://127.0.0.1:7001");
+  EXPECT_EQ(c.plugin_host_endpoint, "tcp://127.0.0.1:7002");
+  EXPECT_EQ(c.live_feed_endpoint, "tcp://127.0.0.1:7003");
+  EXPECT_EQ(c.admin_endpoint, "tcp://127.0.0.1:7004");
+  EXPECT_EQ(c.http_address, "127.0.0.1:8080");
+  EXPECT_EQ(c.max_message_bytes, 64u << 20);
+  EXPECT_EQ(c.max_batch_events, 100000u);
+  EXPECT_EQ(c.delivery_batch_events, 512u);
+  EXPECT_EQ(c.max_in_flight_batches, 2u);
+  EXPECT_EQ(c.retry_initial_ms, 500);
+  EXPECT_EQ(c.retry_max_ms, 30000);
+
+  const std::vector<std::string> ids = {"schools", "police", "land", "finance", "civil_affairs"};
+  ASSERT_EQ(c.plugins.size(), ids.size());
+  for (std::size_t i = 0; i < ids.size(); ++i) {
+    const PluginConfig& p = c.plugins[i];
+    SCOPED_TRACE(ids[i]);
+    EXPECT_EQ(p.id, ids[i]);
+    EXPECT_TRUE(p.enabled);
+    EXPECT_EQ(p.library, "/opt/hub/plugins/libhub_plugin_" + ids[i] + ".so");
+    EXPECT_EQ(p.catalogue.department(), ids[i]);
+    EXPECT_FALSE(p.catalogue.policies().empty());
+    EXPECT_EQ(p.catalogue_json, embedded_catalogues().at(ids[i]));
+    EXPECT_EQ(p.settings_json, "{}");
+    EXPECT_TRUE(p.villages.empty());
+    EXPECT_TRUE(p.statuses.empty());
+  }
+  const auto* reward = c.plugins[3].catalogue.find("finance.only_child_reward");
+  ASSERT_NE(reward, nullptr);
+  EXPECT_TRUE(reward->money);
+}
+
+TEST(HubConfig, EveryEmbeddedCatalogueParsesAndNamesItsDepartment) {
+  EXPECT_GE(embedded_catalogues().size(), 5u);
+  for (const auto& [id, text] : embedded_catalogues()) {
+    std::string error;
+    const auto c = hub::sdk::Catalogue::parse(text, &error);
+    ASSERT_TRUE(c.has_value()) << id << ": " << error;
+    EXPECT_EQ(c->department(), id);
+  }
+}
+
+TEST(HubConfig, MinimalConfigGetsTheDocumentedDefaults) {
+  const HubConfig c = load_ok(minimal().dump());
+  EXPECT_EQ(c.data_dir, "/srv/hub/etc/var");
+  EXPECT_EQ(c.ingest_endpoint, "tcp://127.0.0.1:7001");
+  EXPECT_EQ(c.admin_endpoint, "tcp://127.0.0.1:7004");
+  EXPECT_EQ(c.http_address, "127.0.0.1:8080");
+  EXPECT_EQ(c.max_message_bytes, 64u << 20);
+  EXPECT_EQ(c.retry_max_ms, 30000);
+  ASSERT_EQ(c.plugins.size(), 1u);
+  EXPECT_EQ(c.plugins[0].catalogue.department(), "police");
+}
+
+TEST(HubConfig, CommentsAreAllowed) {
+  const HubConfig c = load_ok("{\n  // the police only\n  \"plugins\": [{\"id\": \"police\"}] /* trailing */\n}");
+  EXPECT_EQ(c.plugins.size(), 1u);
+}
+
+TEST(HubConfig, ExplicitValuesAreTaken) {
+  json j = minimal();
+  j["log_level"] = "debug";
+  j["endpoints"] = {{"ingest", "ipc:///run/hub/ingest"}};
+  j["http"] = "0.0.0.0:9090";
+  j["limits"] = {{"max_message_bytes", 1024}, {"max_batch_events", 1}};
+  j["delivery"] = {{"batch_events", 7}, {"max_in_flight_batches", 64}, {"retry_initial_ms", 10}, {"retry_max_ms", 10}};
+  j["plugins"][0]["enabled"] = false;
+  j["plugins"][0]["settings"] = {{"roster", "rosters/police.csv"}};
+  j["plugins"][0]["villages"] = {"V01", "V02"};
+  j["plugins"][0]["statuses"] = {"credit", "breach"};
+  const HubConfig c = load_ok(j.dump());
+  EXPECT_EQ(c.log_level, "debug");
+  EXPECT_EQ(c.ingest_endpoint, "ipc:///run/hub/ingest");
+  EXPECT_EQ(c.plugin_host_endpoint, "tcp://127.0.0.1:7002");
+  EXPECT_EQ(c.http_address, "0.0.0.0:9090");
+  EXPECT_EQ(c.max_message_bytes, 1024u);
+  EXPECT_EQ(c.max_batch_events, 1u);
+  EXPECT_EQ(c.delivery_batch_events, 7u);
+  EXPECT_EQ(c.max_in_flight_batches, 64u);
+  EXPECT_EQ(c.retry_initial_ms, 10);
+  EXPECT_EQ(c.retry_max_ms, 10);
+  ASSERT_EQ(c.plugins.size(), 1u);
+  EXPECT_FALSE(c.plugins[0].enabled);
+  EXPECT_EQ(json::parse(c.plugins[0].settings_json), json({{"roster", "rosters/police.csv"}}));
+  EXPECT_EQ(c.plugins[0].villages, (std::vector<std::string>{"V01", "V02"}));
+  EXPECT_EQ(c.plugins[0].statuses, (std::vector<std::string>{"credit", "breach"}));
+}
+
+// --- paths --------------------------------------------------------------------------------
+
+TEST(HubConfig, DataDirResolvesAgainstBaseDir) {
+  json j = minimal();
+  j["data_dir"] = "data/events";
+  EXPECT_EQ(load_ok(j.dump()).data_dir, "/srv/hub/etc/data/events");
+  j["data_dir"] = "../var/lib/hub";
+  EXPECT_EQ(load_ok(j.dump()).data_dir, "/srv/hub/var/lib/hub");
+  j["data_dir"] = "/var/lib/hub/";
+  EXPECT_EQ(fs::path(load_ok(j.dump()).data_dir), fs::path("/var/lib/hub/"));
+  j["data_dir"] = "/var/lib/./hub";
+  EXPECT_EQ(load_ok(j.dump()).data_dir, "/var/lib/hub");
+}
+
+TEST(HubConfig, LibraryPathDefaultsToExeDirPluginsAndFollowsPluginDir) {
+  json j = minimal();
+  EXPECT_EQ(load_ok(j.dump()).plugins[0].library, "/opt/hub/plugins/libhub_plugin_police.so");
+  EXPECT_EQ(load_ok(j.dump(), {"/srv/hub/etc", "/usr/local/bin/"}).plugins[0].library,
+            "/usr/local/plugins/libhub_plugin_police.so");
+
+  j["plugin_dir"] = "lib/plugins";  // relative to the configuration
+  EXPECT_EQ(load_ok(j.dump()).plugins[0].library, "/srv/hub/etc/lib/plugins/libhub_plugin_police.so");
+  j["plugin_dir"] = "/usr/lib/hub";
+  EXPECT_EQ(load_ok(j.dump()).plugins[0].library, "/usr/lib/hub/libhub_plugin_police.so");
+
+  j["plugins"][0]["library"] = "custom/police.so";  // an explicit library wins
+  EXPECT_EQ(load_ok(j.dump()).plugins[0].library, "/srv/hub/etc/custom/police.so");
+  j["plugins"][0]["library"] = "/abs/police.so";
+  EXPECT_EQ(load_ok(j.dump()).plugins[0].library, "/abs/police.so");
+}
+
+TEST(HubConfig, CatalogueFromAFileRelativeToBaseDir) {
+  TempDir dir;
+  const std::string text = catalogue("agriculture");
+  dir.write("departments/agriculture.json", text);
+  json j = {{"plugins", {{{"id", "agriculture"}, {"catalogue", "departments/agriculture.json"}}}}};
+  const HubConfig c = load_ok(j.dump(), {dir.path().string(), "/opt/hub/bin"});
+  ASSERT_EQ(c.plugins.size(), 1u);
+  EXPECT_EQ(c.plugins[0].catalogue_json, text);
+  EXPECT_EQ(c.plugins[0].catalogue.department(), "agriculture");
+  ASSERT_EQ(c.plugins[0].catalogue.policies().size(), 1u);
+  EXPECT_EQ(c.plugins[0].catalogue.policies()[0].id, "agriculture.training_priority");
+}
+
+TEST(HubConfig, DepartmentsDirSuppliesCataloguesByPluginId) {
+  TempDir dir;
+  dir.write("cat/agriculture.json", catalogue("agriculture"));
+  json j = {{"departments_dir", "cat"}, {"plugins", {{{"id", "agriculture"}}}}};
+  const HubConfig c = load_ok(j.dump(), {dir.path().string(), ""});
+  EXPECT_EQ(c.plugins.at(0).catalogue.department(), "agriculture");
+
+  // With a departments_dir, the embedded catalogues are no longer used.
+  j["plugins"] = {{{"id", "police"}}};
+  expect_error(j, "plugins[0].catalogue", "cannot read", {dir.path().string(), ""});
+}
+
+// --- errors -------------------------------------------------------------------------------
+
+TEST(HubConfigErrors, InvalidJson) {
+  for (const char* text : {"", "{", "{\"plugins\": [}", "{\"plugins\": []} trailing", "nul"}) {
+    const ConfigError e = load_error(text);
+    EXPECT_EQ(e.key, "") << text;
+    EXPECT_NE(e.message.find("not valid JSON"), std::string::npos) << e.message;
+  }
+}
+
+TEST(HubConfigErrors, RootMustBeAnObject) {
+  expect_error(json::array(), "", "JSON object");
+  expect_error(json("plugins"), "", "JSON object");
+}
+
+TEST(HubConfigErrors, UnknownKeysAreNamedWithTheirPath) {
+  json j = minimal();
+  j["datadir"] = "var";
+  expect_error(j, "datadir", "unknown key");
+
+  j = minimal();
+  j["endpoints"] = {{"ingset", "tcp://127.0.0.1:7001"}};
+  const ConfigError e = load_error(j.dump());
+  EXPECT_EQ(e.key, "endpoints.ingset");
+  EXPECT_NE(e.message.find("ingest"), std::string::npos) << "the message lists the allowed keys: " << e.message;
+  EXPECT_EQ(e.to_string().rfind("endpoints.ingset: unknown key", 0), 0u) << e.to_string();
+
+  j = minimal();
+  j["limits"] = {{"max_messages", 5}};
+  expect_error(j, "limits.max_messages", "max_message_bytes");
+  j = minimal();
+  j["delivery"] = {{"retry_ms", 5}};
+  expect_error(j, "delivery.retry_ms", "retry_initial_ms");
+  j = minimal();
+  j["plugins"].push_back({{"id", "land"}, {"libary", "x.so"}});
+  expect_error(j, "plugins[1].libary", "library");
+}
+
+TEST(HubConfigErrors, WrongTypesNameTheKey) {
+  const std::tuple<const char*, json, const char*, const char*> cases[] = {
+      {"data_dir", 5, "data_dir", "string"},
+      {"log_level", json::array(), "log_level", "string"},
+      {"http", 8080, "http", "string"},
+      {"plugin_dir", true, "plugin_dir", "string"},
+      {"departments_dir", 1, "departments_dir", "string"},
+      {"endpoints", "tcp://127.0.0.1:7001", "endpoints", "object"},
+      {"limits", json::array(), "limits", "object"},
+      {"delivery", 3, "delivery", "object"},
+      {"plugins", json::object(), "plugins", "array"},
+  };
+  for (const auto& [key, value, error_key, fragment] : cases) {
+    json j = minimal();
+    j[key] = value;
+    expect_error(j, error_key, fragment);
+  }
+  json j = minimal();
+  j["endpoints"] = {{"ingest", 7001}};
+  expect_error(j, "endpoints.ingest", "string");
+  j = minimal();
+  j["limits"] = {{"max_batch_events", "10"}};
+  expect_error(j, "limits.max_batch_events", "whole number");
+  j = minimal();
+  j["limits"] = {{"max_batch_events", 1.5}};
+  expect_error(j, "limits.max_batch_events", "whole number");
+  j = minimal();
+  j["delivery"] = {{"retry_initial_ms", false}};
+  expect_error(j, "delivery.retry_initial_ms", "whole number");
+}
+
+TEST(HubConfigErrors, PluginEntriesOfTheWrongType) {
+  const std::tuple<const char*, json, const char*> cases[] = {
+      {"enabled", "yes", "true or false"},
+      {"library", 1, "string"},
+      {"catalogue", json::object(), "string"},
+      {"settings", json::array(), "object"},
+      {"villages", "V01", "array of strings"},
+      {"villages", {1, 2}, "array of strings"},
+      {"statuses", "credit", "array of strings"},
+      {"id", 7, "string"},
+  };
+  for (const auto& [key, value, fragment] : cases) {
+    json j = minimal();
+    j["plugins"].push_back({{"id", "land"}});
+    j["plugins"][1][key] = value;
+    expect_error(j, std::string("plugins[1].") + key, fragment);
+  }
+  json j = minimal();
+  j["plugins"].push_back("land");
+  expect_error(j, "plugins[1]", "object");
+}
+
+TEST(HubConfigErrors, OutOfRangeValuesSayTheRange) {
+  const std::tuple<const char*, const char*, std::int64_t, const char*> cases[] = {
+      {"limits", "max_message_bytes", 1023, "between 1024 and"},
+      {"limits", "max_message_bytes", (1ll << 31) + 1, "between 1024 and"},
+      {"limits", "max_batch_events", 0, "between 1 and 10000000"},
+      {"delivery", "batch_events", 100001, "between 1 and 100000"},
+      {"delivery", "max_in_flight_batches", 0, "between 1 and 64"},
+      {"delivery", "max_in_flight_batches", 65, "(got 65)"},
+      {"delivery", "retry_initial_ms", -1, "between 1 and 3600000"},
+  };
+  for (const auto& [section, key, value, fragment] : cases) {
+    json j = minimal();
+    j[section] = {{key, value}};
+    expect_error(j, std::string(section) + "." + key, fragment);
+  }
+  // retry_max_ms may not be below retry_initial_ms.
+  json j = minimal();
+  j["delivery"] = {{"retry_initial_ms", 1000}, {"retry_max_ms", 999}};
+  expect_error(j, "delivery.retry_max_ms", "between 1000 and");
+}
+
+TEST(HubConfigErrors, BadValues) {
+  json j = minimal();
+  j["log_level"] = "verbose";
+  expect_error(j, "log_level", "debug, info, warn or error");
+  j = minimal();
+  j["data_dir"] = "";
+  expect_error(j, "data_dir", "empty");
+  j = minimal();
+  j.erase("plugins");
+  expect_error(j, "plugins", "required");
+}
+
+TEST(HubConfigErrors, BadEndpointsAreNamed) {
+  for (const char* key : {"ingest", "plugin_hosts", "live_feed", "admin"}) {
+    for (const char* bad : {"127.0.0.1:7001", "http://127.0.0.1:7001", "", "inproc://x"}) {
+      json j = minimal();
+      j["endpoints"] = {{key, bad}};
+      expect_error(j, std::string("endpoints.") + key, "ZeroMQ endpoint");
+    }
+  }
+}
+
+TEST(HubConfigErrors, PluginIdProblems) {
+  json j = {{"plugins", {{{"id", "police"}}, {{"id", "police"}}}}};
+  expect_error(j, "plugins[1].id", "listed twice");
+  j = {{"plugins", {{{"enabled", true}}}}};
+  expect_error(j, "plugins[0].id", "required");
+  j = {{"plugins", {{{"id", "the police"}}}}};
+  expect_error(j, "plugins[0].id", "the police");
+  j = {{"plugins", {{{"id", "../police"}}}}};
+  expect_error(j, "plugins[0].id", "../police");
+}
+
+TEST(HubConfigErrors, UnknownStatusInStatuses) {
+  for (const char* bad : {"unevaluated", "gold", "Credit"}) {
+    json j = minimal();
+    j["plugins"][0]["statuses"] = {"credit", bad};
+    expect_error(j, "plugins[0].statuses", std::string("unknown status '") + bad + "'");
+  }
+}
+
+TEST(HubConfigErrors, UnknownDepartmentWithoutACatalogue) {
+  json j = minimal();
+  j["plugins"].push_back({{"id", "agriculture"}});
+  expect_error(j, "plugins[1].catalogue", "no catalogue for department 'agriculture'");
+}
+
+TEST(HubConfigErrors, CatalogueProblemsNameTheCatalogueKey) {
+  TempDir dir;
+  const ConfigSources sources{dir.path().string(), "/opt/hub/bin"};
+  dir.write("police-as-agri.json", catalogue("police"));
+  dir.write("broken.json", "{\"department\": \"agriculture\", ");
+  dir.write("no-policies.json", json{{"department", "agriculture"}, {"name_zh", "农"}, {"name_en", "Agri"}}.dump());
+
+  json j = {{"plugins", {{{"id", "agriculture"}, {"catalogue", "police-as-agri.json"}}}}};
+  const ConfigError other = load_error(j.dump(), sources);
+  EXPECT_EQ(other.key, "plugins[0].catalogue");
+  EXPECT_NE(other.message.find("'police'"), std::string::npos) << other.message;
+  EXPECT_NE(other.message.find("'agriculture'"), std::string::npos) << other.message;
+
+  j["plugins"][0]["catalogue"] = "broken.json";
+  expect_error(j, "plugins[0].catalogue", "invalid catalogue", sources);
+  j["plugins"][0]["catalogue"] = "no-policies.json";
+  expect_error(j, "plugins[0].catalogue", "policies", sources);
+  j["plugins"][0]["catalogue"] = "missing.json";
+  expect_error(j, "plugins[0].catalogue", (dir.path() / "missing.json").string(), sources);
+}
+
+}  // namespace
+}  // namespace hub

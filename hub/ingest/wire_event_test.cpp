@@ -1,0 +1,446 @@
+// Tests of the wire-event parser (§4): every error code parse_event() can produce and the
+// field it names, the defaults it fills in, the canonical form the digest is computed over,
+// and the small helpers (quarters, dates, ids, digests).
+#include "ingest/wire_event.h"
+
+#include <gtest/gtest.h>
+
+#include <string>
+#include <utility>
+#include <variant>
+#include <vector>
+
+#include <nlohmann/json.hpp>
+
+namespace hub {
+namespace {
+
+using nlohmann::json;
+
+json status_change() {
+  return json{{"type", "status_change"},
+              {"event_id", "ev-2020Q3-V03-00417"},
+              {"household_id", "V03-00417"},
+              {"status", "non_credit"},
+              {"designations", {"assistance"}},
+              {"quarter", "2020Q3"},
+              {"effective_date", "2020-10-01"},
+              {"basis", "2020-09-28 village evaluation meeting, minutes 3"}};
+}
+
+json household() {
+  return json{{"type", "household"}, {"event_id", "reg-V03-00417"}, {"household_id", "V03-00417"},
+              {"village", "V03"},    {"head", "张三"},             {"members", 4}};
+}
+
+json commitment() {
+  return json{{"type", "commitment"},
+              {"event_id", "com-V03-00417"},
+              {"household_id", "V03-00417"},
+              {"signed_on", "2020-04-15"}};
+}
+
+WireEvent parse_ok(const json& j) {
+  auto parsed = parse_event(j);
+  if (const auto* e = std::get_if<FieldError>(&parsed)) {
+    ADD_FAILURE() << "unexpected error " << e->code << " (" << e->field << "): " << e->message << "\n  for "
+                  << j.dump();
+    return {};
+  }
+  return std::get<WireEvent>(parsed);
+}
+
+FieldError parse_error(const json& j) {
+  auto parsed = parse_event(j);
+  if (std::holds_alternative<WireEvent>(parsed)) {
+    ADD_FAILURE() << "expected an error for " << j.dump();
+    return {};
+  }
+  return std::get<FieldError>(parsed);
+}
+
+// Checks code and field, and that the message is not empty.
+void expect_error(const json& j, const std::string& code, const std::string& field) {
+  SCOPED_TRACE(j.dump());
+  const FieldError e = parse_error(j);
+  EXPECT_EQ(e.code, code);
+  EXPECT_EQ(e.field, field);
+  EXPECT_FALSE(e.message.empty());
+}
+
+// --- valid events ---------------------------------------------------------------------------
+
+TEST(ParseEvent, ValidStatusChangeKeepsEveryField) {
+  const WireEvent ev = parse_ok(status_change());
+  EXPECT_EQ(ev.type, EventType::kStatusChange);
+  EXPECT_EQ(ev.event_id, "ev-2020Q3-V03-00417");
+  EXPECT_EQ(ev.household_id, "V03-00417");
+  EXPECT_EQ(ev.status, hub::sdk::HouseholdStatus::kNonCredit);
+  EXPECT_EQ(ev.designations, std::vector<std::string>{"assistance"});
+  EXPECT_EQ(ev.quarter, "2020Q3");
+  EXPECT_EQ(ev.effective_date, "2020-10-01");
+  EXPECT_EQ(ev.basis, "2020-09-28 village evaluation meeting, minutes 3");
+}
+
+TEST(ParseEvent, ValidHouseholdAndCommitment) {
+  const WireEvent h = parse_ok(household());
+  EXPECT_EQ(h.type, EventType::kHousehold);
+  EXPECT_EQ(h.village, "V03");
+  EXPECT_EQ(h.head, "张三");
+  ASSERT_TRUE(h.members.has_value());
+  EXPECT_EQ(*h.members, 4);
+
+  json minimal = household();
+  minimal.erase("head");
+  minimal.erase("members");
+  const WireEvent m = parse_ok(minimal);
+  EXPECT_TRUE(m.head.empty());
+  EXPECT_FALSE(m.members.has_value());
+
+  const WireEvent c = parse_ok(commitment());
+  EXPECT_EQ(c.type, EventType::kCommitment);
+  EXPECT_EQ(c.signed_on, "2020-04-15");
+}
+
+TEST(ParseEvent, EveryPublishableStatusParses) {
+  for (const auto& [text, status] : {std::pair{"credit", hub::sdk::HouseholdStatus::kCredit},
+                                     std::pair{"non_credit", hub::sdk::HouseholdStatus::kNonCredit},
+                                     std::pair{"breach", hub::sdk::HouseholdStatus::kBreach}}) {
+    json j = status_change();
+    j["status"] = text;
+    EXPECT_EQ(parse_ok(j).status, status) << text;
+  }
+}
+
+TEST(ParseEvent, NullOptionalFieldsAreTreatedAsAbsent) {
+  json j = status_change();
+  j["designations"] = nullptr;
+  j["basis"] = nullptr;
+  j["effective_date"] = nullptr;
+  const WireEvent ev = parse_ok(j);
+  EXPECT_TRUE(ev.designations.empty());
+  EXPECT_TRUE(ev.basis.empty());
+  EXPECT_EQ(ev.effective_date, "2020-10-01");
+}
+
+TEST(ParseEvent, EffectiveDateDefaultsToTheFirstDayOfTheNextQuarter) {
+  json j = status_change();
+  j.erase("effective_date");
+  const std::pair<const char*, const char*> cases[] = {
+      {"2020Q1", "2020-04-01"}, {"2020Q2", "2020-07-01"}, {"2020Q3", "2020-10-01"}, {"2020Q4", "2021-01-01"}};
+  for (const auto& [quarter, expected] : cases) {
+    j["quarter"] = quarter;
+    EXPECT_EQ(parse_ok(j).effective_date, expected) << quarter;
+  }
+}
+
+TEST(ParseEvent, ExplicitEffectiveDateIsKept) {
+  json j = status_change();
+  j["effective_date"] = "2020-11-15";
+  EXPECT_EQ(parse_ok(j).effective_date, "2020-11-15");
+}
+
+TEST(ParseEvent, DesignationsAreDeduplicatedInFirstSeenOrder) {
+  json j = status_change();
+  j["designations"] = {"assistance", "assistance", "assistance"};
+  EXPECT_EQ(parse_ok(j).designations, std::vector<std::string>{"assistance"});
+  j["designations"] = json::array();
+  EXPECT_TRUE(parse_ok(j).designations.empty());
+}
+
+// --- error codes ----------------------------------------------------------------------------
+
+TEST(ParseEventErrors, NotAnObjectIsInvalidRequest) {
+  for (const json& j : {json::array({1, 2}), json("status_change"), json(42), json(nullptr), json(true)})
+    expect_error(j, "invalid_request", "");
+}
+
+TEST(ParseEventErrors, MissingType) {
+  json j = status_change();
+  j.erase("type");
+  expect_error(j, "missing_field", "type");
+  j["type"] = "";
+  expect_error(j, "missing_field", "type");
+  j["type"] = nullptr;
+  expect_error(j, "missing_field", "type");
+}
+
+TEST(ParseEventErrors, TypeOfWrongJsonTypeIsInvalidField) {
+  json j = status_change();
+  j["type"] = 3;
+  expect_error(j, "invalid_field", "type");
+}
+
+TEST(ParseEventErrors, UnknownType) {
+  json j = status_change();
+  for (const char* type : {"evaluation", "Status_change", "batch"}) {
+    j["type"] = type;
+    expect_error(j, "unknown_type", "type");
+  }
+}
+
+TEST(ParseEventErrors, UnknownFieldIsNamed) {
+  json j = status_change();
+  j["statu"] = "credit";
+  expect_error(j, "unknown_field", "statu");
+
+  // A field of another event type is unknown here.
+  json h = household();
+  h["quarter"] = "2020Q3";
+  expect_error(h, "unknown_field", "quarter");
+
+  json c = commitment();
+  c["village"] = "V03";
+  expect_error(c, "unknown_field", "village");
+}
+
+TEST(ParseEventErrors, MissingRequiredFieldsAreNamed) {
+  const std::pair<json, std::vector<const char*>> cases[] = {
+      {status_change(), {"event_id", "household_id", "status", "quarter"}},
+      {household(), {"event_id", "household_id", "village"}},
+      {commitment(), {"event_id", "household_id", "signed_on"}},
+  };
+  for (const auto& [event, fields] : cases) {
+    for (const char* field : fields) {
+      json missing = event;
+      missing.erase(field);
+      expect_error(missing, "missing_field", field);
+      json empty = event;
+      empty[field] = "";
+      expect_error(empty, "missing_field", field);
+    }
+  }
+}
+
+TEST(ParseEventErrors, WrongJsonTypesAreInvalidField) {
+  const std::pair<const char*, json> cases[] = {
+      {"event_id", 17},  {"household_id", json::array()}, {"status", 1}, {"quarter", 20203},
+      {"basis", 5},      {"designations", "assistance"},  {"designations", json::array({1})},
+  };
+  for (const auto& [field, value] : cases) {
+    json j = status_change();
+    j[field] = value;
+    expect_error(j, "invalid_field", field);
+  }
+  json h = household();
+  h["head"] = 7;
+  expect_error(h, "invalid_field", "head");
+  h = household();
+  h["village"] = false;
+  expect_error(h, "invalid_field", "village");
+}
+
+TEST(ParseEventErrors, InvalidIdsAreInvalidField) {
+  for (const char* field : {"event_id", "household_id"}) {
+    for (const std::string& bad :
+         std::vector<std::string>{"-starts-with-dash", "has space", "V03/00417", std::string(65, 'a'), "户"}) {
+      json j = status_change();
+      j[field] = bad;
+      expect_error(j, "invalid_field", field);
+    }
+  }
+  json h = household();
+  h["village"] = "V 03";
+  expect_error(h, "invalid_field", "village");
+}
+
+TEST(ParseEventErrors, MembersOutOfRangeOrNotWhole) {
+  for (const json& bad : {json(0), json(101), json(-3), json(2.5), json("4"), json(true)}) {
+    json h = household();
+    h["members"] = bad;
+    expect_error(h, "invalid_field", "members");
+  }
+  for (const int ok : {1, 100}) {
+    json h = household();
+    h["members"] = ok;
+    EXPECT_EQ(parse_ok(h).members, ok);
+  }
+}
+
+TEST(ParseEventErrors, OverlongHeadAndBasis) {
+  json h = household();
+  h["head"] = std::string(201, 'x');
+  expect_error(h, "invalid_field", "head");
+  h["head"] = std::string(200, 'x');
+  parse_ok(h);
+
+  json s = status_change();
+  s["basis"] = std::string(2001, 'x');
+  expect_error(s, "invalid_field", "basis");
+  s["basis"] = std::string(2000, 'x');
+  parse_ok(s);
+}
+
+TEST(ParseEventErrors, InvalidStatus) {
+  for (const char* bad : {"unevaluated", "Credit", "good", "credit "}) {
+    json j = status_change();
+    j["status"] = bad;
+    SCOPED_TRACE(bad);
+    const FieldError e = parse_error(j);
+    EXPECT_EQ(e.code, "invalid_status");
+    EXPECT_EQ(e.field, "status");
+    EXPECT_NE(e.message.find("credit, non_credit or breach"), std::string::npos) << e.message;
+  }
+}
+
+TEST(ParseEventErrors, InvalidQuarter) {
+  for (const char* bad : {"2020Q5", "2020Q0", "2020q3", "20Q3", "2020-Q3", "1899Q4", "3000Q1", "2020Q31", "abcdQ1"}) {
+    json j = status_change();
+    j["quarter"] = bad;
+    expect_error(j, "invalid_quarter", "quarter");
+  }
+}
+
+TEST(ParseEventErrors, InvalidDates) {
+  for (const char* bad : {"2021-02-29", "2020-13-01", "2020-00-10", "2020-04-31", "2020-4-15", "15/04/2020",
+                          "2020-04-15T00:00"}) {
+    json c = commitment();
+    c["signed_on"] = bad;
+    expect_error(c, "invalid_date", "signed_on");
+    json s = status_change();
+    s["effective_date"] = bad;
+    expect_error(s, "invalid_date", "effective_date");
+  }
+  json s = status_change();
+  s["effective_date"] = 20201001;
+  expect_error(s, "invalid_date", "effective_date");
+  // A leap day is a real date.
+  json c = commitment();
+  c["signed_on"] = "2020-02-29";
+  parse_ok(c);
+}
+
+TEST(ParseEventErrors, InvalidDesignation) {
+  json j = status_change();
+  j["designations"] = {"assistance", "vip"};
+  const FieldError e = parse_error(j);
+  EXPECT_EQ(e.code, "invalid_designation");
+  EXPECT_EQ(e.field, "designations");
+  EXPECT_NE(e.message.find("vip"), std::string::npos) << e.message;
+}
+
+// --- canonical form and digest --------------------------------------------------------------
+
+TEST(CanonicalJson, IndependentOfKeyOrderInTheInput) {
+  const std::string forward =
+      R"({"type":"status_change","event_id":"e1","household_id":"V01-00001","status":"credit",)"
+      R"("quarter":"2020Q3","designations":["assistance"],"basis":"b"})";
+  const std::string backward =
+      R"({"basis":"b","designations":["assistance"],"quarter":"2020Q3","status":"credit",)"
+      R"("household_id":"V01-00001","event_id":"e1","type":"status_change"})";
+  const std::string a = parse_ok(json::parse(forward)).canonical_json();
+  const std::string b = parse_ok(json::parse(backward)).canonical_json();
+  EXPECT_EQ(a, b);
+  EXPECT_EQ(content_digest(a), content_digest(b));
+}
+
+TEST(CanonicalJson, FillsInDefaultsSoExplicitDefaultIsTheSameEvent) {
+  json implicit = status_change();
+  implicit.erase("effective_date");
+  implicit["designations"] = {"assistance", "assistance"};
+  json explicit_ = status_change();
+  explicit_["effective_date"] = "2020-10-01";
+  EXPECT_EQ(parse_ok(implicit).canonical_json(), parse_ok(explicit_).canonical_json());
+}
+
+TEST(CanonicalJson, ContainsTheTypedFieldsOnly) {
+  const json c = json::parse(parse_ok(status_change()).canonical_json());
+  EXPECT_EQ(c["type"], "status_change");
+  EXPECT_EQ(c["status"], "non_credit");
+  EXPECT_EQ(c["effective_date"], "2020-10-01");
+  EXPECT_EQ(c["designations"], json::array({"assistance"}));
+  EXPECT_FALSE(c.contains("village"));
+
+  const json h = json::parse(parse_ok(household()).canonical_json());
+  EXPECT_EQ(h["village"], "V03");
+  EXPECT_EQ(h["members"], 4);
+  EXPECT_FALSE(h.contains("status"));
+}
+
+TEST(ContentDigest, DiffersForDifferentContentAndIsStable) {
+  json credit = status_change();
+  credit["status"] = "credit";
+  const std::string a = parse_ok(status_change()).canonical_json();
+  const std::string b = parse_ok(credit).canonical_json();
+  ASSERT_NE(a, b);
+  EXPECT_NE(content_digest(a), content_digest(b));
+  EXPECT_EQ(content_digest(a), content_digest(a));
+  EXPECT_NE(content_digest("a"), content_digest("b"));
+  EXPECT_NE(content_digest(""), content_digest(" "));
+  EXPECT_EQ(content_digest("").size(), 16u);
+  EXPECT_EQ(content_digest(a).size(), 16u);
+  EXPECT_EQ(content_digest(a).find_first_not_of("0123456789abcdef"), std::string::npos);
+}
+
+// wire_event.h promises FNV-1a-64; these are the published test vectors (offset basis
+// 14695981039346656037 = cbf29ce484222325). Disabled: wire_event.cpp uses 1469598103934665603
+// (a digit short), so digests differ from every other FNV-1a-64 implementation. Enabling it
+// needs a decision, because stored digests and generated import ids would change.
+TEST(ContentDigest, DISABLED_IsStandardFnv1a64) {
+  EXPECT_EQ(content_digest(""), "cbf29ce484222325");
+  EXPECT_EQ(content_digest("a"), "af63dc4c8601ec8c");
+  EXPECT_EQ(content_digest("foobar"), "85944171f73967e8");
+}
+
+// --- helpers --------------------------------------------------------------------------------
+
+TEST(QuarterIndex, OrdersQuartersChronologically) {
+  EXPECT_EQ(quarter_index("2020Q1"), 2020 * 4);
+  EXPECT_EQ(quarter_index("2020Q3"), 2020 * 4 + 2);
+  EXPECT_LT(*quarter_index("2020Q3"), *quarter_index("2020Q4"));
+  EXPECT_LT(*quarter_index("2020Q4"), *quarter_index("2021Q1"));
+  EXPECT_LT(*quarter_index("2019Q4"), *quarter_index("2020Q1"));
+  EXPECT_EQ(*quarter_index("2021Q1") - *quarter_index("2020Q4"), 1);
+  EXPECT_TRUE(quarter_index("1900Q1").has_value());
+  EXPECT_TRUE(quarter_index("2999Q4").has_value());
+  EXPECT_FALSE(quarter_index("").has_value());
+  EXPECT_FALSE(quarter_index("2020Q").has_value());
+  EXPECT_FALSE(quarter_index("Q32020").has_value());
+}
+
+TEST(IsValidDate, CalendarRules) {
+  EXPECT_TRUE(is_valid_date("2020-02-29"));   // divisible by 4
+  EXPECT_FALSE(is_valid_date("2021-02-29"));
+  EXPECT_FALSE(is_valid_date("2100-02-29"));  // divisible by 100, not by 400
+  EXPECT_TRUE(is_valid_date("2000-02-29"));   // divisible by 400
+  EXPECT_TRUE(is_valid_date("2020-12-31"));
+  EXPECT_FALSE(is_valid_date("2020-12-32"));
+  EXPECT_FALSE(is_valid_date("2020-06-31"));
+  EXPECT_FALSE(is_valid_date("2020-13-01"));
+  EXPECT_FALSE(is_valid_date("2020-01-00"));
+  EXPECT_FALSE(is_valid_date("2020/01/01"));
+  EXPECT_FALSE(is_valid_date("2020-01-1a"));
+  EXPECT_FALSE(is_valid_date(""));
+}
+
+TEST(FirstDayAfterQuarter, RollsOverTheYear) {
+  EXPECT_EQ(first_day_after_quarter("2020Q3"), "2020-10-01");
+  EXPECT_EQ(first_day_after_quarter("2020Q4"), "2021-01-01");
+  EXPECT_EQ(first_day_after_quarter("2021Q1"), "2021-04-01");
+  EXPECT_EQ(first_day_after_quarter("nonsense"), "");
+}
+
+TEST(IsValidId, EdgeCases) {
+  EXPECT_TRUE(is_valid_id("V03-00417"));
+  EXPECT_TRUE(is_valid_id("a"));
+  EXPECT_TRUE(is_valid_id("0"));
+  EXPECT_TRUE(is_valid_id("ev-2020Q3-V03-00417"));
+  EXPECT_TRUE(is_valid_id("a_b.c:d-e"));
+  EXPECT_TRUE(is_valid_id("a-"));  // punctuation is fine after the first character
+  EXPECT_TRUE(is_valid_id(std::string(64, 'x')));
+  EXPECT_FALSE(is_valid_id(std::string(65, 'x')));
+  EXPECT_FALSE(is_valid_id(""));
+  for (const char* bad : {"-a", "_a", ".a", ":a"}) EXPECT_FALSE(is_valid_id(bad)) << bad;
+  for (const char* bad : {"a b", "a/b", "a,b", "a\"b", "a\nb", "户号", "a+b", "a@b"}) EXPECT_FALSE(is_valid_id(bad)) << bad;
+  EXPECT_FALSE(is_valid_id(std::string_view("a\0b", 3)));
+}
+
+TEST(EventTypeNames, RoundTripTheWireSpelling) {
+  EXPECT_EQ(to_string(EventType::kHousehold), "household");
+  EXPECT_EQ(to_string(EventType::kCommitment), "commitment");
+  EXPECT_EQ(to_string(EventType::kStatusChange), "status_change");
+  EXPECT_EQ(known_designations(), std::vector<std::string>{"assistance"});
+}
+
+}  // namespace
+}  // namespace hub
