@@ -78,8 +78,9 @@ class HubClient:
         self.socket.close()
 
 
-def show(label, reply):
-    print("  reply: " + json.dumps(reply, ensure_ascii=False, sort_keys=False))
+def show(reply):
+    """Prints the reply as the hub sent it (same keys, same order)."""
+    print("  reply: " + json.dumps(reply, ensure_ascii=False))
 
 
 def error_text(reply):
@@ -96,12 +97,12 @@ def publish_one(ingest, event):
     what = "{} {}".format(event["type"], event["event_id"])
     if not reply.get("ok"):
         print("{}: rejected: {}".format(what, error_text(reply)))
-        show(what, reply)
+        show(reply)
         raise Rejected(what, reply)
     # A duplicate is success: the hub already has exactly this event under that seq.
     note = "duplicate, already stored" if reply.get("duplicate") else "new"
     print("{}: seq {} ({})".format(what, reply["seq"], note))
-    show(what, reply)
+    show(reply)
     return reply["seq"]
 
 
@@ -139,10 +140,10 @@ def main(argv=None):
         reply = ingest.request(stale)
         if reply.get("ok"):
             print("stale evaluation: unexpectedly accepted")
-            show("stale", reply)
+            show(reply)
             return EXIT_REJECTED
         print("stale evaluation {}: rejected as expected: {}".format(stale["event_id"], error_text(reply)))
-        show("stale", reply)
+        show(reply)
         if reply["error"]["code"] != "stale_quarter":
             return EXIT_REJECTED
 
@@ -166,21 +167,21 @@ def main(argv=None):
         preview = ingest.request(dict(batch, dry_run=True))
         if not preview.get("ok"):
             print("batch dry run: rejected: " + error_text(preview))
-            show("dry run", preview)
+            show(preview)
             raise Rejected("batch dry run", preview)
         print("batch dry run: {} events, would_store {}, duplicates {} (nothing stored)".format(
             preview["count"], preview["would_store"], preview["duplicates"]))
-        show("dry run", preview)
+        show(preview)
 
         reply = ingest.request(batch)
         if not reply.get("ok"):
             print("batch: rejected: " + error_text(reply))
-            show("batch", reply)
+            show(reply)
             raise Rejected("batch", reply)
         seqs = [r["seq"] for r in reply["results"]]
         print("batch: {} events, stored {}, duplicates {}, seqs {}".format(
             reply["count"], reply["stored"], reply["duplicates"], " ".join(str(s) for s in seqs)))
-        show("batch", reply)
+        show(reply)
 
         # 4. One bad item makes the whole batch fail; nothing of it is stored.
         bad = {"type": "batch", "events": [
@@ -192,13 +193,13 @@ def main(argv=None):
         reply = ingest.request(bad)
         if reply.get("ok"):
             print("bad batch: unexpectedly accepted")
-            show("bad batch", reply)
+            show(reply)
             return EXIT_REJECTED
         print("bad batch: rejected as expected: " + error_text(reply))
         for item in reply.get("errors", []):
             print("  item {}: {} [field {}]: {}".format(item["index"], item["code"], item.get("field", "-"),
                                                        item["message"]))
-        show("bad batch", reply)
+        show(reply)
 
         # 5. Delivery status per department (部门送达情况).
         status = admin.request({"cmd": "status"})

@@ -417,9 +417,14 @@ int main(int argc, char** argv) {
   o.admin = endpoints.admin;
 
   zmq::context_t ctx(1);
-  if (o.command == "publish") return cmd_publish(o, ctx);
-  if (o.command == "import") return cmd_import(o, ctx);
-  if (o.command == "status") return cmd_status(o, ctx);
-  if (o.command == "household") return cmd_household(o, ctx);
+  try {
+    if (o.command == "publish") return cmd_publish(o, ctx);
+    if (o.command == "import") return cmd_import(o, ctx);
+    if (o.command == "status") return cmd_status(o, ctx);
+    if (o.command == "household") return cmd_household(o, ctx);
+  } catch (const std::exception& e) {
+    std::cerr << "hubctl: failed: " << e.what() << "\n";
+    return kRejected;
+  }
   return usage_error("unknown command '" + o.command + "'");
 }

@@ -23,6 +23,10 @@ std::string trim(std::string s) {
 
 // Validates an event with the hub's own parser; on success gives it a stable id if it has none.
 void accept(ImportFile& file, std::size_t line, json event) {
+  if (!event.is_object()) {
+    file.issues.push_back({line, "invalid_request", "", "each row must be one JSON object (an event)"});
+    return;
+  }
   const bool generated_id = !event.contains("event_id");
   if (generated_id) event["event_id"] = "pending";
   auto parsed = parse_event(event);
@@ -49,7 +53,9 @@ void accept(ImportFile& file, std::size_t line, json event) {
 
 void parse_csv_rows(ImportFile& file, const std::string& text) {
   std::string error;
-  auto table = hub::sdk::parse_csv(text, &error);
+  std::vector<hub::sdk::CsvRowError> ragged;
+  auto table = hub::sdk::parse_csv(text, &error, &ragged);
+  for (const auto& r : ragged) file.issues.push_back({r.line, "invalid_csv", "", "line " + std::to_string(r.line) + ": " + r.message});
   if (!table) {
     std::size_t line = 0;
     if (error.rfind("line ", 0) == 0) line = std::strtoul(error.c_str() + 5, nullptr, 10);
@@ -129,7 +135,7 @@ void parse_jsonl_rows(ImportFile& file, const std::string& text) {
       file.issues.push_back({line, "invalid_json", "", "not valid JSON"});
       continue;
     }
-    if (ev.is_object() && ev.value("type", "") == "batch") {
+    if (ev.is_object() && ev.contains("type") && ev["type"].is_string() && ev["type"] == "batch") {
       file.issues.push_back({line, "invalid_request", "type", "a batch cannot be imported as a row; put one event per line"});
       continue;
     }

@@ -139,7 +139,7 @@ HubConfig parse(const json& root, const ConfigSources& src) {
     PluginConfig pc;
     pc.id = get_string(p, where, "id", "");
     if (pc.id.empty()) invalid(where + "id", "required: the department id, e.g. \"schools\"");
-    if (!is_valid_id(pc.id)) invalid(where + "id", "must be letters, digits and '_' (got '" + pc.id + "')");
+    if (!is_valid_id(pc.id)) invalid(where + "id", "must be 1-64 letters, digits, '_', '.', ':' or '-' (got '" + pc.id + "')");
     if (!seen.insert(pc.id).second) invalid(where + "id", "department '" + pc.id + "' is listed twice");
     if (auto e = p.find("enabled"); e != p.end()) {
       if (!e->is_boolean()) invalid(where + "enabled", "must be true or false");

@@ -11,7 +11,7 @@ std::optional<std::size_t> CsvTable::column(std::string_view name) const noexcep
   return std::nullopt;
 }
 
-std::optional<CsvTable> parse_csv(std::string_view text, std::string* error) {
+std::optional<CsvTable> parse_csv(std::string_view text, std::string* error, std::vector<CsvRowError>* row_errors) {
   std::string ignored;
   if (error == nullptr) error = &ignored;
   if (text.substr(0, 3) == "\xEF\xBB\xBF") text.remove_prefix(3);
@@ -33,9 +33,13 @@ std::optional<CsvTable> parse_csv(std::string_view text, std::string* error) {
       if (table.header.empty()) {
         table.header = std::move(record);
       } else if (record.size() != table.header.size()) {
-        *error = "line " + std::to_string(record_line) + ": " + std::to_string(record.size()) +
-                 " fields, the header has " + std::to_string(table.header.size());
-        return false;
+        std::string message = std::to_string(record.size()) + " fields, the header has " +
+                              std::to_string(table.header.size());
+        if (row_errors == nullptr) {
+          *error = "line " + std::to_string(record_line) + ": " + message;
+          return false;
+        }
+        row_errors->push_back(CsvRowError{record_line, std::move(message)});
       } else {
         table.rows.push_back(CsvRow{record_line, std::move(record)});
       }
