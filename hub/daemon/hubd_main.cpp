@@ -190,9 +190,11 @@ int main(int argc, char** argv) {
       control.send(zmq::buffer(std::string("$TERM")), zmq::send_flags::none);
       thread.join();
     };
+    // Admin before delivery: its status requests are answered by the dispatcher, which stops
+    // answering once it drains.
     stop(ingest_control, ingest_thread);
-    stop(delivery_control, delivery_thread);
     stop(admin_control, admin_thread);
+    stop(delivery_control, delivery_thread);
     fs::remove(endpoints_file, ec);
     spdlog::info("hubd stopped cleanly");
   } catch (const std::exception& e) {
