@@ -1,7 +1,7 @@
 // hubd: the Chengxin Hub daemon. Loads the configuration (a file, or the embedded defaults),
 // opens the event log and the ledger in the data directory, starts the ingest, delivery and
 // admin threads, and runs until SIGTERM or SIGINT, then stops them in order: ingest first (no
-// new events), delivery next (in-flight deliveries drain into the ledger), admin last.
+// new events), admin next, delivery last (in-flight deliveries drain into the ledger).
 #include <fcntl.h>
 #include <sys/file.h>
 #include <unistd.h>
