@@ -5,6 +5,8 @@
 
 #include <gtest/gtest.h>
 
+#include "testing/temp_dir.h"
+
 #include <filesystem>
 #include <fstream>
 #include <random>
@@ -21,30 +23,7 @@ namespace {
 namespace fs = std::filesystem;
 using nlohmann::json;
 
-class TempDir {
- public:
-  TempDir() {
-    std::random_device rd;
-    path_ = fs::temp_directory_path() / ("hub-test-" + std::to_string(rd()) + "-" + std::to_string(rd()));
-    fs::create_directories(path_);
-  }
-  ~TempDir() {
-    std::error_code ec;
-    fs::remove_all(path_, ec);
-  }
-  TempDir(const TempDir&) = delete;
-  TempDir& operator=(const TempDir&) = delete;
-  const fs::path& path() const { return path_; }
-  std::string write(const std::string& name, const std::string& text) const {
-    const fs::path p = path_ / name;
-    fs::create_directories(p.parent_path());
-    std::ofstream(p, std::ios::binary) << text;
-    return p.string();
-  }
-
- private:
-  fs::path path_;
-};
+using hub::testing::TempDir;
 
 const ConfigSources kSources{"/srv/hub/etc", "/opt/hub/bin"};
 

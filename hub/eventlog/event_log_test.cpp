@@ -5,6 +5,8 @@
 #include "eventlog/event_log.h"
 
 #include <gtest/gtest.h>
+
+#include "testing/temp_dir.h"
 #include <sqlite3.h>
 
 #include <chrono>
@@ -28,25 +30,7 @@ using nlohmann::json;
 
 constexpr std::int64_t kNow = 1'600'000'000'000;
 
-class TempDir {
- public:
-  TempDir() {
-    std::random_device rd;
-    const auto suffix = std::to_string(rd()) + "-" + std::to_string(rd());
-    path_ = fs::temp_directory_path() / ("hub-test-" + suffix);
-    fs::create_directories(path_);
-  }
-  ~TempDir() {
-    std::error_code ec;
-    fs::remove_all(path_, ec);
-  }
-  TempDir(const TempDir&) = delete;
-  TempDir& operator=(const TempDir&) = delete;
-  std::string file(const std::string& name) const { return (path_ / name).string(); }
-
- private:
-  fs::path path_;
-};
+using hub::testing::TempDir;
 
 WireEvent make(const json& j) {
   auto parsed = parse_event(j);

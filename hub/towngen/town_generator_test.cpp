@@ -3,6 +3,8 @@
 #include "town_generator.h"
 
 #include <gtest/gtest.h>
+
+#include "testing/temp_dir.h"
 #include <stdlib.h>
 #include <sys/wait.h>
 
@@ -31,26 +33,7 @@ const std::vector<std::string> kTownFiles = {
     "evaluations-2020Q4.csv", "rosters/schools.csv", "rosters/land.csv", "rosters/finance.csv",
     "summary.json"};
 
-class TempDir {
- public:
-  TempDir() {
-    std::string pattern = (fs::temp_directory_path() / "towngen_test_XXXXXX").string();
-    if (mkdtemp(pattern.data()) == nullptr) throw std::runtime_error("mkdtemp failed");
-    path_ = pattern;
-  }
-  ~TempDir() {
-    std::error_code ec;
-    fs::remove_all(path_, ec);
-  }
-  TempDir(const TempDir&) = delete;
-  TempDir& operator=(const TempDir&) = delete;
-
-  const fs::path& path() const { return path_; }
-  std::string str(const std::string& sub = "") const { return (sub.empty() ? path_ : path_ / sub).string(); }
-
- private:
-  fs::path path_;
-};
+using hub::testing::TempDir;
 
 std::string read_file(const fs::path& path) {
   std::ifstream in(path, std::ios::binary);
