@@ -85,7 +85,12 @@ json AdminServer::handle(const json& request) {
   if (cmd == "household") {
     auto it = request.find("household_id");
     if (it == request.end() || !it->is_string() || !is_valid_id(it->get<std::string>()))
-      return error_reply("missing_field", "household needs \"household_id\"");
+    {
+      json reply = error_reply(it == request.end() ? "missing_field" : "invalid_field",
+                               "household needs \"household_id\": a household id such as V03-00417");
+      reply["error"]["field"] = "household_id";
+      return reply;
+    }
     return household(it->get<std::string>());
   }
   return error_reply("unknown_command", "unknown command '" + cmd + "' (status, household, ping)");
@@ -110,7 +115,7 @@ json AdminServer::household(const std::string& household_id) {
   json out{{"ok", true},
            {"household_id", household_id},
            {"village", hh.column_text(0)},
-           {"head", hh.column_text(1)},
+           {"head", hh.column_is_null(1) ? json(nullptr) : json(hh.column_text(1))},
            {"members", hh.column_optional_int(2) ? json(*hh.column_optional_int(2)) : json(nullptr)},
            {"commitment_signed_on", hh.column_is_null(3) ? json(nullptr) : json(hh.column_text(3))},
            {"status", hh.column_text(4)},

@@ -340,7 +340,7 @@ int cmd_household(const Options& o, zmq::context_t& ctx) {
   if (o.json_output) return kOk;
   const json& h = *reply;
   std::cout << "户 household " << h["household_id"].get<std::string>() << "  村 village " << h["village"].get<std::string>();
-  if (!h["head"].get<std::string>().empty()) std::cout << "  户主 head " << h["head"].get<std::string>();
+  if (h["head"].is_string() && !h["head"].get<std::string>().empty()) std::cout << "  户主 head " << h["head"].get<std::string>();
   std::cout << "\n当前 status: " << h["status"].get<std::string>();
   if (!h["quarter"].is_null()) std::cout << " (" << h["quarter"].get<std::string>() << ")";
   if (!h["designations"].empty()) std::cout << "  designations: " << h["designations"].dump();

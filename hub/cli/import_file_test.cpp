@@ -245,6 +245,7 @@ TEST(ImportFileKind, UnknownExtension) {
     EXPECT_EQ(f.issues[0].line, 0u);
     EXPECT_TRUE(f.rows.empty());
   }
+  EXPECT_EQ(parse_good("EVAL.CSV", "household_id,status,quarter\nV01-00001,credit,2020Q3\n").kind, "evaluations");
   EXPECT_EQ(parse_good("dir.csv/x.ndjson", R"({"type":"household","household_id":"V01-00001","village":"V01"})")
                 .kind,
             "jsonl");

@@ -45,6 +45,9 @@ std::int64_t get_int(const json& o, const std::string& where, const char* key, s
   auto it = o.find(key);
   if (it == o.end()) return fallback;
   if (!it->is_number_integer()) invalid(where + key, "must be a whole number");
+  if (it->is_number_unsigned() && it->get<std::uint64_t>() > static_cast<std::uint64_t>(max))
+    invalid(where + key, "must be between " + std::to_string(min) + " and " + std::to_string(max) + " (got " +
+                             std::to_string(it->get<std::uint64_t>()) + ")");
   const auto v = it->get<std::int64_t>();
   if (v < min || v > max)
     invalid(where + key, "must be between " + std::to_string(min) + " and " + std::to_string(max) + " (got " +

@@ -326,6 +326,10 @@ TEST(HubConfigErrors, OutOfRangeValuesSayTheRange) {
     j[section] = {{key, value}};
     expect_error(j, std::string(section) + "." + key, fragment);
   }
+  // A number beyond 64-bit signed range is reported as it was written.
+  json huge = minimal();
+  huge["limits"] = {{"max_batch_events", 18446744073709551615ull}};
+  expect_error(huge, "limits.max_batch_events", "(got 18446744073709551615)");
   // retry_max_ms may not be below retry_initial_ms.
   json j = minimal();
   j["delivery"] = {{"retry_initial_ms", 1000}, {"retry_max_ms", 999}};

@@ -105,7 +105,7 @@ bool is_valid_date(std::string_view d) noexcept {
   };
   int y = 0, m = 0, day = 0;
   if (!digits(0, 4, &y) || !digits(5, 2, &m) || !digits(8, 2, &day)) return false;
-  if (y < 1900 || y > 2999 || m < 1 || m > 12 || day < 1) return false;
+  if (y < 1900 || y > 3000 || m < 1 || m > 12 || day < 1) return false;
   static constexpr int kDays[] = {31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31};
   int max = kDays[m - 1];
   if (m == 2 && ((y % 4 == 0 && y % 100 != 0) || y % 400 == 0)) max = 29;

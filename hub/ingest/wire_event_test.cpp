@@ -393,6 +393,9 @@ TEST(QuarterIndex, OrdersQuartersChronologically) {
   EXPECT_EQ(*quarter_index("2021Q1") - *quarter_index("2020Q4"), 1);
   EXPECT_TRUE(quarter_index("1900Q1").has_value());
   EXPECT_TRUE(quarter_index("2999Q4").has_value());
+  // The last quarter's default effective date is itself a valid date.
+  EXPECT_EQ(first_day_after_quarter("2999Q4"), "3000-01-01");
+  EXPECT_TRUE(is_valid_date(first_day_after_quarter("2999Q4")));
   EXPECT_FALSE(quarter_index("").has_value());
   EXPECT_FALSE(quarter_index("2020Q").has_value());
   EXPECT_FALSE(quarter_index("Q32020").has_value());

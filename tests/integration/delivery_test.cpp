@@ -101,6 +101,12 @@ TEST(DeliveryTest, EveryDepartmentRecordsOneActionSetPerStatusChangeFollowingIts
       }
   }
   EXPECT_TRUE(saw_finance);
+  const json bad_id = hub.admin({{"cmd", "household"}, {"household_id", "V01 00002; --"}});
+  EXPECT_EQ(bad_id["ok"], false);
+  EXPECT_EQ(bad_id["error"]["code"], "invalid_field");
+  EXPECT_EQ(bad_id["error"]["field"], "household_id");
+  const json no_id = hub.admin({{"cmd", "household"}});
+  EXPECT_EQ(no_id["error"]["code"], "missing_field");
   hub.stop();
 }
 
