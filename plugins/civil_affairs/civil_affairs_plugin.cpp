@@ -9,6 +9,7 @@
 
 #include "hub/sdk/catalogue.h"
 #include "hub/sdk/plugin.h"
+#include "hub/sdk/reasons.h"
 
 namespace {
 
@@ -20,49 +21,6 @@ using hub::sdk::Host;
 using hub::sdk::HouseholdStatus;
 using hub::sdk::PolicyAction;
 using hub::sdk::PolicyDefinition;
-
-const char* status_zh(HouseholdStatus status) {
-  switch (status) {
-    case HouseholdStatus::kCredit: return "诚信户";
-    case HouseholdStatus::kNonCredit: return "不诚信户";
-    case HouseholdStatus::kBreach: return "违约户";
-    case HouseholdStatus::kUnevaluated: break;
-  }
-  return "未评议";
-}
-
-// "<状态>，<处理> / <status>: <action> (<quarter>)", e.g. "违约户，不兑现 / breach: withheld (2020Q3)".
-std::string standard_reason(const Event& event, ActionKind kind) {
-  const char* zh = "不适用";
-  const char* en = "not applicable";
-  switch (kind) {
-    case ActionKind::kApply:
-      zh = "兑现";
-      en = "applied";
-      break;
-    case ActionKind::kDefer:
-      zh = "暂缓兑现";
-      en = "deferred";
-      break;
-    case ActionKind::kWithhold:
-      zh = "不兑现";
-      en = "withheld";
-      break;
-    case ActionKind::kRelease:
-      zh = "恢复兑现";
-      en = "released";
-      break;
-    case ActionKind::kRestore:
-      zh = "恢复兑现";
-      en = "restored";
-      break;
-    case ActionKind::kNotApplicable: break;
-  }
-  std::string reason = std::string(status_zh(event.new_status)) + "，" + zh + " / " +
-                       std::string(hub::sdk::to_string(event.new_status)) + ": " + en + " (" + event.quarter + ")";
-  if (event.correction) reason += " [更正 / correction]";
-  return reason;
-}
 
 class CivilAffairsPlugin final : public hub::sdk::Plugin {
  protected:
@@ -90,21 +48,8 @@ class CivilAffairsPlugin final : public hub::sdk::Plugin {
 
   HandleResult on_event(const Event& event, std::vector<PolicyAction>& actions) override {
     if (!catalogue_) return HandleResult::error("civil_affairs: event before a successful start");
-    for (const PolicyDefinition& policy : catalogue_->policies()) {
-      PolicyAction action;
-      action.policy_id = policy.id;
-      action.household_id = event.household_id;
-      if (policy.scope == PolicyDefinition::Scope::kDesignation && !event.has_designation(policy.designation)) {
-        action.action = ActionKind::kNotApplicable;
-        const std::string who =
-            policy.designation == "assistance" ? std::string("非帮扶对象") : "无“" + policy.designation + "”认定";
-        action.reason = who + "，不适用 / not designated '" + policy.designation + "': not applicable";
-      } else {
-        action.action = hub::sdk::standard_action(policy, event);
-        action.reason = standard_reason(event, action.action);
-      }
-      actions.push_back(std::move(action));
-    }
+    for (const PolicyDefinition& policy : catalogue_->policies())
+      actions.push_back(hub::sdk::standard_policy_action(policy, event));
     return HandleResult::ok();
   }
 

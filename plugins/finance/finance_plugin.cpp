@@ -31,6 +31,7 @@
 #include "hub/sdk/catalogue.h"
 #include "hub/sdk/csv.h"
 #include "hub/sdk/plugin.h"
+#include "hub/sdk/reasons.h"
 
 namespace {
 
@@ -40,6 +41,7 @@ using finance::Settlement;
 using hub::sdk::ActionKind;
 using hub::sdk::Catalogue;
 using hub::sdk::Event;
+using hub::sdk::format_yuan;
 using hub::sdk::HandleResult;
 using hub::sdk::Host;
 using hub::sdk::HouseholdStatus;
@@ -56,12 +58,6 @@ std::optional<std::int64_t> parse_integer(std::string_view text) {
   auto [ptr, ec] = std::from_chars(text.data(), end, value);
   if (text.empty() || ec != std::errc() || ptr != end) return std::nullopt;
   return value;
-}
-
-std::string format_yuan(std::int64_t fen) {
-  std::string cents = std::to_string(fen % 100);
-  if (cents.size() < 2) cents.insert(0, "0");
-  return "¥" + std::to_string(fen / 100) + "." + cents;
 }
 
 std::int64_t total(const std::vector<Accrual>& accruals) {

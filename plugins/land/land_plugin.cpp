@@ -20,6 +20,7 @@
 #include "hub/sdk/catalogue.h"
 #include "hub/sdk/csv.h"
 #include "hub/sdk/plugin.h"
+#include "hub/sdk/reasons.h"
 
 namespace {
 
@@ -141,7 +142,7 @@ class LandPlugin final : public hub::sdk::Plugin {
         action.reason = "无待审宅基地申请，不适用 / no pending homestead application: not applicable";
       } else if (policy.scope == PolicyDefinition::Scope::kDesignation && !event.has_designation(policy.designation)) {
         action.action = ActionKind::kNotApplicable;
-        action.reason = "无“" + policy.designation + "”认定，不适用 / not designated '" + policy.designation + "'";
+        action.reason = hub::sdk::missing_designation_reason(policy.designation);
       } else {
         // One action per event for all of the household's applications; the reason names them.
         action.action = hub::sdk::standard_action(policy, event);

@@ -21,12 +21,14 @@
 #include "hub/sdk/catalogue.h"
 #include "hub/sdk/csv.h"
 #include "hub/sdk/plugin.h"
+#include "hub/sdk/reasons.h"
 
 namespace {
 
 using hub::sdk::ActionKind;
 using hub::sdk::Catalogue;
 using hub::sdk::Event;
+using hub::sdk::format_yuan;
 using hub::sdk::HandleResult;
 using hub::sdk::Host;
 using hub::sdk::HouseholdStatus;
@@ -44,54 +46,6 @@ std::optional<std::int64_t> parse_integer(std::string_view text) {
   auto [ptr, ec] = std::from_chars(text.data(), end, value);
   if (text.empty() || ec != std::errc() || ptr != end) return std::nullopt;
   return value;
-}
-
-std::string format_yuan(std::int64_t fen) {
-  std::string cents = std::to_string(fen % 100);
-  if (cents.size() < 2) cents.insert(0, "0");
-  return "¥" + std::to_string(fen / 100) + "." + cents;
-}
-
-const char* status_zh(HouseholdStatus status) {
-  switch (status) {
-    case HouseholdStatus::kCredit: return "诚信户";
-    case HouseholdStatus::kNonCredit: return "不诚信户";
-    case HouseholdStatus::kBreach: return "违约户";
-    case HouseholdStatus::kUnevaluated: break;
-  }
-  return "未评议";
-}
-
-std::string standard_reason(const Event& event, ActionKind kind) {
-  const char* zh = "不适用";
-  const char* en = "not applicable";
-  switch (kind) {
-    case ActionKind::kApply:
-      zh = "兑现";
-      en = "applied";
-      break;
-    case ActionKind::kDefer:
-      zh = "暂缓兑现";
-      en = "deferred";
-      break;
-    case ActionKind::kWithhold:
-      zh = "不兑现";
-      en = "withheld";
-      break;
-    case ActionKind::kRelease:
-      zh = "恢复兑现";
-      en = "released";
-      break;
-    case ActionKind::kRestore:
-      zh = "恢复兑现";
-      en = "restored";
-      break;
-    case ActionKind::kNotApplicable: break;
-  }
-  std::string reason = std::string(status_zh(event.new_status)) + "，" + zh + " / " +
-                       std::string(hub::sdk::to_string(event.new_status)) + ": " + en + " (" + event.quarter + ")";
-  if (event.correction) reason += " [更正 / correction]";
-  return reason;
 }
 
 class SchoolsPlugin final : public hub::sdk::Plugin {
@@ -143,25 +97,22 @@ class SchoolsPlugin final : public hub::sdk::Plugin {
     if (!catalogue_) return HandleResult::error("schools: event before a successful start");
     const auto enrolled = children_.find(event.household_id);
     for (const PolicyDefinition& policy : catalogue_->policies()) {
-      PolicyAction action;
-      action.policy_id = policy.id;
-      action.household_id = event.household_id;
       const bool needs_roster = policy.scope == PolicyDefinition::Scope::kRoster || policy.money;
       if (needs_roster && enrolled == children_.end()) {
+        PolicyAction action;
+        action.policy_id = policy.id;
+        action.household_id = event.household_id;
         action.action = ActionKind::kNotApplicable;
         action.reason = "不在学校名册（无在校子女），不适用 / not on the school roster: not applicable";
-      } else if (policy.scope == PolicyDefinition::Scope::kDesignation && !event.has_designation(policy.designation)) {
-        action.action = ActionKind::kNotApplicable;
-        action.reason = "无“" + policy.designation + "”认定，不适用 / not designated '" + policy.designation + "'";
-      } else {
-        action.action = hub::sdk::standard_action(policy, event);
-        action.reason = standard_reason(event, action.action);
-        if (policy.money && action.action != ActionKind::kNotApplicable) {
-          const std::int64_t children = enrolled->second;
-          action.amount_fen = children * fen_per_child_;
-          action.reason += " — " + format_yuan(*action.amount_fen) + " (" + std::to_string(children) + " × " +
-                           format_yuan(fen_per_child_) + ")";
-        }
+        actions.push_back(std::move(action));
+        continue;
+      }
+      PolicyAction action = hub::sdk::standard_policy_action(policy, event);
+      if (policy.money && action.action != ActionKind::kNotApplicable) {
+        const std::int64_t children = enrolled->second;
+        action.amount_fen = children * fen_per_child_;
+        action.reason += " — " + format_yuan(*action.amount_fen) + " (" + std::to_string(children) + " × " +
+                         format_yuan(fen_per_child_) + ")";
       }
       actions.push_back(std::move(action));
     }
