@@ -4,6 +4,8 @@
 set -euo pipefail
 
 packages=(
+  libcpp-httplib-dev                                          # HTTP server in hubd (dashboard, /api, /metrics)
+  chromium fonts-noto-cjk                                     # browser tests of the dashboard, Chinese glyphs
   build-essential cmake ninja-build pkg-config
   libboost-dev libboost-filesystem-dev libboost-system-dev   # Boost.DLL (header-only) + filesystem
   libzmq3-dev cppzmq-dev

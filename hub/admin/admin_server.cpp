@@ -1,14 +1,16 @@
 #include "admin/admin_server.h"
 
-#include <filesystem>
 #include <map>
+#include <variant>
 
 #include <nlohmann/json.hpp>
 #include <spdlog/spdlog.h>
 
-#include "eventlog/event_log.h"
-#include "delivery/ledger.h"
 #include "ingest/wire_event.h"
+#include "report/ledger_views.h"
+#include "report/metrics.h"
+#include "report/quarterly_report.h"
+#include "report/reconciliation.h"
 #include "store/sqlite.h"
 
 namespace hub {
@@ -20,16 +22,39 @@ json error_reply(const std::string& code, const std::string& message) {
   return json{{"ok", false}, {"error", {{"code", code}, {"message", message}}}};
 }
 
+json field_error(const std::string& code, const std::string& field, const std::string& message) {
+  json reply = error_reply(code, message);
+  reply["error"]["field"] = field;
+  return reply;
+}
+
+// The report's scope from {"quarter":"2020Q4","village":"V03"}; a reply when it is invalid.
+std::variant<report::ReportRequest, json> report_request(const json& request) {
+  auto quarter = request.find("quarter");
+  if (quarter == request.end())
+    return field_error("missing_field", "quarter", "report needs \"quarter\", e.g. \"2020Q4\"");
+  if (!quarter->is_string() || !quarter_index(quarter->get<std::string>()))
+    return field_error("invalid_field", "quarter", "\"quarter\" must look like 2020Q4");
+  report::ReportRequest out{quarter->get<std::string>(), std::nullopt};
+  if (auto village = request.find("village"); village != request.end() && !village->is_null()) {
+    if (!village->is_string() || !is_valid_id(village->get<std::string>()))
+      return field_error("invalid_field", "village", "\"village\" must be a village id such as V03");
+    out.village = village->get<std::string>();
+  }
+  return out;
+}
+
 }  // namespace
 
 AdminServer::AdminServer(zmq::context_t& context, const HubConfig& config, const std::string& control_endpoint,
-                         const std::string& status_endpoint)
+                         const std::string& status_endpoint, const std::string& internal_endpoint)
     : config_(config),
       router_(context, zmq::socket_type::router),
       control_(context, zmq::socket_type::pair),
       status_(context, zmq::socket_type::req) {
   router_.set(zmq::sockopt::linger, 1000);
   router_.bind(config.admin_endpoint);
+  if (!internal_endpoint.empty()) router_.bind(internal_endpoint);
   control_.connect(control_endpoint);
   status_.connect(status_endpoint);
 }
@@ -73,39 +98,79 @@ void AdminServer::run() {
 
 json AdminServer::handle(const json& request) {
   if (!request.is_object() || !request.contains("cmd") || !request["cmd"].is_string())
-    return error_reply("invalid_request", "an admin request is {\"cmd\": \"status\" | \"household\" | \"ping\", …}");
+    return error_reply("invalid_request",
+                       "an admin request is {\"cmd\": \"status\" | \"household\" | \"report\" | \"reconcile\" | "
+                       "\"quarters\" | \"metrics\" | \"plugins\" | \"parked\" | \"ping\", …}");
   const std::string cmd = request["cmd"];
   if (cmd == "ping") return json{{"ok", true}};
-  if (cmd == "status") {
-    status_.send(zmq::buffer(std::string("status")), zmq::send_flags::none);
-    zmq::message_t reply;
-    (void)status_.recv(reply);
-    return json::parse(reply.to_string());
-  }
+  if (cmd == "status") return dispatcher_status();
   if (cmd == "household") {
     auto it = request.find("household_id");
     if (it == request.end() || !it->is_string() || !is_valid_id(it->get<std::string>()))
-    {
-      json reply = error_reply(it == request.end() ? "missing_field" : "invalid_field",
-                               "household needs \"household_id\": a household id such as V03-00417");
-      reply["error"]["field"] = "household_id";
-      return reply;
-    }
+      return field_error(it == request.end() ? "missing_field" : "invalid_field", "household_id",
+                         "household needs \"household_id\": a household id such as V03-00417");
     return household(it->get<std::string>());
   }
-  return error_reply("unknown_command", "unknown command '" + cmd + "' (status, household, ping)");
+  if (cmd == "report") {
+    auto scope = report_request(request);
+    if (auto* invalid = std::get_if<json>(&scope)) return *invalid;
+    auto views = report::open_views(config_.data_dir);
+    return report::quarterly_report(*views, config_, std::get<report::ReportRequest>(scope));
+  }
+  if (cmd == "quarters") {
+    auto views = report::open_views(config_.data_dir);
+    return report::available_quarters(*views);
+  }
+  if (cmd == "reconcile") {
+    auto views = report::open_views(config_.data_dir);
+    return report::reconcile(*views, config_);
+  }
+  if (cmd == "metrics") {
+    auto views = report::open_views(config_.data_dir);
+    json snapshot = report::metrics_snapshot(*views, dispatcher_status());
+    snapshot["ok"] = true;
+    return snapshot;
+  }
+  if (cmd == "plugins") return plugins();
+  if (cmd == "parked") {
+    // Parking (dead letters) arrives with issue 4; until then nothing is ever parked.
+    return json{{"ok", true}, {"parked", json::array()},
+                {"note", "parking of failing events is not built yet (issue 4): a failing event is retried with "
+                         "backoff and never parked, so this list is always empty"}};
+  }
+  return error_reply("unknown_command", "unknown command '" + cmd +
+                                            "' (status, household, report, quarters, reconcile, metrics, plugins, parked, ping)");
+}
+
+json AdminServer::dispatcher_status() {
+  status_.send(zmq::buffer(std::string("status")), zmq::send_flags::none);
+  zmq::message_t reply;
+  (void)status_.recv(reply);
+  return json::parse(reply.to_string());
+}
+
+json AdminServer::plugins() {
+  const json status = dispatcher_status();
+  json out = json::array();
+  for (const auto& plugin : config_.plugins) {
+    json item{{"id", plugin.id}, {"name_zh", plugin.catalogue.name_zh()}, {"name_en", plugin.catalogue.name_en()},
+              {"enabled", plugin.enabled}, {"library", plugin.library}, {"state", plugin.enabled ? "unknown" : "disabled"},
+              {"version", ""}, {"abi_version", nullptr}, {"last_error", ""}};
+    for (const auto& d : status.value("departments", json::array())) {
+      if (d.value("id", "") != plugin.id) continue;
+      item["state"] = d.value("state", "unknown");
+      item["version"] = d.value("plugin_version", "");
+      item["abi_version"] = d.value("abi_version", 0);
+      item["last_error"] = d.value("last_error", "");
+    }
+    out.push_back(std::move(item));
+  }
+  return json{{"ok", true}, {"plugins", std::move(out)}};
 }
 
 json AdminServer::household(const std::string& household_id) {
-  namespace fs = std::filesystem;
-  // Read-only views over both files: the ledger with the event log attached.
-  store::Database db((fs::path(config_.data_dir) / "ledger.db").string(), store::Database::Mode::kReadWrite);
-  {
-    store::Statement attach(db, "ATTACH DATABASE ? AS ev");
-    attach.bind(1, (fs::path(config_.data_dir) / "events.db").string());
-    attach.run();
-  }
-  db.exec("PRAGMA query_only=1");
+  auto views = report::open_views(config_.data_dir);
+  store::Database& db = *views;
 
   store::Statement hh(db,
                       "SELECT village, head, members, commitment_signed_on, status, quarter, designations "

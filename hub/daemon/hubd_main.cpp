@@ -1,7 +1,8 @@
 // hubd: the Chengxin Hub daemon. Loads the configuration (a file, or the embedded defaults),
-// opens the event log and the ledger in the data directory, starts the ingest, delivery and
-// admin threads, and runs until SIGTERM or SIGINT, then stops them in order: ingest first (no
-// new events), admin next, delivery last (in-flight deliveries drain into the ledger).
+// opens the event log and the ledger in the data directory, starts the ingest, delivery,
+// admin, live-feed and HTTP threads, and runs until SIGTERM or SIGINT, then stops them in
+// order: HTTP first (it asks the admin thread), ingest (no new events), admin, delivery (in-
+// flight deliveries drain into the ledger), and the live feed last (it hears from delivery).
 #include <fcntl.h>
 #include <sys/file.h>
 #include <unistd.h>
@@ -24,8 +25,10 @@
 #include "config/hub_config.h"
 #include "delivery/dispatcher.h"
 #include "eventlog/event_log.h"
+#include "http/http_server.h"
 #include "hub/sdk/version.h"
 #include "ingest/ingest_server.h"
+#include "livefeed/live_feed.h"
 
 namespace {
 
@@ -107,6 +110,8 @@ int main(int argc, char** argv) {
     std::cout << nlohmann::json{{"data_dir", config.data_dir},
                                 {"ingest", config.ingest_endpoint},
                                 {"admin", config.admin_endpoint},
+                                {"live_feed", config.live_feed_endpoint},
+                                {"http", config.http_address},
                                 {"plugins", plugins}}
                      .dump(2)
               << "\n";
@@ -144,14 +149,21 @@ int main(int argc, char** argv) {
     zmq::socket_t ingest_control(context, zmq::socket_type::pair);
     zmq::socket_t delivery_control(context, zmq::socket_type::pair);
     zmq::socket_t admin_control(context, zmq::socket_type::pair);
+    zmq::socket_t feed_control(context, zmq::socket_type::pair);
     ingest_control.bind("inproc://control-ingest");
     delivery_control.bind("inproc://control-delivery");
     admin_control.bind("inproc://control-admin");
+    feed_control.bind("inproc://control-feed");
 
+    hub::livefeed::LiveFeed feed(context, config, "inproc://control-feed", "inproc://live-feed", event_log.last_seq());
     hub::delivery::Dispatcher dispatcher(context, config, "inproc://control-delivery", "inproc://committed",
-                                         "inproc://delivery-status", event_log.last_seq());
+                                         "inproc://delivery-status", event_log.last_seq(), "inproc://live-feed");
     hub::IngestServer ingest(context, config, event_log, "inproc://control-ingest", "inproc://committed");
-    hub::AdminServer admin(context, config, "inproc://control-admin", "inproc://delivery-status");
+    hub::AdminServer admin(context, config, "inproc://control-admin", "inproc://delivery-status",
+                           "inproc://admin-internal");
+    std::unique_ptr<hub::http::HttpServer> http;
+    if (!config.http_address.empty())
+      http = std::make_unique<hub::http::HttpServer>(context, config, "inproc://admin-internal");
 
     std::thread delivery_thread([&] {
       try {
@@ -170,17 +182,24 @@ int main(int argc, char** argv) {
       }
     });
     std::thread admin_thread([&] { admin.run(); });
+    std::thread feed_thread([&] { feed.run(); });
+    std::thread http_thread;
+    if (http) http_thread = std::thread([&] { http->run(); });
 
+    const std::string http_url = http ? "http://" + http->bound_address() + "/" : std::string();
     {
       const nlohmann::json endpoints{{"ingest", ingest.bound_endpoint()},
                                      {"admin", admin.bound_endpoint()},
+                                     {"live_feed", feed.bound_endpoint()},
+                                     {"http", http_url},
                                      {"pid", ::getpid()}};
       const fs::path tmp = endpoints_file.string() + ".tmp";
       std::ofstream(tmp) << endpoints.dump() << "\n";
       fs::rename(tmp, endpoints_file);
     }
-    spdlog::info("hubd ready: ingest {}, admin {}, {} plugins", ingest.bound_endpoint(), admin.bound_endpoint(),
-                 config.plugins.size());
+    spdlog::info("hubd ready: ingest {}, admin {}, live feed {}, {} plugins", ingest.bound_endpoint(),
+                 admin.bound_endpoint(), feed.bound_endpoint(), config.plugins.size());
+    if (http) spdlog::info("hubd dashboard 管理页面: {}", http_url);
 
     int signal_number = 0;
     sigwait(&signals, &signal_number);
@@ -192,9 +211,14 @@ int main(int argc, char** argv) {
     };
     // Admin before delivery: its status requests are answered by the dispatcher, which stops
     // answering once it drains.
+    if (http) {
+      http->stop();
+      http_thread.join();
+    }
     stop(ingest_control, ingest_thread);
     stop(admin_control, admin_thread);
     stop(delivery_control, delivery_thread);
+    stop(feed_control, feed_thread);
     fs::remove(endpoints_file, ec);
     spdlog::info("hubd stopped cleanly");
   } catch (const std::exception& e) {

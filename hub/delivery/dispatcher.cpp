@@ -18,7 +18,7 @@ constexpr auto kDrainTimeout = std::chrono::seconds(10);
 
 Dispatcher::Dispatcher(zmq::context_t& context, const HubConfig& config, const std::string& control_endpoint,
                        const std::string& notify_endpoint, const std::string& status_endpoint,
-                       std::uint64_t last_seq)
+                       std::uint64_t last_seq, const std::string& live_feed_endpoint)
     : context_(context),
       config_(config),
       control_(context, zmq::socket_type::pair),
@@ -29,6 +29,7 @@ Dispatcher::Dispatcher(zmq::context_t& context, const HubConfig& config, const s
   control_.connect(control_endpoint);
   notify_.bind(notify_endpoint);
   status_.bind(status_endpoint);
+  if (!live_feed_endpoint.empty()) feed_ = livefeed::FeedNotifier(context, live_feed_endpoint);
   ledger_ = std::make_unique<Ledger>((std::filesystem::path(config.data_dir) / "ledger.db").string());
   const auto cursors = ledger_->load_cursors();
   for (const auto& plugin : config.plugins) {
@@ -207,6 +208,7 @@ void Dispatcher::commit_pending() {
     }
     return;
   }
+  feed_.recorded(batches, now);
   for (const LedgerBatch& b : batches) {
     for (Department* d : owners) {
       if (d->config->id != b.department) continue;
@@ -278,6 +280,7 @@ void Dispatcher::run() {
       if (msg.size() == sizeof seq) std::memcpy(&seq, msg.data(), sizeof seq);
       last_seq_ = std::max(last_seq_, seq);
     }
+    feed_.committed(last_seq_);
     if (items[2].revents & ZMQ_POLLIN) {
       zmq::message_t msg;
       (void)status_.recv(msg);

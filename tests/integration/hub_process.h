@@ -1,5 +1,5 @@
 // Test fixture: a real hubd process in a temporary directory, with its own configuration
-// (ZeroMQ wildcard ports, the real department plugins, small rosters), and a client that
+// (ZeroMQ wildcard ports, HTTP on a free port, the real department plugins, small rosters), and a client that
 // talks to it over real ZeroMQ sockets and reads its SQLite files directly.
 #pragma once
 
@@ -15,6 +15,9 @@
 #include <zmq.hpp>
 
 namespace hub::test {
+
+// The admin_token every test hub is configured with (admin-only HTTP actions).
+inline constexpr const char* kTestAdminToken = "test-admin-token-0123456789";
 
 struct HubOptions {
   std::vector<std::string> departments{"schools", "police", "land", "finance", "civil_affairs"};
@@ -43,6 +46,14 @@ class HubProcess {
   // SQLite queries straight from the files, for assertions.
   std::int64_t query_int(const std::string& db, const std::string& sql);
   std::vector<std::vector<std::string>> query_rows(const std::string& db, const std::string& sql);
+
+  // Changes a SQLite file directly (only while hubd is stopped), to inject faults.
+  void exec_sql(const std::string& db, const std::string& sql);
+
+  // From hubd.endpoints.json of the running hub.
+  nlohmann::json endpoints() const;
+  std::string http_url() const;            // "http://127.0.0.1:PORT/"
+  std::string live_feed_endpoint() const;  // "tcp://127.0.0.1:PORT"
 
   const std::string& dir() const { return dir_; }
   std::string data_dir() const { return dir_ + "/var"; }

@@ -1,0 +1,277 @@
+#include "report/quarterly_report.h"
+
+#include <cmath>
+#include <map>
+#include <sstream>
+
+#include "ingest/wire_event.h"
+
+namespace hub::report {
+namespace {
+
+using nlohmann::json;
+
+const char* const kStatuses[] = {"credit", "non_credit", "breach", "unevaluated"};
+const char* const kActions[] = {"apply", "defer", "withhold", "release", "restore", "not_applicable"};
+
+// Each household's effective evaluation for the quarter: its latest status_change for it.
+// ?1 quarter, ?2 village or NULL.
+constexpr const char* kEffective =
+    "WITH eff AS (SELECT MAX(seq) AS seq FROM ev.event WHERE type = 'status_change' AND quarter = ?1 "
+    "AND (?2 IS NULL OR village = ?2) GROUP BY household_id) ";
+
+void bind_scope(store::Statement& s, const ReportRequest& r) {
+  s.bind(1, r.quarter);
+  if (r.village) s.bind(2, *r.village); else s.bind_null(2);
+}
+
+double ratio(std::int64_t part, std::int64_t whole) {
+  return whole == 0 ? 0.0 : static_cast<double>(part) / static_cast<double>(whole);
+}
+
+json zero_statuses() {
+  json s = json::object();
+  for (const char* st : kStatuses) s[st] = 0;
+  return s;
+}
+
+struct VillageFigures {
+  std::int64_t households = 0;
+  std::int64_t signed_commitments = 0;
+  std::int64_t corrections = 0;
+  json statuses = zero_statuses();
+};
+
+// Households and signed commitments per village (all villages: the town's share needs them).
+void count_households(store::Database& db, const ReportRequest& r, std::map<std::string, VillageFigures>& villages) {
+  store::Statement q(db,
+                     "SELECT village, COUNT(*), SUM(commitment_signed_on IS NOT NULL AND commitment_signed_on < ?1) "
+                     "FROM ev.household GROUP BY village");
+  q.bind(1, first_day_after_quarter(r.quarter));
+  while (q.step()) {
+    auto& v = villages[q.column_text(0)];
+    v.households = q.column_int(1);
+    v.signed_commitments = q.column_int(2);
+    v.statuses["unevaluated"] = v.households;
+  }
+}
+
+// Effective statuses per village, and per department the evaluations it subscribes to.
+void count_statuses(store::Database& db, const HubConfig& config, const ReportRequest& r,
+                    std::map<std::string, VillageFigures>& villages, std::map<std::string, std::int64_t>& due) {
+  ReportRequest town{r.quarter, std::nullopt};
+  store::Statement q(db, (std::string(kEffective) +
+                          "SELECT e.village, e.status, COUNT(*) FROM eff JOIN ev.event e ON e.seq = eff.seq "
+                          "GROUP BY e.village, e.status").c_str());
+  bind_scope(q, town);
+  while (q.step()) {
+    const std::string village = q.column_text(0), status = q.column_text(1);
+    const std::int64_t n = q.column_int(2);
+    auto& v = villages[village];
+    v.statuses[status] = v.statuses.value(status, 0) + n;
+    v.statuses["unevaluated"] = v.statuses["unevaluated"].get<std::int64_t>() - n;
+    if (r.village && *r.village != village) continue;
+    for (const auto& p : config.plugins)
+      if (p.enabled && p.subscribes(village, status)) due[p.id] += n;
+  }
+  store::Statement c(db,
+                     "SELECT village, COUNT(*) FROM ev.event WHERE type = 'status_change' AND quarter = ? "
+                     "AND correction = 1 GROUP BY village");
+  c.bind(1, r.quarter);
+  while (c.step()) villages[c.column_text(0)].corrections = c.column_int(1);
+}
+
+// Per department and policy: action counts and amounts for the effective evaluations.
+std::map<std::string, std::map<std::string, json>> count_actions(store::Database& db, const ReportRequest& r) {
+  std::map<std::string, std::map<std::string, json>> out;  // department → policy → {action: {count, amount_fen}}
+  store::Statement q(db, (std::string(kEffective) +
+                          "SELECT a.department, a.policy_id, a.action, COUNT(*), COALESCE(SUM(a.amount_fen), 0) "
+                          "FROM eff JOIN action a ON a.seq = eff.seq GROUP BY 1, 2, 3").c_str());
+  bind_scope(q, r);
+  while (q.step())
+    out[q.column_text(0)][q.column_text(1)][q.column_text(2)] = {{"count", q.column_int(3)},
+                                                                 {"amount_fen", q.column_int(4)}};
+  return out;
+}
+
+std::map<std::string, std::int64_t> count_delivered(store::Database& db, const ReportRequest& r) {
+  std::map<std::string, std::int64_t> out;
+  store::Statement q(db, (std::string(kEffective) +
+                          "SELECT d.department, COUNT(*) FROM eff JOIN delivery d ON d.seq = eff.seq "
+                          "GROUP BY d.department").c_str());
+  bind_scope(q, r);
+  while (q.step()) out[q.column_text(0)] = q.column_int(1);
+  return out;
+}
+
+// The three slowest deliveries per department (received by the hub → recorded in the ledger).
+std::map<std::string, json> slowest_deliveries(store::Database& db, const ReportRequest& r) {
+  std::map<std::string, json> out;
+  store::Statement q(db, (std::string(kEffective) +
+                          "SELECT department, seq, household_id, latency FROM ("
+                          " SELECT d.department, d.seq, d.household_id, d.delivered_at_ms - e.received_at_ms AS latency,"
+                          " ROW_NUMBER() OVER (PARTITION BY d.department ORDER BY d.delivered_at_ms - e.received_at_ms DESC,"
+                          " d.seq) AS rank"
+                          " FROM eff JOIN delivery d ON d.seq = eff.seq JOIN ev.event e ON e.seq = eff.seq)"
+                          " WHERE rank <= 3 ORDER BY department, rank").c_str());
+  bind_scope(q, r);
+  while (q.step())
+    out[q.column_text(0)].push_back(
+        {{"seq", q.column_int(1)}, {"household_id", q.column_text(2)}, {"latency_ms", q.column_int(3)}});
+  return out;
+}
+
+json department_section(const PluginConfig& plugin, const std::map<std::string, json>& actions, std::int64_t due,
+                        std::int64_t delivered, const json& slowest) {
+  json policies = json::array();
+  for (const auto& p : plugin.catalogue.policies()) {
+    json item{{"policy_id", p.id}, {"name_zh", p.name_zh}, {"name_en", p.name_en}, {"money", p.money}};
+    const auto found = actions.find(p.id);
+    for (const char* a : kActions) {
+      json figure{{"count", 0}, {"amount_fen", 0}};
+      if (found != actions.end() && found->second.contains(a)) figure = found->second.at(a);
+      if (!p.money) figure.erase("amount_fen");
+      item[a] = figure;
+    }
+    policies.push_back(std::move(item));
+  }
+  return {{"id", plugin.id},
+          {"name_zh", plugin.catalogue.name_zh()},
+          {"name_en", plugin.catalogue.name_en()},
+          {"enabled", plugin.enabled},
+          {"due", due},
+          {"delivered", delivered},
+          {"completeness", due == 0 ? 1.0 : ratio(delivered, due)},
+          {"slowest", slowest.is_null() ? json::array() : slowest},
+          {"policies", std::move(policies)}};
+}
+
+std::int64_t adverse(const json& statuses) {
+  return statuses.value("non_credit", std::int64_t{0}) + statuses.value("breach", std::int64_t{0});
+}
+
+// Per village, with the supervision flag against the town's share of non_credit + breach.
+json village_rows(const std::map<std::string, VillageFigures>& villages, const ReportRequest& r, json& town) {
+  std::int64_t town_evaluated = 0, town_adverse = 0, town_corrections = 0;
+  for (const auto& [id, v] : villages) {
+    town_evaluated += v.households - v.statuses.value("unevaluated", std::int64_t{0});
+    town_adverse += adverse(v.statuses);
+    town_corrections += v.corrections;
+  }
+  const double town_share = ratio(town_adverse, town_evaluated);
+  town = {{"evaluated", town_evaluated}, {"adverse", town_adverse}, {"adverse_share", town_share},
+          {"corrections", town_corrections}};
+  json rows = json::array();
+  for (const auto& [id, v] : villages) {
+    if (r.village && *r.village != id) continue;
+    const std::int64_t evaluated = v.households - v.statuses.value("unevaluated", std::int64_t{0});
+    const double share = ratio(adverse(v.statuses), evaluated);
+    const double standard_error =
+        evaluated == 0 ? 0.0 : std::sqrt(town_share * (1.0 - town_share) / static_cast<double>(evaluated));
+    const bool flagged =
+        evaluated > 0 && std::abs(share - town_share) > 3.0 * standard_error && std::abs(share - town_share) >= 0.05;
+    rows.push_back({{"village", id},
+                    {"households", v.households},
+                    {"signed", v.signed_commitments},
+                    {"signing_rate", ratio(v.signed_commitments, v.households)},
+                    {"statuses", v.statuses},
+                    {"evaluated", evaluated},
+                    {"adverse_share", share},
+                    {"flagged", flagged},
+                    {"corrections", v.corrections}});
+  }
+  return rows;
+}
+
+}  // namespace
+
+json quarterly_report(store::Database& views, const HubConfig& config, const ReportRequest& request) {
+  std::map<std::string, VillageFigures> villages;
+  std::map<std::string, std::int64_t> due;
+  count_households(views, request, villages);
+  count_statuses(views, config, request, villages, due);
+  const auto actions = count_actions(views, request);
+  const auto delivered = count_delivered(views, request);
+  const auto slowest = slowest_deliveries(views, request);
+
+  json town;
+  json village_list = village_rows(villages, request, town);
+  std::int64_t households = 0, signed_commitments = 0;
+  json statuses = zero_statuses();
+  for (const auto& v : village_list) {
+    households += v["households"].get<std::int64_t>();
+    signed_commitments += v["signed"].get<std::int64_t>();
+    for (const char* s : kStatuses) statuses[s] = statuses[s].get<std::int64_t>() + v["statuses"].value(s, std::int64_t{0});
+  }
+
+  json departments = json::array();
+  for (const auto& p : config.plugins) {
+    const auto a = actions.find(p.id);
+    const auto d = delivered.find(p.id);
+    const auto s = slowest.find(p.id);
+    departments.push_back(department_section(p, a == actions.end() ? std::map<std::string, json>{} : a->second,
+                                             due.count(p.id) ? due.at(p.id) : 0,
+                                             d == delivered.end() ? 0 : d->second,
+                                             s == slowest.end() ? json() : s->second));
+  }
+  return {{"ok", true},
+          {"quarter", request.quarter},
+          {"village", request.village ? json(*request.village) : json(nullptr)},
+          {"households", households},
+          {"commitments", {{"due", households}, {"signed", signed_commitments},
+                           {"rate", ratio(signed_commitments, households)}}},
+          {"statuses", statuses},
+          {"departments", std::move(departments)},
+          {"villages", std::move(village_list)},
+          {"town", town}};
+}
+
+json available_quarters(store::Database& views) {
+  json quarters = json::array();
+  store::Statement q(views, "SELECT DISTINCT quarter FROM ev.event WHERE type = 'status_change' ORDER BY quarter");
+  while (q.step()) quarters.push_back(q.column_text(0));
+  return {{"ok", true}, {"quarters", std::move(quarters)}};
+}
+
+namespace {
+
+// RFC 4180 quoting for a CSV field.
+std::string csv_field(const std::string& text) {
+  if (text.find_first_of(",\"\n") == std::string::npos) return text;
+  std::string out = "\"";
+  for (char c : text) out += c == '"' ? std::string("\"\"") : std::string(1, c);
+  return out + "\"";
+}
+
+std::string number(const json& value) { return value.is_number_float() ? std::to_string(value.get<double>()) : value.dump(); }
+
+}  // namespace
+
+std::string report_csv(const json& report) {
+  std::ostringstream out;
+  out << "section,quarter,village,department,policy,applied,applied_fen,deferred,deferred_fen,withheld,withheld_fen,"
+         "released,released_fen,restored,restored_fen,not_applicable,due,delivered,completeness\n";
+  const std::string quarter = report["quarter"];
+  const std::string village = report["village"].is_null() ? "" : report["village"].get<std::string>();
+  for (const auto& d : report["departments"]) {
+    for (const auto& p : d["policies"]) {
+      out << "policy," << quarter << "," << village << "," << csv_field(d["id"]) << "," << csv_field(p["policy_id"]);
+      for (const char* a : {"apply", "defer", "withhold", "release", "restore"})
+        out << "," << p[a]["count"] << "," << (p[a].contains("amount_fen") ? p[a]["amount_fen"].dump() : "");
+      out << "," << p["not_applicable"]["count"] << "," << d["due"] << "," << d["delivered"] << ","
+          << number(d["completeness"]) << "\n";
+    }
+  }
+  out << "\nsection,quarter,village,households,signed,signing_rate,credit,non_credit,breach,unevaluated,"
+         "adverse_share,flagged,corrections\n";
+  for (const auto& v : report["villages"]) {
+    out << "village," << quarter << "," << csv_field(v["village"]) << "," << v["households"] << "," << v["signed"] << ","
+        << number(v["signing_rate"]);
+    for (const char* s : kStatuses) out << "," << v["statuses"][s];
+    out << "," << number(v["adverse_share"]) << "," << (v["flagged"].get<bool>() ? "yes" : "no") << ","
+        << v["corrections"] << "\n";
+  }
+  return out.str();
+}
+
+}  // namespace hub::report
