@@ -54,12 +54,13 @@ AdminServer::AdminServer(zmq::context_t& context, const HubConfig& config, const
       status_(context, zmq::socket_type::req) {
   router_.set(zmq::sockopt::linger, 1000);
   router_.bind(config.admin_endpoint);
+  bound_endpoint_ = router_.get(zmq::sockopt::last_endpoint);  // before the internal bind
   if (!internal_endpoint.empty()) router_.bind(internal_endpoint);
   control_.connect(control_endpoint);
   status_.connect(status_endpoint);
 }
 
-std::string AdminServer::bound_endpoint() const { return router_.get(zmq::sockopt::last_endpoint); }
+std::string AdminServer::bound_endpoint() const { return bound_endpoint_; }
 
 void AdminServer::run() {
   zmq::pollitem_t items[] = {{router_.handle(), 0, ZMQ_POLLIN, 0}, {control_.handle(), 0, ZMQ_POLLIN, 0}};

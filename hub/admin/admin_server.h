@@ -34,6 +34,7 @@ class AdminServer {
 
   const HubConfig& config_;
   zmq::socket_t router_;
+  std::string bound_endpoint_;  // the configured (tcp/ipc) endpoint, as bound
   zmq::socket_t control_;
   zmq::socket_t status_;
 };
