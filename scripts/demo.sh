@@ -2,8 +2,8 @@
 # The demo town, end to end: installs what is missing, builds, generates the reference town
 # (14 villages, 17,090 households, two quarters), starts hubd with its embedded defaults and
 # the five department plugins, imports registry, commitments and both quarters, waits until
-# every department has caught up, then prints the delivery status and one non_credit
-# household across all departments. hubd keeps running; Ctrl-C stops it cleanly.
+# every department has caught up, then prints the delivery status, one non_credit household
+# across all departments and the dashboard's address. hubd keeps running; Ctrl-C stops it.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 bash scripts/install-deps.sh
@@ -46,6 +46,12 @@ household=$(awk -F, '$2 == "non_credit" { print $1; exit }' var/town/evaluations
 echo
 echo "== 一户跨部门视图 / one non_credit household across departments: $household =="
 "$HUBCTL" household "$household"
+dashboard=$(python3 -c 'import json; print(json.load(open("var/hubd.endpoints.json"))["http"])')
+echo
+echo "== 管理页面 / dashboard: $dashboard =="
+echo "   送达概况 overview ${dashboard}#/ · 村季度报告 village report ${dashboard}#/villages"
+echo "   按户查询 household ${dashboard}#/household/$household · English: ${dashboard}?lang=en"
+echo "   季度报告 / quarterly report: $HUBCTL report --quarter 2020Q4 · 对账 / reconcile: $HUBCTL reconcile"
 echo
 echo "hubd is running (pid $HUBD). Try: $HUBCTL status | $HUBCTL household $household | $HUBCTL --help"
 echo "按 Ctrl-C 停止 / press Ctrl-C to stop."

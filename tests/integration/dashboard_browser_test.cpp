@@ -45,7 +45,7 @@ class Browser {
     const auto r = hub::test::run_command("cd '" + scratch_ + "' && timeout 180 " + exe_ +
                                           " --headless --no-sandbox --disable-gpu --disable-dev-shm-usage"
                                           " --no-first-run --user-data-dir='" + profile +
-                                          "' --virtual-time-budget=20000 " + what + " 2>/dev/null");
+                                          "' --virtual-time-budget=15000 " + what + " 2>/dev/null");
     EXPECT_EQ(r.exit_code, 0) << what << "\n" << r.output;
     return r.output;
   }

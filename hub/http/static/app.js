@@ -26,7 +26,7 @@ function el(tag, attrs = {}, ...children) {
     else if (k.startsWith("on")) node.addEventListener(k.slice(2), v);
     else node.setAttribute(k, v);
   }
-  for (const c of children.flat()) node.append(c instanceof Node ? c : document.createTextNode(String(c)));
+  for (const c of children.flat(Infinity)) node.append(c instanceof Node ? c : document.createTextNode(String(c)));
   return node;
 }
 
@@ -87,7 +87,8 @@ async function overview(page) {
       datasets: status.departments.map((d) => ({ label: named(d), data: history.map((h) => h.lag[d.id] ?? 0) })),
     },
   });
-  setTimeout(() => { if (location.hash === "" || location.hash === "#/") render(); }, 10000);
+  // Refresh every 30 s while the overview is shown (the lag chart grows by one point each time).
+  setTimeout(() => { if (location.hash === "" || location.hash === "#/") render(); }, 30000);
 }
 
 // Villages: the quarterly report for the town or one village.
@@ -182,7 +183,7 @@ async function household(page, query, id) {
               el("td", {}, s ? `#${s.seq} ${s.event_id}` : ""),
               el("td", {}, s ? when(s.delivered_at_ms) : ""));
   }));
-  page.append(table([T.department, T.policy, T.state, T.amount, T.reason, T.source_event, T.time], rows, { id: "household-policies" }));
+  page.append(table([T.department, T.policy, T.policy_state, T.amount, T.reason, T.source_event, T.time], rows, { id: "household-policies" }));
 }
 
 async function reconcile(page) {
@@ -220,16 +221,17 @@ async function render() {
   const [name, arg] = path.split("/");
   const page = document.getElementById("page");
   charts.splice(0).forEach((c) => c.destroy());
-  page.replaceChildren(el("p", {}, T.loading));
+  const loading = el("p", { class: "loading" }, T.loading);
+  page.replaceChildren(loading);
   document.body.removeAttribute("data-ready");
   document.querySelectorAll("nav a").forEach((a) => a.classList.toggle("active", a.dataset.page === (name || "overview")));
-  const fragment = el("div");
+  // Pages build straight into the document: charts need their canvas attached.
   try {
-    await (pages[name] || overview)(fragment, new URLSearchParams(search || ""), arg && decodeURIComponent(arg));
-    page.replaceChildren(...fragment.childNodes);
+    await (pages[name] || overview)(page, new URLSearchParams(search || ""), arg && decodeURIComponent(arg));
   } catch (e) {
-    page.replaceChildren(...fragment.childNodes, el("p", { class: "error", id: "error" }, `${T.error}: ${e.message}`));
+    page.append(el("p", { class: "error", id: "error" }, `${T.error}: ${e.message}`));
   }
+  loading.remove();
   document.getElementById("generated").textContent = `${T.generated} ${when(Date.now())}`;
   document.body.dataset.ready = name || "overview";
 }
