@@ -1,5 +1,6 @@
 #include "admin/admin_server.h"
 
+#include <chrono>
 #include <map>
 #include <variant>
 
@@ -11,6 +12,7 @@
 #include "report/metrics.h"
 #include "report/quarterly_report.h"
 #include "report/reconciliation.h"
+#include "report/timeline.h"
 #include "store/sqlite.h"
 
 namespace hub {
@@ -101,7 +103,7 @@ json AdminServer::handle(const json& request) {
   if (!request.is_object() || !request.contains("cmd") || !request["cmd"].is_string())
     return error_reply("invalid_request",
                        "an admin request is {\"cmd\": \"status\" | \"household\" | \"report\" | \"reconcile\" | "
-                       "\"quarters\" | \"metrics\" | \"plugins\" | \"parked\" | \"ping\", …}");
+                       "\"quarters\" | \"timeline\" | \"metrics\" | \"plugins\" | \"parked\" | \"ping\", …}");
   const std::string cmd = request["cmd"];
   if (cmd == "ping") return json{{"ok", true}};
   if (cmd == "status") return dispatcher_status();
@@ -122,6 +124,18 @@ json AdminServer::handle(const json& request) {
     auto views = report::open_views(config_.data_dir);
     return report::available_quarters(*views);
   }
+  if (cmd == "timeline") {
+    int minutes = 60;
+    if (auto it = request.find("minutes"); it != request.end()) {
+      if (!it->is_number_integer() || it->get<std::int64_t>() < 1 || it->get<std::int64_t>() > 1440)
+        return field_error("invalid_field", "minutes", "\"minutes\" must be a whole number from 1 to 1440");
+      minutes = it->get<int>();
+    }
+    const auto now = std::chrono::duration_cast<std::chrono::milliseconds>(
+        std::chrono::system_clock::now().time_since_epoch()).count();
+    auto views = report::open_views(config_.data_dir);
+    return report::delivery_timeline(*views, config_, now, minutes);
+  }
   if (cmd == "reconcile") {
     auto views = report::open_views(config_.data_dir);
     return report::reconcile(*views, config_);
@@ -140,7 +154,7 @@ json AdminServer::handle(const json& request) {
                          "backoff and never parked, so this list is always empty"}};
   }
   return error_reply("unknown_command", "unknown command '" + cmd +
-                                            "' (status, household, report, quarters, reconcile, metrics, plugins, parked, ping)");
+                                            "' (status, household, report, quarters, timeline, reconcile, metrics, plugins, parked, ping)");
 }
 
 json AdminServer::dispatcher_status() {

@@ -109,6 +109,15 @@ void HttpServer::routes() {
   server_->Get("/api/quarters", [ask](const httplib::Request&, httplib::Response& res) {
     send_json(res, ask({{"cmd", "quarters"}}));
   });
+  server_->Get("/api/timeline", [ask](const httplib::Request& req, httplib::Response& res) {
+    json request{{"cmd", "timeline"}};
+    if (req.has_param("minutes")) {
+      const std::string text = req.get_param_value("minutes");
+      const bool digits = !text.empty() && text.size() <= 4 && text.find_first_not_of("0123456789") == std::string::npos;
+      request["minutes"] = digits ? json(std::stoi(text)) : json(text);  // the admin thread validates
+    }
+    send_json(res, ask(request));
+  });
   server_->Get("/api/reconcile", [ask](const httplib::Request&, httplib::Response& res) {
     send_json(res, ask({{"cmd", "reconcile"}}));
   });

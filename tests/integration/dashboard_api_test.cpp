@@ -170,7 +170,24 @@ TEST(DashboardApi, ViewsAndAdminActions) {
   EXPECT_TRUE(parked["parked"].empty());
   EXPECT_NE(parked["note"].get<std::string>().find("issue 4"), std::string::npos);
   EXPECT_EQ(town_hub.get_json("/api/quarters")["quarters"], json::array({"2020Q3", "2020Q4"}));
-  EXPECT_EQ(town_hub.get_json("/api/status")["departments"].size(), 5u);
+  const json status = town_hub.get_json("/api/status");
+  EXPECT_EQ(status["departments"].size(), 5u);
+
+  // The overview's history: the whole town was delivered within the last hour, so the
+  // per-minute deliveries add up to each department's total and every lag ends at 0.
+  const json timeline = town_hub.get_json("/api/timeline?minutes=60");
+  ASSERT_EQ(timeline["minutes"].size(), 60u);
+  std::int64_t received = 0;
+  for (const auto& n : timeline["received"]) received += n.get<std::int64_t>();
+  EXPECT_EQ(received, town_hub.hub().query_int("events.db", "SELECT COUNT(*) FROM event WHERE type = 'status_change'"));
+  for (const auto& d : timeline["departments"]) {
+    std::int64_t deliveries = 0;
+    for (const auto& n : d["deliveries"]) deliveries += n.get<std::int64_t>();
+    EXPECT_EQ(deliveries, received) << d["id"];
+    EXPECT_EQ(d["lag"].back(), 0) << d["id"];
+  }
+  EXPECT_EQ(town_hub.get("/api/timeline?minutes=0").status, 400);
+  EXPECT_EQ(town_hub.get("/api/timeline?minutes=abc").status, 400);
 
   // Admin-only actions: refused without the token and with a wrong one; with it, the hub
   // says plainly that parking is not built yet.

@@ -51,14 +51,10 @@ function chartBox(title, id) {
   return el("figure", { class: "chart" }, el("figcaption", {}, title), el("div", { class: "canvas" }, el("canvas", { id })));
 }
 
-// Overview: per department delivered, pending, failed, parked, lag, last delivery.
-const LAG_HISTORY = "hub.lagHistory";
+// Overview: per department delivered, pending, failed, parked, lag, last delivery; charts of
+// deliveries and lag over the last hour (from the ledger, /api/timeline).
 async function overview(page) {
-  const status = await api("/api/status");
-  const history = JSON.parse(sessionStorage.getItem(LAG_HISTORY) || "[]");
-  history.push({ t: Date.now(), lag: Object.fromEntries(status.departments.map((d) => [d.id, d.lag])) });
-  sessionStorage.setItem(LAG_HISTORY, JSON.stringify(history.slice(-120)));
-
+  const [status, timeline] = await Promise.all([api("/api/status"), api("/api/timeline?minutes=60")]);
   const rows = status.departments.map((d) =>
     el("tr", { "data-department": d.id, "data-delivered": d.delivered, "data-lag": d.lag },
        el("td", { class: "name" }, named(d)),
@@ -75,19 +71,17 @@ async function overview(page) {
     el("p", {}, `${T.last_seq}: ${num(status.last_seq)}`),
     table([T.department, T.state, T.version, T.delivered, T.pending, T.failed, T.parked, T.oldest, T.last_delivery], rows,
           { id: "departments" }),
-    el("div", { class: "charts" }, chartBox(T.chart_delivered, "chart-delivered"), chartBox(T.chart_lag, "chart-lag")));
+    el("div", { class: "charts" }, chartBox(T.chart_delivered, "chart-delivered"),
+       chartBox(T.chart_deliveries_time, "chart-deliveries"), chartBox(T.chart_lag, "chart-lag")));
   chart(document.getElementById("chart-delivered"), {
     type: "bar",
     data: { labels: status.departments.map(named), datasets: [{ label: T.delivered, data: status.departments.map((d) => d.delivered), backgroundColor: "#2f6db5" }] },
   });
-  chart(document.getElementById("chart-lag"), {
-    type: "line",
-    data: {
-      labels: history.map((h) => new Date(h.t).toLocaleTimeString(T.locale)),
-      datasets: status.departments.map((d) => ({ label: named(d), data: history.map((h) => h.lag[d.id] ?? 0) })),
-    },
-  });
-  // Refresh every 30 s while the overview is shown (the lag chart grows by one point each time).
+  const minutes = timeline.minutes.map((t) => new Date(t).toLocaleTimeString(T.locale, { hour: "2-digit", minute: "2-digit" }));
+  const series = (key) => timeline.departments.map((d) => ({ label: named(d), data: d[key], pointRadius: 0 }));
+  chart(document.getElementById("chart-deliveries"), { type: "line", data: { labels: minutes, datasets: series("deliveries") } });
+  chart(document.getElementById("chart-lag"), { type: "line", data: { labels: minutes, datasets: series("lag") } });
+  // Refresh every 30 s while the overview is shown.
   setTimeout(() => { if (location.hash === "" || location.hash === "#/") render(); }, 30000);
 }
 
