@@ -99,7 +99,7 @@ async function villages(page, query) {
   const allVillages = JSON.parse(sessionStorage.getItem("hub.villages") || "[]");
   if (!village) sessionStorage.setItem("hub.villages", JSON.stringify(report.villages.map((v) => v.village)));
   const vSelect = el("select", { id: "village", onchange: go }, el("option", { value: "" }, T.all_villages),
-                     (village ? allVillages : report.villages.map((v) => v.village)).map((v) => el("option", v === village ? { selected: "" } : {}, v)));
+                     (village ? [...new Set([...allVillages, village])].sort() : report.villages.map((v) => v.village)).map((v) => el("option", v === village ? { selected: "" } : {}, v)));
 
   const s = report.statuses;
   page.append(
