@@ -144,6 +144,15 @@ TEST(DashboardApi, QuarterlyReportEqualsTheGeneratorsFiles) {
   ASSERT_EQ(ctl.exit_code, 0) << ctl.output;
   EXPECT_EQ(json::parse(ctl.output)["statuses"], report["statuses"]);
   EXPECT_EQ(json::parse(ctl.output)["departments"], report["departments"]);
+  const std::string ctl_base = std::string(HUBCTL_PATH) + " --data-dir " + town_hub.hub().data_dir() + " report ";
+  const auto table = hub::test::run_command(ctl_base + "--quarter 2020Q4 --village V02");
+  EXPECT_EQ(table.exit_code, 0) << table.output;
+  EXPECT_NE(table.output.find("police.hukou_priority"), std::string::npos) << table.output;
+  EXPECT_NE(table.output.find("V02"), std::string::npos) << table.output;
+  const auto ctl_csv = hub::test::run_command(ctl_base + "--quarter 2020Q4 --format csv");
+  EXPECT_EQ(ctl_csv.output, csv.body) << "hubctl and /api/report?format=csv print the same CSV";
+  EXPECT_EQ(hub::test::run_command(ctl_base).exit_code, 2) << "no --quarter is a usage error";
+  EXPECT_EQ(hub::test::run_command(ctl_base + "--quarter 2020Q9").exit_code, 1) << "the hub refuses the quarter";
 
   // Bad input is refused with a stable code naming the field.
   auto bad = town_hub.get("/api/report");
