@@ -1,5 +1,6 @@
 #include "livefeed/live_feed.h"
 
+#include <algorithm>
 #include <filesystem>
 
 #include <nlohmann/json.hpp>

@@ -1,5 +1,6 @@
 #include "report/reconciliation.h"
 
+#include <algorithm>
 #include <map>
 #include <tuple>
 
