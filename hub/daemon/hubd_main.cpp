@@ -45,6 +45,8 @@ Usage: hubd [--config FILE] [--data-dir DIR] [--print-config]
   --help           this text
 
 Stops cleanly on SIGTERM or Ctrl-C. Writes DATA_DIR/hubd.endpoints.json once it is ready.
+管理页面 / dashboard: the "http" address of the configuration (default http://127.0.0.1:8080/);
+实时推送 / live feed: endpoints.live_feed (default tcp://127.0.0.1:7003).
 )";
 
 std::string self_dir() {
