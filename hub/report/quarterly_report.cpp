@@ -16,9 +16,12 @@ const char* const kActions[] = {"apply", "defer", "withhold", "release", "restor
 
 // Each household's effective evaluation for the quarter: its latest status_change for it.
 // ?1 quarter, ?2 village or NULL.
+// `dep` lists the departments so that joins with the ledger use its (department, seq) keys:
+// CROSS JOIN keeps SQLite from scanning the whole ledger once per evaluation.
 constexpr const char* kEffective =
     "WITH eff AS (SELECT MAX(seq) AS seq FROM ev.event WHERE type = 'status_change' AND quarter = ?1 "
-    "AND (?2 IS NULL OR village = ?2) GROUP BY household_id) ";
+    "AND (?2 IS NULL OR village = ?2) GROUP BY household_id), "
+    "dep AS (SELECT department FROM cursor) ";
 
 void bind_scope(store::Statement& s, const ReportRequest& r) {
   s.bind(1, r.quarter);
@@ -86,7 +89,8 @@ std::map<std::string, std::map<std::string, json>> count_actions(store::Database
   std::map<std::string, std::map<std::string, json>> out;  // department → policy → {action: {count, amount_fen}}
   store::Statement q(db, (std::string(kEffective) +
                           "SELECT a.department, a.policy_id, a.action, COUNT(*), COALESCE(SUM(a.amount_fen), 0) "
-                          "FROM eff JOIN action a ON a.seq = eff.seq GROUP BY 1, 2, 3").c_str());
+                          "FROM dep CROSS JOIN eff JOIN action a ON a.department = dep.department AND a.seq = eff.seq "
+                          "GROUP BY 1, 2, 3").c_str());
   bind_scope(q, r);
   while (q.step())
     out[q.column_text(0)][q.column_text(1)][q.column_text(2)] = {{"count", q.column_int(3)},
@@ -97,7 +101,8 @@ std::map<std::string, std::map<std::string, json>> count_actions(store::Database
 std::map<std::string, std::int64_t> count_delivered(store::Database& db, const ReportRequest& r) {
   std::map<std::string, std::int64_t> out;
   store::Statement q(db, (std::string(kEffective) +
-                          "SELECT d.department, COUNT(*) FROM eff JOIN delivery d ON d.seq = eff.seq "
+                          "SELECT d.department, COUNT(*) FROM dep CROSS JOIN eff "
+                          "JOIN delivery d ON d.department = dep.department AND d.seq = eff.seq "
                           "GROUP BY d.department").c_str());
   bind_scope(q, r);
   while (q.step()) out[q.column_text(0)] = q.column_int(1);
@@ -112,7 +117,8 @@ std::map<std::string, json> slowest_deliveries(store::Database& db, const Report
                           " SELECT d.department, d.seq, d.household_id, d.delivered_at_ms - e.received_at_ms AS latency,"
                           " ROW_NUMBER() OVER (PARTITION BY d.department ORDER BY d.delivered_at_ms - e.received_at_ms DESC,"
                           " d.seq) AS rank"
-                          " FROM eff JOIN delivery d ON d.seq = eff.seq JOIN ev.event e ON e.seq = eff.seq)"
+                          " FROM dep CROSS JOIN eff JOIN delivery d ON d.department = dep.department AND d.seq = eff.seq"
+                          " JOIN ev.event e ON e.seq = eff.seq)"
                           " WHERE rank <= 3 ORDER BY department, rank").c_str());
   bind_scope(q, r);
   while (q.step())
