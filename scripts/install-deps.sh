@@ -12,6 +12,7 @@ packages=(
   libgtest-dev libgmock-dev
   libsqlite3-dev sqlite3
   python3 python3-zmq                                         # protocol doc example is tested
+  libhiredis-dev redis-server                                 # bench/: Redis Streams baseline
 )
 
 missing=()
