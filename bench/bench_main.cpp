@@ -11,12 +11,11 @@
 #include <filesystem>
 #include <fstream>
 #include <iostream>
+#include <nlohmann/json.hpp>
 #include <sstream>
 #include <stdexcept>
 #include <string>
 #include <vector>
-
-#include <nlohmann/json.hpp>
 
 #include "bench_support.h"
 #include "hub_runs.h"
@@ -40,6 +39,8 @@ usage: hub-bench [options]
   --scaling               also run the scaling curve (10k/100k/1M households x 1/3/9 departments)
   --scaling-sizes LIST    households for the scaling curve; default 10000,100000,1000000
   --smoke                 seconds-long run with tiny sizes, for CI (figures are meaningless)
+  --only LIST             only the figures whose id starts with one of these prefixes
+                          (e.g. limits.sqlite,hub.ingest); for profiling one part
   --no-redis              skip Redis Streams (it is skipped anyway when redis-server is missing)
   --out FILE              JSON results; default bench-results.json
   --work-dir DIR          where databases are created; default $TMPDIR or /tmp
@@ -57,6 +58,7 @@ struct Options {
   std::vector<std::size_t> scaling_sizes{10000, 100000, 1000000};
   bool smoke = false;
   bool redis = true;
+  std::vector<std::string> only;  // id prefixes; empty = everything
   std::string out = "bench-results.json";
   std::string work_dir;
   std::string hubd = HUB_BENCH_HUBD;
@@ -73,7 +75,8 @@ std::size_t parse_count(const std::string& flag, const std::string& text) {
   } catch (const std::exception&) {
     used = 0;
   }
-  if (used != text.size() || text.empty()) throw std::invalid_argument(flag + " needs a whole number, got '" + text + "'");
+  if (used != text.size() || text.empty())
+    throw std::invalid_argument(flag + " needs a whole number, got '" + text + "'");
   return static_cast<std::size_t>(v);
 }
 
@@ -104,6 +107,9 @@ Options parse_options(int argc, char** argv) {
       for (std::string item; std::getline(list, item, ',');) o.scaling_sizes.push_back(parse_count(a, item));
     } else if (a == "--smoke") {
       o.smoke = true;
+    } else if (a == "--only") {
+      std::stringstream list(value());
+      for (std::string item; std::getline(list, item, ',');) o.only.push_back(item);
     } else if (a == "--no-redis") {
       o.redis = false;
     } else if (a == "--out") {
@@ -220,14 +226,15 @@ int main(int argc, char** argv) {
     TempDir work("hub-bench");
     Report report;
     report.set_info("machine", machine_info(work.path()));
-    report.set_info("options", json{{"runs", o.runs},
-                                    {"town_households", o.town},
-                                    {"county_households", o.county},
-                                    {"departments", departments},
-                                    {"department_ids", json(std::vector<std::string>(
-                                                           setup.departments.begin(),
-                                                           setup.departments.begin() + static_cast<long>(departments)))},
-                                    {"smoke", o.smoke}});
+    report.set_info("options",
+                    json{{"runs", o.runs},
+                         {"town_households", o.town},
+                         {"county_households", o.county},
+                         {"departments", departments},
+                         {"department_ids",
+                          json(std::vector<std::string>(setup.departments.begin(),
+                                                        setup.departments.begin() + static_cast<long>(departments)))},
+                         {"smoke", o.smoke}});
     const std::string rosters = work.path() + "/rosters";
     progress("generating the town (" + format_number(static_cast<double>(o.town)) + " households)");
     const Town town = make_town(work.path(), o.town, rosters);
@@ -235,39 +242,54 @@ int main(int argc, char** argv) {
     const std::size_t batch_events = std::min<std::size_t>(1000, town.events.size());
     const std::string batch = join_batch(town.events, batch_events);
     const std::size_t scale = o.smoke ? 100 : 1;  // smoke: a hundredth of the work
+    // --only: a block runs when its id and one of the prefixes start the same way.
+    auto want = [&](const std::string& block) {
+      if (o.only.empty()) return true;
+      for (const auto& p : o.only) {
+        if (block.rfind(p, 0) == 0 || p.rfind(block, 0) == 0) return true;
+      }
+      return false;
+    };
 
     // ---- limits ----
-    progress("limits: libzmq");
-    report.add({"limits.zmq.event", "limits", "libzmq tcp PUSH->PULL, " + std::to_string(event.size()) + " B messages",
-                "msg/s", true, repeat(o.runs, [&] { return zmq_tcp_throughput(event, 1000000 / scale); }), "", "", ""});
-    report.add({"limits.zmq.batch", "limits",
-                "libzmq tcp, " + std::to_string(batch_events) + "-event batches (" + std::to_string(batch.size() / 1024) + " KiB)",
-                "events/s", true,
-                repeat(o.runs, [&] { return zmq_tcp_throughput(batch, 2000 / scale) * static_cast<double>(batch_events); }),
-                "", "", ""});
-    {
-      std::vector<Percentiles> rtt;
-      for (std::size_t r = 0; r < o.runs; ++r) rtt.push_back(percentiles(zmq_tcp_round_trips(event, 50000 / scale)));
-      add_latency(report, "limits.zmq.rtt", "libzmq tcp round trip", rtt, "", "", "");
+    if (want("limits.zmq")) {
+      progress("limits: libzmq");
+      report.add({"limits.zmq.event", "limits",
+                  "libzmq tcp PUSH->PULL, " + std::to_string(event.size()) + " B messages", "msg/s", true,
+                  repeat(o.runs, [&] { return zmq_tcp_throughput(event, 1000000 / scale); }), "", "", ""});
+      report.add(
+          {"limits.zmq.batch", "limits",
+           "libzmq tcp, " + std::to_string(batch_events) + "-event batches (" + std::to_string(batch.size() / 1024) +
+               " KiB)",
+           "events/s", true,
+           repeat(o.runs, [&] { return zmq_tcp_throughput(batch, 2000 / scale) * static_cast<double>(batch_events); }),
+           "", "", ""});
+      {
+        std::vector<Percentiles> rtt;
+        for (std::size_t r = 0; r < o.runs; ++r) rtt.push_back(percentiles(zmq_tcp_round_trips(event, 50000 / scale)));
+        add_latency(report, "limits.zmq.rtt", "libzmq tcp round trip", rtt, "", "", "");
+      }
     }
-    progress("limits: SQLite and fsync");
-    report.add({"limits.sqlite.append", "limits", "SQLite WAL FULL append, 1,000 rows/txn, keys in order", "rows/s", true,
-                repeat(o.runs, [&] { return sqlite_append_rate(work.path(), 500000 / scale, 1000, event); }), "", "", ""});
-    const Range event_ledger = repeat(o.runs, [&] {
-      return sqlite_event_with_ledger_rate(work.path(), 200000 / scale, 1000, departments, event);
-    });
-    report.add({"limits.sqlite.event_ledger", "limits",
-                "SQLite WAL FULL, event + " + std::to_string(departments) + " ledger rows, 1,000 events/txn", "events/s",
-                true, event_ledger, "", "", ""});
-    Range ledger_rows = event_ledger;
-    for (double* v : {&ledger_rows.median, &ledger_rows.min, &ledger_rows.max}) *v *= static_cast<double>(departments);
-    report.add({"limits.sqlite.ledger_rows", "limits", "  the same, counted as ledger rows (deliveries)", "rows/s", true,
-                ledger_rows, "", "", ""});
-    report.add({"limits.fsync", "limits", "fdatasync loop (512 B write + fdatasync)", "ops/s", true,
-                repeat(o.runs, [&] { return fsync_rate(work.path(), o.smoke ? 0.2 : 2.0); }), "", "", ""});
-
+    if (want("limits.sqlite") || want("limits.fsync")) {
+      progress("limits: SQLite and fsync");
+      report.add({"limits.sqlite.append", "limits", "SQLite WAL FULL append, 1,000 rows/txn, keys in order", "rows/s",
+                  true, repeat(o.runs, [&] { return sqlite_append_rate(work.path(), 500000 / scale, 1000, event); }),
+                  "", "", ""});
+      const Range event_ledger = repeat(
+          o.runs, [&] { return sqlite_event_with_ledger_rate(work.path(), 200000 / scale, 1000, departments, event); });
+      report.add({"limits.sqlite.event_ledger", "limits",
+                  "SQLite WAL FULL, event + " + std::to_string(departments) + " ledger rows, 1,000 events/txn",
+                  "events/s", true, event_ledger, "", "", ""});
+      Range ledger_rows = event_ledger;
+      for (double* v : {&ledger_rows.median, &ledger_rows.min, &ledger_rows.max})
+        *v *= static_cast<double>(departments);
+      report.add({"limits.sqlite.ledger_rows", "limits", "  the same, counted as ledger rows (deliveries)", "rows/s",
+                  true, ledger_rows, "", "", ""});
+      report.add({"limits.fsync", "limits", "fdatasync loop (512 B write + fdatasync)", "ops/s", true,
+                  repeat(o.runs, [&] { return fsync_rate(work.path(), o.smoke ? 0.2 : 2.0); }), "", "", ""});
+    }
     // ---- Redis Streams ----
-    const bool redis = o.redis && RedisServer::available();
+    const bool redis = o.redis && want("redis") && RedisServer::available();
     const std::size_t latency_events = o.smoke ? 200 : 25000;  // 5 s at 5,000 events/s
     const double latency_rate = 5000;
     const std::size_t latency_threads = 8;
@@ -279,8 +301,8 @@ int main(int argc, char** argv) {
       RedisServer server(redis_dir);
       progress("redis: publish");
       report.add({"redis.publish.single", "redis", "XADD one at a time, reply after fsync", "events/s", true,
-                  repeat(o.runs, [&] { return redis_publish_single(server, town.events, o.smoke ? 100 : 5000); }), "", "",
-                  ""});
+                  repeat(o.runs, [&] { return redis_publish_single(server, town.events, o.smoke ? 100 : 5000); }), "",
+                  "", ""});
       report.add({"redis.publish.batch", "redis", "XADD pipelined 1,000 at a time", "events/s", true,
                   repeat(o.runs, [&] { return redis_publish_batched(server, town.events, 1000); }), "", "", ""});
       progress("redis: fan-out to " + std::to_string(departments) + " consumer groups");
@@ -290,7 +312,8 @@ int main(int argc, char** argv) {
       progress("redis: latency at 5,000 events/s");
       std::vector<Percentiles> acked, all;
       for (std::size_t r = 0; r < o.runs; ++r) {
-        LatencySamples s = redis_latency(server, town.events, latency_events, latency_rate, latency_threads, departments);
+        LatencySamples s =
+            redis_latency(server, town.events, latency_events, latency_rate, latency_threads, departments);
         acked.push_back(percentiles(s.acked_ms));
         all.push_back(percentiles(s.all_groups_ms));
       }
@@ -298,104 +321,129 @@ int main(int argc, char** argv) {
       add_latency(report, "redis.latency.all", "XADD -> every group XACKed, 5,000 events/s", all, "", "", "");
       progress("redis: the town's quarter");
       report.add({"redis.town", "redis", "town's quarter: publish -> every group acked", "s", false,
-                  repeat(o.runs, [&] { return redis_deliver_all(server, town.events, departments, 1000); }), "", "", ""});
-      if (o.county > 0) {
+                  repeat(o.runs, [&] { return redis_deliver_all(server, town.events, departments, 1000); }), "", "",
+                  ""});
+      if (o.county > 0 && want("redis.county")) {
         progress("redis: the county's quarter (" + format_number(static_cast<double>(o.county)) + " households)");
         TempDir county_dir("hub-bench-county-redis");
         const Town county = make_town(county_dir.path(), o.county, county_dir.path() + "/rosters");
         report.add({"redis.county", "redis", "county's quarter: publish -> every group acked", "s", false,
-                    repeat(1, [&] { return redis_deliver_all(server, county.events, departments, 1000); }), "", "", ""});
+                    repeat(1, [&] { return redis_deliver_all(server, county.events, departments, 1000); }), "", "",
+                    ""});
       }
     }
 
     // ---- the hub ----
     const std::string base = work.path() + "/hub";
-    progress("hub: durable ingest in batches of 1,000 (no departments enabled)");
-    std::string log_dir;
-    report.add({"hub.ingest.batch", "hub", "durable ingest, batches of 1,000, 4 in flight", "events/s", true,
-                repeat(o.runs,
-                       [&] {
-                         log_dir = fresh_data_dir(base, "ingest", rosters);
-                         HubDaemon hubd(setup, log_dir, 0);
-                         const double seconds = publish_batches(hubd.ingest_endpoint(), town.events, 1000, 4);
-                         hubd.stop();
-                         return static_cast<double>(town.events.size()) / seconds;
-                       }),
-                "limits.sqlite.append", "redis.publish.batch", "≥ 100,000"});
-    progress("hub: deliveries to " + std::to_string(departments) + " departments from a full event log");
-    report.add({"hub.delivery", "hub", "deliveries through " + std::to_string(departments) + " plugins, ledger committed",
-                "deliveries/s", true,
-                repeat(o.runs,
-                       [&] {
-                         for (const char* f : {"ledger.db", "ledger.db-wal", "ledger.db-shm"}) fs::remove(fs::path(log_dir) / f);
-                         fs::remove_all(fs::path(log_dir) / "plugins");
-                         fs::copy(rosters, fs::path(log_dir) / "plugins", fs::copy_options::recursive);
-                         const auto start = Clock::now();
-                         HubDaemon hubd(setup, log_dir, departments);
-                         wait_delivered(hubd.ledger_path(), departments, town.events.size(), std::chrono::seconds(3600));
-                         const double seconds = seconds_since(start);
-                         hubd.stop();
-                         return static_cast<double>(town.events.size() * departments) / seconds;
-                       }),
-                "limits.sqlite.ledger_rows", "redis.fanout", "≥ 300,000"});
-    progress("hub: single events from 32 connections (group commit)");
-    report.add({"hub.ingest.single", "hub", "durable ingest, single events, 32 connections", "events/s", true,
-                repeat(o.runs,
-                       [&] {
-                         const std::string data = fresh_data_dir(base, "single", rosters);
-                         HubDaemon hubd(setup, data, 0);
-                         publish_batches(hubd.ingest_endpoint(), registrations(town), 1000, 4);
-                         const double rate =
-                             publish_singles(hubd.ingest_endpoint(), status_changes(town, o.smoke ? 200 : 20000), 32);
-                         hubd.stop();
-                         return rate;
-                       }),
-                "limits.fsync", "redis.publish.single", "fsync-bound"});
-    progress("hub: latency at 5,000 events/s with " + std::to_string(departments) + " departments");
-    {
-      std::vector<Percentiles> acked, ledger;
-      for (std::size_t r = 0; r < o.runs; ++r) {
-        const std::string data = fresh_data_dir(base, "latency", rosters);
-        HubDaemon hubd(setup, data, departments);
-        const auto registered = registrations(town);
-        publish_batches(hubd.ingest_endpoint(), registered, 1000, 4);
-        wait_delivered(hubd.ledger_path(), departments, registered.size(), std::chrono::seconds(600));
-        LatencySamples s = hub_latency(hubd.ingest_endpoint(), hubd.ledger_path(), departments,
-                                       status_changes(town, latency_events), latency_rate, latency_threads);
-        hubd.stop();
-        acked.push_back(percentiles(s.acked_ms));
-        ledger.push_back(percentiles(s.all_groups_ms));
-      }
-      add_latency(report, "hub.latency.ack", "publish -> durable ack, 5,000 events/s", acked, "limits.zmq.rtt",
-                  redis ? "redis.latency.ack" : "", "≤ 2 ms");
-      add_latency(report, "hub.latency.ledger", "publish -> every department's ledger", ledger, "",
-                  redis ? "redis.latency.all" : "", "≤ 5 ms");
+    std::string log_dir;  // a data directory holding the whole town in its event log
+    if (want("hub.ingest.batch")) {
+      progress("hub: durable ingest in batches of 1,000 (no departments enabled)");
+      report.add({"hub.ingest.batch", "hub", "durable ingest, batches of 1,000, 4 in flight", "events/s", true,
+                  repeat(o.runs,
+                         [&] {
+                           log_dir = fresh_data_dir(base, "ingest", rosters);
+                           HubDaemon hubd(setup, log_dir, 0);
+                           const double seconds = publish_batches(hubd.ingest_endpoint(), town.events, 1000, 4);
+                           hubd.stop();
+                           return static_cast<double>(town.events.size()) / seconds;
+                         }),
+                  "limits.sqlite.append", "redis.publish.batch", "≥ 100,000"});
     }
-    progress("hub: the town's quarter end to end");
-    {
-      std::vector<double> seconds, rss;
-      for (std::size_t r = 0; r < o.runs; ++r) {
-        const EndToEnd e = deliver_town(setup, base, rosters, town, departments);
-        seconds.push_back(e.seconds);
-        rss.push_back(e.rss_mib);
-      }
-      report.add({"hub.town", "hub", "town's quarter (" + format_number(static_cast<double>(o.town)) + " households): publish -> all ledgers",
-                  "s", false, summarize(seconds), "", redis ? "redis.town" : "", "< 1 s"});
-      report.add({"hub.town.rss", "hub", "  hubd peak RSS", "MiB", false, summarize(rss), "", "", ""});
+    if (want("hub.delivery") && log_dir.empty()) {  // the delivery figure needs a full event log
+      log_dir = fresh_data_dir(base, "ingest", rosters);
+      HubDaemon hubd(setup, log_dir, 0);
+      publish_batches(hubd.ingest_endpoint(), town.events, 1000, 4);
+      hubd.stop();
     }
-    if (o.county > 0) {
+    if (want("hub.delivery")) {
+      progress("hub: deliveries to " + std::to_string(departments) + " departments from a full event log");
+      report.add(
+          {"hub.delivery", "hub", "deliveries through " + std::to_string(departments) + " plugins, ledger committed",
+           "deliveries/s", true,
+           repeat(o.runs,
+                  [&] {
+                    for (const char* f : {"ledger.db", "ledger.db-wal", "ledger.db-shm"})
+                      fs::remove(fs::path(log_dir) / f);
+                    fs::remove_all(fs::path(log_dir) / "plugins");
+                    fs::copy(rosters, fs::path(log_dir) / "plugins", fs::copy_options::recursive);
+                    const auto start = Clock::now();
+                    HubDaemon hubd(setup, log_dir, departments);
+                    wait_delivered(hubd.ledger_path(), departments, town.events.size(), std::chrono::seconds(3600));
+                    const double seconds = seconds_since(start);
+                    hubd.stop();
+                    return static_cast<double>(town.events.size() * departments) / seconds;
+                  }),
+           "limits.sqlite.ledger_rows", "redis.fanout", "≥ 300,000"});
+    }
+    if (want("hub.ingest.single")) {
+      progress("hub: single events from 32 connections (group commit)");
+      report.add({"hub.ingest.single", "hub", "durable ingest, single events, 32 connections", "events/s", true,
+                  repeat(o.runs,
+                         [&] {
+                           const std::string data = fresh_data_dir(base, "single", rosters);
+                           HubDaemon hubd(setup, data, 0);
+                           publish_batches(hubd.ingest_endpoint(), registrations(town), 1000, 4);
+                           const double rate =
+                               publish_singles(hubd.ingest_endpoint(), status_changes(town, o.smoke ? 200 : 20000), 32);
+                           hubd.stop();
+                           return rate;
+                         }),
+                  "limits.fsync", "redis.publish.single", "fsync-bound"});
+    }
+    if (want("hub.latency")) {
+      progress("hub: latency at 5,000 events/s with " + std::to_string(departments) + " departments");
+      {
+        std::vector<Percentiles> acked, ledger;
+        for (std::size_t r = 0; r < o.runs; ++r) {
+          const std::string data = fresh_data_dir(base, "latency", rosters);
+          HubDaemon hubd(setup, data, departments);
+          const auto registered = registrations(town);
+          publish_batches(hubd.ingest_endpoint(), registered, 1000, 4);
+          wait_delivered(hubd.ledger_path(), departments, registered.size(), std::chrono::seconds(600));
+          LatencySamples s = hub_latency(hubd.ingest_endpoint(), hubd.ledger_path(), departments,
+                                         status_changes(town, latency_events), latency_rate, latency_threads);
+          hubd.stop();
+          acked.push_back(percentiles(s.acked_ms));
+          ledger.push_back(percentiles(s.all_groups_ms));
+        }
+        add_latency(report, "hub.latency.ack", "publish -> durable ack, 5,000 events/s", acked, "limits.zmq.rtt",
+                    redis ? "redis.latency.ack" : "", "≤ 2 ms");
+        add_latency(report, "hub.latency.ledger", "publish -> every department's ledger", ledger, "",
+                    redis ? "redis.latency.all" : "", "≤ 5 ms");
+      }
+    }
+    if (want("hub.town")) {
+      progress("hub: the town's quarter end to end");
+      {
+        std::vector<double> seconds, rss;
+        for (std::size_t r = 0; r < o.runs; ++r) {
+          const EndToEnd e = deliver_town(setup, base, rosters, town, departments);
+          seconds.push_back(e.seconds);
+          rss.push_back(e.rss_mib);
+        }
+        report.add(
+            {"hub.town", "hub",
+             "town's quarter (" + format_number(static_cast<double>(o.town)) + " households): publish -> all ledgers",
+             "s", false, summarize(seconds), "", redis ? "redis.town" : "", "< 1 s"});
+        report.add({"hub.town.rss", "hub", "  hubd peak RSS", "MiB", false, summarize(rss), "", "", ""});
+      }
+    }
+    if (o.county > 0 && want("hub.county")) {
       progress("hub: the county's quarter (" + format_number(static_cast<double>(o.county)) + " households)");
       TempDir county_dir("hub-bench-county");
       const std::string county_rosters = county_dir.path() + "/rosters";
       const Town county = make_town(county_dir.path(), o.county, county_rosters);
       const EndToEnd e = deliver_town(setup, county_dir.path(), county_rosters, county, departments);
-      report.add({"hub.county", "hub", "county's quarter (" + format_number(static_cast<double>(o.county)) + " households): publish -> all ledgers",
-                  "s", false, summarize({e.seconds}), "", redis ? "redis.county" : "", "< 60 s"});
-      report.add({"hub.county.rss", "hub", "  hubd peak RSS", "MiB", false, summarize({e.rss_mib}), "", "", "< 1,024 MiB"});
+      report.add(
+          {"hub.county", "hub",
+           "county's quarter (" + format_number(static_cast<double>(o.county)) + " households): publish -> all ledgers",
+           "s", false, summarize({e.seconds}), "", redis ? "redis.county" : "", "< 60 s"});
+      report.add(
+          {"hub.county.rss", "hub", "  hubd peak RSS", "MiB", false, summarize({e.rss_mib}), "", "", "< 1,024 MiB"});
     }
 
     // ---- scaling ----
-    if (o.scaling) {
+    if (o.scaling && want("scaling")) {
       for (std::size_t households : o.scaling_sizes) {
         TempDir dir("hub-bench-scaling");
         const std::string scaling_rosters = dir.path() + "/rosters";
@@ -407,7 +455,8 @@ int main(int argc, char** argv) {
                    " departments");
           const EndToEnd e = deliver_town(setup, dir.path(), scaling_rosters, t, d);
           const std::string id = "scaling." + std::to_string(households) + "." + std::to_string(d);
-          const std::string label = format_number(static_cast<double>(households)) + " households, " + std::to_string(d) + " departments";
+          const std::string label =
+              format_number(static_cast<double>(households)) + " households, " + std::to_string(d) + " departments";
           report.add({id, "scaling", label + ": seconds", "s", false, summarize({e.seconds}), "", "", ""});
           report.add({id + ".rate", "scaling", label + ": events/s", "events/s", true,
                       summarize({static_cast<double>(t.events.size()) / e.seconds}), "", "", ""});

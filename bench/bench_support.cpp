@@ -64,8 +64,10 @@ Range repeat(std::size_t runs, const std::function<double()>& measure) {
 
 void Report::add(Figure figure) {
   auto it = std::find_if(figures_.begin(), figures_.end(), [&](const Figure& f) { return f.id == figure.id; });
-  if (it != figures_.end()) *it = std::move(figure);
-  else figures_.push_back(std::move(figure));
+  if (it != figures_.end())
+    *it = std::move(figure);
+  else
+    figures_.push_back(std::move(figure));
 }
 
 const Figure* Report::find(const std::string& id) const {
@@ -81,8 +83,8 @@ namespace {
 // latencies reference/hub, so that > 1 always means "the hub is better".
 std::string ratio_text(const Figure& f, const Figure* reference) {
   if (reference == nullptr || reference->value.median <= 0 || f.value.median <= 0) return "";
-  const double ratio = f.higher_is_better ? f.value.median / reference->value.median
-                                          : reference->value.median / f.value.median;
+  const double ratio =
+      f.higher_is_better ? f.value.median / reference->value.median : reference->value.median / f.value.median;
   char text[32];
   std::snprintf(text, sizeof text, ratio >= 10 ? "%.1fx" : ratio >= 0.1 ? "%.2fx" : "%.2gx", ratio);
   return text;
@@ -103,8 +105,9 @@ void Report::print(std::ostream& out) const {
     if (f.section != section) {
       section = f.section;
       out << "\n== " << section << " ==\n";
-      out << std::left << std::setw(58) << "figure" << std::right << std::setw(14) << "median" << std::setw(14)
-          << "min" << std::setw(14) << "max" << "  " << std::left << std::setw(14) << "unit"
+      out << std::left << std::setw(58) << "figure" << std::right << std::setw(14) << "median" << std::setw(14) << "min"
+          << std::setw(14) << "max"
+          << "  " << std::left << std::setw(14) << "unit"
           << "vs limit   vs Redis   target\n";
     }
     std::string label = f.label;
@@ -214,7 +217,8 @@ int Child::stop(std::chrono::seconds grace) {
 TempDir::TempDir(const std::string& prefix) {
   std::random_device rd;
   const char* base = std::getenv("TMPDIR");
-  path_ = (fs::path(base != nullptr ? base : "/tmp") / (prefix + "-" + std::to_string(::getpid()) + "-" + std::to_string(rd())))
+  path_ = (fs::path(base != nullptr ? base : "/tmp") /
+           (prefix + "-" + std::to_string(::getpid()) + "-" + std::to_string(rd())))
               .string();
   fs::create_directories(path_);
 }
@@ -315,7 +319,8 @@ PacedRun paced_publish(std::size_t count, double rate, std::size_t threads,
   for (std::size_t t = 0; t < threads; ++t) {
     workers.emplace_back([&, t] {
       for (std::size_t i = t; i < count; i += threads) {
-        const auto due = run.start + std::chrono::duration_cast<Clock::duration>(std::chrono::duration<double>(run.due_s[i]));
+        const auto due =
+            run.start + std::chrono::duration_cast<Clock::duration>(std::chrono::duration<double>(run.due_s[i]));
         std::this_thread::sleep_until(due);
         publishers[t](i);
         run.acked_s[i] = seconds_between(run.start, Clock::now());

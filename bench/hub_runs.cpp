@@ -6,11 +6,10 @@
 #include <atomic>
 #include <filesystem>
 #include <fstream>
+#include <nlohmann/json.hpp>
 #include <sstream>
 #include <stdexcept>
 #include <thread>
-
-#include <nlohmann/json.hpp>
 #include <zmq.hpp>
 
 #include "cli/import_file.h"
@@ -41,7 +40,8 @@ class CursorWatch {
       return;
     }
     sqlite3_busy_timeout(db_, 1000);
-    if (sqlite3_prepare_v2(db_, "SELECT COUNT(*), COALESCE(MIN(seq), 0) FROM cursor", -1, &query_, nullptr) != SQLITE_OK) {
+    if (sqlite3_prepare_v2(db_, "SELECT COUNT(*), COALESCE(MIN(seq), 0) FROM cursor", -1, &query_, nullptr) !=
+        SQLITE_OK) {
       query_ = nullptr;  // ledger.db exists but has no schema yet
     }
   }
@@ -53,7 +53,8 @@ class CursorWatch {
   // The slowest cursor, or 0 until all `departments` have one.
   std::uint64_t slowest(std::size_t departments) {
     std::uint64_t out = 0;
-    if (sqlite3_step(query_) == SQLITE_ROW && static_cast<std::size_t>(sqlite3_column_int64(query_, 0)) >= departments) {
+    if (sqlite3_step(query_) == SQLITE_ROW &&
+        static_cast<std::size_t>(sqlite3_column_int64(query_, 0)) >= departments) {
       out = static_cast<std::uint64_t>(sqlite3_column_int64(query_, 1));
     }
     sqlite3_reset(query_);
@@ -81,7 +82,8 @@ zmq::socket_t connect_dealer(zmq::context_t& context, const std::string& endpoin
 }
 
 void expect_ok(const json& reply) {
-  if (!reply.value("ok", false)) throw std::runtime_error("hubd refused a bench request: " + reply.dump().substr(0, 400));
+  if (!reply.value("ok", false))
+    throw std::runtime_error("hubd refused a bench request: " + reply.dump().substr(0, 400));
 }
 
 std::string quarter_name(std::size_t k) {  // k = 0 -> 2020Q3
@@ -110,10 +112,12 @@ Town make_town(const std::string& dir, std::size_t households, const std::string
   return town;
 }
 
-HubDaemon::HubDaemon(const HubSetup& setup, const std::string& data_dir, std::size_t departments) : data_dir_(data_dir) {
+HubDaemon::HubDaemon(const HubSetup& setup, const std::string& data_dir, std::size_t departments)
+    : data_dir_(data_dir) {
   fs::create_directories(data_dir);
   json plugins = json::array();
-  for (std::size_t i = 0; i < departments && i < setup.departments.size(); ++i) plugins.push_back({{"id", setup.departments[i]}});
+  for (std::size_t i = 0; i < departments && i < setup.departments.size(); ++i)
+    plugins.push_back({{"id", setup.departments[i]}});
   const json config{{"data_dir", data_dir},
                     {"log_level", "warn"},
                     {"endpoints", {{"ingest", "tcp://127.0.0.1:*"}, {"admin", "tcp://127.0.0.1:*"}}},
@@ -124,7 +128,8 @@ HubDaemon::HubDaemon(const HubSetup& setup, const std::string& data_dir, std::si
   std::ofstream(config_path) << config.dump(2);
   const fs::path endpoints = fs::path(data_dir) / "hubd.endpoints.json";
   fs::remove(endpoints);
-  child_ = std::make_unique<Child>(std::vector<std::string>{setup.hubd, "--config", config_path}, data_dir + "/hubd.log");
+  child_ =
+      std::make_unique<Child>(std::vector<std::string>{setup.hubd, "--config", config_path}, data_dir + "/hubd.log");
   const auto deadline = Clock::now() + std::chrono::seconds(60);
   while (!fs::exists(endpoints)) {
     if (!child_->running()) throw std::runtime_error("hubd exited at start-up; see " + data_dir + "/hubd.log");
@@ -139,7 +144,8 @@ HubDaemon::~HubDaemon() = default;
 
 void HubDaemon::stop() {
   const int code = child_->stop();
-  if (code != 0) throw std::runtime_error("hubd exited with " + std::to_string(code) + "; see " + data_dir_ + "/hubd.log");
+  if (code != 0)
+    throw std::runtime_error("hubd exited with " + std::to_string(code) + "; see " + data_dir_ + "/hubd.log");
 }
 
 double publish_batches(const std::string& endpoint, const std::vector<std::string>& events, std::size_t batch,
@@ -216,12 +222,13 @@ std::vector<std::string> status_changes(const Town& town, std::size_t count) {
   out.reserve(count);
   for (std::size_t i = 0; i < count; ++i) {
     const std::string quarter = quarter_name(2 + i / n);
-    out.push_back(json{{"type", "status_change"},
-                       {"event_id", "bench-" + quarter + "-" + std::to_string(i)},
-                       {"household_id", town.household_ids[i % n]},
-                       {"status", statuses[i % 3]},
-                       {"quarter", quarter}}
-                      .dump());
+    out.push_back(json{
+        {"type", "status_change"},
+        {"event_id", "bench-" + quarter + "-" + std::to_string(i)},
+        {"household_id", town.household_ids[i % n]},
+        {"status", statuses[i % 3]},
+        {"quarter",
+         quarter}}.dump());
   }
   return out;
 }

@@ -16,9 +16,9 @@ namespace hub::bench {
 
 // Where the hub's pieces are.
 struct HubSetup {
-  std::string hubd;             // the hubd executable
-  std::string plugin_dir;       // the built department plugins
-  std::string departments_dir;  // the departments' policy catalogues
+  std::string hubd;                      // the hubd executable
+  std::string plugin_dir;                // the built department plugins
+  std::string departments_dir;           // the departments' policy catalogues
   std::vector<std::string> departments;  // every department the bench may enable, in order
 };
 

@@ -7,7 +7,6 @@
 #include <filesystem>
 #include <stdexcept>
 #include <thread>
-
 #include <zmq.hpp>
 
 #include "bench_support.h"
@@ -138,8 +137,9 @@ double sqlite_event_with_ledger_rate(const std::string& dir, std::size_t events,
                                      std::size_t departments, const std::string& body) {
   ScratchDb db(dir + "/ledger.db");
   db.exec("CREATE TABLE event (seq INTEGER PRIMARY KEY, event_id TEXT NOT NULL UNIQUE, body TEXT NOT NULL)");
-  db.exec("CREATE TABLE delivery (department TEXT NOT NULL, seq INTEGER NOT NULL, actions TEXT NOT NULL, "
-          "PRIMARY KEY (department, seq)) WITHOUT ROWID");
+  db.exec(
+      "CREATE TABLE delivery (department TEXT NOT NULL, seq INTEGER NOT NULL, actions TEXT NOT NULL, "
+      "PRIMARY KEY (department, seq)) WITHOUT ROWID");
   sqlite3_stmt* insert_event = db.prepare("INSERT INTO event (seq, event_id, body) VALUES (?, ?, ?)");
   sqlite3_stmt* insert_delivery = db.prepare("INSERT INTO delivery (department, seq, actions) VALUES (?, ?, ?)");
   const std::string actions = body.substr(0, std::min<std::size_t>(body.size(), 160));

@@ -52,7 +52,9 @@ class Connection {
   }
 
  private:
-  [[noreturn]] void fail(const char* what) { throw std::runtime_error(std::string("redis ") + what + ": " + c_->errstr); }
+  [[noreturn]] void fail(const char* what) {
+    throw std::runtime_error(std::string("redis ") + what + ": " + c_->errstr);
+  }
   redisContext* c_;
 };
 
@@ -89,7 +91,8 @@ void consume(int port, const std::string& stream, const std::string& group, std:
 }
 
 void create_groups(Connection& c, const std::string& stream, std::size_t groups) {
-  for (std::size_t g = 0; g < groups; ++g) c.command({"XGROUP", "CREATE", stream, "g" + std::to_string(g), "0", "MKSTREAM"});
+  for (std::size_t g = 0; g < groups; ++g)
+    c.command({"XGROUP", "CREATE", stream, "g" + std::to_string(g), "0", "MKSTREAM"});
 }
 
 }  // namespace
@@ -109,7 +112,8 @@ RedisServer::RedisServer(const std::string& dir) : port_(free_tcp_port()) {
       c.command({"PING"});
       return;
     } catch (const std::exception&) {
-      if (Clock::now() > deadline || !child_->running()) throw std::runtime_error("redis-server did not start (see " + dir + "/redis.log)");
+      if (Clock::now() > deadline || !child_->running())
+        throw std::runtime_error("redis-server did not start (see " + dir + "/redis.log)");
       std::this_thread::sleep_for(std::chrono::milliseconds(50));
     }
   }
@@ -153,7 +157,8 @@ double redis_fanout(const RedisServer& server, const std::vector<std::string>& p
   const auto start = Clock::now();
   std::vector<std::thread> consumers;
   for (std::size_t g = 0; g < groups; ++g) {
-    consumers.emplace_back([&, g] { consume(server.port(), stream, "g" + std::to_string(g), payloads.size(), [](std::size_t) {}); });
+    consumers.emplace_back(
+        [&, g] { consume(server.port(), stream, "g" + std::to_string(g), payloads.size(), [](std::size_t) {}); });
   }
   for (auto& t : consumers) t.join();
   const double rate = static_cast<double>(payloads.size() * groups) / seconds_since(start);
@@ -169,7 +174,8 @@ double redis_deliver_all(const RedisServer& server, const std::vector<std::strin
   const auto start = Clock::now();
   std::vector<std::thread> consumers;
   for (std::size_t g = 0; g < groups; ++g) {
-    consumers.emplace_back([&, g] { consume(server.port(), stream, "g" + std::to_string(g), payloads.size(), [](std::size_t) {}); });
+    consumers.emplace_back(
+        [&, g] { consume(server.port(), stream, "g" + std::to_string(g), payloads.size(), [](std::size_t) {}); });
   }
   for (std::size_t first = 0; first < payloads.size(); first += batch) {
     const std::size_t n = std::min(batch, payloads.size() - first);
@@ -191,7 +197,8 @@ LatencySamples redis_latency(const RedisServer& server, const std::vector<std::s
   std::vector<std::thread> consumers;
   for (std::size_t g = 0; g < groups; ++g) {
     consumers.emplace_back([&, g] {
-      consume(server.port(), stream, "g" + std::to_string(g), count, [&](std::size_t i) { acked[g][i] = Clock::now(); });
+      consume(server.port(), stream, "g" + std::to_string(g), count,
+              [&](std::size_t i) { acked[g][i] = Clock::now(); });
     });
   }
   PacedRun run = paced_publish(count, rate, threads, [&]() -> Publisher {

@@ -41,7 +41,7 @@ double redis_deliver_all(const RedisServer& server, const std::vector<std::strin
                          std::size_t batch);
 
 struct LatencySamples {
-  std::vector<double> acked_ms;      // publish -> durable acknowledgment
+  std::vector<double> acked_ms;       // publish -> durable acknowledgment
   std::vector<double> all_groups_ms;  // publish -> acknowledged by every consumer group
 };
 // Single events at `rate` per second for `count` events from `threads` connections.

@@ -109,6 +109,8 @@ StageResult EventLog::stage(const std::vector<WireEvent>& events, bool dry_run) 
   std::unordered_map<std::string, KnownId> request_ids;
   std::vector<StagedEvent> staged;
   std::uint64_t next_seq = (group_events_.empty() ? committed_last_seq_ : group_events_.back().seq) + 1;
+  staged.reserve(events.size());
+  const store::ReadTransaction snapshot(db_);  // the event_id look-ups below share one read
 
   for (std::size_t i = 0; i < events.size(); ++i) {
     const WireEvent& ev = events[i];

@@ -19,6 +19,7 @@
 #include <stdexcept>
 #include <string>
 #include <string_view>
+#include <unordered_map>
 #include <vector>
 
 #include "hub/sdk/types.h"
@@ -91,9 +92,17 @@ class AccrualStore {
 
  private:
   void execute(const char* sql);
+  // Runs a statement kept prepared (BEGIN/COMMIT run once per event). sql must be a literal:
+  // statements are cached by the address of their text.
+  void execute_cached(const char* sql_literal);
+  // The prepared statement for a literal SQL text, prepared on first use and kept until the
+  // store closes (preparing costs more than running these small statements).
+  sqlite3_stmt* prepared(const char* sql_literal);
+  void finalize_statements() noexcept;
   [[noreturn]] void fail(const std::string& what) const;
 
   sqlite3* db_ = nullptr;
+  std::unordered_map<const char*, sqlite3_stmt*> statements_;
   std::string path_;
 };
 
