@@ -26,6 +26,7 @@
 #include "eventlog/event_log.h"
 #include "hub/sdk/version.h"
 #include "ingest/ingest_server.h"
+#include "store/checkpointer.h"
 
 namespace {
 
@@ -137,6 +138,10 @@ int main(int argc, char** argv) {
 
   try {
     zmq::context_t context(1);
+    // Declared first so that it stops last, after every writer.
+    hub::store::Checkpointer checkpointer({(fs::path(config.data_dir) / "events.db").string(),
+                                           (fs::path(config.data_dir) / "ledger.db").string()},
+                                          std::chrono::milliseconds(100));
     hub::EventLog event_log((fs::path(config.data_dir) / "events.db").string());
     spdlog::info("hubd {} starting: data {}, {} households, last seq {}", HUB_SDK_VERSION_STRING, config.data_dir,
                  event_log.household_count(), event_log.last_seq());

@@ -1,5 +1,7 @@
 #include "delivery/ledger.h"
 
+#include "store/checkpointer.h"
+
 #include <algorithm>
 #include <cstdio>
 #include <string_view>
@@ -94,6 +96,7 @@ const char* ledger_schema() { return kSchema; }
 Ledger::Ledger(const std::string& path) : db_(path, store::Database::Mode::kReadWrite) {
   db_.exec("PRAGMA journal_mode=WAL");
   db_.exec("PRAGMA synchronous=FULL");
+  store::disable_auto_checkpoint(db_);  // hubd's Checkpointer does it off the commit path
   migrate();
   upsert_cursor_ = std::make_unique<store::Statement>(
       db_,

@@ -148,9 +148,11 @@ void PluginWorker::run() {
       send_owned(pipe, Tag::kReport, std::move(report));
       continue;
     }
+    std::uint64_t first_handled = 0;
     for (std::size_t i = request->begin; i < request->end; ++i) {
       const LoggedEvent& e = events[i];
       if (subscribed(plugin_, e)) {
+        if (first_handled == 0) first_handled = e.seq;
         actions.clear();
         const hub::sdk::Event event = to_sdk_event(plugin_.id, e);
         const auto result = plugin->instance().handle(event, actions);
@@ -172,6 +174,21 @@ void PluginWorker::run() {
         report->delivered.push_back(DeliveredEvent{e.seq, e.household_id, e.event_id, actions});
       }
       report->done_upto = e.seq;
+    }
+    // The plugin commits its own records for the batch; only then may the hub record it.
+    if (first_handled != 0) {
+      const auto end = plugin->instance().end_batch();
+      if (!end.is_ok()) {
+        report->delivered.clear();
+        report->done_upto = first_handled - 1;
+        report->failed = true;
+        report->failed_seq = first_handled;
+        report->failure = (end.code() == hub::sdk::HandleResult::Code::kRetry ? "plugin asked to retry the batch: "
+                                                                               : "plugin error at the end of the batch: ") +
+                          end.message();
+        has_failed = true;
+        failed_generation = request->generation;
+      }
     }
     send_owned(pipe, Tag::kReport, std::move(report));
   }

@@ -191,15 +191,41 @@ void AccrualStore::fail(const std::string& what) const {
   throw StoreError(path_ + ": " + what + (db_ != nullptr ? std::string(": ") + sqlite3_errmsg(db_) : std::string()));
 }
 
-AccrualStore::Transaction::Transaction(AccrualStore& store) : store_(store) { store_.execute_cached("BEGIN IMMEDIATE"); }
-
-AccrualStore::Transaction::~Transaction() {
-  if (open_) sqlite3_exec(store_.db_, "ROLLBACK", nullptr, nullptr, nullptr);
+AccrualStore::EventScope::EventScope(AccrualStore& store) : store_(store) {
+  if (!store_.batch_open_) {
+    store_.execute_cached("BEGIN IMMEDIATE");
+    store_.batch_open_ = true;
+  }
+  store_.execute_cached("SAVEPOINT event");
 }
 
-void AccrualStore::Transaction::commit() {
-  store_.execute_cached("COMMIT");
+AccrualStore::EventScope::~EventScope() {
+  if (!open_) return;
+  if (sqlite3_exec(store_.db_, "ROLLBACK TO event; RELEASE event", nullptr, nullptr, nullptr) != SQLITE_OK) {
+    store_.rollback_batch();  // cannot undo just this event: give up the whole batch
+  }
+}
+
+void AccrualStore::EventScope::commit() {
+  store_.execute_cached("RELEASE event");
   open_ = false;
+}
+
+void AccrualStore::commit_batch() {
+  if (!batch_open_) return;
+  try {
+    execute_cached("COMMIT");
+  } catch (...) {
+    rollback_batch();
+    throw;
+  }
+  batch_open_ = false;
+}
+
+void AccrualStore::rollback_batch() noexcept {
+  if (!batch_open_) return;
+  sqlite3_exec(db_, "ROLLBACK", nullptr, nullptr, nullptr);
+  batch_open_ = false;
 }
 
 std::optional<RecordedDecision> AccrualStore::find_decision(std::string_view idempotency_key) {

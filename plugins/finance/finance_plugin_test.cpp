@@ -235,6 +235,23 @@ TEST_F(FinancePluginTest, RedeliveredReleaseIsNotPaidTwiceAndOlderEventsDoNotReo
   EXPECT_EQ(summary(q3, kOnlyChild), (Summary{{ActionKind::kApply, kOnlyChildFen}}));
 }
 
+TEST_F(FinancePluginTest, ABatchIsKeptOnlyOnceItEnds) {
+  // Seq 1 is a whole batch (handled and ended); seq 2 is handled but the process stops before
+  // the batch ends, so the hub never recorded it and will deliver it again.
+  decide(change(kRuralOnly, kUnevaluated, kNonCredit, "2020Q1", 1));
+  std::vector<PolicyAction> unrecorded;
+  ASSERT_TRUE(plugin_.instance().handle(make_event("finance", change(kRuralOnly, kNonCredit, kNonCredit, "2020Q2", 2)),
+                                        unrecorded).is_ok());
+  ASSERT_STARTED(plugin_.restart());
+
+  // Seq 2 again: decided afresh (not "redelivered"), and only one quarter accrued for it.
+  const auto q2 = decide(change(kRuralOnly, kNonCredit, kNonCredit, "2020Q2", 2));
+  EXPECT_FALSE(plugin_.host().logged("finance:2 redelivered"));
+  EXPECT_EQ(describe(q2), describe(unrecorded));
+  const auto q3 = decide(change(kRuralOnly, kNonCredit, kCredit, "2020Q3", 3));
+  EXPECT_EQ(summary(q3, kRural), (Summary{{ActionKind::kRelease, 2 * kRuralFen}, {ActionKind::kApply, kRuralFen}}));
+}
+
 TEST_F(FinancePluginTest, AccrualsSurviveARestart) {
   decide(change(kRuralOnly, kUnevaluated, kNonCredit, "2020Q1", 1));
   plugin_.unload();

@@ -146,7 +146,10 @@ hub::sdk::PluginInstance& PluginUnderTest::instance() {
 
 hub::sdk::HandleResult PluginUnderTest::handle(const hub::sdk::Event& event,
                                                std::vector<hub::sdk::PolicyAction>& actions) {
-  return instance().handle(event, actions);
+  // A batch of one event, as hubd would deliver it: handle, then end the batch.
+  hub::sdk::HandleResult result = instance().handle(event, actions);
+  hub::sdk::HandleResult end = instance().end_batch();
+  return result.is_ok() ? end : result;
 }
 
 std::vector<hub::sdk::PolicyAction> PluginUnderTest::handle_ok(const hub::sdk::Event& event) {

@@ -101,6 +101,7 @@ class PluginUnderTest {
   // The started instance; start() must have succeeded.
   hub::sdk::PluginInstance& instance();
 
+  // One event as a batch of its own: on_event, then on_batch_end (the first failure is returned).
   hub::sdk::HandleResult handle(const hub::sdk::Event& event, std::vector<hub::sdk::PolicyAction>& actions);
   // Handles the event and records a test failure unless the plugin answered ok.
   std::vector<hub::sdk::PolicyAction> handle_ok(const hub::sdk::Event& event);

@@ -9,8 +9,10 @@
 #pragma once
 
 #define HUB_SDK_VERSION_MAJOR 1
-#define HUB_SDK_VERSION_MINOR 0
+#define HUB_SDK_VERSION_MINOR 1
 #define HUB_SDK_VERSION_PATCH 0
-#define HUB_SDK_VERSION_STRING "1.0.0"
+#define HUB_SDK_VERSION_STRING "1.1.0"
 
-#define HUB_SDK_ABI_VERSION 1u
+// ABI history: 1 = first release; 2 = PluginInstance::end_batch (Plugin::on_batch_end), so
+// that a plugin with its own storage commits once per batch instead of once per event.
+#define HUB_SDK_ABI_VERSION 2u
