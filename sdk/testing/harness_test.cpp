@@ -82,12 +82,6 @@ TEST(EventBuilder, RejectsUnknownStatusesAndQuartersNamingTheMethod) {
 
 // --- loading, as hubd loads -----------------------------------------------------------------
 
-PluginOptions with_library(const std::string& library) {
-  PluginOptions options = this_plugin();
-  options.library = library;
-  return options;
-}
-
 void expect_start_error(PluginUnderTest& plugin, const std::string& code, const std::string& fragment) {
   const HandleResult result = plugin.start();
   ASSERT_EQ(result.code(), HandleResult::Code::kError);
@@ -96,7 +90,7 @@ void expect_start_error(PluginUnderTest& plugin, const std::string& code, const 
 }
 
 TEST(PluginLoading, RefusesAPluginBuiltForAnotherAbiNamingBothVersions) {
-  PluginUnderTest plugin(with_library(HUB_BAD_ABI_PLUGIN));
+  PluginUnderTest plugin(this_plugin().with_library(HUB_BAD_ABI_PLUGIN));
   expect_start_error(plugin, "abi_mismatch",
                      "built for plugin ABI version 999, this hub uses ABI version " +
                          std::to_string(HUB_SDK_ABI_VERSION));
@@ -104,12 +98,12 @@ TEST(PluginLoading, RefusesAPluginBuiltForAnotherAbiNamingBothVersions) {
 }
 
 TEST(PluginLoading, ReportsAMissingLibrary) {
-  PluginUnderTest plugin(with_library("/nonexistent/libhub_plugin_misbehaving.so"));
+  PluginUnderTest plugin(this_plugin().with_library("/nonexistent/libhub_plugin_misbehaving.so"));
   expect_start_error(plugin, "plugin_not_found", "/nonexistent/libhub_plugin_misbehaving.so");
 }
 
 TEST(PluginLoading, RefusesAPluginThatReportsAnotherDepartment) {
-  PluginUnderTest plugin(with_library(HUB_TEMPLATE_PLUGIN));
+  PluginUnderTest plugin(this_plugin().with_library(HUB_TEMPLATE_PLUGIN));
   expect_start_error(plugin, "plugin_id_mismatch", "'my_department', the configuration expects 'misbehaving'");
 }
 

@@ -22,6 +22,7 @@
 #include <optional>
 #include <string>
 #include <string_view>
+#include <utility>
 #include <vector>
 
 #include "hub/sdk/catalogue.h"
@@ -45,6 +46,12 @@ struct PluginOptions {
   std::string catalogue_file;      // the department's catalogue, <id>.json
   std::string settings_json = "{}";  // the plugin's "settings" object in hub.json
   std::filesystem::path data_dir;  // empty: a fresh temporary directory, removed afterwards
+
+  // For one-line variations: PluginUnderTest plugin(this_plugin().with_data_dir(dir.path()));
+  PluginOptions& with_settings(std::string json) { settings_json = std::move(json); return *this; }
+  PluginOptions& with_data_dir(std::filesystem::path dir) { data_dir = std::move(dir); return *this; }
+  PluginOptions& with_catalogue_file(std::string path) { catalogue_file = std::move(path); return *this; }
+  PluginOptions& with_library(std::string path) { library = std::move(path); return *this; }
 };
 
 // Defined when the test target was made with hub_add_plugin_test() (HubPlugin.cmake), which
