@@ -6,9 +6,9 @@
 #include <nlohmann/json.hpp>
 #include <spdlog/spdlog.h>
 
-#include "delivery/action_validator.h"
 #include "delivery/delivery_messages.h"
-#include "plugin/plugin_loader.h"
+#include "hub/loader/action_validator.h"
+#include "hub/loader/plugin_loader.h"
 
 namespace hub::delivery {
 namespace {
@@ -156,13 +156,7 @@ void PluginWorker::run() {
         actions.clear();
         const hub::sdk::Event event = to_sdk_event(plugin_.id, e);
         const auto result = plugin->instance().handle(event, actions);
-        std::optional<std::string> failure;
-        if (!result.is_ok()) {
-          failure = (result.code() == hub::sdk::HandleResult::Code::kRetry ? "plugin asked to retry: " : "plugin error: ") +
-                    result.message();
-        } else {
-          failure = validate_actions(plugin_.catalogue, e.household_id, actions);
-        }
+        const std::optional<std::string> failure = answer_failure(result, plugin_.catalogue, e.household_id, actions);
         if (failure) {
           report->failed = true;
           report->failed_seq = e.seq;

@@ -2,7 +2,8 @@
 // calling anything else in it, and creates its PluginInstance.
 //
 // This is the one place where plugins are loaded: hubd, the plugin host and the SDK's test
-// harness all use it, so a plugin that loads in a test loads the same way in production.
+// harness (hub::sdk_testing) all link this library (hub::plugin_loader), so a plugin that
+// loads in a test loads the same way in production.
 // A LoadedPlugin owns the instance and keeps the library mapped for as long as the instance
 // lives (the instance is destroyed first, by its own library's code, then the library is
 // unloaded). Load errors are returned as values, never thrown.

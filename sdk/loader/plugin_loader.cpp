@@ -1,4 +1,4 @@
-#include "plugin/plugin_loader.h"
+#include "hub/loader/plugin_loader.h"
 
 #include <filesystem>
 

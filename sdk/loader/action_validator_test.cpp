@@ -1,7 +1,7 @@
 // Tests of the check applied to every action a plugin returns before it reaches the ledger:
 // the policy must be in the catalogue, the household must be the event's, the action a known
 // value, and money only (and always) where the policy carries money.
-#include "delivery/action_validator.h"
+#include "hub/loader/action_validator.h"
 
 #include <gtest/gtest.h>
 
@@ -10,7 +10,7 @@
 #include <string>
 #include <vector>
 
-namespace hub::delivery {
+namespace hub {
 namespace {
 
 using hub::sdk::ActionKind;
@@ -139,4 +139,4 @@ TEST_F(ActionValidatorTest, TheFirstInvalidActionIsReported) {
 }
 
 }  // namespace
-}  // namespace hub::delivery
+}  // namespace hub

@@ -1,6 +1,6 @@
-#include "delivery/action_validator.h"
+#include "hub/loader/action_validator.h"
 
-namespace hub::delivery {
+namespace hub {
 
 std::optional<std::string> validate_actions(const hub::sdk::Catalogue& catalogue, const std::string& household_id,
                                             const std::vector<hub::sdk::PolicyAction>& actions) {
@@ -23,9 +23,21 @@ std::optional<std::string> validate_actions(const hub::sdk::Catalogue& catalogue
       return where + "amount_fen: policy '" + a.policy_id + "' carries no money";
     if (!a.amount_fen && policy->money && a.action != ActionKind::kNotApplicable)
       return where + "amount_fen: policy '" + a.policy_id + "' carries money; the amount is missing";
-    if (a.reason.size() > 1000) return where + "reason: longer than 1000 bytes";
+    if (a.reason.size() > kMaxReasonBytes)
+      return where + "reason: longer than " + std::to_string(kMaxReasonBytes) + " bytes";
   }
   return std::nullopt;
 }
 
-}  // namespace hub::delivery
+std::optional<std::string> answer_failure(const hub::sdk::HandleResult& result, const hub::sdk::Catalogue& catalogue,
+                                          const std::string& household_id,
+                                          const std::vector<hub::sdk::PolicyAction>& actions) {
+  switch (result.code()) {
+    case hub::sdk::HandleResult::Code::kOk: return validate_actions(catalogue, household_id, actions);
+    case hub::sdk::HandleResult::Code::kRetry: return "plugin asked to retry: " + result.message();
+    case hub::sdk::HandleResult::Code::kError: break;
+  }
+  return "plugin error: " + result.message();
+}
+
+}  // namespace hub
