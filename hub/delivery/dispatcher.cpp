@@ -6,6 +6,7 @@
 #include <spdlog/spdlog.h>
 
 #include "delivery/plugin_worker.h"
+#include "pluginhost/host_link.h"
 
 namespace hub::delivery {
 namespace {
@@ -31,6 +32,7 @@ Dispatcher::Dispatcher(zmq::context_t& context, const HubConfig& config, const s
   status_.bind(status_endpoint);
   ledger_ = std::make_unique<Ledger>((std::filesystem::path(config.data_dir) / "ledger.db").string());
   const auto cursors = ledger_->load_cursors();
+  std::vector<pluginhost::HostedDepartment> hosted;
   for (const auto& plugin : config.plugins) {
     auto d = std::make_unique<Department>();
     d->config = &plugin;
@@ -44,20 +46,38 @@ Dispatcher::Dispatcher(zmq::context_t& context, const HubConfig& config, const s
       const std::string endpoint = "inproc://worker-" + plugin.id;
       d->pipe.bind(endpoint);
       auto* pc = &plugin;
-      d->thread = std::thread([&context, pc, dir = config.data_dir, endpoint] {
-        PluginWorker(context, *pc, dir, endpoint).run();
-      });
+      if (plugin.placement == Placement::kHost) {
+        hosted.push_back({pc, endpoint});
+      } else {
+        d->thread = std::thread([&context, pc, dir = config.data_dir, endpoint] {
+          PluginWorker(context, *pc, dir, endpoint).run();
+        });
+      }
     }
     departments_.push_back(std::move(d));
   }
+  if (!hosted.empty()) {
+    // Bound here, so that a busy endpoint stops hubd's start-up with a clear error.
+    auto link = std::make_shared<pluginhost::HostLink>(context, config, std::move(hosted));
+    host_link_thread_ = std::thread([link] { link->run(); });
+  }
 }
 
-Dispatcher::~Dispatcher() {
-  for (auto& d : departments_)
+Dispatcher::~Dispatcher() { stop_workers(); }
+
+void Dispatcher::stop_workers() {
+  const bool host_link_running = host_link_thread_.joinable();
+  for (auto& d : departments_) {
     if (d->thread.joinable()) {
       send_terminate(d->pipe);
       d->thread.join();
+    } else if (host_link_running && d->config->placement == Placement::kHost && d->config->enabled) {
+      send_terminate(d->pipe);  // the host link stops once every hosted department is told
     }
+    if (d->state == State::kRunning || d->state == State::kRetrying || d->state == State::kWaitingForHost)
+      d->state = State::kStopped;
+  }
+  if (host_link_running) host_link_thread_.join();
 }
 
 std::string Dispatcher::state_name(State s) {
@@ -68,6 +88,7 @@ std::string Dispatcher::state_name(State s) {
     case State::kRefused: return "refused";
     case State::kDisabled: return "disabled";
     case State::kStopped: return "stopped";
+    case State::kWaitingForHost: return "waiting_for_host";
   }
   return "unknown";
 }
@@ -140,7 +161,14 @@ void Dispatcher::on_worker_message(Department& d) {
     }
     return;
   }
-  if (tag != Tag::kReport) return;
+  if (tag == Tag::kHostLost) {
+    on_host_lost(d);
+    return;
+  }
+  if (tag != Tag::kReport) {
+    discard_owned(tag, pointer);
+    return;
+  }
   std::unique_ptr<Report> report(static_cast<Report*>(pointer));
   --d.in_flight;
   if (report->skipped || report->generation != d.generation) return;  // disowned after a failure
@@ -174,6 +202,19 @@ void Dispatcher::on_worker_message(Department& d) {
     spdlog::warn("delivery: {} failed on seq {} (attempt {}): {}; retrying in {} ms", d.config->id,
                  report->failed_seq, d.attempts, report->failure, backoff);
   }
+}
+
+void Dispatcher::on_host_lost(Department& d) {
+  // Like a failure without a failed event: disown what was sent (the host link answers those
+  // requests with skipped reports) and resume after the last event whose result arrived.
+  ++d.generation;
+  d.sent_upto = std::max(d.cursor.seq, d.pending.new_cursor);
+  if (d.state != State::kWaitingForHost)
+    spdlog::warn("delivery: {} has no plugin host; waiting for one (resumes after seq {})", d.config->id, d.sent_upto);
+  d.state = State::kWaitingForHost;
+  auto rewound = std::make_unique<Rewound>();
+  rewound->generation = d.generation;
+  send_owned(d.pipe, Tag::kRewound, std::move(rewound));
 }
 
 void Dispatcher::commit_pending() {
@@ -229,6 +270,7 @@ nlohmann::json Dispatcher::status_json() {
       if (at > 0) oldest_ms = std::max<std::int64_t>(0, now_ms() - at);
     }
     departments.push_back({{"id", d->config->id},
+                           {"placement", d->config->placement == Placement::kHost ? "host" : "in_process"},
                            {"name_zh", d->config->catalogue.name_zh()},
                            {"name_en", d->config->catalogue.name_en()},
                            {"state", state_name(d->state)},
@@ -297,13 +339,7 @@ void Dispatcher::run() {
       if (in_flight == 0 || Clock::now() - *drain_started > kDrainTimeout) break;
     }
   }
-  for (auto& d : departments_) {
-    if (d->thread.joinable()) {
-      send_terminate(d->pipe);
-      d->thread.join();
-    }
-    if (d->state == State::kRunning || d->state == State::kRetrying) d->state = State::kStopped;
-  }
+  stop_workers();
   spdlog::info("delivery: stopped");
 }
 

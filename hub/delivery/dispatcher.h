@@ -8,6 +8,12 @@
 // retried from the failed event with exponential backoff; no later event of that department
 // is delivered before it (order per household is kept because a department sees all its
 // events in sequence order). Other departments keep flowing.
+//
+// A department placed on a plugin host ("placement": "host") has no worker thread here: the
+// other end of its PAIR is the host link (pluginhost/host_link.h), which speaks the same
+// messages and relays them to the remote host. While no host serves it, the department is
+// `waiting_for_host`; when its host goes away, requests sent to it are disowned exactly as
+// after a failure (a new generation) and delivery resumes from the last acknowledged event.
 #pragma once
 
 #include <chrono>
@@ -39,7 +45,7 @@ class Dispatcher {
 
  private:
   using Clock = std::chrono::steady_clock;
-  enum class State { kStarting, kRunning, kRetrying, kRefused, kDisabled, kStopped };
+  enum class State { kStarting, kRunning, kRetrying, kRefused, kDisabled, kStopped, kWaitingForHost };
 
   struct Department {
     const PluginConfig* config = nullptr;
@@ -64,6 +70,8 @@ class Dispatcher {
   std::shared_ptr<const EventChunk> chunk(std::uint64_t index);
   void pump(Department& d);
   void on_worker_message(Department& d);
+  void on_host_lost(Department& d);
+  void stop_workers();
   void commit_pending();
   nlohmann::json status_json();
   std::int64_t now_ms() const;
@@ -77,6 +85,7 @@ class Dispatcher {
   std::unique_ptr<EventReader> reader_;  // created on the dispatcher thread's first use
   std::unique_ptr<Ledger> ledger_;
   std::vector<std::unique_ptr<Department>> departments_;
+  std::thread host_link_thread_;  // serves the departments placed on plugin hosts, if any
   std::uint64_t last_seq_ = 0;
   bool draining_ = false;
 
