@@ -59,6 +59,7 @@ Dispatcher::Dispatcher(zmq::context_t& context, const HubConfig& config, const s
   if (!hosted.empty()) {
     // Bound here, so that a busy endpoint stops hubd's start-up with a clear error.
     auto link = std::make_shared<pluginhost::HostLink>(context, config, std::move(hosted));
+    plugin_host_endpoint_ = link->bound_endpoint();
     host_link_thread_ = std::thread([link] { link->run(); });
   }
 }

@@ -42,6 +42,9 @@ class Dispatcher {
   ~Dispatcher();
   // Serves until $TERM, then drains in-flight deliveries, stops the workers and joins them.
   void run();
+  // The plugin-host endpoint as bound, or "" when no department is placed on a host (then
+  // endpoints.plugin_hosts is not bound at all).
+  const std::string& plugin_host_endpoint() const { return plugin_host_endpoint_; }
 
  private:
   using Clock = std::chrono::steady_clock;
@@ -86,6 +89,7 @@ class Dispatcher {
   std::unique_ptr<Ledger> ledger_;
   std::vector<std::unique_ptr<Department>> departments_;
   std::thread host_link_thread_;  // serves the departments placed on plugin hosts, if any
+  std::string plugin_host_endpoint_;
   std::uint64_t last_seq_ = 0;
   bool draining_ = false;
 

@@ -43,6 +43,8 @@ class HostLink {
   // Binds config.plugin_host_endpoint (throws zmq::error_t if it cannot).
   HostLink(zmq::context_t& context, const HubConfig& config, std::vector<HostedDepartment> departments);
   void run();
+  // Where it listens (the real port when the configuration gave a wildcard).
+  const std::string& bound_endpoint() const { return endpoint_; }
 
  private:
   using Clock = std::chrono::steady_clock;

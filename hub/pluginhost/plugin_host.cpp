@@ -16,6 +16,11 @@ namespace {
 
 constexpr auto kRetryAfterRefusal = std::chrono::milliseconds(1000);
 constexpr int kByeLingerMs = 500;  // how long a closing socket may still try to send "bye"
+constexpr std::size_t kLoggedChars = 400;  // of each message, at log level debug
+
+std::string shortened(const std::string& text) {
+  return text.size() <= kLoggedChars ? text : text.substr(0, kLoggedChars) + "…";
+}
 
 }  // namespace
 
@@ -26,6 +31,7 @@ PluginHost::~PluginHost() { stop_workers(); }
 void PluginHost::send(json message) {
   if (!session_.empty()) message["session"] = session_;
   const std::string text = message.dump();
+  spdlog::debug("to hub: {}", shortened(text));
   hub_->send(zmq::buffer(text), zmq::send_flags::dontwait);
 }
 
@@ -122,6 +128,7 @@ std::optional<int> PluginHost::on_hub_message() {
   zmq::message_t frame;
   if (!hub_->recv(frame, zmq::recv_flags::dontwait)) return std::nullopt;
   last_heard_ = Clock::now();
+  spdlog::debug("from hub: {}", shortened(frame.to_string()));
   try {
     const json message = parse_message(frame.to_string());
     const std::string type = message["type"];
