@@ -79,6 +79,15 @@ void Dispatcher::stop_workers() {
       d->state = State::kStopped;
   }
   if (host_link_running) host_link_thread_.join();
+  // Whatever a worker or the host link sent after the last read (e.g. a host that connected
+  // during shutdown) owns memory: free it.
+  for (auto& d : departments_) {
+    if (!d->config->enabled) continue;
+    while (d->pipe.get(zmq::sockopt::events) & ZMQ_POLLIN) {
+      auto [tag, pointer] = receive_owned(d->pipe);
+      discard_owned(tag, pointer);
+    }
+  }
 }
 
 std::string Dispatcher::state_name(State s) {

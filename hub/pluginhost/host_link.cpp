@@ -17,6 +17,8 @@ using delivery::Tag;
 
 namespace {
 
+constexpr int kClosingLingerMs = 200;  // at shutdown, time for "closing" to reach the hosts
+
 std::string new_session_token() {
   static constexpr char kHex[] = "0123456789abcdef";
   std::random_device random;
@@ -35,7 +37,7 @@ std::string joined(const std::vector<std::string>& names) {
 
 HostLink::HostLink(zmq::context_t& context, const HubConfig& config, std::vector<HostedDepartment> departments)
     : context_(context), router_(context, zmq::socket_type::router), endpoint_(config.plugin_host_endpoint) {
-  router_.set(zmq::sockopt::linger, 0);
+  router_.set(zmq::sockopt::linger, kClosingLingerMs);
   router_.set(zmq::sockopt::maxmsgsize, static_cast<std::int64_t>(config.max_message_bytes));
   router_.set(zmq::sockopt::heartbeat_ivl, kHeartbeatMs);
   router_.set(zmq::sockopt::heartbeat_timeout, kSilenceTimeoutMs);
