@@ -71,4 +71,10 @@ void check_log_level(const std::string& key, const std::string& level) {
   if (levels.count(level) == 0) invalid(key, "must be debug, info, warn or error");
 }
 
+std::string executable_dir() {
+  std::error_code ec;
+  auto p = fs::read_symlink("/proc/self/exe", ec);
+  return ec ? fs::current_path().string() : p.parent_path().string();
+}
+
 }  // namespace hub::config_fields

@@ -35,4 +35,7 @@ std::string resolve(const std::string& base, const std::string& path);
 // debug, info, warn or error.
 void check_log_level(const std::string& key, const std::string& level);
 
+// The running program's own directory (default plugin_dir is this/../plugins).
+std::string executable_dir();
+
 }  // namespace hub::config_fields

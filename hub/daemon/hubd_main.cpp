@@ -22,6 +22,7 @@
 #include <zmq.hpp>
 
 #include "admin/admin_server.h"
+#include "config/config_fields.h"
 #include "config/embedded_config.h"
 #include "config/hub_config.h"
 #include "delivery/dispatcher.h"
@@ -45,12 +46,6 @@ Usage: hubd [--config FILE] [--data-dir DIR] [--print-config]
 
 Stops cleanly on SIGTERM or Ctrl-C. Writes DATA_DIR/hubd.endpoints.json once it is ready.
 )";
-
-std::string self_dir() {
-  std::error_code ec;
-  auto p = fs::read_symlink("/proc/self/exe", ec);
-  return ec ? fs::current_path().string() : p.parent_path().string();
-}
 
 int fail(const std::string& message) {
   std::cerr << "hubd: " << message << "\n";
@@ -85,7 +80,7 @@ int main(int argc, char** argv) {
 
   // Configuration: a bad one stops start-up here, naming the key.
   std::string text;
-  hub::ConfigSources sources{fs::current_path().string(), self_dir()};
+  hub::ConfigSources sources{fs::current_path().string(), hub::config_fields::executable_dir()};
   if (config_path.empty()) {
     text = hub::embedded_hub_json();
   } else {

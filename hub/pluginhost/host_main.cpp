@@ -13,6 +13,7 @@
 #include <spdlog/spdlog.h>
 #include <zmq.hpp>
 
+#include "config/config_fields.h"
 #include "hub/sdk/version.h"
 #include "pluginhost/host_config.h"
 #include "pluginhost/plugin_host.h"
@@ -64,12 +65,6 @@ int usage_error(const std::string& message) {
   return 2;
 }
 
-std::string self_dir() {
-  std::error_code ec;
-  auto p = fs::read_symlink("/proc/self/exe", ec);
-  return ec ? fs::current_path().string() : p.parent_path().string();
-}
-
 std::string machine_name() {
   char name[256] = {};
   if (::gethostname(name, sizeof name - 1) != 0 || name[0] == '\0') return "plugin-host";
@@ -109,7 +104,7 @@ int main(int argc, char** argv) {
   nlohmann::json root = nlohmann::json::parse(text.str(), nullptr, false, true);
   if (!hub_override.empty() && root.is_object()) root["hub"] = hub_override;
   auto loaded = hub::pluginhost::load_host_config(root.is_discarded() ? text.str() : root.dump(),
-                                                  fs::absolute(config_path).parent_path().string(), self_dir(),
+                                                  fs::absolute(config_path).parent_path().string(), hub::config_fields::executable_dir(),
                                                   machine_name());
   if (auto* error = std::get_if<hub::ConfigError>(&loaded))
     return usage_error("invalid configuration in " + config_path + ": " + error->to_string());

@@ -258,6 +258,15 @@ std::int64_t HubProcess::query_int(const std::string& db, const std::string& sql
   return std::stoll(rows[0][0]);
 }
 
+std::int64_t finance_overpayments(HubProcess& hub) {
+  return hub.query_int("ledger.db",
+                       "SELECT COUNT(*) FROM (SELECT household_id, policy_id, "
+                       "SUM(CASE action WHEN 'defer' THEN amount_fen ELSE 0 END) AS deferred, "
+                       "SUM(CASE action WHEN 'release' THEN amount_fen ELSE 0 END) AS released "
+                       "FROM action WHERE department='finance' GROUP BY household_id, policy_id) "
+                       "WHERE released > deferred");
+}
+
 PluginHostProcess::PluginHostProcess(std::string hub_endpoint, std::vector<std::string> departments,
                                      std::string host_name) {
   dir_ = make_temp_dir("plugin-host-it-");

@@ -101,6 +101,10 @@ class PluginHostProcess {
   pid_t pid_ = -1;
 };
 
+// Finance households and policies whose released amount exceeds what was deferred: a release
+// recorded twice would show here. 0 when all is well.
+std::int64_t finance_overpayments(HubProcess& hub);
+
 // The small department rosters (schools, land, finance) of the fixture, under DATA_DIR/plugins.
 void write_test_rosters(const std::string& data_dir);
 // A unique empty directory under the system's temporary directory.
