@@ -28,6 +28,7 @@ struct Started {
   hub::sdk::PluginInfo info;
   std::string error_code;  // plugin_not_found, abi_mismatch, start_failed, …
   std::string error;
+  std::string host;        // the plugin host's name; empty for a plugin inside hubd
 };
 
 // Deliver chunk->events[begin, end) in order. `generation` lets the dispatcher disown requests

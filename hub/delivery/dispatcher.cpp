@@ -157,13 +157,14 @@ void Dispatcher::on_worker_message(Department& d) {
   auto [tag, pointer] = receive_owned(d.pipe);
   if (tag == Tag::kStarted) {
     std::unique_ptr<Started> started(static_cast<Started*>(pointer));
+    d.host = started->host;
     if (started->ok) {
       d.state = State::kRunning;
       d.plugin_version = started->info.version;
       d.abi_version = started->info.abi_version;
       d.pending.plugin_version = d.plugin_version;
-      spdlog::info("delivery: plugin {} {} started (ABI {}), cursor {}", d.config->id, d.plugin_version,
-                   d.abi_version, d.cursor.seq);
+      spdlog::info("delivery: plugin {} {} started (ABI {}){}, cursor {}", d.config->id, d.plugin_version,
+                   d.abi_version, d.host.empty() ? "" : " on plugin host '" + d.host + "'", d.cursor.seq);
     } else {
       d.state = State::kRefused;
       d.last_error = started->error_code + ": " + started->error;
@@ -222,6 +223,7 @@ void Dispatcher::on_host_lost(Department& d) {
   if (d.state != State::kWaitingForHost)
     spdlog::warn("delivery: {} has no plugin host; waiting for one (resumes after seq {})", d.config->id, d.sent_upto);
   d.state = State::kWaitingForHost;
+  d.host.clear();
   auto rewound = std::make_unique<Rewound>();
   rewound->generation = d.generation;
   send_owned(d.pipe, Tag::kRewound, std::move(rewound));
@@ -281,6 +283,7 @@ nlohmann::json Dispatcher::status_json() {
     }
     departments.push_back({{"id", d->config->id},
                            {"placement", d->config->placement == Placement::kHost ? "host" : "in_process"},
+                           {"host", d->host},
                            {"name_zh", d->config->catalogue.name_zh()},
                            {"name_en", d->config->catalogue.name_en()},
                            {"state", state_name(d->state)},

@@ -57,6 +57,7 @@ class Dispatcher {
     State state = State::kStarting;
     std::string plugin_version;
     std::uint32_t abi_version = 0;
+    std::string host;               // the plugin host serving it ("" in process or none)
     std::string last_error;
     CursorState cursor;             // durable
     std::uint64_t sent_upto = 0;    // dispatched (>= cursor.seq)

@@ -220,6 +220,7 @@ HostLink::Department& HostLink::department_of(Session& session, const json& mess
 void HostLink::on_started(Session& session, const json& message) {
   Department& d = department_of(session, message);
   auto started = std::make_unique<Started>();
+  started->host = session.host_name;
   started->ok = message.value("ok", false);
   if (started->ok) {
     started->info.id = d.config->id;

@@ -215,6 +215,7 @@ TEST(PluginHostTest, WaitsForItsHostWhileOthersFlowAndAHostMayStartBeforeHubd) {
   }
   const json police = hub.department_status("police");
   EXPECT_EQ(police["state"], "waiting_for_host");
+  EXPECT_EQ(police["host"], "");
   EXPECT_EQ(police["lag"], 4);
   hub.stop();
 
@@ -280,6 +281,7 @@ TEST(PluginHostTest, TheHubRefusesUnplacedDepartmentsAndASecondHostForTheSameDep
   PluginHostProcess first(hub.plugin_host_endpoint(), {"police"}, "police-1");
   first.start();
   wait_for_state(hub, "police", "running");
+  EXPECT_EQ(hub.department_status("police")["host"], "police-1");
   PluginHostProcess second(hub.plugin_host_endpoint(), {"police"}, "police-2");
   second.start();
   ASSERT_TRUE(second.wait_for_log("department_taken", std::chrono::seconds(10))) << second.log();
