@@ -36,7 +36,10 @@ std::string joined(const std::vector<std::string>& names) {
 }  // namespace
 
 HostLink::HostLink(zmq::context_t& context, const HubConfig& config, std::vector<HostedDepartment> departments)
-    : context_(context), router_(context, zmq::socket_type::router), endpoint_(config.plugin_host_endpoint) {
+    : context_(context),
+      router_(context, zmq::socket_type::router),
+      monitor_(context, zmq::socket_type::pair),
+      endpoint_(config.plugin_host_endpoint) {
   router_.set(zmq::sockopt::linger, kClosingLingerMs);
   router_.set(zmq::sockopt::maxmsgsize, static_cast<std::int64_t>(config.max_message_bytes));
   router_.set(zmq::sockopt::heartbeat_ivl, kHeartbeatMs);
@@ -44,6 +47,9 @@ HostLink::HostLink(zmq::context_t& context, const HubConfig& config, std::vector
   router_.set(zmq::sockopt::heartbeat_ttl, kSilenceTimeoutMs);
   router_.bind(endpoint_);
   endpoint_ = router_.get(zmq::sockopt::last_endpoint);
+  const std::string monitor_endpoint = "inproc://host-link-monitor";
+  if (zmq_socket_monitor(router_.handle(), monitor_endpoint.c_str(), ZMQ_EVENT_DISCONNECTED) != 0) throw zmq::error_t();
+  monitor_.connect(monitor_endpoint);
   for (auto& hosted : departments) {
     auto d = std::make_unique<Department>();
     d->config = hosted.config;
@@ -65,10 +71,11 @@ void HostLink::run() {
     for (const auto& d : departments_) all_terminated = all_terminated && d->terminated;
     if (all_terminated) break;
 
-    std::vector<zmq::pollitem_t> items{{router_.handle(), 0, ZMQ_POLLIN, 0}};
+    std::vector<zmq::pollitem_t> items{{router_.handle(), 0, ZMQ_POLLIN, 0}, {monitor_.handle(), 0, ZMQ_POLLIN, 0}};
     for (auto& d : departments_) items.push_back({d->pipe.handle(), 0, ZMQ_POLLIN, 0});
     zmq::poll(items, std::chrono::milliseconds(250));
     while (router_.get(zmq::sockopt::events) & ZMQ_POLLIN) on_host_message();
+    while (monitor_.get(zmq::sockopt::events) & ZMQ_POLLIN) on_connection_closed();
     for (auto& d : departments_)
       while (d->pipe.get(zmq::sockopt::events) & ZMQ_POLLIN) on_pipe_message(*d);
     drop_silent_sessions();
@@ -320,13 +327,30 @@ void HostLink::drop_session(const std::string& routing_id, const std::string& wh
   sessions_.erase(it);
 }
 
+void HostLink::on_connection_closed() {
+  // A monitor event is two frames: event number and address, then the endpoint. Which peer
+  // it was ZeroMQ does not say, so every session must prove it is alive by its next ping.
+  zmq::message_t frame;
+  do {
+    if (!monitor_.recv(frame, zmq::recv_flags::dontwait)) return;
+  } while (frame.more());
+  const auto now = Clock::now();
+  for (auto& [routing_id, session] : sessions_)
+    if (!session->suspect_since) session->suspect_since = now;
+}
+
 void HostLink::drop_silent_sessions() {
   const auto now = Clock::now();
-  std::vector<std::string> silent;
-  for (const auto& [routing_id, session] : sessions_)
-    if (now - session->last_heard > std::chrono::milliseconds(kSilenceTimeoutMs)) silent.push_back(routing_id);
-  for (const auto& routing_id : silent)
-    drop_session(routing_id, "silent for " + std::to_string(kSilenceTimeoutMs / 1000) + " s");
+  std::vector<std::pair<std::string, std::string>> silent;  // routing id, why
+  for (const auto& [routing_id, session] : sessions_) {
+    if (session->suspect_since && session->last_heard > *session->suspect_since) session->suspect_since.reset();
+    if (now - session->last_heard > std::chrono::milliseconds(kSilenceTimeoutMs)) {
+      silent.emplace_back(routing_id, "silent for " + std::to_string(kSilenceTimeoutMs / 1000) + " s");
+    } else if (session->suspect_since && now - *session->suspect_since > std::chrono::milliseconds(kSuspectTimeoutMs)) {
+      silent.emplace_back(routing_id, "its connection closed and it has been silent since");
+    }
+  }
+  for (const auto& [routing_id, why] : silent) drop_session(routing_id, why);
 }
 
 }  // namespace hub::pluginhost

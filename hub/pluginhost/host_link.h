@@ -8,7 +8,8 @@
 // only relays. Sessions: a host says "hello" naming its departments; the link refuses a
 // department that is not placed on a host here, or that another live host already serves
 // (department_taken), and otherwise answers "welcome" with each department's catalogue and
-// settings. A host that is silent for kSilenceTimeoutMs, says "bye" or hellos again is gone:
+// settings. A host that is silent for kSilenceTimeoutMs (or, once a TCP connection to the
+// endpoint has closed, for kSuspectTimeoutMs), says "bye" or hellos again is gone:
 // every request it still had is answered to the dispatcher as skipped, and the dispatcher is
 // told kHostLost, so it disowns them (new generation) and resumes from its last acknowledged
 // event when a host comes back. Reports from a host are checked against their request and the
@@ -22,6 +23,7 @@
 #include <cstdint>
 #include <map>
 #include <memory>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -68,6 +70,9 @@ class HostLink {
     std::string host_name;
     std::vector<Department*> departments;
     Clock::time_point last_heard;
+    // Set when some connection closed after last_heard: a live host pings again within
+    // kHeartbeatMs, so one that stays silent past kSuspectTimeoutMs is the one that went away.
+    std::optional<Clock::time_point> suspect_since;
   };
 
   void on_host_message();
@@ -80,12 +85,14 @@ class HostLink {
   void host_lost(Department& d);
   void drop_session(const std::string& routing_id, const std::string& why);
   void drop_silent_sessions();
+  void on_connection_closed();
   Department* find_department(const std::string& id);
   Department& department_of(Session& session, const nlohmann::json& message);
   void send(const std::string& routing_id, const nlohmann::json& message);
 
   zmq::context_t& context_;
   zmq::socket_t router_;
+  zmq::socket_t monitor_;  // the ROUTER's "disconnected" events (ZeroMQ socket monitor)
   std::string endpoint_;
   std::vector<std::unique_ptr<Department>> departments_;
   std::map<std::string, std::unique_ptr<Session>> sessions_;  // by routing id

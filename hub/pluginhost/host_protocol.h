@@ -29,6 +29,9 @@ constexpr int kProtocolVersion = 1;
 // hearing from it (a ping, pong or any other message).
 constexpr int kHeartbeatMs = 1000;
 constexpr int kSilenceTimeoutMs = 4000;
+// After a TCP connection to the hub's endpoint closed, each host must be heard within this
+// (it pings every kHeartbeatMs), so a killed host is given up quickly.
+constexpr int kSuspectTimeoutMs = 2000;
 
 struct ProtocolError : std::runtime_error {
   ProtocolError(std::string field_name, const std::string& message)
