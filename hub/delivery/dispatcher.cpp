@@ -15,6 +15,9 @@ constexpr std::uint64_t kChunkEvents = 1024;
 constexpr std::size_t kMaxCachedChunks = 48;
 constexpr auto kDrainTimeout = std::chrono::seconds(10);
 
+// The inproc PAIR between the dispatcher and a department's worker (or the host link).
+std::string pipe_endpoint(const PluginConfig& plugin) { return "inproc://worker-" + plugin.id; }
+
 }  // namespace
 
 Dispatcher::Dispatcher(zmq::context_t& context, const HubConfig& config, const std::string& control_endpoint,
@@ -43,24 +46,23 @@ Dispatcher::Dispatcher(zmq::context_t& context, const HubConfig& config, const s
     if (!plugin.enabled) {
       d->state = State::kDisabled;
     } else {
-      const std::string endpoint = "inproc://worker-" + plugin.id;
-      d->pipe.bind(endpoint);
-      auto* pc = &plugin;
-      if (plugin.placement == Placement::kHost) {
-        hosted.push_back({pc, endpoint});
-      } else {
-        d->thread = std::thread([&context, pc, dir = config.data_dir, endpoint] {
-          PluginWorker(context, *pc, dir, endpoint).run();
-        });
-      }
+      d->pipe.bind(pipe_endpoint(plugin));
+      if (plugin.placement == Placement::kHost) hosted.push_back({&plugin, pipe_endpoint(plugin)});
     }
     departments_.push_back(std::move(d));
   }
   if (!hosted.empty()) {
-    // Bound here, so that a busy endpoint stops hubd's start-up with a clear error.
+    // Bound before any thread starts, so that a busy endpoint stops hubd's start-up with a
+    // clear error (the constructor throws; nothing is left running).
     auto link = std::make_shared<pluginhost::HostLink>(context, config, std::move(hosted));
     plugin_host_endpoint_ = link->bound_endpoint();
     host_link_thread_ = std::thread([link] { link->run(); });
+  }
+  for (auto& d : departments_) {
+    if (!d->config->enabled || d->config->placement == Placement::kHost) continue;
+    d->thread = std::thread([&context, pc = d->config, dir = config.data_dir, endpoint = pipe_endpoint(*d->config)] {
+      PluginWorker(context, *pc, dir, endpoint).run();
+    });
   }
 }
 

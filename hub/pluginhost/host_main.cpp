@@ -3,6 +3,8 @@
 // 1 refused by the hub or cannot start, 2 usage or configuration error.
 #include <unistd.h>
 
+#include <pthread.h>
+
 #include <csignal>
 #include <filesystem>
 #include <fstream>
@@ -55,10 +57,6 @@ the hub or the network goes away and resumes from the hub's cursor.
 退出码 / exit codes: 0 stopped (SIGTERM/Ctrl-C), 1 refused by the hub or cannot start,
 2 usage or configuration error.
 )";
-
-volatile std::sig_atomic_t g_stop = 0;
-
-void on_signal(int) { g_stop = 1; }
 
 int usage_error(const std::string& message) {
   std::cerr << "hub-plugin-host: " << message << "\nTry 'hub-plugin-host --help'.\n";
@@ -130,12 +128,20 @@ int main(int argc, char** argv) {
     std::cerr << "hub-plugin-host: cannot create the data directory " << config.data_dir << ": " << ec.message() << "\n";
     return 1;
   }
-  std::signal(SIGTERM, on_signal);
-  std::signal(SIGINT, on_signal);
+  // SIGTERM and SIGINT are blocked in every thread (the plugin threads inherit the mask, so no
+  // blocking call there is interrupted) and collected by the main loop with sigtimedwait().
+  sigset_t signals;
+  sigemptyset(&signals);
+  sigaddset(&signals, SIGTERM);
+  sigaddset(&signals, SIGINT);
+  pthread_sigmask(SIG_BLOCK, &signals, nullptr);
   try {
     zmq::context_t context(1);
     hub::pluginhost::PluginHost host(context, std::move(config));
-    return host.run([] { return g_stop != 0; });
+    return host.run([&signals] {
+      const timespec no_wait{0, 0};
+      return sigtimedwait(&signals, nullptr, &no_wait) > 0;
+    });
   } catch (const std::exception& e) {
     std::cerr << "hub-plugin-host: " << e.what() << "\n";
     return 1;

@@ -108,7 +108,8 @@ HubProcess::HubProcess(HubOptions options) : options_(std::move(options)) {
   }
   json endpoints{{"ingest", "tcp://127.0.0.1:*"}, {"admin", "tcp://127.0.0.1:*"}};
   if (!options_.hosted.empty()) {
-    plugin_host_endpoint_ = free_tcp_endpoint();
+    plugin_host_endpoint_ =
+        options_.plugin_host_endpoint.empty() ? free_tcp_endpoint() : options_.plugin_host_endpoint;
     endpoints["plugin_hosts"] = plugin_host_endpoint_;
   }
   json config{{"data_dir", "var"},

@@ -20,6 +20,7 @@ namespace hub::test {
 struct HubOptions {
   std::vector<std::string> departments{"schools", "police", "land", "finance", "civil_affairs"};
   std::vector<std::string> hosted;  // of those, the ones with "placement": "host"
+  std::string plugin_host_endpoint;  // with hosted: this one instead of a free port
   std::string police_library;  // overrides the police plugin's library when not empty
   std::size_t max_message_bytes = 1 << 20;
   std::size_t max_batch_events = 5000;

@@ -232,6 +232,24 @@ TEST(PluginHostTest, WaitsForItsHostWhileOthersFlowAndAHostMayStartBeforeHubd) {
   EXPECT_EQ(host.stop(), 0) << host.log();
 }
 
+TEST(PluginHostTest, HubdRefusesToStartWhenThePluginHostEndpointIsTaken) {
+  HubOptions options;
+  options.departments = {"police", "land"};
+  options.hosted = {"police"};
+  HubProcess first(options);
+  first.start();
+  options.plugin_host_endpoint = first.plugin_host_endpoint();
+  HubProcess second(options);
+  try {
+    second.start();
+    FAIL() << "a second hubd bound the same plugin-host endpoint";
+  } catch (const std::runtime_error& e) {
+    EXPECT_NE(std::string(e.what()).find("exited during start-up"), std::string::npos) << e.what();
+    EXPECT_NE(second.log().find("cannot start"), std::string::npos) << second.log();
+  }
+  first.stop();
+}
+
 TEST(PluginHostTest, BadHostConfigurationExitsWithCodeTwoNamingTheKey) {
   const std::string dir = make_temp_dir("plugin-host-config-");
   auto run_with = [&](const std::string& text) {
