@@ -133,10 +133,10 @@ Rows deliver_town_quarters(const Town& town, bool hosted) {
 }
 
 TEST(PluginHostTest, HostedDepartmentsRecordTheSameLedgerAsInProcess) {
-  const Town town(600);
+  const Town town(300);
   const Rows in_process = deliver_town_quarters(town, false);
   const Rows hosted = deliver_town_quarters(town, true);
-  ASSERT_GT(in_process.size(), 4 * 600u);  // two quarters, two departments, at least one action each
+  ASSERT_GT(in_process.size(), 4 * 300u);  // two quarters, two departments, at least one action each
   ASSERT_EQ(in_process.size(), hosted.size());
   for (std::size_t i = 0; i < in_process.size(); ++i) {
     ASSERT_EQ(in_process[i], hosted[i]) << "first difference at row " << i;
@@ -147,7 +147,7 @@ TEST(PluginHostTest, HostedDepartmentsRecordTheSameLedgerAsInProcess) {
 // host, with small delivery batches so that the next quarter takes many round trips.
 class HostedTownTest : public ::testing::Test {
  protected:
-  HostedTownTest() : town_(1000), hub_(hosted_options(8)), host_(hub_.plugin_host_endpoint(), kHostedDepartments) {}
+  HostedTownTest() : town_(500), hub_(hosted_options(4)), host_(hub_.plugin_host_endpoint(), kHostedDepartments) {}
 
   void SetUp() override {
     town_.copy_finance_roster(host_.data_dir());
