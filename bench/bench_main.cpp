@@ -36,7 +36,7 @@ usage: hub-bench [options]
   --town-households N     the town's size; default 17090 (the reference town)
   --county-households N   the county's size; default 1000000; 0 skips the county
   --departments N         departments to enable (first N of the configuration); default all
-  --scaling               also run the scaling curve (10k/100k/1M households x 1/3/9 departments)
+  --scaling               also run the scaling curve (10k/100k/1M households x 1, 3 and all departments)
   --scaling-sizes LIST    households for the scaling curve; default 10000,100000,1000000
   --smoke                 seconds-long run with tiny sizes, for CI (figures are meaningless)
   --only LIST             only the figures whose id starts with one of these prefixes
@@ -457,8 +457,8 @@ int main(int argc, char** argv) {
         const std::string scaling_rosters = dir.path() + "/rosters";
         progress("scaling: generating " + format_number(static_cast<double>(households)) + " households");
         const Town t = make_town(dir.path(), households, scaling_rosters);
-        for (std::size_t d : {std::size_t{1}, std::size_t{3}, std::size_t{9}}) {
-          if (d > setup.departments.size()) continue;
+        for (std::size_t d : {std::size_t{1}, std::size_t{3}, departments}) {
+          if (d > departments || (d == departments && d < 3)) continue;  // 1, 3 and all of them
           progress("scaling: " + format_number(static_cast<double>(households)) + " households, " + std::to_string(d) +
                    " departments");
           const EndToEnd e = deliver_town(setup, dir.path(), scaling_rosters, t, d);
