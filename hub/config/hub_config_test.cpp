@@ -222,6 +222,41 @@ TEST(HubConfig, DepartmentsDirSuppliesCataloguesByPluginId) {
 
 // --- errors -------------------------------------------------------------------------------
 
+TEST(HubConfig, ConnectorsAreParsedAndSpoolFoldersResolved) {
+  json j = minimal();
+  j["data_dir"] = "/var/lib/hub";
+  j["plugins"].push_back({{"id", "schools"}, {"connector", {{"type", "spool"}}}});
+  j["plugins"].push_back({{"id", "land"}, {"connector", {{"type", "spool"}, {"dir", "drop/land"}}}});
+  j["plugins"].push_back(
+      {{"id", "finance"},
+       {"connector", {{"type", "webhook"}, {"url", "http://10.0.0.5:8080/hub"}, {"timeout_ms", 2000}, {"attempts", 4}}}});
+  const HubConfig c = load_ok(j.dump());
+  ASSERT_EQ(c.plugins.size(), 4u);
+  using Type = hub::sdk::ConnectorConfig::Type;
+  EXPECT_EQ(c.plugins[0].connector.type, Type::kNone);
+  EXPECT_EQ(c.plugins[1].connector.type, Type::kSpool);
+  EXPECT_EQ(c.plugins[1].connector.spool.dir, "/var/lib/hub/spool/schools");
+  EXPECT_EQ(c.plugins[2].connector.spool.dir, "/srv/hub/etc/drop/land");
+  EXPECT_EQ(c.plugins[3].connector.type, Type::kWebhook);
+  EXPECT_EQ(c.plugins[3].connector.webhook.url, "http://10.0.0.5:8080/hub");
+  EXPECT_EQ(c.plugins[3].connector.webhook.timeout_ms, 2000);
+  EXPECT_EQ(c.plugins[3].connector.webhook.attempts, 4);
+}
+
+TEST(HubConfigErrors, ConnectorProblemsNameTheKey) {
+  json j = minimal();
+  j["plugins"][0]["connector"] = "spool";
+  expect_error(j, "plugins[0].connector", "must be an object");
+  j["plugins"][0]["connector"] = {{"type", "ftp"}};
+  expect_error(j, "plugins[0].connector.type", "unknown connector type 'ftp'");
+  j["plugins"][0]["connector"] = {{"type", "webhook"}, {"url", "10.0.0.5/hub"}};
+  expect_error(j, "plugins[0].connector.url", "http:// or https://");
+  j["plugins"][0]["connector"] = {{"type", "webhook"}, {"url", "http://h/"}, {"attempts", 100}};
+  expect_error(j, "plugins[0].connector.attempts", "from 1 to 20");
+  j["plugins"][0]["connector"] = {{"type", "spool"}, {"dir", "x"}, {"fsync", false}};
+  expect_error(j, "plugins[0].connector.fsync", "unknown key");
+}
+
 TEST(HubConfigErrors, InvalidJson) {
   for (const char* text : {"", "{", "{\"plugins\": [}", "{\"plugins\": []} trailing", "nul"}) {
     const ConfigError e = load_error(text);
@@ -379,8 +414,8 @@ TEST(HubConfigErrors, UnknownStatusInStatuses) {
 
 TEST(HubConfigErrors, UnknownDepartmentWithoutACatalogue) {
   json j = minimal();
-  j["plugins"].push_back({{"id", "agriculture"}});
-  expect_error(j, "plugins[1].catalogue", "no catalogue for department 'agriculture'");
+  j["plugins"].push_back({{"id", "forestry"}});
+  expect_error(j, "plugins[1].catalogue", "no catalogue for department 'forestry'");
 }
 
 TEST(HubConfigErrors, CatalogueProblemsNameTheCatalogueKey) {

@@ -20,6 +20,8 @@ CREATE TABLE IF NOT EXISTS delivery (
   event_id        TEXT NOT NULL,
   delivered_at_ms INTEGER NOT NULL,
   plugin_version  TEXT NOT NULL,
+  handoff         TEXT NOT NULL DEFAULT 'none',
+  handoff_detail  TEXT NOT NULL DEFAULT '',
   PRIMARY KEY (department, seq)
 ) WITHOUT ROWID;
 CREATE TABLE IF NOT EXISTS action (
@@ -44,18 +46,36 @@ CREATE TABLE IF NOT EXISTS failure (
 )sql";
 }
 
+namespace {
+
+// Ledgers written before connectors existed lack the hand-off columns; their deliveries had
+// no connector, which is what the defaults say.
+bool delivery_has_handoff(store::Database& db) {
+  store::Statement columns(db, "SELECT 1 FROM pragma_table_info('delivery') WHERE name = 'handoff'");
+  return columns.step();
+}
+
+void add_handoff_columns(store::Database& db) {
+  if (delivery_has_handoff(db)) return;
+  db.exec("ALTER TABLE delivery ADD COLUMN handoff TEXT NOT NULL DEFAULT 'none'");
+  db.exec("ALTER TABLE delivery ADD COLUMN handoff_detail TEXT NOT NULL DEFAULT ''");
+}
+
+}  // namespace
+
 Ledger::Ledger(const std::string& path) : db_(path, store::Database::Mode::kReadWrite) {
   db_.exec("PRAGMA journal_mode=WAL");
   db_.exec("PRAGMA synchronous=FULL");
   db_.exec(ledger_schema());
+  add_handoff_columns(db_);
   upsert_cursor_ = std::make_unique<store::Statement>(
       db_,
       "INSERT INTO cursor (department, seq, delivered, failed, last_delivery_at_ms) VALUES (?1, ?2, ?3, ?4, ?5) "
       "ON CONFLICT(department) DO UPDATE SET seq = ?2, delivered = delivered + ?3, failed = failed + ?4, "
       "last_delivery_at_ms = CASE WHEN ?3 > 0 THEN ?5 ELSE last_delivery_at_ms END");
   insert_delivery_ = std::make_unique<store::Statement>(
-      db_, "INSERT INTO delivery (department, seq, household_id, event_id, delivered_at_ms, plugin_version) "
-           "VALUES (?,?,?,?,?,?)");
+      db_, "INSERT INTO delivery (department, seq, household_id, event_id, delivered_at_ms, plugin_version, handoff, "
+           "handoff_detail) VALUES (?,?,?,?,?,?,?,?)");
   insert_action_ = std::make_unique<store::Statement>(
       db_, "INSERT INTO action (department, seq, idx, household_id, policy_id, action, amount_fen, reason) "
            "VALUES (?,?,?,?,?,?,?,?)");
@@ -87,7 +107,9 @@ void Ledger::commit(std::vector<LedgerBatch>& batches, std::int64_t now_ms) {
             .bind(3, d.household_id)
             .bind(4, d.event_id)
             .bind(5, now_ms)
-            .bind(6, b.plugin_version);
+            .bind(6, b.plugin_version)
+            .bind(7, d.handoff)
+            .bind(8, d.handoff_detail);
         insert_delivery_->run();
         for (std::size_t i = 0; i < d.actions.size(); ++i) {
           const auto& a = d.actions[i];

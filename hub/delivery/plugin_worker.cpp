@@ -8,6 +8,7 @@
 
 #include "delivery/action_validator.h"
 #include "delivery/delivery_messages.h"
+#include "hub/sdk/connectors.h"
 #include "plugin/plugin_loader.h"
 
 namespace hub::delivery {
@@ -75,6 +76,19 @@ hub::sdk::Event to_sdk_event(const std::string& department, const LoggedEvent& e
   return out;
 }
 
+// Hands validated actions to the department's system. On success records how in `delivered`;
+// on failure returns the reason, and the event fails for this department (retried later
+// with the same idempotency key).
+std::optional<std::string> hand_off(hub::sdk::Connector& connector, const hub::sdk::Event& event,
+                                    DeliveredEvent& delivered) {
+  const hub::sdk::HandoffResult result = connector.deliver(event, delivered.actions);
+  const std::string type(hub::sdk::to_string(connector.type()));
+  if (!result.ok) return "handoff_failed: " + type + ": " + result.detail;
+  delivered.handoff = type;
+  delivered.handoff_detail = result.detail;
+  return std::nullopt;
+}
+
 }  // namespace
 
 PluginWorker::PluginWorker(zmq::context_t& context, const PluginConfig& plugin, std::string data_dir,
@@ -123,6 +137,19 @@ void PluginWorker::run() {
     wait_for_terminate();
     return;
   }
+  // The connector to the department's system, if one is configured.
+  std::string connector_error;
+  const std::unique_ptr<hub::sdk::Connector> connector = hub::sdk::make_connector(plugin_.connector, &connector_error);
+  if (!connector && plugin_.connector.type != hub::sdk::ConnectorConfig::Type::kNone) {
+    auto started = std::make_unique<Started>();
+    started->error_code = "connector_failed";
+    started->error = "plugin " + plugin_.id + ": " + connector_error;
+    plugin->instance().stop();
+    plugin.reset();
+    send_owned(pipe, Tag::kStarted, std::move(started));
+    wait_for_terminate();
+    return;
+  }
   {
     auto started = std::make_unique<Started>();
     started->ok = true;
@@ -161,6 +188,12 @@ void PluginWorker::run() {
         } else {
           failure = validate_actions(plugin_.catalogue, e.household_id, actions);
         }
+        DeliveredEvent delivered;
+        delivered.seq = e.seq;
+        delivered.household_id = e.household_id;
+        delivered.event_id = e.event_id;
+        delivered.actions = std::move(actions);
+        if (!failure && connector) failure = hand_off(*connector, event, delivered);
         if (failure) {
           report->failed = true;
           report->failed_seq = e.seq;
@@ -169,7 +202,7 @@ void PluginWorker::run() {
           failed_generation = request->generation;
           break;
         }
-        report->delivered.push_back(DeliveredEvent{e.seq, e.household_id, e.event_id, actions});
+        report->delivered.push_back(std::move(delivered));
       }
       report->done_upto = e.seq;
     }

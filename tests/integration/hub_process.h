@@ -7,6 +7,7 @@
 
 #include <chrono>
 #include <cstdint>
+#include <map>
 #include <optional>
 #include <string>
 #include <vector>
@@ -19,6 +20,7 @@ namespace hub::test {
 struct HubOptions {
   std::vector<std::string> departments{"schools", "police", "land", "finance", "civil_affairs"};
   std::string police_library;  // overrides the police plugin's library when not empty
+  std::map<std::string, nlohmann::json> connectors;  // department id → its "connector" config
   std::size_t max_message_bytes = 1 << 20;
   std::size_t max_batch_events = 5000;
 };
