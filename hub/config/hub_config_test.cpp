@@ -72,7 +72,7 @@ void expect_error(const json& config, const std::string& key, const std::string&
 
 // --- the shipped configuration ------------------------------------------------------------
 
-TEST(HubConfig, EmbeddedDefaultLoadsWithFivePluginsAndTheirCatalogues) {
+TEST(HubConfig, EmbeddedDefaultLoadsWithNinePluginsAndTheirCatalogues) {
   const HubConfig c = load_ok(embedded_hub_json());
   EXPECT_EQ(c.data_dir, "/srv/hub/etc/var");
   EXPECT_EQ(c.log_level, "info");
@@ -88,7 +88,9 @@ TEST(HubConfig, EmbeddedDefaultLoadsWithFivePluginsAndTheirCatalogues) {
   EXPECT_EQ(c.retry_initial_ms, 500);
   EXPECT_EQ(c.retry_max_ms, 30000);
 
-  const std::vector<std::string> ids = {"schools", "police", "land", "finance", "civil_affairs"};
+  const std::vector<std::string> ids = {"schools",     "police",   "land",
+                                        "finance",     "civil_affairs", "agriculture",
+                                        "judicial",    "urban_construction", "fp_association"};
   ASSERT_EQ(c.plugins.size(), ids.size());
   for (std::size_t i = 0; i < ids.size(); ++i) {
     const PluginConfig& p = c.plugins[i];
@@ -99,7 +101,8 @@ TEST(HubConfig, EmbeddedDefaultLoadsWithFivePluginsAndTheirCatalogues) {
     EXPECT_EQ(p.catalogue.department(), ids[i]);
     EXPECT_FALSE(p.catalogue.policies().empty());
     EXPECT_EQ(p.catalogue_json, embedded_catalogues().at(ids[i]));
-    EXPECT_EQ(p.settings_json, "{}");
+    EXPECT_EQ(p.settings_json, ids[i] == "fp_association" ? R"({"assistance_grant_fen":30000})" : "{}");
+    EXPECT_EQ(p.connector.type, hub::sdk::ConnectorConfig::Type::kNone);
     EXPECT_TRUE(p.villages.empty());
     EXPECT_TRUE(p.statuses.empty());
   }
@@ -109,7 +112,7 @@ TEST(HubConfig, EmbeddedDefaultLoadsWithFivePluginsAndTheirCatalogues) {
 }
 
 TEST(HubConfig, EveryEmbeddedCatalogueParsesAndNamesItsDepartment) {
-  EXPECT_GE(embedded_catalogues().size(), 5u);
+  EXPECT_GE(embedded_catalogues().size(), 9u);
   for (const auto& [id, text] : embedded_catalogues()) {
     std::string error;
     const auto c = hub::sdk::Catalogue::parse(text, &error);

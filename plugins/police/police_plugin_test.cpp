@@ -7,6 +7,7 @@
 #include <vector>
 
 #include "plugin_test_support.h"
+#include "standard_rule_checks.h"
 
 namespace {
 
@@ -59,29 +60,7 @@ TEST_F(PolicePluginTest, ReportsItsIdentityAndLogsStart) {
 }
 
 TEST_F(PolicePluginTest, FollowsTheStandardRuleForEveryTransition) {
-  const std::vector<std::tuple<HouseholdStatus, HouseholdStatus, ActionKind>> cases = {
-      {HouseholdStatus::kUnevaluated, HouseholdStatus::kCredit, ActionKind::kApply},
-      {HouseholdStatus::kCredit, HouseholdStatus::kCredit, ActionKind::kApply},
-      {HouseholdStatus::kCredit, HouseholdStatus::kNonCredit, ActionKind::kDefer},
-      {HouseholdStatus::kCredit, HouseholdStatus::kBreach, ActionKind::kWithhold},
-      {HouseholdStatus::kNonCredit, HouseholdStatus::kCredit, ActionKind::kRelease},
-      {HouseholdStatus::kBreach, HouseholdStatus::kCredit, ActionKind::kRestore},
-      {HouseholdStatus::kNonCredit, HouseholdStatus::kBreach, ActionKind::kWithhold},
-      {HouseholdStatus::kBreach, HouseholdStatus::kNonCredit, ActionKind::kDefer},
-      {HouseholdStatus::kCredit, HouseholdStatus::kUnevaluated, ActionKind::kNotApplicable},
-  };
-  std::uint64_t sequence = 1;
-  for (const auto& [previous, next, expected] : cases) {
-    SCOPED_TRACE(std::string(to_string(previous)) + " -> " + std::string(to_string(next)));
-    const auto actions = decide({.previous = previous, .next = next, .sequence = sequence++});
-    ASSERT_EQ(actions.size(), kPolicies.size());
-    for (const auto& policy : kPolicies) {
-      const auto mine = actions_for(actions, policy);
-      ASSERT_EQ(mine.size(), 1u) << policy;
-      EXPECT_EQ(mine[0].action, expected) << policy;
-      EXPECT_FALSE(mine[0].amount_fen.has_value());
-    }
-  }
+  hub::plugin_testing::expect_standard_rule(plugin_, "police", kPolicies);
 }
 
 TEST_F(PolicePluginTest, ActionsAreForTheEventsHouseholdWithAReadableReason) {

@@ -18,7 +18,9 @@
 namespace hub::test {
 
 struct HubOptions {
-  std::vector<std::string> departments{"schools", "police", "land", "finance", "civil_affairs"};
+  std::vector<std::string> departments{"schools",     "police",   "land",
+                                       "finance",     "civil_affairs", "agriculture",
+                                       "judicial",    "urban_construction", "fp_association"};
   std::string police_library;  // overrides the police plugin's library when not empty
   std::map<std::string, nlohmann::json> connectors;  // department id → its "connector" config
   std::size_t max_message_bytes = 1 << 20;
