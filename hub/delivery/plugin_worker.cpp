@@ -89,6 +89,22 @@ std::optional<std::string> hand_off(hub::sdk::Connector& connector, const hub::s
   return std::nullopt;
 }
 
+// Makes the report's hand-offs durable before the dispatcher records them. If that fails,
+// none of them counts: the report fails at its first delivered event.
+std::optional<std::string> sync_handoffs(hub::sdk::Connector& connector, Report& report) {
+  if (report.delivered.empty()) return std::nullopt;
+  const hub::sdk::HandoffResult synced = connector.sync();
+  if (synced.ok) return std::nullopt;
+  const std::string failure =
+      "handoff_failed: " + std::string(hub::sdk::to_string(connector.type())) + ": " + synced.detail;
+  report.failed = true;
+  report.failed_seq = report.delivered.front().seq;
+  report.failure = failure;
+  report.done_upto = report.failed_seq - 1;
+  report.delivered.clear();
+  return failure;
+}
+
 }  // namespace
 
 PluginWorker::PluginWorker(zmq::context_t& context, const PluginConfig& plugin, std::string data_dir,
@@ -205,6 +221,10 @@ void PluginWorker::run() {
         report->delivered.push_back(std::move(delivered));
       }
       report->done_upto = e.seq;
+    }
+    if (connector && sync_handoffs(*connector, *report)) {
+      has_failed = true;
+      failed_generation = request->generation;
     }
     send_owned(pipe, Tag::kReport, std::move(report));
   }

@@ -67,9 +67,11 @@ std::unique_ptr<Connector> spool(const fs::path& dir) {
 TEST(SpoolConnector, WritesOneJsonlLinePerActionWithTheIdempotencyKey) {
   hub::testing::TempDir dir;
   auto connector = spool(dir.path() / "drop");
+  EXPECT_TRUE(connector->sync().ok);  // nothing written yet: nothing to sync
   const HandoffResult result = connector->deliver(event(42), actions());
   ASSERT_TRUE(result.ok) << result.detail;
   EXPECT_EQ(result.detail, "fp_association-00000000000000000042.jsonl");
+  EXPECT_TRUE(connector->sync().ok);
   EXPECT_EQ(names_in(dir.path() / "drop"), std::vector<std::string>{"fp_association-00000000000000000042.jsonl"});
 
   std::istringstream lines(read(dir.path() / "drop" / result.detail));
@@ -124,6 +126,16 @@ TEST(SpoolConnector, StaleTemporaryFilesFromACrashAreRemovedAndNeverCountAsDeliv
   EXPECT_TRUE(names_in(dir.path()).empty());
   ASSERT_TRUE(connector->deliver(event(5), actions()).ok);
   EXPECT_EQ(read(dir.path() / "fp_association-00000000000000000005.jsonl").find("half"), std::string::npos);
+}
+
+TEST(SpoolConnector, SyncFailsWhenTheFolderIsGone) {
+  hub::testing::TempDir dir;
+  auto connector = spool(dir.path() / "drop");
+  ASSERT_TRUE(connector->deliver(event(3), actions()).ok);
+  fs::remove_all(dir.path() / "drop");
+  const HandoffResult synced = connector->sync();
+  EXPECT_FALSE(synced.ok);
+  EXPECT_NE(synced.detail.find("cannot open"), std::string::npos) << synced.detail;
 }
 
 TEST(SpoolConnector, UnwritableFolderFailsWithTheReason) {

@@ -3,8 +3,8 @@
 // A department system must only ever see complete files, and a redelivered event must not
 // become a second file. So: the lines are written to ".<name>.tmp" in the same folder (the
 // department ignores dot files), fsync'd, renamed to "<name>" (atomic within a file system),
-// and the folder is fsync'd so the rename survives a power cut before the hub records the
-// delivery. <name> comes from the idempotency key: if it is already there, the event was
+// and — in sync(), once for a run of files — the folder is fsync'd so the renames survive a
+// power cut before the hub records the deliveries. <name> comes from the idempotency key: if it is already there, the event was
 // handed over before and nothing is written again.
 #include <fcntl.h>
 #include <unistd.h>
@@ -72,6 +72,13 @@ class SpoolConnector final : public Connector {
     }
   }
 
+  HandoffResult sync() noexcept override {
+    if (!unsynced_) return {true, {}};
+    if (auto error = sync_directory(dir_)) return {false, "spool: " + *error};
+    unsynced_ = false;
+    return {true, {}};
+  }
+
  private:
   HandoffResult write(const Event& event, const std::vector<PolicyAction>& actions) {
     if (actions.empty()) return {true, "no actions to hand over"};
@@ -86,11 +93,12 @@ class SpoolConnector final : public Connector {
       fs::remove(temporary, ec);
       return {false, "spool: " + error};
     }
-    if (auto error = sync_directory(dir_)) return {false, "spool: " + *error};
+    unsynced_ = true;
     return {true, name};
   }
 
   fs::path dir_;
+  bool unsynced_ = false;  // files renamed into place since the last folder fsync
 };
 
 // Temporary files left by a crash in the middle of a write: never renamed, so never seen by

@@ -87,6 +87,10 @@ TEST(ConnectorTest, SpoolFilesAndTheLedgerAgree) {
       EXPECT_EQ(lines[i]["reason"], actions[i][3]);
     }
   }
+  // The household view says how each state reached the department.
+  const json view = hub.admin({{"cmd", "household"}, {"household_id", "V01-00002"}});
+  for (const auto& d : view["departments"])
+    for (const auto& p : d["policies"]) EXPECT_EQ(p["state"]["handoff"], d["id"] == "police" ? "spool" : "none") << d.dump();
   // Departments without a connector record "none".
   EXPECT_EQ(hub.query_int("ledger.db", "SELECT COUNT(*) FROM delivery WHERE department='civil_affairs' AND "
                                        "handoff='none'"),

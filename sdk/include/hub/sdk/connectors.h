@@ -2,8 +2,8 @@
 //
 // After a plugin has decided the actions for one event, a connector hands them over:
 //   - spool:   one JSONL file per event in a drop folder, written atomically (temporary file,
-//              fsync, rename, fsync of the folder), named so that `ls` lists them in delivery
-//              order: "<department>-<seq, 20 digits>.jsonl".
+//              fsync, rename; the folder is fsync'd by sync()), named so that `ls` lists them in
+//              delivery order: "<department>-<seq, 20 digits>.jsonl".
 //   - webhook: one HTTP POST per event (a JSON batch of that event's actions) with the header
 //              `Idempotency-Key: <department>:<seq>`; 2xx is delivered, anything else (or a
 //              timeout) is retried with exponential backoff, and fails after `attempts` tries.
@@ -72,9 +72,14 @@ class Connector {
  public:
   virtual ~Connector() = default;
   virtual ConnectorConfig::Type type() const noexcept = 0;
-  // Hands over the actions decided for `event`. Blocks until they are durably with the
-  // department (file renamed into place and synced; 2xx received) or the connector gives up.
+  // Hands over the actions decided for `event`. Blocks until the department has them (file
+  // complete and renamed into place; 2xx received) or the connector gives up.
   virtual HandoffResult deliver(const Event& event, const std::vector<PolicyAction>& actions) noexcept = 0;
+
+  // Makes every hand-off since the last sync() survive a power cut (the spool fsyncs its
+  // folder once for a run of files instead of once per file). Call it before recording the
+  // deliveries anywhere; if it fails, treat those hand-offs as not done.
+  virtual HandoffResult sync() noexcept { return {true, {}}; }
 };
 
 // Makes the connector for `config`; nullptr for Type::kNone. On an unusable configuration
