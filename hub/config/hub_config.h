@@ -18,10 +18,15 @@
 
 namespace hub {
 
+// Where a department's plugin runs: in hubd's own process (one thread per plugin), or in a
+// hub-plugin-host process on the department's server that connects to endpoints.plugin_hosts.
+enum class Placement { kInProcess, kHost };
+
 struct PluginConfig {
   std::string id;                 // department id, e.g. "schools"
   bool enabled = true;
-  std::string library;            // absolute path of the .so
+  Placement placement = Placement::kInProcess;  // "placement": "in_process" (default) or "host"
+  std::string library;            // absolute path of the .so (in_process only; a host has its own)
   std::string catalogue_json;     // the department's catalogue, as text
   hub::sdk::Catalogue catalogue;  // parsed
   std::string settings_json;      // the plugin's own "settings" object, as text

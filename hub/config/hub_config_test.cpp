@@ -131,6 +131,17 @@ TEST(HubConfig, MinimalConfigGetsTheDocumentedDefaults) {
   EXPECT_EQ(c.retry_max_ms, 30000);
   ASSERT_EQ(c.plugins.size(), 1u);
   EXPECT_EQ(c.plugins[0].catalogue.department(), "police");
+  EXPECT_EQ(c.plugins[0].placement, Placement::kInProcess);
+}
+
+TEST(HubConfig, PlacementMovesADepartmentToAPluginHost) {
+  json j = {{"plugins", {{{"id", "police"}, {"placement", "host"}}, {{"id", "land"}, {"placement", "in_process"}}}}};
+  const HubConfig c = load_ok(j.dump());
+  ASSERT_EQ(c.plugins.size(), 2u);
+  EXPECT_EQ(c.plugins[0].placement, Placement::kHost);
+  EXPECT_EQ(c.plugins[1].placement, Placement::kInProcess);
+  // The catalogue stays in the hub's configuration: the hub sends it to the host.
+  EXPECT_EQ(c.plugins[0].catalogue.department(), "police");
 }
 
 TEST(HubConfig, CommentsAreAllowed) {
@@ -258,6 +269,9 @@ TEST(HubConfigErrors, ConnectorProblemsNameTheKey) {
   expect_error(j, "plugins[0].connector.attempts", "from 1 to 20");
   j["plugins"][0]["connector"] = {{"type", "spool"}, {"dir", "x"}, {"fsync", false}};
   expect_error(j, "plugins[0].connector.fsync", "unknown key");
+  j["plugins"][0]["connector"] = {{"type", "spool"}};
+  j["plugins"][0]["placement"] = "host";
+  expect_error(j, "plugins[0].connector", "needs \"placement\": \"in_process\"");
 }
 
 TEST(HubConfigErrors, InvalidJson) {
@@ -394,6 +408,13 @@ TEST(HubConfigErrors, BadEndpointsAreNamed) {
       expect_error(j, std::string("endpoints.") + key, "ZeroMQ endpoint");
     }
   }
+}
+
+TEST(HubConfigErrors, PlacementMustBeInProcessOrHost) {
+  json j = {{"plugins", {{{"id", "police"}, {"placement", "remote"}}}}};
+  expect_error(j, "plugins[0].placement", "got 'remote'");
+  j = {{"plugins", {{{"id", "police"}, {"placement", true}}}}};
+  expect_error(j, "plugins[0].placement", "must be a string");
 }
 
 TEST(HubConfigErrors, PluginIdProblems) {

@@ -2,6 +2,8 @@
 // opens the event log and the ledger in the data directory, starts the ingest, delivery and
 // admin threads, and runs until SIGTERM or SIGINT, then stops them in order: ingest first (no
 // new events), admin next, delivery last (in-flight deliveries drain into the ledger).
+// Departments placed on a plugin host are served through endpoints.plugin_hosts, which is bound
+// only when at least one department has "placement": "host" (docs/plugin-host.md).
 #include <fcntl.h>
 #include <sys/file.h>
 #include <unistd.h>
@@ -20,12 +22,14 @@
 #include <zmq.hpp>
 
 #include "admin/admin_server.h"
+#include "config/config_fields.h"
 #include "config/embedded_config.h"
 #include "config/hub_config.h"
 #include "delivery/dispatcher.h"
 #include "eventlog/event_log.h"
 #include "hub/sdk/version.h"
 #include "ingest/ingest_server.h"
+#include "store/checkpointer.h"
 
 namespace {
 
@@ -43,12 +47,6 @@ Usage: hubd [--config FILE] [--data-dir DIR] [--print-config]
 
 Stops cleanly on SIGTERM or Ctrl-C. Writes DATA_DIR/hubd.endpoints.json once it is ready.
 )";
-
-std::string self_dir() {
-  std::error_code ec;
-  auto p = fs::read_symlink("/proc/self/exe", ec);
-  return ec ? fs::current_path().string() : p.parent_path().string();
-}
 
 int fail(const std::string& message) {
   std::cerr << "hubd: " << message << "\n";
@@ -83,7 +81,7 @@ int main(int argc, char** argv) {
 
   // Configuration: a bad one stops start-up here, naming the key.
   std::string text;
-  hub::ConfigSources sources{fs::current_path().string(), self_dir()};
+  hub::ConfigSources sources{fs::current_path().string(), hub::config_fields::executable_dir()};
   if (config_path.empty()) {
     text = hub::embedded_hub_json();
   } else {
@@ -103,10 +101,14 @@ int main(int argc, char** argv) {
   if (print_config) {
     nlohmann::json plugins = nlohmann::json::array();
     for (const auto& p : config.plugins)
-      plugins.push_back({{"id", p.id}, {"enabled", p.enabled}, {"library", p.library}});
+      plugins.push_back({{"id", p.id},
+                         {"enabled", p.enabled},
+                         {"placement", p.placement == hub::Placement::kHost ? "host" : "in_process"},
+                         {"library", p.library}});
     std::cout << nlohmann::json{{"data_dir", config.data_dir},
                                 {"ingest", config.ingest_endpoint},
                                 {"admin", config.admin_endpoint},
+                                {"plugin_hosts", config.plugin_host_endpoint},
                                 {"plugins", plugins}}
                      .dump(2)
               << "\n";
@@ -137,6 +139,10 @@ int main(int argc, char** argv) {
 
   try {
     zmq::context_t context(1);
+    // Declared first so that it stops last, after every writer.
+    hub::store::Checkpointer checkpointer({(fs::path(config.data_dir) / "events.db").string(),
+                                           (fs::path(config.data_dir) / "ledger.db").string()},
+                                          std::chrono::milliseconds(100));
     hub::EventLog event_log((fs::path(config.data_dir) / "events.db").string());
     spdlog::info("hubd {} starting: data {}, {} households, last seq {}", HUB_SDK_VERSION_STRING, config.data_dir,
                  event_log.household_count(), event_log.last_seq());
@@ -172,15 +178,15 @@ int main(int argc, char** argv) {
     std::thread admin_thread([&] { admin.run(); });
 
     {
-      const nlohmann::json endpoints{{"ingest", ingest.bound_endpoint()},
-                                     {"admin", admin.bound_endpoint()},
-                                     {"pid", ::getpid()}};
+      nlohmann::json endpoints{{"ingest", ingest.bound_endpoint()}, {"admin", admin.bound_endpoint()}, {"pid", ::getpid()}};
+      if (!dispatcher.plugin_host_endpoint().empty()) endpoints["plugin_hosts"] = dispatcher.plugin_host_endpoint();
       const fs::path tmp = endpoints_file.string() + ".tmp";
       std::ofstream(tmp) << endpoints.dump() << "\n";
       fs::rename(tmp, endpoints_file);
     }
-    spdlog::info("hubd ready: ingest {}, admin {}, {} plugins", ingest.bound_endpoint(), admin.bound_endpoint(),
-                 config.plugins.size());
+    spdlog::info("hubd ready: ingest {}, admin {}, {} plugins{}", ingest.bound_endpoint(), admin.bound_endpoint(),
+                 config.plugins.size(),
+                 dispatcher.plugin_host_endpoint().empty() ? "" : ", plugin hosts " + dispatcher.plugin_host_endpoint());
 
     int signal_number = 0;
     sigwait(&signals, &signal_number);

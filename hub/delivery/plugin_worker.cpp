@@ -6,10 +6,10 @@
 #include <nlohmann/json.hpp>
 #include <spdlog/spdlog.h>
 
-#include "delivery/action_validator.h"
 #include "delivery/delivery_messages.h"
+#include "hub/loader/action_validator.h"
+#include "hub/loader/plugin_loader.h"
 #include "hub/sdk/connectors.h"
-#include "plugin/plugin_loader.h"
 
 namespace hub::delivery {
 namespace {
@@ -191,19 +191,15 @@ void PluginWorker::run() {
       send_owned(pipe, Tag::kReport, std::move(report));
       continue;
     }
+    std::uint64_t first_handled = 0;
     for (std::size_t i = request->begin; i < request->end; ++i) {
       const LoggedEvent& e = events[i];
       if (subscribed(plugin_, e)) {
+        if (first_handled == 0) first_handled = e.seq;
         actions.clear();
         const hub::sdk::Event event = to_sdk_event(plugin_.id, e);
         const auto result = plugin->instance().handle(event, actions);
-        std::optional<std::string> failure;
-        if (!result.is_ok()) {
-          failure = (result.code() == hub::sdk::HandleResult::Code::kRetry ? "plugin asked to retry: " : "plugin error: ") +
-                    result.message();
-        } else {
-          failure = validate_actions(plugin_.catalogue, e.household_id, actions);
-        }
+        std::optional<std::string> failure = answer_failure(result, plugin_.catalogue, e.household_id, actions);
         DeliveredEvent delivered;
         delivered.seq = e.seq;
         delivered.household_id = e.household_id;
@@ -222,6 +218,23 @@ void PluginWorker::run() {
       }
       report->done_upto = e.seq;
     }
+    // The plugin commits its own records for the batch; only then may the hub record it.
+    if (first_handled != 0) {
+      const auto end = plugin->instance().end_batch();
+      if (!end.is_ok()) {
+        report->delivered.clear();
+        report->done_upto = first_handled - 1;
+        report->failed = true;
+        report->failed_seq = first_handled;
+        report->failure = (end.code() == hub::sdk::HandleResult::Code::kRetry ? "plugin asked to retry the batch: "
+                                                                               : "plugin error at the end of the batch: ") +
+                          end.message();
+        has_failed = true;
+        failed_generation = request->generation;
+      }
+    }
+    // Then the hand-offs of what is still delivered are made durable (a failed end of batch
+    // has cleared them: those events are delivered again, to the same idempotency keys).
     if (connector && sync_handoffs(*connector, *report)) {
       has_failed = true;
       failed_generation = request->generation;

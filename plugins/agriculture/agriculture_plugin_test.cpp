@@ -1,22 +1,22 @@
 // Unit tests of the agricultural services centre plugin, loaded from its built library through
-// the hub's loader with the shipped catalogue (config/departments/agriculture.json).
+// hubd's loader (the SDK harness, hub::sdk_testing) with the shipped catalogue
+// (config/departments/agriculture.json).
 #include <gtest/gtest.h>
 
 #include <string>
 #include <vector>
 
-#include "plugin_test_support.h"
-#include "standard_rule_checks.h"
+#include "hub/sdk/testing/harness.h"
+#include "hub/sdk/testing/standard_rule_checks.h"
 
 namespace {
 
-using hub::plugin_testing::department_catalogue;
-using hub::plugin_testing::expect_all;
-using hub::plugin_testing::make_event;
-using hub::plugin_testing::PluginUnderTest;
-using hub::plugin_testing::TempDir;
 using hub::sdk::ActionKind;
-using hub::sdk::HouseholdStatus;
+using hub::sdk_testing::EventBuilder;
+using hub::sdk_testing::expect_all;
+using hub::sdk_testing::load_catalogue_file;
+using hub::sdk_testing::PluginUnderTest;
+using hub::sdk_testing::this_plugin;
 
 const std::vector<std::string> kPolicies = {"agriculture.training_priority", "agriculture.project_support_priority",
                                             "agriculture.machinery_subsidy_priority"};
@@ -25,12 +25,11 @@ class AgriculturePluginTest : public ::testing::Test {
  protected:
   void SetUp() override { ASSERT_STARTED(plugin_.start()); }
 
-  TempDir dir_{"agriculture"};
-  PluginUnderTest plugin_{HUB_PLUGIN_PATH, "agriculture", dir_.path()};
+  PluginUnderTest plugin_{this_plugin()};
 };
 
 TEST(AgricultureCatalogue, ListsTrainingProjectAndMachineryPrioritiesForEveryHousehold) {
-  const auto catalogue = department_catalogue("agriculture");
+  const auto catalogue = load_catalogue_file(HUB_PLUGIN_CATALOGUE);
   EXPECT_EQ(catalogue.department(), "agriculture");
   EXPECT_EQ(catalogue.name_zh(), "农业服务中心");
   EXPECT_EQ(catalogue.name_en(), "Agricultural services centre");
@@ -44,7 +43,7 @@ TEST(AgricultureCatalogue, ListsTrainingProjectAndMachineryPrioritiesForEveryHou
 }
 
 TEST_F(AgriculturePluginTest, ReportsItsIdentityAndLogsStart) {
-  const auto info = plugin_.instance().info();
+  const auto info = plugin_.info();
   EXPECT_EQ(info.id, "agriculture");
   EXPECT_EQ(info.version, "1.0.0");
   EXPECT_EQ(info.abi_version, HUB_SDK_ABI_VERSION);
@@ -52,25 +51,21 @@ TEST_F(AgriculturePluginTest, ReportsItsIdentityAndLogsStart) {
 }
 
 TEST_F(AgriculturePluginTest, FollowsTheStandardRuleForEveryTransition) {
-  hub::plugin_testing::expect_standard_rule(plugin_, "agriculture", kPolicies);
+  hub::sdk_testing::expect_standard_rule(plugin_, kPolicies);
 }
 
 TEST_F(AgriculturePluginTest, ReasonsSayPriorityArrangementInBothLanguages) {
-  expect_all(plugin_.handle_ok(make_event("agriculture", {.previous = HouseholdStatus::kCredit,
-                                                          .next = HouseholdStatus::kNonCredit,
-                                                          .quarter = "2021Q1"})),
-             ActionKind::kDefer, "不诚信户，暂缓优先安排 / non_credit: deferred (2021Q1)");
-  expect_all(plugin_.handle_ok(make_event("agriculture", {.previous = HouseholdStatus::kCredit,
-                                                          .next = HouseholdStatus::kBreach,
-                                                          .sequence = 2})),
-             ActionKind::kWithhold, "违约户，不予优先安排 / breach: withheld");
+  expect_all(plugin_.decide(EventBuilder().from("credit").to("non_credit").quarter("2021Q1")), ActionKind::kDefer,
+             "不诚信户，暂缓优先安排 / non_credit: deferred (2021Q1)");
+  expect_all(plugin_.decide(EventBuilder().from("credit").to("breach")), ActionKind::kWithhold,
+             "违约户，不予优先安排 / breach: withheld");
 }
 
 TEST_F(AgriculturePluginTest, SameEventGetsTheSameAnswerAfterARestart) {
-  const auto event = make_event("agriculture", {.previous = HouseholdStatus::kNonCredit, .next = HouseholdStatus::kCredit});
-  const auto first = plugin_.handle_ok(event);
+  const auto event = plugin_.event_for(EventBuilder().from("non_credit").to("credit"));
+  const auto first = plugin_.decide(event);
   ASSERT_STARTED(plugin_.restart());
-  EXPECT_EQ(hub::plugin_testing::describe(plugin_.handle_ok(event)), hub::plugin_testing::describe(first));
+  EXPECT_EQ(hub::sdk_testing::describe(plugin_.decide(event)), hub::sdk_testing::describe(first));
 }
 
 }  // namespace

@@ -1,49 +1,36 @@
 // Unit tests of the family-planning association plugin, loaded from its built library through
-// the hub's loader with the shipped catalogue (config/departments/fp_association.json).
+// hubd's loader (the SDK harness, hub::sdk_testing) with the shipped catalogue
+// (config/departments/fp_association.json).
 #include <gtest/gtest.h>
 
 #include <string>
 #include <vector>
 
-#include "plugin_test_support.h"
-#include "standard_rule_checks.h"
+#include "hub/sdk/testing/harness.h"
+#include "hub/sdk/testing/standard_rule_checks.h"
 
 namespace {
 
-using hub::plugin_testing::actions_for;
-using hub::plugin_testing::contract_violations;
-using hub::plugin_testing::department_catalogue;
-using hub::plugin_testing::make_event;
-using hub::plugin_testing::PluginUnderTest;
-using hub::plugin_testing::StatusChange;
-using hub::plugin_testing::TempDir;
 using hub::sdk::ActionKind;
 using hub::sdk::HouseholdStatus;
+using hub::sdk_testing::actions_for;
+using hub::sdk_testing::EventBuilder;
+using hub::sdk_testing::load_catalogue_file;
+using hub::sdk_testing::PluginUnderTest;
+using hub::sdk_testing::this_plugin;
 
 constexpr const char* kProgramme = "fp_association.assistance_programme";
 constexpr const char* kGrant = "fp_association.assistance_grant";
 
-class FpAssociationPluginTest : public ::testing::Test {
- protected:
-  std::vector<hub::sdk::PolicyAction> decide(PluginUnderTest& plugin, const StatusChange& change) {
-    const auto event = make_event("fp_association", change);
-    auto actions = plugin.handle_ok(event);
-    EXPECT_EQ(contract_violations(catalogue_, event, actions), "");
-    return actions;
-  }
-
-  static hub::sdk::PolicyAction only(const std::vector<hub::sdk::PolicyAction>& actions, const char* policy) {
-    const auto mine = actions_for(actions, policy);
-    EXPECT_EQ(mine.size(), 1u) << policy;
-    return mine.empty() ? hub::sdk::PolicyAction{} : mine[0];
-  }
-
-  TempDir dir_{"fp_association"};
-  hub::sdk::Catalogue catalogue_ = department_catalogue("fp_association");
-};
+// The single action for `policy`.
+hub::sdk::PolicyAction only(const std::vector<hub::sdk::PolicyAction>& actions, const char* policy) {
+  const auto mine = actions_for(actions, policy);
+  EXPECT_EQ(mine.size(), 1u) << policy;
+  return mine.empty() ? hub::sdk::PolicyAction{} : mine[0];
+}
 
 TEST(FpAssociationCatalogue, BothPoliciesAreForAssistanceHouseholdsAndTheGrantCarriesMoney) {
-  const auto catalogue = department_catalogue("fp_association");
+  const auto catalogue = load_catalogue_file(HUB_PLUGIN_CATALOGUE);
   EXPECT_EQ(catalogue.department(), "fp_association");
   EXPECT_EQ(catalogue.name_zh(), "计生协会");
   ASSERT_EQ(catalogue.policies().size(), 2u);
@@ -55,11 +42,11 @@ TEST(FpAssociationCatalogue, BothPoliciesAreForAssistanceHouseholdsAndTheGrantCa
   EXPECT_TRUE(catalogue.find(kGrant)->money);
 }
 
-TEST_F(FpAssociationPluginTest, HouseholdsWithoutTheDesignationAreNotConcerned) {
-  PluginUnderTest plugin(HUB_PLUGIN_PATH, "fp_association", dir_.path());
+TEST(FpAssociationPlugin, HouseholdsWithoutTheDesignationAreNotConcerned) {
+  PluginUnderTest plugin(this_plugin());
   ASSERT_STARTED(plugin.start());
   for (const auto next : {HouseholdStatus::kCredit, HouseholdStatus::kNonCredit, HouseholdStatus::kBreach}) {
-    const auto actions = decide(plugin, {.previous = HouseholdStatus::kCredit, .next = next});
+    const auto actions = plugin.decide(EventBuilder().from(HouseholdStatus::kCredit).to(next));
     ASSERT_EQ(actions.size(), 2u);
     for (const auto& action : actions) {
       EXPECT_EQ(action.action, ActionKind::kNotApplicable) << action.policy_id;
@@ -69,21 +56,19 @@ TEST_F(FpAssociationPluginTest, HouseholdsWithoutTheDesignationAreNotConcerned) 
   }
 }
 
-TEST_F(FpAssociationPluginTest, DesignatedHouseholdsFollowTheStandardRule) {
-  PluginUnderTest plugin(HUB_PLUGIN_PATH, "fp_association", dir_.path());
+TEST(FpAssociationPlugin, DesignatedHouseholdsFollowTheStandardRule) {
+  PluginUnderTest plugin(this_plugin());
   ASSERT_STARTED(plugin.start());
-  hub::plugin_testing::expect_standard_rule(plugin, "fp_association", {kProgramme, kGrant}, {"assistance"});
+  hub::sdk_testing::expect_standard_rule(plugin, {kProgramme, kGrant}, {"assistance"});
 }
 
-TEST_F(FpAssociationPluginTest, TheGrantCarriesItsQuarterlyAmountOnEveryDecision) {
-  PluginUnderTest plugin(HUB_PLUGIN_PATH, "fp_association", dir_.path());
+TEST(FpAssociationPlugin, TheGrantCarriesItsQuarterlyAmountOnEveryDecision) {
+  PluginUnderTest plugin(this_plugin());
   ASSERT_STARTED(plugin.start());
   EXPECT_TRUE(plugin.host().logged("assistance grant ¥300.00 per household and quarter"));
-  std::uint64_t sequence = 1;
-  for (const auto& [previous, next, expected] : hub::plugin_testing::standard_transitions()) {
+  for (const auto& [previous, next, expected] : hub::sdk_testing::standard_transitions()) {
     SCOPED_TRACE(std::string(to_string(previous)) + " -> " + std::string(to_string(next)));
-    const auto actions = decide(
-        plugin, {.previous = previous, .next = next, .sequence = sequence++, .designations = {"assistance"}});
+    const auto actions = plugin.decide(EventBuilder().from(previous).to(next).designation("assistance"));
     const auto grant = only(actions, kGrant);
     EXPECT_EQ(grant.action, expected);
     if (expected == ActionKind::kNotApplicable) {
@@ -96,23 +81,22 @@ TEST_F(FpAssociationPluginTest, TheGrantCarriesItsQuarterlyAmountOnEveryDecision
   }
 }
 
-TEST_F(FpAssociationPluginTest, GrantAmountComesFromSettings) {
-  PluginUnderTest plugin(HUB_PLUGIN_PATH, "fp_association", dir_.path(), R"({"assistance_grant_fen": 45000})");
+TEST(FpAssociationPlugin, GrantAmountComesFromSettings) {
+  PluginUnderTest plugin(this_plugin(R"({"assistance_grant_fen": 45000})"));
   ASSERT_STARTED(plugin.start());
-  const auto actions = decide(plugin, {.previous = HouseholdStatus::kNonCredit,
-                                       .next = HouseholdStatus::kCredit,
-                                       .designations = {"assistance"}});
-  EXPECT_EQ(only(actions, kGrant).action, ActionKind::kRelease);
-  EXPECT_EQ(only(actions, kGrant).amount_fen, 45000);
-  EXPECT_NE(only(actions, kGrant).reason.find("恢复兑现 / credit: released (2020Q3) — ¥450.00"), std::string::npos)
-      << only(actions, kGrant).reason;
+  const auto actions =
+      plugin.decide(EventBuilder().from("non_credit").to("credit").quarter("2020Q3").designation("assistance"));
+  const auto grant = only(actions, kGrant);
+  EXPECT_EQ(grant.action, ActionKind::kRelease);
+  EXPECT_EQ(grant.amount_fen, 45000);
+  EXPECT_NE(grant.reason.find("恢复兑现 / credit: released (2020Q3) — ¥450.00"), std::string::npos) << grant.reason;
 }
 
-TEST_F(FpAssociationPluginTest, BadGrantSettingIsAStartErrorNamingTheSetting) {
+TEST(FpAssociationPlugin, BadGrantSettingIsAStartErrorNamingTheSetting) {
   for (const char* settings : {R"({"assistance_grant_fen": -1})", R"({"assistance_grant_fen": "300"})",
                                R"({"assistance_grant_fen": 100000001})"}) {
     SCOPED_TRACE(settings);
-    PluginUnderTest plugin(HUB_PLUGIN_PATH, "fp_association", dir_.path(), settings);
+    PluginUnderTest plugin(this_plugin(settings));
     const auto result = plugin.start();
     ASSERT_EQ(result.code(), hub::sdk::HandleResult::Code::kError);
     EXPECT_NE(result.message().find("settings.assistance_grant_fen"), std::string::npos) << result.message();
