@@ -98,6 +98,30 @@ TEST(ConnectorTest, SpoolFilesAndTheLedgerAgree) {
   hub.stop();
 }
 
+// A batch the plugin cannot commit (on_batch_end asks to retry once): the hub records none of
+// it and syncs none of its hand-offs; the whole batch goes through the plugin and the
+// connector again, and each event is recorded once, with its hand-off. (The stand-in plugin
+// decides nothing, so the spool has nothing to write: the hand-off says so.)
+TEST(ConnectorTest, ABatchThePluginCannotCommitIsHandedOffAgainUnderTheSameKeys) {
+  HubOptions options = spool_options();
+  options.police_library = HUB_BATCH_END_FAILS_ONCE_PLUGIN;
+  HubProcess hub(options);
+  hub.start();
+  register_households(hub, {"V01-00001", "V01-00002", "V01-00003"});
+  publish_statuses(hub, {{"V01-00001", "credit"}, {"V01-00002", "non_credit"}, {"V01-00003", "breach"}}, "2020Q3");
+  const json status = hub.wait_for_delivery();
+  for (const auto& d : status["departments"]) EXPECT_EQ(d["delivered"], 3) << d.dump();
+  EXPECT_EQ(hub.query_int("ledger.db", "SELECT COUNT(*) FROM failure WHERE department='police' AND reason LIKE "
+                                       "'plugin asked to retry the batch:%'"),
+            1);
+  const auto deliveries =
+      hub.query_rows("ledger.db", "SELECT handoff, handoff_detail FROM delivery WHERE department='police' ORDER BY seq");
+  ASSERT_EQ(deliveries.size(), 3u);
+  for (const auto& row : deliveries) EXPECT_EQ(row, (std::vector<std::string>{"spool", "no actions to hand over"}));
+  EXPECT_EQ(hub.query_int("ledger.db", "SELECT COUNT(DISTINCT seq) FROM delivery WHERE department='police'"), 3);
+  hub.stop();
+}
+
 TEST(ConnectorTest, FailedHandoffFailsTheEventForThatDepartmentOnlyAndIsRetried) {
   HubProcess hub(spool_options());
   hub.start();
