@@ -143,7 +143,7 @@ json AdminServer::household(const std::string& household_id) {
 
   // Per department and policy: the latest recorded action, its time and its source event.
   store::Statement actions(db,
-                           "SELECT a.seq, a.policy_id, a.action, a.amount_fen, a.reason, d.delivered_at_ms, d.event_id "
+                           "SELECT a.seq, a.policy_id, a.action, a.amount_fen, a.reason, d.delivered_at_ms, d.event_id, d.handoff "
                            "FROM ev.event e JOIN action a ON a.department = ? AND a.seq = e.seq "
                            "JOIN delivery d ON d.department = a.department AND d.seq = a.seq "
                            "WHERE e.household_id = ? ORDER BY a.seq, a.idx");
@@ -165,7 +165,8 @@ json AdminServer::household(const std::string& household_id) {
              {"amount_fen", actions.column_optional_int(3) ? json(*actions.column_optional_int(3)) : json(nullptr)},
              {"reason", actions.column_text(4)},
              {"delivered_at_ms", actions.column_int(5)},
-             {"event_id", actions.column_text(6)}};
+             {"event_id", actions.column_text(6)},
+             {"handoff", actions.column_text(7)}};  // how it reached the department's system
       latest[actions.column_text(1)] = a;  // ordered by seq: the last one wins
     }
     actions.reset();

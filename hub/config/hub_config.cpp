@@ -26,6 +26,20 @@ std::string read_file(const std::string& key, const std::string& path) {
   return s.str();
 }
 
+// A plugin's "connector": the SDK validates it (the same rules a plugin author gets); the
+// hub adds the key path and resolves the spool folder.
+hub::sdk::ConnectorConfig parse_connector(const json& value, const std::string& key, const std::string& base_dir,
+                                          const std::string& data_dir, const std::string& department) {
+  std::string error_key, error;
+  auto connector = hub::sdk::parse_connector_config(value.dump(), &error_key, &error);
+  if (!connector) invalid(error_key.empty() ? key : key + "." + error_key, error);
+  if (connector->type == hub::sdk::ConnectorConfig::Type::kSpool)
+    connector->spool.dir = connector->spool.dir.empty()
+                               ? (fs::path(data_dir) / "spool" / department).lexically_normal().string()
+                               : resolve(base_dir, connector->spool.dir);
+  return *connector;
+}
+
 HubConfig parse(const json& root, const ConfigSources& src) {
   if (!root.is_object()) invalid("", "the configuration must be a JSON object");
   check_keys(root, "", {"data_dir", "log_level", "endpoints", "http", "limits", "delivery", "plugin_dir",
@@ -76,7 +90,8 @@ HubConfig parse(const json& root, const ConfigSources& src) {
     const json& p = (*plugins)[i];
     const std::string where = "plugins[" + std::to_string(i) + "].";
     if (!p.is_object()) invalid(where.substr(0, where.size() - 1), "must be an object");
-    check_keys(p, where, {"id", "enabled", "placement", "library", "catalogue", "settings", "villages", "statuses"});
+    check_keys(p, where,
+               {"id", "enabled", "placement", "library", "catalogue", "settings", "villages", "statuses", "connector"});
     PluginConfig pc;
     pc.id = get_string(p, where, "id", "");
     if (pc.id.empty()) invalid(where + "id", "required: the department id, e.g. \"schools\"");
@@ -123,6 +138,14 @@ HubConfig parse(const json& root, const ConfigSources& src) {
       auto st = hub::sdk::parse_household_status(s);
       if (!st || *st == hub::sdk::HouseholdStatus::kUnevaluated)
         invalid(where + "statuses", "unknown status '" + s + "' (credit, non_credit or breach)");
+    }
+    if (auto it = p.find("connector"); it != p.end()) {
+      pc.connector = parse_connector(*it, where + "connector", src.base_dir, c.data_dir, pc.id);
+      // The plugin-host protocol carries neither the connector nor the hand-off back yet.
+      if (pc.placement == Placement::kHost && pc.connector.type != hub::sdk::ConnectorConfig::Type::kNone)
+        invalid(where + "connector",
+                "a connector needs \"placement\": \"in_process\" for now (plugins in a hub-plugin-host cannot "
+                "use one yet) / 连接器目前只能用于 hubd 内运行的插件");
     }
     c.plugins.push_back(std::move(pc));
   }

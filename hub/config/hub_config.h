@@ -14,6 +14,7 @@
 #include <vector>
 
 #include "hub/sdk/catalogue.h"
+#include "hub/sdk/connectors.h"
 
 namespace hub {
 
@@ -31,6 +32,9 @@ struct PluginConfig {
   std::string settings_json;      // the plugin's own "settings" object, as text
   std::vector<std::string> villages;  // subscription: only these villages (empty = all)
   std::vector<std::string> statuses;  // subscription: only these new statuses (empty = all)
+  // Where the plugin's actions go after validation (docs/connectors.md). A spool without a
+  // "dir" uses <data_dir>/spool/<id>; a relative dir is resolved like other paths.
+  hub::sdk::ConnectorConfig connector;
 };
 
 struct HubConfig {

@@ -46,6 +46,11 @@ struct DeliveredEvent {
   std::string household_id;
   std::string event_id;
   std::vector<hub::sdk::PolicyAction> actions;
+  // The connector that handed the actions to the department's system ("none", "spool",
+  // "webhook"); an event is only reported delivered when that hand-off succeeded. The detail
+  // says where it went (spool file name, "HTTP 200, attempt 1").
+  std::string handoff = "none";
+  std::string handoff_detail;
 };
 
 struct Report {

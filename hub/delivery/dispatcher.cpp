@@ -289,6 +289,7 @@ nlohmann::json Dispatcher::status_json() {
                            {"name_zh", d->config->catalogue.name_zh()},
                            {"name_en", d->config->catalogue.name_en()},
                            {"state", state_name(d->state)},
+                           {"connector", hub::sdk::to_string(d->config->connector.type)},
                            {"plugin_version", d->plugin_version},
                            {"abi_version", d->abi_version},
                            {"cursor", d->cursor.seq},

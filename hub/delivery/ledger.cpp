@@ -10,11 +10,12 @@ namespace hub::delivery {
 
 namespace {
 
-constexpr int kSchemaVersion = 2;
+constexpr int kSchemaVersion = 3;
 
 // Version 2: one row per delivered event, its actions packed as a JSON array, and the reason
 // texts stored once each (plugins repeat the same few sentences for thousands of households).
 // The `action` view shows the rows as version 1 stored them, one per action, for readers.
+// Version 3: each delivery also records its hand-off to the department's system (connector).
 constexpr const char* kSchema = R"sql(
 CREATE TABLE IF NOT EXISTS cursor (
   department          TEXT PRIMARY KEY,
@@ -35,6 +36,8 @@ CREATE TABLE IF NOT EXISTS delivery (
   delivered_at_ms INTEGER NOT NULL,
   plugin_version  TEXT NOT NULL,
   actions         TEXT NOT NULL,  -- [[policy_id, action, amount_fen or null, reason.id], ...]
+  handoff         TEXT NOT NULL DEFAULT 'none',  -- none, spool or webhook (the plugin's connector)
+  handoff_detail  TEXT NOT NULL DEFAULT '',      -- e.g. the spool file or the webhook's answer
   PRIMARY KEY (department, seq)
 ) WITHOUT ROWID;
 CREATE VIEW IF NOT EXISTS action AS
@@ -51,20 +54,24 @@ CREATE TABLE IF NOT EXISTS failure (
 ) WITHOUT ROWID;
 )sql";
 
-// Version 1 (one row per action, reason text in every row) -> version 2, in one transaction.
+// Version 1 (one row per action, reason text in every row) -> the current version, in one
+// transaction. The version 1 `delivery` table has the hand-off columns by then (added with
+// their defaults when it had none, see add_handoff_columns).
 constexpr const char* kMigrateFromVersion1 = R"sql(
 CREATE TABLE reason (id INTEGER PRIMARY KEY, text TEXT NOT NULL UNIQUE);
 INSERT OR IGNORE INTO reason (text) SELECT reason FROM action ORDER BY department, seq, idx;
 CREATE TABLE delivery_v2 (
   department TEXT NOT NULL, seq INTEGER NOT NULL, household_id TEXT NOT NULL, event_id TEXT NOT NULL,
   delivered_at_ms INTEGER NOT NULL, plugin_version TEXT NOT NULL, actions TEXT NOT NULL,
+  handoff TEXT NOT NULL DEFAULT 'none', handoff_detail TEXT NOT NULL DEFAULT '',
   PRIMARY KEY (department, seq)
 ) WITHOUT ROWID;
 INSERT INTO delivery_v2
   SELECT d.department, d.seq, d.household_id, d.event_id, d.delivered_at_ms, d.plugin_version,
          COALESCE((SELECT json_group_array(json_array(a.policy_id, a.action, a.amount_fen, r.id))
                    FROM (SELECT * FROM action a WHERE a.department = d.department AND a.seq = d.seq ORDER BY a.idx) a
-                   JOIN reason r ON r.text = a.reason), '[]')
+                   JOIN reason r ON r.text = a.reason), '[]'),
+         d.handoff, d.handoff_detail
   FROM delivery d;
 DROP TABLE action;
 DROP TABLE delivery;
@@ -89,6 +96,20 @@ void append_json_string(std::string& out, std::string_view text) {
   out += '"';
 }
 
+// Ledgers written before connectors existed lack the hand-off columns; their deliveries had
+// no connector, which is what the defaults say. (Version 2 ledgers, and version 1 ledgers of
+// hubd 1.0; a version 1 ledger of a pre-release hubd with connectors has them already.)
+bool delivery_has_handoff(store::Database& db) {
+  store::Statement columns(db, "SELECT 1 FROM pragma_table_info('delivery') WHERE name = 'handoff'");
+  return columns.step();
+}
+
+void add_handoff_columns(store::Database& db) {
+  if (delivery_has_handoff(db)) return;
+  db.exec("ALTER TABLE delivery ADD COLUMN handoff TEXT NOT NULL DEFAULT 'none'");
+  db.exec("ALTER TABLE delivery ADD COLUMN handoff_detail TEXT NOT NULL DEFAULT ''");
+}
+
 }  // namespace
 
 const char* ledger_schema() { return kSchema; }
@@ -104,8 +125,8 @@ Ledger::Ledger(const std::string& path) : db_(path, store::Database::Mode::kRead
       "ON CONFLICT(department) DO UPDATE SET seq = ?2, delivered = delivered + ?3, failed = failed + ?4, "
       "last_delivery_at_ms = CASE WHEN ?3 > 0 THEN ?5 ELSE last_delivery_at_ms END");
   insert_delivery_ = std::make_unique<store::Statement>(
-      db_, "INSERT INTO delivery (department, seq, household_id, event_id, delivered_at_ms, plugin_version, actions) "
-           "VALUES (?,?,?,?,?,?,?)");
+      db_, "INSERT INTO delivery (department, seq, household_id, event_id, delivered_at_ms, plugin_version, actions, "
+           "handoff, handoff_detail) VALUES (?,?,?,?,?,?,?,?,?)");
   insert_reason_ = std::make_unique<store::Statement>(db_, "INSERT INTO reason (id, text) VALUES (?, ?)");
   insert_failure_ = std::make_unique<store::Statement>(
       db_, "INSERT OR REPLACE INTO failure (department, seq, attempt, at_ms, reason) VALUES (?,?,?,?,?)");
@@ -133,7 +154,12 @@ void Ledger::migrate() {
   const bool from_v1 = has_v1.column_int(0) > 0;
   has_v1.reset();
   store::Transaction tx(db_);
-  if (from_v1) db_.exec(kMigrateFromVersion1);
+  if (from_v1) {
+    add_handoff_columns(db_);
+    db_.exec(kMigrateFromVersion1);
+  } else if (found == 2) {
+    add_handoff_columns(db_);  // version 2 -> 3
+  }
   db_.exec(kSchema);
   db_.exec(("PRAGMA user_version=" + std::to_string(kSchemaVersion)).c_str());
   tx.commit();
@@ -193,7 +219,9 @@ void Ledger::commit(std::vector<LedgerBatch>& batches, std::int64_t now_ms) {
             .bind(4, d.event_id)
             .bind(5, now_ms)
             .bind(6, b.plugin_version)
-            .bind(7, encode_actions(d.actions));
+            .bind(7, encode_actions(d.actions))
+            .bind(8, d.handoff)
+            .bind(9, d.handoff_detail);
         insert_delivery_->run();
       }
       for (const FailureRecord& f : b.failures) {

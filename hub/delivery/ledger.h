@@ -7,7 +7,9 @@
 // events and the advanced cursors of many departments in ONE transaction, rows in key order
 // (department, seq, idx): a crash leaves either all of it or none, so after a restart the
 // department resumes at its cursor and no action is lost or recorded twice (the primary keys
-// would refuse a second copy).
+// would refuse a second copy). Each delivery row also says how the actions reached the
+// department's own system (handoff: none, spool or webhook, with a detail such as the spool
+// file); a failed hand-off is a failure row, never a delivery.
 #pragma once
 
 #include <cstdint>

@@ -1,5 +1,6 @@
-// The ledger's storage format: one row per delivered event, reasons stored once, the `action`
-// view, the upgrade of a version-1 ledger.db, and all-or-nothing commits.
+// The ledger's storage format: one row per delivered event with its hand-off, reasons stored
+// once, the `action` view, the upgrades of version-1 and version-2 ledger.db files (with and
+// without hand-off columns), and all-or-nothing commits.
 #include "delivery/ledger.h"
 
 #include <gtest/gtest.h>
@@ -56,6 +57,65 @@ std::vector<std::vector<std::string>> rows(store::Database& db, const char* sql)
 constexpr const char* kActionRows =
     "SELECT department, seq, idx, household_id, policy_id, action, amount_fen, reason FROM action "
     "ORDER BY department, seq, idx";
+
+// "handoff|handoff_detail" of every delivery, in seq order.
+std::vector<std::string> handoffs(const std::string& path) {
+  store::Database db(path, store::Database::Mode::kReadOnly);
+  store::Statement q(db, "SELECT handoff || '|' || handoff_detail FROM delivery ORDER BY department, seq");
+  std::vector<std::string> out;
+  while (q.step()) out.push_back(q.column_text(0));
+  return out;
+}
+
+std::int64_t schema_version(const std::string& path) {
+  store::Database db(path, store::Database::Mode::kReadOnly);
+  store::Statement q(db, "PRAGMA user_version");
+  q.step();
+  return q.column_int(0);
+}
+
+// A version 1 ledger.db as hubd 1.0 wrote it (user_version 0, one row per action) with three
+// deliveries of 'land', the third without actions. `handoff_columns`: as a pre-release hubd
+// with connectors wrote it, the hand-off recorded in `delivery` (seq 1 went to a spool).
+void write_version1_ledger(const std::string& path, bool handoff_columns) {
+  store::Database db(path, store::Database::Mode::kReadWrite);
+  db.exec(R"sql(
+CREATE TABLE cursor (department TEXT PRIMARY KEY, seq INTEGER NOT NULL, delivered INTEGER NOT NULL DEFAULT 0,
+  failed INTEGER NOT NULL DEFAULT 0, last_delivery_at_ms INTEGER NOT NULL DEFAULT 0) WITHOUT ROWID;
+CREATE TABLE delivery (department TEXT NOT NULL, seq INTEGER NOT NULL, household_id TEXT NOT NULL,
+  event_id TEXT NOT NULL, delivered_at_ms INTEGER NOT NULL, plugin_version TEXT NOT NULL,
+  PRIMARY KEY (department, seq)) WITHOUT ROWID;
+CREATE TABLE action (department TEXT NOT NULL, seq INTEGER NOT NULL, idx INTEGER NOT NULL,
+  household_id TEXT NOT NULL, policy_id TEXT NOT NULL, action TEXT NOT NULL, amount_fen INTEGER,
+  reason TEXT NOT NULL, PRIMARY KEY (department, seq, idx)) WITHOUT ROWID;
+CREATE TABLE failure (department TEXT NOT NULL, seq INTEGER NOT NULL, attempt INTEGER NOT NULL,
+  at_ms INTEGER NOT NULL, reason TEXT NOT NULL, PRIMARY KEY (department, seq, attempt)) WITHOUT ROWID;
+INSERT INTO cursor VALUES ('land', 3, 3, 0, 5);
+INSERT INTO delivery VALUES ('land', 1, 'V01-00001', 'ev-1', 5, '1.0.0'), ('land', 2, 'V01-00002', 'ev-2', 5, '1.0.0'),
+                            ('land', 3, 'V01-00003', 'ev-3', 5, '1.0.0');
+INSERT INTO action VALUES ('land', 1, 0, 'V01-00001', 'land.homestead', 'withhold', NULL, 'same'),
+                          ('land', 1, 1, 'V01-00001', 'land.permit', 'defer', NULL, 'other'),
+                          ('land', 2, 0, 'V01-00002', 'land.homestead', 'apply', 12, 'same');
+)sql");
+  if (handoff_columns) {
+    db.exec("ALTER TABLE delivery ADD COLUMN handoff TEXT NOT NULL DEFAULT 'none'");
+    db.exec("ALTER TABLE delivery ADD COLUMN handoff_detail TEXT NOT NULL DEFAULT ''");
+    db.exec("UPDATE delivery SET handoff = 'spool', handoff_detail = 'land-1.jsonl' WHERE seq = 1");
+  }
+}
+
+// Every action of write_version1_ledger(), read through the `action` view.
+void expect_version1_actions(const std::string& path) {
+  store::Database db(path, store::Database::Mode::kReadOnly);
+  const auto got = rows(db, kActionRows);
+  ASSERT_EQ(got.size(), 3u);
+  EXPECT_EQ(got[0], (std::vector<std::string>{"land", "1", "0", "V01-00001", "land.homestead", "withhold", "NULL", "same"}));
+  EXPECT_EQ(got[1], (std::vector<std::string>{"land", "1", "1", "V01-00001", "land.permit", "defer", "NULL", "other"}));
+  EXPECT_EQ(got[2], (std::vector<std::string>{"land", "2", "0", "V01-00002", "land.homestead", "apply", "12", "same"}));
+  store::Statement deliveries(db, "SELECT COUNT(*) FROM delivery WHERE actions = '[]'");
+  deliveries.step();
+  EXPECT_EQ(deliveries.column_int(0), 1);  // seq 3 had no actions and is still a delivery
+}
 
 TEST(Ledger, ActionViewShowsEveryActionWithItsReasonText) {
   testing::TempDir dir;
@@ -115,40 +175,78 @@ TEST(Ledger, AFailedCommitRecordsNothingAndForgetsItsNewReasons) {
   EXPECT_EQ(got[3][7], "seq 2 \"quoted\" \\ reason");
 }
 
+TEST(Ledger, RecordsTheHandoffOfEachDelivery) {
+  testing::TempDir dir;
+  Ledger ledger(dir.file("ledger.db"));
+  std::vector<LedgerBatch> batches{batch("police", 1, 2)};
+  batches[0].delivered[1].handoff = "spool";
+  batches[0].delivered[1].handoff_detail = "police-00000000000000000002.jsonl";
+  ledger.commit(batches, 1000);
+  EXPECT_EQ(handoffs(dir.file("ledger.db")),
+            (std::vector<std::string>{"none|", "spool|police-00000000000000000002.jsonl"}));
+  EXPECT_EQ(schema_version(dir.file("ledger.db")), 3);
+}
+
 TEST(Ledger, UpgradesAVersion1LedgerWithoutLosingAnAction) {
   testing::TempDir dir;
+  write_version1_ledger(dir.file("ledger.db"), /*handoff_columns=*/false);
   {
+    Ledger ledger(dir.file("ledger.db"));  // upgrades
+    EXPECT_EQ(ledger.load_cursors().at("land").seq, 3u);
+  }
+  expect_version1_actions(dir.file("ledger.db"));
+  // Before connectors there was no hand-off.
+  EXPECT_EQ(handoffs(dir.file("ledger.db")), (std::vector<std::string>{"none|", "none|", "none|"}));
+  EXPECT_EQ(schema_version(dir.file("ledger.db")), 3);
+}
+
+TEST(Ledger, UpgradesAVersion1LedgerWithHandoffColumnsKeepingTheHandoffs) {
+  testing::TempDir dir;
+  write_version1_ledger(dir.file("ledger.db"), /*handoff_columns=*/true);
+  { Ledger ledger(dir.file("ledger.db")); }  // upgrades
+  expect_version1_actions(dir.file("ledger.db"));
+  EXPECT_EQ(handoffs(dir.file("ledger.db")), (std::vector<std::string>{"spool|land-1.jsonl", "none|", "none|"}));
+  EXPECT_EQ(schema_version(dir.file("ledger.db")), 3);
+}
+
+TEST(Ledger, UpgradesAVersion2LedgerAddingTheHandoffColumns) {
+  testing::TempDir dir;
+  {
+    // Version 2 as hubd wrote it before connectors: actions packed in `delivery`, no hand-off.
     store::Database db(dir.file("ledger.db"), store::Database::Mode::kReadWrite);
     db.exec(R"sql(
 CREATE TABLE cursor (department TEXT PRIMARY KEY, seq INTEGER NOT NULL, delivered INTEGER NOT NULL DEFAULT 0,
   failed INTEGER NOT NULL DEFAULT 0, last_delivery_at_ms INTEGER NOT NULL DEFAULT 0) WITHOUT ROWID;
+CREATE TABLE reason (id INTEGER PRIMARY KEY, text TEXT NOT NULL UNIQUE);
 CREATE TABLE delivery (department TEXT NOT NULL, seq INTEGER NOT NULL, household_id TEXT NOT NULL,
-  event_id TEXT NOT NULL, delivered_at_ms INTEGER NOT NULL, plugin_version TEXT NOT NULL,
+  event_id TEXT NOT NULL, delivered_at_ms INTEGER NOT NULL, plugin_version TEXT NOT NULL, actions TEXT NOT NULL,
   PRIMARY KEY (department, seq)) WITHOUT ROWID;
-CREATE TABLE action (department TEXT NOT NULL, seq INTEGER NOT NULL, idx INTEGER NOT NULL,
-  household_id TEXT NOT NULL, policy_id TEXT NOT NULL, action TEXT NOT NULL, amount_fen INTEGER,
-  reason TEXT NOT NULL, PRIMARY KEY (department, seq, idx)) WITHOUT ROWID;
+CREATE VIEW action AS
+  SELECT d.department AS department, d.seq AS seq, CAST(j.key AS INTEGER) AS idx, d.household_id AS household_id,
+         j.value ->> 0 AS policy_id, j.value ->> 1 AS action, j.value ->> 2 AS amount_fen, r.text AS reason
+  FROM delivery d, json_each(d.actions) j JOIN reason r ON r.id = j.value ->> 3;
 CREATE TABLE failure (department TEXT NOT NULL, seq INTEGER NOT NULL, attempt INTEGER NOT NULL,
   at_ms INTEGER NOT NULL, reason TEXT NOT NULL, PRIMARY KEY (department, seq, attempt)) WITHOUT ROWID;
-INSERT INTO cursor VALUES ('land', 3, 3, 0, 5);
-INSERT INTO delivery VALUES ('land', 1, 'V01-00001', 'ev-1', 5, '1.0.0'), ('land', 2, 'V01-00002', 'ev-2', 5, '1.0.0'),
-                            ('land', 3, 'V01-00003', 'ev-3', 5, '1.0.0');
-INSERT INTO action VALUES ('land', 1, 0, 'V01-00001', 'land.homestead', 'withhold', NULL, 'same'),
-                          ('land', 1, 1, 'V01-00001', 'land.permit', 'defer', NULL, 'other'),
-                          ('land', 2, 0, 'V01-00002', 'land.homestead', 'apply', 12, 'same');
+INSERT INTO cursor VALUES ('land', 1, 1, 0, 5);
+INSERT INTO reason VALUES (1, 'same');
+INSERT INTO delivery VALUES ('land', 1, 'V01-00001', 'ev-1', 5, '1.0.0', '[["land.homestead","apply",12,1]]');
+PRAGMA user_version = 2;
 )sql");
   }
-  Ledger ledger(dir.file("ledger.db"));  // upgrades
-  EXPECT_EQ(ledger.load_cursors().at("land").seq, 3u);
+  {
+    Ledger ledger(dir.file("ledger.db"));  // upgrades, then records a hand-off
+    std::vector<LedgerBatch> batches{batch("land", 2, 1)};
+    batches[0].delivered[0].handoff = "webhook";
+    batches[0].delivered[0].handoff_detail = "HTTP 200";
+    ledger.commit(batches, 1000);
+  }
+  Ledger reopened(dir.file("ledger.db"));  // a second open finds version 3 and changes nothing
+  EXPECT_EQ(handoffs(dir.file("ledger.db")), (std::vector<std::string>{"none|", "webhook|HTTP 200"}));
+  EXPECT_EQ(schema_version(dir.file("ledger.db")), 3);
   store::Database db(dir.file("ledger.db"), store::Database::Mode::kReadOnly);
   const auto got = rows(db, kActionRows);
   ASSERT_EQ(got.size(), 3u);
-  EXPECT_EQ(got[0], (std::vector<std::string>{"land", "1", "0", "V01-00001", "land.homestead", "withhold", "NULL", "same"}));
-  EXPECT_EQ(got[1], (std::vector<std::string>{"land", "1", "1", "V01-00001", "land.permit", "defer", "NULL", "other"}));
-  EXPECT_EQ(got[2], (std::vector<std::string>{"land", "2", "0", "V01-00002", "land.homestead", "apply", "12", "same"}));
-  store::Statement deliveries(db, "SELECT COUNT(*) FROM delivery WHERE actions = '[]'");
-  deliveries.step();
-  EXPECT_EQ(deliveries.column_int(0), 1);  // seq 3 had no actions and is still a delivery
+  EXPECT_EQ(got[0], (std::vector<std::string>{"land", "1", "0", "V01-00001", "land.homestead", "apply", "12", "same"}));
 }
 
 }  // namespace

@@ -220,7 +220,12 @@ delivery::Report checked_report(const json& message, const delivery::Request& re
     auto actions = decode_actions(member(delivered[i], where, "actions"), where + "actions.");
     if (auto problem = hub::validate_actions(plugin.catalogue, event.household_id, actions))
       throw ProtocolError(where + "actions", *problem);
-    report.delivered.push_back(delivery::DeliveredEvent{seq, event.household_id, event.event_id, std::move(actions)});
+    delivery::DeliveredEvent d;
+    d.seq = seq;
+    d.household_id = event.household_id;
+    d.event_id = event.event_id;
+    d.actions = std::move(actions);
+    report.delivered.push_back(std::move(d));
   }
   if (auto failed = message.find("failed"); failed != message.end() && !failed->is_null()) {
     if (!failed->is_object()) throw ProtocolError("failed", "must be an object");

@@ -121,7 +121,11 @@ TEST_F(HostProtocolTest, AGoodReportBecomesTheSameReport) {
   report.done_upto = 12;
   for (std::uint64_t seq : {11u, 12u}) {
     const std::string household = request_.chunk->events[seq - 10].household_id;
-    report.delivered.push_back({seq, household, "", {{"police.hukou_priority", household, ActionKind::kDefer, {}, "x"}}});
+    delivery::DeliveredEvent delivered;
+    delivered.seq = seq;
+    delivered.household_id = household;
+    delivered.actions = {{"police.hukou_priority", household, ActionKind::kDefer, {}, "x"}};
+    report.delivered.push_back(std::move(delivered));
   }
   const auto r = decode(json::parse(encode_report(report).dump()));
   EXPECT_FALSE(r.failed) << r.failure;

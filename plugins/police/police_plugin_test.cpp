@@ -4,20 +4,18 @@
 #include <gtest/gtest.h>
 
 #include <string>
-#include <tuple>
 #include <vector>
 
 #include "hub/sdk/testing/harness.h"
+#include "hub/sdk/testing/standard_rule_checks.h"
 
 namespace {
 
 using hub::sdk::ActionKind;
-using hub::sdk_testing::actions_for;
 using hub::sdk_testing::EventBuilder;
 using hub::sdk_testing::load_catalogue_file;
 using hub::sdk_testing::PluginUnderTest;
 using hub::sdk_testing::this_plugin;
-using hub::sdk::HouseholdStatus;
 
 const std::vector<std::string> kPolicies = {"police.hukou_priority", "police.certificate_fast_track"};
 
@@ -49,29 +47,7 @@ TEST_F(PolicePluginTest, ReportsItsIdentityAndLogsStart) {
 }
 
 TEST_F(PolicePluginTest, FollowsTheStandardRuleForEveryTransition) {
-  const std::vector<std::tuple<HouseholdStatus, HouseholdStatus, ActionKind>> cases = {
-      {HouseholdStatus::kUnevaluated, HouseholdStatus::kCredit, ActionKind::kApply},
-      {HouseholdStatus::kCredit, HouseholdStatus::kCredit, ActionKind::kApply},
-      {HouseholdStatus::kCredit, HouseholdStatus::kNonCredit, ActionKind::kDefer},
-      {HouseholdStatus::kCredit, HouseholdStatus::kBreach, ActionKind::kWithhold},
-      {HouseholdStatus::kNonCredit, HouseholdStatus::kCredit, ActionKind::kRelease},
-      {HouseholdStatus::kBreach, HouseholdStatus::kCredit, ActionKind::kRestore},
-      {HouseholdStatus::kNonCredit, HouseholdStatus::kBreach, ActionKind::kWithhold},
-      {HouseholdStatus::kBreach, HouseholdStatus::kNonCredit, ActionKind::kDefer},
-      {HouseholdStatus::kCredit, HouseholdStatus::kUnevaluated, ActionKind::kNotApplicable},
-  };
-  std::uint64_t sequence = 1;
-  for (const auto& [previous, next, expected] : cases) {
-    SCOPED_TRACE(std::string(to_string(previous)) + " -> " + std::string(to_string(next)));
-    const auto actions = plugin_.decide(EventBuilder().from(previous).to(next).sequence(sequence++));
-    ASSERT_EQ(actions.size(), kPolicies.size());
-    for (const auto& policy : kPolicies) {
-      const auto mine = actions_for(actions, policy);
-      ASSERT_EQ(mine.size(), 1u) << policy;
-      EXPECT_EQ(mine[0].action, expected) << policy;
-      EXPECT_FALSE(mine[0].amount_fen.has_value());
-    }
-  }
+  hub::sdk_testing::expect_standard_rule(plugin_, kPolicies);
 }
 
 TEST_F(PolicePluginTest, ActionsAreForTheEventsHouseholdWithAReadableReason) {

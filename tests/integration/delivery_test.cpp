@@ -42,7 +42,7 @@ TEST(DeliveryTest, EveryDepartmentRecordsOneActionSetPerStatusChangeFollowingIts
   hub.start();
   publish_two_quarters(hub);
   const json status = hub.wait_for_delivery();
-  ASSERT_EQ(status["departments"].size(), 5u);
+  ASSERT_EQ(status["departments"].size(), 9u);
   for (const auto& d : status["departments"]) {
     EXPECT_EQ(d["state"], "running") << d.dump();
     EXPECT_EQ(d["delivered"], 6) << d.dump();
@@ -68,6 +68,13 @@ TEST(DeliveryTest, EveryDepartmentRecordsOneActionSetPerStatusChangeFollowingIts
   ASSERT_GE(police.size(), 2u);
   EXPECT_EQ(police.front()[1], "withhold");
   EXPECT_EQ(police.back()[1], "restore");
+  // Judicial (standard rule on every policy): breach withholds, the return to credit restores.
+  auto judicial = actions_of(hub, "judicial", "V01-00003");
+  ASSERT_EQ(judicial.size(), 4u);
+  EXPECT_EQ(judicial.front()[1], "withhold");
+  EXPECT_EQ(judicial.back()[1], "restore");
+  // The family-planning association serves designated households only; these have none.
+  for (const auto& row : actions_of(hub, "fp_association", "V01-00002")) EXPECT_EQ(row[1], "not_applicable");
   // Schools: a household off the roster gets not_applicable only.
   for (const auto& row : actions_of(hub, "schools", "V01-00002")) EXPECT_EQ(row[1], "not_applicable");
   EXPECT_EQ(actions_of(hub, "schools", "V01-00001")[0], (std::vector<std::string>{"schools.fee_reduction", "apply", "30000"}));

@@ -102,6 +102,7 @@ HubProcess::HubProcess(HubOptions options) : options_(std::move(options)) {
   for (const auto& id : options_.departments) {
     json p{{"id", id}};
     if (id == "police" && !options_.police_library.empty()) p["library"] = options_.police_library;
+    if (auto it = options_.connectors.find(id); it != options_.connectors.end()) p["connector"] = it->second;
     for (const auto& hosted : options_.hosted)
       if (hosted == id) p["placement"] = "host";
     plugins.push_back(p);

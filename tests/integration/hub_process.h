@@ -8,6 +8,7 @@
 
 #include <chrono>
 #include <cstdint>
+#include <map>
 #include <optional>
 #include <string>
 #include <vector>
@@ -18,10 +19,13 @@
 namespace hub::test {
 
 struct HubOptions {
-  std::vector<std::string> departments{"schools", "police", "land", "finance", "civil_affairs"};
+  std::vector<std::string> departments{"schools",     "police",   "land",
+                                       "finance",     "civil_affairs", "agriculture",
+                                       "judicial",    "urban_construction", "fp_association"};
   std::vector<std::string> hosted;  // of those, the ones with "placement": "host"
   std::string plugin_host_endpoint;  // with hosted: this one instead of a free port
   std::string police_library;  // overrides the police plugin's library when not empty
+  std::map<std::string, nlohmann::json> connectors;  // department id → its "connector" config
   std::size_t max_message_bytes = 1 << 20;
   std::size_t max_batch_events = 5000;
   std::size_t delivery_batch_events = 512;
