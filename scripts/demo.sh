@@ -1,16 +1,18 @@
 #!/usr/bin/env bash
 # The demo town, end to end: installs what is missing, builds, generates the reference town
 # (14 villages, 17,090 households, two quarters), starts hubd with its embedded defaults and
-# the five department plugins, imports registry, commitments and both quarters, waits until
-# every department has caught up, then prints the delivery status, one non_credit household
-# across all departments and the dashboard's address. hubd keeps running; Ctrl-C stops it.
+# the nine department plugins, imports registry, commitments and both quarters, waits until
+# every department has caught up, then prints the delivery status and one non_credit
+# household with the assistance designation across all departments. hubd keeps running;
+# Ctrl-C stops it cleanly.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 bash scripts/install-deps.sh
 BUILD_DIR=${BUILD_DIR:-build}
 cmake -S . -B "$BUILD_DIR" -G Ninja -DCMAKE_BUILD_TYPE=RelWithDebInfo >/dev/null
 cmake --build "$BUILD_DIR" -j"$(nproc)" --target hubd hubctl hub-towngen \
-  hub_plugin_schools hub_plugin_police hub_plugin_land hub_plugin_finance hub_plugin_civil_affairs
+  hub_plugin_schools hub_plugin_police hub_plugin_land hub_plugin_finance hub_plugin_civil_affairs \
+  hub_plugin_agriculture hub_plugin_judicial hub_plugin_urban_construction hub_plugin_fp_association
 BIN="$BUILD_DIR/bin"
 HUBCTL="$BIN/hubctl"
 
@@ -42,7 +44,10 @@ while :; do
 done
 echo
 "$HUBCTL" status
-household=$(awk -F, '$2 == "non_credit" { print $1; exit }' var/town/evaluations-2020Q4.csv)
+# A non_credit household with the assistance designation (帮扶对象) concerns every department,
+# the family-planning association included; any non_credit household if there is none.
+household=$(awk -F, '$2 == "non_credit" && $5 == "assistance" { print $1; exit }' var/town/evaluations-2020Q4.csv)
+[ -n "$household" ] || household=$(awk -F, '$2 == "non_credit" { print $1; exit }' var/town/evaluations-2020Q4.csv)
 echo
 echo "== 一户跨部门视图 / one non_credit household across departments: $household =="
 "$HUBCTL" household "$household"

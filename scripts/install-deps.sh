@@ -13,7 +13,9 @@ packages=(
   libspdlog-dev libfmt-dev
   libgtest-dev libgmock-dev
   libsqlite3-dev sqlite3
+  libcpp-httplib-dev                                          # webhook connector (HTTP client)
   python3 python3-zmq                                         # protocol doc example is tested
+  libhiredis-dev redis-server                                 # bench/: Redis Streams baseline
 )
 
 missing=()

@@ -223,10 +223,14 @@ json AdminServer::household(const std::string& household_id) {
 
   // Per department and policy: the latest recorded action, its time and its source event.
   store::Statement actions(db,
-                           "SELECT a.seq, a.policy_id, a.action, a.amount_fen, a.reason, d.delivered_at_ms, d.event_id "
-                           "FROM ev.event e JOIN action a ON a.department = ? AND a.seq = e.seq "
-                           "JOIN delivery d ON d.department = a.department AND d.seq = a.seq "
-                           "WHERE e.household_id = ? ORDER BY a.seq, a.idx");
+                           // CROSS JOIN fixes the order: the household's events (index), then each
+                           // one's delivery row (primary key), then its packed actions — never a
+                           // scan of the department's whole ledger.
+                           "SELECT d.seq, j.value ->> 0, j.value ->> 1, j.value ->> 2, r.text, d.delivered_at_ms, "
+                           "d.event_id, d.handoff "
+                           "FROM ev.event e CROSS JOIN delivery d ON d.department = ?1 AND d.seq = e.seq "
+                           "CROSS JOIN json_each(d.actions) j JOIN reason r ON r.id = j.value ->> 3 "
+                           "WHERE e.household_id = ?2 ORDER BY d.seq, CAST(j.key AS INTEGER)");
   store::Statement cursor(db, "SELECT seq FROM cursor WHERE department = ?");
   store::Statement last_status(db, "SELECT MAX(seq) FROM ev.event WHERE household_id = ? AND type = 'status_change'");
   last_status.bind(1, household_id);
@@ -245,7 +249,8 @@ json AdminServer::household(const std::string& household_id) {
              {"amount_fen", actions.column_optional_int(3) ? json(*actions.column_optional_int(3)) : json(nullptr)},
              {"reason", actions.column_text(4)},
              {"delivered_at_ms", actions.column_int(5)},
-             {"event_id", actions.column_text(6)}};
+             {"event_id", actions.column_text(6)},
+             {"handoff", actions.column_text(7)}};  // how it reached the department's system
       latest[actions.column_text(1)] = a;  // ordered by seq: the last one wins
     }
     actions.reset();

@@ -323,7 +323,10 @@ int cmd_status(const Options& o, zmq::context_t& ctx) {
   hub::cli::Table table({"部门 department", "状态 state", "版本 version", "游标 cursor", "滞后 lag", "最早未送达 oldest",
                          "已送达 delivered", "失败 failed", "暂存 parked"});
   for (const auto& d : (*reply)["departments"]) {
-    table.add({d["id"].get<std::string>() + " " + d["name_zh"].get<std::string>(), d["state"], d["plugin_version"],
+    // A department on a plugin host shows which host serves it: "running @police-server-1".
+    const std::string host = d.value("host", "");
+    table.add({d["id"].get<std::string>() + " " + d["name_zh"].get<std::string>(),
+               d["state"].get<std::string>() + (host.empty() ? "" : " @" + host), d["plugin_version"],
                hub::cli::group_digits(d["cursor"]), hub::cli::group_digits(d["lag"]),
                age_text(d["oldest_undelivered_ms"]), hub::cli::group_digits(d["delivered"]),
                hub::cli::group_digits(d["failed"]), hub::cli::group_digits(d["parked"])});

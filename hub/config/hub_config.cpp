@@ -8,6 +8,7 @@
 
 #include <nlohmann/json.hpp>
 
+#include "config/config_fields.h"
 #include "config/embedded_config.h"
 #include "ingest/wire_event.h"
 
@@ -16,57 +17,7 @@ namespace {
 
 using nlohmann::json;
 namespace fs = std::filesystem;
-
-struct Invalid {
-  ConfigError error;
-};
-
-[[noreturn]] void invalid(const std::string& key, const std::string& message) { throw Invalid{{key, message}}; }
-
-void check_keys(const json& object, const std::string& where, const std::set<std::string>& allowed) {
-  for (const auto& [key, value] : object.items()) {
-    (void)value;
-    if (allowed.count(key) == 0) {
-      std::string list;
-      for (const auto& a : allowed) list += (list.empty() ? "" : ", ") + a;
-      invalid(where + key, "unknown key (allowed here: " + list + ")");
-    }
-  }
-}
-
-std::string get_string(const json& o, const std::string& where, const char* key, const std::string& fallback) {
-  auto it = o.find(key);
-  if (it == o.end()) return fallback;
-  if (!it->is_string()) invalid(where + key, "must be a string");
-  return it->get<std::string>();
-}
-
-std::int64_t get_int(const json& o, const std::string& where, const char* key, std::int64_t fallback, std::int64_t min,
-                     std::int64_t max) {
-  auto it = o.find(key);
-  if (it == o.end()) return fallback;
-  if (!it->is_number_integer()) invalid(where + key, "must be a whole number");
-  if (it->is_number_unsigned() && it->get<std::uint64_t>() > static_cast<std::uint64_t>(max))
-    invalid(where + key, "must be between " + std::to_string(min) + " and " + std::to_string(max) + " (got " +
-                             std::to_string(it->get<std::uint64_t>()) + ")");
-  const auto v = it->get<std::int64_t>();
-  if (v < min || v > max)
-    invalid(where + key, "must be between " + std::to_string(min) + " and " + std::to_string(max) + " (got " +
-                             std::to_string(v) + ")");
-  return v;
-}
-
-void check_endpoint(const std::string& key, const std::string& ep) {
-  if (ep.rfind("tcp://", 0) != 0 && ep.rfind("ipc://", 0) != 0)
-    invalid(key, "must be a ZeroMQ endpoint such as tcp://127.0.0.1:7001 (got '" + ep + "')");
-}
-
-std::string resolve(const std::string& base, const std::string& path) {
-  if (path.empty()) return path;
-  fs::path p(path);
-  if (p.is_absolute()) return p.lexically_normal().string();
-  return (fs::path(base) / p).lexically_normal().string();
-}
+using namespace config_fields;
 
 std::string read_file(const std::string& key, const std::string& path) {
   std::ifstream in(path, std::ios::binary);
@@ -76,16 +27,18 @@ std::string read_file(const std::string& key, const std::string& path) {
   return s.str();
 }
 
-std::vector<std::string> get_string_list(const json& o, const std::string& where, const char* key) {
-  std::vector<std::string> out;
-  auto it = o.find(key);
-  if (it == o.end()) return out;
-  if (!it->is_array()) invalid(where + key, "must be an array of strings");
-  for (const auto& v : *it) {
-    if (!v.is_string()) invalid(where + key, "must be an array of strings");
-    out.push_back(v.get<std::string>());
-  }
-  return out;
+// A plugin's "connector": the SDK validates it (the same rules a plugin author gets); the
+// hub adds the key path and resolves the spool folder.
+hub::sdk::ConnectorConfig parse_connector(const json& value, const std::string& key, const std::string& base_dir,
+                                          const std::string& data_dir, const std::string& department) {
+  std::string error_key, error;
+  auto connector = hub::sdk::parse_connector_config(value.dump(), &error_key, &error);
+  if (!connector) invalid(error_key.empty() ? key : key + "." + error_key, error);
+  if (connector->type == hub::sdk::ConnectorConfig::Type::kSpool)
+    connector->spool.dir = connector->spool.dir.empty()
+                               ? (fs::path(data_dir) / "spool" / department).lexically_normal().string()
+                               : resolve(base_dir, connector->spool.dir);
+  return *connector;
 }
 
 HubConfig parse(const json& root, const ConfigSources& src) {
@@ -96,8 +49,7 @@ HubConfig parse(const json& root, const ConfigSources& src) {
   c.data_dir = resolve(src.base_dir, get_string(root, "", "data_dir", "var"));
   if (c.data_dir.empty()) invalid("data_dir", "must not be empty");
   c.log_level = get_string(root, "", "log_level", "info");
-  static const std::set<std::string> levels{"debug", "info", "warn", "error"};
-  if (levels.count(c.log_level) == 0) invalid("log_level", "must be debug, info, warn or error");
+  check_log_level("log_level", c.log_level);
 
   const json endpoints = root.value("endpoints", json::object());
   if (!endpoints.is_object()) invalid("endpoints", "must be an object");
@@ -145,7 +97,8 @@ HubConfig parse(const json& root, const ConfigSources& src) {
     const json& p = (*plugins)[i];
     const std::string where = "plugins[" + std::to_string(i) + "].";
     if (!p.is_object()) invalid(where.substr(0, where.size() - 1), "must be an object");
-    check_keys(p, where, {"id", "enabled", "library", "catalogue", "settings", "villages", "statuses"});
+    check_keys(p, where,
+               {"id", "enabled", "placement", "library", "catalogue", "settings", "villages", "statuses", "connector"});
     PluginConfig pc;
     pc.id = get_string(p, where, "id", "");
     if (pc.id.empty()) invalid(where + "id", "required: the department id, e.g. \"schools\"");
@@ -154,6 +107,13 @@ HubConfig parse(const json& root, const ConfigSources& src) {
     if (auto e = p.find("enabled"); e != p.end()) {
       if (!e->is_boolean()) invalid(where + "enabled", "must be true or false");
       pc.enabled = e->get<bool>();
+    }
+    const std::string placement = get_string(p, where, "placement", "in_process");
+    if (placement == "host") {
+      pc.placement = Placement::kHost;
+    } else if (placement != "in_process") {
+      invalid(where + "placement", "must be \"in_process\" (run inside hubd) or \"host\" (run in a hub-plugin-host "
+                                   "that connects to endpoints.plugin_hosts); got '" + placement + "'");
     }
     const std::string library = get_string(p, where, "library", "");
     pc.library = library.empty() ? (fs::path(plugin_dir) / ("libhub_plugin_" + pc.id + ".so")).string()
@@ -186,6 +146,14 @@ HubConfig parse(const json& root, const ConfigSources& src) {
       if (!st || *st == hub::sdk::HouseholdStatus::kUnevaluated)
         invalid(where + "statuses", "unknown status '" + s + "' (credit, non_credit or breach)");
     }
+    if (auto it = p.find("connector"); it != p.end()) {
+      pc.connector = parse_connector(*it, where + "connector", src.base_dir, c.data_dir, pc.id);
+      // The plugin-host protocol carries neither the connector nor the hand-off back yet.
+      if (pc.placement == Placement::kHost && pc.connector.type != hub::sdk::ConnectorConfig::Type::kNone)
+        invalid(where + "connector",
+                "a connector needs \"placement\": \"in_process\" for now (plugins in a hub-plugin-host cannot "
+                "use one yet) / 连接器目前只能用于 hubd 内运行的插件");
+    }
     c.plugins.push_back(std::move(pc));
   }
   return c;
@@ -198,7 +166,7 @@ std::variant<HubConfig, ConfigError> load_hub_config(const std::string& json_tex
   if (root.is_discarded()) return ConfigError{"", "the configuration is not valid JSON"};
   try {
     return parse(root, sources);
-  } catch (const Invalid& e) {
+  } catch (const InvalidConfig& e) {
     return e.error;
   }
 }

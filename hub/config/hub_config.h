@@ -15,13 +15,19 @@
 #include <vector>
 
 #include "hub/sdk/catalogue.h"
+#include "hub/sdk/connectors.h"
 
 namespace hub {
+
+// Where a department's plugin runs: in hubd's own process (one thread per plugin), or in a
+// hub-plugin-host process on the department's server that connects to endpoints.plugin_hosts.
+enum class Placement { kInProcess, kHost };
 
 struct PluginConfig {
   std::string id;                 // department id, e.g. "schools"
   bool enabled = true;
-  std::string library;            // absolute path of the .so
+  Placement placement = Placement::kInProcess;  // "placement": "in_process" (default) or "host"
+  std::string library;            // absolute path of the .so (in_process only; a host has its own)
   std::string catalogue_json;     // the department's catalogue, as text
   hub::sdk::Catalogue catalogue;  // parsed
   std::string settings_json;      // the plugin's own "settings" object, as text
@@ -31,6 +37,9 @@ struct PluginConfig {
   // Whether this department receives a status change to `status` in `village` (its
   // subscription). The dispatcher's workers and the reports use this one rule.
   bool subscribes(const std::string& village, const std::string& status) const;
+  // Where the plugin's actions go after validation (docs/connectors.md). A spool without a
+  // "dir" uses <data_dir>/spool/<id>; a relative dir is resolved like other paths.
+  hub::sdk::ConnectorConfig connector;
 };
 
 struct HubConfig {

@@ -72,7 +72,7 @@ void expect_error(const json& config, const std::string& key, const std::string&
 
 // --- the shipped configuration ------------------------------------------------------------
 
-TEST(HubConfig, EmbeddedDefaultLoadsWithFivePluginsAndTheirCatalogues) {
+TEST(HubConfig, EmbeddedDefaultLoadsWithNinePluginsAndTheirCatalogues) {
   const HubConfig c = load_ok(embedded_hub_json());
   EXPECT_EQ(c.data_dir, "/srv/hub/etc/var");
   EXPECT_EQ(c.log_level, "info");
@@ -88,7 +88,9 @@ TEST(HubConfig, EmbeddedDefaultLoadsWithFivePluginsAndTheirCatalogues) {
   EXPECT_EQ(c.retry_initial_ms, 500);
   EXPECT_EQ(c.retry_max_ms, 30000);
 
-  const std::vector<std::string> ids = {"schools", "police", "land", "finance", "civil_affairs"};
+  const std::vector<std::string> ids = {"schools",     "police",   "land",
+                                        "finance",     "civil_affairs", "agriculture",
+                                        "judicial",    "urban_construction", "fp_association"};
   ASSERT_EQ(c.plugins.size(), ids.size());
   for (std::size_t i = 0; i < ids.size(); ++i) {
     const PluginConfig& p = c.plugins[i];
@@ -99,7 +101,8 @@ TEST(HubConfig, EmbeddedDefaultLoadsWithFivePluginsAndTheirCatalogues) {
     EXPECT_EQ(p.catalogue.department(), ids[i]);
     EXPECT_FALSE(p.catalogue.policies().empty());
     EXPECT_EQ(p.catalogue_json, embedded_catalogues().at(ids[i]));
-    EXPECT_EQ(p.settings_json, "{}");
+    EXPECT_EQ(p.settings_json, ids[i] == "fp_association" ? R"({"assistance_grant_fen":30000})" : "{}");
+    EXPECT_EQ(p.connector.type, hub::sdk::ConnectorConfig::Type::kNone);
     EXPECT_TRUE(p.villages.empty());
     EXPECT_TRUE(p.statuses.empty());
   }
@@ -109,7 +112,7 @@ TEST(HubConfig, EmbeddedDefaultLoadsWithFivePluginsAndTheirCatalogues) {
 }
 
 TEST(HubConfig, EveryEmbeddedCatalogueParsesAndNamesItsDepartment) {
-  EXPECT_GE(embedded_catalogues().size(), 5u);
+  EXPECT_GE(embedded_catalogues().size(), 9u);
   for (const auto& [id, text] : embedded_catalogues()) {
     std::string error;
     const auto c = hub::sdk::Catalogue::parse(text, &error);
@@ -127,6 +130,17 @@ TEST(HubConfig, MinimalConfigGetsTheDocumentedDefaults) {
   EXPECT_EQ(c.max_message_bytes, 64u << 20);
   EXPECT_EQ(c.retry_max_ms, 30000);
   ASSERT_EQ(c.plugins.size(), 1u);
+  EXPECT_EQ(c.plugins[0].catalogue.department(), "police");
+  EXPECT_EQ(c.plugins[0].placement, Placement::kInProcess);
+}
+
+TEST(HubConfig, PlacementMovesADepartmentToAPluginHost) {
+  json j = {{"plugins", {{{"id", "police"}, {"placement", "host"}}, {{"id", "land"}, {"placement", "in_process"}}}}};
+  const HubConfig c = load_ok(j.dump());
+  ASSERT_EQ(c.plugins.size(), 2u);
+  EXPECT_EQ(c.plugins[0].placement, Placement::kHost);
+  EXPECT_EQ(c.plugins[1].placement, Placement::kInProcess);
+  // The catalogue stays in the hub's configuration: the hub sends it to the host.
   EXPECT_EQ(c.plugins[0].catalogue.department(), "police");
 }
 
@@ -221,6 +235,44 @@ TEST(HubConfig, DepartmentsDirSuppliesCataloguesByPluginId) {
 }
 
 // --- errors -------------------------------------------------------------------------------
+
+TEST(HubConfig, ConnectorsAreParsedAndSpoolFoldersResolved) {
+  json j = minimal();
+  j["data_dir"] = "/var/lib/hub";
+  j["plugins"].push_back({{"id", "schools"}, {"connector", {{"type", "spool"}}}});
+  j["plugins"].push_back({{"id", "land"}, {"connector", {{"type", "spool"}, {"dir", "drop/land"}}}});
+  j["plugins"].push_back(
+      {{"id", "finance"},
+       {"connector", {{"type", "webhook"}, {"url", "http://10.0.0.5:8080/hub"}, {"timeout_ms", 2000}, {"attempts", 4}}}});
+  const HubConfig c = load_ok(j.dump());
+  ASSERT_EQ(c.plugins.size(), 4u);
+  using Type = hub::sdk::ConnectorConfig::Type;
+  EXPECT_EQ(c.plugins[0].connector.type, Type::kNone);
+  EXPECT_EQ(c.plugins[1].connector.type, Type::kSpool);
+  EXPECT_EQ(c.plugins[1].connector.spool.dir, "/var/lib/hub/spool/schools");
+  EXPECT_EQ(c.plugins[2].connector.spool.dir, "/srv/hub/etc/drop/land");
+  EXPECT_EQ(c.plugins[3].connector.type, Type::kWebhook);
+  EXPECT_EQ(c.plugins[3].connector.webhook.url, "http://10.0.0.5:8080/hub");
+  EXPECT_EQ(c.plugins[3].connector.webhook.timeout_ms, 2000);
+  EXPECT_EQ(c.plugins[3].connector.webhook.attempts, 4);
+}
+
+TEST(HubConfigErrors, ConnectorProblemsNameTheKey) {
+  json j = minimal();
+  j["plugins"][0]["connector"] = "spool";
+  expect_error(j, "plugins[0].connector", "must be an object");
+  j["plugins"][0]["connector"] = {{"type", "ftp"}};
+  expect_error(j, "plugins[0].connector.type", "unknown connector type 'ftp'");
+  j["plugins"][0]["connector"] = {{"type", "webhook"}, {"url", "10.0.0.5/hub"}};
+  expect_error(j, "plugins[0].connector.url", "http:// or https://");
+  j["plugins"][0]["connector"] = {{"type", "webhook"}, {"url", "http://h/"}, {"attempts", 100}};
+  expect_error(j, "plugins[0].connector.attempts", "from 1 to 20");
+  j["plugins"][0]["connector"] = {{"type", "spool"}, {"dir", "x"}, {"fsync", false}};
+  expect_error(j, "plugins[0].connector.fsync", "unknown key");
+  j["plugins"][0]["connector"] = {{"type", "spool"}};
+  j["plugins"][0]["placement"] = "host";
+  expect_error(j, "plugins[0].connector", "needs \"placement\": \"in_process\"");
+}
 
 TEST(HubConfigErrors, InvalidJson) {
   for (const char* text : {"", "{", "{\"plugins\": [}", "{\"plugins\": []} trailing", "nul"}) {
@@ -358,6 +410,13 @@ TEST(HubConfigErrors, BadEndpointsAreNamed) {
   }
 }
 
+TEST(HubConfigErrors, PlacementMustBeInProcessOrHost) {
+  json j = {{"plugins", {{{"id", "police"}, {"placement", "remote"}}}}};
+  expect_error(j, "plugins[0].placement", "got 'remote'");
+  j = {{"plugins", {{{"id", "police"}, {"placement", true}}}}};
+  expect_error(j, "plugins[0].placement", "must be a string");
+}
+
 TEST(HubConfigErrors, PluginIdProblems) {
   json j = {{"plugins", {{{"id", "police"}}, {{"id", "police"}}}}};
   expect_error(j, "plugins[1].id", "listed twice");
@@ -379,8 +438,8 @@ TEST(HubConfigErrors, UnknownStatusInStatuses) {
 
 TEST(HubConfigErrors, UnknownDepartmentWithoutACatalogue) {
   json j = minimal();
-  j["plugins"].push_back({{"id", "agriculture"}});
-  expect_error(j, "plugins[1].catalogue", "no catalogue for department 'agriculture'");
+  j["plugins"].push_back({{"id", "forestry"}});
+  expect_error(j, "plugins[1].catalogue", "no catalogue for department 'forestry'");
 }
 
 TEST(HubConfigErrors, CatalogueProblemsNameTheCatalogueKey) {

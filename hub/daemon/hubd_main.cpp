@@ -3,6 +3,8 @@
 // admin, live-feed and HTTP threads, and runs until SIGTERM or SIGINT, then stops them in
 // order: HTTP first (it asks the admin thread), ingest (no new events), admin, delivery (in-
 // flight deliveries drain into the ledger), and the live feed last (it hears from delivery).
+// Departments placed on a plugin host are served through endpoints.plugin_hosts, which is bound
+// only when at least one department has "placement": "host" (docs/plugin-host.md).
 #include <fcntl.h>
 #include <sys/file.h>
 #include <unistd.h>
@@ -21,6 +23,7 @@
 #include <zmq.hpp>
 
 #include "admin/admin_server.h"
+#include "config/config_fields.h"
 #include "config/embedded_config.h"
 #include "config/hub_config.h"
 #include "delivery/dispatcher.h"
@@ -29,6 +32,7 @@
 #include "hub/sdk/version.h"
 #include "ingest/ingest_server.h"
 #include "livefeed/live_feed.h"
+#include "store/checkpointer.h"
 
 namespace {
 
@@ -48,12 +52,6 @@ Stops cleanly on SIGTERM or Ctrl-C. Writes DATA_DIR/hubd.endpoints.json once it 
 管理页面 / dashboard: the "http" address of the configuration (default http://127.0.0.1:8080/);
 实时推送 / live feed: endpoints.live_feed (default tcp://127.0.0.1:7003).
 )";
-
-std::string self_dir() {
-  std::error_code ec;
-  auto p = fs::read_symlink("/proc/self/exe", ec);
-  return ec ? fs::current_path().string() : p.parent_path().string();
-}
 
 int fail(const std::string& message) {
   std::cerr << "hubd: " << message << "\n";
@@ -88,7 +86,7 @@ int main(int argc, char** argv) {
 
   // Configuration: a bad one stops start-up here, naming the key.
   std::string text;
-  hub::ConfigSources sources{fs::current_path().string(), self_dir()};
+  hub::ConfigSources sources{fs::current_path().string(), hub::config_fields::executable_dir()};
   if (config_path.empty()) {
     text = hub::embedded_hub_json();
   } else {
@@ -108,12 +106,16 @@ int main(int argc, char** argv) {
   if (print_config) {
     nlohmann::json plugins = nlohmann::json::array();
     for (const auto& p : config.plugins)
-      plugins.push_back({{"id", p.id}, {"enabled", p.enabled}, {"library", p.library}});
+      plugins.push_back({{"id", p.id},
+                         {"enabled", p.enabled},
+                         {"placement", p.placement == hub::Placement::kHost ? "host" : "in_process"},
+                         {"library", p.library}});
     std::cout << nlohmann::json{{"data_dir", config.data_dir},
                                 {"ingest", config.ingest_endpoint},
                                 {"admin", config.admin_endpoint},
                                 {"live_feed", config.live_feed_endpoint},
                                 {"http", config.http_address},
+                                {"plugin_hosts", config.plugin_host_endpoint},
                                 {"plugins", plugins}}
                      .dump(2)
               << "\n";
@@ -144,6 +146,10 @@ int main(int argc, char** argv) {
 
   try {
     zmq::context_t context(1);
+    // Declared first so that it stops last, after every writer.
+    hub::store::Checkpointer checkpointer({(fs::path(config.data_dir) / "events.db").string(),
+                                           (fs::path(config.data_dir) / "ledger.db").string()},
+                                          std::chrono::milliseconds(100));
     hub::EventLog event_log((fs::path(config.data_dir) / "events.db").string());
     spdlog::info("hubd {} starting: data {}, {} households, last seq {}", HUB_SDK_VERSION_STRING, config.data_dir,
                  event_log.household_count(), event_log.last_seq());
@@ -190,17 +196,19 @@ int main(int argc, char** argv) {
 
     const std::string http_url = http ? "http://" + http->bound_address() + "/" : std::string();
     {
-      const nlohmann::json endpoints{{"ingest", ingest.bound_endpoint()},
-                                     {"admin", admin.bound_endpoint()},
-                                     {"live_feed", feed.bound_endpoint()},
-                                     {"http", http_url},
-                                     {"pid", ::getpid()}};
+      nlohmann::json endpoints{{"ingest", ingest.bound_endpoint()},
+                               {"admin", admin.bound_endpoint()},
+                               {"live_feed", feed.bound_endpoint()},
+                               {"http", http_url},
+                               {"pid", ::getpid()}};
+      if (!dispatcher.plugin_host_endpoint().empty()) endpoints["plugin_hosts"] = dispatcher.plugin_host_endpoint();
       const fs::path tmp = endpoints_file.string() + ".tmp";
       std::ofstream(tmp) << endpoints.dump() << "\n";
       fs::rename(tmp, endpoints_file);
     }
-    spdlog::info("hubd ready: ingest {}, admin {}, live feed {}, {} plugins", ingest.bound_endpoint(),
-                 admin.bound_endpoint(), feed.bound_endpoint(), config.plugins.size());
+    spdlog::info("hubd ready: ingest {}, admin {}, live feed {}, {} plugins{}", ingest.bound_endpoint(),
+                 admin.bound_endpoint(), feed.bound_endpoint(), config.plugins.size(),
+                 dispatcher.plugin_host_endpoint().empty() ? "" : ", plugin hosts " + dispatcher.plugin_host_endpoint());
     if (http) spdlog::info("hubd dashboard 管理页面: {}", http_url);
 
     int signal_number = 0;

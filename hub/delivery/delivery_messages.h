@@ -17,7 +17,10 @@
 
 namespace hub::delivery {
 
-enum class Tag : std::uint8_t { kStarted, kRequest, kReport, kTerminate };
+// kHostLost and kRewound are only used for departments placed on a plugin host: the host link
+// (pluginhost/host_link.h) stands in for the worker and says when its host went away (or has
+// not come yet); the dispatcher answers kRewound with the generation it will use from then on.
+enum class Tag : std::uint8_t { kStarted, kRequest, kReport, kTerminate, kHostLost, kRewound };
 
 // The worker's answer to start-up: the plugin loaded and started, or why not.
 struct Started {
@@ -25,6 +28,7 @@ struct Started {
   hub::sdk::PluginInfo info;
   std::string error_code;  // plugin_not_found, abi_mismatch, start_failed, …
   std::string error;
+  std::string host;        // the plugin host's name; empty for a plugin inside hubd
 };
 
 // Deliver chunk->events[begin, end) in order. `generation` lets the dispatcher disown requests
@@ -42,6 +46,11 @@ struct DeliveredEvent {
   std::string household_id;
   std::string event_id;
   std::vector<hub::sdk::PolicyAction> actions;
+  // The connector that handed the actions to the department's system ("none", "spool",
+  // "webhook"); an event is only reported delivered when that hand-off succeeded. The detail
+  // says where it went (spool file name, "HTTP 200, attempt 1").
+  std::string handoff = "none";
+  std::string handoff_detail;
 };
 
 struct Report {
@@ -77,5 +86,29 @@ inline std::pair<Tag, void*> receive_owned(zmq::socket_t& socket) {
 }
 
 inline void send_terminate(zmq::socket_t& socket) { send_owned<int>(socket, Tag::kTerminate, nullptr); }
+
+// The host link's notice that no plugin host serves the department (any more). Every request
+// it was given before has been (or will be) answered with a skipped Report, so the dispatcher
+// disowns them: it moves to a new generation, rewinds to its last acknowledged position and
+// answers with kRewound.
+inline void send_host_lost(zmq::socket_t& socket) { send_owned<int>(socket, Tag::kHostLost, nullptr); }
+
+// The dispatcher's answer to kHostLost: requests of a generation below `generation` are stale.
+struct Rewound {
+  std::uint64_t generation = 0;
+};
+
+// Frees the object a received frame owns, whatever its tag (for messages nobody will handle,
+// e.g. those still queued in a pipe when its thread stops).
+inline void discard_owned(Tag tag, void* pointer) {
+  switch (tag) {
+    case Tag::kStarted: delete static_cast<Started*>(pointer); break;
+    case Tag::kRequest: delete static_cast<Request*>(pointer); break;
+    case Tag::kReport: delete static_cast<Report*>(pointer); break;
+    case Tag::kRewound: delete static_cast<Rewound*>(pointer); break;
+    case Tag::kTerminate:
+    case Tag::kHostLost: break;
+  }
+}
 
 }  // namespace hub::delivery

@@ -6,6 +6,7 @@
 #include <spdlog/spdlog.h>
 
 #include "delivery/plugin_worker.h"
+#include "pluginhost/host_link.h"
 
 namespace hub::delivery {
 namespace {
@@ -13,6 +14,9 @@ namespace {
 constexpr std::uint64_t kChunkEvents = 1024;
 constexpr std::size_t kMaxCachedChunks = 48;
 constexpr auto kDrainTimeout = std::chrono::seconds(10);
+
+// The inproc PAIR between the dispatcher and a department's worker (or the host link).
+std::string pipe_endpoint(const PluginConfig& plugin) { return "inproc://worker-" + plugin.id; }
 
 }  // namespace
 
@@ -32,6 +36,7 @@ Dispatcher::Dispatcher(zmq::context_t& context, const HubConfig& config, const s
   if (!live_feed_endpoint.empty()) feed_ = livefeed::FeedNotifier(context, live_feed_endpoint);
   ledger_ = std::make_unique<Ledger>((std::filesystem::path(config.data_dir) / "ledger.db").string());
   const auto cursors = ledger_->load_cursors();
+  std::vector<pluginhost::HostedDepartment> hosted;
   for (const auto& plugin : config.plugins) {
     auto d = std::make_unique<Department>();
     d->config = &plugin;
@@ -42,23 +47,50 @@ Dispatcher::Dispatcher(zmq::context_t& context, const HubConfig& config, const s
     if (!plugin.enabled) {
       d->state = State::kDisabled;
     } else {
-      const std::string endpoint = "inproc://worker-" + plugin.id;
-      d->pipe.bind(endpoint);
-      auto* pc = &plugin;
-      d->thread = std::thread([&context, pc, dir = config.data_dir, endpoint] {
-        PluginWorker(context, *pc, dir, endpoint).run();
-      });
+      d->pipe.bind(pipe_endpoint(plugin));
+      if (plugin.placement == Placement::kHost) hosted.push_back({&plugin, pipe_endpoint(plugin)});
     }
     departments_.push_back(std::move(d));
   }
+  if (!hosted.empty()) {
+    // Bound before any thread starts, so that a busy endpoint stops hubd's start-up with a
+    // clear error (the constructor throws; nothing is left running).
+    auto link = std::make_shared<pluginhost::HostLink>(context, config, std::move(hosted));
+    plugin_host_endpoint_ = link->bound_endpoint();
+    host_link_thread_ = std::thread([link] { link->run(); });
+  }
+  for (auto& d : departments_) {
+    if (!d->config->enabled || d->config->placement == Placement::kHost) continue;
+    d->thread = std::thread([&context, pc = d->config, dir = config.data_dir, endpoint = pipe_endpoint(*d->config)] {
+      PluginWorker(context, *pc, dir, endpoint).run();
+    });
+  }
 }
 
-Dispatcher::~Dispatcher() {
-  for (auto& d : departments_)
+Dispatcher::~Dispatcher() { stop_workers(); }
+
+void Dispatcher::stop_workers() {
+  const bool host_link_running = host_link_thread_.joinable();
+  for (auto& d : departments_) {
     if (d->thread.joinable()) {
       send_terminate(d->pipe);
       d->thread.join();
+    } else if (host_link_running && d->config->placement == Placement::kHost && d->config->enabled) {
+      send_terminate(d->pipe);  // the host link stops once every hosted department is told
     }
+    if (d->state == State::kRunning || d->state == State::kRetrying || d->state == State::kWaitingForHost)
+      d->state = State::kStopped;
+  }
+  if (host_link_running) host_link_thread_.join();
+  // Whatever a worker or the host link sent after the last read (e.g. a host that connected
+  // during shutdown) owns memory: free it.
+  for (auto& d : departments_) {
+    if (!d->config->enabled) continue;
+    while (d->pipe.get(zmq::sockopt::events) & ZMQ_POLLIN) {
+      auto [tag, pointer] = receive_owned(d->pipe);
+      discard_owned(tag, pointer);
+    }
+  }
 }
 
 std::string Dispatcher::state_name(State s) {
@@ -69,6 +101,7 @@ std::string Dispatcher::state_name(State s) {
     case State::kRefused: return "refused";
     case State::kDisabled: return "disabled";
     case State::kStopped: return "stopped";
+    case State::kWaitingForHost: return "waiting_for_host";
   }
   return "unknown";
 }
@@ -127,13 +160,14 @@ void Dispatcher::on_worker_message(Department& d) {
   auto [tag, pointer] = receive_owned(d.pipe);
   if (tag == Tag::kStarted) {
     std::unique_ptr<Started> started(static_cast<Started*>(pointer));
+    d.host = started->host;
     if (started->ok) {
       d.state = State::kRunning;
       d.plugin_version = started->info.version;
       d.abi_version = started->info.abi_version;
       d.pending.plugin_version = d.plugin_version;
-      spdlog::info("delivery: plugin {} {} started (ABI {}), cursor {}", d.config->id, d.plugin_version,
-                   d.abi_version, d.cursor.seq);
+      spdlog::info("delivery: plugin {} {} started (ABI {}){}, cursor {}", d.config->id, d.plugin_version,
+                   d.abi_version, d.host.empty() ? "" : " on plugin host '" + d.host + "'", d.cursor.seq);
     } else {
       d.state = State::kRefused;
       d.last_error = started->error_code + ": " + started->error;
@@ -141,7 +175,14 @@ void Dispatcher::on_worker_message(Department& d) {
     }
     return;
   }
-  if (tag != Tag::kReport) return;
+  if (tag == Tag::kHostLost) {
+    on_host_lost(d);
+    return;
+  }
+  if (tag != Tag::kReport) {
+    discard_owned(tag, pointer);
+    return;
+  }
   std::unique_ptr<Report> report(static_cast<Report*>(pointer));
   --d.in_flight;
   if (report->skipped || report->generation != d.generation) return;  // disowned after a failure
@@ -175,6 +216,20 @@ void Dispatcher::on_worker_message(Department& d) {
     spdlog::warn("delivery: {} failed on seq {} (attempt {}): {}; retrying in {} ms", d.config->id,
                  report->failed_seq, d.attempts, report->failure, backoff);
   }
+}
+
+void Dispatcher::on_host_lost(Department& d) {
+  // Like a failure without a failed event: disown what was sent (the host link answers those
+  // requests with skipped reports) and resume after the last event whose result arrived.
+  ++d.generation;
+  d.sent_upto = std::max(d.cursor.seq, d.pending.new_cursor);
+  if (d.state != State::kWaitingForHost)
+    spdlog::warn("delivery: {} has no plugin host; waiting for one (resumes after seq {})", d.config->id, d.sent_upto);
+  d.state = State::kWaitingForHost;
+  d.host.clear();
+  auto rewound = std::make_unique<Rewound>();
+  rewound->generation = d.generation;
+  send_owned(d.pipe, Tag::kRewound, std::move(rewound));
 }
 
 void Dispatcher::commit_pending() {
@@ -231,9 +286,12 @@ nlohmann::json Dispatcher::status_json() {
       if (at > 0) oldest_ms = std::max<std::int64_t>(0, now_ms() - at);
     }
     departments.push_back({{"id", d->config->id},
+                           {"placement", d->config->placement == Placement::kHost ? "host" : "in_process"},
+                           {"host", d->host},
                            {"name_zh", d->config->catalogue.name_zh()},
                            {"name_en", d->config->catalogue.name_en()},
                            {"state", state_name(d->state)},
+                           {"connector", hub::sdk::to_string(d->config->connector.type)},
                            {"plugin_version", d->plugin_version},
                            {"abi_version", d->abi_version},
                            {"cursor", d->cursor.seq},
@@ -300,13 +358,7 @@ void Dispatcher::run() {
       if (in_flight == 0 || Clock::now() - *drain_started > kDrainTimeout) break;
     }
   }
-  for (auto& d : departments_) {
-    if (d->thread.joinable()) {
-      send_terminate(d->pipe);
-      d->thread.join();
-    }
-    if (d->state == State::kRunning || d->state == State::kRetrying) d->state = State::kStopped;
-  }
+  stop_workers();
   spdlog::info("delivery: stopped");
 }
 

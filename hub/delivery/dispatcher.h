@@ -8,6 +8,12 @@
 // retried from the failed event with exponential backoff; no later event of that department
 // is delivered before it (order per household is kept because a department sees all its
 // events in sequence order). Other departments keep flowing.
+//
+// A department placed on a plugin host ("placement": "host") has no worker thread here: the
+// other end of its PAIR is the host link (pluginhost/host_link.h), which speaks the same
+// messages and relays them to the remote host. While no host serves it, the department is
+// `waiting_for_host`; when its host goes away, requests sent to it are disowned exactly as
+// after a failure (a new generation) and delivery resumes from the last acknowledged event.
 #pragma once
 
 #include <chrono>
@@ -38,10 +44,13 @@ class Dispatcher {
   ~Dispatcher();
   // Serves until $TERM, then drains in-flight deliveries, stops the workers and joins them.
   void run();
+  // The plugin-host endpoint as bound, or "" when no department is placed on a host (then
+  // endpoints.plugin_hosts is not bound at all).
+  const std::string& plugin_host_endpoint() const { return plugin_host_endpoint_; }
 
  private:
   using Clock = std::chrono::steady_clock;
-  enum class State { kStarting, kRunning, kRetrying, kRefused, kDisabled, kStopped };
+  enum class State { kStarting, kRunning, kRetrying, kRefused, kDisabled, kStopped, kWaitingForHost };
 
   struct Department {
     const PluginConfig* config = nullptr;
@@ -50,6 +59,7 @@ class Dispatcher {
     State state = State::kStarting;
     std::string plugin_version;
     std::uint32_t abi_version = 0;
+    std::string host;               // the plugin host serving it ("" in process or none)
     std::string last_error;
     CursorState cursor;             // durable
     std::uint64_t sent_upto = 0;    // dispatched (>= cursor.seq)
@@ -66,6 +76,8 @@ class Dispatcher {
   std::shared_ptr<const EventChunk> chunk(std::uint64_t index);
   void pump(Department& d);
   void on_worker_message(Department& d);
+  void on_host_lost(Department& d);
+  void stop_workers();
   void commit_pending();
   nlohmann::json status_json();
   std::int64_t now_ms() const;
@@ -79,6 +91,8 @@ class Dispatcher {
   std::unique_ptr<EventReader> reader_;  // created on the dispatcher thread's first use
   std::unique_ptr<Ledger> ledger_;
   std::vector<std::unique_ptr<Department>> departments_;
+  std::thread host_link_thread_;  // serves the departments placed on plugin hosts, if any
+  std::string plugin_host_endpoint_;
   std::uint64_t last_seq_ = 0;
   bool draining_ = false;
   livefeed::FeedNotifier feed_;  // tells the live feed what was committed and recorded

@@ -1,11 +1,22 @@
 #include "delivery/ledger.h"
 
+#include "store/checkpointer.h"
+
 #include <algorithm>
+#include <cstdio>
+#include <string_view>
 
 namespace hub::delivery {
 
-const char* ledger_schema() {
-  return R"sql(
+namespace {
+
+constexpr int kSchemaVersion = 3;
+
+// Version 2: one row per delivered event, its actions packed as a JSON array, and the reason
+// texts stored once each (plugins repeat the same few sentences for thousands of households).
+// The `action` view shows the rows as version 1 stored them, one per action, for readers.
+// Version 3: each delivery also records its hand-off to the department's system (connector).
+constexpr const char* kSchema = R"sql(
 CREATE TABLE IF NOT EXISTS cursor (
   department          TEXT PRIMARY KEY,
   seq                 INTEGER NOT NULL,
@@ -13,6 +24,10 @@ CREATE TABLE IF NOT EXISTS cursor (
   failed              INTEGER NOT NULL DEFAULT 0,
   last_delivery_at_ms INTEGER NOT NULL DEFAULT 0
 ) WITHOUT ROWID;
+CREATE TABLE IF NOT EXISTS reason (
+  id   INTEGER PRIMARY KEY,
+  text TEXT NOT NULL UNIQUE
+);
 CREATE TABLE IF NOT EXISTS delivery (
   department      TEXT NOT NULL,
   seq             INTEGER NOT NULL,
@@ -20,19 +35,15 @@ CREATE TABLE IF NOT EXISTS delivery (
   event_id        TEXT NOT NULL,
   delivered_at_ms INTEGER NOT NULL,
   plugin_version  TEXT NOT NULL,
+  actions         TEXT NOT NULL,  -- [[policy_id, action, amount_fen or null, reason.id], ...]
+  handoff         TEXT NOT NULL DEFAULT 'none',  -- none, spool or webhook (the plugin's connector)
+  handoff_detail  TEXT NOT NULL DEFAULT '',      -- e.g. the spool file or the webhook's answer
   PRIMARY KEY (department, seq)
 ) WITHOUT ROWID;
-CREATE TABLE IF NOT EXISTS action (
-  department   TEXT NOT NULL,
-  seq          INTEGER NOT NULL,
-  idx          INTEGER NOT NULL,
-  household_id TEXT NOT NULL,
-  policy_id    TEXT NOT NULL,
-  action       TEXT NOT NULL,
-  amount_fen   INTEGER,
-  reason       TEXT NOT NULL,
-  PRIMARY KEY (department, seq, idx)
-) WITHOUT ROWID;
+CREATE VIEW IF NOT EXISTS action AS
+  SELECT d.department AS department, d.seq AS seq, CAST(j.key AS INTEGER) AS idx, d.household_id AS household_id,
+         j.value ->> 0 AS policy_id, j.value ->> 1 AS action, j.value ->> 2 AS amount_fen, r.text AS reason
+  FROM delivery d, json_each(d.actions) j JOIN reason r ON r.id = j.value ->> 3;
 CREATE TABLE IF NOT EXISTS failure (
   department TEXT NOT NULL,
   seq        INTEGER NOT NULL,
@@ -42,25 +53,145 @@ CREATE TABLE IF NOT EXISTS failure (
   PRIMARY KEY (department, seq, attempt)
 ) WITHOUT ROWID;
 )sql";
+
+// Version 1 (one row per action, reason text in every row) -> the current version, in one
+// transaction. The version 1 `delivery` table has the hand-off columns by then (added with
+// their defaults when it had none, see add_handoff_columns).
+constexpr const char* kMigrateFromVersion1 = R"sql(
+CREATE TABLE reason (id INTEGER PRIMARY KEY, text TEXT NOT NULL UNIQUE);
+INSERT OR IGNORE INTO reason (text) SELECT reason FROM action ORDER BY department, seq, idx;
+CREATE TABLE delivery_v2 (
+  department TEXT NOT NULL, seq INTEGER NOT NULL, household_id TEXT NOT NULL, event_id TEXT NOT NULL,
+  delivered_at_ms INTEGER NOT NULL, plugin_version TEXT NOT NULL, actions TEXT NOT NULL,
+  handoff TEXT NOT NULL DEFAULT 'none', handoff_detail TEXT NOT NULL DEFAULT '',
+  PRIMARY KEY (department, seq)
+) WITHOUT ROWID;
+INSERT INTO delivery_v2
+  SELECT d.department, d.seq, d.household_id, d.event_id, d.delivered_at_ms, d.plugin_version,
+         COALESCE((SELECT json_group_array(json_array(a.policy_id, a.action, a.amount_fen, r.id))
+                   FROM (SELECT * FROM action a WHERE a.department = d.department AND a.seq = d.seq ORDER BY a.idx) a
+                   JOIN reason r ON r.text = a.reason), '[]'),
+         d.handoff, d.handoff_detail
+  FROM delivery d;
+DROP TABLE action;
+DROP TABLE delivery;
+ALTER TABLE delivery_v2 RENAME TO delivery;
+)sql";
+
+// JSON string literal for a policy id (validated ids need no escaping, but be exact anyway).
+void append_json_string(std::string& out, std::string_view text) {
+  out += '"';
+  for (const char c : text) {
+    if (c == '"' || c == '\\') {
+      out += '\\';
+      out += c;
+    } else if (static_cast<unsigned char>(c) < 0x20) {
+      char escaped[8];
+      std::snprintf(escaped, sizeof escaped, "\\u%04x", static_cast<unsigned>(c));
+      out += escaped;
+    } else {
+      out += c;
+    }
+  }
+  out += '"';
 }
+
+// Ledgers written before connectors existed lack the hand-off columns; their deliveries had
+// no connector, which is what the defaults say. (Version 2 ledgers, and version 1 ledgers of
+// hubd 1.0; a version 1 ledger of a pre-release hubd with connectors has them already.)
+bool delivery_has_handoff(store::Database& db) {
+  store::Statement columns(db, "SELECT 1 FROM pragma_table_info('delivery') WHERE name = 'handoff'");
+  return columns.step();
+}
+
+void add_handoff_columns(store::Database& db) {
+  if (delivery_has_handoff(db)) return;
+  db.exec("ALTER TABLE delivery ADD COLUMN handoff TEXT NOT NULL DEFAULT 'none'");
+  db.exec("ALTER TABLE delivery ADD COLUMN handoff_detail TEXT NOT NULL DEFAULT ''");
+}
+
+}  // namespace
+
+const char* ledger_schema() { return kSchema; }
 
 Ledger::Ledger(const std::string& path) : db_(path, store::Database::Mode::kReadWrite) {
   db_.exec("PRAGMA journal_mode=WAL");
   db_.exec("PRAGMA synchronous=FULL");
-  db_.exec(ledger_schema());
+  store::disable_auto_checkpoint(db_);  // hubd's Checkpointer does it off the commit path
+  migrate();
   upsert_cursor_ = std::make_unique<store::Statement>(
       db_,
       "INSERT INTO cursor (department, seq, delivered, failed, last_delivery_at_ms) VALUES (?1, ?2, ?3, ?4, ?5) "
       "ON CONFLICT(department) DO UPDATE SET seq = ?2, delivered = delivered + ?3, failed = failed + ?4, "
       "last_delivery_at_ms = CASE WHEN ?3 > 0 THEN ?5 ELSE last_delivery_at_ms END");
   insert_delivery_ = std::make_unique<store::Statement>(
-      db_, "INSERT INTO delivery (department, seq, household_id, event_id, delivered_at_ms, plugin_version) "
-           "VALUES (?,?,?,?,?,?)");
-  insert_action_ = std::make_unique<store::Statement>(
-      db_, "INSERT INTO action (department, seq, idx, household_id, policy_id, action, amount_fen, reason) "
-           "VALUES (?,?,?,?,?,?,?,?)");
+      db_, "INSERT INTO delivery (department, seq, household_id, event_id, delivered_at_ms, plugin_version, actions, "
+           "handoff, handoff_detail) VALUES (?,?,?,?,?,?,?,?,?)");
+  insert_reason_ = std::make_unique<store::Statement>(db_, "INSERT INTO reason (id, text) VALUES (?, ?)");
   insert_failure_ = std::make_unique<store::Statement>(
       db_, "INSERT OR REPLACE INTO failure (department, seq, attempt, at_ms, reason) VALUES (?,?,?,?,?)");
+  store::Statement reasons(db_, "SELECT id, text FROM reason");
+  while (reasons.step()) {
+    const std::int64_t id = reasons.column_int(0);
+    reason_ids_.emplace(reasons.column_text(1), id);
+    next_reason_id_ = std::max(next_reason_id_, id + 1);
+  }
+}
+
+void Ledger::migrate() {
+  store::Statement version(db_, "PRAGMA user_version");
+  version.step();
+  const std::int64_t found = version.column_int(0);
+  version.reset();
+  if (found > kSchemaVersion) {
+    throw store::SqliteError(0, db_.path() + ": ledger schema version " + std::to_string(found) +
+                                    " is newer than this hubd understands (" + std::to_string(kSchemaVersion) +
+                                    "); upgrade hubd");
+  }
+  if (found == kSchemaVersion) return;
+  store::Statement has_v1(db_, "SELECT COUNT(*) FROM sqlite_schema WHERE type = 'table' AND name = 'action'");
+  has_v1.step();
+  const bool from_v1 = has_v1.column_int(0) > 0;
+  has_v1.reset();
+  store::Transaction tx(db_);
+  if (from_v1) {
+    add_handoff_columns(db_);
+    db_.exec(kMigrateFromVersion1);
+  } else if (found == 2) {
+    add_handoff_columns(db_);  // version 2 -> 3
+  }
+  db_.exec(kSchema);
+  db_.exec(("PRAGMA user_version=" + std::to_string(kSchemaVersion)).c_str());
+  tx.commit();
+}
+
+std::int64_t Ledger::reason_id(const std::string& text) {
+  if (auto it = reason_ids_.find(text); it != reason_ids_.end()) return it->second;
+  const std::int64_t id = next_reason_id_++;
+  insert_reason_->bind(1, id).bind(2, text);
+  insert_reason_->run();
+  reason_ids_.emplace(text, id);
+  reasons_added_.push_back(text);
+  return id;
+}
+
+std::string Ledger::encode_actions(const std::vector<hub::sdk::PolicyAction>& actions) {
+  std::string out = "[";
+  for (std::size_t i = 0; i < actions.size(); ++i) {
+    const auto& a = actions[i];
+    if (i > 0) out += ',';
+    out += '[';
+    append_json_string(out, a.policy_id);
+    out += ",\"";
+    out += hub::sdk::to_string(a.action);
+    out += "\",";
+    out += a.amount_fen ? std::to_string(*a.amount_fen) : "null";
+    out += ',';
+    out += std::to_string(reason_id(a.reason));
+    out += ']';
+  }
+  out += ']';
+  return out;
 }
 
 std::map<std::string, CursorState> Ledger::load_cursors() {
@@ -87,20 +218,11 @@ void Ledger::commit(std::vector<LedgerBatch>& batches, std::int64_t now_ms) {
             .bind(3, d.household_id)
             .bind(4, d.event_id)
             .bind(5, now_ms)
-            .bind(6, b.plugin_version);
+            .bind(6, b.plugin_version)
+            .bind(7, encode_actions(d.actions))
+            .bind(8, d.handoff)
+            .bind(9, d.handoff_detail);
         insert_delivery_->run();
-        for (std::size_t i = 0; i < d.actions.size(); ++i) {
-          const auto& a = d.actions[i];
-          insert_action_->bind(1, b.department)
-              .bind(2, static_cast<std::int64_t>(d.seq))
-              .bind(3, static_cast<std::int64_t>(i))
-              .bind(4, a.household_id)
-              .bind(5, a.policy_id)
-              .bind(6, hub::sdk::to_string(a.action))
-              .bind(7, a.amount_fen)
-              .bind(8, a.reason);
-          insert_action_->run();
-        }
       }
       for (const FailureRecord& f : b.failures) {
         insert_failure_->bind(1, b.department)
@@ -118,11 +240,16 @@ void Ledger::commit(std::vector<LedgerBatch>& batches, std::int64_t now_ms) {
       upsert_cursor_->run();
     }
     tx.commit();
+    reasons_added_.clear();
   } catch (...) {
     insert_delivery_->reset();
-    insert_action_->reset();
+    insert_reason_->reset();
     insert_failure_->reset();
     upsert_cursor_->reset();
+    // The reasons added in the rolled-back transaction are not in the file: forget them.
+    for (const auto& text : reasons_added_) reason_ids_.erase(text);
+    next_reason_id_ -= static_cast<std::int64_t>(reasons_added_.size());
+    reasons_added_.clear();
     throw;
   }
 }

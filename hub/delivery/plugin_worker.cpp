@@ -6,9 +6,10 @@
 #include <nlohmann/json.hpp>
 #include <spdlog/spdlog.h>
 
-#include "delivery/action_validator.h"
 #include "delivery/delivery_messages.h"
-#include "plugin/plugin_loader.h"
+#include "hub/loader/action_validator.h"
+#include "hub/loader/plugin_loader.h"
+#include "hub/sdk/connectors.h"
 
 namespace hub::delivery {
 namespace {
@@ -64,6 +65,35 @@ hub::sdk::Event to_sdk_event(const std::string& department, const LoggedEvent& e
   return out;
 }
 
+// Hands validated actions to the department's system. On success records how in `delivered`;
+// on failure returns the reason, and the event fails for this department (retried later
+// with the same idempotency key).
+std::optional<std::string> hand_off(hub::sdk::Connector& connector, const hub::sdk::Event& event,
+                                    DeliveredEvent& delivered) {
+  const hub::sdk::HandoffResult result = connector.deliver(event, delivered.actions);
+  const std::string type(hub::sdk::to_string(connector.type()));
+  if (!result.ok) return "handoff_failed: " + type + ": " + result.detail;
+  delivered.handoff = type;
+  delivered.handoff_detail = result.detail;
+  return std::nullopt;
+}
+
+// Makes the report's hand-offs durable before the dispatcher records them. If that fails,
+// none of them counts: the report fails at its first delivered event.
+std::optional<std::string> sync_handoffs(hub::sdk::Connector& connector, Report& report) {
+  if (report.delivered.empty()) return std::nullopt;
+  const hub::sdk::HandoffResult synced = connector.sync();
+  if (synced.ok) return std::nullopt;
+  const std::string failure =
+      "handoff_failed: " + std::string(hub::sdk::to_string(connector.type())) + ": " + synced.detail;
+  report.failed = true;
+  report.failed_seq = report.delivered.front().seq;
+  report.failure = failure;
+  report.done_upto = report.failed_seq - 1;
+  report.delivered.clear();
+  return failure;
+}
+
 }  // namespace
 
 PluginWorker::PluginWorker(zmq::context_t& context, const PluginConfig& plugin, std::string data_dir,
@@ -112,6 +142,19 @@ void PluginWorker::run() {
     wait_for_terminate();
     return;
   }
+  // The connector to the department's system, if one is configured.
+  std::string connector_error;
+  const std::unique_ptr<hub::sdk::Connector> connector = hub::sdk::make_connector(plugin_.connector, &connector_error);
+  if (!connector && plugin_.connector.type != hub::sdk::ConnectorConfig::Type::kNone) {
+    auto started = std::make_unique<Started>();
+    started->error_code = "connector_failed";
+    started->error = "plugin " + plugin_.id + ": " + connector_error;
+    plugin->instance().stop();
+    plugin.reset();
+    send_owned(pipe, Tag::kStarted, std::move(started));
+    wait_for_terminate();
+    return;
+  }
   {
     auto started = std::make_unique<Started>();
     started->ok = true;
@@ -137,19 +180,21 @@ void PluginWorker::run() {
       send_owned(pipe, Tag::kReport, std::move(report));
       continue;
     }
+    std::uint64_t first_handled = 0;
     for (std::size_t i = request->begin; i < request->end; ++i) {
       const LoggedEvent& e = events[i];
       if (subscribed(plugin_, e)) {
+        if (first_handled == 0) first_handled = e.seq;
         actions.clear();
         const hub::sdk::Event event = to_sdk_event(plugin_.id, e);
         const auto result = plugin->instance().handle(event, actions);
-        std::optional<std::string> failure;
-        if (!result.is_ok()) {
-          failure = (result.code() == hub::sdk::HandleResult::Code::kRetry ? "plugin asked to retry: " : "plugin error: ") +
-                    result.message();
-        } else {
-          failure = validate_actions(plugin_.catalogue, e.household_id, actions);
-        }
+        std::optional<std::string> failure = answer_failure(result, plugin_.catalogue, e.household_id, actions);
+        DeliveredEvent delivered;
+        delivered.seq = e.seq;
+        delivered.household_id = e.household_id;
+        delivered.event_id = e.event_id;
+        delivered.actions = std::move(actions);
+        if (!failure && connector) failure = hand_off(*connector, event, delivered);
         if (failure) {
           report->failed = true;
           report->failed_seq = e.seq;
@@ -158,9 +203,30 @@ void PluginWorker::run() {
           failed_generation = request->generation;
           break;
         }
-        report->delivered.push_back(DeliveredEvent{e.seq, e.household_id, e.event_id, actions});
+        report->delivered.push_back(std::move(delivered));
       }
       report->done_upto = e.seq;
+    }
+    // The plugin commits its own records for the batch; only then may the hub record it.
+    if (first_handled != 0) {
+      const auto end = plugin->instance().end_batch();
+      if (!end.is_ok()) {
+        report->delivered.clear();
+        report->done_upto = first_handled - 1;
+        report->failed = true;
+        report->failed_seq = first_handled;
+        report->failure = (end.code() == hub::sdk::HandleResult::Code::kRetry ? "plugin asked to retry the batch: "
+                                                                               : "plugin error at the end of the batch: ") +
+                          end.message();
+        has_failed = true;
+        failed_generation = request->generation;
+      }
+    }
+    // Then the hand-offs of what is still delivered are made durable (a failed end of batch
+    // has cleared them: those events are delivered again, to the same idempotency keys).
+    if (connector && sync_handoffs(*connector, *report)) {
+      has_failed = true;
+      failed_generation = request->generation;
     }
     send_owned(pipe, Tag::kReport, std::move(report));
   }

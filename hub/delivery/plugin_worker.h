@@ -1,5 +1,7 @@
 // A department's delivery thread: loads its plugin, starts it, hands it events in sequence
-// order, checks what it returns, and reports back to the dispatcher over an inproc PAIR.
+// order, checks what it returns, hands the valid actions to the department's system through
+// the configured connector (hub/sdk/connectors.h), and reports back to the dispatcher over an
+// inproc PAIR. A failed hand-off fails the event for this department like a plugin error.
 //
 // Everything that touches the plugin happens here, in this order, in run(): load (with the
 // ABI check), create, start, handle events, stop, destroy, unload. The plugin's hooks are

@@ -2,6 +2,8 @@
 
 #include <nlohmann/json.hpp>
 
+#include "store/checkpointer.h"
+
 namespace hub {
 
 using hub::sdk::HouseholdStatus;
@@ -45,6 +47,7 @@ CREATE TABLE IF NOT EXISTS household (
 EventLog::EventLog(const std::string& path) : db_(path, store::Database::Mode::kReadWrite) {
   db_.exec("PRAGMA journal_mode=WAL");
   db_.exec("PRAGMA synchronous=FULL");
+  store::disable_auto_checkpoint(db_);  // hubd's Checkpointer does it off the commit path
   db_.exec(event_log_schema());
   find_id_ = std::make_unique<store::Statement>(db_, "SELECT seq, digest FROM event WHERE event_id = ?");
   insert_event_ = std::make_unique<store::Statement>(
@@ -109,6 +112,8 @@ StageResult EventLog::stage(const std::vector<WireEvent>& events, bool dry_run) 
   std::unordered_map<std::string, KnownId> request_ids;
   std::vector<StagedEvent> staged;
   std::uint64_t next_seq = (group_events_.empty() ? committed_last_seq_ : group_events_.back().seq) + 1;
+  staged.reserve(events.size());
+  const store::ReadTransaction snapshot(db_);  // the event_id look-ups below share one read
 
   for (std::size_t i = 0; i < events.size(); ++i) {
     const WireEvent& ev = events[i];

@@ -36,22 +36,29 @@ struct PendingRequest {
   bool awaits_commit = false;
 };
 
-json success_reply(const PendingRequest& r) {
+// The reply to a stored request. Written directly (keys in the order json::dump() would put
+// them): a batch reply has one result per event, and this runs for every event ingested.
+std::string success_reply(const PendingRequest& r) {
+  auto item_text = [](const StageItemResult& item) {
+    return std::string(item.duplicate ? "{\"duplicate\":true,\"seq\":" : "{\"duplicate\":false,\"seq\":") +
+           std::to_string(item.seq) + "}";
+  };
   if (!r.is_batch) {
     const auto& item = r.staged.results.front();
-    return json{{"ok", true}, {"seq", item.seq}, {"duplicate", item.duplicate}};
+    return std::string("{\"duplicate\":") + (item.duplicate ? "true" : "false") + ",\"ok\":true,\"seq\":" +
+           std::to_string(item.seq) + "}";
   }
-  json results = json::array();
   std::size_t duplicates = 0;
+  std::string results;
+  results.reserve(r.staged.results.size() * 32);
   for (const auto& item : r.staged.results) {
-    results.push_back(json{{"seq", item.seq}, {"duplicate", item.duplicate}});
+    if (!results.empty()) results += ',';
+    results += item_text(item);
     duplicates += item.duplicate ? 1 : 0;
   }
-  return json{{"ok", true},
-              {"count", r.staged.results.size()},
-              {"stored", r.staged.results.size() - duplicates},
-              {"duplicates", duplicates},
-              {"results", std::move(results)}};
+  const std::size_t count = r.staged.results.size();
+  return "{\"count\":" + std::to_string(count) + ",\"duplicates\":" + std::to_string(duplicates) +
+         ",\"ok\":true,\"results\":[" + results + "],\"stored\":" + std::to_string(count - duplicates) + "}";
 }
 
 }  // namespace
@@ -254,9 +261,8 @@ void IngestServer::run() {
       }
     }
     for (auto& r : pending) {
-      if (r.awaits_commit) r.reply = success_reply(r);
+      const std::string text = r.awaits_commit ? success_reply(r) : r.reply.dump();
       for (auto& part : r.envelope) router_.send(part, zmq::send_flags::sndmore);
-      const std::string text = r.reply.dump();
       router_.send(zmq::buffer(text), zmq::send_flags::dontwait);
     }
   }

@@ -132,29 +132,85 @@ std::string content_digest(std::string_view text) {
   return buf;
 }
 
+namespace {
+
+// Appends text as a JSON string exactly as nlohmann::json::dump() writes it (UTF-8 kept as
+// is; quote, backslash and control characters escaped, \u00xx in lower-case hex), so that
+// digests stored by earlier versions stay valid.
+void append_json_string(std::string& out, std::string_view text) {
+  out += '"';
+  for (const char c : text) {
+    switch (c) {
+      case '"': out += "\\\""; break;
+      case '\\': out += "\\\\"; break;
+      case '\b': out += "\\b"; break;
+      case '\f': out += "\\f"; break;
+      case '\n': out += "\\n"; break;
+      case '\r': out += "\\r"; break;
+      case '\t': out += "\\t"; break;
+      default:
+        if (static_cast<unsigned char>(c) < 0x20) {
+          char escaped[8];
+          std::snprintf(escaped, sizeof escaped, "\\u%04x", static_cast<unsigned>(static_cast<unsigned char>(c)));
+          out += escaped;
+        } else {
+          out += c;
+        }
+    }
+  }
+  out += '"';
+}
+
+// "key":"value" with the separating comma; keys are written in sorted order by the caller.
+void append_field(std::string& out, std::string_view key, std::string_view value) {
+  if (out.size() > 1) out += ',';
+  append_json_string(out, key);
+  out += ':';
+  append_json_string(out, value);
+}
+
+}  // namespace
+
+// The canonical form is the event's fields as one JSON object with the keys in sorted order
+// and no spaces — what nlohmann::json::dump() gives for the same object, written directly
+// because this runs for every event ingested.
 std::string WireEvent::canonical_json() const {
-  json o;  // nlohmann::json objects keep keys sorted: the dump is canonical
-  o["type"] = std::string(to_string(type));
-  o["event_id"] = event_id;
-  o["household_id"] = household_id;
+  std::string out = "{";
+  out.reserve(256);
   switch (type) {
     case EventType::kHousehold:
-      o["village"] = village;
-      if (!head.empty()) o["head"] = head;
-      if (members) o["members"] = *members;
+      append_field(out, "event_id", event_id);
+      if (!head.empty()) append_field(out, "head", head);
+      append_field(out, "household_id", household_id);
+      if (members) out += ",\"members\":" + std::to_string(*members);
+      append_field(out, "type", to_string(type));
+      append_field(out, "village", village);
       break;
     case EventType::kCommitment:
-      o["signed_on"] = signed_on;
+      append_field(out, "event_id", event_id);
+      append_field(out, "household_id", household_id);
+      append_field(out, "signed_on", signed_on);
+      append_field(out, "type", to_string(type));
       break;
     case EventType::kStatusChange:
-      o["status"] = std::string(hub::sdk::to_string(status));
-      o["designations"] = designations;
-      o["quarter"] = quarter;
-      o["effective_date"] = effective_date;
-      if (!basis.empty()) o["basis"] = basis;
+      if (!basis.empty()) append_field(out, "basis", basis);
+      if (out.size() > 1) out += ',';
+      out += "\"designations\":[";
+      for (std::size_t i = 0; i < designations.size(); ++i) {
+        if (i > 0) out += ',';
+        append_json_string(out, designations[i]);
+      }
+      out += ']';
+      append_field(out, "effective_date", effective_date);
+      append_field(out, "event_id", event_id);
+      append_field(out, "household_id", household_id);
+      append_field(out, "quarter", quarter);
+      append_field(out, "status", hub::sdk::to_string(status));
+      append_field(out, "type", to_string(type));
       break;
   }
-  return o.dump();
+  out += '}';
+  return out;
 }
 
 std::variant<WireEvent, FieldError> parse_event(const json& o) {

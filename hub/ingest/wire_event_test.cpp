@@ -357,6 +357,62 @@ TEST(CanonicalJson, ContainsTheTypedFieldsOnly) {
   EXPECT_FALSE(h.contains("status"));
 }
 
+// The canonical form as version 1.0 wrote it (a nlohmann::json object, dumped): every digest
+// already stored in an events.db was computed over exactly these bytes.
+std::string canonical_as_stored_by_1_0(const WireEvent& ev) {
+  json o;
+  o["type"] = std::string(to_string(ev.type));
+  o["event_id"] = ev.event_id;
+  o["household_id"] = ev.household_id;
+  switch (ev.type) {
+    case EventType::kHousehold:
+      o["village"] = ev.village;
+      if (!ev.head.empty()) o["head"] = ev.head;
+      if (ev.members) o["members"] = *ev.members;
+      break;
+    case EventType::kCommitment:
+      o["signed_on"] = ev.signed_on;
+      break;
+    case EventType::kStatusChange:
+      o["status"] = std::string(hub::sdk::to_string(ev.status));
+      o["designations"] = ev.designations;
+      o["quarter"] = ev.quarter;
+      o["effective_date"] = ev.effective_date;
+      if (!ev.basis.empty()) o["basis"] = ev.basis;
+      break;
+  }
+  return o.dump();
+}
+
+TEST(CanonicalJson, IsByteForByteWhatEarlierVersionsStored) {
+  // Text with every kind of character a JSON writer treats specially, and Chinese.
+  const std::vector<std::string> texts{
+      "",  "plain", "张三", "quote \" and backslash \\ and slash /", std::string("ctl \x01\x1f\x7f end"),
+      "tab\tnewline\nreturn\rback\bform\f", "村民会议 2020-09-28 第3号纪要 \u2028"};
+  for (const auto& text : texts) {
+    json h = household();
+    h["head"] = text;
+    if (text.empty()) h.erase("head");
+    h["members"] = 1 + text.size() % 100;
+    const WireEvent household_event = parse_ok(h);
+    EXPECT_EQ(household_event.canonical_json(), canonical_as_stored_by_1_0(household_event)) << text;
+
+    json c{{"type", "commitment"}, {"event_id", "com-" + std::to_string(text.size())},
+           {"household_id", "V01-00001"}, {"signed_on", "2020-04-15"}};
+    const WireEvent commitment = parse_ok(c);
+    EXPECT_EQ(commitment.canonical_json(), canonical_as_stored_by_1_0(commitment));
+
+    json sc = status_change();
+    sc["basis"] = text;
+    if (text.empty()) sc.erase("basis");
+    for (const auto& designations : {json::array(), json::array({"assistance"})}) {
+      sc["designations"] = designations;
+      const WireEvent status = parse_ok(sc);
+      EXPECT_EQ(status.canonical_json(), canonical_as_stored_by_1_0(status)) << text;
+    }
+  }
+}
+
 TEST(ContentDigest, DiffersForDifferentContentAndIsStable) {
   json credit = status_change();
   credit["status"] = "credit";

@@ -29,6 +29,10 @@ bool SqliteError::is_storage_failure() const noexcept {
 }
 
 Database::Database(const std::string& path, Mode mode) : path_(path) {
+  // No global allocation statistics: they take a process-wide mutex on every allocation.
+  // Only possible before SQLite initialises; harmless (SQLITE_MISUSE) if something was first.
+  static const int unused = sqlite3_config(SQLITE_CONFIG_MEMSTATUS, 0);
+  (void)unused;
   const int flags = mode == Mode::kReadOnly ? SQLITE_OPEN_READONLY
                                             : (SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE);
   const int rc = sqlite3_open_v2(path.c_str(), &db_, flags | SQLITE_OPEN_NOMUTEX, nullptr);
@@ -135,5 +139,9 @@ void Transaction::commit() {
   db_.exec("COMMIT");
   done_ = true;
 }
+
+ReadTransaction::ReadTransaction(Database& db) : db_(db) { db_.exec("BEGIN"); }
+
+ReadTransaction::~ReadTransaction() { sqlite3_exec(db_.handle(), "COMMIT", nullptr, nullptr, nullptr); }
 
 }  // namespace hub::store

@@ -88,4 +88,17 @@ class Transaction {
   bool done_ = false;
 };
 
+// BEGIN (deferred) … COMMIT around a series of reads: one read snapshot and one set of WAL
+// locks for all of them instead of one per statement (each costs several fcntl calls).
+class ReadTransaction {
+ public:
+  explicit ReadTransaction(Database& db);
+  ~ReadTransaction();  // ends the read (errors ignored: nothing was written)
+  ReadTransaction(const ReadTransaction&) = delete;
+  ReadTransaction& operator=(const ReadTransaction&) = delete;
+
+ private:
+  Database& db_;
+};
+
 }  // namespace hub::store

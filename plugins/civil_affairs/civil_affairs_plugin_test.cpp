@@ -1,24 +1,23 @@
-// Unit tests of the civil affairs office plugin, loaded from its built library through the
-// hub's loader with the shipped catalogue (config/departments/civil_affairs.json).
+// Unit tests of the civil affairs office plugin, loaded from its built library through hubd's
+// loader (the SDK harness, hub::sdk_testing) with the shipped catalogue
+// (config/departments/civil_affairs.json).
 #include <gtest/gtest.h>
 
 #include <string>
 #include <tuple>
 #include <vector>
 
-#include "plugin_test_support.h"
+#include "hub/sdk/testing/harness.h"
 
 namespace {
 
-using hub::plugin_testing::actions_for;
-using hub::plugin_testing::contract_violations;
-using hub::plugin_testing::department_catalogue;
-using hub::plugin_testing::make_event;
-using hub::plugin_testing::PluginUnderTest;
-using hub::plugin_testing::StatusChange;
-using hub::plugin_testing::TempDir;
 using hub::sdk::ActionKind;
 using hub::sdk::HouseholdStatus;
+using hub::sdk_testing::actions_for;
+using hub::sdk_testing::EventBuilder;
+using hub::sdk_testing::load_catalogue_file;
+using hub::sdk_testing::PluginUnderTest;
+using hub::sdk_testing::this_plugin;
 
 constexpr const char* kDibao = "civil_affairs.dibao_priority";
 constexpr const char* kRelief = "civil_affairs.temporary_relief_priority";
@@ -28,13 +27,6 @@ class CivilAffairsPluginTest : public ::testing::Test {
  protected:
   void SetUp() override { ASSERT_STARTED(plugin_.start()); }
 
-  std::vector<hub::sdk::PolicyAction> decide(const StatusChange& change) {
-    const auto event = make_event("civil_affairs", change);
-    auto actions = plugin_.handle_ok(event);
-    EXPECT_EQ(contract_violations(catalogue_, event, actions), "");
-    return actions;
-  }
-
   // The single action for `policy`.
   static hub::sdk::PolicyAction only(const std::vector<hub::sdk::PolicyAction>& actions, const char* policy) {
     const auto mine = actions_for(actions, policy);
@@ -42,13 +34,11 @@ class CivilAffairsPluginTest : public ::testing::Test {
     return mine.empty() ? hub::sdk::PolicyAction{} : mine[0];
   }
 
-  TempDir dir_{"civil_affairs"};
-  PluginUnderTest plugin_{HUB_PLUGIN_PATH, "civil_affairs", dir_.path()};
-  hub::sdk::Catalogue catalogue_ = department_catalogue("civil_affairs");
+  PluginUnderTest plugin_{this_plugin()};
 };
 
 TEST(CivilAffairsCatalogue, AssistanceProgrammeIsScopedToTheDesignation) {
-  const auto catalogue = department_catalogue("civil_affairs");
+  const auto catalogue = load_catalogue_file(HUB_PLUGIN_CATALOGUE);
   EXPECT_EQ(catalogue.department(), "civil_affairs");
   ASSERT_EQ(catalogue.policies().size(), 3u);
   for (const auto& policy : catalogue.policies()) {
@@ -63,18 +53,12 @@ TEST(CivilAffairsCatalogue, AssistanceProgrammeIsScopedToTheDesignation) {
 }
 
 TEST_F(CivilAffairsPluginTest, AssistanceProgrammeOnlyForDesignatedHouseholds) {
-  const auto designated = decide({.previous = HouseholdStatus::kUnevaluated,
-                                  .next = HouseholdStatus::kCredit,
-                                  .sequence = 1,
-                                  .designations = {"assistance"}});
+  const auto designated = plugin_.decide(EventBuilder().from("unevaluated").to("credit").designation("assistance"));
   EXPECT_EQ(only(designated, kAssistance).action, ActionKind::kApply);
   EXPECT_EQ(only(designated, kDibao).action, ActionKind::kApply);
   EXPECT_EQ(only(designated, kRelief).action, ActionKind::kApply);
 
-  const auto plain = decide({.household_id = "V05-00001",
-                             .previous = HouseholdStatus::kUnevaluated,
-                             .next = HouseholdStatus::kCredit,
-                             .sequence = 2});
+  const auto plain = plugin_.decide(EventBuilder().household("V05-00001").from("unevaluated").to("credit"));
   const auto assistance = only(plain, kAssistance);
   EXPECT_EQ(assistance.action, ActionKind::kNotApplicable);
   EXPECT_NE(assistance.reason.find("非帮扶对象"), std::string::npos) << assistance.reason;
@@ -83,7 +67,7 @@ TEST_F(CivilAffairsPluginTest, AssistanceProgrammeOnlyForDesignatedHouseholds) {
 }
 
 TEST_F(CivilAffairsPluginTest, OtherDesignationsDoNotQualify) {
-  const auto actions = decide({.next = HouseholdStatus::kCredit, .designations = {"veteran"}});
+  const auto actions = plugin_.decide(EventBuilder().to("credit").designation("veteran"));
   EXPECT_EQ(only(actions, kAssistance).action, ActionKind::kNotApplicable);
 }
 
@@ -99,7 +83,7 @@ TEST_F(CivilAffairsPluginTest, DesignatedHouseholdFollowsTheStandardRuleOnEveryP
   for (const auto& [previous, next, expected] : cases) {
     SCOPED_TRACE(std::string(to_string(previous)) + " -> " + std::string(to_string(next)));
     const auto actions =
-        decide({.previous = previous, .next = next, .sequence = sequence++, .designations = {"assistance"}});
+        plugin_.decide(EventBuilder().from(previous).to(next).sequence(sequence++).designation("assistance"));
     ASSERT_EQ(actions.size(), 3u);
     for (const char* policy : {kDibao, kRelief, kAssistance})
       EXPECT_EQ(only(actions, policy).action, expected) << policy;
@@ -107,7 +91,7 @@ TEST_F(CivilAffairsPluginTest, DesignatedHouseholdFollowsTheStandardRuleOnEveryP
 }
 
 TEST_F(CivilAffairsPluginTest, BreachWithoutDesignationWithholdsPrioritiesOnly) {
-  const auto actions = decide({.previous = HouseholdStatus::kCredit, .next = HouseholdStatus::kBreach});
+  const auto actions = plugin_.decide(EventBuilder().from("credit").to("breach"));
   EXPECT_EQ(only(actions, kDibao).action, ActionKind::kWithhold);
   EXPECT_EQ(only(actions, kRelief).action, ActionKind::kWithhold);
   EXPECT_EQ(only(actions, kAssistance).action, ActionKind::kNotApplicable);

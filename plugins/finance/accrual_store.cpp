@@ -51,13 +51,15 @@ const char* settlement_name(Settlement settlement) {
   return "superseded";
 }
 
-// A prepared statement, finalized on scope exit. Binding and stepping throw StoreError.
+// One use of a cached prepared statement (AccrualStore::prepared): reset and unbound again on
+// scope exit, so the next use starts clean. Binding and stepping throw StoreError.
 class Statement {
  public:
-  Statement(sqlite3* db, const char* sql) : db_(db) {
-    if (sqlite3_prepare_v2(db, sql, -1, &stmt_, nullptr) != SQLITE_OK) throw_error("prepare");
+  Statement(sqlite3* db, sqlite3_stmt* stmt) : db_(db), stmt_(stmt) {}
+  ~Statement() {
+    sqlite3_reset(stmt_);
+    sqlite3_clear_bindings(stmt_);
   }
-  ~Statement() { sqlite3_finalize(stmt_); }
   Statement(const Statement&) = delete;
   Statement& operator=(const Statement&) = delete;
 
@@ -124,7 +126,7 @@ AccrualStore::AccrualStore(const std::string& path) : path_(path) {
     // machine, two minutes for a town's quarter) because the plugin API hands over one event
     // at a time. The hub's own ledger stays at FULL.
     {
-      Statement journal(db_, "PRAGMA journal_mode=WAL");
+      Statement journal(db_, prepared("PRAGMA journal_mode=WAL"));  // cached, like every statement
       if (!journal.step() || journal.text(0) != "wal") fail("cannot switch to WAL journal mode");
     }
     execute("PRAGMA synchronous=NORMAL");
@@ -132,7 +134,7 @@ AccrualStore::AccrualStore(const std::string& path) : path_(path) {
 
     std::int64_t found = 0;
     {
-      Statement version(db_, "PRAGMA user_version");
+      Statement version(db_, prepared("PRAGMA user_version"));
       if (version.step()) found = version.integer(0);
     }
     if (found > kSchemaVersion)
@@ -150,43 +152,91 @@ AccrualStore::AccrualStore(const std::string& path) : path_(path) {
       }
     }
   } catch (...) {
+    finalize_statements();
     sqlite3_close(db_);
     db_ = nullptr;
     throw;
   }
 }
 
-AccrualStore::~AccrualStore() { sqlite3_close(db_); }
+AccrualStore::~AccrualStore() {
+  finalize_statements();
+  sqlite3_close(db_);
+}
+
+sqlite3_stmt* AccrualStore::prepared(const char* sql) {
+  auto it = statements_.find(sql);
+  if (it != statements_.end()) return it->second;
+  sqlite3_stmt* stmt = nullptr;
+  if (sqlite3_prepare_v2(db_, sql, -1, &stmt, nullptr) != SQLITE_OK) fail(std::string("cannot prepare ") + sql);
+  statements_.emplace(sql, stmt);
+  return stmt;
+}
+
+void AccrualStore::finalize_statements() noexcept {
+  for (auto& [sql, stmt] : statements_) sqlite3_finalize(stmt);
+  statements_.clear();
+}
 
 void AccrualStore::execute(const char* sql) {
   if (sqlite3_exec(db_, sql, nullptr, nullptr, nullptr) != SQLITE_OK) fail(std::string("cannot run ") + sql);
+}
+
+void AccrualStore::execute_cached(const char* sql_literal) {
+  Statement statement(db_, prepared(sql_literal));
+  statement.run();
 }
 
 void AccrualStore::fail(const std::string& what) const {
   throw StoreError(path_ + ": " + what + (db_ != nullptr ? std::string(": ") + sqlite3_errmsg(db_) : std::string()));
 }
 
-AccrualStore::Transaction::Transaction(AccrualStore& store) : store_(store) { store_.execute("BEGIN IMMEDIATE"); }
-
-AccrualStore::Transaction::~Transaction() {
-  if (open_) sqlite3_exec(store_.db_, "ROLLBACK", nullptr, nullptr, nullptr);
+AccrualStore::EventScope::EventScope(AccrualStore& store) : store_(store) {
+  if (!store_.batch_open_) {
+    store_.execute_cached("BEGIN IMMEDIATE");
+    store_.batch_open_ = true;
+  }
+  store_.execute_cached("SAVEPOINT event");
 }
 
-void AccrualStore::Transaction::commit() {
-  store_.execute("COMMIT");
+AccrualStore::EventScope::~EventScope() {
+  if (!open_) return;
+  if (sqlite3_exec(store_.db_, "ROLLBACK TO event; RELEASE event", nullptr, nullptr, nullptr) != SQLITE_OK) {
+    store_.rollback_batch();  // cannot undo just this event: give up the whole batch
+  }
+}
+
+void AccrualStore::EventScope::commit() {
+  store_.execute_cached("RELEASE event");
   open_ = false;
 }
 
+void AccrualStore::commit_batch() {
+  if (!batch_open_) return;
+  try {
+    execute_cached("COMMIT");
+  } catch (...) {
+    rollback_batch();
+    throw;
+  }
+  batch_open_ = false;
+}
+
+void AccrualStore::rollback_batch() noexcept {
+  if (!batch_open_) return;
+  sqlite3_exec(db_, "ROLLBACK", nullptr, nullptr, nullptr);
+  batch_open_ = false;
+}
+
 std::optional<RecordedDecision> AccrualStore::find_decision(std::string_view idempotency_key) {
-  Statement decision(db_, "SELECT household_id FROM decision WHERE idempotency_key = ?1");
+  Statement decision(db_, prepared("SELECT household_id FROM decision WHERE idempotency_key = ?1"));
   decision.bind(1, idempotency_key);
   if (!decision.step()) return std::nullopt;
   RecordedDecision recorded;
   recorded.household_id = decision.text(0);
 
-  Statement actions(db_,
-                    "SELECT policy_id, action, amount_fen, reason FROM decision_action "
-                    "WHERE idempotency_key = ?1 ORDER BY ordinal");
+  Statement actions(db_, prepared("SELECT policy_id, action, amount_fen, reason FROM decision_action "
+                    "WHERE idempotency_key = ?1 ORDER BY ordinal"));
   actions.bind(1, idempotency_key);
   while (actions.step()) {
     hub::sdk::PolicyAction action;
@@ -205,9 +255,8 @@ std::optional<RecordedDecision> AccrualStore::find_decision(std::string_view ide
 
 void AccrualStore::record_decision(const hub::sdk::Event& event, const std::vector<hub::sdk::PolicyAction>& actions,
                                    std::int64_t decided_at_ms) {
-  Statement decision(db_,
-                     "INSERT INTO decision(idempotency_key, sequence, household_id, quarter, decided_at_ms) "
-                     "VALUES (?1, ?2, ?3, ?4, ?5)");
+  Statement decision(db_, prepared("INSERT INTO decision(idempotency_key, sequence, household_id, quarter, decided_at_ms) "
+                     "VALUES (?1, ?2, ?3, ?4, ?5)"));
   decision.bind(1, event.idempotency_key)
       .bind(2, static_cast<std::int64_t>(event.sequence))
       .bind(3, event.household_id)
@@ -216,9 +265,8 @@ void AccrualStore::record_decision(const hub::sdk::Event& event, const std::vect
       .run();
   std::int64_t ordinal = 0;
   for (const auto& action : actions) {
-    Statement row(db_,
-                  "INSERT INTO decision_action(idempotency_key, ordinal, policy_id, action, amount_fen, reason) "
-                  "VALUES (?1, ?2, ?3, ?4, ?5, ?6)");
+    Statement row(db_, prepared("INSERT INTO decision_action(idempotency_key, ordinal, policy_id, action, amount_fen, reason) "
+                  "VALUES (?1, ?2, ?3, ?4, ?5, ?6)"));
     row.bind(1, event.idempotency_key).bind(2, ordinal++).bind(3, action.policy_id);
     row.bind(4, hub::sdk::to_string(action.action));
     if (action.amount_fen) {
@@ -231,9 +279,8 @@ void AccrualStore::record_decision(const hub::sdk::Event& event, const std::vect
 }
 
 std::vector<Accrual> AccrualStore::pending(std::string_view household_id, std::string_view policy_id) {
-  Statement query(db_,
-                  "SELECT quarter, amount_fen FROM accrual "
-                  "WHERE household_id = ?1 AND policy_id = ?2 AND settled_by IS NULL ORDER BY quarter");
+  Statement query(db_, prepared("SELECT quarter, amount_fen FROM accrual "
+                  "WHERE household_id = ?1 AND policy_id = ?2 AND settled_by IS NULL ORDER BY quarter"));
   query.bind(1, household_id).bind(2, policy_id);
   std::vector<Accrual> out;
   while (query.step()) out.push_back(Accrual{query.text(0), query.integer(1)});
@@ -242,19 +289,17 @@ std::vector<Accrual> AccrualStore::pending(std::string_view household_id, std::s
 
 void AccrualStore::add(std::string_view household_id, std::string_view policy_id, std::string_view quarter,
                        std::int64_t amount_fen, std::string_view deferred_by) {
-  Statement insert(db_,
-                   "INSERT INTO accrual(household_id, policy_id, quarter, amount_fen, deferred_by) "
-                   "VALUES (?1, ?2, ?3, ?4, ?5)");
+  Statement insert(db_, prepared("INSERT INTO accrual(household_id, policy_id, quarter, amount_fen, deferred_by) "
+                   "VALUES (?1, ?2, ?3, ?4, ?5)"));
   insert.bind(1, household_id).bind(2, policy_id).bind(3, quarter).bind(4, amount_fen).bind(5, deferred_by).run();
 }
 
 std::vector<Accrual> AccrualStore::settle(std::string_view household_id, std::string_view policy_id,
                                           std::optional<std::string_view> quarter, Settlement settlement,
                                           std::string_view settled_by) {
-  Statement query(db_,
-                  "SELECT id, quarter, amount_fen FROM accrual "
+  Statement query(db_, prepared("SELECT id, quarter, amount_fen FROM accrual "
                   "WHERE household_id = ?1 AND policy_id = ?2 AND settled_by IS NULL "
-                  "AND (?3 IS NULL OR quarter = ?3) ORDER BY quarter");
+                  "AND (?3 IS NULL OR quarter = ?3) ORDER BY quarter"));
   query.bind(1, household_id).bind(2, policy_id);
   if (quarter) {
     query.bind(3, *quarter);
@@ -268,7 +313,7 @@ std::vector<Accrual> AccrualStore::settle(std::string_view household_id, std::st
     settled.push_back(Accrual{query.text(1), query.integer(2)});
   }
   for (const std::int64_t id : ids) {
-    Statement update(db_, "UPDATE accrual SET settled_by = ?1, settlement = ?2 WHERE id = ?3");
+    Statement update(db_, prepared("UPDATE accrual SET settled_by = ?1, settlement = ?2 WHERE id = ?3"));
     update.bind(1, settled_by).bind(2, settlement_name(settlement)).bind(3, id).run();
   }
   return settled;

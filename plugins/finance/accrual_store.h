@@ -19,6 +19,7 @@
 #include <stdexcept>
 #include <string>
 #include <string_view>
+#include <unordered_map>
 #include <vector>
 
 #include "hub/sdk/types.h"
@@ -55,19 +56,23 @@ class AccrualStore {
   AccrualStore(const AccrualStore&) = delete;
   AccrualStore& operator=(const AccrualStore&) = delete;
 
-  // BEGIN IMMEDIATE on construction; ROLLBACK on destruction unless commit() succeeded.
-  class Transaction {
+  // Writes are grouped per batch of events (hub::sdk::Plugin::on_batch_end): the first event
+  // of a batch opens its transaction (BEGIN IMMEDIATE), each event runs in a savepoint of its
+  // own, undone alone if that event fails, and commit_batch() makes the batch durable.
+  class EventScope {
    public:
-    explicit Transaction(AccrualStore& store);
-    ~Transaction();
-    Transaction(const Transaction&) = delete;
-    Transaction& operator=(const Transaction&) = delete;
-    void commit();
+    explicit EventScope(AccrualStore& store);  // opens the batch if needed, then SAVEPOINT
+    ~EventScope();                             // undoes the event's writes unless commit()
+    EventScope(const EventScope&) = delete;
+    EventScope& operator=(const EventScope&) = delete;
+    void commit();  // keeps the event's writes in the batch (RELEASE)
 
    private:
     AccrualStore& store_;
     bool open_ = true;
   };
+  void commit_batch();             // COMMIT, if a batch is open
+  void rollback_batch() noexcept;  // ROLLBACK, if a batch is open
 
   // The decision taken earlier for this idempotency key, or nothing if the key is new.
   std::optional<RecordedDecision> find_decision(std::string_view idempotency_key);
@@ -91,9 +96,18 @@ class AccrualStore {
 
  private:
   void execute(const char* sql);
+  // Runs a statement kept prepared (BEGIN/COMMIT run once per event). sql must be a literal:
+  // statements are cached by the address of their text.
+  void execute_cached(const char* sql_literal);
+  // The prepared statement for a literal SQL text, prepared on first use and kept until the
+  // store closes (preparing costs more than running these small statements).
+  sqlite3_stmt* prepared(const char* sql_literal);
+  void finalize_statements() noexcept;
   [[noreturn]] void fail(const std::string& what) const;
 
   sqlite3* db_ = nullptr;
+  std::unordered_map<const char*, sqlite3_stmt*> statements_;
+  bool batch_open_ = false;
   std::string path_;
 };
 

@@ -150,7 +150,7 @@ class FinancePlugin final : public hub::sdk::Plugin {
                                  " has no idempotency key; accruals cannot be kept exactly once without it");
     std::vector<PolicyAction> decided;
     try {
-      AccrualStore::Transaction transaction(*store_);
+      AccrualStore::EventScope scope(*store_);
       if (auto recorded = store_->find_decision(event.idempotency_key)) {
         if (recorded->household_id != event.household_id)
           return HandleResult::error("finance: idempotency key " + event.idempotency_key + " was used for household " +
@@ -161,18 +161,29 @@ class FinancePlugin final : public hub::sdk::Plugin {
       } else {
         for (const PolicyDefinition& policy : catalogue_->policies()) decide(policy, event, decided);
         store_->record_decision(event, decided, host_->now_unix_ms());
-        transaction.commit();
       }
+      scope.commit();
     } catch (const finance::StoreError& e) {
-      // Nothing was committed; the hub will deliver the event again.
+      // This event's writes were undone; the hub will deliver it again.
       return HandleResult::retry(std::string("finance: ") + e.what());
     }
-    // Hand the actions over only once they are durable.
+    // The hub records these actions only after on_batch_end made the batch durable.
     actions.insert(actions.end(), std::make_move_iterator(decided.begin()), std::make_move_iterator(decided.end()));
     return HandleResult::ok();
   }
 
-  void on_stop() override { store_.reset(); }
+  HandleResult on_batch_end() override {
+    if (!store_) return HandleResult::ok();
+    try {
+      store_->commit_batch();
+    } catch (const finance::StoreError& e) {
+      // Nothing of the batch was kept; the hub will deliver all of it again.
+      return HandleResult::retry(std::string("finance: cannot commit the batch: ") + e.what());
+    }
+    return HandleResult::ok();
+  }
+
+  void on_stop() override { store_.reset(); }  // an unfinished batch is rolled back
 
  private:
   // Appends the actions for one policy, changing the accruals inside the caller's transaction.

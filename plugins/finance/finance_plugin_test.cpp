@@ -1,5 +1,5 @@
-// Unit tests of the finance office plugin, loaded from its built library through the hub's
-// loader with the shipped catalogue (config/departments/finance.json), a roster written to a
+// Unit tests of the finance office plugin, loaded from its built library through hubd's
+// loader (the SDK harness, hub::sdk_testing) with the shipped catalogue (config/departments/finance.json), a roster written to a
 // fresh data directory and its accruals in that directory's finance.db. Restarts unload the
 // library and load it again on the same data directory, as a hub restart would.
 #include <gtest/gtest.h>
@@ -7,23 +7,23 @@
 #include <filesystem>
 #include <string>
 #include <tuple>
+#include <utility>
 #include <vector>
 
-#include "plugin_test_support.h"
+#include "hub/sdk/testing/harness.h"
 
 namespace {
 
-using hub::plugin_testing::actions_for;
-using hub::plugin_testing::contract_violations;
-using hub::plugin_testing::department_catalogue;
-using hub::plugin_testing::describe;
-using hub::plugin_testing::make_event;
-using hub::plugin_testing::PluginUnderTest;
-using hub::plugin_testing::StatusChange;
-using hub::plugin_testing::TempDir;
 using hub::sdk::ActionKind;
 using hub::sdk::HouseholdStatus;
 using hub::sdk::PolicyAction;
+using hub::sdk_testing::actions_for;
+using hub::sdk_testing::describe;
+using hub::sdk_testing::EventBuilder;
+using hub::sdk_testing::load_catalogue_file;
+using hub::sdk_testing::PluginUnderTest;
+using hub::sdk_testing::TempDir;
+using hub::sdk_testing::this_plugin;
 
 constexpr const char* kOnlyChild = "finance.only_child_reward";
 constexpr const char* kRural = "finance.rural_reward";
@@ -52,33 +52,21 @@ using Summary = std::vector<std::tuple<ActionKind, std::int64_t>>;
 class FinancePluginTest : public ::testing::Test {
  protected:
   void SetUp() override {
-    dir_.write("roster.csv", kRoster);
+    plugin_.write_data_file("roster.csv", kRoster);
     ASSERT_STARTED(plugin_.start());
   }
 
-  std::vector<PolicyAction> decide(const StatusChange& change) {
-    const auto event = make_event("finance", change);
-    auto actions = plugin_.handle_ok(event);
-    EXPECT_EQ(contract_violations(catalogue_, event, actions), "");
-    return actions;
-  }
+  std::vector<PolicyAction> decide(EventBuilder event) { return plugin_.decide(std::move(event)); }
 
-  // A household's status change for `quarter`, numbered by the caller.
-  static StatusChange change(const char* household, HouseholdStatus previous, HouseholdStatus next, const char* quarter,
+  // A household's status change for `quarter`, numbered by the caller (so that a test can
+  // deliver the same event again, as the hub does after a crash).
+  static EventBuilder change(const char* household, HouseholdStatus previous, HouseholdStatus next, const char* quarter,
                              std::uint64_t sequence, bool correction = false) {
-    return StatusChange{.household_id = household,
-                        .previous = previous,
-                        .next = next,
-                        .previous_quarter = {},
-                        .quarter = quarter,
-                        .sequence = sequence,
-                        .designations = {},
-                        .correction = correction};
+    return EventBuilder().household(household).from(previous).to(next).quarter(quarter).sequence(sequence).correction(
+        correction);
   }
 
-  TempDir dir_{"finance"};
-  PluginUnderTest plugin_{HUB_PLUGIN_PATH, "finance", dir_.path()};
-  hub::sdk::Catalogue catalogue_ = department_catalogue("finance");
+  PluginUnderTest plugin_{this_plugin()};
 };
 
 constexpr auto kUnevaluated = HouseholdStatus::kUnevaluated;
@@ -87,7 +75,7 @@ constexpr auto kNonCredit = HouseholdStatus::kNonCredit;
 constexpr auto kBreach = HouseholdStatus::kBreach;
 
 TEST(FinanceCatalogue, BothRewardsAreMoneyOnTheRoster) {
-  const auto catalogue = department_catalogue("finance");
+  const auto catalogue = load_catalogue_file(HUB_PLUGIN_CATALOGUE);
   EXPECT_EQ(catalogue.department(), "finance");
   ASSERT_EQ(catalogue.policies().size(), 2u);
   for (const char* id : {kOnlyChild, kRural}) {
@@ -235,10 +223,26 @@ TEST_F(FinancePluginTest, RedeliveredReleaseIsNotPaidTwiceAndOlderEventsDoNotReo
   EXPECT_EQ(summary(q3, kOnlyChild), (Summary{{ActionKind::kApply, kOnlyChildFen}}));
 }
 
+TEST_F(FinancePluginTest, ABatchIsKeptOnlyOnceItEnds) {
+  // Seq 1 is a whole batch (handled and ended); seq 2 is handled but the process stops before
+  // the batch ends, so the hub never recorded it and will deliver it again.
+  decide(change(kRuralOnly, kUnevaluated, kNonCredit, "2020Q1", 1));
+  const auto unrecorded = plugin_.handle_in_open_batch(change(kRuralOnly, kNonCredit, kNonCredit, "2020Q2", 2));
+  ASSERT_TRUE(unrecorded.recorded()) << unrecorded.failure.value_or("");
+  ASSERT_STARTED(plugin_.restart());
+
+  // Seq 2 again: decided afresh (not "redelivered"), and only one quarter accrued for it.
+  const auto q2 = decide(change(kRuralOnly, kNonCredit, kNonCredit, "2020Q2", 2));
+  EXPECT_FALSE(plugin_.host().logged("finance:2 redelivered"));
+  EXPECT_EQ(describe(q2), describe(unrecorded.actions));
+  const auto q3 = decide(change(kRuralOnly, kNonCredit, kCredit, "2020Q3", 3));
+  EXPECT_EQ(summary(q3, kRural), (Summary{{ActionKind::kRelease, 2 * kRuralFen}, {ActionKind::kApply, kRuralFen}}));
+}
+
 TEST_F(FinancePluginTest, AccrualsSurviveARestart) {
   decide(change(kRuralOnly, kUnevaluated, kNonCredit, "2020Q1", 1));
   plugin_.unload();
-  EXPECT_TRUE(std::filesystem::exists(dir_.path() / "finance.db"));
+  EXPECT_TRUE(std::filesystem::exists(plugin_.data_dir() / "finance.db"));
   ASSERT_STARTED(plugin_.start());
   const auto q2 = decide(change(kRuralOnly, kNonCredit, kCredit, "2020Q2", 2));
   EXPECT_EQ(summary(q2, kRural), (Summary{{ActionKind::kRelease, kRuralFen}, {ActionKind::kApply, kRuralFen}}));
@@ -262,8 +266,8 @@ TEST_F(FinancePluginTest, LongDeferralIsReleasedInFullWithAShortReason) {
 
 TEST_F(FinancePluginTest, DatabaseUsesWriteAheadLogInTheDataDirectory) {
   decide(change(kBoth, kUnevaluated, kNonCredit, "2020Q1", 1));
-  EXPECT_TRUE(std::filesystem::exists(dir_.path() / "finance.db"));
-  EXPECT_TRUE(std::filesystem::exists(dir_.path() / "finance.db-wal"));
+  EXPECT_TRUE(std::filesystem::exists(plugin_.data_dir() / "finance.db"));
+  EXPECT_TRUE(std::filesystem::exists(plugin_.data_dir() / "finance.db-wal"));
 }
 
 TEST_F(FinancePluginTest, AccrualsAreKeptPerHousehold) {
@@ -290,17 +294,15 @@ TEST_F(FinancePluginTest, UnevaluatedChangesNothing) {
 
 TEST_F(FinancePluginTest, IdempotencyKeyReusedForAnotherHouseholdIsAnError) {
   decide(change(kBoth, kUnevaluated, kCredit, "2020Q1", 1));
-  std::vector<PolicyAction> actions;
-  const auto result =
-      plugin_.handle(make_event("finance", change(kRuralOnly, kUnevaluated, kCredit, "2020Q1", 1)), actions);
-  EXPECT_EQ(result.code(), hub::sdk::HandleResult::Code::kError);
-  EXPECT_NE(result.message().find("finance:1"), std::string::npos) << result.message();
-  EXPECT_TRUE(actions.empty());
+  const auto decision = plugin_.handle(change(kRuralOnly, kUnevaluated, kCredit, "2020Q1", 1));
+  EXPECT_EQ(decision.result.code(), hub::sdk::HandleResult::Code::kError);
+  EXPECT_NE(decision.result.message().find("finance:1"), std::string::npos) << decision.result.message();
+  EXPECT_TRUE(decision.actions.empty());
 }
 
 TEST_F(FinancePluginTest, MissingRosterIsAStartErrorNamingThePath) {
   TempDir empty("finance-empty");
-  PluginUnderTest plugin(HUB_PLUGIN_PATH, "finance", empty.path());
+  PluginUnderTest plugin(this_plugin().with_data_dir(empty.path()));
   const auto result = plugin.start();
   ASSERT_EQ(result.code(), hub::sdk::HandleResult::Code::kError);
   EXPECT_NE(result.message().find((empty.path() / "roster.csv").string()), std::string::npos) << result.message();
@@ -319,7 +321,7 @@ TEST_F(FinancePluginTest, BadRosterRowsAreStartErrorsNamingTheLine) {
     SCOPED_TRACE(roster);
     TempDir dir("finance-bad");
     dir.write("roster.csv", roster);
-    PluginUnderTest plugin(HUB_PLUGIN_PATH, "finance", dir.path());
+    PluginUnderTest plugin(this_plugin().with_data_dir(dir.path()));
     const auto result = plugin.start();
     ASSERT_FALSE(result.is_ok());
     EXPECT_NE(result.message().find(expected), std::string::npos) << result.message();

@@ -1,24 +1,24 @@
-// Unit tests of the land office plugin, loaded from its built library through the hub's loader
-// with the shipped catalogue (config/departments/land.json) and a roster of pending homestead
+// Unit tests of the land office plugin, loaded from its built library through hubd's loader
+// (the SDK harness, hub::sdk_testing) with the shipped catalogue (config/departments/land.json) and a roster of pending homestead
 // applications written to a fresh data directory.
 #include <gtest/gtest.h>
 
 #include <string>
 #include <tuple>
+#include <utility>
 #include <vector>
 
-#include "plugin_test_support.h"
+#include "hub/sdk/testing/harness.h"
 
 namespace {
 
-using hub::plugin_testing::contract_violations;
-using hub::plugin_testing::department_catalogue;
-using hub::plugin_testing::make_event;
-using hub::plugin_testing::PluginUnderTest;
-using hub::plugin_testing::StatusChange;
-using hub::plugin_testing::TempDir;
 using hub::sdk::ActionKind;
 using hub::sdk::HouseholdStatus;
+using hub::sdk_testing::EventBuilder;
+using hub::sdk_testing::load_catalogue_file;
+using hub::sdk_testing::PluginUnderTest;
+using hub::sdk_testing::TempDir;
+using hub::sdk_testing::this_plugin;
 
 constexpr const char* kHomestead = "land.homestead_priority";
 
@@ -31,26 +31,22 @@ constexpr const char* kRoster =
 class LandPluginTest : public ::testing::Test {
  protected:
   void SetUp() override {
-    dir_.write("roster.csv", kRoster);
+    plugin_.write_data_file("roster.csv", kRoster);
     ASSERT_STARTED(plugin_.start());
   }
 
   // The one action the plugin returns for its one policy.
-  hub::sdk::PolicyAction decide(const StatusChange& change) {
-    const auto event = make_event("land", change);
-    const auto actions = plugin_.handle_ok(event);
-    EXPECT_EQ(contract_violations(catalogue_, event, actions), "");
+  hub::sdk::PolicyAction decide(EventBuilder event) {
+    const auto actions = plugin_.decide(std::move(event));
     EXPECT_EQ(actions.size(), 1u);
     return actions.empty() ? hub::sdk::PolicyAction{} : actions[0];
   }
 
-  TempDir dir_{"land"};
-  PluginUnderTest plugin_{HUB_PLUGIN_PATH, "land", dir_.path()};
-  hub::sdk::Catalogue catalogue_ = department_catalogue("land");
+  PluginUnderTest plugin_{this_plugin()};
 };
 
 TEST(LandCatalogue, OnePolicyWithoutMoney) {
-  const auto catalogue = department_catalogue("land");
+  const auto catalogue = load_catalogue_file(HUB_PLUGIN_CATALOGUE);
   EXPECT_EQ(catalogue.department(), "land");
   ASSERT_EQ(catalogue.policies().size(), 1u);
   EXPECT_EQ(catalogue.policies()[0].id, kHomestead);
@@ -62,50 +58,40 @@ TEST_F(LandPluginTest, LogsTheRosterItLoaded) {
 }
 
 TEST_F(LandPluginTest, NonCreditPutsEveryPendingApplicationOnHoldAndCreditResumesThem) {
-  const auto hold = decide({.household_id = "V02-00010",
-                            .previous = HouseholdStatus::kCredit,
-                            .next = HouseholdStatus::kNonCredit,
-                            .quarter = "2020Q3",
-                            .sequence = 1});
+  const auto hold = decide(EventBuilder().household("V02-00010").from("credit").to("non_credit").quarter("2020Q3"));
   EXPECT_EQ(hold.action, ActionKind::kDefer);
   EXPECT_NE(hold.reason.find("application(s) ZJD-2020-001,ZJD-2020-007 put on hold"), std::string::npos) << hold.reason;
   EXPECT_EQ(hold.reason.find("ZJD-2020-002"), std::string::npos) << "another household's application";
 
-  const auto resume = decide({.household_id = "V02-00010",
-                              .previous = HouseholdStatus::kNonCredit,
-                              .next = HouseholdStatus::kCredit,
-                              .previous_quarter = "2020Q3",
-                              .quarter = "2020Q4",
-                              .sequence = 2});
+  const auto resume = decide(EventBuilder()
+                                 .household("V02-00010")
+                                 .from("non_credit")
+                                 .to("credit")
+                                 .previous_quarter("2020Q3")
+                                 .quarter("2020Q4"));
   EXPECT_EQ(resume.action, ActionKind::kRelease);
   EXPECT_NE(resume.reason.find("ZJD-2020-001,ZJD-2020-007 resumed"), std::string::npos) << resume.reason;
 }
 
 TEST_F(LandPluginTest, BreachWithholdsAndCreditRestores) {
-  const auto hold =
-      decide({.household_id = "V02-00011", .previous = HouseholdStatus::kCredit, .next = HouseholdStatus::kBreach});
+  const auto hold = decide(EventBuilder().household("V02-00011").from("credit").to("breach"));
   EXPECT_EQ(hold.action, ActionKind::kWithhold);
   EXPECT_NE(hold.reason.find("ZJD-2020-002 on hold"), std::string::npos) << hold.reason;
 
-  const auto resume = decide({.household_id = "V02-00011",
-                              .previous = HouseholdStatus::kBreach,
-                              .next = HouseholdStatus::kCredit,
-                              .quarter = "2020Q4",
-                              .sequence = 2});
+  const auto resume = decide(EventBuilder().household("V02-00011").from("breach").to("credit").quarter("2020Q4"));
   EXPECT_EQ(resume.action, ActionKind::kRestore);
   EXPECT_NE(resume.reason.find("ZJD-2020-002 resumed"), std::string::npos) << resume.reason;
 }
 
 TEST_F(LandPluginTest, CreditToCreditKeepsPriority) {
-  const auto action =
-      decide({.household_id = "V02-00011", .previous = HouseholdStatus::kCredit, .next = HouseholdStatus::kCredit});
+  const auto action = decide(EventBuilder().household("V02-00011").from("credit").to("credit"));
   EXPECT_EQ(action.action, ActionKind::kApply);
   EXPECT_FALSE(action.amount_fen.has_value());
 }
 
 TEST_F(LandPluginTest, HouseholdWithoutPendingApplicationIsNotConcerned) {
   for (const auto next : {HouseholdStatus::kCredit, HouseholdStatus::kNonCredit, HouseholdStatus::kBreach}) {
-    const auto action = decide({.household_id = "V07-00001", .previous = HouseholdStatus::kCredit, .next = next});
+    const auto action = decide(EventBuilder().household("V07-00001").from("credit").to(next));
     EXPECT_EQ(action.action, ActionKind::kNotApplicable);
     EXPECT_EQ(action.household_id, "V07-00001");
   }
@@ -116,11 +102,9 @@ TEST_F(LandPluginTest, ManyApplicationsAreCountedNotAllListed) {
   std::string roster = "household_id,application_id,applied_on\n";
   for (int i = 1; i <= 40; ++i) roster += "V08-00001,ZJD-2019-" + std::to_string(1000 + i) + ",2019-05-01\n";
   dir.write("roster.csv", roster);
-  PluginUnderTest plugin(HUB_PLUGIN_PATH, "land", dir.path());
+  PluginUnderTest plugin(this_plugin().with_data_dir(dir.path()));
   ASSERT_STARTED(plugin.start());
-  const auto event = make_event("land", {.household_id = "V08-00001", .next = HouseholdStatus::kNonCredit});
-  const auto actions = plugin.handle_ok(event);
-  EXPECT_EQ(contract_violations(catalogue_, event, actions), "");
+  const auto actions = plugin.decide(EventBuilder().household("V08-00001").to("non_credit"));
   ASSERT_EQ(actions.size(), 1u);
   EXPECT_EQ(actions[0].action, ActionKind::kDefer);
   EXPECT_NE(actions[0].reason.find("ZJD-2019-1005 and 35 more put on hold"), std::string::npos) << actions[0].reason;
@@ -129,7 +113,7 @@ TEST_F(LandPluginTest, ManyApplicationsAreCountedNotAllListed) {
 
 TEST_F(LandPluginTest, MissingRosterIsAStartErrorNamingThePath) {
   TempDir empty("land-empty");
-  PluginUnderTest plugin(HUB_PLUGIN_PATH, "land", empty.path(), R"({"roster": "pending.csv"})");
+  PluginUnderTest plugin(this_plugin(R"({"roster": "pending.csv"})").with_data_dir(empty.path()));
   const auto result = plugin.start();
   ASSERT_FALSE(result.is_ok());
   EXPECT_NE(result.message().find((empty.path() / "pending.csv").string()), std::string::npos) << result.message();
@@ -146,7 +130,7 @@ TEST_F(LandPluginTest, BadRosterRowsAreStartErrorsNamingTheLine) {
     SCOPED_TRACE(roster);
     TempDir dir("land-bad");
     dir.write("roster.csv", roster);
-    PluginUnderTest plugin(HUB_PLUGIN_PATH, "land", dir.path());
+    PluginUnderTest plugin(this_plugin().with_data_dir(dir.path()));
     const auto result = plugin.start();
     ASSERT_FALSE(result.is_ok());
     EXPECT_NE(result.message().find(expected), std::string::npos) << result.message();

@@ -1,24 +1,21 @@
-// Unit tests of the police station plugin, loaded from its built library through the hub's
-// loader with the shipped catalogue (config/departments/police.json).
+// Unit tests of the police station plugin, loaded from its built library through hubd's
+// loader (the SDK harness, hub::sdk_testing) with the shipped catalogue
+// (config/departments/police.json).
 #include <gtest/gtest.h>
 
 #include <string>
-#include <tuple>
 #include <vector>
 
-#include "plugin_test_support.h"
+#include "hub/sdk/testing/harness.h"
+#include "hub/sdk/testing/standard_rule_checks.h"
 
 namespace {
 
-using hub::plugin_testing::actions_for;
-using hub::plugin_testing::contract_violations;
-using hub::plugin_testing::department_catalogue;
-using hub::plugin_testing::make_event;
-using hub::plugin_testing::PluginUnderTest;
-using hub::plugin_testing::StatusChange;
-using hub::plugin_testing::TempDir;
 using hub::sdk::ActionKind;
-using hub::sdk::HouseholdStatus;
+using hub::sdk_testing::EventBuilder;
+using hub::sdk_testing::load_catalogue_file;
+using hub::sdk_testing::PluginUnderTest;
+using hub::sdk_testing::this_plugin;
 
 const std::vector<std::string> kPolicies = {"police.hukou_priority", "police.certificate_fast_track"};
 
@@ -26,20 +23,11 @@ class PolicePluginTest : public ::testing::Test {
  protected:
   void SetUp() override { ASSERT_STARTED(plugin_.start()); }
 
-  std::vector<hub::sdk::PolicyAction> decide(const StatusChange& change) {
-    const auto event = make_event("police", change);
-    auto actions = plugin_.handle_ok(event);
-    EXPECT_EQ(contract_violations(catalogue_, event, actions), "");
-    return actions;
-  }
-
-  TempDir dir_{"police"};
-  PluginUnderTest plugin_{HUB_PLUGIN_PATH, "police", dir_.path()};
-  hub::sdk::Catalogue catalogue_ = department_catalogue("police");
+  PluginUnderTest plugin_{this_plugin()};
 };
 
 TEST(PoliceCatalogue, ShippedCatalogueListsTheStationsPolicies) {
-  const auto catalogue = department_catalogue("police");
+  const auto catalogue = load_catalogue_file(HUB_PLUGIN_CATALOGUE);
   EXPECT_EQ(catalogue.department(), "police");
   EXPECT_EQ(catalogue.name_zh(), "派出所");
   ASSERT_EQ(catalogue.policies().size(), kPolicies.size());
@@ -51,7 +39,7 @@ TEST(PoliceCatalogue, ShippedCatalogueListsTheStationsPolicies) {
 }
 
 TEST_F(PolicePluginTest, ReportsItsIdentityAndLogsStart) {
-  const auto info = plugin_.instance().info();
+  const auto info = plugin_.info();
   EXPECT_EQ(info.id, "police");
   EXPECT_EQ(info.version, "1.0.0");
   EXPECT_EQ(info.abi_version, HUB_SDK_ABI_VERSION);
@@ -59,36 +47,12 @@ TEST_F(PolicePluginTest, ReportsItsIdentityAndLogsStart) {
 }
 
 TEST_F(PolicePluginTest, FollowsTheStandardRuleForEveryTransition) {
-  const std::vector<std::tuple<HouseholdStatus, HouseholdStatus, ActionKind>> cases = {
-      {HouseholdStatus::kUnevaluated, HouseholdStatus::kCredit, ActionKind::kApply},
-      {HouseholdStatus::kCredit, HouseholdStatus::kCredit, ActionKind::kApply},
-      {HouseholdStatus::kCredit, HouseholdStatus::kNonCredit, ActionKind::kDefer},
-      {HouseholdStatus::kCredit, HouseholdStatus::kBreach, ActionKind::kWithhold},
-      {HouseholdStatus::kNonCredit, HouseholdStatus::kCredit, ActionKind::kRelease},
-      {HouseholdStatus::kBreach, HouseholdStatus::kCredit, ActionKind::kRestore},
-      {HouseholdStatus::kNonCredit, HouseholdStatus::kBreach, ActionKind::kWithhold},
-      {HouseholdStatus::kBreach, HouseholdStatus::kNonCredit, ActionKind::kDefer},
-      {HouseholdStatus::kCredit, HouseholdStatus::kUnevaluated, ActionKind::kNotApplicable},
-  };
-  std::uint64_t sequence = 1;
-  for (const auto& [previous, next, expected] : cases) {
-    SCOPED_TRACE(std::string(to_string(previous)) + " -> " + std::string(to_string(next)));
-    const auto actions = decide({.previous = previous, .next = next, .sequence = sequence++});
-    ASSERT_EQ(actions.size(), kPolicies.size());
-    for (const auto& policy : kPolicies) {
-      const auto mine = actions_for(actions, policy);
-      ASSERT_EQ(mine.size(), 1u) << policy;
-      EXPECT_EQ(mine[0].action, expected) << policy;
-      EXPECT_FALSE(mine[0].amount_fen.has_value());
-    }
-  }
+  hub::sdk_testing::expect_standard_rule(plugin_, kPolicies);
 }
 
 TEST_F(PolicePluginTest, ActionsAreForTheEventsHouseholdWithAReadableReason) {
-  const auto actions = decide({.household_id = "V11-01234",
-                               .previous = HouseholdStatus::kCredit,
-                               .next = HouseholdStatus::kNonCredit,
-                               .quarter = "2021Q1"});
+  const auto actions =
+      plugin_.decide(EventBuilder().household("V11-01234").from("credit").to("non_credit").quarter("2021Q1"));
   ASSERT_EQ(actions.size(), 2u);
   for (const auto& action : actions) {
     EXPECT_EQ(action.household_id, "V11-01234");
@@ -98,19 +62,16 @@ TEST_F(PolicePluginTest, ActionsAreForTheEventsHouseholdWithAReadableReason) {
 }
 
 TEST_F(PolicePluginTest, MarksCorrectionsInTheReason) {
-  const auto actions = decide({.previous = HouseholdStatus::kNonCredit,
-                               .next = HouseholdStatus::kCredit,
-                               .previous_quarter = "2020Q3",
-                               .correction = true});
+  const auto actions = plugin_.decide(EventBuilder().from("non_credit").to("credit").quarter("2020Q3").correction());
   ASSERT_FALSE(actions.empty());
   EXPECT_NE(actions[0].reason.find("correction"), std::string::npos) << actions[0].reason;
 }
 
 TEST_F(PolicePluginTest, SameEventGetsTheSameAnswerAfterARestart) {
-  const StatusChange change{.previous = HouseholdStatus::kBreach, .next = HouseholdStatus::kCredit, .sequence = 7};
-  const auto first = decide(change);
+  const auto event = plugin_.event_for(EventBuilder().from("breach").to("credit").sequence(7));
+  const auto first = plugin_.decide(event);
   ASSERT_STARTED(plugin_.restart());
-  EXPECT_EQ(hub::plugin_testing::describe(decide(change)), hub::plugin_testing::describe(first));
+  EXPECT_EQ(hub::sdk_testing::describe(plugin_.decide(event)), hub::sdk_testing::describe(first));
 }
 
 }  // namespace

@@ -1,5 +1,5 @@
-// Unit tests of the central school plugin, loaded from its built library through the hub's
-// loader with the shipped catalogue (config/departments/schools.json) and a roster written to
+// Unit tests of the central school plugin, loaded from its built library through hubd's
+// loader (the SDK harness, hub::sdk_testing) with the shipped catalogue (config/departments/schools.json) and a roster written to
 // a fresh data directory.
 #include <gtest/gtest.h>
 
@@ -8,19 +8,18 @@
 #include <tuple>
 #include <vector>
 
-#include "plugin_test_support.h"
+#include "hub/sdk/testing/harness.h"
 
 namespace {
 
-using hub::plugin_testing::actions_for;
-using hub::plugin_testing::contract_violations;
-using hub::plugin_testing::department_catalogue;
-using hub::plugin_testing::make_event;
-using hub::plugin_testing::PluginUnderTest;
-using hub::plugin_testing::StatusChange;
-using hub::plugin_testing::TempDir;
 using hub::sdk::ActionKind;
 using hub::sdk::HouseholdStatus;
+using hub::sdk_testing::actions_for;
+using hub::sdk_testing::EventBuilder;
+using hub::sdk_testing::load_catalogue_file;
+using hub::sdk_testing::PluginUnderTest;
+using hub::sdk_testing::TempDir;
+using hub::sdk_testing::this_plugin;
 
 constexpr const char* kFee = "schools.fee_reduction";
 constexpr const char* kEnrolment = "schools.enrolment_priority";
@@ -38,19 +37,11 @@ hub::sdk::PolicyAction only(const std::vector<hub::sdk::PolicyAction>& actions, 
 
 class SchoolsPluginTest : public ::testing::Test {
  protected:
-  std::vector<hub::sdk::PolicyAction> decide(PluginUnderTest& plugin, const StatusChange& change) {
-    const auto event = make_event("schools", change);
-    auto actions = plugin.handle_ok(event);
-    EXPECT_EQ(contract_violations(catalogue_, event, actions), "");
-    return actions;
-  }
-
   TempDir dir_{"schools"};
-  hub::sdk::Catalogue catalogue_ = department_catalogue("schools");
 };
 
 TEST(SchoolsCatalogue, FeeReductionCarriesMoneyAndBothPoliciesNeedTheRoster) {
-  const auto catalogue = department_catalogue("schools");
+  const auto catalogue = load_catalogue_file(HUB_PLUGIN_CATALOGUE);
   EXPECT_EQ(catalogue.department(), "schools");
   ASSERT_EQ(catalogue.policies().size(), 2u);
   ASSERT_NE(catalogue.find(kFee), nullptr);
@@ -63,28 +54,27 @@ TEST(SchoolsCatalogue, FeeReductionCarriesMoneyAndBothPoliciesNeedTheRoster) {
 
 TEST_F(SchoolsPluginTest, HouseholdOnTheRosterGetsTheFeeReductionPerChild) {
   dir_.write("roster.csv", kRoster);
-  PluginUnderTest plugin(HUB_PLUGIN_PATH, "schools", dir_.path());
+  PluginUnderTest plugin(this_plugin().with_data_dir(dir_.path()));
   ASSERT_STARTED(plugin.start());
   EXPECT_TRUE(plugin.host().logged("2 households"));
 
-  const auto two_children = decide(plugin, {.household_id = "V01-00001", .next = HouseholdStatus::kCredit});
+  const auto two_children = plugin.decide(EventBuilder().household("V01-00001").to("credit"));
   ASSERT_EQ(two_children.size(), 2u);
   EXPECT_EQ(only(two_children, kFee).action, ActionKind::kApply);
   EXPECT_EQ(only(two_children, kFee).amount_fen, 30000);
   EXPECT_EQ(only(two_children, kEnrolment).action, ActionKind::kApply);
   EXPECT_FALSE(only(two_children, kEnrolment).amount_fen.has_value());
 
-  const auto one_child = decide(plugin, {.household_id = "V01-00002", .next = HouseholdStatus::kCredit, .sequence = 2});
+  const auto one_child = plugin.decide(EventBuilder().household("V01-00002").to("credit"));
   EXPECT_EQ(only(one_child, kFee).amount_fen, 15000);
 }
 
 TEST_F(SchoolsPluginTest, HouseholdNotOnTheRosterIsNotConcerned) {
   dir_.write("roster.csv", kRoster);
-  PluginUnderTest plugin(HUB_PLUGIN_PATH, "schools", dir_.path());
+  PluginUnderTest plugin(this_plugin().with_data_dir(dir_.path()));
   ASSERT_STARTED(plugin.start());
   for (const auto next : {HouseholdStatus::kCredit, HouseholdStatus::kNonCredit, HouseholdStatus::kBreach}) {
-    const auto actions =
-        decide(plugin, {.household_id = "V09-00077", .previous = HouseholdStatus::kCredit, .next = next});
+    const auto actions = plugin.decide(EventBuilder().household("V09-00077").from("credit").to(next));
     ASSERT_EQ(actions.size(), 2u);
     for (const auto& action : actions) {
       EXPECT_EQ(action.action, ActionKind::kNotApplicable) << action.policy_id;
@@ -96,7 +86,7 @@ TEST_F(SchoolsPluginTest, HouseholdNotOnTheRosterIsNotConcerned) {
 
 TEST_F(SchoolsPluginTest, StandardRuleCarriesTheAmountOnEveryDecision) {
   dir_.write("roster.csv", kRoster);
-  PluginUnderTest plugin(HUB_PLUGIN_PATH, "schools", dir_.path());
+  PluginUnderTest plugin(this_plugin().with_data_dir(dir_.path()));
   ASSERT_STARTED(plugin.start());
   const std::vector<std::tuple<HouseholdStatus, HouseholdStatus, ActionKind>> cases = {
       {HouseholdStatus::kCredit, HouseholdStatus::kNonCredit, ActionKind::kDefer},
@@ -108,15 +98,13 @@ TEST_F(SchoolsPluginTest, StandardRuleCarriesTheAmountOnEveryDecision) {
   for (const auto& [previous, next, expected] : cases) {
     SCOPED_TRACE(std::string(to_string(previous)) + " -> " + std::string(to_string(next)));
     const auto actions =
-        decide(plugin, {.household_id = "V01-00001", .previous = previous, .next = next, .sequence = sequence++});
+        plugin.decide(EventBuilder().household("V01-00001").from(previous).to(next).sequence(sequence++));
     EXPECT_EQ(only(actions, kFee).action, expected);
     EXPECT_EQ(only(actions, kFee).amount_fen, 30000);
     EXPECT_EQ(only(actions, kEnrolment).action, expected);
     EXPECT_FALSE(only(actions, kEnrolment).amount_fen.has_value());
   }
-  const auto unevaluated = decide(
-      plugin,
-      {.household_id = "V01-00001", .previous = HouseholdStatus::kCredit, .next = HouseholdStatus::kUnevaluated});
+  const auto unevaluated = plugin.decide(EventBuilder().household("V01-00001").from("credit").to("unevaluated"));
   EXPECT_EQ(only(unevaluated, kFee).action, ActionKind::kNotApplicable);
   EXPECT_FALSE(only(unevaluated, kFee).amount_fen.has_value());
 }
@@ -124,16 +112,16 @@ TEST_F(SchoolsPluginTest, StandardRuleCarriesTheAmountOnEveryDecision) {
 TEST_F(SchoolsPluginTest, PerChildAmountAndRosterPathComeFromSettings) {
   std::filesystem::create_directory(dir_.path() / "rosters");
   dir_.write("rosters/enrolled.csv", "household_id,children\nV02-00003,3\n");
-  PluginUnderTest plugin(HUB_PLUGIN_PATH, "schools", dir_.path(),
-                         R"({"fee_reduction_fen_per_child": 20000, "roster": "rosters/enrolled.csv"})");
+  PluginUnderTest plugin(
+      this_plugin(R"({"fee_reduction_fen_per_child": 20000, "roster": "rosters/enrolled.csv"})").with_data_dir(dir_.path()));
   ASSERT_STARTED(plugin.start());
-  const auto actions = decide(plugin, {.household_id = "V02-00003", .next = HouseholdStatus::kCredit});
+  const auto actions = plugin.decide(EventBuilder().household("V02-00003").to("credit"));
   EXPECT_EQ(only(actions, kFee).amount_fen, 60000);
   EXPECT_NE(only(actions, kFee).reason.find("¥600.00"), std::string::npos) << only(actions, kFee).reason;
 }
 
 TEST_F(SchoolsPluginTest, MissingRosterIsAStartErrorNamingThePath) {
-  PluginUnderTest plugin(HUB_PLUGIN_PATH, "schools", dir_.path());
+  PluginUnderTest plugin(this_plugin().with_data_dir(dir_.path()));
   const auto result = plugin.start();
   ASSERT_EQ(result.code(), hub::sdk::HandleResult::Code::kError);
   EXPECT_NE(result.message().find((dir_.path() / "roster.csv").string()), std::string::npos) << result.message();
@@ -151,7 +139,7 @@ TEST_F(SchoolsPluginTest, BadRosterRowsAreStartErrorsNamingTheLine) {
   for (const auto& [roster, expected] : cases) {
     SCOPED_TRACE(roster);
     dir_.write("roster.csv", roster);
-    PluginUnderTest plugin(HUB_PLUGIN_PATH, "schools", dir_.path());
+    PluginUnderTest plugin(this_plugin().with_data_dir(dir_.path()));
     const auto result = plugin.start();
     ASSERT_FALSE(result.is_ok());
     EXPECT_NE(result.message().find(expected), std::string::npos) << result.message();
@@ -160,7 +148,7 @@ TEST_F(SchoolsPluginTest, BadRosterRowsAreStartErrorsNamingTheLine) {
 
 TEST_F(SchoolsPluginTest, InvalidPerChildSettingIsAStartError) {
   dir_.write("roster.csv", kRoster);
-  PluginUnderTest plugin(HUB_PLUGIN_PATH, "schools", dir_.path(), R"({"fee_reduction_fen_per_child": -5})");
+  PluginUnderTest plugin(this_plugin(R"({"fee_reduction_fen_per_child": -5})").with_data_dir(dir_.path()));
   const auto result = plugin.start();
   ASSERT_FALSE(result.is_ok());
   EXPECT_NE(result.message().find("fee_reduction_fen_per_child"), std::string::npos) << result.message();

@@ -24,36 +24,107 @@ void write_file(const fs::path& path, const std::string& text) {
   std::ofstream(path) << text;
 }
 
+// A port nobody listens on right now (the kernel's choice for a wildcard bind).
+std::string free_tcp_endpoint() {
+  zmq::context_t context;
+  zmq::socket_t probe(context, zmq::socket_type::router);
+  probe.set(zmq::sockopt::linger, 0);
+  probe.bind("tcp://127.0.0.1:*");
+  return probe.get(zmq::sockopt::last_endpoint);
+}
+
+// SIGKILL and reap; no-op when the process is not running.
+void kill_and_reap(pid_t& pid) {
+  if (pid <= 0) return;
+  ::kill(pid, SIGKILL);
+  int status = 0;
+  ::waitpid(pid, &status, 0);
+  pid = -1;
+}
+
 }  // namespace
 
-HubProcess::HubProcess(HubOptions options) : options_(std::move(options)) {
+CommandResult run_command(const std::string& command) {
+  CommandResult r{-1, {}};
+  FILE* pipe = ::popen((command + " 2>&1").c_str(), "r");
+  char buffer[4096];
+  while (std::fgets(buffer, sizeof buffer, pipe) != nullptr) r.output += buffer;
+  const int status = ::pclose(pipe);
+  r.exit_code = WIFEXITED(status) ? WEXITSTATUS(status) : -1;
+  return r;
+}
+
+pid_t spawn(const std::string& dir, const std::string& log_path, const std::vector<std::string>& argv) {
+  const pid_t pid = ::fork();
+  if (pid == 0) {
+    FILE* log = std::fopen(log_path.c_str(), "a");
+    if (log != nullptr) {
+      ::dup2(::fileno(log), 1);
+      ::dup2(::fileno(log), 2);
+    }
+    if (::chdir(dir.c_str()) != 0) ::_exit(127);
+    std::vector<char*> args;
+    for (const auto& a : argv) args.push_back(const_cast<char*>(a.c_str()));
+    args.push_back(nullptr);
+    ::execv(args[0], args.data());
+    ::_exit(127);
+  }
+  return pid;
+}
+
+std::string read_text(const std::string& path) {
+  std::ifstream in(path);
+  std::ostringstream s;
+  s << in.rdbuf();
+  return s.str();
+}
+
+std::string make_temp_dir(const std::string& prefix) {
   std::random_device rd;
-  dir_ = (fs::temp_directory_path() / ("hubd-it-" + std::to_string(rd()) + std::to_string(::getpid()))).string();
-  fs::create_directories(dir_);
+  const auto dir = fs::temp_directory_path() / (prefix + std::to_string(rd()) + std::to_string(::getpid()));
+  fs::create_directories(dir);
+  return dir.string();
+}
+
+void write_test_rosters(const std::string& data_dir) {
+  // Department-side data: a few households on each roster.
+  write_file(fs::path(data_dir) / "plugins/schools/roster.csv", "household_id,children\nV01-00001,2\nV01-00003,1\n");
+  write_file(fs::path(data_dir) / "plugins/land/roster.csv",
+             "household_id,application_id,applied_on\nV01-00002,ZJD-2020-000001,2020-05-01\n");
+  write_file(fs::path(data_dir) / "plugins/finance/roster.csv",
+             "household_id,policy_id,amount_fen_per_quarter\nV01-00001,finance.only_child_reward,6000\n"
+             "V01-00002,finance.rural_reward,24000\n");
+}
+
+HubProcess::HubProcess(HubOptions options) : options_(std::move(options)) {
+  dir_ = make_temp_dir("hubd-it-");
   json plugins = json::array();
   for (const auto& id : options_.departments) {
     json p{{"id", id}};
     if (id == "police" && !options_.police_library.empty()) p["library"] = options_.police_library;
+    if (auto it = options_.connectors.find(id); it != options_.connectors.end()) p["connector"] = it->second;
+    for (const auto& hosted : options_.hosted)
+      if (hosted == id) p["placement"] = "host";
     plugins.push_back(p);
+  }
+  json endpoints{{"ingest", "tcp://127.0.0.1:*"}, {"admin", "tcp://127.0.0.1:*"}, {"live_feed", "tcp://127.0.0.1:*"}};
+  if (!options_.hosted.empty()) {
+    plugin_host_endpoint_ =
+        options_.plugin_host_endpoint.empty() ? free_tcp_endpoint() : options_.plugin_host_endpoint;
+    endpoints["plugin_hosts"] = plugin_host_endpoint_;
   }
   json config{{"data_dir", "var"},
               {"log_level", "info"},
-              {"endpoints", {{"ingest", "tcp://127.0.0.1:*"}, {"admin", "tcp://127.0.0.1:*"},
-                             {"live_feed", "tcp://127.0.0.1:*"}}},
+              {"endpoints", endpoints},
               {"http", "127.0.0.1:0"},
               {"admin_token", kTestAdminToken},
               {"limits", {{"max_message_bytes", options_.max_message_bytes}, {"max_batch_events", options_.max_batch_events}}},
-              {"delivery", {{"retry_initial_ms", 100}, {"retry_max_ms", 1000}}},
+              {"delivery",
+               {{"retry_initial_ms", 100}, {"retry_max_ms", 1000}, {"batch_events", options_.delivery_batch_events}}},
               {"plugin_dir", HUB_PLUGIN_DIR},
               {"plugins", plugins}};
   write_file(fs::path(dir_) / "hub.json", config.dump(2));
-  // Department-side data: a few households on each roster.
-  write_file(fs::path(data_dir()) / "plugins/schools/roster.csv", "household_id,children\nV01-00001,2\nV01-00003,1\n");
-  write_file(fs::path(data_dir()) / "plugins/land/roster.csv",
-             "household_id,application_id,applied_on\nV01-00002,ZJD-2020-000001,2020-05-01\n");
-  write_file(fs::path(data_dir()) / "plugins/finance/roster.csv",
-             "household_id,policy_id,amount_fen_per_quarter\nV01-00001,finance.only_child_reward,6000\n"
-             "V01-00002,finance.rural_reward,24000\n");
+  write_test_rosters(data_dir());
 }
 
 HubProcess::~HubProcess() {
@@ -62,30 +133,13 @@ HubProcess::~HubProcess() {
   if (!::getenv("HUB_TEST_KEEP")) fs::remove_all(dir_, ec);
 }
 
-std::string HubProcess::log() const {
-  std::ifstream in(dir_ + "/hubd.log");
-  std::ostringstream s;
-  s << in.rdbuf();
-  return s.str();
-}
+std::string HubProcess::log() const { return read_text(dir_ + "/hubd.log"); }
 
 void HubProcess::start() {
   const fs::path endpoints = fs::path(data_dir()) / "hubd.endpoints.json";
   std::error_code ec;
   fs::remove(endpoints, ec);
-  pid_ = ::fork();
-  if (pid_ == 0) {
-    const std::string log_path = dir_ + "/hubd.log";
-    FILE* log = std::fopen(log_path.c_str(), "a");
-    if (log != nullptr) {
-      ::dup2(::fileno(log), 1);
-      ::dup2(::fileno(log), 2);
-    }
-    ::chdir(dir_.c_str());
-    const std::string config = dir_ + "/hub.json";
-    ::execl(HUBD_PATH, HUBD_PATH, "--config", config.c_str(), static_cast<char*>(nullptr));
-    ::_exit(127);
-  }
+  pid_ = spawn(dir_, dir_ + "/hubd.log", {HUBD_PATH, "--config", dir_ + "/hub.json"});
   const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(20);
   while (!fs::exists(endpoints)) {
     int status = 0;
@@ -123,10 +177,7 @@ void HubProcess::stop() {
 
 void HubProcess::kill9() {
   if (pid_ <= 0) return;
-  ::kill(pid_, SIGKILL);
-  int status = 0;
-  ::waitpid(pid_, &status, 0);
-  pid_ = -1;
+  kill_and_reap(pid_);
   ingest_.reset();
   admin_.reset();
 }
@@ -181,7 +232,8 @@ json HubProcess::wait_for_delivery(std::chrono::seconds limit) {
     json status = admin({{"cmd", "status"}});
     bool done = true;
     for (const auto& d : status["departments"])
-      if (d["state"] == "running" || d["state"] == "retrying" || d["state"] == "starting")
+      if (d["state"] == "running" || d["state"] == "retrying" || d["state"] == "starting" ||
+          d["state"] == "waiting_for_host")
         done = done && d["lag"].get<std::uint64_t>() == 0 && d["state"] == "running";
     if (done) return status;
     if (std::chrono::steady_clock::now() > deadline)
@@ -189,6 +241,15 @@ json HubProcess::wait_for_delivery(std::chrono::seconds limit) {
     std::this_thread::sleep_for(std::chrono::milliseconds(50));
   }
 }
+
+json HubProcess::department_status(const std::string& id) {
+  const json status = admin({{"cmd", "status"}});
+  for (const auto& d : status["departments"])
+    if (d["id"] == id) return d;
+  throw std::runtime_error("no department " + id + " in " + status.dump());
+}
+
+std::string HubProcess::department_state(const std::string& id) { return department_status(id)["state"]; }
 
 std::vector<std::vector<std::string>> HubProcess::query_rows(const std::string& db, const std::string& sql) {
   sqlite3* handle = nullptr;
@@ -222,6 +283,68 @@ std::int64_t HubProcess::query_int(const std::string& db, const std::string& sql
   auto rows = query_rows(db, sql);
   if (rows.empty() || rows[0].empty()) throw std::runtime_error("no result for " + sql);
   return std::stoll(rows[0][0]);
+}
+
+std::int64_t finance_overpayments(HubProcess& hub) {
+  return hub.query_int("ledger.db",
+                       "SELECT COUNT(*) FROM (SELECT household_id, policy_id, "
+                       "SUM(CASE action WHEN 'defer' THEN amount_fen ELSE 0 END) AS deferred, "
+                       "SUM(CASE action WHEN 'release' THEN amount_fen ELSE 0 END) AS released "
+                       "FROM action WHERE department='finance' GROUP BY household_id, policy_id) "
+                       "WHERE released > deferred");
+}
+
+PluginHostProcess::PluginHostProcess(std::string hub_endpoint, std::vector<std::string> departments,
+                                     std::string host_name) {
+  dir_ = make_temp_dir("plugin-host-it-");
+  const json config{{"hub", hub_endpoint},
+                    {"host_name", host_name},
+                    {"plugin_dir", HUB_PLUGIN_DIR},
+                    {"data_dir", "var"},
+                    {"plugins", departments}};
+  write_file(fs::path(dir_) / "host.json", config.dump(2));
+  write_test_rosters(data_dir());
+}
+
+PluginHostProcess::~PluginHostProcess() {
+  kill_and_reap(pid_);
+  std::error_code ec;
+  if (!::getenv("HUB_TEST_KEEP")) fs::remove_all(dir_, ec);
+}
+
+void PluginHostProcess::start() {
+  pid_ = spawn(dir_, dir_ + "/host.log", {HUB_PLUGIN_HOST_PATH, "--config", dir_ + "/host.json"});
+}
+
+void PluginHostProcess::kill9() { kill_and_reap(pid_); }
+
+int PluginHostProcess::stop() {
+  if (pid_ <= 0) return -1;
+  ::kill(pid_, SIGTERM);
+  return wait_exit(std::chrono::seconds(20));
+}
+
+int PluginHostProcess::wait_exit(std::chrono::seconds limit) {
+  const auto deadline = std::chrono::steady_clock::now() + limit;
+  while (pid_ > 0) {
+    int status = 0;
+    if (::waitpid(pid_, &status, WNOHANG) == pid_) {
+      pid_ = -1;
+      return WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
+    }
+    if (std::chrono::steady_clock::now() > deadline) return -1;
+    std::this_thread::sleep_for(std::chrono::milliseconds(20));
+  }
+  return -1;
+}
+
+bool PluginHostProcess::wait_for_log(const std::string& fragment, std::chrono::seconds limit) {
+  const auto deadline = std::chrono::steady_clock::now() + limit;
+  while (log().find(fragment) == std::string::npos) {
+    if (std::chrono::steady_clock::now() > deadline) return false;
+    std::this_thread::sleep_for(std::chrono::milliseconds(20));
+  }
+  return true;
 }
 
 json household_event(const std::string& id, const std::string& village) {

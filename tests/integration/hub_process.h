@@ -1,12 +1,14 @@
 // Test fixture: a real hubd process in a temporary directory, with its own configuration
-// (ZeroMQ wildcard ports, HTTP on a free port, the real department plugins, small rosters), and a client that
-// talks to it over real ZeroMQ sockets and reads its SQLite files directly.
+// (ZeroMQ wildcard ports, the real department plugins, small rosters), and a client that
+// talks to it over real ZeroMQ sockets and reads its SQLite files directly. PluginHostProcess
+// is the same for hub-plugin-host, for departments placed on a plugin host.
 #pragma once
 
 #include <sys/types.h>
 
 #include <chrono>
 #include <cstdint>
+#include <map>
 #include <optional>
 #include <string>
 #include <vector>
@@ -20,11 +22,27 @@ namespace hub::test {
 inline constexpr const char* kTestAdminToken = "test-admin-token-0123456789";
 
 struct HubOptions {
-  std::vector<std::string> departments{"schools", "police", "land", "finance", "civil_affairs"};
+  std::vector<std::string> departments{"schools",     "police",   "land",
+                                       "finance",     "civil_affairs", "agriculture",
+                                       "judicial",    "urban_construction", "fp_association"};
+  std::vector<std::string> hosted;  // of those, the ones with "placement": "host"
+  std::string plugin_host_endpoint;  // with hosted: this one instead of a free port
   std::string police_library;  // overrides the police plugin's library when not empty
+  std::map<std::string, nlohmann::json> connectors;  // department id → its "connector" config
   std::size_t max_message_bytes = 1 << 20;
   std::size_t max_batch_events = 5000;
+  std::size_t delivery_batch_events = 512;
 };
+
+struct CommandResult {
+  int exit_code;
+  std::string output;  // stdout and stderr
+};
+CommandResult run_command(const std::string& command);
+
+// A child process with stdout and stderr appended to `log_path`, started in `dir`.
+pid_t spawn(const std::string& dir, const std::string& log_path, const std::vector<std::string>& argv);
+std::string read_text(const std::string& path);
 
 class HubProcess {
  public:
@@ -58,6 +76,11 @@ class HubProcess {
   const std::string& dir() const { return dir_; }
   std::string data_dir() const { return dir_ + "/var"; }
   std::string log() const;
+  // A fixed free port, kept across restarts, so that a plugin host finds a restarted hubd.
+  const std::string& plugin_host_endpoint() const { return plugin_host_endpoint_; }
+  // The departments' state in `hubctl status`, by id.
+  std::string department_state(const std::string& id);
+  nlohmann::json department_status(const std::string& id);
 
  private:
   nlohmann::json request(zmq::socket_t& socket, const std::string& bytes);
@@ -65,11 +88,43 @@ class HubProcess {
 
   HubOptions options_;
   std::string dir_;
+  std::string plugin_host_endpoint_;
   pid_t pid_ = -1;
   zmq::context_t context_;
   std::optional<zmq::socket_t> ingest_;
   std::optional<zmq::socket_t> admin_;
 };
+
+// A real hub-plugin-host process in its own temporary directory (as on a department's server),
+// running `departments` and connecting to `hub_endpoint`; rosters as HubProcess writes them.
+class PluginHostProcess {
+ public:
+  PluginHostProcess(std::string hub_endpoint, std::vector<std::string> departments, std::string host_name = "dept-1");
+  ~PluginHostProcess();
+
+  void start();            // does not wait: the host connects by itself
+  void kill9();
+  int stop();              // SIGTERM; returns the exit code
+  // Waits for the process to exit by itself; returns its exit code, or -1 after `limit`.
+  int wait_exit(std::chrono::seconds limit);
+  bool wait_for_log(const std::string& fragment, std::chrono::seconds limit);
+  std::string log() const { return read_text(dir_ + "/host.log"); }
+  const std::string& dir() const { return dir_; }
+  std::string data_dir() const { return dir_ + "/var"; }
+
+ private:
+  std::string dir_;
+  pid_t pid_ = -1;
+};
+
+// Finance households and policies whose released amount exceeds what was deferred: a release
+// recorded twice would show here. 0 when all is well.
+std::int64_t finance_overpayments(HubProcess& hub);
+
+// The small department rosters (schools, land, finance) of the fixture, under DATA_DIR/plugins.
+void write_test_rosters(const std::string& data_dir);
+// A unique empty directory under the system's temporary directory.
+std::string make_temp_dir(const std::string& prefix);
 
 // Events as the family-planning office publishes them.
 nlohmann::json household_event(const std::string& id, const std::string& village = "V01");

@@ -9,16 +9,21 @@
 //     hub::sdk::HandleResult on_start(hub::sdk::Host& host) override;     // optional
 //     hub::sdk::HandleResult on_event(const hub::sdk::Event& event,
 //                                     std::vector<hub::sdk::PolicyAction>& actions) override;
+//     hub::sdk::HandleResult on_batch_end() override;                     // optional
 //     void on_stop() override;                                            // optional
 //   };
 //   HUB_DECLARE_PLUGIN(MyPlugin, "my_department", "1.2.0")
 //
 // Lifetime, driven by the host in this order and all on one thread that the host owns (the
 // plugin's delivery thread): load the library, check hub_plugin_abi_version, create (factory),
-// start, then on_event for each event in sequence order, stop, destroy, unload. Hooks are
-// never called concurrently for one instance. Events may be redelivered after a crash (at
-// least once); Event::idempotency_key is stable across redeliveries, and on_event must return
-// the same decision for it.
+// start, then on_event for each event in sequence order, stop, destroy, unload. Events come in
+// batches (up to delivery.batch_events, 512 by default); after each batch the host calls
+// on_batch_end, and the hub records the batch's actions only once it returned ok. A plugin
+// that keeps its own records (a database, files) can therefore write them in on_event and
+// commit them once in on_batch_end: if that fails, or the process dies first, every event of
+// the batch is delivered again. Hooks are never called concurrently for one instance. Events
+// may be redelivered after a crash (at least once); Event::idempotency_key is stable across
+// redeliveries, and on_event must return the same decision for it.
 //
 // The host sees only PluginInstance, whose methods are implemented inside the plugin library
 // by the SDK's adapter and are noexcept: anything the plugin throws is caught there and
@@ -58,6 +63,7 @@ class PluginInstance {
   virtual PluginInfo info() const noexcept = 0;
   virtual HandleResult start(Host& host) noexcept = 0;
   virtual HandleResult handle(const Event& event, std::vector<PolicyAction>& actions) noexcept = 0;
+  virtual HandleResult end_batch() noexcept = 0;
   virtual void stop() noexcept = 0;
 };
 
@@ -75,6 +81,11 @@ class Plugin {
   // the department's policies that the event concerns; return ok, retry or error.
   virtual HandleResult on_event(const Event& event, std::vector<PolicyAction>& actions) = 0;
 
+  // Called after each batch of events (also after a batch that stopped at a failed event),
+  // before the hub records the actions on_event returned for it. Commit what on_event wrote
+  // here; return retry or error to have the whole batch delivered again.
+  virtual HandleResult on_batch_end() { return HandleResult::ok(); }
+
   // Called once after the last event, before the plugin is destroyed.
   virtual void on_stop() {}
 
@@ -86,6 +97,7 @@ class Plugin {
 struct PluginHooks {
   static HandleResult start(Plugin& p, Host& host) { return p.on_start(host); }
   static HandleResult event(Plugin& p, const Event& e, std::vector<PolicyAction>& a) { return p.on_event(e, a); }
+  static HandleResult batch_end(Plugin& p) { return p.on_batch_end(); }
   static void stop(Plugin& p) { p.on_stop(); }
 };
 
@@ -111,6 +123,10 @@ class PluginAdapter final : public PluginInstance {
 
   HandleResult handle(const Event& event, std::vector<PolicyAction>& actions) noexcept override {
     return guarded([&] { return PluginHooks::event(plugin_, event, actions); }, "on_event");
+  }
+
+  HandleResult end_batch() noexcept override {
+    return guarded([&] { return PluginHooks::batch_end(plugin_); }, "on_batch_end");
   }
 
   void stop() noexcept override {

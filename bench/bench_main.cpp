@@ -1,0 +1,486 @@
+// hub-bench: the hub's speed beside the machine's limits and Redis Streams, in one run.
+//
+//   hub-bench [--runs N] [--town-households N] [--county-households N] [--departments N]
+//             [--scaling] [--smoke] [--no-redis] [--out FILE] [--work-dir DIR]
+//
+// Sections, in this order: limits (libzmq, SQLite, fsync), redis (Redis Streams with
+// appendfsync always and one consumer group per department), hub (a real hubd: durable
+// ingest, deliveries per second, latency at a fixed rate, the town's and the county's
+// quarter end to end), and optionally the scaling curve. Prints a table on stdout and writes
+// the same figures as JSON. It measures and reports; it never fails because of a slow figure.
+#include <filesystem>
+#include <fstream>
+#include <iostream>
+#include <nlohmann/json.hpp>
+#include <sstream>
+#include <stdexcept>
+#include <string>
+#include <vector>
+
+#include "bench_support.h"
+#include "hub_runs.h"
+#include "limits.h"
+#include "redis_streams.h"
+
+namespace fs = std::filesystem;
+using nlohmann::json;
+using namespace hub::bench;
+
+namespace {
+
+constexpr const char* kUsage = R"(hub-bench — Chengxin Hub benchmarks / 诚信枢纽性能基准
+
+usage: hub-bench [options]
+
+  --runs N                repetitions of each figure (median, min, max are reported); default 3
+  --town-households N     the town's size; default 17090 (the reference town)
+  --county-households N   the county's size; default 1000000; 0 skips the county
+  --departments N         departments to enable (first N of the configuration); default all
+  --scaling               also run the scaling curve (10k/100k/1M households x 1, 3 and all departments)
+  --scaling-sizes LIST    households for the scaling curve; default 10000,100000,1000000
+  --smoke                 seconds-long run with tiny sizes, for CI (figures are meaningless)
+  --only LIST             only the figures whose id starts with one of these prefixes
+                          (e.g. limits.sqlite,hub.ingest); for profiling one part
+  --no-redis              skip Redis Streams (it is skipped anyway when redis-server is missing)
+  --out FILE              JSON results; default bench-results.json
+  --work-dir DIR          where databases are created; default $TMPDIR or /tmp
+  --hubd PATH, --plugin-dir DIR, --departments-dir DIR, --config FILE
+                          the hub to measure; default: this build tree
+  -h, --help              this text
+)";
+
+struct Options {
+  std::size_t runs = 3;
+  std::size_t town = 17090;
+  std::size_t county = 1000000;
+  std::size_t departments = 0;  // 0 = all
+  bool scaling = false;
+  std::vector<std::size_t> scaling_sizes{10000, 100000, 1000000};
+  bool smoke = false;
+  bool redis = true;
+  std::vector<std::string> only;  // id prefixes; empty = everything
+  std::string out = "bench-results.json";
+  std::string work_dir;
+  std::string hubd = HUB_BENCH_HUBD;
+  std::string plugin_dir = HUB_BENCH_PLUGIN_DIR;
+  std::string departments_dir = HUB_BENCH_DEPARTMENTS_DIR;
+  std::string config = HUB_BENCH_CONFIG;
+};
+
+std::size_t parse_count(const std::string& flag, const std::string& text) {
+  std::size_t used = 0;
+  unsigned long long v = 0;
+  try {
+    v = std::stoull(text, &used);
+  } catch (const std::exception&) {
+    used = 0;
+  }
+  if (used != text.size() || text.empty())
+    throw std::invalid_argument(flag + " needs a whole number, got '" + text + "'");
+  return static_cast<std::size_t>(v);
+}
+
+Options parse_options(int argc, char** argv) {
+  Options o;
+  for (int i = 1; i < argc; ++i) {
+    const std::string a = argv[i];
+    auto value = [&]() -> std::string {
+      if (i + 1 >= argc) throw std::invalid_argument(a + " needs a value");
+      return argv[++i];
+    };
+    if (a == "-h" || a == "--help") {
+      std::cout << kUsage;
+      std::exit(0);
+    } else if (a == "--runs") {
+      o.runs = std::max<std::size_t>(1, parse_count(a, value()));
+    } else if (a == "--town-households") {
+      o.town = parse_count(a, value());
+    } else if (a == "--county-households") {
+      o.county = parse_count(a, value());
+    } else if (a == "--departments") {
+      o.departments = parse_count(a, value());
+    } else if (a == "--scaling") {
+      o.scaling = true;
+    } else if (a == "--scaling-sizes") {
+      o.scaling_sizes.clear();
+      std::stringstream list(value());
+      for (std::string item; std::getline(list, item, ',');) o.scaling_sizes.push_back(parse_count(a, item));
+    } else if (a == "--smoke") {
+      o.smoke = true;
+    } else if (a == "--only") {
+      std::stringstream list(value());
+      for (std::string item; std::getline(list, item, ',');) o.only.push_back(item);
+    } else if (a == "--no-redis") {
+      o.redis = false;
+    } else if (a == "--out") {
+      o.out = value();
+    } else if (a == "--work-dir") {
+      o.work_dir = value();
+    } else if (a == "--hubd") {
+      o.hubd = value();
+    } else if (a == "--plugin-dir") {
+      o.plugin_dir = value();
+    } else if (a == "--departments-dir") {
+      o.departments_dir = value();
+    } else if (a == "--config") {
+      o.config = value();
+    } else {
+      throw std::invalid_argument("unknown option '" + a + "' (see --help)");
+    }
+  }
+  if (o.smoke) {
+    o.runs = 1;
+    o.town = std::min<std::size_t>(o.town, 200);
+    o.county = std::min<std::size_t>(o.county, 400);
+    o.scaling_sizes = {100, 200};
+  }
+  if (o.town == 0) throw std::invalid_argument("--town-households must be at least 1");
+  return o;
+}
+
+// The departments of the hub's configuration, in order.
+std::vector<std::string> configured_departments(const std::string& config_path) {
+  std::ifstream in(config_path);
+  if (!in) throw std::runtime_error("cannot read " + config_path);
+  const json config = json::parse(in);
+  std::vector<std::string> ids;
+  for (const auto& p : config.at("plugins")) ids.push_back(p.at("id").get<std::string>());
+  return ids;
+}
+
+// A sample event as the hub receives it, for the raw message-size limits.
+std::string sample_event(const Town& town) { return town.events.at(town.events.size() - 1); }
+
+std::string join_batch(const std::vector<std::string>& events, std::size_t n) {
+  std::string body = "{\"type\":\"batch\",\"events\":[";
+  for (std::size_t i = 0; i < n && i < events.size(); ++i) {
+    if (i > 0) body += ',';
+    body += events[i];
+  }
+  return body + "]}";
+}
+
+void add_latency(Report& report, const std::string& id, const std::string& label, const std::vector<Percentiles>& runs,
+                 const std::string& limit_prefix, const std::string& redis_prefix, const std::string& p99_target) {
+  std::vector<double> p50, p99, p999;
+  for (const auto& p : runs) {
+    p50.push_back(p.p50);
+    p99.push_back(p.p99);
+    p999.push_back(p.p999);
+  }
+  const std::pair<const char*, std::vector<double>*> parts[] = {{"p50", &p50}, {"p99", &p99}, {"p999", &p999}};
+  for (const auto& [name, samples] : parts) {
+    Figure f{id + "." + name, "", label + " " + name, "ms", false, summarize(*samples), "", "", ""};
+    if (!limit_prefix.empty()) f.limit_id = limit_prefix + "." + name;
+    if (!redis_prefix.empty()) f.redis_id = redis_prefix + "." + name;
+    if (std::string(name) == "p99") f.target = p99_target;
+    f.section = id.substr(0, id.find('.'));
+    report.add(std::move(f));
+  }
+}
+
+// A fresh data directory for hubd with the department rosters in place.
+std::string fresh_data_dir(const std::string& base, const std::string& name, const std::string& rosters) {
+  const fs::path dir = fs::path(base) / name;
+  fs::remove_all(dir);
+  fs::create_directories(dir / "plugins");
+  if (fs::exists(rosters)) fs::copy(rosters, dir / "plugins", fs::copy_options::recursive);
+  return dir.string();
+}
+
+struct EndToEnd {
+  double seconds = 0;
+  double rss_mib = 0;
+};
+
+// The whole quarter of `town` through a fresh hubd with `departments` departments: from the
+// first publish until every department's ledger holds every event.
+EndToEnd deliver_town(const HubSetup& setup, const std::string& base, const std::string& rosters, const Town& town,
+                      std::size_t departments) {
+  const std::string data = fresh_data_dir(base, "e2e", rosters);
+  HubDaemon hubd(setup, data, departments);
+  const auto start = Clock::now();
+  publish_batches(hubd.ingest_endpoint(), town.events, 1000, 4);
+  wait_delivered(hubd.ledger_path(), departments, town.events.size(), std::chrono::seconds(3600));
+  EndToEnd out{seconds_since(start), static_cast<double>(hubd.peak_rss_kib()) / 1024.0};
+  hubd.stop();
+  fs::remove_all(data);
+  return out;
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  Options o;
+  try {
+    o = parse_options(argc, argv);
+  } catch (const std::exception& e) {
+    std::cerr << "hub-bench: " << e.what() << "\n";
+    return 2;
+  }
+  try {
+    HubSetup setup{o.hubd, o.plugin_dir, o.departments_dir, configured_departments(o.config)};
+    const std::size_t departments =
+        o.departments == 0 ? setup.departments.size() : std::min(o.departments, setup.departments.size());
+    if (!o.work_dir.empty()) ::setenv("TMPDIR", o.work_dir.c_str(), 1);
+    TempDir work("hub-bench");
+    Report report;
+    report.set_info("machine", machine_info(work.path()));
+    report.set_info("options",
+                    json{{"runs", o.runs},
+                         {"town_households", o.town},
+                         {"county_households", o.county},
+                         {"departments", departments},
+                         {"department_ids",
+                          json(std::vector<std::string>(setup.departments.begin(),
+                                                        setup.departments.begin() + static_cast<long>(departments)))},
+                         {"smoke", o.smoke}});
+    const std::string rosters = work.path() + "/rosters";
+    progress("generating the town (" + format_number(static_cast<double>(o.town)) + " households)");
+    const Town town = make_town(work.path(), o.town, rosters);
+    const std::string event = sample_event(town);
+    const std::size_t batch_events = std::min<std::size_t>(1000, town.events.size());
+    const std::string batch = join_batch(town.events, batch_events);
+    const std::size_t scale = o.smoke ? 100 : 1;  // smoke: a hundredth of the work
+    // --only: a block runs when its id and one of the prefixes start the same way.
+    auto want = [&](const std::string& block) {
+      if (o.only.empty()) return true;
+      for (const auto& p : o.only) {
+        if (block.rfind(p, 0) == 0 || p.rfind(block, 0) == 0) return true;
+      }
+      return false;
+    };
+
+    // ---- limits ----
+    if (want("limits.zmq")) {
+      progress("limits: libzmq");
+      report.add({"limits.zmq.event", "limits",
+                  "libzmq tcp PUSH->PULL, " + std::to_string(event.size()) + " B messages", "msg/s", true,
+                  repeat(o.runs, [&] { return zmq_tcp_throughput(event, 1000000 / scale); }), "", "", ""});
+      report.add(
+          {"limits.zmq.batch", "limits",
+           "libzmq tcp, " + std::to_string(batch_events) + "-event batches (" + std::to_string(batch.size() / 1024) +
+               " KiB)",
+           "events/s", true,
+           repeat(o.runs, [&] { return zmq_tcp_throughput(batch, 2000 / scale) * static_cast<double>(batch_events); }),
+           "", "", ""});
+      {
+        std::vector<Percentiles> rtt;
+        for (std::size_t r = 0; r < o.runs; ++r) rtt.push_back(percentiles(zmq_tcp_round_trips(event, 50000 / scale)));
+        add_latency(report, "limits.zmq.rtt", "libzmq tcp round trip", rtt, "", "", "");
+      }
+    }
+    if (want("limits.sqlite") || want("limits.fsync")) {
+      progress("limits: SQLite and fsync");
+      report.add({"limits.sqlite.append", "limits", "SQLite WAL FULL append, 1,000 rows/txn, keys in order", "rows/s",
+                  true, repeat(o.runs, [&] { return sqlite_append_rate(work.path(), 500000 / scale, 1000, event); }),
+                  "", "", ""});
+      const Range event_ledger = repeat(
+          o.runs, [&] { return sqlite_event_with_ledger_rate(work.path(), 200000 / scale, 1000, departments, event); });
+      report.add({"limits.sqlite.event_ledger", "limits",
+                  "SQLite WAL FULL, event + " + std::to_string(departments) + " ledger rows, 1,000 events/txn",
+                  "events/s", true, event_ledger, "", "", ""});
+      Range ledger_rows = event_ledger;
+      for (double* v : {&ledger_rows.median, &ledger_rows.min, &ledger_rows.max})
+        *v *= static_cast<double>(departments);
+      report.add({"limits.sqlite.ledger_rows", "limits", "  the same, counted as ledger rows (deliveries)", "rows/s",
+                  true, ledger_rows, "", "", ""});
+      report.add({"limits.fsync", "limits", "fdatasync loop (512 B write + fdatasync)", "ops/s", true,
+                  repeat(o.runs, [&] { return fsync_rate(work.path(), o.smoke ? 0.2 : 2.0); }), "", "", ""});
+    }
+    // ---- Redis Streams ----
+    const bool redis = o.redis && want("redis") && RedisServer::available();
+    const std::size_t latency_events = o.smoke ? 200 : 25000;  // 5 s at 5,000 events/s
+    const double latency_rate = 5000;
+    const std::size_t latency_threads = 64;  // enough connections that 5,000/s never waits for a free one
+    if (o.redis && !redis) progress("redis-server not found: Redis Streams figures skipped");
+    if (redis) {
+      progress("redis: starting redis-server (appendonly, appendfsync always)");
+      const std::string redis_dir = work.path() + "/redis";
+      fs::create_directories(redis_dir);
+      RedisServer server(redis_dir);
+      if (want("redis.publish")) {
+        progress("redis: publish");
+        report.add({"redis.publish.single", "redis", "XADD one at a time, reply after fsync", "events/s", true,
+                    repeat(o.runs, [&] { return redis_publish_single(server, town.events, o.smoke ? 100 : 5000); }), "",
+                    "", ""});
+        report.add({"redis.publish.batch", "redis", "XADD pipelined 1,000 at a time", "events/s", true,
+                    repeat(o.runs, [&] { return redis_publish_batched(server, town.events, 1000); }), "", "", ""});
+      }
+      if (want("redis.fanout")) {
+        progress("redis: fan-out to " + std::to_string(departments) + " consumer groups");
+        report.add({"redis.fanout", "redis",
+                    std::to_string(departments) + " consumer groups XREADGROUP + XACK every event", "deliveries/s",
+                    true, repeat(o.runs, [&] { return redis_fanout(server, town.events, departments); }), "", "", ""});
+      }
+      if (want("redis.latency")) {
+        progress("redis: latency at 5,000 events/s");
+        std::vector<Percentiles> acked, all;
+        for (std::size_t r = 0; r < o.runs; ++r) {
+          LatencySamples s =
+              redis_latency(server, town.events, latency_events, latency_rate, latency_threads, departments);
+          acked.push_back(percentiles(s.acked_ms));
+          all.push_back(percentiles(s.all_groups_ms));
+        }
+        add_latency(report, "redis.latency.ack", "XADD -> reply, 5,000 events/s", acked, "", "", "");
+        add_latency(report, "redis.latency.all", "XADD -> every group XACKed, 5,000 events/s", all, "", "", "");
+      }
+      if (want("redis.town")) {
+        progress("redis: the town's quarter");
+        report.add({"redis.town", "redis", "town's quarter: publish -> every group acked", "s", false,
+                    repeat(o.runs, [&] { return redis_deliver_all(server, town.events, departments, 1000); }), "", "",
+                    ""});
+      }
+      if (o.county > 0 && want("redis.county")) {
+        progress("redis: the county's quarter (" + format_number(static_cast<double>(o.county)) + " households)");
+        TempDir county_dir("hub-bench-county-redis");
+        const Town county = make_town(county_dir.path(), o.county, county_dir.path() + "/rosters");
+        report.add({"redis.county", "redis", "county's quarter: publish -> every group acked", "s", false,
+                    repeat(1, [&] { return redis_deliver_all(server, county.events, departments, 1000); }), "", "",
+                    ""});
+      }
+    }
+
+    // ---- the hub ----
+    const std::string base = work.path() + "/hub";
+    std::string log_dir;  // a data directory holding the whole town in its event log
+    if (want("hub.ingest.batch")) {
+      progress("hub: durable ingest in batches of 1,000 (no departments enabled)");
+      report.add({"hub.ingest.batch", "hub", "durable ingest, batches of 1,000, 4 in flight", "events/s", true,
+                  repeat(o.runs,
+                         [&] {
+                           log_dir = fresh_data_dir(base, "ingest", rosters);
+                           HubDaemon hubd(setup, log_dir, 0);
+                           const double seconds = publish_batches(hubd.ingest_endpoint(), town.events, 1000, 4);
+                           hubd.stop();
+                           return static_cast<double>(town.events.size()) / seconds;
+                         }),
+                  "limits.sqlite.append", "redis.publish.batch", "≥ 100,000"});
+    }
+    if (want("hub.delivery") && log_dir.empty()) {  // the delivery figure needs a full event log
+      log_dir = fresh_data_dir(base, "ingest", rosters);
+      HubDaemon hubd(setup, log_dir, 0);
+      publish_batches(hubd.ingest_endpoint(), town.events, 1000, 4);
+      hubd.stop();
+    }
+    if (want("hub.delivery")) {
+      progress("hub: deliveries to " + std::to_string(departments) + " departments from a full event log");
+      report.add(
+          {"hub.delivery", "hub", "deliveries through " + std::to_string(departments) + " plugins, ledger committed",
+           "deliveries/s", true,
+           repeat(o.runs,
+                  [&] {
+                    for (const char* f : {"ledger.db", "ledger.db-wal", "ledger.db-shm"})
+                      fs::remove(fs::path(log_dir) / f);
+                    fs::remove_all(fs::path(log_dir) / "plugins");
+                    fs::copy(rosters, fs::path(log_dir) / "plugins", fs::copy_options::recursive);
+                    const auto start = Clock::now();
+                    HubDaemon hubd(setup, log_dir, departments);
+                    wait_delivered(hubd.ledger_path(), departments, town.events.size(), std::chrono::seconds(3600));
+                    const double seconds = seconds_since(start);
+                    hubd.stop();
+                    return static_cast<double>(town.events.size() * departments) / seconds;
+                  }),
+           "limits.sqlite.ledger_rows", "redis.fanout", "≥ 300,000"});
+    }
+    if (want("hub.ingest.single")) {
+      progress("hub: single events from 32 connections (group commit)");
+      report.add({"hub.ingest.single", "hub", "durable ingest, single events, 32 connections", "events/s", true,
+                  repeat(o.runs,
+                         [&] {
+                           const std::string data = fresh_data_dir(base, "single", rosters);
+                           HubDaemon hubd(setup, data, 0);
+                           publish_batches(hubd.ingest_endpoint(), registrations(town), 1000, 4);
+                           const double rate =
+                               publish_singles(hubd.ingest_endpoint(), status_changes(town, o.smoke ? 200 : 20000), 32);
+                           hubd.stop();
+                           return rate;
+                         }),
+                  "limits.fsync", "redis.publish.single", "fsync-bound"});
+    }
+    if (want("hub.latency")) {
+      progress("hub: latency at 5,000 events/s with " + std::to_string(departments) + " departments");
+      {
+        std::vector<Percentiles> acked, ledger;
+        for (std::size_t r = 0; r < o.runs; ++r) {
+          const std::string data = fresh_data_dir(base, "latency", rosters);
+          HubDaemon hubd(setup, data, departments);
+          const auto registered = registrations(town);
+          publish_batches(hubd.ingest_endpoint(), registered, 1000, 4);
+          wait_delivered(hubd.ledger_path(), departments, registered.size(), std::chrono::seconds(600));
+          LatencySamples s = hub_latency(hubd.ingest_endpoint(), hubd.ledger_path(), departments,
+                                         status_changes(town, latency_events), latency_rate, latency_threads);
+          hubd.stop();
+          acked.push_back(percentiles(s.acked_ms));
+          ledger.push_back(percentiles(s.all_groups_ms));
+        }
+        add_latency(report, "hub.latency.ack", "publish -> durable ack, 5,000 events/s", acked, "limits.zmq.rtt",
+                    redis ? "redis.latency.ack" : "", "≤ 2 ms");
+        add_latency(report, "hub.latency.ledger", "publish -> every department's ledger", ledger, "",
+                    redis ? "redis.latency.all" : "", "≤ 5 ms");
+      }
+    }
+    if (want("hub.town")) {
+      progress("hub: the town's quarter end to end");
+      {
+        std::vector<double> seconds, rss;
+        for (std::size_t r = 0; r < o.runs; ++r) {
+          const EndToEnd e = deliver_town(setup, base, rosters, town, departments);
+          seconds.push_back(e.seconds);
+          rss.push_back(e.rss_mib);
+        }
+        report.add(
+            {"hub.town", "hub",
+             "town's quarter (" + format_number(static_cast<double>(o.town)) + " households): publish -> all ledgers",
+             "s", false, summarize(seconds), "", redis ? "redis.town" : "", "< 1 s"});
+        report.add({"hub.town.rss", "hub", "  hubd peak RSS", "MiB", false, summarize(rss), "", "", ""});
+      }
+    }
+    if (o.county > 0 && want("hub.county")) {
+      progress("hub: the county's quarter (" + format_number(static_cast<double>(o.county)) + " households)");
+      TempDir county_dir("hub-bench-county");
+      const std::string county_rosters = county_dir.path() + "/rosters";
+      const Town county = make_town(county_dir.path(), o.county, county_rosters);
+      const EndToEnd e = deliver_town(setup, county_dir.path(), county_rosters, county, departments);
+      report.add(
+          {"hub.county", "hub",
+           "county's quarter (" + format_number(static_cast<double>(o.county)) + " households): publish -> all ledgers",
+           "s", false, summarize({e.seconds}), "", redis ? "redis.county" : "", "< 60 s"});
+      report.add(
+          {"hub.county.rss", "hub", "  hubd peak RSS", "MiB", false, summarize({e.rss_mib}), "", "", "< 1,024 MiB"});
+    }
+
+    // ---- scaling ----
+    if (o.scaling && want("scaling")) {
+      for (std::size_t households : o.scaling_sizes) {
+        TempDir dir("hub-bench-scaling");
+        const std::string scaling_rosters = dir.path() + "/rosters";
+        progress("scaling: generating " + format_number(static_cast<double>(households)) + " households");
+        const Town t = make_town(dir.path(), households, scaling_rosters);
+        for (std::size_t d : {std::size_t{1}, std::size_t{3}, departments}) {
+          if (d > departments || (d == departments && d < 3)) continue;  // 1, 3 and all of them
+          progress("scaling: " + format_number(static_cast<double>(households)) + " households, " + std::to_string(d) +
+                   " departments");
+          const EndToEnd e = deliver_town(setup, dir.path(), scaling_rosters, t, d);
+          const std::string id = "scaling." + std::to_string(households) + "." + std::to_string(d);
+          const std::string label =
+              format_number(static_cast<double>(households)) + " households, " + std::to_string(d) + " departments";
+          report.add({id, "scaling", label + ": seconds", "s", false, summarize({e.seconds}), "", "", ""});
+          report.add({id + ".rate", "scaling", label + ": events/s", "events/s", true,
+                      summarize({static_cast<double>(t.events.size()) / e.seconds}), "", "", ""});
+          report.add({id + ".rss", "scaling", label + ": peak RSS", "MiB", false, summarize({e.rss_mib}), "", "", ""});
+        }
+      }
+    }
+
+    report.print(std::cout);
+    std::ofstream out(o.out);
+    out << report.to_json().dump(2) << "\n";
+    if (!out) throw std::runtime_error("cannot write " + o.out);
+    std::cout << "\nJSON: " << o.out << "\n";
+    return 0;
+  } catch (const std::exception& e) {
+    std::cerr << "hub-bench: " << e.what() << "\n";
+    return 1;
+  }
+}

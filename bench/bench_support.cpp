@@ -1,0 +1,334 @@
+#include "bench_support.h"
+
+#include <arpa/inet.h>
+#include <fcntl.h>
+#include <netinet/in.h>
+#include <signal.h>
+#include <sys/socket.h>
+#include <sys/statvfs.h>
+#include <sys/utsname.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <cmath>
+#include <cstdio>
+#include <filesystem>
+#include <fstream>
+#include <iomanip>
+#include <iostream>
+#include <optional>
+#include <random>
+#include <sstream>
+#include <stdexcept>
+#include <thread>
+
+namespace hub::bench {
+
+namespace fs = std::filesystem;
+using nlohmann::json;
+
+Range summarize(std::vector<double> samples) {
+  Range r;
+  if (samples.empty()) return r;
+  std::sort(samples.begin(), samples.end());
+  r.runs = samples.size();
+  r.min = samples.front();
+  r.max = samples.back();
+  const std::size_t n = samples.size();
+  r.median = n % 2 == 1 ? samples[n / 2] : (samples[n / 2 - 1] + samples[n / 2]) / 2;
+  return r;
+}
+
+double percentile(std::vector<double>& samples, double p) {
+  if (samples.empty()) return 0;
+  std::sort(samples.begin(), samples.end());
+  const double rank = std::ceil(p / 100.0 * static_cast<double>(samples.size()));
+  const std::size_t index = rank < 1 ? 0 : static_cast<std::size_t>(rank) - 1;
+  return samples[std::min(index, samples.size() - 1)];
+}
+
+Percentiles percentiles(std::vector<double> samples) {
+  Percentiles p;
+  p.p50 = percentile(samples, 50);
+  p.p99 = percentile(samples, 99);
+  p.p999 = percentile(samples, 99.9);
+  return p;
+}
+
+Range repeat(std::size_t runs, const std::function<double()>& measure) {
+  std::vector<double> samples;
+  for (std::size_t i = 0; i < runs; ++i) samples.push_back(measure());
+  return summarize(std::move(samples));
+}
+
+void Report::add(Figure figure) {
+  auto it = std::find_if(figures_.begin(), figures_.end(), [&](const Figure& f) { return f.id == figure.id; });
+  if (it != figures_.end())
+    *it = std::move(figure);
+  else
+    figures_.push_back(std::move(figure));
+}
+
+const Figure* Report::find(const std::string& id) const {
+  for (const auto& f : figures_) {
+    if (f.id == id) return &f;
+  }
+  return nullptr;
+}
+
+namespace {
+
+// How the hub figure compares with a reference: for rates hub/reference, for times and
+// latencies reference/hub, so that > 1 always means "the hub is better".
+std::string ratio_text(const Figure& f, const Figure* reference) {
+  if (reference == nullptr || reference->value.median <= 0 || f.value.median <= 0) return "";
+  const double ratio =
+      f.higher_is_better ? f.value.median / reference->value.median : reference->value.median / f.value.median;
+  char text[32];
+  std::snprintf(text, sizeof text, ratio >= 10 ? "%.1fx" : ratio >= 0.1 ? "%.2fx" : "%.2gx", ratio);
+  return text;
+}
+
+std::optional<double> ratio_value(const Figure& f, const Figure* reference) {
+  if (reference == nullptr || reference->value.median <= 0 || f.value.median <= 0) return std::nullopt;
+  return f.higher_is_better ? f.value.median / reference->value.median : reference->value.median / f.value.median;
+}
+
+int decimals_for(double v) { return v >= 100 ? 0 : v >= 10 ? 1 : v >= 1 ? 2 : 3; }
+
+}  // namespace
+
+void Report::print(std::ostream& out) const {
+  std::string section;
+  for (const auto& f : figures_) {
+    if (f.section != section) {
+      section = f.section;
+      out << "\n== " << section << " ==\n";
+      out << std::left << std::setw(58) << "figure" << std::right << std::setw(14) << "median" << std::setw(14) << "min"
+          << std::setw(14) << "max"
+          << "  " << std::left << std::setw(14) << "unit"
+          << "vs limit   vs Redis   target\n";
+    }
+    std::string label = f.label;
+    if (label.size() > 57) label = label.substr(0, 57);
+    out << std::left << std::setw(58) << label << std::right << std::setw(14)
+        << format_number(f.value.median, decimals_for(f.value.median)) << std::setw(14)
+        << format_number(f.value.min, decimals_for(f.value.min)) << std::setw(14)
+        << format_number(f.value.max, decimals_for(f.value.max)) << "  " << std::left << std::setw(14) << f.unit
+        << std::setw(11) << ratio_text(f, f.limit_id.empty() ? nullptr : find(f.limit_id)) << std::setw(11)
+        << ratio_text(f, f.redis_id.empty() ? nullptr : find(f.redis_id)) << f.target << "\n";
+  }
+  out << "\nratios: > 1 means the hub is better (faster rate, or shorter time/latency) than the reference\n";
+}
+
+json Report::to_json() const {
+  json figures = json::array();
+  for (const auto& f : figures_) {
+    json j{{"id", f.id},
+           {"section", f.section},
+           {"label", f.label},
+           {"unit", f.unit},
+           {"higher_is_better", f.higher_is_better},
+           {"median", f.value.median},
+           {"min", f.value.min},
+           {"max", f.value.max},
+           {"runs", f.value.runs}};
+    if (!f.limit_id.empty()) {
+      j["limit"] = {{"id", f.limit_id}};
+      if (auto r = ratio_value(f, find(f.limit_id))) j["limit"]["ratio"] = *r;
+    }
+    if (!f.redis_id.empty()) {
+      j["redis"] = {{"id", f.redis_id}};
+      if (auto r = ratio_value(f, find(f.redis_id))) j["redis"]["ratio"] = *r;
+    }
+    if (!f.target.empty()) j["target"] = f.target;
+    figures.push_back(std::move(j));
+  }
+  json out = info_;
+  out["figures"] = std::move(figures);
+  return out;
+}
+
+Child::Child(const std::vector<std::string>& argv, const std::string& log_path) {
+  if (argv.empty()) throw std::invalid_argument("Child: empty command");
+  pid_ = ::fork();
+  if (pid_ < 0) throw std::runtime_error("fork failed");
+  if (pid_ == 0) {
+    const int fd = ::open(log_path.c_str(), O_WRONLY | O_CREAT | O_APPEND, 0644);
+    if (fd >= 0) {
+      ::dup2(fd, 1);
+      ::dup2(fd, 2);
+      ::close(fd);
+    }
+    std::vector<char*> args;
+    for (const auto& a : argv) args.push_back(const_cast<char*>(a.c_str()));
+    args.push_back(nullptr);
+    ::execvp(args[0], args.data());
+    std::perror(args[0]);
+    ::_exit(127);
+  }
+}
+
+Child::~Child() {
+  if (pid_ > 0) {
+    ::kill(pid_, SIGKILL);
+    ::waitpid(pid_, nullptr, 0);
+  }
+}
+
+bool Child::running() {
+  if (pid_ <= 0) return false;
+  int status = 0;
+  if (::waitpid(pid_, &status, WNOHANG) == pid_) {
+    pid_ = -1;
+    return false;
+  }
+  return true;
+}
+
+long Child::peak_rss_kib() const {
+  std::ifstream in("/proc/" + std::to_string(pid_) + "/status");
+  std::string line;
+  while (std::getline(in, line)) {
+    if (line.rfind("VmHWM:", 0) == 0) return std::stol(line.substr(6));
+  }
+  return 0;
+}
+
+int Child::stop(std::chrono::seconds grace) {
+  if (pid_ <= 0) return -1;
+  ::kill(pid_, SIGTERM);
+  const auto deadline = Clock::now() + grace;
+  int status = 0;
+  while (::waitpid(pid_, &status, WNOHANG) == 0) {
+    if (Clock::now() > deadline) {
+      ::kill(pid_, SIGKILL);
+      ::waitpid(pid_, &status, 0);
+      pid_ = -1;
+      return -1;
+    }
+    std::this_thread::sleep_for(std::chrono::milliseconds(10));
+  }
+  pid_ = -1;
+  return WIFEXITED(status) ? WEXITSTATUS(status) : -1;
+}
+
+TempDir::TempDir(const std::string& prefix) {
+  std::random_device rd;
+  const char* base = std::getenv("TMPDIR");
+  path_ = (fs::path(base != nullptr ? base : "/tmp") /
+           (prefix + "-" + std::to_string(::getpid()) + "-" + std::to_string(rd())))
+              .string();
+  fs::create_directories(path_);
+}
+
+TempDir::~TempDir() {
+  std::error_code ec;
+  if (std::getenv("HUB_BENCH_KEEP") == nullptr) fs::remove_all(path_, ec);
+}
+
+int free_tcp_port() {
+  const int fd = ::socket(AF_INET, SOCK_STREAM, 0);
+  sockaddr_in addr{};
+  addr.sin_family = AF_INET;
+  addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  addr.sin_port = 0;
+  socklen_t len = sizeof addr;
+  if (fd < 0 || ::bind(fd, reinterpret_cast<sockaddr*>(&addr), sizeof addr) != 0 ||
+      ::getsockname(fd, reinterpret_cast<sockaddr*>(&addr), &len) != 0) {
+    if (fd >= 0) ::close(fd);
+    throw std::runtime_error("cannot find a free TCP port");
+  }
+  const int port = ntohs(addr.sin_port);
+  ::close(fd);
+  return port;
+}
+
+json machine_info(const std::string& dir) {
+  json m;
+  std::ifstream cpu("/proc/cpuinfo");
+  std::string line;
+  while (std::getline(cpu, line)) {
+    if (line.rfind("model name", 0) == 0) {
+      m["cpu"] = line.substr(line.find(':') + 2);
+      break;
+    }
+  }
+  m["cores"] = std::thread::hardware_concurrency();
+  std::ifstream mem("/proc/meminfo");
+  while (std::getline(mem, line)) {
+    if (line.rfind("MemTotal:", 0) == 0) {
+      m["memory_gib"] = std::round(std::stod(line.substr(9)) / 1024.0 / 1024.0 * 10) / 10;
+      break;
+    }
+  }
+  utsname u{};
+  if (::uname(&u) == 0) m["kernel"] = std::string(u.sysname) + " " + u.release;
+  std::ifstream mounts("/proc/mounts");
+  std::string best_mount, best_type;
+  const std::string abs = fs::absolute(dir).string();
+  while (std::getline(mounts, line)) {
+    std::istringstream in(line);
+    std::string device, mount, type;
+    in >> device >> mount >> type;
+    if (abs.rfind(mount, 0) == 0 && mount.size() >= best_mount.size()) {
+      best_mount = mount;
+      best_type = type;
+    }
+  }
+  m["data_filesystem"] = best_type + " at " + best_mount;
+  return m;
+}
+
+std::string format_number(double value, int decimals) {
+  std::ostringstream raw;
+  raw << std::fixed << std::setprecision(decimals) << std::abs(value);
+  std::string s = raw.str();
+  const auto dot = s.find('.');
+  std::string integer = s.substr(0, dot);
+  const std::string fraction = dot == std::string::npos ? "" : s.substr(dot);
+  std::string grouped;
+  for (std::size_t i = 0; i < integer.size(); ++i) {
+    if (i > 0 && (integer.size() - i) % 3 == 0) grouped += ',';
+    grouped += integer[i];
+  }
+  return (value < 0 ? "-" : "") + grouped + fraction;
+}
+
+void progress(const std::string& text) { std::cerr << "hub-bench: " << text << std::endl; }
+
+}  // namespace hub::bench
+
+namespace hub::bench {
+
+PacedRun paced_publish(std::size_t count, double rate, std::size_t threads,
+                       const std::function<Publisher()>& make_publisher) {
+  PacedRun run;
+  run.due_s.resize(count);
+  run.acked_s.resize(count);
+  for (std::size_t i = 0; i < count; ++i) run.due_s[i] = static_cast<double>(i) / rate;
+  std::vector<Publisher> publishers(threads);
+  {
+    std::vector<std::thread> setup;
+    for (std::size_t t = 0; t < threads; ++t) setup.emplace_back([&, t] { publishers[t] = make_publisher(); });
+    for (auto& s : setup) s.join();
+  }
+  run.start = Clock::now() + std::chrono::milliseconds(20);
+  std::vector<std::thread> workers;
+  for (std::size_t t = 0; t < threads; ++t) {
+    workers.emplace_back([&, t] {
+      for (std::size_t i = t; i < count; i += threads) {
+        const auto due =
+            run.start + std::chrono::duration_cast<Clock::duration>(std::chrono::duration<double>(run.due_s[i]));
+        std::this_thread::sleep_until(due);
+        publishers[t](i);
+        run.acked_s[i] = seconds_between(run.start, Clock::now());
+      }
+    });
+  }
+  for (auto& w : workers) w.join();
+  return run;
+}
+
+}  // namespace hub::bench

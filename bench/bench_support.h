@@ -1,0 +1,135 @@
+// Shared pieces of hub-bench: timing and statistics, the figure table (text and JSON), child
+// processes (hubd, redis-server) and temporary directories.
+//
+// Every figure is measured `runs` times and reported as median, min and max. A figure may name
+// the machine limit and the Redis figure it is compared with; the report then prints the
+// ratios. Nothing here asserts a speed: the bench reports, it never fails on a slow figure.
+#pragma once
+
+#include <sys/types.h>
+
+#include <chrono>
+#include <cstddef>
+#include <functional>
+#include <iosfwd>
+#include <nlohmann/json.hpp>
+#include <string>
+#include <vector>
+
+namespace hub::bench {
+
+using Clock = std::chrono::steady_clock;
+
+inline double seconds_between(Clock::time_point from, Clock::time_point to) {
+  return std::chrono::duration<double>(to - from).count();
+}
+inline double seconds_since(Clock::time_point from) { return seconds_between(from, Clock::now()); }
+
+// Median, min and max of repeated measurements.
+struct Range {
+  double median = 0;
+  double min = 0;
+  double max = 0;
+  std::size_t runs = 0;
+};
+Range summarize(std::vector<double> samples);
+
+// The p-th percentile (0..100) of samples, nearest rank; samples are sorted in place.
+double percentile(std::vector<double>& samples, double p);
+
+struct Percentiles {
+  double p50 = 0, p99 = 0, p999 = 0;
+};
+Percentiles percentiles(std::vector<double> samples);
+
+// One line of the report.
+struct Figure {
+  std::string id;       // stable key, e.g. "hub.ingest.batch"
+  std::string section;  // "limits", "redis", "hub", "scaling"
+  std::string label;    // what was measured, for people
+  std::string unit;     // "events/s", "ms", "s", "MiB", ...
+  bool higher_is_better = true;
+  Range value;
+  std::string limit_id;  // the machine-limit figure this one is compared with, if any
+  std::string redis_id;  // the Redis Streams figure this one is compared with, if any
+  std::string target;    // the target, as text ("≥ 100,000"), if any
+};
+
+class Report {
+ public:
+  void add(Figure figure);
+  const Figure* find(const std::string& id) const;
+  void set_info(const std::string& key, nlohmann::json value) { info_[key] = std::move(value); }
+  void print(std::ostream& out) const;
+  nlohmann::json to_json() const;
+
+ private:
+  std::vector<Figure> figures_;
+  nlohmann::json info_ = nlohmann::json::object();
+};
+
+// Runs `measure` `runs` times (a failure propagates) and summarises the results.
+Range repeat(std::size_t runs, const std::function<double()>& measure);
+
+// A child process with its stdout and stderr in `log_path`.
+class Child {
+ public:
+  Child(const std::vector<std::string>& argv, const std::string& log_path);
+  ~Child();  // kills the child if it is still running
+  Child(const Child&) = delete;
+  Child& operator=(const Child&) = delete;
+
+  pid_t pid() const noexcept { return pid_; }
+  bool running();
+  // Peak resident set (VmHWM) in KiB; read it before the child exits.
+  long peak_rss_kib() const;
+  // SIGTERM, then waits (SIGKILL after `grace`). Returns the exit status (-1 if killed).
+  int stop(std::chrono::seconds grace = std::chrono::seconds(60));
+
+ private:
+  pid_t pid_ = -1;
+};
+
+// A fresh directory under $TMPDIR (or /tmp), removed by the destructor.
+class TempDir {
+ public:
+  explicit TempDir(const std::string& prefix);
+  ~TempDir();
+  TempDir(const TempDir&) = delete;
+  TempDir& operator=(const TempDir&) = delete;
+  const std::string& path() const noexcept { return path_; }
+
+ private:
+  std::string path_;
+};
+
+// A TCP port on 127.0.0.1 that was free a moment ago (for servers that cannot bind port 0).
+int free_tcp_port();
+
+// Machine description for the report: CPU model, cores, memory, kernel, file system of `dir`.
+nlohmann::json machine_info(const std::string& dir);
+
+// Thousands separators for the table: 1234567.8 -> "1,234,568".
+std::string format_number(double value, int decimals = 0);
+
+// Progress line on stderr (the table goes to stdout).
+void progress(const std::string& text);
+
+}  // namespace hub::bench
+
+namespace hub::bench {
+
+// Open-loop publishing at a fixed rate: event i is due at start + i/rate and is sent by thread
+// i % threads, each with its own connection made by `make_publisher` (called on that thread);
+// the publisher function sends event i and returns when it is acknowledged. Latencies are
+// measured from the time an event was due, so a stalled publisher does not hide them.
+struct PacedRun {
+  Clock::time_point start;
+  std::vector<double> due_s;    // per event: when it was due, seconds after start
+  std::vector<double> acked_s;  // per event: when its acknowledgment arrived, seconds after start
+};
+using Publisher = std::function<void(std::size_t index)>;
+PacedRun paced_publish(std::size_t count, double rate, std::size_t threads,
+                       const std::function<Publisher()>& make_publisher);
+
+}  // namespace hub::bench

@@ -1,0 +1,75 @@
+// The hub under load: a real hubd process started by the bench, fed over its ZeroMQ ingest
+// endpoint exactly as a publisher would, and watched through its ledger.db.
+#pragma once
+
+#include <chrono>
+#include <cstddef>
+#include <cstdint>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "bench_support.h"
+#include "redis_streams.h"
+
+namespace hub::bench {
+
+// Where the hub's pieces are.
+struct HubSetup {
+  std::string hubd;                      // the hubd executable
+  std::string plugin_dir;                // the built department plugins
+  std::string departments_dir;           // the departments' policy catalogues
+  std::vector<std::string> departments;  // every department the bench may enable, in order
+};
+
+// A town's events as the family-planning office publishes them (wire JSON, in publication
+// order: households, commitments, the 2020Q3 and 2020Q4 evaluations).
+struct Town {
+  std::vector<std::string> household_ids;
+  std::vector<std::string> events;
+};
+// Generates the town into dir/town (department rosters into plugin_data_dir) and reads its
+// files with hubctl's own import reader.
+Town make_town(const std::string& dir, std::size_t households, const std::string& plugin_data_dir);
+
+// A hubd with its data in data_dir and the first `departments` departments of the setup.
+class HubDaemon {
+ public:
+  HubDaemon(const HubSetup& setup, const std::string& data_dir, std::size_t departments);
+  ~HubDaemon();
+  const std::string& ingest_endpoint() const noexcept { return ingest_; }
+  std::string ledger_path() const { return data_dir_ + "/ledger.db"; }
+  long peak_rss_kib() const { return child_->peak_rss_kib(); }
+  void stop();  // SIGTERM and wait; throws if hubd does not exit cleanly
+
+ private:
+  std::string data_dir_;
+  std::string ingest_;
+  std::unique_ptr<Child> child_;
+};
+
+// Sends the events in batches of `batch` with up to `window` batches in flight on one
+// connection; every reply must be ok. Returns the seconds until the last acknowledgment.
+double publish_batches(const std::string& endpoint, const std::vector<std::string>& events, std::size_t batch,
+                       std::size_t window);
+// Sends each event alone, from `threads` connections with one request in flight each.
+// Returns events per second.
+double publish_singles(const std::string& endpoint, const std::vector<std::string>& events, std::size_t threads);
+// Waits until all `departments` cursors in ledger.db reached `last_seq`.
+void wait_delivered(const std::string& ledger_path, std::size_t departments, std::uint64_t last_seq,
+                    std::chrono::seconds limit);
+
+// `count` status changes for the town's households (which must be registered already, and not
+// evaluated after 2020Q4): fresh event ids; each pass over the households is a later quarter,
+// starting with 2021Q1.
+std::vector<std::string> status_changes(const Town& town, std::size_t count);
+// The households' registration and commitment events only.
+std::vector<std::string> registrations(const Town& town);
+
+// Single status changes at `rate` per second: publish -> durable acknowledgment, and publish
+// -> recorded in every department's ledger (found by polling ledger.db's cursors every
+// 0.25 ms, so those figures are up to 0.25 ms late).
+LatencySamples hub_latency(const std::string& endpoint, const std::string& ledger_path, std::size_t departments,
+                           const std::vector<std::string>& events, double rate, std::size_t threads);
+
+}  // namespace hub::bench

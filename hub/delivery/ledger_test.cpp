@@ -1,0 +1,253 @@
+// The ledger's storage format: one row per delivered event with its hand-off, reasons stored
+// once, the `action` view, the upgrades of version-1 and version-2 ledger.db files (with and
+// without hand-off columns), and all-or-nothing commits.
+#include "delivery/ledger.h"
+
+#include <gtest/gtest.h>
+
+#include "store/sqlite.h"
+#include "testing/temp_dir.h"
+
+namespace hub::delivery {
+namespace {
+
+using hub::sdk::ActionKind;
+using hub::sdk::PolicyAction;
+
+PolicyAction action(const std::string& household, const std::string& policy, ActionKind kind,
+                    std::optional<std::int64_t> amount, const std::string& reason) {
+  PolicyAction a;
+  a.household_id = household;
+  a.policy_id = policy;
+  a.action = kind;
+  a.amount_fen = amount;
+  a.reason = reason;
+  return a;
+}
+
+LedgerBatch batch(const std::string& department, std::uint64_t first_seq, std::size_t events) {
+  LedgerBatch b;
+  b.department = department;
+  b.plugin_version = "1.0.0";
+  for (std::size_t i = 0; i < events; ++i) {
+    DeliveredEvent d;
+    d.seq = first_seq + i;
+    d.household_id = "V01-" + std::to_string(10000 + d.seq);
+    d.event_id = "ev-" + std::to_string(d.seq);
+    d.actions.push_back(action(d.household_id, department + ".a", ActionKind::kDefer, std::nullopt, "暂缓 / deferred"));
+    d.actions.push_back(action(d.household_id, department + ".b", ActionKind::kApply, 6000,
+                               "seq " + std::to_string(d.seq) + " \"quoted\" \\ reason"));
+    b.delivered.push_back(std::move(d));
+  }
+  b.new_cursor = first_seq + events - 1;
+  return b;
+}
+
+std::vector<std::vector<std::string>> rows(store::Database& db, const char* sql) {
+  store::Statement q(db, sql);
+  std::vector<std::vector<std::string>> out;
+  while (q.step()) {
+    std::vector<std::string> row;
+    for (int c = 0; c < 8; ++c) row.push_back(q.column_is_null(c) ? "NULL" : q.column_text(c));
+    out.push_back(std::move(row));
+  }
+  return out;
+}
+
+constexpr const char* kActionRows =
+    "SELECT department, seq, idx, household_id, policy_id, action, amount_fen, reason FROM action "
+    "ORDER BY department, seq, idx";
+
+// "handoff|handoff_detail" of every delivery, in seq order.
+std::vector<std::string> handoffs(const std::string& path) {
+  store::Database db(path, store::Database::Mode::kReadOnly);
+  store::Statement q(db, "SELECT handoff || '|' || handoff_detail FROM delivery ORDER BY department, seq");
+  std::vector<std::string> out;
+  while (q.step()) out.push_back(q.column_text(0));
+  return out;
+}
+
+std::int64_t schema_version(const std::string& path) {
+  store::Database db(path, store::Database::Mode::kReadOnly);
+  store::Statement q(db, "PRAGMA user_version");
+  q.step();
+  return q.column_int(0);
+}
+
+// A version 1 ledger.db as hubd 1.0 wrote it (user_version 0, one row per action) with three
+// deliveries of 'land', the third without actions. `handoff_columns`: as a pre-release hubd
+// with connectors wrote it, the hand-off recorded in `delivery` (seq 1 went to a spool).
+void write_version1_ledger(const std::string& path, bool handoff_columns) {
+  store::Database db(path, store::Database::Mode::kReadWrite);
+  db.exec(R"sql(
+CREATE TABLE cursor (department TEXT PRIMARY KEY, seq INTEGER NOT NULL, delivered INTEGER NOT NULL DEFAULT 0,
+  failed INTEGER NOT NULL DEFAULT 0, last_delivery_at_ms INTEGER NOT NULL DEFAULT 0) WITHOUT ROWID;
+CREATE TABLE delivery (department TEXT NOT NULL, seq INTEGER NOT NULL, household_id TEXT NOT NULL,
+  event_id TEXT NOT NULL, delivered_at_ms INTEGER NOT NULL, plugin_version TEXT NOT NULL,
+  PRIMARY KEY (department, seq)) WITHOUT ROWID;
+CREATE TABLE action (department TEXT NOT NULL, seq INTEGER NOT NULL, idx INTEGER NOT NULL,
+  household_id TEXT NOT NULL, policy_id TEXT NOT NULL, action TEXT NOT NULL, amount_fen INTEGER,
+  reason TEXT NOT NULL, PRIMARY KEY (department, seq, idx)) WITHOUT ROWID;
+CREATE TABLE failure (department TEXT NOT NULL, seq INTEGER NOT NULL, attempt INTEGER NOT NULL,
+  at_ms INTEGER NOT NULL, reason TEXT NOT NULL, PRIMARY KEY (department, seq, attempt)) WITHOUT ROWID;
+INSERT INTO cursor VALUES ('land', 3, 3, 0, 5);
+INSERT INTO delivery VALUES ('land', 1, 'V01-00001', 'ev-1', 5, '1.0.0'), ('land', 2, 'V01-00002', 'ev-2', 5, '1.0.0'),
+                            ('land', 3, 'V01-00003', 'ev-3', 5, '1.0.0');
+INSERT INTO action VALUES ('land', 1, 0, 'V01-00001', 'land.homestead', 'withhold', NULL, 'same'),
+                          ('land', 1, 1, 'V01-00001', 'land.permit', 'defer', NULL, 'other'),
+                          ('land', 2, 0, 'V01-00002', 'land.homestead', 'apply', 12, 'same');
+)sql");
+  if (handoff_columns) {
+    db.exec("ALTER TABLE delivery ADD COLUMN handoff TEXT NOT NULL DEFAULT 'none'");
+    db.exec("ALTER TABLE delivery ADD COLUMN handoff_detail TEXT NOT NULL DEFAULT ''");
+    db.exec("UPDATE delivery SET handoff = 'spool', handoff_detail = 'land-1.jsonl' WHERE seq = 1");
+  }
+}
+
+// Every action of write_version1_ledger(), read through the `action` view.
+void expect_version1_actions(const std::string& path) {
+  store::Database db(path, store::Database::Mode::kReadOnly);
+  const auto got = rows(db, kActionRows);
+  ASSERT_EQ(got.size(), 3u);
+  EXPECT_EQ(got[0], (std::vector<std::string>{"land", "1", "0", "V01-00001", "land.homestead", "withhold", "NULL", "same"}));
+  EXPECT_EQ(got[1], (std::vector<std::string>{"land", "1", "1", "V01-00001", "land.permit", "defer", "NULL", "other"}));
+  EXPECT_EQ(got[2], (std::vector<std::string>{"land", "2", "0", "V01-00002", "land.homestead", "apply", "12", "same"}));
+  store::Statement deliveries(db, "SELECT COUNT(*) FROM delivery WHERE actions = '[]'");
+  deliveries.step();
+  EXPECT_EQ(deliveries.column_int(0), 1);  // seq 3 had no actions and is still a delivery
+}
+
+TEST(Ledger, ActionViewShowsEveryActionWithItsReasonText) {
+  testing::TempDir dir;
+  {
+    Ledger ledger(dir.file("ledger.db"));
+    std::vector<LedgerBatch> batches{batch("police", 1, 3), batch("finance", 1, 2)};
+    ledger.commit(batches, 1000);
+  }
+  store::Database db(dir.file("ledger.db"), store::Database::Mode::kReadOnly);
+  const auto got = rows(db, kActionRows);
+  ASSERT_EQ(got.size(), 10u);
+  EXPECT_EQ(got[0], (std::vector<std::string>{"finance", "1", "0", "V01-10001", "finance.a", "defer", "NULL",
+                                              "暂缓 / deferred"}));
+  EXPECT_EQ(got[1], (std::vector<std::string>{"finance", "1", "1", "V01-10001", "finance.b", "apply", "6000",
+                                              "seq 1 \"quoted\" \\ reason"}));
+  // The shared reason is stored once; the per-event ones once each.
+  store::Statement reasons(db, "SELECT COUNT(*) FROM reason");
+  reasons.step();
+  EXPECT_EQ(reasons.column_int(0), 1 + 3);
+}
+
+TEST(Ledger, ReasonsSurviveReopeningAndAreNotDuplicated) {
+  testing::TempDir dir;
+  {
+    Ledger ledger(dir.file("ledger.db"));
+    std::vector<LedgerBatch> batches{batch("police", 1, 2)};
+    ledger.commit(batches, 1000);
+  }
+  {
+    Ledger ledger(dir.file("ledger.db"));
+    std::vector<LedgerBatch> batches{batch("police", 3, 2)};
+    ledger.commit(batches, 2000);
+  }
+  store::Database db(dir.file("ledger.db"), store::Database::Mode::kReadOnly);
+  EXPECT_EQ(rows(db, kActionRows).size(), 8u);
+  store::Statement reasons(db, "SELECT COUNT(*), COUNT(DISTINCT text) FROM reason");
+  reasons.step();
+  EXPECT_EQ(reasons.column_int(0), 1 + 4);
+  EXPECT_EQ(reasons.column_int(1), 1 + 4);
+}
+
+TEST(Ledger, AFailedCommitRecordsNothingAndForgetsItsNewReasons) {
+  testing::TempDir dir;
+  Ledger ledger(dir.file("ledger.db"));
+  std::vector<LedgerBatch> first{batch("police", 1, 1)};
+  ledger.commit(first, 1000);
+  // Seq 1 again: the primary key refuses it, after this batch's new reason was inserted.
+  std::vector<LedgerBatch> again{batch("police", 2, 1), batch("schools", 1, 1)};
+  again[0].delivered.push_back(batch("police", 1, 1).delivered.front());
+  EXPECT_THROW(ledger.commit(again, 2000), store::SqliteError);
+  // The rolled-back reason ids must not be reused as if they existed.
+  std::vector<LedgerBatch> next{batch("police", 2, 1)};
+  ledger.commit(next, 3000);
+  store::Database db(dir.file("ledger.db"), store::Database::Mode::kReadOnly);
+  const auto got = rows(db, kActionRows);
+  ASSERT_EQ(got.size(), 4u);
+  EXPECT_EQ(got[3][7], "seq 2 \"quoted\" \\ reason");
+}
+
+TEST(Ledger, RecordsTheHandoffOfEachDelivery) {
+  testing::TempDir dir;
+  Ledger ledger(dir.file("ledger.db"));
+  std::vector<LedgerBatch> batches{batch("police", 1, 2)};
+  batches[0].delivered[1].handoff = "spool";
+  batches[0].delivered[1].handoff_detail = "police-00000000000000000002.jsonl";
+  ledger.commit(batches, 1000);
+  EXPECT_EQ(handoffs(dir.file("ledger.db")),
+            (std::vector<std::string>{"none|", "spool|police-00000000000000000002.jsonl"}));
+  EXPECT_EQ(schema_version(dir.file("ledger.db")), 3);
+}
+
+TEST(Ledger, UpgradesAVersion1LedgerWithoutLosingAnAction) {
+  testing::TempDir dir;
+  write_version1_ledger(dir.file("ledger.db"), /*handoff_columns=*/false);
+  {
+    Ledger ledger(dir.file("ledger.db"));  // upgrades
+    EXPECT_EQ(ledger.load_cursors().at("land").seq, 3u);
+  }
+  expect_version1_actions(dir.file("ledger.db"));
+  // Before connectors there was no hand-off.
+  EXPECT_EQ(handoffs(dir.file("ledger.db")), (std::vector<std::string>{"none|", "none|", "none|"}));
+  EXPECT_EQ(schema_version(dir.file("ledger.db")), 3);
+}
+
+TEST(Ledger, UpgradesAVersion1LedgerWithHandoffColumnsKeepingTheHandoffs) {
+  testing::TempDir dir;
+  write_version1_ledger(dir.file("ledger.db"), /*handoff_columns=*/true);
+  { Ledger ledger(dir.file("ledger.db")); }  // upgrades
+  expect_version1_actions(dir.file("ledger.db"));
+  EXPECT_EQ(handoffs(dir.file("ledger.db")), (std::vector<std::string>{"spool|land-1.jsonl", "none|", "none|"}));
+  EXPECT_EQ(schema_version(dir.file("ledger.db")), 3);
+}
+
+TEST(Ledger, UpgradesAVersion2LedgerAddingTheHandoffColumns) {
+  testing::TempDir dir;
+  {
+    // Version 2 as hubd wrote it before connectors: actions packed in `delivery`, no hand-off.
+    store::Database db(dir.file("ledger.db"), store::Database::Mode::kReadWrite);
+    db.exec(R"sql(
+CREATE TABLE cursor (department TEXT PRIMARY KEY, seq INTEGER NOT NULL, delivered INTEGER NOT NULL DEFAULT 0,
+  failed INTEGER NOT NULL DEFAULT 0, last_delivery_at_ms INTEGER NOT NULL DEFAULT 0) WITHOUT ROWID;
+CREATE TABLE reason (id INTEGER PRIMARY KEY, text TEXT NOT NULL UNIQUE);
+CREATE TABLE delivery (department TEXT NOT NULL, seq INTEGER NOT NULL, household_id TEXT NOT NULL,
+  event_id TEXT NOT NULL, delivered_at_ms INTEGER NOT NULL, plugin_version TEXT NOT NULL, actions TEXT NOT NULL,
+  PRIMARY KEY (department, seq)) WITHOUT ROWID;
+CREATE VIEW action AS
+  SELECT d.department AS department, d.seq AS seq, CAST(j.key AS INTEGER) AS idx, d.household_id AS household_id,
+         j.value ->> 0 AS policy_id, j.value ->> 1 AS action, j.value ->> 2 AS amount_fen, r.text AS reason
+  FROM delivery d, json_each(d.actions) j JOIN reason r ON r.id = j.value ->> 3;
+CREATE TABLE failure (department TEXT NOT NULL, seq INTEGER NOT NULL, attempt INTEGER NOT NULL,
+  at_ms INTEGER NOT NULL, reason TEXT NOT NULL, PRIMARY KEY (department, seq, attempt)) WITHOUT ROWID;
+INSERT INTO cursor VALUES ('land', 1, 1, 0, 5);
+INSERT INTO reason VALUES (1, 'same');
+INSERT INTO delivery VALUES ('land', 1, 'V01-00001', 'ev-1', 5, '1.0.0', '[["land.homestead","apply",12,1]]');
+PRAGMA user_version = 2;
+)sql");
+  }
+  {
+    Ledger ledger(dir.file("ledger.db"));  // upgrades, then records a hand-off
+    std::vector<LedgerBatch> batches{batch("land", 2, 1)};
+    batches[0].delivered[0].handoff = "webhook";
+    batches[0].delivered[0].handoff_detail = "HTTP 200";
+    ledger.commit(batches, 1000);
+  }
+  Ledger reopened(dir.file("ledger.db"));  // a second open finds version 3 and changes nothing
+  EXPECT_EQ(handoffs(dir.file("ledger.db")), (std::vector<std::string>{"none|", "webhook|HTTP 200"}));
+  EXPECT_EQ(schema_version(dir.file("ledger.db")), 3);
+  store::Database db(dir.file("ledger.db"), store::Database::Mode::kReadOnly);
+  const auto got = rows(db, kActionRows);
+  ASSERT_EQ(got.size(), 3u);
+  EXPECT_EQ(got[0], (std::vector<std::string>{"land", "1", "0", "V01-00001", "land.homestead", "apply", "12", "same"}));
+}
+
+}  // namespace
+}  // namespace hub::delivery

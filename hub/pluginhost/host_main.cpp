@@ -1,0 +1,149 @@
+// hub-plugin-host: runs department plugins on a department's own server and connects them to
+// a hub's plugin-host endpoint (docs/plugin-host.md). Exit codes: 0 stopped by SIGTERM/SIGINT,
+// 1 refused by the hub or cannot start, 2 usage or configuration error.
+#include <unistd.h>
+
+#include <pthread.h>
+
+#include <csignal>
+#include <filesystem>
+#include <fstream>
+#include <iostream>
+#include <sstream>
+
+#include <spdlog/sinks/stdout_color_sinks.h>
+#include <spdlog/spdlog.h>
+#include <zmq.hpp>
+
+#include "config/config_fields.h"
+#include "hub/sdk/version.h"
+#include "pluginhost/host_config.h"
+#include "pluginhost/plugin_host.h"
+
+namespace {
+
+namespace fs = std::filesystem;
+
+constexpr const char* kUsage = R"(hub-plugin-host — 部门插件宿主 / Chengxin Hub plugin host
+
+在部门自己的服务器上运行部门插件，并通过 TCP 连接到 hubd 的插件宿主端点。
+Runs department plugins on the department's own server and connects them over TCP to
+hubd's plugin-host endpoint (endpoints.plugin_hosts).
+
+用法 / Usage: hub-plugin-host --config FILE [--hub ENDPOINT] [--check-config]
+
+  --config FILE    配置文件（必需）/ configuration file (required), e.g.
+                     {"hub": "tcp://10.0.0.5:7002", "plugins": ["police"],
+                      "data_dir": "/var/lib/chengxin-hub-host"}
+  --hub ENDPOINT   覆盖配置中的 "hub" / overrides "hub" in the file
+  --check-config   只检查配置并打印后退出 / check the configuration, print it, exit
+  --version        版本与插件 ABI 版本 / print the version and the plugin ABI version
+  --help           本说明 / this text
+
+配置键 / configuration keys:
+  hub         hubd 的插件宿主端点（必需）/ the hub's plugin-host endpoint (required)
+  plugins     本机运行的部门插件（必需）/ department plugins run here (required):
+              ["police"] or [{"id": "police", "library": "/opt/x/libhub_plugin_police.so"}]
+  plugin_dir  插件库目录 / where libhub_plugin_<id>.so are (default: ../plugins beside this program)
+  data_dir    插件数据目录 / plugin data: data_dir/plugins/<id>/ (default: ./var)
+  host_name   在 hub 中显示的名称 / name shown by the hub (default: this machine's host name)
+  log_level   debug, info, warn, error (default: info)
+
+政策目录和设置保存在 hub 的配置中，连接时由 hub 发送。
+Catalogues and settings stay in the hub's configuration; the hub sends them when the host
+connects. 断线后自动重连，从 hub 的游标继续，不丢失、不重复。 Reconnects by itself after
+the hub or the network goes away and resumes from the hub's cursor.
+
+退出码 / exit codes: 0 stopped (SIGTERM/Ctrl-C), 1 refused by the hub or cannot start,
+2 usage or configuration error.
+)";
+
+int usage_error(const std::string& message) {
+  std::cerr << "hub-plugin-host: " << message << "\nTry 'hub-plugin-host --help'.\n";
+  return 2;
+}
+
+std::string machine_name() {
+  char name[256] = {};
+  if (::gethostname(name, sizeof name - 1) != 0 || name[0] == '\0') return "plugin-host";
+  return name;
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  std::string config_path;
+  std::string hub_override;
+  bool check_only = false;
+  for (int i = 1; i < argc; ++i) {
+    const std::string arg = argv[i];
+    if (arg == "--help" || arg == "-h") {
+      std::cout << kUsage;
+      return 0;
+    } else if (arg == "--version") {
+      std::cout << "hub-plugin-host " HUB_SDK_VERSION_STRING " (plugin ABI " << HUB_SDK_ABI_VERSION << ")\n";
+      return 0;
+    } else if (arg == "--config" && i + 1 < argc) {
+      config_path = argv[++i];
+    } else if (arg == "--hub" && i + 1 < argc) {
+      hub_override = argv[++i];
+    } else if (arg == "--check-config") {
+      check_only = true;
+    } else {
+      return usage_error("unknown argument '" + arg + "'");
+    }
+  }
+  if (config_path.empty()) return usage_error("--config FILE is required");
+
+  std::ifstream in(config_path, std::ios::binary);
+  if (!in) return usage_error("cannot read the configuration file " + config_path);
+  std::ostringstream text;
+  text << in.rdbuf();
+  nlohmann::json root = nlohmann::json::parse(text.str(), nullptr, false, true);
+  if (!hub_override.empty() && root.is_object()) root["hub"] = hub_override;
+  auto loaded = hub::pluginhost::load_host_config(root.is_discarded() ? text.str() : root.dump(),
+                                                  fs::absolute(config_path).parent_path().string(), hub::config_fields::executable_dir(),
+                                                  machine_name());
+  if (auto* error = std::get_if<hub::ConfigError>(&loaded))
+    return usage_error("invalid configuration in " + config_path + ": " + error->to_string());
+  auto config = std::move(std::get<hub::pluginhost::HostConfig>(loaded));
+  if (check_only) {
+    nlohmann::json plugins = nlohmann::json::array();
+    for (const auto& p : config.plugins) plugins.push_back({{"id", p.id}, {"library", p.library}});
+    std::cout << nlohmann::json{{"hub", config.hub_endpoint},
+                                {"host_name", config.host_name},
+                                {"data_dir", config.data_dir},
+                                {"plugins", plugins}}
+                     .dump(2)
+              << "\n";
+    return 0;
+  }
+
+  spdlog::set_default_logger(spdlog::stderr_color_mt("hub-plugin-host"));
+  spdlog::set_level(spdlog::level::from_str(config.log_level));
+  spdlog::set_pattern("%Y-%m-%d %H:%M:%S.%e %^%l%$ %v");
+  std::error_code ec;
+  fs::create_directories(config.data_dir, ec);
+  if (ec) {
+    std::cerr << "hub-plugin-host: cannot create the data directory " << config.data_dir << ": " << ec.message() << "\n";
+    return 1;
+  }
+  // SIGTERM and SIGINT are blocked in every thread (the plugin threads inherit the mask, so no
+  // blocking call there is interrupted) and collected by the main loop with sigtimedwait().
+  sigset_t signals;
+  sigemptyset(&signals);
+  sigaddset(&signals, SIGTERM);
+  sigaddset(&signals, SIGINT);
+  pthread_sigmask(SIG_BLOCK, &signals, nullptr);
+  try {
+    zmq::context_t context(1);
+    hub::pluginhost::PluginHost host(context, std::move(config));
+    return host.run([&signals] {
+      const timespec no_wait{0, 0};
+      return sigtimedwait(&signals, nullptr, &no_wait) > 0;
+    });
+  } catch (const std::exception& e) {
+    std::cerr << "hub-plugin-host: " << e.what() << "\n";
+    return 1;
+  }
+}

@@ -1,0 +1,172 @@
+// Tests of the hub <-> plugin-host wire codec: values survive a round trip, and the hub turns
+// every kind of bad report from a host (out of range, out of order, not a status change,
+// actions the catalogue refuses, malformed JSON) into a failure instead of ledger rows.
+#include "pluginhost/host_protocol.h"
+
+#include <gtest/gtest.h>
+
+#include <variant>
+
+#include "config/embedded_config.h"
+
+namespace hub::pluginhost {
+namespace {
+
+using nlohmann::json;
+using hub::sdk::ActionKind;
+using hub::sdk::HouseholdStatus;
+
+LoggedEvent status_change(std::uint64_t seq, const std::string& household) {
+  LoggedEvent e;
+  e.seq = seq;
+  e.type = EventType::kStatusChange;
+  e.event_id = "ev-" + std::to_string(seq);
+  e.household_id = household;
+  e.village = household.substr(0, 3);
+  e.status = HouseholdStatus::kNonCredit;
+  e.previous_status = HouseholdStatus::kCredit;
+  e.quarter = "2020Q4";
+  e.previous_quarter = "2020Q3";
+  e.effective_date = "2021-01-01";
+  e.designations = {"assistance"};
+  return e;
+}
+
+class HostProtocolTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    plugin_.id = "police";
+    plugin_.catalogue_json = embedded_catalogues().at("police");
+    plugin_.settings_json = R"({"desk":"A"})";
+    plugin_.villages = {"V01"};
+    std::string error;
+    plugin_.catalogue = *hub::sdk::Catalogue::parse(plugin_.catalogue_json, &error);
+    auto chunk = std::make_shared<EventChunk>();
+    chunk->first_seq = 10;
+    chunk->events = {status_change(10, "V01-00001"), status_change(11, "V01-00002"), status_change(12, "V01-00003")};
+    chunk->events[0].type = EventType::kHousehold;
+    request_.chunk = chunk;
+    request_.begin = 0;
+    request_.end = 3;
+    request_.generation = 7;
+  }
+
+  static json actions_for(const std::string& household) {
+    return json::array({{{"policy_id", "police.hukou_priority"}, {"household_id", household}, {"action", "defer"},
+                         {"reason", "non_credit"}}});
+  }
+
+  delivery::Report decode(const json& message) { return decode_report(message, request_, plugin_); }
+
+  void expect_rejected(const json& message, const std::string& fragment) {
+    SCOPED_TRACE(message.dump());
+    const auto r = decode(message);
+    EXPECT_TRUE(r.failed);
+    EXPECT_EQ(r.failed_seq, 10u);
+    EXPECT_EQ(r.done_upto, 9u);
+    EXPECT_TRUE(r.delivered.empty());
+    EXPECT_EQ(r.generation, 7u);
+    EXPECT_NE(r.failure.find("invalid report"), std::string::npos) << r.failure;
+    EXPECT_NE(r.failure.find(fragment), std::string::npos) << r.failure;
+  }
+
+  PluginConfig plugin_;
+  delivery::Request request_;
+};
+
+TEST_F(HostProtocolTest, EventsSurviveTheRoundTrip) {
+  const LoggedEvent e = status_change(42, "V03-00417");
+  const LoggedEvent back = decode_event(json::parse(encode_event(e).dump()), "events[0].");
+  EXPECT_EQ(back.seq, 42u);
+  EXPECT_EQ(back.type, EventType::kStatusChange);
+  EXPECT_EQ(back.event_id, e.event_id);
+  EXPECT_EQ(back.household_id, e.household_id);
+  EXPECT_EQ(back.village, "V03");
+  EXPECT_EQ(back.status, HouseholdStatus::kNonCredit);
+  EXPECT_EQ(back.previous_status, HouseholdStatus::kCredit);
+  EXPECT_EQ(back.quarter, "2020Q4");
+  EXPECT_EQ(back.previous_quarter, "2020Q3");
+  EXPECT_EQ(back.effective_date, "2021-01-01");
+  EXPECT_EQ(back.designations, std::vector<std::string>{"assistance"});
+}
+
+TEST_F(HostProtocolTest, BadEventsNameTheField) {
+  json j = encode_event(status_change(1, "V01-00001"));
+  j["status"] = "excellent";
+  try {
+    decode_event(j, "events[3].");
+    FAIL() << "accepted a bad status";
+  } catch (const ProtocolError& e) {
+    EXPECT_EQ(e.field, "events[3].status");
+  }
+  j = encode_event(status_change(1, "V01-00001"));
+  j.erase("seq");
+  EXPECT_THROW(decode_event(j, "events[0]."), ProtocolError);
+  EXPECT_THROW(parse_message("[1,2]"), ProtocolError);
+  EXPECT_THROW(parse_message(R"({"no_type":1})"), ProtocolError);
+}
+
+TEST_F(HostProtocolTest, DepartmentCarriesCatalogueSettingsAndSubscription) {
+  const PluginConfig back = decode_department(encode_department(plugin_), "departments[0].", "/opt/p.so");
+  EXPECT_EQ(back.id, "police");
+  EXPECT_EQ(back.library, "/opt/p.so");
+  EXPECT_EQ(back.catalogue.department(), "police");
+  EXPECT_EQ(json::parse(back.settings_json), json::parse(plugin_.settings_json));
+  EXPECT_EQ(back.villages, std::vector<std::string>{"V01"});
+}
+
+TEST_F(HostProtocolTest, AGoodReportBecomesTheSameReport) {
+  delivery::Report report;
+  report.generation = 7;
+  report.done_upto = 12;
+  for (std::uint64_t seq : {11u, 12u}) {
+    const std::string household = request_.chunk->events[seq - 10].household_id;
+    delivery::DeliveredEvent delivered;
+    delivered.seq = seq;
+    delivered.household_id = household;
+    delivered.actions = {{"police.hukou_priority", household, ActionKind::kDefer, {}, "x"}};
+    report.delivered.push_back(std::move(delivered));
+  }
+  const auto r = decode(json::parse(encode_report(report).dump()));
+  EXPECT_FALSE(r.failed) << r.failure;
+  EXPECT_EQ(r.generation, 7u);
+  EXPECT_EQ(r.done_upto, 12u);
+  ASSERT_EQ(r.delivered.size(), 2u);
+  EXPECT_EQ(r.delivered[1].seq, 12u);
+  EXPECT_EQ(r.delivered[1].household_id, "V01-00003");  // from the hub's own event, not the host
+  EXPECT_EQ(r.delivered[1].event_id, "ev-12");
+  EXPECT_EQ(r.delivered[1].actions[0].action, ActionKind::kDefer);
+}
+
+TEST_F(HostProtocolTest, FailuresAndSkipsPassThrough) {
+  const auto failed = decode({{"done_upto", 10}, {"delivered", json::array()}, {"failed", {{"seq", 11}, {"reason", "boom"}}}});
+  EXPECT_TRUE(failed.failed);
+  EXPECT_EQ(failed.failed_seq, 11u);
+  EXPECT_EQ(failed.failure, "boom");
+  const auto skipped = decode({{"skipped", true}});
+  EXPECT_TRUE(skipped.skipped);
+  EXPECT_FALSE(skipped.failed);
+}
+
+TEST_F(HostProtocolTest, InvalidReportsBecomeFailures) {
+  expect_rejected({{"done_upto", 13}, {"delivered", json::array()}}, "outside");
+  expect_rejected({{"done_upto", 12}}, "delivered");
+  expect_rejected({{"done_upto", 12}, {"delivered", {{{"seq", 12}, {"actions", actions_for("V01-00003")}},
+                                                     {{"seq", 11}, {"actions", actions_for("V01-00002")}}}}},
+                  "out of order");
+  expect_rejected({{"done_upto", 12}, {"delivered", {{{"seq", 10}, {"actions", actions_for("V01-00001")}}}}},
+                  "not a status change");
+  expect_rejected({{"done_upto", 12}, {"delivered", {{{"seq", 11}, {"actions", actions_for("V09-99999")}}}}},
+                  "household");
+  json unknown_policy = actions_for("V01-00002");
+  unknown_policy[0]["policy_id"] = "police.free_money";
+  expect_rejected({{"done_upto", 12}, {"delivered", {{{"seq", 11}, {"actions", unknown_policy}}}}}, "free_money");
+  json bad_kind = actions_for("V01-00002");
+  bad_kind[0]["action"] = "confiscate";
+  expect_rejected({{"done_upto", 12}, {"delivered", {{{"seq", 11}, {"actions", bad_kind}}}}}, "unknown action");
+  expect_rejected({{"done_upto", 10}, {"delivered", json::array()}, {"failed", {{"seq", 12}, {"reason", "x"}}}},
+                  "failed.seq");
+}
+
+}  // namespace
+}  // namespace hub::pluginhost

@@ -1,0 +1,82 @@
+// hub-plugin-host's engine: runs department plugins on a department's own server and serves
+// them to a hub over TCP (wire: host_protocol.h, docs/protocol.md "Plugin hosts").
+//
+// Each plugin runs in the very same PluginWorker as inside hubd (delivery/plugin_worker.h),
+// on its own thread behind an inproc PAIR, so hosted and in-process plugins run the same code:
+// the same loader and ABI check, subscription filter and action checks. The host owns no
+// cursor and no ledger: it turns the hub's "deliver" messages into worker Requests and the
+// workers' Reports into "report" messages; the hub's dispatcher decides what is delivered.
+//
+// Connection: a DEALER to the hub's endpoint; "hello" on every (re)connect; on "welcome" the
+// workers are (re)started with the catalogues and settings the hub sent (so a reconnect always
+// starts from a clean plugin and a fresh generation count). The host pings every
+// kHeartbeatMs; when the hub is silent for kSilenceTimeoutMs, says it is closing, or no longer
+// knows the session (a restarted hubd), the host drops the socket and says hello again.
+//
+// Threads: run() on the caller's thread; one thread per plugin worker.
+#pragma once
+
+#include <chrono>
+#include <cstdint>
+#include <deque>
+#include <functional>
+#include <memory>
+#include <optional>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include <nlohmann/json.hpp>
+#include <zmq.hpp>
+
+#include "config/hub_config.h"
+#include "pluginhost/host_config.h"
+
+namespace hub::pluginhost {
+
+class PluginHost {
+ public:
+  PluginHost(zmq::context_t& context, HostConfig config);
+  ~PluginHost();
+  // Serves until `stop_requested` returns true (checked several times a second): returns 0.
+  // Returns 1 when the hub refuses this host for good (e.g. a department it does not place
+  // on a host), after logging the hub's reason.
+  int run(const std::function<bool()>& stop_requested);
+
+ private:
+  using Clock = std::chrono::steady_clock;
+  enum class State { kConnecting, kServing, kBackingOff };
+
+  struct Worker {
+    PluginConfig config;  // referenced by the worker thread: lives as long as it
+    zmq::socket_t pipe;
+    std::thread thread;
+    std::deque<std::uint64_t> requests;  // ids of the hub's requests, in the order sent
+  };
+
+  void connect();
+  void reconnect_later(std::chrono::milliseconds delay);
+  std::optional<int> on_hub_message();
+  void on_welcome(const nlohmann::json& message);
+  void on_deliver(const nlohmann::json& message);
+  void on_worker_message(Worker& worker);
+  void start_workers(const nlohmann::json& departments);
+  void stop_workers();
+  void tick();
+  void send(nlohmann::json message);
+
+  zmq::context_t& context_;
+  HostConfig config_;
+  std::optional<zmq::socket_t> hub_;
+  State state_ = State::kConnecting;
+  std::string session_;
+  Clock::time_point hello_sent_at_{};
+  Clock::time_point last_heard_{};
+  Clock::time_point last_ping_{};
+  Clock::time_point reconnect_at_{};
+  bool announced_waiting_ = false;
+  std::uint64_t worker_generation_ = 0;  // makes each worker's inproc endpoint unique
+  std::vector<std::unique_ptr<Worker>> workers_;
+};
+
+}  // namespace hub::pluginhost

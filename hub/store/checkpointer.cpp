@@ -1,0 +1,61 @@
+#include "store/checkpointer.h"
+
+#include <sqlite3.h>
+
+#include <filesystem>
+#include <memory>
+
+#include <spdlog/spdlog.h>
+
+#include "store/sqlite.h"
+
+namespace hub::store {
+
+void disable_auto_checkpoint(Database& db) {
+  db.exec("PRAGMA wal_autocheckpoint=0");
+  db.exec("PRAGMA journal_size_limit=67108864");
+}
+
+Checkpointer::Checkpointer(std::vector<std::string> paths, std::chrono::milliseconds interval)
+    : paths_(std::move(paths)), interval_(interval), thread_([this] { run(); }) {}
+
+Checkpointer::~Checkpointer() {
+  {
+    std::lock_guard lock(mutex_);
+    stopping_ = true;
+  }
+  wake_.notify_all();
+  thread_.join();
+}
+
+void Checkpointer::run() {
+  std::vector<std::unique_ptr<Database>> connections(paths_.size());
+  auto checkpoint_all = [&] {
+    for (std::size_t i = 0; i < paths_.size(); ++i) {
+      try {
+        if (!connections[i]) {
+          if (!std::filesystem::exists(paths_[i])) continue;
+          connections[i] = std::make_unique<Database>(paths_[i], Database::Mode::kReadWrite);
+        }
+        int wal_frames = 0, copied = 0;
+        const int rc = sqlite3_wal_checkpoint_v2(connections[i]->handle(), nullptr, SQLITE_CHECKPOINT_PASSIVE,
+                                                 &wal_frames, &copied);
+        if (rc != SQLITE_OK && rc != SQLITE_BUSY && rc != SQLITE_LOCKED) {
+          spdlog::warn("checkpoint of {} failed: {}", paths_[i], sqlite3_errstr(rc));
+        }
+      } catch (const std::exception& e) {
+        spdlog::warn("checkpoint of {}: {}", paths_[i], e.what());
+        connections[i].reset();  // try again with a fresh connection next time
+      }
+    }
+  };
+  std::unique_lock lock(mutex_);
+  while (!stopping_) {
+    wake_.wait_for(lock, interval_, [this] { return stopping_; });
+    lock.unlock();
+    checkpoint_all();
+    lock.lock();
+  }
+}
+
+}  // namespace hub::store
