@@ -28,7 +28,6 @@ class AdminServer {
 
  private:
   nlohmann::json handle(const nlohmann::json& request);
-  nlohmann::json household(const std::string& household_id);
   nlohmann::json dispatcher_status();
   nlohmann::json plugins();
 

@@ -5,7 +5,9 @@
 #include <nlohmann/json.hpp>
 #include <spdlog/spdlog.h>
 
+#include "admin/read_views.h"
 #include "http/static_files.h"
+#include "report/ledger_views.h"
 #include "report/metrics.h"
 #include "report/quarterly_report.h"
 
@@ -85,8 +87,16 @@ void HttpServer::run() { server_->listen_after_bind(); }
 void HttpServer::stop() { server_->stop(); }
 
 void HttpServer::routes() {
-  // One question to the admin thread, on a socket of this request's own.
+  // Read-only questions (household, report, quarters, timeline, reconcile) are answered on this
+  // request's own thread from its own read-only connection, so a long report never holds up
+  // the status page. The rest goes to the admin thread, on a socket of this request's own.
   auto ask = [this](const json& request) -> json {
+    try {
+      if (auto reply = admin::answer_read_request(config_, request)) return *reply;
+    } catch (const std::exception& e) {
+      spdlog::error("http: {} failed: {}", request.value("cmd", ""), e.what());
+      return error_json("internal_error", e.what());
+    }
     zmq::socket_t socket(context_, zmq::socket_type::req);
     socket.set(zmq::sockopt::linger, 0);
     socket.set(zmq::sockopt::rcvtimeo, kAdminTimeoutMs);
@@ -142,9 +152,17 @@ void HttpServer::routes() {
     }
     send_json(res, reply);
   });
-  server_->Get("/metrics", [ask](const httplib::Request&, httplib::Response& res) {
-    const json snapshot = ask({{"cmd", "metrics"}});
-    if (!snapshot.value("ok", false)) return send_json(res, snapshot);
+  server_->Get("/metrics", [this, ask](const httplib::Request&, httplib::Response& res) {
+    // The live figures from the dispatcher (through the admin thread), the counts from the
+    // files on this thread.
+    const json status = ask({{"cmd", "status"}});
+    if (!status.value("ok", true) || !status.contains("departments")) return send_json(res, status);
+    json snapshot;
+    try {
+      snapshot = report::metrics_snapshot(*report::open_views(config_.data_dir), status);
+    } catch (const std::exception& e) {
+      return send_json(res, error_json("internal_error", e.what()));
+    }
     res.set_content(report::prometheus_text(snapshot), "text/plain; version=0.0.4; charset=utf-8");
   });
 

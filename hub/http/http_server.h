@@ -1,10 +1,11 @@
 // The HTTP front end inside hubd (§4): the dashboard (static files compiled into hubd), a
 // JSON API under /api/ that mirrors hubctl, and /metrics in the Prometheus text format.
 //
-// Every /api/ read and /metrics is answered by the admin thread: each HTTP request opens its
-// own ZeroMQ REQ socket to the admin server's internal inproc endpoint and asks the same
-// question hubctl asks, so the CLI and the web show the same figures from the same code
-// (hub/report/). Read-only views are open (hubd binds HTTP to loopback by default);
+// Every /api/ read asks the same question hubctl asks, so the CLI and the web show the same
+// figures from the same code: the read-only ones (household, report, quarters, timeline,
+// reconcile, and the counts of /metrics) are answered on the HTTP request's own thread through
+// admin/read_views.h; the live ones (status, plugins, parked) by the admin thread, through a
+// ZeroMQ REQ socket of the request's own to its internal inproc endpoint. Read-only views are open (hubd binds HTTP to loopback by default);
 // admin-only actions (POST) need `Authorization: Bearer <admin_token>` from the config.
 //
 // Threads: cpp-httplib's own pool (a few threads) serves requests; start() binds on the

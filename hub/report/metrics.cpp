@@ -21,7 +21,7 @@ void latency_histograms(store::Database& db, json& snapshot) {
   for (std::int64_t bound : kLatencyBucketsMs)
     sql += ", SUM(d.delivered_at_ms - e.received_at_ms <= " + std::to_string(bound) + ")";
   sql += ", COUNT(*), COALESCE(SUM(d.delivered_at_ms - e.received_at_ms), 0) "
-         "FROM delivery d JOIN ev.event e ON e.seq = d.seq GROUP BY d.department";
+         "FROM delivery d CROSS JOIN ev.event e ON e.seq = d.seq GROUP BY d.department";
   store::Statement q(db, sql.c_str());
   constexpr int kBuckets = static_cast<int>(std::size(kLatencyBucketsMs));
   while (q.step()) {

@@ -20,17 +20,20 @@ struct Recorded {
 
 using Key = std::tuple<std::string, std::string, std::string>;  // department, household, policy
 
-// The latest action per department, household and policy. MAX(seq * 4096 + idx) makes SQLite
-// take the other columns from that very row (finance's release-then-apply share one seq).
+// The latest action per department, household and policy: one pass over the ledger's delivery
+// rows in key order (department, seq), so a later row replaces an earlier one; within a row the
+// actions are in the plugin's order (finance's release-then-apply share one seq).
 std::map<Key, Recorded> latest_actions(store::Database& db) {
   std::map<Key, Recorded> out;
-  store::Statement q(db,
-                     "SELECT a.department, a.household_id, a.policy_id, a.action, a.seq, MAX(a.seq * 4096 + a.idx), "
-                     "d.delivered_at_ms FROM action a JOIN delivery d ON d.department = a.department AND d.seq = a.seq "
-                     "GROUP BY a.department, a.household_id, a.policy_id");
-  while (q.step())
-    out[{q.column_text(0), q.column_text(1), q.column_text(2)}] =
-        Recorded{q.column_text(3), q.column_int(4), q.column_int(6)};
+  store::Statement q(db, "SELECT department, seq, household_id, delivered_at_ms, actions FROM delivery "
+                         "ORDER BY department, seq");
+  while (q.step()) {
+    const std::string department = q.column_text(0), household = q.column_text(2);
+    const std::int64_t seq = q.column_int(1), at = q.column_int(3);
+    // actions: [[policy_id, action, amount_fen or null, reason id], ...] (delivery/ledger.cpp)
+    for (const auto& a : json::parse(q.column_text(4)))
+      out[{department, household, a.at(0).get<std::string>()}] = Recorded{a.at(1).get<std::string>(), seq, at};
+  }
   return out;
 }
 
@@ -67,7 +70,7 @@ json reconcile(store::Database& views, const HubConfig& config) {
 
   store::Statement households(views,
                               "SELECT h.household_id, h.village, h.status, h.designations, h.status_seq, e.event_id, "
-                              "e.effective_date, e.quarter FROM ev.household h JOIN ev.event e ON e.seq = h.status_seq "
+                              "e.effective_date, e.quarter FROM ev.household h CROSS JOIN ev.event e ON e.seq = h.status_seq "
                               "WHERE h.status != 'unevaluated' ORDER BY h.household_id");
   while (households.step()) {
     Evaluation ev{households.column_text(0), households.column_text(1), households.column_text(2),

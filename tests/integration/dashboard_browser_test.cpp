@@ -57,7 +57,7 @@ class Browser {
 
 TEST(DashboardBrowser, PagesShowTheTownInChineseAndEnglish) {
   const std::string exe = chromium();
-  if (exe.empty()) GTEST_SKIP() << "Chromium is not installed (scripts/install-deps.sh installs it)";
+  ASSERT_FALSE(exe.empty()) << "Chromium is not installed: run scripts/install-deps.sh (it installs Debian's chromium)";
   TownHub town_hub(300);
   auto& hub = town_hub.hub();
   const std::string base = hub.http_url();

@@ -9,23 +9,11 @@
 
 namespace hub::test {
 
-CommandResult run_command(const std::string& command) {
-  CommandResult r;
-  FILE* pipe = ::popen((command + " 2>&1").c_str(), "r");
-  if (pipe == nullptr) return r;
-  char buf[4096];
-  std::size_t n = 0;
-  while ((n = std::fread(buf, 1, sizeof buf, pipe)) > 0) r.output.append(buf, n);
-  const int status = ::pclose(pipe);
-  r.exit_code = WIFEXITED(status) ? WEXITSTATUS(status) : -1;
-  return r;
-}
-
 TownHub::TownHub(int households) {
   // The generator writes the rosters straight into the plugins' data directories.
-  const auto generated = run_command(std::string(HUB_TOWNGEN_PATH) + " --quiet --households " +
-                                     std::to_string(households) + " --out " + town_dir() + " --plugin-data " +
-                                     hub_.data_dir() + "/plugins");
+  const std::string size = households > 0 ? " --households " + std::to_string(households) : "";
+  const auto generated = run_command(std::string(HUB_TOWNGEN_PATH) + " --quiet" + size + " --out " + town_dir() +
+                                     " --plugin-data " + hub_.data_dir() + "/plugins");
   if (generated.exit_code != 0) throw std::runtime_error("hub-towngen failed: " + generated.output);
   hub_.start();
   for (const char* file : {"households.csv", "commitments.csv", "evaluations-2020Q3.csv", "evaluations-2020Q4.csv"}) {

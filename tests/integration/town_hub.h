@@ -15,7 +15,8 @@ namespace hub::test {
 
 class TownHub {
  public:
-  explicit TownHub(int households = 400);
+  // households 0: the reference town, hub-towngen's defaults (17,090 households, 14 villages).
+  explicit TownHub(int households = 0);
 
   HubProcess& hub() { return hub_; }
   std::string town_dir() const { return hub_.dir() + "/town"; }
@@ -33,12 +34,5 @@ class TownHub {
  private:
   HubProcess hub_;
 };
-
-// Runs a shell command; its exit code and combined output.
-struct CommandResult {
-  int exit_code = -1;
-  std::string output;
-};
-CommandResult run_command(const std::string& command);
 
 }  // namespace hub::test
