@@ -89,7 +89,10 @@ IngestServer::IngestServer(zmq::context_t& context, const HubConfig& config, Eve
 std::string IngestServer::bound_endpoint() const { return router_.get(zmq::sockopt::last_endpoint); }
 
 void IngestServer::run() {
-  constexpr std::size_t kMaxGroupEvents = 200000;  // bound on one transaction
+  // Bound on one transaction, and so on the events staged in memory at once: a turn stops
+  // reading requests once this many are staged (a single request may still bring up to
+  // limits.max_batch_events). Large enough that one fsync serves many batches.
+  constexpr std::size_t kMaxGroupEvents = 20000;
   std::vector<PendingRequest> pending;
   zmq::pollitem_t items[] = {{router_.handle(), 0, ZMQ_POLLIN, 0}, {control_.handle(), 0, ZMQ_POLLIN, 0}};
 

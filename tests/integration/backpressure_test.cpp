@@ -40,9 +40,22 @@ std::int64_t vm_rss_kib(int pid) {
 TEST(BackpressureTest, SlowDepartmentAndFloodingPublisherKeepHubdMemoryBounded) {
   // The bound: hubd with a 100,000-event backlog in one department and a flooding publisher.
   // Delivery reads the log in bounded chunks and keeps at most max_in_flight_batches batches
-  // per department; ingest holds at most 64 requests per publisher connection. Unbounded
-  // queueing of the backlog or of the flood would take hundreds of MiB here.
-  constexpr std::int64_t kRssBoundKib = 160 * 1024;
+  // per department; ingest holds at most 64 requests per publisher connection and stages at
+  // most 20,000 events per transaction. Measured: 83 MiB peak (RelWithDebInfo); with the
+  // earlier 200,000-event ingest group the flood was staged whole and the peak was 175 MiB.
+  // Sanitizer builds keep freed memory in quarantine: there the bound is not checked.
+  constexpr std::int64_t kRssBoundKib = 128 * 1024;
+#if defined(__SANITIZE_ADDRESS__) || defined(__SANITIZE_THREAD__)
+  constexpr bool kCheckRss = false;
+#elif defined(__has_feature)
+#if __has_feature(address_sanitizer) || __has_feature(thread_sanitizer)
+  constexpr bool kCheckRss = false;
+#else
+  constexpr bool kCheckRss = true;
+#endif
+#else
+  constexpr bool kCheckRss = true;
+#endif
   ::setenv("HUB_TEST_PROBE_SLEEP_US", "3000", 1);  // police: ~330 events/s
   HubOptions options;
   options.departments = {"schools", "finance", "police"};
@@ -118,6 +131,7 @@ TEST(BackpressureTest, SlowDepartmentAndFloodingPublisherKeepHubdMemoryBounded) 
     ok += r.value("ok", false) ? 1 : 0;
   }
   EXPECT_EQ(ok, batches.size());
+  const std::int64_t after_ingest_kib = peak_kib;
   EXPECT_EQ(hub.query_int("events.db", "SELECT COUNT(*) FROM event"), 5 * kHouseholds);
 
   // The departments that keep up get to lag 0 while the slow one is still behind.
@@ -146,10 +160,11 @@ TEST(BackpressureTest, SlowDepartmentAndFloodingPublisherKeepHubdMemoryBounded) 
   const std::int64_t police_rows = hub.query_int("ledger.db", "SELECT COUNT(*) FROM delivery WHERE department='police'");
   EXPECT_LT(police_rows, 4 * kHouseholds);
   ASSERT_GT(peak_kib, 0);
-  std::printf("hubd peak VmRSS %.1f MiB (bound %.0f MiB), police lag %lld, %lld rows delivered\n", peak_kib / 1024.0,
-              kRssBoundKib / 1024.0, static_cast<long long>(police["lag"].get<std::int64_t>()),
+  std::printf("hubd peak VmRSS %.1f MiB (%.1f MiB until every reply; bound %.0f MiB), police lag %lld, %lld rows "
+              "delivered\n",
+              peak_kib / 1024.0, after_ingest_kib / 1024.0, kRssBoundKib / 1024.0, static_cast<long long>(police["lag"].get<std::int64_t>()),
               static_cast<long long>(police_rows));
-  EXPECT_LT(peak_kib, kRssBoundKib) << "hubd's memory grew with the backlog";
+  if (kCheckRss) EXPECT_LT(peak_kib, kRssBoundKib) << "hubd's memory grew with the backlog or the flood";
   hub.stop();
 }
 
