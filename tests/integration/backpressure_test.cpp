@@ -164,7 +164,9 @@ TEST(BackpressureTest, SlowDepartmentAndFloodingPublisherKeepHubdMemoryBounded) 
               "delivered\n",
               peak_kib / 1024.0, after_ingest_kib / 1024.0, kRssBoundKib / 1024.0, static_cast<long long>(police["lag"].get<std::int64_t>()),
               static_cast<long long>(police_rows));
-  if (kCheckRss) EXPECT_LT(peak_kib, kRssBoundKib) << "hubd's memory grew with the backlog or the flood";
+  if (kCheckRss) {
+    EXPECT_LT(peak_kib, kRssBoundKib) << "hubd's memory grew with the backlog or the flood";
+  }
   hub.stop();
 }
 
