@@ -154,6 +154,14 @@ TEST(BackpressureTest, SlowDepartmentAndFloodingPublisherKeepHubdMemoryBounded) 
   sampling = false;
   sampler.join();
 
+  // The lag as an administrator sees it: hubctl status --json.
+  const auto ctl = run_command(std::string(HUBCTL_PATH) + " --data-dir " + hub.data_dir() + " status --json");
+  ASSERT_EQ(ctl.exit_code, 0) << ctl.output;
+  const json shown = json::parse(ctl.output.substr(ctl.output.find('{')));
+  for (const auto& d : shown["departments"]) {
+    if (d["id"] == "police") EXPECT_GT(d["lag"].get<std::int64_t>(), 50000) << ctl.output;
+    else EXPECT_EQ(d["lag"], 0) << ctl.output;
+  }
   EXPECT_EQ(police["state"], "running") << police.dump();
   EXPECT_GT(police["lag"].get<std::int64_t>(), 50000) << police.dump();
   EXPECT_GT(police["oldest_undelivered_ms"].get<std::int64_t>(), 0) << police.dump();
