@@ -12,6 +12,7 @@
 #include <cstdlib>
 #include <fstream>
 #include <map>
+#include <optional>
 #include <set>
 #include <thread>
 
@@ -91,15 +92,34 @@ struct WindowedPublisher {
   }
 };
 
-TEST(ShutdownTest, SigtermUnderLoadDrainsDeliveriesAnswersRequestsAndExitsZero) {
+// `hosted`: the probe runs in a real hub-plugin-host, so the batches in flight at SIGTERM are
+// on the other side of a TCP connection.
+void sigterm_under_load(bool hosted) {
   ::setenv("HUB_TEST_PROBE_SLEEP_US", "100", 1);  // slow enough that batches are in flight
   HubOptions options;
   options.departments = {"schools", "finance", "police"};
-  options.police_library = HUB_PROBE_PLUGIN;
+  if (hosted) options.hosted = {"police"};
+  else options.police_library = HUB_PROBE_PLUGIN;
   options.max_batch_events = 2000;
   options.delivery_batch_events = 256;
   HubProcess hub(options);
   hub.start();
+  std::optional<PluginHostProcess> host;
+  if (hosted) {
+    host.emplace(hub.plugin_host_endpoint(), std::vector<std::string>{"police"});
+    const json config{{"hub", hub.plugin_host_endpoint()},
+                      {"host_name", "dept-1"},
+                      {"plugin_dir", HUB_PLUGIN_DIR},
+                      {"data_dir", "var"},
+                      {"plugins", json::array({{{"id", "police"}, {"library", HUB_PROBE_PLUGIN}}})}};
+    std::ofstream(host->dir() + "/host.json") << config.dump(2);
+    host->start();
+    const auto deadline = Clock::now() + std::chrono::seconds(60);
+    while (hub.department_state("police") != "running") {
+      ASSERT_LT(Clock::now(), deadline) << host->log();
+      std::this_thread::sleep_for(std::chrono::milliseconds(50));
+    }
+  }
 
   const int kHouseholds = 4000;
   std::vector<std::string> ids;
@@ -150,7 +170,7 @@ TEST(ShutdownTest, SigtermUnderLoadDrainsDeliveriesAnswersRequestsAndExitsZero) 
 
   // What the probe was handed before the stop is exactly what its ledger holds: the batches in
   // flight were finished and committed, none abandoned.
-  const std::string handled_log = hub.data_dir() + "/plugins/police/handled.log";
+  const std::string handled_log = (hosted ? host->data_dir() : hub.data_dir()) + "/plugins/police/handled.log";
   const auto handled_before = handled_counts(handled_log);
   ASSERT_FALSE(handled_before.empty());
   for (const auto& [seq, count] : handled_before) ASSERT_EQ(count, 1) << "seq " << seq << " handled twice";
@@ -192,7 +212,14 @@ TEST(ShutdownTest, SigtermUnderLoadDrainsDeliveriesAnswersRequestsAndExitsZero) 
   for (const auto& [seq, count] : handled) repeated += count > 1 ? 1 : 0;
   EXPECT_EQ(repeated, 0u) << "events handed to the plugin twice across a SIGTERM";
   EXPECT_EQ(finance_overpayments(hub), 0);
+  if (hosted) {
+    EXPECT_EQ(host->stop(), 0) << host->log();
+  }
 }
+
+TEST(ShutdownTest, SigtermUnderLoadDrainsDeliveriesAnswersRequestsAndExitsZero) { sigterm_under_load(false); }
+
+TEST(ShutdownTest, SigtermUnderLoadDrainsDeliveriesToAPluginHost) { sigterm_under_load(true); }
 
 }  // namespace
 }  // namespace hub::test
