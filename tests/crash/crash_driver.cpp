@@ -314,6 +314,7 @@ struct Publisher {
   std::atomic<bool> done{false};
   std::atomic<std::size_t> resends{0};
   std::atomic<int> hubd_restarts{0};  // bumped by the driver when it kills hubd
+  std::atomic<bool> abort{false};     // set by the driver when the run has failed
   std::string error;
 
   void run() {
@@ -321,6 +322,7 @@ struct Publisher {
       std::unique_ptr<zmq::socket_t> s;
       for (const Batch& b : town.batches) {
         for (;;) {
+          if (abort) throw std::runtime_error("stopped by the driver before the publication was complete");
           if (!s) {
             s = std::make_unique<zmq::socket_t>(context, zmq::socket_type::dealer);
             s->set(zmq::sockopt::linger, 0);
@@ -561,10 +563,7 @@ int run(Options o) {
   } catch (const std::exception& e) {
     failure = e.what();
   }
-  if (!publisher.done) {
-    rig.kill_hubd();  // the publisher gives up only on a refusal; stop it by ending the run
-    rig.kill_host();
-  }
+  if (!publisher.done) publisher.abort = true;  // the run failed before the publication ended
   publishing.join();
   if (!publisher.error.empty()) failure += (failure.empty() ? "" : "; ") + ("publisher: " + publisher.error);
   if (failure.empty()) {
