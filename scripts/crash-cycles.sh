@@ -15,10 +15,12 @@
 #   SEED (first round's seed, next rounds SEED+1…; default random),
 #   CYCLES_PER_ROUND (default 25), IN_PROCESS (default schools,finance,land),
 #   HOSTED (default police,civil_affairs), GAP_MS (default 100,1500: random pause before
-#   each kill, in ms), DRIVER_ARGS (more hub-crash-driver options, e.g. --hubd PATH)
+#   each kill, in ms), DRIVER_ARGS (more hub-crash-driver options, e.g. --hubd PATH),
+#   LOG_DIR (keep each round's progress log there as round-N.log; default: discarded)
 # Reproduce a failed round: SEED=<its seed> CYCLES_PER_ROUND=<n> scripts/crash-cycles.sh <n>
 set -euo pipefail
 cd "$(dirname "$0")/.."
+[[ -n ${LOG_DIR:-} ]] && mkdir -p "$LOG_DIR"
 cycles=${1:-200}
 build=${BUILD_DIR:-build}
 driver="$build/bin/hub-crash-driver"
@@ -33,9 +35,12 @@ done_cycles=0 acked=0 lost=0 duplicated=0 misordered=0 rounds=0 status=0
 start=$(date +%s)
 while (( done_cycles < cycles )); do
   n=$(( cycles - done_cycles < per_round ? cycles - done_cycles : per_round ))
+  errlog=/dev/null
+  [[ -n ${LOG_DIR:-} ]] && errlog="$LOG_DIR/round-$((rounds + 1)).log"
   out=$("$driver" --seed "$seed" --cycles "$n" --households "${HOUSEHOLDS:-100000}" \
         --in-process "${IN_PROCESS:-schools,finance,land}" --hosted "${HOSTED:-police,civil_affairs}" \
-        --gap-ms "${GAP_MS:-100,1500}" --deliver-limit 1800 ${DRIVER_ARGS:-} 2>/dev/null) || status=1
+        --gap-ms "${GAP_MS:-100,1500}" --deliver-limit 1800 ${DRIVER_ARGS:-} \
+        2>"$errlog") || status=1
   summary=$(grep '^cycles=' <<<"$out" || true)
   echo "round $((rounds + 1)) seed $seed: ${summary:-no summary}"
   if [[ -z $summary ]]; then echo "$out"; status=1; break; fi
