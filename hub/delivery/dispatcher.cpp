@@ -355,7 +355,13 @@ void Dispatcher::run() {
     if (draining_) {
       std::size_t in_flight = 0;
       for (auto& d : departments_) in_flight += d->in_flight;
-      if (in_flight == 0 || Clock::now() - *drain_started > kDrainTimeout) break;
+      if (in_flight == 0) break;
+      if (Clock::now() - *drain_started > kDrainTimeout) {
+        // Results that arrive later are not recorded: those events are delivered again after
+        // the restart (at least once to the plugin, once in the ledger).
+        spdlog::warn("delivery: drain timed out after {} s with {} batches in flight", kDrainTimeout.count(), in_flight);
+        break;
+      }
     }
   }
   stop_workers();

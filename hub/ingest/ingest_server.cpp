@@ -15,6 +15,9 @@ namespace {
 
 using nlohmann::json;
 
+// Requests received but not yet read, per publisher connection (ZMQ_RCVHWM).
+constexpr int kReceiveWindow = 64;
+
 std::int64_t now_ms() {
   return std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::system_clock::now().time_since_epoch())
       .count();
@@ -71,7 +74,12 @@ IngestServer::IngestServer(zmq::context_t& context, const HubConfig& config, Eve
       control_(context, zmq::socket_type::pair),
       notify_(context, zmq::socket_type::push) {
   router_.set(zmq::sockopt::linger, 1000);
-  router_.set(zmq::sockopt::rcvhwm, 100000);
+  // Back-pressure: at most kReceiveWindow requests wait per publisher connection. A publisher
+  // sending faster than the event log commits fills the window, then ZeroMQ stops reading its
+  // TCP stream and its own sends wait: its replies come later, nothing is dropped, and hubd's
+  // memory for waiting requests stays bounded (window x max_message_bytes per connection).
+  // Replies are small and must not be dropped, so the send side stays deep.
+  router_.set(zmq::sockopt::rcvhwm, kReceiveWindow);
   router_.set(zmq::sockopt::sndhwm, 100000);
   router_.bind(config.ingest_endpoint);
   control_.connect(control_endpoint);
@@ -81,16 +89,23 @@ IngestServer::IngestServer(zmq::context_t& context, const HubConfig& config, Eve
 std::string IngestServer::bound_endpoint() const { return router_.get(zmq::sockopt::last_endpoint); }
 
 void IngestServer::run() {
-  constexpr std::size_t kMaxGroupEvents = 200000;  // bound on one transaction
+  // Bound on one transaction, and so on the events staged in memory at once: a turn stops
+  // reading requests once this many are staged (a single request may still bring up to
+  // limits.max_batch_events). Large enough that one fsync serves many batches.
+  constexpr std::size_t kMaxGroupEvents = 20000;
   std::vector<PendingRequest> pending;
   zmq::pollitem_t items[] = {{router_.handle(), 0, ZMQ_POLLIN, 0}, {control_.handle(), 0, ZMQ_POLLIN, 0}};
 
   for (;;) {
     zmq::poll(items, 2, std::chrono::milliseconds(-1));
+    // $TERM: one last turn answers every request already received (stored and acknowledged,
+    // or refused), then ingest stops; requests still in the publishers' queues get no reply
+    // and are sent again to the next hubd (event ids make that idempotent).
+    bool stopping = false;
     if (items[1].revents & ZMQ_POLLIN) {
       zmq::message_t msg;
       (void)control_.recv(msg);
-      return;  // $TERM
+      stopping = true;
     }
 
     // Drain what is waiting: each request is validated against everything staged before it.
@@ -265,6 +280,7 @@ void IngestServer::run() {
       for (auto& part : r.envelope) router_.send(part, zmq::send_flags::sndmore);
       router_.send(zmq::buffer(text), zmq::send_flags::dontwait);
     }
+    if (stopping) return;
   }
 }
 

@@ -1,0 +1,645 @@
+// hub-crash-driver: the kill -9 crash test, as one program used both by the CI test
+// (`crash_kill9_town`, 20 cycles) and by scripts/crash-cycles.sh (as many cycles as asked).
+//
+// It generates a town with hub-towngen, starts a real hubd (some departments in process, some
+// on a real hub-plugin-host) and publishes the whole town over the ingest endpoint in batches,
+// recording exactly which events it saw acknowledged, in order. Meanwhile it sends SIGKILL to
+// hubd or to the plugin host at random moments and restarts the killed process each time. A
+// batch that gets no reply is sent again on a fresh socket until it is acknowledged (the
+// event ids make that idempotent). When everything is published and delivered it stops hubd
+// with SIGTERM (exit code 0 expected) and reads the SQLite files directly:
+//   lost        acknowledged events missing from the event log, plus status changes missing
+//               from a department's ledger
+//   duplicated  an event id stored twice in the log, or recorded twice (or for an event that
+//               is not in the log) in a department's ledger, or a finance release exceeding
+//               what was deferred (a release applied twice)
+//   misordered  per household and department, ledger rows (seq order, with their commit
+//               times) not in publication order; or log seqs not in publication order
+// and prints one line: cycles=… acked=… lost=0 duplicated=0 misordered=0 (plus details).
+// Exit status 0 only when all three are 0 and every process behaved.
+#include <signal.h>
+#include <sqlite3.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <atomic>
+#include <chrono>
+#include <cstdio>
+#include <filesystem>
+#include <fstream>
+#include <iostream>
+#include <map>
+#include <mutex>
+#include <random>
+#include <set>
+#include <sstream>
+#include <stdexcept>
+#include <string>
+#include <thread>
+#include <unordered_map>
+#include <vector>
+
+#include <nlohmann/json.hpp>
+#include <zmq.hpp>
+
+#include "cli/import_file.h"
+
+namespace {
+
+namespace fs = std::filesystem;
+using json = nlohmann::json;
+using Clock = std::chrono::steady_clock;
+
+struct Options {
+  std::string hubd = HUBD_PATH;
+  std::string plugin_host = HUB_PLUGIN_HOST_PATH;
+  std::string towngen = HUB_TOWNGEN_PATH;
+  std::string plugin_dir = HUB_PLUGIN_DIR;
+  std::size_t households = 100000;
+  int cycles = 20;
+  std::uint64_t seed = 0;
+  bool seed_given = false;
+  std::vector<std::string> in_process{"schools"};
+  std::vector<std::string> hosted{"police"};
+  int min_gap_ms = 100;
+  int max_gap_ms = 1500;
+  std::size_t batch = 2000;
+  int deliver_limit_s = 600;
+  std::string work;
+  bool keep = false;
+};
+
+constexpr const char* kUsage =
+    "Usage: hub-crash-driver [--households N] [--cycles C] [--seed S] [--in-process a,b] [--hosted c,d]\n"
+    "                        [--gap-ms MIN,MAX] [--batch N] [--deliver-limit S] [--work DIR] [--keep]\n"
+    "                        [--hubd P] [--plugin-host P] [--towngen P] [--plugin-dir D]\n";
+
+std::vector<std::string> split(const std::string& s) {
+  std::vector<std::string> out;
+  std::stringstream in(s);
+  std::string item;
+  while (std::getline(in, item, ','))
+    if (!item.empty()) out.push_back(item);
+  return out;
+}
+
+void log_line(const std::string& text) {
+  static std::mutex m;
+  static const auto start = Clock::now();
+  std::lock_guard lock(m);
+  std::fprintf(stderr, "[crash %7.1fs] %s\n", std::chrono::duration<double>(Clock::now() - start).count(),
+               text.c_str());
+}
+
+std::string read_text(const fs::path& path) {
+  std::ifstream in(path, std::ios::binary);
+  std::ostringstream s;
+  s << in.rdbuf();
+  return s.str();
+}
+
+void write_text(const fs::path& path, const std::string& text) {
+  fs::create_directories(path.parent_path());
+  std::ofstream(path) << text;
+}
+
+std::string free_tcp_endpoint(zmq::context_t& context) {
+  zmq::socket_t probe(context, zmq::socket_type::router);
+  probe.set(zmq::sockopt::linger, 0);
+  probe.bind("tcp://127.0.0.1:*");
+  return probe.get(zmq::sockopt::last_endpoint);
+}
+
+pid_t spawn(const fs::path& dir, const fs::path& log, const std::vector<std::string>& argv) {
+  const pid_t pid = ::fork();
+  if (pid < 0) throw std::runtime_error("fork failed");
+  if (pid == 0) {
+    FILE* out = std::fopen(log.c_str(), "a");
+    if (out != nullptr) {
+      ::dup2(::fileno(out), 1);
+      ::dup2(::fileno(out), 2);
+    }
+    if (::chdir(dir.c_str()) != 0) ::_exit(127);
+    std::vector<char*> args;
+    for (const auto& a : argv) args.push_back(const_cast<char*>(a.c_str()));
+    args.push_back(nullptr);
+    ::execv(args[0], args.data());
+    ::_exit(127);
+  }
+  return pid;
+}
+
+// Exit status of a child that ended (-1 while it runs), 128+signal when killed.
+int exited(pid_t pid) {
+  int status = 0;
+  if (::waitpid(pid, &status, WNOHANG) != pid) return -1;
+  return WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
+}
+
+void kill9(pid_t& pid) {
+  if (pid <= 0) return;
+  ::kill(pid, SIGKILL);
+  int status = 0;
+  ::waitpid(pid, &status, 0);
+  pid = -1;
+}
+
+// One batch as sent: its text and the events it holds (indexes into Town::events).
+struct Batch {
+  std::string text;
+  std::size_t first = 0;
+  std::size_t count = 0;
+};
+
+struct TownEvent {
+  std::string event_id;
+  std::string household_id;
+  bool status_change = false;
+};
+
+struct Town {
+  std::vector<TownEvent> events;  // publication order
+  std::vector<Batch> batches;
+};
+
+Town load_town(const fs::path& dir, std::size_t batch_size) {
+  Town town;
+  for (const char* name : {"households.csv", "commitments.csv", "evaluations-2020Q3.csv", "evaluations-2020Q4.csv"}) {
+    auto file = hub::cli::parse_import(name, read_text(dir / name));
+    if (!file.issues.empty())
+      throw std::runtime_error(std::string(name) + " line " + std::to_string(file.issues.front().line) + ": " +
+                               file.issues.front().message);
+    for (std::size_t i = 0; i < file.rows.size(); i += batch_size) {
+      Batch b;
+      b.first = town.events.size();
+      b.text = "{\"type\":\"batch\",\"events\":[";
+      for (std::size_t j = i; j < std::min(i + batch_size, file.rows.size()); ++j) {
+        const json& e = file.rows[j].event;
+        if (j != i) b.text += ',';
+        b.text += e.dump();
+        town.events.push_back({e["event_id"].get<std::string>(), e["household_id"].get<std::string>(),
+                               e["type"] == "status_change"});
+        ++b.count;
+      }
+      b.text += "]}";
+      town.batches.push_back(std::move(b));
+    }
+  }
+  return town;
+}
+
+class Rig {
+ public:
+  Rig(const Options& o, zmq::context_t& context) : o_(o), context_(context) {
+    hub_dir_ = fs::path(o.work) / "hub";
+    host_dir_ = fs::path(o.work) / "host";
+    ingest_ = free_tcp_endpoint(context);
+    admin_ = free_tcp_endpoint(context);
+    hosts_ = free_tcp_endpoint(context);
+    json plugins = json::array();
+    for (const auto& id : o.in_process) plugins.push_back({{"id", id}});
+    for (const auto& id : o.hosted) plugins.push_back({{"id", id}, {"placement", "host"}});
+    json endpoints{{"ingest", ingest_}, {"admin", admin_}};
+    if (!o.hosted.empty()) endpoints["plugin_hosts"] = hosts_;
+    const json config{{"data_dir", "var"},
+                      {"log_level", "info"},
+                      {"http", "127.0.0.1:0"},
+                      {"endpoints", endpoints},
+                      {"limits", {{"max_batch_events", 10000}, {"max_message_bytes", 16 << 20}}},
+                      {"delivery", {{"retry_initial_ms", 100}, {"retry_max_ms", 1000}}},
+                      {"plugin_dir", o.plugin_dir},
+                      {"plugins", plugins}};
+    write_text(hub_dir_ / "hub.json", config.dump(2));
+    const json host{{"hub", hosts_},
+                    {"host_name", "crash-host"},
+                    {"plugin_dir", o.plugin_dir},
+                    {"data_dir", "var"},
+                    {"plugins", o.hosted}};
+    write_text(host_dir_ / "host.json", host.dump(2));
+  }
+  ~Rig() {
+    kill9(hubd_);
+    kill9(host_);
+  }
+
+  const fs::path& hub_dir() const { return hub_dir_; }
+  const fs::path& host_dir() const { return host_dir_; }
+  const std::string& ingest_endpoint() const { return ingest_; }
+  bool has_host() const { return !o_.hosted.empty(); }
+
+  void start_hubd() {
+    const fs::path ready = hub_dir_ / "var" / "hubd.endpoints.json";
+    std::error_code ec;
+    fs::remove(ready, ec);
+    hubd_ = spawn(hub_dir_, hub_dir_ / "hubd.log", {o_.hubd, "--config", (hub_dir_ / "hub.json").string()});
+    const auto deadline = Clock::now() + std::chrono::seconds(120);
+    while (!fs::exists(ready)) {
+      if (const int code = exited(hubd_); code >= 0) {
+        hubd_ = -1;
+        throw std::runtime_error("hubd exited during start-up with " + std::to_string(code) + "; see " +
+                                 (hub_dir_ / "hubd.log").string());
+      }
+      if (Clock::now() > deadline) throw std::runtime_error("hubd did not become ready within 120 s");
+      std::this_thread::sleep_for(std::chrono::milliseconds(10));
+    }
+  }
+  void start_host() {
+    if (has_host())
+      host_ = spawn(host_dir_, host_dir_ / "host.log", {o_.plugin_host, "--config", (host_dir_ / "host.json").string()});
+  }
+  void kill_hubd() { kill9(hubd_); }
+  void kill_host() { kill9(host_); }
+  // Neither process may end by itself.
+  void check_alive() {
+    if (hubd_ > 0)
+      if (const int code = exited(hubd_); code >= 0) {
+        hubd_ = -1;
+        throw std::runtime_error("hubd ended by itself with " + std::to_string(code) + "; see " +
+                                 (hub_dir_ / "hubd.log").string());
+      }
+    if (host_ > 0)
+      if (const int code = exited(host_); code >= 0) {
+        host_ = -1;
+        throw std::runtime_error("hub-plugin-host ended by itself with " + std::to_string(code) + "; see " +
+                                 (host_dir_ / "host.log").string());
+      }
+  }
+  // SIGTERM; returns the exit status, or -1 when it did not end within `limit`.
+  static int terminate(pid_t& pid, std::chrono::seconds limit) {
+    if (pid <= 0) return -1;
+    ::kill(pid, SIGTERM);
+    const auto deadline = Clock::now() + limit;
+    for (;;) {
+      if (const int code = exited(pid); code >= 0) {
+        pid = -1;
+        return code;
+      }
+      if (Clock::now() > deadline) return -1;
+      std::this_thread::sleep_for(std::chrono::milliseconds(20));
+    }
+  }
+  int stop_hubd() { return terminate(hubd_, std::chrono::seconds(60)); }
+  int stop_host() { return terminate(host_, std::chrono::seconds(60)); }
+
+  json status() {
+    zmq::socket_t s(context_, zmq::socket_type::dealer);
+    s.set(zmq::sockopt::linger, 0);
+    s.connect(admin_);
+    s.send(zmq::buffer(std::string(R"({"cmd":"status"})")), zmq::send_flags::none);
+    zmq::pollitem_t item{s.handle(), 0, ZMQ_POLLIN, 0};
+    if (zmq::poll(&item, 1, std::chrono::milliseconds(10000)) == 0) return json();
+    zmq::message_t reply;
+    (void)s.recv(reply);
+    return json::parse(reply.to_string(), nullptr, false);
+  }
+
+ private:
+  const Options& o_;
+  zmq::context_t& context_;
+  fs::path hub_dir_, host_dir_;
+  std::string ingest_, admin_, hosts_;
+  pid_t hubd_ = -1;
+  pid_t host_ = -1;
+};
+
+// Publishes every batch in order; a batch is acknowledged when its reply says ok with one
+// result per event. No reply within the timeout (hubd killed): a fresh socket, the same batch.
+struct Publisher {
+  Publisher(const Town& t, std::string e, zmq::context_t& c) : town(t), endpoint(std::move(e)), context(c) {}
+  const Town& town;
+  std::string endpoint;
+  zmq::context_t& context;
+  std::atomic<std::size_t> acked{0};  // events acknowledged, a prefix of town.events
+  std::atomic<bool> done{false};
+  std::atomic<std::size_t> resends{0};
+  std::atomic<int> hubd_restarts{0};  // bumped by the driver when it kills hubd
+  std::atomic<bool> abort{false};     // set by the driver when the run has failed
+  std::string error;
+
+  void run() {
+    try {
+      std::unique_ptr<zmq::socket_t> s;
+      for (const Batch& b : town.batches) {
+        for (;;) {
+          if (abort) throw std::runtime_error("stopped by the driver before the publication was complete");
+          if (!s) {
+            s = std::make_unique<zmq::socket_t>(context, zmq::socket_type::dealer);
+            s->set(zmq::sockopt::linger, 0);
+            s->connect(endpoint);
+          }
+          const int restarts_at_send = hubd_restarts.load();
+          s->send(zmq::buffer(b.text), zmq::send_flags::none);
+          zmq::pollitem_t item{s->handle(), 0, ZMQ_POLLIN, 0};
+          // No reply within 10 s, or hubd was killed meanwhile (its reply will never come).
+          bool replied = false;
+          for (int waited = 0; waited < 10000 && !replied; waited += 50) {
+            replied = zmq::poll(&item, 1, std::chrono::milliseconds(50)) > 0;
+            if (!replied && hubd_restarts.load() != restarts_at_send) break;
+          }
+          if (!replied) {
+            s.reset();
+            ++resends;
+            continue;
+          }
+          zmq::message_t reply;
+          (void)s->recv(reply);
+          const json r = json::parse(reply.to_string(), nullptr, false);
+          if (r.is_object() && r.value("ok", false) && r.value("count", 0u) == b.count) break;
+          if (r.is_object() && r.contains("error") && r["error"].value("code", "") == "storage_unavailable") {
+            std::this_thread::sleep_for(std::chrono::milliseconds(200));
+            continue;
+          }
+          throw std::runtime_error("batch at event " + std::to_string(b.first) + " refused: " + reply.to_string());
+        }
+        acked += b.count;
+      }
+    } catch (const std::exception& e) {
+      error = e.what();
+    }
+    done = true;
+  }
+};
+
+class Db {
+ public:
+  explicit Db(const fs::path& path) {
+    if (sqlite3_open_v2(path.c_str(), &db_, SQLITE_OPEN_READONLY, nullptr) != SQLITE_OK)
+      throw std::runtime_error("cannot open " + path.string());
+    sqlite3_busy_timeout(db_, 10000);
+  }
+  ~Db() { sqlite3_close(db_); }
+  template <typename F>
+  void each(const std::string& sql, F&& f) {
+    sqlite3_stmt* st = nullptr;
+    if (sqlite3_prepare_v2(db_, sql.c_str(), -1, &st, nullptr) != SQLITE_OK)
+      throw std::runtime_error("bad query " + sql + ": " + sqlite3_errmsg(db_));
+    while (sqlite3_step(st) == SQLITE_ROW) f(st);
+    sqlite3_finalize(st);
+  }
+
+ private:
+  sqlite3* db_ = nullptr;
+};
+
+std::string text(sqlite3_stmt* st, int i) {
+  const auto* t = sqlite3_column_text(st, i);
+  return t == nullptr ? std::string() : reinterpret_cast<const char*>(t);
+}
+
+struct Verdict {
+  std::size_t lost = 0, duplicated = 0, misordered = 0;
+  std::vector<std::string> details;
+  void note(std::size_t& counter, const std::string& what) {
+    ++counter;
+    if (details.size() < 20) details.push_back(what);
+  }
+};
+
+Verdict verify(const Options& o, const Town& town, std::size_t acked, const fs::path& data) {
+  Verdict v;
+  // Publication index of each event id (the town's order is the order of acknowledgment).
+  std::unordered_map<std::string, std::size_t> position;
+  position.reserve(town.events.size());
+  for (std::size_t i = 0; i < town.events.size(); ++i) position.emplace(town.events[i].event_id, i);
+
+  Db events(data / "events.db");
+  std::unordered_map<std::string, std::uint64_t> seq_of;
+  std::map<std::uint64_t, std::string> status_changes;  // seq -> event id
+  std::unordered_map<std::string, std::uint64_t> last_seq_of_household;
+  events.each("SELECT seq, event_id, type, household_id FROM event ORDER BY seq", [&](sqlite3_stmt* st) {
+    const auto seq = static_cast<std::uint64_t>(sqlite3_column_int64(st, 0));
+    const std::string id = text(st, 1);
+    if (!seq_of.emplace(id, seq).second) v.note(v.duplicated, "event id " + id + " stored twice in the log");
+    if (text(st, 2) == "status_change") status_changes.emplace(seq, id);
+  });
+  for (std::size_t i = 0; i < acked; ++i)
+    if (!seq_of.count(town.events[i].event_id))
+      v.note(v.lost, "acknowledged event " + town.events[i].event_id + " is not in the event log");
+  // Log order per household = publication order.
+  std::unordered_map<std::string, std::size_t> last_position;
+  {
+    std::map<std::uint64_t, std::size_t> by_seq;
+    for (const auto& [id, seq] : seq_of)
+      if (auto it = position.find(id); it != position.end()) by_seq.emplace(seq, it->second);
+    for (const auto& [seq, pos] : by_seq) {
+      const std::string& household = town.events[pos].household_id;
+      auto [it, fresh] = last_position.emplace(household, pos);
+      if (!fresh) {
+        if (it->second > pos) v.note(v.misordered, "log: household " + household + " seq " + std::to_string(seq) +
+                                                       " is published before an earlier seq");
+        it->second = pos;
+      }
+    }
+  }
+
+  Db ledger(data / "ledger.db");
+  std::vector<std::string> departments = o.in_process;
+  departments.insert(departments.end(), o.hosted.begin(), o.hosted.end());
+  for (const auto& dep : departments) {
+    std::set<std::uint64_t> seen;
+    std::set<std::string> seen_ids;
+    std::unordered_map<std::string, std::pair<std::size_t, std::int64_t>> last;  // household -> (position, at)
+    ledger.each("SELECT seq, event_id, household_id, delivered_at_ms FROM delivery WHERE department='" + dep +
+                    "' ORDER BY seq",
+                [&](sqlite3_stmt* st) {
+                  const auto seq = static_cast<std::uint64_t>(sqlite3_column_int64(st, 0));
+                  const std::string id = text(st, 1);
+                  const std::string household = text(st, 2);
+                  const std::int64_t at = sqlite3_column_int64(st, 3);
+                  seen.insert(seq);
+                  if (!seen_ids.insert(id).second)
+                    v.note(v.duplicated, dep + ": event " + id + " recorded twice");
+                  auto sc = status_changes.find(seq);
+                  if (sc == status_changes.end() || sc->second != id) {
+                    v.note(v.duplicated, dep + ": ledger row seq " + std::to_string(seq) + " (" + id +
+                                             ") matches no status change in the log");
+                    return;
+                  }
+                  const auto pit = position.find(id);
+                  if (pit == position.end()) return;
+                  auto [it, fresh] = last.emplace(household, std::make_pair(pit->second, at));
+                  if (!fresh) {
+                    if (it->second.first > pit->second || it->second.second > at)
+                      v.note(v.misordered, dep + ": household " + household + " event " + id +
+                                               " recorded out of publication order");
+                    it->second = {pit->second, at};
+                  }
+                });
+    for (const auto& [seq, id] : status_changes)
+      if (!seen.count(seq)) v.note(v.lost, dep + ": status change " + id + " (seq " + std::to_string(seq) + ") not in the ledger");
+  }
+  if (std::find(departments.begin(), departments.end(), "finance") != departments.end()) {
+    ledger.each(
+        "SELECT COUNT(*) FROM (SELECT household_id, policy_id, "
+        "SUM(CASE action WHEN 'defer' THEN amount_fen ELSE 0 END) AS deferred, "
+        "SUM(CASE action WHEN 'release' THEN amount_fen ELSE 0 END) AS released "
+        "FROM action WHERE department='finance' GROUP BY household_id, policy_id) WHERE released > deferred",
+        [&](sqlite3_stmt* st) {
+          for (auto n = sqlite3_column_int64(st, 0); n > 0; --n) v.note(v.duplicated, "finance released more than deferred");
+        });
+  }
+  return v;
+}
+
+int run(Options o) {
+  const auto started = Clock::now();
+  if (!o.seed_given) o.seed = std::random_device()();
+  std::printf("seed=%llu (reproduce with --seed %llu)\n", static_cast<unsigned long long>(o.seed),
+              static_cast<unsigned long long>(o.seed));
+  std::fflush(stdout);
+  std::mt19937_64 random(o.seed);
+  bool own_work = false;
+  if (o.work.empty()) {
+    o.work = (fs::temp_directory_path() / ("hub-crash-" + std::to_string(::getpid()))).string();
+    own_work = true;
+  }
+  fs::create_directories(o.work);
+  zmq::context_t context;
+  Rig rig(o, context);
+
+  // The town, its rosters for the hub and for the plugin host.
+  const fs::path town_dir = fs::path(o.work) / "town";
+  const std::string command = o.towngen + " --quiet --households " + std::to_string(o.households) + " --seed " +
+                              std::to_string(o.seed % 1000000007) + " --out " + town_dir.string() + " --plugin-data " +
+                              (rig.hub_dir() / "var/plugins").string() + " > " + (fs::path(o.work) / "towngen.log").string() +
+                              " 2>&1";
+  if (std::system(command.c_str()) != 0) throw std::runtime_error("hub-towngen failed: " + command);
+  fs::create_directories(rig.host_dir() / "var");
+  fs::copy(rig.hub_dir() / "var/plugins", rig.host_dir() / "var/plugins",
+           fs::copy_options::recursive | fs::copy_options::overwrite_existing);
+  const Town town = load_town(town_dir, o.batch);
+  std::size_t status_changes = 0;
+  for (const auto& e : town.events) status_changes += e.status_change ? 1 : 0;
+  log_line(std::to_string(town.events.size()) + " events (" + std::to_string(status_changes) + " status changes) in " +
+           std::to_string(town.batches.size()) + " batches; work dir " + o.work);
+
+  rig.start_hubd();
+  rig.start_host();
+  Publisher publisher{town, rig.ingest_endpoint(), context};
+  std::thread publishing([&] { publisher.run(); });
+
+  int hubd_kills = 0, host_kills = 0;
+  std::string failure;
+  try {
+    for (int cycle = 1; cycle <= o.cycles; ++cycle) {
+      const int gap = o.min_gap_ms + static_cast<int>(random() % static_cast<std::uint64_t>(o.max_gap_ms - o.min_gap_ms + 1));
+      const auto until = Clock::now() + std::chrono::milliseconds(gap);
+      while (Clock::now() < until) {
+        rig.check_alive();
+        std::this_thread::sleep_for(std::chrono::milliseconds(5));
+      }
+      const auto pick = random() % 4;  // hubd, hubd, host, both
+      const bool hit_hubd = pick != 2 || !rig.has_host();
+      const bool hit_host = rig.has_host() && pick >= 2;
+      if (hit_hubd) rig.kill_hubd(), ++hubd_kills, ++publisher.hubd_restarts;
+      if (hit_host) rig.kill_host(), ++host_kills;
+      std::this_thread::sleep_for(std::chrono::milliseconds(random() % 200));
+      if (hit_hubd) rig.start_hubd();
+      if (hit_host) rig.start_host();
+      log_line("cycle " + std::to_string(cycle) + ": killed " + (hit_hubd ? "hubd " : "") + (hit_host ? "host " : "") +
+               "after " + std::to_string(gap) + " ms; acked " + std::to_string(publisher.acked.load()));
+    }
+    while (!publisher.done) {
+      rig.check_alive();
+      std::this_thread::sleep_for(std::chrono::milliseconds(50));
+    }
+    log_line("published: " + std::to_string(publisher.acked.load()) + " events acknowledged, " +
+             std::to_string(publisher.resends.load()) + " batches sent again");
+    // Delivery to the end.
+    const auto deadline = Clock::now() + std::chrono::seconds(o.deliver_limit_s);
+    for (;;) {
+      rig.check_alive();
+      const json status = rig.status();
+      bool done = status.is_object() && status.contains("departments");
+      if (done)
+        for (const auto& d : status["departments"])
+          done = done && d["state"] == "running" && d["lag"].get<std::uint64_t>() == 0;
+      if (done) break;
+      if (Clock::now() > deadline) throw std::runtime_error("delivery did not finish in time: " + status.dump());
+      std::this_thread::sleep_for(std::chrono::milliseconds(200));
+    }
+    log_line("delivered");
+  } catch (const std::exception& e) {
+    failure = e.what();
+  }
+  if (!publisher.done) publisher.abort = true;  // the run failed before the publication ended
+  publishing.join();
+  if (!publisher.error.empty()) failure += (failure.empty() ? "" : "; ") + ("publisher: " + publisher.error);
+  if (failure.empty()) {
+    if (const int code = rig.stop_hubd(); code != 0) failure = "hubd SIGTERM exit status " + std::to_string(code);
+    if (const int code = rig.stop_host(); rig.has_host() && code != 0 && failure.empty())
+      failure = "hub-plugin-host SIGTERM exit status " + std::to_string(code);
+  } else {
+    rig.kill_hubd();
+    rig.kill_host();
+  }
+
+  Verdict v = verify(o, town, publisher.acked.load(), rig.hub_dir() / "var");
+  const double seconds = std::chrono::duration<double>(Clock::now() - started).count();
+  std::printf("cycles=%d acked=%zu lost=%zu duplicated=%zu misordered=%zu hubd_kills=%d host_kills=%d "
+              "households=%zu departments=%zu seconds=%.0f seed=%llu\n",
+              o.cycles, publisher.acked.load(), v.lost, v.duplicated, v.misordered, hubd_kills, host_kills,
+              o.households, o.in_process.size() + o.hosted.size(), seconds, static_cast<unsigned long long>(o.seed));
+  for (const auto& d : v.details) std::printf("  %s\n", d.c_str());
+  if (!failure.empty()) std::printf("FAILED: %s\n", failure.c_str());
+  const bool ok = failure.empty() && v.lost == 0 && v.duplicated == 0 && v.misordered == 0 &&
+                  publisher.acked.load() == town.events.size();
+  if (!ok) std::printf("work dir kept for inspection: %s\n", o.work.c_str());
+  std::fflush(stdout);
+  if (ok && own_work && !o.keep) {
+    std::error_code ec;
+    fs::remove_all(o.work, ec);
+  }
+  return ok ? 0 : 1;
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  Options o;
+  try {
+    for (int i = 1; i < argc; ++i) {
+      const std::string a = argv[i];
+      auto value = [&]() -> std::string {
+        if (i + 1 >= argc) throw std::invalid_argument(a + " needs a value");
+        return argv[++i];
+      };
+      if (a == "--households") o.households = std::stoul(value());
+      else if (a == "--cycles") o.cycles = std::stoi(value());
+      else if (a == "--seed") o.seed = std::stoull(value()), o.seed_given = true;
+      else if (a == "--in-process") o.in_process = split(value());
+      else if (a == "--hosted") o.hosted = split(value());
+      else if (a == "--batch") o.batch = std::stoul(value());
+      else if (a == "--deliver-limit") o.deliver_limit_s = std::stoi(value());
+      else if (a == "--work") o.work = value();
+      else if (a == "--keep") o.keep = true;
+      else if (a == "--hubd") o.hubd = value();
+      else if (a == "--plugin-host") o.plugin_host = value();
+      else if (a == "--towngen") o.towngen = value();
+      else if (a == "--plugin-dir") o.plugin_dir = value();
+      else if (a == "--gap-ms") {
+        const auto parts = split(value());
+        if (parts.size() != 2) throw std::invalid_argument("--gap-ms takes MIN,MAX");
+        o.min_gap_ms = std::stoi(parts[0]);
+        o.max_gap_ms = std::stoi(parts[1]);
+      } else if (a == "--help" || a == "-h") {
+        std::cout << kUsage;
+        return 0;
+      } else {
+        throw std::invalid_argument("unknown argument '" + a + "'");
+      }
+    }
+    if (o.cycles < 0 || o.min_gap_ms < 0 || o.max_gap_ms < o.min_gap_ms || o.batch == 0 || o.households == 0)
+      throw std::invalid_argument("bad --cycles, --gap-ms, --batch or --households");
+  } catch (const std::exception& e) {
+    std::cerr << "hub-crash-driver: " << e.what() << "\n" << kUsage;
+    return 2;
+  }
+  try {
+    return run(o);
+  } catch (const std::exception& e) {
+    std::printf("FAILED: %s\n", e.what());
+    return 1;
+  }
+}
