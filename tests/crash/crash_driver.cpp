@@ -200,7 +200,7 @@ class Rig {
     json plugins = json::array();
     for (const auto& id : o.in_process) plugins.push_back({{"id", id}});
     for (const auto& id : o.hosted) plugins.push_back({{"id", id}, {"placement", "host"}});
-    json endpoints{{"ingest", ingest_}, {"admin", admin_}};
+    json endpoints{{"ingest", ingest_}, {"admin", admin_}, {"live_feed", free_tcp_endpoint(context)}};
     if (!o.hosted.empty()) endpoints["plugin_hosts"] = hosts_;
     const json config{{"data_dir", "var"},
                       {"log_level", "info"},
