@@ -9,6 +9,7 @@ packages=(
   build-essential cmake ninja-build pkg-config
   libboost-dev libboost-filesystem-dev libboost-system-dev   # Boost.DLL (header-only) + filesystem
   libzmq3-dev cppzmq-dev
+  libsodium-dev                                               # audit log: SHA-256 hash chain, Ed25519 signatures
   nlohmann-json3-dev
   libspdlog-dev libfmt-dev
   libgtest-dev libgmock-dev

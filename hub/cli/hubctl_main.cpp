@@ -1,9 +1,15 @@
 // hubctl: the command line for the family-planning office and administrators.
 //
 // Exit codes (§4): 0 ok, 1 rejected or failed, 2 usage error, 3 hub unreachable.
+#include <fcntl.h>
+#include <sodium.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include <algorithm>
+#include <array>
+#include <cerrno>
+#include <cstring>
 #include <cstdio>
 #include <fstream>
 #include <iostream>
@@ -18,6 +24,7 @@
 #include "cli/hub_client.h"
 #include "cli/import_file.h"
 #include "cli/output.h"
+#include "audit/audit_log.h"
 #include "report/quarterly_report.h"
 #include "hub/sdk/version.h"
 #include "ingest/wire_event.h"
@@ -48,6 +55,16 @@ Commands:
                               statuses, policies per department, villages)
   reconcile                   对账：部门记录与评议结果不一致的户 / households whose
                               department records disagree with their status (exit 1 if any)
+  audit verify [--file FILE] [--public-key FILE]
+                              校验审计日志的哈希链 / walk the audit log's hash chain
+                              (default DIR/audit.db with --data-dir, else var/audit.db);
+                              names the first record modified, deleted, inserted or
+                              reordered (exit 1); with the hub's signing public key
+                              (NAME.sign.pub from keygen) checks every signature too
+  keygen NAME [--dir DIR]     生成密钥 / write key pairs for NAME into DIR (default .):
+                              NAME.curve.pub / NAME.curve.key (ZeroMQ CURVE, Z85) and
+                              NAME.sign.pub / NAME.sign.key (Ed25519, hex); the secret
+                              files are created with mode 0600 and never printed
 
 Options:
   --json               machine-readable output
@@ -482,6 +499,87 @@ int cmd_reconcile(const Options& o, zmq::context_t& ctx) {
   return kRejected;
 }
 
+int cmd_audit(const Options& o) {
+  const Flags f = parse_flags(o.args, {"--file", "--public-key"}, {});
+  if (!f.error.empty()) return usage_error(f.error);
+  if (f.positional.size() != 1 || f.positional[0] != "verify") return usage_error("usage: hubctl audit verify [--file FILE]");
+  std::string path = f.values.count("--file") ? f.values.at("--file").back()
+                                              : (o.data_dir.empty() ? std::string("var") : o.data_dir) + "/audit.db";
+  std::optional<std::array<unsigned char, 32>> public_key;
+  if (f.values.count("--public-key")) {
+    std::ifstream in(f.values.at("--public-key").back());
+    std::string text;
+    in >> text;
+    const auto bytes = hub::audit::from_hex(text, 32);
+    if (!bytes) return usage_error("--public-key " + f.values.at("--public-key").back() +
+                                   " must hold an Ed25519 public key as 64 hex digits (NAME.sign.pub from hubctl keygen)");
+    public_key.emplace();
+    std::copy(bytes->begin(), bytes->end(), public_key->begin());
+  }
+  if (!std::ifstream(path)) {
+    std::cerr << "hubctl: 找不到审计日志 / no audit log at " << path << " (see --file, --data-dir)\n";
+    return kRejected;
+  }
+  const auto result = hub::audit::verify_audit_log(path, public_key);
+  if (o.json_output) {
+    json out{{"ok", result.ok}, {"records", result.records}, {"signatures_checked", result.signatures_checked},
+             {"message", result.message}};
+    if (result.ok) out["head_hash"] = result.head_hash_hex;
+    else out["first_bad_seq"] = result.first_bad_seq, out["problem"] = result.problem;
+    std::cout << out.dump(2) << "\n";
+  } else {
+    (result.ok ? std::cout : std::cerr) << result.message << "\n";
+    if (result.ok) {
+      std::cout << "  head 链头: " << (result.head_hash_hex.empty() ? "-" : result.head_hash_hex) << "\n";
+      std::cout << "  signatures 签名: "
+                << (public_key ? std::to_string(result.signatures_checked) + " checked 已校验"
+                               : std::string("not checked (no --public-key) 未校验"))
+                << "\n";
+    }
+  }
+  return result.ok ? kOk : kRejected;
+}
+
+// Writes `text` to `path`, created new with `mode`; an existing file is never overwritten.
+bool write_new_file(const std::string& path, const std::string& text, mode_t mode) {
+  const int fd = ::open(path.c_str(), O_WRONLY | O_CREAT | O_EXCL, mode);
+  if (fd < 0) {
+    std::cerr << "hubctl: cannot create " << path << ": " << std::strerror(errno)
+              << (errno == EEXIST ? " (a key is never overwritten: remove or rename it first)" : "") << "\n";
+    return false;
+  }
+  const bool ok = ::write(fd, text.data(), text.size()) == static_cast<ssize_t>(text.size()) && ::fsync(fd) == 0;
+  ::close(fd);
+  return ok;
+}
+
+int cmd_keygen(const Options& o) {
+  const Flags f = parse_flags(o.args, {"--dir"}, {});
+  if (!f.error.empty()) return usage_error(f.error);
+  if (f.positional.size() != 1 || !hub::is_valid_id(f.positional[0]))
+    return usage_error("usage: hubctl keygen NAME [--dir DIR] (NAME: letters, digits, '-', '_')");
+  const std::string dir = f.values.count("--dir") ? f.values.at("--dir").back() : ".";
+  const std::string base = dir + "/" + f.positional[0];
+  if (sodium_init() < 0) throw std::runtime_error("libsodium could not be initialised");
+  char curve_public[41], curve_secret[41];
+  if (zmq_curve_keypair(curve_public, curve_secret) != 0)
+    throw std::runtime_error("this libzmq cannot make CURVE keys (built without libsodium?)");
+  unsigned char sign_public[crypto_sign_PUBLICKEYBYTES], sign_secret[crypto_sign_SECRETKEYBYTES];
+  crypto_sign_keypair(sign_public, sign_secret);
+  const bool ok =
+      write_new_file(base + ".curve.key", std::string(curve_secret) + "\n", 0600) &&
+      write_new_file(base + ".curve.pub", std::string(curve_public) + "\n", 0644) &&
+      write_new_file(base + ".sign.key", hub::audit::to_hex(sign_secret, sizeof sign_secret) + "\n", 0600) &&
+      write_new_file(base + ".sign.pub", hub::audit::to_hex(sign_public, sizeof sign_public) + "\n", 0644);
+  sodium_memzero(curve_secret, sizeof curve_secret);
+  sodium_memzero(sign_secret, sizeof sign_secret);
+  if (!ok) return kRejected;
+  std::cout << "已生成 / written: " << base << ".curve.pub (CURVE public key " << curve_public << ")\n"
+            << "                  " << base << ".sign.pub (Ed25519 public key)\n"
+            << "                  " << base << ".curve.key, " << base << ".sign.key (secret, mode 0600: keep them private)\n";
+  return kOk;
+}
+
 }  // namespace
 
 int main(int argc, char** argv) {
@@ -537,6 +635,8 @@ int main(int argc, char** argv) {
     if (o.command == "household") return cmd_household(o, ctx);
     if (o.command == "report") return cmd_report(o, ctx);
     if (o.command == "reconcile") return cmd_reconcile(o, ctx);
+    if (o.command == "audit") return cmd_audit(o);
+    if (o.command == "keygen") return cmd_keygen(o);
   } catch (const std::exception& e) {
     std::cerr << "hubctl: failed: " << e.what() << "\n";
     return kRejected;

@@ -1,0 +1,267 @@
+#include "audit/audit_log.h"
+
+#include <sodium.h>
+
+#include <stdexcept>
+
+#include "store/sqlite.h"
+
+namespace hub::audit {
+namespace {
+
+constexpr const char* kSchema = R"sql(
+CREATE TABLE IF NOT EXISTS audit (
+  seq       INTEGER PRIMARY KEY,
+  at_ms     INTEGER NOT NULL,
+  kind      TEXT NOT NULL,
+  actor     TEXT NOT NULL,
+  subject   TEXT NOT NULL,
+  detail    TEXT NOT NULL,
+  prev_hash TEXT NOT NULL,   -- hex, the previous record's hash (zeros for record 1)
+  hash      TEXT NOT NULL,   -- hex, SHA-256 as in audit_log.h
+  signature TEXT            -- hex Ed25519 over the hash, when the hub signs
+);
+CREATE TABLE IF NOT EXISTS head (
+  id   INTEGER PRIMARY KEY CHECK (id = 1),
+  seq  INTEGER NOT NULL,
+  hash TEXT NOT NULL
+);
+)sql";
+
+void ensure_sodium() {
+  if (sodium_init() < 0) throw std::runtime_error("libsodium could not be initialised");
+}
+
+void put_u64(crypto_hash_sha256_state& state, std::int64_t value) {
+  unsigned char bytes[8];
+  const auto v = static_cast<std::uint64_t>(value);
+  for (int i = 0; i < 8; ++i) bytes[i] = static_cast<unsigned char>(v >> (56 - 8 * i));
+  crypto_hash_sha256_update(&state, bytes, sizeof bytes);
+}
+
+void put_text(crypto_hash_sha256_state& state, const std::string& text) {
+  unsigned char bytes[4];
+  const auto n = static_cast<std::uint32_t>(text.size());
+  for (int i = 0; i < 4; ++i) bytes[i] = static_cast<unsigned char>(n >> (24 - 8 * i));
+  crypto_hash_sha256_update(&state, bytes, sizeof bytes);
+  crypto_hash_sha256_update(&state, reinterpret_cast<const unsigned char*>(text.data()), text.size());
+}
+
+std::string hex(const Hash& h) { return to_hex(h.data(), h.size()); }
+
+struct Row {
+  std::int64_t seq = 0, at_ms = 0;
+  AuditEntry entry;
+  std::string prev_hash, hash;
+  std::optional<std::string> signature;
+};
+
+std::string bilingual(const std::string& zh, const std::string& en) { return zh + " / " + en; }
+
+}  // namespace
+
+std::string to_hex(const unsigned char* data, std::size_t size) {
+  static const char* digits = "0123456789abcdef";
+  std::string out;
+  out.reserve(size * 2);
+  for (std::size_t i = 0; i < size; ++i) {
+    out += digits[data[i] >> 4];
+    out += digits[data[i] & 15];
+  }
+  return out;
+}
+
+std::optional<std::vector<unsigned char>> from_hex(const std::string& text, std::size_t size) {
+  if (text.size() != size * 2) return std::nullopt;
+  auto nibble = [](char c) -> int {
+    if (c >= '0' && c <= '9') return c - '0';
+    if (c >= 'a' && c <= 'f') return c - 'a' + 10;
+    if (c >= 'A' && c <= 'F') return c - 'A' + 10;
+    return -1;
+  };
+  std::vector<unsigned char> out(size);
+  for (std::size_t i = 0; i < size; ++i) {
+    const int hi = nibble(text[2 * i]), lo = nibble(text[2 * i + 1]);
+    if (hi < 0 || lo < 0) return std::nullopt;
+    out[i] = static_cast<unsigned char>(hi << 4 | lo);
+  }
+  return out;
+}
+
+SigningKey SigningKey::generate() {
+  ensure_sodium();
+  SigningKey key;
+  crypto_sign_keypair(key.public_key.data(), key.secret_key.data());
+  return key;
+}
+
+Hash record_hash(const Hash& previous, std::int64_t seq, std::int64_t at_ms, const AuditEntry& entry) {
+  crypto_hash_sha256_state state;
+  crypto_hash_sha256_init(&state);
+  crypto_hash_sha256_update(&state, previous.data(), previous.size());
+  put_u64(state, seq);
+  put_u64(state, at_ms);
+  put_text(state, entry.kind);
+  put_text(state, entry.actor);
+  put_text(state, entry.subject);
+  put_text(state, entry.detail);
+  Hash out;
+  crypto_hash_sha256_final(&state, out.data());
+  return out;
+}
+
+AuditLog::AuditLog(const std::string& path, std::optional<SigningKey> signing_key)
+    : signing_key_(std::move(signing_key)) {
+  ensure_sodium();
+  try {
+    db_ = std::make_unique<store::Database>(path, store::Database::Mode::kReadWrite);
+    db_->exec("PRAGMA journal_mode=WAL");
+    db_->exec("PRAGMA synchronous=FULL");
+    db_->exec(kSchema);
+    store::Statement head(*db_, "SELECT seq, hash FROM head WHERE id = 1");
+    if (head.step()) {
+      head_seq_ = head.column_int(0);
+      const auto bytes = from_hex(head.column_text(1), head_hash_.size());
+      if (!bytes) throw std::runtime_error("the chain head's hash is not 64 hex digits");
+      std::copy(bytes->begin(), bytes->end(), head_hash_.begin());
+    }
+  } catch (const std::exception& e) {
+    throw std::runtime_error("cannot open the audit log " + path + ": " + e.what());
+  }
+}
+
+AuditLog::~AuditLog() = default;
+
+std::int64_t AuditLog::append(const std::vector<AuditEntry>& entries, std::int64_t at_ms) {
+  if (entries.empty()) return head_seq_;
+  std::int64_t seq = head_seq_;
+  Hash hash = head_hash_;
+  try {
+    store::Transaction tx(*db_);
+    store::Statement insert(*db_,
+                            "INSERT INTO audit (seq, at_ms, kind, actor, subject, detail, prev_hash, hash, signature) "
+                            "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)");
+    for (const auto& e : entries) {
+      const Hash previous = hash;
+      hash = record_hash(previous, ++seq, at_ms, e);
+      insert.bind(1, seq).bind(2, at_ms).bind(3, e.kind).bind(4, e.actor).bind(5, e.subject).bind(6, e.detail);
+      insert.bind(7, hex(previous)).bind(8, hex(hash));
+      if (signing_key_) {
+        std::array<unsigned char, crypto_sign_BYTES> signature{};
+        crypto_sign_detached(signature.data(), nullptr, hash.data(), hash.size(), signing_key_->secret_key.data());
+        insert.bind(9, to_hex(signature.data(), signature.size()));
+      } else {
+        insert.bind_null(9);
+      }
+      insert.run();
+    }
+    store::Statement head(*db_, "INSERT INTO head (id, seq, hash) VALUES (1, ?, ?) "
+                                "ON CONFLICT (id) DO UPDATE SET seq = excluded.seq, hash = excluded.hash");
+    head.bind(1, seq).bind(2, hex(hash));
+    head.run();
+    tx.commit();
+  } catch (const std::exception& e) {
+    throw std::runtime_error(std::string("audit log not written: ") + e.what());
+  }
+  head_seq_ = seq;
+  head_hash_ = hash;
+  return seq;
+}
+
+VerifyResult verify_audit_log(const std::string& path, const std::optional<std::array<unsigned char, 32>>& public_key) {
+  ensure_sodium();
+  VerifyResult result;
+  auto fail = [&](std::int64_t seq, const std::string& problem, const std::string& zh, const std::string& en) {
+    result.ok = false;
+    result.first_bad_seq = seq;
+    result.problem = problem;
+    result.message = bilingual("第 " + std::to_string(seq) + " 条记录" + zh, "record " + std::to_string(seq) + " " + en);
+    return result;
+  };
+  try {
+    store::Database db(path, store::Database::Mode::kReadOnly);
+    store::ReadTransaction snapshot(db);
+    std::optional<std::int64_t> head_seq;
+    std::string head_hash;
+    {
+      store::Statement head(db, "SELECT seq, hash FROM head WHERE id = 1");
+      if (head.step()) {
+        head_seq = head.column_int(0);
+        head_hash = head.column_text(1);
+      }
+    }
+    store::Statement rows(db, "SELECT seq, at_ms, kind, actor, subject, detail, prev_hash, hash, signature "
+                              "FROM audit ORDER BY seq");
+    const std::string zeros(64, '0');
+    std::string previous_hash = zeros, before_previous_hash;  // hex
+    std::int64_t expected = 1;
+    auto computed = [](const Row& r, std::int64_t seq) {
+      Hash previous{};
+      if (const auto bytes = from_hex(r.prev_hash, previous.size())) std::copy(bytes->begin(), bytes->end(), previous.begin());
+      return hex(record_hash(previous, seq, r.at_ms, r.entry));
+    };
+    while (rows.step()) {
+      Row r{rows.column_int(0), rows.column_int(1),
+            {rows.column_text(2), rows.column_text(3), rows.column_text(4), rows.column_text(5)},
+            rows.column_text(6), rows.column_text(7),
+            rows.column_is_null(8) ? std::nullopt : std::optional<std::string>(rows.column_text(8))};
+      if (r.seq > expected)
+        return fail(expected, "deleted", "已被删除（序号跳过）", "was deleted: the chain jumps from record " +
+                                                             std::to_string(expected - 1) + " to " + std::to_string(r.seq));
+      const bool chained = r.prev_hash == previous_hash;
+      const bool intact = computed(r, r.seq) == r.hash;
+      if (!chained || !intact) {
+        // Find what happened from what the record still matches.
+        if (!chained && expected > 1 && r.prev_hash == before_previous_hash)
+          return fail(expected - 1, "inserted", "是插入的（原链中没有它）",
+                      "was inserted: record " + std::to_string(r.seq) + " follows the record before it");
+        if (!chained && r.prev_hash != previous_hash && computed(r, r.seq + 1) == r.hash)
+          return fail(expected, "deleted", "已被删除或移动（此处是下一条记录的内容）",
+                      "was deleted or moved: this place holds the record that belongs at " + std::to_string(r.seq + 1));
+        if (chained && !intact)
+          return fail(r.seq, "modified", "已被修改（内容与哈希不符）", "was modified: its content does not match its hash");
+        if (!chained && intact)
+          return fail(r.seq, "reordered", "顺序被改动（与前一条记录不衔接）",
+                      "was reordered or moved: it does not follow record " + std::to_string(r.seq - 1));
+        return fail(r.seq, "modified", "已被修改或移动", "was modified or moved: neither its content nor its place "
+                                                       "matches the chain");
+      }
+      if (public_key) {
+        const auto signature = r.signature ? from_hex(*r.signature, crypto_sign_BYTES) : std::nullopt;
+        const auto hash = from_hex(r.hash, 32);
+        if (!signature || !hash ||
+            crypto_sign_verify_detached(signature->data(), hash->data(), hash->size(), public_key->data()) != 0)
+          return fail(r.seq, "bad_signature", "签名无效", "has no valid signature from the hub's key");
+        ++result.signatures_checked;
+      }
+      before_previous_hash = previous_hash;
+      previous_hash = r.hash;
+      ++expected;
+      ++result.records;
+    }
+    const std::int64_t last = expected - 1;
+    if (head_seq && *head_seq > last)
+      return fail(last + 1, "deleted", "已被删除（链尾缺失）",
+                  "was deleted: the chain ends at record " + std::to_string(last) + " but its head says " +
+                      std::to_string(*head_seq));
+    if (head_seq && *head_seq < last)
+      return fail(*head_seq + 1, "inserted", "是插入的（在链头之后）",
+                  "was inserted after the chain's head (record " + std::to_string(*head_seq) + ")");
+    if (head_seq && head_hash != previous_hash)
+      return fail(last, "modified", "已被修改（与链头不符）", "was modified: it does not match the chain's head");
+    if (!head_seq && last > 0)
+      return fail(last, "modified", "链头丢失", "is the last record, and the chain's head is missing");
+    result.ok = true;
+    result.head_hash_hex = previous_hash == zeros ? "" : previous_hash;
+    result.message = bilingual("审计链完整：" + std::to_string(last) + " 条记录",
+                               "audit chain intact: " + std::to_string(last) + " records");
+    return result;
+  } catch (const std::exception& e) {
+    result.ok = false;
+    result.problem = "unreadable";
+    result.message = bilingual("无法读取审计日志 " + path, "cannot read the audit log " + path + ": " + e.what());
+    return result;
+  }
+}
+
+}  // namespace hub::audit
