@@ -82,6 +82,14 @@ json AdminServer::handle(const json& request) {
     (void)status_.recv(reply);
     return json::parse(reply.to_string());
   }
+  if (cmd == "parked" || cmd == "plugins") {
+    // Dead letters and plugin lifecycle belong to the delivery thread: forwarded as they are
+    // (it validates them); a retry or reload answers once it is done.
+    status_.send(zmq::buffer(request.dump()), zmq::send_flags::none);
+    zmq::message_t reply;
+    (void)status_.recv(reply);
+    return json::parse(reply.to_string());
+  }
   if (cmd == "household") {
     auto it = request.find("household_id");
     if (it == request.end() || !it->is_string() || !is_valid_id(it->get<std::string>()))
@@ -93,7 +101,7 @@ json AdminServer::handle(const json& request) {
     }
     return household(it->get<std::string>());
   }
-  return error_reply("unknown_command", "unknown command '" + cmd + "' (status, household, ping)");
+  return error_reply("unknown_command", "unknown command '" + cmd + "' (status, household, parked, plugins, ping)");
 }
 
 json AdminServer::household(const std::string& household_id) {

@@ -57,9 +57,38 @@ class DaemonHost final : public hub::sdk::Host {
 // Host and the library alive until the call returns, if ever) and never touches that instance
 // again. A job brackets each plugin call with begin_call()/end_call(); once end_call() says
 // the caller was abandoned, the job must return at once without touching anything shared.
+// What a job and its waiting worker share; jobs hold it by shared_ptr (never the caller
+// itself, which the worker destroys when it abandons a call).
+struct CallState {
+  std::mutex m;
+  std::condition_variable cv;
+  std::function<void()> job;
+  bool has_job = false;
+  bool job_done = false;
+  bool quit = false;
+  bool abandoned = false;
+  bool in_call = false;
+  std::uint64_t call_seq = 0;
+  std::chrono::steady_clock::time_point call_started{};
+
+  // For the job, around each plugin call.
+  void begin_call(std::uint64_t seq) {
+    std::lock_guard lock(m);
+    in_call = true;
+    call_seq = seq;
+    call_started = std::chrono::steady_clock::now();
+  }
+  // false: the call was abandoned meanwhile; the job must return at once.
+  bool end_call() {
+    std::lock_guard lock(m);
+    in_call = false;
+    return !abandoned;
+  }
+};
+
 class PluginCaller {
  public:
-  PluginCaller() : s_(std::make_shared<Shared>()) {
+  PluginCaller() : s_(std::make_shared<CallState>()) {
     thread_ = std::thread([s = s_] {
       std::unique_lock lock(s->m);
       for (;;) {
@@ -78,12 +107,14 @@ class PluginCaller {
     });
   }
   ~PluginCaller() {
+    bool abandoned = false;
     {
       std::lock_guard lock(s_->m);
       s_->quit = true;
+      abandoned = s_->abandoned;
       s_->cv.notify_all();
     }
-    if (s_->abandoned) {
+    if (abandoned) {
       thread_.detach();
     } else {
       thread_.join();
@@ -92,10 +123,13 @@ class PluginCaller {
   PluginCaller(const PluginCaller&) = delete;
   PluginCaller& operator=(const PluginCaller&) = delete;
 
+  const std::shared_ptr<CallState>& state() const { return s_; }
+
   // Runs `job` on the call thread and waits for it. Returns false when a plugin call in it took
   // longer than `timeout_ms` (then this caller is abandoned and may not be used again).
   bool run(std::function<void()> job, std::int64_t timeout_ms) {
     std::unique_lock lock(s_->m);
+    if (s_->abandoned) return false;
     s_->job = std::move(job);
     s_->has_job = true;
     s_->job_done = false;
@@ -110,37 +144,13 @@ class PluginCaller {
     }
     return true;
   }
-  // For the job, around each plugin call.
-  void begin_call(std::uint64_t seq) {
-    std::lock_guard lock(s_->m);
-    s_->in_call = true;
-    s_->call_seq = seq;
-    s_->call_started = std::chrono::steady_clock::now();
-  }
-  bool end_call() {
-    std::lock_guard lock(s_->m);
-    s_->in_call = false;
-    return !s_->abandoned;
-  }
   std::uint64_t call_seq() {
     std::lock_guard lock(s_->m);
     return s_->call_seq;
   }
 
  private:
-  struct Shared {
-    std::mutex m;
-    std::condition_variable cv;
-    std::function<void()> job;
-    bool has_job = false;
-    bool job_done = false;
-    bool quit = false;
-    bool abandoned = false;
-    bool in_call = false;
-    std::uint64_t call_seq = 0;
-    std::chrono::steady_clock::time_point call_started{};
-  };
-  std::shared_ptr<Shared> s_;
+  std::shared_ptr<CallState> s_;
   std::thread thread_;
 };
 
@@ -256,9 +266,9 @@ StartOutcome start_instance(const PluginConfig& pc, const std::string& library, 
   instance->caller = std::make_unique<PluginCaller>();
   instance->library = library;
   auto result = std::make_shared<hub::sdk::HandleResult>(hub::sdk::HandleResult::ok());
-  PluginCaller* caller = instance->caller.get();
-  const bool in_time = caller->run(
-      [caller, result, plugin = instance->plugin, host = instance->host] {
+  PluginCaller* waiter = instance->caller.get();
+  const bool in_time = waiter->run(
+      [caller = waiter->state(), result, plugin = instance->plugin, host = instance->host] {
         caller->begin_call(0);
         auto r = plugin->instance().start(*host);
         if (caller->end_call()) *result = r;
@@ -286,9 +296,10 @@ StartOutcome start_instance(const PluginConfig& pc, const std::string& library, 
 // abandoned like any other call).
 void stop_instance(std::unique_ptr<Instance> instance, std::int64_t timeout_ms) {
   if (!instance) return;
-  PluginCaller* caller = instance->caller.get();
-  caller->run(
-      [caller, plugin = std::move(instance->plugin)]() mutable {
+  PluginCaller* waiter = instance->caller.get();
+  waiter->run(
+      [caller = waiter->state(), host = instance->host, plugin = std::move(instance->plugin)]() mutable {
+        (void)host;  // kept alive as long as the plugin might use it
         caller->begin_call(0);
         plugin->instance().stop();
         if (caller->end_call()) plugin.reset();
@@ -334,10 +345,10 @@ void PluginWorker::run() {
     started->library = library;
     if (instance && outcome.error_code.empty()) {
       started->ok = true;
-      PluginCaller* caller = instance->caller.get();
+      PluginCaller* waiter = instance->caller.get();
       auto info = std::make_shared<hub::sdk::PluginInfo>();
-      caller->run(
-          [caller, info, plugin = instance->plugin] {
+      waiter->run(
+          [caller = waiter->state(), info, plugin = instance->plugin] {
             caller->begin_call(0);
             auto i = plugin->instance().info();
             if (caller->end_call()) *info = i;
@@ -431,7 +442,9 @@ void PluginWorker::run() {
     }
     PluginCaller* caller = instance->caller.get();
     const bool in_time = caller->run(
-        [this, job, caller, plugin = instance->plugin, conn = connector.get()] {
+        [this, job, state = caller->state(), host = instance->host, plugin = instance->plugin, conn = connector.get()] {
+          (void)host;  // kept alive as long as the plugin might use it
+          CallState* caller = state.get();
           const Request& request = *job->request;
           Report& r = *job->report;
           const auto& events = request.chunk->events;
