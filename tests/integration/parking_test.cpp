@@ -229,6 +229,37 @@ TEST(ParkingTest, AHangingPluginCallTimesOutIsParkedAndHubdStillStops) {
   hub.stop();
 }
 
+TEST(ParkingTest, APluginThatKeepsHangingIsMarkedHungUntilReloaded) {
+  HubOptions options = faulty(HUB_HANGS_PLUGIN);
+  options.max_attempts = 50;  // it would hang 8 times before being parked
+  options.plugin_delivery["police"] = {{"call_timeout_ms", 100}, {"retry_max_ms", 200}};
+  HubProcess hub(options);
+  hub.start();
+  register_households(hub, {"V01-00001", kBad});
+  const std::uint64_t bad = publish(hub, kBad, "credit", "2020Q3");
+  const std::uint64_t ok = publish(hub, "V01-00001", "credit", "2020Q3");
+  json police;
+  for (int i = 0; i < 1200; ++i) {  // up to 60 s
+    police = hub.department_status("police");
+    if (police["state"] == "refused") break;
+    std::this_thread::sleep_for(std::chrono::milliseconds(50));
+  }
+  ASSERT_EQ(police["state"], "refused") << police.dump();
+  EXPECT_NE(police["last_error"].get<std::string>().find("plugin_hung"), std::string::npos) << police.dump();
+  EXPECT_EQ(police["delivered"], 0) << police.dump();
+  EXPECT_EQ(hub.query_int("ledger.db", "SELECT COUNT(*) FROM failure WHERE department='police' AND seq=" + std::to_string(bad)), 8);
+  // Nothing more goes to it, and nothing was parked: the plugin is at fault, not the event.
+  EXPECT_EQ(police["parked"], 0);
+  // A reload to a good build revives it; both events are delivered once.
+  const json reply = hub.admin({{"cmd", "plugins"}, {"action", "reload"}, {"department", "police"},
+                                {"library", HUB_RELOAD_V1_PLUGIN}, {"by", "gina"}});
+  ASSERT_EQ(reply["ok"], true) << reply.dump();
+  hub.wait_for_delivery();
+  for (const std::uint64_t seq : {bad, ok})
+    EXPECT_EQ(hub.query_int("ledger.db", "SELECT COUNT(*) FROM delivery WHERE department='police' AND seq=" + std::to_string(seq)), 1);
+  hub.stop();
+}
+
 // Every status change in the event log, in order.
 std::vector<std::uint64_t> status_seqs(HubProcess& hub) {
   std::vector<std::uint64_t> out;
