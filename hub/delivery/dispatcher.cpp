@@ -662,12 +662,14 @@ json Dispatcher::parked_command(const json& request) {
 
   // retry: only the first parked event of a household may be retried on its own (order).
   if (only_seq != 0) {
-    Department* d = targets.front().first;
-    const auto& hh = d->parked_events[only_seq].household_id;
-    if (*d->parked[hh].begin() != only_seq)
-      return admin_error("not_first", "seq " + std::to_string(only_seq) + " waits behind parked seq " +
-                                          std::to_string(*d->parked[hh].begin()) +
-                                          " of the same household: retry that one (or the household)", "seq");
+    for (auto& [d, seqs] : targets) {
+      const auto& first = d->parked[d->parked_events[only_seq].household_id];
+      if (*first.begin() != only_seq)
+        return admin_error("not_first", "seq " + std::to_string(only_seq) + " waits behind parked seq " +
+                                            std::to_string(*first.begin()) + " of the same household in " +
+                                            d->config->id + ": retry that one (or the household)",
+                           "seq");
+    }
   }
   json not_running = json::array();
   for (auto& [d, seqs] : targets)
