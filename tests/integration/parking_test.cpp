@@ -260,6 +260,52 @@ TEST(ParkingTest, APluginThatKeepsHangingIsMarkedHungUntilReloaded) {
   hub.stop();
 }
 
+TEST(ParkingTest, ADepartmentOnAPluginHostIsParkedAndRetriedTheSameWay) {
+  HubOptions options = faulty("");
+  options.hosted = {"police"};
+  HubProcess hub(options);
+  hub.start();
+  PluginHostProcess host(hub.plugin_host_endpoint(), {"police"}, "police-server-1");
+  {
+    // The host runs the throwing build in place of police.
+    const std::string path = host.dir() + "/host.json";
+    json config = json::parse(read_text(path));
+    config["plugins"] = json::array({{{"id", "police"}, {"library", HUB_THROWS_PLUGIN}}});
+    std::ofstream(path) << config.dump(2);
+  }
+  host.start();
+  register_households(hub, {"V01-00001", kBad});
+  const std::uint64_t bad1 = publish(hub, kBad, "credit", "2020Q3");
+  const std::uint64_t ok = publish(hub, "V01-00001", "credit", "2020Q3");
+  const std::uint64_t bad2 = publish(hub, kBad, "breach", "2020Q4");
+  hub.wait_for_delivery(std::chrono::seconds(90));
+  const auto rows = parked_rows(hub);
+  ASSERT_EQ(rows.size(), 2u);
+  EXPECT_EQ(rows[0][0], std::to_string(bad1));
+  EXPECT_EQ(rows[0][2], "3");
+  EXPECT_NE(rows[0][5].find("breaks this plugin"), std::string::npos) << rows[0][5];
+  EXPECT_EQ(rows[1][0], std::to_string(bad2));
+  EXPECT_EQ(rows[1][3], std::to_string(bad1));
+  EXPECT_EQ(hub.query_int("ledger.db", "SELECT COUNT(*) FROM delivery WHERE department='police' AND seq=" + std::to_string(ok)), 1);
+  EXPECT_EQ(hub.department_status("police")["parked"], 2);
+
+  // A retry goes through the host (still failing: stays parked, attempts 4).
+  json reply = parked_cmd(hub, {{"action", "retry"}, {"department", "police"}, {"household_id", kBad}, {"by", "hana"}});
+  ASSERT_EQ(reply["ok"], true) << reply.dump();
+  ASSERT_EQ(reply["departments"][0]["still_parked"].size(), 1u) << reply.dump();
+  EXPECT_EQ(hub.query_int("ledger.db", "SELECT attempts FROM parked WHERE department='police' AND seq=" + std::to_string(bad1)), 4);
+  // Reload is the host's business.
+  reply = hub.admin({{"cmd", "plugins"}, {"action", "reload"}, {"department", "police"}, {"by", "hana"}});
+  EXPECT_EQ(reply["error"]["code"], "not_supported") << reply.dump();
+  // Skipping the household lets its next event through.
+  reply = parked_cmd(hub, {{"action", "skip"}, {"department", "police"}, {"household_id", kBad}, {"by", "hana"}});
+  ASSERT_EQ(reply["ok"], true) << reply.dump();
+  EXPECT_EQ(reply["skipped"].size(), 2u);
+  EXPECT_EQ(hub.department_status("police")["parked"], 0);
+  hub.stop();
+  EXPECT_EQ(host.stop(), 0);
+}
+
 // Every status change in the event log, in order.
 std::vector<std::uint64_t> status_seqs(HubProcess& hub) {
   std::vector<std::uint64_t> out;
