@@ -120,7 +120,9 @@ HubDaemon::HubDaemon(const HubSetup& setup, const std::string& data_dir, std::si
     plugins.push_back({{"id", setup.departments[i]}});
   const json config{{"data_dir", data_dir},
                     {"log_level", "warn"},
-                    {"endpoints", {{"ingest", "tcp://127.0.0.1:*"}, {"admin", "tcp://127.0.0.1:*"}}},
+                    {"endpoints",
+                     {{"ingest", "tcp://127.0.0.1:*"}, {"admin", "tcp://127.0.0.1:*"}, {"live_feed", "tcp://127.0.0.1:*"}}},
+                    {"http", ""},  // the dashboard is not part of what is measured
                     {"plugin_dir", setup.plugin_dir},
                     {"departments_dir", setup.departments_dir},
                     {"plugins", plugins}};

@@ -51,6 +51,12 @@ household=$(awk -F, '$2 == "non_credit" && $5 == "assistance" { print $1; exit }
 echo
 echo "== 一户跨部门视图 / one non_credit household across departments: $household =="
 "$HUBCTL" household "$household"
+dashboard=$(python3 -c 'import json; print(json.load(open("var/hubd.endpoints.json"))["http"])')
+echo
+echo "== 管理页面 / dashboard: $dashboard =="
+echo "   送达概况 overview ${dashboard}#/ · 村季度报告 village report ${dashboard}#/villages"
+echo "   按户查询 household ${dashboard}#/household/$household · English: ${dashboard}?lang=en"
+echo "   季度报告 / quarterly report: $HUBCTL report --quarter 2020Q4 · 对账 / reconcile: $HUBCTL reconcile"
 echo
 echo "hubd is running (pid $HUBD). Try: $HUBCTL status | $HUBCTL household $household | $HUBCTL --help"
 echo "按 Ctrl-C 停止 / press Ctrl-C to stop."

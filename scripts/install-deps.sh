@@ -4,6 +4,8 @@
 set -euo pipefail
 
 packages=(
+  libcpp-httplib-dev                                          # hubd's HTTP server (dashboard, /api, /metrics), webhook connector
+  chromium fonts-noto-cjk                                     # browser tests of the dashboard, Chinese glyphs
   build-essential cmake ninja-build pkg-config
   libboost-dev libboost-filesystem-dev libboost-system-dev   # Boost.DLL (header-only) + filesystem
   libzmq3-dev cppzmq-dev
@@ -11,7 +13,6 @@ packages=(
   libspdlog-dev libfmt-dev
   libgtest-dev libgmock-dev
   libsqlite3-dev sqlite3
-  libcpp-httplib-dev                                          # webhook connector (HTTP client)
   python3 python3-zmq                                         # protocol doc example is tested
   libhiredis-dev redis-server                                 # bench/: Redis Streams baseline
 )

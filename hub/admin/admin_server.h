@@ -1,9 +1,13 @@
 // The admin endpoint (§4): a ZeroMQ ROUTER that answers hubctl's read commands —
-// status (forwarded to the dispatcher, which owns the live figures) and household (read
-// from the event log and the ledger through this thread's own read-only connection).
+// status and plugins (forwarded to the dispatcher, which owns the live figures), household,
+// report, reconcile and metrics (read from the event log and the ledger through read-only
+// connections this thread opens per request, see report/ledger_views.h), and parked.
 //
 // Requests are one JSON frame {"cmd":"status"} | {"cmd":"household","household_id":"…"} |
-// {"cmd":"ping"}; replies are one JSON frame with "ok". Runs on its own thread until $TERM.
+// {"cmd":"report","quarter":"2020Q4","village":"V03"} | {"cmd":"reconcile"} | {"cmd":"metrics"} |
+// {"cmd":"plugins"} | {"cmd":"parked"} | {"cmd":"ping"}; replies are one JSON frame with "ok".
+// Runs on its own thread until $TERM. The HTTP server asks the same questions through the
+// internal (inproc) endpoint, so both front ends give the same answers.
 #pragma once
 
 #include <string>
@@ -18,16 +22,18 @@ namespace hub {
 class AdminServer {
  public:
   AdminServer(zmq::context_t& context, const HubConfig& config, const std::string& control_endpoint,
-              const std::string& status_endpoint);
+              const std::string& status_endpoint, const std::string& internal_endpoint = "");
   std::string bound_endpoint() const;
   void run();
 
  private:
   nlohmann::json handle(const nlohmann::json& request);
-  nlohmann::json household(const std::string& household_id);
+  nlohmann::json dispatcher_status();
+  nlohmann::json plugins();
 
   const HubConfig& config_;
   zmq::socket_t router_;
+  std::string bound_endpoint_;  // the configured (tcp/ipc) endpoint, as bound
   zmq::socket_t control_;
   zmq::socket_t status_;
 };

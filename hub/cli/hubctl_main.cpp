@@ -4,9 +4,11 @@
 #include <unistd.h>
 
 #include <algorithm>
+#include <cstdio>
 #include <fstream>
 #include <iostream>
 #include <map>
+#include <optional>
 #include <set>
 #include <sstream>
 
@@ -17,6 +19,7 @@
 #include "cli/hubctl_lifecycle.h"
 #include "cli/import_file.h"
 #include "cli/output.h"
+#include "report/quarterly_report.h"
 #include "hub/sdk/version.h"
 #include "ingest/wire_event.h"
 
@@ -47,6 +50,11 @@ Commands:
                               ones with who retried or skipped them; --by defaults to $USER
   plugins list | reload D [--library PATH] | disable D | enable D  [--by NAME]
                               插件管理 / plugin lifecycle without restarting hubd
+  report --quarter Q [--village V] [--format table|json|csv]
+                              季度报告 / the quarterly report (households, commitments,
+                              statuses, policies per department, villages)
+  reconcile                   对账：部门记录与评议结果不一致的户 / households whose
+                              department records disagree with their status (exit 1 if any)
 
 Options:
   --json               machine-readable output
@@ -379,6 +387,108 @@ int cmd_household(const Options& o, zmq::context_t& ctx) {
   return kOk;
 }
 
+// Asks the admin endpoint; prints an error and returns the exit code when it fails.
+std::optional<json> ask_admin(const Options& o, zmq::context_t& ctx, const json& request, int* exit_code) {
+  HubClient client(ctx, o.admin, std::chrono::milliseconds(o.timeout_ms));
+  auto reply = client.request(request);
+  if (!reply) {
+    *exit_code = unreachable(o.admin);
+    return std::nullopt;
+  }
+  if (!reply->value("ok", false)) {
+    if (o.json_output) std::cout << reply->dump() << "\n";
+    else print_error(*reply);
+    *exit_code = kRejected;
+    return std::nullopt;
+  }
+  return reply;
+}
+
+std::string percent_text(double ratio) {
+  char buf[32];
+  std::snprintf(buf, sizeof buf, "%.1f%%", ratio * 100.0);
+  return buf;
+}
+
+void print_report_table(const json& r) {
+  const json& c = r["commitments"];
+  std::cout << "季度 quarter " << r["quarter"].get<std::string>() << "  范围 scope "
+            << (r["village"].is_null() ? std::string("全镇 whole town") : r["village"].get<std::string>()) << "\n"
+            << "户数 households: " << hub::cli::group_digits(r["households"]) << "  承诺书 commitments signed: "
+            << hub::cli::group_digits(c["signed"]) << " / " << hub::cli::group_digits(c["due"]) << " ("
+            << percent_text(c["rate"]) << ")\n评议 statuses:";
+  for (const char* s : {"credit", "non_credit", "breach", "unevaluated"})
+    std::cout << "  " << s << " " << hub::cli::group_digits(r["statuses"][s]);
+  std::cout << "\n\n各部门 / per department:\n";
+  auto figure = [](const json& p, const char* action) {
+    std::string text = hub::cli::group_digits(p[action]["count"]);
+    if (p[action].contains("amount_fen") && p[action]["amount_fen"].get<std::int64_t>() > 0)
+      text += " (" + hub::cli::yuan(p[action]["amount_fen"]) + " 元)";
+    return text;
+  };
+  hub::cli::Table departments({"部门 department", "政策 policy", "兑现 applied", "暂缓 deferred", "不兑现 withheld",
+                               "恢复兑现 released", "恢复 restored", "不适用 n/a", "送达 delivered"});
+  for (const auto& d : r["departments"])
+    for (const auto& p : d["policies"])
+      departments.add({d["id"], p["policy_id"], figure(p, "apply"), figure(p, "defer"), figure(p, "withhold"),
+                       figure(p, "release"), figure(p, "restore"), figure(p, "not_applicable"),
+                       hub::cli::group_digits(d["delivered"]) + "/" + hub::cli::group_digits(d["due"]) + " (" +
+                           percent_text(d["completeness"]) + ")"});
+  departments.print(std::cout);
+  std::cout << "\n各村 / villages (全镇不诚信+违约占比 town share " << percent_text(r["town"]["adverse_share"]) << "):\n";
+  hub::cli::Table villages({"村 village", "户数 households", "签订率 signed", "诚信 credit", "不诚信 non_credit",
+                            "违约 breach", "未评议 unevaluated", "占比 share", "偏离 flagged", "更正 corrections"});
+  for (const auto& v : r["villages"])
+    villages.add({v["village"], hub::cli::group_digits(v["households"]), percent_text(v["signing_rate"]),
+                  hub::cli::group_digits(v["statuses"]["credit"]), hub::cli::group_digits(v["statuses"]["non_credit"]),
+                  hub::cli::group_digits(v["statuses"]["breach"]), hub::cli::group_digits(v["statuses"]["unevaluated"]),
+                  percent_text(v["adverse_share"]), v["flagged"].get<bool>() ? "⚠ 是 yes" : "",
+                  hub::cli::group_digits(v["corrections"])});
+  villages.print(std::cout);
+}
+
+int cmd_report(const Options& o, zmq::context_t& ctx) {
+  Flags f = parse_flags(o.args, {"--quarter", "--village", "--format"}, {});
+  if (!f.error.empty()) return usage_error(f.error);
+  if (!f.positional.empty()) return usage_error("report takes no positional arguments");
+  if (first(f, "--quarter").empty()) return usage_error("report needs --quarter, e.g. --quarter 2020Q4");
+  std::string format = first(f, "--format");
+  if (format.empty()) format = o.json_output ? "json" : "table";
+  if (format != "table" && format != "json" && format != "csv") return usage_error("--format is table, json or csv");
+  json request{{"cmd", "report"}, {"quarter", first(f, "--quarter")}};
+  if (!first(f, "--village").empty()) request["village"] = first(f, "--village");
+  int code = kOk;
+  auto reply = ask_admin(o, ctx, request, &code);
+  if (!reply) return code;
+  if (format == "json") std::cout << reply->dump() << "\n";
+  else if (format == "csv") std::cout << hub::report::report_csv(*reply);
+  else print_report_table(*reply);
+  return kOk;
+}
+
+int cmd_reconcile(const Options& o, zmq::context_t& ctx) {
+  if (!o.args.empty()) return usage_error("reconcile takes no arguments");
+  int code = kOk;
+  auto reply = ask_admin(o, ctx, json{{"cmd", "reconcile"}}, &code);
+  if (!reply) return code;
+  const json& r = *reply;
+  const bool clean = r["count"].get<std::int64_t>() == 0;
+  if (o.json_output) {
+    std::cout << r.dump() << "\n";
+    return clean ? kOk : kRejected;
+  }
+  std::cout << "已核对 checked " << hub::cli::group_digits(r["checked"]) << " 项 policy states, 待送达 pending "
+            << hub::cli::group_digits(r["pending"]) << ", 不一致 disagreements " << hub::cli::group_digits(r["count"]) << "\n";
+  if (clean) return kOk;
+  hub::cli::Table table({"户 household", "部门 department", "政策 policy", "类型 kind", "应为 expected", "记录 recorded",
+                         "应生效事件 event"});
+  for (const auto& d : r["disagreements"])
+    table.add({d["household_id"], d["department"], d["policy_id"], d["kind"], d["expected"], d["recorded"],
+               "#" + std::to_string(d["event_seq"].get<std::int64_t>()) + " " + d["event_id"].get<std::string>()});
+  table.print(std::cout);
+  return kRejected;
+}
+
 }  // namespace
 
 int main(int argc, char** argv) {
@@ -437,6 +547,8 @@ int main(int argc, char** argv) {
       return o.command == "parked" ? hub::cli::run_parked(o.args, o.json_output, client)
                                    : hub::cli::run_plugins(o.args, o.json_output, client);
     }
+    if (o.command == "report") return cmd_report(o, ctx);
+    if (o.command == "reconcile") return cmd_reconcile(o, ctx);
   } catch (const std::exception& e) {
     std::cerr << "hubctl: failed: " << e.what() << "\n";
     return kRejected;

@@ -1,5 +1,6 @@
 #include "config/hub_config.h"
 
+#include <algorithm>
 #include <filesystem>
 #include <fstream>
 #include <set>
@@ -42,8 +43,8 @@ hub::sdk::ConnectorConfig parse_connector(const json& value, const std::string& 
 
 HubConfig parse(const json& root, const ConfigSources& src) {
   if (!root.is_object()) invalid("", "the configuration must be a JSON object");
-  check_keys(root, "", {"data_dir", "log_level", "endpoints", "http", "limits", "delivery", "plugin_dir",
-                        "departments_dir", "plugins"});
+  check_keys(root, "", {"data_dir", "log_level", "endpoints", "http", "admin_token", "limits", "delivery",
+                        "plugin_dir", "departments_dir", "plugins"});
   HubConfig c;
   c.data_dir = resolve(src.base_dir, get_string(root, "", "data_dir", "var"));
   if (c.data_dir.empty()) invalid("data_dir", "must not be empty");
@@ -62,6 +63,12 @@ HubConfig parse(const json& root, const ConfigSources& src) {
   check_endpoint("endpoints.live_feed", c.live_feed_endpoint);
   check_endpoint("endpoints.admin", c.admin_endpoint);
   c.http_address = get_string(root, "", "http", "127.0.0.1:8080");
+  if (!c.http_address.empty() && !parse_http_address(c.http_address))
+    invalid("http", "must be HOST:PORT such as 127.0.0.1:8080 (port 0 picks a free port; \"\" turns HTTP off), got '" +
+                        c.http_address + "'");
+  c.admin_token = get_string(root, "", "admin_token", "");
+  if (!c.admin_token.empty() && c.admin_token.size() < 16)
+    invalid("admin_token", "must be at least 16 characters (or empty: admin actions over HTTP refused)");
 
   const json limits = root.value("limits", json::object());
   if (!limits.is_object()) invalid("limits", "must be an object");
@@ -175,6 +182,27 @@ std::variant<HubConfig, ConfigError> load_hub_config(const std::string& json_tex
   } catch (const InvalidConfig& e) {
     return e.error;
   }
+}
+
+std::optional<HttpAddress> parse_http_address(const std::string& text) {
+  const auto colon = text.rfind(':');
+  if (colon == std::string::npos || colon == 0 || colon + 1 == text.size()) return std::nullopt;
+  HttpAddress out{text.substr(0, colon), 0};
+  if (out.host.front() == '[' && out.host.back() == ']') out.host = out.host.substr(1, out.host.size() - 2);
+  for (std::size_t i = colon + 1; i < text.size(); ++i) {
+    if (text[i] < '0' || text[i] > '9') return std::nullopt;
+    out.port = out.port * 10 + (text[i] - '0');
+    if (out.port > 65535) return std::nullopt;
+  }
+  if (out.host.empty() || out.host.find_first_of(" /") != std::string::npos) return std::nullopt;
+  return out;
+}
+
+bool PluginConfig::subscribes(const std::string& village, const std::string& status) const {
+  auto listed = [](const std::vector<std::string>& list, const std::string& value) {
+    return list.empty() || std::find(list.begin(), list.end(), value) != list.end();
+  };
+  return listed(villages, village) && listed(statuses, status);
 }
 
 }  // namespace hub

@@ -9,6 +9,7 @@
 
 #include <cstdint>
 #include <map>
+#include <optional>
 #include <string>
 #include <variant>
 #include <vector>
@@ -32,6 +33,10 @@ struct PluginConfig {
   std::string settings_json;      // the plugin's own "settings" object, as text
   std::vector<std::string> villages;  // subscription: only these villages (empty = all)
   std::vector<std::string> statuses;  // subscription: only these new statuses (empty = all)
+
+  // Whether this department receives a status change to `status` in `village` (its
+  // subscription). The dispatcher's workers and the reports use this one rule.
+  bool subscribes(const std::string& village, const std::string& status) const;
   // Where the plugin's actions go after validation (docs/connectors.md). A spool without a
   // "dir" uses <data_dir>/spool/<id>; a relative dir is resolved like other paths.
   hub::sdk::ConnectorConfig connector;
@@ -51,7 +56,8 @@ struct HubConfig {
   std::string plugin_host_endpoint;
   std::string live_feed_endpoint;
   std::string admin_endpoint;
-  std::string http_address;
+  std::string http_address;  // "127.0.0.1:8080"; port 0 picks a free port; empty turns HTTP off
+  std::string admin_token;   // bearer token for admin-only HTTP actions; empty refuses them
   std::size_t max_message_bytes = 64u << 20;
   std::size_t max_batch_events = 100000;
   std::size_t delivery_batch_events = 512;
@@ -73,6 +79,13 @@ struct ConfigSources {
   std::string base_dir;     // for relative paths
   std::string exe_dir;      // hubd's own directory; the default plugin_dir is exe_dir/../plugins
 };
+
+// "127.0.0.1:8080" → {"127.0.0.1", 8080}; "[::1]:0" → {"::1", 0}. Nothing when malformed.
+struct HttpAddress {
+  std::string host;
+  int port = 0;
+};
+std::optional<HttpAddress> parse_http_address(const std::string& text);
 
 std::variant<HubConfig, ConfigError> load_hub_config(const std::string& json_text, const ConfigSources& sources);
 

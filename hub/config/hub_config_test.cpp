@@ -506,5 +506,33 @@ TEST(HubConfigErrors, RetryAndParkingSettingsAreValidated) {
   expect_error(j, "plugins[0].delivery.retry_max_ms", "between 100 and");
 }
 
+TEST(HubConfigErrors, HttpAddressAndAdminToken) {
+  for (const char* bad : {"8080", "127.0.0.1:", ":8080", "127.0.0.1:99999", "127.0.0.1:80x", "http://127.0.0.1:8080"}) {
+    json j = minimal();
+    j["http"] = bad;
+    expect_error(j, "http", "HOST:PORT");
+  }
+  json j = minimal();
+  j["admin_token"] = "short";
+  expect_error(j, "admin_token", "at least 16");
+  j = minimal();
+  j["admin_token"] = 42;
+  expect_error(j, "admin_token", "string");
+}
+
+TEST(HubConfig, HttpAddressForms) {
+  for (const char* good : {"127.0.0.1:8080", "127.0.0.1:0", "0.0.0.0:80", "[::1]:8080", "localhost:65535", ""}) {
+    json j = minimal();
+    j["http"] = good;
+    EXPECT_EQ(load_ok(j.dump()).http_address, good);
+  }
+  const auto v6 = parse_http_address("[::1]:8080");
+  ASSERT_TRUE(v6);
+  EXPECT_EQ(v6->host, "::1");
+  EXPECT_EQ(v6->port, 8080);
+  EXPECT_EQ(load_ok(minimal().dump()).http_address, "127.0.0.1:8080");
+  EXPECT_EQ(load_ok(minimal().dump()).admin_token, "");
+}
+
 }  // namespace
 }  // namespace hub

@@ -1,7 +1,8 @@
 // hubd: the Chengxin Hub daemon. Loads the configuration (a file, or the embedded defaults),
-// opens the event log and the ledger in the data directory, starts the ingest, delivery and
-// admin threads, and runs until SIGTERM or SIGINT, then stops them in order: ingest first (no
-// new events), admin next, delivery last (in-flight deliveries drain into the ledger).
+// opens the event log and the ledger in the data directory, starts the ingest, delivery,
+// admin, live-feed and HTTP threads, and runs until SIGTERM or SIGINT, then stops them in
+// order: HTTP first (it asks the admin thread), ingest (no new events), admin, delivery (in-
+// flight deliveries drain into the ledger), and the live feed last (it hears from delivery).
 // Departments placed on a plugin host are served through endpoints.plugin_hosts, which is bound
 // only when at least one department has "placement": "host" (docs/plugin-host.md).
 #include <fcntl.h>
@@ -27,8 +28,10 @@
 #include "config/hub_config.h"
 #include "delivery/dispatcher.h"
 #include "eventlog/event_log.h"
+#include "http/http_server.h"
 #include "hub/sdk/version.h"
 #include "ingest/ingest_server.h"
+#include "livefeed/live_feed.h"
 #include "store/checkpointer.h"
 
 namespace {
@@ -46,6 +49,8 @@ Usage: hubd [--config FILE] [--data-dir DIR] [--print-config]
   --help           this text
 
 Stops cleanly on SIGTERM or Ctrl-C. Writes DATA_DIR/hubd.endpoints.json once it is ready.
+管理页面 / dashboard: the "http" address of the configuration (default http://127.0.0.1:8080/);
+实时推送 / live feed: endpoints.live_feed (default tcp://127.0.0.1:7003).
 )";
 
 int fail(const std::string& message) {
@@ -108,6 +113,8 @@ int main(int argc, char** argv) {
     std::cout << nlohmann::json{{"data_dir", config.data_dir},
                                 {"ingest", config.ingest_endpoint},
                                 {"admin", config.admin_endpoint},
+                                {"live_feed", config.live_feed_endpoint},
+                                {"http", config.http_address},
                                 {"plugin_hosts", config.plugin_host_endpoint},
                                 {"plugins", plugins}}
                      .dump(2)
@@ -150,14 +157,21 @@ int main(int argc, char** argv) {
     zmq::socket_t ingest_control(context, zmq::socket_type::pair);
     zmq::socket_t delivery_control(context, zmq::socket_type::pair);
     zmq::socket_t admin_control(context, zmq::socket_type::pair);
+    zmq::socket_t feed_control(context, zmq::socket_type::pair);
     ingest_control.bind("inproc://control-ingest");
     delivery_control.bind("inproc://control-delivery");
     admin_control.bind("inproc://control-admin");
+    feed_control.bind("inproc://control-feed");
 
+    hub::livefeed::LiveFeed feed(context, config, "inproc://control-feed", "inproc://live-feed", event_log.last_seq());
     hub::delivery::Dispatcher dispatcher(context, config, "inproc://control-delivery", "inproc://committed",
-                                         "inproc://delivery-status", event_log.last_seq());
+                                         "inproc://delivery-status", event_log.last_seq(), "inproc://live-feed");
     hub::IngestServer ingest(context, config, event_log, "inproc://control-ingest", "inproc://committed");
-    hub::AdminServer admin(context, config, "inproc://control-admin", "inproc://delivery-status");
+    hub::AdminServer admin(context, config, "inproc://control-admin", "inproc://delivery-status",
+                           "inproc://admin-internal");
+    std::unique_ptr<hub::http::HttpServer> http;
+    if (!config.http_address.empty())
+      http = std::make_unique<hub::http::HttpServer>(context, config, "inproc://admin-internal");
 
     std::thread delivery_thread([&] {
       try {
@@ -176,17 +190,26 @@ int main(int argc, char** argv) {
       }
     });
     std::thread admin_thread([&] { admin.run(); });
+    std::thread feed_thread([&] { feed.run(); });
+    std::thread http_thread;
+    if (http) http_thread = std::thread([&] { http->run(); });
 
+    const std::string http_url = http ? "http://" + http->bound_address() + "/" : std::string();
     {
-      nlohmann::json endpoints{{"ingest", ingest.bound_endpoint()}, {"admin", admin.bound_endpoint()}, {"pid", ::getpid()}};
+      nlohmann::json endpoints{{"ingest", ingest.bound_endpoint()},
+                               {"admin", admin.bound_endpoint()},
+                               {"live_feed", feed.bound_endpoint()},
+                               {"http", http_url},
+                               {"pid", ::getpid()}};
       if (!dispatcher.plugin_host_endpoint().empty()) endpoints["plugin_hosts"] = dispatcher.plugin_host_endpoint();
       const fs::path tmp = endpoints_file.string() + ".tmp";
       std::ofstream(tmp) << endpoints.dump() << "\n";
       fs::rename(tmp, endpoints_file);
     }
-    spdlog::info("hubd ready: ingest {}, admin {}, {} plugins{}", ingest.bound_endpoint(), admin.bound_endpoint(),
-                 config.plugins.size(),
+    spdlog::info("hubd ready: ingest {}, admin {}, live feed {}, {} plugins{}", ingest.bound_endpoint(),
+                 admin.bound_endpoint(), feed.bound_endpoint(), config.plugins.size(),
                  dispatcher.plugin_host_endpoint().empty() ? "" : ", plugin hosts " + dispatcher.plugin_host_endpoint());
+    if (http) spdlog::info("hubd dashboard 管理页面: {}", http_url);
 
     int signal_number = 0;
     sigwait(&signals, &signal_number);
@@ -198,9 +221,14 @@ int main(int argc, char** argv) {
     };
     // Admin before delivery: its status requests are answered by the dispatcher, which stops
     // answering once it drains.
+    if (http) {
+      http->stop();
+      http_thread.join();
+    }
     stop(ingest_control, ingest_thread);
     stop(admin_control, admin_thread);
     stop(delivery_control, delivery_thread);
+    stop(feed_control, feed_thread);
     fs::remove(endpoints_file, ec);
     spdlog::info("hubd stopped cleanly");
   } catch (const std::exception& e) {

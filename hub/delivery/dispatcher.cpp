@@ -23,7 +23,7 @@ std::string pipe_endpoint(const PluginConfig& plugin) { return "inproc://worker-
 
 Dispatcher::Dispatcher(zmq::context_t& context, const HubConfig& config, const std::string& control_endpoint,
                        const std::string& notify_endpoint, const std::string& status_endpoint,
-                       std::uint64_t last_seq)
+                       std::uint64_t last_seq, const std::string& live_feed_endpoint)
     : context_(context),
       config_(config),
       control_(context, zmq::socket_type::pair),
@@ -34,6 +34,7 @@ Dispatcher::Dispatcher(zmq::context_t& context, const HubConfig& config, const s
   control_.connect(control_endpoint);
   notify_.bind(notify_endpoint);
   status_.bind(status_endpoint);
+  if (!live_feed_endpoint.empty()) feed_ = livefeed::FeedNotifier(context, live_feed_endpoint);
   ledger_ = std::make_unique<Ledger>((std::filesystem::path(config.data_dir) / "ledger.db").string());
   const auto cursors = ledger_->load_cursors();
   std::vector<pluginhost::HostedDepartment> hosted;
@@ -345,6 +346,7 @@ bool Dispatcher::commit_pending() {
     }
     return false;
   }
+  feed_.recorded(batches, now);
   for (const LedgerBatch& b : batches) {
     for (Department* d : owners) {
       if (d->config->id != b.department) continue;
@@ -420,6 +422,7 @@ void Dispatcher::run() {
       if (msg.size() == sizeof seq) std::memcpy(&seq, msg.data(), sizeof seq);
       last_seq_ = std::max(last_seq_, seq);
     }
+    feed_.committed(last_seq_);
     if ((items[2].revents & ZMQ_POLLIN) && !admin_op_) {  // the REP answers one request at a time
       zmq::message_t msg;
       (void)status_.recv(msg);
@@ -582,8 +585,9 @@ void Dispatcher::on_admin_request(const std::string& text) {
 
 json Dispatcher::parked_command(const json& request) {
   json error;
-  const auto action = optional_string(request, "action", error);
+  auto action = optional_string(request, "action", error);
   if (!error.is_null()) return error;
+  if (!action) action = "list";  // {"cmd":"parked"}, as the dashboard asks
   if (!action || (*action != "list" && *action != "retry" && *action != "skip"))
     return admin_error(action ? "unknown_action" : "missing_field",
                        "parked needs \"action\": \"list\", \"retry\" or \"skip\"", "action");
@@ -693,8 +697,9 @@ json Dispatcher::parked_command(const json& request) {
 
 json Dispatcher::plugins_command(const json& request) {
   json error;
-  const auto action = optional_string(request, "action", error);
+  auto action = optional_string(request, "action", error);
   if (!error.is_null()) return error;
+  if (!action) action = "list";  // {"cmd":"plugins"}, as the dashboard asks
   if (!action || (*action != "list" && *action != "reload" && *action != "disable" && *action != "enable"))
     return admin_error(action ? "unknown_action" : "missing_field",
                        "plugins needs \"action\": \"list\", \"reload\", \"disable\" or \"enable\"", "action");
@@ -702,6 +707,10 @@ json Dispatcher::plugins_command(const json& request) {
     json list = json::array();
     for (auto& d : departments_)
       list.push_back({{"id", d->config->id},
+                      {"name_zh", d->config->catalogue.name_zh()},
+                      {"name_en", d->config->catalogue.name_en()},
+                      {"enabled", d->config->enabled},
+                      {"version", d->plugin_version},
                       {"placement", d->config->placement == Placement::kHost ? "host" : "in_process"},
                       {"host", d->host},
                       {"configured", d->config->enabled},

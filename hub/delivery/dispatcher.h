@@ -45,6 +45,7 @@
 #include "config/hub_config.h"
 #include "delivery/ledger.h"
 #include "delivery/logged_event.h"
+#include "livefeed/feed_notifier.h"
 
 namespace hub::delivery {
 
@@ -52,7 +53,8 @@ class Dispatcher {
  public:
   // Starts one worker thread per enabled plugin (each loads its plugin).
   Dispatcher(zmq::context_t& context, const HubConfig& config, const std::string& control_endpoint,
-             const std::string& notify_endpoint, const std::string& status_endpoint, std::uint64_t last_seq);
+             const std::string& notify_endpoint, const std::string& status_endpoint, std::uint64_t last_seq,
+             const std::string& live_feed_endpoint = "");
   ~Dispatcher();
   // Serves until $TERM, then drains in-flight deliveries, stops the workers and joins them.
   void run();
@@ -154,6 +156,7 @@ class Dispatcher {
   bool draining_ = false;
   std::shared_ptr<AdminOp> admin_op_;  // the admin request not yet answered (the REP waits)
   std::optional<nlohmann::json> admin_reply_;  // its answer, sent once the ledger has it
+  livefeed::FeedNotifier feed_;  // tells the live feed what was committed and recorded
 
   // Recently read chunks, shared by departments at similar positions (bounded LRU).
   std::list<std::pair<std::uint64_t, std::shared_ptr<const EventChunk>>> chunks_;

@@ -165,18 +165,7 @@ struct Instance {
 }  // namespace
 
 bool subscribed(const PluginConfig& plugin, const LoggedEvent& e) {
-  if (e.type != EventType::kStatusChange) return false;
-  if (!plugin.villages.empty()) {
-    bool match = false;
-    for (const auto& v : plugin.villages) match = match || v == e.village;
-    if (!match) return false;
-  }
-  if (!plugin.statuses.empty()) {
-    bool match = false;
-    for (const auto& s : plugin.statuses) match = match || s == hub::sdk::to_string(e.status);
-    if (!match) return false;
-  }
-  return true;
+  return e.type == EventType::kStatusChange && plugin.subscribes(e.village, std::string(hub::sdk::to_string(e.status)));
 }
 
 namespace {

@@ -108,7 +108,7 @@ HubProcess::HubProcess(HubOptions options) : options_(std::move(options)) {
       if (hosted == id) p["placement"] = "host";
     plugins.push_back(p);
   }
-  json endpoints{{"ingest", "tcp://127.0.0.1:*"}, {"admin", "tcp://127.0.0.1:*"}};
+  json endpoints{{"ingest", "tcp://127.0.0.1:*"}, {"admin", "tcp://127.0.0.1:*"}, {"live_feed", "tcp://127.0.0.1:*"}};
   if (!options_.hosted.empty()) {
     plugin_host_endpoint_ =
         options_.plugin_host_endpoint.empty() ? free_tcp_endpoint() : options_.plugin_host_endpoint;
@@ -117,6 +117,8 @@ HubProcess::HubProcess(HubOptions options) : options_(std::move(options)) {
   json config{{"data_dir", "var"},
               {"log_level", "info"},
               {"endpoints", endpoints},
+              {"http", "127.0.0.1:0"},
+              {"admin_token", kTestAdminToken},
               {"limits", {{"max_message_bytes", options_.max_message_bytes}, {"max_batch_events", options_.max_batch_events}}},
               {"delivery",
                {{"retry_initial_ms", 100},
@@ -157,8 +159,7 @@ void HubProcess::start() {
 }
 
 void HubProcess::connect() {
-  std::ifstream in(fs::path(data_dir()) / "hubd.endpoints.json");
-  const json endpoints = json::parse(in);
+  const json endpoints = this->endpoints();
   ingest_.emplace(context_, zmq::socket_type::dealer);
   admin_.emplace(context_, zmq::socket_type::dealer);
   ingest_->set(zmq::sockopt::linger, 0);
@@ -200,6 +201,30 @@ json HubProcess::request(zmq::socket_t& socket, const std::string& bytes) {
   zmq::message_t reply;
   (void)socket.recv(reply);
   return json::parse(reply.to_string());
+}
+
+json HubProcess::endpoints() const {
+  std::ifstream in(fs::path(data_dir()) / "hubd.endpoints.json");
+  return json::parse(in);
+}
+
+std::string HubProcess::http_url() const { return endpoints()["http"].get<std::string>(); }
+std::string HubProcess::live_feed_endpoint() const { return endpoints()["live_feed"].get<std::string>(); }
+
+void HubProcess::exec_sql(const std::string& db, const std::string& sql) {
+  if (running()) throw std::runtime_error("exec_sql changes " + db + " behind hubd's back: stop hubd first");
+  sqlite3* handle = nullptr;
+  const std::string path = data_dir() + "/" + db;
+  if (sqlite3_open_v2(path.c_str(), &handle, SQLITE_OPEN_READWRITE, nullptr) != SQLITE_OK) {
+    sqlite3_close(handle);
+    throw std::runtime_error("cannot open " + path);
+  }
+  char* error = nullptr;
+  const int rc = sqlite3_exec(handle, sql.c_str(), nullptr, nullptr, &error);
+  const std::string message = error != nullptr ? error : "";
+  sqlite3_free(error);
+  sqlite3_close(handle);
+  if (rc != SQLITE_OK) throw std::runtime_error("exec " + sql + ": " + message);
 }
 
 json HubProcess::ingest(const json& message) { return request(*ingest_, message.dump()); }

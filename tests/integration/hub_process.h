@@ -18,6 +18,9 @@
 
 namespace hub::test {
 
+// The admin_token every test hub is configured with (admin-only HTTP actions).
+inline constexpr const char* kTestAdminToken = "test-admin-token-0123456789";
+
 struct HubOptions {
   std::vector<std::string> departments{"schools",     "police",   "land",
                                        "finance",     "civil_affairs", "agriculture",
@@ -66,6 +69,14 @@ class HubProcess {
   // SQLite queries straight from the files, for assertions.
   std::int64_t query_int(const std::string& db, const std::string& sql);
   std::vector<std::vector<std::string>> query_rows(const std::string& db, const std::string& sql);
+
+  // Changes a SQLite file directly (only while hubd is stopped), to inject faults.
+  void exec_sql(const std::string& db, const std::string& sql);
+
+  // From hubd.endpoints.json of the running hub.
+  nlohmann::json endpoints() const;
+  std::string http_url() const;            // "http://127.0.0.1:PORT/"
+  std::string live_feed_endpoint() const;  // "tcp://127.0.0.1:PORT"
 
   const std::string& dir() const { return dir_; }
   std::string data_dir() const { return dir_ + "/var"; }

@@ -75,7 +75,8 @@ cat >"$TMP/hub.json" <<EOF
 {
   "data_dir": "$TMP/var",
   "log_level": "info",
-  "endpoints": {"ingest": "tcp://127.0.0.1:*", "admin": "tcp://127.0.0.1:*"},
+  "endpoints": {"ingest": "tcp://127.0.0.1:*", "admin": "tcp://127.0.0.1:*", "live_feed": "tcp://127.0.0.1:*"},
+  "http": "127.0.0.1:0",
   "plugins": []
 }
 EOF

@@ -1,0 +1,204 @@
+#include "http/http_server.h"
+
+#include <httplib.h>
+
+#include <nlohmann/json.hpp>
+#include <spdlog/spdlog.h>
+
+#include "admin/read_views.h"
+#include "http/static_files.h"
+#include "report/ledger_views.h"
+#include "report/metrics.h"
+#include "report/quarterly_report.h"
+
+namespace hub::http {
+namespace {
+
+using nlohmann::json;
+
+// Reports over a county can take a while; beyond this the admin thread is stuck.
+constexpr int kAdminTimeoutMs = 120000;
+constexpr std::size_t kThreads = 4;
+
+json error_json(const std::string& code, const std::string& message) {
+  return json{{"ok", false}, {"error", {{"code", code}, {"message", message}}}};
+}
+
+// HTTP status for an admin reply: the error codes are stable strings (docs/protocol.md).
+int http_status(const json& reply) {
+  if (reply.value("ok", false)) return 200;
+  const std::string code = reply["error"].value("code", "");
+  if (code == "unknown_household") return 404;
+  if (code == "unauthorized") return 401;
+  if (code == "forbidden") return 403;
+  if (code == "not_implemented") return 501;
+  if (code == "hub_unavailable") return 503;
+  if (code == "internal_error") return 500;
+  return 400;
+}
+
+std::string content_type(const std::string& path) {
+  auto ends = [&](const char* ext) {
+    const std::string e(ext);
+    return path.size() >= e.size() && path.compare(path.size() - e.size(), e.size(), e) == 0;
+  };
+  if (ends(".html")) return "text/html; charset=utf-8";
+  if (ends(".js")) return "text/javascript; charset=utf-8";
+  if (ends(".css")) return "text/css; charset=utf-8";
+  if (ends(".json")) return "application/json";
+  return "text/plain; charset=utf-8";
+}
+
+void send_json(httplib::Response& res, const json& body) {
+  res.status = http_status(body);
+  res.set_content(body.dump(), "application/json; charset=utf-8");
+}
+
+// Constant-time comparison, so the token cannot be guessed byte by byte from timings.
+bool same_secret(const std::string& a, const std::string& b) {
+  if (a.size() != b.size()) return false;
+  unsigned char diff = 0;
+  for (std::size_t i = 0; i < a.size(); ++i) diff |= static_cast<unsigned char>(a[i] ^ b[i]);
+  return diff == 0;
+}
+
+}  // namespace
+
+HttpServer::HttpServer(zmq::context_t& context, const HubConfig& config, std::string admin_internal_endpoint)
+    : context_(context), config_(config), admin_endpoint_(std::move(admin_internal_endpoint)),
+      server_(std::make_unique<httplib::Server>()) {
+  const auto address = parse_http_address(config.http_address);
+  if (!address) throw std::runtime_error("invalid http address '" + config.http_address + "'");
+  host_ = address->host;
+  server_->new_task_queue = [] { return new httplib::ThreadPool(kThreads); };
+  routes();
+  port_ = address->port == 0 ? server_->bind_to_any_port(host_) : (server_->bind_to_port(host_, address->port) ? address->port : -1);
+  if (port_ <= 0) throw std::runtime_error("cannot listen for HTTP on " + config.http_address + " (in use?)");
+}
+
+HttpServer::~HttpServer() = default;
+
+std::string HttpServer::bound_address() const {
+  return (host_.find(':') != std::string::npos ? "[" + host_ + "]" : host_) + ":" + std::to_string(port_);
+}
+
+void HttpServer::run() { server_->listen_after_bind(); }
+
+void HttpServer::stop() { server_->stop(); }
+
+void HttpServer::routes() {
+  // Read-only questions (household, report, quarters, timeline, reconcile) are answered on this
+  // request's own thread from its own read-only connection, so a long report never holds up
+  // the status page. The rest goes to the admin thread, on a socket of this request's own.
+  auto ask = [this](const json& request) -> json {
+    try {
+      if (auto reply = admin::answer_read_request(config_, request)) return *reply;
+    } catch (const std::exception& e) {
+      spdlog::error("http: {} failed: {}", request.value("cmd", ""), e.what());
+      return error_json("internal_error", e.what());
+    }
+    zmq::socket_t socket(context_, zmq::socket_type::req);
+    socket.set(zmq::sockopt::linger, 0);
+    socket.set(zmq::sockopt::rcvtimeo, kAdminTimeoutMs);
+    socket.connect(admin_endpoint_);
+    socket.send(zmq::buffer(request.dump()), zmq::send_flags::none);
+    zmq::message_t reply;
+    if (!socket.recv(reply)) return error_json("hub_unavailable", "the admin thread did not answer");
+    return json::parse(reply.to_string(), nullptr, false);
+  };
+
+  server_->Get("/api/status", [ask](const httplib::Request&, httplib::Response& res) {
+    send_json(res, ask({{"cmd", "status"}}));
+  });
+  server_->Get("/api/plugins", [ask](const httplib::Request&, httplib::Response& res) {
+    send_json(res, ask({{"cmd", "plugins"}}));
+  });
+  server_->Get("/api/parked", [ask](const httplib::Request&, httplib::Response& res) {
+    send_json(res, ask({{"cmd", "parked"}}));
+  });
+  server_->Get("/api/quarters", [ask](const httplib::Request&, httplib::Response& res) {
+    send_json(res, ask({{"cmd", "quarters"}}));
+  });
+  server_->Get("/api/timeline", [ask](const httplib::Request& req, httplib::Response& res) {
+    json request{{"cmd", "timeline"}};
+    if (req.has_param("minutes")) {
+      const std::string text = req.get_param_value("minutes");
+      const bool digits = !text.empty() && text.size() <= 4 && text.find_first_not_of("0123456789") == std::string::npos;
+      request["minutes"] = digits ? json(std::stoi(text)) : json(text);  // the admin thread validates
+    }
+    send_json(res, ask(request));
+  });
+  server_->Get("/api/reconcile", [ask](const httplib::Request&, httplib::Response& res) {
+    send_json(res, ask({{"cmd", "reconcile"}}));
+  });
+  server_->Get(R"(/api/household/([^/]+))", [ask](const httplib::Request& req, httplib::Response& res) {
+    send_json(res, ask({{"cmd", "household"}, {"household_id", req.matches[1].str()}}));
+  });
+  server_->Get("/api/report", [ask](const httplib::Request& req, httplib::Response& res) {
+    json request{{"cmd", "report"}};
+    if (req.has_param("quarter")) request["quarter"] = req.get_param_value("quarter");
+    if (req.has_param("village") && !req.get_param_value("village").empty())
+      request["village"] = req.get_param_value("village");
+    const std::string format = req.has_param("format") ? req.get_param_value("format") : "json";
+    if (format != "json" && format != "csv") {
+      json e = error_json("invalid_field", "format must be json or csv");
+      e["error"]["field"] = "format";
+      return send_json(res, e);
+    }
+    const json reply = ask(request);
+    if (format == "csv" && reply.value("ok", false)) {
+      res.set_header("Content-Disposition", "attachment; filename=\"report-" + reply["quarter"].get<std::string>() + ".csv\"");
+      return res.set_content(report::report_csv(reply), "text/csv; charset=utf-8");
+    }
+    send_json(res, reply);
+  });
+  server_->Get("/metrics", [this, ask](const httplib::Request&, httplib::Response& res) {
+    // The live figures from the dispatcher (through the admin thread), the counts from the
+    // files on this thread.
+    const json status = ask({{"cmd", "status"}});
+    if (!status.value("ok", true) || !status.contains("departments")) return send_json(res, status);
+    json snapshot;
+    try {
+      snapshot = report::metrics_snapshot(*report::open_views(config_.data_dir), status);
+    } catch (const std::exception& e) {
+      return send_json(res, error_json("internal_error", e.what()));
+    }
+    res.set_content(report::prometheus_text(snapshot), "text/plain; version=0.0.4; charset=utf-8");
+  });
+
+  // Admin-only actions. They need the admin token; the actions themselves (parked retry and
+  // skip, plugin reload) arrive with issue 4, so an authorised call says so plainly.
+  server_->Post(R"(/api/(parked/retry|parked/skip|plugins/reload|plugins/enable|plugins/disable))",
+                [this](const httplib::Request& req, httplib::Response& res) {
+                  if (config_.admin_token.empty())
+                    return send_json(res, error_json("forbidden", "admin actions over HTTP are off: set admin_token "
+                                                                  "in the hub's configuration"));
+                  const std::string expected = "Bearer " + config_.admin_token;
+                  if (!same_secret(req.get_header_value("Authorization"), expected))
+                    return send_json(res, error_json("unauthorized", "this action needs the header "
+                                                                     "'Authorization: Bearer <admin_token>'"));
+                  send_json(res, error_json("not_implemented", req.matches[1].str() +
+                                                                   " is not built yet (parking and plugin reload "
+                                                                   "arrive with issue 4)"));
+                });
+
+  server_->Get("/api/.*", [](const httplib::Request& req, httplib::Response& res) {
+    json e = error_json("not_found", "no API at " + req.path);
+    send_json(res, e);
+    res.status = 404;
+  });
+
+  // The dashboard: embedded static files; "/" is the overview page.
+  server_->Get(R"(/(.*))", [](const httplib::Request& req, httplib::Response& res) {
+    const std::string path = req.path == "/" ? "/index.html" : req.path;
+    const auto& files = static_files();
+    const auto it = files.find(path);
+    if (it == files.end()) {
+      res.status = 404;
+      return res.set_content("404 未找到 / not found: " + req.path + "\n", "text/plain; charset=utf-8");
+    }
+    res.set_content(std::string(it->second), content_type(path));
+  });
+}
+
+}  // namespace hub::http

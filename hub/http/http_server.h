@@ -1,0 +1,50 @@
+// The HTTP front end inside hubd (§4): the dashboard (static files compiled into hubd), a
+// JSON API under /api/ that mirrors hubctl, and /metrics in the Prometheus text format.
+//
+// Every /api/ read asks the same question hubctl asks, so the CLI and the web show the same
+// figures from the same code: the read-only ones (household, report, quarters, timeline,
+// reconcile, and the counts of /metrics) are answered on the HTTP request's own thread through
+// admin/read_views.h; the live ones (status, plugins, parked) by the admin thread, through a
+// ZeroMQ REQ socket of the request's own to its internal inproc endpoint. Read-only views are open (hubd binds HTTP to loopback by default);
+// admin-only actions (POST) need `Authorization: Bearer <admin_token>` from the config.
+//
+// Threads: cpp-httplib's own pool (a few threads) serves requests; start() binds on the
+// caller's thread (so a bad address stops hubd at start-up), run() serves on a thread the
+// caller owns, stop() may be called from any thread.
+#pragma once
+
+#include <memory>
+#include <string>
+
+#include <zmq.hpp>
+
+#include "config/hub_config.h"
+
+namespace httplib {
+class Server;
+}
+
+namespace hub::http {
+
+class HttpServer {
+ public:
+  // Binds config.http_address (port 0 picks a free port). Throws std::runtime_error naming
+  // the address when it cannot bind.
+  HttpServer(zmq::context_t& context, const HubConfig& config, std::string admin_internal_endpoint);
+  ~HttpServer();
+  std::string bound_address() const;  // "127.0.0.1:8080"
+  void run();
+  void stop();
+
+ private:
+  void routes();
+
+  zmq::context_t& context_;
+  const HubConfig& config_;
+  std::string admin_endpoint_;
+  std::unique_ptr<httplib::Server> server_;
+  std::string host_;
+  int port_ = 0;
+};
+
+}  // namespace hub::http

@@ -1,0 +1,57 @@
+// The dashboard's words in Chinese (default) and English. Keys are used by app.js and by
+// data-i18n attributes in index.html. Department and policy names come from the hub
+// (name_zh / name_en in each department's catalogue), not from here.
+window.HUB_I18N = {
+  zh: {
+    locale: "zh-CN", switch_to: "English", title: "诚信枢纽管理", print: "打印",
+    footer: "数据来自 hubd 的事件日志与送达台账", generated: "生成时间",
+    nav_overview: "送达概况", nav_villages: "村季度报告", nav_household: "按户查询", nav_reconcile: "对账", nav_parked: "搁置事件",
+    loading: "加载中…", error: "出错", none: "无", yes: "是", no: "否",
+    department: "部门", state: "插件状态", policy_state: "政策状态", version: "版本", delivered: "已送达", pending: "待送达", failed: "失败",
+    parked: "搁置", lag: "滞后", oldest: "最久未送达", last_delivery: "最近送达", cursor: "游标", last_seq: "最新序号",
+    chart_delivered: "各部门已送达事件数", chart_lag: "近一小时各部门滞后（事件数）", chart_deliveries_time: "近一小时每分钟送达数",
+    state_running: "运行中", state_retrying: "重试中", state_refused: "已拒绝", state_disabled: "已停用", state_starting: "启动中", state_stopped: "已停止",
+    quarter: "季度", village: "村", all_villages: "全镇", households: "户数", signed: "已签承诺书", signing_rate: "签订率",
+    commitments_due: "应签", credit: "诚信户", non_credit: "不诚信户", breach: "违约户", unevaluated: "未评议",
+    adverse_share: "不诚信+违约占比", town_share: "全镇占比", flagged: "明显偏离", corrections: "申诉更正",
+    policy: "政策", apply: "兑现", defer: "暂缓", withhold: "不兑现", release: "恢复兑现", restore: "恢复", not_applicable: "不适用",
+    amount: "金额", completeness: "送达完整率", due: "应送达", slowest: "最慢送达", latency: "耗时",
+    statuses_per_village: "各村评议结果", departments_section: "各部门政策执行", villages_section: "各村情况（监督小组）",
+    download_csv: "下载 CSV", show: "查看",
+    household_id: "户号", lookup: "查询", household_prompt: "输入户号，例如 V01-00002", head: "户主", members: "人口",
+    commitment: "承诺书签订", current_status: "当前状态", designations: "认定", history: "评议历史", seq: "序号", event: "事件",
+    type: "类型", previous: "原状态", correction: "更正", policies_by_department: "各部门政策状态", action: "处理",
+    reason: "理由", source_event: "来源事件", time: "时间", up_to_date: "已送达最新评议", not_up_to_date: "尚未送达最新评议",
+    state_applied: "已兑现", state_deferred: "暂缓兑现", state_withheld: "不兑现", state_not_applicable: "不适用", no_action: "尚无记录",
+    reconcile_title: "部门记录与评议结果不一致的户", checked: "已核对", kind: "类型", expected: "应为", recorded: "实际记录",
+    since: "自", event_should: "应生效的事件", kind_missing: "缺失", kind_mismatch: "不一致", kind_stale: "未更新", none_found: "未发现不一致",
+    parked_title: "搁置事件（死信）", retry: "重试", skip: "跳过", admin_token: "管理员令牌",
+    parked_note: "事件搁置功能将在第 4 号任务中实现；目前失败的事件按退避重试，不会被搁置。"
+  },
+  en: {
+    locale: "en-GB", switch_to: "中文", title: "Chengxin Hub administration", print: "Print",
+    footer: "Figures from hubd's event log and delivery ledger", generated: "Generated",
+    nav_overview: "Delivery overview", nav_villages: "Village report", nav_household: "Household look-up", nav_reconcile: "Reconciliation", nav_parked: "Parked events",
+    loading: "Loading…", error: "Error", none: "none", yes: "yes", no: "no",
+    department: "Department", state: "Plugin state", policy_state: "Policy state", version: "Version", delivered: "Delivered", pending: "Pending", failed: "Failed",
+    parked: "Parked", lag: "Lag", oldest: "Oldest undelivered", last_delivery: "Last delivery", cursor: "Cursor", last_seq: "Last seq",
+    chart_delivered: "Events delivered per department", chart_lag: "Lag per department, last hour (events)", chart_deliveries_time: "Deliveries per minute, last hour",
+    state_running: "running", state_retrying: "retrying", state_refused: "refused", state_disabled: "disabled", state_starting: "starting", state_stopped: "stopped",
+    quarter: "Quarter", village: "Village", all_villages: "Whole town", households: "Households", signed: "Commitments signed", signing_rate: "Signing rate",
+    commitments_due: "Due", credit: "Credit", non_credit: "Non-credit", breach: "Breach", unevaluated: "Unevaluated",
+    adverse_share: "Non-credit + breach share", town_share: "Town share", flagged: "Far outside", corrections: "Corrections after complaints",
+    policy: "Policy", apply: "Applied", defer: "Deferred", withhold: "Withheld", release: "Released", restore: "Restored", not_applicable: "Not applicable",
+    amount: "Amount", completeness: "Delivery completeness", due: "Due", slowest: "Slowest deliveries", latency: "Latency",
+    statuses_per_village: "Evaluation results per village", departments_section: "Policies per department", villages_section: "Villages (supervision group)",
+    download_csv: "Download CSV", show: "Show",
+    household_id: "Household", lookup: "Look up", household_prompt: "Household id, e.g. V01-00002", head: "Head", members: "Members",
+    commitment: "Commitment signed", current_status: "Current status", designations: "Designations", history: "Evaluation history", seq: "Seq", event: "Event",
+    type: "Type", previous: "Previous", correction: "correction", policies_by_department: "Policy state per department", action: "Action",
+    reason: "Reason", source_event: "Source event", time: "Time", up_to_date: "latest evaluation delivered", not_up_to_date: "latest evaluation not yet delivered",
+    state_applied: "applied", state_deferred: "deferred", state_withheld: "withheld", state_not_applicable: "not applicable", no_action: "nothing recorded",
+    reconcile_title: "Households whose department records disagree with their evaluation", checked: "Checked", kind: "Kind", expected: "Expected", recorded: "Recorded",
+    since: "Since", event_should: "Event that should have changed it", kind_missing: "missing", kind_mismatch: "mismatch", kind_stale: "not updated", none_found: "No disagreements",
+    parked_title: "Parked events (dead letters)", retry: "Retry", skip: "Skip", admin_token: "Admin token",
+    parked_note: "Parking arrives with issue 4; until then a failing event is retried with backoff and never parked."
+  }
+};

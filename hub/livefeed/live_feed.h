@@ -1,0 +1,59 @@
+// The live feed (§4): a read-only ZeroMQ PUB socket at endpoints.live_feed on which hubd
+// announces status changes as they are committed and delivery outcomes as they are recorded,
+// for observers and other systems. Plain PUB/SUB: a slow or late subscriber misses messages;
+// the ledger, not the feed, is the record.
+//
+// Every message is two frames: a topic and a JSON body. Topics are paths, so a subscriber
+// filters by prefix:
+//   status/<village>/<status>                  a committed status change
+//   delivery/<department>/<village>/<status>   a department recorded its actions for one
+//   failure/<department>                       a failed delivery attempt
+// Bodies carry no personal data: no household id, head of household, event id or basis —
+// only sequence numbers, villages, statuses, quarters, counts and times (docs/protocol.md).
+//
+// Runs on its own thread (an actor: control PAIR, $TERM to stop). Input: FeedNotifier's
+// notices on an inproc PULL; it reads the committed events from events.db itself (its own
+// read-only connection), so the ingest thread needs no hook at all.
+#pragma once
+
+#include <cstdint>
+#include <map>
+#include <memory>
+#include <string>
+
+#include <nlohmann/json_fwd.hpp>
+#include <zmq.hpp>
+
+#include "config/hub_config.h"
+#include "delivery/logged_event.h"
+
+namespace hub::livefeed {
+
+class LiveFeed {
+ public:
+  // Binds the PUB socket at config.live_feed_endpoint and the PULL at `notify_endpoint`.
+  LiveFeed(zmq::context_t& context, const HubConfig& config, const std::string& control_endpoint,
+           const std::string& notify_endpoint, std::uint64_t last_seq);
+  std::string bound_endpoint() const;
+  void run();
+
+ private:
+  struct Summary {  // what the feed may say about an event
+    std::string village, status, quarter;
+  };
+  void on_notice(const nlohmann::json& notice);
+  void publish_committed(std::uint64_t upto);
+  void publish_recorded(const nlohmann::json& notice);
+  const Summary* summary(std::uint64_t seq);
+  void send(const std::string& topic, const nlohmann::json& body);
+
+  std::string events_path_;
+  zmq::socket_t pub_;
+  zmq::socket_t pull_;
+  zmq::socket_t control_;
+  std::unique_ptr<EventReader> reader_;  // opened on the feed thread
+  std::uint64_t published_upto_;
+  std::map<std::uint64_t, Summary> recent_;  // status changes recently published, by seq (bounded)
+};
+
+}  // namespace hub::livefeed

@@ -1,0 +1,140 @@
+#include "report/metrics.h"
+
+#include <cstdio>
+#include <sstream>
+
+namespace hub::report {
+namespace {
+
+using nlohmann::json;
+
+json& department(json& snapshot, const std::string& id) {
+  json& d = snapshot["departments"][id];
+  if (d.is_null())
+    d = {{"deliveries", 0}, {"failures", 0}, {"actions", json::object()},
+         {"latency", {{"buckets", json::array()}, {"count", 0}, {"sum_ms", 0}}}};
+  return d;
+}
+
+void latency_histograms(store::Database& db, json& snapshot) {
+  std::string sql = "SELECT d.department";
+  for (std::int64_t bound : kLatencyBucketsMs)
+    sql += ", SUM(d.delivered_at_ms - e.received_at_ms <= " + std::to_string(bound) + ")";
+  sql += ", COUNT(*), COALESCE(SUM(d.delivered_at_ms - e.received_at_ms), 0) "
+         "FROM delivery d CROSS JOIN ev.event e ON e.seq = d.seq GROUP BY d.department";
+  store::Statement q(db, sql.c_str());
+  constexpr int kBuckets = static_cast<int>(std::size(kLatencyBucketsMs));
+  while (q.step()) {
+    json& h = department(snapshot, q.column_text(0))["latency"];
+    h["buckets"] = json::array();
+    for (int i = 0; i < kBuckets; ++i) h["buckets"].push_back(q.column_int(1 + i));
+    h["count"] = q.column_int(1 + kBuckets);
+    h["sum_ms"] = q.column_int(2 + kBuckets);
+  }
+}
+
+// Label values are ids from the configuration, but escape them as the format requires.
+std::string label(const std::string& value) {
+  std::string out;
+  for (char c : value) {
+    if (c == '\\' || c == '"') out += '\\';
+    if (c == '\n') { out += "\\n"; continue; }
+    out += c;
+  }
+  return out;
+}
+
+std::string seconds(std::int64_t ms) {
+  char buf[32];
+  std::snprintf(buf, sizeof buf, "%.3f", static_cast<double>(ms) / 1000.0);
+  return buf;
+}
+
+void family(std::ostringstream& out, const char* name, const char* type, const char* help) {
+  out << "# HELP " << name << " " << help << "\n# TYPE " << name << " " << type << "\n";
+}
+
+}  // namespace
+
+json metrics_snapshot(store::Database& views, const json& status) {
+  json snapshot{{"events", json::object()}, {"last_seq", 0}, {"departments", json::object()}, {"status", status}};
+  // Every configured department appears, even before its first delivery.
+  for (const auto& d : status.value("departments", json::array())) department(snapshot, d.value("id", ""));
+  {
+    store::Statement q(views, "SELECT type, COUNT(*), MAX(seq) FROM ev.event GROUP BY type");
+    while (q.step()) {
+      snapshot["events"][q.column_text(0)] = q.column_int(1);
+      snapshot["last_seq"] = std::max(snapshot["last_seq"].get<std::int64_t>(), q.column_int(2));
+    }
+  }
+  {
+    store::Statement q(views, "SELECT department, COUNT(*) FROM delivery GROUP BY department");
+    while (q.step()) department(snapshot, q.column_text(0))["deliveries"] = q.column_int(1);
+  }
+  {
+    store::Statement q(views, "SELECT department, COUNT(*) FROM failure GROUP BY department");
+    while (q.step()) department(snapshot, q.column_text(0))["failures"] = q.column_int(1);
+  }
+  {
+    store::Statement q(views, "SELECT department, action, COUNT(*) FROM action GROUP BY department, action");
+    while (q.step()) department(snapshot, q.column_text(0))["actions"][q.column_text(1)] = q.column_int(2);
+  }
+  latency_histograms(views, snapshot);
+  return snapshot;
+}
+
+std::string prometheus_text(const json& snapshot) {
+  std::ostringstream out;
+  const json& departments = snapshot["departments"];
+  family(out, "hub_events_total", "counter", "Events in the event log, by type.");
+  for (const auto& [type, n] : snapshot["events"].items())
+    out << "hub_events_total{type=\"" << label(type) << "\"} " << n << "\n";
+  family(out, "hub_last_seq", "gauge", "The last sequence number in the event log.");
+  out << "hub_last_seq " << snapshot["last_seq"] << "\n";
+
+  family(out, "hub_deliveries_total", "counter", "Events recorded in the ledger as delivered, by department.");
+  for (const auto& [id, d] : departments.items())
+    out << "hub_deliveries_total{department=\"" << label(id) << "\"} " << d["deliveries"] << "\n";
+  family(out, "hub_delivery_failures_total", "counter", "Failed delivery attempts recorded, by department.");
+  for (const auto& [id, d] : departments.items())
+    out << "hub_delivery_failures_total{department=\"" << label(id) << "\"} " << d["failures"] << "\n";
+  family(out, "hub_policy_actions_total", "counter", "Policy actions recorded, by department and action.");
+  for (const auto& [id, d] : departments.items())
+    for (const auto& [action, n] : d["actions"].items())
+      out << "hub_policy_actions_total{department=\"" << label(id) << "\",action=\"" << label(action) << "\"} " << n
+          << "\n";
+
+  const json status_departments = snapshot["status"].value("departments", json::array());
+  family(out, "hub_parked_events", "gauge", "Events parked for a department (dead letters).");
+  for (const auto& s : status_departments)
+    out << "hub_parked_events{department=\"" << label(s.value("id", "")) << "\"} " << s.value("parked", 0) << "\n";
+  family(out, "hub_delivery_lag_events", "gauge", "Events not yet delivered to a department.");
+  for (const auto& s : status_departments)
+    out << "hub_delivery_lag_events{department=\"" << label(s.value("id", "")) << "\"} " << s.value("lag", 0) << "\n";
+  family(out, "hub_oldest_undelivered_seconds", "gauge", "Age of the oldest event not yet delivered to a department.");
+  for (const auto& s : status_departments)
+    out << "hub_oldest_undelivered_seconds{department=\"" << label(s.value("id", "")) << "\"} "
+        << seconds(s.value("oldest_undelivered_ms", std::int64_t{0})) << "\n";
+  family(out, "hub_plugin_up", "gauge", "1 when the department's plugin is running.");
+  for (const auto& s : status_departments)
+    out << "hub_plugin_up{department=\"" << label(s.value("id", "")) << "\",version=\""
+        << label(s.value("plugin_version", "")) << "\"} " << (s.value("state", "") == "running" ? 1 : 0) << "\n";
+
+  family(out, "hub_delivery_latency_seconds", "histogram",
+         "Time from the hub receiving an event to the department's actions being recorded.");
+  for (const auto& [id, d] : departments.items()) {
+    const json& h = d["latency"];
+    const std::string l = "department=\"" + label(id) + "\"";
+    for (std::size_t i = 0; i < std::size(kLatencyBucketsMs); ++i) {
+      const std::int64_t n = i < h["buckets"].size() ? h["buckets"][i].get<std::int64_t>() : 0;
+      out << "hub_delivery_latency_seconds_bucket{" << l << ",le=\"" << seconds(kLatencyBucketsMs[i]) << "\"} " << n
+          << "\n";
+    }
+    out << "hub_delivery_latency_seconds_bucket{" << l << ",le=\"+Inf\"} " << h["count"] << "\n";
+    out << "hub_delivery_latency_seconds_sum{" << l << "} " << seconds(h["sum_ms"].get<std::int64_t>()) << "\n";
+    out << "hub_delivery_latency_seconds_count{" << l << "} " << h["count"] << "\n";
+  }
+  return out.str();
+}
+
+}  // namespace hub::report

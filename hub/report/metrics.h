@@ -1,0 +1,38 @@
+// /metrics (Prometheus text exposition format 0.0.4): the hub's counters, read from the
+// ledger and the event log so that they always equal what an administrator can count there,
+// plus the dispatcher's live gauges (lag, parked, plugin state).
+//
+// metrics_snapshot() gathers the figures as JSON on the admin thread (admin command
+// "metrics"); prometheus_text() renders a snapshot — a pure function, tested against a golden
+// file. Families:
+//   hub_events_total{type}                          events in the event log
+//   hub_last_seq                                     the last sequence number
+//   hub_deliveries_total{department}                 action sets recorded (ledger rows)
+//   hub_delivery_failures_total{department}          failed attempts recorded
+//   hub_policy_actions_total{department,action}      policy actions recorded
+//   hub_parked_events{department}                    parked events (0 until parking, issue 4)
+//   hub_delivery_lag_events{department}              events not yet delivered
+//   hub_oldest_undelivered_seconds{department}       age of the oldest undelivered event
+//   hub_plugin_up{department,version}                1 when the plugin is running
+//   hub_delivery_latency_seconds{department}         histogram: received by the hub → recorded
+#pragma once
+
+#include <string>
+
+#include <nlohmann/json.hpp>
+
+#include "store/sqlite.h"
+
+namespace hub::report {
+
+// Upper bounds of the latency histogram's buckets, in milliseconds (+Inf is implied).
+inline constexpr std::int64_t kLatencyBucketsMs[] = {10, 50, 100, 500, 1000, 5000, 10000, 30000, 60000, 300000};
+
+// {"events":{type:n},"last_seq":n,"departments":{id:{"deliveries","failures","actions":{kind:n},
+//  "latency":{"buckets":[n…],"count","sum_ms"}}}} from the ledger and the event log; `status`
+// (the dispatcher's status reply) is stored under "status".
+nlohmann::json metrics_snapshot(store::Database& views, const nlohmann::json& status);
+
+std::string prometheus_text(const nlohmann::json& snapshot);
+
+}  // namespace hub::report

@@ -1,0 +1,33 @@
+// Reconciliation (§4 `hubctl reconcile`, `/api/reconcile`): every policy whose state in the
+// ledger disagrees with what the household's current status means for it.
+//
+// Expected state, per household with a current evaluation, per enabled department that
+// subscribes to that evaluation, per policy of the department's catalogue (the standard rule,
+// sdk/catalogue.h): the catalogue's effect for the status — applied, deferred or withheld —
+// or not_applicable for a designation policy the household lacks. Recorded state: the
+// ledger's latest action for the household and policy (apply, release and restore all read
+// "applied"). A policy scoped to the department's own roster may be recorded not_applicable
+// (the household is not on the roster, which only the department knows).
+//
+// Disagreements:
+//   missing   — the evaluation was delivered (the department's cursor is past it) but the
+//               ledger holds no action of it for this policy: the action was lost
+//   mismatch  — the latest action is of the current evaluation but says something else
+//   stale     — the latest action is of an older event, and the current evaluation's is missing
+// Households whose current evaluation the department has not reached yet are counted as
+// pending, not listed. A clean hub reconciles to zero.
+#pragma once
+
+#include <nlohmann/json.hpp>
+
+#include "config/hub_config.h"
+#include "store/sqlite.h"
+
+namespace hub::report {
+
+// {"ok":true,"checked":N,"pending":N,"disagreements":[{household_id, village, department,
+//  policy_id, kind, expected, recorded, recorded_action, recorded_seq, since_ms, event_seq,
+//  event_id, effective_date, quarter, status}], "by_department":{id: n}}
+nlohmann::json reconcile(store::Database& views, const HubConfig& config);
+
+}  // namespace hub::report
