@@ -80,12 +80,13 @@ json AdminServer::handle(const json& request) {
     snapshot["ok"] = true;
     return snapshot;
   }
-  if (cmd == "plugins") return plugins();
-  if (cmd == "parked") {
-    // Parking (dead letters) arrives with issue 4; until then nothing is ever parked.
-    return json{{"ok", true}, {"parked", json::array()},
-                {"note", "parking of failing events is not built yet (issue 4): a failing event is retried with "
-                         "backoff and never parked, so this list is always empty"}};
+  if (cmd == "parked" || cmd == "plugins") {
+    // Dead letters and plugin lifecycle belong to the delivery thread: forwarded as they are
+    // (it validates them); a retry or reload answers once it is done.
+    status_.send(zmq::buffer(request.dump()), zmq::send_flags::none);
+    zmq::message_t reply;
+    (void)status_.recv(reply);
+    return json::parse(reply.to_string());
   }
   return error_reply("unknown_command", "unknown command '" + cmd +
                                             "' (status, household, report, quarters, timeline, reconcile, metrics, plugins, parked, ping)");

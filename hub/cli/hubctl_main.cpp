@@ -22,6 +22,7 @@
 #include <zmq.hpp>
 
 #include "cli/hub_client.h"
+#include "cli/hubctl_lifecycle.h"
 #include "cli/import_file.h"
 #include "cli/output.h"
 #include "audit/audit_log.h"
@@ -50,6 +51,12 @@ Commands:
                               commitments or evaluations; an invalid file stores nothing
   status                      各部门送达情况 / delivery status per department
   household H                 一户的评议历史与各部门政策状态 / one household across departments
+  parked list [--department D] [--household H] [--seq N] [--all] [--limit N]
+  parked retry|skip [--department D] [--household H] [--seq N] [--by NAME]
+                              暂存事件 / parked events (dead letters); --all adds the resolved
+                              ones with who retried or skipped them; --by defaults to $USER
+  plugins list | reload D [--library PATH] | disable D | enable D  [--by NAME]
+                              插件管理 / plugin lifecycle without restarting hubd
   report --quarter Q [--village V] [--format table|json|csv]
                               季度报告 / the quarterly report (households, commitments,
                               statuses, policies per department, villages)
@@ -633,6 +640,11 @@ int main(int argc, char** argv) {
     if (o.command == "import") return cmd_import(o, ctx);
     if (o.command == "status") return cmd_status(o, ctx);
     if (o.command == "household") return cmd_household(o, ctx);
+    if (o.command == "parked" || o.command == "plugins") {
+      HubClient client(ctx, o.admin, std::chrono::milliseconds(o.timeout_ms));
+      return o.command == "parked" ? hub::cli::run_parked(o.args, o.json_output, client)
+                                   : hub::cli::run_plugins(o.args, o.json_output, client);
+    }
     if (o.command == "report") return cmd_report(o, ctx);
     if (o.command == "reconcile") return cmd_reconcile(o, ctx);
     if (o.command == "audit") return cmd_audit(o);

@@ -78,11 +78,14 @@ HubConfig parse(const json& root, const ConfigSources& src) {
 
   const json delivery = root.value("delivery", json::object());
   if (!delivery.is_object()) invalid("delivery", "must be an object");
-  check_keys(delivery, "delivery.", {"batch_events", "max_in_flight_batches", "retry_initial_ms", "retry_max_ms"});
+  check_keys(delivery, "delivery.",
+             {"batch_events", "max_in_flight_batches", "retry_initial_ms", "retry_max_ms", "max_attempts", "call_timeout_ms"});
   c.delivery_batch_events = static_cast<std::size_t>(get_int(delivery, "delivery.", "batch_events", 512, 1, 100000));
   c.max_in_flight_batches = static_cast<std::size_t>(get_int(delivery, "delivery.", "max_in_flight_batches", 2, 1, 64));
   c.retry_initial_ms = get_int(delivery, "delivery.", "retry_initial_ms", 500, 1, 3600000);
   c.retry_max_ms = get_int(delivery, "delivery.", "retry_max_ms", 30000, c.retry_initial_ms, 86400000);
+  c.max_attempts = get_int(delivery, "delivery.", "max_attempts", 5, 1, 1000);
+  c.call_timeout_ms = get_int(delivery, "delivery.", "call_timeout_ms", 30000, 10, 86400000);
 
   std::string plugin_dir = get_string(root, "", "plugin_dir", "");
   plugin_dir = plugin_dir.empty() ? (fs::path(src.exe_dir) / ".." / "plugins").lexically_normal().string()
@@ -98,7 +101,8 @@ HubConfig parse(const json& root, const ConfigSources& src) {
     const std::string where = "plugins[" + std::to_string(i) + "].";
     if (!p.is_object()) invalid(where.substr(0, where.size() - 1), "must be an object");
     check_keys(p, where,
-               {"id", "enabled", "placement", "library", "catalogue", "settings", "villages", "statuses", "connector"});
+               {"id", "enabled", "placement", "library", "catalogue", "settings", "villages", "statuses", "connector",
+                "delivery"});
     PluginConfig pc;
     pc.id = get_string(p, where, "id", "");
     if (pc.id.empty()) invalid(where + "id", "required: the department id, e.g. \"schools\"");
@@ -154,6 +158,15 @@ HubConfig parse(const json& root, const ConfigSources& src) {
                 "a connector needs \"placement\": \"in_process\" for now (plugins in a hub-plugin-host cannot "
                 "use one yet) / 连接器目前只能用于 hubd 内运行的插件");
     }
+    const json pd = p.value("delivery", json::object());
+    if (!pd.is_object()) invalid(where + "delivery", "must be an object");
+    const std::string dwhere = where + "delivery.";
+    check_keys(pd, dwhere, {"max_attempts", "call_timeout_ms", "retry_initial_ms", "retry_max_ms"});
+    pc.max_attempts = get_int(pd, dwhere, "max_attempts", c.max_attempts, 1, 1000);
+    pc.call_timeout_ms = get_int(pd, dwhere, "call_timeout_ms", c.call_timeout_ms, 10, 86400000);
+    pc.retry_initial_ms = get_int(pd, dwhere, "retry_initial_ms", c.retry_initial_ms, 1, 3600000);
+    pc.retry_max_ms = get_int(pd, dwhere, "retry_max_ms", std::max(c.retry_max_ms, pc.retry_initial_ms),
+                              pc.retry_initial_ms, 86400000);
     c.plugins.push_back(std::move(pc));
   }
   return c;

@@ -40,6 +40,13 @@ struct PluginConfig {
   // Where the plugin's actions go after validation (docs/connectors.md). A spool without a
   // "dir" uses <data_dir>/spool/<id>; a relative dir is resolved like other paths.
   hub::sdk::ConnectorConfig connector;
+  // Retries and parking for this department: "delivery": {"max_attempts", "call_timeout_ms",
+  // "retry_initial_ms", "retry_max_ms"} in the plugin's entry, each defaulting to the hub-wide
+  // value of the same name in "delivery" (docs/reliability.md).
+  std::int64_t max_attempts = 5;       // failed attempts of one event before it is parked
+  std::int64_t call_timeout_ms = 30000;  // one plugin call (handle, end of batch) longer than this fails
+  std::int64_t retry_initial_ms = 500;
+  std::int64_t retry_max_ms = 30000;
 };
 
 struct HubConfig {
@@ -57,6 +64,8 @@ struct HubConfig {
   std::size_t max_in_flight_batches = 2;
   std::int64_t retry_initial_ms = 500;
   std::int64_t retry_max_ms = 30000;
+  std::int64_t max_attempts = 5;
+  std::int64_t call_timeout_ms = 30000;
   std::vector<PluginConfig> plugins;
 };
 

@@ -463,6 +463,49 @@ TEST(HubConfigErrors, CatalogueProblemsNameTheCatalogueKey) {
   expect_error(j, "plugins[0].catalogue", (dir.path() / "missing.json").string(), sources);
 }
 
+
+// --- retries and parking -------------------------------------------------------------------
+
+TEST(HubConfig, RetryAndParkingSettingsDefaultHubWideAndPerDepartment) {
+  json j = minimal();
+  j["plugins"].push_back({{"id", "land"}, {"delivery", {{"max_attempts", 2}, {"call_timeout_ms", 250}}}});
+  j["delivery"] = {{"max_attempts", 7}, {"call_timeout_ms", 9000}, {"retry_initial_ms", 20}, {"retry_max_ms", 80}};
+  const HubConfig c = load_ok(j.dump());
+  ASSERT_EQ(c.plugins.size(), 2u);
+  EXPECT_EQ(c.max_attempts, 7);
+  EXPECT_EQ(c.plugins[0].max_attempts, 7);  // the hub-wide value
+  EXPECT_EQ(c.plugins[0].call_timeout_ms, 9000);
+  EXPECT_EQ(c.plugins[0].retry_initial_ms, 20);
+  EXPECT_EQ(c.plugins[0].retry_max_ms, 80);
+  EXPECT_EQ(c.plugins[1].max_attempts, 2);  // its own
+  EXPECT_EQ(c.plugins[1].call_timeout_ms, 250);
+  EXPECT_EQ(c.plugins[1].retry_initial_ms, 20);
+  const HubConfig d = load_ok(minimal().dump());
+  EXPECT_EQ(d.plugins[0].max_attempts, 5);
+  EXPECT_EQ(d.plugins[0].call_timeout_ms, 30000);
+}
+
+TEST(HubConfigErrors, RetryAndParkingSettingsAreValidated) {
+  json j = minimal();
+  j["delivery"] = {{"max_attempts", 0}};
+  expect_error(j, "delivery.max_attempts", "between 1 and 1000");
+  j = minimal();
+  j["delivery"] = {{"call_timeout_ms", 5}};
+  expect_error(j, "delivery.call_timeout_ms", "between 10 and");
+  j = minimal();
+  j["plugins"][0]["delivery"] = {{"max_attempts", "three"}};
+  expect_error(j, "plugins[0].delivery.max_attempts", "whole number");
+  j = minimal();
+  j["plugins"][0]["delivery"] = {{"attempts", 3}};
+  expect_error(j, "plugins[0].delivery.attempts", "max_attempts");
+  j = minimal();
+  j["plugins"][0]["delivery"] = 3;
+  expect_error(j, "plugins[0].delivery", "must be an object");
+  j = minimal();
+  j["plugins"][0]["delivery"] = {{"retry_initial_ms", 100}, {"retry_max_ms", 50}};
+  expect_error(j, "plugins[0].delivery.retry_max_ms", "between 100 and");
+}
+
 TEST(HubConfigErrors, HttpAddressAndAdminToken) {
   for (const char* bad : {"8080", "127.0.0.1:", ":8080", "127.0.0.1:99999", "127.0.0.1:80x", "http://127.0.0.1:8080"}) {
     json j = minimal();

@@ -20,7 +20,9 @@ namespace hub::delivery {
 // kHostLost and kRewound are only used for departments placed on a plugin host: the host link
 // (pluginhost/host_link.h) stands in for the worker and says when its host went away (or has
 // not come yet); the dispatcher answers kRewound with the generation it will use from then on.
-enum class Tag : std::uint8_t { kStarted, kRequest, kReport, kTerminate, kHostLost, kRewound };
+// kReload asks an in-process worker to swap its plugin for another build (the dispatcher sends
+// it only with nothing in flight); the worker answers with kStarted (reload = true).
+enum class Tag : std::uint8_t { kStarted, kRequest, kReport, kTerminate, kHostLost, kRewound, kReload };
 
 // The worker's answer to start-up: the plugin loaded and started, or why not.
 struct Started {
@@ -29,6 +31,13 @@ struct Started {
   std::string error_code;  // plugin_not_found, abi_mismatch, start_failed, …
   std::string error;
   std::string host;        // the plugin host's name; empty for a plugin inside hubd
+  bool reload = false;     // the answer to kReload
+  bool keeps_running = false;  // a refused reload: the previous build still runs
+  std::string library;     // the library now loaded (reload answers)
+};
+
+struct Reload {
+  std::string library;  // the .so to load instead; "" = the current library's file again
 };
 
 // Deliver chunk->events[begin, end) in order. `generation` lets the dispatcher disown requests
@@ -61,6 +70,10 @@ struct Report {
   bool failed = false;
   std::uint64_t failed_seq = 0;
   std::string failure;                  // reason, shown in the log and in hubctl status
+  // The event the failure is blamed on (its attempts count towards parking): failed_seq,
+  // except when a call timed out after earlier events of the batch were handled but not yet
+  // committed by the plugin (failed_seq is then the first of those).
+  std::uint64_t culprit_seq = 0;
 };
 
 template <class T>
@@ -106,6 +119,7 @@ inline void discard_owned(Tag tag, void* pointer) {
     case Tag::kRequest: delete static_cast<Request*>(pointer); break;
     case Tag::kReport: delete static_cast<Report*>(pointer); break;
     case Tag::kRewound: delete static_cast<Rewound*>(pointer); break;
+    case Tag::kReload: delete static_cast<Reload*>(pointer); break;
     case Tag::kTerminate:
     case Tag::kHostLost: break;
   }

@@ -6,6 +6,7 @@
 #include <spdlog/spdlog.h>
 
 #include "delivery/plugin_worker.h"
+#include "ingest/wire_event.h"
 #include "pluginhost/host_link.h"
 
 namespace hub::delivery {
@@ -44,6 +45,7 @@ Dispatcher::Dispatcher(zmq::context_t& context, const HubConfig& config, const s
     if (auto it = cursors.find(plugin.id); it != cursors.end()) d->cursor = it->second;
     d->sent_upto = d->cursor.seq;
     d->pending.department = plugin.id;
+    d->library = plugin.library;
     if (!plugin.enabled) {
       d->state = State::kDisabled;
     } else {
@@ -52,6 +54,7 @@ Dispatcher::Dispatcher(zmq::context_t& context, const HubConfig& config, const s
     }
     departments_.push_back(std::move(d));
   }
+  load_parked();
   if (!hosted.empty()) {
     // Bound before any thread starts, so that a busy endpoint stops hubd's start-up with a
     // clear error (the constructor throws; nothing is left running).
@@ -141,38 +144,42 @@ void Dispatcher::pump(Department& d) {
     d.state = State::kRunning;
     spdlog::info("delivery: retrying {} from seq {} (attempt {})", d.config->id, d.sent_upto + 1, d.attempts + 1);
   }
-  if (d.state != State::kRunning) return;
+  if (d.state != State::kRunning || d.paused || d.op != OpKind::kNone) return;
   while (d.in_flight < config_.max_in_flight_batches && d.sent_upto < last_seq_) {
     const std::uint64_t from = d.sent_upto + 1;
     auto c = chunk((from - 1) / kChunkEvents);
     auto request = std::make_unique<Request>();
     request->begin = from - c->first_seq;
     request->end = std::min<std::size_t>(request->begin + config_.delivery_batch_events, c->events.size());
+    if (!d.parked.empty()) {
+      // Events of parked households wait behind their parked event: the batch stops before
+      // the first one, which is recorded as parked and stepped over.
+      std::size_t i = request->begin;
+      while (i < request->end && !held(d, c->events[i])) ++i;
+      if (i == request->begin) {
+        d.sent_upto = c->events[i].seq;
+        continue;
+      }
+      request->end = i;
+    }
     request->generation = d.generation;
     d.sent_upto = c->first_seq + request->end - 1;
     request->chunk = std::move(c);
     send_owned(d.pipe, Tag::kRequest, std::move(request));
     ++d.in_flight;
   }
+  // With nothing in flight every event up to sent_upto is handled or parked: the cursor may
+  // pass parked events at the end of the log too.
+  if (d.in_flight == 0 && d.sent_upto > std::max(d.cursor.seq, d.pending.new_cursor)) {
+    d.pending.new_cursor = d.sent_upto;
+    d.has_pending = true;
+  }
 }
 
 void Dispatcher::on_worker_message(Department& d) {
   auto [tag, pointer] = receive_owned(d.pipe);
   if (tag == Tag::kStarted) {
-    std::unique_ptr<Started> started(static_cast<Started*>(pointer));
-    d.host = started->host;
-    if (started->ok) {
-      d.state = State::kRunning;
-      d.plugin_version = started->info.version;
-      d.abi_version = started->info.abi_version;
-      d.pending.plugin_version = d.plugin_version;
-      spdlog::info("delivery: plugin {} {} started (ABI {}){}, cursor {}", d.config->id, d.plugin_version,
-                   d.abi_version, d.host.empty() ? "" : " on plugin host '" + d.host + "'", d.cursor.seq);
-    } else {
-      d.state = State::kRefused;
-      d.last_error = started->error_code + ": " + started->error;
-      spdlog::error("delivery: plugin {} refused: {}", d.config->id, d.last_error);
-    }
+    on_started(d, std::unique_ptr<Started>(static_cast<Started*>(pointer)));
     return;
   }
   if (tag == Tag::kHostLost) {
@@ -185,6 +192,10 @@ void Dispatcher::on_worker_message(Department& d) {
   }
   std::unique_ptr<Report> report(static_cast<Report*>(pointer));
   --d.in_flight;
+  if (d.retry_in_flight != 0) {
+    on_retry_report(d, std::move(report));
+    return;
+  }
   if (report->skipped || report->generation != d.generation) return;  // disowned after a failure
 
   if (!report->delivered.empty() || report->done_upto > d.pending.new_cursor) {
@@ -198,23 +209,88 @@ void Dispatcher::on_worker_message(Department& d) {
     d.last_error.clear();
   }
   if (report->failed) {
-    if (d.failing_seq != report->failed_seq) {
-      d.failing_seq = report->failed_seq;
+    const std::uint64_t culprit = report->culprit_seq != 0 ? report->culprit_seq : report->failed_seq;
+    if (d.failing_seq != culprit) {
+      d.failing_seq = culprit;
       d.attempts = 0;
     }
     ++d.attempts;
-    d.pending.failures.push_back(FailureRecord{report->failed_seq, d.attempts, report->failure});
+    d.pending.failures.push_back(FailureRecord{culprit, d.attempts, report->failure});
     d.pending.new_cursor = std::max(d.pending.new_cursor, report->failed_seq - 1);
     d.has_pending = true;
-    d.last_error = report->failure;
-    const std::int64_t backoff = std::min<std::int64_t>(
-        config_.retry_max_ms, config_.retry_initial_ms << std::min<std::uint32_t>(d.attempts - 1, 20));
-    d.state = State::kRetrying;
-    d.retry_at = Clock::now() + std::chrono::milliseconds(backoff);
     ++d.generation;  // disown requests already sent after the failed event
     d.sent_upto = report->failed_seq - 1;
-    spdlog::warn("delivery: {} failed on seq {} (attempt {}): {}; retrying in {} ms", d.config->id,
-                 report->failed_seq, d.attempts, report->failure, backoff);
+    if (d.attempts >= static_cast<std::uint32_t>(d.config->max_attempts)) {
+      // Parked: recorded with its reason, stepped over by pump(); its household waits behind it.
+      const LoggedEvent& e = event_at(culprit);
+      park(d, e, report->failure, d.attempts, 0);
+      spdlog::error("delivery: {} parked seq {} (household {}) after {} attempts: {}", d.config->id, culprit,
+                    e.household_id, d.attempts, report->failure);
+      d.last_error = "parked seq " + std::to_string(culprit) + " after " + std::to_string(d.attempts) +
+                     " attempts: " + report->failure;
+      d.failing_seq = 0;
+      d.attempts = 0;
+      if (d.state == State::kRetrying) d.state = State::kRunning;
+      return;
+    }
+    d.last_error = report->failure;
+    const std::int64_t backoff = std::min<std::int64_t>(
+        d.config->retry_max_ms, d.config->retry_initial_ms << std::min<std::uint32_t>(d.attempts - 1, 20));
+    d.state = State::kRetrying;
+    d.retry_at = Clock::now() + std::chrono::milliseconds(backoff);
+    spdlog::warn("delivery: {} failed on seq {} (attempt {} of {}): {}; retrying in {} ms", d.config->id, culprit,
+                 d.attempts, d.config->max_attempts, report->failure, backoff);
+  }
+}
+
+void Dispatcher::on_started(Department& d, std::unique_ptr<Started> started) {
+  {
+    d.host = started->host;
+    if (started->reload) {
+      const std::string old_version = d.plugin_version;
+      if (started->ok) {
+        d.plugin_version = started->info.version;
+        d.abi_version = started->info.abi_version;
+        d.pending.plugin_version = d.plugin_version;
+        d.library = started->library;
+        d.last_error.clear();
+        if (d.state == State::kRefused || d.state == State::kStarting) d.state = State::kRunning;
+        if (d.state == State::kRetrying) d.retry_at = Clock::now();  // try the failing event again at once
+        spdlog::info("delivery: plugin {} reloaded: {} -> {} ({})", d.config->id, old_version, d.plugin_version,
+                     d.library);
+        finish_op(d, {{"ok", true}, {"previous_version", old_version}, {"plugin_version", d.plugin_version},
+                      {"library", d.library}});
+      } else {
+        spdlog::error("delivery: reload of plugin {} refused: {}: {}{}", d.config->id, started->error_code,
+                      started->error, started->keeps_running ? " (the previous build keeps running)" : "");
+        if (!started->keeps_running) {
+          d.state = State::kRefused;
+          d.last_error = started->error_code + ": " + started->error;
+        }
+        finish_op(d, {{"ok", false},
+                      {"error", {{"code", started->error_code}, {"message", started->error}}},
+                      {"previous_build_running", started->keeps_running},
+                      {"plugin_version", d.plugin_version}});
+      }
+      return;
+    }
+    if (started->ok) {
+      d.state = State::kRunning;
+      d.plugin_version = started->info.version;
+      d.abi_version = started->info.abi_version;
+      d.pending.plugin_version = d.plugin_version;
+      spdlog::info("delivery: plugin {} {} started (ABI {}){}, cursor {}", d.config->id, d.plugin_version,
+                   d.abi_version, d.host.empty() ? "" : " on plugin host '" + d.host + "'", d.cursor.seq);
+    } else {
+      // Refused at start, or a running plugin that hung too often: nothing more goes to it
+      // until it is reloaded. What was sent is disowned; delivery resumes from the cursor.
+      const bool was_running = d.state != State::kStarting;
+      d.state = State::kRefused;
+      d.last_error = started->error_code + ": " + started->error;
+      ++d.generation;
+      d.sent_upto = std::max(d.cursor.seq, d.pending.new_cursor);
+      spdlog::error("delivery: plugin {} {}: {}", d.config->id, was_running ? "stopped" : "refused", d.last_error);
+    }
   }
 }
 
@@ -232,7 +308,7 @@ void Dispatcher::on_host_lost(Department& d) {
   send_owned(d.pipe, Tag::kRewound, std::move(rewound));
 }
 
-void Dispatcher::commit_pending() {
+bool Dispatcher::commit_pending() {
   std::vector<LedgerBatch> batches;
   std::vector<Department*> owners;
   for (auto& d : departments_) {
@@ -245,7 +321,7 @@ void Dispatcher::commit_pending() {
     d->pending.plugin_version = d->plugin_version;
     d->has_pending = false;
   }
-  if (batches.empty()) return;
+  if (batches.empty()) return true;
   const std::int64_t now = now_ms();
   try {
     ledger_->commit(batches, now);
@@ -261,7 +337,14 @@ void Dispatcher::commit_pending() {
         d->retry_at = Clock::now() + std::chrono::milliseconds(config_.retry_initial_ms);
       }
     }
-    return;
+    // Parked events, retries and skips of those batches were not recorded either: the parked
+    // state is what the ledger says (events parked again are found again by pump()).
+    try {
+      load_parked();
+    } catch (const store::SqliteError& e2) {
+      spdlog::error("delivery: cannot read the parked events ({})", e2.what());
+    }
+    return false;
   }
   feed_.recorded(batches, now);
   for (const LedgerBatch& b : batches) {
@@ -273,6 +356,7 @@ void Dispatcher::commit_pending() {
       if (!b.delivered.empty()) d->cursor.last_delivery_at_ms = now;
     }
   }
+  return true;
 }
 
 nlohmann::json Dispatcher::status_json() {
@@ -290,7 +374,7 @@ nlohmann::json Dispatcher::status_json() {
                            {"host", d->host},
                            {"name_zh", d->config->catalogue.name_zh()},
                            {"name_en", d->config->catalogue.name_en()},
-                           {"state", state_name(d->state)},
+                           {"state", d->paused ? "disabled" : state_name(d->state)},
                            {"connector", hub::sdk::to_string(d->config->connector.type)},
                            {"plugin_version", d->plugin_version},
                            {"abi_version", d->abi_version},
@@ -299,7 +383,7 @@ nlohmann::json Dispatcher::status_json() {
                            {"oldest_undelivered_ms", oldest_ms},
                            {"delivered", d->cursor.delivered},
                            {"failed", d->cursor.failed},
-                           {"parked", 0},
+                           {"parked", d->parked_events.size()},
                            {"attempts", d->attempts},
                            {"last_delivery_at_ms", d->cursor.last_delivery_at_ms},
                            {"last_error", d->last_error}});
@@ -312,7 +396,7 @@ void Dispatcher::run() {
   for (;;) {
     std::vector<zmq::pollitem_t> items{{control_.handle(), 0, ZMQ_POLLIN, 0},
                                        {notify_.handle(), 0, ZMQ_POLLIN, 0},
-                                       {status_.handle(), 0, ZMQ_POLLIN, 0}};
+                                       {status_.handle(), 0, static_cast<short>(admin_op_ ? 0 : ZMQ_POLLIN), 0}};
     for (auto& d : departments_) items.push_back({d->pipe.handle(), 0, ZMQ_POLLIN, 0});
 
     // Wake for the earliest retry.
@@ -339,17 +423,22 @@ void Dispatcher::run() {
       last_seq_ = std::max(last_seq_, seq);
     }
     feed_.committed(last_seq_);
-    if (items[2].revents & ZMQ_POLLIN) {
+    if ((items[2].revents & ZMQ_POLLIN) && !admin_op_) {  // the REP answers one request at a time
       zmq::message_t msg;
       (void)status_.recv(msg);
-      const std::string reply = status_json().dump();
-      status_.send(zmq::buffer(reply), zmq::send_flags::none);
+      on_admin_request(msg.to_string());
     }
     for (std::size_t i = 0; i < departments_.size(); ++i) {
       auto& d = *departments_[i];
       while (d.pipe.get(zmq::sockopt::events) & ZMQ_POLLIN) on_worker_message(d);
     }
     commit_pending();
+    if (admin_reply_) {
+      reply_admin(*admin_reply_);
+      admin_reply_.reset();
+      admin_op_.reset();
+    }
+    run_ops();
     for (auto& d : departments_) pump(*d);
 
     if (draining_) {
@@ -364,8 +453,444 @@ void Dispatcher::run() {
       }
     }
   }
+  if (admin_op_) {
+    admin_op_.reset();
+    reply_admin({{"ok", false}, {"error", {{"code", "stopping"}, {"message", "hubd is stopping; try again after it restarts"}}}});
+  }
   stop_workers();
   spdlog::info("delivery: stopped");
+}
+
+// --- parking ----------------------------------------------------------------------------
+
+const LoggedEvent& Dispatcher::event_at(std::uint64_t seq) {
+  auto c = chunk((seq - 1) / kChunkEvents);
+  const LoggedEvent& e = c->events.at(seq - c->first_seq);
+  return e;  // the chunk stays cached (most recently used) while the caller uses it
+}
+
+bool Dispatcher::held(Department& d, const LoggedEvent& e) {
+  auto it = d.parked.find(e.household_id);
+  if (it == d.parked.end() || it->second.empty()) return false;
+  if (it->second.count(e.seq) != 0) return true;  // parked already
+  const std::uint64_t head = *it->second.begin();
+  if (head > e.seq || !subscribed(*d.config, e)) return false;
+  park(d, e, "waiting behind parked seq " + std::to_string(head) + " of the same household", 0, head);
+  return true;
+}
+
+void Dispatcher::park(Department& d, const LoggedEvent& e, const std::string& reason, std::uint32_t attempts,
+                      std::uint64_t behind_seq) {
+  d.pending.parked.push_back(ParkedRecord{e.seq, e.household_id, e.event_id, reason, attempts, behind_seq});
+  d.has_pending = true;
+  d.parked[e.household_id].insert(e.seq);
+  d.parked_events[e.seq] = ParkedEntry{e.household_id, attempts};
+}
+
+void Dispatcher::unpark(Department& d, std::uint64_t seq) {
+  auto it = d.parked_events.find(seq);
+  if (it == d.parked_events.end()) return;
+  auto h = d.parked.find(it->second.household_id);
+  if (h != d.parked.end()) {
+    h->second.erase(seq);
+    if (h->second.empty()) d.parked.erase(h);
+  }
+  d.parked_events.erase(it);
+}
+
+void Dispatcher::load_parked() {
+  for (auto& d : departments_) {
+    d->parked.clear();
+    d->parked_events.clear();
+  }
+  for (const ParkedRow& row : ledger_->load_parked()) {
+    Department* d = find_department(row.department);
+    if (d == nullptr) continue;  // a department no longer configured: kept in the file, shown by list
+    d->parked[row.household_id].insert(row.seq);
+    d->parked_events[row.seq] = ParkedEntry{row.household_id, row.attempts};
+  }
+}
+
+Dispatcher::Department* Dispatcher::find_department(const std::string& id) {
+  for (auto& d : departments_)
+    if (d->config->id == id) return d.get();
+  return nullptr;
+}
+
+// --- admin requests ---------------------------------------------------------------------
+
+namespace {
+
+using nlohmann::json;
+
+json admin_error(const std::string& code, const std::string& message, const std::string& field = "") {
+  json e{{"code", code}, {"message", message}};
+  if (!field.empty()) e["field"] = field;
+  return json{{"ok", false}, {"error", std::move(e)}};
+}
+
+// Reads an optional string field; sets `error` when it is there but not a string.
+std::optional<std::string> optional_string(const json& request, const char* field, json& error) {
+  auto it = request.find(field);
+  if (it == request.end() || it->is_null()) return std::nullopt;
+  if (!it->is_string()) {
+    error = admin_error("invalid_field", std::string("\"") + field + "\" must be a string", field);
+    return std::nullopt;
+  }
+  return it->get<std::string>();
+}
+
+// The operator's name: 1-64 printable characters, no control characters.
+std::optional<std::string> operator_name(const json& request, json& error) {
+  auto it = request.find("by");
+  if (it == request.end() || !it->is_string() || it->get<std::string>().empty()) {
+    error = admin_error(it == request.end() ? "missing_field" : "invalid_field",
+                        "\"by\" is required: the name of the operator doing this (it is recorded)", "by");
+    return std::nullopt;
+  }
+  const std::string by = it->get<std::string>();
+  bool ok = by.size() <= 64;
+  for (const unsigned char c : by) ok = ok && c >= 0x20 && c != 0x7f;
+  if (!ok) {
+    error = admin_error("invalid_field", "\"by\" must be 1-64 characters without control characters", "by");
+    return std::nullopt;
+  }
+  return by;
+}
+
+}  // namespace
+
+void Dispatcher::reply_admin(const nlohmann::json& reply) {
+  const std::string text = reply.dump();
+  status_.send(zmq::buffer(text), zmq::send_flags::none);
+}
+
+void Dispatcher::on_admin_request(const std::string& text) {
+  if (text == "status") {
+    reply_admin(status_json());
+    return;
+  }
+  json reply;
+  const json request = json::parse(text, nullptr, false);
+  try {
+    if (!request.is_object() || !request.contains("cmd") || !request["cmd"].is_string()) {
+      reply = admin_error("invalid_request", "expected {\"cmd\": \"parked\" | \"plugins\", ...}");
+    } else if (request["cmd"] == "parked") {
+      reply = parked_command(request);
+    } else if (request["cmd"] == "plugins") {
+      reply = plugins_command(request);
+    } else {
+      reply = admin_error("unknown_command", "unknown command '" + request["cmd"].get<std::string>() + "'");
+    }
+  } catch (const std::exception& e) {
+    spdlog::error("delivery: admin request failed: {}", e.what());
+    reply = admin_error("internal_error", e.what());
+  }
+  if (!reply.is_null()) reply_admin(reply);  // null: answered when the operation is done
+}
+
+json Dispatcher::parked_command(const json& request) {
+  json error;
+  auto action = optional_string(request, "action", error);
+  if (!error.is_null()) return error;
+  if (!action) action = "list";  // {"cmd":"parked"}, as the dashboard asks
+  if (!action || (*action != "list" && *action != "retry" && *action != "skip"))
+    return admin_error(action ? "unknown_action" : "missing_field",
+                       "parked needs \"action\": \"list\", \"retry\" or \"skip\"", "action");
+  const auto department = optional_string(request, "department", error);
+  if (!error.is_null()) return error;
+  if (department && find_department(*department) == nullptr)
+    return admin_error("unknown_department", "no department '" + *department + "' in this hub", "department");
+  const auto household = optional_string(request, "household_id", error);
+  if (!error.is_null()) return error;
+  if (household && !is_valid_id(*household))
+    return admin_error("invalid_field", "\"household_id\" must be a household id such as V03-00417", "household_id");
+  std::uint64_t only_seq = 0;
+  if (auto it = request.find("seq"); it != request.end() && !it->is_null()) {
+    if (!it->is_number_unsigned() || it->get<std::uint64_t>() == 0)
+      return admin_error("invalid_field", "\"seq\" must be a positive whole number", "seq");
+    only_seq = it->get<std::uint64_t>();
+  }
+
+  if (*action == "list") {
+    ParkedQuery q;
+    q.department = department.value_or("");
+    q.household_id = household.value_or("");
+    if (auto it = request.find("all"); it != request.end() && !it->is_null()) {
+      if (!it->is_boolean()) return admin_error("invalid_field", "\"all\" must be true or false", "all");
+      q.all = it->get<bool>();
+    }
+    if (auto it = request.find("limit"); it != request.end() && !it->is_null()) {
+      if (!it->is_number_unsigned() || it->get<std::uint64_t>() == 0 || it->get<std::uint64_t>() > 100000)
+        return admin_error("invalid_field", "\"limit\" must be between 1 and 100000", "limit");
+      q.limit = it->get<std::size_t>();
+    }
+    commit_pending();
+    json out = ledger_->list_parked(q);
+    if (only_seq != 0) {
+      json kept = json::array();
+      for (auto& row : out["parked"])
+        if (row["seq"] == only_seq) kept.push_back(row);
+      out["parked"] = std::move(kept);
+    }
+    out["ok"] = true;
+    return out;
+  }
+
+  const auto by = operator_name(request, error);
+  if (!by) return error;
+  // The parked events each department would act on.
+  std::vector<std::pair<Department*, std::vector<std::uint64_t>>> targets;
+  for (auto& d : departments_) {
+    if (department && d->config->id != *department) continue;
+    std::vector<std::uint64_t> seqs;
+    for (const auto& [seq, entry] : d->parked_events) {
+      if (household && entry.household_id != *household) continue;
+      if (only_seq != 0 && seq != only_seq) continue;
+      seqs.push_back(seq);
+    }
+    if (!seqs.empty()) targets.emplace_back(d.get(), std::move(seqs));
+  }
+  if (targets.empty())
+    return admin_error("not_parked", "no parked event matches (see: hubctl parked list)");
+
+  if (*action == "skip") {
+    json skipped = json::array();
+    for (auto& [d, seqs] : targets) {
+      for (const std::uint64_t seq : seqs) {
+        const ParkedEntry entry = d->parked_events[seq];
+        d->pending.resolutions.push_back(ParkedResolution{seq, entry.household_id, "skip", "skipped", entry.attempts, "", *by});
+        d->has_pending = true;
+        unpark(*d, seq);
+        skipped.push_back({{"department", d->config->id}, {"seq", seq}, {"household_id", entry.household_id}});
+      }
+    }
+    if (!commit_pending()) return admin_error("storage_unavailable", "the ledger could not be written; nothing was skipped");
+    spdlog::warn("delivery: {} skipped {} parked event(s)", *by, skipped.size());
+    return {{"ok", true}, {"action", "skip"}, {"by", *by}, {"skipped", std::move(skipped)}};
+  }
+
+  // retry: only the first parked event of a household may be retried on its own (order).
+  if (only_seq != 0) {
+    for (auto& [d, seqs] : targets) {
+      const auto& first = d->parked[d->parked_events[only_seq].household_id];
+      if (*first.begin() != only_seq)
+        return admin_error("not_first", "seq " + std::to_string(only_seq) + " waits behind parked seq " +
+                                            std::to_string(*first.begin()) + " of the same household in " +
+                                            d->config->id + ": retry that one (or the household)",
+                           "seq");
+    }
+  }
+  json not_running = json::array();
+  for (auto& [d, seqs] : targets)
+    if (d->state != State::kRunning || d->paused || d->op != OpKind::kNone)
+      not_running.push_back({{"department", d->config->id}, {"state", d->paused ? "disabled" : state_name(d->state)}});
+  if (!not_running.empty()) {
+    json e = admin_error("department_not_running",
+                         "retry needs the department's plugin running (not disabled, failing or busy); see hubctl status");
+    e["error"]["departments"] = std::move(not_running);
+    return e;
+  }
+  auto op = std::make_shared<AdminOp>();
+  op->reply = {{"ok", true}, {"action", "retry"}, {"by", *by}, {"departments", json::array()}};
+  for (auto& [d, seqs] : targets) {
+    start_op(*d, OpKind::kRetry, op, *by);
+    d->retry_queue.assign(seqs.begin(), seqs.end());
+    d->op_result = {{"delivered", json::array()}, {"still_parked", json::array()}};
+  }
+  return nullptr;
+}
+
+json Dispatcher::plugins_command(const json& request) {
+  json error;
+  auto action = optional_string(request, "action", error);
+  if (!error.is_null()) return error;
+  if (!action) action = "list";  // {"cmd":"plugins"}, as the dashboard asks
+  if (!action || (*action != "list" && *action != "reload" && *action != "disable" && *action != "enable"))
+    return admin_error(action ? "unknown_action" : "missing_field",
+                       "plugins needs \"action\": \"list\", \"reload\", \"disable\" or \"enable\"", "action");
+  if (*action == "list") {
+    json list = json::array();
+    for (auto& d : departments_)
+      list.push_back({{"id", d->config->id},
+                      {"name_zh", d->config->catalogue.name_zh()},
+                      {"name_en", d->config->catalogue.name_en()},
+                      {"enabled", d->config->enabled},
+                      {"version", d->plugin_version},
+                      {"placement", d->config->placement == Placement::kHost ? "host" : "in_process"},
+                      {"host", d->host},
+                      {"configured", d->config->enabled},
+                      {"state", d->paused ? "disabled" : state_name(d->state)},
+                      {"plugin_version", d->plugin_version},
+                      {"abi_version", d->abi_version},
+                      {"library", d->config->placement == Placement::kHost ? "" : d->library},
+                      {"parked", d->parked_events.size()},
+                      {"last_error", d->last_error}});
+    return {{"ok", true}, {"plugins", std::move(list)}};
+  }
+  const auto department = optional_string(request, "department", error);
+  if (!error.is_null()) return error;
+  if (!department) return admin_error("missing_field", "\"department\" is required", "department");
+  Department* d = find_department(*department);
+  if (d == nullptr) return admin_error("unknown_department", "no department '" + *department + "' in this hub", "department");
+  const auto by = operator_name(request, error);
+  if (!by) return error;
+  if (!d->config->enabled)
+    return admin_error("not_loaded", "department '" + d->config->id +
+                                         "' is disabled in the configuration (\"enabled\": false); enable it there and "
+                                         "restart hubd");
+  if (d->op != OpKind::kNone) return admin_error("busy", "another operation is running on '" + d->config->id + "'");
+  if (*action == "enable") {
+    const bool was = d->paused;
+    d->paused = false;
+    spdlog::info("delivery: {} enabled {}", *by, d->config->id);
+    return {{"ok", true}, {"department", d->config->id}, {"by", *by}, {"changed", was},
+            {"state", state_name(d->state)}};
+  }
+  if (*action == "disable" && d->paused)
+    return {{"ok", true}, {"department", d->config->id}, {"by", *by}, {"changed", false}, {"state", "disabled"}};
+  if (*action == "reload") {
+    if (d->config->placement == Placement::kHost)
+      return admin_error("not_supported", "'" + d->config->id +
+                                              "' runs on a plugin host: install the new build on the department's "
+                                              "server and restart its hub-plugin-host");
+    const auto library = optional_string(request, "library", error);
+    if (!error.is_null()) return error;
+    if (library && (library->empty() || library->front() != '/'))
+      return admin_error("invalid_field", "\"library\" must be an absolute path to the plugin's .so", "library");
+    d->op_library = library.value_or("");
+  }
+  auto op = std::make_shared<AdminOp>();
+  op->reply = {{"ok", true}, {"action", *action}, {"by", *by}, {"departments", json::array()}};
+  start_op(*d, *action == "reload" ? OpKind::kReload : OpKind::kDisable, op, *by);
+  return nullptr;
+}
+
+void Dispatcher::start_op(Department& d, OpKind kind, const std::shared_ptr<AdminOp>& owner, const std::string& by) {
+  d.op = kind;
+  d.op_owner = owner;
+  d.op_started = false;
+  d.op_by = by;
+  d.op_result = nlohmann::json::object();
+  ++owner->outstanding;
+  admin_op_ = owner;
+}
+
+void Dispatcher::run_ops() {
+  for (auto& dp : departments_) {
+    Department& d = *dp;
+    if (d.op == OpKind::kNone || d.op_started || draining_) continue;
+    // A batch boundary: nothing in flight, everything received recorded.
+    if (d.in_flight != 0 || d.has_pending) continue;
+    switch (d.op) {
+      case OpKind::kDisable:
+        d.paused = true;
+        spdlog::info("delivery: {} disabled {} at seq {}", d.op_by, d.config->id, d.cursor.seq);
+        finish_op(d, {{"ok", true}, {"changed", true}, {"state", "disabled"}, {"cursor", d.cursor.seq}});
+        break;
+      case OpKind::kReload: {
+        d.op_started = true;
+        spdlog::info("delivery: {} reloads {} at seq {}{}", d.op_by, d.config->id, d.cursor.seq,
+                     d.op_library.empty() ? "" : " from " + d.op_library);
+        auto reload = std::make_unique<Reload>();
+        reload->library = d.op_library;
+        send_owned(d.pipe, Tag::kReload, std::move(reload));
+        break;
+      }
+      case OpKind::kRetry:
+        if (d.state != State::kRunning) {
+          d.op_result["ok"] = false;
+          d.op_result["error"] = {{"code", "department_not_running"}, {"message", "the department's plugin is " + state_name(d.state)}};
+          finish_op(d, d.op_result);
+          break;
+        }
+        d.op_started = true;
+        send_retry(d);
+        break;
+      case OpKind::kNone: break;
+    }
+  }
+}
+
+void Dispatcher::send_retry(Department& d) {
+  while (!d.retry_queue.empty()) {
+    const std::uint64_t seq = d.retry_queue.front();
+    d.retry_queue.pop_front();
+    if (d.parked_events.count(seq) == 0) continue;
+    auto c = chunk((seq - 1) / kChunkEvents);
+    auto request = std::make_unique<Request>();
+    request->begin = seq - c->first_seq;
+    request->end = request->begin + 1;
+    request->generation = ++d.generation;  // a fresh one: not skipped after an earlier failure
+    request->chunk = std::move(c);
+    d.retry_in_flight = seq;
+    ++d.in_flight;
+    send_owned(d.pipe, Tag::kRequest, std::move(request));
+    return;
+  }
+  d.op_result["ok"] = true;
+  finish_op(d, d.op_result);
+}
+
+void Dispatcher::on_retry_report(Department& d, std::unique_ptr<Report> report) {
+  const std::uint64_t seq = d.retry_in_flight;
+  d.retry_in_flight = 0;
+  const ParkedEntry entry = d.parked_events[seq];
+  if (report->skipped) {  // the plugin is not there (any more)
+    d.retry_queue.clear();
+    d.op_result["ok"] = false;
+    d.op_result["error"] = {{"code", "department_not_running"},
+                            {"message", "the plugin stopped during the retry: " + d.last_error}};
+    finish_op(d, d.op_result);
+    return;
+  }
+  if (report->failed) {
+    const std::uint32_t attempts = entry.attempts + 1;
+    d.parked_events[seq].attempts = attempts;
+    d.pending.failures.push_back(FailureRecord{seq, attempts, report->failure});
+    d.pending.resolutions.push_back(
+        ParkedResolution{seq, entry.household_id, "retry", "parked", attempts, report->failure, d.op_by});
+    d.op_result["still_parked"].push_back(
+        {{"seq", seq}, {"household_id", entry.household_id}, {"reason", report->failure}, {"attempts", attempts}});
+    // The household's later parked events stay behind it.
+    std::deque<std::uint64_t> rest;
+    for (const std::uint64_t s : d.retry_queue)
+      if (d.parked_events[s].household_id != entry.household_id) rest.push_back(s);
+    d.retry_queue = std::move(rest);
+    spdlog::warn("delivery: {} retried {} seq {}: failed again: {}", d.op_by, d.config->id, seq, report->failure);
+  } else {
+    for (auto& e : report->delivered) d.pending.delivered.push_back(std::move(e));
+    d.pending.resolutions.push_back(
+        ParkedResolution{seq, entry.household_id, "retry", "delivered", entry.attempts, "", d.op_by});
+    d.op_result["delivered"].push_back({{"seq", seq}, {"household_id", entry.household_id}});
+    unpark(d, seq);
+    spdlog::info("delivery: {} retried {} seq {}: delivered", d.op_by, d.config->id, seq);
+  }
+  d.has_pending = true;
+  send_retry(d);
+}
+
+void Dispatcher::finish_op(Department& d, nlohmann::json result) {
+  auto owner = d.op_owner;
+  d.op = OpKind::kNone;
+  d.op_owner.reset();
+  d.op_started = false;
+  d.retry_queue.clear();
+  d.op_library.clear();
+  if (!owner) return;
+  result["department"] = d.config->id;
+  if (result.value("ok", true) == false) owner->reply["ok"] = false;
+  owner->reply["departments"].push_back(std::move(result));
+  if (--owner->outstanding > 0) return;
+  nlohmann::json reply = std::move(owner->reply);
+  // One department (plugins commands): its result is the answer.
+  if (reply["action"] != "retry" && reply["departments"].size() == 1) {
+    nlohmann::json one = reply["departments"][0];
+    one["action"] = reply["action"];
+    one["by"] = reply["by"];
+    reply = std::move(one);
+  }
+  admin_reply_ = std::move(reply);  // sent after the next ledger commit
 }
 
 }  // namespace hub::delivery

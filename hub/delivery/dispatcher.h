@@ -9,6 +9,16 @@
 // is delivered before it (order per household is kept because a department sees all its
 // events in sequence order). Other departments keep flowing.
 //
+// Retries and parking (docs/reliability.md): after `max_attempts` failed attempts of one
+// event (error, exception, rejected output, timeout), the event is parked for that department
+// (ledger table `parked`) and delivery goes on past it; later events of the same household
+// are parked behind it, in order, while every other household flows. Operators list, retry
+// and skip parked events, and reload, disable and enable plugins, through admin requests that
+// the admin thread forwards on the status socket (JSON instead of the word "status"); an
+// operation that needs a quiet department (retry, reload, disable) first stops sending it new
+// batches, waits until nothing is in flight and everything received is committed, acts, and
+// only then answers and resumes from the cursor — so nothing is lost or delivered twice.
+//
 // A department placed on a plugin host ("placement": "host") has no worker thread here: the
 // other end of its PAIR is the host link (pluginhost/host_link.h), which speaks the same
 // messages and relays them to the remote host. While no host serves it, the department is
@@ -19,8 +29,12 @@
 #include <chrono>
 #include <cstdint>
 #include <list>
+#include <deque>
 #include <map>
 #include <memory>
+#include <optional>
+#include <set>
+#include <unordered_map>
 #include <string>
 #include <thread>
 #include <vector>
@@ -52,6 +66,18 @@ class Dispatcher {
   using Clock = std::chrono::steady_clock;
   enum class State { kStarting, kRunning, kRetrying, kRefused, kDisabled, kStopped, kWaitingForHost };
 
+  // An admin request being carried out on one or more departments; answered when all are done.
+  struct AdminOp {
+    std::size_t outstanding = 0;
+    nlohmann::json reply;
+  };
+  enum class OpKind { kNone, kRetry, kReload, kDisable };
+
+  struct ParkedEntry {
+    std::string household_id;
+    std::uint32_t attempts = 0;
+  };
+
   struct Department {
     const PluginConfig* config = nullptr;
     zmq::socket_t pipe;
@@ -70,6 +96,20 @@ class Dispatcher {
     Clock::time_point retry_at{};
     LedgerBatch pending;            // results waiting for the next ledger commit
     bool has_pending = false;
+    // Parked events (committed or pending), by household and by seq.
+    std::unordered_map<std::string, std::set<std::uint64_t>> parked;
+    std::map<std::uint64_t, ParkedEntry> parked_events;
+    bool paused = false;            // disabled by an operator (runtime only)
+    std::string library;            // the plugin library now loaded
+    // The admin operation waiting for (or running on) this department.
+    OpKind op = OpKind::kNone;
+    std::shared_ptr<AdminOp> op_owner;
+    bool op_started = false;
+    std::string op_by;
+    std::string op_library;          // reload: the new build
+    std::deque<std::uint64_t> retry_queue;  // retry: parked seqs still to deliver, in order
+    std::uint64_t retry_in_flight = 0;
+    nlohmann::json op_result;
   };
 
   static std::string state_name(State s);
@@ -78,8 +118,27 @@ class Dispatcher {
   void on_worker_message(Department& d);
   void on_host_lost(Department& d);
   void stop_workers();
-  void commit_pending();
+  bool commit_pending();  // false when the ledger could not be written
   nlohmann::json status_json();
+  // Admin requests forwarded by the admin thread (docs/protocol.md "parked", "plugins").
+  void on_admin_request(const std::string& text);
+  nlohmann::json parked_command(const nlohmann::json& request);
+  nlohmann::json plugins_command(const nlohmann::json& request);
+  void start_op(Department& d, OpKind kind, const std::shared_ptr<AdminOp>& owner, const std::string& by);
+  void run_ops();
+  void finish_op(Department& d, nlohmann::json result);
+  void send_retry(Department& d);
+  void on_retry_report(Department& d, std::unique_ptr<Report> report);
+  void on_started(Department& d, std::unique_ptr<Started> started);
+  void reply_admin(const nlohmann::json& reply);
+  // Parking.
+  const LoggedEvent& event_at(std::uint64_t seq);
+  bool held(Department& d, const LoggedEvent& e);  // parked or to be parked behind (records it)
+  void park(Department& d, const LoggedEvent& e, const std::string& reason, std::uint32_t attempts,
+            std::uint64_t behind_seq);
+  void unpark(Department& d, std::uint64_t seq);
+  void load_parked();
+  Department* find_department(const std::string& id);
   std::int64_t now_ms() const;
 
   zmq::context_t& context_;
@@ -95,6 +154,8 @@ class Dispatcher {
   std::string plugin_host_endpoint_;
   std::uint64_t last_seq_ = 0;
   bool draining_ = false;
+  std::shared_ptr<AdminOp> admin_op_;  // the admin request not yet answered (the REP waits)
+  std::optional<nlohmann::json> admin_reply_;  // its answer, sent once the ledger has it
   livefeed::FeedNotifier feed_;  // tells the live feed what was committed and recorded
 
   // Recently read chunks, shared by departments at similar positions (bounded LRU).

@@ -10,12 +10,14 @@ namespace hub::delivery {
 
 namespace {
 
-constexpr int kSchemaVersion = 3;
+constexpr int kSchemaVersion = 4;
 
 // Version 2: one row per delivered event, its actions packed as a JSON array, and the reason
 // texts stored once each (plugins repeat the same few sentences for thousands of households).
 // The `action` view shows the rows as version 1 stored them, one per action, for readers.
 // Version 3: each delivery also records its hand-off to the department's system (connector).
+// Version 4: parked events and the history of operators' retries and skips (3 -> 4 only
+// creates the two tables).
 constexpr const char* kSchema = R"sql(
 CREATE TABLE IF NOT EXISTS cursor (
   department          TEXT PRIMARY KEY,
@@ -52,6 +54,31 @@ CREATE TABLE IF NOT EXISTS failure (
   reason     TEXT NOT NULL,
   PRIMARY KEY (department, seq, attempt)
 ) WITHOUT ROWID;
+CREATE TABLE IF NOT EXISTS parked (
+  department     TEXT NOT NULL,
+  seq            INTEGER NOT NULL,
+  household_id   TEXT NOT NULL,
+  event_id       TEXT NOT NULL,
+  reason         TEXT NOT NULL,
+  attempts       INTEGER NOT NULL,
+  parked_at_ms   INTEGER NOT NULL,
+  behind_seq     INTEGER NOT NULL,              -- 0: failed itself; else the parked event it waits behind
+  state          TEXT NOT NULL DEFAULT 'parked', -- parked, delivered (after a retry) or skipped
+  resolved_by    TEXT,
+  resolved_at_ms INTEGER,
+  PRIMARY KEY (department, seq)
+) WITHOUT ROWID;
+CREATE INDEX IF NOT EXISTS parked_household ON parked (department, household_id, seq);
+CREATE TABLE IF NOT EXISTS parked_action (
+  id           INTEGER PRIMARY KEY,
+  department   TEXT NOT NULL,
+  seq          INTEGER NOT NULL,
+  household_id TEXT NOT NULL,
+  action       TEXT NOT NULL,  -- retry or skip
+  by_operator  TEXT NOT NULL,
+  at_ms        INTEGER NOT NULL,
+  outcome      TEXT NOT NULL   -- delivered, skipped, or parked (the retry failed: reason)
+);
 )sql";
 
 // Version 1 (one row per action, reason text in every row) -> the current version, in one
@@ -130,6 +157,15 @@ Ledger::Ledger(const std::string& path) : db_(path, store::Database::Mode::kRead
   insert_reason_ = std::make_unique<store::Statement>(db_, "INSERT INTO reason (id, text) VALUES (?, ?)");
   insert_failure_ = std::make_unique<store::Statement>(
       db_, "INSERT OR REPLACE INTO failure (department, seq, attempt, at_ms, reason) VALUES (?,?,?,?,?)");
+  insert_parked_ = std::make_unique<store::Statement>(
+      db_, "INSERT INTO parked (department, seq, household_id, event_id, reason, attempts, parked_at_ms, behind_seq) "
+           "VALUES (?,?,?,?,?,?,?,?)");
+  resolve_parked_ = std::make_unique<store::Statement>(
+      db_, "UPDATE parked SET state = ?3, attempts = ?4, reason = COALESCE(NULLIF(?5, ''), reason), resolved_by = ?6, resolved_at_ms = ?7 "
+           "WHERE department = ?1 AND seq = ?2");
+  insert_parked_action_ = std::make_unique<store::Statement>(
+      db_, "INSERT INTO parked_action (department, seq, household_id, action, by_operator, at_ms, outcome) "
+           "VALUES (?,?,?,?,?,?,?)");
   store::Statement reasons(db_, "SELECT id, text FROM reason");
   while (reasons.step()) {
     const std::int64_t id = reasons.column_int(0);
@@ -232,6 +268,35 @@ void Ledger::commit(std::vector<LedgerBatch>& batches, std::int64_t now_ms) {
             .bind(5, f.reason);
         insert_failure_->run();
       }
+      for (const ParkedRecord& p : b.parked) {
+        insert_parked_->bind(1, b.department)
+            .bind(2, static_cast<std::int64_t>(p.seq))
+            .bind(3, p.household_id)
+            .bind(4, p.event_id)
+            .bind(5, p.reason)
+            .bind(6, static_cast<std::int64_t>(p.attempts))
+            .bind(7, now_ms)
+            .bind(8, static_cast<std::int64_t>(p.behind_seq));
+        insert_parked_->run();
+      }
+      for (const ParkedResolution& r : b.resolutions) {
+        resolve_parked_->bind(1, b.department)
+            .bind(2, static_cast<std::int64_t>(r.seq))
+            .bind(3, r.state)
+            .bind(4, static_cast<std::int64_t>(r.attempts))
+            .bind(5, r.reason)
+            .bind(6, r.by)
+            .bind(7, now_ms);
+        resolve_parked_->run();
+        insert_parked_action_->bind(1, b.department)
+            .bind(2, static_cast<std::int64_t>(r.seq))
+            .bind(3, r.household_id)
+            .bind(4, r.action)
+            .bind(5, r.by)
+            .bind(6, now_ms)
+            .bind(7, r.state == "parked" ? "parked: " + r.reason : r.state);
+        insert_parked_action_->run();
+      }
       upsert_cursor_->bind(1, b.department)
           .bind(2, static_cast<std::int64_t>(b.new_cursor))
           .bind(3, static_cast<std::int64_t>(b.delivered.size()))
@@ -246,12 +311,69 @@ void Ledger::commit(std::vector<LedgerBatch>& batches, std::int64_t now_ms) {
     insert_reason_->reset();
     insert_failure_->reset();
     upsert_cursor_->reset();
+    insert_parked_->reset();
+    resolve_parked_->reset();
+    insert_parked_action_->reset();
     // The reasons added in the rolled-back transaction are not in the file: forget them.
     for (const auto& text : reasons_added_) reason_ids_.erase(text);
     next_reason_id_ -= static_cast<std::int64_t>(reasons_added_.size());
     reasons_added_.clear();
     throw;
   }
+}
+
+std::vector<ParkedRow> Ledger::load_parked() {
+  std::vector<ParkedRow> out;
+  store::Statement q(db_, "SELECT department, seq, household_id, attempts FROM parked WHERE state = 'parked' ORDER BY department, seq");
+  while (q.step())
+    out.push_back({q.column_text(0), static_cast<std::uint64_t>(q.column_int(1)), q.column_text(2),
+                   static_cast<std::uint32_t>(q.column_int(3))});
+  return out;
+}
+
+nlohmann::json Ledger::list_parked(const ParkedQuery& query) {
+  using nlohmann::json;
+  store::Statement q(db_,
+                     "SELECT department, seq, household_id, event_id, reason, attempts, parked_at_ms, behind_seq, state, "
+                     "resolved_by, resolved_at_ms FROM parked WHERE (?1 = '' OR department = ?1) "
+                     "AND (?2 = '' OR household_id = ?2) AND (?3 OR state = 'parked') ORDER BY department, seq LIMIT ?4");
+  q.bind(1, query.department).bind(2, query.household_id).bind(3, std::int64_t{query.all ? 1 : 0})
+      .bind(4, static_cast<std::int64_t>(query.limit + 1));
+  store::Statement history(db_,
+                           "SELECT action, by_operator, at_ms, outcome FROM parked_action WHERE department = ? AND seq = ? "
+                           "ORDER BY id");
+  json rows = json::array();
+  bool truncated = false;
+  while (q.step()) {
+    if (rows.size() == query.limit) {
+      truncated = true;
+      break;
+    }
+    json row{{"department", q.column_text(0)},
+             {"seq", q.column_int(1)},
+             {"household_id", q.column_text(2)},
+             {"event_id", q.column_text(3)},
+             {"reason", q.column_text(4)},
+             {"attempts", q.column_int(5)},
+             {"parked_at_ms", q.column_int(6)},
+             {"behind_seq", q.column_int(7)},
+             {"state", q.column_text(8)},
+             {"resolved_by", q.column_is_null(9) ? json(nullptr) : json(q.column_text(9))},
+             {"resolved_at_ms", q.column_is_null(10) ? json(nullptr) : json(q.column_int(10))}};
+    if (query.all) {
+      json h = json::array();
+      history.bind(1, q.column_text(0)).bind(2, q.column_int(1));
+      while (history.step())
+        h.push_back({{"action", history.column_text(0)},
+                     {"by", history.column_text(1)},
+                     {"at_ms", history.column_int(2)},
+                     {"outcome", history.column_text(3)}});
+      history.reset();
+      row["history"] = std::move(h);
+    }
+    rows.push_back(std::move(row));
+  }
+  return {{"parked", std::move(rows)}, {"truncated", truncated}};
 }
 
 }  // namespace hub::delivery

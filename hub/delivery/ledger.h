@@ -10,6 +10,12 @@
 // would refuse a second copy). Each delivery row also says how the actions reached the
 // department's own system (handoff: none, spool or webhook, with a detail such as the spool
 // file); a failed hand-off is a failure row, never a delivery.
+//
+// Version 4 adds the parked events (table `parked`, one row per department and event, with
+// its state: parked, delivered after a retry, or skipped) and `parked_action`, the history of
+// every operator retry and skip with who did it and when. They are written in the same
+// transaction as the cursor that moves past them, so a parked event is never lost or
+// delivered twice across a restart.
 #pragma once
 
 #include <cstdint>
@@ -18,6 +24,8 @@
 #include <string>
 #include <unordered_map>
 #include <vector>
+
+#include <nlohmann/json.hpp>
 
 #include "delivery/delivery_messages.h"
 #include "store/sqlite.h"
@@ -37,12 +45,54 @@ struct FailureRecord {
   std::string reason;
 };
 
+// An event parked for a department (dead letter): its plugin failed on it `attempts` times
+// (behind_seq == 0, the head), or an earlier event of the same household is parked
+// (behind_seq == that event's seq), so it waits to keep the household's order.
+struct ParkedRecord {
+  std::uint64_t seq = 0;
+  std::string household_id;
+  std::string event_id;
+  std::string reason;
+  std::uint32_t attempts = 0;
+  std::uint64_t behind_seq = 0;
+};
+
+// An operator's retry or skip of a parked event, and its outcome: `state` is "delivered"
+// (the retry succeeded; its actions are in `delivered` of the same batch), "skipped", or
+// "parked" (the retry failed again: `attempts` and `reason` are updated).
+struct ParkedResolution {
+  std::uint64_t seq = 0;
+  std::string household_id;
+  std::string action;  // "retry" or "skip"
+  std::string state;
+  std::uint32_t attempts = 0;
+  std::string reason;
+  std::string by;
+};
+
+// A parked event as loaded at start-up (state "parked").
+struct ParkedRow {
+  std::string department;
+  std::uint64_t seq = 0;
+  std::string household_id;
+  std::uint32_t attempts = 0;
+};
+
 struct LedgerBatch {
   std::string department;
   std::string plugin_version;
   std::uint64_t new_cursor = 0;
   std::vector<DeliveredEvent> delivered;
   std::vector<FailureRecord> failures;
+  std::vector<ParkedRecord> parked;
+  std::vector<ParkedResolution> resolutions;  // applied after `parked`
+};
+
+struct ParkedQuery {
+  std::string department;  // "" = all
+  std::string household_id;  // "" = all
+  bool all = false;          // also resolved events, with the history of retries and skips
+  std::size_t limit = 1000;
 };
 
 class Ledger {
@@ -51,6 +101,10 @@ class Ledger {
   std::map<std::string, CursorState> load_cursors();
   // One transaction for all batches. Throws store::SqliteError; then nothing was written.
   void commit(std::vector<LedgerBatch>& batches, std::int64_t now_ms);
+  std::vector<ParkedRow> load_parked();
+  // Parked events (and with q.all their resolutions and history) as the admin protocol shows
+  // them: {"parked": [...], "truncated": bool}.
+  nlohmann::json list_parked(const ParkedQuery& q);
 
  private:
   store::Database db_;
@@ -58,6 +112,9 @@ class Ledger {
   std::unique_ptr<store::Statement> insert_delivery_;
   std::unique_ptr<store::Statement> insert_reason_;
   std::unique_ptr<store::Statement> insert_failure_;
+  std::unique_ptr<store::Statement> insert_parked_;
+  std::unique_ptr<store::Statement> resolve_parked_;
+  std::unique_ptr<store::Statement> insert_parked_action_;
 
   void migrate();  // creates the schema, or upgrades an older ledger.db in one transaction
   std::string encode_actions(const std::vector<hub::sdk::PolicyAction>& actions);

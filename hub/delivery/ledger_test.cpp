@@ -184,7 +184,7 @@ TEST(Ledger, RecordsTheHandoffOfEachDelivery) {
   ledger.commit(batches, 1000);
   EXPECT_EQ(handoffs(dir.file("ledger.db")),
             (std::vector<std::string>{"none|", "spool|police-00000000000000000002.jsonl"}));
-  EXPECT_EQ(schema_version(dir.file("ledger.db")), 3);
+  EXPECT_EQ(schema_version(dir.file("ledger.db")), 4);
 }
 
 TEST(Ledger, UpgradesAVersion1LedgerWithoutLosingAnAction) {
@@ -197,7 +197,7 @@ TEST(Ledger, UpgradesAVersion1LedgerWithoutLosingAnAction) {
   expect_version1_actions(dir.file("ledger.db"));
   // Before connectors there was no hand-off.
   EXPECT_EQ(handoffs(dir.file("ledger.db")), (std::vector<std::string>{"none|", "none|", "none|"}));
-  EXPECT_EQ(schema_version(dir.file("ledger.db")), 3);
+  EXPECT_EQ(schema_version(dir.file("ledger.db")), 4);
 }
 
 TEST(Ledger, UpgradesAVersion1LedgerWithHandoffColumnsKeepingTheHandoffs) {
@@ -206,7 +206,7 @@ TEST(Ledger, UpgradesAVersion1LedgerWithHandoffColumnsKeepingTheHandoffs) {
   { Ledger ledger(dir.file("ledger.db")); }  // upgrades
   expect_version1_actions(dir.file("ledger.db"));
   EXPECT_EQ(handoffs(dir.file("ledger.db")), (std::vector<std::string>{"spool|land-1.jsonl", "none|", "none|"}));
-  EXPECT_EQ(schema_version(dir.file("ledger.db")), 3);
+  EXPECT_EQ(schema_version(dir.file("ledger.db")), 4);
 }
 
 TEST(Ledger, UpgradesAVersion2LedgerAddingTheHandoffColumns) {
@@ -242,11 +242,95 @@ PRAGMA user_version = 2;
   }
   Ledger reopened(dir.file("ledger.db"));  // a second open finds version 3 and changes nothing
   EXPECT_EQ(handoffs(dir.file("ledger.db")), (std::vector<std::string>{"none|", "webhook|HTTP 200"}));
-  EXPECT_EQ(schema_version(dir.file("ledger.db")), 3);
+  EXPECT_EQ(schema_version(dir.file("ledger.db")), 4);
   store::Database db(dir.file("ledger.db"), store::Database::Mode::kReadOnly);
   const auto got = rows(db, kActionRows);
   ASSERT_EQ(got.size(), 3u);
   EXPECT_EQ(got[0], (std::vector<std::string>{"land", "1", "0", "V01-00001", "land.homestead", "apply", "12", "same"}));
+}
+
+
+TEST(Ledger, ParksEventsAndRecordsRetriesAndSkipsWithWhoDidIt) {
+  hub::testing::TempDir dir;
+  {
+    Ledger ledger(dir.file("ledger.db"));
+    std::vector<LedgerBatch> batches(1);
+    batches[0].department = "police";
+    batches[0].new_cursor = 9;
+    batches[0].parked.push_back(ParkedRecord{5, "V01-00005", "ev-5", "plugin error: boom", 3, 0});
+    batches[0].parked.push_back(ParkedRecord{8, "V01-00005", "ev-8", "waiting behind parked seq 5", 0, 5});
+    batches[0].parked.push_back(ParkedRecord{9, "V01-00009", "ev-9", "plugin error: other", 3, 0});
+    ledger.commit(batches, 1000);
+  }
+  {
+    Ledger ledger(dir.file("ledger.db"));  // survives a reopen
+    const auto parked = ledger.load_parked();
+    ASSERT_EQ(parked.size(), 3u);
+    EXPECT_EQ(parked[0].seq, 5u);
+    EXPECT_EQ(parked[0].household_id, "V01-00005");
+    EXPECT_EQ(parked[0].attempts, 3u);
+    std::vector<LedgerBatch> batches{batch("police", 5, 1)};
+    batches[0].new_cursor = 9;
+    batches[0].delivered[0].household_id = "V01-00005";
+    batches[0].resolutions.push_back(ParkedResolution{5, "V01-00005", "retry", "delivered", 3, "", "alice"});
+    batches[0].resolutions.push_back(ParkedResolution{8, "V01-00005", "retry", "parked", 1, "plugin error: again", "alice"});
+    batches[0].resolutions.push_back(ParkedResolution{9, "V01-00009", "skip", "skipped", 3, "", "bob"});
+    ledger.commit(batches, 2000);
+    const auto still = ledger.load_parked();
+    ASSERT_EQ(still.size(), 1u);
+    EXPECT_EQ(still[0].seq, 8u);
+    EXPECT_EQ(still[0].attempts, 1u);
+
+    const auto open = ledger.list_parked(ParkedQuery{});
+    ASSERT_EQ(open["parked"].size(), 1u);
+    EXPECT_EQ(open["parked"][0]["reason"], "plugin error: again");
+    EXPECT_EQ(open["parked"][0]["behind_seq"], 5);
+    EXPECT_FALSE(open["parked"][0].contains("history"));
+
+    ParkedQuery all;
+    all.all = true;
+    const auto every = ledger.list_parked(all);
+    ASSERT_EQ(every["parked"].size(), 3u);
+    EXPECT_EQ(every["parked"][0]["state"], "delivered");
+    EXPECT_EQ(every["parked"][0]["resolved_by"], "alice");
+    EXPECT_EQ(every["parked"][0]["resolved_at_ms"], 2000);
+    EXPECT_EQ(every["parked"][0]["reason"], "plugin error: boom");  // the reason it was parked for
+    EXPECT_EQ(every["parked"][2]["state"], "skipped");
+    EXPECT_EQ(every["parked"][2]["history"][0]["by"], "bob");
+    EXPECT_EQ(every["parked"][2]["history"][0]["action"], "skip");
+    EXPECT_EQ(every["parked"][1]["history"][0]["outcome"], "parked: plugin error: again");
+
+    ParkedQuery one;
+    one.all = true;
+    one.household_id = "V01-00009";
+    EXPECT_EQ(ledger.list_parked(one)["parked"].size(), 1u);
+    one.limit = 1;
+    one.household_id = "";
+    EXPECT_TRUE(ledger.list_parked(one)["truncated"].get<bool>());
+  }
+}
+
+TEST(Ledger, UpgradesAVersion3LedgerWithTheParkedTables) {
+  hub::testing::TempDir dir;
+  {
+    Ledger ledger(dir.file("ledger.db"));
+    std::vector<LedgerBatch> batches{batch("land", 1, 2)};
+    ledger.commit(batches, 1000);
+  }
+  {
+    store::Database db(dir.file("ledger.db"), store::Database::Mode::kReadWrite);
+    db.exec("DROP TABLE parked; DROP TABLE parked_action; PRAGMA user_version = 3;");
+  }
+  Ledger ledger(dir.file("ledger.db"));
+  EXPECT_EQ(schema_version(dir.file("ledger.db")), 4);
+  EXPECT_TRUE(ledger.load_parked().empty());
+  EXPECT_EQ(ledger.load_cursors()["land"].seq, 2u);
+  std::vector<LedgerBatch> batches(1);
+  batches[0].department = "land";
+  batches[0].new_cursor = 3;
+  batches[0].parked.push_back(ParkedRecord{3, "V01-00003", "ev-3", "x", 5, 0});
+  ledger.commit(batches, 2000);
+  EXPECT_EQ(ledger.load_parked().size(), 1u);
 }
 
 }  // namespace

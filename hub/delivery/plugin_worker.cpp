@@ -1,7 +1,14 @@
 #include "delivery/plugin_worker.h"
 
+#include <atomic>
 #include <chrono>
+#include <condition_variable>
 #include <filesystem>
+#include <functional>
+#include <mutex>
+#include <thread>
+
+#include <unistd.h>
 
 #include <nlohmann/json.hpp>
 #include <spdlog/spdlog.h>
@@ -44,9 +51,124 @@ class DaemonHost final : public hub::sdk::Host {
   std::string data_dir_;
 };
 
+// Runs every call into one plugin instance on a thread of its own, so that a call that hangs
+// can be given up: the worker waits for each job, and when the plugin call in progress has
+// taken longer than the timeout it abandons the thread (detached, it keeps the instance, its
+// Host and the library alive until the call returns, if ever) and never touches that instance
+// again. A job brackets each plugin call with begin_call()/end_call(); once end_call() says
+// the caller was abandoned, the job must return at once without touching anything shared.
+// What a job and its waiting worker share; jobs hold it by shared_ptr (never the caller
+// itself, which the worker destroys when it abandons a call).
+struct CallState {
+  std::mutex m;
+  std::condition_variable cv;
+  std::function<void()> job;
+  bool has_job = false;
+  bool job_done = false;
+  bool quit = false;
+  bool abandoned = false;
+  bool in_call = false;
+  std::uint64_t call_seq = 0;
+  std::chrono::steady_clock::time_point call_started{};
+
+  // For the job, around each plugin call.
+  void begin_call(std::uint64_t seq) {
+    std::lock_guard lock(m);
+    in_call = true;
+    call_seq = seq;
+    call_started = std::chrono::steady_clock::now();
+  }
+  // false: the call was abandoned meanwhile; the job must return at once.
+  bool end_call() {
+    std::lock_guard lock(m);
+    in_call = false;
+    return !abandoned;
+  }
+};
+
+class PluginCaller {
+ public:
+  PluginCaller() : s_(std::make_shared<CallState>()) {
+    thread_ = std::thread([s = s_] {
+      std::unique_lock lock(s->m);
+      for (;;) {
+        s->cv.wait(lock, [&] { return s->has_job || s->quit; });
+        if (s->quit) return;
+        auto job = std::move(s->job);
+        s->has_job = false;
+        lock.unlock();
+        job();
+        job = nullptr;  // frees what it captured, on this thread
+        lock.lock();
+        s->job_done = true;
+        s->cv.notify_all();
+        if (s->abandoned) return;
+      }
+    });
+  }
+  ~PluginCaller() {
+    bool abandoned = false;
+    {
+      std::lock_guard lock(s_->m);
+      s_->quit = true;
+      abandoned = s_->abandoned;
+      s_->cv.notify_all();
+    }
+    if (abandoned) {
+      thread_.detach();
+    } else {
+      thread_.join();
+    }
+  }
+  PluginCaller(const PluginCaller&) = delete;
+  PluginCaller& operator=(const PluginCaller&) = delete;
+
+  const std::shared_ptr<CallState>& state() const { return s_; }
+
+  // Runs `job` on the call thread and waits for it. Returns false when a plugin call in it took
+  // longer than `timeout_ms` (then this caller is abandoned and may not be used again).
+  bool run(std::function<void()> job, std::int64_t timeout_ms) {
+    std::unique_lock lock(s_->m);
+    if (s_->abandoned) return false;
+    s_->job = std::move(job);
+    s_->has_job = true;
+    s_->job_done = false;
+    s_->cv.notify_all();
+    while (!s_->job_done) {
+      s_->cv.wait_for(lock, std::chrono::milliseconds(20));
+      if (!s_->job_done && s_->in_call &&
+          std::chrono::steady_clock::now() - s_->call_started > std::chrono::milliseconds(timeout_ms)) {
+        s_->abandoned = true;
+        return false;
+      }
+    }
+    return true;
+  }
+  std::uint64_t call_seq() {
+    std::lock_guard lock(s_->m);
+    return s_->call_seq;
+  }
+
+ private:
+  std::shared_ptr<CallState> s_;
+  std::thread thread_;
+};
+
+// A started plugin instance with the Host it was given (which must outlive it) and its caller.
+struct Instance {
+  std::shared_ptr<DaemonHost> host;
+  std::shared_ptr<LoadedPlugin> plugin;
+  std::unique_ptr<PluginCaller> caller;
+  std::string library;
+};
+
+}  // namespace
+
 bool subscribed(const PluginConfig& plugin, const LoggedEvent& e) {
   return e.type == EventType::kStatusChange && plugin.subscribes(e.village, std::string(hub::sdk::to_string(e.status)));
 }
+
+namespace {
 
 hub::sdk::Event to_sdk_event(const std::string& department, const LoggedEvent& e) {
   hub::sdk::Event out;
@@ -100,140 +222,321 @@ PluginWorker::PluginWorker(zmq::context_t& context, const PluginConfig& plugin, 
                            std::string pipe_endpoint)
     : context_(context), plugin_(plugin), data_dir_(std::move(data_dir)), pipe_endpoint_(std::move(pipe_endpoint)) {}
 
+namespace {
+
+constexpr int kMaxAbandonedCalls = 8;  // hung calls given up before the department is marked hung
+
+struct StartOutcome {
+  std::unique_ptr<Instance> instance;
+  std::string error_code;
+  std::string error;
+};
+
+// Takes `loaded` (the result of loading `load_path`, reported as `library`) and starts the
+// instance on a new caller thread, within the call timeout.
+StartOutcome start_instance(const PluginConfig& pc, const std::string& library, const std::string& load_path,
+                            const std::string& plugin_dir, PluginLoadResult loaded) {
+  StartOutcome out;
+  if (auto* error = std::get_if<PluginLoadError>(&loaded)) {
+    out.error_code = error->code;
+    out.error = error->message;
+    if (load_path != library) {  // a private copy: name the file the operator gave
+      for (std::size_t at = out.error.find(load_path); at != std::string::npos; at = out.error.find(load_path))
+        out.error.replace(at, load_path.size(), library);
+    }
+    return out;
+  }
+  nlohmann::json config{{"id", pc.id},
+                        {"catalogue", nlohmann::json::parse(pc.catalogue_json)},
+                        {"settings", nlohmann::json::parse(pc.settings_json)}};
+  auto instance = std::make_unique<Instance>();
+  instance->host = std::make_shared<DaemonHost>(pc.id, config.dump(), plugin_dir);
+  instance->plugin = std::shared_ptr<LoadedPlugin>(std::move(std::get<std::unique_ptr<LoadedPlugin>>(loaded)));
+  instance->caller = std::make_unique<PluginCaller>();
+  instance->library = library;
+  auto result = std::make_shared<hub::sdk::HandleResult>(hub::sdk::HandleResult::ok());
+  PluginCaller* waiter = instance->caller.get();
+  const bool in_time = waiter->run(
+      [caller = waiter->state(), result, plugin = instance->plugin, host = instance->host] {
+        caller->begin_call(0);
+        auto r = plugin->instance().start(*host);
+        if (caller->end_call()) *result = r;
+      },
+      pc.call_timeout_ms);
+  if (!in_time) {
+    instance->plugin.reset();
+    instance->host.reset();
+    out.error_code = "start_failed";
+    out.error = "plugin " + pc.id + " did not start within " + std::to_string(pc.call_timeout_ms) + " ms";
+    return out;
+  }
+  if (!result->is_ok()) {
+    out.error_code = "start_failed";
+    out.error = "plugin " + pc.id + " failed to start: " + result->message();
+    PluginCaller* c = instance->caller.get();
+    c->run([p = std::move(instance->plugin)]() mutable { p.reset(); }, pc.call_timeout_ms);  // destroy, unload
+    return out;
+  }
+  out.instance = std::move(instance);
+  return out;
+}
+
+// Stops and destroys an instance (on its own thread, within the timeout; a hung stop is
+// abandoned like any other call).
+void stop_instance(std::unique_ptr<Instance> instance, std::int64_t timeout_ms) {
+  if (!instance) return;
+  PluginCaller* waiter = instance->caller.get();
+  waiter->run(
+      [caller = waiter->state(), host = instance->host, plugin = std::move(instance->plugin)]() mutable {
+        (void)host;  // kept alive as long as the plugin might use it
+        caller->begin_call(0);
+        plugin->instance().stop();
+        if (caller->end_call()) plugin.reset();
+      },
+      timeout_ms);
+  instance->caller.reset();  // joins, or detaches an abandoned thread
+}
+
+// The state of one batch, shared with the call thread (which may outlive the worker's interest
+// in it when a call hangs).
+struct BatchJob {
+  std::unique_ptr<Request> request;
+  std::unique_ptr<Report> report = std::make_unique<Report>();
+  std::vector<hub::sdk::PolicyAction> actions;
+  std::uint64_t first_handled = 0;
+  bool timed_out = false;
+  bool in_end_batch = false;
+};
+
+}  // namespace
+
 void PluginWorker::run() {
   zmq::socket_t pipe(context_, zmq::socket_type::pair);
   pipe.connect(pipe_endpoint_);
 
-  auto wait_for_terminate = [&] {
-    for (;;) {
-      auto [tag, pointer] = receive_owned(pipe);
-      if (tag == Tag::kTerminate) return;
-      if (tag == Tag::kRequest) delete static_cast<Request*>(pointer);
-    }
-  };
-
-  // Load, check, create.
-  auto loaded = load_plugin(plugin_.library, plugin_.id);
-  if (auto* error = std::get_if<PluginLoadError>(&loaded)) {
-    auto started = std::make_unique<Started>();
-    started->error_code = error->code;
-    started->error = error->message;
-    send_owned(pipe, Tag::kStarted, std::move(started));
-    wait_for_terminate();
-    return;
-  }
-  auto plugin = std::move(std::get<std::unique_ptr<LoadedPlugin>>(loaded));
-
-  // Start.
   const std::string plugin_dir = (std::filesystem::path(data_dir_) / "plugins" / plugin_.id).string();
   std::error_code ec;
   std::filesystem::create_directories(plugin_dir, ec);
-  nlohmann::json config{{"id", plugin_.id},
-                        {"catalogue", nlohmann::json::parse(plugin_.catalogue_json)},
-                        {"settings", nlohmann::json::parse(plugin_.settings_json)}};
-  DaemonHost host(plugin_.id, config.dump(), plugin_dir);
-  const auto start = plugin->instance().start(host);
-  if (!start.is_ok()) {
-    auto started = std::make_unique<Started>();
-    started->error_code = "start_failed";
-    started->error = "plugin " + plugin_.id + " failed to start: " + start.message();
-    plugin.reset();  // destroy, unload
-    send_owned(pipe, Tag::kStarted, std::move(started));
-    wait_for_terminate();
-    return;
-  }
-  // The connector to the department's system, if one is configured.
+  std::string library = plugin_.library;
+  std::unique_ptr<Instance> instance;
+  int abandoned = 0;
+  std::uint64_t reloads = 0;
+
+  // The connector to the department's system, if one is configured (made once: it outlives
+  // plugin reloads).
   std::string connector_error;
   const std::unique_ptr<hub::sdk::Connector> connector = hub::sdk::make_connector(plugin_.connector, &connector_error);
-  if (!connector && plugin_.connector.type != hub::sdk::ConnectorConfig::Type::kNone) {
+
+  auto send_started = [&](StartOutcome& outcome, bool reload, bool keeps_running) {
     auto started = std::make_unique<Started>();
-    started->error_code = "connector_failed";
-    started->error = "plugin " + plugin_.id + ": " + connector_error;
-    plugin->instance().stop();
-    plugin.reset();
+    started->reload = reload;
+    started->keeps_running = keeps_running;
+    started->library = library;
+    if (instance && outcome.error_code.empty()) {
+      started->ok = true;
+      PluginCaller* waiter = instance->caller.get();
+      auto info = std::make_shared<hub::sdk::PluginInfo>();
+      waiter->run(
+          [caller = waiter->state(), info, plugin = instance->plugin] {
+            caller->begin_call(0);
+            auto i = plugin->instance().info();
+            if (caller->end_call()) *info = i;
+          },
+          plugin_.call_timeout_ms);
+      started->info = *info;
+    } else {
+      started->error_code = outcome.error_code;
+      started->error = outcome.error;
+    }
     send_owned(pipe, Tag::kStarted, std::move(started));
-    wait_for_terminate();
-    return;
-  }
+  };
+
   {
-    auto started = std::make_unique<Started>();
-    started->ok = true;
-    started->info = plugin->instance().info();
-    send_owned(pipe, Tag::kStarted, std::move(started));
+    StartOutcome outcome = start_instance(plugin_, library, library, plugin_dir, load_plugin(library, plugin_.id));
+    if (outcome.instance && !connector && plugin_.connector.type != hub::sdk::ConnectorConfig::Type::kNone) {
+      stop_instance(std::move(outcome.instance), plugin_.call_timeout_ms);
+      outcome.error_code = "connector_failed";
+      outcome.error = "plugin " + plugin_.id + ": " + connector_error;
+    }
+    instance = std::move(outcome.instance);
+    send_started(outcome, false, false);
   }
 
   // Run.
   std::uint64_t failed_generation = 0;
   bool has_failed = false;
-  std::vector<hub::sdk::PolicyAction> actions;
   for (;;) {
     auto [tag, pointer] = receive_owned(pipe);
     if (tag == Tag::kTerminate) break;
-    if (tag != Tag::kRequest) continue;
-    std::unique_ptr<Request> request(static_cast<Request*>(pointer));
-    auto report = std::make_unique<Report>();
-    report->generation = request->generation;
-    const auto& events = request->chunk->events;
-    report->done_upto = request->chunk->first_seq + request->begin - 1;
-    if (has_failed && request->generation <= failed_generation) {
-      report->skipped = true;
-      send_owned(pipe, Tag::kReport, std::move(report));
+    if (tag == Tag::kReload) {
+      std::unique_ptr<Reload> reload(static_cast<Reload*>(pointer));
+      const std::string wanted = reload->library.empty() ? library : reload->library;
+      // Loaded from a private copy: the dynamic loader would hand back the library already
+      // mapped under the same name, and the file may be rebuilt in place.
+      const std::string copy =
+          (std::filesystem::path(plugin_dir).parent_path() /
+           (".reload-" + plugin_.id + "-" + std::to_string(::getpid()) + "-" + std::to_string(++reloads) + ".so"))
+              .string();
+      StartOutcome outcome;
+      std::filesystem::copy_file(wanted, copy, std::filesystem::copy_options::overwrite_existing, ec);
+      if (ec) {
+        outcome.error_code = "plugin_not_found";
+        outcome.error = "cannot read plugin library " + wanted + ": " + ec.message();
+        send_started(outcome, true, instance != nullptr);
+        continue;
+      }
+      // Check the new build before stopping the running one: load it (ABI and id checks) ...
+      auto probe = load_plugin(copy, plugin_.id);
+      if (auto* error = std::get_if<PluginLoadError>(&probe)) {
+        outcome.error_code = error->code;
+        outcome.error = error->message;
+        for (std::size_t at = outcome.error.find(copy); at != std::string::npos; at = outcome.error.find(copy))
+          outcome.error.replace(at, copy.size(), wanted);
+        std::filesystem::remove(copy, ec);
+        send_started(outcome, true, instance != nullptr);
+        continue;
+      }
+      // ... then stop the old one and start the new one (the probe keeps the new library mapped).
+      const std::string previous = library;
+      stop_instance(std::move(instance), plugin_.call_timeout_ms);
+      outcome = start_instance(plugin_, wanted, copy, plugin_dir, std::move(probe));
+      std::filesystem::remove(copy, ec);
+      if (outcome.instance) {
+        instance = std::move(outcome.instance);
+        library = wanted;
+        abandoned = 0;
+        has_failed = false;
+        send_started(outcome, true, false);
+        continue;
+      }
+      // The new build would not start: back to the previous one.
+      StartOutcome again = start_instance(plugin_, previous, previous, plugin_dir, load_plugin(previous, plugin_.id));
+      instance = std::move(again.instance);
+      send_started(outcome, true, instance != nullptr);
       continue;
     }
-    std::uint64_t first_handled = 0;
-    for (std::size_t i = request->begin; i < request->end; ++i) {
-      const LoggedEvent& e = events[i];
-      if (subscribed(plugin_, e)) {
-        if (first_handled == 0) first_handled = e.seq;
-        actions.clear();
-        const hub::sdk::Event event = to_sdk_event(plugin_.id, e);
-        const auto result = plugin->instance().handle(event, actions);
-        std::optional<std::string> failure = answer_failure(result, plugin_.catalogue, e.household_id, actions);
-        DeliveredEvent delivered;
-        delivered.seq = e.seq;
-        delivered.household_id = e.household_id;
-        delivered.event_id = e.event_id;
-        delivered.actions = std::move(actions);
-        if (!failure && connector) failure = hand_off(*connector, event, delivered);
-        if (failure) {
-          report->failed = true;
-          report->failed_seq = e.seq;
-          report->failure = *failure;
-          has_failed = true;
-          failed_generation = request->generation;
-          break;
-        }
-        report->delivered.push_back(std::move(delivered));
-      }
-      report->done_upto = e.seq;
+    if (tag != Tag::kRequest) {
+      discard_owned(tag, pointer);
+      continue;
     }
-    // The plugin commits its own records for the batch; only then may the hub record it.
-    if (first_handled != 0) {
-      const auto end = plugin->instance().end_batch();
-      if (!end.is_ok()) {
-        report->delivered.clear();
-        report->done_upto = first_handled - 1;
-        report->failed = true;
-        report->failed_seq = first_handled;
-        report->failure = (end.code() == hub::sdk::HandleResult::Code::kRetry ? "plugin asked to retry the batch: "
-                                                                               : "plugin error at the end of the batch: ") +
+    auto job = std::make_shared<BatchJob>();
+    job->request.reset(static_cast<Request*>(pointer));
+    Report& report = *job->report;
+    report.generation = job->request->generation;
+    report.done_upto = job->request->chunk->first_seq + job->request->begin - 1;
+    if (!instance || (has_failed && job->request->generation <= failed_generation)) {
+      report.skipped = true;
+      send_owned(pipe, Tag::kReport, std::move(job->report));
+      continue;
+    }
+    PluginCaller* caller = instance->caller.get();
+    const bool in_time = caller->run(
+        [this, job, state = caller->state(), host = instance->host, plugin = instance->plugin, conn = connector.get()] {
+          (void)host;  // kept alive as long as the plugin might use it
+          CallState* caller = state.get();
+          const Request& request = *job->request;
+          Report& r = *job->report;
+          const auto& events = request.chunk->events;
+          for (std::size_t i = request.begin; i < request.end; ++i) {
+            const LoggedEvent& e = events[i];
+            if (subscribed(plugin_, e)) {
+              if (job->first_handled == 0) job->first_handled = e.seq;
+              job->actions.clear();
+              const hub::sdk::Event event = to_sdk_event(plugin_.id, e);
+              caller->begin_call(e.seq);
+              const auto result = plugin->instance().handle(event, job->actions);
+              if (!caller->end_call()) return;  // abandoned: touch nothing more
+              std::optional<std::string> failure = answer_failure(result, plugin_.catalogue, e.household_id, job->actions);
+              DeliveredEvent delivered;
+              delivered.seq = e.seq;
+              delivered.household_id = e.household_id;
+              delivered.event_id = e.event_id;
+              delivered.actions = std::move(job->actions);
+              if (!failure && conn) failure = hand_off(*conn, event, delivered);
+              if (failure) {
+                r.failed = true;
+                r.failed_seq = e.seq;
+                r.culprit_seq = e.seq;
+                r.failure = *failure;
+                break;
+              }
+              r.delivered.push_back(std::move(delivered));
+            }
+            r.done_upto = e.seq;
+          }
+          // The plugin commits its own records for the batch; only then may the hub record it.
+          if (job->first_handled != 0) {
+            job->in_end_batch = true;
+            caller->begin_call(job->first_handled);
+            const auto end = plugin->instance().end_batch();
+            if (!caller->end_call()) return;
+            job->in_end_batch = false;
+            if (!end.is_ok()) {
+              r.delivered.clear();
+              r.done_upto = job->first_handled - 1;
+              r.failed = true;
+              r.failed_seq = job->first_handled;
+              r.culprit_seq = job->first_handled;
+              r.failure = (end.code() == hub::sdk::HandleResult::Code::kRetry ? "plugin asked to retry the batch: "
+                                                                              : "plugin error at the end of the batch: ") +
                           end.message();
+            }
+          }
+        },
+        plugin_.call_timeout_ms);
+    std::unique_ptr<Report> out;
+    if (in_time) {
+      out = std::move(job->report);
+      if (out->failed) {
         has_failed = true;
-        failed_generation = request->generation;
+        failed_generation = out->generation;
       }
-    }
-    // Then the hand-offs of what is still delivered are made durable (a failed end of batch
-    // has cleared them: those events are delivered again, to the same idempotency keys).
-    if (connector && sync_handoffs(*connector, *report)) {
+      // Then the hand-offs of what is still delivered are made durable (a failed end of batch
+      // has cleared them: those events are delivered again, to the same idempotency keys).
+      if (connector && sync_handoffs(*connector, *out)) {
+        out->culprit_seq = out->failed_seq;
+        has_failed = true;
+        failed_generation = out->generation;
+      }
+    } else {
+      // The call hangs: give up that instance (its thread keeps the job's state) and blame the
+      // event it was handling. Nothing of the batch counts: the plugin never committed it.
+      const std::uint64_t hung_seq = caller->call_seq();
+      out = std::make_unique<Report>();
+      out->generation = job->request->generation;
+      out->failed = true;
+      out->failed_seq = job->first_handled != 0 ? job->first_handled : hung_seq;
+      out->culprit_seq = hung_seq;
+      out->done_upto = out->failed_seq - 1;
+      out->failure = "timeout: the plugin's " + std::string(job->in_end_batch ? "end of batch" : "handling of seq " +
+                                                                                              std::to_string(hung_seq)) +
+                     " took longer than " + std::to_string(plugin_.call_timeout_ms) + " ms; its call was abandoned";
       has_failed = true;
-      failed_generation = request->generation;
+      failed_generation = out->generation;
+      ++abandoned;
+      spdlog::error("delivery: {}: {} ({} hung call(s) abandoned)", plugin_.id, out->failure, abandoned);
+      instance->plugin.reset();
+      instance->host.reset();
+      instance->caller.reset();  // detaches the stuck thread
+      instance.reset();
+      StartOutcome outcome;
+      if (abandoned >= kMaxAbandonedCalls) {
+        outcome.error_code = "plugin_hung";
+        outcome.error = "plugin " + plugin_.id + " hung " + std::to_string(abandoned) +
+                        " times; delivery stopped until it is reloaded (hubctl plugins reload " + plugin_.id + ")";
+      } else {
+        outcome = start_instance(plugin_, library, library, plugin_dir, load_plugin(library, plugin_.id));  // a fresh instance for the retry
+        instance = std::move(outcome.instance);
+      }
+      send_owned(pipe, Tag::kReport, std::move(out));
+      if (!instance) send_started(outcome, false, false);
+      continue;
     }
-    send_owned(pipe, Tag::kReport, std::move(report));
+    send_owned(pipe, Tag::kReport, std::move(out));
   }
 
   // Stop, destroy, unload.
-  plugin->instance().stop();
-  plugin.reset();
+  stop_instance(std::move(instance), plugin_.call_timeout_ms);
 }
 
 }  // namespace hub::delivery

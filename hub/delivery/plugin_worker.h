@@ -5,7 +5,14 @@
 //
 // Everything that touches the plugin happens here, in this order, in run(): load (with the
 // ABI check), create, start, handle events, stop, destroy, unload. The plugin's hooks are
-// therefore always called on this one thread.
+// called on a call thread of the instance (one per instance, so always the same thread for
+// one instance): the worker waits for each call with delivery.call_timeout_ms, and a call
+// that takes longer is abandoned with its thread and instance (docs/reliability.md), the event
+// fails with a "timeout" reason, and a fresh instance is started for the retry. After 8
+// abandoned calls the department is reported hung (state refused) until its plugin is
+// reloaded. kReload swaps the plugin for another build between batches: the new build is
+// loaded and checked (ABI, id) before the old one is stopped; a refused build leaves the old
+// one running.
 #pragma once
 
 #include <string>
@@ -14,7 +21,12 @@
 
 #include "config/hub_config.h"
 
+#include "delivery/logged_event.h"
+
 namespace hub::delivery {
+
+// Whether the department subscribes to this event (type, villages, statuses).
+bool subscribed(const PluginConfig& plugin, const LoggedEvent& e);
 
 class PluginWorker {
  public:

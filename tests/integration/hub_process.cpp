@@ -103,6 +103,7 @@ HubProcess::HubProcess(HubOptions options) : options_(std::move(options)) {
     json p{{"id", id}};
     if (id == "police" && !options_.police_library.empty()) p["library"] = options_.police_library;
     if (auto it = options_.connectors.find(id); it != options_.connectors.end()) p["connector"] = it->second;
+    if (auto it = options_.plugin_delivery.find(id); it != options_.plugin_delivery.end()) p["delivery"] = it->second;
     for (const auto& hosted : options_.hosted)
       if (hosted == id) p["placement"] = "host";
     plugins.push_back(p);
@@ -120,7 +121,11 @@ HubProcess::HubProcess(HubOptions options) : options_(std::move(options)) {
               {"admin_token", kTestAdminToken},
               {"limits", {{"max_message_bytes", options_.max_message_bytes}, {"max_batch_events", options_.max_batch_events}}},
               {"delivery",
-               {{"retry_initial_ms", 100}, {"retry_max_ms", 1000}, {"batch_events", options_.delivery_batch_events}}},
+               {{"retry_initial_ms", 100},
+                {"retry_max_ms", 1000},
+                {"batch_events", options_.delivery_batch_events},
+                {"max_attempts", options_.max_attempts},
+                {"call_timeout_ms", options_.call_timeout_ms}}},
               {"plugin_dir", HUB_PLUGIN_DIR},
               {"plugins", plugins}};
   write_file(fs::path(dir_) / "hub.json", config.dump(2));

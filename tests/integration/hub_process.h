@@ -32,6 +32,11 @@ struct HubOptions {
   std::size_t max_message_bytes = 1 << 20;
   std::size_t max_batch_events = 5000;
   std::size_t delivery_batch_events = 512;
+  // Retries and parking. The fixture's default is "practically never park" so that tests of
+  // other things may keep a department failing for a while; the parking tests lower it.
+  std::int64_t max_attempts = 1000;
+  std::int64_t call_timeout_ms = 30000;
+  std::map<std::string, nlohmann::json> plugin_delivery;  // department id → its own "delivery"
 };
 
 struct CommandResult {
