@@ -166,10 +166,11 @@ void HttpServer::routes() {
     res.set_content(report::prometheus_text(snapshot), "text/plain; version=0.0.4; charset=utf-8");
   });
 
-  // Admin-only actions. They need the admin token; the actions themselves (parked retry and
-  // skip, plugin reload) arrive with issue 4, so an authorised call says so plainly.
-  server_->Post(R"(/api/(parked/retry|parked/skip|plugins/reload|plugins/enable|plugins/disable))",
-                [this](const httplib::Request& req, httplib::Response& res) {
+  // Admin-only actions, with the admin token: the JSON body carries the command's fields
+  // (docs/protocol.md §10.9, §10.10), e.g. {"department":"police","seq":9,"by":"wang"}; the
+  // action itself is the admin command of the same name, asked of the admin thread.
+  server_->Post(R"(/api/(parked|plugins)/(retry|skip|reload|enable|disable))",
+                [this, ask](const httplib::Request& req, httplib::Response& res) {
                   if (config_.admin_token.empty())
                     return send_json(res, error_json("forbidden", "admin actions over HTTP are off: set admin_token "
                                                                   "in the hub's configuration"));
@@ -177,9 +178,24 @@ void HttpServer::routes() {
                   if (!same_secret(req.get_header_value("Authorization"), expected))
                     return send_json(res, error_json("unauthorized", "this action needs the header "
                                                                      "'Authorization: Bearer <admin_token>'"));
-                  send_json(res, error_json("not_implemented", req.matches[1].str() +
-                                                                   " is not built yet (parking and plugin reload "
-                                                                   "arrive with issue 4)"));
+                  const std::string cmd = req.matches[1].str(), action = req.matches[2].str();
+                  const bool parked_action = action == "retry" || action == "skip";
+                  if (parked_action != (cmd == "parked")) {
+                    json e = error_json("not_found", "no action " + action + " for " + cmd);
+                    send_json(res, e);
+                    res.status = 404;
+                    return;
+                  }
+                  json request = req.body.empty() ? json::object() : json::parse(req.body, nullptr, false);
+                  if (!request.is_object()) {
+                    json e = error_json("invalid_json", "the request body must be a JSON object, e.g. "
+                                                        "{\"department\":\"police\",\"seq\":9}");
+                    return send_json(res, e);
+                  }
+                  request["cmd"] = cmd;
+                  request["action"] = action;
+                  if (!request.contains("by")) request["by"] = "http-admin";
+                  send_json(res, ask(request));
                 });
 
   server_->Get("/api/.*", [](const httplib::Request& req, httplib::Response& res) {

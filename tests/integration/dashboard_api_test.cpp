@@ -199,13 +199,28 @@ TEST(DashboardApi, ViewsAndAdminActions) {
   EXPECT_EQ(town_hub.get("/api/timeline?minutes=0").status, 400);
   EXPECT_EQ(town_hub.get("/api/timeline?minutes=abc").status, 400);
 
-  // Admin-only actions: refused without the token and with a wrong one; with it, the hub
-  // says plainly that parking is not built yet.
+  // Admin-only actions: refused without the token and with a wrong one; with it, they are
+  // the admin commands (here: disable and enable a department, skip an event not parked).
   EXPECT_EQ(town_hub.post("/api/parked/retry").status, 401);
   EXPECT_EQ(town_hub.post("/api/parked/retry", "Bearer wrong-token-wrong-token").status, 401);
-  const auto authorised = town_hub.post("/api/parked/skip", std::string("Bearer ") + hub::test::kTestAdminToken);
-  EXPECT_EQ(authorised.status, 501);
-  EXPECT_EQ(json::parse(authorised.body)["error"]["code"], "not_implemented");
+  const std::string admin = std::string("Bearer ") + hub::test::kTestAdminToken;
+  auto disabled = town_hub.post("/api/plugins/disable", admin, R"({"department":"land","by":"wang"})");
+  ASSERT_EQ(disabled.status, 200) << disabled.body;
+  EXPECT_EQ(json::parse(disabled.body)["state"], "disabled") << disabled.body;
+  auto state_of = [&](const std::string& id) {
+    const json plugins = town_hub.get_json("/api/plugins");
+    for (const auto& p : plugins["plugins"])
+      if (p["id"] == id) return p["state"].get<std::string>();
+    return std::string("absent");
+  };
+  EXPECT_EQ(state_of("land"), "disabled");
+  ASSERT_EQ(town_hub.post("/api/plugins/enable", admin, R"({"department":"land"})").status, 200);
+  EXPECT_NE(state_of("land"), "disabled");
+  const auto not_parked = town_hub.post("/api/parked/skip", admin, R"({"department":"police","seq":1})");
+  EXPECT_NE(not_parked.status, 200) << not_parked.body;
+  EXPECT_FALSE(json::parse(not_parked.body)["ok"].get<bool>());
+  EXPECT_EQ(town_hub.post("/api/parked/skip", admin, "not json").status, 400);
+  EXPECT_EQ(town_hub.post("/api/plugins/retry", admin).status, 404);
 
   // The dashboard itself is served, with its chart library and the library's licence.
   const auto index = town_hub.get("/");

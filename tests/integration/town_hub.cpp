@@ -44,12 +44,12 @@ TownHub::Response TownHub::get(const std::string& path) {
   return {result->status, result->body, result->get_header_value("Content-Type")};
 }
 
-TownHub::Response TownHub::post(const std::string& path, const std::string& authorization) {
+TownHub::Response TownHub::post(const std::string& path, const std::string& authorization, const std::string& body) {
   const auto [host, port] = host_port(hub_.http_url());
   httplib::Client client(host, port);
   httplib::Headers headers;
   if (!authorization.empty()) headers.emplace("Authorization", authorization);
-  auto result = client.Post(path.c_str(), headers, "{}", "application/json");
+  auto result = client.Post(path.c_str(), headers, body, "application/json");
   if (!result) throw std::runtime_error("POST " + path + ": " + httplib::to_string(result.error()));
   return {result->status, result->body, result->get_header_value("Content-Type")};
 }

@@ -28,7 +28,7 @@ class TownHub {
     std::string content_type;
   };
   Response get(const std::string& path);
-  Response post(const std::string& path, const std::string& authorization = "");
+  Response post(const std::string& path, const std::string& authorization = "", const std::string& body = "{}");
   nlohmann::json get_json(const std::string& path);  // expects 200
 
  private:

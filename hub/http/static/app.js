@@ -198,14 +198,17 @@ async function parked(page) {
   page.append(el("h2", {}, T.parked_title), el("p", { class: "note" }, T.parked_note));
   const token = el("input", { id: "admin-token", type: "password", placeholder: T.admin_token });
   const message = el("p", { id: "parked-message" });
-  const act = (what, seq) => async () => {
-    const response = await fetch(`/api/parked/${what}`, { method: "POST", headers: { Authorization: `Bearer ${token.value}` }, body: JSON.stringify({ seq }) });
+  const act = (what, x) => async () => {
+    const response = await fetch(`/api/parked/${what}`, { method: "POST", headers: { Authorization: `Bearer ${token.value}` },
+                                                          body: JSON.stringify({ department: x.department, seq: x.seq }) });
     const body = await response.json();
     message.textContent = body.ok ? "OK" : `${T.error}: ${body.error.message}`;
+    if (body.ok) setTimeout(render, 500);
   };
   page.append(el("label", {}, T.admin_token, " ", token), message,
-              table([T.department, T.seq, T.action], p.parked.map((x) => el("tr", {}, el("td", {}, x.department), el("td", {}, x.seq),
-                el("td", {}, el("button", { onclick: act("retry", x.seq) }, T.retry), el("button", { onclick: act("skip", x.seq) }, T.skip))))));
+              table([T.department, T.seq, T.household_id, T.reason, T.action], p.parked.map((x) => el("tr", { "data-seq": x.seq },
+                el("td", {}, x.department), el("td", {}, x.seq), el("td", {}, x.household_id || ""), el("td", { class: "reason" }, x.reason || ""),
+                el("td", {}, el("button", { onclick: act("retry", x) }, T.retry), el("button", { onclick: act("skip", x) }, T.skip))))));
 }
 
 const pages = { "": overview, villages, household, reconcile, parked };
