@@ -10,6 +10,7 @@
 
 #include <csignal>
 #include <cstdio>
+#include <cstdlib>
 #include <filesystem>
 #include <fstream>
 #include <iostream>
@@ -30,6 +31,7 @@
 #include "hub/sdk/version.h"
 #include "ingest/ingest_server.h"
 #include "store/checkpointer.h"
+#include "store/fault_vfs.h"
 
 namespace {
 
@@ -136,6 +138,10 @@ int main(int argc, char** argv) {
   sigaddset(&signals, SIGTERM);
   sigaddset(&signals, SIGINT);
   pthread_sigmask(SIG_BLOCK, &signals, nullptr);
+
+  // Test hook (docs/reliability.md): disk-full injection, only when HUB_TEST_DISK_FULL_FILE is set.
+  if (hub::store::install_test_fault_vfs_from_env())
+    spdlog::warn("TEST HOOK: SQLite writes fail with SQLITE_FULL while {} exists", std::getenv("HUB_TEST_DISK_FULL_FILE"));
 
   try {
     zmq::context_t context(1);
