@@ -14,6 +14,7 @@ packages=(
   libcpp-httplib-dev                                          # webhook connector (HTTP client)
   python3 python3-zmq                                         # protocol doc example is tested
   libhiredis-dev redis-server                                 # bench/: Redis Streams baseline
+  clang libclang-rt-14-dev                                    # scripts/fuzz.sh: libFuzzer (-fsanitize=fuzzer)
 )
 
 missing=()

@@ -76,7 +76,7 @@ TEST(DiskFull, IngestRefusesWithStorageUnavailableStoresNothingAndRecoversWithou
   EXPECT_EQ(invalid["error"]["code"], "unknown_household") << invalid.dump();
   // hubd keeps serving: the admin endpoint answers, the process is alive.
   EXPECT_TRUE(hub.running());
-  EXPECT_EQ(hub.admin({{"command", "status"}})["ok"], true);
+  EXPECT_EQ(hub.admin({{"cmd", "ping"}})["ok"], true);
   // Nothing half-stored: only the first event is in the log, and no household row for the others.
   EXPECT_EQ(hub.query_int("events.db", "SELECT COUNT(*) FROM event"), 1);
   EXPECT_EQ(hub.query_int("events.db", "SELECT COUNT(*) FROM household"), 1);
