@@ -503,7 +503,8 @@ TEST(EventTypeNames, RoundTripTheWireSpelling) {
 
 // --- parse_request: the whole frame ---------------------------------------------------------
 
-// Found by fuzz_ingest: an error quoting the first 40 bytes of a long non-ASCII field name cut
+// Found in review while writing fuzz_ingest's "every reply serialises" property, and confirmed
+// by feeding fuzz_ingest this input (it aborted): an error quoting the first 40 bytes of a long non-ASCII field name cut
 // a character in two, and the reply (JSON) could not be serialised — the exception stopped
 // hubd's ingest thread. Quotes are now cut at a character boundary.
 TEST(ParseRequest, ErrorQuotingALongNonAsciiFieldNameStaysValidUtf8) {

@@ -93,7 +93,7 @@ TEST_F(IngestTest, RejectsMalformedMessagesWithStableCodes) {
   expect_rejected(commitment_event("V09-99999"), "unknown_household", "household_id");
 }
 
-// Regression (found by fuzz_ingest): an error quoting a long non-ASCII field name used to cut
+// Regression (found writing fuzz_ingest, confirmed with it): an error quoting a long non-ASCII field name used to cut
 // a character in two; serialising the reply threw and stopped hubd's ingest thread.
 TEST_F(IngestTest, ErrorQuotingALongNonAsciiFieldNameIsAnsweredAndHubdKeepsServing) {
   json event = household_event("V01-00077");
