@@ -16,6 +16,7 @@ packages=(
   libsqlite3-dev sqlite3
   python3 python3-zmq                                         # protocol doc example is tested
   libhiredis-dev redis-server                                 # bench/: Redis Streams baseline
+  clang libclang-rt-14-dev                                    # scripts/fuzz.sh: libFuzzer (-fsanitize=fuzzer)
 )
 
 missing=()

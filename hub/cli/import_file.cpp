@@ -57,7 +57,28 @@ void accept(ImportFile& file, std::size_t line, json event) {
   file.rows.push_back({line, std::move(event)});
 }
 
+// Every line that is not UTF-8 (an export saved as GBK, say): reported, and then the file is
+// not read further — its text cannot be put into JSON events as it is.
+bool check_csv_encoding(ImportFile& file, const std::string& text) {
+  std::size_t line = 1, start = 0;
+  bool good = true;
+  while (start <= text.size()) {
+    std::size_t end = text.find('\n', start);
+    if (end == std::string::npos) end = text.size();
+    if (!is_valid_utf8(std::string_view(text).substr(start, end - start))) {
+      file.issues.push_back({line, "invalid_encoding", "",
+                             "line " + std::to_string(line) +
+                                 " is not UTF-8 text; save the file as UTF-8 (from GBK: iconv -f GBK -t UTF-8)"});
+      good = false;
+    }
+    start = end + 1;
+    ++line;
+  }
+  return good;
+}
+
 void parse_csv_rows(ImportFile& file, const std::string& text) {
+  if (!check_csv_encoding(file, text)) return;
   std::string error;
   std::vector<hub::sdk::CsvRowError> ragged;
   auto table = hub::sdk::parse_csv(text, &error, &ragged);

@@ -416,5 +416,25 @@ TEST(ImportConsistency, CleanFileStaysClean) {
   EXPECT_EQ(f.rows.size(), 4u);
 }
 
+// Found by fuzz_import: a CSV whose text is not UTF-8 (an office export saved as GBK) made
+// hubctl die with an uncaught JSON exception. Now every such line is reported.
+TEST(ImportCsv, FileNotInUtf8IsReportedLineByLine) {
+  const std::string gbk_wang = "\xCD\xF5";  // 王 in GBK
+  ImportFile f = parse_import("town.csv", "household_id,village,head\nV01-00001,V01," + gbk_wang +
+                                              "\nV01-00002,V01,Li\nV01-00003,V01," + gbk_wang + "\n");
+  ASSERT_EQ(f.issues.size(), 2u) << describe(f);
+  EXPECT_EQ(f.issues[0].line, 2u);
+  EXPECT_EQ(f.issues[1].line, 4u);
+  EXPECT_EQ(f.issues[0].code, "invalid_encoding");
+  EXPECT_NE(f.issues[0].message.find("UTF-8"), std::string::npos);
+  EXPECT_TRUE(f.rows.empty());
+  EXPECT_NO_THROW(check_file_consistency(f));
+
+  // The same names in UTF-8 import fine.
+  ImportFile good = parse_good("town.csv", "household_id,village,head\nV01-00001,V01,王芳\n");
+  ASSERT_EQ(good.rows.size(), 1u);
+  EXPECT_EQ(good.rows[0].event["head"], "王芳");
+}
+
 }  // namespace
 }  // namespace hub::cli

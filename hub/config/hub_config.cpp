@@ -19,12 +19,22 @@ using nlohmann::json;
 namespace fs = std::filesystem;
 using namespace config_fields;
 
+// A catalogue file: only a regular file of a sensible size is read, so that a path such as
+// /dev/zero, a FIFO or a huge file named by mistake gives an error instead of a hang.
 std::string read_file(const std::string& key, const std::string& path) {
+  constexpr std::size_t kMaxBytes = 4u << 20;
+  std::error_code ec;
+  const fs::file_status status = fs::status(path, ec);
+  if (ec || !fs::exists(status)) invalid(key, "cannot read " + path + ": no such file");
+  if (!fs::is_regular_file(status)) invalid(key, "cannot read " + path + ": not a regular file");
   std::ifstream in(path, std::ios::binary);
   if (!in) invalid(key, "cannot read " + path);
-  std::ostringstream s;
-  s << in.rdbuf();
-  return s.str();
+  std::string text(kMaxBytes + 1, '\0');
+  in.read(text.data(), static_cast<std::streamsize>(text.size()));
+  text.resize(static_cast<std::size_t>(in.gcount()));
+  if (text.size() > kMaxBytes)
+    invalid(key, "cannot read " + path + ": larger than " + std::to_string(kMaxBytes >> 20) + " MiB (a catalogue is a few kB)");
+  return text;
 }
 
 // A plugin's "connector": the SDK validates it (the same rules a plugin author gets); the

@@ -236,6 +236,22 @@ TEST(HubConfig, DepartmentsDirSuppliesCataloguesByPluginId) {
 
 // --- errors -------------------------------------------------------------------------------
 
+// Found while writing fuzz_config: a catalogue path naming a device or a huge file was read
+// without end (/dev/zero: until memory ran out). Only regular files up to 4 MiB are read.
+TEST(HubConfig, CatalogueThatIsNotARegularFileOrIsHugeIsRefused) {
+  TempDir dir;
+  json j = {{"plugins", {{{"id", "police"}, {"catalogue", "/dev/zero"}}}}};
+  expect_error(j, "plugins[0].catalogue", "not a regular file", {dir.path().string(), ""});
+  j["plugins"][0]["catalogue"] = "cat";
+  dir.write("cat/x.json", "{}");
+  expect_error(j, "plugins[0].catalogue", "not a regular file", {dir.path().string(), ""});
+  dir.write("big.json", std::string((4u << 20) + 1, ' '));
+  j["plugins"][0]["catalogue"] = "big.json";
+  expect_error(j, "plugins[0].catalogue", "larger than 4 MiB", {dir.path().string(), ""});
+  j["plugins"][0]["catalogue"] = "missing.json";
+  expect_error(j, "plugins[0].catalogue", "no such file", {dir.path().string(), ""});
+}
+
 TEST(HubConfig, ConnectorsAreParsedAndSpoolFoldersResolved) {
   json j = minimal();
   j["data_dir"] = "/var/lib/hub";

@@ -11,6 +11,7 @@
 
 #include <csignal>
 #include <cstdio>
+#include <cstdlib>
 #include <filesystem>
 #include <fstream>
 #include <iostream>
@@ -33,6 +34,7 @@
 #include "ingest/ingest_server.h"
 #include "livefeed/live_feed.h"
 #include "store/checkpointer.h"
+#include "store/fault_vfs.h"
 
 namespace {
 
@@ -143,6 +145,10 @@ int main(int argc, char** argv) {
   sigaddset(&signals, SIGTERM);
   sigaddset(&signals, SIGINT);
   pthread_sigmask(SIG_BLOCK, &signals, nullptr);
+
+  // Test hook (docs/reliability.md): disk-full injection, only when HUB_TEST_DISK_FULL_FILE is set.
+  if (hub::store::install_test_fault_vfs_from_env())
+    spdlog::warn("TEST HOOK: SQLite writes fail with SQLITE_FULL while {} exists", std::getenv("HUB_TEST_DISK_FULL_FILE"));
 
   try {
     zmq::context_t context(1);

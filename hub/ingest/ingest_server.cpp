@@ -122,106 +122,41 @@ void IngestServer::run() {
       }
       if (req.envelope.empty()) continue;  // malformed routing: nothing to reply to
 
-      if (frame.size() > config_.max_message_bytes) {
-        req.reply = error_reply("too_large", "message of " + std::to_string(frame.size()) + " bytes exceeds the limit of " +
-                                                 std::to_string(config_.max_message_bytes) + " bytes");
+      auto parsed = parse_request(std::string_view(static_cast<const char*>(frame.data()), frame.size()),
+                                  RequestLimits{config_.max_message_bytes, config_.max_batch_events});
+      if (auto* e = std::get_if<FieldError>(&parsed)) {
+        req.reply = error_reply(e->code, e->message, e->field);
         pending.push_back(std::move(req));
         continue;
       }
-      json body = json::parse(static_cast<const char*>(frame.data()),
-                              static_cast<const char*>(frame.data()) + frame.size(), nullptr, false);
-      if (body.is_discarded()) {
-        req.reply = error_reply("invalid_json", "the message is not valid JSON (one UTF-8 JSON object per frame)");
-        pending.push_back(std::move(req));
-        continue;
-      }
-      if (!body.is_object()) {
-        req.reply = error_reply("invalid_request", "the message must be a JSON object");
-        pending.push_back(std::move(req));
-        continue;
-      }
-
-      std::vector<WireEvent> events;
-      bool dry_run = false;
-      const auto type_it = body.find("type");
-      req.is_batch = type_it != body.end() && type_it->is_string() && *type_it == "batch";
-      if (req.is_batch) {
-        for (const auto& [key, value] : body.items()) {
-          (void)value;
-          if (key != "type" && key != "events" && key != "dry_run") {
-            req.reply = error_reply("unknown_field", "field '" + key + "' is not part of a batch", key);
-            break;
-          }
-        }
-        if (!req.reply.is_null()) {
-          pending.push_back(std::move(req));
-          continue;
-        }
-        auto ev = body.find("events");
-        if (ev == body.end() || !ev->is_array()) {
-          req.reply = error_reply("missing_field", "a batch needs \"events\": an array of events", "events");
-          pending.push_back(std::move(req));
-          continue;
-        }
-        if (ev->empty()) {
-          req.reply = error_reply("empty_batch", "the batch has no events", "events");
-          pending.push_back(std::move(req));
-          continue;
-        }
-        if (ev->size() > config_.max_batch_events) {
-          req.reply = error_reply("batch_too_large", "the batch has " + std::to_string(ev->size()) +
-                                                         " events; the limit is " + std::to_string(config_.max_batch_events),
-                                  "events");
-          pending.push_back(std::move(req));
-          continue;
-        }
-        if (auto d = body.find("dry_run"); d != body.end()) {
-          if (!d->is_boolean()) {
-            req.reply = error_reply("invalid_field", "field 'dry_run' must be true or false", "dry_run");
-            pending.push_back(std::move(req));
-            continue;
-          }
-          dry_run = d->get<bool>();
-        }
+      IngestRequest& request = std::get<IngestRequest>(parsed);
+      req.is_batch = request.is_batch;
+      const bool dry_run = request.dry_run;
+      std::vector<WireEvent>& events = request.events;
+      if (!request.item_errors.empty()) {
         std::map<std::size_t, json> errors_by_index;
-        std::vector<std::size_t> original_index;
-        for (std::size_t i = 0; i < ev->size(); ++i) {
-          auto parsed = parse_event((*ev)[i]);
-          if (auto* e = std::get_if<FieldError>(&parsed)) {
-            json item{{"index", i}, {"code", e->code}, {"message", e->message}};
-            if (!e->field.empty()) item["field"] = e->field;
-            errors_by_index[i] = std::move(item);
-          } else {
-            events.push_back(std::move(std::get<WireEvent>(parsed)));
-            original_index.push_back(i);
-          }
+        for (const auto& [index, e] : request.item_errors) {
+          json item{{"index", index}, {"code", e.code}, {"message", e.message}};
+          if (!e.field.empty()) item["field"] = e.field;
+          errors_by_index[index] = std::move(item);
         }
-        if (!errors_by_index.empty()) {
-          // Report the state errors of the well-formed items too, so the publisher sees every
-          // problem at once (a dry run: nothing is staged).
-          const StageResult check = log_.stage(events, /*dry_run=*/true);
-          for (const auto& item : check.errors) {
-            const std::size_t index = original_index[item.index];
-            json e{{"index", index}, {"code", item.error.code}, {"message", item.error.message}};
-            if (!item.error.field.empty()) e["field"] = item.error.field;
-            errors_by_index[index] = std::move(e);
-          }
-          json errors = json::array();
-          for (auto& [index, item] : errors_by_index) errors.push_back(std::move(item));
-          req.reply = error_reply("invalid_batch", std::to_string(errors.size()) + " of " + std::to_string(ev->size()) +
-                                                       " events are invalid; nothing was stored");
-          req.reply["errors"] = std::move(errors);
-          pending.push_back(std::move(req));
-          continue;
+        // Report the state errors of the well-formed items too, so the publisher sees every
+        // problem at once (a dry run: nothing is staged).
+        const StageResult check = log_.stage(events, /*dry_run=*/true);
+        for (const auto& item : check.errors) {
+          const std::size_t index = request.original_index[item.index];
+          json e{{"index", index}, {"code", item.error.code}, {"message", item.error.message}};
+          if (!item.error.field.empty()) e["field"] = item.error.field;
+          errors_by_index[index] = std::move(e);
         }
-      } else {
-        auto parsed = parse_event(body);
-        if (auto* e = std::get_if<FieldError>(&parsed)) {
-          req.reply = error_reply(e->code, e->message, e->field);
-          pending.push_back(std::move(req));
-          continue;
-        }
-        events.push_back(std::move(std::get<WireEvent>(parsed)));
+        const std::size_t total = request.item_errors.size() + events.size();
+        json errors = json::array();
+        for (auto& [index, item] : errors_by_index) errors.push_back(std::move(item));
+        req.reply = error_reply("invalid_batch", std::to_string(errors.size()) + " of " + std::to_string(total) +
+                                                     " events are invalid; nothing was stored");
+        req.reply["errors"] = std::move(errors);
+        pending.push_back(std::move(req));
+        continue;
       }
 
       req.staged = log_.stage(events, dry_run);

@@ -10,6 +10,15 @@ namespace {
 
 using nlohmann::json;
 
+// At most max_bytes of text, cut at a character boundary: error messages quote what was sent,
+// and a reply must stay valid UTF-8 (nlohmann::json::dump() throws on a cut character).
+std::string utf8_prefix(std::string_view text, std::size_t max_bytes) {
+  if (text.size() <= max_bytes) return std::string(text);
+  std::size_t end = max_bytes;
+  while (end > 0 && (static_cast<unsigned char>(text[end]) & 0xC0) == 0x80) --end;  // continuation byte
+  return std::string(text.substr(0, end));
+}
+
 FieldError error(std::string code, std::string field, std::string message) {
   return FieldError{std::move(code), std::move(message), std::move(field)};
 }
@@ -36,7 +45,7 @@ std::optional<FieldError> optional_string(const json& o, const char* key, std::s
 
 std::optional<FieldError> check_id(const char* key, const std::string& value) {
   if (!is_valid_id(value))
-    return error("invalid_field", key, std::string("field '") + key + "' must be 1-64 characters of letters, digits, '_', '.', ':' or '-' (got '" + value.substr(0, 80) + "')");
+    return error("invalid_field", key, std::string("field '") + key + "' must be 1-64 characters of letters, digits, '_', '.', ':' or '-' (got '" + utf8_prefix(value, 80) + "')");
   return std::nullopt;
 }
 
@@ -67,6 +76,42 @@ std::string_view to_string(EventType type) noexcept {
 const std::vector<std::string>& known_designations() {
   static const std::vector<std::string> names{"assistance"};
   return names;
+}
+
+bool is_valid_utf8(std::string_view text) noexcept {
+  const auto* p = reinterpret_cast<const unsigned char*>(text.data());
+  const std::size_t n = text.size();
+  std::size_t i = 0;
+  while (i < n) {
+    const unsigned char c = p[i];
+    if (c < 0x80) {
+      ++i;
+      continue;
+    }
+    std::size_t len = 0;
+    std::uint32_t cp = 0;
+    if ((c & 0xE0) == 0xC0) {
+      len = 2;
+      cp = c & 0x1F;
+    } else if ((c & 0xF0) == 0xE0) {
+      len = 3;
+      cp = c & 0x0F;
+    } else if ((c & 0xF8) == 0xF0) {
+      len = 4;
+      cp = c & 0x07;
+    } else {
+      return false;
+    }
+    if (i + len > n) return false;
+    for (std::size_t k = 1; k < len; ++k) {
+      if ((p[i + k] & 0xC0) != 0x80) return false;
+      cp = (cp << 6) | (p[i + k] & 0x3F);
+    }
+    static constexpr std::uint32_t kMin[] = {0, 0, 0x80, 0x800, 0x10000};
+    if (cp < kMin[len] || cp > 0x10FFFF || (cp >= 0xD800 && cp <= 0xDFFF)) return false;  // overlong, range, surrogate
+    i += len;
+  }
+  return true;
 }
 
 bool is_valid_id(std::string_view id) noexcept {
@@ -225,14 +270,14 @@ std::variant<WireEvent, FieldError> parse_event(const json& o) {
   } else if (type == "status_change") {
     ev.type = EventType::kStatusChange;
   } else {
-    return error("unknown_type", "type", "unknown event type '" + type.substr(0, 40) +
+    return error("unknown_type", "type", "unknown event type '" + utf8_prefix(type, 40) +
                                              "' (household, commitment, status_change or batch)");
   }
   const auto& allowed = allowed_keys(ev.type);
   for (const auto& [key, value] : o.items()) {
     (void)value;
     if (allowed.count(key) == 0)
-      return error("unknown_field", key, "field '" + key.substr(0, 40) + "' is not part of a " + type + " event");
+      return error("unknown_field", key, "field '" + utf8_prefix(key, 40) + "' is not part of a " + type + " event");
   }
   if (auto e = require_string(o, "event_id", &ev.event_id)) return *e;
   if (auto e = check_id("event_id", ev.event_id)) return *e;
@@ -254,7 +299,7 @@ std::variant<WireEvent, FieldError> parse_event(const json& o) {
     case EventType::kCommitment: {
       if (auto e = require_string(o, "signed_on", &ev.signed_on)) return *e;
       if (!is_valid_date(ev.signed_on))
-        return error("invalid_date", "signed_on", "field 'signed_on' must be a date YYYY-MM-DD (got '" + ev.signed_on.substr(0, 40) + "')");
+        return error("invalid_date", "signed_on", "field 'signed_on' must be a date YYYY-MM-DD (got '" + utf8_prefix(ev.signed_on, 40) + "')");
       break;
     }
     case EventType::kStatusChange: {
@@ -262,11 +307,11 @@ std::variant<WireEvent, FieldError> parse_event(const json& o) {
       if (auto e = require_string(o, "status", &status)) return *e;
       auto parsed = hub::sdk::parse_household_status(status);
       if (!parsed || *parsed == hub::sdk::HouseholdStatus::kUnevaluated)
-        return error("invalid_status", "status", "unknown status '" + status.substr(0, 40) + "' (credit, non_credit or breach)");
+        return error("invalid_status", "status", "unknown status '" + utf8_prefix(status, 40) + "' (credit, non_credit or breach)");
       ev.status = *parsed;
       if (auto e = require_string(o, "quarter", &ev.quarter)) return *e;
       if (!quarter_index(ev.quarter))
-        return error("invalid_quarter", "quarter", "field 'quarter' must look like 2020Q3 (got '" + ev.quarter.substr(0, 40) + "')");
+        return error("invalid_quarter", "quarter", "field 'quarter' must look like 2020Q3 (got '" + utf8_prefix(ev.quarter, 40) + "')");
       if (auto it = o.find("effective_date"); it != o.end() && !it->is_null()) {
         if (!it->is_string() || !is_valid_date(it->get<std::string>()))
           return error("invalid_date", "effective_date", "field 'effective_date' must be a date YYYY-MM-DD");
@@ -281,7 +326,7 @@ std::variant<WireEvent, FieldError> parse_event(const json& o) {
           const auto name = d.get<std::string>();
           bool known = false;
           for (const auto& k : known_designations()) known = known || k == name;
-          if (!known) return error("invalid_designation", "designations", "unknown designation '" + name.substr(0, 40) + "' (assistance)");
+          if (!known) return error("invalid_designation", "designations", "unknown designation '" + utf8_prefix(name, 40) + "' (assistance)");
           bool repeated = false;
           for (const auto& seen : ev.designations) repeated = repeated || seen == name;
           if (!repeated) ev.designations.push_back(name);
@@ -292,6 +337,53 @@ std::variant<WireEvent, FieldError> parse_event(const json& o) {
     }
   }
   return ev;
+}
+
+std::variant<IngestRequest, FieldError> parse_request(std::string_view body_text, const RequestLimits& limits) {
+  if (body_text.size() > limits.max_message_bytes)
+    return error("too_large", "", "message of " + std::to_string(body_text.size()) + " bytes exceeds the limit of " +
+                                      std::to_string(limits.max_message_bytes) + " bytes");
+  const json body = json::parse(body_text.begin(), body_text.end(), nullptr, false);
+  if (body.is_discarded())
+    return error("invalid_json", "", "the message is not valid JSON (one UTF-8 JSON object per frame)");
+  if (!body.is_object()) return error("invalid_request", "", "the message must be a JSON object");
+
+  IngestRequest request;
+  const auto type_it = body.find("type");
+  request.is_batch = type_it != body.end() && type_it->is_string() && *type_it == "batch";
+  if (!request.is_batch) {
+    auto parsed = parse_event(body);
+    if (auto* e = std::get_if<FieldError>(&parsed)) return std::move(*e);
+    request.events.push_back(std::move(std::get<WireEvent>(parsed)));
+    request.original_index.push_back(0);
+    return request;
+  }
+  for (const auto& [key, value] : body.items()) {
+    (void)value;
+    if (key != "type" && key != "events" && key != "dry_run")
+      return error("unknown_field", key, "field '" + utf8_prefix(key, 40) + "' is not part of a batch");
+  }
+  const auto ev = body.find("events");
+  if (ev == body.end() || !ev->is_array())
+    return error("missing_field", "events", "a batch needs \"events\": an array of events");
+  if (ev->empty()) return error("empty_batch", "events", "the batch has no events");
+  if (ev->size() > limits.max_batch_events)
+    return error("batch_too_large", "events", "the batch has " + std::to_string(ev->size()) + " events; the limit is " +
+                                                  std::to_string(limits.max_batch_events));
+  if (auto d = body.find("dry_run"); d != body.end()) {
+    if (!d->is_boolean()) return error("invalid_field", "dry_run", "field 'dry_run' must be true or false");
+    request.dry_run = d->get<bool>();
+  }
+  for (std::size_t i = 0; i < ev->size(); ++i) {
+    auto parsed = parse_event((*ev)[i]);
+    if (auto* e = std::get_if<FieldError>(&parsed)) {
+      request.item_errors.emplace(i, std::move(*e));
+    } else {
+      request.events.push_back(std::move(std::get<WireEvent>(parsed)));
+      request.original_index.push_back(i);
+    }
+  }
+  return request;
 }
 
 }  // namespace hub

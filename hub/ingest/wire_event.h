@@ -8,8 +8,10 @@
 #pragma once
 
 #include <cstdint>
+#include <map>
 #include <optional>
 #include <string>
+#include <string_view>
 #include <variant>
 #include <vector>
 
@@ -53,12 +55,32 @@ struct WireEvent {
 
 std::variant<WireEvent, FieldError> parse_event(const nlohmann::json& object);
 
+// One ingest request (§4) as it arrives in a ZeroMQ frame: a single event, or a batch
+// {"type":"batch","events":[…],"dry_run":bool}. The request-level problems (too large, not
+// JSON, not an object, malformed batch) come back as a FieldError; the events of a batch are
+// parsed one by one, and the ones that fail are reported by their index in item_errors.
+struct IngestRequest {
+  bool is_batch = false;
+  bool dry_run = false;
+  std::vector<WireEvent> events;              // the well-formed events, in order
+  std::vector<std::size_t> original_index;    // events[i] is item original_index[i] of the request
+  std::map<std::size_t, FieldError> item_errors;  // batch items that failed to parse, by index
+};
+struct RequestLimits {
+  std::size_t max_message_bytes = 64u << 20;
+  std::size_t max_batch_events = 100000;
+};
+std::variant<IngestRequest, FieldError> parse_request(std::string_view body, const RequestLimits& limits);
+
 // "2020Q3" -> 2020*4+2 (monotonic), or nothing if malformed.
 std::optional<int> quarter_index(std::string_view quarter) noexcept;
 // True for a real calendar date written YYYY-MM-DD.
 bool is_valid_date(std::string_view date) noexcept;
 // The first day of the quarter after `quarter` ("2020Q3" -> "2020-10-01").
 std::string first_day_after_quarter(std::string_view quarter);
+// True for well-formed UTF-8 (no overlong forms, surrogates or code points past U+10FFFF):
+// what a JSON text may contain.
+bool is_valid_utf8(std::string_view text) noexcept;
 // Ids of households, villages and events: 1–64 characters from [A-Za-z0-9_.:-], not
 // starting with a punctuation character.
 bool is_valid_id(std::string_view id) noexcept;

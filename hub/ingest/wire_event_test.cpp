@@ -501,5 +501,79 @@ TEST(EventTypeNames, RoundTripTheWireSpelling) {
   EXPECT_EQ(known_designations(), std::vector<std::string>{"assistance"});
 }
 
+// --- parse_request: the whole frame ---------------------------------------------------------
+
+// Found in review while writing fuzz_ingest's "every reply serialises" property, and confirmed
+// by feeding fuzz_ingest this input (it aborted): an error quoting the first 40 bytes of a long non-ASCII field name cut
+// a character in two, and the reply (JSON) could not be serialised — the exception stopped
+// hubd's ingest thread. Quotes are now cut at a character boundary.
+TEST(ParseRequest, ErrorQuotingALongNonAsciiFieldNameStaysValidUtf8) {
+  const std::string key = "键键键键键键键键键键键键键键";  // 14 × 3 bytes: byte 40 is inside the 14th
+  json body = household();
+  body[key] = 1;
+  auto parsed = parse_request(body.dump(), {});
+  ASSERT_TRUE(std::holds_alternative<FieldError>(parsed));
+  const FieldError& e = std::get<FieldError>(parsed);
+  EXPECT_EQ(e.code, "unknown_field");
+  EXPECT_EQ(e.field, key);
+  EXPECT_TRUE(is_valid_utf8(e.message)) << e.message;
+  EXPECT_NE(e.message.find("键键键键键键键键键键键键键'"), std::string::npos) << e.message;  // 13 whole characters
+  EXPECT_NO_THROW((void)json({{"message", e.message}}).dump());
+
+  // The same through every other quoted value.
+  const std::string long_text(13, 'x');
+  json status = status_change();
+  status["status"] = "状态状态状态状态状态状态状态状态";
+  auto bad_status = parse_request(status.dump(), {});
+  ASSERT_TRUE(std::holds_alternative<FieldError>(bad_status));
+  EXPECT_EQ(std::get<FieldError>(bad_status).code, "invalid_status");
+  EXPECT_TRUE(is_valid_utf8(std::get<FieldError>(bad_status).message));
+  json batch = {{"type", "batch"}, {"events", json::array({household()})}, {"批次批次批次批次批次批次批次批次", 1}};
+  auto bad_batch = parse_request(batch.dump(), {});
+  ASSERT_TRUE(std::holds_alternative<FieldError>(bad_batch));
+  EXPECT_TRUE(is_valid_utf8(std::get<FieldError>(bad_batch).message));
+}
+
+TEST(ParseRequest, RequestLevelErrorsHaveStableCodes) {
+  auto code = [](const std::string& body, RequestLimits limits = {}) {
+    auto parsed = parse_request(body, limits);
+    return std::holds_alternative<FieldError>(parsed) ? std::get<FieldError>(parsed).code : std::string("ok");
+  };
+  EXPECT_EQ(code("{\"type\":"), "invalid_json");
+  EXPECT_EQ(code("[1]"), "invalid_request");
+  EXPECT_EQ(code(household().dump(), {10, 5}), "too_large");
+  EXPECT_EQ(code(R"({"type":"batch"})"), "missing_field");
+  EXPECT_EQ(code(R"({"type":"batch","events":[]})"), "empty_batch");
+  EXPECT_EQ(code(json{{"type", "batch"}, {"events", {household(), commitment()}}}.dump(), {1 << 20, 1}),
+            "batch_too_large");
+  EXPECT_EQ(code(json{{"type", "batch"}, {"events", {household()}}, {"dry_run", "yes"}}.dump()), "invalid_field");
+  EXPECT_EQ(code(household().dump()), "ok");
+}
+
+TEST(ParseRequest, BatchItemErrorsKeepTheirIndexAndGoodItemsTheirPosition) {
+  json bad = commitment();
+  bad["signed_on"] = "2021-02-30";
+  json body = {{"type", "batch"}, {"dry_run", true}, {"events", {household(), bad, status_change()}}};
+  auto parsed = parse_request(body.dump(), {});
+  ASSERT_TRUE(std::holds_alternative<IngestRequest>(parsed));
+  const IngestRequest& r = std::get<IngestRequest>(parsed);
+  EXPECT_TRUE(r.is_batch);
+  EXPECT_TRUE(r.dry_run);
+  ASSERT_EQ(r.events.size(), 2u);
+  EXPECT_EQ(r.original_index, (std::vector<std::size_t>{0, 2}));
+  ASSERT_EQ(r.item_errors.size(), 1u);
+  EXPECT_EQ(r.item_errors.at(1).code, "invalid_date");
+}
+
+TEST(Utf8, ValidatorAcceptsUtf8AndRefusesWhatJsonCannotCarry) {
+  EXPECT_TRUE(is_valid_utf8(""));
+  EXPECT_TRUE(is_valid_utf8("V01 王芳 \xF0\x9F\x98\x80"));
+  EXPECT_FALSE(is_valid_utf8("\xCD\xF5\xB7\xBC"));  // 王芳 in GBK
+  EXPECT_FALSE(is_valid_utf8("\xE7\x8E"));            // cut character
+  EXPECT_FALSE(is_valid_utf8("\xC0\xAF"));            // overlong '/'
+  EXPECT_FALSE(is_valid_utf8("\xED\xA0\x80"));        // surrogate
+  EXPECT_FALSE(is_valid_utf8("\xF4\x90\x80\x80"));    // past U+10FFFF
+}
+
 }  // namespace
 }  // namespace hub

@@ -95,7 +95,7 @@ bool Statement::step() {
   if (rc == SQLITE_DONE) return false;
   const int code = rc;
   sqlite3_reset(stmt_);
-  fail(db_.handle(), code, "step");
+  fail(db_.handle(), code, db_.path() + ": step");  // names the file: "…/events.db: step: database or disk is full"
 }
 
 void Statement::run() {

@@ -93,6 +93,17 @@ TEST_F(IngestTest, RejectsMalformedMessagesWithStableCodes) {
   expect_rejected(commitment_event("V09-99999"), "unknown_household", "household_id");
 }
 
+// Regression (found writing fuzz_ingest, confirmed with it): an error quoting a long non-ASCII field name used to cut
+// a character in two; serialising the reply threw and stopped hubd's ingest thread.
+TEST_F(IngestTest, ErrorQuotingALongNonAsciiFieldNameIsAnsweredAndHubdKeepsServing) {
+  json event = household_event("V01-00077");
+  event["键键键键键键键键键键键键键键"] = 1;
+  json reply = json::parse(hub_->ingest_raw(event.dump()));
+  EXPECT_EQ(reply["error"]["code"], "unknown_field") << reply.dump();
+  json next = hub_->ingest(household_event("V01-00077"));
+  EXPECT_EQ(next["ok"], true) << next.dump();
+}
+
 TEST_F(IngestTest, DuplicateEventIdReturnsTheOriginalSequenceAndDifferentContentConflicts) {
   const json first = hub_->ingest(status_event("V01-00001", "credit", "2020Q3", "ev-1"));
   ASSERT_EQ(first["ok"], true);

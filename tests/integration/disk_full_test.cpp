@@ -1,0 +1,150 @@
+// Disk full, for real: hubd runs with its test hook HUB_TEST_DISK_FULL_FILE (hub/store/
+// fault_vfs.h), an SQLite VFS that makes every write fail with SQLITE_FULL — what SQLite
+// reports when the disk is full — while a control file exists. The test creates and removes
+// that file under a running hubd and checks what the publisher and the departments see:
+// refusals with storage_unavailable, nothing half-stored, hubd still serving, and recovery
+// without a restart once "space" returns.
+#include <gtest/gtest.h>
+
+#include <cstdlib>
+#include <fstream>
+#include <thread>
+
+#include "integration/hub_process.h"
+
+namespace hub::test {
+namespace {
+
+using nlohmann::json;
+
+// A hubd whose SQLite writes fail while `control` exists (optionally only for files whose path
+// contains `only`). The hook must be live: the test fails, rather than passing vacuously, if
+// hubd did not announce it.
+class DiskFullHub {
+ public:
+  explicit DiskFullHub(HubOptions options) : hub(std::move(options)), control(hub.dir() + "/disk-full") {
+    ::setenv("HUB_TEST_DISK_FULL_FILE", control.c_str(), 1);
+    hub.start();
+    ::unsetenv("HUB_TEST_DISK_FULL_FILE");
+    EXPECT_NE(hub.log().find("TEST HOOK: SQLite writes fail with SQLITE_FULL"), std::string::npos)
+        << "hubd did not install the disk-full hook; log:\n" << hub.log();
+  }
+  void fill(const std::string& only = "") {
+    std::ofstream out(control);
+    out << only;
+  }
+  void free_space() { std::remove(control.c_str()); }
+
+  HubProcess hub;
+  std::string control;
+};
+
+bool wait_for_log(HubProcess& hub, const std::string& fragment, std::chrono::seconds limit) {
+  const auto deadline = std::chrono::steady_clock::now() + limit;
+  while (std::chrono::steady_clock::now() < deadline) {
+    if (hub.log().find(fragment) != std::string::npos) return true;
+    std::this_thread::sleep_for(std::chrono::milliseconds(100));
+  }
+  return false;
+}
+
+TEST(DiskFull, IngestRefusesWithStorageUnavailableStoresNothingAndRecoversWithoutRestart) {
+  HubOptions options;
+  options.departments = {"schools", "police"};
+  DiskFullHub d(options);
+  HubProcess& hub = d.hub;
+
+  json first = hub.ingest(household_event("V01-00001"));
+  ASSERT_EQ(first["ok"], true) << first.dump();
+  ASSERT_EQ(first["seq"], 1);
+
+  d.fill();
+  // A single event and an atomic batch: both refused, with the stable code, naming the event log.
+  json single = hub.ingest(household_event("V01-00002"));
+  ASSERT_EQ(single["ok"], false) << single.dump();
+  EXPECT_EQ(single["error"]["code"], "storage_unavailable");
+  const std::string message = single["error"]["message"];
+  EXPECT_NE(message.find("event log"), std::string::npos) << message;
+  EXPECT_NE(message.find("full"), std::string::npos) << message;
+  json batch = hub.ingest({{"type", "batch"},
+                           {"events", json::array({household_event("V01-00003"), commitment_event("V01-00001"),
+                                                   status_event("V01-00001", "breach", "2021Q1")})}});
+  ASSERT_EQ(batch["ok"], false) << batch.dump();
+  EXPECT_EQ(batch["error"]["code"], "storage_unavailable");
+  // Validation still answers as usual (it needs no write).
+  json invalid = hub.ingest(commitment_event("V09-99999"));
+  EXPECT_EQ(invalid["error"]["code"], "unknown_household") << invalid.dump();
+  // hubd keeps serving: the admin endpoint answers, the process is alive.
+  EXPECT_TRUE(hub.running());
+  EXPECT_EQ(hub.admin({{"cmd", "ping"}})["ok"], true);
+  // Nothing half-stored: only the first event is in the log, and no household row for the others.
+  EXPECT_EQ(hub.query_int("events.db", "SELECT COUNT(*) FROM event"), 1);
+  EXPECT_EQ(hub.query_int("events.db", "SELECT COUNT(*) FROM household"), 1);
+
+  // Space returns: the very next request is stored, with the next sequence number (no gap), and
+  // the refused batch, published again, is stored whole.
+  d.free_space();
+  json again = hub.ingest(household_event("V01-00002"));
+  ASSERT_EQ(again["ok"], true) << again.dump();
+  EXPECT_EQ(again["duplicate"], false);
+  EXPECT_EQ(again["seq"], 2);
+  json batch_again = hub.ingest({{"type", "batch"},
+                                 {"events", json::array({household_event("V01-00003"), commitment_event("V01-00001"),
+                                                         status_event("V01-00001", "breach", "2021Q1")})}});
+  ASSERT_EQ(batch_again["ok"], true) << batch_again.dump();
+  EXPECT_EQ(batch_again["stored"], 3);
+  EXPECT_EQ(hub.query_int("events.db", "SELECT COUNT(*) FROM event"), 5);
+  EXPECT_EQ(hub.query_int("events.db", "SELECT MAX(seq) FROM event"), 5);
+
+  hub.wait_for_delivery();
+  EXPECT_EQ(hub.query_int("ledger.db", "SELECT COUNT(*) FROM delivery WHERE department='police' AND seq=5"), 1);
+  hub.stop();
+}
+
+TEST(DiskFull, LedgerWriteFailureDeliversEveryEventExactlyOnceWhenSpaceReturns) {
+  HubOptions options;
+  options.departments = {"schools", "police", "finance"};
+  DiskFullHub d(options);
+  HubProcess& hub = d.hub;
+
+  json registry = json::array();
+  for (int i = 1; i <= 40; ++i) {
+    char id[16];
+    std::snprintf(id, sizeof id, "V01-%05d", i);
+    registry.push_back(household_event(id));
+  }
+  ASSERT_EQ(hub.ingest({{"type", "batch"}, {"events", registry}})["ok"], true);
+  hub.wait_for_delivery();
+
+  // Only the ledger's disk is full: ingest keeps acknowledging (events.db is fine), delivery
+  // cannot record and must neither skip nor lose these events.
+  d.fill("ledger.db");
+  json evaluations = json::array();
+  for (const auto& r : registry) evaluations.push_back(status_event(r["household_id"], "breach", "2021Q1"));
+  json reply = hub.ingest({{"type", "batch"}, {"events", evaluations}});
+  ASSERT_EQ(reply["ok"], true) << reply.dump();
+  ASSERT_TRUE(wait_for_log(hub, "cannot write the ledger", std::chrono::seconds(60))) << hub.log();
+  EXPECT_TRUE(hub.running());
+  EXPECT_EQ(hub.query_int("ledger.db", "SELECT COUNT(*) FROM delivery WHERE seq > 40"), 0);
+  EXPECT_GT(hub.department_status("police")["lag"].get<std::int64_t>(), 0);
+
+  d.free_space();
+  hub.wait_for_delivery(std::chrono::seconds(120));
+  for (const std::string department : {"schools", "police", "finance"}) {
+    EXPECT_EQ(hub.query_int("ledger.db", "SELECT COUNT(*) FROM delivery WHERE department='" + department +
+                                             "' AND seq > 40"),
+              40)
+        << department;
+    EXPECT_EQ(hub.query_int("ledger.db", "SELECT COUNT(DISTINCT seq) FROM delivery WHERE department='" + department +
+                                             "' AND seq > 40"),
+              40)
+        << department;
+    EXPECT_EQ(hub.query_int("ledger.db", "SELECT seq FROM cursor WHERE department='" + department + "'"), 80)
+        << department;
+  }
+  EXPECT_EQ(finance_overpayments(hub), 0);
+  hub.stop();
+}
+
+}  // namespace
+}  // namespace hub::test
