@@ -78,7 +78,8 @@ Options:
   --ingest ENDPOINT    ingest endpoint (default tcp://127.0.0.1:7001, or $HUB_INGEST_ENDPOINT)
   --admin ENDPOINT     admin endpoint (default tcp://127.0.0.1:7004, or $HUB_ADMIN_ENDPOINT)
   --data-dir DIR       read the endpoints of the hubd using DIR (DIR/hubd.endpoints.json)
-  --timeout MS         how long to wait for the hub (default 10000)
+  --timeout MS         how long to wait for the hub (default 10000; report and
+                       reconcile: 300000)
   --help, --version
 
 Exit codes: 0 ok, 1 rejected or failed, 2 usage error, 3 hub unreachable.
@@ -88,6 +89,7 @@ struct Options {
   bool json_output = false;
   std::string ingest, admin, data_dir;
   int timeout_ms = 10000;
+  bool timeout_given = false;  // --timeout on the command line
   std::string command;
   std::vector<std::string> args;
 };
@@ -100,6 +102,13 @@ int usage_error(const std::string& message) {
 int unreachable(const std::string& endpoint) {
   std::cerr << "hubctl: 无法连接枢纽 / the hub is unreachable at " << endpoint
             << " (is hubd running? see --ingest/--admin/--data-dir)\n";
+  return kUnreachable;
+}
+
+int no_answer(const std::string& endpoint, int timeout_ms) {
+  std::cerr << "hubctl: 枢纽未在 " << timeout_ms / 1000 << " 秒内应答 / the hub at " << endpoint
+            << " did not answer within " << timeout_ms << " ms (is hubd running? see --ingest/--admin/--data-dir; "
+            << "a large report or reconciliation may need a longer --timeout)\n";
   return kUnreachable;
 }
 
@@ -406,10 +415,13 @@ int cmd_household(const Options& o, zmq::context_t& ctx) {
 
 // Asks the admin endpoint; prints an error and returns the exit code when it fails.
 std::optional<json> ask_admin(const Options& o, zmq::context_t& ctx, const json& request, int* exit_code) {
-  HubClient client(ctx, o.admin, std::chrono::milliseconds(o.timeout_ms));
+  // Reports and reconciliation read the whole ledger: give them minutes unless told otherwise.
+  const std::string cmd = request.value("cmd", "");
+  const int timeout_ms = !o.timeout_given && (cmd == "report" || cmd == "reconcile") ? 300000 : o.timeout_ms;
+  HubClient client(ctx, o.admin, std::chrono::milliseconds(timeout_ms));
   auto reply = client.request(request);
   if (!reply) {
-    *exit_code = unreachable(o.admin);
+    *exit_code = no_answer(o.admin, timeout_ms);
     return std::nullopt;
   }
   if (!reply->value("ok", false)) {
@@ -618,6 +630,7 @@ int main(int argc, char** argv) {
       std::string t;
       if (!value(&t) || std::atoi(t.c_str()) <= 0) return usage_error("--timeout needs milliseconds");
       o.timeout_ms = std::atoi(t.c_str());
+      o.timeout_given = true;
     } else if (a.rfind("--", 0) == 0) {
       return usage_error("unknown option " + a);
     } else {
