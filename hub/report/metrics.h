@@ -10,7 +10,7 @@
 //   hub_deliveries_total{department}                 action sets recorded (ledger rows)
 //   hub_delivery_failures_total{department}          failed attempts recorded
 //   hub_policy_actions_total{department,action}      policy actions recorded
-//   hub_parked_events{department}                    parked events (0 until parking, issue 4)
+//   hub_parked_events{department}                    events parked now (dispatcher status)
 //   hub_delivery_lag_events{department}              events not yet delivered
 //   hub_oldest_undelivered_seconds{department}       age of the oldest undelivered event
 //   hub_plugin_up{department,version}                1 when the plugin is running
