@@ -39,7 +39,10 @@ namespace hub::delivery {
 // not come yet); the dispatcher answers kRewound with the generation it will use from then on.
 // kReload asks an in-process worker to swap its plugin for another build (the dispatcher sends
 // it only with nothing in flight); the worker answers with kStarted (reload = true).
-enum class Tag : std::uint8_t { kStarted, kRequest, kReport, kTerminate, kHostLost, kRewound, kReload };
+// kHostCrashed: the host link's notice that the department's plugin host was restarted by its
+// supervisor after a crash (pluginhost/supervisor.h); it follows kHostLost and precedes the new
+// host's kStarted.
+enum class Tag : std::uint8_t { kStarted, kRequest, kReport, kTerminate, kHostLost, kRewound, kReload, kHostCrashed };
 
 // The worker's answer to start-up: the plugin loaded and started, or why not.
 struct Started {
@@ -51,6 +54,11 @@ struct Started {
   bool reload = false;     // the answer to kReload
   bool keeps_running = false;  // a refused reload: the previous build still runs
   std::string library;     // the library now loaded (reload answers)
+};
+
+struct HostCrash {
+  std::string reason;      // for operators: what died, how, in which plugin call, when it restarts
+  std::uint64_t seq = 0;   // the event this department's plugin was handling when it died, or 0
 };
 
 struct Reload {
@@ -143,6 +151,7 @@ inline void discard_owned(Tag tag, void* pointer) {
     case Tag::kReport: delete static_cast<Report*>(pointer); break;
     case Tag::kRewound: delete static_cast<Rewound*>(pointer); break;
     case Tag::kReload: delete static_cast<Reload*>(pointer); break;
+    case Tag::kHostCrashed: delete static_cast<HostCrash*>(pointer); break;
     case Tag::kTerminate:
     case Tag::kHostLost: break;
   }

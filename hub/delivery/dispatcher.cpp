@@ -186,6 +186,10 @@ void Dispatcher::on_worker_message(Department& d) {
     on_host_lost(d);
     return;
   }
+  if (tag == Tag::kHostCrashed) {
+    on_host_crashed(d, *std::unique_ptr<HostCrash>(static_cast<HostCrash*>(pointer)));
+    return;
+  }
   if (tag != Tag::kReport) {
     discard_owned(tag, pointer);
     return;
@@ -210,37 +214,45 @@ void Dispatcher::on_worker_message(Department& d) {
   }
   if (report->failed) {
     const std::uint64_t culprit = report->culprit_seq != 0 ? report->culprit_seq : report->failed_seq;
-    if (d.failing_seq != culprit) {
-      d.failing_seq = culprit;
-      d.attempts = 0;
-    }
-    ++d.attempts;
-    d.pending.failures.push_back(FailureRecord{culprit, d.attempts, report->failure});
     d.pending.new_cursor = std::max(d.pending.new_cursor, report->failed_seq - 1);
     d.has_pending = true;
     ++d.generation;  // disown requests already sent after the failed event
     d.sent_upto = report->failed_seq - 1;
-    if (d.attempts >= static_cast<std::uint32_t>(d.config->max_attempts)) {
-      // Parked: recorded with its reason, stepped over by pump(); its household waits behind it.
-      const LoggedEvent& e = event_at(culprit);
-      park(d, e, report->failure, d.attempts, 0);
-      spdlog::error("delivery: {} parked seq {} (household {}) after {} attempts: {}", d.config->id, culprit,
-                    e.household_id, d.attempts, report->failure);
-      d.last_error = "parked seq " + std::to_string(culprit) + " after " + std::to_string(d.attempts) +
-                     " attempts: " + report->failure;
-      d.failing_seq = 0;
-      d.attempts = 0;
-      if (d.state == State::kRetrying) d.state = State::kRunning;
-      return;
-    }
-    d.last_error = report->failure;
-    const std::int64_t backoff = std::min<std::int64_t>(
-        d.config->retry_max_ms, d.config->retry_initial_ms << std::min<std::uint32_t>(d.attempts - 1, 20));
-    d.state = State::kRetrying;
-    d.retry_at = Clock::now() + std::chrono::milliseconds(backoff);
-    spdlog::warn("delivery: {} failed on seq {} (attempt {} of {}): {}; retrying in {} ms", d.config->id, culprit,
-                 d.attempts, d.config->max_attempts, report->failure, backoff);
+    count_failure(d, culprit, report->failure);
+  } else {
+    d.host_failure.clear();  // delivering again
   }
+}
+
+void Dispatcher::count_failure(Department& d, std::uint64_t culprit, const std::string& reason) {
+  if (d.failing_seq != culprit) {
+    d.failing_seq = culprit;
+    d.attempts = 0;
+  }
+  ++d.attempts;
+  d.pending.failures.push_back(FailureRecord{culprit, d.attempts, reason});
+  d.has_pending = true;
+  if (d.attempts >= static_cast<std::uint32_t>(d.config->max_attempts)) {
+    // Parked: recorded with its reason, stepped over by pump(); its household waits behind it.
+    const LoggedEvent& e = event_at(culprit);
+    park(d, e, reason, d.attempts, 0);
+    spdlog::error("delivery: {} parked seq {} (household {}) after {} attempts: {}", d.config->id, culprit,
+                  e.household_id, d.attempts, reason);
+    d.last_error = "parked seq " + std::to_string(culprit) + " after " + std::to_string(d.attempts) +
+                   " attempts: " + reason;
+    d.failing_seq = 0;
+    d.attempts = 0;
+    if (d.state == State::kRetrying) d.state = State::kRunning;
+    return;
+  }
+  d.last_error = reason;
+  const std::int64_t backoff = std::min<std::int64_t>(
+      d.config->retry_max_ms, d.config->retry_initial_ms << std::min<std::uint32_t>(d.attempts - 1, 20));
+  // A department waiting for its plugin host stays so; on_started() honours retry_at.
+  if (d.state != State::kWaitingForHost) d.state = State::kRetrying;
+  d.retry_at = Clock::now() + std::chrono::milliseconds(backoff);
+  spdlog::warn("delivery: {} failed on seq {} (attempt {} of {}): {}; retrying in {} ms", d.config->id, culprit,
+               d.attempts, d.config->max_attempts, reason, backoff);
 }
 
 void Dispatcher::on_started(Department& d, std::unique_ptr<Started> started) {
@@ -275,7 +287,8 @@ void Dispatcher::on_started(Department& d, std::unique_ptr<Started> started) {
       return;
     }
     if (started->ok) {
-      d.state = State::kRunning;
+      // A plugin host back after a failure waits out the retry backoff first.
+      d.state = d.failing_seq != 0 && Clock::now() < d.retry_at ? State::kRetrying : State::kRunning;
       d.plugin_version = started->info.version;
       d.abi_version = started->info.abi_version;
       d.pending.plugin_version = d.plugin_version;
@@ -298,6 +311,7 @@ void Dispatcher::on_host_lost(Department& d) {
   // Like a failure without a failed event: disown what was sent (the host link answers those
   // requests with skipped reports) and resume after the last event whose result arrived.
   ++d.generation;
+  if (d.state != State::kWaitingForHost) d.lost_upto = d.sent_upto;
   d.sent_upto = std::max(d.cursor.seq, d.pending.new_cursor);
   if (d.state != State::kWaitingForHost)
     spdlog::warn("delivery: {} has no plugin host; waiting for one (resumes after seq {})", d.config->id, d.sent_upto);
@@ -306,6 +320,28 @@ void Dispatcher::on_host_lost(Department& d) {
   auto rewound = std::make_unique<Rewound>();
   rewound->generation = d.generation;
   send_owned(d.pipe, Tag::kRewound, std::move(rewound));
+}
+
+void Dispatcher::on_host_crashed(Department& d, const HostCrash& crash) {
+  d.host_failure = crash.reason;
+  d.last_error = crash.reason;
+  // Only an event that was sent to the lost host and has no result yet can be blamed.
+  const std::uint64_t resume = std::max(d.cursor.seq, d.pending.new_cursor);
+  if (crash.seq == 0) return;
+  if (crash.seq <= resume || crash.seq > d.lost_upto || crash.seq > last_seq_) {
+    spdlog::warn("delivery: {}: the restarted plugin host blames seq {}, which was not in flight ({}..{}); not counted",
+                 d.config->id, crash.seq, resume + 1, d.lost_upto);
+    return;
+  }
+  count_failure(d, crash.seq, crash.reason);
+}
+
+std::string Dispatcher::shown_state(const Department& d) {
+  if (d.paused) return "disabled";
+  if (!d.host_failure.empty() && (d.state == State::kRunning || d.state == State::kRetrying ||
+                                  d.state == State::kWaitingForHost || d.state == State::kStarting))
+    return "failing";
+  return state_name(d.state);
 }
 
 bool Dispatcher::commit_pending() {
@@ -374,7 +410,7 @@ nlohmann::json Dispatcher::status_json() {
                            {"host", d->host},
                            {"name_zh", d->config->catalogue.name_zh()},
                            {"name_en", d->config->catalogue.name_en()},
-                           {"state", d->paused ? "disabled" : state_name(d->state)},
+                           {"state", shown_state(*d)},
                            {"connector", hub::sdk::to_string(d->config->connector.type)},
                            {"plugin_version", d->plugin_version},
                            {"abi_version", d->abi_version},
@@ -684,7 +720,7 @@ json Dispatcher::parked_command(const json& request) {
   json not_running = json::array();
   for (auto& [d, seqs] : targets)
     if (d->state != State::kRunning || d->paused || d->op != OpKind::kNone)
-      not_running.push_back({{"department", d->config->id}, {"state", d->paused ? "disabled" : state_name(d->state)}});
+      not_running.push_back({{"department", d->config->id}, {"state", shown_state(*d)}});
   if (!not_running.empty()) {
     json e = admin_error("department_not_running",
                          "retry needs the department's plugin running (not disabled, failing or busy); see hubctl status");
@@ -720,7 +756,7 @@ json Dispatcher::plugins_command(const json& request) {
                       {"placement", d->config->placement == Placement::kHost ? "host" : "in_process"},
                       {"host", d->host},
                       {"configured", d->config->enabled},
-                      {"state", d->paused ? "disabled" : state_name(d->state)},
+                      {"state", shown_state(*d)},
                       {"plugin_version", d->plugin_version},
                       {"abi_version", d->abi_version},
                       {"library", d->config->placement == Placement::kHost ? "" : d->library},
@@ -750,12 +786,20 @@ json Dispatcher::plugins_command(const json& request) {
   if (*action == "disable" && d->paused)
     return {{"ok", true}, {"department", d->config->id}, {"by", *by}, {"changed", false}, {"state", "disabled"}};
   if (*action == "reload") {
-    if (d->config->placement == Placement::kHost)
-      return admin_error("not_supported", "'" + d->config->id +
-                                              "' runs on a plugin host: install the new build on the department's "
-                                              "server and restart its hub-plugin-host");
     const auto library = optional_string(request, "library", error);
     if (!error.is_null()) return error;
+    if (d->config->placement == Placement::kHost) {
+      // The host loads only the library its own configuration names: the hub cannot make a
+      // department's server load a file of the hub's choosing.
+      if (library)
+        return admin_error("not_supported", "'" + d->config->id +
+                                                "' runs on a plugin host, which reloads only the library its own "
+                                                "configuration names: replace that file on the department's server "
+                                                "and reload without \"library\"",
+                           "library");
+      if (d->state == State::kWaitingForHost)
+        return admin_error("host_unavailable", "no plugin host serves '" + d->config->id + "' right now");
+    }
     if (library && (library->empty() || library->front() != '/'))
       return admin_error("invalid_field", "\"library\" must be an absolute path to the plugin's .so", "library");
     d->op_library = library.value_or("");

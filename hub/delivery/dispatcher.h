@@ -24,6 +24,9 @@
 // messages and relays them to the remote host. While no host serves it, the department is
 // `waiting_for_host`; when its host goes away, requests sent to it are disowned exactly as
 // after a failure (a new generation) and delivery resumes from the last acknowledged event.
+// When the host's supervisor restarts it after a crash, the department shows as `failing`
+// until it delivers again, and the event its plugin was handling (if any) has a failed attempt
+// counted, exactly like an error result: retried with backoff, parked after max_attempts.
 #pragma once
 
 #include <chrono>
@@ -94,6 +97,8 @@ class Dispatcher {
     std::uint64_t failing_seq = 0;
     std::uint32_t attempts = 0;
     Clock::time_point retry_at{};
+    std::string host_failure;       // the plugin host crashed; cleared when it delivers again
+    std::uint64_t lost_upto = 0;    // what had been sent to the host that was lost last
     LedgerBatch pending;            // results waiting for the next ledger commit
     bool has_pending = false;
     // Parked events (committed or pending), by household and by seq.
@@ -117,6 +122,12 @@ class Dispatcher {
   void pump(Department& d);
   void on_worker_message(Department& d);
   void on_host_lost(Department& d);
+  void on_host_crashed(Department& d, const HostCrash& crash);
+  // A failed attempt of `culprit`: recorded, then retried with backoff or, after max_attempts,
+  // parked. The caller has already disowned what was sent after it.
+  void count_failure(Department& d, std::uint64_t culprit, const std::string& reason);
+  // The state as status and the plugins list show it.
+  static std::string shown_state(const Department& d);
   void stop_workers();
   bool commit_pending();  // false when the ledger could not be written
   nlohmann::json status_json();

@@ -21,6 +21,8 @@
 namespace hub::delivery {
 namespace {
 
+thread_local const CallProbe* t_probe = nullptr;  // see probe_of_this_thread()
+
 // The Host a plugin sees inside hubd.
 class DaemonHost final : public hub::sdk::Host {
  public:
@@ -70,26 +72,31 @@ struct CallState {
   bool in_call = false;
   std::uint64_t call_seq = 0;
   std::chrono::steady_clock::time_point call_started{};
+  CallProbe* probe = nullptr;  // told about every call, if set; left alone once abandoned
 
   // For the job, around each plugin call.
-  void begin_call(std::uint64_t seq) {
+  void begin_call(CallProbe::Phase phase, std::uint64_t seq = 0) {
     std::lock_guard lock(m);
     in_call = true;
     call_seq = seq;
     call_started = std::chrono::steady_clock::now();
+    if (probe != nullptr) probe->set(phase, seq);
   }
   // false: the call was abandoned meanwhile; the job must return at once.
   bool end_call() {
     std::lock_guard lock(m);
     in_call = false;
+    if (!abandoned && probe != nullptr) probe->set(CallProbe::kIdle);
     return !abandoned;
   }
 };
 
 class PluginCaller {
  public:
-  PluginCaller() : s_(std::make_shared<CallState>()) {
+  explicit PluginCaller(CallProbe* probe) : s_(std::make_shared<CallState>()) {
+    s_->probe = probe;
     thread_ = std::thread([s = s_] {
+      t_probe = s->probe;  // every call of this instance runs here
       std::unique_lock lock(s->m);
       for (;;) {
         s->cv.wait(lock, [&] { return s->has_job || s->quit; });
@@ -139,6 +146,7 @@ class PluginCaller {
       if (!s_->job_done && s_->in_call &&
           std::chrono::steady_clock::now() - s_->call_started > std::chrono::milliseconds(timeout_ms)) {
         s_->abandoned = true;
+        if (s_->probe != nullptr) s_->probe->set(CallProbe::kIdle);  // this process no longer waits for it
         return false;
       }
     }
@@ -218,9 +226,27 @@ std::optional<std::string> sync_handoffs(hub::sdk::Connector& connector, Report&
 
 }  // namespace
 
+const CallProbe* probe_of_this_thread() noexcept { return t_probe; }
+
+const char* to_string(CallProbe::Phase phase) {
+  switch (phase) {
+    case CallProbe::kIdle: return "idle";
+    case CallProbe::kLoading: return "loading";
+    case CallProbe::kStarting: return "starting";
+    case CallProbe::kHandling: return "handling";
+    case CallProbe::kEndingBatch: return "ending_batch";
+    case CallProbe::kStopping: return "stopping";
+  }
+  return "idle";
+}
+
 PluginWorker::PluginWorker(zmq::context_t& context, const PluginConfig& plugin, std::string data_dir,
-                           std::string pipe_endpoint)
-    : context_(context), plugin_(plugin), data_dir_(std::move(data_dir)), pipe_endpoint_(std::move(pipe_endpoint)) {}
+                           std::string pipe_endpoint, CallProbe* probe)
+    : context_(context),
+      plugin_(plugin),
+      data_dir_(std::move(data_dir)),
+      pipe_endpoint_(std::move(pipe_endpoint)),
+      probe_(probe) {}
 
 namespace {
 
@@ -235,7 +261,7 @@ struct StartOutcome {
 // Takes `loaded` (the result of loading `load_path`, reported as `library`) and starts the
 // instance on a new caller thread, within the call timeout.
 StartOutcome start_instance(const PluginConfig& pc, const std::string& library, const std::string& load_path,
-                            const std::string& plugin_dir, PluginLoadResult loaded) {
+                            const std::string& plugin_dir, PluginLoadResult loaded, CallProbe* probe) {
   StartOutcome out;
   if (auto* error = std::get_if<PluginLoadError>(&loaded)) {
     out.error_code = error->code;
@@ -252,13 +278,13 @@ StartOutcome start_instance(const PluginConfig& pc, const std::string& library, 
   auto instance = std::make_unique<Instance>();
   instance->host = std::make_shared<DaemonHost>(pc.id, config.dump(), plugin_dir);
   instance->plugin = std::shared_ptr<LoadedPlugin>(std::move(std::get<std::unique_ptr<LoadedPlugin>>(loaded)));
-  instance->caller = std::make_unique<PluginCaller>();
+  instance->caller = std::make_unique<PluginCaller>(probe);
   instance->library = library;
   auto result = std::make_shared<hub::sdk::HandleResult>(hub::sdk::HandleResult::ok());
   PluginCaller* waiter = instance->caller.get();
   const bool in_time = waiter->run(
       [caller = waiter->state(), result, plugin = instance->plugin, host = instance->host] {
-        caller->begin_call(0);
+        caller->begin_call(CallProbe::kStarting);
         auto r = plugin->instance().start(*host);
         if (caller->end_call()) *result = r;
       },
@@ -289,7 +315,7 @@ void stop_instance(std::unique_ptr<Instance> instance, std::int64_t timeout_ms) 
   waiter->run(
       [caller = waiter->state(), host = instance->host, plugin = std::move(instance->plugin)]() mutable {
         (void)host;  // kept alive as long as the plugin might use it
-        caller->begin_call(0);
+        caller->begin_call(CallProbe::kStopping);
         plugin->instance().stop();
         if (caller->end_call()) plugin.reset();
       },
@@ -327,6 +353,15 @@ void PluginWorker::run() {
   std::string connector_error;
   const std::unique_ptr<hub::sdk::Connector> connector = hub::sdk::make_connector(plugin_.connector, &connector_error);
 
+  // Loading runs the library's static initialisers: a crash there is the plugin's too.
+  auto load = [this](const std::string& path) {
+    if (probe_ != nullptr) probe_->set(CallProbe::kLoading);
+    t_probe = probe_;
+    PluginLoadResult loaded = load_plugin(path, plugin_.id);
+    t_probe = nullptr;
+    if (probe_ != nullptr) probe_->set(CallProbe::kIdle);
+    return loaded;
+  };
   auto send_started = [&](StartOutcome& outcome, bool reload, bool keeps_running) {
     auto started = std::make_unique<Started>();
     started->reload = reload;
@@ -338,7 +373,7 @@ void PluginWorker::run() {
       auto info = std::make_shared<hub::sdk::PluginInfo>();
       waiter->run(
           [caller = waiter->state(), info, plugin = instance->plugin] {
-            caller->begin_call(0);
+            caller->begin_call(CallProbe::kStarting);
             auto i = plugin->instance().info();
             if (caller->end_call()) *info = i;
           },
@@ -352,7 +387,7 @@ void PluginWorker::run() {
   };
 
   {
-    StartOutcome outcome = start_instance(plugin_, library, library, plugin_dir, load_plugin(library, plugin_.id));
+    StartOutcome outcome = start_instance(plugin_, library, library, plugin_dir, load(library), probe_);
     if (outcome.instance && !connector && plugin_.connector.type != hub::sdk::ConnectorConfig::Type::kNone) {
       stop_instance(std::move(outcome.instance), plugin_.call_timeout_ms);
       outcome.error_code = "connector_failed";
@@ -386,7 +421,7 @@ void PluginWorker::run() {
         continue;
       }
       // Check the new build before stopping the running one: load it (ABI and id checks) ...
-      auto probe = load_plugin(copy, plugin_.id);
+      auto probe = load(copy);
       if (auto* error = std::get_if<PluginLoadError>(&probe)) {
         outcome.error_code = error->code;
         outcome.error = error->message;
@@ -399,7 +434,7 @@ void PluginWorker::run() {
       // ... then stop the old one and start the new one (the probe keeps the new library mapped).
       const std::string previous = library;
       stop_instance(std::move(instance), plugin_.call_timeout_ms);
-      outcome = start_instance(plugin_, wanted, copy, plugin_dir, std::move(probe));
+      outcome = start_instance(plugin_, wanted, copy, plugin_dir, std::move(probe), probe_);
       std::filesystem::remove(copy, ec);
       if (outcome.instance) {
         instance = std::move(outcome.instance);
@@ -410,7 +445,7 @@ void PluginWorker::run() {
         continue;
       }
       // The new build would not start: back to the previous one.
-      StartOutcome again = start_instance(plugin_, previous, previous, plugin_dir, load_plugin(previous, plugin_.id));
+      StartOutcome again = start_instance(plugin_, previous, previous, plugin_dir, load(previous), probe_);
       instance = std::move(again.instance);
       send_started(outcome, true, instance != nullptr);
       continue;
@@ -443,7 +478,7 @@ void PluginWorker::run() {
               if (job->first_handled == 0) job->first_handled = e.seq;
               job->actions.clear();
               const hub::sdk::Event event = to_sdk_event(plugin_.id, e);
-              caller->begin_call(e.seq);
+              caller->begin_call(CallProbe::kHandling, e.seq);
               const auto result = plugin->instance().handle(event, job->actions);
               if (!caller->end_call()) return;  // abandoned: touch nothing more
               std::optional<std::string> failure = answer_failure(result, plugin_.catalogue, e.household_id, job->actions);
@@ -467,7 +502,7 @@ void PluginWorker::run() {
           // The plugin commits its own records for the batch; only then may the hub record it.
           if (job->first_handled != 0) {
             job->in_end_batch = true;
-            caller->begin_call(job->first_handled);
+            caller->begin_call(CallProbe::kEndingBatch, job->first_handled);
             const auto end = plugin->instance().end_batch();
             if (!caller->end_call()) return;
             job->in_end_batch = false;
@@ -525,7 +560,7 @@ void PluginWorker::run() {
         outcome.error = "plugin " + plugin_.id + " hung " + std::to_string(abandoned) +
                         " times; delivery stopped until it is reloaded (hubctl plugins reload " + plugin_.id + ")";
       } else {
-        outcome = start_instance(plugin_, library, library, plugin_dir, load_plugin(library, plugin_.id));  // a fresh instance for the retry
+        outcome = start_instance(plugin_, library, library, plugin_dir, load(library), probe_);  // a fresh instance for the retry
         instance = std::move(outcome.instance);
       }
       send_owned(pipe, Tag::kReport, std::move(out));

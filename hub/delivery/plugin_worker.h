@@ -15,6 +15,8 @@
 // one running.
 #pragma once
 
+#include <atomic>
+#include <cstdint>
 #include <string>
 
 #include <zmq.hpp>
@@ -28,10 +30,37 @@ namespace hub::delivery {
 // Whether the department subscribes to this event (type, villages, statuses).
 bool subscribed(const PluginConfig& plugin, const LoggedEvent& e);
 
+// Where a worker's plugin is, kept up to date for someone who outlives this process:
+// hub-plugin-host's supervisor keeps one per plugin in shared memory and, when a plugin crashes
+// the host, reads which event it was handling (pluginhost/supervisor.h). Lock-free atomics
+// only, so it works across processes; written before and after every plugin call.
+struct CallProbe {
+  enum Phase : std::uint32_t { kIdle = 0, kLoading, kStarting, kHandling, kEndingBatch, kStopping };
+  std::atomic<std::uint32_t> phase{kIdle};
+  std::atomic<std::uint64_t> seq{0};  // the event being handled (kHandling, kEndingBatch)
+
+  void set(Phase p, std::uint64_t s = 0) {
+    seq.store(s, std::memory_order_relaxed);
+    phase.store(p, std::memory_order_release);
+  }
+};
+static_assert(std::atomic<std::uint64_t>::is_always_lock_free && std::atomic<std::uint32_t>::is_always_lock_free,
+              "CallProbe lives in memory shared between processes");
+
+// The phase's name as shown to operators ("handling", "starting", ...).
+const char* to_string(CallProbe::Phase phase);
+
+// The probe of the plugin whose code runs on this thread (its call thread, or its worker while
+// loading the library), or nullptr: what a crash handler reads to know whose fault it was.
+// Async-signal-safe.
+const CallProbe* probe_of_this_thread() noexcept;
+
 class PluginWorker {
  public:
   // `pipe_endpoint`: the dispatcher's inproc PAIR for this department (already bound).
-  PluginWorker(zmq::context_t& context, const PluginConfig& plugin, std::string data_dir, std::string pipe_endpoint);
+  // `probe`, if given, is kept up to date with the plugin call in progress.
+  PluginWorker(zmq::context_t& context, const PluginConfig& plugin, std::string data_dir, std::string pipe_endpoint,
+               CallProbe* probe = nullptr);
   void run();
 
  private:
@@ -39,6 +68,7 @@ class PluginWorker {
   const PluginConfig& plugin_;
   std::string data_dir_;
   std::string pipe_endpoint_;
+  CallProbe* probe_;
 };
 
 }  // namespace hub::delivery

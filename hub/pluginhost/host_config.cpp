@@ -62,6 +62,7 @@ HostConfig parse(const json& root, const std::string& base_dir, const std::strin
   auto plugins = root.find("plugins");
   if (plugins == root.end()) invalid("plugins", "required: the department plugins this host runs, e.g. [\"police\"]");
   if (!plugins->is_array() || plugins->empty()) invalid("plugins", "must be a non-empty array of department ids");
+  if (plugins->size() > 64) invalid("plugins", "at most 64 plugins per host (run a second host for more)");
   std::set<std::string> seen;
   for (std::size_t i = 0; i < plugins->size(); ++i) {
     const std::string where = "plugins[" + std::to_string(i) + "]";

@@ -154,7 +154,17 @@ void HostLink::on_hello(const std::string& routing_id, const json& message) {
   const std::string host_name = string_field(message, "", "host");
   const json& ids = message.value("departments", json());
   if (!ids.is_array() || ids.empty()) throw ProtocolError("departments", "must be a non-empty array of department ids");
+  std::optional<Restart> restart;
+  if (auto r = message.find("restart"); r != message.end() && !r->is_null()) restart = decode_restart(*r);
   if (sessions_.count(routing_id)) drop_session(routing_id, "it said hello again");
+  if (restart && !restart->replaces_session.empty()) {
+    // The crashed process's session: given up now rather than after it times out.
+    for (const auto& [id, session] : sessions_)
+      if (session->token == restart->replaces_session) {
+        drop_session(std::string(id), "it crashed (" + restart->exit + ") and its supervisor restarted it");
+        break;
+      }
+  }
 
   std::vector<std::string> hosted;
   for (const auto& d : departments_) hosted.push_back(d->config->id);
@@ -209,6 +219,20 @@ void HostLink::on_hello(const std::string& routing_id, const json& message) {
   for (Department* d : claimed) names.push_back(d->config->id);
   spdlog::info("plugin hosts: host '{}' connected, serving {}", host_name, joined(names));
   sessions_[routing_id] = std::move(session);
+  if (restart) {
+    // Every department of a crashed host shows as failing until it delivers again; the one
+    // whose plugin was handling an event has that event's attempt counted (and parked after
+    // max_attempts), so an event that kills its plugin cannot crash the host forever.
+    const std::string reason = restart->describe(host_name);
+    spdlog::error("plugin hosts: {}", reason);
+    for (Department* d : claimed) {
+      auto crash = std::make_unique<delivery::HostCrash>();
+      crash->reason = reason;
+      if (restart->department == d->config->id && (restart->phase == "handling" || restart->phase == "ending_batch"))
+        crash->seq = restart->seq;
+      delivery::send_owned(d->pipe, Tag::kHostCrashed, std::move(crash));
+    }
+  }
 }
 
 HostLink::Department* HostLink::find_department(const std::string& id) {
@@ -229,6 +253,14 @@ void HostLink::on_started(Session& session, const json& message) {
   auto started = std::make_unique<Started>();
   started->host = session.host_name;
   started->ok = message.value("ok", false);
+  if (auto reload = message.find("reload"); reload != message.end() && reload->is_boolean() && reload->get<bool>()) {
+    if (!d.reload_pending) throw ProtocolError("reload", "no reload was asked for");
+    d.reload_pending = false;
+    started->reload = true;
+    const auto keeps = message.find("keeps_running");
+    started->keeps_running = keeps != message.end() && keeps->is_boolean() && keeps->get<bool>();
+    if (message.contains("library")) started->library = string_field(message, "", "library");
+  }
   if (started->ok) {
     started->info.id = d.config->id;
     started->info.version = string_field(message, "", "plugin_version");
@@ -239,7 +271,7 @@ void HostLink::on_started(Session& session, const json& message) {
     started->error = "on plugin host '" + session.host_name + "': " +
                      (error.is_object() ? error.value("message", std::string()) : std::string());
   }
-  if (d.awaiting_rewind) {
+  if (d.awaiting_rewind && !started->reload) {
     d.held_started = std::move(started);  // the dispatcher has not disowned the old host's requests yet
   } else {
     delivery::send_owned(d.pipe, Tag::kStarted, std::move(started));
@@ -277,6 +309,18 @@ void HostLink::on_pipe_message(Department& d) {
       if (d.held_started) delivery::send_owned(d.pipe, Tag::kStarted, std::move(d.held_started));
       break;
     }
+    case Tag::kReload: {
+      // The dispatcher waited for a batch boundary; the host reloads the library its own
+      // configuration names (the dispatcher refuses another), and answers with "started".
+      std::unique_ptr<delivery::Reload> reload(static_cast<delivery::Reload*>(pointer));
+      if (d.session == nullptr || d.awaiting_rewind) {
+        answer_reload(d, "host_unavailable", "no plugin host serves " + d.config->id + " right now");
+        break;
+      }
+      d.reload_pending = true;
+      send(d.session->routing_id, {{"type", "reload"}, {"session", d.session->token}, {"department", d.config->id}});
+      break;
+    }
     case Tag::kTerminate:
       d.terminated = true;
       break;
@@ -307,12 +351,26 @@ void HostLink::skip(Department& d, std::unique_ptr<Request> request) {
   delivery::send_owned(d.pipe, Tag::kReport, std::move(report));
 }
 
+void HostLink::answer_reload(Department& d, const std::string& code, const std::string& message) {
+  d.reload_pending = false;
+  auto started = std::make_unique<Started>();
+  started->reload = true;
+  started->ok = false;
+  started->keeps_running = true;  // whatever the host runs, it is not the hub's to stop
+  started->error_code = code;
+  started->error = message;
+  delivery::send_owned(d.pipe, Tag::kStarted, std::move(started));
+}
+
 void HostLink::host_lost(Department& d) {
   for (auto& [id, request] : d.outstanding) skip(d, std::move(request));
   d.outstanding.clear();
   d.session = nullptr;
   d.held_started.reset();
   if (d.terminated) return;
+  if (d.reload_pending)
+    answer_reload(d, "host_lost", "plugin host went away during the reload; the next host to connect starts the "
+                                  "library its configuration names");
   delivery::send_host_lost(d.pipe);
   d.awaiting_rewind = true;
 }

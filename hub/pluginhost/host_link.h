@@ -62,6 +62,7 @@ class HostLink {
     std::uint64_t next_request_id = 1;
     std::map<std::uint64_t, std::unique_ptr<delivery::Request>> outstanding;  // sent to the host
     bool terminated = false;
+    bool reload_pending = false;        // "reload" sent to the host, its "started" not yet received
   };
 
   struct Session {
@@ -82,6 +83,7 @@ class HostLink {
   void on_pipe_message(Department& d);
   void forward_request(Department& d, std::unique_ptr<delivery::Request> request);
   void skip(Department& d, std::unique_ptr<delivery::Request> request);
+  void answer_reload(Department& d, const std::string& code, const std::string& message);
   void host_lost(Department& d);
   void drop_session(const std::string& routing_id, const std::string& why);
   void drop_silent_sessions();

@@ -19,6 +19,7 @@
 #include "hub/sdk/version.h"
 #include "pluginhost/host_config.h"
 #include "pluginhost/plugin_host.h"
+#include "pluginhost/supervisor.h"
 
 namespace {
 
@@ -30,13 +31,15 @@ constexpr const char* kUsage = R"(hub-plugin-host — 部门插件宿主 / Cheng
 Runs department plugins on the department's own server and connects them over TCP to
 hubd's plugin-host endpoint (endpoints.plugin_hosts).
 
-用法 / Usage: hub-plugin-host --config FILE [--hub ENDPOINT] [--check-config]
+用法 / Usage: hub-plugin-host --config FILE [--hub ENDPOINT] [--check-config] [--no-supervisor]
 
   --config FILE    配置文件（必需）/ configuration file (required), e.g.
                      {"hub": "tcp://10.0.0.5:7002", "plugins": ["police"],
                       "data_dir": "/var/lib/chengxin-hub-host"}
   --hub ENDPOINT   覆盖配置中的 "hub" / overrides "hub" in the file
   --check-config   只检查配置并打印后退出 / check the configuration, print it, exit
+  --no-supervisor  插件在本进程中运行，崩溃后不自动重启（调试用）/ run the plugins in this
+                   process, with no restart after a crash (for a debugger)
   --version        版本与插件 ABI 版本 / print the version and the plugin ABI version
   --help           本说明 / this text
 
@@ -53,6 +56,12 @@ hubd's plugin-host endpoint (endpoints.plugin_hosts).
 Catalogues and settings stay in the hub's configuration; the hub sends them when the host
 connects. 断线后自动重连，从 hub 的游标继续，不丢失、不重复。 Reconnects by itself after
 the hub or the network goes away and resumes from the hub's cursor.
+
+插件使宿主崩溃时（段错误、abort、exit()……），守护进程以退避方式重启它（0.5 秒起，
+每次加倍，最多 30 秒），hub 将该部门显示为 failing，并把崩溃计为该事件的一次失败尝试。
+When a plugin crashes the host (segfault, abort, exit(), ...), its supervisor restarts it
+with backoff (0.5 s, doubling, at most 30 s); the hub shows the department as failing and
+counts the crash as a failed attempt of the event it was handling (parked after max_attempts).
 
 退出码 / exit codes: 0 stopped (SIGTERM/Ctrl-C), 1 refused by the hub or cannot start,
 2 usage or configuration error.
@@ -75,6 +84,7 @@ int main(int argc, char** argv) {
   std::string config_path;
   std::string hub_override;
   bool check_only = false;
+  bool supervised = true;
   for (int i = 1; i < argc; ++i) {
     const std::string arg = argv[i];
     if (arg == "--help" || arg == "-h") {
@@ -89,6 +99,8 @@ int main(int argc, char** argv) {
       hub_override = argv[++i];
     } else if (arg == "--check-config") {
       check_only = true;
+    } else if (arg == "--no-supervisor") {
+      supervised = false;
     } else {
       return usage_error("unknown argument '" + arg + "'");
     }
@@ -135,13 +147,28 @@ int main(int argc, char** argv) {
   sigaddset(&signals, SIGTERM);
   sigaddset(&signals, SIGINT);
   pthread_sigmask(SIG_BLOCK, &signals, nullptr);
+  // Runs the host in this process; `shared`/`restart` come from the supervisor, if any.
+  auto serve = [&config, &signals](hub::pluginhost::SharedState* shared,
+                                   std::optional<hub::pluginhost::Restart> restart) {
+    try {
+      zmq::context_t context(1);
+      hub::pluginhost::PluginHost host(context, config, shared, std::move(restart));
+      return host.run([&signals] {
+        const timespec no_wait{0, 0};
+        return sigtimedwait(&signals, nullptr, &no_wait) > 0;
+      });
+    } catch (const std::exception& e) {
+      std::cerr << "hub-plugin-host: " << e.what() << "\n";
+      return 1;
+    }
+  };
+  if (!supervised) return serve(nullptr, std::nullopt);
   try {
-    zmq::context_t context(1);
-    hub::pluginhost::PluginHost host(context, std::move(config));
-    return host.run([&signals] {
-      const timespec no_wait{0, 0};
-      return sigtimedwait(&signals, nullptr, &no_wait) > 0;
-    });
+    // No thread and no ZeroMQ context exist yet: the supervisor forks the host from here.
+    return hub::pluginhost::supervise(
+        config, [&serve](hub::pluginhost::SharedState& shared, const std::optional<hub::pluginhost::Restart>& restart) {
+          return serve(&shared, restart);
+        });
   } catch (const std::exception& e) {
     std::cerr << "hub-plugin-host: " << e.what() << "\n";
     return 1;

@@ -1,5 +1,8 @@
 #include "pluginhost/host_protocol.h"
 
+#include <algorithm>
+#include <iterator>
+
 #include "hub/loader/action_validator.h"
 
 namespace hub::pluginhost {
@@ -158,7 +161,8 @@ json encode_department(const PluginConfig& plugin) {
           {"catalogue", json::parse(plugin.catalogue_json)},
           {"settings", json::parse(plugin.settings_json)},
           {"villages", plugin.villages},
-          {"statuses", plugin.statuses}};
+          {"statuses", plugin.statuses},
+          {"call_timeout_ms", plugin.call_timeout_ms}};
 }
 
 PluginConfig decode_department(const json& j, const std::string& where, const std::string& library) {
@@ -174,7 +178,49 @@ PluginConfig decode_department(const json& j, const std::string& where, const st
   plugin.settings_json = object_field(j, where, "settings").dump();
   plugin.villages = string_list(j, where, "villages");
   plugin.statuses = string_list(j, where, "statuses");
+  if (j.contains("call_timeout_ms")) {  // absent from hubs before 1.3: the default
+    const std::uint64_t ms = uint_field(j, where, "call_timeout_ms");
+    if (ms == 0 || ms > kMaxCallTimeoutMs)
+      throw ProtocolError(where + "call_timeout_ms", "must be 1.." + std::to_string(kMaxCallTimeoutMs));
+    plugin.call_timeout_ms = static_cast<std::int64_t>(ms);
+  }
   return plugin;
+}
+
+json encode_restart(const Restart& restart) {
+  return {{"count", restart.count},
+          {"exit", restart.exit},
+          {"department", restart.department},
+          {"phase", restart.phase},
+          {"seq", restart.seq},
+          {"replaces_session", restart.replaces_session},
+          {"start_delay_ms", restart.start_delay_ms}};
+}
+
+Restart decode_restart(const json& j) {
+  if (!j.is_object()) throw ProtocolError("restart", "must be an object");
+  auto bounded = [&j](const char* key, std::size_t max_chars) {
+    std::string value = string_field(j, "restart.", key);
+    if (value.size() > max_chars)
+      throw ProtocolError(std::string("restart.") + key, "longer than " + std::to_string(max_chars) + " bytes");
+    return value;
+  };
+  Restart r;
+  const std::uint64_t count = uint_field(j, "restart.", "count");
+  if (count == 0 || count > 1'000'000) throw ProtocolError("restart.count", "must be 1..1000000");
+  r.count = static_cast<int>(count);
+  r.exit = bounded("exit", 200);
+  r.department = bounded("department", 64);
+  r.phase = bounded("phase", 32);
+  static const char* kPhases[] = {"", "idle", "loading", "starting", "handling", "ending_batch", "stopping"};
+  if (std::find(std::begin(kPhases), std::end(kPhases), r.phase) == std::end(kPhases))
+    throw ProtocolError("restart.phase", "unknown phase '" + r.phase + "'");
+  r.seq = uint_field(j, "restart.", "seq");
+  r.replaces_session = bounded("replaces_session", 79);
+  const std::uint64_t delay = uint_field(j, "restart.", "start_delay_ms");
+  if (delay > 3'600'000) throw ProtocolError("restart.start_delay_ms", "must be at most 3600000");
+  r.start_delay_ms = static_cast<std::int64_t>(delay);
+  return r;
 }
 
 json encode_report(const delivery::Report& report) {
@@ -182,7 +228,10 @@ json encode_report(const delivery::Report& report) {
   json delivered = json::array();
   for (const auto& d : report.delivered) delivered.push_back({{"seq", d.seq}, {"actions", encode_actions(d.actions)}});
   out["delivered"] = std::move(delivered);
-  if (report.failed) out["failed"] = {{"seq", report.failed_seq}, {"reason", report.failure}};
+  if (report.failed) {
+    out["failed"] = {{"seq", report.failed_seq}, {"reason", report.failure}};
+    if (report.culprit_seq != 0 && report.culprit_seq != report.failed_seq) out["failed"]["culprit_seq"] = report.culprit_seq;
+  }
   return out;
 }
 
@@ -234,7 +283,16 @@ delivery::Report checked_report(const json& message, const delivery::Request& re
       throw ProtocolError("failed.seq", std::to_string(seq) + " must be the event after done_upto");
     report.failed = true;
     report.failed_seq = seq;
+    report.culprit_seq = seq;
     report.failure = string_field(*failed, "failed.", "reason").substr(0, kMaxReasonChars);
+    if (failed->contains("culprit_seq")) {
+      // A call that timed out: the event it hung on, at or after the first uncommitted one.
+      const std::uint64_t culprit = uint_field(*failed, "failed.", "culprit_seq");
+      if (culprit < seq || culprit > last)
+        throw ProtocolError("failed.culprit_seq", std::to_string(culprit) + " must be within " + std::to_string(seq) +
+                                                      ".." + std::to_string(last));
+      report.culprit_seq = culprit;
+    }
   }
   return report;
 }

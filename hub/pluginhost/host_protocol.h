@@ -20,6 +20,7 @@
 #include "config/hub_config.h"
 #include "delivery/delivery_messages.h"
 #include "delivery/logged_event.h"
+#include "pluginhost/supervisor.h"
 
 namespace hub::pluginhost {
 
@@ -53,10 +54,18 @@ LoggedEvent decode_event(const nlohmann::json& j, const std::string& where);
 nlohmann::json encode_actions(const std::vector<hub::sdk::PolicyAction>& actions);
 std::vector<hub::sdk::PolicyAction> decode_actions(const nlohmann::json& j, const std::string& where);
 
-// A department as the welcome message carries it: id, catalogue, settings, subscription.
+// The longest call timeout a hub may give a host (a day, as in the hub's configuration).
+constexpr std::uint64_t kMaxCallTimeoutMs = 86'400'000;
+
+// A department as the welcome message carries it: id, catalogue, settings, subscription, call
+// timeout.
 nlohmann::json encode_department(const PluginConfig& plugin);
 // The host's side; `library` is the host's own .so for that department.
 PluginConfig decode_department(const nlohmann::json& j, const std::string& where, const std::string& library);
+
+// The "restart" object of a hello sent by a host its supervisor restarted after a crash.
+nlohmann::json encode_restart(const Restart& restart);
+Restart decode_restart(const nlohmann::json& j);  // throws ProtocolError naming "restart.<key>"
 
 // Host side: the worker's Report as the "report" message's fields (without type/session).
 nlohmann::json encode_report(const delivery::Report& report);

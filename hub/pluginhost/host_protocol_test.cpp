@@ -115,6 +115,67 @@ TEST_F(HostProtocolTest, DepartmentCarriesCatalogueSettingsAndSubscription) {
   EXPECT_EQ(back.villages, std::vector<std::string>{"V01"});
 }
 
+TEST_F(HostProtocolTest, TheHubsCallTimeoutReachesTheHost) {
+  plugin_.call_timeout_ms = 1234;
+  EXPECT_EQ(decode_department(encode_department(plugin_), "d.", "/p.so").call_timeout_ms, 1234);
+  json j = encode_department(plugin_);
+  j.erase("call_timeout_ms");  // a hub from before the field: the default
+  EXPECT_EQ(decode_department(j, "d.", "/p.so").call_timeout_ms, PluginConfig{}.call_timeout_ms);
+  for (const json& bad : {json(0), json(-5), json("30s"), json(86'400'001)}) {
+    j["call_timeout_ms"] = bad;
+    try {
+      decode_department(j, "departments[0].", "/p.so");
+      FAIL() << "accepted call_timeout_ms " << bad.dump();
+    } catch (const ProtocolError& e) {
+      EXPECT_EQ(e.field, "departments[0].call_timeout_ms");
+    }
+  }
+}
+
+TEST_F(HostProtocolTest, ARestartSurvivesTheRoundTripAndBadOnesNameTheField) {
+  Restart r;
+  r.count = 3;
+  r.exit = "signal 6 (SIGABRT)";
+  r.department = "police";
+  r.phase = "handling";
+  r.seq = 11;
+  r.replaces_session = "abc123";
+  r.start_delay_ms = 2000;
+  const Restart back = decode_restart(json::parse(encode_restart(r).dump()));
+  EXPECT_EQ(back.count, 3);
+  EXPECT_EQ(back.exit, r.exit);
+  EXPECT_EQ(back.department, "police");
+  EXPECT_EQ(back.phase, "handling");
+  EXPECT_EQ(back.seq, 11u);
+  EXPECT_EQ(back.replaces_session, "abc123");
+  EXPECT_EQ(back.start_delay_ms, 2000);
+  EXPECT_EQ(back.describe("srv-1"),
+            "plugin host 'srv-1' died (signal 6 (SIGABRT)) while plugin police was handling seq 11; restarted by its "
+            "supervisor (crash 3 in a row, plugins start in 2.0 s)");
+  const std::vector<std::pair<std::string, json>> bad = {
+      {"restart.count", 0}, {"restart.phase", "dancing"}, {"restart.seq", -1},
+      {"restart.exit", std::string(300, 'x')}, {"restart.start_delay_ms", 3'600'001}};
+  for (const auto& [field, value] : bad) {
+    json j = encode_restart(r);
+    j[field.substr(8)] = value;
+    try {
+      decode_restart(j);
+      FAIL() << "accepted " << field << " = " << value.dump();
+    } catch (const ProtocolError& e) {
+      EXPECT_EQ(e.field, field);
+    }
+  }
+  EXPECT_THROW(decode_restart(json::array()), ProtocolError);
+}
+
+TEST(Supervisor, RestartBackoffDoublesFromHalfASecondUpToThirtySeconds) {
+  EXPECT_EQ(restart_delay_ms(1), 500);
+  EXPECT_EQ(restart_delay_ms(2), 1000);
+  EXPECT_EQ(restart_delay_ms(3), 2000);
+  EXPECT_EQ(restart_delay_ms(7), 30'000);
+  EXPECT_EQ(restart_delay_ms(1000), 30'000);
+}
+
 TEST_F(HostProtocolTest, AGoodReportBecomesTheSameReport) {
   delivery::Report report;
   report.generation = 7;
@@ -142,7 +203,17 @@ TEST_F(HostProtocolTest, FailuresAndSkipsPassThrough) {
   const auto failed = decode({{"done_upto", 10}, {"delivered", json::array()}, {"failed", {{"seq", 11}, {"reason", "boom"}}}});
   EXPECT_TRUE(failed.failed);
   EXPECT_EQ(failed.failed_seq, 11u);
+  EXPECT_EQ(failed.culprit_seq, 11u);
   EXPECT_EQ(failed.failure, "boom");
+  // A timed-out call blames the event it hung on, which may come after the first uncommitted one.
+  delivery::Report timed_out;
+  timed_out.generation = 7;
+  timed_out.done_upto = 10;
+  timed_out.failed = true;
+  timed_out.failed_seq = 11;
+  timed_out.culprit_seq = 12;
+  timed_out.failure = "timeout";
+  EXPECT_EQ(decode(json::parse(encode_report(timed_out).dump())).culprit_seq, 12u);
   const auto skipped = decode({{"skipped", true}});
   EXPECT_TRUE(skipped.skipped);
   EXPECT_FALSE(skipped.failed);
@@ -166,6 +237,8 @@ TEST_F(HostProtocolTest, InvalidReportsBecomeFailures) {
   expect_rejected({{"done_upto", 12}, {"delivered", {{{"seq", 11}, {"actions", bad_kind}}}}}, "unknown action");
   expect_rejected({{"done_upto", 10}, {"delivered", json::array()}, {"failed", {{"seq", 12}, {"reason", "x"}}}},
                   "failed.seq");
+  expect_rejected({{"done_upto", 10}, {"delivered", json::array()}, {"failed", {{"seq", 11}, {"reason", "x"}, {"culprit_seq", 13}}}},
+                  "failed.culprit_seq");
 }
 
 }  // namespace

@@ -24,7 +24,10 @@ std::string shortened(const std::string& text) {
 
 }  // namespace
 
-PluginHost::PluginHost(zmq::context_t& context, HostConfig config) : context_(context), config_(std::move(config)) {}
+PluginHost::PluginHost(zmq::context_t& context, HostConfig config, SharedState* shared, std::optional<Restart> restart)
+    : context_(context), config_(std::move(config)), shared_(shared), restart_(std::move(restart)) {
+  if (restart_) start_not_before_ = Clock::now() + std::chrono::milliseconds(restart_->start_delay_ms);
+}
 
 PluginHost::~PluginHost() { stop_workers(); }
 
@@ -50,12 +53,14 @@ void PluginHost::connect() {
   hub_->connect(config_.hub_endpoint);
   json ids = json::array();
   for (const auto& p : config_.plugins) ids.push_back(p.id);
-  send({{"type", "hello"},
-        {"protocol", kProtocolVersion},
-        {"host", config_.host_name},
-        {"departments", ids},
-        {"sdk_version", HUB_SDK_VERSION_STRING},
-        {"abi_version", HUB_SDK_ABI_VERSION}});
+  json hello{{"type", "hello"},
+             {"protocol", kProtocolVersion},
+             {"host", config_.host_name},
+             {"departments", ids},
+             {"sdk_version", HUB_SDK_VERSION_STRING},
+             {"abi_version", HUB_SDK_ABI_VERSION}};
+  if (restart_) hello["restart"] = encode_restart(*restart_);
+  send(std::move(hello));
   state_ = State::kConnecting;
   hello_sent_at_ = Clock::now();
   if (!announced_waiting_) {
@@ -65,6 +70,7 @@ void PluginHost::connect() {
 }
 
 void PluginHost::reconnect_later(std::chrono::milliseconds delay) {
+  pending_start_.reset();
   stop_workers();  // the hub disowns whatever they were doing; they restart on the next welcome
   hub_.reset();
   session_.clear();
@@ -107,6 +113,11 @@ void PluginHost::tick() {
       if (now - hello_sent_at_ > std::chrono::milliseconds(kSilenceTimeoutMs)) connect();
       break;
     case State::kServing:
+      if (pending_start_ && now >= start_not_before_) {
+        start_workers(std::move(*pending_start_));
+        pending_start_.reset();
+        spdlog::info("plugin host '{}': plugins started again after the crash", config_.host_name);
+      }
       if (now - last_heard_ > std::chrono::milliseconds(kSilenceTimeoutMs)) {
         spdlog::warn("plugin host '{}': the hub has been silent for {} s; reconnecting", config_.host_name,
                      kSilenceTimeoutMs / 1000);
@@ -132,6 +143,8 @@ std::optional<int> PluginHost::on_hub_message() {
       on_welcome(message);
     } else if (type == "deliver") {
       on_deliver(message);
+    } else if (type == "reload") {
+      on_reload(message);
     } else if (type == "pong") {
       // last_heard_ is all it is for
     } else if (type == "refused" || type == "error") {
@@ -165,18 +178,30 @@ void PluginHost::on_welcome(const json& message) {
   const auto& departments = message.value("departments", json());
   if (!departments.is_array() || departments.size() != config_.plugins.size())
     throw ProtocolError("departments", "must list exactly the departments this host offered");
-  start_workers(departments);
-  session_ = session;
-  state_ = State::kServing;
-  last_ping_ = Clock::now();
+  std::vector<PluginConfig> configs = decode_welcome(departments);
+  const auto now = Clock::now();
   std::string names;
-  for (const auto& w : workers_) names += (names.empty() ? "" : ", ") + w->config.id;
-  spdlog::info("plugin host '{}': connected to the hub at {}, serving {}", config_.host_name, config_.hub_endpoint,
-               names);
+  for (const auto& c : configs) names += (names.empty() ? "" : ", ") + c.id;
+  if (now < start_not_before_) {
+    // After a crash: connected (so the hub knows), plugins held back for the backoff.
+    pending_start_ = std::move(configs);
+    const auto wait_ms = std::chrono::duration_cast<std::chrono::milliseconds>(start_not_before_ - now).count();
+    spdlog::warn("plugin host '{}': connected to the hub at {}; after the crash, {} start in {} ms", config_.host_name,
+                 config_.hub_endpoint, names, wait_ms);
+  } else {
+    start_workers(std::move(configs));
+    spdlog::info("plugin host '{}': connected to the hub at {}, serving {}", config_.host_name, config_.hub_endpoint,
+                 names);
+  }
+  session_ = session;
+  if (shared_ != nullptr) shared_->set_session(session_);
+  restart_.reset();  // the hub has it
+  state_ = State::kServing;
+  last_ping_ = now;
 }
 
-void PluginHost::start_workers(const json& departments) {
-  stop_workers();
+std::vector<PluginConfig> PluginHost::decode_welcome(const json& departments) const {
+  std::vector<PluginConfig> out;
   for (std::size_t i = 0; i < departments.size(); ++i) {
     const std::string where = "departments[" + std::to_string(i) + "].";
     const std::string id = departments[i].is_object() ? departments[i].value("id", "") : "";
@@ -184,14 +209,25 @@ void PluginHost::start_workers(const json& departments) {
     for (const auto& p : config_.plugins)
       if (p.id == id) hosted = &p;
     if (hosted == nullptr) throw ProtocolError(where + "id", "'" + id + "' is not a plugin of this host");
+    out.push_back(decode_department(departments[i], where, hosted->library));
+  }
+  return out;
+}
+
+void PluginHost::start_workers(std::vector<PluginConfig> departments) {
+  stop_workers();
+  for (auto& department : departments) {
+    std::size_t index = 0;
+    while (config_.plugins[index].id != department.id) ++index;  // decode_welcome() checked it is there
     auto worker = std::make_unique<Worker>();
-    worker->config = decode_department(departments[i], where, hosted->library);
-    const std::string endpoint = "inproc://host-worker-" + id + "-" + std::to_string(++worker_generation_);
+    worker->config = std::move(department);
+    const std::string endpoint = "inproc://host-worker-" + worker->config.id + "-" + std::to_string(++worker_generation_);
     worker->pipe = zmq::socket_t(context_, zmq::socket_type::pair);
     worker->pipe.bind(endpoint);
     const PluginConfig* plugin = &worker->config;
-    worker->thread = std::thread([this, plugin, endpoint] {
-      delivery::PluginWorker(context_, *plugin, config_.data_dir, endpoint).run();
+    delivery::CallProbe* probe = shared_ != nullptr ? &shared_->probes[index] : nullptr;
+    worker->thread = std::thread([this, plugin, endpoint, probe] {
+      delivery::PluginWorker(context_, *plugin, config_.data_dir, endpoint, probe).run();
     });
     workers_.push_back(std::move(worker));
   }
@@ -235,11 +271,30 @@ void PluginHost::on_deliver(const json& message) {
   delivery::send_owned(worker->pipe, Tag::kRequest, std::move(request));
 }
 
+void PluginHost::on_reload(const json& message) {
+  if (state_ != State::kServing || message.value("session", json()) != session_) return;  // an old session's
+  const std::string id = string_field(message, "", "department");
+  for (auto& w : workers_)
+    if (w->config.id == id) {
+      // The library of this host's configuration, read anew (the file may have been replaced).
+      spdlog::info("plugin host '{}': the hub asks to reload plugin {} from {}", config_.host_name, id, w->config.library);
+      delivery::send_owned(w->pipe, Tag::kReload, std::make_unique<delivery::Reload>());
+      return;
+    }
+  send({{"type", "started"}, {"department", id}, {"ok", false}, {"reload", true}, {"keeps_running", false},
+        {"error", {{"code", "plugin_not_started"}, {"message", "plugin " + id + " is not running on this host yet"}}}});
+}
+
 void PluginHost::on_worker_message(Worker& worker) {
   auto [tag, pointer] = delivery::receive_owned(worker.pipe);
   if (tag == Tag::kStarted) {
     std::unique_ptr<delivery::Started> started(static_cast<delivery::Started*>(pointer));
     json message{{"type", "started"}, {"department", worker.config.id}, {"ok", started->ok}};
+    if (started->reload) {
+      message["reload"] = true;
+      message["keeps_running"] = started->keeps_running;
+      message["library"] = started->library;
+    }
     if (started->ok) {
       message["plugin_version"] = started->info.version;
       message["abi_version"] = started->info.abi_version;

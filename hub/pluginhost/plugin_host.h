@@ -13,6 +13,12 @@
 // kHeartbeatMs; when the hub is silent for kSilenceTimeoutMs, says it is closing, or no longer
 // knows the session (a restarted hubd), the host drops the socket and says hello again.
 //
+// Supervised (pluginhost/supervisor.h, the default), the host keeps each worker's CallProbe and
+// its session in the memory it shares with its supervisor. A host started after a crash says so
+// in its first hello ("restart": what died, in which plugin call, which session it replaces)
+// and starts its plugins only after the supervisor's backoff, while the hub shows the
+// department as failing.
+//
 // Threads: run() on the caller's thread; one thread per plugin worker.
 #pragma once
 
@@ -31,12 +37,16 @@
 
 #include "config/hub_config.h"
 #include "pluginhost/host_config.h"
+#include "pluginhost/supervisor.h"
 
 namespace hub::pluginhost {
 
 class PluginHost {
  public:
-  PluginHost(zmq::context_t& context, HostConfig config);
+  // `shared`: the memory shared with the supervisor (nullptr when unsupervised); `restart`: what
+  // the supervisor says happened to the previous host process, if it crashed.
+  PluginHost(zmq::context_t& context, HostConfig config, SharedState* shared = nullptr,
+             std::optional<Restart> restart = std::nullopt);
   ~PluginHost();
   // Serves until `stop_requested` returns true (checked several times a second): returns 0.
   // Returns 1 when the hub refuses this host for good (e.g. a department it does not place
@@ -59,8 +69,10 @@ class PluginHost {
   std::optional<int> on_hub_message();
   void on_welcome(const nlohmann::json& message);
   void on_deliver(const nlohmann::json& message);
+  void on_reload(const nlohmann::json& message);
   void on_worker_message(Worker& worker);
-  void start_workers(const nlohmann::json& departments);
+  std::vector<PluginConfig> decode_welcome(const nlohmann::json& departments) const;  // throws ProtocolError
+  void start_workers(std::vector<PluginConfig> departments);
   void stop_workers();
   void tick();
   void send(nlohmann::json message);
@@ -75,6 +87,10 @@ class PluginHost {
   Clock::time_point last_ping_{};
   Clock::time_point reconnect_at_{};
   bool announced_waiting_ = false;
+  SharedState* shared_ = nullptr;
+  std::optional<Restart> restart_;              // told the hub in hello until the first welcome
+  Clock::time_point start_not_before_{};        // the supervisor's backoff after a crash
+  std::optional<std::vector<PluginConfig>> pending_start_;  // the welcome's, started at start_not_before_
   std::uint64_t worker_generation_ = 0;  // makes each worker's inproc endpoint unique
   std::vector<std::unique_ptr<Worker>> workers_;
 };

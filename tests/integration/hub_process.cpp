@@ -238,7 +238,7 @@ json HubProcess::wait_for_delivery(std::chrono::seconds limit) {
     bool done = true;
     for (const auto& d : status["departments"])
       if (d["state"] == "running" || d["state"] == "retrying" || d["state"] == "starting" ||
-          d["state"] == "waiting_for_host")
+          d["state"] == "waiting_for_host" || d["state"] == "failing")
         done = done && d["lag"].get<std::uint64_t>() == 0 && d["state"] == "running";
     if (done) return status;
     if (std::chrono::steady_clock::now() > deadline)

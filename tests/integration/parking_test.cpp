@@ -261,19 +261,24 @@ TEST(ParkingTest, APluginThatKeepsHangingIsMarkedHungUntilReloaded) {
   hub.stop();
 }
 
-TEST(ParkingTest, ADepartmentOnAPluginHostIsParkedAndRetriedTheSameWay) {
+// The host runs `library` in place of police.
+void use_police_library(PluginHostProcess& host, const std::string& library) {
+  const std::string path = host.dir() + "/host.json";
+  json config = json::parse(read_text(path));
+  config["plugins"] = json::array({{{"id", "police"}, {"library", library}}});
+  std::ofstream(path) << config.dump(2);
+}
+
+TEST(ParkingTest, ADepartmentOnAPluginHostIsParkedRetriedAndReloadedTheSameWay) {
   HubOptions options = faulty("");
   options.hosted = {"police"};
   HubProcess hub(options);
   hub.start();
   PluginHostProcess host(hub.plugin_host_endpoint(), {"police"}, "police-server-1");
-  {
-    // The host runs the throwing build in place of police.
-    const std::string path = host.dir() + "/host.json";
-    json config = json::parse(read_text(path));
-    config["plugins"] = json::array({{{"id", "police"}, {"library", HUB_THROWS_PLUGIN}}});
-    std::ofstream(path) << config.dump(2);
-  }
+  // The host's configuration names police.so in its own directory: the throwing build first.
+  const std::string library = host.dir() + "/police.so";
+  fs::copy_file(HUB_THROWS_PLUGIN, library);
+  use_police_library(host, library);
   host.start();
   register_households(hub, {"V01-00001", kBad});
   const std::uint64_t bad1 = publish(hub, kBad, "credit", "2020Q3");
@@ -295,16 +300,110 @@ TEST(ParkingTest, ADepartmentOnAPluginHostIsParkedAndRetriedTheSameWay) {
   ASSERT_EQ(reply["ok"], true) << reply.dump();
   ASSERT_EQ(reply["departments"][0]["still_parked"].size(), 1u) << reply.dump();
   EXPECT_EQ(hub.query_int("ledger.db", "SELECT attempts FROM parked WHERE department='police' AND seq=" + std::to_string(bad1)), 4);
-  // Reload is the host's business.
-  reply = hub.admin({{"cmd", "plugins"}, {"action", "reload"}, {"department", "police"}, {"by", "hana"}});
+
+  // The hub may not choose a file for the department's server to load ...
+  reply = hub.admin({{"cmd", "plugins"}, {"action", "reload"}, {"department", "police"}, {"by", "hana"},
+                     {"library", HUB_RELOAD_V1_PLUGIN}});
   EXPECT_EQ(reply["error"]["code"], "not_supported") << reply.dump();
-  // Skipping the household lets its next event through.
-  reply = parked_cmd(hub, {{"action", "skip"}, {"department", "police"}, {"household_id", kBad}, {"by", "hana"}});
+  // ... but once the department's IT staff have replaced police.so, a reload loads it anew.
+  fs::copy_file(HUB_RELOAD_V1_PLUGIN, library + ".new");
+  fs::rename(library + ".new", library);
+  reply = hub.admin({{"cmd", "plugins"}, {"action", "reload"}, {"department", "police"}, {"by", "hana"}});
+  ASSERT_EQ(reply["ok"], true) << reply.dump() << host.log();
+  EXPECT_EQ(reply["plugin_version"], "1.0.0-v1") << reply.dump();
+  EXPECT_EQ(reply["previous_version"], "0.0.1-throws") << reply.dump();
+  EXPECT_EQ(hub.department_status("police")["plugin_version"], "1.0.0-v1");
+
+  // Now the household's parked events go through, each once.
+  reply = parked_cmd(hub, {{"action", "retry"}, {"department", "police"}, {"household_id", kBad}, {"by", "hana"}});
   ASSERT_EQ(reply["ok"], true) << reply.dump();
-  EXPECT_EQ(reply["skipped"].size(), 2u);
   EXPECT_EQ(hub.department_status("police")["parked"], 0);
+  for (const std::uint64_t seq : {bad1, bad2})
+    EXPECT_EQ(hub.query_int("ledger.db", "SELECT COUNT(*) FROM delivery WHERE department='police' AND seq=" +
+                                             std::to_string(seq)),
+              1);
   hub.stop();
   EXPECT_EQ(host.stop(), 0);
+}
+
+TEST(ParkingTest, APluginThatCrashesItsHostIsRestartedShownFailingAndItsEventParked) {
+  HubOptions options = faulty("");
+  options.hosted = {"police"};
+  HubProcess hub(options);
+  hub.start();
+  PluginHostProcess host(hub.plugin_host_endpoint(), {"police"}, "police-server-1");
+  use_police_library(host, HUB_CRASHES_PLUGIN);  // abort() for V01-00666
+  host.start();
+  register_households(hub, {"V01-00001", kBad});
+  const std::uint64_t ok1 = publish(hub, "V01-00001", "credit", "2020Q3");
+  const std::uint64_t bad1 = publish(hub, kBad, "credit", "2020Q3");
+  const std::uint64_t ok2 = publish(hub, "V01-00001", "breach", "2020Q4");
+  const std::uint64_t bad2 = publish(hub, kBad, "breach", "2020Q4");
+
+  // While its supervisor restarts the host, police shows as failing and says why.
+  json seen;
+  const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(60);
+  while (std::chrono::steady_clock::now() < deadline) {
+    const json d = hub.department_status("police");
+    if (d["state"] == "failing") {
+      seen = d;
+      break;
+    }
+    std::this_thread::sleep_for(std::chrono::milliseconds(20));
+  }
+  ASSERT_EQ(seen["state"], "failing") << hub.log() << host.log();
+  const std::string reason = seen["last_error"];
+  EXPECT_NE(reason.find("police-server-1"), std::string::npos) << reason;
+  EXPECT_NE(reason.find("SIGABRT"), std::string::npos) << reason;
+  EXPECT_NE(reason.find("handling seq " + std::to_string(bad1)), std::string::npos) << reason;
+
+  // Each crash was a failed attempt of the event that caused it: parked after 3, its
+  // household's next event behind it, the other household delivered exactly once.
+  const json status = hub.wait_for_delivery(std::chrono::seconds(120));
+  const auto rows = parked_rows(hub);
+  ASSERT_EQ(rows.size(), 2u) << hub.log();
+  EXPECT_EQ(rows[0][0], std::to_string(bad1));
+  EXPECT_EQ(rows[0][2], "3");
+  EXPECT_NE(rows[0][5].find("SIGABRT"), std::string::npos) << rows[0][5];
+  EXPECT_EQ(rows[1][0], std::to_string(bad2));
+  EXPECT_EQ(rows[1][3], std::to_string(bad1));
+  for (const std::uint64_t seq : {ok1, ok2})
+    EXPECT_EQ(hub.query_int("ledger.db", "SELECT COUNT(*) FROM delivery WHERE department='police' AND seq=" +
+                                             std::to_string(seq)),
+              1);
+  EXPECT_EQ(hub.query_int("ledger.db", "SELECT COUNT(*) FROM failure WHERE department='police' AND seq=" +
+                                           std::to_string(bad1)),
+            3);
+  EXPECT_EQ(hub.department_status("police")["state"], "running");
+  // The host was restarted, not replaced: the same supervisor still runs and stops cleanly.
+  EXPECT_EQ(host.wait_exit(std::chrono::seconds(0)), -1) << host.log();
+  EXPECT_NE(host.log().find("restarted by its supervisor (crash 3 in a row"), std::string::npos) << host.log();
+  EXPECT_EQ(host.stop(), 0) << host.log();
+  hub.stop();
+}
+
+TEST(ParkingTest, AHangingPluginOnAHostTimesOutWithTheHubsCallTimeout) {
+  HubOptions options = faulty("");
+  options.hosted = {"police"};
+  options.call_timeout_ms = 300;  // the hub's setting, sent to the host in its welcome
+  HubProcess hub(options);
+  hub.start();
+  PluginHostProcess host(hub.plugin_host_endpoint(), {"police"}, "police-server-1");
+  use_police_library(host, HUB_HANGS_PLUGIN);
+  host.start();
+  register_households(hub, {"V01-00001", kBad});
+  const std::uint64_t bad = publish(hub, kBad, "credit", "2020Q3");
+  const std::uint64_t ok = publish(hub, "V01-00001", "credit", "2020Q3");
+  hub.wait_for_delivery(std::chrono::seconds(90));
+  const auto rows = parked_rows(hub);
+  ASSERT_EQ(rows.size(), 1u) << hub.log();
+  EXPECT_EQ(rows[0][0], std::to_string(bad));
+  EXPECT_NE(rows[0][5].find("longer than 300 ms"), std::string::npos) << rows[0][5];
+  EXPECT_EQ(hub.query_int("ledger.db", "SELECT COUNT(*) FROM delivery WHERE department='police' AND seq=" +
+                                           std::to_string(ok)),
+            1);
+  hub.stop();
+  EXPECT_EQ(host.stop(), 0) << host.log();
 }
 
 // Every status change in the event log, in order.

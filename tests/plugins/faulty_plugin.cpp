@@ -5,12 +5,15 @@
 //   2 hangs       on_event never returns (sleeps)
 //   3 garbage     on_event returns an action for a policy the catalogue does not have, which
 //                 the hub's validator rejects
+//   4 crashes     on_event calls abort(): the process running the plugin dies of SIGABRT (in a
+//                 plugin host, its supervisor restarts it); it also keeps handled.log, as 0 does
 // FAULT 0 is a well-behaved plugin whose version is PLUGIN_VERSION (the reload test builds it
 // twice, v1 and v2): it appends "VERSION SEQ" for every event it handles to handled.log in
 // its data directory, made durable at the end of each batch, so a test can see that no event
 // reached the plugin twice.
 #include <chrono>
 #include <cstdio>
+#include <cstdlib>
 #include <stdexcept>
 #include <string>
 #include <thread>
@@ -20,7 +23,7 @@
 #include "hub/sdk/plugin.h"
 
 #ifndef FAULT
-#error "build with -DFAULT=0..3"
+#error "build with -DFAULT=0..4"
 #endif
 #ifndef PLUGIN_VERSION
 #define PLUGIN_VERSION "0.0.1-faulty"
@@ -29,7 +32,7 @@
 class FaultyPlugin final : public hub::sdk::Plugin {
  protected:
   hub::sdk::HandleResult on_start(hub::sdk::Host& host) override {
-    if (FAULT == 0) {
+    if (FAULT == 0 || FAULT == 4) {
       const std::string path = std::string(host.data_dir()) + "/handled.log";
       log_ = std::fopen(path.c_str(), "a");
       if (log_ == nullptr) return hub::sdk::HandleResult::error("cannot open " + path);
@@ -43,6 +46,9 @@ class FaultyPlugin final : public hub::sdk::Plugin {
       case 1: throw std::runtime_error("household V01-00666 breaks this plugin");
       case 2:
         for (;;) std::this_thread::sleep_for(std::chrono::seconds(1));
+      case 4:
+        std::fflush(log_);
+        std::abort();
       case 3: {
         hub::sdk::PolicyAction a;
         a.household_id = event.household_id;
