@@ -24,6 +24,12 @@
 // messages and relays them to the remote host. While no host serves it, the department is
 // `waiting_for_host`; when its host goes away, requests sent to it are disowned exactly as
 // after a failure (a new generation) and delivery resumes from the last acknowledged event.
+//
+// Operators' lifecycle decisions are durable (ledger table `plugin_state`): a disable, an
+// enable and a successful reload are recorded before the admin reply says ok, and applied at
+// start-up — a disabled department starts disabled; a reloaded one starts with the reloaded
+// library unless the config's library was changed since (then the config wins, with a warning)
+// or that library will not load (then the config's, with an error; the record is kept).
 #pragma once
 
 #include <chrono>
@@ -99,7 +105,10 @@ class Dispatcher {
     // Parked events (committed or pending), by household and by seq.
     std::unordered_map<std::string, std::set<std::uint64_t>> parked;
     std::map<std::uint64_t, ParkedEntry> parked_events;
-    bool paused = false;            // disabled by an operator (runtime only)
+    bool paused = false;            // disabled by an operator (durable: ledger plugin_state)
+    PluginState lifecycle;          // the operators' recorded decisions (disabled, reloaded library)
+    std::string start_library;      // the reloaded library to start with ("" = the config's)
+    std::string library_error;      // why the reloaded library could not be loaded at start
     std::string library;            // the plugin library now loaded
     // The admin operation waiting for (or running on) this department.
     OpKind op = OpKind::kNone;
@@ -107,6 +116,7 @@ class Dispatcher {
     bool op_started = false;
     std::string op_by;
     std::string op_library;          // reload: the new build
+    std::string op_reason;           // disable: the operator's reason ("" = none given)
     std::deque<std::uint64_t> retry_queue;  // retry: parked seqs still to deliver, in order
     std::uint64_t retry_in_flight = 0;
     nlohmann::json op_result;
@@ -138,6 +148,8 @@ class Dispatcher {
             std::uint64_t behind_seq);
   void unpark(Department& d, std::uint64_t seq);
   void load_parked();
+  void apply_plugin_state(Department& d, const PluginState& state);  // at start-up
+  nlohmann::json lifecycle_json(const Department& d) const;
   Department* find_department(const std::string& id);
   std::int64_t now_ms() const;
 
