@@ -1,6 +1,7 @@
 #include "delivery/dispatcher.h"
 
 #include <algorithm>
+#include <ctime>
 #include <filesystem>
 
 #include <spdlog/spdlog.h>
@@ -18,6 +19,16 @@ constexpr auto kDrainTimeout = std::chrono::seconds(10);
 
 // The inproc PAIR between the dispatcher and a department's worker (or the host link).
 std::string pipe_endpoint(const PluginConfig& plugin) { return "inproc://worker-" + plugin.id; }
+
+// "2026-11-30T08:00:00Z" for log lines.
+std::string utc_time(std::int64_t ms) {
+  const std::time_t t = static_cast<std::time_t>(ms / 1000);
+  std::tm tm{};
+  gmtime_r(&t, &tm);
+  char text[32];
+  std::strftime(text, sizeof text, "%Y-%m-%dT%H:%M:%SZ", &tm);
+  return text;
+}
 
 }  // namespace
 
@@ -552,8 +563,8 @@ void Dispatcher::apply_plugin_state(Department& d, const PluginState& state) {
   d.lifecycle = state;
   if (state.disabled && plugin.enabled) {
     d.paused = true;  // loaded, but nothing is delivered until an operator enables it
-    spdlog::warn("delivery: {} stays disabled (by {}{}{}); its lag grows until: hubctl plugins enable {}", plugin.id,
-                 state.disabled_by, state.disabled_at_ms > 0 ? " at " + std::to_string(state.disabled_at_ms) + " ms" : "",
+    spdlog::warn("delivery: {} stays disabled (by {} since {}{}); its lag grows until: hubctl plugins enable {}",
+                 plugin.id, state.disabled_by, utc_time(state.disabled_at_ms),
                  state.disabled_reason.empty() ? "" : ": " + state.disabled_reason, plugin.id);
   }
   if (state.library.empty() || !plugin.enabled) return;
@@ -586,6 +597,7 @@ void Dispatcher::apply_plugin_state(Department& d, const PluginState& state) {
     d.lifecycle.reloaded_at_ms = 0;
     return;
   }
+  if (state.library == plugin.library) return;  // the configuration's file, reloaded (e.g. rebuilt in place)
   d.start_library = state.library;
   spdlog::info("delivery: {} starts with {} (reloaded by {}), not the configuration's {}", plugin.id, state.library,
                state.reloaded_by, plugin.library);
