@@ -187,7 +187,11 @@ int run_plugins(const std::vector<std::string>& raw, bool json_output, HubClient
   if (action != "list" && action != "reload" && action != "disable" && action != "enable")
     return usage("plugins needs list, reload, disable or enable (got '" + action + "')");
   const std::vector<std::string> rest(raw.begin() + 1, raw.end());
-  const Args a = parse(rest, action == "reload" ? std::set<std::string>{"--by", "--library"} : std::set<std::string>{"--by"}, {});
+  const Args a = parse(rest,
+                       action == "reload"    ? std::set<std::string>{"--by", "--library"}
+                       : action == "disable" ? std::set<std::string>{"--by", "--reason"}
+                                             : std::set<std::string>{"--by"},
+                       {});
   if (!a.error.empty()) return usage(a.error);
   json request{{"cmd", "plugins"}, {"action", action}};
   if (action == "list") {
@@ -198,6 +202,7 @@ int run_plugins(const std::vector<std::string>& raw, bool json_output, HubClient
     request["by"] = operator_name(a);
     if (auto it = a.values.find("--library"); it != a.values.end())
       request["library"] = std::filesystem::absolute(it->second).lexically_normal().string();
+    if (auto it = a.values.find("--reason"); it != a.values.end()) request["reason"] = it->second;
   }
   const auto reply = call(client, request);
   if (!reply) return unreachable(client);
@@ -205,15 +210,31 @@ int run_plugins(const std::vector<std::string>& raw, bool json_output, HubClient
   if (!reply->value("ok", false)) return rejected(*reply);
   if (json_output) return kOk;
   if (action == "list") {
-    Table table({"部门 department", "运行 placement", "状态 state", "版本 version", "ABI", "暂存 parked", "库 library"});
-    for (const auto& p : (*reply)["plugins"])
+    Table table({"部门 department", "运行 placement", "状态 state", "版本 version", "ABI", "暂存 parked", "库 library",
+                 "来源 source"});
+    for (const auto& p : (*reply)["plugins"]) {
+      // Where the library comes from: the configuration, or an operator's reload (recorded).
+      std::string source = p.value("library_source", "config");
+      if (source == "reload" && p["reloaded_by"].is_string())
+        source = "reload by " + p["reloaded_by"].get<std::string>() + " at " + local_time(p["reloaded_at_ms"]);
       table.add({p["id"], p["placement"].get<std::string>() + (p["host"].get<std::string>().empty() ? "" : " @" + p["host"].get<std::string>()),
                  p["state"], p["plugin_version"], std::to_string(p["abi_version"].get<std::uint32_t>()),
-                 std::to_string(p["parked"].get<std::size_t>()), p["library"]});
+                 std::to_string(p["parked"].get<std::size_t>()), p["library"], source});
+    }
     table.print(std::cout);
-    for (const auto& p : (*reply)["plugins"])
+    for (const auto& p : (*reply)["plugins"]) {
+      const std::string id = p["id"].get<std::string>();
+      if (p.value("disabled", false) && p["disabled_by"].is_string())
+        std::cout << "  " << id << ": 已停用 disabled by " << p["disabled_by"].get<std::string>() << " since "
+                  << local_time(p["disabled_at_ms"])
+                  << (p["disabled_reason"].is_string() ? ": " + p["disabled_reason"].get<std::string>() : "")
+                  << " (hubctl plugins enable " << id << ")\n";
+      if (!p.value("library_error", "").empty())
+        std::cout << "  " << id << ": reloaded library " << p["reloaded_library"].get<std::string>()
+                  << " not loaded, using the configuration's: " << p["library_error"].get<std::string>() << "\n";
       if (!p["last_error"].get<std::string>().empty())
-        std::cout << "  " << p["id"].get<std::string>() << ": " << p["last_error"].get<std::string>() << "\n";
+        std::cout << "  " << id << ": " << p["last_error"].get<std::string>() << "\n";
+    }
   } else if (action == "reload") {
     std::cout << "已重新加载 reloaded " << (*reply)["department"].get<std::string>() << ": "
               << (*reply)["previous_version"].get<std::string>() << " -> " << (*reply)["plugin_version"].get<std::string>()

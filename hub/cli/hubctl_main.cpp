@@ -55,8 +55,13 @@ Commands:
   parked retry|skip [--department D] [--household H] [--seq N] [--by NAME]
                               暂存事件 / parked events (dead letters); --all adds the resolved
                               ones with who retried or skipped them; --by defaults to $USER
-  plugins list | reload D [--library PATH] | disable D | enable D  [--by NAME]
-                              插件管理 / plugin lifecycle without restarting hubd
+  plugins list | reload D [--library PATH] | disable D [--reason TEXT] | enable D  [--by NAME]
+                              插件管理 / plugin lifecycle without restarting hubd; list shows
+                              who disabled a department and since when, and whether its
+                              library is the config's or a reload's (by whom, when). Disable,
+                              enable and a successful reload are recorded in the ledger and
+                              survive a restart of hubd (a reload only while the config's
+                              library stays the one it replaced)
   report --quarter Q [--village V] [--format table|json|csv]
                               季度报告 / the quarterly report (households, commitments,
                               statuses, policies per department, villages)

@@ -54,6 +54,9 @@ struct Started {
   bool reload = false;     // the answer to kReload
   bool keeps_running = false;  // a refused reload: the previous build still runs
   std::string library;     // the library now loaded (reload answers)
+  // At start-up: the library chosen by an earlier reload (recorded in the ledger) could not be
+  // loaded or started, why; the worker fell back to the config's library.
+  std::string fallback_error;
 };
 
 struct HostCrash {

@@ -1,6 +1,7 @@
 #include "delivery/dispatcher.h"
 
 #include <algorithm>
+#include <ctime>
 #include <filesystem>
 
 #include <spdlog/spdlog.h>
@@ -18,6 +19,16 @@ constexpr auto kDrainTimeout = std::chrono::seconds(10);
 
 // The inproc PAIR between the dispatcher and a department's worker (or the host link).
 std::string pipe_endpoint(const PluginConfig& plugin) { return "inproc://worker-" + plugin.id; }
+
+// "2026-11-30T08:00:00Z" for log lines.
+std::string utc_time(std::int64_t ms) {
+  const std::time_t t = static_cast<std::time_t>(ms / 1000);
+  std::tm tm{};
+  gmtime_r(&t, &tm);
+  char text[32];
+  std::strftime(text, sizeof text, "%Y-%m-%dT%H:%M:%SZ", &tm);
+  return text;
+}
 
 }  // namespace
 
@@ -37,6 +48,7 @@ Dispatcher::Dispatcher(zmq::context_t& context, const HubConfig& config, const s
   if (!live_feed_endpoint.empty()) feed_ = livefeed::FeedNotifier(context, live_feed_endpoint);
   ledger_ = std::make_unique<Ledger>((std::filesystem::path(config.data_dir) / "ledger.db").string());
   const auto cursors = ledger_->load_cursors();
+  const auto plugin_states = ledger_->load_plugin_states();
   std::vector<pluginhost::HostedDepartment> hosted;
   for (const auto& plugin : config.plugins) {
     auto d = std::make_unique<Department>();
@@ -46,6 +58,7 @@ Dispatcher::Dispatcher(zmq::context_t& context, const HubConfig& config, const s
     d->sent_upto = d->cursor.seq;
     d->pending.department = plugin.id;
     d->library = plugin.library;
+    if (auto it = plugin_states.find(plugin.id); it != plugin_states.end()) apply_plugin_state(*d, it->second);
     if (!plugin.enabled) {
       d->state = State::kDisabled;
     } else {
@@ -64,9 +77,8 @@ Dispatcher::Dispatcher(zmq::context_t& context, const HubConfig& config, const s
   }
   for (auto& d : departments_) {
     if (!d->config->enabled || d->config->placement == Placement::kHost) continue;
-    d->thread = std::thread([&context, pc = d->config, dir = config.data_dir, endpoint = pipe_endpoint(*d->config)] {
-      PluginWorker(context, *pc, dir, endpoint).run();
-    });
+    d->thread = std::thread([&context, pc = d->config, dir = config.data_dir, endpoint = pipe_endpoint(*d->config),
+                             library = d->start_library] { PluginWorker(context, *pc, dir, endpoint, library).run(); });
   }
 }
 
@@ -200,7 +212,16 @@ void Dispatcher::on_worker_message(Department& d) {
     on_retry_report(d, std::move(report));
     return;
   }
-  if (report->skipped || report->generation != d.generation) return;  // disowned after a failure
+  if (report->generation != d.generation) return;  // disowned after a failure
+  if (report->skipped) {
+    // Not handled: the plugin, or the plugin host, is gone (the host link's notice may still
+    // be on its way). Nothing after the last result may pass for done: pump() would otherwise
+    // move the cursor over these events once nothing is in flight.
+    d.lost_upto = std::max(d.lost_upto, d.sent_upto);
+    ++d.generation;
+    d.sent_upto = std::max(d.cursor.seq, d.pending.new_cursor);
+    return;
+  }
 
   if (!report->delivered.empty() || report->done_upto > d.pending.new_cursor) {
     for (auto& e : report->delivered) d.pending.delivered.push_back(std::move(e));
@@ -257,7 +278,7 @@ void Dispatcher::count_failure(Department& d, std::uint64_t culprit, const std::
 
 void Dispatcher::on_started(Department& d, std::unique_ptr<Started> started) {
   {
-    d.host = started->host;
+    if (!started->reload || !started->host.empty()) d.host = started->host;  // the link's own reload answers name none
     if (started->reload) {
       const std::string old_version = d.plugin_version;
       if (started->ok) {
@@ -265,13 +286,42 @@ void Dispatcher::on_started(Department& d, std::unique_ptr<Started> started) {
         d.abi_version = started->info.abi_version;
         d.pending.plugin_version = d.plugin_version;
         d.library = started->library;
+        d.library_error.clear();
         d.last_error.clear();
         if (d.state == State::kRefused || d.state == State::kStarting) d.state = State::kRunning;
         if (d.state == State::kRetrying) d.retry_at = Clock::now();  // try the failing event again at once
         spdlog::info("delivery: plugin {} reloaded: {} -> {} ({})", d.config->id, old_version, d.plugin_version,
                      d.library);
+        const std::int64_t at = now_ms();
+        if (d.config->placement == Placement::kHost) {
+          // Nothing to record: a plugin host always starts the library its own configuration names.
+          finish_op(d, {{"ok", true}, {"previous_version", old_version}, {"plugin_version", d.plugin_version},
+                        {"library", d.library}, {"reloaded_at_ms", at}});
+          return;
+        }
+        // Durable before the reply says ok: after a restart hubd starts with this build.
+        try {
+          ledger_->record_reload(d.config->id, d.library, d.plugin_version, d.config->library, d.op_by, at);
+        } catch (const store::SqliteError& e) {
+          spdlog::error("delivery: the reload of {} could not be recorded ({}); {} runs until hubd restarts", d.config->id,
+                        e.what(), d.library);
+          finish_op(d, {{"ok", false},
+                        {"error",
+                         {{"code", "storage_unavailable"},
+                          {"message", "the new build " + d.plugin_version + " is running, but the ledger could not record "
+                                      "the reload: after a restart of hubd the previous choice applies (" + e.what() + ")"}}},
+                        {"previous_version", old_version},
+                        {"plugin_version", d.plugin_version},
+                        {"library", d.library}});
+          return;
+        }
+        d.lifecycle.library = d.library;
+        d.lifecycle.library_version = d.plugin_version;
+        d.lifecycle.config_library = d.config->library;
+        d.lifecycle.reloaded_by = d.op_by;
+        d.lifecycle.reloaded_at_ms = at;
         finish_op(d, {{"ok", true}, {"previous_version", old_version}, {"plugin_version", d.plugin_version},
-                      {"library", d.library}});
+                      {"library", d.library}, {"reloaded_at_ms", at}});
       } else {
         spdlog::error("delivery: reload of plugin {} refused: {}: {}{}", d.config->id, started->error_code,
                       started->error, started->keeps_running ? " (the previous build keeps running)" : "");
@@ -286,7 +336,17 @@ void Dispatcher::on_started(Department& d, std::unique_ptr<Started> started) {
       }
       return;
     }
+    if (!started->fallback_error.empty()) {
+      // The library of the recorded reload is missing or refused: the config's runs instead
+      // (the record is kept: the next start tries it again; a reload replaces it).
+      d.library_error = started->fallback_error;
+      spdlog::error("delivery: plugin {}: the library {} chosen by the reload of {} could not be loaded: {}; "
+                    "falling back to the configuration's {}",
+                    d.config->id, d.start_library, d.lifecycle.reloaded_by, started->fallback_error, d.config->library);
+    }
     if (started->ok) {
+      d.lost_upto = 0;  // a new instance: nothing sent to it yet
+      if (!started->library.empty()) d.library = started->library;
       // A plugin host back after a failure waits out the retry backoff first.
       d.state = d.failing_seq != 0 && Clock::now() < d.retry_at ? State::kRetrying : State::kRunning;
       d.plugin_version = started->info.version;
@@ -300,6 +360,9 @@ void Dispatcher::on_started(Department& d, std::unique_ptr<Started> started) {
       const bool was_running = d.state != State::kStarting;
       d.state = State::kRefused;
       d.last_error = started->error_code + ": " + started->error;
+      if (!started->fallback_error.empty())
+        d.last_error = "reloaded library " + d.start_library + ": " + started->fallback_error +
+                       "; configuration's library: " + d.last_error;
       ++d.generation;
       d.sent_upto = std::max(d.cursor.seq, d.pending.new_cursor);
       spdlog::error("delivery: plugin {} {}: {}", d.config->id, was_running ? "stopped" : "refused", d.last_error);
@@ -311,7 +374,7 @@ void Dispatcher::on_host_lost(Department& d) {
   // Like a failure without a failed event: disown what was sent (the host link answers those
   // requests with skipped reports) and resume after the last event whose result arrived.
   ++d.generation;
-  if (d.state != State::kWaitingForHost) d.lost_upto = d.sent_upto;
+  if (d.state != State::kWaitingForHost) d.lost_upto = std::max(d.lost_upto, d.sent_upto);
   d.sent_upto = std::max(d.cursor.seq, d.pending.new_cursor);
   if (d.state != State::kWaitingForHost)
     spdlog::warn("delivery: {} has no plugin host; waiting for one (resumes after seq {})", d.config->id, d.sent_upto);
@@ -547,6 +610,51 @@ void Dispatcher::load_parked() {
   }
 }
 
+void Dispatcher::apply_plugin_state(Department& d, const PluginState& state) {
+  const PluginConfig& plugin = *d.config;
+  d.lifecycle = state;
+  if (state.disabled && plugin.enabled) {
+    d.paused = true;  // loaded, but nothing is delivered until an operator enables it
+    spdlog::warn("delivery: {} stays disabled (by {} since {}{}); its lag grows until: hubctl plugins enable {}",
+                 plugin.id, state.disabled_by, utc_time(state.disabled_at_ms),
+                 state.disabled_reason.empty() ? "" : ": " + state.disabled_reason, plugin.id);
+  }
+  if (state.library.empty() || !plugin.enabled) return;
+  if (plugin.placement == Placement::kHost) {
+    spdlog::warn("delivery: {} runs on a plugin host: the library {} of its reload by {} is not used here (the host "
+                 "loads its own)",
+                 plugin.id, state.library, state.reloaded_by);
+    return;
+  }
+  if (state.config_library != plugin.library) {
+    // The operator edited the configuration after the reload: the configuration wins.
+    spdlog::warn("delivery: {}: the configuration's library is now {} (it was {} when {} reloaded {}); loading the "
+                 "configuration's {}, not the reloaded {}",
+                 plugin.id, plugin.library, state.config_library, state.reloaded_by, state.library, plugin.library,
+                 state.library);
+    try {
+      ledger_->forget_reload(plugin.id,
+                             "the configuration's library changed from " + state.config_library + " to " +
+                                 plugin.library + " after the reload to " + state.library,
+                             now_ms());
+    } catch (const store::SqliteError& e) {
+      spdlog::error("delivery: cannot record that {}'s reload no longer applies ({}); it is ignored again at the next "
+                    "start",
+                    plugin.id, e.what());
+    }
+    d.lifecycle.library.clear();
+    d.lifecycle.library_version.clear();
+    d.lifecycle.config_library.clear();
+    d.lifecycle.reloaded_by.clear();
+    d.lifecycle.reloaded_at_ms = 0;
+    return;
+  }
+  if (state.library == plugin.library) return;  // the configuration's file, reloaded (e.g. rebuilt in place)
+  d.start_library = state.library;
+  spdlog::info("delivery: {} starts with {} (reloaded by {}), not the configuration's {}", plugin.id, state.library,
+               state.reloaded_by, plugin.library);
+}
+
 Dispatcher::Department* Dispatcher::find_department(const std::string& id) {
   for (auto& d : departments_)
     if (d->config->id == id) return d.get();
@@ -762,6 +870,7 @@ json Dispatcher::plugins_command(const json& request) {
                       {"library", d->config->placement == Placement::kHost ? "" : d->library},
                       {"parked", d->parked_events.size()},
                       {"last_error", d->last_error}});
+    for (std::size_t i = 0; i < departments_.size(); ++i) list[i].update(lifecycle_json(*departments_[i]));
     return {{"ok", true}, {"plugins", std::move(list)}};
   }
   const auto department = optional_string(request, "department", error);
@@ -776,9 +885,32 @@ json Dispatcher::plugins_command(const json& request) {
                                          "' is disabled in the configuration (\"enabled\": false); enable it there and "
                                          "restart hubd");
   if (d->op != OpKind::kNone) return admin_error("busy", "another operation is running on '" + d->config->id + "'");
+  const auto reason = optional_string(request, "reason", error);
+  if (!error.is_null()) return error;
+  if (reason) {
+    if (*action != "disable")
+      return admin_error("invalid_field", "\"reason\" is recorded only with \"action\": \"disable\"", "reason");
+    bool ok = !reason->empty() && reason->size() <= 500;
+    for (const unsigned char c : *reason) ok = ok && c >= 0x20 && c != 0x7f;
+    if (!ok) return admin_error("invalid_field", "\"reason\" must be 1-500 characters without control characters", "reason");
+  }
   if (*action == "enable") {
     const bool was = d->paused;
+    if (was) {
+      // Durable before the reply says ok.
+      try {
+        ledger_->record_enabled(d->config->id, *by, now_ms());
+      } catch (const store::SqliteError& e) {
+        spdlog::error("delivery: cannot record that {} enables {} ({}); still disabled", *by, d->config->id, e.what());
+        return admin_error("storage_unavailable",
+                           std::string("the ledger could not be written; the department stays disabled (") + e.what() + ")");
+      }
+    }
     d->paused = false;
+    d->lifecycle.disabled = false;
+    d->lifecycle.disabled_by.clear();
+    d->lifecycle.disabled_at_ms = 0;
+    d->lifecycle.disabled_reason.clear();
     spdlog::info("delivery: {} enabled {}", *by, d->config->id);
     return {{"ok", true}, {"department", d->config->id}, {"by", *by}, {"changed", was},
             {"state", state_name(d->state)}};
@@ -807,7 +939,34 @@ json Dispatcher::plugins_command(const json& request) {
   auto op = std::make_shared<AdminOp>();
   op->reply = {{"ok", true}, {"action", *action}, {"by", *by}, {"departments", json::array()}};
   start_op(*d, *action == "reload" ? OpKind::kReload : OpKind::kDisable, op, *by);
+  d->op_reason = reason.value_or("");
   return nullptr;
+}
+
+// The operators' decisions as "plugins list" shows them (docs/protocol.md).
+json Dispatcher::lifecycle_json(const Department& d) const {
+  const PluginState& s = d.lifecycle;
+  const auto text_or_null = [](const std::string& v) { return v.empty() ? json(nullptr) : json(v); };
+  const auto ms_or_null = [](std::int64_t v) { return v == 0 ? json(nullptr) : json(v); };
+  const bool hosted = d.config->placement == Placement::kHost;
+  std::string source = "config";
+  if (hosted)
+    source = "host";
+  else if (!s.library.empty() && d.library == s.library)
+    source = "reload";
+  else if (d.library != d.config->library)
+    source = "reload";  // reloaded, but the ledger could not record it (storage_unavailable)
+  const bool reloaded = source == "reload" && !s.library.empty();
+  return {{"disabled", d.paused || s.disabled},
+          {"disabled_by", text_or_null(s.disabled_by)},
+          {"disabled_at_ms", ms_or_null(s.disabled_at_ms)},
+          {"disabled_reason", text_or_null(s.disabled_reason)},
+          {"library_source", source},
+          {"config_library", hosted ? "" : d.config->library},
+          {"reloaded_by", reloaded ? json(s.reloaded_by) : json(nullptr)},
+          {"reloaded_at_ms", reloaded ? json(s.reloaded_at_ms) : json(nullptr)},
+          {"reloaded_library", text_or_null(s.library)},
+          {"library_error", d.library_error}};
 }
 
 void Dispatcher::start_op(Department& d, OpKind kind, const std::shared_ptr<AdminOp>& owner, const std::string& by) {
@@ -827,11 +986,30 @@ void Dispatcher::run_ops() {
     // A batch boundary: nothing in flight, everything received recorded.
     if (d.in_flight != 0 || d.has_pending) continue;
     switch (d.op) {
-      case OpKind::kDisable:
+      case OpKind::kDisable: {
+        // Durable before the reply says ok: hubd starts with it disabled until it is enabled.
+        const std::int64_t at = now_ms();
+        try {
+          ledger_->record_disabled(d.config->id, d.op_by, d.op_reason, at);
+        } catch (const store::SqliteError& e) {
+          spdlog::error("delivery: cannot record that {} disables {} ({}); not disabled", d.op_by, d.config->id, e.what());
+          finish_op(d, {{"ok", false},
+                        {"error", {{"code", "storage_unavailable"},
+                                   {"message", std::string("the ledger could not be written; the department was not "
+                                                           "disabled (") + e.what() + ")"}}}});
+          break;
+        }
         d.paused = true;
-        spdlog::info("delivery: {} disabled {} at seq {}", d.op_by, d.config->id, d.cursor.seq);
-        finish_op(d, {{"ok", true}, {"changed", true}, {"state", "disabled"}, {"cursor", d.cursor.seq}});
+        d.lifecycle.disabled = true;
+        d.lifecycle.disabled_by = d.op_by;
+        d.lifecycle.disabled_at_ms = at;
+        d.lifecycle.disabled_reason = d.op_reason;
+        spdlog::info("delivery: {} disabled {} at seq {}{}", d.op_by, d.config->id, d.cursor.seq,
+                     d.op_reason.empty() ? "" : ": " + d.op_reason);
+        finish_op(d, {{"ok", true}, {"changed", true}, {"state", "disabled"}, {"cursor", d.cursor.seq},
+                      {"disabled_at_ms", at}});
         break;
+      }
       case OpKind::kReload: {
         d.op_started = true;
         spdlog::info("delivery: {} reloads {} at seq {}{}", d.op_by, d.config->id, d.cursor.seq,
@@ -921,6 +1099,7 @@ void Dispatcher::finish_op(Department& d, nlohmann::json result) {
   d.op_started = false;
   d.retry_queue.clear();
   d.op_library.clear();
+  d.op_reason.clear();
   if (!owner) return;
   result["department"] = d.config->id;
   if (result.value("ok", true) == false) owner->reply["ok"] = false;

@@ -27,6 +27,12 @@
 // When the host's supervisor restarts it after a crash, the department shows as `failing`
 // until it delivers again, and the event its plugin was handling (if any) has a failed attempt
 // counted, exactly like an error result: retried with backoff, parked after max_attempts.
+//
+// Operators' lifecycle decisions are durable (ledger table `plugin_state`): a disable, an
+// enable and a successful reload are recorded before the admin reply says ok, and applied at
+// start-up — a disabled department starts disabled; a reloaded one starts with the reloaded
+// library unless the config's library was changed since (then the config wins, with a warning)
+// or that library will not load (then the config's, with an error; the record is kept).
 #pragma once
 
 #include <chrono>
@@ -98,13 +104,16 @@ class Dispatcher {
     std::uint32_t attempts = 0;
     Clock::time_point retry_at{};
     std::string host_failure;       // the plugin host crashed; cleared when it delivers again
-    std::uint64_t lost_upto = 0;    // what had been sent to the host that was lost last
+    std::uint64_t lost_upto = 0;    // the last seq sent to the instance (or host) that was lost
     LedgerBatch pending;            // results waiting for the next ledger commit
     bool has_pending = false;
     // Parked events (committed or pending), by household and by seq.
     std::unordered_map<std::string, std::set<std::uint64_t>> parked;
     std::map<std::uint64_t, ParkedEntry> parked_events;
-    bool paused = false;            // disabled by an operator (runtime only)
+    bool paused = false;            // disabled by an operator (durable: ledger plugin_state)
+    PluginState lifecycle;          // the operators' recorded decisions (disabled, reloaded library)
+    std::string start_library;      // the reloaded library to start with ("" = the config's)
+    std::string library_error;      // why the reloaded library could not be loaded at start
     std::string library;            // the plugin library now loaded
     // The admin operation waiting for (or running on) this department.
     OpKind op = OpKind::kNone;
@@ -112,6 +121,7 @@ class Dispatcher {
     bool op_started = false;
     std::string op_by;
     std::string op_library;          // reload: the new build
+    std::string op_reason;           // disable: the operator's reason ("" = none given)
     std::deque<std::uint64_t> retry_queue;  // retry: parked seqs still to deliver, in order
     std::uint64_t retry_in_flight = 0;
     nlohmann::json op_result;
@@ -149,6 +159,8 @@ class Dispatcher {
             std::uint64_t behind_seq);
   void unpark(Department& d, std::uint64_t seq);
   void load_parked();
+  void apply_plugin_state(Department& d, const PluginState& state);  // at start-up
+  nlohmann::json lifecycle_json(const Department& d) const;
   Department* find_department(const std::string& id);
   std::int64_t now_ms() const;
 

@@ -10,7 +10,7 @@ namespace hub::delivery {
 
 namespace {
 
-constexpr int kSchemaVersion = 4;
+constexpr int kSchemaVersion = 5;
 
 // Version 2: one row per delivered event, its actions packed as a JSON array, and the reason
 // texts stored once each (plugins repeat the same few sentences for thousands of households).
@@ -18,6 +18,8 @@ constexpr int kSchemaVersion = 4;
 // Version 3: each delivery also records its hand-off to the department's system (connector).
 // Version 4: parked events and the history of operators' retries and skips (3 -> 4 only
 // creates the two tables).
+// Version 5: the operators' plugin lifecycle decisions, durable across restarts (3 -> 5 and
+// 4 -> 5 only create the tables that are missing).
 constexpr const char* kSchema = R"sql(
 CREATE TABLE IF NOT EXISTS cursor (
   department          TEXT PRIMARY KEY,
@@ -78,6 +80,26 @@ CREATE TABLE IF NOT EXISTS parked_action (
   by_operator  TEXT NOT NULL,
   at_ms        INTEGER NOT NULL,
   outcome      TEXT NOT NULL   -- delivered, skipped, or parked (the retry failed: reason)
+);
+CREATE TABLE IF NOT EXISTS plugin_state (
+  department      TEXT PRIMARY KEY,
+  disabled        INTEGER NOT NULL DEFAULT 0,  -- 1: disabled by an operator until enabled
+  disabled_by     TEXT,
+  disabled_at_ms  INTEGER,
+  disabled_reason TEXT,
+  library         TEXT,     -- the build chosen by the last successful reload (NULL: the config's)
+  library_version TEXT,
+  config_library  TEXT,     -- the config's library at that reload (a changed config wins)
+  reloaded_by     TEXT,
+  reloaded_at_ms  INTEGER
+) WITHOUT ROWID;
+CREATE TABLE IF NOT EXISTS plugin_action (
+  id          INTEGER PRIMARY KEY,
+  department  TEXT NOT NULL,
+  action      TEXT NOT NULL,  -- disable, enable, reload, or config_wins (a reload forgotten at start)
+  by_operator TEXT NOT NULL,
+  at_ms       INTEGER NOT NULL,
+  detail      TEXT NOT NULL   -- the reason, the library loaded, or why the reload was forgotten
 );
 )sql";
 
@@ -329,6 +351,89 @@ std::vector<ParkedRow> Ledger::load_parked() {
     out.push_back({q.column_text(0), static_cast<std::uint64_t>(q.column_int(1)), q.column_text(2),
                    static_cast<std::uint32_t>(q.column_int(3))});
   return out;
+}
+
+std::map<std::string, PluginState> Ledger::load_plugin_states() {
+  std::map<std::string, PluginState> out;
+  store::Statement q(db_,
+                     "SELECT department, disabled, disabled_by, disabled_at_ms, disabled_reason, library, library_version, "
+                     "config_library, reloaded_by, reloaded_at_ms FROM plugin_state");
+  const auto text = [&q](int c) { return q.column_is_null(c) ? std::string() : q.column_text(c); };
+  const auto number = [&q](int c) { return q.column_is_null(c) ? std::int64_t{0} : q.column_int(c); };
+  while (q.step()) {
+    PluginState s;
+    s.disabled = q.column_int(1) != 0;
+    s.disabled_by = text(2);
+    s.disabled_at_ms = number(3);
+    s.disabled_reason = text(4);
+    s.library = text(5);
+    s.library_version = text(6);
+    s.config_library = text(7);
+    s.reloaded_by = text(8);
+    s.reloaded_at_ms = number(9);
+    out.emplace(q.column_text(0), std::move(s));
+  }
+  return out;
+}
+
+void Ledger::append_plugin_action(const std::string& department, const std::string& action, const std::string& by,
+                                  std::int64_t now_ms, const std::string& detail) {
+  store::Statement insert(db_, "INSERT INTO plugin_action (department, action, by_operator, at_ms, detail) VALUES (?,?,?,?,?)");
+  insert.bind(1, department).bind(2, action).bind(3, by).bind(4, now_ms).bind(5, detail);
+  insert.run();
+}
+
+void Ledger::record_disabled(const std::string& department, const std::string& by, const std::string& reason,
+                             std::int64_t now_ms) {
+  store::Transaction tx(db_);
+  store::Statement upsert(
+      db_,
+      "INSERT INTO plugin_state (department, disabled, disabled_by, disabled_at_ms, disabled_reason) VALUES (?1, 1, ?2, ?3, ?4) "
+      "ON CONFLICT(department) DO UPDATE SET disabled = 1, disabled_by = ?2, disabled_at_ms = ?3, disabled_reason = ?4");
+  upsert.bind(1, department).bind(2, by).bind(3, now_ms);
+  if (reason.empty())
+    upsert.bind_null(4);
+  else
+    upsert.bind(4, reason);
+  upsert.run();
+  append_plugin_action(department, "disable", by, now_ms, reason);
+  tx.commit();
+}
+
+void Ledger::record_enabled(const std::string& department, const std::string& by, std::int64_t now_ms) {
+  store::Transaction tx(db_);
+  store::Statement update(db_,
+                          "UPDATE plugin_state SET disabled = 0, disabled_by = NULL, disabled_at_ms = NULL, "
+                          "disabled_reason = NULL WHERE department = ?");
+  update.bind(1, department);
+  update.run();
+  append_plugin_action(department, "enable", by, now_ms, "");
+  tx.commit();
+}
+
+void Ledger::record_reload(const std::string& department, const std::string& library, const std::string& version,
+                           const std::string& config_library, const std::string& by, std::int64_t now_ms) {
+  store::Transaction tx(db_);
+  store::Statement upsert(
+      db_,
+      "INSERT INTO plugin_state (department, library, library_version, config_library, reloaded_by, reloaded_at_ms) "
+      "VALUES (?1, ?2, ?3, ?4, ?5, ?6) ON CONFLICT(department) DO UPDATE SET library = ?2, library_version = ?3, "
+      "config_library = ?4, reloaded_by = ?5, reloaded_at_ms = ?6");
+  upsert.bind(1, department).bind(2, library).bind(3, version).bind(4, config_library).bind(5, by).bind(6, now_ms);
+  upsert.run();
+  append_plugin_action(department, "reload", by, now_ms, library + " (" + version + ")");
+  tx.commit();
+}
+
+void Ledger::forget_reload(const std::string& department, const std::string& why, std::int64_t now_ms) {
+  store::Transaction tx(db_);
+  store::Statement update(db_,
+                          "UPDATE plugin_state SET library = NULL, library_version = NULL, config_library = NULL, "
+                          "reloaded_by = NULL, reloaded_at_ms = NULL WHERE department = ?");
+  update.bind(1, department);
+  update.run();
+  append_plugin_action(department, "config_wins", "hubd", now_ms, why);
+  tx.commit();
 }
 
 nlohmann::json Ledger::list_parked(const ParkedQuery& query) {

@@ -16,6 +16,12 @@
 // every operator retry and skip with who did it and when. They are written in the same
 // transaction as the cursor that moves past them, so a parked event is never lost or
 // delivered twice across a restart.
+//
+// Version 5 adds the operators' plugin lifecycle decisions (table `plugin_state`, one row per
+// department: disabled by whom, when and why; the library chosen by the last successful reload,
+// by whom, when, and the config's library at that time) and `plugin_action`, their history.
+// Each is written in its own transaction when the operation takes effect, before the admin
+// reply says ok, and applied by the dispatcher when hubd starts.
 #pragma once
 
 #include <cstdint>
@@ -88,6 +94,19 @@ struct LedgerBatch {
   std::vector<ParkedResolution> resolutions;  // applied after `parked`
 };
 
+// A department's durable lifecycle state (table `plugin_state`).
+struct PluginState {
+  bool disabled = false;
+  std::string disabled_by;
+  std::int64_t disabled_at_ms = 0;
+  std::string disabled_reason;   // "" when the operator gave none
+  std::string library;           // chosen by the last successful reload; "" = the config's
+  std::string library_version;   // the plugin version that reload loaded
+  std::string config_library;    // the config's library when that reload was done
+  std::string reloaded_by;
+  std::int64_t reloaded_at_ms = 0;
+};
+
 struct ParkedQuery {
   std::string department;  // "" = all
   std::string household_id;  // "" = all
@@ -106,6 +125,18 @@ class Ledger {
   // them: {"parked": [...], "truncated": bool}.
   nlohmann::json list_parked(const ParkedQuery& q);
 
+  // Plugin lifecycle (version 5). Each record_* is one transaction that also appends to the
+  // history (`plugin_action`); it throws store::SqliteError, and then nothing was written.
+  std::map<std::string, PluginState> load_plugin_states();
+  void record_disabled(const std::string& department, const std::string& by, const std::string& reason,
+                       std::int64_t now_ms);
+  void record_enabled(const std::string& department, const std::string& by, std::int64_t now_ms);
+  void record_reload(const std::string& department, const std::string& library, const std::string& version,
+                     const std::string& config_library, const std::string& by, std::int64_t now_ms);
+  // The recorded reload no longer applies (the config's library was changed since): forgotten,
+  // with `why` in the history (by "hubd").
+  void forget_reload(const std::string& department, const std::string& why, std::int64_t now_ms);
+
  private:
   store::Database db_;
   std::unique_ptr<store::Statement> upsert_cursor_;
@@ -116,6 +147,8 @@ class Ledger {
   std::unique_ptr<store::Statement> resolve_parked_;
   std::unique_ptr<store::Statement> insert_parked_action_;
 
+  void append_plugin_action(const std::string& department, const std::string& action, const std::string& by,
+                            std::int64_t now_ms, const std::string& detail);
   void migrate();  // creates the schema, or upgrades an older ledger.db in one transaction
   std::string encode_actions(const std::vector<hub::sdk::PolicyAction>& actions);
   std::int64_t reason_id(const std::string& text);  // inserts the text the first time

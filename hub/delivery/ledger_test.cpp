@@ -184,7 +184,7 @@ TEST(Ledger, RecordsTheHandoffOfEachDelivery) {
   ledger.commit(batches, 1000);
   EXPECT_EQ(handoffs(dir.file("ledger.db")),
             (std::vector<std::string>{"none|", "spool|police-00000000000000000002.jsonl"}));
-  EXPECT_EQ(schema_version(dir.file("ledger.db")), 4);
+  EXPECT_EQ(schema_version(dir.file("ledger.db")), 5);
 }
 
 TEST(Ledger, UpgradesAVersion1LedgerWithoutLosingAnAction) {
@@ -197,7 +197,7 @@ TEST(Ledger, UpgradesAVersion1LedgerWithoutLosingAnAction) {
   expect_version1_actions(dir.file("ledger.db"));
   // Before connectors there was no hand-off.
   EXPECT_EQ(handoffs(dir.file("ledger.db")), (std::vector<std::string>{"none|", "none|", "none|"}));
-  EXPECT_EQ(schema_version(dir.file("ledger.db")), 4);
+  EXPECT_EQ(schema_version(dir.file("ledger.db")), 5);
 }
 
 TEST(Ledger, UpgradesAVersion1LedgerWithHandoffColumnsKeepingTheHandoffs) {
@@ -206,7 +206,7 @@ TEST(Ledger, UpgradesAVersion1LedgerWithHandoffColumnsKeepingTheHandoffs) {
   { Ledger ledger(dir.file("ledger.db")); }  // upgrades
   expect_version1_actions(dir.file("ledger.db"));
   EXPECT_EQ(handoffs(dir.file("ledger.db")), (std::vector<std::string>{"spool|land-1.jsonl", "none|", "none|"}));
-  EXPECT_EQ(schema_version(dir.file("ledger.db")), 4);
+  EXPECT_EQ(schema_version(dir.file("ledger.db")), 5);
 }
 
 TEST(Ledger, UpgradesAVersion2LedgerAddingTheHandoffColumns) {
@@ -242,7 +242,7 @@ PRAGMA user_version = 2;
   }
   Ledger reopened(dir.file("ledger.db"));  // a second open finds version 3 and changes nothing
   EXPECT_EQ(handoffs(dir.file("ledger.db")), (std::vector<std::string>{"none|", "webhook|HTTP 200"}));
-  EXPECT_EQ(schema_version(dir.file("ledger.db")), 4);
+  EXPECT_EQ(schema_version(dir.file("ledger.db")), 5);
   store::Database db(dir.file("ledger.db"), store::Database::Mode::kReadOnly);
   const auto got = rows(db, kActionRows);
   ASSERT_EQ(got.size(), 3u);
@@ -319,10 +319,12 @@ TEST(Ledger, UpgradesAVersion3LedgerWithTheParkedTables) {
   }
   {
     store::Database db(dir.file("ledger.db"), store::Database::Mode::kReadWrite);
-    db.exec("DROP TABLE parked; DROP TABLE parked_action; PRAGMA user_version = 3;");
+    db.exec("DROP TABLE parked; DROP TABLE parked_action; DROP TABLE plugin_state; DROP TABLE plugin_action; "
+            "PRAGMA user_version = 3;");
   }
   Ledger ledger(dir.file("ledger.db"));
-  EXPECT_EQ(schema_version(dir.file("ledger.db")), 4);
+  EXPECT_EQ(schema_version(dir.file("ledger.db")), 5);
+  EXPECT_TRUE(ledger.load_plugin_states().empty());
   EXPECT_TRUE(ledger.load_parked().empty());
   EXPECT_EQ(ledger.load_cursors()["land"].seq, 2u);
   std::vector<LedgerBatch> batches(1);
@@ -331,6 +333,98 @@ TEST(Ledger, UpgradesAVersion3LedgerWithTheParkedTables) {
   batches[0].parked.push_back(ParkedRecord{3, "V01-00003", "ev-3", "x", 5, 0});
   ledger.commit(batches, 2000);
   EXPECT_EQ(ledger.load_parked().size(), 1u);
+  ledger.record_disabled("land", "ann", "", 2500);
+  EXPECT_TRUE(ledger.load_plugin_states()["land"].disabled);
+}
+
+TEST(Ledger, RecordsPluginLifecycleDecisionsWithWhoAndWhenAndTheirHistory) {
+  hub::testing::TempDir dir;
+  {
+    Ledger ledger(dir.file("ledger.db"));
+    EXPECT_TRUE(ledger.load_plugin_states().empty());
+    ledger.record_disabled("police", "frank", "new roster being checked", 1000);
+    ledger.record_reload("land", "/opt/hub/plugins/land-2.so", "2.0.0", "/opt/hub/plugins/land.so", "gina", 2000);
+    ledger.record_disabled("land", "gina", "", 3000);
+    ledger.record_enabled("land", "hugo", 4000);
+  }
+  // Reopened: the decisions are in the file.
+  Ledger ledger(dir.file("ledger.db"));
+  auto states = ledger.load_plugin_states();
+  ASSERT_EQ(states.size(), 2u);
+  const PluginState& police = states["police"];
+  EXPECT_TRUE(police.disabled);
+  EXPECT_EQ(police.disabled_by, "frank");
+  EXPECT_EQ(police.disabled_at_ms, 1000);
+  EXPECT_EQ(police.disabled_reason, "new roster being checked");
+  EXPECT_EQ(police.library, "");  // never reloaded: the config's library
+  const PluginState& land = states["land"];
+  EXPECT_FALSE(land.disabled);
+  EXPECT_EQ(land.disabled_by, "");
+  EXPECT_EQ(land.disabled_at_ms, 0);
+  EXPECT_EQ(land.library, "/opt/hub/plugins/land-2.so");
+  EXPECT_EQ(land.library_version, "2.0.0");
+  EXPECT_EQ(land.config_library, "/opt/hub/plugins/land.so");
+  EXPECT_EQ(land.reloaded_by, "gina");
+  EXPECT_EQ(land.reloaded_at_ms, 2000);
+
+  // A later reload replaces the earlier one; a forgotten reload leaves the disable alone.
+  ledger.record_reload("police", "/b.so", "3.0.0", "/a.so", "ivy", 5000);
+  ledger.forget_reload("police", "config library changed to /c.so", 6000);
+  states = ledger.load_plugin_states();
+  EXPECT_EQ(states["police"].library, "");
+  EXPECT_EQ(states["police"].reloaded_by, "");
+  EXPECT_TRUE(states["police"].disabled);
+
+  store::Database db(dir.file("ledger.db"), store::Database::Mode::kReadOnly);
+  const auto history = rows(db, "SELECT department, action, by_operator, at_ms, detail, '', '', '' FROM plugin_action ORDER BY id");
+  ASSERT_EQ(history.size(), 6u);
+  EXPECT_EQ(history[0], (std::vector<std::string>{"police", "disable", "frank", "1000", "new roster being checked", "", "", ""}));
+  EXPECT_EQ(history[1], (std::vector<std::string>{"land", "reload", "gina", "2000", "/opt/hub/plugins/land-2.so (2.0.0)", "", "", ""}));
+  EXPECT_EQ(history[3], (std::vector<std::string>{"land", "enable", "hugo", "4000", "", "", "", ""}));
+  EXPECT_EQ(history[5], (std::vector<std::string>{"police", "config_wins", "hubd", "6000", "config library changed to /c.so", "", "", ""}));
+}
+
+// A version 4 ledger.db (parked tables, no lifecycle tables) as hubd wrote it before version 5:
+// upgraded in place, every cursor, delivery and parked event kept.
+TEST(Ledger, UpgradesAVersion4LedgerWithThePluginLifecycleTables) {
+  hub::testing::TempDir dir;
+  {
+    Ledger ledger(dir.file("ledger.db"));
+    std::vector<LedgerBatch> batches{batch("land", 1, 2)};
+    batches[0].new_cursor = 3;
+    batches[0].parked.push_back(ParkedRecord{3, "V01-00003", "ev-3", "broken", 5, 0});
+    ledger.commit(batches, 1000);
+  }
+  {
+    store::Database db(dir.file("ledger.db"), store::Database::Mode::kReadWrite);
+    db.exec("DROP TABLE plugin_state; DROP TABLE plugin_action; PRAGMA user_version = 4;");
+  }
+  {
+    Ledger ledger(dir.file("ledger.db"));
+    EXPECT_EQ(schema_version(dir.file("ledger.db")), 5);
+    EXPECT_EQ(ledger.load_cursors()["land"].seq, 3u);
+    EXPECT_EQ(ledger.load_cursors()["land"].delivered, 2u);
+    ASSERT_EQ(ledger.load_parked().size(), 1u);
+    EXPECT_EQ(ledger.load_parked()[0].seq, 3u);
+    EXPECT_TRUE(ledger.load_plugin_states().empty());
+    ledger.record_disabled("land", "jo", "audit", 2000);
+  }
+  // Opening an up-to-date file again changes nothing.
+  Ledger again(dir.file("ledger.db"));
+  EXPECT_EQ(schema_version(dir.file("ledger.db")), 5);
+  EXPECT_TRUE(again.load_plugin_states()["land"].disabled);
+  store::Database db(dir.file("ledger.db"), store::Database::Mode::kReadOnly);
+  EXPECT_EQ(rows(db, "SELECT COUNT(*), 0, 0, 0, 0, 0, 0, 0 FROM delivery").at(0).at(0), "2");
+}
+
+TEST(Ledger, RefusesALedgerNewerThanThisHubd) {
+  hub::testing::TempDir dir;
+  { Ledger ledger(dir.file("ledger.db")); }
+  {
+    store::Database db(dir.file("ledger.db"), store::Database::Mode::kReadWrite);
+    db.exec("PRAGMA user_version = 6;");
+  }
+  EXPECT_THROW(Ledger(dir.file("ledger.db")), store::SqliteError);
 }
 
 }  // namespace

@@ -241,11 +241,12 @@ const char* to_string(CallProbe::Phase phase) {
 }
 
 PluginWorker::PluginWorker(zmq::context_t& context, const PluginConfig& plugin, std::string data_dir,
-                           std::string pipe_endpoint, CallProbe* probe)
+                           std::string pipe_endpoint, std::string library_override, CallProbe* probe)
     : context_(context),
       plugin_(plugin),
       data_dir_(std::move(data_dir)),
       pipe_endpoint_(std::move(pipe_endpoint)),
+      library_override_(std::move(library_override)),
       probe_(probe) {}
 
 namespace {
@@ -362,9 +363,10 @@ void PluginWorker::run() {
     if (probe_ != nullptr) probe_->set(CallProbe::kIdle);
     return loaded;
   };
-  auto send_started = [&](StartOutcome& outcome, bool reload, bool keeps_running) {
+  auto send_started = [&](StartOutcome& outcome, bool reload, bool keeps_running, const std::string& fallback_error = "") {
     auto started = std::make_unique<Started>();
     started->reload = reload;
+    started->fallback_error = fallback_error;
     started->keeps_running = keeps_running;
     started->library = library;
     if (instance && outcome.error_code.empty()) {
@@ -387,14 +389,25 @@ void PluginWorker::run() {
   };
 
   {
-    StartOutcome outcome = start_instance(plugin_, library, library, plugin_dir, load(library), probe_);
+    StartOutcome outcome;
+    std::string fallback_error;
+    if (!library_override_.empty()) {
+      // The build an operator reloaded before the restart; the config's when it will not start.
+      outcome = start_instance(plugin_, library_override_, library_override_, plugin_dir,
+                               load(library_override_), probe_);
+      if (outcome.instance)
+        library = library_override_;
+      else
+        fallback_error = outcome.error_code + ": " + outcome.error;
+    }
+    if (!outcome.instance) outcome = start_instance(plugin_, library, library, plugin_dir, load(library), probe_);
     if (outcome.instance && !connector && plugin_.connector.type != hub::sdk::ConnectorConfig::Type::kNone) {
       stop_instance(std::move(outcome.instance), plugin_.call_timeout_ms);
       outcome.error_code = "connector_failed";
       outcome.error = "plugin " + plugin_.id + ": " + connector_error;
     }
     instance = std::move(outcome.instance);
-    send_started(outcome, false, false);
+    send_started(outcome, false, false, fallback_error);
   }
 
   // Run.

@@ -12,7 +12,9 @@
 // abandoned calls the department is reported hung (state refused) until its plugin is
 // reloaded. kReload swaps the plugin for another build between batches: the new build is
 // loaded and checked (ABI, id) before the old one is stopped; a refused build leaves the old
-// one running.
+// one running. A department reloaded before a restart of hubd starts with the library that
+// reload chose (`library_override`); when that one cannot be loaded or started the worker
+// falls back to the config's library and says why (Started::fallback_error).
 #pragma once
 
 #include <atomic>
@@ -58,9 +60,10 @@ const CallProbe* probe_of_this_thread() noexcept;
 class PluginWorker {
  public:
   // `pipe_endpoint`: the dispatcher's inproc PAIR for this department (already bound).
+  // `library_override`: the .so to start with instead of plugin.library ("" = the config's).
   // `probe`, if given, is kept up to date with the plugin call in progress.
   PluginWorker(zmq::context_t& context, const PluginConfig& plugin, std::string data_dir, std::string pipe_endpoint,
-               CallProbe* probe = nullptr);
+               std::string library_override = "", CallProbe* probe = nullptr);
   void run();
 
  private:
@@ -68,6 +71,7 @@ class PluginWorker {
   const PluginConfig& plugin_;
   std::string data_dir_;
   std::string pipe_endpoint_;
+  std::string library_override_;
   CallProbe* probe_;
 };
 

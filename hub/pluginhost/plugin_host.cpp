@@ -227,7 +227,7 @@ void PluginHost::start_workers(std::vector<PluginConfig> departments) {
     const PluginConfig* plugin = &worker->config;
     delivery::CallProbe* probe = shared_ != nullptr ? &shared_->probes[index] : nullptr;
     worker->thread = std::thread([this, plugin, endpoint, probe] {
-      delivery::PluginWorker(context_, *plugin, config_.data_dir, endpoint, probe).run();
+      delivery::PluginWorker(context_, *plugin, config_.data_dir, endpoint, "", probe).run();
     });
     workers_.push_back(std::move(worker));
   }

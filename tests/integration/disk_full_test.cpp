@@ -146,5 +146,40 @@ TEST(DiskFull, LedgerWriteFailureDeliversEveryEventExactlyOnceWhenSpaceReturns) 
   hub.stop();
 }
 
+// An operator's disable or enable is durable before it is answered ok: when the ledger cannot
+// be written the request is refused with storage_unavailable and nothing changes.
+TEST(DiskFull, APluginLifecycleDecisionThatCannotBeRecordedIsRefusedAndChangesNothing) {
+  HubOptions options;
+  options.departments = {"schools", "police"};
+  DiskFullHub d(options);
+  HubProcess& hub = d.hub;
+  ASSERT_EQ(hub.ingest(household_event("V01-00001"))["ok"], true);
+  hub.wait_for_delivery();
+
+  d.fill("ledger.db");
+  json reply = hub.admin({{"cmd", "plugins"}, {"action", "disable"}, {"department", "police"}, {"by", "ann"}});
+  EXPECT_EQ(reply["ok"], false) << reply.dump();
+  EXPECT_EQ(reply["error"]["code"], "storage_unavailable") << reply.dump();
+  EXPECT_EQ(hub.department_state("police"), "running");
+  d.free_space();
+  reply = hub.admin({{"cmd", "plugins"}, {"action", "disable"}, {"department", "police"}, {"by", "ann"}});
+  ASSERT_EQ(reply["ok"], true) << reply.dump();
+
+  d.fill("ledger.db");
+  reply = hub.admin({{"cmd", "plugins"}, {"action", "enable"}, {"department", "police"}, {"by", "bo"}});
+  EXPECT_EQ(reply["ok"], false) << reply.dump();
+  EXPECT_EQ(reply["error"]["code"], "storage_unavailable") << reply.dump();
+  EXPECT_EQ(hub.department_state("police"), "disabled");
+  d.free_space();
+
+  // What was answered ok is what a restarted hubd does.
+  hub.stop();
+  hub.start();
+  EXPECT_EQ(hub.department_state("police"), "disabled");
+  EXPECT_EQ(hub.query_rows("ledger.db", "SELECT action, by_operator FROM plugin_action WHERE department='police'"),
+            (std::vector<std::vector<std::string>>{{"disable", "ann"}}));
+  hub.stop();
+}
+
 }  // namespace
 }  // namespace hub::test

@@ -144,7 +144,7 @@ void HubProcess::start() {
   const fs::path endpoints = fs::path(data_dir()) / "hubd.endpoints.json";
   std::error_code ec;
   fs::remove(endpoints, ec);
-  pid_ = spawn(dir_, dir_ + "/hubd.log", {HUBD_PATH, "--config", dir_ + "/hub.json"});
+  pid_ = spawn(dir_, dir_ + "/hubd.log", {hubd_path(), "--config", dir_ + "/hub.json"});
   const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(20);
   while (!fs::exists(endpoints)) {
     int status = 0;
@@ -318,7 +318,7 @@ PluginHostProcess::~PluginHostProcess() {
 }
 
 void PluginHostProcess::start() {
-  pid_ = spawn(dir_, dir_ + "/host.log", {HUB_PLUGIN_HOST_PATH, "--config", dir_ + "/host.json"});
+  pid_ = spawn(dir_, dir_ + "/host.log", {plugin_host_path(), "--config", dir_ + "/host.json"});
 }
 
 void PluginHostProcess::kill9() { kill_and_reap(pid_); }
@@ -350,6 +350,16 @@ bool PluginHostProcess::wait_for_log(const std::string& fragment, std::chrono::s
     std::this_thread::sleep_for(std::chrono::milliseconds(20));
   }
   return true;
+}
+
+std::string hubd_path() {
+  const char* path = std::getenv("HUB_TEST_HUBD");
+  return path != nullptr && *path != '\0' ? path : HUBD_PATH;
+}
+
+std::string plugin_host_path() {
+  const char* path = std::getenv("HUB_TEST_PLUGIN_HOST");
+  return path != nullptr && *path != '\0' ? path : HUB_PLUGIN_HOST_PATH;
 }
 
 json household_event(const std::string& id, const std::string& village) {

@@ -128,6 +128,11 @@ std::int64_t finance_overpayments(HubProcess& hub);
 
 // The small department rosters (schools, land, finance) of the fixture, under DATA_DIR/plugins.
 void write_test_rosters(const std::string& data_dir);
+// The hubd and hub-plugin-host the tests run: this build's, unless HUB_TEST_HUBD or
+// HUB_TEST_PLUGIN_HOST names another (CI's ThreadSanitizer stage points them at a TSan build
+// of the two daemons and runs these tests against it, .ci/run).
+std::string hubd_path();
+std::string plugin_host_path();
 // A unique empty directory under the system's temporary directory.
 std::string make_temp_dir(const std::string& prefix);
 

@@ -523,5 +523,236 @@ TEST(PluginLifecycleTest, DisableStopsDeliveryWithLagVisibleAndEnableResumes) {
   hub.stop();
 }
 
+// Operators' lifecycle decisions survive a restart of hubd (ledger table plugin_state).
+
+// How many times each seq reached the plugin (its handled.log: "VERSION SEQ" lines).
+std::map<std::uint64_t, int> handled_counts(const std::string& plugin_data_dir) {
+  std::ifstream handled(plugin_data_dir + "/handled.log");
+  std::map<std::uint64_t, int> seen;
+  std::string version;
+  std::uint64_t seq = 0;
+  while (handled >> version >> seq) ++seen[seq];
+  return seen;
+}
+
+json police_in_list(const std::string& ctl) {
+  const auto r = run_command(ctl + "plugins list --json");
+  EXPECT_EQ(r.exit_code, 0) << r.output;
+  const json reply = json::parse(r.output);
+  for (const auto& p : reply["plugins"])
+    if (p["id"] == "police") return p;
+  ADD_FAILURE() << "police not in " << r.output;
+  return json::object();
+}
+
+// Rewrites police's "library" in the hub's configuration file (hubd stopped).
+void set_police_library(HubProcess& hub, const std::string& library) {
+  const std::string path = hub.dir() + "/hub.json";
+  json config = json::parse(read_text(path));
+  for (auto& p : config["plugins"])
+    if (p["id"] == "police") p["library"] = library;
+  std::ofstream(path) << config.dump(2);
+}
+
+TEST(PluginLifecycleTest, ADisableSurvivesARestartAndEnableDeliversEverythingOnce) {
+  HubProcess hub(faulty(HUB_RELOAD_V1_PLUGIN));
+  hub.start();
+  register_households(hub, {"V01-00001", "V01-00002"});
+  const std::uint64_t first = publish(hub, "V01-00001", "credit", "2020Q3");
+  hub.wait_for_delivery();
+  const std::string ctl = std::string(HUBCTL_PATH) + " --data-dir " + hub.data_dir() + " ";
+  auto r = run_command(ctl + "plugins disable police --by frank --reason 'roster audit'");
+  ASSERT_EQ(r.exit_code, 0) << r.output;
+  // Recorded before the reply said ok.
+  EXPECT_EQ(hub.query_rows("ledger.db", "SELECT disabled, disabled_by, disabled_reason FROM plugin_state WHERE department='police'"),
+            (std::vector<std::vector<std::string>>{{"1", "frank", "roster audit"}}));
+
+  hub.stop();
+  hub.start();
+  EXPECT_EQ(hub.department_state("police"), "disabled");
+  EXPECT_NE(hub.log().find("police stays disabled (by frank"), std::string::npos) << hub.log();
+  const std::uint64_t second = publish(hub, "V01-00002", "credit", "2020Q3");
+  const std::uint64_t third = publish(hub, "V01-00001", "non_credit", "2020Q4");
+  hub.wait_for_delivery();  // civil affairs; police is disabled
+  json police = hub.department_status("police");
+  EXPECT_EQ(police["state"], "disabled") << police.dump();
+  EXPECT_EQ(police["lag"], 2) << police.dump();
+  EXPECT_EQ(police["delivered"], 1) << police.dump();
+  EXPECT_EQ(hub.query_int("ledger.db", "SELECT COUNT(*) FROM delivery WHERE department='civil_affairs' AND seq IN (" +
+                                           std::to_string(second) + "," + std::to_string(third) + ")"),
+            2);
+  const std::string police_dir = hub.data_dir() + "/plugins/police";
+  EXPECT_EQ(handled_counts(police_dir), (std::map<std::uint64_t, int>{{first, 1}}));
+  // Who disabled it and since when, in the list (JSON and table).
+  const json listed = police_in_list(ctl);
+  EXPECT_EQ(listed["disabled"], true) << listed.dump();
+  EXPECT_EQ(listed["state"], "disabled") << listed.dump();
+  EXPECT_EQ(listed["disabled_by"], "frank") << listed.dump();
+  EXPECT_EQ(listed["disabled_reason"], "roster audit") << listed.dump();
+  EXPECT_TRUE(listed["disabled_at_ms"].is_number_integer()) << listed.dump();
+  EXPECT_EQ(listed["library_source"], "config") << listed.dump();
+  r = run_command(ctl + "plugins list");
+  EXPECT_EQ(r.exit_code, 0) << r.output;
+  EXPECT_NE(r.output.find("police: 已停用 disabled by frank since"), std::string::npos) << r.output;
+  EXPECT_NE(r.output.find("roster audit"), std::string::npos) << r.output;
+  // The reason goes only with disable.
+  json reply = hub.admin({{"cmd", "plugins"}, {"action", "enable"}, {"department", "police"}, {"by", "g"}, {"reason", "x"}});
+  EXPECT_EQ(reply["error"]["field"], "reason") << reply.dump();
+
+  r = run_command(ctl + "plugins enable police --by gina");
+  ASSERT_EQ(r.exit_code, 0) << r.output;
+  hub.wait_for_delivery();
+  police = hub.department_status("police");
+  EXPECT_EQ(police["lag"], 0) << police.dump();
+  EXPECT_EQ(police["delivered"], 3) << police.dump();
+  EXPECT_EQ(handled_counts(police_dir), (std::map<std::uint64_t, int>{{first, 1}, {second, 1}, {third, 1}}));
+  EXPECT_EQ(hub.query_int("ledger.db", "SELECT COUNT(*) FROM delivery WHERE department='police'"), 3);
+  EXPECT_EQ(hub.query_rows("ledger.db", "SELECT action, by_operator, detail FROM plugin_action WHERE department='police' ORDER BY id"),
+            (std::vector<std::vector<std::string>>{{"disable", "frank", "roster audit"}, {"enable", "gina", ""}}));
+
+  // Enabled stays enabled across the next restart.
+  hub.stop();
+  hub.start();
+  const std::uint64_t fourth = publish(hub, "V01-00002", "breach", "2021Q1");
+  hub.wait_for_delivery();
+  EXPECT_EQ(hub.department_status("police")["delivered"], 4);
+  EXPECT_EQ(police_in_list(ctl)["disabled"], false);
+  EXPECT_EQ(handled_counts(police_dir)[fourth], 1);
+  hub.stop();
+}
+
+TEST(PluginLifecycleTest, AReloadSurvivesARestartUntilTheConfigsLibraryIsEdited) {
+  HubProcess hub(faulty(HUB_RELOAD_V1_PLUGIN));
+  hub.start();
+  register_households(hub, {"V01-00001"});
+  publish(hub, "V01-00001", "credit", "2020Q3");
+  hub.wait_for_delivery();
+  const std::string ctl = std::string(HUBCTL_PATH) + " --data-dir " + hub.data_dir() + " ";
+  auto r = run_command(ctl + "plugins reload police --library " + HUB_RELOAD_V2_PLUGIN + " --by dave");
+  ASSERT_EQ(r.exit_code, 0) << r.output;
+  // A refused reload records nothing.
+  r = run_command(ctl + "plugins reload police --library " + HUB_BAD_ABI_PLUGIN + " --by erin");
+  EXPECT_EQ(r.exit_code, 1) << r.output;
+  EXPECT_EQ(hub.query_rows("ledger.db", "SELECT library, library_version, config_library, reloaded_by FROM plugin_state "
+                                        "WHERE department='police'"),
+            (std::vector<std::vector<std::string>>{{HUB_RELOAD_V2_PLUGIN, "2.0.0-v2", HUB_RELOAD_V1_PLUGIN, "dave"}}));
+
+  hub.stop();
+  hub.start();
+  hub.wait_for_delivery();
+  EXPECT_EQ(hub.department_status("police")["plugin_version"], "2.0.0-v2");
+  json listed = police_in_list(ctl);
+  EXPECT_EQ(listed["plugin_version"], "2.0.0-v2") << listed.dump();
+  EXPECT_EQ(listed["library"], HUB_RELOAD_V2_PLUGIN) << listed.dump();
+  EXPECT_EQ(listed["library_source"], "reload") << listed.dump();
+  EXPECT_EQ(listed["reloaded_by"], "dave") << listed.dump();
+  EXPECT_TRUE(listed["reloaded_at_ms"].is_number_integer()) << listed.dump();
+  EXPECT_EQ(listed["config_library"], HUB_RELOAD_V1_PLUGIN) << listed.dump();
+  EXPECT_EQ(listed["disabled"], false) << listed.dump();
+  r = run_command(ctl + "plugins list");
+  EXPECT_NE(r.output.find("reload by dave at "), std::string::npos) << r.output;
+  const std::uint64_t after = publish(hub, "V01-00001", "non_credit", "2020Q4");
+  hub.wait_for_delivery();
+  EXPECT_EQ(hub.query_rows("ledger.db", "SELECT plugin_version FROM delivery WHERE department='police' AND seq=" +
+                                            std::to_string(after)),
+            (std::vector<std::vector<std::string>>{{"2.0.0-v2"}}));
+
+  // The operator edits the configuration's library afterwards (here: v1 under another name):
+  // the configuration wins, with a warning naming both files, and the reload is forgotten.
+  hub.stop();
+  const std::string edited = hub.dir() + "/police-edited.so";
+  fs::copy_file(HUB_RELOAD_V1_PLUGIN, edited);
+  set_police_library(hub, edited);
+  hub.start();
+  hub.wait_for_delivery();
+  EXPECT_EQ(hub.department_status("police")["plugin_version"], "1.0.0-v1");
+  listed = police_in_list(ctl);
+  EXPECT_EQ(listed["library"], edited) << listed.dump();
+  EXPECT_EQ(listed["library_source"], "config") << listed.dump();
+  EXPECT_TRUE(listed["reloaded_by"].is_null()) << listed.dump();
+  const std::string log = hub.log();
+  const auto warning = log.find("the configuration's library is now " + edited);
+  ASSERT_NE(warning, std::string::npos) << log;
+  const std::string line = log.substr(warning, log.find('\n', warning) - warning);
+  EXPECT_NE(line.find(std::string("not the reloaded ") + HUB_RELOAD_V2_PLUGIN), std::string::npos) << line;
+  EXPECT_EQ(hub.query_int("ledger.db", "SELECT COUNT(*) FROM plugin_action WHERE department='police' AND action='config_wins'"), 1);
+  const std::uint64_t later = publish(hub, "V01-00001", "breach", "2021Q1");
+  hub.wait_for_delivery();
+  EXPECT_EQ(hub.query_rows("ledger.db", "SELECT plugin_version FROM delivery WHERE department='police' AND seq=" +
+                                            std::to_string(later)),
+            (std::vector<std::vector<std::string>>{{"1.0.0-v1"}}));
+  hub.stop();
+}
+
+TEST(PluginLifecycleTest, AReloadedLibraryMissingAtStartFallsBackToTheConfigsWithAnError) {
+  HubProcess hub(faulty(HUB_RELOAD_V1_PLUGIN));
+  hub.start();
+  const std::string v2_copy = hub.dir() + "/police-v2.so";
+  fs::copy_file(HUB_RELOAD_V2_PLUGIN, v2_copy);
+  json reply = hub.admin({{"cmd", "plugins"}, {"action", "reload"}, {"department", "police"}, {"library", v2_copy}, {"by", "kim"}});
+  ASSERT_EQ(reply["ok"], true) << reply.dump();
+  hub.stop();
+  fs::remove(v2_copy);
+  hub.start();
+  register_households(hub, {"V01-00001"});
+  const std::uint64_t seq = publish(hub, "V01-00001", "credit", "2020Q3");
+  hub.wait_for_delivery();  // never silently without a plugin: the config's build delivers
+  const json police = hub.department_status("police");
+  EXPECT_EQ(police["state"], "running") << police.dump();
+  EXPECT_EQ(police["plugin_version"], "1.0.0-v1") << police.dump();
+  const std::string ctl = std::string(HUBCTL_PATH) + " --data-dir " + hub.data_dir() + " ";
+  const json listed = police_in_list(ctl);
+  EXPECT_EQ(listed["library"], HUB_RELOAD_V1_PLUGIN) << listed.dump();
+  EXPECT_EQ(listed["library_source"], "config") << listed.dump();
+  EXPECT_EQ(listed["reloaded_library"], v2_copy) << listed.dump();
+  EXPECT_NE(listed["library_error"].get<std::string>().find("plugin_not_found"), std::string::npos) << listed.dump();
+  EXPECT_NE(hub.log().find("falling back to the configuration's " + std::string(HUB_RELOAD_V1_PLUGIN)), std::string::npos)
+      << hub.log();
+  EXPECT_EQ(hub.query_rows("ledger.db", "SELECT plugin_version FROM delivery WHERE department='police' AND seq=" +
+                                            std::to_string(seq)),
+            (std::vector<std::vector<std::string>>{{"1.0.0-v1"}}));
+  const auto r = run_command(ctl + "plugins list");
+  EXPECT_NE(r.output.find("police: reloaded library " + v2_copy + " not loaded"), std::string::npos) << r.output;
+  hub.stop();
+}
+
+TEST(PluginLifecycleTest, ADisabledDepartmentOnAPluginHostStaysDisabledAcrossARestart) {
+  HubOptions options = faulty("");
+  options.hosted = {"police"};
+  HubProcess hub(options);
+  hub.start();
+  PluginHostProcess host(hub.plugin_host_endpoint(), {"police"}, "police-server-1");
+  {
+    const std::string path = host.dir() + "/host.json";
+    json config = json::parse(read_text(path));
+    config["plugins"] = json::array({{{"id", "police"}, {"library", HUB_RELOAD_V1_PLUGIN}}});
+    std::ofstream(path) << config.dump(2);
+  }
+  host.start();
+  register_households(hub, {"V01-00001"});
+  const std::uint64_t first = publish(hub, "V01-00001", "credit", "2020Q3");
+  hub.wait_for_delivery(std::chrono::seconds(90));
+  json reply = hub.admin({{"cmd", "plugins"}, {"action", "disable"}, {"department", "police"}, {"by", "lee"}});
+  ASSERT_EQ(reply["ok"], true) << reply.dump();
+  hub.stop();
+  hub.start();  // the host connects again by itself
+  const std::uint64_t second = publish(hub, "V01-00001", "non_credit", "2020Q4");
+  hub.wait_for_delivery(std::chrono::seconds(90));  // civil affairs
+  json police = hub.department_status("police");
+  EXPECT_EQ(police["state"], "disabled") << police.dump();
+  EXPECT_EQ(police["lag"], 1) << police.dump();
+  const std::string ctl = std::string(HUBCTL_PATH) + " --data-dir " + hub.data_dir() + " ";
+  json listed = police_in_list(ctl);
+  EXPECT_EQ(listed["disabled_by"], "lee") << listed.dump();
+  EXPECT_EQ(listed["library_source"], "host") << listed.dump();
+  reply = hub.admin({{"cmd", "plugins"}, {"action", "enable"}, {"department", "police"}, {"by", "lee"}});
+  ASSERT_EQ(reply["ok"], true) << reply.dump();
+  hub.wait_for_delivery(std::chrono::seconds(90));
+  EXPECT_EQ(hub.department_status("police")["delivered"], 2);
+  EXPECT_EQ(handled_counts(host.data_dir() + "/plugins/police"), (std::map<std::uint64_t, int>{{first, 1}, {second, 1}}));
+  hub.stop();
+  EXPECT_EQ(host.stop(), 0);
+}
+
 }  // namespace
 }  // namespace hub::test

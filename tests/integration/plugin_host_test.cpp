@@ -254,7 +254,7 @@ TEST(PluginHostTest, BadHostConfigurationExitsWithCodeTwoNamingTheKey) {
   const std::string dir = make_temp_dir("plugin-host-config-");
   auto run_with = [&](const std::string& text) {
     std::ofstream(dir + "/host.json") << text;
-    return run_command(std::string(HUB_PLUGIN_HOST_PATH) + " --config " + dir + "/host.json");
+    return run_command(plugin_host_path() + " --config " + dir + "/host.json");
   };
   auto r = run_with(R"({"plugins": ["police"]})");
   EXPECT_EQ(r.exit_code, 2);
@@ -268,12 +268,12 @@ TEST(PluginHostTest, BadHostConfigurationExitsWithCodeTwoNamingTheKey) {
   r = run_with("{not json");
   EXPECT_EQ(r.exit_code, 2);
   EXPECT_NE(r.output.find("not valid JSON"), std::string::npos) << r.output;
-  r = run_command(std::string(HUB_PLUGIN_HOST_PATH) + " --config " + dir + "/missing.json");
+  r = run_command(plugin_host_path() + " --config " + dir + "/missing.json");
   EXPECT_EQ(r.exit_code, 2);
   EXPECT_NE(r.output.find("cannot read"), std::string::npos) << r.output;
-  r = run_command(std::string(HUB_PLUGIN_HOST_PATH));
+  r = run_command(plugin_host_path());
   EXPECT_EQ(r.exit_code, 2);
-  r = run_command(std::string(HUB_PLUGIN_HOST_PATH) + " --help");
+  r = run_command(plugin_host_path() + " --help");
   EXPECT_EQ(r.exit_code, 0);
   EXPECT_NE(r.output.find("部门插件宿主"), std::string::npos);
   EXPECT_NE(r.output.find("Usage"), std::string::npos);
