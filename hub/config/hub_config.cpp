@@ -111,8 +111,8 @@ HubConfig parse(const json& root, const ConfigSources& src) {
     const std::string where = "plugins[" + std::to_string(i) + "].";
     if (!p.is_object()) invalid(where.substr(0, where.size() - 1), "must be an object");
     check_keys(p, where,
-               {"id", "enabled", "placement", "library", "catalogue", "settings", "villages", "statuses", "connector",
-                "delivery"});
+               {"id", "enabled", "placement", "library", "catalogue", "settings", "villages", "statuses", "fields",
+                "connector", "delivery"});
     PluginConfig pc;
     pc.id = get_string(p, where, "id", "");
     if (pc.id.empty()) invalid(where + "id", "required: the department id, e.g. \"schools\"");
@@ -160,6 +160,30 @@ HubConfig parse(const json& root, const ConfigSources& src) {
       if (!st || *st == hub::sdk::HouseholdStatus::kUnevaluated)
         invalid(where + "statuses", "unknown status '" + s + "' (credit, non_credit or breach)");
     }
+    if (p.contains("fields")) {
+      pc.fields_listed = true;
+      pc.fields = 0;
+      const std::vector<std::string> fields = get_string_list(p, where, "fields");
+      const auto& names = event_field_names();
+      for (std::size_t k = 0; k < fields.size(); ++k) {
+        const std::string& f = fields[k];
+        const std::string at = where + "fields[" + std::to_string(k) + "]";
+        if (f == "seq" || f == "type" || f == "household_id" || f == "status") continue;  // always delivered
+        const auto found = std::find(names.begin(), names.end(), f);
+        if (found == names.end()) {
+          std::string allowed;
+          for (const auto& n : names) allowed += (allowed.empty() ? "" : ", ") + n;
+          invalid(at, "unknown event field '" + f + "' (allowed: " + allowed +
+                          "; seq, type, household_id and status are always delivered; the head of household, the "
+                          "member count and the evaluation basis never are)");
+        }
+        const std::uint32_t bit = 1u << (found - names.begin());
+        if (pc.fields & bit) invalid(at, "'" + f + "' is listed twice");
+        pc.fields |= bit;
+      }
+    }
+    if (!pc.villages.empty() && !(pc.fields & kFieldVillage))
+      invalid(where + "fields", "must include \"village\": the department subscribes by village");
     if (auto it = p.find("connector"); it != p.end()) {
       pc.connector = parse_connector(*it, where + "connector", src.base_dir, c.data_dir, pc.id);
       // The plugin-host protocol carries neither the connector nor the hand-off back yet.
@@ -206,6 +230,13 @@ std::optional<HttpAddress> parse_http_address(const std::string& text) {
   }
   if (out.host.empty() || out.host.find_first_of(" /") != std::string::npos) return std::nullopt;
   return out;
+}
+
+const std::vector<std::string>& event_field_names() {
+  static const std::vector<std::string> names{"event_id",         "village",        "previous_status",
+                                              "quarter",          "previous_quarter", "effective_date",
+                                              "designations",     "correction"};
+  return names;
 }
 
 bool PluginConfig::subscribes(const std::string& village, const std::string& status) const {

@@ -23,6 +23,23 @@ namespace hub {
 // hub-plugin-host process on the department's server that connects to endpoints.plugin_hosts.
 enum class Placement { kInProcess, kHost };
 
+// Event fields a department may receive besides seq, type, household_id and status, which
+// every department needs (data minimisation, docs/security.md). The head of household's name,
+// the member count and the evaluation basis are never delivered to any department.
+enum EventField : std::uint32_t {
+  kFieldEventId = 1u << 0,
+  kFieldVillage = 1u << 1,
+  kFieldPreviousStatus = 1u << 2,
+  kFieldQuarter = 1u << 3,
+  kFieldPreviousQuarter = 1u << 4,
+  kFieldEffectiveDate = 1u << 5,
+  kFieldDesignations = 1u << 6,
+  kFieldCorrection = 1u << 7,
+  kAllEventFields = (1u << 8) - 1,
+};
+// The names used in the configuration's "fields", in bit order.
+const std::vector<std::string>& event_field_names();
+
 struct PluginConfig {
   std::string id;                 // department id, e.g. "schools"
   bool enabled = true;
@@ -33,6 +50,10 @@ struct PluginConfig {
   std::string settings_json;      // the plugin's own "settings" object, as text
   std::vector<std::string> villages;  // subscription: only these villages (empty = all)
   std::vector<std::string> statuses;  // subscription: only these new statuses (empty = all)
+  // "fields": what of each event it may receive (EventField bits); absent = every field, with
+  // a warning at start-up. The hub strips the rest before the plugin (or its host) sees it.
+  std::uint32_t fields = kAllEventFields;
+  bool fields_listed = false;
 
   // Whether this department receives a status change to `status` in `village` (its
   // subscription). The dispatcher's workers and the reports use this one rule.

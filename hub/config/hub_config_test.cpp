@@ -522,6 +522,31 @@ TEST(HubConfigErrors, RetryAndParkingSettingsAreValidated) {
   expect_error(j, "plugins[0].delivery.retry_max_ms", "between 100 and");
 }
 
+TEST(HubConfig, FieldsListWhatADepartmentMayReceive) {
+  json j = minimal();
+  j["plugins"].push_back({{"id", "land"}, {"fields", {"household_id", "status", "quarter", "designations"}}});
+  const HubConfig c = load_ok(j.dump());
+  EXPECT_FALSE(c.plugins[0].fields_listed);
+  EXPECT_EQ(c.plugins[0].fields, kAllEventFields);  // not listed: everything (hubd warns)
+  EXPECT_TRUE(c.plugins[1].fields_listed);
+  EXPECT_EQ(c.plugins[1].fields, kFieldQuarter | kFieldDesignations);  // household_id and status always
+  // The shipped configuration lists them for every department.
+  for (const auto& p : load_ok(embedded_hub_json()).plugins) EXPECT_TRUE(p.fields_listed) << p.id;
+}
+
+TEST(HubConfigErrors, FieldsAreValidated) {
+  json j = minimal();
+  j["plugins"][0]["fields"] = {"quarter", "head"};
+  expect_error(j, "plugins[0].fields[1]", "unknown event field 'head'");
+  j["plugins"][0]["fields"] = {"quarter", "quarter"};
+  expect_error(j, "plugins[0].fields[1]", "listed twice");
+  j["plugins"][0]["fields"] = "quarter";
+  expect_error(j, "plugins[0].fields", "array of strings");
+  j["plugins"][0]["fields"] = {"quarter"};
+  j["plugins"][0]["villages"] = {"V01"};
+  expect_error(j, "plugins[0].fields", "must include \"village\"");
+}
+
 TEST(HubConfigErrors, HttpAddressAndAdminToken) {
   for (const char* bad : {"8080", "127.0.0.1:", ":8080", "127.0.0.1:99999", "127.0.0.1:80x", "http://127.0.0.1:8080"}) {
     json j = minimal();

@@ -146,6 +146,12 @@ int main(int argc, char** argv) {
   sigaddset(&signals, SIGINT);
   pthread_sigmask(SIG_BLOCK, &signals, nullptr);
 
+  for (const auto& plugin : config.plugins)
+    if (plugin.enabled && !plugin.fields_listed)
+      spdlog::warn("plugin {}: no \"fields\" in its configuration, so it receives every event field; list only "
+                   "the ones it needs (docs/security.md, data minimisation)",
+                   plugin.id);
+
   // Test hook (docs/reliability.md): disk-full injection, only when HUB_TEST_DISK_FULL_FILE is set.
   if (hub::store::install_test_fault_vfs_from_env())
     spdlog::warn("TEST HOOK: SQLite writes fail with SQLITE_FULL while {} exists", std::getenv("HUB_TEST_DISK_FULL_FILE"));

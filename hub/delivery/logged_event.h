@@ -27,6 +27,9 @@ struct LoggedEvent {
   std::vector<std::string> designations;
   bool correction = false;
   std::int64_t received_at_ms = 0;
+  // On a plugin host only: an event the hub did not send because the department does not
+  // subscribe to it (only its seq crossed the wire, to keep the sequence without gaps).
+  bool withheld = false;
 };
 
 // Consecutive events [first_seq, first_seq + events.size()). Immutable once built.

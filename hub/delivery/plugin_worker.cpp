@@ -173,25 +173,29 @@ struct Instance {
 }  // namespace
 
 bool subscribed(const PluginConfig& plugin, const LoggedEvent& e) {
-  return e.type == EventType::kStatusChange && plugin.subscribes(e.village, std::string(hub::sdk::to_string(e.status)));
+  return !e.withheld && e.type == EventType::kStatusChange &&
+         plugin.subscribes(e.village, std::string(hub::sdk::to_string(e.status)));
 }
 
 namespace {
 
-hub::sdk::Event to_sdk_event(const std::string& department, const LoggedEvent& e) {
+// The event as the plugin sees it: only the fields its department may receive ("fields" in its
+// configuration); the others keep their empty defaults.
+hub::sdk::Event to_sdk_event(const PluginConfig& plugin, const LoggedEvent& e) {
+  const std::uint32_t f = plugin.fields;
   hub::sdk::Event out;
   out.sequence = e.seq;
-  out.event_id = e.event_id;
-  out.idempotency_key = department + ":" + std::to_string(e.seq);
+  out.idempotency_key = plugin.id + ":" + std::to_string(e.seq);
   out.household_id = e.household_id;
-  out.village = e.village;
-  out.previous_status = e.previous_status;
   out.new_status = e.status;
-  out.previous_quarter = e.previous_quarter;
-  out.quarter = e.quarter;
-  out.effective_date = e.effective_date;
-  out.designations = e.designations;
-  out.correction = e.correction;
+  if (f & kFieldEventId) out.event_id = e.event_id;
+  if (f & kFieldVillage) out.village = e.village;
+  if (f & kFieldPreviousStatus) out.previous_status = e.previous_status;
+  if (f & kFieldPreviousQuarter) out.previous_quarter = e.previous_quarter;
+  if (f & kFieldQuarter) out.quarter = e.quarter;
+  if (f & kFieldEffectiveDate) out.effective_date = e.effective_date;
+  if (f & kFieldDesignations) out.designations = e.designations;
+  if (f & kFieldCorrection) out.correction = e.correction;
   return out;
 }
 
@@ -490,7 +494,7 @@ void PluginWorker::run() {
             if (subscribed(plugin_, e)) {
               if (job->first_handled == 0) job->first_handled = e.seq;
               job->actions.clear();
-              const hub::sdk::Event event = to_sdk_event(plugin_.id, e);
+              const hub::sdk::Event event = to_sdk_event(plugin_, e);
               caller->begin_call(CallProbe::kHandling, e.seq);
               const auto result = plugin->instance().handle(event, job->actions);
               if (!caller->end_call()) return;  // abandoned: touch nothing more

@@ -332,7 +332,8 @@ void HostLink::on_pipe_message(Department& d) {
 void HostLink::forward_request(Department& d, std::unique_ptr<Request> request) {
   const std::uint64_t id = d.next_request_id++;
   json events = json::array();
-  for (std::size_t i = request->begin; i < request->end; ++i) events.push_back(encode_event(request->chunk->events[i]));
+  for (std::size_t i = request->begin; i < request->end; ++i)
+    events.push_back(encode_event(request->chunk->events[i], d.config));  // only what the department may see
   send(d.session->routing_id, {{"type", "deliver"},
                                {"session", d.session->token},
                                {"department", d.config->id},

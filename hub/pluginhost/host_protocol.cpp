@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <iterator>
 
+#include "delivery/plugin_worker.h"
 #include "hub/loader/action_validator.h"
 
 namespace hub::pluginhost {
@@ -87,35 +88,44 @@ json error_message(const std::string& type, const std::string& code, const std::
   return {{"type", type}, {"error", {{"code", code}, {"message", message}}}};
 }
 
-json encode_event(const LoggedEvent& e) {
-  return {{"seq", e.seq},
-          {"type", to_string(e.type)},
-          {"event_id", e.event_id},
-          {"household_id", e.household_id},
-          {"village", e.village},
-          {"status", hub::sdk::to_string(e.status)},
-          {"previous_status", hub::sdk::to_string(e.previous_status)},
-          {"quarter", e.quarter},
-          {"previous_quarter", e.previous_quarter},
-          {"effective_date", e.effective_date},
-          {"designations", e.designations},
-          {"correction", e.correction}};
+json encode_event(const LoggedEvent& e, const PluginConfig* department) {
+  if (department != nullptr && !delivery::subscribed(*department, e)) return {{"seq", e.seq}, {"withheld", true}};
+  const std::uint32_t f = department != nullptr ? department->fields : kAllEventFields;
+  json j{{"seq", e.seq},
+         {"type", to_string(e.type)},
+         {"household_id", e.household_id},
+         {"status", hub::sdk::to_string(e.status)}};
+  if (f & kFieldEventId) j["event_id"] = e.event_id;
+  if (f & kFieldVillage) j["village"] = e.village;
+  if (f & kFieldPreviousStatus) j["previous_status"] = hub::sdk::to_string(e.previous_status);
+  if (f & kFieldQuarter) j["quarter"] = e.quarter;
+  if (f & kFieldPreviousQuarter) j["previous_quarter"] = e.previous_quarter;
+  if (f & kFieldEffectiveDate) j["effective_date"] = e.effective_date;
+  if (f & kFieldDesignations) j["designations"] = e.designations;
+  if (f & kFieldCorrection) j["correction"] = e.correction;
+  return j;
 }
 
 LoggedEvent decode_event(const json& j, const std::string& where) {
   if (!j.is_object()) throw ProtocolError(where.substr(0, where.size() - 1), "must be an object");
   LoggedEvent e;
   e.seq = uint_field(j, where, "seq");
+  if (bool_field(j, where, "withheld", false)) {
+    e.withheld = true;  // not for this department: only its place in the sequence
+    return e;
+  }
   e.type = event_type_field(j, where);
-  e.event_id = string_field(j, where, "event_id");
   e.household_id = string_field(j, where, "household_id");
-  e.village = string_field(j, where, "village");
   e.status = status_field(j, where, "status");
-  e.previous_status = status_field(j, where, "previous_status");
-  e.quarter = string_field(j, where, "quarter");
-  e.previous_quarter = string_field(j, where, "previous_quarter");
-  e.effective_date = string_field(j, where, "effective_date");
-  e.designations = string_list(j, where, "designations");
+  // The rest only when the department may receive it (its "fields" in the hub's configuration).
+  auto optional_string = [&](const char* key) { return j.contains(key) ? string_field(j, where, key) : std::string(); };
+  e.event_id = optional_string("event_id");
+  e.village = optional_string("village");
+  if (j.contains("previous_status")) e.previous_status = status_field(j, where, "previous_status");
+  e.quarter = optional_string("quarter");
+  e.previous_quarter = optional_string("previous_quarter");
+  e.effective_date = optional_string("effective_date");
+  if (j.contains("designations")) e.designations = string_list(j, where, "designations");
   e.correction = bool_field(j, where, "correction", false);
   return e;
 }

@@ -48,7 +48,9 @@ nlohmann::json parse_message(const std::string& frame);
 // {"type":"error"|"refused","error":{"code","message"}}
 nlohmann::json error_message(const std::string& type, const std::string& code, const std::string& message);
 
-nlohmann::json encode_event(const LoggedEvent& event);
+// `department`: only what it may receive — an event it does not subscribe to as {"seq","withheld"},
+// the others with only the fields its configuration lists (data minimisation). nullptr: all.
+nlohmann::json encode_event(const LoggedEvent& event, const PluginConfig* department = nullptr);
 LoggedEvent decode_event(const nlohmann::json& j, const std::string& where);
 
 nlohmann::json encode_actions(const std::vector<hub::sdk::PolicyAction>& actions);

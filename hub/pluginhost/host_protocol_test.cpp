@@ -8,6 +8,7 @@
 #include <variant>
 
 #include "config/embedded_config.h"
+#include "delivery/plugin_worker.h"
 
 namespace hub::pluginhost {
 namespace {
@@ -88,6 +89,28 @@ TEST_F(HostProtocolTest, EventsSurviveTheRoundTrip) {
   EXPECT_EQ(back.previous_quarter, "2020Q3");
   EXPECT_EQ(back.effective_date, "2021-01-01");
   EXPECT_EQ(back.designations, std::vector<std::string>{"assistance"});
+}
+
+TEST_F(HostProtocolTest, AHostGetsOnlyWhatItsDepartmentMayReceive) {
+  plugin_.fields = kFieldQuarter | kFieldCorrection;  // villages {"V01"} subscribes by village: it is in the test's
+  plugin_.fields |= kFieldVillage;                    // configuration for that reason
+  const LoggedEvent e = status_change(42, "V01-00417");
+  const json j = encode_event(e, &plugin_);
+  EXPECT_EQ(j, json({{"seq", 42}, {"type", "status_change"}, {"household_id", "V01-00417"}, {"status", "non_credit"},
+                     {"village", "V01"}, {"quarter", "2020Q4"}, {"correction", false}}));
+  const LoggedEvent back = decode_event(json::parse(j.dump()), "events[0].");
+  EXPECT_EQ(back.quarter, "2020Q4");
+  EXPECT_TRUE(back.designations.empty());
+  EXPECT_EQ(back.event_id, "");
+  // Another village's event, and a registration: only their place in the sequence.
+  EXPECT_EQ(encode_event(status_change(43, "V02-00001"), &plugin_), json({{"seq", 43}, {"withheld", true}}));
+  LoggedEvent registration = status_change(44, "V01-00001");
+  registration.type = EventType::kHousehold;
+  const json withheld = encode_event(registration, &plugin_);
+  EXPECT_EQ(withheld, json({{"seq", 44}, {"withheld", true}}));
+  const LoggedEvent placeholder = decode_event(withheld, "events[2].");
+  EXPECT_TRUE(placeholder.withheld);
+  EXPECT_FALSE(delivery::subscribed(plugin_, placeholder));
 }
 
 TEST_F(HostProtocolTest, BadEventsNameTheField) {

@@ -106,6 +106,7 @@ HubProcess::HubProcess(HubOptions options) : options_(std::move(options)) {
     if (auto it = options_.plugin_delivery.find(id); it != options_.plugin_delivery.end()) p["delivery"] = it->second;
     for (const auto& hosted : options_.hosted)
       if (hosted == id) p["placement"] = "host";
+    if (auto it = options_.plugin_extra.find(id); it != options_.plugin_extra.end()) p.update(it->second);
     plugins.push_back(p);
   }
   json endpoints{{"ingest", "tcp://127.0.0.1:*"}, {"admin", "tcp://127.0.0.1:*"}, {"live_feed", "tcp://127.0.0.1:*"}};

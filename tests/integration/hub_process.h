@@ -37,6 +37,7 @@ struct HubOptions {
   std::int64_t max_attempts = 1000;
   std::int64_t call_timeout_ms = 30000;
   std::map<std::string, nlohmann::json> plugin_delivery;  // department id → its own "delivery"
+  std::map<std::string, nlohmann::json> plugin_extra;  // department id → more keys of its entry ("fields", …)
 };
 
 struct CommandResult {

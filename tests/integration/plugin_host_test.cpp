@@ -9,6 +9,8 @@
 #include <optional>
 #include <thread>
 
+#include <zmq.hpp>
+
 #include "integration/hub_process.h"
 
 namespace hub::test {
@@ -312,6 +314,86 @@ TEST(PluginHostTest, TheHubRefusesUnplacedDepartmentsAndASecondHostForTheSameDep
   EXPECT_EQ(second.stop(), 0);
   hub.stop();
   EXPECT_EQ(first.stop(), 0) << first.log();
+}
+
+}  // namespace
+}  // namespace hub::test
+
+namespace hub::test {
+namespace {
+
+// Data minimisation on the wire: a raw client speaking the plugin-host protocol stands in for
+// the department's server, so the test sees the exact bytes the hub sends it.
+TEST(PluginHostTest, AHostReceivesOnlyWhatItsDepartmentMayOnTheWire) {
+  HubOptions options;
+  options.departments = {"police", "civil_affairs"};
+  options.hosted = {"police"};
+  options.plugin_extra["police"] = {{"fields", {"village", "quarter"}}, {"villages", {"V01"}}};
+  HubProcess hub(options);
+  hub.start();
+
+  zmq::context_t context(1);
+  zmq::socket_t host(context, zmq::socket_type::dealer);
+  host.set(zmq::sockopt::linger, 0);
+  host.set(zmq::sockopt::rcvtimeo, 20000);
+  host.connect(hub.plugin_host_endpoint());
+  auto send = [&host](const json& message) { host.send(zmq::buffer(message.dump()), zmq::send_flags::none); };
+  auto receive = [&host]() {
+    zmq::message_t frame;
+    if (!host.recv(frame)) throw std::runtime_error("no message from the hub within 20 s");
+    return frame.to_string();
+  };
+  send({{"type", "hello"}, {"protocol", 1}, {"host", "bytes-check"}, {"departments", {"police"}},
+        {"sdk_version", "1.0.0"}, {"abi_version", 2}});
+  const json welcome = json::parse(receive());
+  ASSERT_EQ(welcome["type"], "welcome") << welcome.dump();
+  const std::string session = welcome["session"];
+  send({{"type", "started"}, {"session", session}, {"department", "police"}, {"ok", true},
+        {"plugin_version", "9.9.9"}, {"abi_version", 2}});
+
+  json events = json::array();
+  for (const auto& [id, village] : {std::pair{"V01-00001", "V01"}, std::pair{"V02-00001", "V02"}}) {
+    events.push_back(household_event(id, village));  // with the head of household's name
+    events.push_back(commitment_event(id));
+    json status = status_event(id, "non_credit", "2020Q3");
+    status["designations"] = {"assistance"};
+    status["basis"] = "村民代表会议纪要第3号 / minutes no. 3";
+    events.push_back(status);
+  }
+  const json reply = hub.ingest({{"type", "batch"}, {"events", events}});
+  ASSERT_EQ(reply["ok"], true) << reply.dump();
+  const std::uint64_t last = reply["results"].back()["seq"];
+
+  // Every deliver frame until the last event, answered as a host whose plugin handled nothing.
+  std::string wire;
+  json delivered_events = json::array();
+  for (std::uint64_t done = 0; done < last;) {
+    const std::string frame = receive();
+    const json message = json::parse(frame);
+    if (message["type"] != "deliver") continue;  // pong and the like
+    wire += frame;
+    for (const auto& e : message["events"]) delivered_events.push_back(e);
+    done = message["events"].back()["seq"];
+    send({{"type", "report"}, {"session", session}, {"department", "police"}, {"request", message["request"]},
+          {"skipped", false}, {"done_upto", done}, {"delivered", json::array()}});
+  }
+  ASSERT_EQ(delivered_events.size(), last);  // the sequence has no gap ...
+  std::size_t withheld = 0;
+  for (const auto& e : delivered_events) {
+    if (e.value("withheld", false)) {
+      ++withheld;
+      EXPECT_EQ(e.size(), 2u) << e.dump();  // ... but what is not for police is only its seq
+      continue;
+    }
+    // The one status change police subscribes to (V01), with only the fields it may receive.
+    EXPECT_EQ(e, json({{"seq", e["seq"]}, {"type", "status_change"}, {"household_id", "V01-00001"},
+                       {"status", "non_credit"}, {"village", "V01"}, {"quarter", "2020Q3"}}));
+  }
+  EXPECT_EQ(withheld, last - 1);
+  for (const char* absent : {"V02-00001", "张三", "members", "basis", "会议纪要", "designations", "assistance",
+                             "event_id", "effective_date", "previous_status", "correction"})
+    EXPECT_EQ(wire.find(absent), std::string::npos) << absent << " reached the host: " << wire;
+  hub.stop();
 }
 
 }  // namespace

@@ -58,7 +58,7 @@ async function overview(page) {
   const rows = status.departments.map((d) =>
     el("tr", { "data-department": d.id, "data-delivered": d.delivered, "data-lag": d.lag },
        el("td", { class: "name" }, named(d)),
-       el("td", { class: `state state-${d.state}` }, T[`state_${d.state}`] || d.state),
+       el("td", { class: `state state-${d.state}`, title: d.last_error || "" }, T[`state_${d.state}`] || d.state),
        el("td", {}, d.plugin_version || T.none),
        el("td", { class: "n delivered" }, num(d.delivered)),
        el("td", { class: "n pending" }, num(d.lag)),
