@@ -1,6 +1,7 @@
 #include "admin/admin_server.h"
 
 #include <chrono>
+#include <filesystem>
 
 #include <nlohmann/json.hpp>
 #include <spdlog/spdlog.h>
@@ -81,15 +82,63 @@ json AdminServer::handle(const json& request) {
     return snapshot;
   }
   if (cmd == "parked" || cmd == "plugins") {
-    // Dead letters and plugin lifecycle belong to the delivery thread: forwarded as they are
-    // (it validates them); a retry or reload answers once it is done.
-    status_.send(zmq::buffer(request.dump()), zmq::send_flags::none);
-    zmq::message_t reply;
-    (void)status_.recv(reply);
-    return json::parse(reply.to_string());
+    const auto action = request.find("action");
+    if (action == request.end() || (action->is_string() && action->get<std::string>() == "list"))
+      return forward(request);  // reading is not audited
+    return operator_action(request);
   }
   return error_reply("unknown_command", "unknown command '" + cmd +
                                             "' (status, household, report, quarters, timeline, reconcile, metrics, plugins, parked, ping)");
+}
+
+json AdminServer::forward(const json& request) {
+  // Dead letters and plugin lifecycle belong to the delivery thread: forwarded as they are
+  // (it validates them); a retry or reload answers once it is done.
+  status_.send(zmq::buffer(request.dump()), zmq::send_flags::none);
+  zmq::message_t reply;
+  (void)status_.recv(reply);
+  return json::parse(reply.to_string());
+}
+
+json AdminServer::operator_action(const json& request) {
+  // Audited before it is carried out, and not carried out when the audit log cannot be
+  // written (fail closed). The outcome is audited too, once known.
+  const auto now_ms = [] {
+    return std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::system_clock::now().time_since_epoch())
+        .count();
+  };
+  const auto text = [&request](const char* key) {
+    auto it = request.find(key);
+    return it != request.end() && it->is_string() ? it->get<std::string>() : std::string();
+  };
+  audit::AuditEntry entry;
+  const std::string action = text("action");
+  entry.kind = "admin_" + request["cmd"].get<std::string>() + "_" + (action.empty() ? "invalid" : action.substr(0, 32));
+  entry.actor = text("by").substr(0, 64);
+  entry.subject = text("department");
+  entry.detail = request.dump(-1, ' ', false, json::error_handler_t::replace);
+  try {
+    if (!audit_) audit_ = std::make_unique<audit::AuditLog>((std::filesystem::path(config_.data_dir) / "audit.db").string());
+    audit_->append(entry, now_ms());
+  } catch (const std::exception& e) {
+    spdlog::error("admin: {} refused: the audit log cannot be written ({})", entry.kind, e.what());
+    audit_.reset();  // opened again by the next request
+    return error_reply("audit_unavailable", std::string("the audit log could not be written, so nothing was done (") +
+                                                e.what() + "); try again when the disk has space");
+  }
+  json reply = forward(request);
+  audit::AuditEntry outcome = entry;
+  outcome.kind = entry.kind + "_result";
+  json summary{{"ok", reply.value("ok", false)}};
+  if (reply.contains("error")) summary["error"] = reply["error"].value("code", "");
+  outcome.detail = summary.dump();
+  try {
+    audit_->append(outcome, now_ms());
+  } catch (const std::exception& e) {
+    spdlog::error("admin: the outcome of {} could not be audited ({}); the action itself was", entry.kind, e.what());
+    audit_.reset();
+  }
+  return reply;
 }
 
 json AdminServer::dispatcher_status() {

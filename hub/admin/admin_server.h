@@ -10,6 +10,10 @@
 // internal (inproc) endpoint, so both front ends give the same answers.
 #pragma once
 
+#include <memory>
+
+#include "audit/audit_log.h"
+
 #include <string>
 
 #include <nlohmann/json_fwd.hpp>
@@ -30,12 +34,16 @@ class AdminServer {
   nlohmann::json handle(const nlohmann::json& request);
   nlohmann::json dispatcher_status();
   nlohmann::json plugins();
+  // parked retry|skip, plugins reload|disable|enable: audited, then forwarded to the dispatcher.
+  nlohmann::json operator_action(const nlohmann::json& request);
+  nlohmann::json forward(const nlohmann::json& request);
 
   const HubConfig& config_;
   zmq::socket_t router_;
   std::string bound_endpoint_;  // the configured (tcp/ipc) endpoint, as bound
   zmq::socket_t control_;
   zmq::socket_t status_;
+  std::unique_ptr<audit::AuditLog> audit_;  // DATA_DIR/audit.db, opened on the admin thread
 };
 
 }  // namespace hub

@@ -181,5 +181,45 @@ TEST(DiskFull, APluginLifecycleDecisionThatCannotBeRecordedIsRefusedAndChangesNo
   hub.stop();
 }
 
+// Fail closed: an operator's action is written to the audit log (audit.db, hash-chained) before
+// it is carried out; when that cannot be written, it is not carried out.
+TEST(DiskFull, AnOperatorActionThatCannotBeAuditedIsNotCarriedOut) {
+  HubOptions options;
+  options.departments = {"schools", "police"};
+  DiskFullHub d(options);
+  HubProcess& hub = d.hub;
+  ASSERT_EQ(hub.ingest(household_event("V01-00001"))["ok"], true);
+  hub.wait_for_delivery();
+
+  d.fill("audit.db");
+  json reply = hub.admin({{"cmd", "plugins"}, {"action", "disable"}, {"department", "police"}, {"by", "ann"}});
+  EXPECT_EQ(reply["ok"], false) << reply.dump();
+  EXPECT_EQ(reply["error"]["code"], "audit_unavailable") << reply.dump();
+  EXPECT_EQ(hub.department_state("police"), "running");
+  d.free_space();
+  reply = hub.admin({{"cmd", "plugins"}, {"action", "disable"}, {"department", "police"}, {"by", "ann"}});
+  ASSERT_EQ(reply["ok"], true) << reply.dump();
+  EXPECT_EQ(hub.department_state("police"), "disabled");
+  reply = hub.admin({{"cmd", "plugins"}, {"action", "enable"}, {"department", "nobody"}, {"by", "bo"}});
+  EXPECT_EQ(reply["error"]["code"], "unknown_department") << reply.dump();
+  reply = hub.admin({{"cmd", "plugins"}, {"action", "enable"}, {"department", "police"}, {"by", "bo"}});
+  ASSERT_EQ(reply["ok"], true) << reply.dump();
+  hub.stop();
+
+  // The log holds what was asked and how it ended (the refused attempt is not in it: it could
+  // not be written), and its chain verifies.
+  EXPECT_EQ(hub.query_rows("audit.db", "SELECT kind, actor, subject FROM audit ORDER BY seq"),
+            (std::vector<std::vector<std::string>>{{"admin_plugins_disable", "ann", "police"},
+                                                   {"admin_plugins_disable_result", "ann", "police"},
+                                                   {"admin_plugins_enable", "bo", "nobody"},
+                                                   {"admin_plugins_enable_result", "bo", "nobody"},
+                                                   {"admin_plugins_enable", "bo", "police"},
+                                                   {"admin_plugins_enable_result", "bo", "police"}}));
+  EXPECT_EQ(hub.query_rows("audit.db", "SELECT detail FROM audit WHERE seq = 4"),
+            (std::vector<std::vector<std::string>>{{R"({"error":"unknown_department","ok":false})"}}));
+  const auto verify = run_command(std::string(HUBCTL_PATH) + " audit verify --file " + hub.data_dir() + "/audit.db");
+  EXPECT_EQ(verify.exit_code, 0) << verify.output;
+}
+
 }  // namespace
 }  // namespace hub::test
