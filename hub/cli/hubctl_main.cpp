@@ -11,6 +11,7 @@
 #include <cerrno>
 #include <cstring>
 #include <cstdio>
+#include <filesystem>
 #include <fstream>
 #include <iostream>
 #include <map>
@@ -46,9 +47,10 @@ Commands:
           [--designation assistance] [--event-id ID]
                               发布一条评议结果 / publish one status change
                               (S: credit 诚信户 | non_credit 不诚信户 | breach 违约户)
-  import FILE [--dry-run] [--batch N]
+  import FILE [--dry-run] [--batch N] [--max-file-mb N]
                               导入 CSV 或 JSONL (户籍, 承诺书, 评议) / import households,
-                              commitments or evaluations; an invalid file stores nothing
+                              commitments or evaluations; an invalid file stores nothing;
+                              a file over --max-file-mb (default 1024) is refused (file_too_large)
   status                      各部门送达情况 / delivery status per department
   household H                 一户的评议历史与各部门政策状态 / one household across departments
   parked list [--department D] [--household H] [--seq N] [--all] [--limit N]
@@ -219,7 +221,7 @@ void print_issues(const std::string& file, const std::vector<hub::cli::ImportIss
 }
 
 int cmd_import(const Options& o, zmq::context_t& ctx) {
-  Flags f = parse_flags(o.args, {"--batch"}, {"--dry-run"});
+  Flags f = parse_flags(o.args, {"--batch", "--max-file-mb"}, {"--dry-run"});
   if (!f.error.empty()) return usage_error(f.error);
   if (f.positional.size() != 1) return usage_error("import needs exactly one FILE");
   const std::string path = f.positional.front();
@@ -228,6 +230,22 @@ int cmd_import(const Options& o, zmq::context_t& ctx) {
   if (!first(f, "--batch").empty()) {
     batch = std::strtoul(first(f, "--batch").c_str(), nullptr, 10);
     if (batch == 0) return usage_error("--batch must be a positive number");
+  }
+  // The whole file is read and checked in memory before anything is sent: bounded.
+  std::uintmax_t max_mb = 1024;
+  if (!first(f, "--max-file-mb").empty()) {
+    char* end = nullptr;
+    max_mb = std::strtoull(first(f, "--max-file-mb").c_str(), &end, 10);
+    if (max_mb == 0 || end == nullptr || *end != '\0' || max_mb > 1u << 20)
+      return usage_error("--max-file-mb must be a whole number of megabytes, 1 to 1048576");
+  }
+  std::error_code size_error;
+  const std::uintmax_t size = std::filesystem::file_size(path, size_error);
+  if (!size_error && size > max_mb * 1024 * 1024) {
+    std::cerr << "hubctl: " << path << ": file_too_large: " << size << " bytes, more than --max-file-mb " << max_mb
+              << " MB; nothing was stored. 文件过大，未导入：请拆分文件，或放宽 --max-file-mb。 Split the file, or "
+                 "raise --max-file-mb if this machine has the memory for it.\n";
+    return kRejected;
   }
 
   std::ifstream in(path, std::ios::binary);

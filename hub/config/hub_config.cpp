@@ -82,9 +82,11 @@ HubConfig parse(const json& root, const ConfigSources& src) {
 
   const json limits = root.value("limits", json::object());
   if (!limits.is_object()) invalid("limits", "must be an object");
-  check_keys(limits, "limits.", {"max_message_bytes", "max_batch_events"});
+  check_keys(limits, "limits.", {"max_message_bytes", "max_batch_events", "max_requests_per_second"});
   c.max_message_bytes = static_cast<std::size_t>(get_int(limits, "limits.", "max_message_bytes", 64 << 20, 1024, 1ll << 31));
   c.max_batch_events = static_cast<std::size_t>(get_int(limits, "limits.", "max_batch_events", 100000, 1, 10000000));
+  c.max_requests_per_second =
+      static_cast<std::uint32_t>(get_int(limits, "limits.", "max_requests_per_second", 0, 0, 1000000));
 
   const json delivery = root.value("delivery", json::object());
   if (!delivery.is_object()) invalid("delivery", "must be an object");

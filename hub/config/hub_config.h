@@ -81,6 +81,9 @@ struct HubConfig {
   std::string admin_token;   // bearer token for admin-only HTTP actions; empty refuses them
   std::size_t max_message_bytes = 64u << 20;
   std::size_t max_batch_events = 100000;
+  // Requests one ingest connection may send per second (a burst of as many is allowed); more
+  // are answered rate_limited, unstored. 0 = no limit.
+  std::uint32_t max_requests_per_second = 0;
   std::size_t delivery_batch_events = 512;
   std::size_t max_in_flight_batches = 2;
   std::int64_t retry_initial_ms = 500;

@@ -534,6 +534,16 @@ TEST(HubConfig, FieldsListWhatADepartmentMayReceive) {
   for (const auto& p : load_ok(embedded_hub_json()).plugins) EXPECT_TRUE(p.fields_listed) << p.id;
 }
 
+TEST(HubConfigErrors, RateLimitIsValidated) {
+  json j = minimal();
+  j["limits"] = {{"max_requests_per_second", -1}};
+  expect_error(j, "limits.max_requests_per_second", "between 0 and");
+  j["limits"] = {{"max_requests_per_second", "fast"}};
+  expect_error(j, "limits.max_requests_per_second", "whole number");
+  EXPECT_EQ(load_ok(minimal().dump()).max_requests_per_second, 0u);  // none unless configured
+  EXPECT_EQ(load_ok(embedded_hub_json()).max_requests_per_second, 1000u);
+}
+
 TEST(HubConfigErrors, FieldsAreValidated) {
   json j = minimal();
   j["plugins"][0]["fields"] = {"quarter", "head"};

@@ -10,7 +10,9 @@
 #pragma once
 
 #include <cstdint>
+#include <chrono>
 #include <string>
+#include <unordered_map>
 
 #include <zmq.hpp>
 
@@ -35,6 +37,14 @@ class IngestServer {
   zmq::socket_t router_;
   zmq::socket_t control_;
   zmq::socket_t notify_;
+  // Per-connection rate limit (limits.max_requests_per_second): a token bucket per routing id.
+  struct Bucket {
+    double tokens = 0;
+    std::chrono::steady_clock::time_point refilled{};
+  };
+  bool take_token(const std::string& connection);
+  std::unordered_map<std::string, Bucket> buckets_;
+  std::chrono::steady_clock::time_point buckets_pruned_{};
 };
 
 }  // namespace hub

@@ -172,6 +172,18 @@ TEST(DeliveryTest, HubctlPublishesImportsAndReportsWithTheDocumentedExitCodes) {
   EXPECT_NE(r.output.find("line 4: unknown_household"), std::string::npos) << r.output;
   EXPECT_EQ(hub.query_int("events.db", "SELECT COUNT(*) FROM event WHERE type='status_change'"), 0);
 
+  // A file over the size limit: refused with its own code before anything is read or sent.
+  {
+    std::ofstream big(dir + "/big.csv");
+    big << "household_id,status,quarter\n";
+    for (int i = 0; i < 60000; ++i) big << "V01-00001,credit,2020Q3\n";  // about 1.4 MB
+  }
+  r = run(ctl + "import --max-file-mb 1 " + dir + "/big.csv");
+  EXPECT_EQ(r.exit_code, 1) << r.output;
+  EXPECT_NE(r.output.find("file_too_large"), std::string::npos) << r.output;
+  EXPECT_EQ(run(ctl + "import --max-file-mb x " + dir + "/big.csv").exit_code, 2);
+  EXPECT_EQ(hub.query_int("events.db", "SELECT COUNT(*) FROM event WHERE type='status_change'"), 0);
+
   r = run(ctl + "import --dry-run " + dir + "/good.csv");
   EXPECT_EQ(r.exit_code, 0) << r.output;
   EXPECT_EQ(hub.query_int("events.db", "SELECT COUNT(*) FROM event WHERE type='status_change'"), 0);

@@ -31,6 +31,7 @@ struct HubOptions {
   std::map<std::string, nlohmann::json> connectors;  // department id → its "connector" config
   std::size_t max_message_bytes = 1 << 20;
   std::size_t max_batch_events = 5000;
+  std::uint32_t max_requests_per_second = 0;  // limits.max_requests_per_second (0 = none)
   std::size_t delivery_batch_events = 512;
   // Retries and parking. The fixture's default is "practically never park" so that tests of
   // other things may keep a department failing for a while; the parking tests lower it.

@@ -3,6 +3,10 @@
 // still serving and nothing was stored.
 #include <gtest/gtest.h>
 
+#include <thread>
+
+#include <zmq.hpp>
+
 #include "integration/hub_process.h"
 
 namespace hub::test {
@@ -168,6 +172,56 @@ TEST_F(IngestTest, ABatchIsAtomicAndListsEveryInvalidItem) {
   ASSERT_EQ(reply["ok"], true) << reply.dump();
   EXPECT_EQ(reply["stored"], 3);
   EXPECT_EQ(stored_events(), before + 3);
+}
+
+// A flood from one connection: past limits.max_requests_per_second its requests are refused
+// (rate_limited, nothing stored) while another publisher is served as usual.
+TEST(IngestRateLimit, AFloodingConnectionIsRefusedRateLimitedAndOthersAreServed) {
+  HubOptions options;
+  options.departments = {"police"};
+  options.max_requests_per_second = 20;
+  HubProcess hub(options);
+  hub.start();
+  const std::string endpoint = hub.endpoints()["ingest"];
+  zmq::context_t context(1);
+  zmq::socket_t flood(context, zmq::socket_type::dealer);
+  flood.set(zmq::sockopt::linger, 0);
+  flood.set(zmq::sockopt::rcvtimeo, 20000);
+  flood.connect(endpoint);
+  // 200 registrations sent at once, without waiting for replies.
+  constexpr int kSent = 200;
+  for (int i = 0; i < kSent; ++i) {
+    char id[16];
+    std::snprintf(id, sizeof id, "V01-%05d", i + 1);
+    flood.send(zmq::buffer(household_event(id).dump()), zmq::send_flags::none);
+  }
+  // Meanwhile another connection publishes normally.
+  EXPECT_EQ(hub.ingest(household_event("V02-00001", "V02"))["ok"], true);
+  int stored = 0;
+  int limited = 0;
+  for (int i = 0; i < kSent; ++i) {
+    zmq::message_t frame;
+    ASSERT_TRUE(flood.recv(frame)) << "a flooded request got no reply";
+    const json reply = json::parse(frame.to_string());
+    if (reply["ok"] == true) {
+      ++stored;
+    } else {
+      EXPECT_EQ(reply["error"]["code"], "rate_limited") << reply.dump();
+      ++limited;
+    }
+  }
+  // Every request was answered; the refused ones stored nothing; the burst and the refill let
+  // through at most what the limit allows over the time it took.
+  EXPECT_GT(limited, 0);
+  EXPECT_GE(stored, 20);
+  EXPECT_EQ(hub.query_int("events.db", "SELECT COUNT(*) FROM event"), stored + 1);
+  // After a pause the same connection is served again.
+  std::this_thread::sleep_for(std::chrono::milliseconds(1100));
+  flood.send(zmq::buffer(household_event("V01-99999").dump()), zmq::send_flags::none);
+  zmq::message_t frame;
+  ASSERT_TRUE(flood.recv(frame));
+  EXPECT_EQ(json::parse(frame.to_string())["ok"], true) << frame.to_string();
+  hub.stop();
 }
 
 TEST_F(IngestTest, BatchLimitsAndDryRun) {
