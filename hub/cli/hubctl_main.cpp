@@ -233,9 +233,9 @@ int cmd_import(const Options& o, zmq::context_t& ctx) {
   }
   // The whole file is read and checked in memory before anything is sent: bounded.
   std::uintmax_t max_mb = 1024;
-  if (!first(f, "--max-file-mb").empty()) {
+  if (const std::string text = first(f, "--max-file-mb"); !text.empty()) {
     char* end = nullptr;
-    max_mb = std::strtoull(first(f, "--max-file-mb").c_str(), &end, 10);
+    max_mb = std::strtoull(text.c_str(), &end, 10);
     if (max_mb == 0 || end == nullptr || *end != '\0' || max_mb > 1u << 20)
       return usage_error("--max-file-mb must be a whole number of megabytes, 1 to 1048576");
   }
