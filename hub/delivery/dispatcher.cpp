@@ -35,8 +35,7 @@ std::string utc_time(std::int64_t ms) {
 Dispatcher::Dispatcher(zmq::context_t& context, const HubConfig& config, const std::string& control_endpoint,
                        const std::string& notify_endpoint, const std::string& status_endpoint,
                        std::uint64_t last_seq, const std::string& live_feed_endpoint)
-    : context_(context),
-      config_(config),
+    : config_(config),
       control_(context, zmq::socket_type::pair),
       notify_(context, zmq::socket_type::pull),
       status_(context, zmq::socket_type::rep),

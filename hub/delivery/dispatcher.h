@@ -164,7 +164,6 @@ class Dispatcher {
   Department* find_department(const std::string& id);
   std::int64_t now_ms() const;
 
-  zmq::context_t& context_;
   const HubConfig& config_;
   zmq::socket_t control_;
   zmq::socket_t notify_;

@@ -146,6 +146,22 @@ TEST(DiskFull, LedgerWriteFailureDeliversEveryEventExactlyOnceWhenSpaceReturns) 
   hub.stop();
 }
 
+// With one event delivered and writes to `file` failing, an operator's disable of police is
+// refused with `code` and changes nothing; once space is back, the same request is done.
+void disable_refused_then_done(DiskFullHub& d, const std::string& file, const std::string& code) {
+  HubProcess& hub = d.hub;
+  ASSERT_EQ(hub.ingest(household_event("V01-00001"))["ok"], true);
+  hub.wait_for_delivery();
+  d.fill(file);
+  json reply = hub.admin({{"cmd", "plugins"}, {"action", "disable"}, {"department", "police"}, {"by", "ann"}});
+  EXPECT_EQ(reply["ok"], false) << reply.dump();
+  EXPECT_EQ(reply["error"]["code"], code) << reply.dump();
+  EXPECT_EQ(hub.department_state("police"), "running");
+  d.free_space();
+  reply = hub.admin({{"cmd", "plugins"}, {"action", "disable"}, {"department", "police"}, {"by", "ann"}});
+  ASSERT_EQ(reply["ok"], true) << reply.dump();
+}
+
 // An operator's disable or enable is durable before it is answered ok: when the ledger cannot
 // be written the request is refused with storage_unavailable and nothing changes.
 TEST(DiskFull, APluginLifecycleDecisionThatCannotBeRecordedIsRefusedAndChangesNothing) {
@@ -153,20 +169,10 @@ TEST(DiskFull, APluginLifecycleDecisionThatCannotBeRecordedIsRefusedAndChangesNo
   options.departments = {"schools", "police"};
   DiskFullHub d(options);
   HubProcess& hub = d.hub;
-  ASSERT_EQ(hub.ingest(household_event("V01-00001"))["ok"], true);
-  hub.wait_for_delivery();
+  disable_refused_then_done(d, "ledger.db", "storage_unavailable");
 
   d.fill("ledger.db");
-  json reply = hub.admin({{"cmd", "plugins"}, {"action", "disable"}, {"department", "police"}, {"by", "ann"}});
-  EXPECT_EQ(reply["ok"], false) << reply.dump();
-  EXPECT_EQ(reply["error"]["code"], "storage_unavailable") << reply.dump();
-  EXPECT_EQ(hub.department_state("police"), "running");
-  d.free_space();
-  reply = hub.admin({{"cmd", "plugins"}, {"action", "disable"}, {"department", "police"}, {"by", "ann"}});
-  ASSERT_EQ(reply["ok"], true) << reply.dump();
-
-  d.fill("ledger.db");
-  reply = hub.admin({{"cmd", "plugins"}, {"action", "enable"}, {"department", "police"}, {"by", "bo"}});
+  json reply = hub.admin({{"cmd", "plugins"}, {"action", "enable"}, {"department", "police"}, {"by", "bo"}});
   EXPECT_EQ(reply["ok"], false) << reply.dump();
   EXPECT_EQ(reply["error"]["code"], "storage_unavailable") << reply.dump();
   EXPECT_EQ(hub.department_state("police"), "disabled");
@@ -188,19 +194,9 @@ TEST(DiskFull, AnOperatorActionThatCannotBeAuditedIsNotCarriedOut) {
   options.departments = {"schools", "police"};
   DiskFullHub d(options);
   HubProcess& hub = d.hub;
-  ASSERT_EQ(hub.ingest(household_event("V01-00001"))["ok"], true);
-  hub.wait_for_delivery();
-
-  d.fill("audit.db");
-  json reply = hub.admin({{"cmd", "plugins"}, {"action", "disable"}, {"department", "police"}, {"by", "ann"}});
-  EXPECT_EQ(reply["ok"], false) << reply.dump();
-  EXPECT_EQ(reply["error"]["code"], "audit_unavailable") << reply.dump();
-  EXPECT_EQ(hub.department_state("police"), "running");
-  d.free_space();
-  reply = hub.admin({{"cmd", "plugins"}, {"action", "disable"}, {"department", "police"}, {"by", "ann"}});
-  ASSERT_EQ(reply["ok"], true) << reply.dump();
+  disable_refused_then_done(d, "audit.db", "audit_unavailable");
   EXPECT_EQ(hub.department_state("police"), "disabled");
-  reply = hub.admin({{"cmd", "plugins"}, {"action", "enable"}, {"department", "nobody"}, {"by", "bo"}});
+  json reply = hub.admin({{"cmd", "plugins"}, {"action", "enable"}, {"department", "nobody"}, {"by", "bo"}});
   EXPECT_EQ(reply["error"]["code"], "unknown_department") << reply.dump();
   reply = hub.admin({{"cmd", "plugins"}, {"action", "enable"}, {"department", "police"}, {"by", "bo"}});
   ASSERT_EQ(reply["ok"], true) << reply.dump();
