@@ -125,6 +125,7 @@ HubDaemon::HubDaemon(const HubSetup& setup, const std::string& data_dir, std::si
                     {"http", ""},  // the dashboard is not part of what is measured
                     {"plugin_dir", setup.plugin_dir},
                     {"departments_dir", setup.departments_dir},
+                    {"security", {{"mode", "insecure"}}},  // the figures since stop 9 are without CURVE
                     {"plugins", plugins}};
   const std::string config_path = data_dir + "/bench-hub.json";
   std::ofstream(config_path) << config.dump(2);

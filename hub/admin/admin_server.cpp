@@ -16,12 +16,16 @@ using nlohmann::json;
 using admin::error_reply;
 
 AdminServer::AdminServer(zmq::context_t& context, const HubConfig& config, const std::string& control_endpoint,
-                         const std::string& status_endpoint, const std::string& internal_endpoint)
+                         const std::string& status_endpoint, audit::AuditTrail& audit,
+                         const std::string& internal_endpoint, security::Gatekeeper* gate)
     : config_(config),
       router_(context, zmq::socket_type::router),
       control_(context, zmq::socket_type::pair),
-      status_(context, zmq::socket_type::req) {
+      status_(context, zmq::socket_type::req),
+      audit_(audit),
+      gate_(gate) {
   router_.set(zmq::sockopt::linger, 1000);
+  if (gate_ != nullptr) gate_->secure(router_, "admin");
   router_.bind(config.admin_endpoint);
   bound_endpoint_ = router_.get(zmq::sockopt::last_endpoint);  // before the internal bind
   if (!internal_endpoint.empty()) router_.bind(internal_endpoint);
@@ -47,6 +51,19 @@ void AdminServer::run() {
     }
     if (envelope.empty()) continue;
     json reply;
+    // Who asks: an admin key's name, or "http" for the dashboard (inproc, no handshake). An
+    // insecure hub cannot tell.
+    std::string caller = "unauthenticated";
+    if (gate_ != nullptr) {
+      const auto verdict = gate_->allow(frame, "admin", "admin", "an admin request");
+      caller = verdict.internal ? "http" : verdict.who;
+      if (!verdict.allowed) {
+        for (auto& part : envelope) router_.send(part, zmq::send_flags::sndmore);
+        const std::string text = error_reply("unauthorized", verdict.reason).dump();
+        router_.send(zmq::buffer(text), zmq::send_flags::dontwait);
+        continue;
+      }
+    }
     if (frame.size() > 1 << 20) {
       reply = error_reply("too_large", "admin requests are limited to 1 MiB");
     } else {
@@ -54,7 +71,7 @@ void AdminServer::run() {
                                  static_cast<const char*>(frame.data()) + frame.size(), nullptr, false);
       try {
         reply = request.is_discarded() ? error_reply("invalid_json", "the request is not valid JSON")
-                                       : handle(request);
+                                       : handle(request, caller);
       } catch (const std::exception& e) {
         spdlog::error("admin: {}", e.what());
         reply = error_reply("internal_error", e.what());
@@ -66,11 +83,11 @@ void AdminServer::run() {
   }
 }
 
-json AdminServer::handle(const json& request) {
+json AdminServer::handle(const json& request, const std::string& caller) {
   if (!request.is_object() || !request.contains("cmd") || !request["cmd"].is_string())
     return error_reply("invalid_request",
                        "an admin request is {\"cmd\": \"status\" | \"household\" | \"report\" | \"reconcile\" | "
-                       "\"quarters\" | \"timeline\" | \"metrics\" | \"plugins\" | \"parked\" | \"ping\", …}");
+                       "\"quarters\" | \"timeline\" | \"metrics\" | \"plugins\" | \"parked\" | \"keys\" | \"ping\", …}");
   const std::string cmd = request["cmd"];
   if (cmd == "ping") return json{{"ok", true}};
   if (cmd == "status") return dispatcher_status();
@@ -85,10 +102,11 @@ json AdminServer::handle(const json& request) {
     const auto action = request.find("action");
     if (action == request.end() || (action->is_string() && action->get<std::string>() == "list"))
       return forward(request);  // reading is not audited
-    return operator_action(request);
+    return operator_action(request, caller, [&] { return forward(request); });
   }
+  if (cmd == "keys") return keys(request, caller);
   return error_reply("unknown_command", "unknown command '" + cmd +
-                                            "' (status, household, report, quarters, timeline, reconcile, metrics, plugins, parked, ping)");
+                                            "' (status, household, report, quarters, timeline, reconcile, metrics, plugins, parked, keys, ping)");
 }
 
 json AdminServer::forward(const json& request) {
@@ -100,13 +118,30 @@ json AdminServer::forward(const json& request) {
   return json::parse(reply.to_string());
 }
 
-json AdminServer::operator_action(const json& request) {
+json AdminServer::keys(const json& request, const std::string& caller) {
+  const auto action = request.find("action");
+  const std::string what = action != request.end() && action->is_string() ? action->get<std::string>() : "list";
+  if (what != "list" && what != "reload")
+    return error_reply("invalid_request", "keys: action must be \"list\" or \"reload\"");
+  if (gate_ == nullptr)
+    return error_reply("not_supported",
+                       "this hub runs with security.mode \"insecure\": it has no keys (CURVE is off)");
+  if (what == "list") {
+    json reply = gate_->describe();
+    reply["ok"] = true;
+    return reply;
+  }
+  return operator_action(request, caller, [&] {
+    const auto result = gate_->reload();
+    if (!result.ok) return error_reply("invalid_keys", "the keys were not reloaded and the old ones stay in force: " + result.error);
+    return json{{"ok", true}, {"keys", result.keys}, {"added", result.added}, {"removed", result.removed}};
+  });
+}
+
+json AdminServer::operator_action(const json& request, const std::string& caller,
+                                  const std::function<json()>& perform) {
   // Audited before it is carried out, and not carried out when the audit log cannot be
   // written (fail closed). The outcome is audited too, once known.
-  const auto now_ms = [] {
-    return std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::system_clock::now().time_since_epoch())
-        .count();
-  };
   const auto text = [&request](const char* key) {
     auto it = request.find(key);
     return it != request.end() && it->is_string() ? it->get<std::string>() : std::string();
@@ -114,29 +149,27 @@ json AdminServer::operator_action(const json& request) {
   audit::AuditEntry entry;
   const std::string action = text("action");
   entry.kind = "admin_" + request["cmd"].get<std::string>() + "_" + (action.empty() ? "invalid" : action.substr(0, 32));
-  entry.actor = text("by").substr(0, 64);
+  // The actor is who holds the key (or "http"); `by` is what the operator typed, kept in detail.
+  entry.actor = caller + (text("by").empty() ? std::string() : " (by " + text("by").substr(0, 64) + ")");
   entry.subject = text("department");
   entry.detail = request.dump(-1, ' ', false, json::error_handler_t::replace);
   try {
-    if (!audit_) audit_ = std::make_unique<audit::AuditLog>((std::filesystem::path(config_.data_dir) / "audit.db").string());
-    audit_->append(entry, now_ms());
+    audit_.append(entry);
   } catch (const std::exception& e) {
     spdlog::error("admin: {} refused: the audit log cannot be written ({})", entry.kind, e.what());
-    audit_.reset();  // opened again by the next request
     return error_reply("audit_unavailable", std::string("the audit log could not be written, so nothing was done (") +
                                                 e.what() + "); try again when the disk has space");
   }
-  json reply = forward(request);
+  json reply = perform();
   audit::AuditEntry outcome = entry;
   outcome.kind = entry.kind + "_result";
   json summary{{"ok", reply.value("ok", false)}};
   if (reply.contains("error")) summary["error"] = reply["error"].value("code", "");
   outcome.detail = summary.dump();
   try {
-    audit_->append(outcome, now_ms());
+    audit_.append(outcome);
   } catch (const std::exception& e) {
     spdlog::error("admin: the outcome of {} could not be audited ({}); the action itself was", entry.kind, e.what());
-    audit_.reset();
   }
   return reply;
 }

@@ -10,32 +10,40 @@
 // internal (inproc) endpoint, so both front ends give the same answers.
 #pragma once
 
+#include <functional>
 #include <memory>
-
-#include "audit/audit_log.h"
-
 #include <string>
 
 #include <nlohmann/json_fwd.hpp>
 #include <zmq.hpp>
 
+#include "audit/audit_trail.h"
 #include "config/hub_config.h"
+#include "security/gatekeeper.h"
 
 namespace hub {
 
 class AdminServer {
  public:
+  // Every operator action is first written to `audit`. With a gatekeeper the endpoint is a
+  // CURVE server and only an admin's key is served (`unauthorized`); requests on the internal
+  // endpoint (inproc, from the HTTP server, which checks its own bearer token) come without a
+  // key.
   AdminServer(zmq::context_t& context, const HubConfig& config, const std::string& control_endpoint,
-              const std::string& status_endpoint, const std::string& internal_endpoint = "");
+              const std::string& status_endpoint, audit::AuditTrail& audit, const std::string& internal_endpoint = "",
+              security::Gatekeeper* gate = nullptr);
   std::string bound_endpoint() const;
   void run();
 
  private:
-  nlohmann::json handle(const nlohmann::json& request);
+  nlohmann::json handle(const nlohmann::json& request, const std::string& caller);
   nlohmann::json dispatcher_status();
   nlohmann::json plugins();
-  // parked retry|skip, plugins reload|disable|enable: audited, then forwarded to the dispatcher.
-  nlohmann::json operator_action(const nlohmann::json& request);
+  // parked retry|skip, plugins reload|disable|enable, keys reload: audited, then carried out
+  // by `perform` (by default: forwarded to the dispatcher).
+  nlohmann::json operator_action(const nlohmann::json& request, const std::string& caller,
+                                 const std::function<nlohmann::json()>& perform);
+  nlohmann::json keys(const nlohmann::json& request, const std::string& caller);
   nlohmann::json forward(const nlohmann::json& request);
 
   const HubConfig& config_;
@@ -43,7 +51,8 @@ class AdminServer {
   std::string bound_endpoint_;  // the configured (tcp/ipc) endpoint, as bound
   zmq::socket_t control_;
   zmq::socket_t status_;
-  std::unique_ptr<audit::AuditLog> audit_;  // DATA_DIR/audit.db, opened on the admin thread
+  audit::AuditTrail& audit_;
+  security::Gatekeeper* gate_;
 };
 
 }  // namespace hub

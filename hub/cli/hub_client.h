@@ -4,10 +4,18 @@
 // timeout means the hub is unreachable (hubctl then exits with code 3). Endpoints come from
 // the command line, then the environment (HUB_INGEST_ENDPOINT, HUB_ADMIN_ENDPOINT), then
 // DATA_DIR/hubd.endpoints.json when --data-dir is given, then the §4 defaults.
+//
+// With CURVE (the hub's default, docs/security.md) the client needs the hub's public key and a
+// key pair of its own, found in a keys directory: --keys DIR, else $HUB_KEYS_DIR, else the
+// keys_dir named in DATA_DIR/hubd.endpoints.json (--data-dir), else DATA_DIR/keys, else
+// var/keys — where hubd writes them on its first run. In it: hub.curve.pub (the hub) and
+// NAME.curve.key (this client; NAME from --key, by default "admin" for admin commands and
+// "publisher" for publish and import).
 #pragma once
 
 #include <chrono>
 #include <optional>
+#include <stdexcept>
 #include <string>
 
 #include <nlohmann/json.hpp>
@@ -15,9 +23,27 @@
 
 namespace hub::cli {
 
+struct CurveKeys {
+  std::string name;           // the key's name (NAME.curve.key)
+  std::string server_public;  // Z85
+  std::string client_public;
+  std::string client_secret;
+};
+
+struct KeyError : std::runtime_error {
+  using std::runtime_error::runtime_error;
+};
+
+// The keys to use as described above, or nothing when the hub runs without CURVE (its
+// endpoints file says "insecure", or the keys directory has no hub.curve.pub). Throws KeyError
+// (a message a clerk can act on) when the hub needs a key this machine does not have.
+std::optional<CurveKeys> resolve_keys(const std::string& keys_dir_flag, const std::string& key_name,
+                                      const std::string& data_dir);
+
 class HubClient {
  public:
-  HubClient(zmq::context_t& context, std::string endpoint, std::chrono::milliseconds timeout);
+  HubClient(zmq::context_t& context, std::string endpoint, std::chrono::milliseconds timeout,
+            const std::optional<CurveKeys>& keys = std::nullopt);
   // The reply, or nothing if none came in time.
   std::optional<nlohmann::json> request(const nlohmann::json& message);
   const std::string& endpoint() const noexcept { return endpoint_; }

@@ -28,6 +28,7 @@
 #include "cli/output.h"
 #include "audit/audit_log.h"
 #include "report/quarterly_report.h"
+#include "security/keys.h"
 #include "hub/sdk/version.h"
 #include "ingest/wire_event.h"
 
@@ -75,6 +76,11 @@ Commands:
                               names the first record modified, deleted, inserted or
                               reordered (exit 1); with the hub's signing public key
                               (NAME.sign.pub from keygen) checks every signature too
+  keys list | keys reload [--by NAME]
+                              枢纽允许的密钥 / the keys the hub lets in, with their roles
+                              and the handshakes refused; reload reads the hub's clients
+                              file again (as SIGHUP does) — a removed key is refused at
+                              once, on the connections it has too (audited)
   keygen NAME [--dir DIR]     生成密钥 / write key pairs for NAME into DIR (default .):
                               NAME.curve.pub / NAME.curve.key (ZeroMQ CURVE, Z85) and
                               NAME.sign.pub / NAME.sign.key (Ed25519, hex); the secret
@@ -85,6 +91,11 @@ Options:
   --ingest ENDPOINT    ingest endpoint (default tcp://127.0.0.1:7001, or $HUB_INGEST_ENDPOINT)
   --admin ENDPOINT     admin endpoint (default tcp://127.0.0.1:7004, or $HUB_ADMIN_ENDPOINT)
   --data-dir DIR       read the endpoints of the hubd using DIR (DIR/hubd.endpoints.json)
+  --keys DIR           CURVE keys: DIR/hub.curve.pub and DIR/NAME.curve.key (default
+                       $HUB_KEYS_DIR, else DIR/keys with --data-dir, else var/keys, where
+                       hubd writes them on its first run); none there: no CURVE
+  --key NAME           which key to use (default: admin for admin commands, publisher for
+                       publish and import)
   --timeout MS         how long to wait for the hub (default 10000; report and
                        reconcile: 300000)
   --help, --version
@@ -95,11 +106,18 @@ Exit codes: 0 ok, 1 rejected or failed, 2 usage error, 3 hub unreachable.
 struct Options {
   bool json_output = false;
   std::string ingest, admin, data_dir;
+  std::string keys_dir, key_name;  // --keys, --key
   int timeout_ms = 10000;
   bool timeout_given = false;  // --timeout on the command line
   std::string command;
   std::vector<std::string> args;
 };
+
+// The CURVE keys for one side (hub_client.h says where they are found); nothing for an
+// insecure hub. Throws hub::cli::KeyError.
+std::optional<hub::cli::CurveKeys> keys_for(const Options& o, const std::string& default_name) {
+  return hub::cli::resolve_keys(o.keys_dir, o.key_name.empty() ? default_name : o.key_name, o.data_dir);
+}
 
 int usage_error(const std::string& message) {
   std::cerr << "hubctl: " << message << "\n(run 'hubctl --help' for usage)\n";
@@ -196,7 +214,7 @@ int cmd_publish(const Options& o, zmq::context_t& ctx) {
     }
     ev = file.rows.front().event;
   }
-  HubClient client(ctx, o.ingest, std::chrono::milliseconds(o.timeout_ms));
+  HubClient client(ctx, o.ingest, std::chrono::milliseconds(o.timeout_ms), keys_for(o, "publisher"));
   auto reply = client.request(ev);
   if (!reply) return unreachable(o.ingest);
   if (o.json_output) std::cout << reply->dump() << "\n";
@@ -267,7 +285,7 @@ int cmd_import(const Options& o, zmq::context_t& ctx) {
   for (const auto& r : file.rows)
     if (r.event["type"] == "household") registered_here.insert(r.event["household_id"].get<std::string>());
 
-  HubClient client(ctx, o.ingest, std::chrono::milliseconds(std::max(o.timeout_ms, 60000)));
+  HubClient client(ctx, o.ingest, std::chrono::milliseconds(std::max(o.timeout_ms, 60000)), keys_for(o, "publisher"));
   auto send_batches = [&](bool check_only, std::vector<hub::cli::ImportIssue>* issues, std::size_t* stored,
                           std::size_t* duplicates) -> int {
     hub::cli::Progress progress(check_only ? "检查 checking " + path : "导入 importing " + path, file.rows.size());
@@ -364,7 +382,7 @@ std::string age_text(std::int64_t ms) { return ms <= 0 ? "-" : hub::cli::duratio
 
 int cmd_status(const Options& o, zmq::context_t& ctx) {
   if (!o.args.empty()) return usage_error("status takes no arguments");
-  HubClient client(ctx, o.admin, std::chrono::milliseconds(o.timeout_ms));
+  HubClient client(ctx, o.admin, std::chrono::milliseconds(o.timeout_ms), keys_for(o, "admin"));
   auto reply = client.request(json{{"cmd", "status"}});
   if (!reply) return unreachable(o.admin);
   if (!reply->value("ok", false)) {
@@ -396,7 +414,7 @@ int cmd_status(const Options& o, zmq::context_t& ctx) {
 
 int cmd_household(const Options& o, zmq::context_t& ctx) {
   if (o.args.size() != 1) return usage_error("household needs exactly one household id");
-  HubClient client(ctx, o.admin, std::chrono::milliseconds(o.timeout_ms));
+  HubClient client(ctx, o.admin, std::chrono::milliseconds(o.timeout_ms), keys_for(o, "admin"));
   auto reply = client.request(json{{"cmd", "household"}, {"household_id", o.args.front()}});
   if (!reply) return unreachable(o.admin);
   if (o.json_output) std::cout << reply->dump() << "\n";
@@ -441,7 +459,7 @@ std::optional<json> ask_admin(const Options& o, zmq::context_t& ctx, const json&
   // Reports and reconciliation read the whole ledger: give them minutes unless told otherwise.
   const std::string cmd = request.value("cmd", "");
   const int timeout_ms = !o.timeout_given && (cmd == "report" || cmd == "reconcile") ? 300000 : o.timeout_ms;
-  HubClient client(ctx, o.admin, std::chrono::milliseconds(timeout_ms));
+  HubClient client(ctx, o.admin, std::chrono::milliseconds(timeout_ms), keys_for(o, "admin"));
   auto reply = client.request(request);
   if (!reply) {
     *exit_code = no_answer(o.admin, timeout_ms);
@@ -584,15 +602,48 @@ int cmd_audit(const Options& o) {
 
 // Writes `text` to `path`, created new with `mode`; an existing file is never overwritten.
 bool write_new_file(const std::string& path, const std::string& text, mode_t mode) {
-  const int fd = ::open(path.c_str(), O_WRONLY | O_CREAT | O_EXCL, mode);
-  if (fd < 0) {
-    std::cerr << "hubctl: cannot create " << path << ": " << std::strerror(errno)
-              << (errno == EEXIST ? " (a key is never overwritten: remove or rename it first)" : "") << "\n";
-    return false;
+  std::string error;
+  if (hub::security::write_new_file(path, text, mode, &error)) return true;
+  std::cerr << "hubctl: " << error << "\n";
+  return false;
+}
+
+// keys list | reload: the keys the hub lets in, and reloading them from its clients file.
+int cmd_keys(const Options& o, zmq::context_t& ctx) {
+  const Flags f = parse_flags(o.args, {"--by"}, {});
+  if (!f.error.empty()) return usage_error(f.error);
+  if (f.positional.size() != 1 || (f.positional[0] != "list" && f.positional[0] != "reload"))
+    return usage_error("usage: hubctl keys list | keys reload [--by NAME]");
+  json request{{"cmd", "keys"}, {"action", f.positional[0]}};
+  const char* user = std::getenv("USER");
+  request["by"] = f.values.count("--by") ? f.values.at("--by").back() : std::string(user != nullptr ? user : "");
+  int exit_code = kOk;
+  auto reply = ask_admin(o, ctx, request, &exit_code);
+  if (!reply) return exit_code;
+  if (o.json_output) {
+    std::cout << reply->dump(2) << "\n";
+    return kOk;
   }
-  const bool ok = ::write(fd, text.data(), text.size()) == static_cast<ssize_t>(text.size()) && ::fsync(fd) == 0;
-  ::close(fd);
-  return ok;
+  if (f.positional[0] == "reload") {
+    std::cout << "已重新加载密钥 / keys reloaded: " << reply->value("keys", 0) << " keys";
+    for (const char* what : {"added", "removed"})
+      if (reply->contains(what) && !(*reply)[what].empty()) std::cout << "; " << what << " " << (*reply)[what].dump();
+    std::cout << "\n";
+    return kOk;
+  }
+  std::cout << "hub public key 枢纽公钥: " << reply->value("server_public_key", "") << "\n"
+            << "clients file 客户端文件: " << reply->value("clients_file", "") << "\n";
+  hub::cli::Table table({"name 名称", "roles 角色", "public key 公钥"});
+  for (const auto& k : reply->value("keys", json::array())) {
+    std::string roles;
+    for (const auto& r : k.value("roles", json::array())) roles += (roles.empty() ? "" : ", ") + r.get<std::string>();
+    table.add({k.value("name", ""), roles, k.value("public_key", "")});
+  }
+  table.print(std::cout);
+  const json hs = reply->value("handshakes", json::object());
+  std::cout << "handshakes 握手: " << hs.value("accepted", 0) << " accepted 接受, " << hs.value("refused", 0)
+            << " refused 拒绝; refused requests 拒绝的请求: " << reply->value("refused_messages", 0) << "\n";
+  return kOk;
 }
 
 int cmd_keygen(const Options& o) {
@@ -649,6 +700,11 @@ int main(int argc, char** argv) {
       if (!value(&o.admin)) return usage_error("--admin needs an endpoint");
     } else if (a == "--data-dir") {
       if (!value(&o.data_dir)) return usage_error("--data-dir needs a directory");
+    } else if (a == "--keys") {
+      if (!value(&o.keys_dir)) return usage_error("--keys needs a directory");
+    } else if (a == "--key") {
+      if (!value(&o.key_name) || !hub::is_valid_id(o.key_name))
+        return usage_error("--key needs a key's NAME (the NAME.curve.key file in the keys directory)");
     } else if (a == "--timeout") {
       std::string t;
       if (!value(&t) || std::atoi(t.c_str()) <= 0) return usage_error("--timeout needs milliseconds");
@@ -677,14 +733,18 @@ int main(int argc, char** argv) {
     if (o.command == "status") return cmd_status(o, ctx);
     if (o.command == "household") return cmd_household(o, ctx);
     if (o.command == "parked" || o.command == "plugins") {
-      HubClient client(ctx, o.admin, std::chrono::milliseconds(o.timeout_ms));
+      HubClient client(ctx, o.admin, std::chrono::milliseconds(o.timeout_ms), keys_for(o, "admin"));
       return o.command == "parked" ? hub::cli::run_parked(o.args, o.json_output, client)
                                    : hub::cli::run_plugins(o.args, o.json_output, client);
     }
     if (o.command == "report") return cmd_report(o, ctx);
     if (o.command == "reconcile") return cmd_reconcile(o, ctx);
     if (o.command == "audit") return cmd_audit(o);
+    if (o.command == "keys") return cmd_keys(o, ctx);
     if (o.command == "keygen") return cmd_keygen(o);
+  } catch (const hub::cli::KeyError& e) {
+    std::cerr << "hubctl: " << e.what() << "\n";
+    return kUsage;
   } catch (const std::exception& e) {
     std::cerr << "hubctl: failed: " << e.what() << "\n";
     return kRejected;

@@ -54,7 +54,7 @@ hub::sdk::ConnectorConfig parse_connector(const json& value, const std::string& 
 HubConfig parse(const json& root, const ConfigSources& src) {
   if (!root.is_object()) invalid("", "the configuration must be a JSON object");
   check_keys(root, "", {"data_dir", "log_level", "endpoints", "http", "admin_token", "limits", "delivery",
-                        "plugin_dir", "departments_dir", "plugins"});
+                        "plugin_dir", "departments_dir", "plugins", "security"});
   HubConfig c;
   c.data_dir = resolve(src.base_dir, get_string(root, "", "data_dir", "var"));
   if (c.data_dir.empty()) invalid("data_dir", "must not be empty");
@@ -98,6 +98,27 @@ HubConfig parse(const json& root, const ConfigSources& src) {
   c.retry_max_ms = get_int(delivery, "delivery.", "retry_max_ms", 30000, c.retry_initial_ms, 86400000);
   c.max_attempts = get_int(delivery, "delivery.", "max_attempts", 5, 1, 1000);
   c.call_timeout_ms = get_int(delivery, "delivery.", "call_timeout_ms", 30000, 10, 86400000);
+
+  const json security = root.value("security", json::object());
+  if (!security.is_object()) invalid("security", "must be an object");
+  check_keys(security, "security.", {"mode", "keys_dir", "clients_file"});
+  const std::string mode = get_string(security, "security.", "mode", "curve");
+  if (mode != "curve" && mode != "insecure")
+    invalid("security.mode", "must be \"curve\" (the default) or \"insecure\" (loopback-only development), got '" +
+                                 mode + "'");
+  c.security.curve = mode == "curve";
+  c.security.keys_dir = resolve(src.base_dir, get_string(security, "security.", "keys_dir", ""));
+  c.security.clients_file = resolve(src.base_dir, get_string(security, "security.", "clients_file", ""));
+  if (!c.security.curve) {
+    for (const auto& [key, endpoint] : {std::pair{"endpoints.ingest", c.ingest_endpoint},
+                                        std::pair{"endpoints.plugin_hosts", c.plugin_host_endpoint},
+                                        std::pair{"endpoints.live_feed", c.live_feed_endpoint},
+                                        std::pair{"endpoints.admin", c.admin_endpoint}})
+      if (!is_loopback_endpoint(endpoint))
+        invalid("security.mode", std::string("\"insecure\" is for development on one machine only, but ") + key +
+                                     " is " + endpoint + ", which other machines can reach; use \"curve\" or bind "
+                                     "it to 127.0.0.1");
+  }
 
   std::string plugin_dir = get_string(root, "", "plugin_dir", "");
   plugin_dir = plugin_dir.empty() ? (fs::path(src.exe_dir) / ".." / "plugins").lexically_normal().string()
@@ -209,6 +230,22 @@ HubConfig parse(const json& root, const ConfigSources& src) {
 }
 
 }  // namespace
+
+std::string HubConfig::keys_dir() const {
+  return security.keys_dir.empty() ? (fs::path(data_dir) / "keys").string() : security.keys_dir;
+}
+
+std::string HubConfig::clients_file() const {
+  return security.clients_file.empty() ? (fs::path(keys_dir()) / "clients.json").string() : security.clients_file;
+}
+
+bool is_loopback_endpoint(const std::string& endpoint) {
+  if (endpoint.rfind("tcp://", 0) != 0) return true;  // ipc:// and inproc:// never leave the machine
+  std::string host = endpoint.substr(6, endpoint.rfind(':') == std::string::npos || endpoint.rfind(':') < 6
+                                            ? std::string::npos
+                                            : endpoint.rfind(':') - 6);
+  return host == "127.0.0.1" || host == "localhost" || host == "[::1]" || host == "::1";
+}
 
 std::variant<HubConfig, ConfigError> load_hub_config(const std::string& json_text, const ConfigSources& sources) {
   json root = json::parse(json_text, nullptr, false, /*ignore_comments=*/true);

@@ -70,6 +70,15 @@ struct PluginConfig {
   std::int64_t retry_max_ms = 30000;
 };
 
+// Who may connect (issue 5, docs/security.md). "security": {"mode": "curve" | "insecure",
+// "keys_dir": …, "clients_file": …}. CURVE is the default; "insecure" (no encryption, no
+// authentication) is accepted only when every TCP endpoint is on loopback, and hubd logs it.
+struct SecurityConfig {
+  bool curve = true;
+  std::string keys_dir;      // absolute; "" = DATA_DIR/keys (the hub's key pair lives here)
+  std::string clients_file;  // absolute; "" = KEYS_DIR/clients.json (the keys let in, with roles)
+};
+
 struct HubConfig {
   std::string data_dir;
   std::string log_level = "info";
@@ -91,6 +100,10 @@ struct HubConfig {
   std::int64_t max_attempts = 5;
   std::int64_t call_timeout_ms = 30000;
   std::vector<PluginConfig> plugins;
+  SecurityConfig security;
+
+  std::string keys_dir() const;      // security.keys_dir or DATA_DIR/keys
+  std::string clients_file() const;  // security.clients_file or KEYS_DIR/clients.json
 };
 
 struct ConfigError {
@@ -110,6 +123,9 @@ struct HttpAddress {
   int port = 0;
 };
 std::optional<HttpAddress> parse_http_address(const std::string& text);
+
+// True for ipc:// and for tcp:// on 127.0.0.1, localhost or ::1.
+bool is_loopback_endpoint(const std::string& endpoint);
 
 std::variant<HubConfig, ConfigError> load_hub_config(const std::string& json_text, const ConfigSources& sources);
 

@@ -15,6 +15,7 @@
 #include <filesystem>
 #include <fstream>
 #include <iostream>
+#include <set>
 #include <sstream>
 #include <thread>
 
@@ -24,6 +25,7 @@
 #include <zmq.hpp>
 
 #include "admin/admin_server.h"
+#include "audit/audit_trail.h"
 #include "config/config_fields.h"
 #include "config/embedded_config.h"
 #include "config/hub_config.h"
@@ -33,6 +35,8 @@
 #include "hub/sdk/version.h"
 #include "ingest/ingest_server.h"
 #include "livefeed/live_feed.h"
+#include "security/gatekeeper.h"
+#include "security/keys.h"
 #include "store/checkpointer.h"
 #include "store/fault_vfs.h"
 
@@ -144,6 +148,7 @@ int main(int argc, char** argv) {
   sigemptyset(&signals);
   sigaddset(&signals, SIGTERM);
   sigaddset(&signals, SIGINT);
+  sigaddset(&signals, SIGHUP);  // reload the keys (security.clients_file)
   pthread_sigmask(SIG_BLOCK, &signals, nullptr);
 
   for (const auto& plugin : config.plugins)
@@ -156,8 +161,41 @@ int main(int argc, char** argv) {
   if (hub::store::install_test_fault_vfs_from_env())
     spdlog::warn("TEST HOOK: SQLite writes fail with SQLITE_FULL while {} exists", std::getenv("HUB_TEST_DISK_FULL_FILE"));
 
+  // Keys on first run (CURVE), before anything listens.
+  std::string server_secret_key;
+  if (config.security.curve) {
+    try {
+      for (const auto& created : hub::security::prepare_keys(config.keys_dir(), config.clients_file()))
+        spdlog::info("security: first run, created {}", created);
+      server_secret_key = hub::security::read_key_file((fs::path(config.keys_dir()) / "hub.curve.key").string());
+    } catch (const std::exception& e) {
+      return fail(std::string("cannot prepare the CURVE keys: ") + e.what());
+    }
+  } else {
+    spdlog::warn("security: INSECURE mode (security.mode \"insecure\"): no encryption and no authentication on any "
+                 "endpoint; anyone on this machine may publish, administer and receive every department's events. "
+                 "For development on one machine only (docs/security.md) 不安全模式：仅限本机开发");
+  }
+
   try {
     zmq::context_t context(1);
+    hub::audit::AuditTrail audit((fs::path(config.data_dir) / "audit.db").string());
+    // The ZAP handler is bound before any server socket (Gatekeeper's constructor), and every
+    // server socket is secured through it.
+    std::unique_ptr<hub::security::Gatekeeper> gate;
+    if (config.security.curve) {
+      std::set<std::string> departments;
+      for (const auto& p : config.plugins) departments.insert(p.id);
+      gate = std::make_unique<hub::security::Gatekeeper>(context, server_secret_key, config.clients_file(),
+                                                          departments, audit);
+      hub::security::wipe(server_secret_key);
+      const auto keys = gate->describe()["keys"];
+      std::string names;
+      for (const auto& k : keys)
+        names += (names.empty() ? "" : ", ") + k["name"].get<std::string>() + " (" + k["roles"].dump() + ")";
+      spdlog::info("security: CURVE on every TCP endpoint; hub public key {}; {} keys from {}: {}",
+                   gate->server_public_key(), keys.size(), config.clients_file(), names);
+    }
     // Declared first so that it stops last, after every writer.
     hub::store::Checkpointer checkpointer({(fs::path(config.data_dir) / "events.db").string(),
                                            (fs::path(config.data_dir) / "ledger.db").string()},
@@ -175,12 +213,14 @@ int main(int argc, char** argv) {
     admin_control.bind("inproc://control-admin");
     feed_control.bind("inproc://control-feed");
 
-    hub::livefeed::LiveFeed feed(context, config, "inproc://control-feed", "inproc://live-feed", event_log.last_seq());
+    hub::livefeed::LiveFeed feed(context, config, "inproc://control-feed", "inproc://live-feed", event_log.last_seq(),
+                                 gate.get());
     hub::delivery::Dispatcher dispatcher(context, config, "inproc://control-delivery", "inproc://committed",
-                                         "inproc://delivery-status", event_log.last_seq(), "inproc://live-feed");
-    hub::IngestServer ingest(context, config, event_log, "inproc://control-ingest", "inproc://committed");
-    hub::AdminServer admin(context, config, "inproc://control-admin", "inproc://delivery-status",
-                           "inproc://admin-internal");
+                                         "inproc://delivery-status", event_log.last_seq(), "inproc://live-feed",
+                                         gate.get());
+    hub::IngestServer ingest(context, config, event_log, "inproc://control-ingest", "inproc://committed", gate.get());
+    hub::AdminServer admin(context, config, "inproc://control-admin", "inproc://delivery-status", audit,
+                           "inproc://admin-internal", gate.get());
     std::unique_ptr<hub::http::HttpServer> http;
     if (!config.http_address.empty())
       http = std::make_unique<hub::http::HttpServer>(context, config, "inproc://admin-internal");
@@ -212,7 +252,12 @@ int main(int argc, char** argv) {
                                {"admin", admin.bound_endpoint()},
                                {"live_feed", feed.bound_endpoint()},
                                {"http", http_url},
+                               {"security", gate ? "curve" : "insecure"},
                                {"pid", ::getpid()}};
+      if (gate) {
+        endpoints["server_public_key"] = gate->server_public_key();
+        endpoints["keys_dir"] = config.keys_dir();
+      }
       if (!dispatcher.plugin_host_endpoint().empty()) endpoints["plugin_hosts"] = dispatcher.plugin_host_endpoint();
       const fs::path tmp = endpoints_file.string() + ".tmp";
       std::ofstream(tmp) << endpoints.dump() << "\n";
@@ -224,7 +269,30 @@ int main(int argc, char** argv) {
     if (http) spdlog::info("hubd dashboard 管理页面: {}", http_url);
 
     int signal_number = 0;
-    sigwait(&signals, &signal_number);
+    for (;;) {
+      sigwait(&signals, &signal_number);
+      if (signal_number != SIGHUP) break;
+      if (!gate) {
+        spdlog::info("hubd: SIGHUP received; nothing to reload (security.mode \"insecure\": no keys)");
+        continue;
+      }
+      // An operator action like `hubctl keys reload`: audited first, not done if it cannot be.
+      try {
+        audit.append({"keys_reload", "SIGHUP", config.clients_file(), "{}"});
+      } catch (const std::exception& e) {
+        spdlog::error("hubd: SIGHUP: keys not reloaded, the audit log cannot be written ({})", e.what());
+        continue;
+      }
+      const auto result = gate->reload();
+      try {
+        audit.append({"keys_reload_result", "SIGHUP", config.clients_file(),
+                      nlohmann::json{{"ok", result.ok}, {"keys", result.keys}, {"added", result.added},
+                                     {"removed", result.removed}, {"error", result.error}}
+                          .dump()});
+      } catch (const std::exception& e) {
+        spdlog::error("hubd: the outcome of a key reload could not be audited ({})", e.what());
+      }
+    }
     spdlog::info("hubd: {} received, stopping", signal_number == SIGINT ? "SIGINT" : "SIGTERM");
 
     auto stop = [](zmq::socket_t& control, std::thread& thread) {

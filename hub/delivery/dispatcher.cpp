@@ -34,7 +34,8 @@ std::string utc_time(std::int64_t ms) {
 
 Dispatcher::Dispatcher(zmq::context_t& context, const HubConfig& config, const std::string& control_endpoint,
                        const std::string& notify_endpoint, const std::string& status_endpoint,
-                       std::uint64_t last_seq, const std::string& live_feed_endpoint)
+                       std::uint64_t last_seq, const std::string& live_feed_endpoint,
+                       const security::Gatekeeper* gate)
     : config_(config),
       control_(context, zmq::socket_type::pair),
       notify_(context, zmq::socket_type::pull),
@@ -70,7 +71,7 @@ Dispatcher::Dispatcher(zmq::context_t& context, const HubConfig& config, const s
   if (!hosted.empty()) {
     // Bound before any thread starts, so that a busy endpoint stops hubd's start-up with a
     // clear error (the constructor throws; nothing is left running).
-    auto link = std::make_shared<pluginhost::HostLink>(context, config, std::move(hosted));
+    auto link = std::make_shared<pluginhost::HostLink>(context, config, std::move(hosted), gate);
     plugin_host_endpoint_ = link->bound_endpoint();
     host_link_thread_ = std::thread([link] { link->run(); });
   }

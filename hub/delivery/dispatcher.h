@@ -56,6 +56,10 @@
 #include "delivery/logged_event.h"
 #include "livefeed/feed_notifier.h"
 
+namespace hub::security {
+class Gatekeeper;
+}
+
 namespace hub::delivery {
 
 class Dispatcher {
@@ -63,7 +67,7 @@ class Dispatcher {
   // Starts one worker thread per enabled plugin (each loads its plugin).
   Dispatcher(zmq::context_t& context, const HubConfig& config, const std::string& control_endpoint,
              const std::string& notify_endpoint, const std::string& status_endpoint, std::uint64_t last_seq,
-             const std::string& live_feed_endpoint = "");
+             const std::string& live_feed_endpoint = "", const security::Gatekeeper* gate = nullptr);
   ~Dispatcher();
   // Serves until $TERM, then drains in-flight deliveries, stops the workers and joins them.
   void run();

@@ -9,6 +9,7 @@
 
 #include "eventlog/event_log.h"
 #include "ingest/wire_event.h"
+#include "security/gatekeeper.h"
 
 namespace hub {
 namespace {
@@ -67,9 +68,11 @@ std::string success_reply(const PendingRequest& r) {
 }  // namespace
 
 IngestServer::IngestServer(zmq::context_t& context, const HubConfig& config, EventLog& log,
-                           const std::string& control_endpoint, const std::string& notify_endpoint)
+                           const std::string& control_endpoint, const std::string& notify_endpoint,
+                           const security::Gatekeeper* gate)
     : config_(config),
       log_(log),
+      gate_(gate),
       router_(context, zmq::socket_type::router),
       control_(context, zmq::socket_type::pair),
       notify_(context, zmq::socket_type::push) {
@@ -81,6 +84,7 @@ IngestServer::IngestServer(zmq::context_t& context, const HubConfig& config, Eve
   // Replies are small and must not be dropped, so the send side stays deep.
   router_.set(zmq::sockopt::rcvhwm, kReceiveWindow);
   router_.set(zmq::sockopt::sndhwm, 100000);
+  if (gate_ != nullptr) gate_->secure(router_, "ingest");
   router_.bind(config.ingest_endpoint);
   control_.connect(control_endpoint);
   notify_.connect(notify_endpoint);
@@ -147,6 +151,14 @@ void IngestServer::run() {
                                                     "after a pause");
         pending.push_back(std::move(req));
         continue;
+      }
+      if (gate_ != nullptr) {
+        const auto verdict = gate_->allow(frame, "publisher", "ingest", "publish");
+        if (!verdict.allowed) {
+          req.reply = error_reply("unauthorized", verdict.reason + "; nothing was stored");
+          pending.push_back(std::move(req));
+          continue;
+        }
       }
 
       auto parsed = parse_request(std::string_view(static_cast<const char*>(frame.data()), frame.size()),

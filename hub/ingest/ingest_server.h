@@ -21,12 +21,16 @@
 namespace hub {
 
 class EventLog;
+namespace security {
+class Gatekeeper;
+}
 
 class IngestServer {
  public:
-  // Binds the endpoint (before returning, so errors surface at start-up).
+  // Binds the endpoint (before returning, so errors surface at start-up). With a gatekeeper
+  // the endpoint is a CURVE server and only a publisher's key may publish (`unauthorized`).
   IngestServer(zmq::context_t& context, const HubConfig& config, EventLog& log, const std::string& control_endpoint,
-               const std::string& notify_endpoint);
+               const std::string& notify_endpoint, const security::Gatekeeper* gate = nullptr);
   std::string bound_endpoint() const;
   // Serves until "$TERM" arrives on the control endpoint.
   void run();
@@ -34,6 +38,7 @@ class IngestServer {
  private:
   const HubConfig& config_;
   EventLog& log_;
+  const security::Gatekeeper* gate_;
   zmq::socket_t router_;
   zmq::socket_t control_;
   zmq::socket_t notify_;

@@ -1,5 +1,7 @@
 #include "livefeed/live_feed.h"
 
+#include "security/gatekeeper.h"
+
 #include <algorithm>
 #include <filesystem>
 
@@ -18,13 +20,16 @@ constexpr std::uint64_t kReadChunk = 2048;
 }  // namespace
 
 LiveFeed::LiveFeed(zmq::context_t& context, const HubConfig& config, const std::string& control_endpoint,
-                   const std::string& notify_endpoint, std::uint64_t last_seq)
+                   const std::string& notify_endpoint, std::uint64_t last_seq,
+                   const security::Gatekeeper* gate)
     : events_path_((std::filesystem::path(config.data_dir) / "events.db").string()),
       pub_(context, zmq::socket_type::pub),
       pull_(context, zmq::socket_type::pull),
       control_(context, zmq::socket_type::pair),
       published_upto_(last_seq) {
   pub_.set(zmq::sockopt::linger, 0);
+  // Only observers and admins complete the handshake (a PUB socket cannot answer a message).
+  if (gate != nullptr) gate->secure(pub_, "live_feed");
   pub_.bind(config.live_feed_endpoint);
   pull_.bind(notify_endpoint);
   control_.connect(control_endpoint);

@@ -27,13 +27,18 @@
 #include "config/hub_config.h"
 #include "delivery/logged_event.h"
 
+namespace hub::security {
+class Gatekeeper;
+}
+
 namespace hub::livefeed {
 
 class LiveFeed {
  public:
   // Binds the PUB socket at config.live_feed_endpoint and the PULL at `notify_endpoint`.
   LiveFeed(zmq::context_t& context, const HubConfig& config, const std::string& control_endpoint,
-           const std::string& notify_endpoint, std::uint64_t last_seq);
+           const std::string& notify_endpoint, std::uint64_t last_seq,
+           const security::Gatekeeper* gate = nullptr);
   std::string bound_endpoint() const;
   void run();
 

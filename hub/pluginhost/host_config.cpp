@@ -6,6 +6,7 @@
 #include <nlohmann/json.hpp>
 
 #include "config/config_fields.h"
+#include "security/keys.h"
 #include "ingest/wire_event.h"
 
 namespace hub::pluginhost {
@@ -42,7 +43,7 @@ HostedPlugin parse_plugin(const json& p, const std::string& where, const std::st
 HostConfig parse(const json& root, const std::string& base_dir, const std::string& exe_dir,
                  const std::string& default_host_name) {
   if (!root.is_object()) invalid("", "the configuration must be a JSON object");
-  check_keys(root, "", {"hub", "host_name", "plugin_dir", "data_dir", "log_level", "plugins"});
+  check_keys(root, "", {"hub", "host_name", "plugin_dir", "data_dir", "log_level", "plugins", "curve"});
   HostConfig c;
   c.hub_endpoint = get_string(root, "", "hub", "");
   if (c.hub_endpoint.empty())
@@ -69,6 +70,34 @@ HostConfig parse(const json& root, const std::string& base_dir, const std::strin
     HostedPlugin plugin = parse_plugin((*plugins)[i], where, base_dir, plugin_dir);
     if (!seen.insert(plugin.id).second) invalid(where, "department '" + plugin.id + "' is listed twice");
     c.plugins.push_back(std::move(plugin));
+  }
+  if (auto curve = root.find("curve"); curve != root.end()) {
+    if (!curve->is_object()) invalid("curve", "must be an object: {\"hub_public_key\": …, \"secret_key_file\": …}");
+    check_keys(*curve, "curve.", {"hub_public_key", "secret_key_file"});
+    std::string hub_key = get_string(*curve, "curve.", "hub_public_key", "");
+    if (hub_key.empty())
+      invalid("curve.hub_public_key", "required: the hub's public key (40 Z85 characters) or the path of its hub.curve.pub");
+    if (!security::is_z85_key(hub_key)) {
+      try {
+        hub_key = security::read_key_file(resolve(base_dir, hub_key));
+      } catch (const std::exception& e) {
+        invalid("curve.hub_public_key", std::string("neither a key (40 Z85 characters) nor a key file: ") + e.what());
+      }
+    }
+    const std::string secret_file = resolve(base_dir, get_string(*curve, "curve.", "secret_key_file", ""));
+    if (secret_file.empty())
+      invalid("curve.secret_key_file", "required: this host's secret key file (NAME.curve.key from 'hubctl keygen NAME')");
+    try {
+      c.secret_key = security::read_key_file(secret_file);
+    } catch (const std::exception& e) {
+      invalid("curve.secret_key_file", e.what());
+    }
+    c.curve = true;
+    c.hub_public_key = hub_key;
+  } else if (!is_loopback_endpoint(c.hub_endpoint)) {
+    invalid("curve", "required for a hub on another machine (" + c.hub_endpoint +
+                         "): {\"hub_public_key\": \"<hub.curve.pub>\", \"secret_key_file\": \"<NAME.curve.key>\"} "
+                         "(docs/plugin-host.md)");
   }
   return c;
 }

@@ -26,6 +26,12 @@ struct HostConfig {
   std::string data_dir;      // plugins keep their data in data_dir/plugins/<id>/
   std::string log_level = "info";
   std::vector<HostedPlugin> plugins;
+  // "curve": {"hub_public_key": "<40 Z85, or the path of the hub's hub.curve.pub>",
+  //           "secret_key_file": "<path of this host's NAME.curve.key>"}. Required unless the hub
+  // is on this machine (loopback or ipc) and runs with security.mode "insecure".
+  bool curve = false;
+  std::string hub_public_key;  // Z85
+  std::string secret_key;      // Z85, read from secret_key_file
 };
 
 // `base_dir`: relative paths resolve against it (the config file's directory); `exe_dir`: the

@@ -5,17 +5,38 @@
 #include <gtest/gtest.h>
 
 #include <nlohmann/json.hpp>
+#include <zmq.h>
+
+#include "security/keys.h"
+#include "testing/temp_dir.h"
 
 namespace hub::pluginhost {
 namespace {
 
 using nlohmann::json;
 
+// A key pair made the way hubctl keygen makes it, in a temporary directory.
+struct Keys {
+  testing::TempDir dir;
+  std::string hub_public = security::generate_curve_key_pair(dir.file(), "hub");
+  std::string host_public = security::generate_curve_key_pair(dir.file(), "police-server-1");
+  std::string secret_file = dir.file("police-server-1.curve.key");
+};
+Keys& keys() {
+  static Keys k;
+  return k;
+}
+
 std::variant<HostConfig, ConfigError> load(const json& j) {
   return load_host_config(j.dump(), "/srv/host/etc", "/opt/hub/bin", "dept-server");
 }
 
-json minimal() { return {{"hub", "tcp://10.0.0.5:7002"}, {"plugins", {"police"}}}; }
+// A hub on another machine needs CURVE.
+json minimal() {
+  return {{"hub", "tcp://10.0.0.5:7002"},
+          {"plugins", {"police"}},
+          {"curve", {{"hub_public_key", keys().hub_public}, {"secret_key_file", keys().secret_file}}}};
+}
 
 void expect_error(const json& j, const std::string& key, const std::string& fragment) {
   SCOPED_TRACE(j.dump());
@@ -37,6 +58,25 @@ TEST(HostConfig, MinimalConfigGetsTheDocumentedDefaults) {
   ASSERT_EQ(c.plugins.size(), 1u);
   EXPECT_EQ(c.plugins[0].id, "police");
   EXPECT_EQ(c.plugins[0].library, "/opt/hub/plugins/libhub_plugin_police.so");
+  EXPECT_TRUE(c.curve);
+  EXPECT_EQ(c.hub_public_key, keys().hub_public);
+  EXPECT_EQ(security::public_key_of(c.secret_key), keys().host_public);
+}
+
+TEST(HostConfig, TheHubsKeyMayBeGivenAsItsFileAndCurveMayBeLeftOutOnlyForAHubOnThisMachine) {
+  json j = minimal();
+  j["curve"]["hub_public_key"] = keys().dir.file("hub.curve.pub");
+  auto r = load(j);
+  ASSERT_TRUE(std::holds_alternative<HostConfig>(r)) << std::get<ConfigError>(r).to_string();
+  EXPECT_EQ(std::get<HostConfig>(r).hub_public_key, keys().hub_public);
+  for (const char* local : {"tcp://127.0.0.1:7002", "tcp://localhost:7002", "ipc:///run/hub/hosts"}) {
+    j = minimal();
+    j.erase("curve");
+    j["hub"] = local;
+    r = load(j);
+    ASSERT_TRUE(std::holds_alternative<HostConfig>(r)) << local << ": " << std::get<ConfigError>(r).to_string();
+    EXPECT_FALSE(std::get<HostConfig>(r).curve);
+  }
 }
 
 TEST(HostConfig, PluginEntriesByIdOrWithTheirOwnLibrary) {
@@ -94,6 +134,21 @@ TEST(HostConfigErrors, EveryMistakeNamesItsKey) {
   j = minimal();
   j["host_name"] = "";
   expect_error(j, "host_name", "1-128");
+  j = minimal();
+  j.erase("curve");
+  expect_error(j, "curve", "required for a hub on another machine");
+  j = minimal();
+  j["curve"].erase("secret_key_file");
+  expect_error(j, "curve.secret_key_file", "required");
+  j = minimal();
+  j["curve"]["secret_key_file"] = keys().dir.file("nobody.curve.key");
+  expect_error(j, "curve.secret_key_file", "does not exist");
+  j = minimal();
+  j["curve"]["hub_public_key"] = "not a key";
+  expect_error(j, "curve.hub_public_key", "neither a key");
+  j = minimal();
+  j["curve"]["secret"] = "x";
+  expect_error(j, "curve.secret", "unknown key");
 }
 
 }  // namespace

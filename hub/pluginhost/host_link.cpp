@@ -6,6 +6,7 @@
 #include <spdlog/spdlog.h>
 
 #include "pluginhost/host_protocol.h"
+#include "security/gatekeeper.h"
 
 namespace hub::pluginhost {
 
@@ -35,8 +36,10 @@ std::string joined(const std::vector<std::string>& names) {
 
 }  // namespace
 
-HostLink::HostLink(zmq::context_t& context, const HubConfig& config, std::vector<HostedDepartment> departments)
+HostLink::HostLink(zmq::context_t& context, const HubConfig& config, std::vector<HostedDepartment> departments,
+                   const security::Gatekeeper* gate)
     : context_(context),
+      gate_(gate),
       router_(context, zmq::socket_type::router),
       monitor_(context, zmq::socket_type::pair),
       endpoint_(config.plugin_host_endpoint) {
@@ -45,6 +48,7 @@ HostLink::HostLink(zmq::context_t& context, const HubConfig& config, std::vector
   router_.set(zmq::sockopt::heartbeat_ivl, kHeartbeatMs);
   router_.set(zmq::sockopt::heartbeat_timeout, kSilenceTimeoutMs);
   router_.set(zmq::sockopt::heartbeat_ttl, kSilenceTimeoutMs);
+  if (gate_ != nullptr) gate_->secure(router_, "plugin_hosts");
   router_.bind(endpoint_);
   endpoint_ = router_.get(zmq::sockopt::last_endpoint);
   const std::string monitor_endpoint = "inproc://host-link-monitor";
@@ -109,6 +113,18 @@ void HostLink::on_host_message() {
   }
   const std::string type = message["type"];
   if (type == "hello") {
+    // Only the key of each department claimed (role department:<id>) may serve it.
+    if (gate_ != nullptr && message.contains("departments") && message["departments"].is_array()) {
+      for (const auto& id : message["departments"]) {
+        if (!id.is_string()) continue;  // on_hello refuses it
+        const auto verdict = gate_->allow(frames[1], "department:" + id.get<std::string>(), "plugin_hosts",
+                                          "hello for " + id.get<std::string>());
+        if (!verdict.allowed) {
+          send(routing_id, error_message("refused", "unauthorized", verdict.reason));
+          return;
+        }
+      }
+    }
     try {
       on_hello(routing_id, message);
     } catch (const ProtocolError& e) {
@@ -123,6 +139,17 @@ void HostLink::on_host_message() {
     return;
   }
   Session& session = *it->second;
+  if (gate_ != nullptr) {
+    // A key removed from the clients file (and reloaded) loses the connections it has, too.
+    for (const Department* d : session.departments) {
+      const auto verdict = gate_->allow(frames[1], "department:" + d->config->id, "plugin_hosts", type);
+      if (!verdict.allowed) {
+        send(routing_id, error_message("error", "unauthorized", verdict.reason));
+        drop_session(routing_id, "its key is no longer allowed to serve " + d->config->id);
+        return;
+      }
+    }
+  }
   session.last_heard = Clock::now();
   try {
     if (type == "ping") {

@@ -33,6 +33,10 @@
 #include "config/hub_config.h"
 #include "delivery/delivery_messages.h"
 
+namespace hub::security {
+class Gatekeeper;
+}
+
 namespace hub::pluginhost {
 
 struct HostedDepartment {
@@ -43,7 +47,10 @@ struct HostedDepartment {
 class HostLink {
  public:
   // Binds config.plugin_host_endpoint (throws zmq::error_t if it cannot).
-  HostLink(zmq::context_t& context, const HubConfig& config, std::vector<HostedDepartment> departments);
+  // With a gatekeeper the endpoint is a CURVE server, and a host must hold the key of every
+  // department it claims (role department:<id>), on every message (`unauthorized`).
+  HostLink(zmq::context_t& context, const HubConfig& config, std::vector<HostedDepartment> departments,
+           const security::Gatekeeper* gate = nullptr);
   void run();
   // Where it listens (the real port when the configuration gave a wildcard).
   const std::string& bound_endpoint() const { return endpoint_; }
@@ -93,6 +100,7 @@ class HostLink {
   void send(const std::string& routing_id, const nlohmann::json& message);
 
   zmq::context_t& context_;
+  const security::Gatekeeper* gate_;
   zmq::socket_t router_;
   zmq::socket_t monitor_;  // the ROUTER's "disconnected" events (ZeroMQ socket monitor)
   std::string endpoint_;

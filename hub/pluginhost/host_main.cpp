@@ -51,6 +51,12 @@ hubd's plugin-host endpoint (endpoints.plugin_hosts).
   data_dir    插件数据目录 / plugin data: data_dir/plugins/<id>/ (default: ./var)
   host_name   在 hub 中显示的名称 / name shown by the hub (default: this machine's host name)
   log_level   debug, info, warn, error (default: info)
+  curve       加密与认证（hub 在另一台机器上时必需）/ encryption and authentication
+              (required unless the hub is on this machine in insecure mode):
+              {"hub_public_key": "hub.curve.pub", "secret_key_file": "police-server-1.curve.key"}
+              密钥由 hubctl keygen 生成；公钥须登记在 hub 的 clients.json，角色
+              department:<id> / make the key with hubctl keygen; the hub's clients file must
+              list its public key with role department:<id> for each plugin here
 
 政策目录和设置保存在 hub 的配置中，连接时由 hub 发送。
 Catalogues and settings stay in the hub's configuration; the hub sends them when the host

@@ -6,6 +6,7 @@
 #include "delivery/plugin_worker.h"
 #include "hub/sdk/version.h"
 #include "pluginhost/host_protocol.h"
+#include "security/keys.h"
 
 namespace hub::pluginhost {
 
@@ -50,6 +51,11 @@ void PluginHost::connect() {
   hub_->set(zmq::sockopt::heartbeat_ivl, kHeartbeatMs);
   hub_->set(zmq::sockopt::heartbeat_timeout, kSilenceTimeoutMs);
   hub_->set(zmq::sockopt::heartbeat_ttl, kSilenceTimeoutMs);
+  if (config_.curve) {
+    hub_->set(zmq::sockopt::curve_serverkey, config_.hub_public_key);
+    hub_->set(zmq::sockopt::curve_publickey, security::public_key_of(config_.secret_key));
+    hub_->set(zmq::sockopt::curve_secretkey, config_.secret_key);
+  }
   hub_->connect(config_.hub_endpoint);
   json ids = json::array();
   for (const auto& p : config_.plugins) ids.push_back(p.id);
@@ -64,7 +70,12 @@ void PluginHost::connect() {
   state_ = State::kConnecting;
   hello_sent_at_ = Clock::now();
   if (!announced_waiting_) {
-    spdlog::info("plugin host '{}': connecting to the hub at {}", config_.host_name, config_.hub_endpoint);
+    if (config_.curve)
+      spdlog::info("plugin host '{}': connecting to the hub at {} (CURVE)", config_.host_name, config_.hub_endpoint);
+    else
+      spdlog::warn("plugin host '{}': connecting to the hub at {} WITHOUT CURVE (no \"curve\" in the configuration: "
+                   "only a hub on this machine in security.mode \"insecure\" accepts that)",
+                   config_.host_name, config_.hub_endpoint);
     announced_waiting_ = true;
   }
 }

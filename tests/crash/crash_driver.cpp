@@ -209,6 +209,7 @@ class Rig {
                       {"limits", {{"max_batch_events", 10000}, {"max_message_bytes", 16 << 20}}},
                       {"delivery", {{"retry_initial_ms", 100}, {"retry_max_ms", 1000}}},
                       {"plugin_dir", o.plugin_dir},
+                      {"security", {{"mode", "insecure"}}},
                       {"plugins", plugins}};
     write_text(hub_dir_ / "hub.json", config.dump(2));
     const json host{{"hub", hosts_},

@@ -192,6 +192,7 @@ TEST(DiskFull, APluginLifecycleDecisionThatCannotBeRecordedIsRefusedAndChangesNo
 TEST(DiskFull, AnOperatorActionThatCannotBeAuditedIsNotCarriedOut) {
   HubOptions options;
   options.departments = {"schools", "police"};
+  options.curve = true;  // so that the records name the admin key that asked
   DiskFullHub d(options);
   HubProcess& hub = d.hub;
   disable_refused_then_done(d, "audit.db", "audit_unavailable");
@@ -205,12 +206,12 @@ TEST(DiskFull, AnOperatorActionThatCannotBeAuditedIsNotCarriedOut) {
   // The log holds what was asked and how it ended (the refused attempt is not in it: it could
   // not be written), and its chain verifies.
   EXPECT_EQ(hub.query_rows("audit.db", "SELECT kind, actor, subject FROM audit ORDER BY seq"),
-            (std::vector<std::vector<std::string>>{{"admin_plugins_disable", "ann", "police"},
-                                                   {"admin_plugins_disable_result", "ann", "police"},
-                                                   {"admin_plugins_enable", "bo", "nobody"},
-                                                   {"admin_plugins_enable_result", "bo", "nobody"},
-                                                   {"admin_plugins_enable", "bo", "police"},
-                                                   {"admin_plugins_enable_result", "bo", "police"}}));
+            (std::vector<std::vector<std::string>>{{"admin_plugins_disable", "admin (by ann)", "police"},
+                                                   {"admin_plugins_disable_result", "admin (by ann)", "police"},
+                                                   {"admin_plugins_enable", "admin (by bo)", "nobody"},
+                                                   {"admin_plugins_enable_result", "admin (by bo)", "nobody"},
+                                                   {"admin_plugins_enable", "admin (by bo)", "police"},
+                                                   {"admin_plugins_enable_result", "admin (by bo)", "police"}}));
   EXPECT_EQ(hub.query_rows("audit.db", "SELECT detail FROM audit WHERE seq = 4"),
             (std::vector<std::vector<std::string>>{{R"({"error":"unknown_department","ok":false})"}}));
   const auto verify = run_command(std::string(HUBCTL_PATH) + " audit verify --file " + hub.data_dir() + "/audit.db");

@@ -130,6 +130,7 @@ HubProcess::HubProcess(HubOptions options) : options_(std::move(options)) {
                 {"max_attempts", options_.max_attempts},
                 {"call_timeout_ms", options_.call_timeout_ms}}},
               {"plugin_dir", HUB_PLUGIN_DIR},
+              {"security", {{"mode", options_.curve ? "curve" : "insecure"}}},
               {"plugins", plugins}};
   write_file(fs::path(dir_) / "hub.json", config.dump(2));
   write_test_rosters(data_dir());
@@ -167,6 +168,16 @@ void HubProcess::connect() {
   admin_.emplace(context_, zmq::socket_type::dealer);
   ingest_->set(zmq::sockopt::linger, 0);
   admin_->set(zmq::sockopt::linger, 0);
+  if (options_.curve) {
+    const auto key = [&](const std::string& name) { return read_text(data_dir() + "/keys/" + name).substr(0, 40); };
+    const std::string server = key("hub.curve.pub");
+    ingest_->set(zmq::sockopt::curve_serverkey, server);
+    ingest_->set(zmq::sockopt::curve_publickey, key("publisher.curve.pub"));
+    ingest_->set(zmq::sockopt::curve_secretkey, key("publisher.curve.key"));
+    admin_->set(zmq::sockopt::curve_serverkey, server);
+    admin_->set(zmq::sockopt::curve_publickey, key("admin.curve.pub"));
+    admin_->set(zmq::sockopt::curve_secretkey, key("admin.curve.key"));
+  }
   ingest_->connect(endpoints["ingest"].get<std::string>());
   admin_->connect(endpoints["admin"].get<std::string>());
 }

@@ -39,6 +39,10 @@ struct HubOptions {
   std::int64_t call_timeout_ms = 30000;
   std::map<std::string, nlohmann::json> plugin_delivery;  // department id → its own "delivery"
   std::map<std::string, nlohmann::json> plugin_extra;  // department id → more keys of its entry ("fields", …)
+  // security.mode: "insecure" by default here (the tests of other things talk NULL on
+  // loopback); true = "curve", as shipped: hubd makes its keys on first start and this
+  // fixture's own sockets use them (the publisher key for ingest, the admin key for admin).
+  bool curve = false;
 };
 
 struct CommandResult {

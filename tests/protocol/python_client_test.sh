@@ -77,6 +77,7 @@ cat >"$TMP/hub.json" <<EOF
   "log_level": "info",
   "endpoints": {"ingest": "tcp://127.0.0.1:*", "admin": "tcp://127.0.0.1:*", "live_feed": "tcp://127.0.0.1:*"},
   "http": "127.0.0.1:0",
+  "security": {"mode": "insecure"},
   "plugins": []
 }
 EOF
