@@ -290,6 +290,40 @@ TEST(HubConfigErrors, ConnectorProblemsNameTheKey) {
   expect_error(j, "plugins[0].connector", "needs \"placement\": \"in_process\"");
 }
 
+TEST(HubConfig, CurveIsOnByDefaultWithItsKeysInTheDataDirectory) {
+  HubConfig c = load_ok(embedded_hub_json());
+  EXPECT_TRUE(c.security.curve);
+  EXPECT_EQ(c.keys_dir(), "/srv/hub/etc/var/keys");
+  EXPECT_EQ(c.clients_file(), "/srv/hub/etc/var/keys/clients.json");
+  c = load_ok(minimal().dump());  // no "security" at all: CURVE too
+  EXPECT_TRUE(c.security.curve);
+  json j = minimal();
+  j["security"] = {{"mode", "insecure"}};
+  EXPECT_FALSE(load_ok(j.dump()).security.curve);
+  j["security"] = {{"mode", "curve"}, {"keys_dir", "keys"}, {"clients_file", "/etc/hub/clients.json"}};
+  c = load_ok(j.dump());
+  EXPECT_EQ(c.keys_dir(), "/srv/hub/etc/keys");
+  EXPECT_EQ(c.clients_file(), "/etc/hub/clients.json");
+}
+
+TEST(HubConfigErrors, InsecureIsOnlyForEndpointsOnThisMachine) {
+  json j = minimal();
+  j["security"] = {{"mode", "insecure"}};
+  j["endpoints"] = {{"ingest", "tcp://0.0.0.0:7001"}};
+  expect_error(j, "security.mode", "endpoints.ingest is tcp://0.0.0.0:7001");
+  j["endpoints"] = {{"plugin_hosts", "tcp://10.1.2.3:7002"}};
+  expect_error(j, "security.mode", "endpoints.plugin_hosts");
+  j["endpoints"] = {{"ingest", "tcp://localhost:7001"}, {"admin", "ipc:///run/hub/admin"}};
+  EXPECT_FALSE(load_ok(j.dump()).security.curve);
+  j = minimal();
+  j["security"] = {{"mode", "off"}};
+  expect_error(j, "security.mode", "\"curve\" (the default) or \"insecure\"");
+  j["security"] = {{"mode", "curve"}, {"key", "x"}};
+  expect_error(j, "security.key", "unknown key");
+  j["security"] = "curve";
+  expect_error(j, "security", "must be an object");
+}
+
 TEST(HubConfigErrors, InvalidJson) {
   for (const char* text : {"", "{", "{\"plugins\": [}", "{\"plugins\": []} trailing", "nul"}) {
     const ConfigError e = load_error(text);

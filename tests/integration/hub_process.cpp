@@ -331,6 +331,12 @@ PluginHostProcess::~PluginHostProcess() {
   if (!::getenv("HUB_TEST_KEEP")) fs::remove_all(dir_, ec);
 }
 
+void PluginHostProcess::use_curve(const std::string& hub_public_key_file, const std::string& secret_key_file) {
+  json config = json::parse(read_text(dir_ + "/host.json"));
+  config["curve"] = {{"hub_public_key", hub_public_key_file}, {"secret_key_file", secret_key_file}};
+  write_file(fs::path(dir_) / "host.json", config.dump(2));
+}
+
 void PluginHostProcess::start() {
   pid_ = spawn(dir_, dir_ + "/host.log", {plugin_host_path(), "--config", dir_ + "/host.json"});
 }

@@ -114,6 +114,8 @@ class PluginHostProcess {
   ~PluginHostProcess();
 
   void start();            // does not wait: the host connects by itself
+  // Before start(): connect with CURVE, as a host on another machine must ("curve" in host.json).
+  void use_curve(const std::string& hub_public_key_file, const std::string& secret_key_file);
   void kill9();
   int stop();              // SIGTERM; returns the exit code
   // Waits for the process to exit by itself; returns its exit code, or -1 after `limit`.

@@ -1,0 +1,318 @@
+// Issue 5: who may connect to hubd, and what they may do. Every client here is a process of
+// its own (hub-test-probe, hubctl, hub-plugin-host) talking to a real hubd with CURVE on, as
+// shipped: hubd makes its own key, an admin and a publisher key on first start; the tests add
+// department, observer and publisher keys with `hubctl keygen`, list them in the clients file
+// and reload it (hubctl keys reload, SIGHUP) without restarting hubd.
+#include <gtest/gtest.h>
+
+#include <csignal>
+#include <filesystem>
+#include <fstream>
+#include <thread>
+
+#include <nlohmann/json.hpp>
+#include <zmq.hpp>
+
+#include "integration/hub_process.h"
+
+namespace hub::test {
+namespace {
+
+namespace fs = std::filesystem;
+using nlohmann::json;
+
+std::string quoted(const std::string& s) {
+  std::string out = "'";
+  for (char c : s) out += c == '\'' ? std::string("'\\''") : std::string(1, c);
+  return out + "'";
+}
+
+std::string first_line(const std::string& path) {
+  std::ifstream in(path);
+  std::string line;
+  std::getline(in, line);
+  return line;
+}
+
+// One connection from a separate process: NULL mechanism when key_file is empty.
+json probe(const std::string& endpoint, const std::string& server_key, const std::string& key_file,
+           const std::string& request, bool subscribe = false, int timeout_ms = 3000) {
+  std::string command = std::string(HUB_TEST_PROBE_PATH) + " --endpoint " + quoted(endpoint) + " --timeout " +
+                        std::to_string(timeout_ms);
+  if (!key_file.empty()) command += " --server-key " + quoted(server_key) + " --key " + quoted(key_file);
+  if (subscribe) command += " --socket sub";
+  if (!request.empty()) command += " --send " + quoted(request);
+  const auto r = run_command(command);
+  EXPECT_EQ(r.exit_code, 0) << r.output;
+  const auto line = r.output.substr(0, r.output.find('\n'));
+  json out = json::parse(line, nullptr, false);
+  EXPECT_FALSE(out.is_discarded()) << r.output;
+  return out;
+}
+
+// A hub with CURVE on, a police department on a plugin host, and client keys of every role.
+class SecureHub {
+ public:
+  SecureHub() : hub(options()) {
+    hub.start();
+    keys_dir = hub.dir() + "/client-keys";
+    fs::create_directories(keys_dir);
+    for (const char* name : {"police-server-1", "schools-server", "observer-1", "publisher-2", "stranger"}) {
+      const auto r = run_command(std::string(HUBCTL_PATH) + " keygen " + name + " --dir " + keys_dir);
+      EXPECT_EQ(r.exit_code, 0) << r.output;
+    }
+    server_key = first_line(hub.data_dir() + "/keys/hub.curve.pub");
+  }
+
+  static HubOptions options() {
+    HubOptions o;
+    o.curve = true;
+    o.departments = {"schools", "police"};
+    o.hosted = {"police"};
+    return o;
+  }
+
+  // The clients file: hubd's own admin and publisher keys plus `extra` (name → role) from
+  // keys_dir; "stranger" is never listed.
+  void write_clients(const std::map<std::string, std::string>& extra) {
+    json clients = json::array();
+    for (const char* name : {"admin", "publisher"})
+      clients.push_back({{"name", name}, {"role", name},
+                         {"public_key", first_line(hub.data_dir() + "/keys/" + name + ".curve.pub")}});
+    for (const auto& [name, role] : extra)
+      clients.push_back({{"name", name}, {"role", role}, {"public_key", first_line(pub(name))}});
+    std::ofstream(hub.data_dir() + "/keys/clients.json") << json{{"clients", clients}}.dump(2);
+  }
+
+  std::string key(const std::string& name) const {
+    return name == "admin" || name == "publisher" ? hub.data_dir() + "/keys/" + name + ".curve.key"
+                                                  : keys_dir + "/" + name + ".curve.key";
+  }
+  std::string pub(const std::string& name) const { return keys_dir + "/" + name + ".curve.pub"; }
+  std::string endpoint(const std::string& which) { return hub.endpoints()[which].get<std::string>(); }
+  CommandResult hubctl(const std::string& args) {
+    return run_command(std::string(HUBCTL_PATH) + " --data-dir " + hub.data_dir() + " " + args);
+  }
+
+  HubProcess hub;
+  std::string keys_dir;
+  std::string server_key;
+};
+
+const std::map<std::string, std::string> kAllClients{{"police-server-1", "department:police"},
+                                                     {"schools-server", "department:schools"},
+                                                     {"observer-1", "observer"},
+                                                     {"publisher-2", "publisher"}};
+
+json police_hello() {
+  return {{"type", "hello"}, {"protocol", 1}, {"host", "probe"}, {"departments", {"police"}},
+          {"sdk_version", "1.0.0"}, {"abi_version", 2}};
+}
+
+// NULL and an unknown key never complete a handshake, whatever the endpoint.
+void expect_strangers_refused(SecureHub& s, const std::string& which, const std::string& request, bool subscribe) {
+  SCOPED_TRACE(which);
+  const json null = probe(s.endpoint(which), "", "", request, subscribe, 1500);
+  EXPECT_NE(null["handshake"], "succeeded") << null.dump();
+  EXPECT_TRUE(null["reply"].is_null()) << null.dump();
+  const json unknown = probe(s.endpoint(which), s.server_key, s.key("stranger"), request, subscribe);
+  EXPECT_EQ(unknown["handshake"], "failed_auth") << unknown.dump();
+  EXPECT_EQ(unknown["auth_status"], 400) << unknown.dump();
+  EXPECT_TRUE(unknown["reply"].is_null()) << unknown.dump();
+}
+
+// Waits for a live-feed message with `key`, publishing status changes until one comes.
+json feed_probe(SecureHub& s, const std::string& key, int timeout_ms) {
+  json result;
+  std::thread waiter([&] { result = probe(s.endpoint("live_feed"), s.server_key, key, "", true, timeout_ms); });
+  const auto deadline = std::chrono::steady_clock::now() + std::chrono::milliseconds(timeout_ms);
+  static int next = 0;
+  while (std::chrono::steady_clock::now() < deadline && result.is_null()) {
+    const std::string id = "V01-" + std::to_string(10000 + next++).substr(1);
+    s.hub.ingest(household_event(id));
+    s.hub.ingest(status_event(id, "credit", "2020Q3"));
+    std::this_thread::sleep_for(std::chrono::milliseconds(100));
+  }
+  waiter.join();
+  return result;
+}
+
+TEST(Security, EveryEndpointLetsInOnlyTheRightKeyAndARevokedKeyLosesItsWay) {
+  SecureHub s;
+  s.write_clients(kAllClients);
+  auto r = s.hubctl("keys reload --by test");
+  ASSERT_EQ(r.exit_code, 0) << r.output;
+  EXPECT_NE(r.output.find("6 keys"), std::string::npos) << r.output;
+
+  const std::string ping = json{{"cmd", "ping"}}.dump();
+  const std::string registration = household_event("V01-00001").dump();
+
+  // Ingest: only a publisher's key publishes; a department's key is answered unauthorized.
+  expect_strangers_refused(s, "ingest", registration, false);
+  json p = probe(s.endpoint("ingest"), s.server_key, s.key("police-server-1"), registration);
+  EXPECT_EQ(p["handshake"], "succeeded") << p.dump();
+  EXPECT_EQ(p["reply"]["error"]["code"], "unauthorized") << p.dump();
+  EXPECT_EQ(s.hub.query_int("events.db", "SELECT COUNT(*) FROM event"), 0);  // nothing stored
+  p = probe(s.endpoint("ingest"), s.server_key, s.key("publisher-2"), registration);
+  EXPECT_EQ(p["reply"]["ok"], true) << p.dump();
+  EXPECT_EQ(s.hub.query_int("events.db", "SELECT COUNT(*) FROM event"), 1);
+
+  // Admin: only an admin's key; a publisher or an observer is unauthorized.
+  expect_strangers_refused(s, "admin", ping, false);
+  for (const char* name : {"publisher", "observer-1", "police-server-1"}) {
+    p = probe(s.endpoint("admin"), s.server_key, s.key(name), ping);
+    EXPECT_EQ(p["reply"]["error"]["code"], "unauthorized") << name << ": " << p.dump();
+  }
+  p = probe(s.endpoint("admin"), s.server_key, s.key("admin"), ping);
+  EXPECT_EQ(p["reply"]["ok"], true) << p.dump();
+
+  // Plugin hosts: a host may serve only the departments whose keys it holds.
+  const std::string hello = police_hello().dump();
+  expect_strangers_refused(s, "plugin_hosts", hello, false);
+  for (const char* name : {"schools-server", "publisher", "admin"}) {
+    p = probe(s.endpoint("plugin_hosts"), s.server_key, s.key(name), hello);
+    EXPECT_EQ(p["reply"]["type"], "refused") << name << ": " << p.dump();
+    EXPECT_EQ(p["reply"]["error"]["code"], "unauthorized") << name << ": " << p.dump();
+  }
+  p = probe(s.endpoint("plugin_hosts"), s.server_key, s.key("police-server-1"), hello);
+  EXPECT_EQ(p["reply"]["type"], "welcome") << p.dump();
+
+  // Live feed: observers (and admins) only; it cannot answer, so the handshake decides.
+  expect_strangers_refused(s, "live_feed", "", true);
+  for (const char* name : {"publisher", "police-server-1"}) {
+    p = probe(s.endpoint("live_feed"), s.server_key, s.key(name), "", true, 1500);
+    EXPECT_EQ(p["handshake"], "failed_auth") << name << ": " << p.dump();
+  }
+  p = feed_probe(s, s.key("observer-1"), 15000);
+  EXPECT_EQ(p["handshake"], "succeeded") << p.dump();
+  ASSERT_TRUE(p["reply"].is_string()) << p.dump();
+  EXPECT_EQ(p["reply"].get<std::string>().rfind("status/V01/credit", 0), 0u) << p.dump();
+
+  // A connection a key already has: publisher-2 publishes now, and not once revoked.
+  zmq::context_t context(1);
+  zmq::socket_t open_connection(context, zmq::socket_type::dealer);
+  open_connection.set(zmq::sockopt::linger, 0);
+  open_connection.set(zmq::sockopt::curve_serverkey, s.server_key);
+  open_connection.set(zmq::sockopt::curve_publickey, first_line(s.pub("publisher-2")));
+  open_connection.set(zmq::sockopt::curve_secretkey, first_line(s.key("publisher-2")));
+  open_connection.connect(s.endpoint("ingest"));
+  auto ask = [&](const json& request) {
+    open_connection.send(zmq::buffer(request.dump()), zmq::send_flags::none);
+    zmq::pollitem_t item{open_connection.handle(), 0, ZMQ_POLLIN, 0};
+    if (zmq::poll(&item, 1, std::chrono::milliseconds(20000)) == 0) return json();
+    zmq::message_t reply;
+    (void)open_connection.recv(reply);
+    return json::parse(reply.to_string());
+  };
+  EXPECT_EQ(ask(household_event("V02-00001", "V02"))["ok"], true);
+
+  // Revoke with SIGHUP: the clients file without the observer, police's host and publisher-2.
+  s.write_clients({{"schools-server", "department:schools"}});
+  ASSERT_EQ(::kill(s.hub.endpoints()["pid"].get<pid_t>(), SIGHUP), 0);
+  const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(20);
+  while (s.hub.log().find("keys reloaded") == s.hub.log().rfind("keys reloaded") ||
+         s.hub.log().find("3 removed") == std::string::npos) {
+    ASSERT_LT(std::chrono::steady_clock::now(), deadline) << s.hub.log();
+    std::this_thread::sleep_for(std::chrono::milliseconds(50));
+  }
+  const json revoked = ask(household_event("V02-00002", "V02"));
+  EXPECT_EQ(revoked["error"]["code"], "unauthorized") << revoked.dump();
+  EXPECT_EQ(s.hub.query_int("events.db", "SELECT COUNT(*) FROM event WHERE household_id = 'V02-00002'"), 0);
+  p = probe(s.endpoint("ingest"), s.server_key, s.key("publisher-2"), household_event("V02-00003", "V02").dump());
+  EXPECT_EQ(p["handshake"], "failed_auth") << p.dump();
+  p = probe(s.endpoint("plugin_hosts"), s.server_key, s.key("police-server-1"), hello);
+  EXPECT_EQ(p["handshake"], "failed_auth") << p.dump();
+  p = probe(s.endpoint("live_feed"), s.server_key, s.key("observer-1"), "", true, 1500);
+  EXPECT_EQ(p["handshake"], "failed_auth") << p.dump();
+  p = probe(s.endpoint("admin"), s.server_key, s.key("admin"), ping);
+  EXPECT_EQ(p["reply"]["ok"], true) << p.dump();
+
+  // Counted, and in the audit log: refused handshakes on every endpoint, refused requests,
+  // both key reloads; the chain verifies.
+  r = s.hubctl("--json keys list");
+  ASSERT_EQ(r.exit_code, 0) << r.output;
+  const json listed = json::parse(r.output);
+  // NULL handshakes never reach the ZAP handler (libzmq refuses the mechanism first): the 9
+  // counted are 4 strangers, 2 wrong roles on the feed and 3 revoked keys (a probe may retry).
+  EXPECT_GE(listed["handshakes"]["refused"].get<int>(), 9) << r.output;
+  EXPECT_EQ(listed["refused_messages"].get<int>(), 8) << r.output;  // 1 + 3 + 3 above, 1 revoked
+  EXPECT_EQ(listed["keys"].size(), 3u) << r.output;
+  s.hub.stop();
+  for (const char* endpoint : {"ingest", "admin", "plugin_hosts", "live_feed"})
+    EXPECT_GE(s.hub.query_int("audit.db", std::string("SELECT COUNT(*) FROM audit WHERE kind = 'handshake_refused' "
+                                                      "AND subject = '") + endpoint + "'"),
+              1)
+        << endpoint;
+  for (const char* endpoint : {"ingest", "admin", "plugin_hosts"})
+    EXPECT_GE(s.hub.query_int("audit.db", std::string("SELECT COUNT(*) FROM audit WHERE kind = 'unauthorized' "
+                                                      "AND subject = '") + endpoint + "'"),
+              1)
+        << endpoint;
+  EXPECT_EQ(s.hub.query_int("audit.db", "SELECT COUNT(*) FROM audit WHERE kind = 'unauthorized' AND actor = "
+                                        "'(revoked key " + first_line(s.pub("publisher-2")).substr(0, 8) + "…)'"),
+            1);
+  EXPECT_EQ(s.hub.query_int("audit.db", "SELECT COUNT(*) FROM audit WHERE kind = 'admin_keys_reload' AND actor = 'admin (by test)'"), 1);
+  EXPECT_EQ(s.hub.query_int("audit.db", "SELECT COUNT(*) FROM audit WHERE kind = 'keys_reload' AND actor = 'SIGHUP'"), 1);
+  r = run_command(std::string(HUBCTL_PATH) + " --data-dir " + s.hub.data_dir() + " audit verify");
+  EXPECT_EQ(r.exit_code, 0) << r.output;
+}
+
+TEST(Security, APluginHostServesItsDepartmentOnlyWithThatDepartmentsKey) {
+  SecureHub s;
+  s.write_clients(kAllClients);
+  ASSERT_EQ(s.hubctl("keys reload").exit_code, 0);
+  const std::string hub_pub = s.hub.data_dir() + "/keys/hub.curve.pub";
+
+  // The schools server's key claiming police: refused, and the host says why and exits 1.
+  PluginHostProcess impostor(s.hub.plugin_host_endpoint(), {"police"}, "impostor");
+  impostor.use_curve(hub_pub, s.key("schools-server"));
+  impostor.start();
+  EXPECT_EQ(impostor.wait_exit(std::chrono::seconds(60)), 1) << impostor.log();
+  EXPECT_NE(impostor.log().find("unauthorized"), std::string::npos) << impostor.log();
+
+  // Police's own key: served over CURVE, events delivered.
+  PluginHostProcess host(s.hub.plugin_host_endpoint(), {"police"}, "police-server-1");
+  host.use_curve(hub_pub, s.key("police-server-1"));
+  host.start();
+  s.hub.ingest(household_event("V01-00001"));
+  s.hub.ingest(status_event("V01-00001", "non_credit", "2020Q3"));
+  s.hub.wait_for_delivery(std::chrono::seconds(60));
+  EXPECT_EQ(s.hub.query_int("ledger.db", "SELECT COUNT(*) FROM delivery WHERE department = 'police'"), 1);
+  EXPECT_NE(host.log().find("(CURVE)"), std::string::npos) << host.log();
+  EXPECT_EQ(host.stop(), 0);
+}
+
+TEST(Security, HubctlUsesTheKeysHubdMadeOnItsFirstStartAndSaysWhatIsMissing) {
+  SecureHub s;
+  // hubd made its key pair, an admin and a publisher key, and the clients file; secrets 0600.
+  for (const char* name : {"hub", "admin", "publisher"}) {
+    const auto perms = fs::status(s.hub.data_dir() + "/keys/" + name + ".curve.key").permissions();
+    EXPECT_EQ(perms & (fs::perms::group_all | fs::perms::others_all), fs::perms::none) << name;
+  }
+  auto r = s.hubctl("status");
+  EXPECT_EQ(r.exit_code, 0) << r.output;
+  r = s.hubctl("publish --household V01-00001 --status credit --quarter 2020Q3");
+  EXPECT_EQ(r.exit_code, 1) << r.output;  // the publisher key is used: refused for the household, not the key
+  EXPECT_NE(r.output.find("unknown_household"), std::string::npos) << r.output;
+  r = s.hubctl("--key publisher status");
+  EXPECT_EQ(r.exit_code, 1) << r.output;
+  EXPECT_NE(r.output.find("unauthorized"), std::string::npos) << r.output;
+  const std::string empty = s.hub.dir() + "/no-keys";
+  fs::create_directories(empty);
+  r = s.hubctl("--keys " + empty + " status");
+  EXPECT_EQ(r.exit_code, 2) << r.output;
+  EXPECT_NE(r.output.find("--keys DIR"), std::string::npos) << r.output;
+  // An invalid clients file is refused by a reload, naming the entry; the old keys stay.
+  std::ofstream(s.hub.data_dir() + "/keys/clients.json") << R"({"clients":[{"name":"x","role":"king","public_key":"?"}]})";
+  r = s.hubctl("keys reload");
+  EXPECT_EQ(r.exit_code, 1) << r.output;
+  EXPECT_NE(r.output.find("clients[0].public_key"), std::string::npos) << r.output;
+  EXPECT_EQ(s.hubctl("status").exit_code, 0);
+  // …and stops hubd from starting.
+  s.hub.stop();
+  EXPECT_THROW(s.hub.start(), std::runtime_error);
+  EXPECT_NE(s.hub.log().find("clients[0].public_key"), std::string::npos) << s.hub.log();
+}
+
+}  // namespace
+}  // namespace hub::test
