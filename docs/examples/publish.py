@@ -27,6 +27,7 @@ Exit codes: 0 success, 1 a request was rejected unexpectedly, 2 usage error,
 """
 
 import argparse
+import os
 import json
 import sys
 
@@ -57,12 +58,19 @@ class HubClient:
     the client gives up (a long-running program would close the socket and open a new one).
     """
 
-    def __init__(self, context, endpoint, timeout_ms):
+    def __init__(self, context, endpoint, timeout_ms, keys_dir=None, key_name=None):
         self.endpoint = endpoint
         self.socket = context.socket(zmq.REQ)
         self.socket.setsockopt(zmq.LINGER, 0)
         self.socket.setsockopt(zmq.RCVTIMEO, timeout_ms)
         self.socket.setsockopt(zmq.SNDTIMEO, timeout_ms)
+        if keys_dir:
+            # CURVE (docs/protocol.md §1): the hub's public key and this client's key pair.
+            with open(os.path.join(keys_dir, "hub.curve.pub")) as f:
+                self.socket.curve_serverkey = f.read().strip().encode()
+            with open(os.path.join(keys_dir, key_name + ".curve.key")) as f:
+                self.socket.curve_secretkey = f.read().strip().encode()
+            self.socket.curve_publickey = zmq.curve_public(self.socket.curve_secretkey)
         self.socket.connect(endpoint)
 
     def request(self, message):
@@ -111,6 +119,9 @@ def main(argv=None):
     parser.add_argument("--ingest", default="tcp://127.0.0.1:7001", help="ingest endpoint (default %(default)s)")
     parser.add_argument("--admin", default="tcp://127.0.0.1:7004", help="admin endpoint (default %(default)s)")
     parser.add_argument("--household", default="V03-00417", help="household id to publish (default %(default)s)")
+    parser.add_argument("--keys", default=None,
+                        help="CURVE keys directory with hub.curve.pub, publisher.curve.key and admin.curve.key "
+                             "(hubd writes them to DATA_DIR/keys on first start); leave out for an insecure hub")
     parser.add_argument("--timeout", type=float, default=5.0, help="seconds to wait for each reply (default %(default)s)")
     args = parser.parse_args(argv)  # exits 2 on a usage error
     if args.timeout <= 0:
@@ -121,8 +132,8 @@ def main(argv=None):
     timeout_ms = int(args.timeout * 1000)
 
     context = zmq.Context()
-    ingest = HubClient(context, args.ingest, timeout_ms)
-    admin = HubClient(context, args.admin, timeout_ms)
+    ingest = HubClient(context, args.ingest, timeout_ms, args.keys, "publisher")
+    admin = HubClient(context, args.admin, timeout_ms, args.keys, "admin")
     try:
         # 1. One event per request.
         publish_one(ingest, {"type": "household", "event_id": "reg-" + h, "household_id": h,

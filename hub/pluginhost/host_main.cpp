@@ -131,6 +131,7 @@ int main(int argc, char** argv) {
     std::cout << nlohmann::json{{"hub", config.hub_endpoint},
                                 {"host_name", config.host_name},
                                 {"data_dir", config.data_dir},
+                                {"curve", config.curve},
                                 {"plugins", plugins}}
                      .dump(2)
               << "\n";

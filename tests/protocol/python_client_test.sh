@@ -77,7 +77,6 @@ cat >"$TMP/hub.json" <<EOF
   "log_level": "info",
   "endpoints": {"ingest": "tcp://127.0.0.1:*", "admin": "tcp://127.0.0.1:*", "live_feed": "tcp://127.0.0.1:*"},
   "http": "127.0.0.1:0",
-  "security": {"mode": "insecure"},
   "plugins": []
 }
 EOF
@@ -105,8 +104,13 @@ echo "hubd pid $HUBD_PID: ingest $INGEST, admin $ADMIN"
 check "hubd.endpoints.json names hubd's pid ($EP_PID)" test "$EP_PID" = "$HUBD_PID"
 check "endpoints are concrete tcp ports" bash -c '[[ $0 =~ ^tcp://127\.0\.0\.1:[0-9]+$ && $1 =~ ^tcp://127\.0\.0\.1:[0-9]+$ ]]' "$INGEST" "$ADMIN"
 
+# CURVE is on, as shipped: hubd made its key pair and an admin and a publisher key on its
+# first start (docs/security.md); the Python clients use them.
+KEYS=$TMP/var/keys
+check "hubd made its CURVE keys in $KEYS" test -s "$KEYS/hub.curve.pub" -a -s "$KEYS/publisher.curve.key" -a -s "$KEYS/admin.curve.key"
+
 # 2. The example, first run: everything is new.
-OUT=$("$PY" "$EXAMPLE" --ingest "$INGEST" --admin "$ADMIN" 2>&1)
+OUT=$("$PY" "$EXAMPLE" --ingest "$INGEST" --admin "$ADMIN" --keys "$KEYS" 2>&1)
 RC=$?
 echo "--- publish.py (first run) ---"
 echo "$OUT"
@@ -124,7 +128,7 @@ check "bad batch lists item 1 as invalid_status" contains "$OUT" "item 1: invali
 check "admin status reports last_seq 10 (bad batch stored nothing)" contains "$OUT" "status: last_seq 10, 0 departments"
 
 # 3. Second run: same event ids, so every event is a duplicate with its original seq.
-OUT=$("$PY" "$EXAMPLE" --ingest "$INGEST" --admin "$ADMIN" 2>&1)
+OUT=$("$PY" "$EXAMPLE" --ingest "$INGEST" --admin "$ADMIN" --keys "$KEYS" 2>&1)
 RC=$?
 check "example run again exits 0 (got $RC)" test "$RC" -eq 0
 check "republished household is a duplicate of seq 1" contains "$OUT" "household reg-V03-00417: seq 1 (duplicate, already stored)"
@@ -134,23 +138,31 @@ check "republished batch returns the original seqs" contains "$OUT" "batch: 7 ev
 check "nothing new in the log (last_seq 10)" contains "$OUT" "status: last_seq 10, 0 departments"
 
 # 4. Raw messages from an inline client: a missing field, admin ping and household.
-RAW=$("$PY" - "$INGEST" "$ADMIN" <<'PYEOF' 2>&1
+RAW=$("$PY" - "$INGEST" "$ADMIN" "$KEYS" <<'PYEOF' 2>&1
 import json, sys, zmq
 
-ingest, admin = sys.argv[1], sys.argv[2]
+ingest, admin, keys = sys.argv[1], sys.argv[2], sys.argv[3] + "/"
 ctx = zmq.Context()
 failures = 0
 
 
-def request(endpoint, message):
+def request(endpoint, message, key=None, curve=True, timeout_ms=5000):
+    """One request with CURVE and the key for the endpoint (publisher or admin); None: no reply."""
     s = ctx.socket(zmq.REQ)
     s.setsockopt(zmq.LINGER, 0)
-    s.setsockopt(zmq.RCVTIMEO, 5000)
+    s.setsockopt(zmq.RCVTIMEO, timeout_ms)
+    if curve:
+        key = key or ("publisher" if endpoint == ingest else "admin")
+        s.curve_serverkey = open(keys + "hub.curve.pub").read().strip().encode()
+        s.curve_secretkey = open(keys + key + ".curve.key").read().strip().encode()
+        s.curve_publickey = zmq.curve_public(s.curve_secretkey)
     s.connect(endpoint)
     s.send(message if isinstance(message, bytes) else json.dumps(message).encode("utf-8"))
     try:
         return json.loads(s.recv().decode("utf-8"))
     except zmq.Again:
+        if timeout_ms < 5000:
+            return None
         print("no reply from " + endpoint)
         sys.exit(3)
     finally:
@@ -189,6 +201,15 @@ hist = r.get("history", [])
 expect("admin household: 4 events, corrected to credit",
        r.get("ok") is True and r.get("status") == "credit" and r.get("quarter") == "2020Q3"
        and [h["seq"] for h in hist] == [1, 2, 3, 10] and hist[-1].get("correction") is True, r)
+# Roles: the publisher's key may not administer, the admin's may not publish; without CURVE
+# there is no reply at all.
+r = request(admin, {"cmd": "ping"}, key="publisher")
+expect("publisher key on admin -> unauthorized", r.get("ok") is False and r["error"]["code"] == "unauthorized", r)
+r = request(ingest, {"type": "household", "event_id": "reg-V03-00999", "household_id": "V03-00999",
+                     "village": "V03", "head": "李四", "members": 3}, key="admin")
+expect("admin key on ingest -> unauthorized", r.get("ok") is False and r["error"]["code"] == "unauthorized", r)
+r = request(admin, {"cmd": "ping"}, curve=False, timeout_ms=1500)
+expect("no CURVE -> no reply", r is None, r)
 r = request(admin, {"cmd": "frobnicate"})
 expect("admin unknown command -> unknown_command", r.get("ok") is False and r["error"]["code"] == "unknown_command", r)
 sys.exit(1 if failures else 0)
