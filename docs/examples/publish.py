@@ -69,8 +69,9 @@ class HubClient:
             with open(os.path.join(keys_dir, "hub.curve.pub")) as f:
                 self.socket.curve_serverkey = f.read().strip().encode()
             with open(os.path.join(keys_dir, key_name + ".curve.key")) as f:
-                self.socket.curve_secretkey = f.read().strip().encode()
-            self.socket.curve_publickey = zmq.curve_public(self.socket.curve_secretkey)
+                secret = f.read().strip().encode()
+            self.socket.curve_secretkey = secret
+            self.socket.curve_publickey = zmq.curve_public(secret)
         self.socket.connect(endpoint)
 
     def request(self, message):

@@ -2,6 +2,7 @@
 
 #include <sodium.h>
 
+#include <fstream>
 #include <stdexcept>
 
 #include "store/sqlite.h"
@@ -86,6 +87,20 @@ std::optional<std::vector<unsigned char>> from_hex(const std::string& text, std:
     out[i] = static_cast<unsigned char>(hi << 4 | lo);
   }
   return out;
+}
+
+SigningKey SigningKey::from_file(const std::string& path) {
+  std::ifstream in(path);
+  if (!in) throw std::runtime_error("cannot read the signing key " + path);
+  std::string line;
+  std::getline(in, line);
+  while (!line.empty() && (line.back() == '\r' || line.back() == ' ')) line.pop_back();
+  const auto bytes = from_hex(line, 64);
+  if (!bytes) throw std::runtime_error(path + " is not an Ed25519 secret key (128 hex digits, NAME.sign.key from hubctl keygen)");
+  SigningKey key;
+  std::copy(bytes->begin(), bytes->end(), key.secret_key.begin());
+  crypto_sign_ed25519_sk_to_pk(key.public_key.data(), key.secret_key.data());
+  return key;
 }
 
 SigningKey SigningKey::generate() {

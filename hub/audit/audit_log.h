@@ -48,6 +48,9 @@ struct SigningKey {
   std::array<unsigned char, 32> public_key{};
   std::array<unsigned char, 64> secret_key{};
   static SigningKey generate();
+  // Reads a NAME.sign.key file (128 hex digits, as hubctl keygen writes it). Throws
+  // std::runtime_error naming the file when it is not one.
+  static SigningKey from_file(const std::string& path);
 };
 
 class AuditLog {

@@ -14,12 +14,13 @@ std::int64_t now_ms() {
 
 }  // namespace
 
-AuditTrail::AuditTrail(std::string path) : path_(std::move(path)) {}
+AuditTrail::AuditTrail(std::string path, std::optional<SigningKey> signing_key)
+    : path_(std::move(path)), signing_key_(std::move(signing_key)) {}
 AuditTrail::~AuditTrail() = default;
 
 void AuditTrail::append_locked(const AuditEntry& entry) {
   try {
-    if (!log_) log_ = std::make_unique<AuditLog>(path_);
+    if (!log_) log_ = std::make_unique<AuditLog>(path_, signing_key_);
     log_->append(entry, now_ms());
   } catch (const std::exception&) {
     log_.reset();  // opened again for the next record

@@ -6,6 +6,7 @@
 #include <cstdint>
 #include <memory>
 #include <mutex>
+#include <optional>
 #include <string>
 
 #include "audit/audit_log.h"
@@ -14,7 +15,8 @@ namespace hub::audit {
 
 class AuditTrail {
  public:
-  explicit AuditTrail(std::string path);
+  // With a signing key, every record is signed (AuditLog).
+  explicit AuditTrail(std::string path, std::optional<SigningKey> signing_key = std::nullopt);
   ~AuditTrail();
 
   // Appends one record, committed before it returns. Throws std::runtime_error when it cannot:
@@ -34,6 +36,7 @@ class AuditTrail {
   void append_locked(const AuditEntry& entry);
 
   std::string path_;
+  std::optional<SigningKey> signing_key_;
   std::mutex mutex_;
   std::unique_ptr<AuditLog> log_;
   std::chrono::steady_clock::time_point window_start_{};

@@ -101,7 +101,7 @@ HubConfig parse(const json& root, const ConfigSources& src) {
 
   const json security = root.value("security", json::object());
   if (!security.is_object()) invalid("security", "must be an object");
-  check_keys(security, "security.", {"mode", "keys_dir", "clients_file"});
+  check_keys(security, "security.", {"mode", "keys_dir", "clients_file", "audit_signing_key"});
   const std::string mode = get_string(security, "security.", "mode", "curve");
   if (mode != "curve" && mode != "insecure")
     invalid("security.mode", "must be \"curve\" (the default) or \"insecure\" (loopback-only development), got '" +
@@ -109,6 +109,7 @@ HubConfig parse(const json& root, const ConfigSources& src) {
   c.security.curve = mode == "curve";
   c.security.keys_dir = resolve(src.base_dir, get_string(security, "security.", "keys_dir", ""));
   c.security.clients_file = resolve(src.base_dir, get_string(security, "security.", "clients_file", ""));
+  c.security.audit_signing_key = resolve(src.base_dir, get_string(security, "security.", "audit_signing_key", ""));
   if (!c.security.curve) {
     for (const auto& [key, endpoint] : {std::pair{"endpoints.ingest", c.ingest_endpoint},
                                         std::pair{"endpoints.plugin_hosts", c.plugin_host_endpoint},

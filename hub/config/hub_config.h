@@ -77,6 +77,9 @@ struct SecurityConfig {
   bool curve = true;
   std::string keys_dir;      // absolute; "" = DATA_DIR/keys (the hub's key pair lives here)
   std::string clients_file;  // absolute; "" = KEYS_DIR/clients.json (the keys let in, with roles)
+  // The hub's Ed25519 key (NAME.sign.key from hubctl keygen): every audit record is signed
+  // with it. "" = records are hash-chained but not signed.
+  std::string audit_signing_key;
 };
 
 struct HubConfig {

@@ -15,6 +15,7 @@
 #include <filesystem>
 #include <fstream>
 #include <iostream>
+#include <optional>
 #include <set>
 #include <sstream>
 #include <thread>
@@ -179,7 +180,18 @@ int main(int argc, char** argv) {
 
   try {
     zmq::context_t context(1);
-    hub::audit::AuditTrail audit((fs::path(config.data_dir) / "audit.db").string());
+    std::optional<hub::audit::SigningKey> signing_key;
+    if (!config.security.audit_signing_key.empty()) {
+      try {
+        signing_key = hub::audit::SigningKey::from_file(config.security.audit_signing_key);
+      } catch (const std::exception& e) {
+        return fail(std::string("security.audit_signing_key: ") + e.what());
+      }
+      spdlog::info("audit: every record is signed; public key {} (give it to the supervision group for "
+                   "'hubctl audit verify --public-key')",
+                   hub::audit::to_hex(signing_key->public_key.data(), signing_key->public_key.size()));
+    }
+    hub::audit::AuditTrail audit((fs::path(config.data_dir) / "audit.db").string(), signing_key);
     // The ZAP handler is bound before any server socket (Gatekeeper's constructor), and every
     // server socket is secured through it.
     std::unique_ptr<hub::security::Gatekeeper> gate;

@@ -130,7 +130,8 @@ HubProcess::HubProcess(HubOptions options) : options_(std::move(options)) {
                 {"max_attempts", options_.max_attempts},
                 {"call_timeout_ms", options_.call_timeout_ms}}},
               {"plugin_dir", HUB_PLUGIN_DIR},
-              {"security", {{"mode", options_.curve ? "curve" : "insecure"}}},
+              {"security", {{"mode", options_.curve ? "curve" : "insecure"},
+                            {"audit_signing_key", options_.audit_signing_key}}},
               {"plugins", plugins}};
   write_file(fs::path(dir_) / "hub.json", config.dump(2));
   write_test_rosters(data_dir());

@@ -43,6 +43,7 @@ struct HubOptions {
   // loopback); true = "curve", as shipped: hubd makes its keys on first start and this
   // fixture's own sockets use them (the publisher key for ingest, the admin key for admin).
   bool curve = false;
+  std::string audit_signing_key;  // security.audit_signing_key (a NAME.sign.key), "" = none
 };
 
 struct CommandResult {

@@ -282,6 +282,37 @@ TEST(Security, APluginHostServesItsDepartmentOnlyWithThatDepartmentsKey) {
   EXPECT_EQ(host.stop(), 0);
 }
 
+TEST(Security, WithASigningKeyEveryAuditRecordIsSignedByTheHub) {
+  const std::string dir = make_temp_dir("hub-sign-");
+  for (const char* name : {"hub-audit", "someone-else"})
+    ASSERT_EQ(run_command(std::string(HUBCTL_PATH) + " keygen " + name + " --dir " + dir).exit_code, 0);
+  HubOptions o = SecureHub::options();
+  o.audit_signing_key = dir + "/hub-audit.sign.key";
+  HubProcess hub(o);
+  hub.start();
+  EXPECT_NE(hub.log().find("every record is signed; public key " + first_line(dir + "/hub-audit.sign.pub")),
+            std::string::npos)
+      << hub.log();
+  // An operator action (two records) and a refused handshake (one).
+  auto r = run_command(std::string(HUBCTL_PATH) + " --data-dir " + hub.data_dir() + " keys reload");
+  ASSERT_EQ(r.exit_code, 0) << r.output;
+  fs::copy_file(hub.data_dir() + "/keys/hub.curve.pub", dir + "/hub.curve.pub");
+  r = run_command(std::string(HUBCTL_PATH) + " --timeout 1500 --admin " + hub.endpoints()["admin"].get<std::string>() +
+                  " --keys " + dir + " --key hub-audit status");  // a key the hub does not list
+  EXPECT_EQ(r.exit_code, 3) << r.output;
+  hub.stop();
+  const std::string verify = std::string(HUBCTL_PATH) + " --data-dir " + hub.data_dir() + " audit verify --public-key ";
+  r = run_command(verify + dir + "/hub-audit.sign.pub");
+  EXPECT_EQ(r.exit_code, 0) << r.output;
+  EXPECT_NE(r.output.find("3 checked"), std::string::npos) << r.output;
+  r = run_command(std::string(HUBCTL_PATH) + " --json --data-dir " + hub.data_dir() + " audit verify --public-key " +
+                  dir + "/someone-else.sign.pub");
+  EXPECT_EQ(r.exit_code, 1) << r.output;
+  EXPECT_NE(r.output.find("\"bad_signature\""), std::string::npos) << r.output;
+  std::error_code ec;
+  fs::remove_all(dir, ec);
+}
+
 TEST(Security, HubctlUsesTheKeysHubdMadeOnItsFirstStartAndSaysWhatIsMissing) {
   SecureHub s;
   // hubd made its key pair, an admin and a publisher key, and the clients file; secrets 0600.

@@ -154,8 +154,9 @@ def request(endpoint, message, key=None, curve=True, timeout_ms=5000):
     if curve:
         key = key or ("publisher" if endpoint == ingest else "admin")
         s.curve_serverkey = open(keys + "hub.curve.pub").read().strip().encode()
-        s.curve_secretkey = open(keys + key + ".curve.key").read().strip().encode()
-        s.curve_publickey = zmq.curve_public(s.curve_secretkey)
+        secret = open(keys + key + ".curve.key").read().strip().encode()
+        s.curve_secretkey = secret
+        s.curve_publickey = zmq.curve_public(secret)
     s.connect(endpoint)
     s.send(message if isinstance(message, bytes) else json.dumps(message).encode("utf-8"))
     try:
