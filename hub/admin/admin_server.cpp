@@ -23,7 +23,8 @@ AdminServer::AdminServer(zmq::context_t& context, const HubConfig& config, const
       control_(context, zmq::socket_type::pair),
       status_(context, zmq::socket_type::req),
       audit_(audit),
-      gate_(gate) {
+      gate_(gate),
+      rate_limiter_(config.max_requests_per_second) {
   router_.set(zmq::sockopt::linger, 1000);
   if (gate_ != nullptr) gate_->secure(router_, "admin");
   router_.bind(config.admin_endpoint);
@@ -50,6 +51,16 @@ void AdminServer::run() {
       (void)router_.recv(frame);
     }
     if (envelope.empty()) continue;
+    if (!rate_limiter_.allow(envelope.front().to_string())) {
+      for (auto& part : envelope) router_.send(part, zmq::send_flags::sndmore);
+      const std::string text =
+          error_reply("rate_limited", "more than " + std::to_string(config_.max_requests_per_second) +
+                                          " requests per second from this connection (limits.max_requests_per_second); "
+                                          "nothing was done: send it again after a pause")
+              .dump();
+      router_.send(zmq::buffer(text), zmq::send_flags::dontwait);
+      continue;
+    }
     json reply;
     // Who asks: an admin key's name, or "http" for the dashboard (inproc, no handshake). An
     // insecure hub cannot tell.

@@ -18,6 +18,7 @@
 #include <zmq.hpp>
 
 #include "audit/audit_trail.h"
+#include "common/rate_limiter.h"
 #include "config/hub_config.h"
 #include "security/gatekeeper.h"
 
@@ -53,6 +54,7 @@ class AdminServer {
   zmq::socket_t status_;
   audit::AuditTrail& audit_;
   security::Gatekeeper* gate_;
+  RateLimiter rate_limiter_;  // limits.max_requests_per_second, per connection
 };
 
 }  // namespace hub

@@ -73,6 +73,7 @@ IngestServer::IngestServer(zmq::context_t& context, const HubConfig& config, Eve
     : config_(config),
       log_(log),
       gate_(gate),
+      rate_limiter_(config.max_requests_per_second),
       router_(context, zmq::socket_type::router),
       control_(context, zmq::socket_type::pair),
       notify_(context, zmq::socket_type::push) {
@@ -91,25 +92,6 @@ IngestServer::IngestServer(zmq::context_t& context, const HubConfig& config, Eve
 }
 
 std::string IngestServer::bound_endpoint() const { return router_.get(zmq::sockopt::last_endpoint); }
-
-bool IngestServer::take_token(const std::string& connection) {
-  const auto now = std::chrono::steady_clock::now();
-  const double rate = config_.max_requests_per_second;
-  if (now - buckets_pruned_ > std::chrono::seconds(60)) {
-    // Connections silent for a minute have a full bucket again anyway: forget them.
-    std::erase_if(buckets_, [&](const auto& b) { return now - b.second.refilled > std::chrono::seconds(60); });
-    buckets_pruned_ = now;
-  }
-  auto [it, fresh] = buckets_.try_emplace(connection, Bucket{rate, now});
-  Bucket& b = it->second;
-  if (!fresh) {
-    b.tokens = std::min(rate, b.tokens + rate * std::chrono::duration<double>(now - b.refilled).count());
-    b.refilled = now;
-  }
-  if (b.tokens < 1.0) return false;
-  b.tokens -= 1.0;
-  return true;
-}
 
 void IngestServer::run() {
   // Bound on one transaction, and so on the events staged in memory at once: a turn stops
@@ -144,7 +126,7 @@ void IngestServer::run() {
         (void)router_.recv(frame);
       }
       if (req.envelope.empty()) continue;  // malformed routing: nothing to reply to
-      if (config_.max_requests_per_second != 0 && !take_token(req.envelope.front().to_string())) {
+      if (!rate_limiter_.allow(req.envelope.front().to_string())) {
         req.reply = error_reply("rate_limited", "more than " + std::to_string(config_.max_requests_per_second) +
                                                     " requests per second from this connection (limits."
                                                     "max_requests_per_second); nothing was stored: send it again "

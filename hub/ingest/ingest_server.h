@@ -16,6 +16,7 @@
 
 #include <zmq.hpp>
 
+#include "common/rate_limiter.h"
 #include "config/hub_config.h"
 
 namespace hub {
@@ -42,14 +43,7 @@ class IngestServer {
   zmq::socket_t router_;
   zmq::socket_t control_;
   zmq::socket_t notify_;
-  // Per-connection rate limit (limits.max_requests_per_second): a token bucket per routing id.
-  struct Bucket {
-    double tokens = 0;
-    std::chrono::steady_clock::time_point refilled{};
-  };
-  bool take_token(const std::string& connection);
-  std::unordered_map<std::string, Bucket> buckets_;
-  std::chrono::steady_clock::time_point buckets_pruned_{};
+  RateLimiter rate_limiter_;  // limits.max_requests_per_second, per routing id
 };
 
 }  // namespace hub

@@ -224,6 +224,42 @@ TEST(IngestRateLimit, AFloodingConnectionIsRefusedRateLimitedAndOthersAreServed)
   hub.stop();
 }
 
+TEST(AdminRateLimit, AFloodingAdminConnectionIsRefusedRateLimitedAndOthersAreServed) {
+  HubOptions options;
+  options.departments = {"police"};
+  options.max_requests_per_second = 20;
+  HubProcess hub(options);
+  hub.start();
+  zmq::context_t context(1);
+  zmq::socket_t flood(context, zmq::socket_type::dealer);
+  flood.set(zmq::sockopt::linger, 0);
+  flood.set(zmq::sockopt::rcvtimeo, 20000);
+  flood.connect(hub.endpoints()["admin"].get<std::string>());
+  constexpr int kSent = 200;
+  for (int i = 0; i < kSent; ++i) flood.send(zmq::buffer(std::string(R"({"cmd":"ping"})")), zmq::send_flags::none);
+  EXPECT_EQ(hub.admin({{"cmd", "ping"}})["ok"], true);  // another connection is served meanwhile
+  int served = 0, limited = 0;
+  for (int i = 0; i < kSent; ++i) {
+    zmq::message_t frame;
+    ASSERT_TRUE(flood.recv(frame)) << "a flooded request got no reply";
+    const json reply = json::parse(frame.to_string());
+    if (reply["ok"] == true) {
+      ++served;
+    } else {
+      EXPECT_EQ(reply["error"]["code"], "rate_limited") << reply.dump();
+      ++limited;
+    }
+  }
+  EXPECT_GT(limited, 0);
+  EXPECT_GE(served, 20);
+  std::this_thread::sleep_for(std::chrono::milliseconds(1100));
+  flood.send(zmq::buffer(std::string(R"({"cmd":"ping"})")), zmq::send_flags::none);
+  zmq::message_t frame;
+  ASSERT_TRUE(flood.recv(frame));
+  EXPECT_EQ(json::parse(frame.to_string())["ok"], true) << frame.to_string();
+  hub.stop();
+}
+
 TEST_F(IngestTest, BatchLimitsAndDryRun) {
   json many = json::array();
   for (int i = 0; i < 51; ++i) many.push_back(household_event("V03-" + std::to_string(10000 + i), "V03"));
