@@ -3,6 +3,8 @@
 // still serving and nothing was stored.
 #include <gtest/gtest.h>
 
+#include <functional>
+
 #include <thread>
 
 #include <zmq.hpp>
@@ -175,88 +177,78 @@ TEST_F(IngestTest, ABatchIsAtomicAndListsEveryInvalidItem) {
 }
 
 // A flood from one connection: past limits.max_requests_per_second its requests are refused
-// (rate_limited, nothing stored) while another publisher is served as usual.
-TEST(IngestRateLimit, AFloodingConnectionIsRefusedRateLimitedAndOthersAreServed) {
+// (rate_limited, nothing stored or done) while another connection is served as usual, and after
+// a pause the flooding connection is served again.
+struct Flood {
+  int served = 0;
+  int limited = 0;
+};
+
+// Sends request(0..199) at once on one new connection to `endpoint`, runs `meanwhile`, collects
+// every reply, pauses, and checks that request(200) is then served.
+Flood flood(const std::string& endpoint, const std::function<std::string(int)>& request,
+            const std::function<void()>& meanwhile) {
+  zmq::context_t context(1);
+  zmq::socket_t socket(context, zmq::socket_type::dealer);
+  socket.set(zmq::sockopt::linger, 0);
+  socket.set(zmq::sockopt::rcvtimeo, 20000);
+  socket.connect(endpoint);
+  constexpr int kSent = 200;
+  for (int i = 0; i < kSent; ++i) socket.send(zmq::buffer(request(i)), zmq::send_flags::none);
+  meanwhile();
+  Flood f;
+  for (int i = 0; i < kSent; ++i) {
+    zmq::message_t frame;
+    if (!socket.recv(frame)) {
+      ADD_FAILURE() << "a flooded request got no reply";
+      return f;
+    }
+    const json reply = json::parse(frame.to_string());
+    if (reply["ok"] == true) {
+      ++f.served;
+    } else {
+      EXPECT_EQ(reply["error"]["code"], "rate_limited") << reply.dump();
+      ++f.limited;
+    }
+  }
+  // The burst and the refill let through at most what the limit allows over the time it took.
+  EXPECT_GT(f.limited, 0);
+  EXPECT_GE(f.served, 20);
+  std::this_thread::sleep_for(std::chrono::milliseconds(1100));
+  socket.send(zmq::buffer(request(kSent)), zmq::send_flags::none);
+  zmq::message_t frame;
+  EXPECT_TRUE(socket.recv(frame));
+  EXPECT_EQ(json::parse(frame.to_string())["ok"], true) << frame.to_string();
+  return f;
+}
+
+HubOptions limited_to_20_per_second() {
   HubOptions options;
   options.departments = {"police"};
   options.max_requests_per_second = 20;
-  HubProcess hub(options);
+  return options;
+}
+
+TEST(IngestRateLimit, AFloodingConnectionIsRefusedRateLimitedAndOthersAreServed) {
+  HubProcess hub(limited_to_20_per_second());
   hub.start();
-  const std::string endpoint = hub.endpoints()["ingest"];
-  zmq::context_t context(1);
-  zmq::socket_t flood(context, zmq::socket_type::dealer);
-  flood.set(zmq::sockopt::linger, 0);
-  flood.set(zmq::sockopt::rcvtimeo, 20000);
-  flood.connect(endpoint);
-  // 200 registrations sent at once, without waiting for replies.
-  constexpr int kSent = 200;
-  for (int i = 0; i < kSent; ++i) {
+  const auto registration = [](int i) {
     char id[16];
     std::snprintf(id, sizeof id, "V01-%05d", i + 1);
-    flood.send(zmq::buffer(household_event(id).dump()), zmq::send_flags::none);
-  }
-  // Meanwhile another connection publishes normally.
-  EXPECT_EQ(hub.ingest(household_event("V02-00001", "V02"))["ok"], true);
-  int stored = 0;
-  int limited = 0;
-  for (int i = 0; i < kSent; ++i) {
-    zmq::message_t frame;
-    ASSERT_TRUE(flood.recv(frame)) << "a flooded request got no reply";
-    const json reply = json::parse(frame.to_string());
-    if (reply["ok"] == true) {
-      ++stored;
-    } else {
-      EXPECT_EQ(reply["error"]["code"], "rate_limited") << reply.dump();
-      ++limited;
-    }
-  }
-  // Every request was answered; the refused ones stored nothing; the burst and the refill let
-  // through at most what the limit allows over the time it took.
-  EXPECT_GT(limited, 0);
-  EXPECT_GE(stored, 20);
-  EXPECT_EQ(hub.query_int("events.db", "SELECT COUNT(*) FROM event"), stored + 1);
-  // After a pause the same connection is served again.
-  std::this_thread::sleep_for(std::chrono::milliseconds(1100));
-  flood.send(zmq::buffer(household_event("V01-99999").dump()), zmq::send_flags::none);
-  zmq::message_t frame;
-  ASSERT_TRUE(flood.recv(frame));
-  EXPECT_EQ(json::parse(frame.to_string())["ok"], true) << frame.to_string();
+    return household_event(id).dump();
+  };
+  const Flood f = flood(hub.endpoints()["ingest"], registration,
+                        [&] { EXPECT_EQ(hub.ingest(household_event("V02-00001", "V02"))["ok"], true); });
+  // The refused registrations stored nothing: the served ones, the other publisher's, the last.
+  EXPECT_EQ(hub.query_int("events.db", "SELECT COUNT(*) FROM event"), f.served + 2);
   hub.stop();
 }
 
 TEST(AdminRateLimit, AFloodingAdminConnectionIsRefusedRateLimitedAndOthersAreServed) {
-  HubOptions options;
-  options.departments = {"police"};
-  options.max_requests_per_second = 20;
-  HubProcess hub(options);
+  HubProcess hub(limited_to_20_per_second());
   hub.start();
-  zmq::context_t context(1);
-  zmq::socket_t flood(context, zmq::socket_type::dealer);
-  flood.set(zmq::sockopt::linger, 0);
-  flood.set(zmq::sockopt::rcvtimeo, 20000);
-  flood.connect(hub.endpoints()["admin"].get<std::string>());
-  constexpr int kSent = 200;
-  for (int i = 0; i < kSent; ++i) flood.send(zmq::buffer(std::string(R"({"cmd":"ping"})")), zmq::send_flags::none);
-  EXPECT_EQ(hub.admin({{"cmd", "ping"}})["ok"], true);  // another connection is served meanwhile
-  int served = 0, limited = 0;
-  for (int i = 0; i < kSent; ++i) {
-    zmq::message_t frame;
-    ASSERT_TRUE(flood.recv(frame)) << "a flooded request got no reply";
-    const json reply = json::parse(frame.to_string());
-    if (reply["ok"] == true) {
-      ++served;
-    } else {
-      EXPECT_EQ(reply["error"]["code"], "rate_limited") << reply.dump();
-      ++limited;
-    }
-  }
-  EXPECT_GT(limited, 0);
-  EXPECT_GE(served, 20);
-  std::this_thread::sleep_for(std::chrono::milliseconds(1100));
-  flood.send(zmq::buffer(std::string(R"({"cmd":"ping"})")), zmq::send_flags::none);
-  zmq::message_t frame;
-  ASSERT_TRUE(flood.recv(frame));
-  EXPECT_EQ(json::parse(frame.to_string())["ok"], true) << frame.to_string();
+  flood(hub.endpoints()["admin"], [](int) { return std::string(R"({"cmd":"ping"})"); },
+        [&] { EXPECT_EQ(hub.admin({{"cmd", "ping"}})["ok"], true); });
   hub.stop();
 }
 
