@@ -15,6 +15,7 @@ packages=(
   libgtest-dev libgmock-dev
   libsqlite3-dev sqlite3
   python3 python3-zmq                                         # protocol doc example is tested
+  procps                                                      # tests: pgrep (a host without its supervisor has no child)
   libhiredis-dev redis-server                                 # bench/: Redis Streams baseline
   clang libclang-rt-14-dev                                    # scripts/fuzz.sh: libFuzzer (-fsanitize=fuzzer)
 )

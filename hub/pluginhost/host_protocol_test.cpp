@@ -127,6 +127,15 @@ TEST_F(HostProtocolTest, BadEventsNameTheField) {
   EXPECT_THROW(decode_event(j, "events[0]."), ProtocolError);
   EXPECT_THROW(parse_message("[1,2]"), ProtocolError);
   EXPECT_THROW(parse_message(R"({"no_type":1})"), ProtocolError);
+  // "withheld" must be a boolean: anything else is refused naming it, never taken as true.
+  for (const json& bad : {json("yes"), json(1), json::array()}) {
+    try {
+      decode_event(json{{"seq", 5}, {"withheld", bad}}, "events[1].");
+      FAIL() << "accepted withheld " << bad.dump();
+    } catch (const ProtocolError& e) {
+      EXPECT_EQ(e.field, "events[1].withheld");
+    }
+  }
 }
 
 TEST_F(HostProtocolTest, DepartmentCarriesCatalogueSettingsAndSubscription) {

@@ -338,8 +338,10 @@ void PluginHostProcess::use_curve(const std::string& hub_public_key_file, const 
   write_file(fs::path(dir_) / "host.json", config.dump(2));
 }
 
-void PluginHostProcess::start() {
-  pid_ = spawn(dir_, dir_ + "/host.log", {plugin_host_path(), "--config", dir_ + "/host.json"});
+void PluginHostProcess::start(const std::vector<std::string>& extra_args) {
+  std::vector<std::string> argv{plugin_host_path(), "--config", dir_ + "/host.json"};
+  argv.insert(argv.end(), extra_args.begin(), extra_args.end());
+  pid_ = spawn(dir_, dir_ + "/host.log", argv);
 }
 
 void PluginHostProcess::kill9() { kill_and_reap(pid_); }

@@ -114,7 +114,8 @@ class PluginHostProcess {
   PluginHostProcess(std::string hub_endpoint, std::vector<std::string> departments, std::string host_name = "dept-1");
   ~PluginHostProcess();
 
-  void start();            // does not wait: the host connects by itself
+  void start(const std::vector<std::string>& extra_args = {});  // does not wait: the host connects by itself
+  pid_t pid() const { return pid_; }
   // Before start(): connect with CURVE, as a host on another machine must ("curve" in host.json).
   void use_curve(const std::string& hub_public_key_file, const std::string& secret_key_file);
   void kill9();

@@ -322,8 +322,46 @@ TEST(PluginHostTest, TheHubRefusesUnplacedDepartmentsAndASecondHostForTheSameDep
 namespace hub::test {
 namespace {
 
-// Data minimisation on the wire: a raw client speaking the plugin-host protocol stands in for
-// the department's server, so the test sees the exact bytes the hub sends it.
+// A raw client speaking the plugin-host protocol in the place of a department's server, so a
+// test sees the exact bytes the hub sends and can send what a real host never would.
+class RawHost {
+ public:
+  explicit RawHost(const std::string& endpoint) : socket_(context_, zmq::socket_type::dealer) {
+    socket_.set(zmq::sockopt::linger, 0);
+    socket_.set(zmq::sockopt::rcvtimeo, 20000);
+    socket_.connect(endpoint);
+  }
+  void send(const json& message) { socket_.send(zmq::buffer(message.dump()), zmq::send_flags::none); }
+  std::string receive() {
+    zmq::message_t frame;
+    if (!socket_.recv(frame)) throw std::runtime_error("no message from the hub within 20 s");
+    return frame.to_string();
+  }
+  // The next message that is not a pong.
+  json next() {
+    for (;;) {
+      json message = json::parse(receive());
+      if (message["type"] != "pong") return message;
+    }
+  }
+  // hello, welcome, started for police: returns the session token.
+  std::string start_police() {
+    send({{"type", "hello"}, {"protocol", 1}, {"host", "raw-host"}, {"departments", {"police"}},
+          {"sdk_version", "1.0.0"}, {"abi_version", 2}});
+    const json welcome = json::parse(receive());
+    if (welcome["type"] != "welcome") throw std::runtime_error("no welcome: " + welcome.dump());
+    const std::string session = welcome["session"];
+    send({{"type", "started"}, {"session", session}, {"department", "police"}, {"ok", true},
+          {"plugin_version", "9.9.9"}, {"abi_version", 2}});
+    return session;
+  }
+
+ private:
+  zmq::context_t context_{1};
+  zmq::socket_t socket_;
+};
+
+// Data minimisation on the wire.
 TEST(PluginHostTest, AHostReceivesOnlyWhatItsDepartmentMayOnTheWire) {
   HubOptions options;
   options.departments = {"police", "civil_affairs"};
@@ -332,24 +370,10 @@ TEST(PluginHostTest, AHostReceivesOnlyWhatItsDepartmentMayOnTheWire) {
   HubProcess hub(options);
   hub.start();
 
-  zmq::context_t context(1);
-  zmq::socket_t host(context, zmq::socket_type::dealer);
-  host.set(zmq::sockopt::linger, 0);
-  host.set(zmq::sockopt::rcvtimeo, 20000);
-  host.connect(hub.plugin_host_endpoint());
-  auto send = [&host](const json& message) { host.send(zmq::buffer(message.dump()), zmq::send_flags::none); };
-  auto receive = [&host]() {
-    zmq::message_t frame;
-    if (!host.recv(frame)) throw std::runtime_error("no message from the hub within 20 s");
-    return frame.to_string();
-  };
-  send({{"type", "hello"}, {"protocol", 1}, {"host", "bytes-check"}, {"departments", {"police"}},
-        {"sdk_version", "1.0.0"}, {"abi_version", 2}});
-  const json welcome = json::parse(receive());
-  ASSERT_EQ(welcome["type"], "welcome") << welcome.dump();
-  const std::string session = welcome["session"];
-  send({{"type", "started"}, {"session", session}, {"department", "police"}, {"ok", true},
-        {"plugin_version", "9.9.9"}, {"abi_version", 2}});
+  RawHost host(hub.plugin_host_endpoint());
+  const std::string session = host.start_police();
+  auto send = [&host](const json& message) { host.send(message); };
+  auto receive = [&host]() { return host.receive(); };
 
   json events = json::array();
   for (const auto& [id, village] : {std::pair{"V01-00001", "V01"}, std::pair{"V02-00001", "V02"}}) {
@@ -393,6 +417,50 @@ TEST(PluginHostTest, AHostReceivesOnlyWhatItsDepartmentMayOnTheWire) {
   for (const char* absent : {"V02-00001", "张三", "members", "basis", "会议纪要", "designations", "assistance",
                              "event_id", "effective_date", "previous_status", "correction"})
     EXPECT_EQ(wire.find(absent), std::string::npos) << absent << " reached the host: " << wire;
+  hub.stop();
+}
+
+// --no-supervisor: the plugins run in the process started (no child to restart them), which
+// serves as usual and stops cleanly.
+TEST(PluginHostTest, WithoutASupervisorTheHostRunsItsPluginsItselfAndServes) {
+  HubOptions options;
+  options.departments = {"police"};
+  options.hosted = {"police"};
+  HubProcess hub(options);
+  hub.start();
+  PluginHostProcess host(hub.plugin_host_endpoint(), {"police"});
+  host.start({"--no-supervisor"});
+  hub.ingest(household_event("V01-00001"));
+  hub.ingest(status_event("V01-00001", "breach", "2020Q3"));
+  hub.wait_for_delivery(std::chrono::seconds(60));
+  EXPECT_EQ(hub.query_int("ledger.db", "SELECT COUNT(*) FROM delivery WHERE department = 'police'"), 1);
+  // No child process: the plugins are in the host's own process.
+  const auto children = run_command("pgrep -P " + std::to_string(host.pid()));
+  EXPECT_NE(children.exit_code, 0) << "children: " << children.output;
+  EXPECT_EQ(host.stop(), 0) << host.log();
+  hub.stop();
+}
+
+// A host may say "reload":true only in answer to the hub's reload: one that nobody asked for
+// breaks the protocol, so its session is given up (and a real host then says hello again).
+TEST(PluginHostTest, AStartedWithAReloadNobodyAskedForEndsTheSession) {
+  HubOptions options;
+  options.departments = {"police"};
+  options.hosted = {"police"};
+  HubProcess hub(options);
+  hub.start();
+  RawHost host(hub.plugin_host_endpoint());
+  const std::string session = host.start_police();
+  host.send({{"type", "started"}, {"session", session}, {"department", "police"}, {"ok", true}, {"reload", true},
+             {"plugin_version", "9.9.9"}, {"abi_version", 2}});
+  json message = host.next();
+  while (message["type"] == "deliver") message = host.next();  // nothing was published, but be lenient
+  EXPECT_EQ(message["type"], "error") << message.dump();
+  EXPECT_NE(message.dump().find("no reload was asked for"), std::string::npos) << message.dump();
+  host.send({{"type", "ping"}, {"session", session}});
+  message = host.next();
+  EXPECT_EQ(message["error"]["code"], "unknown_session") << message.dump();
+  EXPECT_NE(hub.log().find("no reload was asked for"), std::string::npos) << hub.log();
   hub.stop();
 }
 
