@@ -1,0 +1,100 @@
+// The ZAP handler itself, with real CURVE sockets in one process: why it must exist (libzmq
+// lets any client key in without one), that it refuses an unknown key where the bare socket
+// accepted it, and that a context can have only one (so hubd cannot start with a second).
+#include "security/gatekeeper.h"
+
+#include <gtest/gtest.h>
+
+#include <fstream>
+
+#include <nlohmann/json.hpp>
+#include <zmq.hpp>
+
+#include "testing/temp_dir.h"
+
+namespace hub::security {
+namespace {
+
+struct KeyPair {
+  std::string public_key, secret_key;
+  KeyPair() {
+    char p[41], s[41];
+    zmq_curve_keypair(p, s);
+    public_key = p;
+    secret_key = s;
+  }
+};
+
+// Does a DEALER with `client` get an answer from `server` (a ROUTER that echoes)?
+bool answered(zmq::context_t& context, zmq::socket_t& server, const KeyPair& server_keys, const KeyPair& client) {
+  zmq::socket_t dealer(context, zmq::socket_type::dealer);
+  dealer.set(zmq::sockopt::linger, 0);
+  dealer.set(zmq::sockopt::curve_serverkey, server_keys.public_key);
+  dealer.set(zmq::sockopt::curve_publickey, client.public_key);
+  dealer.set(zmq::sockopt::curve_secretkey, client.secret_key);
+  dealer.connect(server.get(zmq::sockopt::last_endpoint));
+  dealer.send(zmq::buffer(std::string("hello")), zmq::send_flags::none);
+  zmq::pollitem_t item{server.handle(), 0, ZMQ_POLLIN, 0};
+  if (zmq::poll(&item, 1, std::chrono::milliseconds(1500)) == 0) return false;
+  std::vector<zmq::message_t> frames;
+  do {
+    frames.emplace_back();
+    (void)server.recv(frames.back());
+  } while (frames.back().more());
+  return true;
+}
+
+class GatekeeperTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    std::ofstream(dir_.file("clients.json"))
+        << nlohmann::json{{"clients", {{{"name", "publisher"}, {"role", "publisher"}, {"public_key", listed_.public_key}}}}}
+               .dump();
+  }
+  hub::testing::TempDir dir_;
+  KeyPair server_, listed_, unknown_;
+};
+
+TEST_F(GatekeeperTest, WithoutAHandlerLibzmqLetsAnyKeyInWithOneOnlyListedKeys) {
+  {
+    // The pitfall: a CURVE server with no ZAP handler in its context accepts an unknown key.
+    zmq::context_t bare(1);
+    zmq::socket_t server(bare, zmq::socket_type::router);
+    server.set(zmq::sockopt::linger, 0);
+    server.set(zmq::sockopt::curve_server, 1);
+    server.set(zmq::sockopt::curve_secretkey, server_.secret_key);
+    server.bind("tcp://127.0.0.1:*");
+    EXPECT_TRUE(answered(bare, server, server_, unknown_));
+  }
+  zmq::context_t context(1);
+  audit::AuditTrail audit(dir_.file("audit.db"));
+  Gatekeeper gate(context, server_.secret_key, dir_.file("clients.json"), {}, audit);
+  zmq::socket_t server(context, zmq::socket_type::router);
+  server.set(zmq::sockopt::linger, 0);
+  gate.secure(server, "ingest");
+  server.bind("tcp://127.0.0.1:*");
+  EXPECT_FALSE(answered(context, server, server_, unknown_));
+  EXPECT_TRUE(answered(context, server, server_, listed_));
+  const auto seen = gate.describe();
+  EXPECT_GE(seen["handshakes"]["refused"].get<int>(), 1) << seen.dump();
+  EXPECT_GE(seen["handshakes"]["accepted"].get<int>(), 1) << seen.dump();
+}
+
+TEST_F(GatekeeperTest, AContextHasOnlyOneHandlerAndAnInvalidClientsFileStopsItsStart) {
+  zmq::context_t context(1);
+  audit::AuditTrail audit(dir_.file("audit.db"));
+  Gatekeeper gate(context, server_.secret_key, dir_.file("clients.json"), {}, audit);
+  EXPECT_THROW(Gatekeeper(context, server_.secret_key, dir_.file("clients.json"), {}, audit), zmq::error_t);
+  zmq::context_t other(1);
+  std::ofstream(dir_.file("bad.json")) << R"({"clients":[{"name":"x","role":"department:police","public_key":")"
+                                       << listed_.public_key << "\"}]}";
+  try {
+    Gatekeeper bad(other, server_.secret_key, dir_.file("bad.json"), {}, audit);
+    FAIL() << "an invalid clients file was accepted";
+  } catch (const std::runtime_error& e) {
+    EXPECT_NE(std::string(e.what()).find("clients[0].role"), std::string::npos) << e.what();
+  }
+}
+
+}  // namespace
+}  // namespace hub::security
