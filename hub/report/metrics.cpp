@@ -120,6 +120,17 @@ std::string prometheus_text(const json& snapshot) {
     out << "hub_plugin_up{department=\"" << label(s.value("id", "")) << "\",version=\""
         << label(s.value("plugin_version", "")) << "\"} " << (s.value("state", "") == "running" ? 1 : 0) << "\n";
 
+  if (snapshot.contains("security")) {
+    // CURVE on: the gatekeeper's counts (docs/security.md §4).
+    const json& sec = snapshot["security"];
+    family(out, "hub_handshakes_total", "counter", "CURVE handshakes decided by the hub's ZAP handler, by result.");
+    out << "hub_handshakes_total{result=\"accepted\"} " << sec.value("accepted", 0) << "\n";
+    out << "hub_handshakes_total{result=\"refused\"} " << sec.value("refused", 0) << "\n";
+    family(out, "hub_requests_unauthorized_total", "counter",
+           "Requests refused because the sender's key lacks the role they need.");
+    out << "hub_requests_unauthorized_total " << sec.value("refused_messages", 0) << "\n";
+  }
+
   family(out, "hub_delivery_latency_seconds", "histogram",
          "Time from the hub receiving an event to the department's actions being recorded.");
   for (const auto& [id, d] : departments.items()) {

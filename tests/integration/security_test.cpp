@@ -237,6 +237,15 @@ TEST(Security, EveryEndpointLetsInOnlyTheRightKeyAndARevokedKeyLosesItsWay) {
   EXPECT_GE(listed["handshakes"]["refused"].get<int>(), 9) << r.output;
   EXPECT_EQ(listed["refused_messages"].get<int>(), 8) << r.output;  // 1 + 3 + 3 above, 1 revoked
   EXPECT_EQ(listed["keys"].size(), 3u) << r.output;
+  // The same counts at /metrics (through the dashboard's own, internal, connection).
+  r = run_command("python3 -c 'import sys, urllib.request; print(urllib.request.urlopen(sys.argv[1]).read().decode())' " +
+                  s.hub.http_url() + "metrics");
+  ASSERT_EQ(r.exit_code, 0) << r.output;
+  EXPECT_NE(r.output.find("hub_requests_unauthorized_total 8\n"), std::string::npos) << r.output;
+  EXPECT_NE(r.output.find("hub_handshakes_total{result=\"refused\"} " +
+                          std::to_string(listed["handshakes"]["refused"].get<int>())),
+            std::string::npos)
+      << r.output;
   s.hub.stop();
   for (const char* endpoint : {"ingest", "admin", "plugin_hosts", "live_feed"})
     EXPECT_GE(s.hub.query_int("audit.db", std::string("SELECT COUNT(*) FROM audit WHERE kind = 'handshake_refused' "
