@@ -30,6 +30,9 @@ for _ in $(seq 100); do
   sleep 0.1
 done
 
+echo "   CURVE 加密认证已开启 / CURVE is on: hubd's keys and the admin and publisher keys are in var/keys"
+echo "   (made on the first start; hubctl uses them from there — docs/security.md)"
+
 echo "== 导入 / importing =="
 for f in households commitments evaluations-2020Q3 evaluations-2020Q4; do
   "$HUBCTL" import "var/town/$f.csv"
