@@ -383,6 +383,20 @@ int main(int argc, char** argv) {
                   }),
            "limits.sqlite.ledger_rows", "redis.fanout", "≥ 300,000"});
     }
+    if (want("hub.ingest.batch.curve")) {
+      progress("hub: durable ingest in batches of 1,000 with CURVE (as shipped)");
+      report.add({"hub.ingest.batch.curve", "hub", "durable ingest, batches of 1,000, 4 in flight, CURVE", "events/s",
+                  true,
+                  repeat(o.runs,
+                         [&] {
+                           const std::string data = fresh_data_dir(base, "curve", rosters);
+                           HubDaemon hubd(setup, data, 0, /*curve=*/true);
+                           const double seconds = publish_batches(hubd.ingest_endpoint(), town.events, 1000, 4);
+                           hubd.stop();
+                           return static_cast<double>(town.events.size()) / seconds;
+                         }),
+                  "hub.ingest.batch", "", "≥ 100,000"});
+    }
     if (want("hub.ingest.single")) {
       progress("hub: single events from 32 connections (group commit)");
       report.add({"hub.ingest.single", "hub", "durable ingest, single events, 32 connections", "events/s", true,
@@ -397,6 +411,22 @@ int main(int argc, char** argv) {
                            return rate;
                          }),
                   "limits.fsync", "redis.publish.single", "fsync-bound"});
+    }
+    if (want("hub.ingest.single.curve")) {
+      progress("hub: single events from 32 connections with CURVE (as shipped)");
+      report.add({"hub.ingest.single.curve", "hub", "durable ingest, single events, 32 connections, CURVE", "events/s",
+                  true,
+                  repeat(o.runs,
+                         [&] {
+                           const std::string data = fresh_data_dir(base, "single-curve", rosters);
+                           HubDaemon hubd(setup, data, 0, /*curve=*/true);
+                           publish_batches(hubd.ingest_endpoint(), registrations(town), 1000, 4);
+                           const double rate =
+                               publish_singles(hubd.ingest_endpoint(), status_changes(town, o.smoke ? 200 : 20000), 32);
+                           hubd.stop();
+                           return rate;
+                         }),
+                  "hub.ingest.single", "", "fsync-bound"});
     }
     if (want("hub.latency")) {
       progress("hub: latency at 5,000 events/s with " + std::to_string(departments) + " departments");

@@ -73,11 +73,16 @@ json request(zmq::socket_t& socket, const std::string& body) {
   return json::parse(reply.to_string_view());
 }
 
-zmq::socket_t connect_dealer(zmq::context_t& context, const std::string& endpoint) {
+zmq::socket_t connect_dealer(zmq::context_t& context, const IngestTarget& target) {
   zmq::socket_t s(context, zmq::socket_type::dealer);
   s.set(zmq::sockopt::rcvtimeo, 60000);
   s.set(zmq::sockopt::linger, 0);
-  s.connect(endpoint);
+  if (!target.server_key.empty()) {
+    s.set(zmq::sockopt::curve_serverkey, target.server_key);
+    s.set(zmq::sockopt::curve_publickey, target.public_key);
+    s.set(zmq::sockopt::curve_secretkey, target.secret_key);
+  }
+  s.connect(target.endpoint);
   return s;
 }
 
@@ -112,7 +117,7 @@ Town make_town(const std::string& dir, std::size_t households, const std::string
   return town;
 }
 
-HubDaemon::HubDaemon(const HubSetup& setup, const std::string& data_dir, std::size_t departments)
+HubDaemon::HubDaemon(const HubSetup& setup, const std::string& data_dir, std::size_t departments, bool curve)
     : data_dir_(data_dir) {
   fs::create_directories(data_dir);
   json plugins = json::array();
@@ -125,7 +130,7 @@ HubDaemon::HubDaemon(const HubSetup& setup, const std::string& data_dir, std::si
                     {"http", ""},  // the dashboard is not part of what is measured
                     {"plugin_dir", setup.plugin_dir},
                     {"departments_dir", setup.departments_dir},
-                    {"security", {{"mode", "insecure"}}},  // the figures since stop 9 are without CURVE
+                    {"security", {{"mode", curve ? "curve" : "insecure"}}},
                     {"plugins", plugins}};
   const std::string config_path = data_dir + "/bench-hub.json";
   std::ofstream(config_path) << config.dump(2);
@@ -140,7 +145,13 @@ HubDaemon::HubDaemon(const HubSetup& setup, const std::string& data_dir, std::si
     std::this_thread::sleep_for(std::chrono::milliseconds(5));
   }
   std::this_thread::sleep_for(std::chrono::milliseconds(5));  // the file is written whole, but be safe
-  ingest_ = json::parse(read_text(endpoints)).at("ingest").get<std::string>();
+  ingest_.endpoint = json::parse(read_text(endpoints)).at("ingest").get<std::string>();
+  if (curve) {
+    const auto key = [&](const char* file) { return read_text(data_dir + "/keys/" + file).substr(0, 40); };
+    ingest_.server_key = key("hub.curve.pub");
+    ingest_.public_key = key("publisher.curve.pub");
+    ingest_.secret_key = key("publisher.curve.key");
+  }
 }
 
 HubDaemon::~HubDaemon() = default;
@@ -151,7 +162,7 @@ void HubDaemon::stop() {
     throw std::runtime_error("hubd exited with " + std::to_string(code) + "; see " + data_dir_ + "/hubd.log");
 }
 
-double publish_batches(const std::string& endpoint, const std::vector<std::string>& events, std::size_t batch,
+double publish_batches(const IngestTarget& endpoint, const std::vector<std::string>& events, std::size_t batch,
                        std::size_t window) {
   std::vector<std::string> bodies;
   for (std::size_t first = 0; first < events.size(); first += batch) {
@@ -178,7 +189,7 @@ double publish_batches(const std::string& endpoint, const std::vector<std::strin
   return seconds_since(start);
 }
 
-double publish_singles(const std::string& endpoint, const std::vector<std::string>& events, std::size_t threads) {
+double publish_singles(const IngestTarget& endpoint, const std::vector<std::string>& events, std::size_t threads) {
   zmq::context_t context;
   std::vector<std::thread> workers;
   std::atomic<bool> failed{false};
@@ -236,7 +247,7 @@ std::vector<std::string> status_changes(const Town& town, std::size_t count) {
   return out;
 }
 
-LatencySamples hub_latency(const std::string& endpoint, const std::string& ledger_path, std::size_t departments,
+LatencySamples hub_latency(const IngestTarget& endpoint, const std::string& ledger_path, std::size_t departments,
                            const std::vector<std::string>& events, double rate, std::size_t threads) {
   // Ledger watcher: (time, slowest cursor) each time the slowest cursor moves.
   std::atomic<bool> stop{false};

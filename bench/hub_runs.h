@@ -32,29 +32,38 @@ struct Town {
 // files with hubctl's own import reader.
 Town make_town(const std::string& dir, std::size_t households, const std::string& plugin_data_dir);
 
-// A hubd with its data in data_dir and the first `departments` departments of the setup.
+// Where to publish: the ingest endpoint and, when the hub runs with CURVE, the hub's public key
+// and the publisher key hubd made on its first start (all Z85; empty without CURVE).
+struct IngestTarget {
+  std::string endpoint;
+  std::string server_key, public_key, secret_key;
+};
+
+// A hubd with its data in data_dir and the first `departments` departments of the setup;
+// without CURVE unless `curve` (the figures since stop 9 are without; the *.curve figures
+// measure what CURVE costs).
 class HubDaemon {
  public:
-  HubDaemon(const HubSetup& setup, const std::string& data_dir, std::size_t departments);
+  HubDaemon(const HubSetup& setup, const std::string& data_dir, std::size_t departments, bool curve = false);
   ~HubDaemon();
-  const std::string& ingest_endpoint() const noexcept { return ingest_; }
+  const IngestTarget& ingest_endpoint() const noexcept { return ingest_; }
   std::string ledger_path() const { return data_dir_ + "/ledger.db"; }
   long peak_rss_kib() const { return child_->peak_rss_kib(); }
   void stop();  // SIGTERM and wait; throws if hubd does not exit cleanly
 
  private:
   std::string data_dir_;
-  std::string ingest_;
+  IngestTarget ingest_;
   std::unique_ptr<Child> child_;
 };
 
 // Sends the events in batches of `batch` with up to `window` batches in flight on one
 // connection; every reply must be ok. Returns the seconds until the last acknowledgment.
-double publish_batches(const std::string& endpoint, const std::vector<std::string>& events, std::size_t batch,
+double publish_batches(const IngestTarget& endpoint, const std::vector<std::string>& events, std::size_t batch,
                        std::size_t window);
 // Sends each event alone, from `threads` connections with one request in flight each.
 // Returns events per second.
-double publish_singles(const std::string& endpoint, const std::vector<std::string>& events, std::size_t threads);
+double publish_singles(const IngestTarget& endpoint, const std::vector<std::string>& events, std::size_t threads);
 // Waits until all `departments` cursors in ledger.db reached `last_seq`.
 void wait_delivered(const std::string& ledger_path, std::size_t departments, std::uint64_t last_seq,
                     std::chrono::seconds limit);
@@ -69,7 +78,7 @@ std::vector<std::string> registrations(const Town& town);
 // Single status changes at `rate` per second: publish -> durable acknowledgment, and publish
 // -> recorded in every department's ledger (found by polling ledger.db's cursors every
 // 0.25 ms, so those figures are up to 0.25 ms late).
-LatencySamples hub_latency(const std::string& endpoint, const std::string& ledger_path, std::size_t departments,
+LatencySamples hub_latency(const IngestTarget& endpoint, const std::string& ledger_path, std::size_t departments,
                            const std::vector<std::string>& events, double rate, std::size_t threads);
 
 }  // namespace hub::bench
