@@ -256,7 +256,7 @@ TEST(LedgerChain, AVersion5LedgerIsUpgradedAndChainedOnce) {
   make_ledger(path);
   {
     store::Database db(path, store::Database::Mode::kReadWrite);
-    db.exec("DROP INDEX delivery_chain; ALTER TABLE delivery DROP COLUMN chain_seq; ALTER TABLE delivery DROP COLUMN "
+    db.exec("ALTER TABLE delivery DROP COLUMN chain_seq; ALTER TABLE delivery DROP COLUMN "
             "prev_hash; ALTER TABLE delivery DROP COLUMN hash; DROP TABLE chain_head; PRAGMA user_version = 5;");
   }
   EXPECT_EQ(verify_ledger_chain(path).problem, "unchained");
