@@ -324,33 +324,49 @@ void Ledger::migrate() {
 }
 
 std::uint64_t Ledger::chain_unchained_deliveries() {
-  std::vector<std::pair<std::string, std::int64_t>> keys;
-  {
-    store::Statement q(db_, "SELECT department, seq FROM delivery WHERE chain_seq IS NULL "
-                            "ORDER BY delivered_at_ms, department, seq");
-    while (q.step()) keys.emplace_back(q.column_text(0), q.column_int(1));
-  }
-  if (keys.empty()) return 0;
   const ReasonTexts reasons = load_reasons(db_);
   auto [seq, hash] = read_head(db_).value_or(std::make_pair(std::int64_t{0}, audit::Hash{}));
-  store::Statement row(db_, (std::string("SELECT ") + kChainColumns + " FROM delivery WHERE department = ? AND seq = ?").c_str());
+  // In key order, a chunk at a time (a county's ledger has tens of millions of rows): read a
+  // chunk, then write it, so that no update runs while the select walks the table.
+  store::Statement chunk(db_, (std::string("SELECT ") + kChainColumns +
+                               " FROM delivery WHERE (department, seq) > (?, ?) AND chain_seq IS NULL "
+                               "ORDER BY department, seq LIMIT 4096").c_str());
   store::Statement update(db_, "UPDATE delivery SET chain_seq = ?, prev_hash = ?, hash = ? WHERE department = ? AND seq = ?");
+  std::string after_department;
+  std::int64_t after_seq = 0;
+  std::uint64_t chained = 0;
+  struct Chained {
+    std::string department;
+    std::int64_t seq, chain_seq;
+    audit::Hash previous, hash;
+  };
   audit::ChainRecord r;
-  for (const auto& [department, event_seq] : keys) {
-    row.bind(1, department).bind(2, event_seq);
-    row.step();
-    read_chain_record(row, reasons, r);
-    row.reset();
-    const audit::Hash previous = hash;
-    hash = audit::record_hash(previous, ++seq, r.at_ms, r.entry);
-    update.bind(1, seq).bind_blob(2, previous.data(), previous.size()).bind_blob(3, hash.data(), hash.size());
-    update.bind(4, department).bind(5, event_seq);
-    update.run();
+  for (;;) {
+    std::vector<Chained> rows;
+    chunk.bind(1, after_department).bind(2, after_seq);
+    while (chunk.step()) {
+      read_chain_record(chunk, reasons, r);
+      const audit::Hash previous = hash;
+      hash = audit::record_hash(previous, ++seq, r.at_ms, r.entry);
+      rows.push_back({chunk.column_text(2), chunk.column_int(3), seq, previous, hash});
+    }
+    chunk.reset();
+    if (rows.empty()) break;
+    for (const Chained& c : rows) {
+      update.bind(1, c.chain_seq).bind_blob(2, c.previous.data(), c.previous.size()).bind_blob(3, c.hash.data(), c.hash.size());
+      update.bind(4, c.department).bind(5, c.seq);
+      update.run();
+    }
+    after_department = rows.back().department;
+    after_seq = rows.back().seq;
+    chained += rows.size();
   }
-  store::Statement head(db_, "INSERT OR REPLACE INTO chain_head (id, seq, hash) VALUES (1, ?, ?)");
-  head.bind(1, seq).bind_blob(2, hash.data(), hash.size());
-  head.run();
-  return keys.size();
+  if (chained > 0) {
+    store::Statement head(db_, "INSERT OR REPLACE INTO chain_head (id, seq, hash) VALUES (1, ?, ?)");
+    head.bind(1, seq).bind_blob(2, hash.data(), hash.size());
+    head.run();
+  }
+  return chained;
 }
 
 std::int64_t Ledger::reason_id(const std::string& text) {

@@ -248,7 +248,7 @@ TEST(LedgerChain, AFailedCommitLeavesTheChainWhereItWas) {
 }
 
 // A version 5 ledger.db as hubd wrote it before the chain: upgraded in place, its deliveries
-// chained once in (delivered_at_ms, department, seq) order, everything else kept; new
+// chained once in key order (department, seq), everything else kept; new
 // deliveries continue the chain.
 TEST(LedgerChain, AVersion5LedgerIsUpgradedAndChainedOnce) {
   TempDir dir;
@@ -270,6 +270,7 @@ TEST(LedgerChain, AVersion5LedgerIsUpgradedAndChainedOnce) {
   ASSERT_TRUE(result.ok) << result.message;
   EXPECT_EQ(result.records, kRecords);
   EXPECT_EQ(integer(path, "SELECT chain_seq FROM delivery WHERE department = 'finance' AND seq = 1"), 1);
+  EXPECT_EQ(integer(path, "SELECT chain_seq FROM delivery WHERE department = 'land' AND seq = 1"), 16);
   EXPECT_EQ(integer(path, "SELECT chain_seq FROM delivery WHERE department = 'schools' AND seq = 8"), 40);
   {
     Ledger again(path);
