@@ -23,8 +23,8 @@ constexpr int kSchemaVersion = 6;
 // creates the two tables).
 // Version 5: the operators' plugin lifecycle decisions, durable across restarts (3 -> 5 and
 // 4 -> 5 only create the tables that are missing).
-// Version 6: the audit chain over the deliveries (ledger.h): three columns of `delivery`, its
-// index and `chain_head` (kChainSchema, created after the columns exist); every delivery of
+// Version 6: the audit chain over the deliveries (ledger.h): three columns of `delivery` and
+// the table `chain_head` (kChainSchema, created after the columns exist); every delivery of
 // an older file is chained in the upgrade.
 constexpr const char* kSchema = R"sql(
 CREATE TABLE IF NOT EXISTS cursor (
