@@ -9,7 +9,8 @@ packages=(
   build-essential cmake ninja-build pkg-config
   libboost-dev libboost-filesystem-dev libboost-system-dev   # Boost.DLL (header-only) + filesystem
   libzmq3-dev cppzmq-dev
-  libsodium-dev                                               # audit log: SHA-256 hash chain, Ed25519 signatures
+  libsodium-dev                                               # audit log: Ed25519 signatures
+  libssl-dev                                                  # audit chains: SHA-256 (OpenSSL libcrypto, SHA extensions)
   nlohmann-json3-dev
   libspdlog-dev libfmt-dev
   libgtest-dev libgmock-dev

@@ -21,13 +21,16 @@
 
 #include <array>
 #include <cstdint>
+#include <functional>
 #include <memory>
 #include <optional>
 #include <string>
+#include <string_view>
 #include <vector>
 
 namespace hub::store {
 class Database;
+class Statement;
 }
 
 namespace hub::audit {
@@ -85,7 +88,9 @@ struct VerifyResult {
   std::int64_t records = 0;           // records checked
   std::int64_t signatures_checked = 0;
   std::int64_t first_bad_seq = 0;     // the record named, when !ok
-  std::string problem;                // "modified", "deleted", "inserted", "reordered", "bad_signature", "unreadable"
+  std::string first_bad_subject;      // its subject, when the record is there to read
+  std::string problem;                // "modified", "deleted", "inserted", "reordered", "bad_signature", "unreadable",
+                                      // "unchained" (a file from before its chain existed)
   std::string message;                // for people: which record, what is wrong, in Chinese and English
   std::string head_hash_hex;          // the chain head, when ok
 };
@@ -95,6 +100,63 @@ struct VerifyResult {
 // record without one is then a failure).
 VerifyResult verify_audit_log(const std::string& path,
                               const std::optional<std::array<unsigned char, 32>>& public_key = std::nullopt);
+
+// ---- Chains kept inside other files -------------------------------------------------------
+// events.db chains every accepted event and ledger.db every delivered action set with the same
+// record hash, in the same transaction that stores them (event_log.h, ledger.h). Their records
+// are rows of those files; the walker below is the one verify_audit_log() uses.
+
+// The `detail` of a chained row: its stored column values in a fixed order, each typed, so
+// that no two different rows encode alike (integers big-endian):
+//   NULL -> 'n' | INTEGER v -> 'i' v:u64 | TEXT t -> 't' len(t):u32 t | BLOB b -> 'b' len(b):u32 b
+//   | REAL x -> 'r' len:u32 (x printed with %.17g)
+// The writer encodes the values it binds; the verifier the values it reads back.
+class RowDetail {
+ public:
+  RowDetail& null();
+  RowDetail& integer(std::int64_t value);
+  RowDetail& text(std::string_view value);
+  RowDetail& column(const store::Statement& row, int index);  // whatever the column holds
+  const std::string& bytes() const noexcept { return bytes_; }
+  std::string take() { return std::move(bytes_); }
+
+ private:
+  void length_prefixed(char tag, std::string_view value);
+  std::string bytes_;
+};
+
+// One record as stored: hashes in hex, "" when the row has none.
+struct ChainRecord {
+  std::int64_t seq = 0;
+  std::int64_t at_ms = 0;
+  AuditEntry entry;
+  std::string prev_hash;
+  std::string hash;
+  std::optional<std::string> signature;
+};
+
+struct ChainHead {
+  std::int64_t seq = 0;
+  std::string hash;  // hex
+};
+
+// How messages call the chain, e.g. {"审计链", "audit chain"}.
+struct ChainName {
+  std::string zh, en;
+};
+
+// Fills the next record in seq order; false after the last. May throw (unreadable file).
+using NextRecord = std::function<bool(ChainRecord&)>;
+
+// Walks records 1..n (from `next`) against the head (std::nullopt: the file has none) and
+// names the first one modified, deleted, inserted or reordered. Exceptions from `next`
+// propagate; callers report them with unreadable().
+VerifyResult verify_chain(const ChainName& name, const std::optional<ChainHead>& head, const NextRecord& next,
+                          const std::optional<std::array<unsigned char, 32>>& public_key = std::nullopt);
+VerifyResult unreadable(const ChainName& name, const std::string& path, const std::string& why);
+
+// The hash as stored in events.db and ledger.db (32-byte BLOB) <-> hex.
+std::string blob_to_hex(const std::string& blob);
 
 std::string to_hex(const unsigned char* data, std::size_t size);
 // Decodes lower- or upper-case hex of exactly `size` bytes; std::nullopt otherwise.

@@ -16,6 +16,8 @@
 
 #include <gtest/gtest.h>
 
+#include "delivery/ledger.h"
+#include "eventlog/event_log.h"
 #include "store/sqlite.h"
 #include "testing/temp_dir.h"
 
@@ -93,6 +95,28 @@ TEST(AuditLog, TheHashIsTheDocumentedOne) {
   std::array<unsigned char, 32> expected{};
   crypto_hash_sha256(expected.data(), bytes.data(), bytes.size());
   EXPECT_EQ(hub::audit::record_hash({}, 1, 2, e), expected);
+}
+
+TEST(AuditLog, TheHashIsSha256OfTheDocumentedBytesForLongRecordsToo) {
+  // record_hash() uses OpenSSL's SHA-256; libsodium's must agree over many blocks.
+  std::mt19937 rng(7);
+  for (int round = 0; round < 50; ++round) {
+    std::string detail(static_cast<std::size_t>(rng() % 3000), '\0');
+    for (auto& c : detail) c = static_cast<char>(rng());
+    const AuditEntry e{"policy_action", "finance", "finance:" + std::to_string(round), detail};
+    std::vector<unsigned char> bytes(32, static_cast<unsigned char>(round));
+    for (std::uint64_t v : {std::uint64_t(round + 1), std::uint64_t{1'600'000'000'000}})
+      for (int i = 7; i >= 0; --i) bytes.push_back(static_cast<unsigned char>(v >> (8 * i)));
+    for (const std::string* t : {&e.kind, &e.actor, &e.subject, &e.detail}) {
+      for (int i = 3; i >= 0; --i) bytes.push_back(static_cast<unsigned char>(t->size() >> (8 * i)));
+      bytes.insert(bytes.end(), t->begin(), t->end());
+    }
+    std::array<unsigned char, 32> expected{};
+    crypto_hash_sha256(expected.data(), bytes.data(), bytes.size());
+    hub::audit::Hash previous;
+    previous.fill(static_cast<unsigned char>(round));
+    ASSERT_EQ(hub::audit::record_hash(previous, round + 1, 1'600'000'000'000, e), expected) << "round " << round;
+  }
 }
 
 struct Trial {
@@ -298,6 +322,86 @@ TEST(HubctlAudit, VerifyNamesTheTamperedRecordAndChecksSignaturesWithAKeyFromKey
   EXPECT_EQ(hubctl("audit verify --file " + dir.file("missing.db")).exit_code, 1);
   EXPECT_EQ(hubctl("audit verify --file " + path + " --public-key " + dir.file("hub.curve.pub")).exit_code, 2)
       << "a CURVE key is not a signing key";
+}
+
+// A data directory as hubd leaves it: the three chains are walked, and a tampered event or
+// delivery is named with its file. (Each chain's random tamper trials are in
+// eventlog/event_chain_test.cpp and delivery/ledger_chain_test.cpp.)
+TEST(HubctlAudit, VerifyWalksTheThreeChainsOfTheDataDirectory) {
+  hub::testing::TempDir dir;
+  const std::string data = dir.file("var");
+  fs::create_directories(data);
+  {
+    hub::EventLog events(data + "/events.db");
+    std::vector<hub::WireEvent> regs;
+    for (int n = 1; n <= 5; ++n) {
+      auto parsed = hub::parse_event(nlohmann::json{{"type", "household"}, {"event_id", "reg-" + std::to_string(n)},
+                                                    {"household_id", "V01-1000" + std::to_string(n)}, {"village", "V01"}});
+      regs.push_back(std::get<hub::WireEvent>(parsed));
+    }
+    ASSERT_TRUE(events.stage(regs, false, "fp-office").ok());
+    events.commit_group(1'600'000'000'000);
+    hub::delivery::Ledger ledger(data + "/ledger.db");
+    std::vector<hub::delivery::LedgerBatch> batches(1);
+    batches[0].department = "land";
+    batches[0].plugin_version = "1.0.0";
+    batches[0].new_cursor = 5;
+    for (std::uint64_t seq = 1; seq <= 5; ++seq) {
+      hub::delivery::DeliveredEvent d;
+      d.seq = seq;
+      d.household_id = "V01-1000" + std::to_string(seq);
+      d.event_id = "reg-" + std::to_string(seq);
+      batches[0].delivered.push_back(d);
+    }
+    ledger.commit(batches, 1'600'000'000'100);
+  }
+
+  // No audit.db: hubd creates it at its start, so a data directory without it lost it.
+  auto no_audit = hubctl("--data-dir " + data + " audit verify");
+  EXPECT_EQ(no_audit.exit_code, 1) << no_audit.output;
+  EXPECT_NE(no_audit.output.find("missing: " + data + "/audit.db"), std::string::npos) << no_audit.output;
+  EXPECT_NE(no_audit.output.find("event chain intact: 5 records"), std::string::npos) << no_audit.output;
+  EXPECT_NE(no_audit.output.find("ledger chain intact: 5 records"), std::string::npos) << no_audit.output;
+
+  make_chain(data + "/audit.db");
+  auto json_ok = hubctl("--json --data-dir " + data + " audit verify");
+  ASSERT_EQ(json_ok.exit_code, 0) << json_ok.output;
+  auto reply = nlohmann::json::parse(json_ok.output);
+  EXPECT_TRUE(reply["ok"].get<bool>());
+  ASSERT_EQ(reply["chains"].size(), 3u);
+  EXPECT_EQ(reply["chains"][0]["chain"], "audit");
+  EXPECT_EQ(reply["chains"][0]["records"], kRecords);
+  EXPECT_EQ(reply["chains"][1]["chain"], "events");
+  EXPECT_EQ(reply["chains"][1]["file"], data + "/events.db");
+  EXPECT_EQ(reply["chains"][1]["records"], 5);
+  EXPECT_EQ(reply["chains"][2]["chain"], "ledger");
+  EXPECT_EQ(reply["chains"][2]["records"], 5);
+
+  sql(data + "/events.db", "UPDATE event SET village = 'V02' WHERE seq = 3");
+  sql(data + "/ledger.db", "UPDATE delivery SET plugin_version = '6.6.6' WHERE department = 'land' AND seq = 4");
+  auto bad = hubctl("--json --data-dir " + data + " audit verify");
+  EXPECT_EQ(bad.exit_code, 1) << bad.output;
+  reply = nlohmann::json::parse(bad.output);
+  EXPECT_FALSE(reply["ok"].get<bool>());
+  EXPECT_TRUE(reply["chains"][0]["ok"].get<bool>());
+  EXPECT_EQ(reply["chains"][1]["first_bad_seq"], 3);
+  EXPECT_EQ(reply["chains"][1]["first_bad_subject"], "reg-3");
+  EXPECT_EQ(reply["chains"][1]["problem"], "modified");
+  EXPECT_EQ(reply["chains"][2]["first_bad_seq"], 4);
+  EXPECT_EQ(reply["chains"][2]["first_bad_subject"], "land:4");
+  auto text = hubctl("--data-dir " + data + " audit verify");
+  EXPECT_EQ(text.exit_code, 1);
+  EXPECT_NE(text.output.find("events.db: "), std::string::npos) << text.output;
+  EXPECT_NE(text.output.find("record 3 (reg-3) was modified"), std::string::npos) << text.output;
+  EXPECT_NE(text.output.find("record 4 (land:4) was modified"), std::string::npos) << text.output;
+
+  // --file still verifies only that audit.db.
+  EXPECT_EQ(hubctl("audit verify --file " + data + "/audit.db").exit_code, 0);
+  // A missing event log is a failure.
+  fs::remove(data + "/events.db");
+  auto missing = hubctl("--data-dir " + data + " audit verify");
+  EXPECT_EQ(missing.exit_code, 1);
+  EXPECT_NE(missing.output.find("missing"), std::string::npos) << missing.output;
 }
 
 }  // namespace cli

@@ -28,6 +28,11 @@ void AuditTrail::append_locked(const AuditEntry& entry) {
   }
 }
 
+void AuditTrail::open() {
+  std::lock_guard lock(mutex_);
+  if (!log_) log_ = std::make_unique<AuditLog>(path_, signing_key_);
+}
+
 void AuditTrail::append(const AuditEntry& entry) {
   std::lock_guard lock(mutex_);
   append_locked(entry);

@@ -19,6 +19,10 @@ class AuditTrail {
   explicit AuditTrail(std::string path, std::optional<SigningKey> signing_key = std::nullopt);
   ~AuditTrail();
 
+  // Opens (creates) audit.db now rather than at the first record: hubd does it at start, so
+  // that a missing audit.db is a finding for `hubctl audit verify`. Throws when it cannot.
+  void open();
+
   // Appends one record, committed before it returns. Throws std::runtime_error when it cannot:
   // the caller then does not carry out what it was about to do (fail closed).
   void append(const AuditEntry& entry);

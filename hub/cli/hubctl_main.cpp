@@ -27,6 +27,8 @@
 #include "cli/import_file.h"
 #include "cli/output.h"
 #include "audit/audit_log.h"
+#include "delivery/ledger.h"
+#include "eventlog/event_log.h"
 #include "report/quarterly_report.h"
 #include "security/keys.h"
 #include "hub/sdk/version.h"
@@ -71,11 +73,14 @@ Commands:
   reconcile                   对账：部门记录与评议结果不一致的户 / households whose
                               department records disagree with their status (exit 1 if any)
   audit verify [--file FILE] [--public-key FILE]
-                              校验审计日志的哈希链 / walk the audit log's hash chain
-                              (default DIR/audit.db with --data-dir, else var/audit.db);
-                              names the first record modified, deleted, inserted or
-                              reordered (exit 1); with the hub's signing public key
-                              (NAME.sign.pub from keygen) checks every signature too
+                              校验哈希链 / walk the hash chains of DIR (--data-dir, else
+                              var): audit.db (operator actions,
+                              refusals, key reloads), events.db (every accepted
+                              event) and ledger.db (every department's policy actions),
+                              read-only; names the file and the first record modified,
+                              deleted, inserted or reordered (exit 1). --file: only that
+                              audit.db. With the hub's signing public key (NAME.sign.pub
+                              from keygen) checks audit.db's signatures too
   keys list | keys reload [--by NAME]
                               枢纽允许的密钥 / the keys the hub lets in, with their roles
                               and the handshakes refused; reload reads the hub's clients
@@ -559,12 +564,24 @@ int cmd_reconcile(const Options& o, zmq::context_t& ctx) {
   return kRejected;
 }
 
+json verify_json(const hub::audit::VerifyResult& result) {
+  json out{{"ok", result.ok}, {"records", result.records}, {"signatures_checked", result.signatures_checked},
+           {"message", result.message}};
+  if (result.ok) {
+    out["head_hash"] = result.head_hash_hex;
+  } else {
+    out["first_bad_seq"] = result.first_bad_seq;
+    out["problem"] = result.problem;
+    if (!result.first_bad_subject.empty()) out["first_bad_subject"] = result.first_bad_subject;
+  }
+  return out;
+}
+
 int cmd_audit(const Options& o) {
   const Flags f = parse_flags(o.args, {"--file", "--public-key"}, {});
   if (!f.error.empty()) return usage_error(f.error);
-  if (f.positional.size() != 1 || f.positional[0] != "verify") return usage_error("usage: hubctl audit verify [--file FILE]");
-  std::string path = f.values.count("--file") ? f.values.at("--file").back()
-                                              : (o.data_dir.empty() ? std::string("var") : o.data_dir) + "/audit.db";
+  if (f.positional.size() != 1 || f.positional[0] != "verify")
+    return usage_error("usage: hubctl audit verify [--file FILE] [--public-key FILE]");
   std::optional<std::array<unsigned char, 32>> public_key;
   if (f.values.count("--public-key")) {
     std::ifstream in(f.values.at("--public-key").back());
@@ -576,28 +593,73 @@ int cmd_audit(const Options& o) {
     public_key.emplace();
     std::copy(bytes->begin(), bytes->end(), public_key->begin());
   }
-  if (!std::ifstream(path)) {
-    std::cerr << "hubctl: 找不到审计日志 / no audit log at " << path << " (see --file, --data-dir)\n";
-    return kRejected;
+
+  if (f.values.count("--file")) {  // one audit.db, as before
+    const std::string path = f.values.at("--file").back();
+    if (!std::ifstream(path)) {
+      std::cerr << "hubctl: 找不到审计日志 / no audit log at " << path << " (see --file, --data-dir)\n";
+      return kRejected;
+    }
+    const auto result = hub::audit::verify_audit_log(path, public_key);
+    if (o.json_output) {
+      std::cout << verify_json(result).dump(2) << "\n";
+    } else {
+      (result.ok ? std::cout : std::cerr) << result.message << "\n";
+      if (result.ok) {
+        std::cout << "  head 链头: " << (result.head_hash_hex.empty() ? "-" : result.head_hash_hex) << "\n";
+        std::cout << "  signatures 签名: "
+                  << (public_key ? std::to_string(result.signatures_checked) + " checked 已校验"
+                                 : std::string("not checked (no --public-key) 未校验"))
+                  << "\n";
+      }
+    }
+    return result.ok ? kOk : kRejected;
   }
-  const auto result = hub::audit::verify_audit_log(path, public_key);
-  if (o.json_output) {
-    json out{{"ok", result.ok}, {"records", result.records}, {"signatures_checked", result.signatures_checked},
-             {"message", result.message}};
-    if (result.ok) out["head_hash"] = result.head_hash_hex;
-    else out["first_bad_seq"] = result.first_bad_seq, out["problem"] = result.problem;
-    std::cout << out.dump(2) << "\n";
-  } else {
-    (result.ok ? std::cout : std::cerr) << result.message << "\n";
+
+  // The data directory: the three chains, each read-only in one snapshot of its file.
+  const std::filesystem::path dir = o.data_dir.empty() ? std::string("var") : o.data_dir;
+  struct Chain {
+    const char* name;
+    const char* file;
+  };
+  const Chain chains[] = {{"audit", "audit.db"}, {"events", "events.db"}, {"ledger", "ledger.db"}};
+  bool all_ok = true;
+  json report = json::array();
+  for (const Chain& c : chains) {
+    const std::string path = (dir / c.file).string();
+    hub::audit::VerifyResult result;
+    // hubd creates all three files at its start: a missing one is a finding.
+    if (!std::filesystem::exists(path)) {
+      result.problem = "missing";
+      result.message = std::string("找不到 / missing: ") + path + " (hubd creates it at its first start; see --data-dir)";
+    } else if (std::string(c.name) == "audit") {
+      result = hub::audit::verify_audit_log(path, public_key);
+    } else if (std::string(c.name) == "events") {
+      result = hub::verify_event_chain(path);
+    } else {
+      result = hub::delivery::verify_ledger_chain(path);
+    }
+    all_ok = all_ok && result.ok;
+    if (o.json_output) {
+      json one = verify_json(result);
+      one["chain"] = c.name;
+      one["file"] = path;
+      if (!result.ok && result.problem == "missing") one["problem"] = "missing";
+      report.push_back(std::move(one));
+      continue;
+    }
+    (result.ok ? std::cout : std::cerr) << c.file << ": " << result.message << "\n";
     if (result.ok) {
       std::cout << "  head 链头: " << (result.head_hash_hex.empty() ? "-" : result.head_hash_hex) << "\n";
-      std::cout << "  signatures 签名: "
-                << (public_key ? std::to_string(result.signatures_checked) + " checked 已校验"
-                               : std::string("not checked (no --public-key) 未校验"))
-                << "\n";
+      if (std::string(c.name) == "audit")
+        std::cout << "  signatures 签名: "
+                  << (public_key ? std::to_string(result.signatures_checked) + " checked 已校验"
+                                 : std::string("not checked (no --public-key) 未校验"))
+                  << "\n";
     }
   }
-  return result.ok ? kOk : kRejected;
+  if (o.json_output) std::cout << json{{"ok", all_ok}, {"data_dir", dir.string()}, {"chains", report}}.dump(2) << "\n";
+  return all_ok ? kOk : kRejected;
 }
 
 // Writes `text` to `path`, created new with `mode`; an existing file is never overwritten.

@@ -192,6 +192,7 @@ int main(int argc, char** argv) {
                    hub::audit::to_hex(signing_key->public_key.data(), signing_key->public_key.size()));
     }
     hub::audit::AuditTrail audit((fs::path(config.data_dir) / "audit.db").string(), signing_key);
+    audit.open();
     // The ZAP handler is bound before any server socket (Gatekeeper's constructor), and every
     // server socket is secured through it.
     std::unique_ptr<hub::security::Gatekeeper> gate;

@@ -2,15 +2,18 @@
 
 #include "store/checkpointer.h"
 
+#include <spdlog/spdlog.h>
+
 #include <algorithm>
 #include <cstdio>
 #include <string_view>
+#include <tuple>
 
 namespace hub::delivery {
 
 namespace {
 
-constexpr int kSchemaVersion = 5;
+constexpr int kSchemaVersion = 6;
 
 // Version 2: one row per delivered event, its actions packed as a JSON array, and the reason
 // texts stored once each (plugins repeat the same few sentences for thousands of households).
@@ -20,6 +23,9 @@ constexpr int kSchemaVersion = 5;
 // creates the two tables).
 // Version 5: the operators' plugin lifecycle decisions, durable across restarts (3 -> 5 and
 // 4 -> 5 only create the tables that are missing).
+// Version 6: the audit chain over the deliveries (ledger.h): three columns of `delivery` and
+// the table `chain_head` (kChainSchema, created after the columns exist); every delivery of
+// an older file is chained in the upgrade.
 constexpr const char* kSchema = R"sql(
 CREATE TABLE IF NOT EXISTS cursor (
   department          TEXT PRIMARY KEY,
@@ -42,6 +48,9 @@ CREATE TABLE IF NOT EXISTS delivery (
   actions         TEXT NOT NULL,  -- [[policy_id, action, amount_fen or null, reason.id], ...]
   handoff         TEXT NOT NULL DEFAULT 'none',  -- none, spool or webhook (the plugin's connector)
   handoff_detail  TEXT NOT NULL DEFAULT '',      -- e.g. the spool file or the webhook's answer
+  chain_seq       INTEGER,  -- the audit chain (ledger.h): this record's place,
+  prev_hash       BLOB,     -- the previous record's hash
+  hash            BLOB,     -- and this one's, SHA-256 as in audit_log.h
   PRIMARY KEY (department, seq)
 ) WITHOUT ROWID;
 CREATE VIEW IF NOT EXISTS action AS
@@ -102,6 +111,87 @@ CREATE TABLE IF NOT EXISTS plugin_action (
   detail      TEXT NOT NULL   -- the reason, the library loaded, or why the reload was forgotten
 );
 )sql";
+
+// No index on chain_seq: it would cost every delivery another B-tree insert; hubctl audit
+// verify sorts instead, and names a chain_seq found twice.
+constexpr const char* kChainSchema = R"sql(
+CREATE TABLE IF NOT EXISTS chain_head (
+  id   INTEGER PRIMARY KEY CHECK (id = 1),
+  seq  INTEGER NOT NULL,
+  hash BLOB NOT NULL
+);
+)sql";
+
+constexpr const char* kPolicyAction = "policy_action";
+
+// The columns a chain record is made of (ledger.h), in the order read_chain_record() expects.
+constexpr const char* kChainColumns =
+    "chain_seq, delivered_at_ms, department, seq, household_id, event_id, plugin_version, actions, handoff, "
+    "handoff_detail, prev_hash, hash";
+
+using ReasonTexts = std::unordered_map<std::int64_t, std::string>;
+
+ReasonTexts load_reasons(store::Database& db) {
+  ReasonTexts out;
+  store::Statement q(db, "SELECT id, text FROM reason");
+  while (q.step()) out.emplace(q.column_int(0), q.column_text(1));
+  return out;
+}
+
+// The reason texts of the actions as stored ([[policy, action, amount, reason id], ...]), in
+// order, appended to `detail`; what cannot be read adds nothing (the `actions` column, also in
+// the detail, already differs from what was chained then).
+void append_reasons(audit::RowDetail& detail, const std::string& actions, const ReasonTexts& reasons) {
+  try {
+    const auto parsed = nlohmann::json::parse(actions);
+    if (!parsed.is_array()) return;
+    for (const auto& a : parsed) {
+      if (!a.is_array() || a.size() < 4 || !a[3].is_number_integer()) {
+        detail.null();
+        continue;
+      }
+      const auto it = reasons.find(a[3].get<std::int64_t>());
+      if (it == reasons.end()) detail.null(); else detail.text(it->second);
+    }
+  } catch (const nlohmann::json::exception&) {
+  }
+}
+
+void read_chain_record(const store::Statement& q, const ReasonTexts& reasons, audit::ChainRecord& r) {
+  r.seq = q.column_int(0);
+  r.at_ms = q.column_int(1);
+  r.entry.kind = kPolicyAction;
+  r.entry.actor = q.column_text(2);
+  r.entry.subject = q.column_text(2) + ":" + q.column_text(3);
+  audit::RowDetail detail;
+  for (int c = 4; c <= 9; ++c) detail.column(q, c);
+  append_reasons(detail, q.column_text(7), reasons);
+  r.entry.detail = detail.take();
+  r.prev_hash = q.column_is_null(10) ? std::string() : audit::blob_to_hex(q.column_blob(10));
+  r.hash = q.column_is_null(11) ? std::string() : audit::blob_to_hex(q.column_blob(11));
+  r.signature.reset();
+}
+
+bool delivery_has_chain(store::Database& db) {
+  store::Statement columns(db, "SELECT 1 FROM pragma_table_info('delivery') WHERE name = 'hash'");
+  return columns.step();
+}
+
+void add_chain_columns(store::Database& db) {
+  if (delivery_has_chain(db)) return;
+  db.exec("ALTER TABLE delivery ADD COLUMN chain_seq INTEGER");
+  db.exec("ALTER TABLE delivery ADD COLUMN prev_hash BLOB");
+  db.exec("ALTER TABLE delivery ADD COLUMN hash BLOB");
+}
+
+std::optional<std::pair<std::int64_t, audit::Hash>> read_head(store::Database& db) {
+  store::Statement q(db, "SELECT seq, hash FROM chain_head WHERE id = 1");
+  if (!q.step()) return std::nullopt;
+  audit::Hash hash{};
+  const std::string bytes = q.column_blob(1);
+  if (bytes.size() == hash.size()) std::copy(bytes.begin(), bytes.end(), hash.begin());
+  return std::make_pair(q.column_int(0), hash);
+}
 
 // Version 1 (one row per action, reason text in every row) -> the current version, in one
 // transaction. The version 1 `delivery` table has the hand-off columns by then (added with
@@ -175,7 +265,11 @@ Ledger::Ledger(const std::string& path) : db_(path, store::Database::Mode::kRead
       "last_delivery_at_ms = CASE WHEN ?3 > 0 THEN ?5 ELSE last_delivery_at_ms END");
   insert_delivery_ = std::make_unique<store::Statement>(
       db_, "INSERT INTO delivery (department, seq, household_id, event_id, delivered_at_ms, plugin_version, actions, "
-           "handoff, handoff_detail) VALUES (?,?,?,?,?,?,?,?,?)");
+           "handoff, handoff_detail, chain_seq, prev_hash, hash) VALUES (?,?,?,?,?,?,?,?,?,?,?,?)");
+  update_chain_head_ = std::make_unique<store::Statement>(
+      db_, "INSERT INTO chain_head (id, seq, hash) VALUES (1, ?, ?) "
+           "ON CONFLICT (id) DO UPDATE SET seq = excluded.seq, hash = excluded.hash");
+  if (const auto head = read_head(db_)) std::tie(chain_seq_, chain_hash_) = *head;
   insert_reason_ = std::make_unique<store::Statement>(db_, "INSERT INTO reason (id, text) VALUES (?, ?)");
   insert_failure_ = std::make_unique<store::Statement>(
       db_, "INSERT OR REPLACE INTO failure (department, seq, attempt, at_ms, reason) VALUES (?,?,?,?,?)");
@@ -219,8 +313,60 @@ void Ledger::migrate() {
     add_handoff_columns(db_);  // version 2 -> 3
   }
   db_.exec(kSchema);
+  add_chain_columns(db_);  // version 5 -> 6
+  db_.exec(kChainSchema);
+  const std::uint64_t chained = chain_unchained_deliveries();
   db_.exec(("PRAGMA user_version=" + std::to_string(kSchemaVersion)).c_str());
   tx.commit();
+  if (found > 0 || from_v1)
+    spdlog::info("{}: upgraded from schema version {} to {}: {} stored deliveries chained for the audit", db_.path(),
+                 found, kSchemaVersion, chained);
+}
+
+std::uint64_t Ledger::chain_unchained_deliveries() {
+  const ReasonTexts reasons = load_reasons(db_);
+  auto [seq, hash] = read_head(db_).value_or(std::make_pair(std::int64_t{0}, audit::Hash{}));
+  // In key order, a chunk at a time (a county's ledger has tens of millions of rows): read a
+  // chunk, then write it, so that no update runs while the select walks the table.
+  store::Statement chunk(db_, (std::string("SELECT ") + kChainColumns +
+                               " FROM delivery WHERE (department, seq) > (?, ?) AND chain_seq IS NULL "
+                               "ORDER BY department, seq LIMIT 4096").c_str());
+  store::Statement update(db_, "UPDATE delivery SET chain_seq = ?, prev_hash = ?, hash = ? WHERE department = ? AND seq = ?");
+  std::string after_department;
+  std::int64_t after_seq = 0;
+  std::uint64_t chained = 0;
+  struct Chained {
+    std::string department;
+    std::int64_t seq, chain_seq;
+    audit::Hash previous, hash;
+  };
+  audit::ChainRecord r;
+  for (;;) {
+    std::vector<Chained> rows;
+    chunk.bind(1, after_department).bind(2, after_seq);
+    while (chunk.step()) {
+      read_chain_record(chunk, reasons, r);
+      const audit::Hash previous = hash;
+      hash = audit::record_hash(previous, ++seq, r.at_ms, r.entry);
+      rows.push_back({chunk.column_text(2), chunk.column_int(3), seq, previous, hash});
+    }
+    chunk.reset();
+    if (rows.empty()) break;
+    for (const Chained& c : rows) {
+      update.bind(1, c.chain_seq).bind_blob(2, c.previous.data(), c.previous.size()).bind_blob(3, c.hash.data(), c.hash.size());
+      update.bind(4, c.department).bind(5, c.seq);
+      update.run();
+    }
+    after_department = rows.back().department;
+    after_seq = rows.back().seq;
+    chained += rows.size();
+  }
+  if (chained > 0) {
+    store::Statement head(db_, "INSERT OR REPLACE INTO chain_head (id, seq, hash) VALUES (1, ?, ?)");
+    head.bind(1, seq).bind_blob(2, hash.data(), hash.size());
+    head.run();
+  }
+  return chained;
 }
 
 std::int64_t Ledger::reason_id(const std::string& text) {
@@ -267,19 +413,37 @@ void Ledger::commit(std::vector<LedgerBatch>& batches, std::int64_t now_ms) {
   // Key order: department, then seq (already ascending within a batch).
   std::sort(batches.begin(), batches.end(),
             [](const LedgerBatch& a, const LedgerBatch& b) { return a.department < b.department; });
+  std::int64_t chain_seq = chain_seq_;
+  audit::Hash hash = chain_hash_;
   try {
     store::Transaction tx(db_);
+    audit::AuditEntry entry;
+    entry.kind = kPolicyAction;
     for (const LedgerBatch& b : batches) {
       for (const DeliveredEvent& d : b.delivered) {
+        const std::string actions = encode_actions(d.actions);
+        // The chain record (ledger.h): what read_chain_record() reads back from this row.
+        audit::RowDetail detail;
+        detail.text(d.household_id).text(d.event_id).text(b.plugin_version).text(actions).text(d.handoff).text(
+            d.handoff_detail);
+        for (const auto& a : d.actions) detail.text(a.reason);
+        entry.actor = b.department;
+        entry.subject = b.department + ":" + std::to_string(d.seq);
+        entry.detail = detail.take();
+        const audit::Hash previous = hash;
+        hash = audit::record_hash(previous, ++chain_seq, now_ms, entry);
         insert_delivery_->bind(1, b.department)
             .bind(2, static_cast<std::int64_t>(d.seq))
             .bind(3, d.household_id)
             .bind(4, d.event_id)
             .bind(5, now_ms)
             .bind(6, b.plugin_version)
-            .bind(7, encode_actions(d.actions))
+            .bind(7, actions)
             .bind(8, d.handoff)
-            .bind(9, d.handoff_detail);
+            .bind(9, d.handoff_detail)
+            .bind(10, chain_seq)
+            .bind_blob(11, previous.data(), previous.size())
+            .bind_blob(12, hash.data(), hash.size());
         insert_delivery_->run();
       }
       for (const FailureRecord& f : b.failures) {
@@ -326,10 +490,17 @@ void Ledger::commit(std::vector<LedgerBatch>& batches, std::int64_t now_ms) {
           .bind(5, now_ms);
       upsert_cursor_->run();
     }
+    if (chain_seq != chain_seq_) {
+      update_chain_head_->bind(1, chain_seq).bind_blob(2, hash.data(), hash.size());
+      update_chain_head_->run();
+    }
     tx.commit();
     reasons_added_.clear();
+    chain_seq_ = chain_seq;
+    chain_hash_ = hash;
   } catch (...) {
     insert_delivery_->reset();
+    update_chain_head_->reset();
     insert_reason_->reset();
     insert_failure_->reset();
     upsert_cursor_->reset();
@@ -479,6 +650,50 @@ nlohmann::json Ledger::list_parked(const ParkedQuery& query) {
     rows.push_back(std::move(row));
   }
   return {{"parked", std::move(rows)}, {"truncated", truncated}};
+}
+
+audit::VerifyResult verify_ledger_chain(const std::string& path) {
+  const audit::ChainName name{"台账链", "ledger chain"};
+  try {
+    store::Database db(path, store::Database::Mode::kReadOnly);
+    store::ReadTransaction snapshot(db);
+    if (!delivery_has_chain(db)) {
+      audit::VerifyResult result;
+      result.problem = "unchained";
+      result.message = "台账 " + path + " 尚无哈希链（旧版 hubd 写入；hubd 下次启动时补上） / the ledger " + path +
+                       " has no hash chain yet (written by an older hubd; hubd chains it when it next starts)";
+      return result;
+    }
+    const ReasonTexts reasons = load_reasons(db);
+    std::optional<audit::ChainHead> head;
+    {
+      store::Statement q(db, "SELECT seq, hash FROM chain_head WHERE id = 1");
+      if (q.step()) head = audit::ChainHead{q.column_int(0), audit::blob_to_hex(q.column_blob(1))};
+    }
+    store::Statement rows(db, (std::string("SELECT ") + kChainColumns +
+                               " FROM delivery WHERE chain_seq IS NOT NULL ORDER BY chain_seq").c_str());
+    audit::VerifyResult result = audit::verify_chain(name, head, [&](audit::ChainRecord& r) {
+      if (!rows.step()) return false;
+      read_chain_record(rows, reasons, r);
+      return true;
+    });
+    if (!result.ok) return result;
+    // A delivery outside the chain was put there by someone else.
+    store::Statement outside(db, "SELECT department, seq FROM delivery WHERE chain_seq IS NULL ORDER BY department, seq LIMIT 1");
+    if (outside.step()) {
+      const std::string subject = outside.column_text(0) + ":" + outside.column_text(1);
+      result.ok = false;
+      result.first_bad_seq = 0;
+      result.first_bad_subject = subject;
+      result.problem = "inserted";
+      result.head_hash_hex.clear();
+      result.message = "台账链：记录 " + subject + " 不在链中（是插入的） / ledger chain: the delivery " + subject +
+                       " is not in the chain: it was inserted";
+    }
+    return result;
+  } catch (const std::exception& e) {
+    return audit::unreadable({"台账", "ledger"}, path, e.what());
+  }
 }
 
 }  // namespace hub::delivery

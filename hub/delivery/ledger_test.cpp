@@ -184,7 +184,7 @@ TEST(Ledger, RecordsTheHandoffOfEachDelivery) {
   ledger.commit(batches, 1000);
   EXPECT_EQ(handoffs(dir.file("ledger.db")),
             (std::vector<std::string>{"none|", "spool|police-00000000000000000002.jsonl"}));
-  EXPECT_EQ(schema_version(dir.file("ledger.db")), 5);
+  EXPECT_EQ(schema_version(dir.file("ledger.db")), 6);
 }
 
 TEST(Ledger, UpgradesAVersion1LedgerWithoutLosingAnAction) {
@@ -197,7 +197,11 @@ TEST(Ledger, UpgradesAVersion1LedgerWithoutLosingAnAction) {
   expect_version1_actions(dir.file("ledger.db"));
   // Before connectors there was no hand-off.
   EXPECT_EQ(handoffs(dir.file("ledger.db")), (std::vector<std::string>{"none|", "none|", "none|"}));
-  EXPECT_EQ(schema_version(dir.file("ledger.db")), 5);
+  EXPECT_EQ(schema_version(dir.file("ledger.db")), 6);
+  // Version 6: the upgraded deliveries are chained (ledger_chain_test.cpp has the rest).
+  const auto chain = verify_ledger_chain(dir.file("ledger.db"));
+  EXPECT_TRUE(chain.ok) << chain.message;
+  EXPECT_EQ(chain.records, 3);
 }
 
 TEST(Ledger, UpgradesAVersion1LedgerWithHandoffColumnsKeepingTheHandoffs) {
@@ -206,7 +210,7 @@ TEST(Ledger, UpgradesAVersion1LedgerWithHandoffColumnsKeepingTheHandoffs) {
   { Ledger ledger(dir.file("ledger.db")); }  // upgrades
   expect_version1_actions(dir.file("ledger.db"));
   EXPECT_EQ(handoffs(dir.file("ledger.db")), (std::vector<std::string>{"spool|land-1.jsonl", "none|", "none|"}));
-  EXPECT_EQ(schema_version(dir.file("ledger.db")), 5);
+  EXPECT_EQ(schema_version(dir.file("ledger.db")), 6);
 }
 
 TEST(Ledger, UpgradesAVersion2LedgerAddingTheHandoffColumns) {
@@ -240,9 +244,12 @@ PRAGMA user_version = 2;
     batches[0].delivered[0].handoff_detail = "HTTP 200";
     ledger.commit(batches, 1000);
   }
-  Ledger reopened(dir.file("ledger.db"));  // a second open finds version 3 and changes nothing
+  Ledger reopened(dir.file("ledger.db"));  // a second open finds version 6 and changes nothing
   EXPECT_EQ(handoffs(dir.file("ledger.db")), (std::vector<std::string>{"none|", "webhook|HTTP 200"}));
-  EXPECT_EQ(schema_version(dir.file("ledger.db")), 5);
+  EXPECT_EQ(schema_version(dir.file("ledger.db")), 6);
+  const auto chain = verify_ledger_chain(dir.file("ledger.db"));
+  EXPECT_TRUE(chain.ok) << chain.message;
+  EXPECT_EQ(chain.records, 2);
   store::Database db(dir.file("ledger.db"), store::Database::Mode::kReadOnly);
   const auto got = rows(db, kActionRows);
   ASSERT_EQ(got.size(), 3u);
@@ -323,7 +330,7 @@ TEST(Ledger, UpgradesAVersion3LedgerWithTheParkedTables) {
             "PRAGMA user_version = 3;");
   }
   Ledger ledger(dir.file("ledger.db"));
-  EXPECT_EQ(schema_version(dir.file("ledger.db")), 5);
+  EXPECT_EQ(schema_version(dir.file("ledger.db")), 6);
   EXPECT_TRUE(ledger.load_plugin_states().empty());
   EXPECT_TRUE(ledger.load_parked().empty());
   EXPECT_EQ(ledger.load_cursors()["land"].seq, 2u);
@@ -401,7 +408,7 @@ TEST(Ledger, UpgradesAVersion4LedgerWithThePluginLifecycleTables) {
   }
   {
     Ledger ledger(dir.file("ledger.db"));
-    EXPECT_EQ(schema_version(dir.file("ledger.db")), 5);
+    EXPECT_EQ(schema_version(dir.file("ledger.db")), 6);
     EXPECT_EQ(ledger.load_cursors()["land"].seq, 3u);
     EXPECT_EQ(ledger.load_cursors()["land"].delivered, 2u);
     ASSERT_EQ(ledger.load_parked().size(), 1u);
@@ -411,7 +418,7 @@ TEST(Ledger, UpgradesAVersion4LedgerWithThePluginLifecycleTables) {
   }
   // Opening an up-to-date file again changes nothing.
   Ledger again(dir.file("ledger.db"));
-  EXPECT_EQ(schema_version(dir.file("ledger.db")), 5);
+  EXPECT_EQ(schema_version(dir.file("ledger.db")), 6);
   EXPECT_TRUE(again.load_plugin_states()["land"].disabled);
   store::Database db(dir.file("ledger.db"), store::Database::Mode::kReadOnly);
   EXPECT_EQ(rows(db, "SELECT COUNT(*), 0, 0, 0, 0, 0, 0, 0 FROM delivery").at(0).at(0), "2");
@@ -422,7 +429,7 @@ TEST(Ledger, RefusesALedgerNewerThanThisHubd) {
   { Ledger ledger(dir.file("ledger.db")); }
   {
     store::Database db(dir.file("ledger.db"), store::Database::Mode::kReadWrite);
-    db.exec("PRAGMA user_version = 6;");
+    db.exec("PRAGMA user_version = 7;");
   }
   EXPECT_THROW(Ledger(dir.file("ledger.db")), store::SqliteError);
 }

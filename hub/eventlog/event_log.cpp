@@ -1,12 +1,54 @@
 #include "eventlog/event_log.h"
 
 #include <nlohmann/json.hpp>
+#include <spdlog/spdlog.h>
 
 #include "store/checkpointer.h"
 
 namespace hub {
 
 using hub::sdk::HouseholdStatus;
+
+namespace {
+
+// events.db's schema version (PRAGMA user_version): 0 before the audit chain, 1 with it.
+constexpr std::int64_t kEventLogVersion = 1;
+
+// The columns a chain record is made of (see event_log.h), in the order read_chain_record()
+// expects them.
+constexpr const char* kChainColumns =
+    "seq, received_at_ms, publisher, event_id, type, household_id, village, status, previous_status, quarter, "
+    "previous_quarter, effective_date, designations, correction, digest, body, prev_hash, hash";
+constexpr int kFirstDetailColumn = 4, kLastDetailColumn = 15;
+constexpr const char* kEventAccepted = "event_accepted";
+
+void read_chain_record(const store::Statement& q, audit::ChainRecord& r) {
+  r.seq = q.column_int(0);
+  r.at_ms = q.column_int(1);
+  r.entry.kind = kEventAccepted;
+  r.entry.actor = q.column_text(2);
+  r.entry.subject = q.column_text(3);
+  audit::RowDetail detail;
+  for (int c = kFirstDetailColumn; c <= kLastDetailColumn; ++c) detail.column(q, c);
+  r.entry.detail = detail.take();
+  r.prev_hash = q.column_is_null(16) ? std::string() : audit::blob_to_hex(q.column_blob(16));
+  r.hash = q.column_is_null(17) ? std::string() : audit::blob_to_hex(q.column_blob(17));
+  r.signature.reset();
+}
+
+bool has_column(store::Database& db, const char* table, const char* column) {
+  store::Statement q(db, "SELECT 1 FROM pragma_table_info(?) WHERE name = ?");
+  q.bind(1, std::string_view(table)).bind(2, std::string_view(column));
+  return q.step();
+}
+
+std::int64_t user_version(store::Database& db) {
+  store::Statement q(db, "PRAGMA user_version");
+  q.step();
+  return q.column_int(0);
+}
+
+}  // namespace
 
 const char* event_log_schema() {
   return R"sql(
@@ -25,7 +67,10 @@ CREATE TABLE IF NOT EXISTS event (
   correction       INTEGER NOT NULL DEFAULT 0,
   received_at_ms   INTEGER NOT NULL,
   digest           TEXT NOT NULL,
-  body             TEXT NOT NULL
+  body             TEXT NOT NULL,
+  publisher        TEXT NOT NULL DEFAULT '',  -- who published it (the key's name), the chain's actor
+  prev_hash        BLOB,                      -- the audit chain (event_log.h): the previous event's hash
+  hash             BLOB                       -- and this event's, SHA-256 as in audit_log.h
 );
 CREATE INDEX IF NOT EXISTS event_by_household ON event(household_id, seq);
 CREATE TABLE IF NOT EXISTS household (
@@ -41,6 +86,11 @@ CREATE TABLE IF NOT EXISTS household (
   designations         TEXT,
   status_seq           INTEGER
 ) WITHOUT ROWID;
+CREATE TABLE IF NOT EXISTS chain_head (
+  id   INTEGER PRIMARY KEY CHECK (id = 1),
+  seq  INTEGER NOT NULL,
+  hash BLOB NOT NULL
+);
 )sql";
 }
 
@@ -48,13 +98,26 @@ EventLog::EventLog(const std::string& path) : db_(path, store::Database::Mode::k
   db_.exec("PRAGMA journal_mode=WAL");
   db_.exec("PRAGMA synchronous=FULL");
   store::disable_auto_checkpoint(db_);  // hubd's Checkpointer does it off the commit path
-  db_.exec(event_log_schema());
+  const std::int64_t version = user_version(db_);
+  if (version > kEventLogVersion)
+    throw store::SqliteError(0, path + ": event log schema version " + std::to_string(version) +
+                                    " is newer than this hubd understands (" + std::to_string(kEventLogVersion) +
+                                    "); upgrade hubd");
+  if (version < kEventLogVersion) {
+    store::Statement had(db_, "SELECT COUNT(*) FROM sqlite_schema WHERE type = 'table' AND name = 'event'");
+    had.step();
+    const bool had_events = had.column_int(0) > 0;
+    had.reset();
+    upgrade_to_chain(had_events);
+  } else {
+    db_.exec(event_log_schema());
+  }
   find_id_ = std::make_unique<store::Statement>(db_, "SELECT seq, digest FROM event WHERE event_id = ?");
   insert_event_ = std::make_unique<store::Statement>(
       db_,
       "INSERT INTO event (seq, event_id, type, household_id, village, status, previous_status, quarter, "
-      "previous_quarter, effective_date, designations, correction, received_at_ms, digest, body) "
-      "VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)");
+      "previous_quarter, effective_date, designations, correction, received_at_ms, digest, body, publisher, "
+      "prev_hash, hash) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)");
   upsert_household_ = std::make_unique<store::Statement>(
       db_,
       "INSERT INTO household (household_id, village, head, members, registered_seq) VALUES (?,?,?,?,?) "
@@ -64,6 +127,9 @@ EventLog::EventLog(const std::string& path) : db_(path, store::Database::Mode::k
       db_, "UPDATE household SET commitment_signed_on = ?, commitment_seq = ? WHERE household_id = ?");
   update_status_ = std::make_unique<store::Statement>(
       db_, "UPDATE household SET status = ?, quarter = ?, designations = ?, status_seq = ? WHERE household_id = ?");
+  update_chain_head_ = std::make_unique<store::Statement>(
+      db_, "INSERT INTO chain_head (id, seq, hash) VALUES (1, ?, ?) "
+           "ON CONFLICT (id) DO UPDATE SET seq = excluded.seq, hash = excluded.hash");
 
   store::Statement load(db_, "SELECT household_id, village, status, quarter FROM household");
   while (load.step()) {
@@ -77,6 +143,66 @@ EventLog::EventLog(const std::string& path) : db_(path, store::Database::Mode::k
   store::Statement last(db_, "SELECT COALESCE(MAX(seq), 0) FROM event");
   last.step();
   committed_last_seq_ = static_cast<std::uint64_t>(last.column_int(0));
+
+  store::Statement head(db_, "SELECT seq, hash FROM chain_head WHERE id = 1");
+  std::int64_t head_seq = 0;
+  if (head.step()) {
+    head_seq = head.column_int(0);
+    const std::string hash = head.column_blob(1);
+    if (hash.size() == chain_hash_.size()) std::copy(hash.begin(), hash.end(), chain_hash_.begin());
+  }
+  // Both are written in every commit; they differ only when someone changed the file.
+  if (head_seq != static_cast<std::int64_t>(committed_last_seq_))
+    spdlog::error("{}: the audit chain's head is at seq {} but the last event is seq {}: the file was changed outside "
+                  "hubd; new events are chained onto the head (run 'hubctl audit verify')",
+                  path, head_seq, committed_last_seq_);
+}
+
+// Version 0 -> 1: adds the chain's columns and head and chains every stored event in seq
+// order (publisher ""), in one transaction.
+void EventLog::upgrade_to_chain(bool had_events) {
+  store::Transaction tx(db_);
+  db_.exec(event_log_schema());
+  if (!has_column(db_, "event", "hash")) {
+    db_.exec("ALTER TABLE event ADD COLUMN publisher TEXT NOT NULL DEFAULT ''");
+    db_.exec("ALTER TABLE event ADD COLUMN prev_hash BLOB");
+    db_.exec("ALTER TABLE event ADD COLUMN hash BLOB");
+  }
+  store::Statement chunk(db_, (std::string("SELECT ") + kChainColumns + " FROM event WHERE seq > ? ORDER BY seq LIMIT 4096").c_str());
+  store::Statement update(db_, "UPDATE event SET prev_hash = ?, hash = ? WHERE seq = ?");
+  audit::Hash hash{};
+  std::int64_t after = 0;
+  std::uint64_t chained = 0;
+  for (;;) {
+    // Read a chunk, then write it: no update while the select walks the table.
+    std::vector<std::tuple<std::int64_t, audit::Hash, audit::Hash>> hashes;
+    chunk.bind(1, after);
+    audit::ChainRecord r;
+    while (chunk.step()) {
+      read_chain_record(chunk, r);
+      const audit::Hash previous = hash;
+      hash = audit::record_hash(previous, r.seq, r.at_ms, r.entry);
+      hashes.emplace_back(r.seq, previous, hash);
+    }
+    chunk.reset();
+    if (hashes.empty()) break;
+    for (const auto& [seq, previous, h] : hashes) {
+      update.bind_blob(1, previous.data(), previous.size()).bind_blob(2, h.data(), h.size()).bind(3, seq);
+      update.run();
+    }
+    after = std::get<0>(hashes.back());
+    chained += hashes.size();
+  }
+  if (chained > 0) {
+    store::Statement head(db_, "INSERT OR REPLACE INTO chain_head (id, seq, hash) VALUES (1, ?, ?)");
+    head.bind(1, after).bind_blob(2, hash.data(), hash.size());
+    head.run();
+  }
+  db_.exec(("PRAGMA user_version=" + std::to_string(kEventLogVersion)).c_str());
+  tx.commit();
+  chained_at_open_ = chained;
+  if (had_events)
+    spdlog::info("{}: upgraded to the audit chain: {} stored events chained (their publisher unknown)", db_.path(), chained);
 }
 
 EventLog::~EventLog() = default;
@@ -106,7 +232,7 @@ bool EventLog::find_event_id(const std::unordered_map<std::string, KnownId>& req
   return found;
 }
 
-StageResult EventLog::stage(const std::vector<WireEvent>& events, bool dry_run) {
+StageResult EventLog::stage(const std::vector<WireEvent>& events, bool dry_run, const std::string& publisher) {
   StageResult result;
   StateMap overlay;  // this request's changes on top of the group's
   std::unordered_map<std::string, KnownId> request_ids;
@@ -169,6 +295,7 @@ StageResult EventLog::stage(const std::vector<WireEvent>& events, bool dry_run) 
     }
     s.seq = next_seq++;
     s.event = ev;
+    s.publisher = publisher;
     overlay[ev.household_id] = std::move(next);
     request_ids[ev.event_id] = KnownId{s.seq, s.digest};
     result.results.push_back({s.seq, false});
@@ -197,31 +324,54 @@ void EventLog::drop_group() noexcept {
 
 void EventLog::commit_group(std::int64_t received_at_ms) {
   if (group_events_.empty()) return;
+  audit::Hash hash = chain_hash_;
   try {
     store::Transaction tx(db_);
+    audit::AuditEntry entry;
+    entry.kind = kEventAccepted;
     for (const StagedEvent& s : group_events_) {
       const WireEvent& ev = s.event;
       const bool is_status = ev.type == EventType::kStatusChange;
       const std::string designations = is_status ? nlohmann::json(ev.designations).dump() : std::string();
       auto& ins = *insert_event_;
-      ins.bind(1, static_cast<std::int64_t>(s.seq))
-          .bind(2, ev.event_id)
-          .bind(3, to_string(ev.type))
-          .bind(4, ev.household_id)
-          .bind(5, s.village);
+      // What is bound is what the chain record's detail encodes (read_chain_record() reads
+      // the same columns back in the same order).
+      audit::RowDetail detail;
+      const auto text = [&](int column, std::string_view value) {
+        ins.bind(column, value);
+        detail.text(value);
+      };
+      const auto null = [&](int column) {
+        ins.bind_null(column);
+        detail.null();
+      };
+      ins.bind(1, static_cast<std::int64_t>(s.seq)).bind(2, ev.event_id);
+      text(3, to_string(ev.type));
+      text(4, ev.household_id);
+      text(5, s.village);
       if (is_status) {
-        ins.bind(6, hub::sdk::to_string(ev.status))
-            .bind(7, hub::sdk::to_string(s.previous_status))
-            .bind(8, ev.quarter)
-            .bind(9, s.previous_quarter)
-            .bind(10, ev.effective_date)
-            .bind(11, designations)
-            .bind(12, std::int64_t{s.correction ? 1 : 0});
+        text(6, hub::sdk::to_string(ev.status));
+        text(7, hub::sdk::to_string(s.previous_status));
+        text(8, ev.quarter);
+        text(9, s.previous_quarter);
+        text(10, ev.effective_date);
+        text(11, designations);
       } else {
-        for (int c = 6; c <= 11; ++c) ins.bind_null(c);
-        ins.bind(12, std::int64_t{0});
+        for (int c = 6; c <= 11; ++c) null(c);
       }
-      ins.bind(13, received_at_ms).bind(14, s.digest).bind(15, s.canonical);
+      const std::int64_t correction = is_status && s.correction ? 1 : 0;
+      ins.bind(12, correction);
+      detail.integer(correction);
+      ins.bind(13, received_at_ms);
+      text(14, s.digest);
+      text(15, s.canonical);
+      ins.bind(16, s.publisher);
+      entry.actor = s.publisher;
+      entry.subject = ev.event_id;
+      entry.detail = detail.take();
+      const audit::Hash previous = hash;
+      hash = audit::record_hash(previous, static_cast<std::int64_t>(s.seq), received_at_ms, entry);
+      ins.bind_blob(17, previous.data(), previous.size()).bind_blob(18, hash.data(), hash.size());
       ins.run();
 
       switch (ev.type) {
@@ -245,18 +395,50 @@ void EventLog::commit_group(std::int64_t received_at_ms) {
           break;
       }
     }
+    update_chain_head_->bind(1, static_cast<std::int64_t>(group_events_.back().seq)).bind_blob(2, hash.data(), hash.size());
+    update_chain_head_->run();
     tx.commit();
   } catch (...) {
     insert_event_->reset();
     upsert_household_->reset();
     update_commitment_->reset();
     update_status_->reset();
+    update_chain_head_->reset();
     drop_group();
     throw;
   }
   committed_last_seq_ = group_events_.back().seq;
+  chain_hash_ = hash;
   for (auto& [id, state] : group_households_) households_[id] = std::move(state);
   drop_group();
+}
+
+audit::VerifyResult verify_event_chain(const std::string& path) {
+  const audit::ChainName name{"事件链", "event chain"};
+  try {
+    store::Database db(path, store::Database::Mode::kReadOnly);
+    store::ReadTransaction snapshot(db);
+    if (!has_column(db, "event", "hash")) {
+      audit::VerifyResult result;
+      result.problem = "unchained";
+      result.message = "事件日志 " + path + " 尚无哈希链（旧版 hubd 写入；hubd 下次启动时补上） / the event log " + path +
+                       " has no hash chain yet (written by an older hubd; hubd chains it when it next starts)";
+      return result;
+    }
+    std::optional<audit::ChainHead> head;
+    {
+      store::Statement q(db, "SELECT seq, hash FROM chain_head WHERE id = 1");
+      if (q.step()) head = audit::ChainHead{q.column_int(0), audit::blob_to_hex(q.column_blob(1))};
+    }
+    store::Statement rows(db, (std::string("SELECT ") + kChainColumns + " FROM event ORDER BY seq").c_str());
+    return audit::verify_chain(name, head, [&rows](audit::ChainRecord& r) {
+      if (!rows.step()) return false;
+      read_chain_record(rows, r);
+      return true;
+    });
+  } catch (const std::exception& e) {
+    return audit::unreadable({"事件日志", "event log"}, path, e.what());
+  }
 }
 
 }  // namespace hub

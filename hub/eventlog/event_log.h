@@ -14,14 +14,32 @@
 // rejected (stale_quarter); one for the same quarter is a correction and supersedes it.
 // Republishing an event_id with the same content is a duplicate (original seq); with other
 // content it is a conflict.
+//
+// The audit chain (issue 5, docs/security.md). Every event row is also a record of a hash
+// chain, computed with audit::record_hash() in commit_group() and written in the same
+// transaction as the event, with the chain's head (table `chain_head`): no extra fsync.
+//   seq     = the event's seq            at_ms   = received_at_ms
+//   kind    = "event_accepted"           actor   = `publisher` (the publisher's key name; "" when
+//                                                   unknown: ingest without keys, upgraded rows)
+//   subject = event_id
+//   detail  = audit::RowDetail of the row's columns type, household_id, village, status,
+//             previous_status, quarter, previous_quarter, effective_date, designations,
+//             correction, digest, body (in this order; NULLs as NULL)
+// stored as `prev_hash` and `hash` (32-byte BLOBs) in the row. Changing any stored column of
+// an event (its status, its body, who published it, when) breaks the chain at that event.
+// The `household` table is derived state and is not chained. An events.db from before the
+// chain (user_version 0) is chained once when EventLog opens it (all rows, in seq order,
+// publisher ""), in one transaction; hubd logs how many.
 #pragma once
 
+#include <array>
 #include <cstdint>
 #include <memory>
 #include <string>
 #include <unordered_map>
 #include <vector>
 
+#include "audit/audit_log.h"
 #include "ingest/wire_event.h"
 #include "store/sqlite.h"
 
@@ -49,8 +67,9 @@ class EventLog {
   explicit EventLog(const std::string& path);
   ~EventLog();
 
-  // Validates a request; stages its events unless dry_run or any is invalid.
-  StageResult stage(const std::vector<WireEvent>& events, bool dry_run);
+  // Validates a request; stages its events unless dry_run or any is invalid. `publisher`
+  // (who sent them: the name of the publisher's key) is stored with each event and chained.
+  StageResult stage(const std::vector<WireEvent>& events, bool dry_run, const std::string& publisher = "");
 
   bool group_empty() const noexcept;
   std::size_t group_size() const noexcept;
@@ -59,6 +78,8 @@ class EventLog {
 
   std::uint64_t last_seq() const noexcept { return committed_last_seq_; }
   std::size_t household_count() const noexcept { return households_.size(); }
+  // How many events the open upgraded to the chain (0 unless the file predates it).
+  std::uint64_t chained_at_open() const noexcept { return chained_at_open_; }
 
  private:
   struct HouseholdState {
@@ -70,6 +91,7 @@ class EventLog {
   struct StagedEvent {
     std::uint64_t seq = 0;
     WireEvent event;
+    std::string publisher;
     std::string canonical;
     std::string digest;
     std::string village;
@@ -87,6 +109,7 @@ class EventLog {
   bool find_event_id(const std::unordered_map<std::string, KnownId>& request_ids, const std::string& id,
                      KnownId* out);
   void drop_group() noexcept;
+  void upgrade_to_chain(bool had_events);
 
   store::Database db_;
   std::unique_ptr<store::Statement> find_id_;
@@ -94,9 +117,12 @@ class EventLog {
   std::unique_ptr<store::Statement> upsert_household_;
   std::unique_ptr<store::Statement> update_commitment_;
   std::unique_ptr<store::Statement> update_status_;
+  std::unique_ptr<store::Statement> update_chain_head_;
 
   StateMap households_;  // committed state
   std::uint64_t committed_last_seq_ = 0;
+  audit::Hash chain_hash_{};  // the committed chain head's hash (zeros before the first event)
+  std::uint64_t chained_at_open_ = 0;
 
   // The group being built (staged, not yet committed).
   StateMap group_households_;
@@ -106,5 +132,9 @@ class EventLog {
 
 // Schema of events.db, shared with the readers (delivery, admin).
 const char* event_log_schema();
+
+// Walks the event chain of the events.db at `path` (read-only, one snapshot) and names the
+// first event modified, deleted, inserted or reordered (audit::verify_chain).
+audit::VerifyResult verify_event_chain(const std::string& path);
 
 }  // namespace hub

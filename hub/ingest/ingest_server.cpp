@@ -73,10 +73,10 @@ IngestServer::IngestServer(zmq::context_t& context, const HubConfig& config, Eve
     : config_(config),
       log_(log),
       gate_(gate),
-      rate_limiter_(config.max_requests_per_second),
       router_(context, zmq::socket_type::router),
       control_(context, zmq::socket_type::pair),
-      notify_(context, zmq::socket_type::push) {
+      notify_(context, zmq::socket_type::push),
+      rate_limiter_(config.max_requests_per_second) {
   router_.set(zmq::sockopt::linger, 1000);
   // Back-pressure: at most kReceiveWindow requests wait per publisher connection. A publisher
   // sending faster than the event log commits fills the window, then ZeroMQ stops reading its
@@ -134,6 +134,9 @@ void IngestServer::run() {
         pending.push_back(std::move(req));
         continue;
       }
+      // Who publishes: the key's name, stored with each event and in its chain record ("" when
+      // the hub runs insecure and cannot tell).
+      std::string publisher;
       if (gate_ != nullptr) {
         const auto verdict = gate_->allow(frame, "publisher", "ingest", "publish");
         if (!verdict.allowed) {
@@ -141,6 +144,7 @@ void IngestServer::run() {
           pending.push_back(std::move(req));
           continue;
         }
+        publisher = verdict.who;
       }
 
       auto parsed = parse_request(std::string_view(static_cast<const char*>(frame.data()), frame.size()),
@@ -180,7 +184,7 @@ void IngestServer::run() {
         continue;
       }
 
-      req.staged = log_.stage(events, dry_run);
+      req.staged = log_.stage(events, dry_run, publisher);
       if (!req.staged.ok()) {
         if (req.is_batch) {
           json errors = json::array();

@@ -6,6 +6,7 @@
 // serialized mode on Debian, but the hub never shares a connection between threads.
 #pragma once
 
+#include <cstddef>
 #include <cstdint>
 #include <optional>
 #include <stdexcept>
@@ -59,6 +60,7 @@ class Statement {
   Statement& bind(int index, std::string_view value);
   Statement& bind(int index, const std::optional<std::int64_t>& value);
   Statement& bind_null(int index);
+  Statement& bind_blob(int index, const void* data, std::size_t size);
 
   // Advances; true while a row is available.
   bool step();
@@ -70,6 +72,11 @@ class Statement {
   std::string column_text(int index) const;
   std::optional<std::int64_t> column_optional_int(int index) const;
   bool column_is_null(int index) const;
+  // The column's bytes as stored (a BLOB's bytes, a TEXT's UTF-8); empty for NULL.
+  std::string column_blob(int index) const;
+  // SQLite's storage class of the column in this row: kInteger, kFloat, kText, kBlob or kNull.
+  enum class Type { kInteger, kFloat, kText, kBlob, kNull };
+  Type column_type(int index) const;
 
  private:
   Database& db_;

@@ -44,6 +44,8 @@
 #include <zmq.hpp>
 
 #include "cli/import_file.h"
+#include "delivery/ledger.h"
+#include "eventlog/event_log.h"
 
 namespace {
 
@@ -577,6 +579,11 @@ int run(Options o) {
   }
 
   Verdict v = verify(o, town, publisher.acked.load(), rig.hub_dir() / "var");
+  // The audit chains, written in the same transactions as the events and the deliveries, must
+  // be whole after every kill (hub/eventlog/event_log.h, hub/delivery/ledger.h).
+  const auto event_chain = hub::verify_event_chain((rig.hub_dir() / "var/events.db").string());
+  const auto ledger_chain = hub::delivery::verify_ledger_chain((rig.hub_dir() / "var/ledger.db").string());
+  std::printf("audit chains: %s; %s\n", event_chain.message.c_str(), ledger_chain.message.c_str());
   const double seconds = std::chrono::duration<double>(Clock::now() - started).count();
   std::printf("cycles=%d acked=%zu lost=%zu duplicated=%zu misordered=%zu hubd_kills=%d host_kills=%d "
               "households=%zu departments=%zu seconds=%.0f seed=%llu\n",
@@ -584,8 +591,9 @@ int run(Options o) {
               o.households, o.in_process.size() + o.hosted.size(), seconds, static_cast<unsigned long long>(o.seed));
   for (const auto& d : v.details) std::printf("  %s\n", d.c_str());
   if (!failure.empty()) std::printf("FAILED: %s\n", failure.c_str());
+  if (!event_chain.ok || !ledger_chain.ok) std::printf("FAILED: an audit chain is broken\n");
   const bool ok = failure.empty() && v.lost == 0 && v.duplicated == 0 && v.misordered == 0 &&
-                  publisher.acked.load() == town.events.size();
+                  publisher.acked.load() == town.events.size() && event_chain.ok && ledger_chain.ok;
   if (!ok) std::printf("work dir kept for inspection: %s\n", o.work.c_str());
   std::fflush(stdout);
   if (ok && own_work && !o.keep) {
