@@ -156,6 +156,9 @@ TEST(Security, EveryEndpointLetsInOnlyTheRightKeyAndARevokedKeyLosesItsWay) {
   p = probe(s.endpoint("ingest"), s.server_key, s.key("publisher-2"), registration);
   EXPECT_EQ(p["reply"]["ok"], true) << p.dump();
   EXPECT_EQ(s.hub.query_int("events.db", "SELECT COUNT(*) FROM event"), 1);
+  // The event and its chain record name the key that published it.
+  EXPECT_EQ(s.hub.query_rows("events.db", "SELECT publisher FROM event"),
+            (std::vector<std::vector<std::string>>{{"publisher-2"}}));
 
   // Admin: only an admin's key; a publisher or an observer is unauthorized.
   expect_strangers_refused(s, "admin", ping, false);
