@@ -321,6 +321,12 @@ TEST(Security, WithASigningKeyEveryAuditRecordIsSignedByTheHub) {
                   dir + "/someone-else.sign.pub");
   EXPECT_EQ(r.exit_code, 1) << r.output;
   EXPECT_NE(r.output.find("\"bad_signature\""), std::string::npos) << r.output;
+  // A signing key that is not one stops hubd at start, naming the setting.
+  HubOptions bad = SecureHub::options();
+  bad.audit_signing_key = dir + "/hub-audit.curve.pub";
+  HubProcess refused(bad);
+  EXPECT_THROW(refused.start(), std::runtime_error);
+  EXPECT_NE(refused.log().find("security.audit_signing_key"), std::string::npos) << refused.log();
   std::error_code ec;
   fs::remove_all(dir, ec);
 }
@@ -334,6 +340,8 @@ TEST(Security, HubctlUsesTheKeysHubdMadeOnItsFirstStartAndSaysWhatIsMissing) {
   }
   auto r = s.hubctl("status");
   EXPECT_EQ(r.exit_code, 0) << r.output;
+  const json unknown_action = s.hub.admin({{"cmd", "keys"}, {"action", "rotate"}});
+  EXPECT_EQ(unknown_action["error"]["code"], "invalid_request") << unknown_action.dump();
   r = s.hubctl("publish --household V01-00001 --status credit --quarter 2020Q3");
   EXPECT_EQ(r.exit_code, 1) << r.output;  // the publisher key is used: refused for the household, not the key
   EXPECT_NE(r.output.find("unknown_household"), std::string::npos) << r.output;
