@@ -1,5 +1,7 @@
 #include "bench_support.h"
 
+#include "testing/spawn.h"
+
 #include <arpa/inet.h>
 #include <fcntl.h>
 #include <netinet/in.h>
@@ -150,25 +152,8 @@ json Report::to_json() const {
   return out;
 }
 
-Child::Child(const std::vector<std::string>& argv, const std::string& log_path) {
-  if (argv.empty()) throw std::invalid_argument("Child: empty command");
-  pid_ = ::fork();
-  if (pid_ < 0) throw std::runtime_error("fork failed");
-  if (pid_ == 0) {
-    const int fd = ::open(log_path.c_str(), O_WRONLY | O_CREAT | O_APPEND, 0644);
-    if (fd >= 0) {
-      ::dup2(fd, 1);
-      ::dup2(fd, 2);
-      ::close(fd);
-    }
-    std::vector<char*> args;
-    for (const auto& a : argv) args.push_back(const_cast<char*>(a.c_str()));
-    args.push_back(nullptr);
-    ::execvp(args[0], args.data());
-    std::perror(args[0]);
-    ::_exit(127);
-  }
-}
+Child::Child(const std::vector<std::string>& argv, const std::string& log_path)
+    : pid_(hub::testing::spawn_process(argv, log_path, "", /*search_path=*/true)) {}
 
 Child::~Child() {
   if (pid_ > 0) {

@@ -46,6 +46,7 @@
 #include "cli/import_file.h"
 #include "delivery/ledger.h"
 #include "eventlog/event_log.h"
+#include "testing/spawn.h"
 
 namespace {
 
@@ -114,22 +115,7 @@ std::string free_tcp_endpoint(zmq::context_t& context) {
 }
 
 pid_t spawn(const fs::path& dir, const fs::path& log, const std::vector<std::string>& argv) {
-  const pid_t pid = ::fork();
-  if (pid < 0) throw std::runtime_error("fork failed");
-  if (pid == 0) {
-    FILE* out = std::fopen(log.c_str(), "a");
-    if (out != nullptr) {
-      ::dup2(::fileno(out), 1);
-      ::dup2(::fileno(out), 2);
-    }
-    if (::chdir(dir.c_str()) != 0) ::_exit(127);
-    std::vector<char*> args;
-    for (const auto& a : argv) args.push_back(const_cast<char*>(a.c_str()));
-    args.push_back(nullptr);
-    ::execv(args[0], args.data());
-    ::_exit(127);
-  }
-  return pid;
+  return hub::testing::spawn_process(argv, log.string(), dir.string());
 }
 
 // Exit status of a child that ended (-1 while it runs), 128+signal when killed.

@@ -1,5 +1,7 @@
 #include "integration/hub_process.h"
 
+#include "testing/spawn.h"
+
 #include <signal.h>
 #include <sqlite3.h>
 #include <sys/wait.h>
@@ -55,21 +57,7 @@ CommandResult run_command(const std::string& command) {
 }
 
 pid_t spawn(const std::string& dir, const std::string& log_path, const std::vector<std::string>& argv) {
-  const pid_t pid = ::fork();
-  if (pid == 0) {
-    FILE* log = std::fopen(log_path.c_str(), "a");
-    if (log != nullptr) {
-      ::dup2(::fileno(log), 1);
-      ::dup2(::fileno(log), 2);
-    }
-    if (::chdir(dir.c_str()) != 0) ::_exit(127);
-    std::vector<char*> args;
-    for (const auto& a : argv) args.push_back(const_cast<char*>(a.c_str()));
-    args.push_back(nullptr);
-    ::execv(args[0], args.data());
-    ::_exit(127);
-  }
-  return pid;
+  return hub::testing::spawn_process(argv, log_path, dir);
 }
 
 std::string read_text(const std::string& path) {
