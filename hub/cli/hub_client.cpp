@@ -10,7 +10,12 @@ namespace hub::cli {
 
 HubClient::HubClient(zmq::context_t& context, std::string endpoint, std::chrono::milliseconds timeout,
                      const std::optional<CurveKeys>& keys)
-    : socket_(context, zmq::socket_type::dealer), endpoint_(std::move(endpoint)), timeout_(timeout) {
+    : socket_(context, zmq::socket_type::dealer),
+      watch_(context, socket_,
+             security::HandshakeWatch::Client{keys.has_value(), keys ? keys->name : "", keys ? keys->client_public : "",
+                                              keys ? keys->server_file : ""}),
+      endpoint_(std::move(endpoint)),
+      timeout_(timeout) {
   socket_.set(zmq::sockopt::linger, 0);
   if (keys) {
     socket_.set(zmq::sockopt::curve_serverkey, keys->server_public);
@@ -23,8 +28,15 @@ HubClient::HubClient(zmq::context_t& context, std::string endpoint, std::chrono:
 std::optional<nlohmann::json> HubClient::request(const nlohmann::json& message) {
   const std::string text = message.dump();
   socket_.send(zmq::buffer(text), zmq::send_flags::none);
-  zmq::pollitem_t item{socket_.handle(), 0, ZMQ_POLLIN, 0};
-  if (zmq::poll(&item, 1, timeout_) == 0) return std::nullopt;
+  const auto deadline = std::chrono::steady_clock::now() + timeout_;
+  for (;;) {
+    zmq::pollitem_t items[] = {{socket_.handle(), 0, ZMQ_POLLIN, 0}, {watch_.events().handle(), 0, ZMQ_POLLIN, 0}};
+    const auto left = std::chrono::duration_cast<std::chrono::milliseconds>(deadline - std::chrono::steady_clock::now());
+    if (left.count() <= 0 || zmq::poll(items, 2, left) == 0) return std::nullopt;
+    if (items[0].revents & ZMQ_POLLIN) break;
+    if (auto failure = watch_.read())
+      return nlohmann::json{{"ok", false}, {"error", {{"code", failure->code}, {"message", failure->message}}}};
+  }
   zmq::message_t reply;
   (void)socket_.recv(reply);
   auto parsed = nlohmann::json::parse(reply.to_string(), nullptr, false);
@@ -55,6 +67,7 @@ std::optional<CurveKeys> resolve_keys(const std::string& keys_dir_flag, const st
   keys.name = key_name;
   try {
     keys.server_public = hub::security::read_key_file(server_file);
+    keys.server_file = server_file;
     keys.client_secret = hub::security::read_key_file((fs::path(dir) / (key_name + ".curve.key")).string());
     keys.client_public = hub::security::public_key_of(keys.client_secret);
   } catch (const std::exception& e) {

@@ -1,7 +1,8 @@
 // A client for hubd's ZeroMQ endpoints (ingest and admin): one JSON request, one JSON reply.
 //
 // Uses a DEALER socket with one request in flight; a reply that does not come within the
-// timeout means the hub is unreachable (hubctl then exits with code 3). Endpoints come from
+// timeout means the hub is unreachable (hubctl then exits with code 3). A handshake the hub
+// refuses is reported at once, saying why (hubctl then exits with code 1). Endpoints come from
 // the command line, then the environment (HUB_INGEST_ENDPOINT, HUB_ADMIN_ENDPOINT), then
 // DATA_DIR/hubd.endpoints.json when --data-dir is given, then the §4 defaults.
 //
@@ -21,11 +22,14 @@
 #include <nlohmann/json.hpp>
 #include <zmq.hpp>
 
+#include "security/handshake_watch.h"
+
 namespace hub::cli {
 
 struct CurveKeys {
   std::string name;           // the key's name (NAME.curve.key)
   std::string server_public;  // Z85
+  std::string server_file;    // where server_public was read (for messages)
   std::string client_public;
   std::string client_secret;
 };
@@ -44,12 +48,15 @@ class HubClient {
  public:
   HubClient(zmq::context_t& context, std::string endpoint, std::chrono::milliseconds timeout,
             const std::optional<CurveKeys>& keys = std::nullopt);
-  // The reply, or nothing if none came in time.
+  // The reply, or nothing if none came in time. When the handshake fails for certain (a key the
+  // hub refuses, the wrong hub key, CURVE on one side only) the reply is made here, at once:
+  // {"ok":false,"error":{"code":"key_refused"|…,"message":…}} (security/handshake_watch.h).
   std::optional<nlohmann::json> request(const nlohmann::json& message);
   const std::string& endpoint() const noexcept { return endpoint_; }
 
  private:
   zmq::socket_t socket_;
+  security::HandshakeWatch watch_;
   std::string endpoint_;
   std::chrono::milliseconds timeout_;
 };

@@ -83,13 +83,15 @@ Commands:
                               from keygen) checks audit.db's signatures too
   keys list | keys reload [--by NAME]
                               枢纽允许的密钥 / the keys the hub lets in, with their roles
-                              and the handshakes refused; reload reads the hub's clients
+                              and the handshakes refused, by reason (unknown_key,
+                              wrong_hub_key, not_curve…); reload reads the hub's clients
                               file again (as SIGHUP does) — a removed key is refused at
                               once, on the connections it has too (audited)
   keygen NAME [--dir DIR]     生成密钥 / write key pairs for NAME into DIR (default .):
                               NAME.curve.pub / NAME.curve.key (ZeroMQ CURVE, Z85) and
                               NAME.sign.pub / NAME.sign.key (Ed25519, hex); the secret
                               files are created with mode 0600 and never printed
+                              (DIR is created, mode 0700, when missing)
 
 Options:
   --json               machine-readable output
@@ -703,8 +705,13 @@ int cmd_keys(const Options& o, zmq::context_t& ctx) {
   }
   table.print(std::cout);
   const json hs = reply->value("handshakes", json::object());
+  std::string reasons;  // the kinds of refusal that happened, e.g. "not_curve 12, wrong_hub_key 3"
+  const json by_reason = hs.value("refused_by_reason", json::object());
+  for (const auto& [reason, n] : by_reason.items())
+    if (n.get<std::uint64_t>() > 0) reasons += (reasons.empty() ? "" : ", ") + reason + " " + n.dump();
   std::cout << "handshakes 握手: " << hs.value("accepted", 0) << " accepted 接受, " << hs.value("refused", 0)
-            << " refused 拒绝; refused requests 拒绝的请求: " << reply->value("refused_messages", 0) << "\n";
+            << " refused 拒绝" << (reasons.empty() ? "" : " (" + reasons + ")")
+            << "; refused requests 拒绝的请求: " << reply->value("refused_messages", 0) << "\n";
   return kOk;
 }
 
@@ -715,6 +722,16 @@ int cmd_keygen(const Options& o) {
     return usage_error("usage: hubctl keygen NAME [--dir DIR] (NAME: letters, digits, '-', '_')");
   const std::string dir = f.values.count("--dir") ? f.values.at("--dir").back() : ".";
   const std::string base = dir + "/" + f.positional[0];
+  if (!std::filesystem::is_directory(dir)) {
+    // A keys directory is private: made 0700 (as hubd makes its own).
+    std::error_code ec;
+    std::filesystem::create_directories(dir, ec);
+    if (!ec) std::filesystem::permissions(dir, std::filesystem::perms::owner_all, ec);
+    if (ec) {
+      std::cerr << "hubctl: cannot create the directory " << dir << ": " << ec.message() << "\n";
+      return kRejected;
+    }
+  }
   if (sodium_init() < 0) throw std::runtime_error("libsodium could not be initialised");
   char curve_public[41], curve_secret[41];
   if (zmq_curve_keypair(curve_public, curve_secret) != 0)

@@ -166,6 +166,7 @@ void HttpServer::routes() {
     if (const json keys = ask({{"cmd", "keys"}, {"action", "list"}}); keys.value("ok", false))
       snapshot["security"] = {{"accepted", keys["handshakes"].value("accepted", 0)},
                               {"refused", keys["handshakes"].value("refused", 0)},
+                              {"refused_by_reason", keys["handshakes"].value("refused_by_reason", json::object())},
                               {"refused_messages", keys.value("refused_messages", 0)}};
     res.set_content(report::prometheus_text(snapshot), "text/plain; version=0.0.4; charset=utf-8");
   });

@@ -77,9 +77,11 @@ HostConfig parse(const json& root, const std::string& base_dir, const std::strin
     std::string hub_key = get_string(*curve, "curve.", "hub_public_key", "");
     if (hub_key.empty())
       invalid("curve.hub_public_key", "required: the hub's public key (40 Z85 characters) or the path of its hub.curve.pub");
+    c.hub_key_source = "curve.hub_public_key in the host's configuration";
     if (!security::is_z85_key(hub_key)) {
       try {
-        hub_key = security::read_key_file(resolve(base_dir, hub_key));
+        c.hub_key_source = resolve(base_dir, hub_key);
+        hub_key = security::read_key_file(c.hub_key_source);
       } catch (const std::exception& e) {
         invalid("curve.hub_public_key", std::string("neither a key (40 Z85 characters) nor a key file: ") + e.what());
       }
@@ -87,6 +89,9 @@ HostConfig parse(const json& root, const std::string& base_dir, const std::strin
     const std::string secret_file = resolve(base_dir, get_string(*curve, "curve.", "secret_key_file", ""));
     if (secret_file.empty())
       invalid("curve.secret_key_file", "required: this host's secret key file (NAME.curve.key from 'hubctl keygen NAME')");
+    c.key_name = std::filesystem::path(secret_file).filename().string();
+    if (const auto suffix = c.key_name.rfind(".curve.key"); suffix != std::string::npos && suffix > 0)
+      c.key_name.erase(suffix);
     try {
       c.secret_key = security::read_key_file(secret_file);
     } catch (const std::exception& e) {

@@ -31,7 +31,9 @@ struct HostConfig {
   // is on this machine (loopback or ipc) and runs with security.mode "insecure".
   bool curve = false;
   std::string hub_public_key;  // Z85
+  std::string hub_key_source;  // the hub.curve.pub file it was read from, or "host.json" (for messages)
   std::string secret_key;      // Z85, read from secret_key_file
+  std::string key_name;        // NAME of secret_key_file's NAME.curve.key (for messages)
 };
 
 // `base_dir`: relative paths resolve against it (the config file's directory); `exe_dir`: the

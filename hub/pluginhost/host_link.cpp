@@ -1,5 +1,6 @@
 #include "pluginhost/host_link.h"
 
+#include <cstring>
 #include <random>
 #include <set>
 
@@ -48,11 +49,14 @@ HostLink::HostLink(zmq::context_t& context, const HubConfig& config, std::vector
   router_.set(zmq::sockopt::heartbeat_ivl, kHeartbeatMs);
   router_.set(zmq::sockopt::heartbeat_timeout, kSilenceTimeoutMs);
   router_.set(zmq::sockopt::heartbeat_ttl, kSilenceTimeoutMs);
-  if (gate_ != nullptr) gate_->secure(router_, "plugin_hosts");
+  // The socket's one monitor is ours (disconnections); it hands refused handshakes to the gate.
+  if (gate_ != nullptr) gate_->secure(router_, "plugin_hosts", security::Gatekeeper::Watching::kByOwner);
   router_.bind(endpoint_);
   endpoint_ = router_.get(zmq::sockopt::last_endpoint);
   const std::string monitor_endpoint = "inproc://host-link-monitor";
-  if (zmq_socket_monitor(router_.handle(), monitor_endpoint.c_str(), ZMQ_EVENT_DISCONNECTED) != 0) throw zmq::error_t();
+  if (zmq_socket_monitor(router_.handle(), monitor_endpoint.c_str(),
+                         ZMQ_EVENT_DISCONNECTED | security::Gatekeeper::kWatchedEvents) != 0)
+    throw zmq::error_t();
   monitor_.connect(monitor_endpoint);
   for (auto& hosted : departments) {
     auto d = std::make_unique<Department>();
@@ -79,7 +83,7 @@ void HostLink::run() {
     for (auto& d : departments_) items.push_back({d->pipe.handle(), 0, ZMQ_POLLIN, 0});
     zmq::poll(items, std::chrono::milliseconds(250));
     while (router_.get(zmq::sockopt::events) & ZMQ_POLLIN) on_host_message();
-    while (monitor_.get(zmq::sockopt::events) & ZMQ_POLLIN) on_connection_closed();
+    while (monitor_.get(zmq::sockopt::events) & ZMQ_POLLIN) on_monitor_event();
     for (auto& d : departments_)
       while (d->pipe.get(zmq::sockopt::events) & ZMQ_POLLIN) on_pipe_message(*d);
     drop_silent_sessions();
@@ -413,13 +417,24 @@ void HostLink::drop_session(const std::string& routing_id, const std::string& wh
   sessions_.erase(it);
 }
 
-void HostLink::on_connection_closed() {
-  // A monitor event is two frames: event number and address, then the endpoint. Which peer
-  // it was ZeroMQ does not say, so every session must prove it is alive by its next ping.
-  zmq::message_t frame;
-  do {
-    if (!monitor_.recv(frame, zmq::recv_flags::dontwait)) return;
-  } while (frame.more());
+void HostLink::on_monitor_event() {
+  // A monitor event is two frames: event number and value (6 bytes), then the endpoint.
+  zmq::message_t head, rest;
+  if (!monitor_.recv(head, zmq::recv_flags::dontwait)) return;
+  while (head.more() && monitor_.recv(rest, zmq::recv_flags::dontwait) && rest.more()) {
+  }
+  std::uint16_t event = 0;
+  std::uint32_t value = 0;
+  if (head.size() == 6) {
+    std::memcpy(&event, head.data(), 2);
+    std::memcpy(&value, static_cast<const char*>(head.data()) + 2, 4);
+  }
+  if (event != ZMQ_EVENT_DISCONNECTED) {
+    if (gate_ != nullptr) gate_->handshake_failed("plugin_hosts", event, value);
+    return;
+  }
+  // A connection closed. Which peer it was ZeroMQ does not say, so every session must prove it
+  // is alive by its next ping.
   const auto now = Clock::now();
   for (auto& [routing_id, session] : sessions_)
     if (!session->suspect_since) session->suspect_since = now;

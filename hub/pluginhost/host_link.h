@@ -94,7 +94,7 @@ class HostLink {
   void host_lost(Department& d);
   void drop_session(const std::string& routing_id, const std::string& why);
   void drop_silent_sessions();
-  void on_connection_closed();
+  void on_monitor_event();  // a connection closed, or a handshake libzmq refused
   Department* find_department(const std::string& id);
   Department& department_of(Session& session, const nlohmann::json& message);
   void send(const std::string& routing_id, const nlohmann::json& message);

@@ -42,7 +42,7 @@ void PluginHost::send(json message) {
 void PluginHost::connect() {
   // A fresh socket each time: nothing queued for a vanished hub is sent to the next one, and
   // the hub sees a new peer.
-  hub_.reset();
+  close_hub_socket();
   session_.clear();
   hub_.emplace(context_, zmq::socket_type::dealer);
   hub_->set(zmq::sockopt::linger, kByeLingerMs);
@@ -56,6 +56,10 @@ void PluginHost::connect() {
     hub_->set(zmq::sockopt::curve_publickey, security::public_key_of(config_.secret_key));
     hub_->set(zmq::sockopt::curve_secretkey, config_.secret_key);
   }
+  hub_watch_.emplace(context_, *hub_,
+                     security::HandshakeWatch::Client{config_.curve, config_.key_name,
+                                                      config_.curve ? security::public_key_of(config_.secret_key) : "",
+                                                      config_.hub_key_source});
   hub_->connect(config_.hub_endpoint);
   json ids = json::array();
   for (const auto& p : config_.plugins) ids.push_back(p.id);
@@ -83,7 +87,7 @@ void PluginHost::connect() {
 void PluginHost::reconnect_later(std::chrono::milliseconds delay) {
   pending_start_.reset();
   stop_workers();  // the hub disowns whatever they were doing; they restart on the next welcome
-  hub_.reset();
+  close_hub_socket();
   session_.clear();
   state_ = State::kBackingOff;
   reconnect_at_ = Clock::now() + delay;
@@ -94,8 +98,11 @@ int PluginHost::run(const std::function<bool()>& stop_requested) {
   while (!stop_requested()) {
     std::vector<zmq::pollitem_t> items;
     if (hub_) items.push_back({hub_->handle(), 0, ZMQ_POLLIN, 0});
+    if (hub_watch_) items.push_back({hub_watch_->events().handle(), 0, ZMQ_POLLIN, 0});
     for (auto& w : workers_) items.push_back({w->pipe.handle(), 0, ZMQ_POLLIN, 0});
     zmq::poll(items, std::chrono::milliseconds(100));  // stop_requested is checked this often
+    if (hub_watch_)
+      if (auto failure = hub_watch_->read()) on_handshake_failure(*failure);
     while (hub_ && (hub_->get(zmq::sockopt::events) & ZMQ_POLLIN))
       if (auto exit_code = on_hub_message()) {
         stop_workers();
@@ -109,8 +116,24 @@ int PluginHost::run(const std::function<bool()>& stop_requested) {
   spdlog::info("plugin host '{}': stopping", config_.host_name);
   if (hub_ && state_ == State::kServing) send({{"type", "bye"}});
   stop_workers();
-  hub_.reset();
+  close_hub_socket();
   return 0;
+}
+
+void PluginHost::close_hub_socket() {
+  hub_watch_.reset();  // the monitor before its socket
+  hub_.reset();
+}
+
+void PluginHost::on_handshake_failure(const security::HandshakeFailure& failure) {
+  // The host keeps trying (the hub's administrator may be adding the key right now), and says
+  // so again every minute while the problem lasts.
+  const auto now = Clock::now();
+  if (failure.code == handshake_problem_ && now - handshake_problem_logged_at_ < std::chrono::minutes(1)) return;
+  spdlog::error("plugin host '{}': cannot connect to the hub at {}: {}: {}; still trying", config_.host_name,
+                config_.hub_endpoint, failure.code, failure.message);
+  handshake_problem_ = failure.code;
+  handshake_problem_logged_at_ = now;
 }
 
 void PluginHost::tick() {
@@ -190,6 +213,7 @@ void PluginHost::on_welcome(const json& message) {
   if (!departments.is_array() || departments.size() != config_.plugins.size())
     throw ProtocolError("departments", "must list exactly the departments this host offered");
   std::vector<PluginConfig> configs = decode_welcome(departments);
+  handshake_problem_.clear();  // a later handshake failure is news again
   const auto now = Clock::now();
   std::string names;
   for (const auto& c : configs) names += (names.empty() ? "" : ", ") + c.id;

@@ -38,6 +38,7 @@
 #include "config/hub_config.h"
 #include "pluginhost/host_config.h"
 #include "pluginhost/supervisor.h"
+#include "security/handshake_watch.h"
 
 namespace hub::pluginhost {
 
@@ -76,10 +77,15 @@ class PluginHost {
   void stop_workers();
   void tick();
   void send(nlohmann::json message);
+  void close_hub_socket();
+  void on_handshake_failure(const security::HandshakeFailure& failure);
 
   zmq::context_t& context_;
   HostConfig config_;
   std::optional<zmq::socket_t> hub_;
+  std::optional<security::HandshakeWatch> hub_watch_;  // why a handshake with the hub failed
+  std::string handshake_problem_;                     // the last failure's code, logged at…
+  Clock::time_point handshake_problem_logged_at_{};   // …this time (again after a minute)
   State state_ = State::kConnecting;
   std::string session_;
   Clock::time_point hello_sent_at_{};

@@ -123,9 +123,15 @@ std::string prometheus_text(const json& snapshot) {
   if (snapshot.contains("security")) {
     // CURVE on: the gatekeeper's counts (docs/security.md §4).
     const json& sec = snapshot["security"];
-    family(out, "hub_handshakes_total", "counter", "CURVE handshakes decided by the hub's ZAP handler, by result.");
+    family(out, "hub_handshakes_total", "counter", "CURVE handshakes on the hub's TCP endpoints, by result.");
     out << "hub_handshakes_total{result=\"accepted\"} " << sec.value("accepted", 0) << "\n";
     out << "hub_handshakes_total{result=\"refused\"} " << sec.value("refused", 0) << "\n";
+    family(out, "hub_handshakes_refused_total", "counter",
+           "Refused handshakes by reason: unknown_key, role (not allowed on that endpoint), not_curve (NULL or "
+           "PLAIN), wrong_hub_key (encrypted for another hub key), malformed, incomplete (closed mid-handshake).");
+    const json by_reason = sec.value("refused_by_reason", json::object());
+    for (const auto& [reason, n] : by_reason.items())
+      out << "hub_handshakes_refused_total{reason=\"" << label(reason) << "\"} " << n.get<std::uint64_t>() << "\n";
     family(out, "hub_requests_unauthorized_total", "counter",
            "Requests refused because the sender's key lacks the role they need.");
     out << "hub_requests_unauthorized_total " << sec.value("refused_messages", 0) << "\n";

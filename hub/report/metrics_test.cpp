@@ -17,7 +17,9 @@ json snapshot() {
   return json::parse(R"({
     "events": {"household": 3, "commitment": 3, "status_change": 4},
     "last_seq": 10,
-    "security": {"accepted": 17, "refused": 9, "refused_messages": 8},
+    "security": {"accepted": 17, "refused": 9, "refused_messages": 8,
+                 "refused_by_reason": {"unknown_key": 4, "role": 2, "not_curve": 2, "wrong_hub_key": 1, "malformed": 0,
+                                       "incomplete": 0}},
     "departments": {
       "police": {"deliveries": 4, "failures": 1, "actions": {"apply": 2, "defer": 1, "withhold": 1},
                  "latency": {"buckets": [1, 2, 3, 3, 4, 4, 4, 4, 4, 4], "count": 4, "sum_ms": 1234}},

@@ -6,10 +6,12 @@
 #include <gtest/gtest.h>
 
 #include <fstream>
+#include <thread>
 
 #include <nlohmann/json.hpp>
 #include <zmq.hpp>
 
+#include "store/sqlite.h"
 #include "testing/temp_dir.h"
 
 namespace hub::security {
@@ -78,6 +80,61 @@ TEST_F(GatekeeperTest, WithoutAHandlerLibzmqLetsAnyKeyInWithOneOnlyListedKeys) {
   const auto seen = gate.describe();
   EXPECT_GE(seen["handshakes"]["refused"].get<int>(), 1) << seen.dump();
   EXPECT_GE(seen["handshakes"]["accepted"].get<int>(), 1) << seen.dump();
+}
+
+// libzmq refuses some handshakes without asking the ZAP handler: a client without CURVE, and
+// one that encrypts for another server key. The gatekeeper sees them on the socket's monitor.
+TEST_F(GatekeeperTest, HandshakesLibzmqRefusesItselfAreCountedAndAuditedToo) {
+  zmq::context_t context(1);
+  audit::AuditTrail audit(dir_.file("audit.db"));
+  Gatekeeper gate(context, server_.secret_key, dir_.file("clients.json"), {}, audit);
+  zmq::socket_t server(context, zmq::socket_type::router);
+  server.set(zmq::sockopt::linger, 0);
+  gate.secure(server, "admin");
+  server.bind("tcp://127.0.0.1:*");
+  const KeyPair other_server;
+  EXPECT_FALSE(answered(context, server, other_server, listed_));  // a listed key, the wrong hub key
+  {
+    zmq::socket_t null_client(context, zmq::socket_type::dealer);
+    null_client.set(zmq::sockopt::linger, 0);
+    null_client.connect(server.get(zmq::sockopt::last_endpoint));
+    null_client.send(zmq::buffer(std::string("hello")), zmq::send_flags::none);
+    zmq::pollitem_t item{server.handle(), 0, ZMQ_POLLIN, 0};
+    EXPECT_EQ(zmq::poll(&item, 1, std::chrono::milliseconds(500)), 0);
+  }
+  // The monitor's events arrive asynchronously.
+  nlohmann::json reasons;
+  const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(5);
+  do {
+    reasons = gate.describe()["handshakes"]["refused_by_reason"];
+    if (reasons["wrong_hub_key"] >= 1 && reasons["not_curve"].get<int>() + reasons["incomplete"].get<int>() >= 1) break;
+    std::this_thread::sleep_for(std::chrono::milliseconds(20));
+  } while (std::chrono::steady_clock::now() < deadline);
+  EXPECT_GE(reasons["wrong_hub_key"].get<int>(), 1) << reasons.dump();
+  EXPECT_GE(reasons["not_curve"].get<int>() + reasons["incomplete"].get<int>(), 1) << reasons.dump();
+  EXPECT_EQ(reasons["unknown_key"], 0) << reasons.dump();
+  const auto described = gate.describe();
+  int sum = 0;
+  for (const auto& [reason, n] : reasons.items()) sum += n.get<int>();
+  EXPECT_EQ(described["handshakes"]["refused"], sum) << described.dump();
+  EXPECT_EQ(described["handshakes"]["accepted"], 0) << described.dump();
+
+  // In the audit log, naming the endpoint and why; the chain verifies.
+  store::Database db(dir_.file("audit.db"), store::Database::Mode::kReadOnly);
+  store::Statement rows(db, "SELECT kind, subject, detail FROM audit ORDER BY seq");
+  int wrong_key = 0, no_curve = 0;
+  while (rows.step()) {
+    EXPECT_EQ(rows.column_text(0), "handshake_refused");
+    EXPECT_EQ(rows.column_text(1), "admin");
+    const std::string detail = rows.column_text(2);
+    if (detail.find("another hub public key") != std::string::npos) ++wrong_key;
+    if (detail.find("does not use CURVE") != std::string::npos ||
+        detail.find("closed during the handshake") != std::string::npos)
+      ++no_curve;
+  }
+  EXPECT_GE(wrong_key, 1);
+  EXPECT_GE(no_curve, 1);
+  EXPECT_TRUE(audit::verify_audit_log(dir_.file("audit.db")).ok);
 }
 
 TEST_F(GatekeeperTest, AContextHasOnlyOneHandlerAndAnInvalidClientsFileStopsItsStart) {
