@@ -12,20 +12,13 @@
 #include <zmq.hpp>
 
 #include "store/sqlite.h"
+#include "testing/curve_key_pair.h"
 #include "testing/temp_dir.h"
 
 namespace hub::security {
 namespace {
 
-struct KeyPair {
-  std::string public_key, secret_key;
-  KeyPair() {
-    char p[41], s[41];
-    zmq_curve_keypair(p, s);
-    public_key = p;
-    secret_key = s;
-  }
-};
+using KeyPair = hub::testing::CurveKeyPair;
 
 // Does a DEALER with `client` get an answer from `server` (a ROUTER that echoes)?
 bool answered(zmq::context_t& context, zmq::socket_t& server, const KeyPair& server_keys, const KeyPair& client) {
@@ -53,6 +46,15 @@ class GatekeeperTest : public ::testing::Test {
         << nlohmann::json{{"clients", {{{"name", "publisher"}, {"role", "publisher"}, {"public_key", listed_.public_key}}}}}
                .dump();
   }
+  // A ROUTER on a free loopback port, secured by `gate` for `domain`.
+  static zmq::socket_t secured_router(zmq::context_t& context, const Gatekeeper& gate, const std::string& domain) {
+    zmq::socket_t server(context, zmq::socket_type::router);
+    server.set(zmq::sockopt::linger, 0);
+    gate.secure(server, domain);
+    server.bind("tcp://127.0.0.1:*");
+    return server;
+  }
+
   hub::testing::TempDir dir_;
   KeyPair server_, listed_, unknown_;
 };
@@ -71,10 +73,7 @@ TEST_F(GatekeeperTest, WithoutAHandlerLibzmqLetsAnyKeyInWithOneOnlyListedKeys) {
   zmq::context_t context(1);
   audit::AuditTrail audit(dir_.file("audit.db"));
   Gatekeeper gate(context, server_.secret_key, dir_.file("clients.json"), {}, audit);
-  zmq::socket_t server(context, zmq::socket_type::router);
-  server.set(zmq::sockopt::linger, 0);
-  gate.secure(server, "ingest");
-  server.bind("tcp://127.0.0.1:*");
+  zmq::socket_t server = secured_router(context, gate, "ingest");
   EXPECT_FALSE(answered(context, server, server_, unknown_));
   EXPECT_TRUE(answered(context, server, server_, listed_));
   const auto seen = gate.describe();
@@ -88,10 +87,7 @@ TEST_F(GatekeeperTest, HandshakesLibzmqRefusesItselfAreCountedAndAuditedToo) {
   zmq::context_t context(1);
   audit::AuditTrail audit(dir_.file("audit.db"));
   Gatekeeper gate(context, server_.secret_key, dir_.file("clients.json"), {}, audit);
-  zmq::socket_t server(context, zmq::socket_type::router);
-  server.set(zmq::sockopt::linger, 0);
-  gate.secure(server, "admin");
-  server.bind("tcp://127.0.0.1:*");
+  zmq::socket_t server = secured_router(context, gate, "admin");
   const KeyPair other_server;
   EXPECT_FALSE(answered(context, server, other_server, listed_));  // a listed key, the wrong hub key
   {

@@ -7,18 +7,12 @@
 
 #include <chrono>
 
+#include "testing/curve_key_pair.h"
+
 namespace hub::security {
 namespace {
 
-struct KeyPair {
-  std::string public_key, secret_key;
-  KeyPair() {
-    char p[41], s[41];
-    zmq_curve_keypair(p, s);
-    public_key = p;
-    secret_key = s;
-  }
-};
+using KeyPair = hub::testing::CurveKeyPair;
 
 // Sends one message from `client` to `endpoint` and returns the watch's diagnosis, if any comes
 // within 3 s.
