@@ -191,9 +191,11 @@ void Gatekeeper::handshake_failed(const std::string& domain, int event, std::uin
   std::string text;
   if (event == ZMQ_EVENT_HANDSHAKE_FAILED_NO_DETAIL) {
     // Typically a client without CURVE that saw the mismatch first and hung up while the hub
-    // was still writing (EPIPE, ECONNRESET); a bare TCP connect and close does not come here.
+    // was still writing (EPIPE), or a TCP port check that connected, waited and closed
+    // (ECONNRESET); one that closes at once is not seen.
     why = Refusal::kIncomplete;
-    text = fmt::format("the connection closed during the handshake ({}): a client without CURVE, or one that gave up",
+    text = fmt::format("the connection closed during the handshake ({}): a client without CURVE, one that gave up, "
+                       "or a TCP port check",
                        std::strerror(static_cast<int>(value)));
   } else if (event != ZMQ_EVENT_HANDSHAKE_FAILED_PROTOCOL) {
     return;
