@@ -1,6 +1,5 @@
 #include "pluginhost/host_link.h"
 
-#include <cstring>
 #include <random>
 #include <set>
 
@@ -8,6 +7,7 @@
 
 #include "pluginhost/host_protocol.h"
 #include "security/gatekeeper.h"
+#include "security/handshake_watch.h"
 
 namespace hub::pluginhost {
 
@@ -418,19 +418,10 @@ void HostLink::drop_session(const std::string& routing_id, const std::string& wh
 }
 
 void HostLink::on_monitor_event() {
-  // A monitor event is two frames: event number and value (6 bytes), then the endpoint.
-  zmq::message_t head, rest;
-  if (!monitor_.recv(head, zmq::recv_flags::dontwait)) return;
-  while (head.more() && monitor_.recv(rest, zmq::recv_flags::dontwait) && rest.more()) {
-  }
-  std::uint16_t event = 0;
-  std::uint32_t value = 0;
-  if (head.size() == 6) {
-    std::memcpy(&event, head.data(), 2);
-    std::memcpy(&value, static_cast<const char*>(head.data()) + 2, 4);
-  }
-  if (event != ZMQ_EVENT_DISCONNECTED) {
-    if (gate_ != nullptr) gate_->handshake_failed("plugin_hosts", event, value);
+  const auto e = security::read_monitor_event(monitor_);
+  if (!e) return;
+  if (e->event != ZMQ_EVENT_DISCONNECTED) {
+    if (gate_ != nullptr) gate_->handshake_failed("plugin_hosts", e->event, e->value);
     return;
   }
   // A connection closed. Which peer it was ZeroMQ does not say, so every session must prove it

@@ -6,6 +6,8 @@
 
 #include <spdlog/spdlog.h>
 
+#include "security/handshake_watch.h"
+
 namespace hub::security {
 namespace {
 
@@ -114,20 +116,13 @@ void Gatekeeper::serve() {
     if (items[0].revents & ZMQ_POLLIN) answer_zap();
     for (std::size_t i = 2; i < items.size(); ++i) {
       if (!(items[i].revents & ZMQ_POLLIN)) continue;
-      // A monitor event: 6 bytes (event, value) and the endpoint (zmq_socket_monitor(3)).
       Watch& w = watches[i - 2];
-      zmq::message_t head, endpoint;
-      (void)w.events.recv(head);
-      if (head.more()) (void)w.events.recv(endpoint);
-      if (head.size() != 6) continue;
-      std::uint16_t event = 0;
-      std::uint32_t value = 0;
-      std::memcpy(&event, head.data(), 2);
-      std::memcpy(&value, static_cast<const char*>(head.data()) + 2, 4);
-      if (event == ZMQ_EVENT_MONITOR_STOPPED)
+      const auto e = read_monitor_event(w.events);
+      if (!e) continue;
+      if (e->event == ZMQ_EVENT_MONITOR_STOPPED)
         w.domain.clear();  // its socket closed
       else
-        handshake_failed(w.domain, event, value);
+        handshake_failed(w.domain, e->event, e->value);
     }
     std::erase_if(watches, [](const Watch& w) { return w.domain.empty(); });
   }

@@ -18,6 +18,19 @@ std::atomic<std::uint64_t> watches{0};
 
 }  // namespace
 
+std::optional<MonitorEvent> read_monitor_event(zmq::socket_t& monitor) {
+  zmq::message_t head, rest;
+  if (!monitor.recv(head, zmq::recv_flags::dontwait)) return std::nullopt;
+  while (head.more() && monitor.recv(rest, zmq::recv_flags::dontwait) && rest.more()) {
+  }
+  MonitorEvent e;
+  if (head.size() == 6) {
+    std::memcpy(&e.event, head.data(), 2);
+    std::memcpy(&e.value, static_cast<const char*>(head.data()) + 2, 4);
+  }
+  return e;
+}
+
 HandshakeWatch::HandshakeWatch(zmq::context_t& context, zmq::socket_t& socket, Client client)
     : client_(std::move(client)), events_(context, zmq::socket_type::pair) {
   const std::string endpoint = fmt::format("inproc://handshake-watch-{}", ++watches);
@@ -28,22 +41,14 @@ HandshakeWatch::HandshakeWatch(zmq::context_t& context, zmq::socket_t& socket, C
 
 std::optional<HandshakeFailure> HandshakeWatch::read() {
   std::optional<HandshakeFailure> failure;
-  zmq::message_t head, rest;
-  while (events_.recv(head, zmq::recv_flags::dontwait)) {
-    while (head.more() && events_.recv(rest, zmq::recv_flags::dontwait) && rest.more()) {
-    }
-    if (head.size() != 6) continue;
-    std::uint16_t event = 0;
-    std::uint32_t value = 0;
-    std::memcpy(&event, head.data(), 2);
-    std::memcpy(&value, static_cast<const char*>(head.data()) + 2, 4);
-    if (event == ZMQ_EVENT_HANDSHAKE_SUCCEEDED) {
+  while (const auto e = read_monitor_event(events_)) {
+    if (e->event == ZMQ_EVENT_HANDSHAKE_SUCCEEDED) {
       closed_in_a_row_ = 0;
       failure.reset();
       continue;
     }
-    if (event == ZMQ_EVENT_HANDSHAKE_FAILED_NO_DETAIL) ++closed_in_a_row_;
-    if (auto f = explain(client_, event, value, closed_in_a_row_)) failure = std::move(f);
+    if (e->event == ZMQ_EVENT_HANDSHAKE_FAILED_NO_DETAIL) ++closed_in_a_row_;
+    if (auto f = explain(client_, e->event, e->value, closed_in_a_row_)) failure = std::move(f);
   }
   return failure;
 }

@@ -18,6 +18,15 @@
 
 namespace hub::security {
 
+// One event of a socket monitor (zmq_socket_monitor(3)): two frames, the event number and its
+// value (6 bytes), then the endpoint.
+struct MonitorEvent {
+  std::uint16_t event = 0;  // 0 when the frame was not an event
+  std::uint32_t value = 0;
+};
+// The next event waiting on a monitor's PAIR socket, without blocking; nothing when none waits.
+std::optional<MonitorEvent> read_monitor_event(zmq::socket_t& monitor);
+
 struct HandshakeFailure {
   std::string code;     // "key_refused", "wrong_hub_key", "hub_requires_curve", "hub_without_curve", "handshake_failed"
   std::string message;  // Chinese and English: what happened and what to do

@@ -408,6 +408,14 @@ TEST(Security, HubctlUsesTheKeysHubdMadeOnItsFirstStartAndSaysWhatIsMissing) {
   const std::string stranger = s.hub.dir() + "/stranger-keys";
   keygen("stranger", stranger);  // keygen makes the directory, private
   EXPECT_EQ(fs::status(stranger).permissions() & fs::perms::all, fs::perms::owner_all);
+  // A directory that cannot be made (under a file): exit 1 naming it, and no key written.
+  const std::string a_file = s.hub.dir() + "/a-file";
+  std::ofstream(a_file) << "not a directory";
+  const auto blocked = run_command(std::string(HUBCTL_PATH) + " keygen x --dir " + a_file + "/keys");
+  EXPECT_EQ(blocked.exit_code, 1) << blocked.output;
+  EXPECT_NE(blocked.output.find("cannot create the directory " + a_file + "/keys"), std::string::npos)
+      << blocked.output;
+  EXPECT_FALSE(fs::exists(a_file + "/keys"));
   fs::copy_file(s.hub.data_dir() + "/keys/hub.curve.pub", stranger + "/hub.curve.pub");
   r = s.hubctl("--timeout 20000 --keys " + stranger + " --key stranger status");
   EXPECT_EQ(r.exit_code, 1) << r.output;
