@@ -46,6 +46,7 @@
 #include "cli/import_file.h"
 #include "delivery/ledger.h"
 #include "eventlog/event_log.h"
+#include "testing/reserved_port.h"
 #include "testing/spawn.h"
 
 namespace {
@@ -105,13 +106,6 @@ std::string read_text(const fs::path& path) {
 void write_text(const fs::path& path, const std::string& text) {
   fs::create_directories(path.parent_path());
   std::ofstream(path) << text;
-}
-
-std::string free_tcp_endpoint(zmq::context_t& context) {
-  zmq::socket_t probe(context, zmq::socket_type::router);
-  probe.set(zmq::sockopt::linger, 0);
-  probe.bind("tcp://127.0.0.1:*");
-  return probe.get(zmq::sockopt::last_endpoint);
 }
 
 pid_t spawn(const fs::path& dir, const fs::path& log, const std::vector<std::string>& argv) {
@@ -182,13 +176,13 @@ class Rig {
   Rig(const Options& o, zmq::context_t& context) : o_(o), context_(context) {
     hub_dir_ = fs::path(o.work) / "hub";
     host_dir_ = fs::path(o.work) / "host";
-    ingest_ = free_tcp_endpoint(context);
-    admin_ = free_tcp_endpoint(context);
-    hosts_ = free_tcp_endpoint(context);
+    ingest_ = ingest_port_.endpoint();
+    admin_ = admin_port_.endpoint();
+    hosts_ = hosts_port_.endpoint();
     json plugins = json::array();
     for (const auto& id : o.in_process) plugins.push_back({{"id", id}});
     for (const auto& id : o.hosted) plugins.push_back({{"id", id}, {"placement", "host"}});
-    json endpoints{{"ingest", ingest_}, {"admin", admin_}, {"live_feed", free_tcp_endpoint(context)}};
+    json endpoints{{"ingest", ingest_}, {"admin", admin_}, {"live_feed", live_feed_port_.endpoint()}};
     if (!o.hosted.empty()) endpoints["plugin_hosts"] = hosts_;
     const json config{{"data_dir", "var"},
                       {"log_level", "info"},
@@ -287,6 +281,9 @@ class Rig {
   const Options& o_;
   zmq::context_t& context_;
   fs::path hub_dir_, host_dir_;
+  // Fixed across the kill -9 cycles, for the publisher and the plugin host that keep
+  // reconnecting (testing/reserved_port.h says why not a port the kernel picked).
+  hub::testing::ReservedPort ingest_port_, admin_port_, hosts_port_, live_feed_port_;
   std::string ingest_, admin_, hosts_;
   pid_t hubd_ = -1;
   pid_t host_ = -1;

@@ -26,15 +26,6 @@ void write_file(const fs::path& path, const std::string& text) {
   std::ofstream(path) << text;
 }
 
-// A port nobody listens on right now (the kernel's choice for a wildcard bind).
-std::string free_tcp_endpoint() {
-  zmq::context_t context;
-  zmq::socket_t probe(context, zmq::socket_type::router);
-  probe.set(zmq::sockopt::linger, 0);
-  probe.bind("tcp://127.0.0.1:*");
-  return probe.get(zmq::sockopt::last_endpoint);
-}
-
 // SIGKILL and reap; no-op when the process is not running.
 void kill_and_reap(pid_t& pid) {
   if (pid <= 0) return;
@@ -99,8 +90,8 @@ HubProcess::HubProcess(HubOptions options) : options_(std::move(options)) {
   }
   json endpoints{{"ingest", "tcp://127.0.0.1:*"}, {"admin", "tcp://127.0.0.1:*"}, {"live_feed", "tcp://127.0.0.1:*"}};
   if (!options_.hosted.empty()) {
-    plugin_host_endpoint_ =
-        options_.plugin_host_endpoint.empty() ? free_tcp_endpoint() : options_.plugin_host_endpoint;
+    if (options_.plugin_host_endpoint.empty()) plugin_host_port_.emplace();
+    plugin_host_endpoint_ = plugin_host_port_ ? plugin_host_port_->endpoint() : options_.plugin_host_endpoint;
     endpoints["plugin_hosts"] = plugin_host_endpoint_;
   }
   json config{{"data_dir", "var"},

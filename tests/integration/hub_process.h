@@ -16,6 +16,8 @@
 #include <nlohmann/json.hpp>
 #include <zmq.hpp>
 
+#include "testing/reserved_port.h"
+
 namespace hub::test {
 
 // The admin_token every test hub is configured with (admin-only HTTP actions).
@@ -88,7 +90,9 @@ class HubProcess {
   const std::string& dir() const { return dir_; }
   std::string data_dir() const { return dir_ + "/var"; }
   std::string log() const;
-  // A fixed free port, kept across restarts, so that a plugin host finds a restarted hubd.
+  // A fixed port outside the kernel's ephemeral range (testing/reserved_port.h), kept across
+  // restarts, so that a plugin host configured before hubd starts finds it, and finds it again
+  // after a restart.
   const std::string& plugin_host_endpoint() const { return plugin_host_endpoint_; }
   // The departments' state in `hubctl status`, by id.
   std::string department_state(const std::string& id);
@@ -100,6 +104,7 @@ class HubProcess {
 
   HubOptions options_;
   std::string dir_;
+  std::optional<hub::testing::ReservedPort> plugin_host_port_;
   std::string plugin_host_endpoint_;
   pid_t pid_ = -1;
   zmq::context_t context_;
