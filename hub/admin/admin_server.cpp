@@ -149,6 +149,10 @@ json AdminServer::keys(const json& request, const std::string& caller) {
   });
 }
 
+json AdminServer::reload_keys(const std::string& actor) {
+  return keys(json{{"cmd", "keys"}, {"action", "reload"}}, actor);
+}
+
 json AdminServer::operator_action(const json& request, const std::string& caller,
                                   const std::function<json()>& perform) {
   // Audited before it is carried out, and not carried out when the audit log cannot be
@@ -176,6 +180,8 @@ json AdminServer::operator_action(const json& request, const std::string& caller
   outcome.kind = entry.kind + "_result";
   json summary{{"ok", reply.value("ok", false)}};
   if (reply.contains("error")) summary["error"] = reply["error"].value("code", "");
+  for (const char* names : {"added", "removed"})  // a key reload's outcome: which keys it changed
+    if (reply.contains(names)) summary[names] = reply[names];
   outcome.detail = summary.dump();
   try {
     audit_.append(outcome);

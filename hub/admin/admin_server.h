@@ -36,6 +36,11 @@ class AdminServer {
   std::string bound_endpoint() const;
   void run();
 
+  // `keys reload` for a caller that is not a connection (hubd's SIGHUP): audited, then carried
+  // out, exactly as the admin command. Safe from any thread: it touches only the gatekeeper and
+  // the audit trail, which both serialise their callers.
+  nlohmann::json reload_keys(const std::string& actor);
+
  private:
   nlohmann::json handle(const nlohmann::json& request, const std::string& caller);
   nlohmann::json dispatcher_status();

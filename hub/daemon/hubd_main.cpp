@@ -289,22 +289,9 @@ int main(int argc, char** argv) {
         spdlog::info("hubd: SIGHUP received; nothing to reload (security.mode \"insecure\": no keys)");
         continue;
       }
-      // An operator action like `hubctl keys reload`: audited first, not done if it cannot be.
-      try {
-        audit.append({"keys_reload", "SIGHUP", config.clients_file(), "{}"});
-      } catch (const std::exception& e) {
-        spdlog::error("hubd: SIGHUP: keys not reloaded, the audit log cannot be written ({})", e.what());
-        continue;
-      }
-      const auto result = gate->reload();
-      try {
-        audit.append({"keys_reload_result", "SIGHUP", config.clients_file(),
-                      nlohmann::json{{"ok", result.ok}, {"keys", result.keys}, {"added", result.added},
-                                     {"removed", result.removed}, {"error", result.error}}
-                          .dump()});
-      } catch (const std::exception& e) {
-        spdlog::error("hubd: the outcome of a key reload could not be audited ({})", e.what());
-      }
+      // The same operator action as `hubctl keys reload`, with SIGHUP as its actor: audited
+      // first, not done if it cannot be (the gatekeeper and the admin server log the outcome).
+      admin.reload_keys("SIGHUP");
     }
     spdlog::info("hubd: {} received, stopping", signal_number == SIGINT ? "SIGINT" : "SIGTERM");
 
