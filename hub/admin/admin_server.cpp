@@ -6,6 +6,7 @@
 #include <nlohmann/json.hpp>
 #include <spdlog/spdlog.h>
 
+#include "domain/status_json.h"
 #include "admin/read_views.h"
 #include "report/ledger_views.h"
 #include "report/metrics.h"
@@ -13,7 +14,7 @@
 namespace hub {
 
 using nlohmann::json;
-using admin::error_reply;
+using hub::error_reply;
 
 AdminServer::AdminServer(zmq::context_t& context, const HubConfig& config, const std::string& control_endpoint,
                          const std::string& status_endpoint, audit::AuditTrail& audit,

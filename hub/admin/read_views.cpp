@@ -6,12 +6,13 @@
 
 #include <nlohmann/json.hpp>
 
-#include "ingest/wire_event.h"
+#include "domain/status_json.h"
+#include "domain/wire_event.h"
 #include "report/ledger_views.h"
 #include "report/quarterly_report.h"
 #include "report/reconciliation.h"
 #include "report/timeline.h"
-#include "store/sqlite.h"
+#include "store/sqlite/database.h"
 
 namespace hub::admin {
 namespace {
@@ -22,13 +23,13 @@ using nlohmann::json;
 std::variant<report::ReportRequest, json> report_request(const json& request) {
   auto quarter = request.find("quarter");
   if (quarter == request.end())
-    return field_error("missing_field", "quarter", "report needs \"quarter\", e.g. \"2020Q4\"");
+    return error_reply("missing_field", "report needs \"quarter\", e.g. \"2020Q4\"", "quarter");
   if (!quarter->is_string() || !quarter_index(quarter->get<std::string>()))
-    return field_error("invalid_field", "quarter", "\"quarter\" must look like 2020Q4");
+    return error_reply("invalid_field", "\"quarter\" must look like 2020Q4", "quarter");
   report::ReportRequest out{quarter->get<std::string>(), std::nullopt};
   if (auto village = request.find("village"); village != request.end() && !village->is_null()) {
     if (!village->is_string() || !is_valid_id(village->get<std::string>()))
-      return field_error("invalid_field", "village", "\"village\" must be a village id such as V03");
+      return error_reply("invalid_field", "\"village\" must be a village id such as V03", "village");
     out.village = village->get<std::string>();
   }
   return out;
@@ -131,23 +132,14 @@ json household(const HubConfig& config, const std::string& household_id) {
 
 }  // namespace
 
-json error_reply(const std::string& code, const std::string& message) {
-  return json{{"ok", false}, {"error", {{"code", code}, {"message", message}}}};
-}
-
-json field_error(const std::string& code, const std::string& field, const std::string& message) {
-  json reply = error_reply(code, message);
-  reply["error"]["field"] = field;
-  return reply;
-}
 
 std::optional<json> answer_read_request(const HubConfig& config, const json& request) {
   const std::string cmd = request.value("cmd", "");
   if (cmd == "household") {
     auto it = request.find("household_id");
     if (it == request.end() || !it->is_string() || !is_valid_id(it->get<std::string>()))
-      return field_error(it == request.end() ? "missing_field" : "invalid_field", "household_id",
-                         "household needs \"household_id\": a household id such as V03-00417");
+      return error_reply(it == request.end() ? "missing_field" : "invalid_field",
+                         "household needs \"household_id\": a household id such as V03-00417", "household_id");
     return household(config, it->get<std::string>());
   }
   if (cmd == "report") {
@@ -164,7 +156,7 @@ std::optional<json> answer_read_request(const HubConfig& config, const json& req
     int minutes = 60;
     if (auto it = request.find("minutes"); it != request.end()) {
       if (!it->is_number_integer() || it->get<std::int64_t>() < 1 || it->get<std::int64_t>() > 1440)
-        return field_error("invalid_field", "minutes", "\"minutes\" must be a whole number from 1 to 1440");
+        return error_reply("invalid_field", "\"minutes\" must be a whole number from 1 to 1440", "minutes");
       minutes = it->get<int>();
     }
     const auto now = std::chrono::duration_cast<std::chrono::milliseconds>(

@@ -18,8 +18,4 @@ namespace hub::admin {
 // "ok" true or an error naming the field; std::nullopt for any other command.
 std::optional<nlohmann::json> answer_read_request(const HubConfig& config, const nlohmann::json& request);
 
-// {"ok": false, "error": {"code", "message"}} and the same naming a field.
-nlohmann::json error_reply(const std::string& code, const std::string& message);
-nlohmann::json field_error(const std::string& code, const std::string& field, const std::string& message);
-
 }  // namespace hub::admin

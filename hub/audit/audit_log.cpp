@@ -7,7 +7,7 @@
 #include <memory>
 #include <stdexcept>
 
-#include "store/sqlite.h"
+#include "store/sqlite/database.h"
 
 namespace hub::audit {
 namespace {

@@ -18,7 +18,7 @@
 
 #include "delivery/ledger.h"
 #include "eventlog/event_log.h"
-#include "store/sqlite.h"
+#include "store/sqlite/database.h"
 #include "testing/temp_dir.h"
 
 namespace {
@@ -337,7 +337,7 @@ TEST(HubctlAudit, VerifyWalksTheThreeChainsOfTheDataDirectory) {
     for (int n = 1; n <= 5; ++n) {
       auto parsed = hub::parse_event(nlohmann::json{{"type", "household"}, {"event_id", "reg-" + std::to_string(n)},
                                                     {"household_id", "V01-1000" + std::to_string(n)}, {"village", "V01"}});
-      regs.push_back(std::get<hub::WireEvent>(parsed));
+      regs.push_back(parsed.value());
     }
     ASSERT_TRUE(events.stage(regs, false, "fp-office").ok());
     events.commit_group(1'600'000'000'000);
@@ -347,7 +347,7 @@ TEST(HubctlAudit, VerifyWalksTheThreeChainsOfTheDataDirectory) {
     batches[0].plugin_version = "1.0.0";
     batches[0].new_cursor = 5;
     for (std::uint64_t seq = 1; seq <= 5; ++seq) {
-      hub::delivery::DeliveredEvent d;
+      hub::runtime::DeliveredEvent d;
       d.seq = seq;
       d.household_id = "V01-1000" + std::to_string(seq);
       d.event_id = "reg-" + std::to_string(seq);

@@ -32,7 +32,7 @@
 #include "report/quarterly_report.h"
 #include "security/keys.h"
 #include "hub/sdk/version.h"
-#include "ingest/wire_event.h"
+#include "domain/wire_event.h"
 
 namespace {
 

@@ -4,7 +4,7 @@
 #include <sstream>
 
 #include "hub/sdk/csv.h"
-#include "ingest/wire_event.h"
+#include "domain/wire_event.h"
 
 namespace hub::cli {
 namespace {
@@ -36,12 +36,12 @@ void accept(ImportFile& file, std::size_t line, json event) {
   const bool generated_id = !event.contains("event_id");
   if (generated_id) event["event_id"] = "pending";
   auto parsed = parse_event(event);
-  if (auto* e = std::get_if<FieldError>(&parsed)) {
+  if (auto* e = parsed.error()) {
     file.issues.push_back({line, e->code, e->field, e->message});
     return;
   }
   if (generated_id) {
-    const auto& ev = std::get<WireEvent>(parsed);
+    const auto& ev = parsed.value();
     json content = json::parse(ev.canonical_json());
     content.erase("event_id");
     const std::string digest = content_digest(content.dump()).substr(0, 8);

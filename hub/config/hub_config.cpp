@@ -10,7 +10,7 @@
 
 #include "config/config_fields.h"
 #include "config/embedded_config.h"
-#include "ingest/wire_event.h"
+#include "domain/wire_event.h"
 
 namespace hub {
 namespace {

@@ -35,11 +35,14 @@
 #include "http/http_server.h"
 #include "hub/sdk/version.h"
 #include "ingest/ingest_server.h"
+#include "livefeed/feed_notifier.h"
 #include "livefeed/live_feed.h"
+#include "pluginhost/host_transport.h"
+#include "runtime/in_process_transport.h"
 #include "security/gatekeeper.h"
 #include "security/keys.h"
-#include "store/checkpointer.h"
-#include "store/fault_vfs.h"
+#include "store/sqlite/checkpointer.h"
+#include "store/sqlite/fault_vfs.h"
 
 namespace {
 
@@ -228,9 +231,13 @@ int main(int argc, char** argv) {
 
     hub::livefeed::LiveFeed feed(context, config, "inproc://control-feed", "inproc://live-feed", event_log.last_seq(),
                                  gate.get());
+    // Delivery is given its transports and its live-feed observer; it owns none of them.
+    hub::livefeed::FeedNotifier feed_notifier(context, "inproc://live-feed");
+    hub::runtime::InProcessTransport in_process(context, config.data_dir);
+    hub::pluginhost::HostTransport hosts(context, config, gate.get());
     hub::delivery::Dispatcher dispatcher(context, config, "inproc://control-delivery", "inproc://committed",
-                                         "inproc://delivery-status", event_log.last_seq(), "inproc://live-feed",
-                                         gate.get());
+                                         "inproc://delivery-status", event_log.last_seq(), {&in_process, &hosts},
+                                         &feed_notifier);
     hub::IngestServer ingest(context, config, event_log, "inproc://control-ingest", "inproc://committed", gate.get());
     hub::AdminServer admin(context, config, "inproc://control-admin", "inproc://delivery-status", audit,
                            "inproc://admin-internal", gate.get());
@@ -271,14 +278,14 @@ int main(int argc, char** argv) {
         endpoints["server_public_key"] = gate->server_public_key();
         endpoints["keys_dir"] = config.keys_dir();
       }
-      if (!dispatcher.plugin_host_endpoint().empty()) endpoints["plugin_hosts"] = dispatcher.plugin_host_endpoint();
+      if (!hosts.bound_endpoint().empty()) endpoints["plugin_hosts"] = hosts.bound_endpoint();
       const fs::path tmp = endpoints_file.string() + ".tmp";
       std::ofstream(tmp) << endpoints.dump() << "\n";
       fs::rename(tmp, endpoints_file);
     }
     spdlog::info("hubd ready: ingest {}, admin {}, live feed {}, {} plugins{}", ingest.bound_endpoint(),
                  admin.bound_endpoint(), feed.bound_endpoint(), config.plugins.size(),
-                 dispatcher.plugin_host_endpoint().empty() ? "" : ", plugin hosts " + dispatcher.plugin_host_endpoint());
+                 hosts.bound_endpoint().empty() ? "" : ", plugin hosts " + hosts.bound_endpoint());
     if (http) spdlog::info("hubd dashboard 管理页面: {}", http_url);
 
     int signal_number = 0;

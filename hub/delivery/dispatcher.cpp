@@ -6,11 +6,14 @@
 
 #include <spdlog/spdlog.h>
 
-#include "delivery/plugin_worker.h"
-#include "ingest/wire_event.h"
-#include "pluginhost/host_link.h"
+#include "domain/status_json.h"
+#include "domain/wire_event.h"
+#include "runtime/subscription.h"
 
 namespace hub::delivery {
+
+using namespace hub::runtime;  // the messages this thread exchanges with the transports
+
 namespace {
 
 constexpr std::uint64_t kChunkEvents = 1024;
@@ -34,22 +37,23 @@ std::string utc_time(std::int64_t ms) {
 
 Dispatcher::Dispatcher(zmq::context_t& context, const HubConfig& config, const std::string& control_endpoint,
                        const std::string& notify_endpoint, const std::string& status_endpoint,
-                       std::uint64_t last_seq, const std::string& live_feed_endpoint,
-                       const security::Gatekeeper* gate)
+                       std::uint64_t last_seq, Transports transports, DeliveryObserver* observer)
     : config_(config),
       control_(context, zmq::socket_type::pair),
       notify_(context, zmq::socket_type::pull),
       status_(context, zmq::socket_type::rep),
       events_path_((std::filesystem::path(config.data_dir) / "events.db").string()),
-      last_seq_(last_seq) {
+      last_seq_(last_seq),
+      transports_(transports),
+      observer_(observer) {
   control_.connect(control_endpoint);
   notify_.bind(notify_endpoint);
   status_.bind(status_endpoint);
-  if (!live_feed_endpoint.empty()) feed_ = livefeed::FeedNotifier(context, live_feed_endpoint);
   ledger_ = std::make_unique<Ledger>((std::filesystem::path(config.data_dir) / "ledger.db").string());
   const auto cursors = ledger_->load_cursors();
   const auto plugin_states = ledger_->load_plugin_states();
-  std::vector<pluginhost::HostedDepartment> hosted;
+  std::vector<runtime::DepartmentPipe> hosted;
+  std::vector<runtime::DepartmentPipe> in_process;
   for (const auto& plugin : config.plugins) {
     auto d = std::make_unique<Department>();
     d->config = &plugin;
@@ -60,43 +64,38 @@ Dispatcher::Dispatcher(zmq::context_t& context, const HubConfig& config, const s
     d->library = plugin.library;
     if (auto it = plugin_states.find(plugin.id); it != plugin_states.end()) apply_plugin_state(*d, it->second);
     if (!plugin.enabled) {
-      d->state = State::kDisabled;
+      d->state = next_state(d->state, DeliveryInput::kDisabledByConfig);
     } else {
       d->pipe.bind(pipe_endpoint(plugin));
-      if (plugin.placement == Placement::kHost) hosted.push_back({&plugin, pipe_endpoint(plugin)});
+      auto& served_by = plugin.placement == Placement::kHost ? hosted : in_process;
+      served_by.push_back({&plugin, pipe_endpoint(plugin), d->start_library});
     }
     departments_.push_back(std::move(d));
   }
   load_parked();
   if (!hosted.empty()) {
-    // Bound before any thread starts, so that a busy endpoint stops hubd's start-up with a
-    // clear error (the constructor throws; nothing is left running).
-    auto link = std::make_shared<pluginhost::HostLink>(context, config, std::move(hosted), gate);
-    plugin_host_endpoint_ = link->bound_endpoint();
-    host_link_thread_ = std::thread([link] { link->run(); });
+    if (transports_.hosts == nullptr) throw std::logic_error("departments placed on a plugin host, and no host transport");
+    transports_.hosts->start(std::move(hosted));  // throws when the endpoint is busy: nothing runs yet
+    hosts_started_ = true;
   }
-  for (auto& d : departments_) {
-    if (!d->config->enabled || d->config->placement == Placement::kHost) continue;
-    d->thread = std::thread([&context, pc = d->config, dir = config.data_dir, endpoint = pipe_endpoint(*d->config),
-                             library = d->start_library] { PluginWorker(context, *pc, dir, endpoint, library).run(); });
+  if (!in_process.empty()) {
+    if (transports_.in_process == nullptr) throw std::logic_error("departments placed in process, and no transport");
+    transports_.in_process->start(std::move(in_process));
+    in_process_started_ = true;
   }
 }
 
 Dispatcher::~Dispatcher() { stop_workers(); }
 
 void Dispatcher::stop_workers() {
-  const bool host_link_running = host_link_thread_.joinable();
   for (auto& d : departments_) {
-    if (d->thread.joinable()) {
-      send_terminate(d->pipe);
-      d->thread.join();
-    } else if (host_link_running && d->config->placement == Placement::kHost && d->config->enabled) {
-      send_terminate(d->pipe);  // the host link stops once every hosted department is told
-    }
-    if (d->state == State::kRunning || d->state == State::kRetrying || d->state == State::kWaitingForHost)
-      d->state = State::kStopped;
+    if (d->config->enabled && (in_process_started_ || hosts_started_)) send_terminate(d->pipe);
+    d->state = next_state(d->state, DeliveryInput::kStopping);
   }
-  if (host_link_running) host_link_thread_.join();
+  // Each transport's threads end once every department it serves was told.
+  if (in_process_started_) transports_.in_process->join();
+  if (hosts_started_) transports_.hosts->join();
+  in_process_started_ = hosts_started_ = false;
   // Whatever a worker or the host link sent after the last read (e.g. a host that connected
   // during shutdown) owns memory: free it.
   for (auto& d : departments_) {
@@ -106,19 +105,6 @@ void Dispatcher::stop_workers() {
       discard_owned(tag, pointer);
     }
   }
-}
-
-std::string Dispatcher::state_name(State s) {
-  switch (s) {
-    case State::kStarting: return "starting";
-    case State::kRunning: return "running";
-    case State::kRetrying: return "retrying";
-    case State::kRefused: return "refused";
-    case State::kDisabled: return "disabled";
-    case State::kStopped: return "stopped";
-    case State::kWaitingForHost: return "waiting_for_host";
-  }
-  return "unknown";
 }
 
 std::int64_t Dispatcher::now_ms() const {
@@ -152,11 +138,11 @@ std::shared_ptr<const EventChunk> Dispatcher::chunk(std::uint64_t index) {
 
 void Dispatcher::pump(Department& d) {
   if (draining_) return;
-  if (d.state == State::kRetrying && Clock::now() >= d.retry_at) {
-    d.state = State::kRunning;
+  if (d.state == DeliveryState::kRetrying && Clock::now() >= d.retry_at) {
+    d.state = next_state(d.state, DeliveryInput::kBackoffOver);
     spdlog::info("delivery: retrying {} from seq {} (attempt {})", d.config->id, d.sent_upto + 1, d.attempts + 1);
   }
-  if (d.state != State::kRunning || d.paused || d.op != OpKind::kNone) return;
+  if (d.state != DeliveryState::kRunning || d.paused || d.op != OpKind::kNone) return;
   while (d.in_flight < config_.max_in_flight_batches && d.sent_upto < last_seq_) {
     const std::uint64_t from = d.sent_upto + 1;
     auto c = chunk((from - 1) / kChunkEvents);
@@ -263,14 +249,14 @@ void Dispatcher::count_failure(Department& d, std::uint64_t culprit, const std::
                    " attempts: " + reason;
     d.failing_seq = 0;
     d.attempts = 0;
-    if (d.state == State::kRetrying) d.state = State::kRunning;
+    d.state = next_state(d.state, DeliveryInput::kParked);
     return;
   }
   d.last_error = reason;
   const std::int64_t backoff = std::min<std::int64_t>(
       d.config->retry_max_ms, d.config->retry_initial_ms << std::min<std::uint32_t>(d.attempts - 1, 20));
   // A department waiting for its plugin host stays so; on_started() honours retry_at.
-  if (d.state != State::kWaitingForHost) d.state = State::kRetrying;
+  d.state = next_state(d.state, DeliveryInput::kFailed);
   d.retry_at = Clock::now() + std::chrono::milliseconds(backoff);
   spdlog::warn("delivery: {} failed on seq {} (attempt {} of {}): {}; retrying in {} ms", d.config->id, culprit,
                d.attempts, d.config->max_attempts, reason, backoff);
@@ -288,8 +274,8 @@ void Dispatcher::on_started(Department& d, std::unique_ptr<Started> started) {
         d.library = started->library;
         d.library_error.clear();
         d.last_error.clear();
-        if (d.state == State::kRefused || d.state == State::kStarting) d.state = State::kRunning;
-        if (d.state == State::kRetrying) d.retry_at = Clock::now();  // try the failing event again at once
+        d.state = next_state(d.state, DeliveryInput::kReloaded);
+        if (d.state == DeliveryState::kRetrying) d.retry_at = Clock::now();  // try the failing event again at once
         spdlog::info("delivery: plugin {} reloaded: {} -> {} ({})", d.config->id, old_version, d.plugin_version,
                      d.library);
         const std::int64_t at = now_ms();
@@ -326,7 +312,7 @@ void Dispatcher::on_started(Department& d, std::unique_ptr<Started> started) {
         spdlog::error("delivery: reload of plugin {} refused: {}: {}{}", d.config->id, started->error_code,
                       started->error, started->keeps_running ? " (the previous build keeps running)" : "");
         if (!started->keeps_running) {
-          d.state = State::kRefused;
+          d.state = next_state(d.state, DeliveryInput::kReloadRefusedDown);
           d.last_error = started->error_code + ": " + started->error;
         }
         finish_op(d, {{"ok", false},
@@ -348,7 +334,8 @@ void Dispatcher::on_started(Department& d, std::unique_ptr<Started> started) {
       d.lost_upto = 0;  // a new instance: nothing sent to it yet
       if (!started->library.empty()) d.library = started->library;
       // A plugin host back after a failure waits out the retry backoff first.
-      d.state = d.failing_seq != 0 && Clock::now() < d.retry_at ? State::kRetrying : State::kRunning;
+      const bool in_backoff = d.failing_seq != 0 && Clock::now() < d.retry_at;
+      d.state = next_state(d.state, in_backoff ? DeliveryInput::kStartedInBackoff : DeliveryInput::kStarted);
       d.plugin_version = started->info.version;
       d.abi_version = started->info.abi_version;
       d.pending.plugin_version = d.plugin_version;
@@ -357,8 +344,8 @@ void Dispatcher::on_started(Department& d, std::unique_ptr<Started> started) {
     } else {
       // Refused at start, or a running plugin that hung too often: nothing more goes to it
       // until it is reloaded. What was sent is disowned; delivery resumes from the cursor.
-      const bool was_running = d.state != State::kStarting;
-      d.state = State::kRefused;
+      const bool was_running = d.state != DeliveryState::kStarting;
+      d.state = next_state(d.state, DeliveryInput::kStartRefused);
       d.last_error = started->error_code + ": " + started->error;
       if (!started->fallback_error.empty())
         d.last_error = "reloaded library " + d.start_library + ": " + started->fallback_error +
@@ -374,11 +361,11 @@ void Dispatcher::on_host_lost(Department& d) {
   // Like a failure without a failed event: disown what was sent (the host link answers those
   // requests with skipped reports) and resume after the last event whose result arrived.
   ++d.generation;
-  if (d.state != State::kWaitingForHost) d.lost_upto = std::max(d.lost_upto, d.sent_upto);
+  if (d.state != DeliveryState::kWaitingForHost) d.lost_upto = std::max(d.lost_upto, d.sent_upto);
   d.sent_upto = std::max(d.cursor.seq, d.pending.new_cursor);
-  if (d.state != State::kWaitingForHost)
+  if (d.state != DeliveryState::kWaitingForHost)
     spdlog::warn("delivery: {} has no plugin host; waiting for one (resumes after seq {})", d.config->id, d.sent_upto);
-  d.state = State::kWaitingForHost;
+  d.state = next_state(d.state, DeliveryInput::kHostLost);
   d.host.clear();
   auto rewound = std::make_unique<Rewound>();
   rewound->generation = d.generation;
@@ -400,11 +387,7 @@ void Dispatcher::on_host_crashed(Department& d, const HostCrash& crash) {
 }
 
 std::string Dispatcher::shown_state(const Department& d) {
-  if (d.paused) return "disabled";
-  if (!d.host_failure.empty() && (d.state == State::kRunning || d.state == State::kRetrying ||
-                                  d.state == State::kWaitingForHost || d.state == State::kStarting))
-    return "failing";
-  return state_name(d.state);
+  return std::string(delivery::shown_state(d.state, d.paused, !d.host_failure.empty()));
 }
 
 bool Dispatcher::commit_pending() {
@@ -431,8 +414,8 @@ bool Dispatcher::commit_pending() {
     for (Department* d : owners) {
       ++d->generation;
       d->sent_upto = d->cursor.seq;
-      if (d->state == State::kRunning || d->state == State::kRetrying) {
-        d->state = State::kRetrying;
+      if (d->state == DeliveryState::kRunning || d->state == DeliveryState::kRetrying) {
+        d->state = next_state(d->state, DeliveryInput::kLedgerWriteFailed);
         d->retry_at = Clock::now() + std::chrono::milliseconds(config_.retry_initial_ms);
       }
     }
@@ -445,7 +428,7 @@ bool Dispatcher::commit_pending() {
     }
     return false;
   }
-  feed_.recorded(batches, now);
+  if (observer_ != nullptr) tell_observer(batches, now);
   for (const LedgerBatch& b : batches) {
     for (Department* d : owners) {
       if (d->config->id != b.department) continue;
@@ -456,6 +439,23 @@ bool Dispatcher::commit_pending() {
     }
   }
   return true;
+}
+
+void Dispatcher::tell_observer(const std::vector<LedgerBatch>& batches, std::int64_t at_ms) {
+  std::vector<RecordedOutcome> outcomes;
+  for (const LedgerBatch& b : batches) {
+    if (b.delivered.empty() && b.failures.empty()) continue;
+    RecordedOutcome& o = outcomes.emplace_back();
+    o.department = b.department;
+    o.delivered.reserve(b.delivered.size());
+    for (const auto& delivered : b.delivered) {
+      auto& out = o.delivered.emplace_back();
+      out.seq = delivered.seq;
+      for (const auto& a : delivered.actions) ++out.actions[std::string(hub::sdk::to_string(a.action))];
+    }
+    for (const auto& f : b.failures) o.failures.push_back({f.seq, f.attempt});
+  }
+  observer_->recorded(outcomes, at_ms);
 }
 
 nlohmann::json Dispatcher::status_json() {
@@ -502,7 +502,7 @@ void Dispatcher::run() {
     auto timeout = std::chrono::milliseconds(200);
     const auto now = Clock::now();
     for (auto& d : departments_)
-      if (d->state == State::kRetrying)
+      if (d->state == DeliveryState::kRetrying)
         timeout = std::min(timeout, std::max(std::chrono::milliseconds(0),
                                              std::chrono::duration_cast<std::chrono::milliseconds>(d->retry_at - now)));
     zmq::poll(items, timeout);
@@ -521,7 +521,7 @@ void Dispatcher::run() {
       if (msg.size() == sizeof seq) std::memcpy(&seq, msg.data(), sizeof seq);
       last_seq_ = std::max(last_seq_, seq);
     }
-    feed_.committed(last_seq_);
+    if (observer_ != nullptr) observer_->committed(last_seq_);
     if ((items[2].revents & ZMQ_POLLIN) && !admin_op_) {  // the REP answers one request at a time
       zmq::message_t msg;
       (void)status_.recv(msg);
@@ -667,18 +667,13 @@ namespace {
 
 using nlohmann::json;
 
-json admin_error(const std::string& code, const std::string& message, const std::string& field = "") {
-  json e{{"code", code}, {"message", message}};
-  if (!field.empty()) e["field"] = field;
-  return json{{"ok", false}, {"error", std::move(e)}};
-}
 
 // Reads an optional string field; sets `error` when it is there but not a string.
 std::optional<std::string> optional_string(const json& request, const char* field, json& error) {
   auto it = request.find(field);
   if (it == request.end() || it->is_null()) return std::nullopt;
   if (!it->is_string()) {
-    error = admin_error("invalid_field", std::string("\"") + field + "\" must be a string", field);
+    error = error_reply("invalid_field", std::string("\"") + field + "\" must be a string", field);
     return std::nullopt;
   }
   return it->get<std::string>();
@@ -688,7 +683,7 @@ std::optional<std::string> optional_string(const json& request, const char* fiel
 std::optional<std::string> operator_name(const json& request, json& error) {
   auto it = request.find("by");
   if (it == request.end() || !it->is_string() || it->get<std::string>().empty()) {
-    error = admin_error(it == request.end() ? "missing_field" : "invalid_field",
+    error = error_reply(it == request.end() ? "missing_field" : "invalid_field",
                         "\"by\" is required: the name of the operator doing this (it is recorded)", "by");
     return std::nullopt;
   }
@@ -696,7 +691,7 @@ std::optional<std::string> operator_name(const json& request, json& error) {
   bool ok = by.size() <= 64;
   for (const unsigned char c : by) ok = ok && c >= 0x20 && c != 0x7f;
   if (!ok) {
-    error = admin_error("invalid_field", "\"by\" must be 1-64 characters without control characters", "by");
+    error = error_reply("invalid_field", "\"by\" must be 1-64 characters without control characters", "by");
     return std::nullopt;
   }
   return by;
@@ -718,17 +713,17 @@ void Dispatcher::on_admin_request(const std::string& text) {
   const json request = json::parse(text, nullptr, false);
   try {
     if (!request.is_object() || !request.contains("cmd") || !request["cmd"].is_string()) {
-      reply = admin_error("invalid_request", "expected {\"cmd\": \"parked\" | \"plugins\", ...}");
+      reply = error_reply("invalid_request", "expected {\"cmd\": \"parked\" | \"plugins\", ...}");
     } else if (request["cmd"] == "parked") {
       reply = parked_command(request);
     } else if (request["cmd"] == "plugins") {
       reply = plugins_command(request);
     } else {
-      reply = admin_error("unknown_command", "unknown command '" + request["cmd"].get<std::string>() + "'");
+      reply = error_reply("unknown_command", "unknown command '" + request["cmd"].get<std::string>() + "'");
     }
   } catch (const std::exception& e) {
     spdlog::error("delivery: admin request failed: {}", e.what());
-    reply = admin_error("internal_error", e.what());
+    reply = error_reply("internal_error", e.what());
   }
   if (!reply.is_null()) reply_admin(reply);  // null: answered when the operation is done
 }
@@ -739,20 +734,20 @@ json Dispatcher::parked_command(const json& request) {
   if (!error.is_null()) return error;
   if (!action) action = "list";  // {"cmd":"parked"}, as the dashboard asks
   if (!action || (*action != "list" && *action != "retry" && *action != "skip"))
-    return admin_error(action ? "unknown_action" : "missing_field",
+    return error_reply(action ? "unknown_action" : "missing_field",
                        "parked needs \"action\": \"list\", \"retry\" or \"skip\"", "action");
   const auto department = optional_string(request, "department", error);
   if (!error.is_null()) return error;
   if (department && find_department(*department) == nullptr)
-    return admin_error("unknown_department", "no department '" + *department + "' in this hub", "department");
+    return error_reply("unknown_department", "no department '" + *department + "' in this hub", "department");
   const auto household = optional_string(request, "household_id", error);
   if (!error.is_null()) return error;
   if (household && !is_valid_id(*household))
-    return admin_error("invalid_field", "\"household_id\" must be a household id such as V03-00417", "household_id");
+    return error_reply("invalid_field", "\"household_id\" must be a household id such as V03-00417", "household_id");
   std::uint64_t only_seq = 0;
   if (auto it = request.find("seq"); it != request.end() && !it->is_null()) {
     if (!it->is_number_unsigned() || it->get<std::uint64_t>() == 0)
-      return admin_error("invalid_field", "\"seq\" must be a positive whole number", "seq");
+      return error_reply("invalid_field", "\"seq\" must be a positive whole number", "seq");
     only_seq = it->get<std::uint64_t>();
   }
 
@@ -761,12 +756,12 @@ json Dispatcher::parked_command(const json& request) {
     q.department = department.value_or("");
     q.household_id = household.value_or("");
     if (auto it = request.find("all"); it != request.end() && !it->is_null()) {
-      if (!it->is_boolean()) return admin_error("invalid_field", "\"all\" must be true or false", "all");
+      if (!it->is_boolean()) return error_reply("invalid_field", "\"all\" must be true or false", "all");
       q.all = it->get<bool>();
     }
     if (auto it = request.find("limit"); it != request.end() && !it->is_null()) {
       if (!it->is_number_unsigned() || it->get<std::uint64_t>() == 0 || it->get<std::uint64_t>() > 100000)
-        return admin_error("invalid_field", "\"limit\" must be between 1 and 100000", "limit");
+        return error_reply("invalid_field", "\"limit\" must be between 1 and 100000", "limit");
       q.limit = it->get<std::size_t>();
     }
     commit_pending();
@@ -796,7 +791,7 @@ json Dispatcher::parked_command(const json& request) {
     if (!seqs.empty()) targets.emplace_back(d.get(), std::move(seqs));
   }
   if (targets.empty())
-    return admin_error("not_parked", "no parked event matches (see: hubctl parked list)");
+    return error_reply("not_parked", "no parked event matches (see: hubctl parked list)");
 
   if (*action == "skip") {
     json skipped = json::array();
@@ -809,7 +804,7 @@ json Dispatcher::parked_command(const json& request) {
         skipped.push_back({{"department", d->config->id}, {"seq", seq}, {"household_id", entry.household_id}});
       }
     }
-    if (!commit_pending()) return admin_error("storage_unavailable", "the ledger could not be written; nothing was skipped");
+    if (!commit_pending()) return error_reply("storage_unavailable", "the ledger could not be written; nothing was skipped");
     spdlog::warn("delivery: {} skipped {} parked event(s)", *by, skipped.size());
     return {{"ok", true}, {"action", "skip"}, {"by", *by}, {"skipped", std::move(skipped)}};
   }
@@ -819,7 +814,7 @@ json Dispatcher::parked_command(const json& request) {
     for (auto& [d, seqs] : targets) {
       const auto& first = d->parked[d->parked_events[only_seq].household_id];
       if (*first.begin() != only_seq)
-        return admin_error("not_first", "seq " + std::to_string(only_seq) + " waits behind parked seq " +
+        return error_reply("not_first", "seq " + std::to_string(only_seq) + " waits behind parked seq " +
                                             std::to_string(*first.begin()) + " of the same household in " +
                                             d->config->id + ": retry that one (or the household)",
                            "seq");
@@ -827,10 +822,10 @@ json Dispatcher::parked_command(const json& request) {
   }
   json not_running = json::array();
   for (auto& [d, seqs] : targets)
-    if (d->state != State::kRunning || d->paused || d->op != OpKind::kNone)
+    if (d->state != DeliveryState::kRunning || d->paused || d->op != OpKind::kNone)
       not_running.push_back({{"department", d->config->id}, {"state", shown_state(*d)}});
   if (!not_running.empty()) {
-    json e = admin_error("department_not_running",
+    json e = error_reply("department_not_running",
                          "retry needs the department's plugin running (not disabled, failing or busy); see hubctl status");
     e["error"]["departments"] = std::move(not_running);
     return e;
@@ -851,7 +846,7 @@ json Dispatcher::plugins_command(const json& request) {
   if (!error.is_null()) return error;
   if (!action) action = "list";  // {"cmd":"plugins"}, as the dashboard asks
   if (!action || (*action != "list" && *action != "reload" && *action != "disable" && *action != "enable"))
-    return admin_error(action ? "unknown_action" : "missing_field",
+    return error_reply(action ? "unknown_action" : "missing_field",
                        "plugins needs \"action\": \"list\", \"reload\", \"disable\" or \"enable\"", "action");
   if (*action == "list") {
     json list = json::array();
@@ -875,24 +870,24 @@ json Dispatcher::plugins_command(const json& request) {
   }
   const auto department = optional_string(request, "department", error);
   if (!error.is_null()) return error;
-  if (!department) return admin_error("missing_field", "\"department\" is required", "department");
+  if (!department) return error_reply("missing_field", "\"department\" is required", "department");
   Department* d = find_department(*department);
-  if (d == nullptr) return admin_error("unknown_department", "no department '" + *department + "' in this hub", "department");
+  if (d == nullptr) return error_reply("unknown_department", "no department '" + *department + "' in this hub", "department");
   const auto by = operator_name(request, error);
   if (!by) return error;
   if (!d->config->enabled)
-    return admin_error("not_loaded", "department '" + d->config->id +
+    return error_reply("not_loaded", "department '" + d->config->id +
                                          "' is disabled in the configuration (\"enabled\": false); enable it there and "
                                          "restart hubd");
-  if (d->op != OpKind::kNone) return admin_error("busy", "another operation is running on '" + d->config->id + "'");
+  if (d->op != OpKind::kNone) return error_reply("busy", "another operation is running on '" + d->config->id + "'");
   const auto reason = optional_string(request, "reason", error);
   if (!error.is_null()) return error;
   if (reason) {
     if (*action != "disable")
-      return admin_error("invalid_field", "\"reason\" is recorded only with \"action\": \"disable\"", "reason");
+      return error_reply("invalid_field", "\"reason\" is recorded only with \"action\": \"disable\"", "reason");
     bool ok = !reason->empty() && reason->size() <= 500;
     for (const unsigned char c : *reason) ok = ok && c >= 0x20 && c != 0x7f;
-    if (!ok) return admin_error("invalid_field", "\"reason\" must be 1-500 characters without control characters", "reason");
+    if (!ok) return error_reply("invalid_field", "\"reason\" must be 1-500 characters without control characters", "reason");
   }
   if (*action == "enable") {
     const bool was = d->paused;
@@ -902,7 +897,7 @@ json Dispatcher::plugins_command(const json& request) {
         ledger_->record_enabled(d->config->id, *by, now_ms());
       } catch (const store::SqliteError& e) {
         spdlog::error("delivery: cannot record that {} enables {} ({}); still disabled", *by, d->config->id, e.what());
-        return admin_error("storage_unavailable",
+        return error_reply("storage_unavailable",
                            std::string("the ledger could not be written; the department stays disabled (") + e.what() + ")");
       }
     }
@@ -913,7 +908,7 @@ json Dispatcher::plugins_command(const json& request) {
     d->lifecycle.disabled_reason.clear();
     spdlog::info("delivery: {} enabled {}", *by, d->config->id);
     return {{"ok", true}, {"department", d->config->id}, {"by", *by}, {"changed", was},
-            {"state", state_name(d->state)}};
+            {"state", std::string(to_string(d->state))}};
   }
   if (*action == "disable" && d->paused)
     return {{"ok", true}, {"department", d->config->id}, {"by", *by}, {"changed", false}, {"state", "disabled"}};
@@ -924,16 +919,16 @@ json Dispatcher::plugins_command(const json& request) {
       // The host loads only the library its own configuration names: the hub cannot make a
       // department's server load a file of the hub's choosing.
       if (library)
-        return admin_error("not_supported", "'" + d->config->id +
+        return error_reply("not_supported", "'" + d->config->id +
                                                 "' runs on a plugin host, which reloads only the library its own "
                                                 "configuration names: replace that file on the department's server "
                                                 "and reload without \"library\"",
                            "library");
-      if (d->state == State::kWaitingForHost)
-        return admin_error("host_unavailable", "no plugin host serves '" + d->config->id + "' right now");
+      if (d->state == DeliveryState::kWaitingForHost)
+        return error_reply("host_unavailable", "no plugin host serves '" + d->config->id + "' right now");
     }
     if (library && (library->empty() || library->front() != '/'))
-      return admin_error("invalid_field", "\"library\" must be an absolute path to the plugin's .so", "library");
+      return error_reply("invalid_field", "\"library\" must be an absolute path to the plugin's .so", "library");
     d->op_library = library.value_or("");
   }
   auto op = std::make_shared<AdminOp>();
@@ -1020,9 +1015,10 @@ void Dispatcher::run_ops() {
         break;
       }
       case OpKind::kRetry:
-        if (d.state != State::kRunning) {
+        if (d.state != DeliveryState::kRunning) {
           d.op_result["ok"] = false;
-          d.op_result["error"] = {{"code", "department_not_running"}, {"message", "the department's plugin is " + state_name(d.state)}};
+          d.op_result["error"] = {{"code", "department_not_running"},
+                                  {"message", "the department's plugin is " + std::string(to_string(d.state))}};
           finish_op(d, d.op_result);
           break;
         }

@@ -19,9 +19,10 @@
 // batches, waits until nothing is in flight and everything received is committed, acts, and
 // only then answers and resumes from the cursor — so nothing is lost or delivered twice.
 //
-// A department placed on a plugin host ("placement": "host") has no worker thread here: the
-// other end of its PAIR is the host link (pluginhost/host_link.h), which speaks the same
-// messages and relays them to the remote host. While no host serves it, the department is
+// The other end of each department's PAIR is served by a transport the daemon hands in
+// (runtime/department_transport.h): a worker thread in this process, or, for a department
+// placed on a plugin host ("placement": "host"), the host link, which speaks the same messages
+// and relays them to the remote host. While no host serves it, the department is
 // `waiting_for_host`; when its host goes away, requests sent to it are disowned exactly as
 // after a failure (a new generation) and delivery resumes from the last acknowledged event.
 // When the host's supervisor restarts it after a crash, the department shows as `failing`
@@ -45,7 +46,6 @@
 #include <set>
 #include <unordered_map>
 #include <string>
-#include <thread>
 #include <vector>
 
 #include <nlohmann/json.hpp>
@@ -53,31 +53,33 @@
 
 #include "config/hub_config.h"
 #include "delivery/ledger.h"
-#include "delivery/logged_event.h"
-#include "livefeed/feed_notifier.h"
-
-namespace hub::security {
-class Gatekeeper;
-}
+#include "eventlog/event_reader.h"
+#include "delivery/delivery_observer.h"
+#include "delivery/department_state.h"
+#include "runtime/department_transport.h"
 
 namespace hub::delivery {
 
 class Dispatcher {
  public:
-  // Starts one worker thread per enabled plugin (each loads its plugin).
+  // The transports that serve the departments' PAIRs (runtime/department_transport.h), owned
+  // by the caller and outliving the dispatcher. `hosts` may be null when no department is
+  // placed on a plugin host.
+  struct Transports {
+    runtime::DepartmentTransport* in_process = nullptr;
+    runtime::DepartmentTransport* hosts = nullptr;
+  };
+  // Binds every enabled department's PAIR and starts the transports (each in-process worker
+  // loads its plugin). `observer` (may be null) is told what was committed and recorded.
   Dispatcher(zmq::context_t& context, const HubConfig& config, const std::string& control_endpoint,
              const std::string& notify_endpoint, const std::string& status_endpoint, std::uint64_t last_seq,
-             const std::string& live_feed_endpoint = "", const security::Gatekeeper* gate = nullptr);
+             Transports transports, DeliveryObserver* observer = nullptr);
   ~Dispatcher();
   // Serves until $TERM, then drains in-flight deliveries, stops the workers and joins them.
   void run();
-  // The plugin-host endpoint as bound, or "" when no department is placed on a host (then
-  // endpoints.plugin_hosts is not bound at all).
-  const std::string& plugin_host_endpoint() const { return plugin_host_endpoint_; }
 
  private:
   using Clock = std::chrono::steady_clock;
-  enum class State { kStarting, kRunning, kRetrying, kRefused, kDisabled, kStopped, kWaitingForHost };
 
   // An admin request being carried out on one or more departments; answered when all are done.
   struct AdminOp {
@@ -94,8 +96,7 @@ class Dispatcher {
   struct Department {
     const PluginConfig* config = nullptr;
     zmq::socket_t pipe;
-    std::thread thread;
-    State state = State::kStarting;
+    DeliveryState state = DeliveryState::kStarting;  // department_state.h: every transition
     std::string plugin_version;
     std::uint32_t abi_version = 0;
     std::string host;               // the plugin host serving it ("" in process or none)
@@ -131,12 +132,11 @@ class Dispatcher {
     nlohmann::json op_result;
   };
 
-  static std::string state_name(State s);
   std::shared_ptr<const EventChunk> chunk(std::uint64_t index);
   void pump(Department& d);
   void on_worker_message(Department& d);
   void on_host_lost(Department& d);
-  void on_host_crashed(Department& d, const HostCrash& crash);
+  void on_host_crashed(Department& d, const runtime::HostCrash& crash);
   // A failed attempt of `culprit`: recorded, then retried with backoff or, after max_attempts,
   // parked. The caller has already disowned what was sent after it.
   void count_failure(Department& d, std::uint64_t culprit, const std::string& reason);
@@ -144,6 +144,7 @@ class Dispatcher {
   static std::string shown_state(const Department& d);
   void stop_workers();
   bool commit_pending();  // false when the ledger could not be written
+  void tell_observer(const std::vector<LedgerBatch>& batches, std::int64_t at_ms);
   nlohmann::json status_json();
   // Admin requests forwarded by the admin thread (docs/protocol.md "parked", "plugins").
   void on_admin_request(const std::string& text);
@@ -153,8 +154,8 @@ class Dispatcher {
   void run_ops();
   void finish_op(Department& d, nlohmann::json result);
   void send_retry(Department& d);
-  void on_retry_report(Department& d, std::unique_ptr<Report> report);
-  void on_started(Department& d, std::unique_ptr<Started> started);
+  void on_retry_report(Department& d, std::unique_ptr<runtime::Report> report);
+  void on_started(Department& d, std::unique_ptr<runtime::Started> started);
   void reply_admin(const nlohmann::json& reply);
   // Parking.
   const LoggedEvent& event_at(std::uint64_t seq);
@@ -176,13 +177,14 @@ class Dispatcher {
   std::unique_ptr<EventReader> reader_;  // created on the dispatcher thread's first use
   std::unique_ptr<Ledger> ledger_;
   std::vector<std::unique_ptr<Department>> departments_;
-  std::thread host_link_thread_;  // serves the departments placed on plugin hosts, if any
-  std::string plugin_host_endpoint_;
   std::uint64_t last_seq_ = 0;
   bool draining_ = false;
   std::shared_ptr<AdminOp> admin_op_;  // the admin request not yet answered (the REP waits)
   std::optional<nlohmann::json> admin_reply_;  // its answer, sent once the ledger has it
-  livefeed::FeedNotifier feed_;  // tells the live feed what was committed and recorded
+  Transports transports_;
+  bool in_process_started_ = false;
+  bool hosts_started_ = false;
+  DeliveryObserver* observer_;  // told what was committed and recorded (the live feed), or null
 
   // Recently read chunks, shared by departments at similar positions (bounded LRU).
   std::list<std::pair<std::uint64_t, std::shared_ptr<const EventChunk>>> chunks_;

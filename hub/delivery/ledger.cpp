@@ -1,6 +1,6 @@
 #include "delivery/ledger.h"
 
-#include "store/checkpointer.h"
+#include "store/sqlite/checkpointer.h"
 
 #include <spdlog/spdlog.h>
 
@@ -420,7 +420,7 @@ void Ledger::commit(std::vector<LedgerBatch>& batches, std::int64_t now_ms) {
     audit::AuditEntry entry;
     entry.kind = kPolicyAction;
     for (const LedgerBatch& b : batches) {
-      for (const DeliveredEvent& d : b.delivered) {
+      for (const runtime::DeliveredEvent& d : b.delivered) {
         const std::string actions = encode_actions(d.actions);
         // The chain record (ledger.h): what read_chain_record() reads back from this row.
         audit::RowDetail detail;

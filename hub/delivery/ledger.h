@@ -34,8 +34,8 @@
 #include <nlohmann/json.hpp>
 
 #include "audit/audit_log.h"
-#include "delivery/delivery_messages.h"
-#include "store/sqlite.h"
+#include "runtime/worker_messages.h"
+#include "store/sqlite/database.h"
 
 namespace hub::delivery {
 
@@ -89,7 +89,7 @@ struct LedgerBatch {
   std::string department;
   std::string plugin_version;
   std::uint64_t new_cursor = 0;
-  std::vector<DeliveredEvent> delivered;
+  std::vector<runtime::DeliveredEvent> delivered;
   std::vector<FailureRecord> failures;
   std::vector<ParkedRecord> parked;
   std::vector<ParkedResolution> resolutions;  // applied after `parked`

@@ -10,7 +10,7 @@
 #include <gtest/gtest.h>
 
 #include "delivery/ledger.h"
-#include "store/sqlite.h"
+#include "store/sqlite/database.h"
 #include "testing/chain_tamper.h"
 #include "testing/temp_dir.h"
 
@@ -42,7 +42,7 @@ LedgerBatch batch(const std::string& department, std::uint64_t first_seq, std::s
   b.department = department;
   b.plugin_version = "1.2.0";
   for (std::size_t i = 0; i < events; ++i) {
-    DeliveredEvent d;
+    runtime::DeliveredEvent d;
     d.seq = first_seq + i;
     d.household_id = "V01-" + std::to_string(10000 + d.seq);
     d.event_id = "ev-" + std::to_string(d.seq);

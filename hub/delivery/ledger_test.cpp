@@ -5,7 +5,7 @@
 
 #include <gtest/gtest.h>
 
-#include "store/sqlite.h"
+#include "store/sqlite/database.h"
 #include "testing/temp_dir.h"
 
 namespace hub::delivery {
@@ -30,7 +30,7 @@ LedgerBatch batch(const std::string& department, std::uint64_t first_seq, std::s
   b.department = department;
   b.plugin_version = "1.0.0";
   for (std::size_t i = 0; i < events; ++i) {
-    DeliveredEvent d;
+    runtime::DeliveredEvent d;
     d.seq = first_seq + i;
     d.household_id = "V01-" + std::to_string(10000 + d.seq);
     d.event_id = "ev-" + std::to_string(d.seq);

@@ -10,7 +10,7 @@
 #include <nlohmann/json.hpp>
 
 #include "eventlog/event_log.h"
-#include "store/sqlite.h"
+#include "store/sqlite/database.h"
 #include "testing/chain_tamper.h"
 #include "testing/temp_dir.h"
 
@@ -25,8 +25,8 @@ constexpr std::int64_t kNow = 1'600'000'000'000;
 
 WireEvent make(const json& j) {
   auto parsed = parse_event(j);
-  if (auto* e = std::get_if<FieldError>(&parsed)) throw std::runtime_error("bad test event: " + e->message);
-  return std::get<WireEvent>(parsed);
+  if (auto* e = parsed.error()) throw std::runtime_error("bad test event: " + e->message);
+  return parsed.value();
 }
 
 WireEvent reg(int n) {

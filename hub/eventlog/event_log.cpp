@@ -3,7 +3,7 @@
 #include <nlohmann/json.hpp>
 #include <spdlog/spdlog.h>
 
-#include "store/checkpointer.h"
+#include "store/sqlite/checkpointer.h"
 
 namespace hub {
 

@@ -40,8 +40,8 @@
 #include <vector>
 
 #include "audit/audit_log.h"
-#include "ingest/wire_event.h"
-#include "store/sqlite.h"
+#include "domain/wire_event.h"
+#include "store/sqlite/database.h"
 
 namespace hub {
 

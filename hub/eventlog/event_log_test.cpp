@@ -20,7 +20,7 @@
 
 #include <nlohmann/json.hpp>
 
-#include "store/sqlite.h"
+#include "store/sqlite/database.h"
 
 namespace hub {
 namespace {
@@ -34,8 +34,8 @@ using hub::testing::TempDir;
 
 WireEvent make(const json& j) {
   auto parsed = parse_event(j);
-  if (auto* e = std::get_if<FieldError>(&parsed)) throw std::runtime_error("bad test event: " + e->message);
-  return std::get<WireEvent>(parsed);
+  if (auto* e = parsed.error()) throw std::runtime_error("bad test event: " + e->message);
+  return parsed.value();
 }
 
 WireEvent reg(const std::string& household, const std::string& village = "V01", const std::string& id = "") {

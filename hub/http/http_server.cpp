@@ -5,6 +5,7 @@
 #include <nlohmann/json.hpp>
 #include <spdlog/spdlog.h>
 
+#include "domain/status_json.h"
 #include "admin/read_views.h"
 #include "http/static_files.h"
 #include "report/ledger_views.h"
@@ -20,9 +21,6 @@ using nlohmann::json;
 constexpr int kAdminTimeoutMs = 120000;
 constexpr std::size_t kThreads = 4;
 
-json error_json(const std::string& code, const std::string& message) {
-  return json{{"ok", false}, {"error", {{"code", code}, {"message", message}}}};
-}
 
 // HTTP status for an admin reply: the error codes are stable strings (docs/protocol.md).
 int http_status(const json& reply) {
@@ -95,7 +93,7 @@ void HttpServer::routes() {
       if (auto reply = admin::answer_read_request(config_, request)) return *reply;
     } catch (const std::exception& e) {
       spdlog::error("http: {} failed: {}", request.value("cmd", ""), e.what());
-      return error_json("internal_error", e.what());
+      return error_reply("internal_error", e.what());
     }
     zmq::socket_t socket(context_, zmq::socket_type::req);
     socket.set(zmq::sockopt::linger, 0);
@@ -103,7 +101,7 @@ void HttpServer::routes() {
     socket.connect(admin_endpoint_);
     socket.send(zmq::buffer(request.dump()), zmq::send_flags::none);
     zmq::message_t reply;
-    if (!socket.recv(reply)) return error_json("hub_unavailable", "the admin thread did not answer");
+    if (!socket.recv(reply)) return error_reply("hub_unavailable", "the admin thread did not answer");
     return json::parse(reply.to_string(), nullptr, false);
   };
 
@@ -141,9 +139,7 @@ void HttpServer::routes() {
       request["village"] = req.get_param_value("village");
     const std::string format = req.has_param("format") ? req.get_param_value("format") : "json";
     if (format != "json" && format != "csv") {
-      json e = error_json("invalid_field", "format must be json or csv");
-      e["error"]["field"] = "format";
-      return send_json(res, e);
+      return send_json(res, error_reply("invalid_field", "format must be json or csv", "format"));
     }
     const json reply = ask(request);
     if (format == "csv" && reply.value("ok", false)) {
@@ -161,7 +157,7 @@ void HttpServer::routes() {
     try {
       snapshot = report::metrics_snapshot(*report::open_views(config_.data_dir), status);
     } catch (const std::exception& e) {
-      return send_json(res, error_json("internal_error", e.what()));
+      return send_json(res, error_reply("internal_error", e.what()));
     }
     if (const json keys = ask({{"cmd", "keys"}, {"action", "list"}}); keys.value("ok", false))
       snapshot["security"] = {{"accepted", keys["handshakes"].value("accepted", 0)},
@@ -177,23 +173,23 @@ void HttpServer::routes() {
   server_->Post(R"(/api/(parked|plugins)/(retry|skip|reload|enable|disable))",
                 [this, ask](const httplib::Request& req, httplib::Response& res) {
                   if (config_.admin_token.empty())
-                    return send_json(res, error_json("forbidden", "admin actions over HTTP are off: set admin_token "
+                    return send_json(res, error_reply("forbidden", "admin actions over HTTP are off: set admin_token "
                                                                   "in the hub's configuration"));
                   const std::string expected = "Bearer " + config_.admin_token;
                   if (!same_secret(req.get_header_value("Authorization"), expected))
-                    return send_json(res, error_json("unauthorized", "this action needs the header "
+                    return send_json(res, error_reply("unauthorized", "this action needs the header "
                                                                      "'Authorization: Bearer <admin_token>'"));
                   const std::string cmd = req.matches[1].str(), action = req.matches[2].str();
                   const bool parked_action = action == "retry" || action == "skip";
                   if (parked_action != (cmd == "parked")) {
-                    json e = error_json("not_found", "no action " + action + " for " + cmd);
+                    json e = error_reply("not_found", "no action " + action + " for " + cmd);
                     send_json(res, e);
                     res.status = 404;
                     return;
                   }
                   json request = req.body.empty() ? json::object() : json::parse(req.body, nullptr, false);
                   if (!request.is_object()) {
-                    json e = error_json("invalid_json", "the request body must be a JSON object, e.g. "
+                    json e = error_reply("invalid_json", "the request body must be a JSON object, e.g. "
                                                         "{\"department\":\"police\",\"seq\":9}");
                     return send_json(res, e);
                   }
@@ -204,7 +200,7 @@ void HttpServer::routes() {
                 });
 
   server_->Get("/api/.*", [](const httplib::Request& req, httplib::Response& res) {
-    json e = error_json("not_found", "no API at " + req.path);
+    json e = error_reply("not_found", "no API at " + req.path);
     send_json(res, e);
     res.status = 404;
   });

@@ -7,8 +7,9 @@
 #include <nlohmann/json.hpp>
 #include <spdlog/spdlog.h>
 
+#include "domain/status_json.h"
 #include "eventlog/event_log.h"
-#include "ingest/wire_event.h"
+#include "domain/wire_event.h"
 #include "security/gatekeeper.h"
 
 namespace hub {
@@ -24,11 +25,6 @@ std::int64_t now_ms() {
       .count();
 }
 
-json error_reply(const std::string& code, const std::string& message, const std::string& field = {}) {
-  json e{{"code", code}, {"message", message}};
-  if (!field.empty()) e["field"] = field;
-  return json{{"ok", false}, {"error", std::move(e)}};
-}
 
 // One request waiting for its reply: its routing envelope and either a ready reply or the
 // staged results to turn into one after the commit.
@@ -149,12 +145,12 @@ void IngestServer::run() {
 
       auto parsed = parse_request(std::string_view(static_cast<const char*>(frame.data()), frame.size()),
                                   RequestLimits{config_.max_message_bytes, config_.max_batch_events});
-      if (auto* e = std::get_if<FieldError>(&parsed)) {
-        req.reply = error_reply(e->code, e->message, e->field);
+      if (auto* e = parsed.error()) {
+        req.reply = error_reply(*e);
         pending.push_back(std::move(req));
         continue;
       }
-      IngestRequest& request = std::get<IngestRequest>(parsed);
+      IngestRequest& request = parsed.value();
       req.is_batch = request.is_batch;
       const bool dry_run = request.dry_run;
       std::vector<WireEvent>& events = request.events;

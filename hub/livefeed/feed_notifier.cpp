@@ -1,7 +1,5 @@
 #include "livefeed/feed_notifier.h"
 
-#include <map>
-
 #include <nlohmann/json.hpp>
 
 namespace hub::livefeed {
@@ -22,20 +20,15 @@ void FeedNotifier::committed(std::uint64_t last_seq) {
   (void)push_->send(zmq::buffer(text), zmq::send_flags::dontwait);
 }
 
-void FeedNotifier::recorded(const std::vector<delivery::LedgerBatch>& batches, std::int64_t at_ms) {
+void FeedNotifier::recorded(const std::vector<delivery::RecordedOutcome>& outcomes, std::int64_t at_ms) {
   if (!push_) return;
-  for (const auto& b : batches) {
-    if (b.delivered.empty() && b.failures.empty()) continue;
+  for (const auto& o : outcomes) {
     json delivered = json::array();
-    for (const auto& d : b.delivered) {
-      std::map<std::string, int> actions;
-      for (const auto& a : d.actions) ++actions[std::string(hub::sdk::to_string(a.action))];
-      delivered.push_back({{"seq", d.seq}, {"actions", actions}});
-    }
+    for (const auto& d : o.delivered) delivered.push_back({{"seq", d.seq}, {"actions", d.actions}});
     json failures = json::array();
-    for (const auto& f : b.failures) failures.push_back({{"seq", f.seq}, {"attempt", f.attempt}});
+    for (const auto& f : o.failures) failures.push_back({{"seq", f.seq}, {"attempt", f.attempt}});
     const std::string text =
-        json{{"department", b.department}, {"at_ms", at_ms}, {"delivered", delivered}, {"failures", failures}}.dump();
+        json{{"department", o.department}, {"at_ms", at_ms}, {"delivered", delivered}, {"failures", failures}}.dump();
     (void)push_->send(zmq::buffer(text), zmq::send_flags::dontwait);
   }
 }

@@ -1,7 +1,8 @@
-// What the dispatcher tells the live feed (live_feed.h): "events are committed up to seq N"
-// and "these deliveries and failures were just recorded in the ledger".
+// The live feed's delivery observer (delivery/delivery_observer.h): forwards what the dispatcher
+// says — "events are committed up to seq N", "these deliveries and failures were just recorded
+// in the ledger" — to the live feed's thread (live_feed.h) over an inproc PUSH.
 //
-// Owned and used by the dispatcher thread only. Sends never block: the live feed is for
+// Owned by the daemon, used by the dispatcher thread only. Sends never block: the live feed is for
 // observers, and a slow observer must never hold back delivery, so when the feed thread is
 // behind (the PUSH socket's high-water mark is reached) a notice is dropped. Default-
 // constructed (no endpoint) it does nothing, for tests that run a dispatcher without a feed.
@@ -14,17 +15,17 @@
 
 #include <zmq.hpp>
 
-#include "delivery/ledger.h"
+#include "delivery/delivery_observer.h"
 
 namespace hub::livefeed {
 
-class FeedNotifier {
+class FeedNotifier final : public delivery::DeliveryObserver {
  public:
   FeedNotifier() = default;
   FeedNotifier(zmq::context_t& context, const std::string& endpoint);
 
-  void committed(std::uint64_t last_seq);
-  void recorded(const std::vector<delivery::LedgerBatch>& batches, std::int64_t at_ms);
+  void committed(std::uint64_t last_seq) override;
+  void recorded(const std::vector<delivery::RecordedOutcome>& outcomes, std::int64_t at_ms) override;
 
  private:
   std::optional<zmq::socket_t> push_;

@@ -25,7 +25,7 @@
 #include <zmq.hpp>
 
 #include "config/hub_config.h"
-#include "delivery/logged_event.h"
+#include "eventlog/event_reader.h"
 
 namespace hub::security {
 class Gatekeeper;

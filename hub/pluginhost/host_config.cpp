@@ -7,7 +7,7 @@
 
 #include "config/config_fields.h"
 #include "security/keys.h"
-#include "ingest/wire_event.h"
+#include "domain/wire_event.h"
 
 namespace hub::pluginhost {
 namespace {

@@ -12,10 +12,10 @@
 namespace hub::pluginhost {
 
 using nlohmann::json;
-using delivery::Report;
-using delivery::Request;
-using delivery::Started;
-using delivery::Tag;
+using runtime::Report;
+using runtime::Request;
+using runtime::Started;
+using runtime::Tag;
 
 namespace {
 
@@ -73,7 +73,7 @@ HostLink::HostLink(zmq::context_t& context, const HubConfig& config, std::vector
 
 void HostLink::run() {
   // Nobody serves these departments yet: the dispatcher shows them as waiting_for_host.
-  for (auto& d : departments_) delivery::send_host_lost(d->pipe);
+  for (auto& d : departments_) runtime::send_host_lost(d->pipe);
   for (;;) {
     bool all_terminated = true;
     for (const auto& d : departments_) all_terminated = all_terminated && d->terminated;
@@ -257,11 +257,11 @@ void HostLink::on_hello(const std::string& routing_id, const json& message) {
     const std::string reason = restart->describe(host_name);
     spdlog::error("plugin hosts: {}", reason);
     for (Department* d : claimed) {
-      auto crash = std::make_unique<delivery::HostCrash>();
+      auto crash = std::make_unique<runtime::HostCrash>();
       crash->reason = reason;
       if (restart->department == d->config->id && (restart->phase == "handling" || restart->phase == "ending_batch"))
         crash->seq = restart->seq;
-      delivery::send_owned(d->pipe, Tag::kHostCrashed, std::move(crash));
+      runtime::send_owned(d->pipe, Tag::kHostCrashed, std::move(crash));
     }
   }
 }
@@ -305,7 +305,7 @@ void HostLink::on_started(Session& session, const json& message) {
   if (d.awaiting_rewind && !started->reload) {
     d.held_started = std::move(started);  // the dispatcher has not disowned the old host's requests yet
   } else {
-    delivery::send_owned(d.pipe, Tag::kStarted, std::move(started));
+    runtime::send_owned(d.pipe, Tag::kStarted, std::move(started));
   }
 }
 
@@ -318,11 +318,11 @@ void HostLink::on_report(Session& session, const json& message) {
   d.outstanding.erase(it);
   if (report->failed && report->failure.rfind("plugin host sent an invalid report", 0) == 0)
     spdlog::warn("plugin hosts: host '{}' ({}): {}", session.host_name, d.config->id, report->failure);
-  delivery::send_owned(d.pipe, Tag::kReport, std::move(report));
+  runtime::send_owned(d.pipe, Tag::kReport, std::move(report));
 }
 
 void HostLink::on_pipe_message(Department& d) {
-  auto [tag, pointer] = delivery::receive_owned(d.pipe);
+  auto [tag, pointer] = runtime::receive_owned(d.pipe);
   switch (tag) {
     case Tag::kRequest: {
       std::unique_ptr<Request> request(static_cast<Request*>(pointer));
@@ -334,16 +334,16 @@ void HostLink::on_pipe_message(Department& d) {
       break;
     }
     case Tag::kRewound: {
-      std::unique_ptr<delivery::Rewound> rewound(static_cast<delivery::Rewound*>(pointer));
+      std::unique_ptr<runtime::Rewound> rewound(static_cast<runtime::Rewound*>(pointer));
       d.min_generation = rewound->generation;
       d.awaiting_rewind = false;
-      if (d.held_started) delivery::send_owned(d.pipe, Tag::kStarted, std::move(d.held_started));
+      if (d.held_started) runtime::send_owned(d.pipe, Tag::kStarted, std::move(d.held_started));
       break;
     }
     case Tag::kReload: {
       // The dispatcher waited for a batch boundary; the host reloads the library its own
       // configuration names (the dispatcher refuses another), and answers with "started".
-      std::unique_ptr<delivery::Reload> reload(static_cast<delivery::Reload*>(pointer));
+      std::unique_ptr<runtime::Reload> reload(static_cast<runtime::Reload*>(pointer));
       if (d.session == nullptr || d.awaiting_rewind) {
         answer_reload(d, "host_unavailable", "no plugin host serves " + d.config->id + " right now");
         break;
@@ -356,7 +356,7 @@ void HostLink::on_pipe_message(Department& d) {
       d.terminated = true;
       break;
     default:
-      delivery::discard_owned(tag, pointer);
+      runtime::discard_owned(tag, pointer);
   }
 }
 
@@ -380,7 +380,7 @@ void HostLink::skip(Department& d, std::unique_ptr<Request> request) {
   report->generation = request->generation;
   report->skipped = true;
   report->done_upto = request->chunk->first_seq + request->begin - 1;
-  delivery::send_owned(d.pipe, Tag::kReport, std::move(report));
+  runtime::send_owned(d.pipe, Tag::kReport, std::move(report));
 }
 
 void HostLink::answer_reload(Department& d, const std::string& code, const std::string& message) {
@@ -391,7 +391,7 @@ void HostLink::answer_reload(Department& d, const std::string& code, const std::
   started->keeps_running = true;  // whatever the host runs, it is not the hub's to stop
   started->error_code = code;
   started->error = message;
-  delivery::send_owned(d.pipe, Tag::kStarted, std::move(started));
+  runtime::send_owned(d.pipe, Tag::kStarted, std::move(started));
 }
 
 void HostLink::host_lost(Department& d) {
@@ -403,7 +403,7 @@ void HostLink::host_lost(Department& d) {
   if (d.reload_pending)
     answer_reload(d, "host_lost", "plugin host went away during the reload; the next host to connect starts the "
                                   "library its configuration names");
-  delivery::send_host_lost(d.pipe);
+  runtime::send_host_lost(d.pipe);
   d.awaiting_rewind = true;
 }
 

@@ -31,7 +31,7 @@
 #include <zmq.hpp>
 
 #include "config/hub_config.h"
-#include "delivery/delivery_messages.h"
+#include "runtime/worker_messages.h"
 
 namespace hub::security {
 class Gatekeeper;
@@ -65,9 +65,9 @@ class HostLink {
     Session* session = nullptr;         // the host serving it, if any
     bool awaiting_rewind = true;        // kHostLost sent, kRewound not yet received
     std::uint64_t min_generation = 0;   // requests below it were sent to a host that is gone
-    std::unique_ptr<delivery::Started> held_started;  // a host's start, held until rewound
+    std::unique_ptr<runtime::Started> held_started;  // a host's start, held until rewound
     std::uint64_t next_request_id = 1;
-    std::map<std::uint64_t, std::unique_ptr<delivery::Request>> outstanding;  // sent to the host
+    std::map<std::uint64_t, std::unique_ptr<runtime::Request>> outstanding;  // sent to the host
     bool terminated = false;
     bool reload_pending = false;        // "reload" sent to the host, its "started" not yet received
   };
@@ -88,8 +88,8 @@ class HostLink {
   void on_started(Session& session, const nlohmann::json& message);
   void on_report(Session& session, const nlohmann::json& message);
   void on_pipe_message(Department& d);
-  void forward_request(Department& d, std::unique_ptr<delivery::Request> request);
-  void skip(Department& d, std::unique_ptr<delivery::Request> request);
+  void forward_request(Department& d, std::unique_ptr<runtime::Request> request);
+  void skip(Department& d, std::unique_ptr<runtime::Request> request);
   void answer_reload(Department& d, const std::string& code, const std::string& message);
   void host_lost(Department& d);
   void drop_session(const std::string& routing_id, const std::string& why);

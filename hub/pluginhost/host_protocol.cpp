@@ -3,8 +3,9 @@
 #include <algorithm>
 #include <iterator>
 
-#include "delivery/plugin_worker.h"
+#include "runtime/plugin_worker.h"
 #include "hub/loader/action_validator.h"
+#include "runtime/subscription.h"
 
 namespace hub::pluginhost {
 
@@ -89,7 +90,7 @@ json error_message(const std::string& type, const std::string& code, const std::
 }
 
 json encode_event(const LoggedEvent& e, const PluginConfig* department) {
-  if (department != nullptr && !delivery::subscribed(*department, e)) return {{"seq", e.seq}, {"withheld", true}};
+  if (department != nullptr && !runtime::subscribed(*department, e)) return {{"seq", e.seq}, {"withheld", true}};
   const std::uint32_t f = department != nullptr ? department->fields : kAllEventFields;
   json j{{"seq", e.seq},
          {"type", to_string(e.type)},
@@ -233,7 +234,7 @@ Restart decode_restart(const json& j) {
   return r;
 }
 
-json encode_report(const delivery::Report& report) {
+json encode_report(const runtime::Report& report) {
   json out{{"done_upto", report.done_upto}, {"skipped", report.skipped}};
   json delivered = json::array();
   for (const auto& d : report.delivered) delivered.push_back({{"seq", d.seq}, {"actions", encode_actions(d.actions)}});
@@ -248,11 +249,11 @@ json encode_report(const delivery::Report& report) {
 namespace {
 
 // The checks of decode_report(); throws ProtocolError naming what is wrong.
-delivery::Report checked_report(const json& message, const delivery::Request& request, const PluginConfig& plugin) {
+runtime::Report checked_report(const json& message, const runtime::Request& request, const PluginConfig& plugin) {
   const EventChunk& chunk = *request.chunk;
   const std::uint64_t first = chunk.first_seq + request.begin;
   const std::uint64_t last = chunk.first_seq + request.end - 1;
-  delivery::Report report;
+  runtime::Report report;
   report.generation = request.generation;
   report.done_upto = first - 1;
   if (bool_field(message, "", "skipped", false)) {
@@ -279,7 +280,7 @@ delivery::Report checked_report(const json& message, const delivery::Request& re
     auto actions = decode_actions(member(delivered[i], where, "actions"), where + "actions.");
     if (auto problem = hub::validate_actions(plugin.catalogue, event.household_id, actions))
       throw ProtocolError(where + "actions", *problem);
-    delivery::DeliveredEvent d;
+    runtime::DeliveredEvent d;
     d.seq = seq;
     d.household_id = event.household_id;
     d.event_id = event.event_id;
@@ -309,11 +310,11 @@ delivery::Report checked_report(const json& message, const delivery::Request& re
 
 }  // namespace
 
-delivery::Report decode_report(const json& message, const delivery::Request& request, const PluginConfig& plugin) {
+runtime::Report decode_report(const json& message, const runtime::Request& request, const PluginConfig& plugin) {
   try {
     return checked_report(message, request, plugin);
   } catch (const ProtocolError& e) {
-    delivery::Report failed;
+    runtime::Report failed;
     failed.generation = request.generation;
     failed.failed = true;
     failed.failed_seq = request.chunk->first_seq + request.begin;

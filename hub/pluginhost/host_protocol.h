@@ -18,8 +18,8 @@
 #include <nlohmann/json.hpp>
 
 #include "config/hub_config.h"
-#include "delivery/delivery_messages.h"
-#include "delivery/logged_event.h"
+#include "runtime/worker_messages.h"
+#include "domain/logged_event.h"
 #include "pluginhost/supervisor.h"
 
 namespace hub::pluginhost {
@@ -70,10 +70,10 @@ nlohmann::json encode_restart(const Restart& restart);
 Restart decode_restart(const nlohmann::json& j);  // throws ProtocolError naming "restart.<key>"
 
 // Host side: the worker's Report as the "report" message's fields (without type/session).
-nlohmann::json encode_report(const delivery::Report& report);
+nlohmann::json encode_report(const runtime::Report& report);
 // Hub side: the Report to hand the dispatcher for a host's answer to `request`; invalid
 // answers become a failure of the request's first event with the reason.
-delivery::Report decode_report(const nlohmann::json& message, const delivery::Request& request,
+runtime::Report decode_report(const nlohmann::json& message, const runtime::Request& request,
                                const PluginConfig& plugin);
 
 }  // namespace hub::pluginhost

@@ -8,7 +8,8 @@
 #include <variant>
 
 #include "config/embedded_config.h"
-#include "delivery/plugin_worker.h"
+#include "runtime/plugin_worker.h"
+#include "runtime/subscription.h"
 
 namespace hub::pluginhost {
 namespace {
@@ -57,7 +58,7 @@ class HostProtocolTest : public ::testing::Test {
                          {"reason", "non_credit"}}});
   }
 
-  delivery::Report decode(const json& message) { return decode_report(message, request_, plugin_); }
+  runtime::Report decode(const json& message) { return decode_report(message, request_, plugin_); }
 
   void expect_rejected(const json& message, const std::string& fragment) {
     SCOPED_TRACE(message.dump());
@@ -72,7 +73,7 @@ class HostProtocolTest : public ::testing::Test {
   }
 
   PluginConfig plugin_;
-  delivery::Request request_;
+  runtime::Request request_;
 };
 
 TEST_F(HostProtocolTest, EventsSurviveTheRoundTrip) {
@@ -110,7 +111,7 @@ TEST_F(HostProtocolTest, AHostGetsOnlyWhatItsDepartmentMayReceive) {
   EXPECT_EQ(withheld, json({{"seq", 44}, {"withheld", true}}));
   const LoggedEvent placeholder = decode_event(withheld, "events[2].");
   EXPECT_TRUE(placeholder.withheld);
-  EXPECT_FALSE(delivery::subscribed(plugin_, placeholder));
+  EXPECT_FALSE(runtime::subscribed(plugin_, placeholder));
 }
 
 TEST_F(HostProtocolTest, BadEventsNameTheField) {
@@ -209,12 +210,12 @@ TEST(Supervisor, RestartBackoffDoublesFromHalfASecondUpToThirtySeconds) {
 }
 
 TEST_F(HostProtocolTest, AGoodReportBecomesTheSameReport) {
-  delivery::Report report;
+  runtime::Report report;
   report.generation = 7;
   report.done_upto = 12;
   for (std::uint64_t seq : {11u, 12u}) {
     const std::string household = request_.chunk->events[seq - 10].household_id;
-    delivery::DeliveredEvent delivered;
+    runtime::DeliveredEvent delivered;
     delivered.seq = seq;
     delivered.household_id = household;
     delivered.actions = {{"police.hukou_priority", household, ActionKind::kDefer, {}, "x"}};
@@ -238,7 +239,7 @@ TEST_F(HostProtocolTest, FailuresAndSkipsPassThrough) {
   EXPECT_EQ(failed.culprit_seq, 11u);
   EXPECT_EQ(failed.failure, "boom");
   // A timed-out call blames the event it hung on, which may come after the first uncommitted one.
-  delivery::Report timed_out;
+  runtime::Report timed_out;
   timed_out.generation = 7;
   timed_out.done_upto = 10;
   timed_out.failed = true;

@@ -2,8 +2,8 @@
 
 #include <spdlog/spdlog.h>
 
-#include "delivery/delivery_messages.h"
-#include "delivery/plugin_worker.h"
+#include "runtime/worker_messages.h"
+#include "runtime/plugin_worker.h"
 #include "hub/sdk/version.h"
 #include "pluginhost/host_protocol.h"
 #include "security/keys.h"
@@ -11,7 +11,7 @@
 namespace hub::pluginhost {
 
 using nlohmann::json;
-using delivery::Tag;
+using runtime::Tag;
 
 namespace {
 
@@ -260,9 +260,9 @@ void PluginHost::start_workers(std::vector<PluginConfig> departments) {
     worker->pipe = zmq::socket_t(context_, zmq::socket_type::pair);
     worker->pipe.bind(endpoint);
     const PluginConfig* plugin = &worker->config;
-    delivery::CallProbe* probe = shared_ != nullptr ? &shared_->probes[index] : nullptr;
+    runtime::CallProbe* probe = shared_ != nullptr ? &shared_->probes[index] : nullptr;
     worker->thread = std::thread([this, plugin, endpoint, probe] {
-      delivery::PluginWorker(context_, *plugin, config_.data_dir, endpoint, "", probe).run();
+      runtime::PluginWorker(context_, *plugin, config_.data_dir, endpoint, "", probe).run();
     });
     workers_.push_back(std::move(worker));
   }
@@ -270,12 +270,12 @@ void PluginHost::start_workers(std::vector<PluginConfig> departments) {
 
 void PluginHost::stop_workers() {
   for (auto& w : workers_) {
-    delivery::send_terminate(w->pipe);
+    runtime::send_terminate(w->pipe);
     w->thread.join();
     // What the worker sent after our last read is nobody's any more: free it.
     while (w->pipe.get(zmq::sockopt::events) & ZMQ_POLLIN) {
-      auto [tag, pointer] = delivery::receive_owned(w->pipe);
-      delivery::discard_owned(tag, pointer);
+      auto [tag, pointer] = runtime::receive_owned(w->pipe);
+      runtime::discard_owned(tag, pointer);
     }
   }
   workers_.clear();
@@ -297,13 +297,13 @@ void PluginHost::on_deliver(const json& message) {
       throw ProtocolError("events[" + std::to_string(i) + "].seq", "events must be consecutive");
   }
   chunk->first_seq = chunk->events.front().seq;
-  auto request = std::make_unique<delivery::Request>();
+  auto request = std::make_unique<runtime::Request>();
   request->begin = 0;
   request->end = chunk->events.size();
   request->generation = uint_field(message, "", "generation");
   request->chunk = std::move(chunk);
   worker->requests.push_back(uint_field(message, "", "request"));
-  delivery::send_owned(worker->pipe, Tag::kRequest, std::move(request));
+  runtime::send_owned(worker->pipe, Tag::kRequest, std::move(request));
 }
 
 void PluginHost::on_reload(const json& message) {
@@ -313,7 +313,7 @@ void PluginHost::on_reload(const json& message) {
     if (w->config.id == id) {
       // The library of this host's configuration, read anew (the file may have been replaced).
       spdlog::info("plugin host '{}': the hub asks to reload plugin {} from {}", config_.host_name, id, w->config.library);
-      delivery::send_owned(w->pipe, Tag::kReload, std::make_unique<delivery::Reload>());
+      runtime::send_owned(w->pipe, Tag::kReload, std::make_unique<runtime::Reload>());
       return;
     }
   send({{"type", "started"}, {"department", id}, {"ok", false}, {"reload", true}, {"keeps_running", false},
@@ -321,9 +321,9 @@ void PluginHost::on_reload(const json& message) {
 }
 
 void PluginHost::on_worker_message(Worker& worker) {
-  auto [tag, pointer] = delivery::receive_owned(worker.pipe);
+  auto [tag, pointer] = runtime::receive_owned(worker.pipe);
   if (tag == Tag::kStarted) {
-    std::unique_ptr<delivery::Started> started(static_cast<delivery::Started*>(pointer));
+    std::unique_ptr<runtime::Started> started(static_cast<runtime::Started*>(pointer));
     json message{{"type", "started"}, {"department", worker.config.id}, {"ok", started->ok}};
     if (started->reload) {
       message["reload"] = true;
@@ -343,10 +343,10 @@ void PluginHost::on_worker_message(Worker& worker) {
     return;
   }
   if (tag != Tag::kReport) {
-    delivery::discard_owned(tag, pointer);
+    runtime::discard_owned(tag, pointer);
     return;
   }
-  std::unique_ptr<delivery::Report> report(static_cast<delivery::Report*>(pointer));
+  std::unique_ptr<runtime::Report> report(static_cast<runtime::Report*>(pointer));
   if (worker.requests.empty()) return;  // cannot happen: one report per request
   const std::uint64_t request_id = worker.requests.front();
   worker.requests.pop_front();

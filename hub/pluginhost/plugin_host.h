@@ -1,7 +1,7 @@
 // hub-plugin-host's engine: runs department plugins on a department's own server and serves
 // them to a hub over TCP (wire: host_protocol.h, docs/protocol.md "Plugin hosts").
 //
-// Each plugin runs in the very same PluginWorker as inside hubd (delivery/plugin_worker.h),
+// Each plugin runs in the very same PluginWorker as inside hubd (runtime/plugin_worker.h),
 // on its own thread behind an inproc PAIR, so hosted and in-process plugins run the same code:
 // the same loader and ABI check, subscription filter and action checks. The host owns no
 // cursor and no ledger: it turns the hub's "deliver" messages into worker Requests and the

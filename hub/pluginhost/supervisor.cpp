@@ -50,7 +50,7 @@ struct sigaction g_previous[NSIG];
 
 void record_culprit() noexcept {
   if (g_shared == nullptr || g_shared->deliberate_exit.load() >= 0) return;
-  const delivery::CallProbe* probe = delivery::probe_of_this_thread();
+  const runtime::CallProbe* probe = runtime::probe_of_this_thread();
   if (probe >= g_shared->probes && probe < g_shared->probes + SharedState::kMaxPlugins) {
     int expected = -1;
     g_shared->culprit.compare_exchange_strong(expected, static_cast<int>(probe - g_shared->probes));
@@ -128,7 +128,7 @@ int supervise(const HostConfig& config,
   std::optional<Restart> restart;
   int crashes = 0;
   for (;;) {
-    for (auto& probe : shared.probes) probe.set(delivery::CallProbe::kIdle);
+    for (auto& probe : shared.probes) probe.set(runtime::CallProbe::kIdle);
     shared.deliberate_exit.store(-1);
     shared.culprit.store(-1);
     const auto started = Clock::now();
@@ -185,7 +185,7 @@ int supervise(const HostConfig& config,
       culprit = -1;
       int busy = 0;
       for (std::size_t i = 0; i < config.plugins.size(); ++i)
-        if (shared.probes[i].phase.load(std::memory_order_acquire) != delivery::CallProbe::kIdle) {
+        if (shared.probes[i].phase.load(std::memory_order_acquire) != runtime::CallProbe::kIdle) {
           ++busy;
           culprit = static_cast<int>(i);
         }
@@ -193,10 +193,10 @@ int supervise(const HostConfig& config,
     }
     if (culprit >= 0) {
       const auto& probe = shared.probes[culprit];
-      const auto phase = static_cast<delivery::CallProbe::Phase>(probe.phase.load(std::memory_order_acquire));
+      const auto phase = static_cast<runtime::CallProbe::Phase>(probe.phase.load(std::memory_order_acquire));
       next.department = config.plugins[culprit].id;
-      next.phase = phase == delivery::CallProbe::kIdle ? "idle" : delivery::to_string(phase);
-      if (phase == delivery::CallProbe::kHandling || phase == delivery::CallProbe::kEndingBatch)
+      next.phase = phase == runtime::CallProbe::kIdle ? "idle" : runtime::to_string(phase);
+      if (phase == runtime::CallProbe::kHandling || phase == runtime::CallProbe::kEndingBatch)
         next.seq = probe.seq.load(std::memory_order_relaxed);
     }
     spdlog::error("{}", next.describe(config.host_name));

@@ -25,7 +25,7 @@
 #include <optional>
 #include <string>
 
-#include "delivery/plugin_worker.h"
+#include "runtime/plugin_worker.h"
 #include "pluginhost/host_config.h"
 
 namespace hub::pluginhost {
@@ -33,7 +33,7 @@ namespace hub::pluginhost {
 // Lives in memory shared between the supervisor and its child (mmap MAP_SHARED).
 struct SharedState {
   static constexpr std::size_t kMaxPlugins = 64;  // host_config.cpp refuses more
-  delivery::CallProbe probes[kMaxPlugins];        // by index in HostConfig::plugins
+  runtime::CallProbe probes[kMaxPlugins];        // by index in HostConfig::plugins
   std::atomic<int> deliberate_exit{-1};           // the child's own exit code, set just before it exits
   std::atomic<int> culprit{-1};                   // index of the plugin whose thread crashed the child
   char session[80] = {};                          // the child's hub session token (NUL-terminated)

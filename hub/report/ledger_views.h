@@ -3,13 +3,13 @@
 //
 // Every reader of both files (admin household, report, reconcile, metrics) opens its views
 // here, so the attach and the read-only guarantee live in one place. A Views object belongs
-// to the thread that opened it (see store/sqlite.h).
+// to the thread that opened it (see store/sqlite/database.h).
 #pragma once
 
 #include <memory>
 #include <string>
 
-#include "store/sqlite.h"
+#include "store/sqlite/database.h"
 
 namespace hub::report {
 

@@ -21,7 +21,7 @@
 
 #include <nlohmann/json.hpp>
 
-#include "store/sqlite.h"
+#include "store/sqlite/database.h"
 
 namespace hub::report {
 

@@ -5,7 +5,7 @@
 #include <map>
 #include <sstream>
 
-#include "ingest/wire_event.h"
+#include "domain/wire_event.h"
 
 namespace hub::report {
 namespace {

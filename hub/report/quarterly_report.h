@@ -25,7 +25,7 @@
 #include <nlohmann/json.hpp>
 
 #include "config/hub_config.h"
-#include "store/sqlite.h"
+#include "store/sqlite/database.h"
 
 namespace hub::report {
 

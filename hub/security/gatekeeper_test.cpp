@@ -11,7 +11,7 @@
 #include <nlohmann/json.hpp>
 #include <zmq.hpp>
 
-#include "store/sqlite.h"
+#include "store/sqlite/database.h"
 #include "testing/curve_key_pair.h"
 #include "testing/temp_dir.h"
 

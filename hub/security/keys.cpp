@@ -14,7 +14,7 @@
 #include <sodium.h>
 #include <zmq.h>
 
-#include "ingest/wire_event.h"
+#include "domain/wire_event.h"
 
 namespace hub::security {
 namespace {

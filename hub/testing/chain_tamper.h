@@ -13,7 +13,7 @@
 #include <vector>
 
 #include "audit/audit_log.h"
-#include "store/sqlite.h"
+#include "store/sqlite/database.h"
 
 namespace hub::testing {
 

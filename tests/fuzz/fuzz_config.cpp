@@ -14,7 +14,7 @@
 
 #include "config/hub_config.h"
 #include "fuzz_check.h"
-#include "ingest/wire_event.h"
+#include "domain/wire_event.h"
 #include "security/keys.h"
 
 namespace {

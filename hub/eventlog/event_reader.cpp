@@ -1,4 +1,4 @@
-#include "delivery/logged_event.h"
+#include "eventlog/event_reader.h"
 
 #include <nlohmann/json.hpp>
 

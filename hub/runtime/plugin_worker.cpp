@@ -1,4 +1,5 @@
-#include "delivery/plugin_worker.h"
+#include "runtime/plugin_worker.h"
+#include "runtime/subscription.h"
 
 #include <atomic>
 #include <chrono>
@@ -13,12 +14,12 @@
 #include <nlohmann/json.hpp>
 #include <spdlog/spdlog.h>
 
-#include "delivery/delivery_messages.h"
+#include "runtime/worker_messages.h"
 #include "hub/loader/action_validator.h"
 #include "hub/loader/plugin_loader.h"
 #include "hub/sdk/connectors.h"
 
-namespace hub::delivery {
+namespace hub::runtime {
 namespace {
 
 thread_local const CallProbe* t_probe = nullptr;  // see probe_of_this_thread()
@@ -171,11 +172,6 @@ struct Instance {
 };
 
 }  // namespace
-
-bool subscribed(const PluginConfig& plugin, const LoggedEvent& e) {
-  return !e.withheld && e.type == EventType::kStatusChange &&
-         plugin.subscribes(e.village, std::string(hub::sdk::to_string(e.status)));
-}
 
 namespace {
 
@@ -591,4 +587,4 @@ void PluginWorker::run() {
   stop_instance(std::move(instance), plugin_.call_timeout_ms);
 }
 
-}  // namespace hub::delivery
+}  // namespace hub::runtime

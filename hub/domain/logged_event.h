@@ -1,5 +1,6 @@
-// Events as read back from the event log for delivery, and the chunks the dispatcher shares
-// (read-only) between department workers.
+// An event as read back from the event log for delivery (with its sequence number and the
+// household's previous status, which plugins need to tell a release from a restore), and the
+// chunks the dispatcher shares, read-only, between department workers. Plain values.
 #pragma once
 
 #include <cstdint>
@@ -8,8 +9,7 @@
 #include <vector>
 
 #include "hub/sdk/types.h"
-#include "ingest/wire_event.h"
-#include "store/sqlite.h"
+#include "domain/wire_event.h"
 
 namespace hub {
 
@@ -36,21 +36,6 @@ struct LoggedEvent {
 struct EventChunk {
   std::uint64_t first_seq = 0;
   std::vector<LoggedEvent> events;
-};
-
-// Reads events.db on the thread that owns it (its own connection).
-class EventReader {
- public:
-  explicit EventReader(const std::string& path);
-  // Events with from <= seq <= to, in sequence order.
-  std::vector<LoggedEvent> read(std::uint64_t from, std::uint64_t to);
-  // When the event was received, or 0 if unknown.
-  std::int64_t received_at(std::uint64_t seq);
-
- private:
-  store::Database db_;
-  store::Statement range_;
-  store::Statement received_;
 };
 
 }  // namespace hub

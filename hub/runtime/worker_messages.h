@@ -12,7 +12,7 @@
 
 #include <zmq.hpp>
 
-#include "delivery/logged_event.h"
+#include "domain/logged_event.h"
 #include "hub/sdk/plugin.h"
 
 // ThreadSanitizer cannot see the synchronisation inside libzmq (a Debian package, not built
@@ -32,7 +32,7 @@ extern "C" void __tsan_acquire(void* addr);
 extern "C" void __tsan_release(void* addr);
 #endif
 
-namespace hub::delivery {
+namespace hub::runtime {
 
 // kHostLost and kRewound are only used for departments placed on a plugin host: the host link
 // (pluginhost/host_link.h) stands in for the worker and says when its host went away (or has
@@ -160,4 +160,4 @@ inline void discard_owned(Tag tag, void* pointer) {
   }
 }
 
-}  // namespace hub::delivery
+}  // namespace hub::runtime

@@ -1,4 +1,4 @@
-#include "store/checkpointer.h"
+#include "store/sqlite/checkpointer.h"
 
 #include <sqlite3.h>
 
@@ -7,7 +7,7 @@
 
 #include <spdlog/spdlog.h>
 
-#include "store/sqlite.h"
+#include "store/sqlite/database.h"
 
 namespace hub::store {
 

@@ -25,12 +25,9 @@
 
 #include "config/hub_config.h"
 
-#include "delivery/logged_event.h"
+#include "domain/logged_event.h"
 
-namespace hub::delivery {
-
-// Whether the department subscribes to this event (type, villages, statuses).
-bool subscribed(const PluginConfig& plugin, const LoggedEvent& e);
+namespace hub::runtime {
 
 // Where a worker's plugin is, kept up to date for someone who outlives this process:
 // hub-plugin-host's supervisor keeps one per plugin in shared memory and, when a plugin crashes
@@ -75,4 +72,4 @@ class PluginWorker {
   CallProbe* probe_;
 };
 
-}  // namespace hub::delivery
+}  // namespace hub::runtime

@@ -1,4 +1,4 @@
-#include "ingest/wire_event.h"
+#include "domain/wire_event.h"
 
 #include <cstdio>
 #include <set>
@@ -258,7 +258,7 @@ std::string WireEvent::canonical_json() const {
   return out;
 }
 
-std::variant<WireEvent, FieldError> parse_event(const json& o) {
+Result<WireEvent> parse_event(const json& o) {
   if (!o.is_object()) return error("invalid_request", "", "an event must be a JSON object");
   WireEvent ev;
   std::string type;
@@ -339,7 +339,7 @@ std::variant<WireEvent, FieldError> parse_event(const json& o) {
   return ev;
 }
 
-std::variant<IngestRequest, FieldError> parse_request(std::string_view body_text, const RequestLimits& limits) {
+Result<IngestRequest> parse_request(std::string_view body_text, const RequestLimits& limits) {
   if (body_text.size() > limits.max_message_bytes)
     return error("too_large", "", "message of " + std::to_string(body_text.size()) + " bytes exceeds the limit of " +
                                       std::to_string(limits.max_message_bytes) + " bytes");
@@ -353,8 +353,8 @@ std::variant<IngestRequest, FieldError> parse_request(std::string_view body_text
   request.is_batch = type_it != body.end() && type_it->is_string() && *type_it == "batch";
   if (!request.is_batch) {
     auto parsed = parse_event(body);
-    if (auto* e = std::get_if<FieldError>(&parsed)) return std::move(*e);
-    request.events.push_back(std::move(std::get<WireEvent>(parsed)));
+    if (auto* e = parsed.error()) return std::move(*e);
+    request.events.push_back(std::move(parsed).value());
     request.original_index.push_back(0);
     return request;
   }
@@ -376,10 +376,10 @@ std::variant<IngestRequest, FieldError> parse_request(std::string_view body_text
   }
   for (std::size_t i = 0; i < ev->size(); ++i) {
     auto parsed = parse_event((*ev)[i]);
-    if (auto* e = std::get_if<FieldError>(&parsed)) {
+    if (auto* e = parsed.error()) {
       request.item_errors.emplace(i, std::move(*e));
     } else {
-      request.events.push_back(std::move(std::get<WireEvent>(parsed)));
+      request.events.push_back(std::move(parsed).value());
       request.original_index.push_back(i);
     }
   }

@@ -1,7 +1,7 @@
 // Tests of the wire-event parser (§4): every error code parse_event() can produce and the
 // field it names, the defaults it fills in, the canonical form the digest is computed over,
 // and the small helpers (quarters, dates, ids, digests).
-#include "ingest/wire_event.h"
+#include "domain/wire_event.h"
 
 #include <gtest/gtest.h>
 
@@ -42,21 +42,21 @@ json commitment() {
 
 WireEvent parse_ok(const json& j) {
   auto parsed = parse_event(j);
-  if (const auto* e = std::get_if<FieldError>(&parsed)) {
+  if (const auto* e = parsed.error()) {
     ADD_FAILURE() << "unexpected error " << e->code << " (" << e->field << "): " << e->message << "\n  for "
                   << j.dump();
     return {};
   }
-  return std::get<WireEvent>(parsed);
+  return parsed.value();
 }
 
 FieldError parse_error(const json& j) {
   auto parsed = parse_event(j);
-  if (std::holds_alternative<WireEvent>(parsed)) {
+  if (parsed.ok()) {
     ADD_FAILURE() << "expected an error for " << j.dump();
     return {};
   }
-  return std::get<FieldError>(parsed);
+  return parsed.status();
 }
 
 // Checks code and field, and that the message is not empty.
@@ -512,8 +512,8 @@ TEST(ParseRequest, ErrorQuotingALongNonAsciiFieldNameStaysValidUtf8) {
   json body = household();
   body[key] = 1;
   auto parsed = parse_request(body.dump(), {});
-  ASSERT_TRUE(std::holds_alternative<FieldError>(parsed));
-  const FieldError& e = std::get<FieldError>(parsed);
+  ASSERT_TRUE(!parsed.ok());
+  const FieldError& e = parsed.status();
   EXPECT_EQ(e.code, "unknown_field");
   EXPECT_EQ(e.field, key);
   EXPECT_TRUE(is_valid_utf8(e.message)) << e.message;
@@ -525,19 +525,19 @@ TEST(ParseRequest, ErrorQuotingALongNonAsciiFieldNameStaysValidUtf8) {
   json status = status_change();
   status["status"] = "状态状态状态状态状态状态状态状态";
   auto bad_status = parse_request(status.dump(), {});
-  ASSERT_TRUE(std::holds_alternative<FieldError>(bad_status));
-  EXPECT_EQ(std::get<FieldError>(bad_status).code, "invalid_status");
-  EXPECT_TRUE(is_valid_utf8(std::get<FieldError>(bad_status).message));
+  ASSERT_TRUE(!bad_status.ok());
+  EXPECT_EQ(bad_status.status().code, "invalid_status");
+  EXPECT_TRUE(is_valid_utf8(bad_status.status().message));
   json batch = {{"type", "batch"}, {"events", json::array({household()})}, {"批次批次批次批次批次批次批次批次", 1}};
   auto bad_batch = parse_request(batch.dump(), {});
-  ASSERT_TRUE(std::holds_alternative<FieldError>(bad_batch));
-  EXPECT_TRUE(is_valid_utf8(std::get<FieldError>(bad_batch).message));
+  ASSERT_TRUE(!bad_batch.ok());
+  EXPECT_TRUE(is_valid_utf8(bad_batch.status().message));
 }
 
 TEST(ParseRequest, RequestLevelErrorsHaveStableCodes) {
   auto code = [](const std::string& body, RequestLimits limits = {}) {
     auto parsed = parse_request(body, limits);
-    return std::holds_alternative<FieldError>(parsed) ? std::get<FieldError>(parsed).code : std::string("ok");
+    return !parsed.ok() ? parsed.status().code : std::string("ok");
   };
   EXPECT_EQ(code("{\"type\":"), "invalid_json");
   EXPECT_EQ(code("[1]"), "invalid_request");
@@ -555,8 +555,8 @@ TEST(ParseRequest, BatchItemErrorsKeepTheirIndexAndGoodItemsTheirPosition) {
   bad["signed_on"] = "2021-02-30";
   json body = {{"type", "batch"}, {"dry_run", true}, {"events", {household(), bad, status_change()}}};
   auto parsed = parse_request(body.dump(), {});
-  ASSERT_TRUE(std::holds_alternative<IngestRequest>(parsed));
-  const IngestRequest& r = std::get<IngestRequest>(parsed);
+  ASSERT_TRUE(parsed.ok());
+  const IngestRequest& r = parsed.value();
   EXPECT_TRUE(r.is_batch);
   EXPECT_TRUE(r.dry_run);
   ASSERT_EQ(r.events.size(), 2u);

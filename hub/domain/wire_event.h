@@ -17,6 +17,7 @@
 
 #include <nlohmann/json_fwd.hpp>
 
+#include "domain/status.h"
 #include "hub/sdk/types.h"
 
 namespace hub {
@@ -24,12 +25,6 @@ namespace hub {
 enum class EventType : std::uint8_t { kHousehold, kCommitment, kStatusChange };
 std::string_view to_string(EventType type) noexcept;
 
-// An error that names the field and a stable code (documented in docs/protocol.md).
-struct FieldError {
-  std::string code;     // e.g. "missing_field", "invalid_status"
-  std::string message;  // human-readable, names the field and the problem
-  std::string field;    // the offending field, or empty
-};
 
 struct WireEvent {
   EventType type = EventType::kHousehold;
@@ -53,7 +48,7 @@ struct WireEvent {
   std::string canonical_json() const;
 };
 
-std::variant<WireEvent, FieldError> parse_event(const nlohmann::json& object);
+Result<WireEvent> parse_event(const nlohmann::json& object);
 
 // One ingest request (§4) as it arrives in a ZeroMQ frame: a single event, or a batch
 // {"type":"batch","events":[…],"dry_run":bool}. The request-level problems (too large, not
@@ -70,7 +65,7 @@ struct RequestLimits {
   std::size_t max_message_bytes = 64u << 20;
   std::size_t max_batch_events = 100000;
 };
-std::variant<IngestRequest, FieldError> parse_request(std::string_view body, const RequestLimits& limits);
+Result<IngestRequest> parse_request(std::string_view body, const RequestLimits& limits);
 
 // "2020Q3" -> 2020*4+2 (monotonic), or nothing if malformed.
 std::optional<int> quarter_index(std::string_view quarter) noexcept;
