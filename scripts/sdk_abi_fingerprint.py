@@ -24,8 +24,8 @@ ROOT = pathlib.Path(__file__).resolve().parent.parent
 # The headers whose declarations make up the ABI between hubd and a plugin library: the values
 # that cross it (types.h, result.h), what the plugin calls on the host (host.h) and the
 # instance, factory and exported symbols (plugin.h). version.h holds the version number that
-# keys the record, so it is not part of the fingerprint. catalogue.h, csv.h and reasons.h are
-# helpers compiled into the plugin itself and cross nothing.
+# keys the record, so it is not part of the fingerprint. catalogue.h, csv.h, reasons.h and
+# roster.h are helpers compiled into the plugin itself and cross nothing.
 ABI_HEADERS = ["host.h", "plugin.h", "result.h", "types.h"]
 TOKEN = re.compile(r'"(?:\\.|[^"\\])*"|\'(?:\\.|[^\'\\])*\'|//[^\n]*|/\*.*?\*/|\s+|[^"\'/\s]+|/', re.S)
 

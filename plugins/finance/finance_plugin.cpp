@@ -19,7 +19,6 @@
 #include <exception>
 #include <filesystem>
 #include <memory>
-#include <nlohmann/json.hpp>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -29,9 +28,9 @@
 
 #include "accrual_store.h"
 #include "hub/sdk/catalogue.h"
-#include "hub/sdk/csv.h"
 #include "hub/sdk/plugin.h"
 #include "hub/sdk/reasons.h"
+#include "hub/sdk/roster.h"
 
 namespace {
 
@@ -47,6 +46,14 @@ using hub::sdk::Host;
 using hub::sdk::HouseholdStatus;
 using hub::sdk::PolicyAction;
 using hub::sdk::PolicyDefinition;
+using hub::sdk::RosterRow;
+
+// The roster: a household's quarterly amount per policy, one row per household and policy.
+const hub::sdk::RosterSpec kRosterSpec{
+    .department = "finance",
+    .columns = {"policy_id", "amount_fen_per_quarter"},
+    .remedy = "generate it with the town generator or set settings.roster",
+};
 
 // 1,000,000 yuan a quarter is a typo in the roster, not a reward; it also keeps sums far from
 // overflow.
@@ -117,28 +124,18 @@ class FinancePlugin final : public hub::sdk::Plugin {
                                    "per household on the roster; fix config/departments/finance.json");
     }
 
-    const nlohmann::json config = nlohmann::json::parse(host.config_json(), nullptr, /*allow_exceptions=*/false);
-    const nlohmann::json settings =
-        config.is_object() && config.contains("settings") ? config["settings"] : nlohmann::json::object();
-    if (!settings.is_object()) return HandleResult::error("finance: settings must be a JSON object");
-    const std::filesystem::path data_dir(std::string(host.data_dir()));
-    std::filesystem::path roster_path = data_dir / "roster.csv";
-    if (auto it = settings.find("roster"); it != settings.end()) {
-      if (!it->is_string() || it->get_ref<const std::string&>().empty())
-        return HandleResult::error("finance: settings.roster must be a non-empty file path");
-      const std::filesystem::path configured(it->get<std::string>());
-      roster_path = configured.is_absolute() ? configured : data_dir / configured;
-    }
-    if (HandleResult loaded = load_roster(roster_path.string(), *catalogue); !loaded.is_ok()) return loaded;
+    const auto roster_path = hub::sdk::roster_path(kRosterSpec, host.config_json(), host.data_dir(), &error);
+    if (!roster_path) return HandleResult::error(error);
+    if (HandleResult loaded = load_roster(*roster_path, *catalogue); !loaded.is_ok()) return loaded;
 
-    const std::string database = (data_dir / "finance.db").string();
+    const std::string database = (std::filesystem::path(std::string(host.data_dir())) / "finance.db").string();
     try {
       store_ = std::make_unique<AccrualStore>(database);
     } catch (const std::exception& e) {
       return HandleResult::error(std::string("finance: ") + e.what());
     }
-    host.log(hub::sdk::LogLevel::kInfo, "finance: roster " + roster_path.string() + ": " +
-                                            std::to_string(roster_.size()) + " households; accruals in " + database);
+    host.log(hub::sdk::LogLevel::kInfo, "finance: roster " + *roster_path + ": " + std::to_string(roster_.size()) +
+                                            " households; accruals in " + database);
     catalogue_ = std::move(catalogue);
     return HandleResult::ok();
   }
@@ -271,37 +268,24 @@ class FinancePlugin final : public hub::sdk::Plugin {
   }
 
   HandleResult load_roster(const std::string& path, const Catalogue& catalogue) {
-    std::error_code ec;
-    if (!std::filesystem::is_regular_file(path, ec))
-      return HandleResult::error("finance: roster file not found: " + path +
-                                 " (CSV with header household_id,policy_id,amount_fen_per_quarter; generate it with "
-                                 "the town generator or set settings.roster)");
-    std::string error;
-    auto table = hub::sdk::read_csv_file(path, &error);
-    if (!table) return HandleResult::error("finance: cannot read the roster: " + error);
-    const auto household_column = table->column("household_id");
-    const auto policy_column = table->column("policy_id");
-    const auto amount_column = table->column("amount_fen_per_quarter");
-    if (!household_column || !policy_column || !amount_column)
-      return HandleResult::error("finance: roster " + path +
-                                 ": the header must name the columns household_id,policy_id,amount_fen_per_quarter");
-
     Roster roster;
-    for (const auto& row : table->rows) {
-      const std::string where = "finance: roster " + path + " line " + std::to_string(row.line) + ": ";
-      const std::string& household = row.fields[*household_column];
-      const std::string& policy = row.fields[*policy_column];
-      const std::string& amount_text = row.fields[*amount_column];
-      if (household.empty()) return HandleResult::error(where + "household_id is empty");
-      if (catalogue.find(policy) == nullptr)
-        return HandleResult::error(where + "policy_id '" + policy + "' is not in the finance catalogue");
-      const auto amount = parse_integer(amount_text);
-      if (!amount || *amount < 0 || *amount > kMaxAmountFenPerQuarter)
-        return HandleResult::error(where + "amount_fen_per_quarter must be a whole number of fen from 0 to " +
-                                   std::to_string(kMaxAmountFenPerQuarter) + ", got '" + amount_text + "'");
-      if (!roster[household].emplace(policy, *amount).second)
-        return HandleResult::error(where + "household " + household + " is listed twice for " + policy);
-    }
+    std::string error;
+    const auto loaded = hub::sdk::load_roster(
+        kRosterSpec, path,
+        [&](const RosterRow& row) -> std::optional<std::string> {
+          const std::string& policy = row.fields[0];
+          const std::string& amount_text = row.fields[1];
+          if (catalogue.find(policy) == nullptr) return "policy_id '" + policy + "' is not in the finance catalogue";
+          const auto amount = parse_integer(amount_text);
+          if (!amount || *amount < 0 || *amount > kMaxAmountFenPerQuarter)
+            return "amount_fen_per_quarter must be a whole number of fen from 0 to " +
+                   std::to_string(kMaxAmountFenPerQuarter) + ", got '" + amount_text + "'";
+          if (!roster[row.household_id].emplace(policy, *amount).second)
+            return "household " + row.household_id + " is listed twice for " + policy;
+          return std::nullopt;
+        },
+        &error);
+    if (!loaded) return HandleResult::error(error);
     roster_ = std::move(roster);
     return HandleResult::ok();
   }

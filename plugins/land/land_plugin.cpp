@@ -8,8 +8,6 @@
 // settings.roster (relative to the data directory). The plugin keeps no state of its own: the
 // event's previous and new status decide, so a redelivered event gets the same answer.
 #include <cstddef>
-#include <filesystem>
-#include <nlohmann/json.hpp>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -18,9 +16,9 @@
 #include <vector>
 
 #include "hub/sdk/catalogue.h"
-#include "hub/sdk/csv.h"
 #include "hub/sdk/plugin.h"
 #include "hub/sdk/reasons.h"
+#include "hub/sdk/roster.h"
 
 namespace {
 
@@ -31,6 +29,15 @@ using hub::sdk::HandleResult;
 using hub::sdk::Host;
 using hub::sdk::PolicyAction;
 using hub::sdk::PolicyDefinition;
+using hub::sdk::RosterRow;
+
+// The pending applications, one row each; a household may have several.
+const hub::sdk::RosterSpec kRosterSpec{
+    .department = "land",
+    .columns = {"application_id", "applied_on"},
+    .contents = "listing pending homestead applications",
+    .remedy = "generate it with the town generator or set settings.roster",
+};
 
 // YYYY-MM-DD with a plausible month and day; the land office's own system owns the calendar.
 bool is_date(std::string_view text) {
@@ -107,23 +114,13 @@ class LandPlugin final : public hub::sdk::Plugin {
                                    "fix config/departments/land.json");
     }
 
-    const nlohmann::json config = nlohmann::json::parse(host.config_json(), nullptr, /*allow_exceptions=*/false);
-    const nlohmann::json settings =
-        config.is_object() && config.contains("settings") ? config["settings"] : nlohmann::json::object();
-    if (!settings.is_object()) return HandleResult::error("land: settings must be a JSON object");
-    const std::filesystem::path data_dir(std::string(host.data_dir()));
-    std::filesystem::path roster_path = data_dir / "roster.csv";
-    if (auto it = settings.find("roster"); it != settings.end()) {
-      if (!it->is_string() || it->get_ref<const std::string&>().empty())
-        return HandleResult::error("land: settings.roster must be a non-empty file path");
-      const std::filesystem::path configured(it->get<std::string>());
-      roster_path = configured.is_absolute() ? configured : data_dir / configured;
-    }
-    if (HandleResult loaded = load_roster(roster_path.string()); !loaded.is_ok()) return loaded;
+    const auto roster_path = hub::sdk::roster_path(kRosterSpec, host.config_json(), host.data_dir(), &error);
+    if (!roster_path) return HandleResult::error(error);
+    if (HandleResult loaded = load_roster(*roster_path); !loaded.is_ok()) return loaded;
 
     std::size_t count = 0;
     for (const auto& [household, ids] : applications_) count += ids.size();
-    host.log(hub::sdk::LogLevel::kInfo, "land: roster " + roster_path.string() + ": " + std::to_string(count) +
+    host.log(hub::sdk::LogLevel::kInfo, "land: roster " + *roster_path + ": " + std::to_string(count) +
                                             " pending applications of " + std::to_string(applications_.size()) +
                                             " households");
     catalogue_ = std::move(catalogue);
@@ -155,37 +152,23 @@ class LandPlugin final : public hub::sdk::Plugin {
 
  private:
   HandleResult load_roster(const std::string& path) {
-    std::error_code ec;
-    if (!std::filesystem::is_regular_file(path, ec))
-      return HandleResult::error("land: roster file not found: " + path +
-                                 " (CSV with header household_id,application_id,applied_on listing pending homestead "
-                                 "applications; generate it with the town generator or set settings.roster)");
-    std::string error;
-    auto table = hub::sdk::read_csv_file(path, &error);
-    if (!table) return HandleResult::error("land: cannot read the roster: " + error);
-    const auto household_column = table->column("household_id");
-    const auto application_column = table->column("application_id");
-    const auto applied_on_column = table->column("applied_on");
-    if (!household_column || !application_column || !applied_on_column)
-      return HandleResult::error("land: roster " + path +
-                                 ": the header must name the columns household_id,application_id,applied_on");
-
     std::unordered_map<std::string, std::vector<std::string>> applications;
     std::unordered_map<std::string, std::size_t> application_line;
-    for (const auto& row : table->rows) {
-      const std::string where = "land: roster " + path + " line " + std::to_string(row.line) + ": ";
-      const std::string& household = row.fields[*household_column];
-      const std::string& application = row.fields[*application_column];
-      const std::string& applied_on = row.fields[*applied_on_column];
-      if (household.empty()) return HandleResult::error(where + "household_id is empty");
-      if (application.empty()) return HandleResult::error(where + "application_id is empty");
-      if (!is_date(applied_on))
-        return HandleResult::error(where + "applied_on must be a date YYYY-MM-DD, got '" + applied_on + "'");
-      if (auto [it, inserted] = application_line.emplace(application, row.line); !inserted)
-        return HandleResult::error(where + "application " + application + " is already listed on line " +
-                                   std::to_string(it->second));
-      applications[household].push_back(application);
-    }
+    std::string error;
+    const auto roster = hub::sdk::load_roster(
+        kRosterSpec, path,
+        [&](const RosterRow& row) -> std::optional<std::string> {
+          const std::string& application = row.fields[0];
+          const std::string& applied_on = row.fields[1];
+          if (application.empty()) return "application_id is empty";
+          if (!is_date(applied_on)) return "applied_on must be a date YYYY-MM-DD, got '" + applied_on + "'";
+          if (auto [it, inserted] = application_line.emplace(application, row.line); !inserted)
+            return "application " + application + " is already listed on line " + std::to_string(it->second);
+          applications[row.household_id].push_back(application);
+          return std::nullopt;
+        },
+        &error);
+    if (!roster) return HandleResult::error(error);
     applications_ = std::move(applications);
     return HandleResult::ok();
   }

@@ -9,7 +9,6 @@
 // (apply, defer, withhold, release, restore) so the school's accounts can follow it.
 #include <charconv>
 #include <cstdint>
-#include <filesystem>
 #include <nlohmann/json.hpp>
 #include <optional>
 #include <string>
@@ -19,9 +18,9 @@
 #include <vector>
 
 #include "hub/sdk/catalogue.h"
-#include "hub/sdk/csv.h"
 #include "hub/sdk/plugin.h"
 #include "hub/sdk/reasons.h"
+#include "hub/sdk/roster.h"
 
 namespace {
 
@@ -34,6 +33,14 @@ using hub::sdk::Host;
 using hub::sdk::HouseholdStatus;
 using hub::sdk::PolicyAction;
 using hub::sdk::PolicyDefinition;
+using hub::sdk::RosterRow;
+
+// The households with enrolled children, one row each.
+const hub::sdk::RosterSpec kRosterSpec{
+    .department = "schools",
+    .columns = {"children"},
+    .remedy = "generate it with the town generator or set settings.roster",
+};
 
 constexpr std::string_view kFeeReductionPolicy = "schools.fee_reduction";
 constexpr std::int64_t kDefaultFeeReductionFenPerChild = 15000;
@@ -76,19 +83,13 @@ class SchoolsPlugin final : public hub::sdk::Plugin {
       fen_per_child_ = it->get<std::int64_t>();
     }
 
-    std::filesystem::path roster_path = std::filesystem::path(std::string(host.data_dir())) / "roster.csv";
-    if (auto it = settings.find("roster"); it != settings.end()) {
-      if (!it->is_string() || it->get_ref<const std::string&>().empty())
-        return HandleResult::error("schools: settings.roster must be a non-empty file path");
-      const std::filesystem::path configured(it->get<std::string>());
-      roster_path =
-          configured.is_absolute() ? configured : std::filesystem::path(std::string(host.data_dir())) / configured;
-    }
-    if (HandleResult loaded = load_roster(roster_path.string()); !loaded.is_ok()) return loaded;
+    const auto roster_path = hub::sdk::roster_path(kRosterSpec, host.config_json(), host.data_dir(), &error);
+    if (!roster_path) return HandleResult::error(error);
+    if (HandleResult loaded = load_roster(*roster_path); !loaded.is_ok()) return loaded;
 
-    host.log(hub::sdk::LogLevel::kInfo, "schools: roster " + roster_path.string() + ": " +
-                                            std::to_string(children_.size()) + " households, fee reduction " +
-                                            format_yuan(fen_per_child_) + " per child and quarter");
+    host.log(hub::sdk::LogLevel::kInfo, "schools: roster " + *roster_path + ": " + std::to_string(children_.size()) +
+                                            " households, fee reduction " + format_yuan(fen_per_child_) +
+                                            " per child and quarter");
     catalogue_ = std::move(catalogue);
     return HandleResult::ok();
   }
@@ -121,35 +122,24 @@ class SchoolsPlugin final : public hub::sdk::Plugin {
 
  private:
   HandleResult load_roster(const std::string& path) {
-    std::error_code ec;
-    if (!std::filesystem::is_regular_file(path, ec))
-      return HandleResult::error("schools: roster file not found: " + path +
-                                 " (CSV with header household_id,children; generate it with the town generator "
-                                 "or set settings.roster)");
-    std::string error;
-    auto table = hub::sdk::read_csv_file(path, &error);
-    if (!table) return HandleResult::error("schools: cannot read the roster: " + error);
-    const auto household_column = table->column("household_id");
-    const auto children_column = table->column("children");
-    if (!household_column || !children_column)
-      return HandleResult::error("schools: roster " + path +
-                                 ": the header must name the columns household_id,children");
-
     std::unordered_map<std::string, std::int64_t> children;
     std::unordered_map<std::string, std::size_t> first_line;
-    for (const auto& row : table->rows) {
-      const std::string where = "schools: roster " + path + " line " + std::to_string(row.line) + ": ";
-      const std::string& household = row.fields[*household_column];
-      if (household.empty()) return HandleResult::error(where + "household_id is empty");
-      const auto count = parse_integer(row.fields[*children_column]);
-      if (!count || *count < 1 || *count > kMaxChildren)
-        return HandleResult::error(where + "children must be a whole number from 1 to " + std::to_string(kMaxChildren) +
-                                   ", got '" + row.fields[*children_column] + "'");
-      if (auto [it, inserted] = first_line.emplace(household, row.line); !inserted)
-        return HandleResult::error(where + "household " + household + " is already listed on line " +
-                                   std::to_string(it->second));
-      children.emplace(household, *count);
-    }
+    std::string error;
+    const auto roster = hub::sdk::load_roster(
+        kRosterSpec, path,
+        [&](const RosterRow& row) -> std::optional<std::string> {
+          const std::string& count_text = row.fields[0];
+          const auto count = parse_integer(count_text);
+          if (!count || *count < 1 || *count > kMaxChildren)
+            return "children must be a whole number from 1 to " + std::to_string(kMaxChildren) + ", got '" +
+                   count_text + "'";
+          if (auto [it, inserted] = first_line.emplace(row.household_id, row.line); !inserted)
+            return "household " + row.household_id + " is already listed on line " + std::to_string(it->second);
+          children.emplace(row.household_id, *count);
+          return std::nullopt;
+        },
+        &error);
+    if (!roster) return HandleResult::error(error);
     children_ = std::move(children);
     return HandleResult::ok();
   }

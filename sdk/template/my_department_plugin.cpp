@@ -5,8 +5,9 @@
 // department's catalogue (catalogue/my_department.json):
 //   scope "all"                  every household: the catalogue's effect for the new status;
 //   scope "designation:<name>"   only households with that designation, others not_applicable;
-//   scope "roster"               only households listed in <data_dir>/roster.csv (a CSV with a
-//                                household_id column), others not_applicable.
+//   scope "roster"               only households on the department's roster, others
+//                                not_applicable: a CSV with a household_id column at
+//                                <data_dir>/roster.csv or at settings.roster (hub::sdk::load_roster).
 // Change on_event() to put your department's own rules in; keep one action per policy.
 #include <set>
 #include <string>
@@ -14,9 +15,9 @@
 #include <vector>
 
 #include "hub/sdk/catalogue.h"
-#include "hub/sdk/csv.h"
 #include "hub/sdk/plugin.h"
 #include "hub/sdk/reasons.h"
+#include "hub/sdk/roster.h"
 
 namespace {
 
@@ -27,6 +28,9 @@ using hub::sdk::HandleResult;
 using hub::sdk::Host;
 using hub::sdk::PolicyAction;
 using hub::sdk::PolicyDefinition;
+
+// The department's roster: households by household_id; add the other columns you need.
+const hub::sdk::RosterSpec kRosterSpec{.department = "my_department", .columns = {}};
 
 class MyDepartmentPlugin final : public hub::sdk::Plugin {
  protected:
@@ -44,8 +48,7 @@ class MyDepartmentPlugin final : public hub::sdk::Plugin {
       needs_roster = needs_roster || policy.scope == PolicyDefinition::Scope::kRoster;
     }
     if (needs_roster) {
-      if (HandleResult loaded = load_roster(std::string(host.data_dir()) + "/roster.csv"); !loaded.is_ok())
-        return loaded;
+      if (HandleResult loaded = load_roster(host); !loaded.is_ok()) return loaded;
     }
     host.log(hub::sdk::LogLevel::kInfo, "my_department: started with " +
                                             std::to_string(catalogue->policies().size()) + " policies");
@@ -68,18 +71,16 @@ class MyDepartmentPlugin final : public hub::sdk::Plugin {
   }
 
  private:
-  HandleResult load_roster(const std::string& path) {
+  // The SDK's roster loader finds the file, checks the header and names the line of a bad row in
+  // its error. To read more columns, name them in kRosterSpec and pass a check of each row (see
+  // hub/sdk/roster.h); a missing or bad roster stops the start, so `hubctl status` shows it.
+  HandleResult load_roster(Host& host) {
     std::string error;
-    auto table = hub::sdk::read_csv_file(path, &error);
-    if (!table) return HandleResult::error("my_department: roster: " + error);
-    const auto column = table->column("household_id");
-    if (!column) return HandleResult::error("my_department: roster " + path + ": no household_id column");
-    for (const auto& row : table->rows) {
-      if (row.fields[*column].empty())
-        return HandleResult::error("my_department: roster " + path + " line " + std::to_string(row.line) +
-                                   ": empty household_id");
-      roster_.insert(row.fields[*column]);
-    }
+    const auto path = hub::sdk::roster_path(kRosterSpec, host.config_json(), host.data_dir(), &error);
+    if (!path) return HandleResult::error(error);
+    const auto roster = hub::sdk::load_roster(kRosterSpec, *path, /*check=*/{}, &error);
+    if (!roster) return HandleResult::error(error);
+    for (const hub::sdk::RosterRow& row : roster->rows) roster_.insert(row.household_id);
     return HandleResult::ok();
   }
 
