@@ -1,7 +1,6 @@
 #include "audit/chain_keeper.h"
 
 #include <nlohmann/json.hpp>
-
 #include <stdexcept>
 #include <unordered_map>
 #include <vector>
@@ -24,7 +23,8 @@ constexpr const char* kLedgerColumns =
     "handoff_detail, prev_hash, hash";
 
 std::string head_write(const std::string& table) {
-  return "INSERT INTO " + table + " (id, seq, hash) VALUES (1, ?, ?) "
+  return "INSERT INTO " + table +
+         " (id, seq, hash) VALUES (1, ?, ?) "
          "ON CONFLICT (id) DO UPDATE SET seq = excluded.seq, hash = excluded.hash";
 }
 
@@ -42,25 +42,40 @@ struct Layout {
 };
 
 const Layout& layout(ChainedFile file) {
-  static const Layout audit{{"审计链", "audit chain"}, {"审计日志", "audit log"}, "audit",
-                            "SELECT seq, hash FROM head WHERE id = 1", head_write("head"),
-                            std::string("SELECT ") + kAuditColumns + " FROM audit ORDER BY seq", "", ""};
+  static const Layout audit{{"审计链", "audit chain"},
+                            {"审计日志", "audit log"},
+                            "audit",
+                            "SELECT seq, hash FROM head WHERE id = 1",
+                            head_write("head"),
+                            std::string("SELECT ") + kAuditColumns + " FROM audit ORDER BY seq",
+                            "",
+                            ""};
   static const Layout events{
-      {"事件链", "event chain"}, {"事件日志", "event log"}, "event", "SELECT seq, hash FROM chain_head WHERE id = 1",
-      head_write("chain_head"), std::string("SELECT ") + kEventColumns + " FROM event ORDER BY seq",
+      {"事件链", "event chain"},
+      {"事件日志", "event log"},
+      "event",
+      "SELECT seq, hash FROM chain_head WHERE id = 1",
+      head_write("chain_head"),
+      std::string("SELECT ") + kEventColumns + " FROM event ORDER BY seq",
       std::string("SELECT ") + kEventColumns + " FROM event WHERE seq > ? ORDER BY seq LIMIT 4096",
       "UPDATE event SET prev_hash = ?, hash = ? WHERE seq = ?"};
   static const Layout ledger{
-      {"台账链", "ledger chain"}, {"台账", "ledger"}, "delivery", "SELECT seq, hash FROM chain_head WHERE id = 1",
+      {"台账链", "ledger chain"},
+      {"台账", "ledger"},
+      "delivery",
+      "SELECT seq, hash FROM chain_head WHERE id = 1",
       head_write("chain_head"),
       std::string("SELECT ") + kLedgerColumns + " FROM delivery WHERE chain_seq IS NOT NULL ORDER BY chain_seq",
       std::string("SELECT ") + kLedgerColumns +
           " FROM delivery WHERE (department, seq) > (?, ?) AND chain_seq IS NULL ORDER BY department, seq LIMIT 4096",
       "UPDATE delivery SET chain_seq = ?, prev_hash = ?, hash = ? WHERE department = ? AND seq = ?"};
   switch (file) {
-    case ChainedFile::kAudit: return audit;
-    case ChainedFile::kEvents: return events;
-    case ChainedFile::kLedger: return ledger;
+    case ChainedFile::kAudit:
+      return audit;
+    case ChainedFile::kEvents:
+      return events;
+    case ChainedFile::kLedger:
+      return ledger;
   }
   return audit;
 }
@@ -92,7 +107,10 @@ void append_reasons(RowDetail& detail, const std::string& actions, const ReasonT
         continue;
       }
       const auto it = reasons.find(a[3].get<std::int64_t>());
-      if (it == reasons.end()) detail.null(); else detail.text(it->second);
+      if (it == reasons.end())
+        detail.null();
+      else
+        detail.text(it->second);
     }
   } catch (const nlohmann::json::exception&) {
   }
@@ -171,14 +189,18 @@ VerifyResult verify_file(const std::string& path, ChainedFile file,
     const RecordReader reader(db, file);
     const std::optional<ChainHead> head = read_head(db, file);
     store::Statement rows(db, l.records.c_str());
-    VerifyResult result = verify_chain(l.name, head, [&](ChainRecord& r) {
-      if (!rows.step()) return false;
-      reader.read(rows, r);
-      return true;
-    }, public_key);
+    VerifyResult result = verify_chain(
+        l.name, head,
+        [&](ChainRecord& r) {
+          if (!rows.step()) return false;
+          reader.read(rows, r);
+          return true;
+        },
+        public_key);
     if (!result.ok || file != ChainedFile::kLedger) return result;
     // A delivery outside the chain was put there by someone else.
-    store::Statement outside(db, "SELECT department, seq FROM delivery WHERE chain_seq IS NULL ORDER BY department, seq LIMIT 1");
+    store::Statement outside(
+        db, "SELECT department, seq FROM delivery WHERE chain_seq IS NULL ORDER BY department, seq LIMIT 1");
     if (outside.step()) {
       const std::string subject = outside.column_text(0) + ":" + outside.column_text(1);
       result.ok = false;
@@ -204,8 +226,10 @@ ChainKeeper::ChainKeeper(store::Database& db, ChainedFile file) : db_(db), file_
     // audit.db refuses an unreadable head; the BLOB heads of events.db and ledger.db have
     // always been taken as zeros then (verification names the break).
     const auto bytes = from_hex(head->hash, hash_.size());
-    if (bytes) std::copy(bytes->begin(), bytes->end(), hash_.begin());
-    else if (file_ == ChainedFile::kAudit) throw std::runtime_error("the chain head's hash is not 64 hex digits");
+    if (bytes)
+      std::copy(bytes->begin(), bytes->end(), hash_.begin());
+    else if (file_ == ChainedFile::kAudit)
+      throw std::runtime_error("the chain head's hash is not 64 hex digits");
   }
   committed_seq_ = seq_;
   committed_hash_ = previous_ = hash_;
@@ -216,8 +240,10 @@ ChainKeeper::~ChainKeeper() = default;
 void ChainKeeper::write_head() {
   if (!linked_) return;
   write_head_->bind(1, seq_);
-  if (file_ == ChainedFile::kAudit) write_head_->bind(2, hex(hash_));
-  else write_head_->bind_blob(2, hash_.data(), hash_.size());
+  if (file_ == ChainedFile::kAudit)
+    write_head_->bind(2, hex(hash_));
+  else
+    write_head_->bind_blob(2, hash_.data(), hash_.size());
   write_head_->run();
 }
 
@@ -252,14 +278,16 @@ std::uint64_t ChainKeeper::chain_stored_rows() {
   for (;;) {
     // Read a chunk, then write it: no update while the select walks the table.
     std::vector<Chained> rows;
-    if (ledger) chunk.bind(1, std::string_view(after_department)).bind(2, after_seq);
-    else chunk.bind(1, after_seq);
+    if (ledger)
+      chunk.bind(1, std::string_view(after_department)).bind(2, after_seq);
+    else
+      chunk.bind(1, after_seq);
     while (chunk.step()) {
       reader.read(chunk, r);
       // A delivery's place in the chain is given now; an event's is its seq.
       link(ledger ? seq_ + 1 : r.seq, r.at_ms, r.entry);
-      rows.push_back({ledger ? chunk.column_text(2) : std::string(), chunk.column_int(ledger ? 3 : 0), seq_, previous_,
-                      hash_});
+      rows.push_back(
+          {ledger ? chunk.column_text(2) : std::string(), chunk.column_int(ledger ? 3 : 0), seq_, previous_, hash_});
     }
     chunk.reset();
     if (rows.empty()) break;
@@ -283,8 +311,12 @@ VerifyResult verify_audit_log(const std::string& path, const std::optional<std::
   return verify_file(path, ChainedFile::kAudit, public_key);
 }
 
-VerifyResult verify_event_chain(const std::string& path) { return verify_file(path, ChainedFile::kEvents, std::nullopt); }
+VerifyResult verify_event_chain(const std::string& path) {
+  return verify_file(path, ChainedFile::kEvents, std::nullopt);
+}
 
-VerifyResult verify_ledger_chain(const std::string& path) { return verify_file(path, ChainedFile::kLedger, std::nullopt); }
+VerifyResult verify_ledger_chain(const std::string& path) {
+  return verify_file(path, ChainedFile::kLedger, std::nullopt);
+}
 
 }  // namespace hub::audit

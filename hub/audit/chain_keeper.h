@@ -8,12 +8,12 @@
 // connection and builds the record's `detail` from the values it binds (the hot path: no
 // re-reading of the row). The keeper owns the head (in memory and in the file's head table)
 // and the knowledge of how each file stores its records, which is what the verifier and the
-// upgrade need to read them back; this file (chain_keeper.cpp) holds the chain SQL of the three
-// files, the writers keep the SQL of their own rows. The bytes are unchanged by the keeper:
+// upgrade need to read them back: chain_keeper.cpp holds the chain SQL of the three files (head,
+// upgrade, verification), the writers keep the SQL of their own rows. The bytes are unchanged by the keeper:
 // docs/security.md and the header of each file describe them.
 //
 // Threads. A ChainKeeper is used only by the thread that owns its writer (the ingest thread for
-// events.db, the dispatcher thread for ledger.db, the audit trail's callers under its lock for
+// events.db, the dispatcher thread for ledger.db, AuditTrail's callers under its mutex for
 // audit.db). The verify_* functions open their file read-only on their own connection and may be
 // called from any thread (hubctl audit verify, tests, the crash driver).
 #pragma once
