@@ -57,8 +57,6 @@ TEST_ONLY = ("testing", "store")
 KNOWN_BACK_EDGES = {
     ("report", "store"): "the report views' SQL moves into the SQLite backend behind read-view interfaces",
     ("admin", "store"): "read_views.cpp's SQL moves into the SQLite backend",
-    ("cli", "eventlog"): "chain verification moves into audit (one chain keeper)",
-    ("cli", "delivery"): "chain verification moves into audit (one chain keeper)",
 }
 # The same, in unit tests only.
 KNOWN_TEST_BACK_EDGES = {
@@ -72,6 +70,7 @@ BACKEND = "hub/store/sqlite/"
 KNOWN_SQL = {
     "hub/admin/read_views.cpp": "read views move into the backend",
     "hub/audit/audit_log.cpp": "the audit store moves into the backend",
+    "hub/audit/chain_keeper.cpp": "the chains' head, upgrade and verification SQL moves into the backend",
     "hub/delivery/ledger.cpp": "the ledger store moves into the backend",
     "hub/eventlog/event_log.cpp": "the event store moves into the backend",
     "hub/eventlog/event_reader.cpp": "the event store moves into the backend",

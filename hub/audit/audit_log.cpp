@@ -7,6 +7,7 @@
 #include <memory>
 #include <stdexcept>
 
+#include "audit/chain_keeper.h"
 #include "store/sqlite/database.h"
 
 namespace hub::audit {
@@ -150,13 +151,10 @@ AuditLog::AuditLog(const std::string& path, std::optional<SigningKey> signing_ke
     db_->exec("PRAGMA journal_mode=WAL");
     db_->exec("PRAGMA synchronous=FULL");
     db_->exec(kSchema);
-    store::Statement head(*db_, "SELECT seq, hash FROM head WHERE id = 1");
-    if (head.step()) {
-      head_seq_ = head.column_int(0);
-      const auto bytes = from_hex(head.column_text(1), head_hash_.size());
-      if (!bytes) throw std::runtime_error("the chain head's hash is not 64 hex digits");
-      std::copy(bytes->begin(), bytes->end(), head_hash_.begin());
-    }
+    insert_ = std::make_unique<store::Statement>(
+        *db_, "INSERT INTO audit (seq, at_ms, kind, actor, subject, detail, prev_hash, hash, signature) "
+              "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)");
+    chain_ = std::make_unique<ChainKeeper>(*db_, ChainedFile::kAudit);
   } catch (const std::exception& e) {
     throw std::runtime_error("cannot open the audit log " + path + ": " + e.what());
   }
@@ -164,40 +162,34 @@ AuditLog::AuditLog(const std::string& path, std::optional<SigningKey> signing_ke
 
 AuditLog::~AuditLog() = default;
 
+std::int64_t AuditLog::last_seq() const { return chain_->seq(); }
+
 std::int64_t AuditLog::append(const std::vector<AuditEntry>& entries, std::int64_t at_ms) {
-  if (entries.empty()) return head_seq_;
-  std::int64_t seq = head_seq_;
-  Hash hash = head_hash_;
+  if (entries.empty()) return chain_->seq();
   try {
     store::Transaction tx(*db_);
-    store::Statement insert(*db_,
-                            "INSERT INTO audit (seq, at_ms, kind, actor, subject, detail, prev_hash, hash, signature) "
-                            "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)");
     for (const auto& e : entries) {
-      const Hash previous = hash;
-      hash = record_hash(previous, ++seq, at_ms, e);
-      insert.bind(1, seq).bind(2, at_ms).bind(3, e.kind).bind(4, e.actor).bind(5, e.subject).bind(6, e.detail);
-      insert.bind(7, hex(previous)).bind(8, hex(hash));
+      const Hash& hash = chain_->link_next(at_ms, e);
+      insert_->bind(1, chain_->seq()).bind(2, at_ms).bind(3, e.kind).bind(4, e.actor).bind(5, e.subject).bind(6, e.detail);
+      insert_->bind(7, hex(chain_->previous())).bind(8, hex(hash));
       if (signing_key_) {
         std::array<unsigned char, crypto_sign_BYTES> signature{};
         crypto_sign_detached(signature.data(), nullptr, hash.data(), hash.size(), signing_key_->secret_key.data());
-        insert.bind(9, to_hex(signature.data(), signature.size()));
+        insert_->bind(9, to_hex(signature.data(), signature.size()));
       } else {
-        insert.bind_null(9);
+        insert_->bind_null(9);
       }
-      insert.run();
+      insert_->run();
     }
-    store::Statement head(*db_, "INSERT INTO head (id, seq, hash) VALUES (1, ?, ?) "
-                                "ON CONFLICT (id) DO UPDATE SET seq = excluded.seq, hash = excluded.hash");
-    head.bind(1, seq).bind(2, hex(hash));
-    head.run();
+    chain_->write_head();
     tx.commit();
   } catch (const std::exception& e) {
+    insert_->reset();
+    chain_->rolled_back();
     throw std::runtime_error(std::string("audit log not written: ") + e.what());
   }
-  head_seq_ = seq;
-  head_hash_ = hash;
-  return seq;
+  chain_->committed();
+  return chain_->seq();
 }
 
 RowDetail& RowDetail::null() {
@@ -332,31 +324,6 @@ VerifyResult verify_chain(const ChainName& name, const std::optional<ChainHead>&
   result.message = bilingual(name.zh + "完整：" + std::to_string(last) + " 条记录",
                              name.en + " intact: " + std::to_string(last) + " records");
   return result;
-}
-
-VerifyResult verify_audit_log(const std::string& path, const std::optional<std::array<unsigned char, 32>>& public_key) {
-  const ChainName name{"审计链", "audit chain"};
-  try {
-    store::Database db(path, store::Database::Mode::kReadOnly);
-    store::ReadTransaction snapshot(db);
-    std::optional<ChainHead> head;
-    {
-      store::Statement q(db, "SELECT seq, hash FROM head WHERE id = 1");
-      if (q.step()) head = ChainHead{q.column_int(0), q.column_text(1)};
-    }
-    store::Statement rows(db, "SELECT seq, at_ms, kind, actor, subject, detail, prev_hash, hash, signature "
-                              "FROM audit ORDER BY seq");
-    return verify_chain(name, head, [&rows](ChainRecord& r) {
-      if (!rows.step()) return false;
-      r = ChainRecord{rows.column_int(0), rows.column_int(1),
-                      {rows.column_text(2), rows.column_text(3), rows.column_text(4), rows.column_text(5)},
-                      rows.column_text(6), rows.column_text(7),
-                      rows.column_is_null(8) ? std::nullopt : std::optional<std::string>(rows.column_text(8))};
-      return true;
-    }, public_key);
-  } catch (const std::exception& e) {
-    return unreadable({"审计日志", "audit log"}, path, e.what());
-  }
 }
 
 }  // namespace hub::audit

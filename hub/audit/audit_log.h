@@ -35,6 +35,8 @@ class Statement;
 
 namespace hub::audit {
 
+class ChainKeeper;  // chain_keeper.h
+
 using Hash = std::array<unsigned char, 32>;
 
 // What happened, who did it, to what. `detail` is free text (the hub writes compact JSON).
@@ -71,13 +73,13 @@ class AuditLog {
   std::int64_t append(const std::vector<AuditEntry>& entries, std::int64_t at_ms);
   std::int64_t append(const AuditEntry& entry, std::int64_t at_ms) { return append(std::vector{entry}, at_ms); }
 
-  std::int64_t last_seq() const { return head_seq_; }
+  std::int64_t last_seq() const;
 
  private:
   std::unique_ptr<store::Database> db_;
   std::optional<SigningKey> signing_key_;
-  std::int64_t head_seq_ = 0;
-  Hash head_hash_{};
+  std::unique_ptr<store::Statement> insert_;
+  std::unique_ptr<ChainKeeper> chain_;  // the head, and the hashing (chain_keeper.h)
 };
 
 // The hash of one record (see the file comment).
@@ -97,14 +99,15 @@ struct VerifyResult {
 
 // Walks the chain of the audit file at `path` (read-only) and names the first record that was
 // modified, deleted, inserted or reordered. With a public key, signatures are checked too (a
-// record without one is then a failure).
+// record without one is then a failure). chain_keeper.h has the same for events.db and ledger.db.
 VerifyResult verify_audit_log(const std::string& path,
                               const std::optional<std::array<unsigned char, 32>>& public_key = std::nullopt);
 
 // ---- Chains kept inside other files -------------------------------------------------------
 // events.db chains every accepted event and ledger.db every delivered action set with the same
-// record hash, in the same transaction that stores them (event_log.h, ledger.h). Their records
-// are rows of those files; the walker below is the one verify_audit_log() uses.
+// record hash, in the same transaction that stores them (event_log.h, ledger.h), kept by the same
+// ChainKeeper (chain_keeper.h). Their records are rows of those files; the walker below is the
+// one all three verifiers use.
 
 // The `detail` of a chained row: its stored column values in a fixed order, each typed, so
 // that no two different rows encode alike (integers big-endian):

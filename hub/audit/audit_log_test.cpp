@@ -2,6 +2,7 @@
 // deleted, inserted or swapped directly in the file (as someone with the file and sqlite3
 // would), and verification must fail and name exactly that record.
 #include "audit/audit_log.h"
+#include "audit/chain_keeper.h"
 
 #include <sodium.h>
 #include <sys/wait.h>
@@ -257,6 +258,52 @@ TEST(AuditLog, AppendFailsClosedWhenTheFileCannotBeWritten) {
   EXPECT_EQ(log.last_seq(), 3);
   EXPECT_EQ(log.append(entries(1), 3), 4);
   EXPECT_TRUE(verify_audit_log(path).ok);
+}
+
+// The keeper links exactly record_hash() onto the committed head, writes the head only in the
+// writer's transaction, and goes back to the committed head when that transaction fails.
+TEST(ChainKeeper, LinksOntoTheHeadAndForgetsWhatARolledBackTransactionLinked) {
+  hub::testing::TempDir dir;
+  const std::string path = dir.file("audit.db");
+  make_chain(path);
+  const auto head = verify_audit_log(path);
+  ASSERT_TRUE(head.ok);
+  hub::store::Database db(path, hub::store::Database::Mode::kReadWrite);
+  hub::audit::ChainKeeper keeper(db, hub::audit::ChainedFile::kAudit);
+  EXPECT_EQ(keeper.seq(), kRecords);
+  EXPECT_EQ(hub::audit::to_hex(keeper.hash().data(), keeper.hash().size()), head.head_hash_hex);
+  const hub::audit::Hash committed = keeper.hash();
+  const AuditEntry entry = entries(1)[0];
+  const hub::audit::Hash linked = keeper.link_next(7, entry);
+  EXPECT_EQ(keeper.seq(), kRecords + 1);
+  EXPECT_EQ(keeper.previous(), committed);
+  EXPECT_EQ(linked, hub::audit::record_hash(committed, kRecords + 1, 7, entry));
+  {
+    hub::store::Transaction tx(db);
+    keeper.write_head();
+    // no commit: the transaction rolls back
+  }
+  keeper.rolled_back();
+  EXPECT_EQ(keeper.seq(), kRecords);
+  EXPECT_EQ(keeper.hash(), committed);
+  EXPECT_TRUE(verify_audit_log(path).ok) << "the head was not moved";
+  EXPECT_EQ(keeper.link_next(7, entry), linked) << "linked again onto the same head";
+}
+
+// Each verifier names its own file when the file is not a readable SQLite database.
+TEST(ChainKeeper, TheVerifiersNameAnUnreadableFile) {
+  hub::testing::TempDir dir;
+  const std::string path = dir.file("not-a-database.db");
+  std::ofstream(path) << "this is not an SQLite file, it is long enough to have a header of one though.";
+  const auto audit = verify_audit_log(path), events = hub::audit::verify_event_chain(path),
+             ledger = hub::audit::verify_ledger_chain(path);
+  for (const auto* r : {&audit, &events, &ledger}) {
+    EXPECT_FALSE(r->ok);
+    EXPECT_EQ(r->problem, "unreadable");
+  }
+  EXPECT_NE(audit.message.find("cannot read the audit log " + path), std::string::npos) << audit.message;
+  EXPECT_NE(events.message.find("cannot read the event log " + path), std::string::npos) << events.message;
+  EXPECT_NE(ledger.message.find("cannot read the ledger " + path), std::string::npos) << ledger.message;
 }
 
 }  // namespace

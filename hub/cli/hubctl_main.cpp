@@ -27,8 +27,7 @@
 #include "cli/import_file.h"
 #include "cli/output.h"
 #include "audit/audit_log.h"
-#include "delivery/ledger.h"
-#include "eventlog/event_log.h"
+#include "audit/chain_keeper.h"
 #include "report/quarterly_report.h"
 #include "security/keys.h"
 #include "hub/sdk/version.h"
@@ -637,9 +636,9 @@ int cmd_audit(const Options& o) {
     } else if (std::string(c.name) == "audit") {
       result = hub::audit::verify_audit_log(path, public_key);
     } else if (std::string(c.name) == "events") {
-      result = hub::verify_event_chain(path);
+      result = hub::audit::verify_event_chain(path);
     } else {
-      result = hub::delivery::verify_ledger_chain(path);
+      result = hub::audit::verify_ledger_chain(path);
     }
     all_ok = all_ok && result.ok;
     if (o.json_output) {

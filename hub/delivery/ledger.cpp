@@ -124,54 +124,6 @@ CREATE TABLE IF NOT EXISTS chain_head (
 
 constexpr const char* kPolicyAction = "policy_action";
 
-// The columns a chain record is made of (ledger.h), in the order read_chain_record() expects.
-constexpr const char* kChainColumns =
-    "chain_seq, delivered_at_ms, department, seq, household_id, event_id, plugin_version, actions, handoff, "
-    "handoff_detail, prev_hash, hash";
-
-using ReasonTexts = std::unordered_map<std::int64_t, std::string>;
-
-ReasonTexts load_reasons(store::Database& db) {
-  ReasonTexts out;
-  store::Statement q(db, "SELECT id, text FROM reason");
-  while (q.step()) out.emplace(q.column_int(0), q.column_text(1));
-  return out;
-}
-
-// The reason texts of the actions as stored ([[policy, action, amount, reason id], ...]), in
-// order, appended to `detail`; what cannot be read adds nothing (the `actions` column, also in
-// the detail, already differs from what was chained then).
-void append_reasons(audit::RowDetail& detail, const std::string& actions, const ReasonTexts& reasons) {
-  try {
-    const auto parsed = nlohmann::json::parse(actions);
-    if (!parsed.is_array()) return;
-    for (const auto& a : parsed) {
-      if (!a.is_array() || a.size() < 4 || !a[3].is_number_integer()) {
-        detail.null();
-        continue;
-      }
-      const auto it = reasons.find(a[3].get<std::int64_t>());
-      if (it == reasons.end()) detail.null(); else detail.text(it->second);
-    }
-  } catch (const nlohmann::json::exception&) {
-  }
-}
-
-void read_chain_record(const store::Statement& q, const ReasonTexts& reasons, audit::ChainRecord& r) {
-  r.seq = q.column_int(0);
-  r.at_ms = q.column_int(1);
-  r.entry.kind = kPolicyAction;
-  r.entry.actor = q.column_text(2);
-  r.entry.subject = q.column_text(2) + ":" + q.column_text(3);
-  audit::RowDetail detail;
-  for (int c = 4; c <= 9; ++c) detail.column(q, c);
-  append_reasons(detail, q.column_text(7), reasons);
-  r.entry.detail = detail.take();
-  r.prev_hash = q.column_is_null(10) ? std::string() : audit::blob_to_hex(q.column_blob(10));
-  r.hash = q.column_is_null(11) ? std::string() : audit::blob_to_hex(q.column_blob(11));
-  r.signature.reset();
-}
-
 bool delivery_has_chain(store::Database& db) {
   store::Statement columns(db, "SELECT 1 FROM pragma_table_info('delivery') WHERE name = 'hash'");
   return columns.step();
@@ -182,15 +134,6 @@ void add_chain_columns(store::Database& db) {
   db.exec("ALTER TABLE delivery ADD COLUMN chain_seq INTEGER");
   db.exec("ALTER TABLE delivery ADD COLUMN prev_hash BLOB");
   db.exec("ALTER TABLE delivery ADD COLUMN hash BLOB");
-}
-
-std::optional<std::pair<std::int64_t, audit::Hash>> read_head(store::Database& db) {
-  store::Statement q(db, "SELECT seq, hash FROM chain_head WHERE id = 1");
-  if (!q.step()) return std::nullopt;
-  audit::Hash hash{};
-  const std::string bytes = q.column_blob(1);
-  if (bytes.size() == hash.size()) std::copy(bytes.begin(), bytes.end(), hash.begin());
-  return std::make_pair(q.column_int(0), hash);
 }
 
 // Version 1 (one row per action, reason text in every row) -> the current version, in one
@@ -266,10 +209,7 @@ Ledger::Ledger(const std::string& path) : db_(path, store::Database::Mode::kRead
   insert_delivery_ = std::make_unique<store::Statement>(
       db_, "INSERT INTO delivery (department, seq, household_id, event_id, delivered_at_ms, plugin_version, actions, "
            "handoff, handoff_detail, chain_seq, prev_hash, hash) VALUES (?,?,?,?,?,?,?,?,?,?,?,?)");
-  update_chain_head_ = std::make_unique<store::Statement>(
-      db_, "INSERT INTO chain_head (id, seq, hash) VALUES (1, ?, ?) "
-           "ON CONFLICT (id) DO UPDATE SET seq = excluded.seq, hash = excluded.hash");
-  if (const auto head = read_head(db_)) std::tie(chain_seq_, chain_hash_) = *head;
+  chain_ = std::make_unique<audit::ChainKeeper>(db_, audit::ChainedFile::kLedger);
   insert_reason_ = std::make_unique<store::Statement>(db_, "INSERT INTO reason (id, text) VALUES (?, ?)");
   insert_failure_ = std::make_unique<store::Statement>(
       db_, "INSERT OR REPLACE INTO failure (department, seq, attempt, at_ms, reason) VALUES (?,?,?,?,?)");
@@ -315,58 +255,12 @@ void Ledger::migrate() {
   db_.exec(kSchema);
   add_chain_columns(db_);  // version 5 -> 6
   db_.exec(kChainSchema);
-  const std::uint64_t chained = chain_unchained_deliveries();
+  const std::uint64_t chained = audit::ChainKeeper(db_, audit::ChainedFile::kLedger).chain_stored_rows();
   db_.exec(("PRAGMA user_version=" + std::to_string(kSchemaVersion)).c_str());
   tx.commit();
   if (found > 0 || from_v1)
     spdlog::info("{}: upgraded from schema version {} to {}: {} stored deliveries chained for the audit", db_.path(),
                  found, kSchemaVersion, chained);
-}
-
-std::uint64_t Ledger::chain_unchained_deliveries() {
-  const ReasonTexts reasons = load_reasons(db_);
-  auto [seq, hash] = read_head(db_).value_or(std::make_pair(std::int64_t{0}, audit::Hash{}));
-  // In key order, a chunk at a time (a county's ledger has tens of millions of rows): read a
-  // chunk, then write it, so that no update runs while the select walks the table.
-  store::Statement chunk(db_, (std::string("SELECT ") + kChainColumns +
-                               " FROM delivery WHERE (department, seq) > (?, ?) AND chain_seq IS NULL "
-                               "ORDER BY department, seq LIMIT 4096").c_str());
-  store::Statement update(db_, "UPDATE delivery SET chain_seq = ?, prev_hash = ?, hash = ? WHERE department = ? AND seq = ?");
-  std::string after_department;
-  std::int64_t after_seq = 0;
-  std::uint64_t chained = 0;
-  struct Chained {
-    std::string department;
-    std::int64_t seq, chain_seq;
-    audit::Hash previous, hash;
-  };
-  audit::ChainRecord r;
-  for (;;) {
-    std::vector<Chained> rows;
-    chunk.bind(1, after_department).bind(2, after_seq);
-    while (chunk.step()) {
-      read_chain_record(chunk, reasons, r);
-      const audit::Hash previous = hash;
-      hash = audit::record_hash(previous, ++seq, r.at_ms, r.entry);
-      rows.push_back({chunk.column_text(2), chunk.column_int(3), seq, previous, hash});
-    }
-    chunk.reset();
-    if (rows.empty()) break;
-    for (const Chained& c : rows) {
-      update.bind(1, c.chain_seq).bind_blob(2, c.previous.data(), c.previous.size()).bind_blob(3, c.hash.data(), c.hash.size());
-      update.bind(4, c.department).bind(5, c.seq);
-      update.run();
-    }
-    after_department = rows.back().department;
-    after_seq = rows.back().seq;
-    chained += rows.size();
-  }
-  if (chained > 0) {
-    store::Statement head(db_, "INSERT OR REPLACE INTO chain_head (id, seq, hash) VALUES (1, ?, ?)");
-    head.bind(1, seq).bind_blob(2, hash.data(), hash.size());
-    head.run();
-  }
-  return chained;
 }
 
 std::int64_t Ledger::reason_id(const std::string& text) {
@@ -413,8 +307,6 @@ void Ledger::commit(std::vector<LedgerBatch>& batches, std::int64_t now_ms) {
   // Key order: department, then seq (already ascending within a batch).
   std::sort(batches.begin(), batches.end(),
             [](const LedgerBatch& a, const LedgerBatch& b) { return a.department < b.department; });
-  std::int64_t chain_seq = chain_seq_;
-  audit::Hash hash = chain_hash_;
   try {
     store::Transaction tx(db_);
     audit::AuditEntry entry;
@@ -422,7 +314,7 @@ void Ledger::commit(std::vector<LedgerBatch>& batches, std::int64_t now_ms) {
     for (const LedgerBatch& b : batches) {
       for (const runtime::DeliveredEvent& d : b.delivered) {
         const std::string actions = encode_actions(d.actions);
-        // The chain record (ledger.h): what read_chain_record() reads back from this row.
+        // The chain record (docs/security.md): what the chain keeper reads back from this row.
         audit::RowDetail detail;
         detail.text(d.household_id).text(d.event_id).text(b.plugin_version).text(actions).text(d.handoff).text(
             d.handoff_detail);
@@ -430,8 +322,8 @@ void Ledger::commit(std::vector<LedgerBatch>& batches, std::int64_t now_ms) {
         entry.actor = b.department;
         entry.subject = b.department + ":" + std::to_string(d.seq);
         entry.detail = detail.take();
-        const audit::Hash previous = hash;
-        hash = audit::record_hash(previous, ++chain_seq, now_ms, entry);
+        const audit::Hash& hash = chain_->link_next(now_ms, entry);
+        const audit::Hash& previous = chain_->previous();
         insert_delivery_->bind(1, b.department)
             .bind(2, static_cast<std::int64_t>(d.seq))
             .bind(3, d.household_id)
@@ -441,7 +333,7 @@ void Ledger::commit(std::vector<LedgerBatch>& batches, std::int64_t now_ms) {
             .bind(7, actions)
             .bind(8, d.handoff)
             .bind(9, d.handoff_detail)
-            .bind(10, chain_seq)
+            .bind(10, chain_->seq())
             .bind_blob(11, previous.data(), previous.size())
             .bind_blob(12, hash.data(), hash.size());
         insert_delivery_->run();
@@ -490,17 +382,13 @@ void Ledger::commit(std::vector<LedgerBatch>& batches, std::int64_t now_ms) {
           .bind(5, now_ms);
       upsert_cursor_->run();
     }
-    if (chain_seq != chain_seq_) {
-      update_chain_head_->bind(1, chain_seq).bind_blob(2, hash.data(), hash.size());
-      update_chain_head_->run();
-    }
+    chain_->write_head();
     tx.commit();
     reasons_added_.clear();
-    chain_seq_ = chain_seq;
-    chain_hash_ = hash;
+    chain_->committed();
   } catch (...) {
     insert_delivery_->reset();
-    update_chain_head_->reset();
+    chain_->rolled_back();
     insert_reason_->reset();
     insert_failure_->reset();
     upsert_cursor_->reset();
@@ -650,50 +538,6 @@ nlohmann::json Ledger::list_parked(const ParkedQuery& query) {
     rows.push_back(std::move(row));
   }
   return {{"parked", std::move(rows)}, {"truncated", truncated}};
-}
-
-audit::VerifyResult verify_ledger_chain(const std::string& path) {
-  const audit::ChainName name{"台账链", "ledger chain"};
-  try {
-    store::Database db(path, store::Database::Mode::kReadOnly);
-    store::ReadTransaction snapshot(db);
-    if (!delivery_has_chain(db)) {
-      audit::VerifyResult result;
-      result.problem = "unchained";
-      result.message = "台账 " + path + " 尚无哈希链（旧版 hubd 写入；hubd 下次启动时补上） / the ledger " + path +
-                       " has no hash chain yet (written by an older hubd; hubd chains it when it next starts)";
-      return result;
-    }
-    const ReasonTexts reasons = load_reasons(db);
-    std::optional<audit::ChainHead> head;
-    {
-      store::Statement q(db, "SELECT seq, hash FROM chain_head WHERE id = 1");
-      if (q.step()) head = audit::ChainHead{q.column_int(0), audit::blob_to_hex(q.column_blob(1))};
-    }
-    store::Statement rows(db, (std::string("SELECT ") + kChainColumns +
-                               " FROM delivery WHERE chain_seq IS NOT NULL ORDER BY chain_seq").c_str());
-    audit::VerifyResult result = audit::verify_chain(name, head, [&](audit::ChainRecord& r) {
-      if (!rows.step()) return false;
-      read_chain_record(rows, reasons, r);
-      return true;
-    });
-    if (!result.ok) return result;
-    // A delivery outside the chain was put there by someone else.
-    store::Statement outside(db, "SELECT department, seq FROM delivery WHERE chain_seq IS NULL ORDER BY department, seq LIMIT 1");
-    if (outside.step()) {
-      const std::string subject = outside.column_text(0) + ":" + outside.column_text(1);
-      result.ok = false;
-      result.first_bad_seq = 0;
-      result.first_bad_subject = subject;
-      result.problem = "inserted";
-      result.head_hash_hex.clear();
-      result.message = "台账链：记录 " + subject + " 不在链中（是插入的） / ledger chain: the delivery " + subject +
-                       " is not in the chain: it was inserted";
-    }
-    return result;
-  } catch (const std::exception& e) {
-    return audit::unreadable({"台账", "ledger"}, path, e.what());
-  }
 }
 
 }  // namespace hub::delivery

@@ -33,7 +33,7 @@
 
 #include <nlohmann/json.hpp>
 
-#include "audit/audit_log.h"
+#include "audit/chain_keeper.h"
 #include "runtime/worker_messages.h"
 #include "store/sqlite/database.h"
 
@@ -151,7 +151,6 @@ class Ledger {
   void append_plugin_action(const std::string& department, const std::string& action, const std::string& by,
                             std::int64_t now_ms, const std::string& detail);
   void migrate();  // creates the schema, or upgrades an older ledger.db in one transaction
-  std::uint64_t chain_unchained_deliveries();  // in migrate()'s transaction
   std::string encode_actions(const std::vector<hub::sdk::PolicyAction>& actions);
   std::int64_t reason_id(const std::string& text);  // inserts the text the first time
 
@@ -159,16 +158,9 @@ class Ledger {
   std::int64_t next_reason_id_ = 1;
   std::vector<std::string> reasons_added_;  // in the open transaction, forgotten on rollback
 
-  std::unique_ptr<store::Statement> update_chain_head_;
-  std::int64_t chain_seq_ = 0;  // the committed chain head
-  audit::Hash chain_hash_{};
+  std::unique_ptr<audit::ChainKeeper> chain_;  // the deliveries' audit chain, made once the schema is there
 };
 
 const char* ledger_schema();
-
-// Walks the chain of the ledger.db at `path` (read-only, one snapshot) and names the first
-// delivery modified, deleted, inserted or reordered (audit::verify_chain); a delivery row that
-// is not in the chain at all is named by its subject (first_bad_seq 0, problem "inserted").
-audit::VerifyResult verify_ledger_chain(const std::string& path);
 
 }  // namespace hub::delivery

@@ -139,7 +139,7 @@ TEST(LedgerChain, EveryDeliveryIsChainedInCommitOrderAndTheChainSurvivesReopenin
   TempDir dir;
   const std::string path = dir.file("ledger.db");
   make_ledger(path);
-  auto result = verify_ledger_chain(path);
+  auto result = audit::verify_ledger_chain(path);
   ASSERT_TRUE(result.ok) << result.message;
   EXPECT_EQ(result.records, kRecords);
   EXPECT_EQ(result.head_hash_hex, blob_hex(path, "SELECT hash FROM chain_head WHERE id = 1"));
@@ -159,7 +159,7 @@ TEST(LedgerChain, EveryDeliveryIsChainedInCommitOrderAndTheChainSurvivesReopenin
     no_delivery[0].failures.push_back({4, 1, "x"});
     reopened.commit(no_delivery, kNow + 1001);
   }
-  result = verify_ledger_chain(path);
+  result = audit::verify_ledger_chain(path);
   EXPECT_TRUE(result.ok) << result.message;
   EXPECT_EQ(result.records, kRecords + 3);
 }
@@ -190,7 +190,7 @@ TEST(LedgerChain, EveryRandomTamperingIsFoundAtExactlyThatRecord) {
   const std::string pristine = dir.file("pristine.db");
   make_ledger(pristine);
   settle(pristine);
-  ASSERT_TRUE(verify_ledger_chain(pristine).ok);
+  ASSERT_TRUE(audit::verify_ledger_chain(pristine).ok);
   const auto table = delivery_table();
   const unsigned seed = std::random_device{}();
   std::mt19937 rng(seed);
@@ -200,7 +200,7 @@ TEST(LedgerChain, EveryRandomTamperingIsFoundAtExactlyThatRecord) {
     fs::copy_file(pristine, path);
     const auto t = hub::testing::tamper(path, table, rng);
     ++kinds[t.what.substr(0, t.what.find_first_of(" :"))];
-    const auto result = verify_ledger_chain(path);
+    const auto result = audit::verify_ledger_chain(path);
     ASSERT_FALSE(result.ok) << "seed " << seed << " trial " << trial << ": " << t.what << " was not found";
     ASSERT_EQ(result.first_bad_seq, t.named) << "seed " << seed << " trial " << trial << ": " << t.what << " → "
                                              << result.message;
@@ -218,7 +218,7 @@ TEST(LedgerChain, ADeliveryOutsideTheChainIsNamedByItsSubject) {
     db.exec("INSERT INTO delivery (department, seq, household_id, event_id, delivered_at_ms, plugin_version, actions) "
             "VALUES ('finance', 77, 'V01-10077', 'ev-77', 1, '1.2.0', '[]')");
   }
-  const auto result = verify_ledger_chain(path);
+  const auto result = audit::verify_ledger_chain(path);
   EXPECT_FALSE(result.ok);
   EXPECT_EQ(result.problem, "inserted");
   EXPECT_EQ(result.first_bad_seq, 0);
@@ -242,7 +242,7 @@ TEST(LedgerChain, AFailedCommitLeavesTheChainWhereItWas) {
   }
   std::vector<LedgerBatch> b3{batch("land", 3, 3)};
   ledger.commit(b3, kNow + 2);
-  const auto result = verify_ledger_chain(path);
+  const auto result = audit::verify_ledger_chain(path);
   EXPECT_TRUE(result.ok) << result.message;
   EXPECT_EQ(result.records, 5);
 }
@@ -259,14 +259,14 @@ TEST(LedgerChain, AVersion5LedgerIsUpgradedAndChainedOnce) {
     db.exec("ALTER TABLE delivery DROP COLUMN chain_seq; ALTER TABLE delivery DROP COLUMN "
             "prev_hash; ALTER TABLE delivery DROP COLUMN hash; DROP TABLE chain_head; PRAGMA user_version = 5;");
   }
-  EXPECT_EQ(verify_ledger_chain(path).problem, "unchained");
+  EXPECT_EQ(audit::verify_ledger_chain(path).problem, "unchained");
   {
     Ledger upgraded(path);
     EXPECT_EQ(upgraded.load_cursors()["land"].seq, 18u);
     EXPECT_EQ(upgraded.load_parked().size(), 1u);
   }
   EXPECT_EQ(integer(path, "PRAGMA user_version"), 6);
-  auto result = verify_ledger_chain(path);
+  auto result = audit::verify_ledger_chain(path);
   ASSERT_TRUE(result.ok) << result.message;
   EXPECT_EQ(result.records, kRecords);
   EXPECT_EQ(integer(path, "SELECT chain_seq FROM delivery WHERE department = 'finance' AND seq = 1"), 1);
@@ -277,7 +277,7 @@ TEST(LedgerChain, AVersion5LedgerIsUpgradedAndChainedOnce) {
     std::vector<LedgerBatch> more{batch("police", 1, 2)};
     again.commit(more, kNow + 1000);
   }
-  result = verify_ledger_chain(path);
+  result = audit::verify_ledger_chain(path);
   EXPECT_TRUE(result.ok) << result.message;
   EXPECT_EQ(result.records, kRecords + 2);
 }

@@ -199,7 +199,7 @@ TEST(Ledger, UpgradesAVersion1LedgerWithoutLosingAnAction) {
   EXPECT_EQ(handoffs(dir.file("ledger.db")), (std::vector<std::string>{"none|", "none|", "none|"}));
   EXPECT_EQ(schema_version(dir.file("ledger.db")), 6);
   // Version 6: the upgraded deliveries are chained (ledger_chain_test.cpp has the rest).
-  const auto chain = verify_ledger_chain(dir.file("ledger.db"));
+  const auto chain = audit::verify_ledger_chain(dir.file("ledger.db"));
   EXPECT_TRUE(chain.ok) << chain.message;
   EXPECT_EQ(chain.records, 3);
 }
@@ -247,7 +247,7 @@ PRAGMA user_version = 2;
   Ledger reopened(dir.file("ledger.db"));  // a second open finds version 6 and changes nothing
   EXPECT_EQ(handoffs(dir.file("ledger.db")), (std::vector<std::string>{"none|", "webhook|HTTP 200"}));
   EXPECT_EQ(schema_version(dir.file("ledger.db")), 6);
-  const auto chain = verify_ledger_chain(dir.file("ledger.db"));
+  const auto chain = audit::verify_ledger_chain(dir.file("ledger.db"));
   EXPECT_TRUE(chain.ok) << chain.message;
   EXPECT_EQ(chain.records, 2);
   store::Database db(dir.file("ledger.db"), store::Database::Mode::kReadOnly);

@@ -133,7 +133,7 @@ TEST(EventChain, EveryAcceptedEventIsChainedAndTheChainSurvivesReopening) {
   TempDir dir;
   const std::string path = dir.file("events.db");
   make_log(path);
-  auto result = verify_event_chain(path);
+  auto result = audit::verify_event_chain(path);
   ASSERT_TRUE(result.ok) << result.message;
   EXPECT_EQ(result.records, kEvents);
   EXPECT_EQ(result.head_hash_hex, blob_hex(path, "SELECT hash FROM event WHERE seq = 40"));
@@ -143,7 +143,7 @@ TEST(EventChain, EveryAcceptedEventIsChainedAndTheChainSurvivesReopening) {
     stage_ok(reopened, {status(1, "breach", "2020Q4", "-fix")}, "fp-office");
     reopened.commit_group(kNow + 1000);
   }
-  result = verify_event_chain(path);
+  result = audit::verify_event_chain(path);
   EXPECT_TRUE(result.ok) << result.message;
   EXPECT_EQ(result.records, kEvents + 1);
 }
@@ -189,7 +189,7 @@ TEST(EventChain, EveryRandomTamperingIsFoundAtExactlyThatEvent) {
   const std::string pristine = dir.file("pristine.db");
   make_log(pristine);
   settle(pristine);
-  ASSERT_TRUE(verify_event_chain(pristine).ok);
+  ASSERT_TRUE(audit::verify_event_chain(pristine).ok);
   const auto table = event_table();
   const unsigned seed = std::random_device{}();
   std::mt19937 rng(seed);
@@ -199,7 +199,7 @@ TEST(EventChain, EveryRandomTamperingIsFoundAtExactlyThatEvent) {
     fs::copy_file(pristine, path);
     const auto t = hub::testing::tamper(path, table, rng);
     ++kinds[t.what.substr(0, t.what.find_first_of(" :"))];
-    const auto result = verify_event_chain(path);
+    const auto result = audit::verify_event_chain(path);
     ASSERT_FALSE(result.ok) << "seed " << seed << " trial " << trial << ": " << t.what << " was not found";
     ASSERT_EQ(result.first_bad_seq, t.named) << "seed " << seed << " trial " << trial << ": " << t.what << " → "
                                              << result.message;
@@ -217,7 +217,7 @@ TEST(EventChain, AnEventOutsideTheChainIsNamed) {
     db.exec("INSERT INTO event (seq, event_id, type, household_id, village, received_at_ms, digest, body) "
             "VALUES (41, 'ev-raw', 'household', 'V01-99999', 'V01', 1, 'x', '{}')");
   }
-  const auto result = verify_event_chain(path);
+  const auto result = audit::verify_event_chain(path);
   EXPECT_FALSE(result.ok);
   EXPECT_EQ(result.first_bad_seq, 41);
   EXPECT_EQ(result.first_bad_subject, "ev-raw");
@@ -238,7 +238,7 @@ TEST(EventChain, AnEventLogFromBeforeTheChainIsChainedOnceAtOpen) {
     db.exec("ALTER TABLE event DROP COLUMN publisher; ALTER TABLE event DROP COLUMN prev_hash; "
             "ALTER TABLE event DROP COLUMN hash; DROP TABLE chain_head; PRAGMA user_version = 0;");
   }
-  auto result = verify_event_chain(path);
+  auto result = audit::verify_event_chain(path);
   EXPECT_FALSE(result.ok);
   EXPECT_EQ(result.problem, "unchained");
   {
@@ -246,17 +246,17 @@ TEST(EventChain, AnEventLogFromBeforeTheChainIsChainedOnceAtOpen) {
     EXPECT_EQ(upgraded.chained_at_open(), static_cast<std::uint64_t>(kEvents));
     EXPECT_EQ(upgraded.last_seq(), static_cast<std::uint64_t>(kEvents));
   }
-  result = verify_event_chain(path);
+  result = audit::verify_event_chain(path);
   ASSERT_TRUE(result.ok) << result.message;
   EXPECT_EQ(result.records, kEvents);
-  EXPECT_EQ(result.head_hash_hex, verify_event_chain(reference).head_hash_hex) << "deterministic";
+  EXPECT_EQ(result.head_hash_hex, audit::verify_event_chain(reference).head_hash_hex) << "deterministic";
   {
     EventLog again(path);
     EXPECT_EQ(again.chained_at_open(), 0u) << "chained once";
     stage_ok(again, {status(2, "breach", "2020Q4", "-fix")}, "fp-office");
     again.commit_group(kNow + 5000);
   }
-  result = verify_event_chain(path);
+  result = audit::verify_event_chain(path);
   EXPECT_TRUE(result.ok) << result.message;
   EXPECT_EQ(result.records, kEvents + 1);
   store::Database db(path, store::Database::Mode::kReadOnly);
@@ -281,7 +281,7 @@ TEST(EventChain, AFailedCommitLeavesTheChainWhereItWas) {
   }
   stage_ok(log, {reg(3), reg(4)}, "fp-office");
   log.commit_group(kNow + 2);
-  const auto result = verify_event_chain(path);
+  const auto result = audit::verify_event_chain(path);
   EXPECT_TRUE(result.ok) << result.message;
   EXPECT_EQ(result.records, 4);
 }

@@ -14,27 +14,7 @@ namespace {
 // events.db's schema version (PRAGMA user_version): 0 before the audit chain, 1 with it.
 constexpr std::int64_t kEventLogVersion = 1;
 
-// The columns a chain record is made of (see event_log.h), in the order read_chain_record()
-// expects them.
-constexpr const char* kChainColumns =
-    "seq, received_at_ms, publisher, event_id, type, household_id, village, status, previous_status, quarter, "
-    "previous_quarter, effective_date, designations, correction, digest, body, prev_hash, hash";
-constexpr int kFirstDetailColumn = 4, kLastDetailColumn = 15;
 constexpr const char* kEventAccepted = "event_accepted";
-
-void read_chain_record(const store::Statement& q, audit::ChainRecord& r) {
-  r.seq = q.column_int(0);
-  r.at_ms = q.column_int(1);
-  r.entry.kind = kEventAccepted;
-  r.entry.actor = q.column_text(2);
-  r.entry.subject = q.column_text(3);
-  audit::RowDetail detail;
-  for (int c = kFirstDetailColumn; c <= kLastDetailColumn; ++c) detail.column(q, c);
-  r.entry.detail = detail.take();
-  r.prev_hash = q.column_is_null(16) ? std::string() : audit::blob_to_hex(q.column_blob(16));
-  r.hash = q.column_is_null(17) ? std::string() : audit::blob_to_hex(q.column_blob(17));
-  r.signature.reset();
-}
 
 bool has_column(store::Database& db, const char* table, const char* column) {
   store::Statement q(db, "SELECT 1 FROM pragma_table_info(?) WHERE name = ?");
@@ -127,9 +107,6 @@ EventLog::EventLog(const std::string& path) : db_(path, store::Database::Mode::k
       db_, "UPDATE household SET commitment_signed_on = ?, commitment_seq = ? WHERE household_id = ?");
   update_status_ = std::make_unique<store::Statement>(
       db_, "UPDATE household SET status = ?, quarter = ?, designations = ?, status_seq = ? WHERE household_id = ?");
-  update_chain_head_ = std::make_unique<store::Statement>(
-      db_, "INSERT INTO chain_head (id, seq, hash) VALUES (1, ?, ?) "
-           "ON CONFLICT (id) DO UPDATE SET seq = excluded.seq, hash = excluded.hash");
 
   store::Statement load(db_, "SELECT household_id, village, status, quarter FROM household");
   while (load.step()) {
@@ -144,13 +121,8 @@ EventLog::EventLog(const std::string& path) : db_(path, store::Database::Mode::k
   last.step();
   committed_last_seq_ = static_cast<std::uint64_t>(last.column_int(0));
 
-  store::Statement head(db_, "SELECT seq, hash FROM chain_head WHERE id = 1");
-  std::int64_t head_seq = 0;
-  if (head.step()) {
-    head_seq = head.column_int(0);
-    const std::string hash = head.column_blob(1);
-    if (hash.size() == chain_hash_.size()) std::copy(hash.begin(), hash.end(), chain_hash_.begin());
-  }
+  chain_ = std::make_unique<audit::ChainKeeper>(db_, audit::ChainedFile::kEvents);
+  const std::int64_t head_seq = chain_->seq();
   // Both are written in every commit; they differ only when someone changed the file.
   if (head_seq != static_cast<std::int64_t>(committed_last_seq_))
     spdlog::error("{}: the audit chain's head is at seq {} but the last event is seq {}: the file was changed outside "
@@ -168,36 +140,7 @@ void EventLog::upgrade_to_chain(bool had_events) {
     db_.exec("ALTER TABLE event ADD COLUMN prev_hash BLOB");
     db_.exec("ALTER TABLE event ADD COLUMN hash BLOB");
   }
-  store::Statement chunk(db_, (std::string("SELECT ") + kChainColumns + " FROM event WHERE seq > ? ORDER BY seq LIMIT 4096").c_str());
-  store::Statement update(db_, "UPDATE event SET prev_hash = ?, hash = ? WHERE seq = ?");
-  audit::Hash hash{};
-  std::int64_t after = 0;
-  std::uint64_t chained = 0;
-  for (;;) {
-    // Read a chunk, then write it: no update while the select walks the table.
-    std::vector<std::tuple<std::int64_t, audit::Hash, audit::Hash>> hashes;
-    chunk.bind(1, after);
-    audit::ChainRecord r;
-    while (chunk.step()) {
-      read_chain_record(chunk, r);
-      const audit::Hash previous = hash;
-      hash = audit::record_hash(previous, r.seq, r.at_ms, r.entry);
-      hashes.emplace_back(r.seq, previous, hash);
-    }
-    chunk.reset();
-    if (hashes.empty()) break;
-    for (const auto& [seq, previous, h] : hashes) {
-      update.bind_blob(1, previous.data(), previous.size()).bind_blob(2, h.data(), h.size()).bind(3, seq);
-      update.run();
-    }
-    after = std::get<0>(hashes.back());
-    chained += hashes.size();
-  }
-  if (chained > 0) {
-    store::Statement head(db_, "INSERT OR REPLACE INTO chain_head (id, seq, hash) VALUES (1, ?, ?)");
-    head.bind(1, after).bind_blob(2, hash.data(), hash.size());
-    head.run();
-  }
+  const std::uint64_t chained = audit::ChainKeeper(db_, audit::ChainedFile::kEvents).chain_stored_rows();
   db_.exec(("PRAGMA user_version=" + std::to_string(kEventLogVersion)).c_str());
   tx.commit();
   chained_at_open_ = chained;
@@ -324,7 +267,6 @@ void EventLog::drop_group() noexcept {
 
 void EventLog::commit_group(std::int64_t received_at_ms) {
   if (group_events_.empty()) return;
-  audit::Hash hash = chain_hash_;
   try {
     store::Transaction tx(db_);
     audit::AuditEntry entry;
@@ -334,7 +276,7 @@ void EventLog::commit_group(std::int64_t received_at_ms) {
       const bool is_status = ev.type == EventType::kStatusChange;
       const std::string designations = is_status ? nlohmann::json(ev.designations).dump() : std::string();
       auto& ins = *insert_event_;
-      // What is bound is what the chain record's detail encodes (read_chain_record() reads
+      // What is bound is what the chain record's detail encodes (the chain keeper reads
       // the same columns back in the same order).
       audit::RowDetail detail;
       const auto text = [&](int column, std::string_view value) {
@@ -369,8 +311,8 @@ void EventLog::commit_group(std::int64_t received_at_ms) {
       entry.actor = s.publisher;
       entry.subject = ev.event_id;
       entry.detail = detail.take();
-      const audit::Hash previous = hash;
-      hash = audit::record_hash(previous, static_cast<std::int64_t>(s.seq), received_at_ms, entry);
+      const audit::Hash& hash = chain_->link(static_cast<std::int64_t>(s.seq), received_at_ms, entry);
+      const audit::Hash& previous = chain_->previous();
       ins.bind_blob(17, previous.data(), previous.size()).bind_blob(18, hash.data(), hash.size());
       ins.run();
 
@@ -395,50 +337,21 @@ void EventLog::commit_group(std::int64_t received_at_ms) {
           break;
       }
     }
-    update_chain_head_->bind(1, static_cast<std::int64_t>(group_events_.back().seq)).bind_blob(2, hash.data(), hash.size());
-    update_chain_head_->run();
+    chain_->write_head();
     tx.commit();
   } catch (...) {
     insert_event_->reset();
     upsert_household_->reset();
     update_commitment_->reset();
     update_status_->reset();
-    update_chain_head_->reset();
+    chain_->rolled_back();
     drop_group();
     throw;
   }
   committed_last_seq_ = group_events_.back().seq;
-  chain_hash_ = hash;
+  chain_->committed();
   for (auto& [id, state] : group_households_) households_[id] = std::move(state);
   drop_group();
-}
-
-audit::VerifyResult verify_event_chain(const std::string& path) {
-  const audit::ChainName name{"事件链", "event chain"};
-  try {
-    store::Database db(path, store::Database::Mode::kReadOnly);
-    store::ReadTransaction snapshot(db);
-    if (!has_column(db, "event", "hash")) {
-      audit::VerifyResult result;
-      result.problem = "unchained";
-      result.message = "事件日志 " + path + " 尚无哈希链（旧版 hubd 写入；hubd 下次启动时补上） / the event log " + path +
-                       " has no hash chain yet (written by an older hubd; hubd chains it when it next starts)";
-      return result;
-    }
-    std::optional<audit::ChainHead> head;
-    {
-      store::Statement q(db, "SELECT seq, hash FROM chain_head WHERE id = 1");
-      if (q.step()) head = audit::ChainHead{q.column_int(0), audit::blob_to_hex(q.column_blob(1))};
-    }
-    store::Statement rows(db, (std::string("SELECT ") + kChainColumns + " FROM event ORDER BY seq").c_str());
-    return audit::verify_chain(name, head, [&rows](audit::ChainRecord& r) {
-      if (!rows.step()) return false;
-      read_chain_record(rows, r);
-      return true;
-    });
-  } catch (const std::exception& e) {
-    return audit::unreadable({"事件日志", "event log"}, path, e.what());
-  }
 }
 
 }  // namespace hub

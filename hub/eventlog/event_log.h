@@ -16,8 +16,9 @@
 // content it is a conflict.
 //
 // The audit chain (issue 5, docs/security.md). Every event row is also a record of a hash
-// chain, computed with audit::record_hash() in commit_group() and written in the same
-// transaction as the event, with the chain's head (table `chain_head`): no extra fsync.
+// chain, linked by the event log's audit::ChainKeeper (chain_keeper.h) in commit_group() and
+// written in the same transaction as the event, with the chain's head (table `chain_head`): no
+// extra fsync.
 //   seq     = the event's seq            at_ms   = received_at_ms
 //   kind    = "event_accepted"           actor   = `publisher` (the publisher's key name; "" when
 //                                                   unknown: ingest without keys, upgraded rows)
@@ -29,7 +30,8 @@
 // an event (its status, its body, who published it, when) breaks the chain at that event.
 // The `household` table is derived state and is not chained. An events.db from before the
 // chain (user_version 0) is chained once when EventLog opens it (all rows, in seq order,
-// publisher ""), in one transaction; hubd logs how many.
+// publisher ""), in one transaction; hubd logs how many. audit::verify_event_chain() verifies
+// the chain (hubctl audit verify).
 #pragma once
 
 #include <array>
@@ -39,7 +41,7 @@
 #include <unordered_map>
 #include <vector>
 
-#include "audit/audit_log.h"
+#include "audit/chain_keeper.h"
 #include "domain/wire_event.h"
 #include "store/sqlite/database.h"
 
@@ -117,11 +119,10 @@ class EventLog {
   std::unique_ptr<store::Statement> upsert_household_;
   std::unique_ptr<store::Statement> update_commitment_;
   std::unique_ptr<store::Statement> update_status_;
-  std::unique_ptr<store::Statement> update_chain_head_;
 
   StateMap households_;  // committed state
   std::uint64_t committed_last_seq_ = 0;
-  audit::Hash chain_hash_{};  // the committed chain head's hash (zeros before the first event)
+  std::unique_ptr<audit::ChainKeeper> chain_;  // made once the schema is there
   std::uint64_t chained_at_open_ = 0;
 
   // The group being built (staged, not yet committed).
@@ -132,9 +133,5 @@ class EventLog {
 
 // Schema of events.db, shared with the readers (delivery, admin).
 const char* event_log_schema();
-
-// Walks the event chain of the events.db at `path` (read-only, one snapshot) and names the
-// first event modified, deleted, inserted or reordered (audit::verify_chain).
-audit::VerifyResult verify_event_chain(const std::string& path);
 
 }  // namespace hub

@@ -1,6 +1,6 @@
 // The host link: hubd's side of the plugin-host endpoint (endpoints.plugin_hosts). One thread
 // owns a ROUTER bound there and stands in for the worker of every department placed on a plugin
-// host ("placement": "host"): it speaks the dispatcher's inproc messages (delivery_messages.h)
+// host ("placement": "host"): it speaks the dispatcher's inproc messages (runtime/worker_messages.h)
 // on each such department's PAIR and relays them as JSON to whichever hub-plugin-host serves
 // that department (wire: host_protocol.h, docs/protocol.md "Plugin hosts").
 //
