@@ -62,11 +62,14 @@ std::optional<int> parse_command_line(CLI::App& app, int argc, char** argv) {
     return std::nullopt;
   } catch (const CLI::Success& e) {  // --help, --version
     return app.exit(e);
-  } catch (const CLI::ExtrasError& e) {
-    const CLI::App& command = command_with_extras(app);
-    const std::string message = extras_message(command);
-    return usage_error(command, message.empty() ? e.what() : message);
   } catch (const CLI::ParseError& e) {
+    // An unknown argument is named first, even when CLI11 found a missing one before it
+    // ("hub-plugin-host --bogus": the typo, not "--config is required").
+    if (app.remaining_size(true) > 0) {
+      const CLI::App& command = command_with_extras(app);
+      const std::string message = extras_message(command);
+      if (!message.empty()) return usage_error(command, message);
+    }
     return usage_error(deepest_command(app), e.what());
   }
 }
