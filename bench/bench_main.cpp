@@ -12,6 +12,7 @@
 #include <fstream>
 #include <iostream>
 #include <nlohmann/json.hpp>
+#include <optional>
 #include <sstream>
 #include <stdexcept>
 #include <string>
@@ -47,6 +48,50 @@ struct Options {
   std::string config = HUB_BENCH_CONFIG;
 };
 
+
+// Reads the command line into `o`. nullopt: go on; otherwise the exit code (0 after --help, 2
+// after a usage error).
+std::optional<int> parse_options(int argc, char** argv, Options& o) {
+  bool no_redis = false;
+  CLI::App app("hub-bench — Chengxin Hub benchmarks / 诚信枢纽性能基准", "hub-bench");
+  hub::command_line::repeated_options_take_the_last(app);
+  app.add_option("--runs", o.runs, "repetitions of each figure (median, min, max are reported)")
+      ->capture_default_str();
+  app.add_option("--town-households", o.town, "the town's size (default: the reference town)")->capture_default_str();
+  app.add_option("--county-households", o.county, "the county's size; 0 skips the county")->capture_default_str();
+  app.add_option("--departments", o.departments, "departments to enable (first N of the configuration); default all");
+  app.add_flag("--scaling", o.scaling, "also run the scaling curve (households x 1, 3 and all departments)");
+  app.add_option("--scaling-sizes", o.scaling_sizes, "households for the scaling curve")
+      ->delimiter(',')
+      ->allow_extra_args(false)
+      ->type_name("LIST")
+      ->capture_default_str();
+  app.add_flag("--smoke", o.smoke, "seconds-long run with tiny sizes, for CI (figures are meaningless)");
+  app.add_option("--only", o.only,
+                 "only the figures whose id starts with one of these prefixes (e.g. limits.sqlite,hub.ingest); for "
+                 "profiling one part")
+      ->delimiter(',')
+      ->allow_extra_args(false)
+      ->type_name("LIST");
+  app.add_flag("--no-redis", no_redis, "skip Redis Streams (it is skipped anyway when redis-server is missing)");
+  app.add_option("--out", o.out, "JSON results")->type_name("FILE")->capture_default_str();
+  app.add_option("--work-dir", o.work_dir, "where databases are created; default $TMPDIR or /tmp")->type_name("DIR");
+  app.add_option("--hubd", o.hubd, "the hub to measure; default: this build tree")->type_name("PATH");
+  app.add_option("--plugin-dir", o.plugin_dir, "its plugins")->type_name("DIR");
+  app.add_option("--departments-dir", o.departments_dir, "its department catalogues")->type_name("DIR");
+  app.add_option("--config", o.config, "its configuration")->type_name("FILE");
+  if (const auto exit_code = hub::command_line::parse_command_line(app, argc, argv)) return exit_code;
+  o.runs = std::max<std::size_t>(1, o.runs);
+  o.redis = !no_redis;
+  if (o.smoke) {
+    o.runs = 1;
+    o.town = std::min<std::size_t>(o.town, 200);
+    o.county = std::min<std::size_t>(o.county, 400);
+    o.scaling_sizes = {100, 200};
+  }
+  if (o.town == 0) return hub::command_line::usage_error(app, "--town-households must be at least 1");
+  return std::nullopt;
+}
 
 // The departments of the hub's configuration, in order.
 std::vector<std::string> configured_departments(const std::string& config_path) {
@@ -122,35 +167,7 @@ EndToEnd deliver_town(const HubSetup& setup, const std::string& base, const std:
 
 int main(int argc, char** argv) {
   Options o;
-  bool no_redis = false;
-  CLI::App app("hub-bench — Chengxin Hub benchmarks / 诚信枢纽性能基准", "hub-bench");
-  hub::command_line::repeated_options_take_the_last(app);
-  app.add_option("--runs", o.runs, "repetitions of each figure (median, min, max are reported)")
-      ->capture_default_str();
-  app.add_option("--town-households", o.town, "the town's size (default: the reference town)")->capture_default_str();
-  app.add_option("--county-households", o.county, "the county's size; 0 skips the county")->capture_default_str();
-  app.add_option("--departments", o.departments, "departments to enable (first N of the configuration); default all");
-  app.add_flag("--scaling", o.scaling, "also run the scaling curve (households x 1, 3 and all departments)");
-  app.add_option("--scaling-sizes", o.scaling_sizes, "households for the scaling curve")
-      ->delimiter(',')
-      ->type_name("LIST")
-      ->capture_default_str();
-  app.add_flag("--smoke", o.smoke, "seconds-long run with tiny sizes, for CI (figures are meaningless)");
-  app.add_option("--only", o.only,
-                 "only the figures whose id starts with one of these prefixes (e.g. limits.sqlite,hub.ingest); for "
-                 "profiling one part")
-      ->delimiter(',')
-      ->type_name("LIST");
-  app.add_flag("--no-redis", no_redis, "skip Redis Streams (it is skipped anyway when redis-server is missing)");
-  app.add_option("--out", o.out, "JSON results")->type_name("FILE")->capture_default_str();
-  app.add_option("--work-dir", o.work_dir, "where databases are created; default $TMPDIR or /tmp")->type_name("DIR");
-  app.add_option("--hubd", o.hubd, "the hub to measure; default: this build tree")->type_name("PATH");
-  app.add_option("--plugin-dir", o.plugin_dir, "its plugins")->type_name("DIR");
-  app.add_option("--departments-dir", o.departments_dir, "its department catalogues")->type_name("DIR");
-  app.add_option("--config", o.config, "its configuration")->type_name("FILE");
-  if (const auto exit_code = hub::command_line::parse_command_line(app, argc, argv)) return *exit_code;
-  o.runs = std::max<std::size_t>(1, o.runs);
-  o.redis = !no_redis;
+  if (const auto exit_code = parse_options(argc, argv, o)) return *exit_code;
   try {
     HubSetup setup{o.hubd, o.plugin_dir, o.departments_dir, configured_departments(o.config)};
     const std::size_t departments =

@@ -63,16 +63,13 @@ std::optional<json> call(HubClient& client, const json& request) { return client
 
 LifecycleVerbs add_lifecycle_verbs(CLI::App& hubctl, VerbArgs& a, bool* json_output) {
   LifecycleVerbs verbs;
-  const auto by = [&a](CLI::App* action) {
-    action->add_option("--by", a.by, "操作人 / who does it, recorded with it (default $USER)")->type_name("NAME");
-  };
   verbs.parked = add_verb(hubctl, "parked",
                           "暂存事件 / parked events (dead letters): list, retry or skip them (parked ACTION --help)",
                           json_output);
   const auto selectors = [&a](CLI::App* action) {
-    action->add_option("--department", a.department, "部门 / one department's")->type_name("D");
-    action->add_option("--household", a.household, "户 / one household's")->type_name("H");
-    action->add_option("--seq", a.seq, "the event with this sequence number")->type_name("N");
+    add_text_options(*action, {{"--department", &a.department, "D", "部门 / one department's"},
+                                {"--household", &a.household, "H", "户 / one household's"},
+                                {"--seq", &a.seq, "N", "the event with this sequence number"}});
   };
   CLI::App* list = add_verb(*verbs.parked, "list", "暂存事件 / the parked events", json_output);
   selectors(list);
@@ -85,7 +82,7 @@ LifecycleVerbs add_lifecycle_verbs(CLI::App& hubctl, VerbArgs& a, bool* json_out
                                   " (what: --department, --household or --seq)",
                               json_output);
     selectors(verb);
-    by(verb);
+    add_by_option(*verb, a);
   }
 
   verbs.plugins = add_verb(hubctl, "plugins",
@@ -105,16 +102,16 @@ LifecycleVerbs add_lifecycle_verbs(CLI::App& hubctl, VerbArgs& a, bool* json_out
                               json_output);
   department(reload);
   reload->add_option("--library", a.library, "another library to load")->type_name("PATH");
-  by(reload);
+  add_by_option(*reload, a);
   CLI::App* disable = add_verb(*verbs.plugins, "disable", "停用 / stop delivering to the department (recorded)",
                                json_output);
   department(disable);
   disable->add_option("--reason", a.reason, "why, shown by plugins list")->type_name("TEXT");
-  by(disable);
+  add_by_option(*disable, a);
   CLI::App* enable = add_verb(*verbs.plugins, "enable", "启用 / deliver to the department again (recorded)",
                               json_output);
   department(enable);
-  by(enable);
+  add_by_option(*enable, a);
   return verbs;
 }
 

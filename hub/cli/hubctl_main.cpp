@@ -631,6 +631,7 @@ int cmd_keygen(const Options& o) {
 }  // namespace
 
 int main(int argc, char** argv) {
+  using hub::cli::add_text_options;
   using hub::cli::add_verb;
   using hub::command_line::usage_error;
   Options o;
@@ -643,37 +644,34 @@ int main(int argc, char** argv) {
   app.require_subcommand(0, 1);  // one verb; a missing one is reported below in hubctl's words
   app.set_version_flag("--version", "hubctl " HUB_SDK_VERSION_STRING, "print the version");
   app.add_flag("--json", o.json_output, "machine-readable output (also after the command)");
-  app.add_option("--ingest", o.ingest, "ingest endpoint (default tcp://127.0.0.1:7001, or $HUB_INGEST_ENDPOINT)")
-      ->type_name("ENDPOINT");
-  app.add_option("--admin", o.admin, "admin endpoint (default tcp://127.0.0.1:7004, or $HUB_ADMIN_ENDPOINT)")
-      ->type_name("ENDPOINT");
-  app.add_option("--data-dir", o.data_dir, "read the endpoints of the hubd using DIR (DIR/hubd.endpoints.json)")
-      ->type_name("DIR");
-  app.add_option("--keys", o.keys_dir,
-                 "CURVE keys: DIR/hub.curve.pub and DIR/NAME.curve.key (default $HUB_KEYS_DIR, else DIR/keys with "
-                 "--data-dir, else var/keys, where hubd writes them on its first run); none there: no CURVE")
-      ->type_name("DIR");
-  app.add_option("--key", o.key_name,
-                 "which key to use (default: admin for admin commands, publisher for publish and import)")
-      ->type_name("NAME");
-  app.add_option("--timeout", timeout,
-                 "how long to wait for the hub, in milliseconds (default 10000; report and reconcile: 300000)")
-      ->type_name("MS");
+  add_text_options(
+      app, {{"--ingest", &o.ingest, "ENDPOINT",
+             "ingest endpoint (default tcp://127.0.0.1:7001, or $HUB_INGEST_ENDPOINT)"},
+            {"--admin", &o.admin, "ENDPOINT", "admin endpoint (default tcp://127.0.0.1:7004, or $HUB_ADMIN_ENDPOINT)"},
+            {"--data-dir", &o.data_dir, "DIR", "read the endpoints of the hubd using DIR (DIR/hubd.endpoints.json)"},
+            {"--keys", &o.keys_dir, "DIR",
+             "CURVE keys: DIR/hub.curve.pub and DIR/NAME.curve.key (default $HUB_KEYS_DIR, else DIR/keys with "
+             "--data-dir, else var/keys, where hubd writes them on its first run); none there: no CURVE"},
+            {"--key", &o.key_name, "NAME",
+             "which key to use (default: admin for admin commands, publisher for publish and import)"},
+            {"--timeout", &timeout, "MS",
+             "how long to wait for the hub, in milliseconds (default 10000; report and reconcile: 300000)"}});
 
   CLI::App* publish = add_verb(app, "publish",
                                "发布一条评议结果 / publish one status change "
                                "(S: credit 诚信户 | non_credit 不诚信户 | breach 违约户)",
                                json);
-  publish->add_option("--household", v.household, "户 / the household (required)")->type_name("H");
-  publish->add_option("--status", v.status, "评议结果 / credit | non_credit | breach (required)")->type_name("S");
-  publish->add_option("--quarter", v.quarter, "季度 / e.g. 2020Q4 (required)")->type_name("Q");
-  publish->add_option("--effective", v.effective, "生效日期 / effective date")->type_name("YYYY-MM-DD");
-  publish->add_option("--basis", v.basis, "评议依据 / the basis of the evaluation")->type_name("TEXT");
+  add_text_options(*publish,
+                   {{"--household", &v.household, "H", "户 / the household (required)"},
+                    {"--status", &v.status, "S", "评议结果 / credit | non_credit | breach (required)"},
+                    {"--quarter", &v.quarter, "Q", "季度 / e.g. 2020Q4 (required)"},
+                    {"--effective", &v.effective, "YYYY-MM-DD", "生效日期 / effective date"},
+                    {"--basis", &v.basis, "TEXT", "评议依据 / the basis of the evaluation"},
+                    {"--event-id", &v.event_id, "ID", "the event's id (default: the one an import would give this row)"}});
   publish->add_option("--designation", v.designations, "e.g. assistance (repeatable)")
       ->type_name("D")
+      ->allow_extra_args(false)  // one value per --designation, as before
       ->multi_option_policy(CLI::MultiOptionPolicy::TakeAll);
-  publish->add_option("--event-id", v.event_id, "the event's id (default: the one an import would give this row)")
-      ->type_name("ID");
 
   CLI::App* import = add_verb(app, "import",
                               "导入 CSV 或 JSONL (户籍, 承诺书, 评议) / import households, commitments or "
@@ -681,10 +679,9 @@ int main(int argc, char** argv) {
                               json);
   import->add_option("FILE", v.file, "the CSV or JSONL file");
   import->add_flag("--dry-run", v.dry_run, "预览 / check every row with the hub, store nothing");
-  import->add_option("--batch", v.batch, "rows per request (default 2000)")->type_name("N");
-  import->add_option("--max-file-mb", v.max_file_mb,
-                     "a larger file is refused (file_too_large), as it is checked in memory (default 1024)")
-      ->type_name("N");
+  add_text_options(*import, {{"--batch", &v.batch, "N", "rows per request (default 2000)"},
+                             {"--max-file-mb", &v.max_file_mb, "N",
+                              "a larger file is refused (file_too_large), as it is checked in memory (default 1024)"}});
 
   CLI::App* status = add_verb(app, "status", "各部门送达情况 / delivery status per department", json);
   CLI::App* household =
@@ -697,10 +694,9 @@ int main(int argc, char** argv) {
                               "季度报告 / the quarterly report (households, commitments, statuses, policies per "
                               "department, villages)",
                               json);
-  report->add_option("--quarter", v.quarter, "季度 / e.g. 2020Q4 (required)")->type_name("Q");
-  report->add_option("--village", v.village, "村 / one village only")->type_name("V");
-  report->add_option("--format", v.format, "table | json | csv (default table, json with --json)")
-      ->type_name("FORMAT");
+  add_text_options(*report, {{"--quarter", &v.quarter, "Q", "季度 / e.g. 2020Q4 (required)"},
+                             {"--village", &v.village, "V", "村 / one village only"},
+                             {"--format", &v.format, "FORMAT", "table | json | csv (default table, json with --json)"}});
   CLI::App* reconcile = add_verb(app, "reconcile",
                                  "对账：部门记录与评议结果不一致的户 / households whose department records "
                                  "disagree with their status (exit 1 if any)",
@@ -713,10 +709,10 @@ int main(int argc, char** argv) {
                               "department's policy actions), read-only; names the file and the first record "
                               "modified, deleted, inserted or reordered (exit 1)",
                               json);
-  verify->add_option("--file", v.audit_file, "only this audit.db")->type_name("FILE");
-  verify->add_option("--public-key", v.public_key,
-                     "the hub's signing public key (NAME.sign.pub from keygen): checks audit.db's signatures too")
-      ->type_name("FILE");
+  add_text_options(*verify, {{"--file", &v.audit_file, "FILE", "only this audit.db"},
+                             {"--public-key", &v.public_key, "FILE",
+                              "the hub's signing public key (NAME.sign.pub from keygen): checks audit.db's "
+                              "signatures too"}});
 
   CLI::App* keys = add_verb(app, "keys",
                             "枢纽允许的密钥 / the keys the hub lets in, with their roles and the handshakes "
@@ -727,7 +723,7 @@ int main(int argc, char** argv) {
                                    "read the hub's clients file again (as SIGHUP does): a removed key is refused at "
                                    "once, on the connections it has too (audited)",
                                    json);
-  keys_reload->add_option("--by", v.by, "操作人 / who does it, recorded with it (default $USER)")->type_name("NAME");
+  hub::cli::add_by_option(*keys_reload, v);
 
   CLI::App* keygen = add_verb(app, "keygen",
                               "生成密钥 / write key pairs for NAME into DIR: NAME.curve.pub / NAME.curve.key "

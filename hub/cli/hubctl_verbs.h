@@ -5,6 +5,7 @@
 // runs "parked" and "plugins".
 #pragma once
 
+#include <initializer_list>
 #include <string>
 #include <vector>
 
@@ -43,6 +44,25 @@ inline CLI::App* add_verb(CLI::App& parent, const std::string& name, const std::
   CLI::App* verb = parent.add_subcommand(name, description);
   verb->add_flag("--json", *json_output, "machine-readable output");
   return verb;
+}
+
+// One "--name VALUE" option, kept as text: a row of add_text_options().
+struct TextOption {
+  const char* name;
+  std::string* value;
+  const char* value_name;  // shown in --help: "--household H"
+  const char* description;
+};
+
+inline void add_text_options(CLI::App& command, std::initializer_list<TextOption> options) {
+  for (const TextOption& option : options)
+    command.add_option(option.name, *option.value, option.description)->type_name(option.value_name);
+}
+
+// --by NAME: the operator recorded with an action that changes the hub (keys reload, parked
+// retry|skip, plugins reload|disable|enable).
+inline void add_by_option(CLI::App& action, VerbArgs& args) {
+  add_text_options(action, {{"--by", &args.by, "NAME", "操作人 / who does it, recorded with it (default $USER)"}});
 }
 
 }  // namespace hub::cli

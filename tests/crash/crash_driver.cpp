@@ -592,14 +592,14 @@ int main(int argc, char** argv) {
                "published; then checks that no event was lost, duplicated or misordered",
                "hub-crash-driver");
   hub::command_line::repeated_options_take_the_last(app);
-  app.add_option("--households", o.households, "town size")->capture_default_str()->check(CLI::PositiveNumber);
-  app.add_option("--cycles", o.cycles, "kill cycles")->capture_default_str()->check(CLI::NonNegativeNumber);
+  app.add_option("--households", o.households, "town size")->capture_default_str();
+  app.add_option("--cycles", o.cycles, "kill cycles")->capture_default_str();
   app.add_option("--seed", o.seed, "random seed (default: from the clock, printed)");
   app.add_option("--in-process", in_process, "departments in hubd's process")->type_name("a,b")->capture_default_str();
   app.add_option("--hosted", hosted, "departments on a plugin host")->type_name("c,d")->capture_default_str();
   app.add_option("--gap-ms", gap_ms, "time between kills, at random in [MIN,MAX] (default 100,1500)")
       ->type_name("MIN,MAX");
-  app.add_option("--batch", o.batch, "events per publish request")->capture_default_str()->check(CLI::PositiveNumber);
+  app.add_option("--batch", o.batch, "events per publish request")->capture_default_str();
   app.add_option("--deliver-limit", o.deliver_limit_s, "seconds to wait for the deliveries at the end")
       ->type_name("S")
       ->capture_default_str();
@@ -620,8 +620,9 @@ int main(int argc, char** argv) {
       return hub::command_line::usage_error(app, "--gap-ms takes MIN,MAX in milliseconds");
     o.min_gap_ms = std::stoi(parts[0]);
     o.max_gap_ms = std::stoi(parts[1]);
-    if (o.max_gap_ms < o.min_gap_ms) return hub::command_line::usage_error(app, "--gap-ms: MAX is less than MIN");
   }
+  if (o.cycles < 0 || o.max_gap_ms < o.min_gap_ms || o.batch == 0 || o.households == 0)
+    return hub::command_line::usage_error(app, "bad --cycles, --gap-ms, --batch or --households");
   try {
     return run(o);
   } catch (const std::exception& e) {
