@@ -131,7 +131,8 @@ int run_parked(const CLI::App& command, const VerbArgs& a, bool json_output, Hub
     request["all"] = a.all;
   } else {
     if (!request.contains("department") && !request.contains("household_id") && !request.contains("seq"))
-      return usage_error(command, "parked " + action + " needs --department, --household or --seq (what to " + action + ")");
+      return usage_error(command,
+                         "parked " + action + " needs --department, --household or --seq (what to " + action + ")");
     request["by"] = operator_name(a);
   }
   const auto reply = call(client, request);

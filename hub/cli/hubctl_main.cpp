@@ -667,7 +667,8 @@ int main(int argc, char** argv) {
                     {"--quarter", &v.quarter, "Q", "季度 / e.g. 2020Q4 (required)"},
                     {"--effective", &v.effective, "YYYY-MM-DD", "生效日期 / effective date"},
                     {"--basis", &v.basis, "TEXT", "评议依据 / the basis of the evaluation"},
-                    {"--event-id", &v.event_id, "ID", "the event's id (default: the one an import would give this row)"}});
+                    {"--event-id", &v.event_id, "ID",
+                     "the event's id (default: the one an import would give this row)"}});
   publish->add_option("--designation", v.designations, "e.g. assistance (repeatable)")
       ->type_name("D")
       ->allow_extra_args(false)  // one value per --designation, as before
@@ -696,7 +697,8 @@ int main(int argc, char** argv) {
                               json);
   add_text_options(*report, {{"--quarter", &v.quarter, "Q", "季度 / e.g. 2020Q4 (required)"},
                              {"--village", &v.village, "V", "村 / one village only"},
-                             {"--format", &v.format, "FORMAT", "table | json | csv (default table, json with --json)"}});
+                             {"--format", &v.format, "FORMAT",
+                              "table | json | csv (default table, json with --json)"}});
   CLI::App* reconcile = add_verb(app, "reconcile",
                                  "对账：部门记录与评议结果不一致的户 / households whose department records "
                                  "disagree with their status (exit 1 if any)",
@@ -739,9 +741,9 @@ int main(int argc, char** argv) {
   const CLI::App* verb = app.get_subcommands().front();
   // A verb with actions ("parked list"): the action is the command its errors point to.
   o.command = verb->get_subcommands().empty() ? verb : verb->get_subcommands().front();
-  if (o.command == verb && !verb->get_subcommands([](const CLI::App*) { return true; }).empty()) {
+  if (o.command == verb && !hub::command_line::declared_subcommands(*verb).empty()) {
     std::string actions;
-    for (const CLI::App* action : verb->get_subcommands([](const CLI::App*) { return true; }))
+    for (const CLI::App* action : hub::command_line::declared_subcommands(*verb))
       actions += (actions.empty() ? "" : ", ") + action->get_name();
     return usage_error(*verb, verb->get_name() + " needs one of: " + actions);
   }

@@ -42,6 +42,7 @@ struct VerbArgs {
 inline CLI::App* add_verb(CLI::App& parent, const std::string& name, const std::string& description,
                           bool* json_output) {
   CLI::App* verb = parent.add_subcommand(name, description);
+  verb->require_subcommand(0, 1);  // "parked list retry" is one action too many, not two actions
   verb->add_flag("--json", *json_output, "machine-readable output");
   return verb;
 }

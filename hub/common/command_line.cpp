@@ -35,13 +35,17 @@ std::string extras_message(const CLI::App& command) {
   for (const std::string& extra : command.remaining()) {
     if (!message.empty()) message += "; ";
     if (extra.rfind("-", 0) == 0) message += "unknown option '" + extra + "'";
-    else if (!command.get_subcommands([](const CLI::App*) { return true; }).empty()) message += "unknown command '" + extra + "'";
+    else if (!declared_subcommands(command).empty()) message += "unknown command '" + extra + "'";
     else message += "unexpected argument '" + extra + "'";
   }
   return message;
 }
 
 }  // namespace
+
+std::vector<const CLI::App*> declared_subcommands(const CLI::App& command) {
+  return command.get_subcommands([](const CLI::App*) { return true; });
+}
 
 std::string command_path(const CLI::App& command) {
   std::string path = command.get_name();

@@ -9,6 +9,7 @@
 
 #include <optional>
 #include <string>
+#include <vector>
 
 #include <CLI/CLI.hpp>
 
@@ -28,6 +29,10 @@ int usage_error(const CLI::App& command, const std::string& message);
 
 // "hubctl parked retry": the words that name `command`, from its program's name down.
 std::string command_path(const CLI::App& command);
+
+// The subcommands `command` declares, given or not (CLI11's get_subcommands() without a filter
+// lists only those given).
+std::vector<const CLI::App*> declared_subcommands(const CLI::App& command);
 
 // Applies to every option of `app` and of the subcommands added after this call: a repeated
 // option keeps its last value, as the hand-written parsers did, instead of being an error.

@@ -70,6 +70,8 @@ TEST(HubctlCommandLine, UsageErrorsExitTwoNamingTheBadOptionAndTheHelpToRun) {
       {"parked retry --bogus 1", {"unknown option '--bogus'", "Try 'hubctl parked retry --help'"}},
       {"frob", {"unknown command 'frob'"}},
       {"parked frob", {"unknown command 'frob'", "hubctl parked --help"}},
+      {"parked list retry", {"unexpected argument 'retry'", "hubctl parked list --help"}},
+      {"status household", {"unexpected argument 'household'", "hubctl status --help"}},
       {"", {"no command given"}},
       {"parked", {"parked needs one of: list, retry, skip"}},
       {"keys", {"keys needs one of: list, reload"}},
@@ -89,7 +91,8 @@ TEST(HubctlCommandLine, UsageErrorsExitTwoNamingTheBadOptionAndTheHelpToRun) {
   for (const Case& c : cases) {
     const auto r = run_command(kHubctl + " " + c.arguments);
     EXPECT_EQ(r.exit_code, 2) << c.arguments << ": " << r.output;
-    for (const auto& text : c.said) EXPECT_NE(r.output.find(text), std::string::npos) << c.arguments << ": " << r.output;
+    for (const auto& text : c.said)
+      EXPECT_NE(r.output.find(text), std::string::npos) << c.arguments << ": " << r.output;
     EXPECT_EQ(run_command(kHubctl + " " + c.arguments, false).output, "") << c.arguments << ": stdout";
   }
 }

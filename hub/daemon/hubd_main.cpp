@@ -47,7 +47,8 @@ namespace fs = std::filesystem;
 
 constexpr const char* kDescription = "hubd — 诚信枢纽守护进程 / Chengxin Hub daemon";
 
-constexpr const char* kFooter = R"(Stops cleanly on SIGTERM or Ctrl-C. Writes DATA_DIR/hubd.endpoints.json once it is ready.
+constexpr const char* kFooter =
+    R"(Stops cleanly on SIGTERM or Ctrl-C. Writes DATA_DIR/hubd.endpoints.json once it is ready.
 管理页面 / dashboard: the "http" address of the configuration (default http://127.0.0.1:8080/);
 实时推送 / live feed: endpoints.live_feed (default tcp://127.0.0.1:7003).)";
 
