@@ -12,12 +12,14 @@
 #include <fstream>
 #include <iostream>
 #include <nlohmann/json.hpp>
+#include <optional>
 #include <sstream>
 #include <stdexcept>
 #include <string>
 #include <vector>
 
 #include "bench_support.h"
+#include "common/command_line.h"
 #include "hub_runs.h"
 #include "limits.h"
 #include "redis_streams.h"
@@ -27,27 +29,6 @@ using nlohmann::json;
 using namespace hub::bench;
 
 namespace {
-
-constexpr const char* kUsage = R"(hub-bench — Chengxin Hub benchmarks / 诚信枢纽性能基准
-
-usage: hub-bench [options]
-
-  --runs N                repetitions of each figure (median, min, max are reported); default 3
-  --town-households N     the town's size; default 17090 (the reference town)
-  --county-households N   the county's size; default 1000000; 0 skips the county
-  --departments N         departments to enable (first N of the configuration); default all
-  --scaling               also run the scaling curve (10k/100k/1M households x 1, 3 and all departments)
-  --scaling-sizes LIST    households for the scaling curve; default 10000,100000,1000000
-  --smoke                 seconds-long run with tiny sizes, for CI (figures are meaningless)
-  --only LIST             only the figures whose id starts with one of these prefixes
-                          (e.g. limits.sqlite,hub.ingest); for profiling one part
-  --no-redis              skip Redis Streams (it is skipped anyway when redis-server is missing)
-  --out FILE              JSON results; default bench-results.json
-  --work-dir DIR          where databases are created; default $TMPDIR or /tmp
-  --hubd PATH, --plugin-dir DIR, --departments-dir DIR, --config FILE
-                          the hub to measure; default: this build tree
-  -h, --help              this text
-)";
 
 struct Options {
   std::size_t runs = 3;
@@ -67,75 +48,49 @@ struct Options {
   std::string config = HUB_BENCH_CONFIG;
 };
 
-std::size_t parse_count(const std::string& flag, const std::string& text) {
-  std::size_t used = 0;
-  unsigned long long v = 0;
-  try {
-    v = std::stoull(text, &used);
-  } catch (const std::exception&) {
-    used = 0;
-  }
-  if (used != text.size() || text.empty())
-    throw std::invalid_argument(flag + " needs a whole number, got '" + text + "'");
-  return static_cast<std::size_t>(v);
-}
 
-Options parse_options(int argc, char** argv) {
-  Options o;
-  for (int i = 1; i < argc; ++i) {
-    const std::string a = argv[i];
-    auto value = [&]() -> std::string {
-      if (i + 1 >= argc) throw std::invalid_argument(a + " needs a value");
-      return argv[++i];
-    };
-    if (a == "-h" || a == "--help") {
-      std::cout << kUsage;
-      std::exit(0);
-    } else if (a == "--runs") {
-      o.runs = std::max<std::size_t>(1, parse_count(a, value()));
-    } else if (a == "--town-households") {
-      o.town = parse_count(a, value());
-    } else if (a == "--county-households") {
-      o.county = parse_count(a, value());
-    } else if (a == "--departments") {
-      o.departments = parse_count(a, value());
-    } else if (a == "--scaling") {
-      o.scaling = true;
-    } else if (a == "--scaling-sizes") {
-      o.scaling_sizes.clear();
-      std::stringstream list(value());
-      for (std::string item; std::getline(list, item, ',');) o.scaling_sizes.push_back(parse_count(a, item));
-    } else if (a == "--smoke") {
-      o.smoke = true;
-    } else if (a == "--only") {
-      std::stringstream list(value());
-      for (std::string item; std::getline(list, item, ',');) o.only.push_back(item);
-    } else if (a == "--no-redis") {
-      o.redis = false;
-    } else if (a == "--out") {
-      o.out = value();
-    } else if (a == "--work-dir") {
-      o.work_dir = value();
-    } else if (a == "--hubd") {
-      o.hubd = value();
-    } else if (a == "--plugin-dir") {
-      o.plugin_dir = value();
-    } else if (a == "--departments-dir") {
-      o.departments_dir = value();
-    } else if (a == "--config") {
-      o.config = value();
-    } else {
-      throw std::invalid_argument("unknown option '" + a + "' (see --help)");
-    }
-  }
+// Reads the command line into `o`. nullopt: go on; otherwise the exit code (0 after --help, 2
+// after a usage error).
+std::optional<int> parse_options(int argc, char** argv, Options& o) {
+  bool no_redis = false;
+  CLI::App app("hub-bench — Chengxin Hub benchmarks / 诚信枢纽性能基准", "hub-bench");
+  hub::command_line::repeated_options_take_the_last(app);
+  app.add_option("--runs", o.runs, "repetitions of each figure (median, min, max are reported)")
+      ->capture_default_str();
+  app.add_option("--town-households", o.town, "the town's size (default: the reference town)")->capture_default_str();
+  app.add_option("--county-households", o.county, "the county's size; 0 skips the county")->capture_default_str();
+  app.add_option("--departments", o.departments, "departments to enable (first N of the configuration); default all");
+  app.add_flag("--scaling", o.scaling, "also run the scaling curve (households x 1, 3 and all departments)");
+  app.add_option("--scaling-sizes", o.scaling_sizes, "households for the scaling curve")
+      ->delimiter(',')
+      ->allow_extra_args(false)
+      ->type_name("LIST")
+      ->capture_default_str();
+  app.add_flag("--smoke", o.smoke, "seconds-long run with tiny sizes, for CI (figures are meaningless)");
+  app.add_option("--only", o.only,
+                 "only the figures whose id starts with one of these prefixes (e.g. limits.sqlite,hub.ingest); for "
+                 "profiling one part")
+      ->delimiter(',')
+      ->allow_extra_args(false)
+      ->type_name("LIST");
+  app.add_flag("--no-redis", no_redis, "skip Redis Streams (it is skipped anyway when redis-server is missing)");
+  app.add_option("--out", o.out, "JSON results")->type_name("FILE")->capture_default_str();
+  app.add_option("--work-dir", o.work_dir, "where databases are created; default $TMPDIR or /tmp")->type_name("DIR");
+  app.add_option("--hubd", o.hubd, "the hub to measure; default: this build tree")->type_name("PATH");
+  app.add_option("--plugin-dir", o.plugin_dir, "its plugins")->type_name("DIR");
+  app.add_option("--departments-dir", o.departments_dir, "its department catalogues")->type_name("DIR");
+  app.add_option("--config", o.config, "its configuration")->type_name("FILE");
+  if (const auto exit_code = hub::command_line::parse_command_line(app, argc, argv)) return exit_code;
+  o.runs = std::max<std::size_t>(1, o.runs);
+  o.redis = !no_redis;
   if (o.smoke) {
     o.runs = 1;
     o.town = std::min<std::size_t>(o.town, 200);
     o.county = std::min<std::size_t>(o.county, 400);
     o.scaling_sizes = {100, 200};
   }
-  if (o.town == 0) throw std::invalid_argument("--town-households must be at least 1");
-  return o;
+  if (o.town == 0) return hub::command_line::usage_error(app, "--town-households must be at least 1");
+  return std::nullopt;
 }
 
 // The departments of the hub's configuration, in order.
@@ -212,12 +167,7 @@ EndToEnd deliver_town(const HubSetup& setup, const std::string& base, const std:
 
 int main(int argc, char** argv) {
   Options o;
-  try {
-    o = parse_options(argc, argv);
-  } catch (const std::exception& e) {
-    std::cerr << "hub-bench: " << e.what() << "\n";
-    return 2;
-  }
+  if (const auto exit_code = parse_options(argc, argv, o)) return *exit_code;
   try {
     HubSetup setup{o.hubd, o.plugin_dir, o.departments_dir, configured_departments(o.config)};
     const std::size_t departments =

@@ -28,22 +28,22 @@ import sys
 # all of them and is not listed.
 PARTS = {
     "domain": [],  # events, status rules, validation, quarters and dates, Status/Result
-    "common": [],  # small utilities with no hub knowledge (rate limiter)
+    "common": [],  # utilities with no hub knowledge (command line, rate limiter)
     "store": ["domain"],  # the storage backend: every SQL string of the hub
     "config": ["domain"],
     "audit": ["domain", "store", "config"],
     "security": ["domain", "config", "audit"],
-    "runtime": ["domain", "config"],  # what hubd and the plugin host share
+    "runtime": ["domain", "common", "config"],  # what hubd and the plugin host share
     "eventlog": ["domain", "store", "config", "audit"],
     "delivery": ["domain", "store", "config", "audit", "runtime", "eventlog"],
     "report": ["domain", "config"],
     "ingest": ["domain", "common", "config", "security", "eventlog"],
     "livefeed": ["domain", "config", "security", "eventlog", "delivery"],
-    "pluginhost": ["domain", "config", "security", "runtime"],
+    "pluginhost": ["domain", "common", "config", "security", "runtime"],
     "admin": ["domain", "common", "config", "security", "audit", "report"],
     "http": ["domain", "config", "admin", "report"],
-    "cli": ["domain", "config", "security", "audit", "report"],
-    "towngen": ["domain"],
+    "cli": ["domain", "common", "config", "security", "audit", "report"],
+    "towngen": ["domain", "common"],
     "daemon": ["domain", "common", "store", "config", "audit", "security", "runtime", "eventlog", "delivery",
                "report", "ingest", "livefeed", "pluginhost", "admin", "http"],
     "testing": None,  # test helpers: header-only, used by tests of any part

@@ -13,6 +13,8 @@ packages=(
   libssl-dev                                                  # audit chains: SHA-256 (OpenSSL libcrypto, SHA extensions)
   nlohmann-json3-dev
   libspdlog-dev libfmt-dev
+  libcli11-dev                                                # one command-line parser, with --help per hubctl verb,
+                                                              # instead of six hand-written ones
   libgtest-dev libgmock-dev
   libsqlite3-dev sqlite3
   python3 python3-zmq                                         # protocol doc example is tested

@@ -20,6 +20,7 @@
 #include "delivery/ledger.h"
 #include "eventlog/event_log.h"
 #include "store/sqlite/database.h"
+#include "testing/run_command.h"
 #include "testing/temp_dir.h"
 
 namespace {
@@ -311,20 +312,8 @@ TEST(ChainKeeper, TheVerifiersNameAnUnreadableFile) {
 // hubctl, as an administrator runs it.
 namespace cli {
 
-struct Run {
-  int exit_code;
-  std::string output;
-};
-
-Run hubctl(const std::string& args) {
-  Run r{-1, ""};
-  FILE* pipe = ::popen((std::string(HUBCTL_PATH) + " " + args + " 2>&1").c_str(), "r");
-  char buf[4096];
-  std::size_t n = 0;
-  while ((n = std::fread(buf, 1, sizeof buf, pipe)) > 0) r.output.append(buf, n);
-  const int status = ::pclose(pipe);
-  r.exit_code = WIFEXITED(status) ? WEXITSTATUS(status) : -1;
-  return r;
+hub::testing::CommandResult hubctl(const std::string& args) {
+  return hub::testing::run_command(std::string(HUBCTL_PATH) + " " + args);
 }
 
 std::string read_file(const std::string& path) {

@@ -7,24 +7,20 @@
 #include <ctime>
 #include <filesystem>
 #include <iostream>
-#include <map>
-#include <set>
 
 #include <nlohmann/json.hpp>
 
 #include "cli/output.h"
+#include "common/command_line.h"
 
 namespace hub::cli {
 namespace {
 
 using nlohmann::json;
 
-constexpr int kOk = 0, kRejected = 1, kUsage = 2, kUnreachable = 3;
+constexpr int kOk = 0, kRejected = 1, kUnreachable = 3;
 
-int usage(const std::string& message) {
-  std::cerr << "hubctl: " << message << "\n(run 'hubctl --help' for usage)\n";
-  return kUsage;
-}
+using command_line::usage_error;
 
 int unreachable(const HubClient& client) {
   std::cerr << "hubctl: 无法连接枢纽 / the hub is unreachable at " << client.endpoint()
@@ -43,39 +39,9 @@ int rejected(const json& reply) {
   return kRejected;
 }
 
-struct Args {
-  std::map<std::string, std::string> values;
-  std::set<std::string> switches;
-  std::vector<std::string> positional;
-  std::string error;
-};
-
-Args parse(const std::vector<std::string>& args, const std::set<std::string>& with_value,
-           const std::set<std::string>& switches) {
-  Args a;
-  for (std::size_t i = 0; i < args.size(); ++i) {
-    const std::string& s = args[i];
-    if (s.rfind("--", 0) != 0) {
-      a.positional.push_back(s);
-    } else if (switches.count(s) != 0) {
-      a.switches.insert(s);
-    } else if (with_value.count(s) != 0) {
-      if (i + 1 >= args.size()) {
-        a.error = s + " needs a value";
-        return a;
-      }
-      a.values[s] = args[++i];
-    } else {
-      a.error = "unknown option " + s;
-      return a;
-    }
-  }
-  return a;
-}
-
 // --by, else $USER, else the account name.
-std::string operator_name(const Args& a) {
-  if (auto it = a.values.find("--by"); it != a.values.end()) return it->second;
+std::string operator_name(const VerbArgs& a) {
+  if (!a.by.empty()) return a.by;
   if (const char* user = std::getenv("USER"); user != nullptr && *user != '\0') return user;
   if (const passwd* pw = getpwuid(getuid()); pw != nullptr && pw->pw_name != nullptr) return pw->pw_name;
   return "uid-" + std::to_string(getuid());
@@ -95,32 +61,78 @@ std::optional<json> call(HubClient& client, const json& request) { return client
 
 }  // namespace
 
-int run_parked(const std::vector<std::string>& raw, bool json_output, HubClient& client) {
-  if (raw.empty()) return usage("parked needs list, retry or skip");
-  const std::string action = raw.front();
-  if (action != "list" && action != "retry" && action != "skip")
-    return usage("parked needs list, retry or skip (got '" + action + "')");
-  const std::vector<std::string> rest(raw.begin() + 1, raw.end());
-  const Args a = action == "list" ? parse(rest, {"--department", "--household", "--seq", "--limit"}, {"--all"})
-                                  : parse(rest, {"--department", "--household", "--seq", "--by"}, {});
-  if (!a.error.empty()) return usage(a.error);
-  if (!a.positional.empty()) return usage("parked " + action + " takes no positional arguments");
+LifecycleVerbs add_lifecycle_verbs(CLI::App& hubctl, VerbArgs& a, bool* json_output) {
+  LifecycleVerbs verbs;
+  verbs.parked = add_verb(hubctl, "parked",
+                          "暂存事件 / parked events (dead letters): list, retry or skip them (parked ACTION --help)",
+                          json_output);
+  const auto selectors = [&a](CLI::App* action) {
+    add_text_options(*action, {{"--department", &a.department, "D", "部门 / one department's"},
+                                {"--household", &a.household, "H", "户 / one household's"},
+                                {"--seq", &a.seq, "N", "the event with this sequence number"}});
+  };
+  CLI::App* list = add_verb(*verbs.parked, "list", "暂存事件 / the parked events", json_output);
+  selectors(list);
+  list->add_option("--limit", a.limit, "at most N events")->type_name("N");
+  list->add_flag("--all", a.all, "also the resolved ones, with who retried or skipped them");
+  for (const char* action : {"retry", "skip"}) {
+    CLI::App* verb = add_verb(*verbs.parked, action,
+                              std::string(action == std::string("retry") ? "重试 / deliver them again"
+                                                                         : "跳过 / give up on them, recorded") +
+                                  " (what: --department, --household or --seq)",
+                              json_output);
+    selectors(verb);
+    add_by_option(*verb, a);
+  }
+
+  verbs.plugins = add_verb(hubctl, "plugins",
+                           "插件管理 / plugin lifecycle without restarting hubd: list, reload, disable, enable "
+                           "(plugins ACTION --help)",
+                           json_output);
+  add_verb(*verbs.plugins, "list",
+           "plugins and who disabled a department since when, and whether its library is the config's or a "
+           "reload's (by whom, when)",
+           json_output);
+  const auto department = [&a](CLI::App* action) {
+    action->add_option("DEPARTMENT", a.department, "部门 / the department, e.g. police");
+  };
+  CLI::App* reload = add_verb(*verbs.plugins, "reload",
+                              "重新加载 / load the department's library again (recorded in the ledger; kept over a "
+                              "restart while the config's library stays the one it replaced)",
+                              json_output);
+  department(reload);
+  reload->add_option("--library", a.library, "another library to load")->type_name("PATH");
+  add_by_option(*reload, a);
+  CLI::App* disable = add_verb(*verbs.plugins, "disable", "停用 / stop delivering to the department (recorded)",
+                               json_output);
+  department(disable);
+  disable->add_option("--reason", a.reason, "why, shown by plugins list")->type_name("TEXT");
+  add_by_option(*disable, a);
+  CLI::App* enable = add_verb(*verbs.plugins, "enable", "启用 / deliver to the department again (recorded)",
+                              json_output);
+  department(enable);
+  add_by_option(*enable, a);
+  return verbs;
+}
+
+int run_parked(const CLI::App& command, const VerbArgs& a, bool json_output, HubClient& client) {
+  const std::string action = command.get_name();
   json request{{"cmd", "parked"}, {"action", action}};
-  if (auto it = a.values.find("--department"); it != a.values.end()) request["department"] = it->second;
-  if (auto it = a.values.find("--household"); it != a.values.end()) request["household_id"] = it->second;
-  for (const char* flag : {"--seq", "--limit"}) {
-    auto it = a.values.find(flag);
-    if (it == a.values.end()) continue;
+  if (!a.department.empty()) request["department"] = a.department;
+  if (!a.household.empty()) request["household_id"] = a.household;
+  for (const auto& [flag, text] : {std::pair{"--seq", &a.seq}, std::pair{"--limit", &a.limit}}) {
+    if (text->empty()) continue;
     char* end = nullptr;
-    const unsigned long long v = std::strtoull(it->second.c_str(), &end, 10);
-    if (it->second.empty() || *end != '\0' || v == 0) return usage(std::string(flag) + " needs a positive number");
+    const unsigned long long v = std::strtoull(text->c_str(), &end, 10);
+    if (*end != '\0' || v == 0) return usage_error(command, std::string(flag) + " needs a positive number");
     request[std::string(flag).substr(2)] = v;
   }
   if (action == "list") {
-    request["all"] = a.switches.count("--all") != 0;
+    request["all"] = a.all;
   } else {
     if (!request.contains("department") && !request.contains("household_id") && !request.contains("seq"))
-      return usage("parked " + action + " needs --department, --household or --seq (what to " + action + ")");
+      return usage_error(command,
+                         "parked " + action + " needs --department, --household or --seq (what to " + action + ")");
     request["by"] = operator_name(a);
   }
   const auto reply = call(client, request);
@@ -181,28 +193,16 @@ int run_parked(const std::vector<std::string>& raw, bool json_output, HubClient&
   return kOk;
 }
 
-int run_plugins(const std::vector<std::string>& raw, bool json_output, HubClient& client) {
-  if (raw.empty()) return usage("plugins needs list, reload, disable or enable");
-  const std::string action = raw.front();
-  if (action != "list" && action != "reload" && action != "disable" && action != "enable")
-    return usage("plugins needs list, reload, disable or enable (got '" + action + "')");
-  const std::vector<std::string> rest(raw.begin() + 1, raw.end());
-  const Args a = parse(rest,
-                       action == "reload"    ? std::set<std::string>{"--by", "--library"}
-                       : action == "disable" ? std::set<std::string>{"--by", "--reason"}
-                                             : std::set<std::string>{"--by"},
-                       {});
-  if (!a.error.empty()) return usage(a.error);
+int run_plugins(const CLI::App& command, const VerbArgs& a, bool json_output, HubClient& client) {
+  const std::string action = command.get_name();
   json request{{"cmd", "plugins"}, {"action", action}};
-  if (action == "list") {
-    if (!a.positional.empty() || !a.values.empty()) return usage("plugins list takes no arguments");
-  } else {
-    if (a.positional.size() != 1) return usage("plugins " + action + " needs exactly one department, e.g. police");
-    request["department"] = a.positional.front();
+  if (action != "list") {
+    if (a.department.empty())
+      return usage_error(command, "plugins " + action + " needs exactly one department, e.g. police");
+    request["department"] = a.department;
     request["by"] = operator_name(a);
-    if (auto it = a.values.find("--library"); it != a.values.end())
-      request["library"] = std::filesystem::absolute(it->second).lexically_normal().string();
-    if (auto it = a.values.find("--reason"); it != a.values.end()) request["reason"] = it->second;
+    if (!a.library.empty()) request["library"] = std::filesystem::absolute(a.library).lexically_normal().string();
+    if (!a.reason.empty()) request["reason"] = a.reason;
   }
   const auto reply = call(client, request);
   if (!reply) return unreachable(client);

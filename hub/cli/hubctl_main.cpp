@@ -24,8 +24,10 @@
 
 #include "cli/hub_client.h"
 #include "cli/hubctl_lifecycle.h"
+#include "cli/hubctl_verbs.h"
 #include "cli/import_file.h"
 #include "cli/output.h"
+#include "common/command_line.h"
 #include "audit/audit_log.h"
 #include "audit/chain_keeper.h"
 #include "report/quarterly_report.h"
@@ -40,74 +42,10 @@ using hub::cli::HubClient;
 
 constexpr int kOk = 0, kRejected = 1, kUsage = 2, kUnreachable = 3;
 
-constexpr const char* kUsageText = R"(hubctl — 诚信枢纽命令行 / Chengxin Hub command line
+constexpr const char* kDescription = "hubctl — 诚信枢纽命令行 / Chengxin Hub command line";
 
-Usage: hubctl [OPTIONS] COMMAND [ARGS]
-
-Commands:
-  publish --household H --status S --quarter Q [--effective YYYY-MM-DD] [--basis TEXT]
-          [--designation assistance] [--event-id ID]
-                              发布一条评议结果 / publish one status change
-                              (S: credit 诚信户 | non_credit 不诚信户 | breach 违约户)
-  import FILE [--dry-run] [--batch N] [--max-file-mb N]
-                              导入 CSV 或 JSONL (户籍, 承诺书, 评议) / import households,
-                              commitments or evaluations; an invalid file stores nothing;
-                              a file over --max-file-mb (default 1024) is refused (file_too_large)
-  status                      各部门送达情况 / delivery status per department
-  household H                 一户的评议历史与各部门政策状态 / one household across departments
-  parked list [--department D] [--household H] [--seq N] [--all] [--limit N]
-  parked retry|skip [--department D] [--household H] [--seq N] [--by NAME]
-                              暂存事件 / parked events (dead letters); --all adds the resolved
-                              ones with who retried or skipped them; --by defaults to $USER
-  plugins list | reload D [--library PATH] | disable D [--reason TEXT] | enable D  [--by NAME]
-                              插件管理 / plugin lifecycle without restarting hubd; list shows
-                              who disabled a department and since when, and whether its
-                              library is the config's or a reload's (by whom, when). Disable,
-                              enable and a successful reload are recorded in the ledger and
-                              survive a restart of hubd (a reload only while the config's
-                              library stays the one it replaced)
-  report --quarter Q [--village V] [--format table|json|csv]
-                              季度报告 / the quarterly report (households, commitments,
-                              statuses, policies per department, villages)
-  reconcile                   对账：部门记录与评议结果不一致的户 / households whose
-                              department records disagree with their status (exit 1 if any)
-  audit verify [--file FILE] [--public-key FILE]
-                              校验哈希链 / walk the hash chains of DIR (--data-dir, else
-                              var): audit.db (operator actions,
-                              refusals, key reloads), events.db (every accepted
-                              event) and ledger.db (every department's policy actions),
-                              read-only; names the file and the first record modified,
-                              deleted, inserted or reordered (exit 1). --file: only that
-                              audit.db. With the hub's signing public key (NAME.sign.pub
-                              from keygen) checks audit.db's signatures too
-  keys list | keys reload [--by NAME]
-                              枢纽允许的密钥 / the keys the hub lets in, with their roles
-                              and the handshakes refused, by reason (unknown_key,
-                              wrong_hub_key, not_curve…); reload reads the hub's clients
-                              file again (as SIGHUP does) — a removed key is refused at
-                              once, on the connections it has too (audited)
-  keygen NAME [--dir DIR]     生成密钥 / write key pairs for NAME into DIR (default .):
-                              NAME.curve.pub / NAME.curve.key (ZeroMQ CURVE, Z85) and
-                              NAME.sign.pub / NAME.sign.key (Ed25519, hex); the secret
-                              files are created with mode 0600 and never printed
-                              (DIR is created, mode 0700, when missing)
-
-Options:
-  --json               machine-readable output
-  --ingest ENDPOINT    ingest endpoint (default tcp://127.0.0.1:7001, or $HUB_INGEST_ENDPOINT)
-  --admin ENDPOINT     admin endpoint (default tcp://127.0.0.1:7004, or $HUB_ADMIN_ENDPOINT)
-  --data-dir DIR       read the endpoints of the hubd using DIR (DIR/hubd.endpoints.json)
-  --keys DIR           CURVE keys: DIR/hub.curve.pub and DIR/NAME.curve.key (default
-                       $HUB_KEYS_DIR, else DIR/keys with --data-dir, else var/keys, where
-                       hubd writes them on its first run); none there: no CURVE
-  --key NAME           which key to use (default: admin for admin commands, publisher for
-                       publish and import)
-  --timeout MS         how long to wait for the hub (default 10000; report and
-                       reconcile: 300000)
-  --help, --version
-
-Exit codes: 0 ok, 1 rejected or failed, 2 usage error, 3 hub unreachable.
-)";
+constexpr const char* kFooter = R"(Run 'hubctl COMMAND --help' for a command's options, e.g. hubctl import --help.
+Exit codes: 0 ok, 1 rejected or failed, 2 usage error, 3 hub unreachable.)";
 
 struct Options {
   bool json_output = false;
@@ -115,8 +53,8 @@ struct Options {
   std::string keys_dir, key_name;  // --keys, --key
   int timeout_ms = 10000;
   bool timeout_given = false;  // --timeout on the command line
-  std::string command;
-  std::vector<std::string> args;
+  const CLI::App* command = nullptr;  // the verb given: its usage errors point to its --help
+  hub::cli::VerbArgs verb;
 };
 
 // The CURVE keys for one side (hub_client.h says where they are found); nothing for an
@@ -125,9 +63,8 @@ std::optional<hub::cli::CurveKeys> keys_for(const Options& o, const std::string&
   return hub::cli::resolve_keys(o.keys_dir, o.key_name.empty() ? default_name : o.key_name, o.data_dir);
 }
 
-int usage_error(const std::string& message) {
-  std::cerr << "hubctl: " << message << "\n(run 'hubctl --help' for usage)\n";
-  return kUsage;
+int usage_error(const Options& o, const std::string& message) {
+  return hub::command_line::usage_error(*o.command, message);
 }
 
 int unreachable(const std::string& endpoint) {
@@ -154,62 +91,17 @@ void print_error(const json& reply) {
                 << "\n";
 }
 
-// Takes "--name value" pairs (and repeated ones) from args.
-struct Flags {
-  std::map<std::string, std::vector<std::string>> values;
-  std::set<std::string> switches;
-  std::vector<std::string> positional;
-  std::string error;
-};
-
-Flags parse_flags(const std::vector<std::string>& args, const std::set<std::string>& with_value,
-                  const std::set<std::string>& switches) {
-  Flags f;
-  for (std::size_t i = 0; i < args.size(); ++i) {
-    const std::string& a = args[i];
-    if (a.rfind("--", 0) == 0) {
-      if (switches.count(a)) {
-        f.switches.insert(a);
-      } else if (with_value.count(a)) {
-        if (i + 1 >= args.size()) {
-          f.error = a + " needs a value";
-          return f;
-        }
-        f.values[a].push_back(args[++i]);
-      } else {
-        f.error = "unknown option " + a;
-        return f;
-      }
-    } else {
-      f.positional.push_back(a);
-    }
-  }
-  return f;
-}
-
-std::string first(const Flags& f, const std::string& name) {
-  auto it = f.values.find(name);
-  return it == f.values.end() ? std::string() : it->second.front();
-}
-
 int cmd_publish(const Options& o, zmq::context_t& ctx) {
-  Flags f = parse_flags(o.args, {"--household", "--status", "--quarter", "--effective", "--basis", "--designation", "--event-id"}, {});
-  if (!f.error.empty()) return usage_error(f.error);
-  if (!f.positional.empty()) return usage_error("publish takes no positional arguments");
-  for (const char* required : {"--household", "--status", "--quarter"})
-    if (first(f, required).empty()) return usage_error(std::string("publish needs ") + required);
-  json ev{{"type", "status_change"},
-          {"household_id", first(f, "--household")},
-          {"status", first(f, "--status")},
-          {"quarter", first(f, "--quarter")}};
-  if (!first(f, "--effective").empty()) ev["effective_date"] = first(f, "--effective");
-  if (!first(f, "--basis").empty()) ev["basis"] = first(f, "--basis");
-  json designations = json::array();
-  if (auto it = f.values.find("--designation"); it != f.values.end())
-    for (const auto& d : it->second) designations.push_back(d);
-  ev["designations"] = designations;
-  if (!first(f, "--event-id").empty()) {
-    ev["event_id"] = first(f, "--event-id");
+  const hub::cli::VerbArgs& v = o.verb;
+  for (const auto& [name, value] : {std::pair{"--household", &v.household}, std::pair{"--status", &v.status},
+                                    std::pair{"--quarter", &v.quarter}})
+    if (value->empty()) return usage_error(o, std::string("publish needs ") + name);
+  json ev{{"type", "status_change"}, {"household_id", v.household}, {"status", v.status}, {"quarter", v.quarter}};
+  if (!v.effective.empty()) ev["effective_date"] = v.effective;
+  if (!v.basis.empty()) ev["basis"] = v.basis;
+  ev["designations"] = v.designations;
+  if (!v.event_id.empty()) {
+    ev["event_id"] = v.event_id;
   } else {
     // The same stable id an import would give this row.
     auto file = hub::cli::parse_import("publish.jsonl", ev.dump() + "\n");
@@ -245,23 +137,21 @@ void print_issues(const std::string& file, const std::vector<hub::cli::ImportIss
 }
 
 int cmd_import(const Options& o, zmq::context_t& ctx) {
-  Flags f = parse_flags(o.args, {"--batch", "--max-file-mb"}, {"--dry-run"});
-  if (!f.error.empty()) return usage_error(f.error);
-  if (f.positional.size() != 1) return usage_error("import needs exactly one FILE");
-  const std::string path = f.positional.front();
-  const bool dry_run = f.switches.count("--dry-run") > 0;
+  if (o.verb.file.empty()) return usage_error(o, "import needs exactly one FILE");
+  const std::string path = o.verb.file;
+  const bool dry_run = o.verb.dry_run;
   std::size_t batch = 2000;
-  if (!first(f, "--batch").empty()) {
-    batch = std::strtoul(first(f, "--batch").c_str(), nullptr, 10);
-    if (batch == 0) return usage_error("--batch must be a positive number");
+  if (!o.verb.batch.empty()) {
+    batch = std::strtoul(o.verb.batch.c_str(), nullptr, 10);
+    if (batch == 0) return usage_error(o, "--batch must be a positive number");
   }
   // The whole file is read and checked in memory before anything is sent: bounded.
   std::uintmax_t max_mb = 1024;
-  if (const std::string text = first(f, "--max-file-mb"); !text.empty()) {
+  if (const std::string& text = o.verb.max_file_mb; !text.empty()) {
     char* end = nullptr;
     max_mb = std::strtoull(text.c_str(), &end, 10);
     if (max_mb == 0 || end == nullptr || *end != '\0' || max_mb > 1u << 20)
-      return usage_error("--max-file-mb must be a whole number of megabytes, 1 to 1048576");
+      return usage_error(o, "--max-file-mb must be a whole number of megabytes, 1 to 1048576");
   }
   std::error_code size_error;
   const std::uintmax_t size = std::filesystem::file_size(path, size_error);
@@ -387,7 +277,6 @@ int cmd_import(const Options& o, zmq::context_t& ctx) {
 std::string age_text(std::int64_t ms) { return ms <= 0 ? "-" : hub::cli::duration_text(ms); }
 
 int cmd_status(const Options& o, zmq::context_t& ctx) {
-  if (!o.args.empty()) return usage_error("status takes no arguments");
   HubClient client(ctx, o.admin, std::chrono::milliseconds(o.timeout_ms), keys_for(o, "admin"));
   auto reply = client.request(json{{"cmd", "status"}});
   if (!reply) return unreachable(o.admin);
@@ -419,9 +308,9 @@ int cmd_status(const Options& o, zmq::context_t& ctx) {
 }
 
 int cmd_household(const Options& o, zmq::context_t& ctx) {
-  if (o.args.size() != 1) return usage_error("household needs exactly one household id");
+  if (o.verb.household_id.empty()) return usage_error(o, "household needs exactly one household id");
   HubClient client(ctx, o.admin, std::chrono::milliseconds(o.timeout_ms), keys_for(o, "admin"));
-  auto reply = client.request(json{{"cmd", "household"}, {"household_id", o.args.front()}});
+  auto reply = client.request(json{{"cmd", "household"}, {"household_id", o.verb.household_id}});
   if (!reply) return unreachable(o.admin);
   if (o.json_output) std::cout << reply->dump() << "\n";
   if (!reply->value("ok", false)) {
@@ -524,15 +413,12 @@ void print_report_table(const json& r) {
 }
 
 int cmd_report(const Options& o, zmq::context_t& ctx) {
-  Flags f = parse_flags(o.args, {"--quarter", "--village", "--format"}, {});
-  if (!f.error.empty()) return usage_error(f.error);
-  if (!f.positional.empty()) return usage_error("report takes no positional arguments");
-  if (first(f, "--quarter").empty()) return usage_error("report needs --quarter, e.g. --quarter 2020Q4");
-  std::string format = first(f, "--format");
+  if (o.verb.quarter.empty()) return usage_error(o, "report needs --quarter, e.g. --quarter 2020Q4");
+  std::string format = o.verb.format;
   if (format.empty()) format = o.json_output ? "json" : "table";
-  if (format != "table" && format != "json" && format != "csv") return usage_error("--format is table, json or csv");
-  json request{{"cmd", "report"}, {"quarter", first(f, "--quarter")}};
-  if (!first(f, "--village").empty()) request["village"] = first(f, "--village");
+  if (format != "table" && format != "json" && format != "csv") return usage_error(o, "--format is table, json or csv");
+  json request{{"cmd", "report"}, {"quarter", o.verb.quarter}};
+  if (!o.verb.village.empty()) request["village"] = o.verb.village;
   int code = kOk;
   auto reply = ask_admin(o, ctx, request, &code);
   if (!reply) return code;
@@ -543,7 +429,6 @@ int cmd_report(const Options& o, zmq::context_t& ctx) {
 }
 
 int cmd_reconcile(const Options& o, zmq::context_t& ctx) {
-  if (!o.args.empty()) return usage_error("reconcile takes no arguments");
   int code = kOk;
   auto reply = ask_admin(o, ctx, json{{"cmd", "reconcile"}}, &code);
   if (!reply) return code;
@@ -579,24 +464,20 @@ json verify_json(const hub::audit::VerifyResult& result) {
 }
 
 int cmd_audit(const Options& o) {
-  const Flags f = parse_flags(o.args, {"--file", "--public-key"}, {});
-  if (!f.error.empty()) return usage_error(f.error);
-  if (f.positional.size() != 1 || f.positional[0] != "verify")
-    return usage_error("usage: hubctl audit verify [--file FILE] [--public-key FILE]");
   std::optional<std::array<unsigned char, 32>> public_key;
-  if (f.values.count("--public-key")) {
-    std::ifstream in(f.values.at("--public-key").back());
+  if (!o.verb.public_key.empty()) {
+    std::ifstream in(o.verb.public_key);
     std::string text;
     in >> text;
     const auto bytes = hub::audit::from_hex(text, 32);
-    if (!bytes) return usage_error("--public-key " + f.values.at("--public-key").back() +
+    if (!bytes) return usage_error(o, "--public-key " + o.verb.public_key +
                                    " must hold an Ed25519 public key as 64 hex digits (NAME.sign.pub from hubctl keygen)");
     public_key.emplace();
     std::copy(bytes->begin(), bytes->end(), public_key->begin());
   }
 
-  if (f.values.count("--file")) {  // one audit.db, as before
-    const std::string path = f.values.at("--file").back();
+  if (!o.verb.audit_file.empty()) {  // one audit.db, as before
+    const std::string path = o.verb.audit_file;
     if (!std::ifstream(path)) {
       std::cerr << "hubctl: 找不到审计日志 / no audit log at " << path << " (see --file, --data-dir)\n";
       return kRejected;
@@ -673,13 +554,10 @@ bool write_new_file(const std::string& path, const std::string& text, mode_t mod
 
 // keys list | reload: the keys the hub lets in, and reloading them from its clients file.
 int cmd_keys(const Options& o, zmq::context_t& ctx) {
-  const Flags f = parse_flags(o.args, {"--by"}, {});
-  if (!f.error.empty()) return usage_error(f.error);
-  if (f.positional.size() != 1 || (f.positional[0] != "list" && f.positional[0] != "reload"))
-    return usage_error("usage: hubctl keys list | keys reload [--by NAME]");
-  json request{{"cmd", "keys"}, {"action", f.positional[0]}};
+  const std::string action = o.command->get_name();  // list or reload
+  json request{{"cmd", "keys"}, {"action", action}};
   const char* user = std::getenv("USER");
-  request["by"] = f.values.count("--by") ? f.values.at("--by").back() : std::string(user != nullptr ? user : "");
+  request["by"] = !o.verb.by.empty() ? o.verb.by : std::string(user != nullptr ? user : "");
   int exit_code = kOk;
   auto reply = ask_admin(o, ctx, request, &exit_code);
   if (!reply) return exit_code;
@@ -687,7 +565,7 @@ int cmd_keys(const Options& o, zmq::context_t& ctx) {
     std::cout << reply->dump(2) << "\n";
     return kOk;
   }
-  if (f.positional[0] == "reload") {
+  if (action == "reload") {
     std::cout << "已重新加载密钥 / keys reloaded: " << reply->value("keys", 0) << " keys";
     for (const char* what : {"added", "removed"})
       if (reply->contains(what) && !(*reply)[what].empty()) std::cout << "; " << what << " " << (*reply)[what].dump();
@@ -715,12 +593,10 @@ int cmd_keys(const Options& o, zmq::context_t& ctx) {
 }
 
 int cmd_keygen(const Options& o) {
-  const Flags f = parse_flags(o.args, {"--dir"}, {});
-  if (!f.error.empty()) return usage_error(f.error);
-  if (f.positional.size() != 1 || !hub::is_valid_id(f.positional[0]))
-    return usage_error("usage: hubctl keygen NAME [--dir DIR] (NAME: letters, digits, '-', '_')");
-  const std::string dir = f.values.count("--dir") ? f.values.at("--dir").back() : ".";
-  const std::string base = dir + "/" + f.positional[0];
+  if (!hub::is_valid_id(o.verb.key_to_make))
+    return usage_error(o, "usage: hubctl keygen NAME [--dir DIR] (NAME: letters, digits, '-', '_')");
+  const std::string dir = o.verb.dir.empty() ? "." : o.verb.dir;
+  const std::string base = dir + "/" + o.verb.key_to_make;
   if (!std::filesystem::is_directory(dir)) {
     // A keys directory is private: made 0700 (as hubd makes its own).
     std::error_code ec;
@@ -754,51 +630,128 @@ int cmd_keygen(const Options& o) {
 }  // namespace
 
 int main(int argc, char** argv) {
+  using hub::cli::add_text_options;
+  using hub::cli::add_verb;
+  using hub::command_line::usage_error;
   Options o;
-  std::vector<std::string> args(argv + 1, argv + argc);
-  std::size_t i = 0;
-  for (; i < args.size(); ++i) {
-    const std::string& a = args[i];
-    auto value = [&](std::string* out) {
-      if (i + 1 >= args.size()) return false;
-      *out = args[++i];
-      return true;
-    };
-    if (a == "--help" || a == "-h") {
-      std::cout << kUsageText;
-      return kOk;
-    } else if (a == "--version") {
-      std::cout << "hubctl " HUB_SDK_VERSION_STRING "\n";
-      return kOk;
-    } else if (a == "--json") {
-      o.json_output = true;
-    } else if (a == "--ingest") {
-      if (!value(&o.ingest)) return usage_error("--ingest needs an endpoint");
-    } else if (a == "--admin") {
-      if (!value(&o.admin)) return usage_error("--admin needs an endpoint");
-    } else if (a == "--data-dir") {
-      if (!value(&o.data_dir)) return usage_error("--data-dir needs a directory");
-    } else if (a == "--keys") {
-      if (!value(&o.keys_dir)) return usage_error("--keys needs a directory");
-    } else if (a == "--key") {
-      if (!value(&o.key_name) || !hub::is_valid_id(o.key_name))
-        return usage_error("--key needs a key's NAME (the NAME.curve.key file in the keys directory)");
-    } else if (a == "--timeout") {
-      std::string t;
-      if (!value(&t) || std::atoi(t.c_str()) <= 0) return usage_error("--timeout needs milliseconds");
-      o.timeout_ms = std::atoi(t.c_str());
-      o.timeout_given = true;
-    } else if (a.rfind("--", 0) == 0) {
-      return usage_error("unknown option " + a);
-    } else {
-      break;
-    }
+  hub::cli::VerbArgs& v = o.verb;
+  bool* json = &o.json_output;
+  std::string timeout;  // checked below, so that its error says what it needs
+  CLI::App app(kDescription, "hubctl");
+  app.footer(kFooter);
+  hub::command_line::repeated_options_take_the_last(app);
+  app.require_subcommand(0, 1);  // one verb; a missing one is reported below in hubctl's words
+  app.set_version_flag("--version", "hubctl " HUB_SDK_VERSION_STRING, "print the version");
+  app.add_flag("--json", o.json_output, "machine-readable output (also after the command)");
+  add_text_options(
+      app, {{"--ingest", &o.ingest, "ENDPOINT",
+             "ingest endpoint (default tcp://127.0.0.1:7001, or $HUB_INGEST_ENDPOINT)"},
+            {"--admin", &o.admin, "ENDPOINT", "admin endpoint (default tcp://127.0.0.1:7004, or $HUB_ADMIN_ENDPOINT)"},
+            {"--data-dir", &o.data_dir, "DIR", "read the endpoints of the hubd using DIR (DIR/hubd.endpoints.json)"},
+            {"--keys", &o.keys_dir, "DIR",
+             "CURVE keys: DIR/hub.curve.pub and DIR/NAME.curve.key (default $HUB_KEYS_DIR, else DIR/keys with "
+             "--data-dir, else var/keys, where hubd writes them on its first run); none there: no CURVE"},
+            {"--key", &o.key_name, "NAME",
+             "which key to use (default: admin for admin commands, publisher for publish and import)"},
+            {"--timeout", &timeout, "MS",
+             "how long to wait for the hub, in milliseconds (default 10000; report and reconcile: 300000)"}});
+
+  CLI::App* publish = add_verb(app, "publish",
+                               "发布一条评议结果 / publish one status change "
+                               "(S: credit 诚信户 | non_credit 不诚信户 | breach 违约户)",
+                               json);
+  add_text_options(*publish,
+                   {{"--household", &v.household, "H", "户 / the household (required)"},
+                    {"--status", &v.status, "S", "评议结果 / credit | non_credit | breach (required)"},
+                    {"--quarter", &v.quarter, "Q", "季度 / e.g. 2020Q4 (required)"},
+                    {"--effective", &v.effective, "YYYY-MM-DD", "生效日期 / effective date"},
+                    {"--basis", &v.basis, "TEXT", "评议依据 / the basis of the evaluation"},
+                    {"--event-id", &v.event_id, "ID",
+                     "the event's id (default: the one an import would give this row)"}});
+  publish->add_option("--designation", v.designations, "e.g. assistance (repeatable)")
+      ->type_name("D")
+      ->allow_extra_args(false)  // one value per --designation, as before
+      ->multi_option_policy(CLI::MultiOptionPolicy::TakeAll);
+
+  CLI::App* import = add_verb(app, "import",
+                              "导入 CSV 或 JSONL (户籍, 承诺书, 评议) / import households, commitments or "
+                              "evaluations; an invalid file stores nothing",
+                              json);
+  import->add_option("FILE", v.file, "the CSV or JSONL file");
+  import->add_flag("--dry-run", v.dry_run, "预览 / check every row with the hub, store nothing");
+  add_text_options(*import, {{"--batch", &v.batch, "N", "rows per request (default 2000)"},
+                             {"--max-file-mb", &v.max_file_mb, "N",
+                              "a larger file is refused (file_too_large), as it is checked in memory (default 1024)"}});
+
+  CLI::App* status = add_verb(app, "status", "各部门送达情况 / delivery status per department", json);
+  CLI::App* household =
+      add_verb(app, "household", "一户的评议历史与各部门政策状态 / one household across departments", json);
+  household->add_option("HOUSEHOLD", v.household_id, "户 / the household id");
+
+  const hub::cli::LifecycleVerbs lifecycle = hub::cli::add_lifecycle_verbs(app, v, json);
+
+  CLI::App* report = add_verb(app, "report",
+                              "季度报告 / the quarterly report (households, commitments, statuses, policies per "
+                              "department, villages)",
+                              json);
+  add_text_options(*report, {{"--quarter", &v.quarter, "Q", "季度 / e.g. 2020Q4 (required)"},
+                             {"--village", &v.village, "V", "村 / one village only"},
+                             {"--format", &v.format, "FORMAT",
+                              "table | json | csv (default table, json with --json)"}});
+  CLI::App* reconcile = add_verb(app, "reconcile",
+                                 "对账：部门记录与评议结果不一致的户 / households whose department records "
+                                 "disagree with their status (exit 1 if any)",
+                                 json);
+
+  CLI::App* audit = add_verb(app, "audit", "校验哈希链 / check the hash chains (audit verify --help)", json);
+  CLI::App* verify = add_verb(*audit, "verify",
+                              "walk the hash chains of DIR (--data-dir, else var): audit.db (operator actions, "
+                              "refusals, key reloads), events.db (every accepted event) and ledger.db (every "
+                              "department's policy actions), read-only; names the file and the first record "
+                              "modified, deleted, inserted or reordered (exit 1)",
+                              json);
+  add_text_options(*verify, {{"--file", &v.audit_file, "FILE", "only this audit.db"},
+                             {"--public-key", &v.public_key, "FILE",
+                              "the hub's signing public key (NAME.sign.pub from keygen): checks audit.db's "
+                              "signatures too"}});
+
+  CLI::App* keys = add_verb(app, "keys",
+                            "枢纽允许的密钥 / the keys the hub lets in, with their roles and the handshakes "
+                            "refused, by reason: keys list | keys reload",
+                            json);
+  add_verb(*keys, "list", "the keys, their roles and the handshakes refused", json);
+  CLI::App* keys_reload = add_verb(*keys, "reload",
+                                   "read the hub's clients file again (as SIGHUP does): a removed key is refused at "
+                                   "once, on the connections it has too (audited)",
+                                   json);
+  hub::cli::add_by_option(*keys_reload, v);
+
+  CLI::App* keygen = add_verb(app, "keygen",
+                              "生成密钥 / write key pairs for NAME into DIR: NAME.curve.pub / NAME.curve.key "
+                              "(ZeroMQ CURVE, Z85) and NAME.sign.pub / NAME.sign.key (Ed25519, hex); the secret "
+                              "files are created with mode 0600 and never printed",
+                              json);
+  keygen->add_option("NAME", v.key_to_make, "the key's name: letters, digits, '-', '_'");
+  keygen->add_option("--dir", v.dir, "where to write them (default .; created, mode 0700, when missing)")
+      ->type_name("DIR");
+
+  if (const auto exit_code = hub::command_line::parse_command_line(app, argc, argv)) return *exit_code;
+  if (app.get_subcommands().empty()) return usage_error(app, "no command given");
+  const CLI::App* verb = app.get_subcommands().front();
+  // A verb with actions ("parked list"): the action is the command its errors point to.
+  o.command = verb->get_subcommands().empty() ? verb : verb->get_subcommands().front();
+  if (o.command == verb && !hub::command_line::declared_subcommands(*verb).empty()) {
+    std::string actions;
+    for (const CLI::App* action : hub::command_line::declared_subcommands(*verb))
+      actions += (actions.empty() ? "" : ", ") + action->get_name();
+    return usage_error(*verb, verb->get_name() + " needs one of: " + actions);
   }
-  if (i >= args.size()) return usage_error("no command given");
-  o.command = args[i];
-  for (++i; i < args.size(); ++i) {
-    if (args[i] == "--json") o.json_output = true;
-    else o.args.push_back(args[i]);
+  if (!o.key_name.empty() && !hub::is_valid_id(o.key_name))
+    return usage_error(app, "--key needs a key's NAME (the NAME.curve.key file in the keys directory)");
+  if (app.count("--timeout") > 0) {
+    o.timeout_ms = std::atoi(timeout.c_str());
+    if (o.timeout_ms <= 0) return usage_error(app, "--timeout needs milliseconds");
+    o.timeout_given = true;
   }
   const auto endpoints = hub::cli::resolve_endpoints(o.ingest, o.admin, o.data_dir);
   o.ingest = endpoints.ingest;
@@ -806,20 +759,20 @@ int main(int argc, char** argv) {
 
   zmq::context_t ctx(1);
   try {
-    if (o.command == "publish") return cmd_publish(o, ctx);
-    if (o.command == "import") return cmd_import(o, ctx);
-    if (o.command == "status") return cmd_status(o, ctx);
-    if (o.command == "household") return cmd_household(o, ctx);
-    if (o.command == "parked" || o.command == "plugins") {
+    if (verb == publish) return cmd_publish(o, ctx);
+    if (verb == import) return cmd_import(o, ctx);
+    if (verb == status) return cmd_status(o, ctx);
+    if (verb == household) return cmd_household(o, ctx);
+    if (verb == lifecycle.parked || verb == lifecycle.plugins) {
       HubClient client(ctx, o.admin, std::chrono::milliseconds(o.timeout_ms), keys_for(o, "admin"));
-      return o.command == "parked" ? hub::cli::run_parked(o.args, o.json_output, client)
-                                   : hub::cli::run_plugins(o.args, o.json_output, client);
+      return verb == lifecycle.parked ? hub::cli::run_parked(*o.command, v, o.json_output, client)
+                                      : hub::cli::run_plugins(*o.command, v, o.json_output, client);
     }
-    if (o.command == "report") return cmd_report(o, ctx);
-    if (o.command == "reconcile") return cmd_reconcile(o, ctx);
-    if (o.command == "audit") return cmd_audit(o);
-    if (o.command == "keys") return cmd_keys(o, ctx);
-    if (o.command == "keygen") return cmd_keygen(o);
+    if (verb == report) return cmd_report(o, ctx);
+    if (verb == reconcile) return cmd_reconcile(o, ctx);
+    if (verb == audit) return cmd_audit(o);
+    if (verb == keys) return cmd_keys(o, ctx);
+    if (verb == keygen) return cmd_keygen(o);
   } catch (const hub::cli::KeyError& e) {
     std::cerr << "hubctl: " << e.what() << "\n";
     return kUsage;
@@ -827,5 +780,5 @@ int main(int argc, char** argv) {
     std::cerr << "hubctl: failed: " << e.what() << "\n";
     return kRejected;
   }
-  return usage_error("unknown command '" + o.command + "'");
+  return usage_error(*verb, "no such command");  // every verb added above is run above
 }

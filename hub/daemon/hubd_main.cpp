@@ -17,16 +17,15 @@
 #include <iostream>
 #include <optional>
 #include <set>
-#include <sstream>
 #include <thread>
 
 #include <nlohmann/json.hpp>
-#include <spdlog/sinks/stdout_color_sinks.h>
 #include <spdlog/spdlog.h>
 #include <zmq.hpp>
 
 #include "admin/admin_server.h"
 #include "audit/audit_trail.h"
+#include "common/command_line.h"
 #include "config/config_fields.h"
 #include "config/embedded_config.h"
 #include "config/hub_config.h"
@@ -38,6 +37,7 @@
 #include "livefeed/feed_notifier.h"
 #include "livefeed/live_feed.h"
 #include "pluginhost/host_transport.h"
+#include "runtime/daemon_main.h"
 #include "runtime/in_process_transport.h"
 #include "security/gatekeeper.h"
 #include "security/keys.h"
@@ -48,25 +48,14 @@ namespace {
 
 namespace fs = std::filesystem;
 
-constexpr const char* kUsage = R"(hubd — 诚信枢纽守护进程 / Chengxin Hub daemon
+constexpr const char* kDescription = "hubd — 诚信枢纽守护进程 / Chengxin Hub daemon";
 
-Usage: hubd [--config FILE] [--data-dir DIR] [--print-config]
-
-  --config FILE    configuration file (default: the embedded config/hub.json)
-  --data-dir DIR   data directory (overrides "data_dir"; default ./var)
-  --print-config   print the configuration in use and exit
-  --version        print the version and the plugin ABI version
-  --help           this text
-
-Stops cleanly on SIGTERM or Ctrl-C. Writes DATA_DIR/hubd.endpoints.json once it is ready.
+constexpr const char* kFooter =
+    R"(Stops cleanly on SIGTERM or Ctrl-C. Writes DATA_DIR/hubd.endpoints.json once it is ready.
 管理页面 / dashboard: the "http" address of the configuration (default http://127.0.0.1:8080/);
-实时推送 / live feed: endpoints.live_feed (default tcp://127.0.0.1:7003).
-)";
+实时推送 / live feed: endpoints.live_feed (default tcp://127.0.0.1:7003).)";
 
-int fail(const std::string& message) {
-  std::cerr << "hubd: " << message << "\n";
-  return 1;
-}
+int fail(const std::string& message) { return hub::runtime::cannot_start("hubd", message); }
 
 }  // namespace
 
@@ -74,25 +63,14 @@ int main(int argc, char** argv) {
   std::string config_path;
   std::string data_dir_override;
   bool print_config = false;
-  for (int i = 1; i < argc; ++i) {
-    const std::string arg = argv[i];
-    if (arg == "--help" || arg == "-h") {
-      std::cout << kUsage;
-      return 0;
-    } else if (arg == "--version") {
-      std::cout << "hubd " HUB_SDK_VERSION_STRING " (plugin ABI " << HUB_SDK_ABI_VERSION << ")\n";
-      return 0;
-    } else if (arg == "--config" && i + 1 < argc) {
-      config_path = argv[++i];
-    } else if (arg == "--data-dir" && i + 1 < argc) {
-      data_dir_override = argv[++i];
-    } else if (arg == "--print-config") {
-      print_config = true;
-    } else {
-      std::cerr << "hubd: unknown argument '" << arg << "'\n\n" << kUsage;
-      return 2;
-    }
-  }
+  CLI::App app(kDescription, "hubd");
+  app.footer(kFooter);
+  hub::runtime::add_daemon_options(app, &config_path,
+                                   "configuration file (default: the embedded config/hub.json)");
+  app.add_option("--data-dir", data_dir_override, "data directory (overrides \"data_dir\"; default ./var)")
+      ->type_name("DIR");
+  app.add_flag("--print-config", print_config, "print the configuration in use and exit");
+  if (const auto exit_code = hub::command_line::parse_command_line(app, argc, argv)) return *exit_code;
 
   // Configuration: a bad one stops start-up here, naming the key.
   std::string text;
@@ -100,11 +78,9 @@ int main(int argc, char** argv) {
   if (config_path.empty()) {
     text = hub::embedded_hub_json();
   } else {
-    std::ifstream in(config_path, std::ios::binary);
-    if (!in) return fail("cannot read the configuration file " + config_path);
-    std::ostringstream s;
-    s << in.rdbuf();
-    text = s.str();
+    auto file = hub::runtime::read_file(config_path);
+    if (!file) return fail("cannot read the configuration file " + config_path);
+    text = std::move(*file);
     sources.base_dir = fs::absolute(config_path).parent_path().string();
   }
   auto loaded = hub::load_hub_config(text, sources);
@@ -132,28 +108,20 @@ int main(int argc, char** argv) {
     return 0;
   }
 
-  spdlog::set_default_logger(spdlog::stderr_color_mt("hubd"));
-  spdlog::set_level(spdlog::level::from_str(config.log_level));
-  spdlog::set_pattern("%Y-%m-%d %H:%M:%S.%e %^%l%$ %v");
-
-  std::error_code ec;
-  fs::create_directories(config.data_dir, ec);
-  if (ec) return fail("cannot create the data directory " + config.data_dir + ": " + ec.message());
+  hub::runtime::start_logging("hubd", config.log_level);
+  if (const std::string error = hub::runtime::make_data_dir(config.data_dir); !error.empty()) return fail(error);
   // One hubd per data directory.
   const std::string lock_path = (fs::path(config.data_dir) / "hubd.lock").string();
   const int lock_fd = ::open(lock_path.c_str(), O_CREAT | O_RDWR, 0644);
   if (lock_fd < 0 || ::flock(lock_fd, LOCK_EX | LOCK_NB) != 0)
     return fail("another hubd is already using " + config.data_dir + " (" + lock_path + " is locked)");
   const fs::path endpoints_file = fs::path(config.data_dir) / "hubd.endpoints.json";
+  std::error_code ec;
   fs::remove(endpoints_file, ec);
 
-  // Signals are taken by sigwait() in this thread only.
-  sigset_t signals;
-  sigemptyset(&signals);
-  sigaddset(&signals, SIGTERM);
-  sigaddset(&signals, SIGINT);
-  sigaddset(&signals, SIGHUP);  // reload the keys (security.clients_file)
-  pthread_sigmask(SIG_BLOCK, &signals, nullptr);
+  // Signals are taken by sigwait() in this thread only. SIGHUP reloads the keys
+  // (security.clients_file).
+  const sigset_t signals = hub::runtime::block_signals({SIGTERM, SIGINT, SIGHUP});
 
   for (const auto& plugin : config.plugins)
     if (plugin.enabled && !plugin.fields_listed)

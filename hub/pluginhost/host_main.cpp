@@ -3,45 +3,31 @@
 // 1 refused by the hub or cannot start, 2 usage or configuration error.
 #include <unistd.h>
 
-#include <pthread.h>
-
 #include <csignal>
 #include <filesystem>
-#include <fstream>
 #include <iostream>
-#include <sstream>
 
-#include <spdlog/sinks/stdout_color_sinks.h>
-#include <spdlog/spdlog.h>
 #include <zmq.hpp>
 
+#include "common/command_line.h"
 #include "config/config_fields.h"
-#include "hub/sdk/version.h"
 #include "pluginhost/host_config.h"
 #include "pluginhost/plugin_host.h"
 #include "pluginhost/supervisor.h"
+#include "runtime/daemon_main.h"
 
 namespace {
 
 namespace fs = std::filesystem;
 
-constexpr const char* kUsage = R"(hub-plugin-host — 部门插件宿主 / Chengxin Hub plugin host
+constexpr const char* kDescription = R"(hub-plugin-host — 部门插件宿主 / Chengxin Hub plugin host
 
 在部门自己的服务器上运行部门插件，并通过 TCP 连接到 hubd 的插件宿主端点。
 Runs department plugins on the department's own server and connects them over TCP to
-hubd's plugin-host endpoint (endpoints.plugin_hosts).
+hubd's plugin-host endpoint (endpoints.plugin_hosts).)";
 
-用法 / Usage: hub-plugin-host --config FILE [--hub ENDPOINT] [--check-config] [--no-supervisor]
-
-  --config FILE    配置文件（必需）/ configuration file (required), e.g.
-                     {"hub": "tcp://10.0.0.5:7002", "plugins": ["police"],
-                      "data_dir": "/var/lib/chengxin-hub-host"}
-  --hub ENDPOINT   覆盖配置中的 "hub" / overrides "hub" in the file
-  --check-config   只检查配置并打印后退出 / check the configuration, print it, exit
-  --no-supervisor  插件在本进程中运行，崩溃后不自动重启（调试用）/ run the plugins in this
-                   process, with no restart after a crash (for a debugger)
-  --version        版本与插件 ABI 版本 / print the version and the plugin ABI version
-  --help           本说明 / this text
+constexpr const char* kFooter = R"(配置文件示例 / a configuration file:
+  {"hub": "tcp://10.0.0.5:7002", "plugins": ["police"], "data_dir": "/var/lib/chengxin-hub-host"}
 
 配置键 / configuration keys:
   hub         hubd 的插件宿主端点（必需）/ the hub's plugin-host endpoint (required)
@@ -70,13 +56,7 @@ with backoff (0.5 s, doubling, at most 30 s); the hub shows the department as fa
 counts the crash as a failed attempt of the event it was handling (parked after max_attempts).
 
 退出码 / exit codes: 0 stopped (SIGTERM/Ctrl-C), 1 refused by the hub or cannot start,
-2 usage or configuration error.
-)";
-
-int usage_error(const std::string& message) {
-  std::cerr << "hub-plugin-host: " << message << "\nTry 'hub-plugin-host --help'.\n";
-  return 2;
-}
+2 usage or configuration error.)";
 
 std::string machine_name() {
   char name[256] = {};
@@ -90,40 +70,27 @@ int main(int argc, char** argv) {
   std::string config_path;
   std::string hub_override;
   bool check_only = false;
-  bool supervised = true;
-  for (int i = 1; i < argc; ++i) {
-    const std::string arg = argv[i];
-    if (arg == "--help" || arg == "-h") {
-      std::cout << kUsage;
-      return 0;
-    } else if (arg == "--version") {
-      std::cout << "hub-plugin-host " HUB_SDK_VERSION_STRING " (plugin ABI " << HUB_SDK_ABI_VERSION << ")\n";
-      return 0;
-    } else if (arg == "--config" && i + 1 < argc) {
-      config_path = argv[++i];
-    } else if (arg == "--hub" && i + 1 < argc) {
-      hub_override = argv[++i];
-    } else if (arg == "--check-config") {
-      check_only = true;
-    } else if (arg == "--no-supervisor") {
-      supervised = false;
-    } else {
-      return usage_error("unknown argument '" + arg + "'");
-    }
-  }
-  if (config_path.empty()) return usage_error("--config FILE is required");
+  bool no_supervisor = false;
+  CLI::App app(kDescription, "hub-plugin-host");
+  app.footer(kFooter);
+  hub::runtime::add_daemon_options(app, &config_path, "配置文件（必需）/ configuration file (required)")->required();
+  app.add_option("--hub", hub_override, "覆盖配置中的 \"hub\" / overrides \"hub\" in the file")->type_name("ENDPOINT");
+  app.add_flag("--check-config", check_only, "只检查配置并打印后退出 / check the configuration, print it, exit");
+  app.add_flag("--no-supervisor", no_supervisor,
+               "插件在本进程中运行，崩溃后不自动重启（调试用）/ run the plugins in this process, with no restart "
+               "after a crash (for a debugger)");
+  if (const auto exit_code = hub::command_line::parse_command_line(app, argc, argv)) return *exit_code;
+  const bool supervised = !no_supervisor;
 
-  std::ifstream in(config_path, std::ios::binary);
-  if (!in) return usage_error("cannot read the configuration file " + config_path);
-  std::ostringstream text;
-  text << in.rdbuf();
-  nlohmann::json root = nlohmann::json::parse(text.str(), nullptr, false, true);
+  const auto text = hub::runtime::read_file(config_path);
+  if (!text) return hub::command_line::usage_error(app, "cannot read the configuration file " + config_path);
+  nlohmann::json root = nlohmann::json::parse(*text, nullptr, false, true);
   if (!hub_override.empty() && root.is_object()) root["hub"] = hub_override;
-  auto loaded = hub::pluginhost::load_host_config(root.is_discarded() ? text.str() : root.dump(),
+  auto loaded = hub::pluginhost::load_host_config(root.is_discarded() ? *text : root.dump(),
                                                   fs::absolute(config_path).parent_path().string(), hub::config_fields::executable_dir(),
                                                   machine_name());
   if (auto* error = std::get_if<hub::ConfigError>(&loaded))
-    return usage_error("invalid configuration in " + config_path + ": " + error->to_string());
+    return hub::command_line::usage_error(app, "invalid configuration in " + config_path + ": " + error->to_string());
   auto config = std::move(std::get<hub::pluginhost::HostConfig>(loaded));
   if (check_only) {
     nlohmann::json plugins = nlohmann::json::array();
@@ -138,22 +105,12 @@ int main(int argc, char** argv) {
     return 0;
   }
 
-  spdlog::set_default_logger(spdlog::stderr_color_mt("hub-plugin-host"));
-  spdlog::set_level(spdlog::level::from_str(config.log_level));
-  spdlog::set_pattern("%Y-%m-%d %H:%M:%S.%e %^%l%$ %v");
-  std::error_code ec;
-  fs::create_directories(config.data_dir, ec);
-  if (ec) {
-    std::cerr << "hub-plugin-host: cannot create the data directory " << config.data_dir << ": " << ec.message() << "\n";
-    return 1;
-  }
+  hub::runtime::start_logging("hub-plugin-host", config.log_level);
+  if (const std::string error = hub::runtime::make_data_dir(config.data_dir); !error.empty())
+    return hub::runtime::cannot_start("hub-plugin-host", error);
   // SIGTERM and SIGINT are blocked in every thread (the plugin threads inherit the mask, so no
   // blocking call there is interrupted) and collected by the main loop with sigtimedwait().
-  sigset_t signals;
-  sigemptyset(&signals);
-  sigaddset(&signals, SIGTERM);
-  sigaddset(&signals, SIGINT);
-  pthread_sigmask(SIG_BLOCK, &signals, nullptr);
+  const sigset_t signals = hub::runtime::block_signals({SIGTERM, SIGINT});
   // Runs the host in this process; `shared`/`restart` come from the supervisor, if any.
   auto serve = [&config, &signals](hub::pluginhost::SharedState* shared,
                                    std::optional<hub::pluginhost::Restart> restart) {
@@ -165,8 +122,7 @@ int main(int argc, char** argv) {
         return sigtimedwait(&signals, nullptr, &no_wait) > 0;
       });
     } catch (const std::exception& e) {
-      std::cerr << "hub-plugin-host: " << e.what() << "\n";
-      return 1;
+      return hub::runtime::cannot_start("hub-plugin-host", e.what());
     }
   };
   if (!supervised) return serve(nullptr, std::nullopt);
@@ -177,7 +133,6 @@ int main(int argc, char** argv) {
           return serve(&shared, restart);
         });
   } catch (const std::exception& e) {
-    std::cerr << "hub-plugin-host: " << e.what() << "\n";
-    return 1;
+    return hub::runtime::cannot_start("hub-plugin-host", e.what());
   }
 }

@@ -9,38 +9,22 @@
 #include <string>
 #include <string_view>
 
+#include "common/command_line.h"
 #include "town_generator.h"
 
 namespace {
 
 using hub::towngen::Status;
 
-constexpr const char* kHelp =
+constexpr const char* kDescription =
     "hub-towngen — 生成确定性的参考乡镇数据（村、户、承诺书、两个季度的评议结果、部门名册） /\n"
     "generate a deterministic reference town (villages, households, commitments, two quarters of\n"
-    "evaluations, department rosters) as CSV files plus summary.json.\n"
-    "\n"
-    "Usage: hub-towngen --out DIR [options]\n"
-    "\n"
-    "  --out DIR            输出目录 / output directory (required; created if missing)\n"
-    "  --households N       户数 / number of households (default 17090, at most 100000000)\n"
-    "  --villages V         村数 / number of villages (default 14; with more than 70000\n"
-    "                       households and no --villages: one village per 5000 households)\n"
-    "  --seed S             随机种子 / random seed (default 20200701); same arguments give\n"
-    "                       byte-identical files\n"
-    "  --plugin-data DIR    同时把名册复制到插件数据目录 / also copy the rosters to\n"
-    "                       DIR/schools/roster.csv, DIR/land/roster.csv, DIR/finance/roster.csv\n"
-    "  --quiet              不显示进度 / no progress lines (the final summary is still printed)\n"
-    "  -h, --help           显示本帮助 / show this help\n"
-    "\n"
+    "evaluations, department rosters) as CSV files plus summary.json.";
+
+constexpr const char* kFooter =
     "Files: villages.csv, households.csv, commitments.csv, evaluations-2020Q3.csv,\n"
     "evaluations-2020Q4.csv, rosters/{schools,land,finance}.csv, summary.json.\n"
-    "Exit codes: 0 ok, 1 I/O failure, 2 usage error.\n";
-
-int usage_error(const std::string& message) {
-  std::fprintf(stderr, "hub-towngen: %s\nTry 'hub-towngen --help'.\n", message.c_str());
-  return 2;
-}
+    "Exit codes: 0 ok, 1 I/O failure, 2 usage error.";
 
 std::optional<std::uint64_t> parse_number(std::string_view text) {
   std::uint64_t value = 0;
@@ -96,57 +80,62 @@ void print_summary(const hub::towngen::TownSummary& s, const hub::towngen::TownO
 int main(int argc, char** argv) {
   hub::towngen::TownOptions options;
   bool quiet = false;
+  // Numbers are taken as text and checked below, so that a bad one is named with its value.
+  std::string households, villages, seed;
+  CLI::App app(kDescription, "hub-towngen");
+  app.footer(kFooter);
+  hub::command_line::repeated_options_take_the_last(app);
+  app.add_option("--out", options.out_dir, "输出目录 / output directory (required; created if missing)")
+      ->type_name("DIR")
+      ->required();
+  app.add_option("--households", households, "户数 / number of households (default 17090, at most 100000000)")
+      ->type_name("N");
+  app.add_option("--villages", villages,
+                 "村数 / number of villages (default 14; with more than 70000 households and no --villages: one "
+                 "village per 5000 households)")
+      ->type_name("V");
+  app.add_option("--seed", seed, "随机种子 / random seed (default 20200701); same arguments give byte-identical files")
+      ->type_name("S");
+  app.add_option("--plugin-data", options.plugin_data_dir,
+                 "同时把名册复制到插件数据目录 / also copy the rosters to DIR/schools/roster.csv, "
+                 "DIR/land/roster.csv, DIR/finance/roster.csv")
+      ->type_name("DIR");
+  app.add_flag("-q,--quiet", quiet, "不显示进度 / no progress lines (the final summary is still printed)");
+  if (const auto exit_code = hub::command_line::parse_command_line(app, argc, argv)) return *exit_code;
 
-  for (int i = 1; i < argc; ++i) {
-    std::string_view arg = argv[i];
-    if (arg == "-h" || arg == "--help") {
-      std::fputs(kHelp, stdout);
-      return 0;
-    }
-    if (arg == "--quiet" || arg == "-q") {
-      quiet = true;
-      continue;
-    }
-    // Options with a value: "--name VALUE" or "--name=VALUE".
-    std::string_view name = arg;
-    std::optional<std::string_view> value;
-    if (const auto eq = arg.find('='); arg.starts_with("--") && eq != std::string_view::npos) {
-      name = arg.substr(0, eq);
-      value = arg.substr(eq + 1);
-    }
-    const bool takes_value = name == "--out" || name == "--households" || name == "--villages" || name == "--seed" ||
-                             name == "--plugin-data";
-    if (!takes_value) return usage_error("unknown option '" + std::string(arg) + "'");
+  for (const auto* dir : {app.get_option("--out"), app.get_option("--plugin-data")})
+    if (dir->count() > 0 && dir->as<std::string>().empty())
+      return hub::command_line::usage_error(app, "option " + dir->get_name() + " needs a non-empty directory");
+  // The number in `text` for `name`, within [low, high]; writes the usage error and returns
+  // nullopt when it is not.
+  auto number = [&app](const char* name, const std::string& text, std::uint64_t low,
+                       std::uint64_t high) -> std::optional<std::uint64_t> {
+    const auto value = parse_number(text);
     if (!value) {
-      if (i + 1 >= argc) return usage_error("option " + std::string(name) + " needs a value");
-      value = argv[++i];
+      hub::command_line::usage_error(app, std::string("option ") + name +
+                                              " needs a non-negative whole number, got '" + text + "'");
+    } else if (*value < low || *value > high) {
+      hub::command_line::usage_error(app, std::string(name) + " must be between " + std::to_string(low) + " and " +
+                                              std::to_string(high));
+      return std::nullopt;
     }
-
-    if (name == "--out" || name == "--plugin-data") {
-      if (value->empty()) return usage_error("option " + std::string(name) + " needs a non-empty directory");
-      (name == "--out" ? options.out_dir : options.plugin_data_dir) = std::string(*value);
-      continue;
-    }
-    const auto number = parse_number(*value);
-    if (!number) {
-      return usage_error("option " + std::string(name) + " needs a non-negative whole number, got '" +
-                         std::string(*value) + "'");
-    }
-    if (name == "--households") {
-      if (*number < 1 || *number > hub::towngen::kMaxHouseholds) {
-        return usage_error("--households must be between 1 and " + std::to_string(hub::towngen::kMaxHouseholds));
-      }
-      options.households = static_cast<std::size_t>(*number);
-    } else if (name == "--villages") {
-      if (*number < 1 || *number > hub::towngen::kMaxVillages) {
-        return usage_error("--villages must be between 1 and " + std::to_string(hub::towngen::kMaxVillages));
-      }
-      options.villages = static_cast<std::size_t>(*number);
-    } else {
-      options.seed = *number;
-    }
+    return value;
+  };
+  if (app.count("--households") > 0) {
+    const auto n = number("--households", households, 1, hub::towngen::kMaxHouseholds);
+    if (!n) return hub::command_line::kUsageError;
+    options.households = static_cast<std::size_t>(*n);
   }
-  if (options.out_dir.empty()) return usage_error("missing --out DIR");
+  if (app.count("--villages") > 0) {
+    const auto n = number("--villages", villages, 1, hub::towngen::kMaxVillages);
+    if (!n) return hub::command_line::kUsageError;
+    options.villages = static_cast<std::size_t>(*n);
+  }
+  if (app.count("--seed") > 0) {
+    const auto n = number("--seed", seed, 0, UINT64_MAX);
+    if (!n) return hub::command_line::kUsageError;
+    options.seed = *n;
+  }
 
   const auto start = std::chrono::steady_clock::now();
   auto elapsed = [&start] {

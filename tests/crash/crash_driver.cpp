@@ -45,6 +45,7 @@
 
 #include "audit/chain_keeper.h"
 #include "cli/import_file.h"
+#include "common/command_line.h"
 #include "delivery/ledger.h"
 #include "eventlog/event_log.h"
 #include "testing/reserved_port.h"
@@ -74,11 +75,6 @@ struct Options {
   std::string work;
   bool keep = false;
 };
-
-constexpr const char* kUsage =
-    "Usage: hub-crash-driver [--households N] [--cycles C] [--seed S] [--in-process a,b] [--hosted c,d]\n"
-    "                        [--gap-ms MIN,MAX] [--batch N] [--deliver-limit S] [--work DIR] [--keep]\n"
-    "                        [--hubd P] [--plugin-host P] [--towngen P] [--plugin-dir D]\n";
 
 std::vector<std::string> split(const std::string& s) {
   std::vector<std::string> out;
@@ -591,44 +587,43 @@ int run(Options o) {
 
 int main(int argc, char** argv) {
   Options o;
-  try {
-    for (int i = 1; i < argc; ++i) {
-      const std::string a = argv[i];
-      auto value = [&]() -> std::string {
-        if (i + 1 >= argc) throw std::invalid_argument(a + " needs a value");
-        return argv[++i];
-      };
-      if (a == "--households") o.households = std::stoul(value());
-      else if (a == "--cycles") o.cycles = std::stoi(value());
-      else if (a == "--seed") o.seed = std::stoull(value()), o.seed_given = true;
-      else if (a == "--in-process") o.in_process = split(value());
-      else if (a == "--hosted") o.hosted = split(value());
-      else if (a == "--batch") o.batch = std::stoul(value());
-      else if (a == "--deliver-limit") o.deliver_limit_s = std::stoi(value());
-      else if (a == "--work") o.work = value();
-      else if (a == "--keep") o.keep = true;
-      else if (a == "--hubd") o.hubd = value();
-      else if (a == "--plugin-host") o.plugin_host = value();
-      else if (a == "--towngen") o.towngen = value();
-      else if (a == "--plugin-dir") o.plugin_dir = value();
-      else if (a == "--gap-ms") {
-        const auto parts = split(value());
-        if (parts.size() != 2) throw std::invalid_argument("--gap-ms takes MIN,MAX");
-        o.min_gap_ms = std::stoi(parts[0]);
-        o.max_gap_ms = std::stoi(parts[1]);
-      } else if (a == "--help" || a == "-h") {
-        std::cout << kUsage;
-        return 0;
-      } else {
-        throw std::invalid_argument("unknown argument '" + a + "'");
-      }
-    }
-    if (o.cycles < 0 || o.min_gap_ms < 0 || o.max_gap_ms < o.min_gap_ms || o.batch == 0 || o.households == 0)
-      throw std::invalid_argument("bad --cycles, --gap-ms, --batch or --households");
-  } catch (const std::exception& e) {
-    std::cerr << "hub-crash-driver: " << e.what() << "\n" << kUsage;
-    return 2;
+  // Lists and pairs are taken as text and split below ("a,b", "MIN,MAX").
+  std::string in_process = "schools", hosted = "police", gap_ms;
+  CLI::App app("hub-crash-driver — kill -9 of hubd and of a plugin host at random moments while a town is "
+               "published; then checks that no event was lost, duplicated or misordered",
+               "hub-crash-driver");
+  hub::command_line::repeated_options_take_the_last(app);
+  app.add_option("--households", o.households, "town size")->capture_default_str();
+  app.add_option("--cycles", o.cycles, "kill cycles")->capture_default_str();
+  app.add_option("--seed", o.seed, "random seed (default: from the clock, printed)");
+  app.add_option("--in-process", in_process, "departments in hubd's process")->type_name("a,b")->capture_default_str();
+  app.add_option("--hosted", hosted, "departments on a plugin host")->type_name("c,d")->capture_default_str();
+  app.add_option("--gap-ms", gap_ms, "time between kills, at random in [MIN,MAX] (default 100,1500)")
+      ->type_name("MIN,MAX");
+  app.add_option("--batch", o.batch, "events per publish request")->capture_default_str();
+  app.add_option("--deliver-limit", o.deliver_limit_s, "seconds to wait for the deliveries at the end")
+      ->type_name("S")
+      ->capture_default_str();
+  app.add_option("--work", o.work, "work directory (default: a new temporary one)")->type_name("DIR");
+  app.add_flag("--keep", o.keep, "keep the work directory after a pass");
+  app.add_option("--hubd", o.hubd, "hubd to run")->type_name("P");
+  app.add_option("--plugin-host", o.plugin_host, "hub-plugin-host to run")->type_name("P");
+  app.add_option("--towngen", o.towngen, "hub-towngen to run")->type_name("P");
+  app.add_option("--plugin-dir", o.plugin_dir, "where the department plugins are")->type_name("D");
+  if (const auto exit_code = hub::command_line::parse_command_line(app, argc, argv)) return *exit_code;
+  o.seed_given = app.count("--seed") > 0;
+  o.in_process = split(in_process);
+  o.hosted = split(hosted);
+  if (!gap_ms.empty()) {
+    const auto parts = split(gap_ms);
+    if (parts.size() != 2 || parts[0].find_first_not_of("0123456789") != std::string::npos ||
+        parts[1].find_first_not_of("0123456789") != std::string::npos)
+      return hub::command_line::usage_error(app, "--gap-ms takes MIN,MAX in milliseconds");
+    o.min_gap_ms = std::stoi(parts[0]);
+    o.max_gap_ms = std::stoi(parts[1]);
   }
+  if (o.cycles < 0 || o.max_gap_ms < o.min_gap_ms || o.batch == 0 || o.households == 0)
+    return hub::command_line::usage_error(app, "bad --cycles, --gap-ms, --batch or --households");
   try {
     return run(o);
   } catch (const std::exception& e) {
