@@ -142,7 +142,8 @@ json quarterly_report(ReportViews& views, const HubConfig& config, const ReportR
   json departments = json::array();
   for (const auto& p : config.plugins) {
     const auto found = records.deliveries.find(p.id);
-    departments.push_back(department_section(p, found == records.deliveries.end() ? QuarterDeliveries{} : found->second,
+    const QuarterDeliveries none;
+    departments.push_back(department_section(p, found == records.deliveries.end() ? none : found->second,
                                              due.count(p.id) ? due.at(p.id) : 0));
   }
   return {{"ok", true},

@@ -45,7 +45,8 @@ json packed_actions(const Statement& s, int index) { return json::parse(s.column
 
 class SqliteReportViews final : public ReportViews {
  public:
-  explicit SqliteReportViews(const std::string& data_dir) : connection_(open(data_dir)), db_(*connection_), snapshot_(db_) {}
+  explicit SqliteReportViews(const std::string& data_dir)
+      : connection_(open(data_dir)), db_(*connection_), snapshot_(db_) {}
 
   std::optional<HouseholdView> household(const std::string& household_id,
                                          const std::vector<std::string>& departments) override {
@@ -56,8 +57,8 @@ class SqliteReportViews final : public ReportViews {
       hh.bind(1, household_id);
       if (!hh.step()) return std::nullopt;
       HouseholdView out;
-      out.household = {hh.column_text(0),       optional_text(hh, 1), hh.column_optional_int(2), optional_text(hh, 3),
-                       hh.column_text(4),       optional_text(hh, 5), designations(hh, 6)};
+      out.household = {hh.column_text(0), optional_text(hh, 1), hh.column_optional_int(2), optional_text(hh, 3),
+                       hh.column_text(4), optional_text(hh, 5), designations(hh, 6)};
 
       Statement ev(db_,
                    "SELECT seq, event_id, type, status, previous_status, quarter, effective_date, correction, "
@@ -180,7 +181,8 @@ class SqliteReportViews final : public ReportViews {
       Statement failures(db_, "SELECT department, COUNT(*) FROM failure GROUP BY department");
       while (failures.step()) out.departments[failures.column_text(0)].failures = failures.column_int(1);
       Statement actions(db_, "SELECT department, action, COUNT(*) FROM action GROUP BY department, action");
-      while (actions.step()) out.departments[actions.column_text(0)].actions[actions.column_text(1)] = actions.column_int(2);
+      while (actions.step())
+        out.departments[actions.column_text(0)].actions[actions.column_text(1)] = actions.column_int(2);
 
       std::string sql = "SELECT d.department";
       for (std::int64_t bound : latency_bounds_ms)
