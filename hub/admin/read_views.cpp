@@ -73,7 +73,7 @@ json household(const HubConfig& config, report::ReportViews& views, const std::s
   // Per department and policy: the latest recorded action, its time and its source event.
   json departments = json::array();
   for (const auto& plugin : config.plugins) {
-    std::map<std::string, json> latest;
+    std::map<std::string, json> latest;  // policy → its latest action: ordered by seq, the last one wins
     for (const auto& a : found->actions.at(plugin.id))
       latest[a.policy_id] = {{"seq", a.seq},
                              {"action", a.action},
@@ -81,7 +81,7 @@ json household(const HubConfig& config, report::ReportViews& views, const std::s
                              {"reason", a.reason},
                              {"delivered_at_ms", a.delivered_at_ms},
                              {"event_id", a.event_id},
-                             {"handoff", a.handoff}};  // ordered by seq: the last one wins
+                             {"handoff", a.handoff}};  // how it reached the department's system
     const auto cursor = found->cursors.find(plugin.id);
     const std::int64_t cursor_seq = cursor == found->cursors.end() ? 0 : cursor->second;
     json policies = json::array();
