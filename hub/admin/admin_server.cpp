@@ -8,7 +8,6 @@
 
 #include "domain/status_json.h"
 #include "admin/read_views.h"
-#include "report/ledger_views.h"
 #include "report/metrics.h"
 
 namespace hub {
@@ -16,10 +15,11 @@ namespace hub {
 using nlohmann::json;
 using hub::error_reply;
 
-AdminServer::AdminServer(zmq::context_t& context, const HubConfig& config, const std::string& control_endpoint,
-                         const std::string& status_endpoint, audit::AuditTrail& audit,
-                         const std::string& internal_endpoint, security::Gatekeeper* gate)
+AdminServer::AdminServer(zmq::context_t& context, const HubConfig& config, report::ReportViewsOpener open_views,
+                         const std::string& control_endpoint, const std::string& status_endpoint,
+                         audit::AuditTrail& audit, const std::string& internal_endpoint, security::Gatekeeper* gate)
     : config_(config),
+      open_views_(std::move(open_views)),
       router_(context, zmq::socket_type::router),
       control_(context, zmq::socket_type::pair),
       status_(context, zmq::socket_type::req),
@@ -103,10 +103,9 @@ json AdminServer::handle(const json& request, const std::string& caller) {
   const std::string cmd = request["cmd"];
   if (cmd == "ping") return json{{"ok", true}};
   if (cmd == "status") return dispatcher_status();
-  if (auto reply = admin::answer_read_request(config_, request)) return *reply;
+  if (auto reply = admin::answer_read_request(config_, open_views_, request)) return *reply;
   if (cmd == "metrics") {
-    auto views = report::open_views(config_.data_dir);
-    json snapshot = report::metrics_snapshot(*views, dispatcher_status());
+    json snapshot = report::metrics_snapshot(*open_views_(), dispatcher_status());
     snapshot["ok"] = true;
     return snapshot;
   }

@@ -1,7 +1,7 @@
 // The admin endpoint (§4): a ZeroMQ ROUTER that answers hubctl's read commands —
 // status and plugins (forwarded to the dispatcher, which owns the live figures), household,
-// report, reconcile and metrics (read from the event log and the ledger through read-only
-// connections this thread opens per request, see report/ledger_views.h), and parked.
+// report, reconcile and metrics (read from the event log and the ledger through a snapshot this
+// thread opens per request with the opener hubd hands in, see report/report_views.h), and parked.
 //
 // Requests are one JSON frame {"cmd":"status"} | {"cmd":"household","household_id":"…"} |
 // {"cmd":"report","quarter":"2020Q4","village":"V03"} | {"cmd":"reconcile"} | {"cmd":"metrics"} |
@@ -20,6 +20,7 @@
 #include "audit/audit_trail.h"
 #include "common/rate_limiter.h"
 #include "config/hub_config.h"
+#include "report/report_views.h"
 #include "security/gatekeeper.h"
 
 namespace hub {
@@ -29,10 +30,10 @@ class AdminServer {
   // Every operator action is first written to `audit`. With a gatekeeper the endpoint is a
   // CURVE server and only an admin's key is served (`unauthorized`); requests on the internal
   // endpoint (inproc, from the HTTP server, which checks its own bearer token) come without a
-  // key.
-  AdminServer(zmq::context_t& context, const HubConfig& config, const std::string& control_endpoint,
-              const std::string& status_endpoint, audit::AuditTrail& audit, const std::string& internal_endpoint = "",
-              security::Gatekeeper* gate = nullptr);
+  // key. `open_views` opens a read snapshot of the storage backend for the read commands.
+  AdminServer(zmq::context_t& context, const HubConfig& config, report::ReportViewsOpener open_views,
+              const std::string& control_endpoint, const std::string& status_endpoint, audit::AuditTrail& audit,
+              const std::string& internal_endpoint = "", security::Gatekeeper* gate = nullptr);
   std::string bound_endpoint() const;
   void run();
 
@@ -53,6 +54,7 @@ class AdminServer {
   nlohmann::json forward(const nlohmann::json& request);
 
   const HubConfig& config_;
+  report::ReportViewsOpener open_views_;
   zmq::socket_t router_;
   std::string bound_endpoint_;  // the configured (tcp/ipc) endpoint, as bound
   zmq::socket_t control_;

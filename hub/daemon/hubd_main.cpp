@@ -43,6 +43,7 @@
 #include "security/keys.h"
 #include "store/sqlite/checkpointer.h"
 #include "store/sqlite/fault_vfs.h"
+#include "store/sqlite/sqlite_report_views.h"
 
 namespace {
 
@@ -207,11 +208,15 @@ int main(int argc, char** argv) {
                                          "inproc://delivery-status", event_log.last_seq(), {&in_process, &hosts},
                                          &feed_notifier);
     hub::IngestServer ingest(context, config, event_log, "inproc://control-ingest", "inproc://committed", gate.get());
-    hub::AdminServer admin(context, config, "inproc://control-admin", "inproc://delivery-status", audit,
+    // The read views of the storage backend, opened per request on the reader's thread.
+    const hub::report::ReportViewsOpener open_views = [data_dir = config.data_dir] {
+      return hub::store::open_sqlite_report_views(data_dir);
+    };
+    hub::AdminServer admin(context, config, open_views, "inproc://control-admin", "inproc://delivery-status", audit,
                            "inproc://admin-internal", gate.get());
     std::unique_ptr<hub::http::HttpServer> http;
     if (!config.http_address.empty())
-      http = std::make_unique<hub::http::HttpServer>(context, config, "inproc://admin-internal");
+      http = std::make_unique<hub::http::HttpServer>(context, config, open_views, "inproc://admin-internal");
 
     std::thread delivery_thread([&] {
       try {

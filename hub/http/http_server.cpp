@@ -8,7 +8,6 @@
 #include "domain/status_json.h"
 #include "admin/read_views.h"
 #include "http/static_files.h"
-#include "report/ledger_views.h"
 #include "report/metrics.h"
 #include "report/quarterly_report.h"
 
@@ -62,8 +61,10 @@ bool same_secret(const std::string& a, const std::string& b) {
 
 }  // namespace
 
-HttpServer::HttpServer(zmq::context_t& context, const HubConfig& config, std::string admin_internal_endpoint)
-    : context_(context), config_(config), admin_endpoint_(std::move(admin_internal_endpoint)),
+HttpServer::HttpServer(zmq::context_t& context, const HubConfig& config, report::ReportViewsOpener open_views,
+                       std::string admin_internal_endpoint)
+    : context_(context), config_(config), open_views_(std::move(open_views)),
+      admin_endpoint_(std::move(admin_internal_endpoint)),
       server_(std::make_unique<httplib::Server>()) {
   const auto address = parse_http_address(config.http_address);
   if (!address) throw std::runtime_error("invalid http address '" + config.http_address + "'");
@@ -90,7 +91,7 @@ void HttpServer::routes() {
   // the status page. The rest goes to the admin thread, on a socket of this request's own.
   auto ask = [this](const json& request) -> json {
     try {
-      if (auto reply = admin::answer_read_request(config_, request)) return *reply;
+      if (auto reply = admin::answer_read_request(config_, open_views_, request)) return *reply;
     } catch (const std::exception& e) {
       spdlog::error("http: {} failed: {}", request.value("cmd", ""), e.what());
       return error_reply("internal_error", e.what());
@@ -155,7 +156,7 @@ void HttpServer::routes() {
     if (!status.value("ok", true) || !status.contains("departments")) return send_json(res, status);
     json snapshot;
     try {
-      snapshot = report::metrics_snapshot(*report::open_views(config_.data_dir), status);
+      snapshot = report::metrics_snapshot(*open_views_(), status);
     } catch (const std::exception& e) {
       return send_json(res, error_reply("internal_error", e.what()));
     }

@@ -19,6 +19,7 @@
 #include <zmq.hpp>
 
 #include "config/hub_config.h"
+#include "report/report_views.h"
 
 namespace httplib {
 class Server;
@@ -29,8 +30,10 @@ namespace hub::http {
 class HttpServer {
  public:
   // Binds config.http_address (port 0 picks a free port). Throws std::runtime_error naming
-  // the address when it cannot bind.
-  HttpServer(zmq::context_t& context, const HubConfig& config, std::string admin_internal_endpoint);
+  // the address when it cannot bind. `open_views` opens a read snapshot of the storage backend
+  // (the read-only questions and /metrics' counts), on the request's thread.
+  HttpServer(zmq::context_t& context, const HubConfig& config, report::ReportViewsOpener open_views,
+             std::string admin_internal_endpoint);
   ~HttpServer();
   std::string bound_address() const;  // "127.0.0.1:8080"
   void run();
@@ -41,6 +44,7 @@ class HttpServer {
 
   zmq::context_t& context_;
   const HubConfig& config_;
+  report::ReportViewsOpener open_views_;
   std::string admin_endpoint_;
   std::unique_ptr<httplib::Server> server_;
   std::string host_;

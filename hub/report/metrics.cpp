@@ -2,6 +2,7 @@
 
 #include <cstdio>
 #include <sstream>
+#include <vector>
 
 namespace hub::report {
 namespace {
@@ -14,23 +15,6 @@ json& department(json& snapshot, const std::string& id) {
     d = {{"deliveries", 0}, {"failures", 0}, {"actions", json::object()},
          {"latency", {{"buckets", json::array()}, {"count", 0}, {"sum_ms", 0}}}};
   return d;
-}
-
-void latency_histograms(store::Database& db, json& snapshot) {
-  std::string sql = "SELECT d.department";
-  for (std::int64_t bound : kLatencyBucketsMs)
-    sql += ", SUM(d.delivered_at_ms - e.received_at_ms <= " + std::to_string(bound) + ")";
-  sql += ", COUNT(*), COALESCE(SUM(d.delivered_at_ms - e.received_at_ms), 0) "
-         "FROM delivery d CROSS JOIN ev.event e ON e.seq = d.seq GROUP BY d.department";
-  store::Statement q(db, sql.c_str());
-  constexpr int kBuckets = static_cast<int>(std::size(kLatencyBucketsMs));
-  while (q.step()) {
-    json& h = department(snapshot, q.column_text(0))["latency"];
-    h["buckets"] = json::array();
-    for (int i = 0; i < kBuckets; ++i) h["buckets"].push_back(q.column_int(1 + i));
-    h["count"] = q.column_int(1 + kBuckets);
-    h["sum_ms"] = q.column_int(2 + kBuckets);
-  }
 }
 
 // Label values are ids from the configuration, but escape them as the format requires.
@@ -56,30 +40,22 @@ void family(std::ostringstream& out, const char* name, const char* type, const c
 
 }  // namespace
 
-json metrics_snapshot(store::Database& views, const json& status) {
+json metrics_snapshot(ReportViews& views, const json& status) {
   json snapshot{{"events", json::object()}, {"last_seq", 0}, {"departments", json::object()}, {"status", status}};
   // Every configured department appears, even before its first delivery.
   for (const auto& d : status.value("departments", json::array())) department(snapshot, d.value("id", ""));
-  {
-    store::Statement q(views, "SELECT type, COUNT(*), MAX(seq) FROM ev.event GROUP BY type");
-    while (q.step()) {
-      snapshot["events"][q.column_text(0)] = q.column_int(1);
-      snapshot["last_seq"] = std::max(snapshot["last_seq"].get<std::int64_t>(), q.column_int(2));
-    }
+  const MetricsCounts counts =
+      views.metrics(std::vector<std::int64_t>(std::begin(kLatencyBucketsMs), std::end(kLatencyBucketsMs)));
+  for (const auto& [type, n] : counts.events) snapshot["events"][type] = n;
+  snapshot["last_seq"] = counts.last_seq;
+  for (const auto& [id, c] : counts.departments) {
+    json& d = department(snapshot, id);
+    d["deliveries"] = c.deliveries;
+    d["failures"] = c.failures;
+    for (const auto& [action, n] : c.actions) d["actions"][action] = n;
+    if (c.latency)
+      d["latency"] = {{"buckets", c.latency->buckets}, {"count", c.latency->count}, {"sum_ms", c.latency->sum_ms}};
   }
-  {
-    store::Statement q(views, "SELECT department, COUNT(*) FROM delivery GROUP BY department");
-    while (q.step()) department(snapshot, q.column_text(0))["deliveries"] = q.column_int(1);
-  }
-  {
-    store::Statement q(views, "SELECT department, COUNT(*) FROM failure GROUP BY department");
-    while (q.step()) department(snapshot, q.column_text(0))["failures"] = q.column_int(1);
-  }
-  {
-    store::Statement q(views, "SELECT department, action, COUNT(*) FROM action GROUP BY department, action");
-    while (q.step()) department(snapshot, q.column_text(0))["actions"][q.column_text(1)] = q.column_int(2);
-  }
-  latency_histograms(views, snapshot);
   return snapshot;
 }
 

@@ -21,7 +21,7 @@
 
 #include <nlohmann/json.hpp>
 
-#include "store/sqlite/database.h"
+#include "report/report_views.h"
 
 namespace hub::report {
 
@@ -31,7 +31,7 @@ inline constexpr std::int64_t kLatencyBucketsMs[] = {10, 50, 100, 500, 1000, 500
 // {"events":{type:n},"last_seq":n,"departments":{id:{"deliveries","failures","actions":{kind:n},
 //  "latency":{"buckets":[n…],"count","sum_ms"}}}} from the ledger and the event log; `status`
 // (the dispatcher's status reply) is stored under "status".
-nlohmann::json metrics_snapshot(store::Database& views, const nlohmann::json& status);
+nlohmann::json metrics_snapshot(ReportViews& views, const nlohmann::json& status);
 
 std::string prometheus_text(const nlohmann::json& snapshot);
 

@@ -5,8 +5,6 @@
 #include <map>
 #include <sstream>
 
-#include "domain/wire_event.h"
-
 namespace hub::report {
 namespace {
 
@@ -14,19 +12,6 @@ using nlohmann::json;
 
 const char* const kStatuses[] = {"credit", "non_credit", "breach", "unevaluated"};
 const char* const kActions[] = {"apply", "defer", "withhold", "release", "restore", "not_applicable"};
-
-// Each household's effective evaluation for the quarter: its latest status_change for it, with
-// the time the hub received it. ?1 quarter, ?2 village or NULL. MATERIALIZED: computed once, not
-// once per ledger row (without it SQLite re-runs the grouping inside the join: minutes, not
-// milliseconds, on the reference town).
-constexpr const char* kEffective =
-    "WITH eff AS MATERIALIZED (SELECT MAX(seq) AS seq, received_at_ms FROM ev.event "
-    "WHERE type = 'status_change' AND quarter = ?1 AND (?2 IS NULL OR village = ?2) GROUP BY household_id) ";
-
-void bind_scope(store::Statement& s, const ReportRequest& r) {
-  s.bind(1, r.quarter);
-  if (r.village) s.bind(2, *r.village); else s.bind_null(2);
-}
 
 double ratio(std::int64_t part, std::int64_t whole) {
   return whole == 0 ? 0.0 : static_cast<double>(part) / static_cast<double>(whole);
@@ -46,30 +31,19 @@ struct VillageFigures {
 };
 
 // Households and signed commitments per village (all villages: the town's share needs them).
-void count_households(store::Database& db, const ReportRequest& r, std::map<std::string, VillageFigures>& villages) {
-  store::Statement q(db,
-                     "SELECT village, COUNT(*), SUM(commitment_signed_on IS NOT NULL AND commitment_signed_on < ?1) "
-                     "FROM ev.household GROUP BY village");
-  q.bind(1, first_day_after_quarter(r.quarter));
-  while (q.step()) {
-    auto& v = villages[q.column_text(0)];
-    v.households = q.column_int(1);
-    v.signed_commitments = q.column_int(2);
+void count_households(const QuarterRecords& records, std::map<std::string, VillageFigures>& villages) {
+  for (const auto& h : records.households) {
+    auto& v = villages[h.village];
+    v.households = h.households;
+    v.signed_commitments = h.signed_commitments;
     v.statuses["unevaluated"] = v.households;
   }
 }
 
 // Effective statuses per village, and per department the evaluations it subscribes to.
-void count_statuses(store::Database& db, const HubConfig& config, const ReportRequest& r,
+void count_statuses(const QuarterRecords& records, const HubConfig& config, const ReportRequest& r,
                     std::map<std::string, VillageFigures>& villages, std::map<std::string, std::int64_t>& due) {
-  ReportRequest town{r.quarter, std::nullopt};
-  store::Statement q(db, (std::string(kEffective) +
-                          "SELECT e.village, e.status, COUNT(*) FROM eff CROSS JOIN ev.event e ON e.seq = eff.seq "
-                          "GROUP BY e.village, e.status").c_str());
-  bind_scope(q, town);
-  while (q.step()) {
-    const std::string village = q.column_text(0), status = q.column_text(1);
-    const std::int64_t n = q.column_int(2);
+  for (const auto& [village, status, n] : records.statuses) {
     auto& v = villages[village];
     v.statuses[status] = v.statuses.value(status, 0) + n;
     v.statuses["unevaluated"] = v.statuses["unevaluated"].get<std::int64_t>() - n;
@@ -77,72 +51,22 @@ void count_statuses(store::Database& db, const HubConfig& config, const ReportRe
     for (const auto& p : config.plugins)
       if (p.enabled && p.subscribes(village, status)) due[p.id] += n;
   }
-  store::Statement c(db,
-                     "SELECT village, COUNT(*) FROM ev.event WHERE type = 'status_change' AND quarter = ? "
-                     "AND correction = 1 GROUP BY village");
-  c.bind(1, r.quarter);
-  while (c.step()) villages[c.column_text(0)].corrections = c.column_int(1);
+  for (const auto& [village, n] : records.corrections) villages[village].corrections = n;
 }
 
-// What the ledger holds for the effective evaluations, per department: the action counts and
-// amounts per policy, how many were delivered, and the three slowest deliveries.
-struct DepartmentFigures {
-  std::map<std::string, json> actions;  // policy → {action: {count, amount_fen}}
-  std::int64_t delivered = 0;
+json department_section(const PluginConfig& plugin, const QuarterDeliveries& ledger, std::int64_t due) {
   json slowest = json::array();
-};
-
-struct Slow {
-  std::int64_t latency_ms, seq;
-  std::string household_id;
-};
-
-// One pass: for each department (the ledger's cursors) and each effective evaluation, the
-// delivery row by its key (department, seq). CROSS JOIN fixes that order, so the cost is one
-// key look-up per evaluation and department, whatever the ledger's size.
-std::map<std::string, DepartmentFigures> scan_deliveries(store::Database& db, const ReportRequest& r) {
-  store::Statement q(db, (std::string(kEffective) +
-                          "SELECT d.department, d.seq, d.household_id, d.delivered_at_ms - eff.received_at_ms, d.actions "
-                          "FROM cursor c CROSS JOIN eff CROSS JOIN delivery d ON d.department = c.department "
-                          "AND d.seq = eff.seq").c_str());
-  bind_scope(q, r);
-  std::map<std::string, DepartmentFigures> out;
-  std::map<std::string, std::vector<Slow>> slow;
-  while (q.step()) {
-    const std::string department = q.column_text(0);
-    auto& figures = out[department];
-    ++figures.delivered;
-    auto& s = slow[department];
-    s.push_back({q.column_int(3), q.column_int(1), q.column_text(2)});
-    // Keep the three slowest so far (latency descending, then seq).
-    std::sort(s.begin(), s.end(), [](const Slow& a, const Slow& b) {
-      return a.latency_ms != b.latency_ms ? a.latency_ms > b.latency_ms : a.seq < b.seq;
-    });
-    if (s.size() > 3) s.pop_back();
-    // actions: [[policy_id, action, amount_fen or null, reason id], ...] (delivery/ledger.cpp)
-    for (const auto& a : json::parse(q.column_text(4))) {
-      json& figure = figures.actions[a.at(0).get<std::string>()][a.at(1).get<std::string>()];
-      if (figure.is_null()) figure = {{"count", 0}, {"amount_fen", 0}};
-      figure["count"] = figure["count"].get<std::int64_t>() + 1;
-      if (a.at(2).is_number_integer())
-        figure["amount_fen"] = figure["amount_fen"].get<std::int64_t>() + a.at(2).get<std::int64_t>();
-    }
-  }
-  for (auto& [department, list] : slow)
-    for (const auto& s : list)
-      out[department].slowest.push_back({{"seq", s.seq}, {"household_id", s.household_id}, {"latency_ms", s.latency_ms}});
-  return out;
-}
-
-json department_section(const PluginConfig& plugin, const std::map<std::string, json>& actions, std::int64_t due,
-                        std::int64_t delivered, const json& slowest) {
+  for (const auto& s : ledger.slowest)
+    slowest.push_back({{"seq", s.seq}, {"household_id", s.household_id}, {"latency_ms", s.latency_ms}});
   json policies = json::array();
   for (const auto& p : plugin.catalogue.policies()) {
     json item{{"policy_id", p.id}, {"name_zh", p.name_zh}, {"name_en", p.name_en}, {"money", p.money}};
-    const auto found = actions.find(p.id);
+    const auto found = ledger.actions.find(p.id);
     for (const char* a : kActions) {
-      json figure{{"count", 0}, {"amount_fen", 0}};
-      if (found != actions.end() && found->second.contains(a)) figure = found->second.at(a);
+      ActionTotal total;
+      if (found != ledger.actions.end())
+        if (const auto t = found->second.find(a); t != found->second.end()) total = t->second;
+      json figure{{"count", total.count}, {"amount_fen", total.amount_fen}};
       if (!p.money) figure.erase("amount_fen");
       item[a] = figure;
     }
@@ -153,9 +77,9 @@ json department_section(const PluginConfig& plugin, const std::map<std::string, 
           {"name_en", plugin.catalogue.name_en()},
           {"enabled", plugin.enabled},
           {"due", due},
-          {"delivered", delivered},
-          {"completeness", due == 0 ? 1.0 : ratio(delivered, due)},
-          {"slowest", slowest.is_null() ? json::array() : slowest},
+          {"delivered", ledger.delivered},
+          {"completeness", due == 0 ? 1.0 : ratio(ledger.delivered, due)},
+          {"slowest", std::move(slowest)},
           {"policies", std::move(policies)}};
 }
 
@@ -198,12 +122,12 @@ json village_rows(const std::map<std::string, VillageFigures>& villages, const R
 
 }  // namespace
 
-json quarterly_report(store::Database& views, const HubConfig& config, const ReportRequest& request) {
+json quarterly_report(ReportViews& views, const HubConfig& config, const ReportRequest& request) {
+  const QuarterRecords records = views.quarter(request.quarter, request.village);
   std::map<std::string, VillageFigures> villages;
   std::map<std::string, std::int64_t> due;
-  count_households(views, request, villages);
-  count_statuses(views, config, request, villages, due);
-  const auto ledger = scan_deliveries(views, request);
+  count_households(records, villages);
+  count_statuses(records, config, request, villages, due);
 
   json town;
   json village_list = village_rows(villages, request, town);
@@ -217,10 +141,10 @@ json quarterly_report(store::Database& views, const HubConfig& config, const Rep
 
   json departments = json::array();
   for (const auto& p : config.plugins) {
-    const auto found = ledger.find(p.id);
-    const DepartmentFigures figures = found == ledger.end() ? DepartmentFigures{} : found->second;
-    departments.push_back(department_section(p, figures.actions, due.count(p.id) ? due.at(p.id) : 0,
-                                             figures.delivered, figures.slowest));
+    const auto found = records.deliveries.find(p.id);
+    const QuarterDeliveries none;
+    departments.push_back(department_section(p, found == records.deliveries.end() ? none : found->second,
+                                             due.count(p.id) ? due.at(p.id) : 0));
   }
   return {{"ok", true},
           {"quarter", request.quarter},
@@ -234,11 +158,8 @@ json quarterly_report(store::Database& views, const HubConfig& config, const Rep
           {"town", town}};
 }
 
-json available_quarters(store::Database& views) {
-  json quarters = json::array();
-  store::Statement q(views, "SELECT DISTINCT quarter FROM ev.event WHERE type = 'status_change' ORDER BY quarter");
-  while (q.step()) quarters.push_back(q.column_text(0));
-  return {{"ok", true}, {"quarters", std::move(quarters)}};
+json available_quarters(ReportViews& views) {
+  return {{"ok", true}, {"quarters", views.quarters()}};
 }
 
 namespace {

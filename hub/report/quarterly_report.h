@@ -2,7 +2,7 @@
 // for one quarter and optionally one village, what the town's administrators and the
 // supervision group (监督小组) review every quarter.
 //
-// Figures, all computed from events.db and ledger.db (see ledger_views.h):
+// Figures, all computed from one snapshot of the event log and the ledger (report_views.h):
 // - households registered, commitments due (every household) and signed by the quarter's
 //   end, with the signing rate;
 // - households per status in the quarter: each household's effective evaluation for the
@@ -16,7 +16,7 @@
 //   share of non_credit + breach stands far outside the town's (more than three standard
 //   errors of a binomial share, and at least 5 percentage points).
 //
-// Runs on the caller's thread with the caller's Views connection.
+// Runs on the caller's thread with the caller's views (one snapshot).
 #pragma once
 
 #include <optional>
@@ -25,7 +25,7 @@
 #include <nlohmann/json.hpp>
 
 #include "config/hub_config.h"
-#include "store/sqlite/database.h"
+#include "report/report_views.h"
 
 namespace hub::report {
 
@@ -36,10 +36,10 @@ struct ReportRequest {
 
 // {"ok":true,"quarter":…,"village":…,"households":…,"commitments":{…},"statuses":{…},
 //  "departments":[…],"villages":[…],"town":{…}} — documented in docs/protocol.md.
-nlohmann::json quarterly_report(store::Database& views, const HubConfig& config, const ReportRequest& request);
+nlohmann::json quarterly_report(ReportViews& views, const HubConfig& config, const ReportRequest& request);
 
 // The quarters that have evaluations, oldest first: {"ok":true,"quarters":["2020Q3","2020Q4"]}.
-nlohmann::json available_quarters(store::Database& views);
+nlohmann::json available_quarters(ReportViews& views);
 
 // The report as CSV (one row per department and policy, then one per village), UTF-8 with a
 // header line; for spreadsheets.

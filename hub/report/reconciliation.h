@@ -18,16 +18,22 @@
 // pending, not listed. A clean hub reconciles to zero.
 #pragma once
 
+#include <string>
+
 #include <nlohmann/json.hpp>
 
 #include "config/hub_config.h"
-#include "store/sqlite/database.h"
+#include "report/report_views.h"
 
 namespace hub::report {
 
 // {"ok":true,"checked":N,"pending":N,"disagreements":[{household_id, village, department,
 //  policy_id, kind, expected, recorded, recorded_action, recorded_seq, since_ms, event_seq,
 //  event_id, effective_date, quarter, status}], "by_department":{id: n}}
-nlohmann::json reconcile(store::Database& views, const HubConfig& config);
+nlohmann::json reconcile(ReportViews& views, const HubConfig& config);
+
+// The four action kinds an administrator reads as a policy's state: apply, release and
+// restore all leave the policy granted ("applied").
+std::string policy_state_of_action(const std::string& action);
 
 }  // namespace hub::report

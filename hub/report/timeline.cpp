@@ -8,40 +8,23 @@ namespace hub::report {
 
 using nlohmann::json;
 
-json delivery_timeline(store::Database& views, const HubConfig& config, std::int64_t now_ms, int window_minutes) {
+json delivery_timeline(ReportViews& views, const HubConfig& config, std::int64_t now_ms, int window_minutes) {
   constexpr std::int64_t kMinute = 60000;
   window_minutes = std::clamp(window_minutes, 1, 24 * 60);
   const std::int64_t end = (now_ms / kMinute + 1) * kMinute;
   const std::int64_t start = end - window_minutes * kMinute;
   auto slot = [&](std::int64_t at_ms) { return at_ms < start ? -1 : static_cast<int>((at_ms - start) / kMinute); };
 
-  // Status changes per village, status and minute (slot -1: before the window).
-  struct Received {
-    std::string village, status;
-    int slot;
-    std::int64_t n;
-  };
-  std::vector<Received> received;
-  {
-    store::Statement q(views,
-                       "SELECT village, status, MAX(?1 - 1, received_at_ms / 60000 * 60000), COUNT(*) FROM ev.event "
-                       "WHERE type = 'status_change' AND received_at_ms < ?2 GROUP BY 1, 2, 3");
-    q.bind(1, start).bind(2, end);
-    while (q.step()) received.push_back({q.column_text(0), q.column_text(1), slot(q.column_int(2)), q.column_int(3)});
-  }
+  // Status changes per village, status and minute, and deliveries per department and minute
+  // (slot -1: before the window).
+  const TimelineCounts counts = views.timeline(start, end);
   std::map<std::string, std::map<int, std::int64_t>> delivered;  // department → slot → n
-  {
-    store::Statement q(views,
-                       "SELECT department, MAX(?1 - 1, delivered_at_ms / 60000 * 60000), COUNT(*) FROM delivery "
-                       "WHERE delivered_at_ms < ?2 GROUP BY 1, 2");
-    q.bind(1, start).bind(2, end);
-    while (q.step()) delivered[q.column_text(0)][slot(q.column_int(1))] += q.column_int(2);
-  }
+  for (const auto& d : counts.delivered) delivered[d.department][slot(d.minute_ms)] += d.n;
 
   json minutes = json::array(), received_per_minute = json::array();
   std::vector<std::int64_t> all(window_minutes, 0);
-  for (const auto& r : received)
-    if (r.slot >= 0) all[r.slot] += r.n;
+  for (const auto& r : counts.received)
+    if (slot(r.minute_ms) >= 0) all[slot(r.minute_ms)] += r.n;
   for (int i = 0; i < window_minutes; ++i) {
     minutes.push_back(start + i * kMinute);
     received_per_minute.push_back(all[i]);
@@ -50,8 +33,8 @@ json delivery_timeline(store::Database& views, const HubConfig& config, std::int
   json departments = json::array();
   for (const auto& plugin : config.plugins) {
     std::vector<std::int64_t> due(window_minutes + 1, 0);  // index 0: before the window
-    for (const auto& r : received)
-      if (plugin.subscribes(r.village, r.status)) due[r.slot + 1] += r.n;
+    for (const auto& r : counts.received)
+      if (plugin.subscribes(r.village, r.status)) due[slot(r.minute_ms) + 1] += r.n;
     const auto& done = delivered[plugin.id];
     std::int64_t owed = due[0] - (done.count(-1) ? done.at(-1) : 0);
     json deliveries = json::array(), lag = json::array();

@@ -13,13 +13,13 @@
 #include <nlohmann/json.hpp>
 
 #include "config/hub_config.h"
-#include "store/sqlite/database.h"
+#include "report/report_views.h"
 
 namespace hub::report {
 
 // {"ok":true,"minute_ms":60000,"start_ms":…,"minutes":[start of each minute…],
 //  "received":[n…],"departments":[{"id","name_zh","name_en","deliveries":[n…],"lag":[n…]}]}
-nlohmann::json delivery_timeline(store::Database& views, const HubConfig& config, std::int64_t now_ms,
+nlohmann::json delivery_timeline(ReportViews& views, const HubConfig& config, std::int64_t now_ms,
                                  int window_minutes = 60);
 
 }  // namespace hub::report

@@ -1,0 +1,302 @@
+#include "store/sqlite/sqlite_report_views.h"
+
+#include <algorithm>
+#include <filesystem>
+#include <memory>
+#include <utility>
+
+#include <nlohmann/json.hpp>
+
+#include "domain/wire_event.h"
+#include "store/sqlite/database.h"
+
+namespace hub::store {
+namespace {
+
+using nlohmann::json;
+using namespace hub::report;
+
+// Each household's effective evaluation for the quarter: its latest status_change for it, with
+// the time the hub received it. ?1 quarter, ?2 village or NULL. MATERIALIZED: computed once, not
+// once per ledger row (without it SQLite re-runs the grouping inside the join: minutes, not
+// milliseconds, on the reference town).
+constexpr const char* kEffective =
+    "WITH eff AS MATERIALIZED (SELECT MAX(seq) AS seq, received_at_ms FROM ev.event "
+    "WHERE type = 'status_change' AND quarter = ?1 AND (?2 IS NULL OR village = ?2) GROUP BY household_id) ";
+
+void bind_scope(Statement& s, const std::string& quarter, const std::optional<std::string>& village) {
+  s.bind(1, quarter);
+  if (village) s.bind(2, *village); else s.bind_null(2);
+}
+
+std::optional<std::string> optional_text(const Statement& s, int index) {
+  if (s.column_is_null(index)) return std::nullopt;
+  return s.column_text(index);
+}
+
+// designations are stored as a JSON array of ids, or NULL for none.
+std::vector<std::string> designations(const Statement& s, int index) {
+  if (s.column_is_null(index)) return {};
+  return json::parse(s.column_text(index)).get<std::vector<std::string>>();
+}
+
+// A delivery row's actions: [[policy_id, action, amount_fen or null, reason id], ...] (delivery/ledger.cpp).
+json packed_actions(const Statement& s, int index) { return json::parse(s.column_text(index)); }
+
+class SqliteReportViews final : public ReportViews {
+ public:
+  explicit SqliteReportViews(const std::string& data_dir)
+      : connection_(open(data_dir)), db_(*connection_), snapshot_(db_) {}
+
+  std::optional<HouseholdView> household(const std::string& household_id,
+                                         const std::vector<std::string>& departments) override {
+    return guarded([&]() -> std::optional<HouseholdView> {
+      Statement hh(db_,
+                   "SELECT village, head, members, commitment_signed_on, status, quarter, designations "
+                   "FROM ev.household WHERE household_id = ?");
+      hh.bind(1, household_id);
+      if (!hh.step()) return std::nullopt;
+      HouseholdView out;
+      out.household = {hh.column_text(0), optional_text(hh, 1), hh.column_optional_int(2), optional_text(hh, 3),
+                       hh.column_text(4), optional_text(hh, 5), designations(hh, 6)};
+
+      Statement ev(db_,
+                   "SELECT seq, event_id, type, status, previous_status, quarter, effective_date, correction, "
+                   "received_at_ms FROM ev.event WHERE household_id = ? ORDER BY seq");
+      ev.bind(1, household_id);
+      while (ev.step())
+        out.history.push_back({ev.column_int(0), ev.column_text(1), ev.column_text(2), ev.column_text(3),
+                               ev.column_text(4), ev.column_text(5), ev.column_text(6), ev.column_int(7) != 0,
+                               ev.column_int(8)});
+
+      // Per department: the actions recorded for the household's events, in order.
+      Statement actions(db_,
+                        // CROSS JOIN fixes the order: the household's events (index), then each
+                        // one's delivery row (primary key), then its packed actions — never a
+                        // scan of the department's whole ledger.
+                        "SELECT d.seq, j.value ->> 0, j.value ->> 1, j.value ->> 2, r.text, d.delivered_at_ms, "
+                        "d.event_id, d.handoff "
+                        "FROM ev.event e CROSS JOIN delivery d ON d.department = ?1 AND d.seq = e.seq "
+                        "CROSS JOIN json_each(d.actions) j JOIN reason r ON r.id = j.value ->> 3 "
+                        "WHERE e.household_id = ?2 ORDER BY d.seq, CAST(j.key AS INTEGER)");
+      for (const auto& department : departments) {
+        auto& list = out.actions[department];
+        actions.bind(1, department).bind(2, household_id);
+        while (actions.step())
+          list.push_back({actions.column_text(1), actions.column_text(2), actions.column_optional_int(3),
+                          actions.column_text(4), actions.column_int(0), actions.column_int(5),
+                          actions.column_text(6), actions.column_text(7)});
+        actions.reset();
+      }
+      out.cursors = read_cursors();
+      Statement last_status(db_, "SELECT MAX(seq) FROM ev.event WHERE household_id = ? AND type = 'status_change'");
+      last_status.bind(1, household_id);
+      last_status.step();
+      out.latest_status_seq = last_status.column_optional_int(0);
+      return out;
+    });
+  }
+
+  QuarterRecords quarter(const std::string& quarter, const std::optional<std::string>& village) override {
+    return guarded([&] {
+      QuarterRecords out;
+      Statement hh(db_,
+                   "SELECT village, COUNT(*), SUM(commitment_signed_on IS NOT NULL AND commitment_signed_on < ?1) "
+                   "FROM ev.household GROUP BY village");
+      hh.bind(1, first_day_after_quarter(quarter));
+      while (hh.step()) out.households.push_back({hh.column_text(0), hh.column_int(1), hh.column_int(2)});
+
+      Statement st(db_, (std::string(kEffective) +
+                         "SELECT e.village, e.status, COUNT(*) FROM eff CROSS JOIN ev.event e ON e.seq = eff.seq "
+                         "GROUP BY e.village, e.status").c_str());
+      bind_scope(st, quarter, std::nullopt);  // the town: every village's share is compared with it
+      while (st.step()) out.statuses.push_back({st.column_text(0), st.column_text(1), st.column_int(2)});
+
+      Statement c(db_,
+                  "SELECT village, COUNT(*) FROM ev.event WHERE type = 'status_change' AND quarter = ? "
+                  "AND correction = 1 GROUP BY village");
+      c.bind(1, quarter);
+      while (c.step()) out.corrections[c.column_text(0)] = c.column_int(1);
+
+      out.deliveries = scan_deliveries(quarter, village);
+      return out;
+    });
+  }
+
+  std::vector<std::string> quarters() override {
+    return guarded([&] {
+      std::vector<std::string> out;
+      Statement q(db_, "SELECT DISTINCT quarter FROM ev.event WHERE type = 'status_change' ORDER BY quarter");
+      while (q.step()) out.push_back(q.column_text(0));
+      return out;
+    });
+  }
+
+  std::vector<CurrentEvaluation> current_evaluations() override {
+    return guarded([&] {
+      std::vector<CurrentEvaluation> out;
+      Statement q(db_,
+                  "SELECT h.household_id, h.village, h.status, h.designations, h.status_seq, e.event_id, "
+                  "e.effective_date, e.quarter FROM ev.household h CROSS JOIN ev.event e ON e.seq = h.status_seq "
+                  "WHERE h.status != 'unevaluated' ORDER BY h.household_id");
+      while (q.step())
+        out.push_back({q.column_text(0), q.column_text(1), q.column_text(2), q.column_text(5), q.column_text(6),
+                       q.column_text(7), designations(q, 3), q.column_int(4)});
+      return out;
+    });
+  }
+
+  // One pass over the ledger's delivery rows in key order (department, seq), so a later row
+  // replaces an earlier one; within a row the actions are in the plugin's order (finance's
+  // release-then-apply share one seq).
+  std::map<PolicyKey, LatestAction> latest_actions() override {
+    return guarded([&] {
+      std::map<PolicyKey, LatestAction> out;
+      Statement q(db_, "SELECT department, seq, household_id, delivered_at_ms, actions FROM delivery "
+                       "ORDER BY department, seq");
+      while (q.step()) {
+        const std::string department = q.column_text(0), household = q.column_text(2);
+        const std::int64_t seq = q.column_int(1), at = q.column_int(3);
+        for (const auto& a : packed_actions(q, 4))
+          out[{department, household, a.at(0).get<std::string>()}] = LatestAction{a.at(1).get<std::string>(), seq, at};
+      }
+      return out;
+    });
+  }
+
+  std::map<std::string, std::int64_t> cursors() override {
+    return guarded([&] { return read_cursors(); });
+  }
+
+  MetricsCounts metrics(const std::vector<std::int64_t>& latency_bounds_ms) override {
+    return guarded([&] {
+      MetricsCounts out;
+      Statement events(db_, "SELECT type, COUNT(*), MAX(seq) FROM ev.event GROUP BY type");
+      while (events.step()) {
+        out.events[events.column_text(0)] = events.column_int(1);
+        out.last_seq = std::max(out.last_seq, events.column_int(2));
+      }
+      Statement deliveries(db_, "SELECT department, COUNT(*) FROM delivery GROUP BY department");
+      while (deliveries.step()) out.departments[deliveries.column_text(0)].deliveries = deliveries.column_int(1);
+      Statement failures(db_, "SELECT department, COUNT(*) FROM failure GROUP BY department");
+      while (failures.step()) out.departments[failures.column_text(0)].failures = failures.column_int(1);
+      Statement actions(db_, "SELECT department, action, COUNT(*) FROM action GROUP BY department, action");
+      while (actions.step())
+        out.departments[actions.column_text(0)].actions[actions.column_text(1)] = actions.column_int(2);
+
+      std::string sql = "SELECT d.department";
+      for (std::int64_t bound : latency_bounds_ms)
+        sql += ", SUM(d.delivered_at_ms - e.received_at_ms <= " + std::to_string(bound) + ")";
+      sql += ", COUNT(*), COALESCE(SUM(d.delivered_at_ms - e.received_at_ms), 0) "
+             "FROM delivery d CROSS JOIN ev.event e ON e.seq = d.seq GROUP BY d.department";
+      Statement latency(db_, sql.c_str());
+      const int n = static_cast<int>(latency_bounds_ms.size());
+      while (latency.step()) {
+        LatencyHistogram h;
+        for (int i = 0; i < n; ++i) h.buckets.push_back(latency.column_int(1 + i));
+        h.count = latency.column_int(1 + n);
+        h.sum_ms = latency.column_int(2 + n);
+        out.departments[latency.column_text(0)].latency = std::move(h);
+      }
+      return out;
+    });
+  }
+
+  TimelineCounts timeline(std::int64_t start_ms, std::int64_t end_ms) override {
+    return guarded([&] {
+      TimelineCounts out;
+      Statement received(db_,
+                         "SELECT village, status, MAX(?1 - 1, received_at_ms / 60000 * 60000), COUNT(*) FROM ev.event "
+                         "WHERE type = 'status_change' AND received_at_ms < ?2 GROUP BY 1, 2, 3");
+      received.bind(1, start_ms).bind(2, end_ms);
+      while (received.step())
+        out.received.push_back({received.column_text(0), received.column_text(1), received.column_int(2),
+                                received.column_int(3)});
+      Statement delivered(db_,
+                          "SELECT department, MAX(?1 - 1, delivered_at_ms / 60000 * 60000), COUNT(*) FROM delivery "
+                          "WHERE delivered_at_ms < ?2 GROUP BY 1, 2");
+      delivered.bind(1, start_ms).bind(2, end_ms);
+      while (delivered.step())
+        out.delivered.push_back({delivered.column_text(0), delivered.column_int(1), delivered.column_int(2)});
+      return out;
+    });
+  }
+
+ private:
+  static std::unique_ptr<Database> open(const std::string& data_dir);
+
+  // Runs one operation; a SQLite error leaves as report::ReportViewsError, with its message.
+  template <class F>
+  static auto guarded(F&& operation) -> decltype(operation()) {
+    try {
+      return operation();
+    } catch (const SqliteError& e) {
+      throw ReportViewsError(e.what());
+    }
+  }
+
+  std::map<std::string, std::int64_t> read_cursors() {
+    std::map<std::string, std::int64_t> out;
+    Statement q(db_, "SELECT department, seq FROM cursor");
+    while (q.step()) out[q.column_text(0)] = q.column_int(1);
+    return out;
+  }
+
+  // One pass: for each department (the ledger's cursors) and each effective evaluation, the
+  // delivery row by its key (department, seq). CROSS JOIN fixes that order, so the cost is one
+  // key look-up per evaluation and department, whatever the ledger's size.
+  std::map<std::string, QuarterDeliveries> scan_deliveries(const std::string& quarter,
+                                                            const std::optional<std::string>& village) {
+    Statement q(db_, (std::string(kEffective) +
+                      "SELECT d.department, d.seq, d.household_id, d.delivered_at_ms - eff.received_at_ms, d.actions "
+                      "FROM cursor c CROSS JOIN eff CROSS JOIN delivery d ON d.department = c.department "
+                      "AND d.seq = eff.seq").c_str());
+    bind_scope(q, quarter, village);
+    std::map<std::string, QuarterDeliveries> out;
+    while (q.step()) {
+      auto& figures = out[q.column_text(0)];
+      ++figures.delivered;
+      auto& slowest = figures.slowest;
+      slowest.push_back({q.column_int(1), q.column_text(2), q.column_int(3)});
+      // Keep the three slowest so far (latency descending, then seq).
+      std::sort(slowest.begin(), slowest.end(), [](const SlowDelivery& a, const SlowDelivery& b) {
+        return a.latency_ms != b.latency_ms ? a.latency_ms > b.latency_ms : a.seq < b.seq;
+      });
+      if (slowest.size() > 3) slowest.pop_back();
+      for (const auto& a : packed_actions(q, 4)) {
+        ActionTotal& total = figures.actions[a.at(0).get<std::string>()][a.at(1).get<std::string>()];
+        ++total.count;
+        if (a.at(2).is_number_integer()) total.amount_fen += a.at(2).get<std::int64_t>();
+      }
+    }
+    return out;
+  }
+
+  std::unique_ptr<Database> connection_;
+  Database& db_;
+  ReadTransaction snapshot_;  // after the connection: ends before it closes
+};
+
+std::unique_ptr<Database> SqliteReportViews::open(const std::string& data_dir) {
+  namespace fs = std::filesystem;
+  // Read-write mode only so that ATTACH works on a ledger that hubd has not created yet;
+  // query_only then refuses every write through this connection.
+  auto db = std::make_unique<Database>((fs::path(data_dir) / "ledger.db").string(), Database::Mode::kReadWrite);
+  Statement attach(*db, "ATTACH DATABASE ? AS ev");
+  attach.bind(1, (fs::path(data_dir) / "events.db").string());
+  attach.run();
+  db->exec("PRAGMA query_only=1");
+  return db;
+}
+
+}  // namespace
+
+std::unique_ptr<report::ReportViews> open_sqlite_report_views(const std::string& data_dir) {
+  try {
+    return std::make_unique<SqliteReportViews>(data_dir);
+  } catch (const SqliteError& e) {
+    throw report::ReportViewsError(e.what());
+  }
+}
+
+}  // namespace hub::store
