@@ -40,7 +40,7 @@ PARTS = {
     "ingest": ["domain", "common", "config", "security", "eventlog"],
     "livefeed": ["domain", "config", "security", "eventlog", "delivery"],
     "pluginhost": ["domain", "config", "security", "runtime"],
-    "admin": ["domain", "common", "config", "security", "audit", "report"],
+    "admin": ["domain", "common", "config", "security", "audit", "delivery", "report"],
     "http": ["domain", "config", "admin", "report"],
     "cli": ["domain", "config", "security", "audit", "report"],
     "towngen": ["domain"],

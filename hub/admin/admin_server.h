@@ -46,11 +46,15 @@ class AdminServer {
   nlohmann::json dispatcher_status();
   nlohmann::json plugins();
   // parked retry|skip, plugins reload|disable|enable, keys reload: audited, then carried out
-  // by `perform` (by default: forwarded to the dispatcher).
+  // by `perform` (by default: carried out by the dispatcher).
   nlohmann::json operator_action(const nlohmann::json& request, const std::string& caller,
                                  const std::function<nlohmann::json()>& perform);
   nlohmann::json keys(const nlohmann::json& request, const std::string& caller);
-  nlohmann::json forward(const nlohmann::json& request);
+  // parked and plugins: parsed into a typed command (admin/operator_requests.h), which the
+  // dispatcher carries out; its reply, or the request's error reply.
+  nlohmann::json carry_out(const nlohmann::json& request);
+  // One frame to the dispatcher's status socket ("status" or an encoded command) and its reply.
+  nlohmann::json ask_dispatcher(const std::string& frame);
 
   const HubConfig& config_;
   zmq::socket_t router_;

@@ -13,8 +13,9 @@
 // event (error, exception, rejected output, timeout), the event is parked for that department
 // (ledger table `parked`) and delivery goes on past it; later events of the same household
 // are parked behind it, in order, while every other household flows. Operators list, retry
-// and skip parked events, and reload, disable and enable plugins, through admin requests that
-// the admin thread forwards on the status socket (JSON instead of the word "status"); an
+// and skip parked events, and reload, disable and enable plugins, through typed commands that
+// the admin thread parses and hands over on the status socket (delivery/operator_commands.h,
+// instead of the word "status"); an
 // operation that needs a quiet department (retry, reload, disable) first stops sending it new
 // batches, waits until nothing is in flight and everything received is committed, acts, and
 // only then answers and resumes from the cursor — so nothing is lost or delivered twice.
@@ -56,6 +57,7 @@
 #include "eventlog/event_reader.h"
 #include "delivery/delivery_observer.h"
 #include "delivery/department_state.h"
+#include "delivery/operator_commands.h"
 #include "runtime/department_transport.h"
 
 namespace hub::delivery {
@@ -80,6 +82,7 @@ class Dispatcher {
 
  private:
   using Clock = std::chrono::steady_clock;
+  static constexpr std::uint64_t kChunkEvents = 1024;  // events per chunk read from the event log
 
   // An admin request being carried out on one or more departments; answered when all are done.
   struct AdminOp {
@@ -146,10 +149,22 @@ class Dispatcher {
   bool commit_pending();  // false when the ledger could not be written
   void tell_observer(const std::vector<LedgerBatch>& batches, std::int64_t at_ms);
   nlohmann::json status_json();
-  // Admin requests forwarded by the admin thread (docs/protocol.md "parked", "plugins").
+  // A frame on the status socket: "status", or an operator's command from the admin thread
+  // (delivery/operator_commands.h), checked and parsed there (admin/operator_requests.h).
   void on_admin_request(const std::string& text);
-  nlohmann::json parked_command(const nlohmann::json& request);
-  nlohmann::json plugins_command(const nlohmann::json& request);
+  // Each command's answer, or null when it starts an operation answered by finish_op().
+  nlohmann::json carry_out(const ParkedList& command);
+  nlohmann::json carry_out(const ParkedRetry& command);
+  nlohmann::json carry_out(const ParkedSkip& command);
+  nlohmann::json carry_out(const PluginsList& command);
+  nlohmann::json carry_out(const PluginReload& command);
+  nlohmann::json carry_out(const PluginDisable& command);
+  nlohmann::json carry_out(const PluginEnable& command);
+  // The parked events each department would act on.
+  using ParkedTargets = std::vector<std::pair<Department*, std::vector<std::uint64_t>>>;
+  ParkedTargets parked_targets(const std::string& department, const std::string& household, std::uint64_t only_seq);
+  Department& configured_department(const std::string& id);
+  void start_plugin_op(Department& d, OpKind kind, const char* action, const std::string& by);
   void start_op(Department& d, OpKind kind, const std::shared_ptr<AdminOp>& owner, const std::string& by);
   void run_ops();
   void finish_op(Department& d, nlohmann::json result);
