@@ -1,7 +1,9 @@
 // The admin endpoint (§4): a ZeroMQ ROUTER that answers hubctl's read commands —
 // status and plugins (forwarded to the dispatcher, which owns the live figures), household,
 // report, reconcile and metrics (read from the event log and the ledger through read-only
-// connections this thread opens per request, see report/ledger_views.h), and parked.
+// connections this thread opens per request, see report/ledger_views.h), and the operators'
+// parked and plugins commands (parsed here, admin/operator_requests.h; carried out by the
+// dispatcher).
 //
 // Requests are one JSON frame {"cmd":"status"} | {"cmd":"household","household_id":"…"} |
 // {"cmd":"report","quarter":"2020Q4","village":"V03"} | {"cmd":"reconcile"} | {"cmd":"metrics"} |

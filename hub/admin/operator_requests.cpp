@@ -74,7 +74,10 @@ json parked_request(const HubConfig& config, const json& request, delivery::Oper
   }
 
   if (*action == "list") {
-    delivery::ParkedList list{department.value_or(""), household.value_or(""), seq};
+    delivery::ParkedList list;
+    list.department = department.value_or("");
+    list.household_id = household.value_or("");
+    list.seq = seq;
     if (auto it = request.find("all"); it != request.end() && !it->is_null()) {
       if (!it->is_boolean()) return error_reply("invalid_field", "\"all\" must be true or false", "all");
       list.all = it->get<bool>();

@@ -1,14 +1,9 @@
 #include "delivery/dispatcher.h"
 
 #include <algorithm>
-#include <ctime>
 #include <filesystem>
 
 #include <spdlog/spdlog.h>
-
-#include "domain/status_json.h"
-#include "domain/wire_event.h"
-#include "runtime/subscription.h"
 
 namespace hub::delivery {
 
@@ -16,21 +11,10 @@ using namespace hub::runtime;  // the messages this thread exchanges with the tr
 
 namespace {
 
-constexpr std::size_t kMaxCachedChunks = 48;
 constexpr auto kDrainTimeout = std::chrono::seconds(10);
 
 // The inproc PAIR between the dispatcher and a department's worker (or the host link).
 std::string pipe_endpoint(const PluginConfig& plugin) { return "inproc://worker-" + plugin.id; }
-
-// "2026-11-30T08:00:00Z" for log lines.
-std::string utc_time(std::int64_t ms) {
-  const std::time_t t = static_cast<std::time_t>(ms / 1000);
-  std::tm tm{};
-  gmtime_r(&t, &tm);
-  char text[32];
-  std::strftime(text, sizeof text, "%Y-%m-%dT%H:%M:%SZ", &tm);
-  return text;
-}
 
 }  // namespace
 
@@ -41,7 +25,7 @@ Dispatcher::Dispatcher(zmq::context_t& context, const HubConfig& config, const s
       control_(context, zmq::socket_type::pair),
       notify_(context, zmq::socket_type::pull),
       status_(context, zmq::socket_type::rep),
-      events_path_((std::filesystem::path(config.data_dir) / "events.db").string()),
+      chunks_((std::filesystem::path(config.data_dir) / "events.db").string()),
       last_seq_(last_seq),
       transports_(transports),
       observer_(observer) {
@@ -111,30 +95,6 @@ std::int64_t Dispatcher::now_ms() const {
       .count();
 }
 
-std::shared_ptr<const EventChunk> Dispatcher::chunk(std::uint64_t index) {
-  const std::uint64_t first = index * kChunkEvents + 1;
-  const std::uint64_t last = std::min(first + kChunkEvents - 1, last_seq_);
-  for (auto it = chunks_.begin(); it != chunks_.end(); ++it) {
-    if (it->first != index) continue;
-    const auto& c = it->second;
-    if (c->first_seq + c->events.size() - 1 >= last) {
-      chunks_.splice(chunks_.begin(), chunks_, it);  // most recently used first
-      return c;
-    }
-    chunks_.erase(it);  // a partial chunk that has grown since: read it again
-    break;
-  }
-  if (!reader_) reader_ = std::make_unique<EventReader>(events_path_);
-  auto c = std::make_shared<EventChunk>();
-  c->first_seq = first;
-  c->events = reader_->read(first, last);
-  if (c->events.empty() || c->events.front().seq != first || c->events.back().seq != last)
-    throw std::runtime_error("event log is missing events " + std::to_string(first) + ".." + std::to_string(last));
-  chunks_.emplace_front(index, c);
-  if (chunks_.size() > kMaxCachedChunks) chunks_.pop_back();
-  return c;
-}
-
 void Dispatcher::pump(Department& d) {
   if (draining_) return;
   if (d.state == DeliveryState::kRetrying && Clock::now() >= d.retry_at) {
@@ -144,7 +104,7 @@ void Dispatcher::pump(Department& d) {
   if (d.state != DeliveryState::kRunning || d.paused || d.op != OpKind::kNone) return;
   while (d.in_flight < config_.max_in_flight_batches && d.sent_upto < last_seq_) {
     const std::uint64_t from = d.sent_upto + 1;
-    auto c = chunk((from - 1) / kChunkEvents);
+    auto c = chunks_.containing(from, last_seq_);
     auto request = std::make_unique<Request>();
     request->begin = from - c->first_seq;
     request->end = std::min<std::size_t>(request->begin + config_.delivery_batch_events, c->events.size());
@@ -261,200 +221,8 @@ void Dispatcher::count_failure(Department& d, std::uint64_t culprit, const std::
                d.attempts, d.config->max_attempts, reason, backoff);
 }
 
-void Dispatcher::on_started(Department& d, std::unique_ptr<Started> started) {
-  {
-    if (!started->reload || !started->host.empty()) d.host = started->host;  // the link's own reload answers name none
-    if (started->reload) {
-      const std::string old_version = d.plugin_version;
-      if (started->ok) {
-        d.plugin_version = started->info.version;
-        d.abi_version = started->info.abi_version;
-        d.pending.plugin_version = d.plugin_version;
-        d.library = started->library;
-        d.library_error.clear();
-        d.last_error.clear();
-        d.state = next_state(d.state, DeliveryInput::kReloaded);
-        if (d.state == DeliveryState::kRetrying) d.retry_at = Clock::now();  // try the failing event again at once
-        spdlog::info("delivery: plugin {} reloaded: {} -> {} ({})", d.config->id, old_version, d.plugin_version,
-                     d.library);
-        const std::int64_t at = now_ms();
-        if (d.config->placement == Placement::kHost) {
-          // Nothing to record: a plugin host always starts the library its own configuration names.
-          finish_op(d, {{"ok", true}, {"previous_version", old_version}, {"plugin_version", d.plugin_version},
-                        {"library", d.library}, {"reloaded_at_ms", at}});
-          return;
-        }
-        // Durable before the reply says ok: after a restart hubd starts with this build.
-        try {
-          ledger_->record_reload(d.config->id, d.library, d.plugin_version, d.config->library, d.op_by, at);
-        } catch (const store::SqliteError& e) {
-          spdlog::error("delivery: the reload of {} could not be recorded ({}); {} runs until hubd restarts", d.config->id,
-                        e.what(), d.library);
-          finish_op(d, {{"ok", false},
-                        {"error",
-                         {{"code", "storage_unavailable"},
-                          {"message", "the new build " + d.plugin_version + " is running, but the ledger could not record "
-                                      "the reload: after a restart of hubd the previous choice applies (" + e.what() + ")"}}},
-                        {"previous_version", old_version},
-                        {"plugin_version", d.plugin_version},
-                        {"library", d.library}});
-          return;
-        }
-        d.lifecycle.library = d.library;
-        d.lifecycle.library_version = d.plugin_version;
-        d.lifecycle.config_library = d.config->library;
-        d.lifecycle.reloaded_by = d.op_by;
-        d.lifecycle.reloaded_at_ms = at;
-        finish_op(d, {{"ok", true}, {"previous_version", old_version}, {"plugin_version", d.plugin_version},
-                      {"library", d.library}, {"reloaded_at_ms", at}});
-      } else {
-        spdlog::error("delivery: reload of plugin {} refused: {}: {}{}", d.config->id, started->error_code,
-                      started->error, started->keeps_running ? " (the previous build keeps running)" : "");
-        if (!started->keeps_running) {
-          d.state = next_state(d.state, DeliveryInput::kReloadRefusedDown);
-          d.last_error = started->error_code + ": " + started->error;
-        }
-        finish_op(d, {{"ok", false},
-                      {"error", {{"code", started->error_code}, {"message", started->error}}},
-                      {"previous_build_running", started->keeps_running},
-                      {"plugin_version", d.plugin_version}});
-      }
-      return;
-    }
-    if (!started->fallback_error.empty()) {
-      // The library of the recorded reload is missing or refused: the config's runs instead
-      // (the record is kept: the next start tries it again; a reload replaces it).
-      d.library_error = started->fallback_error;
-      spdlog::error("delivery: plugin {}: the library {} chosen by the reload of {} could not be loaded: {}; "
-                    "falling back to the configuration's {}",
-                    d.config->id, d.start_library, d.lifecycle.reloaded_by, started->fallback_error, d.config->library);
-    }
-    if (started->ok) {
-      d.lost_upto = 0;  // a new instance: nothing sent to it yet
-      if (!started->library.empty()) d.library = started->library;
-      // A plugin host back after a failure waits out the retry backoff first.
-      const bool in_backoff = d.failing_seq != 0 && Clock::now() < d.retry_at;
-      d.state = next_state(d.state, in_backoff ? DeliveryInput::kStartedInBackoff : DeliveryInput::kStarted);
-      d.plugin_version = started->info.version;
-      d.abi_version = started->info.abi_version;
-      d.pending.plugin_version = d.plugin_version;
-      spdlog::info("delivery: plugin {} {} started (ABI {}){}, cursor {}", d.config->id, d.plugin_version,
-                   d.abi_version, d.host.empty() ? "" : " on plugin host '" + d.host + "'", d.cursor.seq);
-    } else {
-      // Refused at start, or a running plugin that hung too often: nothing more goes to it
-      // until it is reloaded. What was sent is disowned; delivery resumes from the cursor.
-      const bool was_running = d.state != DeliveryState::kStarting;
-      d.state = next_state(d.state, DeliveryInput::kStartRefused);
-      d.last_error = started->error_code + ": " + started->error;
-      if (!started->fallback_error.empty())
-        d.last_error = "reloaded library " + d.start_library + ": " + started->fallback_error +
-                       "; configuration's library: " + d.last_error;
-      ++d.generation;
-      d.sent_upto = std::max(d.cursor.seq, d.pending.new_cursor);
-      spdlog::error("delivery: plugin {} {}: {}", d.config->id, was_running ? "stopped" : "refused", d.last_error);
-    }
-  }
-}
-
-void Dispatcher::on_host_lost(Department& d) {
-  // Like a failure without a failed event: disown what was sent (the host link answers those
-  // requests with skipped reports) and resume after the last event whose result arrived.
-  ++d.generation;
-  if (d.state != DeliveryState::kWaitingForHost) d.lost_upto = std::max(d.lost_upto, d.sent_upto);
-  d.sent_upto = std::max(d.cursor.seq, d.pending.new_cursor);
-  if (d.state != DeliveryState::kWaitingForHost)
-    spdlog::warn("delivery: {} has no plugin host; waiting for one (resumes after seq {})", d.config->id, d.sent_upto);
-  d.state = next_state(d.state, DeliveryInput::kHostLost);
-  d.host.clear();
-  auto rewound = std::make_unique<Rewound>();
-  rewound->generation = d.generation;
-  send_owned(d.pipe, Tag::kRewound, std::move(rewound));
-}
-
-void Dispatcher::on_host_crashed(Department& d, const HostCrash& crash) {
-  d.host_failure = crash.reason;
-  d.last_error = crash.reason;
-  // Only an event that was sent to the lost host and has no result yet can be blamed.
-  const std::uint64_t resume = std::max(d.cursor.seq, d.pending.new_cursor);
-  if (crash.seq == 0) return;
-  if (crash.seq <= resume || crash.seq > d.lost_upto || crash.seq > last_seq_) {
-    spdlog::warn("delivery: {}: the restarted plugin host blames seq {}, which was not in flight ({}..{}); not counted",
-                 d.config->id, crash.seq, resume + 1, d.lost_upto);
-    return;
-  }
-  count_failure(d, crash.seq, crash.reason);
-}
-
 std::string Dispatcher::shown_state(const Department& d) {
   return std::string(delivery::shown_state(d.state, d.paused, !d.host_failure.empty()));
-}
-
-bool Dispatcher::commit_pending() {
-  std::vector<LedgerBatch> batches;
-  std::vector<Department*> owners;
-  for (auto& d : departments_) {
-    if (!d->has_pending) continue;
-    if (d->pending.new_cursor < d->cursor.seq) d->pending.new_cursor = d->cursor.seq;
-    batches.push_back(std::move(d->pending));
-    owners.push_back(d.get());
-    d->pending = LedgerBatch{};
-    d->pending.department = d->config->id;
-    d->pending.plugin_version = d->plugin_version;
-    d->has_pending = false;
-  }
-  if (batches.empty()) return true;
-  const std::int64_t now = now_ms();
-  try {
-    ledger_->commit(batches, now);
-  } catch (const store::SqliteError& e) {
-    // Nothing was recorded: deliver these events again from each cursor after a pause (the
-    // plugins see them twice; their idempotency keys are unchanged).
-    spdlog::error("delivery: cannot write the ledger ({}); redelivering from the cursors", e.what());
-    for (Department* d : owners) {
-      ++d->generation;
-      d->sent_upto = d->cursor.seq;
-      if (d->state == DeliveryState::kRunning || d->state == DeliveryState::kRetrying) {
-        d->state = next_state(d->state, DeliveryInput::kLedgerWriteFailed);
-        d->retry_at = Clock::now() + std::chrono::milliseconds(config_.retry_initial_ms);
-      }
-    }
-    // Parked events, retries and skips of those batches were not recorded either: the parked
-    // state is what the ledger says (events parked again are found again by pump()).
-    try {
-      load_parked();
-    } catch (const store::SqliteError& e2) {
-      spdlog::error("delivery: cannot read the parked events ({})", e2.what());
-    }
-    return false;
-  }
-  if (observer_ != nullptr) tell_observer(batches, now);
-  for (const LedgerBatch& b : batches) {
-    for (Department* d : owners) {
-      if (d->config->id != b.department) continue;
-      d->cursor.seq = b.new_cursor;
-      d->cursor.delivered += b.delivered.size();
-      d->cursor.failed += b.failures.size();
-      if (!b.delivered.empty()) d->cursor.last_delivery_at_ms = now;
-    }
-  }
-  return true;
-}
-
-void Dispatcher::tell_observer(const std::vector<LedgerBatch>& batches, std::int64_t at_ms) {
-  std::vector<RecordedOutcome> outcomes;
-  for (const LedgerBatch& b : batches) {
-    if (b.delivered.empty() && b.failures.empty()) continue;
-    RecordedOutcome& o = outcomes.emplace_back();
-    o.department = b.department;
-    o.delivered.reserve(b.delivered.size());
-    for (const auto& delivered : b.delivered) {
-      auto& out = o.delivered.emplace_back();
-      out.seq = delivered.seq;
-      for (const auto& a : delivered.actions) ++out.actions[std::string(hub::sdk::to_string(a.action))];
-    }
-    for (const auto& f : b.failures) o.failures.push_back({f.seq, f.attempt});
-  }
-  observer_->recorded(outcomes, at_ms);
 }
 
 nlohmann::json Dispatcher::status_json() {
@@ -463,8 +231,7 @@ nlohmann::json Dispatcher::status_json() {
     const std::uint64_t lag = last_seq_ > d->cursor.seq ? last_seq_ - d->cursor.seq : 0;
     std::int64_t oldest_ms = 0;
     if (lag > 0) {
-      if (!reader_) reader_ = std::make_unique<EventReader>(events_path_);
-      const std::int64_t at = reader_->received_at(d->cursor.seq + 1);
+      const std::int64_t at = chunks_.received_at(d->cursor.seq + 1);
       if (at > 0) oldest_ms = std::max<std::int64_t>(0, now_ms() - at);
     }
     departments.push_back({{"id", d->config->id},
@@ -557,101 +324,6 @@ void Dispatcher::run() {
   }
   stop_workers();
   spdlog::info("delivery: stopped");
-}
-
-// --- parking ----------------------------------------------------------------------------
-
-const LoggedEvent& Dispatcher::event_at(std::uint64_t seq) {
-  auto c = chunk((seq - 1) / kChunkEvents);
-  const LoggedEvent& e = c->events.at(seq - c->first_seq);
-  return e;  // the chunk stays cached (most recently used) while the caller uses it
-}
-
-bool Dispatcher::held(Department& d, const LoggedEvent& e) {
-  auto it = d.parked.find(e.household_id);
-  if (it == d.parked.end() || it->second.empty()) return false;
-  if (it->second.count(e.seq) != 0) return true;  // parked already
-  const std::uint64_t head = *it->second.begin();
-  if (head > e.seq || !subscribed(*d.config, e)) return false;
-  park(d, e, "waiting behind parked seq " + std::to_string(head) + " of the same household", 0, head);
-  return true;
-}
-
-void Dispatcher::park(Department& d, const LoggedEvent& e, const std::string& reason, std::uint32_t attempts,
-                      std::uint64_t behind_seq) {
-  d.pending.parked.push_back(ParkedRecord{e.seq, e.household_id, e.event_id, reason, attempts, behind_seq});
-  d.has_pending = true;
-  d.parked[e.household_id].insert(e.seq);
-  d.parked_events[e.seq] = ParkedEntry{e.household_id, attempts};
-}
-
-void Dispatcher::unpark(Department& d, std::uint64_t seq) {
-  auto it = d.parked_events.find(seq);
-  if (it == d.parked_events.end()) return;
-  auto h = d.parked.find(it->second.household_id);
-  if (h != d.parked.end()) {
-    h->second.erase(seq);
-    if (h->second.empty()) d.parked.erase(h);
-  }
-  d.parked_events.erase(it);
-}
-
-void Dispatcher::load_parked() {
-  for (auto& d : departments_) {
-    d->parked.clear();
-    d->parked_events.clear();
-  }
-  for (const ParkedRow& row : ledger_->load_parked()) {
-    Department* d = find_department(row.department);
-    if (d == nullptr) continue;  // a department no longer configured: kept in the file, shown by list
-    d->parked[row.household_id].insert(row.seq);
-    d->parked_events[row.seq] = ParkedEntry{row.household_id, row.attempts};
-  }
-}
-
-void Dispatcher::apply_plugin_state(Department& d, const PluginState& state) {
-  const PluginConfig& plugin = *d.config;
-  d.lifecycle = state;
-  if (state.disabled && plugin.enabled) {
-    d.paused = true;  // loaded, but nothing is delivered until an operator enables it
-    spdlog::warn("delivery: {} stays disabled (by {} since {}{}); its lag grows until: hubctl plugins enable {}",
-                 plugin.id, state.disabled_by, utc_time(state.disabled_at_ms),
-                 state.disabled_reason.empty() ? "" : ": " + state.disabled_reason, plugin.id);
-  }
-  if (state.library.empty() || !plugin.enabled) return;
-  if (plugin.placement == Placement::kHost) {
-    spdlog::warn("delivery: {} runs on a plugin host: the library {} of its reload by {} is not used here (the host "
-                 "loads its own)",
-                 plugin.id, state.library, state.reloaded_by);
-    return;
-  }
-  if (state.config_library != plugin.library) {
-    // The operator edited the configuration after the reload: the configuration wins.
-    spdlog::warn("delivery: {}: the configuration's library is now {} (it was {} when {} reloaded {}); loading the "
-                 "configuration's {}, not the reloaded {}",
-                 plugin.id, plugin.library, state.config_library, state.reloaded_by, state.library, plugin.library,
-                 state.library);
-    try {
-      ledger_->forget_reload(plugin.id,
-                             "the configuration's library changed from " + state.config_library + " to " +
-                                 plugin.library + " after the reload to " + state.library,
-                             now_ms());
-    } catch (const store::SqliteError& e) {
-      spdlog::error("delivery: cannot record that {}'s reload no longer applies ({}); it is ignored again at the next "
-                    "start",
-                    plugin.id, e.what());
-    }
-    d.lifecycle.library.clear();
-    d.lifecycle.library_version.clear();
-    d.lifecycle.config_library.clear();
-    d.lifecycle.reloaded_by.clear();
-    d.lifecycle.reloaded_at_ms = 0;
-    return;
-  }
-  if (state.library == plugin.library) return;  // the configuration's file, reloaded (e.g. rebuilt in place)
-  d.start_library = state.library;
-  spdlog::info("delivery: {} starts with {} (reloaded by {}), not the configuration's {}", plugin.id, state.library,
-               state.reloaded_by, plugin.library);
 }
 
 Dispatcher::Department* Dispatcher::find_department(const std::string& id) {

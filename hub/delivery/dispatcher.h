@@ -35,11 +35,16 @@
 // start-up — a disabled department starts disabled; a reloaded one starts with the reloaded
 // library unless the config's library was changed since (then the config wins, with a warning)
 // or that library will not load (then the config's, with an error; the record is kept).
+//
+// The class's code, by concern: dispatcher.cpp (construction, the actor loop, flow control,
+// reports and failures, status), dispatcher_ledger.cpp (the pending batches, the commit, the
+// observer, parking), dispatcher_lifecycle.cpp (plugin start, reload, host lost or crashed,
+// recorded decisions), dispatcher_commands.cpp (operators' commands and the operations that wait
+// for a quiet department). The events come from chunk_cache.h.
 #pragma once
 
 #include <chrono>
 #include <cstdint>
-#include <list>
 #include <deque>
 #include <map>
 #include <memory>
@@ -53,8 +58,8 @@
 #include <zmq.hpp>
 
 #include "config/hub_config.h"
+#include "delivery/chunk_cache.h"
 #include "delivery/ledger.h"
-#include "eventlog/event_reader.h"
 #include "delivery/delivery_observer.h"
 #include "delivery/department_state.h"
 #include "delivery/operator_commands.h"
@@ -82,7 +87,6 @@ class Dispatcher {
 
  private:
   using Clock = std::chrono::steady_clock;
-  static constexpr std::uint64_t kChunkEvents = 1024;  // events per chunk read from the event log
 
   // An admin request being carried out on one or more departments; answered when all are done.
   struct AdminOp {
@@ -135,7 +139,6 @@ class Dispatcher {
     nlohmann::json op_result;
   };
 
-  std::shared_ptr<const EventChunk> chunk(std::uint64_t index);
   void pump(Department& d);
   void on_worker_message(Department& d);
   void on_host_lost(Department& d);
@@ -188,8 +191,7 @@ class Dispatcher {
   zmq::socket_t control_;
   zmq::socket_t notify_;
   zmq::socket_t status_;
-  std::string events_path_;
-  std::unique_ptr<EventReader> reader_;  // created on the dispatcher thread's first use
+  ChunkCache chunks_;  // the events, read from the log in chunks shared by the departments
   std::unique_ptr<Ledger> ledger_;
   std::vector<std::unique_ptr<Department>> departments_;
   std::uint64_t last_seq_ = 0;
@@ -200,9 +202,6 @@ class Dispatcher {
   bool in_process_started_ = false;
   bool hosts_started_ = false;
   DeliveryObserver* observer_;  // told what was committed and recorded (the live feed), or null
-
-  // Recently read chunks, shared by departments at similar positions (bounded LRU).
-  std::list<std::pair<std::uint64_t, std::shared_ptr<const EventChunk>>> chunks_;
 };
 
 }  // namespace hub::delivery

@@ -214,32 +214,6 @@ void Dispatcher::start_plugin_op(Department& d, OpKind kind, const char* action,
 }
 
 
-// The operators' decisions as "plugins list" shows them (docs/protocol.md).
-json Dispatcher::lifecycle_json(const Department& d) const {
-  const PluginState& s = d.lifecycle;
-  const auto text_or_null = [](const std::string& v) { return v.empty() ? json(nullptr) : json(v); };
-  const auto ms_or_null = [](std::int64_t v) { return v == 0 ? json(nullptr) : json(v); };
-  const bool hosted = d.config->placement == Placement::kHost;
-  std::string source = "config";
-  if (hosted)
-    source = "host";
-  else if (!s.library.empty() && d.library == s.library)
-    source = "reload";
-  else if (d.library != d.config->library)
-    source = "reload";  // reloaded, but the ledger could not record it (storage_unavailable)
-  const bool reloaded = source == "reload" && !s.library.empty();
-  return {{"disabled", d.paused || s.disabled},
-          {"disabled_by", text_or_null(s.disabled_by)},
-          {"disabled_at_ms", ms_or_null(s.disabled_at_ms)},
-          {"disabled_reason", text_or_null(s.disabled_reason)},
-          {"library_source", source},
-          {"config_library", hosted ? "" : d.config->library},
-          {"reloaded_by", reloaded ? json(s.reloaded_by) : json(nullptr)},
-          {"reloaded_at_ms", reloaded ? json(s.reloaded_at_ms) : json(nullptr)},
-          {"reloaded_library", text_or_null(s.library)},
-          {"library_error", d.library_error}};
-}
-
 void Dispatcher::start_op(Department& d, OpKind kind, const std::shared_ptr<AdminOp>& owner, const std::string& by) {
   d.op = kind;
   d.op_owner = owner;
@@ -311,7 +285,7 @@ void Dispatcher::send_retry(Department& d) {
     const std::uint64_t seq = d.retry_queue.front();
     d.retry_queue.pop_front();
     if (d.parked_events.count(seq) == 0) continue;
-    auto c = chunk((seq - 1) / kChunkEvents);
+    auto c = chunks_.containing(seq, last_seq_);
     auto request = std::make_unique<Request>();
     request->begin = seq - c->first_seq;
     request->end = request->begin + 1;
