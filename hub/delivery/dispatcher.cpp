@@ -27,12 +27,12 @@ Dispatcher::Dispatcher(zmq::context_t& context, const HubConfig& config, const s
       status_(context, zmq::socket_type::rep),
       chunks_((std::filesystem::path(config.data_dir) / "events.db").string()),
       last_seq_(last_seq),
-      transports_(transports),
-      observer_(observer) {
+      transports_(transports) {
   control_.connect(control_endpoint);
   notify_.bind(notify_endpoint);
   status_.bind(status_endpoint);
   ledger_ = std::make_unique<Ledger>((std::filesystem::path(config.data_dir) / "ledger.db").string());
+  committer_ = std::make_unique<LedgerCommitter>(*ledger_, observer);
   const auto cursors = ledger_->load_cursors();
   const auto plugin_states = ledger_->load_plugin_states();
   std::vector<runtime::DepartmentPipe> hosted;
@@ -287,7 +287,7 @@ void Dispatcher::run() {
       if (msg.size() == sizeof seq) std::memcpy(&seq, msg.data(), sizeof seq);
       last_seq_ = std::max(last_seq_, seq);
     }
-    if (observer_ != nullptr) observer_->committed(last_seq_);
+    committer_->committed_upto(last_seq_);
     if ((items[2].revents & ZMQ_POLLIN) && !admin_op_) {  // the REP answers one request at a time
       zmq::message_t msg;
       (void)status_.recv(msg);

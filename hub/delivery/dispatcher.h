@@ -37,8 +37,8 @@
 // or that library will not load (then the config's, with an error; the record is kept).
 //
 // The class's code, by concern: dispatcher.cpp (construction, the actor loop, flow control,
-// reports and failures, status), dispatcher_ledger.cpp (the pending batches, the commit, the
-// observer, parking), dispatcher_lifecycle.cpp (plugin start, reload, host lost or crashed,
+// reports and failures, status), dispatcher_ledger.cpp (the pending batches, their commit by
+// ledger_committer.h, parking), dispatcher_lifecycle.cpp (plugin start, reload, host lost or crashed,
 // recorded decisions), dispatcher_commands.cpp (operators' commands and the operations that wait
 // for a quiet department). The events come from chunk_cache.h.
 #pragma once
@@ -60,6 +60,7 @@
 #include "config/hub_config.h"
 #include "delivery/chunk_cache.h"
 #include "delivery/ledger.h"
+#include "delivery/ledger_committer.h"
 #include "delivery/delivery_observer.h"
 #include "delivery/department_state.h"
 #include "delivery/operator_commands.h"
@@ -150,7 +151,6 @@ class Dispatcher {
   static std::string shown_state(const Department& d);
   void stop_workers();
   bool commit_pending();  // false when the ledger could not be written
-  void tell_observer(const std::vector<LedgerBatch>& batches, std::int64_t at_ms);
   nlohmann::json status_json();
   // A frame on the status socket: "status", or an operator's command from the admin thread
   // (delivery/operator_commands.h), checked and parsed there (admin/operator_requests.h).
@@ -193,6 +193,7 @@ class Dispatcher {
   zmq::socket_t status_;
   ChunkCache chunks_;  // the events, read from the log in chunks shared by the departments
   std::unique_ptr<Ledger> ledger_;
+  std::unique_ptr<LedgerCommitter> committer_;  // writes the rounds' batches, tells the observer
   std::vector<std::unique_ptr<Department>> departments_;
   std::uint64_t last_seq_ = 0;
   bool draining_ = false;
@@ -201,7 +202,6 @@ class Dispatcher {
   Transports transports_;
   bool in_process_started_ = false;
   bool hosts_started_ = false;
-  DeliveryObserver* observer_;  // told what was committed and recorded (the live feed), or null
 };
 
 }  // namespace hub::delivery

@@ -1,6 +1,6 @@
 // The dispatcher's side of the ledger, on the delivery thread: each department's results wait in
-// its pending batch, and commit_pending() writes every department's batch in one transaction,
-// then tells the observer what was recorded. Parking lives here too: a parked event is a
+// its pending batch, and commit_pending() has the committer (ledger_committer.h) write every
+// department's batch in one transaction, then moves the cursors. Parking lives here too: a parked event is a
 // pending record until that commit, and the parked sets are what the ledger says after one.
 #include <spdlog/spdlog.h>
 
@@ -24,12 +24,9 @@ bool Dispatcher::commit_pending() {
   }
   if (batches.empty()) return true;
   const std::int64_t now = now_ms();
-  try {
-    ledger_->commit(batches, now);
-  } catch (const store::SqliteError& e) {
+  if (!committer_->commit(batches, now)) {
     // Nothing was recorded: deliver these events again from each cursor after a pause (the
     // plugins see them twice; their idempotency keys are unchanged).
-    spdlog::error("delivery: cannot write the ledger ({}); redelivering from the cursors", e.what());
     for (Department* d : owners) {
       ++d->generation;
       d->sent_upto = d->cursor.seq;
@@ -47,7 +44,6 @@ bool Dispatcher::commit_pending() {
     }
     return false;
   }
-  if (observer_ != nullptr) tell_observer(batches, now);
   for (const LedgerBatch& b : batches) {
     for (Department* d : owners) {
       if (d->config->id != b.department) continue;
@@ -58,23 +54,6 @@ bool Dispatcher::commit_pending() {
     }
   }
   return true;
-}
-
-void Dispatcher::tell_observer(const std::vector<LedgerBatch>& batches, std::int64_t at_ms) {
-  std::vector<RecordedOutcome> outcomes;
-  for (const LedgerBatch& b : batches) {
-    if (b.delivered.empty() && b.failures.empty()) continue;
-    RecordedOutcome& o = outcomes.emplace_back();
-    o.department = b.department;
-    o.delivered.reserve(b.delivered.size());
-    for (const auto& delivered : b.delivered) {
-      auto& out = o.delivered.emplace_back();
-      out.seq = delivered.seq;
-      for (const auto& a : delivered.actions) ++out.actions[std::string(hub::sdk::to_string(a.action))];
-    }
-    for (const auto& f : b.failures) o.failures.push_back({f.seq, f.attempt});
-  }
-  observer_->recorded(outcomes, at_ms);
 }
 
 // --- parking ----------------------------------------------------------------------------
