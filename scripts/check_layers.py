@@ -44,7 +44,7 @@ PARTS = {
     "ingest": ["domain", "common", "config", "security", "eventlog"],
     "livefeed": ["domain", "config", "security", "eventlog", "delivery"],
     "pluginhost": ["domain", "common", "config", "security", "runtime"],
-    "admin": ["domain", "common", "config", "security", "audit", "report"],
+    "admin": ["domain", "common", "config", "security", "audit", "delivery", "report"],
     "http": ["domain", "config", "admin", "report"],
     "cli": ["domain", "common", "config", "security", "audit", "report"],
     "towngen": ["domain", "common"],

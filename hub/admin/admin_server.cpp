@@ -7,7 +7,9 @@
 #include <spdlog/spdlog.h>
 
 #include "domain/status_json.h"
+#include "admin/operator_requests.h"
 #include "admin/read_views.h"
+#include "delivery/operator_commands.h"
 #include "report/metrics.h"
 
 namespace hub {
@@ -112,18 +114,24 @@ json AdminServer::handle(const json& request, const std::string& caller) {
   if (cmd == "parked" || cmd == "plugins") {
     const auto action = request.find("action");
     if (action == request.end() || (action->is_string() && action->get<std::string>() == "list"))
-      return forward(request);  // reading is not audited
-    return operator_action(request, caller, [&] { return forward(request); });
+      return carry_out(request);  // reading is not audited
+    return operator_action(request, caller, [&] { return carry_out(request); });
   }
   if (cmd == "keys") return keys(request, caller);
   return error_reply("unknown_command", "unknown command '" + cmd +
                                             "' (status, household, report, quarters, timeline, reconcile, metrics, plugins, parked, keys, ping)");
 }
 
-json AdminServer::forward(const json& request) {
-  // Dead letters and plugin lifecycle belong to the delivery thread: forwarded as they are
-  // (it validates them); a retry or reload answers once it is done.
-  status_.send(zmq::buffer(request.dump()), zmq::send_flags::none);
+json AdminServer::carry_out(const json& request) {
+  // Dead letters and plugin lifecycle belong to the delivery thread: checked here, then handed
+  // over as a typed command; a retry or reload answers once it is done.
+  delivery::OperatorCommand command;
+  if (json error = admin::parse_operator_request(config_, request, command); !error.is_null()) return error;
+  return ask_dispatcher(delivery::encode_command(command));
+}
+
+json AdminServer::ask_dispatcher(const std::string& frame) {
+  status_.send(zmq::buffer(frame), zmq::send_flags::none);
   zmq::message_t reply;
   (void)status_.recv(reply);
   return json::parse(reply.to_string());
@@ -191,12 +199,7 @@ json AdminServer::operator_action(const json& request, const std::string& caller
   return reply;
 }
 
-json AdminServer::dispatcher_status() {
-  status_.send(zmq::buffer(std::string("status")), zmq::send_flags::none);
-  zmq::message_t reply;
-  (void)status_.recv(reply);
-  return json::parse(reply.to_string());
-}
+json AdminServer::dispatcher_status() { return ask_dispatcher("status"); }
 
 json AdminServer::plugins() {
   const json status = dispatcher_status();

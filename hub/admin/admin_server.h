@@ -1,7 +1,9 @@
 // The admin endpoint (§4): a ZeroMQ ROUTER that answers hubctl's read commands —
 // status and plugins (forwarded to the dispatcher, which owns the live figures), household,
 // report, reconcile and metrics (read from the event log and the ledger through a snapshot this
-// thread opens per request with the opener hubd hands in, see report/report_views.h), and parked.
+// thread opens per request with the opener hubd hands in, see report/report_views.h), and the
+// operators' parked and plugins commands (parsed here, admin/operator_requests.h; carried out by
+// the dispatcher).
 //
 // Requests are one JSON frame {"cmd":"status"} | {"cmd":"household","household_id":"…"} |
 // {"cmd":"report","quarter":"2020Q4","village":"V03"} | {"cmd":"reconcile"} | {"cmd":"metrics"} |
@@ -47,11 +49,15 @@ class AdminServer {
   nlohmann::json dispatcher_status();
   nlohmann::json plugins();
   // parked retry|skip, plugins reload|disable|enable, keys reload: audited, then carried out
-  // by `perform` (by default: forwarded to the dispatcher).
+  // by `perform` (by default: carried out by the dispatcher).
   nlohmann::json operator_action(const nlohmann::json& request, const std::string& caller,
                                  const std::function<nlohmann::json()>& perform);
   nlohmann::json keys(const nlohmann::json& request, const std::string& caller);
-  nlohmann::json forward(const nlohmann::json& request);
+  // parked and plugins: parsed into a typed command (admin/operator_requests.h), which the
+  // dispatcher carries out; its reply, or the request's error reply.
+  nlohmann::json carry_out(const nlohmann::json& request);
+  // One frame to the dispatcher's status socket ("status" or an encoded command) and its reply.
+  nlohmann::json ask_dispatcher(const std::string& frame);
 
   const HubConfig& config_;
   report::ReportViewsOpener open_views_;

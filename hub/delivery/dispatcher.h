@@ -13,8 +13,9 @@
 // event (error, exception, rejected output, timeout), the event is parked for that department
 // (ledger table `parked`) and delivery goes on past it; later events of the same household
 // are parked behind it, in order, while every other household flows. Operators list, retry
-// and skip parked events, and reload, disable and enable plugins, through admin requests that
-// the admin thread forwards on the status socket (JSON instead of the word "status"); an
+// and skip parked events, and reload, disable and enable plugins, through typed commands that
+// the admin thread parses and hands over on the status socket (delivery/operator_commands.h,
+// instead of the word "status"); an
 // operation that needs a quiet department (retry, reload, disable) first stops sending it new
 // batches, waits until nothing is in flight and everything received is committed, acts, and
 // only then answers and resumes from the cursor — so nothing is lost or delivered twice.
@@ -34,11 +35,16 @@
 // start-up — a disabled department starts disabled; a reloaded one starts with the reloaded
 // library unless the config's library was changed since (then the config wins, with a warning)
 // or that library will not load (then the config's, with an error; the record is kept).
+//
+// The class's code, by concern: dispatcher.cpp (construction, the actor loop, flow control,
+// reports and failures, status), dispatcher_ledger.cpp (the pending batches, their commit by
+// ledger_committer.h, parking), dispatcher_lifecycle.cpp (plugin start, reload, host lost or crashed,
+// recorded decisions), dispatcher_commands.cpp (operators' commands and the operations that wait
+// for a quiet department). The events come from chunk_cache.h.
 #pragma once
 
 #include <chrono>
 #include <cstdint>
-#include <list>
 #include <deque>
 #include <map>
 #include <memory>
@@ -52,10 +58,12 @@
 #include <zmq.hpp>
 
 #include "config/hub_config.h"
+#include "delivery/chunk_cache.h"
 #include "delivery/ledger.h"
-#include "eventlog/event_reader.h"
+#include "delivery/ledger_committer.h"
 #include "delivery/delivery_observer.h"
 #include "delivery/department_state.h"
+#include "delivery/operator_commands.h"
 #include "runtime/department_transport.h"
 
 namespace hub::delivery {
@@ -132,7 +140,6 @@ class Dispatcher {
     nlohmann::json op_result;
   };
 
-  std::shared_ptr<const EventChunk> chunk(std::uint64_t index);
   void pump(Department& d);
   void on_worker_message(Department& d);
   void on_host_lost(Department& d);
@@ -144,12 +151,23 @@ class Dispatcher {
   static std::string shown_state(const Department& d);
   void stop_workers();
   bool commit_pending();  // false when the ledger could not be written
-  void tell_observer(const std::vector<LedgerBatch>& batches, std::int64_t at_ms);
   nlohmann::json status_json();
-  // Admin requests forwarded by the admin thread (docs/protocol.md "parked", "plugins").
+  // A frame on the status socket: "status", or an operator's command from the admin thread
+  // (delivery/operator_commands.h), checked and parsed there (admin/operator_requests.h).
   void on_admin_request(const std::string& text);
-  nlohmann::json parked_command(const nlohmann::json& request);
-  nlohmann::json plugins_command(const nlohmann::json& request);
+  // Each command's answer, or null when it starts an operation answered by finish_op().
+  nlohmann::json carry_out(const ParkedList& command);
+  nlohmann::json carry_out(const ParkedRetry& command);
+  nlohmann::json carry_out(const ParkedSkip& command);
+  nlohmann::json carry_out(const PluginsList& command);
+  nlohmann::json carry_out(const PluginReload& command);
+  nlohmann::json carry_out(const PluginDisable& command);
+  nlohmann::json carry_out(const PluginEnable& command);
+  // The parked events each department would act on.
+  using ParkedTargets = std::vector<std::pair<Department*, std::vector<std::uint64_t>>>;
+  ParkedTargets parked_targets(const std::string& department, const std::string& household, std::uint64_t only_seq);
+  Department& configured_department(const std::string& id);
+  void start_plugin_op(Department& d, OpKind kind, const char* action, const std::string& by);
   void start_op(Department& d, OpKind kind, const std::shared_ptr<AdminOp>& owner, const std::string& by);
   void run_ops();
   void finish_op(Department& d, nlohmann::json result);
@@ -173,9 +191,9 @@ class Dispatcher {
   zmq::socket_t control_;
   zmq::socket_t notify_;
   zmq::socket_t status_;
-  std::string events_path_;
-  std::unique_ptr<EventReader> reader_;  // created on the dispatcher thread's first use
+  ChunkCache chunks_;  // the events, read from the log in chunks shared by the departments
   std::unique_ptr<Ledger> ledger_;
+  std::unique_ptr<LedgerCommitter> committer_;  // writes the rounds' batches, tells the observer
   std::vector<std::unique_ptr<Department>> departments_;
   std::uint64_t last_seq_ = 0;
   bool draining_ = false;
@@ -184,10 +202,6 @@ class Dispatcher {
   Transports transports_;
   bool in_process_started_ = false;
   bool hosts_started_ = false;
-  DeliveryObserver* observer_;  // told what was committed and recorded (the live feed), or null
-
-  // Recently read chunks, shared by departments at similar positions (bounded LRU).
-  std::list<std::pair<std::uint64_t, std::shared_ptr<const EventChunk>>> chunks_;
 };
 
 }  // namespace hub::delivery

@@ -1,5 +1,8 @@
 #include "http/http_server.h"
 
+#include <chrono>
+#include <thread>
+
 #include <httplib.h>
 
 #include <nlohmann/json.hpp>
@@ -83,7 +86,13 @@ std::string HttpServer::bound_address() const {
 
 void HttpServer::run() { server_->listen_after_bind(); }
 
-void HttpServer::stop() { server_->stop(); }
+void HttpServer::stop() {
+  // cpp-httplib 0.11's stop() does nothing until listen_after_bind() has marked the server
+  // running, and a listen that starts after it then serves for ever: a hubd told to stop right
+  // after it became ready hung joining this thread. So wait (bounded) until run() is listening.
+  for (int i = 0; i < 500 && !server_->is_running(); ++i) std::this_thread::sleep_for(std::chrono::milliseconds(10));
+  server_->stop();
+}
 
 void HttpServer::routes() {
   // Read-only questions (household, report, quarters, timeline, reconcile) are answered on this

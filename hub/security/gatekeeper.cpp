@@ -165,13 +165,13 @@ void Gatekeeper::answer_zap() {
       why = Refusal::kNotCurve;
     }
   }
+  // Counted before the reply goes out: once libzmq has the answer the client may be talking to
+  // the hub, and whoever then asks for the figures (keys list, /metrics) must see it counted.
+  if (status == "200") ++handshakes_accepted_;
   const std::string replies[] = {"1.0", request_id, status, text, user_id, ""};
   for (std::size_t i = 0; i < 6; ++i)
     zap_.send(zmq::buffer(replies[i]), i + 1 < 6 ? zmq::send_flags::sndmore : zmq::send_flags::none);
-  if (status == "200") {
-    ++handshakes_accepted_;
-    return;
-  }
+  if (status == "200") return;
   const std::string name = key.empty() ? std::string() : name_of(key);
   refused(why, domain,
           audit::AuditEntry{"handshake_refused", name.empty() ? (key.empty() ? "" : "key " + key) : name, domain,

@@ -1,0 +1,40 @@
+// The events the dispatcher delivers, read from the event log in chunks of 1,024 and shared
+// read-only by every department at a similar position (domain/logged_event.h's EventChunk): a
+// bounded cache, most recently used first, so that departments a little apart read the log
+// once between them.
+//
+// Owned by the dispatcher and used only on the delivery thread; it opens its own read-only
+// connection to events.db on first use (not in the constructor, which runs on hubd's main
+// thread).
+#pragma once
+
+#include <cstdint>
+#include <list>
+#include <memory>
+#include <string>
+#include <utility>
+
+#include "domain/logged_event.h"
+#include "eventlog/event_reader.h"
+
+namespace hub::delivery {
+
+class ChunkCache {
+ public:
+  explicit ChunkCache(std::string events_path);
+
+  // The chunk holding `seq`, with every event of it up to `last_seq` (the last one committed):
+  // a chunk cached before the log grew into it is read again. Throws when the log lacks events.
+  std::shared_ptr<const EventChunk> containing(std::uint64_t seq, std::uint64_t last_seq);
+  // When event `seq` was received, or 0 if unknown.
+  std::int64_t received_at(std::uint64_t seq);
+
+ private:
+  EventReader& reader();
+
+  std::string events_path_;
+  std::unique_ptr<EventReader> reader_;
+  std::list<std::pair<std::uint64_t, std::shared_ptr<const EventChunk>>> chunks_;  // by chunk index
+};
+
+}  // namespace hub::delivery

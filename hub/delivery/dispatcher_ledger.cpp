@@ -1,0 +1,109 @@
+// The dispatcher's side of the ledger, on the delivery thread: each department's results wait in
+// its pending batch, and commit_pending() has the committer (ledger_committer.h) write every
+// department's batch in one transaction, then moves the cursors. Parking lives here too: a parked event is a
+// pending record until that commit, and the parked sets are what the ledger says after one.
+#include <spdlog/spdlog.h>
+
+#include "delivery/dispatcher.h"
+#include "runtime/subscription.h"
+
+namespace hub::delivery {
+
+bool Dispatcher::commit_pending() {
+  std::vector<LedgerBatch> batches;
+  std::vector<Department*> owners;
+  for (auto& d : departments_) {
+    if (!d->has_pending) continue;
+    if (d->pending.new_cursor < d->cursor.seq) d->pending.new_cursor = d->cursor.seq;
+    batches.push_back(std::move(d->pending));
+    owners.push_back(d.get());
+    d->pending = LedgerBatch{};
+    d->pending.department = d->config->id;
+    d->pending.plugin_version = d->plugin_version;
+    d->has_pending = false;
+  }
+  if (batches.empty()) return true;
+  const std::int64_t now = now_ms();
+  if (!committer_->commit(batches, now)) {
+    // Nothing was recorded: deliver these events again from each cursor after a pause (the
+    // plugins see them twice; their idempotency keys are unchanged).
+    for (Department* d : owners) {
+      ++d->generation;
+      d->sent_upto = d->cursor.seq;
+      if (d->state == DeliveryState::kRunning || d->state == DeliveryState::kRetrying) {
+        d->state = next_state(d->state, DeliveryInput::kLedgerWriteFailed);
+        d->retry_at = Clock::now() + std::chrono::milliseconds(config_.retry_initial_ms);
+      }
+    }
+    // Parked events, retries and skips of those batches were not recorded either: the parked
+    // state is what the ledger says (events parked again are found again by pump()).
+    try {
+      load_parked();
+    } catch (const store::SqliteError& e2) {
+      spdlog::error("delivery: cannot read the parked events ({})", e2.what());
+    }
+    return false;
+  }
+  for (const LedgerBatch& b : batches) {
+    for (Department* d : owners) {
+      if (d->config->id != b.department) continue;
+      d->cursor.seq = b.new_cursor;
+      d->cursor.delivered += b.delivered.size();
+      d->cursor.failed += b.failures.size();
+      if (!b.delivered.empty()) d->cursor.last_delivery_at_ms = now;
+    }
+  }
+  return true;
+}
+
+// --- parking ----------------------------------------------------------------------------
+
+const LoggedEvent& Dispatcher::event_at(std::uint64_t seq) {
+  auto c = chunks_.containing(seq, last_seq_);
+  const LoggedEvent& e = c->events.at(seq - c->first_seq);
+  return e;  // the chunk stays cached (most recently used) while the caller uses it
+}
+
+bool Dispatcher::held(Department& d, const LoggedEvent& e) {
+  auto it = d.parked.find(e.household_id);
+  if (it == d.parked.end() || it->second.empty()) return false;
+  if (it->second.count(e.seq) != 0) return true;  // parked already
+  const std::uint64_t head = *it->second.begin();
+  if (head > e.seq || !runtime::subscribed(*d.config, e)) return false;
+  park(d, e, "waiting behind parked seq " + std::to_string(head) + " of the same household", 0, head);
+  return true;
+}
+
+void Dispatcher::park(Department& d, const LoggedEvent& e, const std::string& reason, std::uint32_t attempts,
+                      std::uint64_t behind_seq) {
+  d.pending.parked.push_back(ParkedRecord{e.seq, e.household_id, e.event_id, reason, attempts, behind_seq});
+  d.has_pending = true;
+  d.parked[e.household_id].insert(e.seq);
+  d.parked_events[e.seq] = ParkedEntry{e.household_id, attempts};
+}
+
+void Dispatcher::unpark(Department& d, std::uint64_t seq) {
+  auto it = d.parked_events.find(seq);
+  if (it == d.parked_events.end()) return;
+  auto h = d.parked.find(it->second.household_id);
+  if (h != d.parked.end()) {
+    h->second.erase(seq);
+    if (h->second.empty()) d.parked.erase(h);
+  }
+  d.parked_events.erase(it);
+}
+
+void Dispatcher::load_parked() {
+  for (auto& d : departments_) {
+    d->parked.clear();
+    d->parked_events.clear();
+  }
+  for (const ParkedRow& row : ledger_->load_parked()) {
+    Department* d = find_department(row.department);
+    if (d == nullptr) continue;  // a department no longer configured: kept in the file, shown by list
+    d->parked[row.household_id].insert(row.seq);
+    d->parked_events[row.seq] = ParkedEntry{row.household_id, row.attempts};
+  }
+}
+
+}  // namespace hub::delivery

@@ -1,0 +1,48 @@
+#include "delivery/ledger_committer.h"
+
+#include <string>
+
+#include <spdlog/spdlog.h>
+
+namespace hub::delivery {
+
+namespace {
+
+// What the batches recorded, without personal data: seqs, action counts, failed attempts.
+std::vector<RecordedOutcome> outcomes_of(const std::vector<LedgerBatch>& batches) {
+  std::vector<RecordedOutcome> outcomes;
+  for (const LedgerBatch& b : batches) {
+    if (b.delivered.empty() && b.failures.empty()) continue;
+    RecordedOutcome& o = outcomes.emplace_back();
+    o.department = b.department;
+    o.delivered.reserve(b.delivered.size());
+    for (const auto& delivered : b.delivered) {
+      auto& out = o.delivered.emplace_back();
+      out.seq = delivered.seq;
+      for (const auto& a : delivered.actions) ++out.actions[std::string(hub::sdk::to_string(a.action))];
+    }
+    for (const auto& f : b.failures) o.failures.push_back({f.seq, f.attempt});
+  }
+  return outcomes;
+}
+
+}  // namespace
+
+LedgerCommitter::LedgerCommitter(Ledger& ledger, DeliveryObserver* observer) : ledger_(ledger), observer_(observer) {}
+
+bool LedgerCommitter::commit(std::vector<LedgerBatch>& batches, std::int64_t at_ms) {
+  try {
+    ledger_.commit(batches, at_ms);
+  } catch (const store::SqliteError& e) {
+    spdlog::error("delivery: cannot write the ledger ({}); redelivering from the cursors", e.what());
+    return false;
+  }
+  if (observer_ != nullptr) observer_->recorded(outcomes_of(batches), at_ms);
+  return true;
+}
+
+void LedgerCommitter::committed_upto(std::uint64_t last_seq) {
+  if (observer_ != nullptr) observer_->committed(last_seq);
+}
+
+}  // namespace hub::delivery
