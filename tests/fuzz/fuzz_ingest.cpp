@@ -61,7 +61,7 @@ hub::EventLog& event_log() {
 extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size) {
   const std::string_view body(reinterpret_cast<const char*>(data), size);
   auto parsed = hub::parse_request(body, hub::RequestLimits{1 << 20, 1000});
-  if (auto* e = std::get_if<hub::FieldError>(&parsed)) {
+  if (const hub::Status* e = parsed.error()) {
     check_error(*e);
     return 0;
   }
