@@ -201,23 +201,4 @@ json AdminServer::operator_action(const json& request, const std::string& caller
 
 json AdminServer::dispatcher_status() { return ask_dispatcher("status"); }
 
-json AdminServer::plugins() {
-  const json status = dispatcher_status();
-  json out = json::array();
-  for (const auto& plugin : config_.plugins) {
-    json item{{"id", plugin.id}, {"name_zh", plugin.catalogue.name_zh()}, {"name_en", plugin.catalogue.name_en()},
-              {"enabled", plugin.enabled}, {"library", plugin.library}, {"state", plugin.enabled ? "unknown" : "disabled"},
-              {"version", ""}, {"abi_version", nullptr}, {"last_error", ""}};
-    for (const auto& d : status.value("departments", json::array())) {
-      if (d.value("id", "") != plugin.id) continue;
-      item["state"] = d.value("state", "unknown");
-      item["version"] = d.value("plugin_version", "");
-      item["abi_version"] = d.value("abi_version", 0);
-      item["last_error"] = d.value("last_error", "");
-    }
-    out.push_back(std::move(item));
-  }
-  return json{{"ok", true}, {"plugins", std::move(out)}};
-}
-
 }  // namespace hub

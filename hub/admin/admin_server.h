@@ -47,7 +47,6 @@ class AdminServer {
  private:
   nlohmann::json handle(const nlohmann::json& request, const std::string& caller);
   nlohmann::json dispatcher_status();
-  nlohmann::json plugins();
   // parked retry|skip, plugins reload|disable|enable, keys reload: audited, then carried out
   // by `perform` (by default: carried out by the dispatcher).
   nlohmann::json operator_action(const nlohmann::json& request, const std::string& caller,

@@ -3,20 +3,20 @@
 // "storage_unavailable"), a message a clerk can act on, and the field, row or line it is about.
 // Result<T> is a value or a Status.
 //
-// Parts return these instead of throwing across a part's boundary; inside one part exceptions
-// are fine where they make the code clearer. The endpoints (ingest, admin, HTTP) render a
+// Parts return these across a part's boundary (where one still throws — the read views, the
+// storage layer — docs/architecture.md says so); inside one part exceptions are fine where they
+// make the code clearer. The endpoints (ingest, admin, HTTP) render a
 // Status to the wire's JSON error object in one place each; nothing below them knows JSON
 // error replies.
 //
-// Storage failures carry a kind (the disk is full, the engine is unreachable, a constraint
-// refused the write, or a bug) and whether the outcome of a commit is unknown: a networked
-// backend can lose its connection after the commit was sent and before its answer arrived, so
-// a caller that sees `outcome_unknown` re-reads its state from the store before writing again.
+// Storage errors do not reach the parts as Status yet (the storage backend still throws its own
+// exception inside the parts that own SQL, docs/architecture.md §4); when they do, they gain a
+// kind (full, unavailable, constraint, bug) and an "outcome unknown" flag here, with the first
+// caller that acts on them.
 //
 // Plain values: copy them, keep them, pass them between threads.
 #pragma once
 
-#include <cstdint>
 #include <string>
 #include <utility>
 #include <variant>
@@ -24,14 +24,9 @@
 namespace hub {
 
 struct Status {
-  // What kind of failure a storage error was; kNone for every error that is not about storage.
-  enum class StorageKind : std::uint8_t { kNone, kFull, kUnavailable, kConstraint, kBug };
-
   std::string code;     // stable, e.g. "invalid_status"; empty means ok
   std::string message;  // human-readable, names the field and the problem
   std::string field;    // the offending field, row or line, or empty
-  StorageKind storage = StorageKind::kNone;
-  bool outcome_unknown = false;  // a commit was sent and its answer was lost
 
   bool ok() const noexcept { return code.empty(); }
 
