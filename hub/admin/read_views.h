@@ -18,7 +18,7 @@ namespace hub::admin {
 
 // The reply to `request` ({"cmd": ...}) when it is one of the read-only commands above, with
 // "ok" true or an error naming the field; std::nullopt for any other command. Throws
-// report::ReportViewsError when the files cannot be read.
+// StorageError (domain/status.h) when the files cannot be read.
 std::optional<nlohmann::json> answer_read_request(const HubConfig& config, const report::ReportViewsOpener& open_views,
                                                   const nlohmann::json& request);
 

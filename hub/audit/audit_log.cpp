@@ -7,30 +7,10 @@
 #include <memory>
 #include <stdexcept>
 
-#include "audit/chain_keeper.h"
-#include "store/sqlite/database.h"
 
 namespace hub::audit {
 namespace {
 
-constexpr const char* kSchema = R"sql(
-CREATE TABLE IF NOT EXISTS audit (
-  seq       INTEGER PRIMARY KEY,
-  at_ms     INTEGER NOT NULL,
-  kind      TEXT NOT NULL,
-  actor     TEXT NOT NULL,
-  subject   TEXT NOT NULL,
-  detail    TEXT NOT NULL,
-  prev_hash TEXT NOT NULL,   -- hex, the previous record's hash (zeros for record 1)
-  hash      TEXT NOT NULL,   -- hex, SHA-256 as in audit_log.h
-  signature TEXT            -- hex Ed25519 over the hash, when the hub signs
-);
-CREATE TABLE IF NOT EXISTS head (
-  id   INTEGER PRIMARY KEY CHECK (id = 1),
-  seq  INTEGER NOT NULL,
-  hash TEXT NOT NULL
-);
-)sql";
 
 void ensure_sodium() {
   if (sodium_init() < 0) throw std::runtime_error("libsodium could not be initialised");
@@ -143,53 +123,11 @@ Hash record_hash(const Hash& previous, std::int64_t seq, std::int64_t at_ms, con
   return sha.final();
 }
 
-AuditLog::AuditLog(const std::string& path, std::optional<SigningKey> signing_key)
-    : signing_key_(std::move(signing_key)) {
+std::string signature_hex(const Hash& hash, const SigningKey& key) {
   ensure_sodium();
-  try {
-    db_ = std::make_unique<store::Database>(path, store::Database::Mode::kReadWrite);
-    db_->exec("PRAGMA journal_mode=WAL");
-    db_->exec("PRAGMA synchronous=FULL");
-    db_->exec(kSchema);
-    insert_ = std::make_unique<store::Statement>(
-        *db_, "INSERT INTO audit (seq, at_ms, kind, actor, subject, detail, prev_hash, hash, signature) "
-              "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)");
-    chain_ = std::make_unique<ChainKeeper>(*db_, ChainedFile::kAudit);
-  } catch (const std::exception& e) {
-    throw std::runtime_error("cannot open the audit log " + path + ": " + e.what());
-  }
-}
-
-AuditLog::~AuditLog() = default;
-
-std::int64_t AuditLog::last_seq() const { return chain_->seq(); }
-
-std::int64_t AuditLog::append(const std::vector<AuditEntry>& entries, std::int64_t at_ms) {
-  if (entries.empty()) return chain_->seq();
-  try {
-    store::Transaction tx(*db_);
-    for (const auto& e : entries) {
-      const Hash& hash = chain_->link_next(at_ms, e);
-      insert_->bind(1, chain_->seq()).bind(2, at_ms).bind(3, e.kind).bind(4, e.actor).bind(5, e.subject).bind(6, e.detail);
-      insert_->bind(7, hex(chain_->previous())).bind(8, hex(hash));
-      if (signing_key_) {
-        std::array<unsigned char, crypto_sign_BYTES> signature{};
-        crypto_sign_detached(signature.data(), nullptr, hash.data(), hash.size(), signing_key_->secret_key.data());
-        insert_->bind(9, to_hex(signature.data(), signature.size()));
-      } else {
-        insert_->bind_null(9);
-      }
-      insert_->run();
-    }
-    chain_->write_head();
-    tx.commit();
-  } catch (const std::exception& e) {
-    insert_->reset();
-    chain_->rolled_back();
-    throw std::runtime_error(std::string("audit log not written: ") + e.what());
-  }
-  chain_->committed();
-  return chain_->seq();
+  std::array<unsigned char, crypto_sign_BYTES> signature{};
+  crypto_sign_detached(signature.data(), nullptr, hash.data(), hash.size(), key.secret_key.data());
+  return to_hex(signature.data(), signature.size());
 }
 
 RowDetail& RowDetail::null() {
@@ -216,15 +154,13 @@ RowDetail& RowDetail::text(std::string_view value) {
   return *this;
 }
 
-RowDetail& RowDetail::column(const store::Statement& row, int index) {
-  using Type = store::Statement::Type;
-  switch (row.column_type(index)) {
-    case Type::kNull: return null();
-    case Type::kInteger: return integer(row.column_int(index));
-    case Type::kText: return text(row.column_text(index));
-    case Type::kBlob: length_prefixed('b', row.column_blob(index)); return *this;
-    case Type::kFloat: length_prefixed('r', row.column_text(index)); return *this;
-  }
+RowDetail& RowDetail::blob(std::string_view value) {
+  length_prefixed('b', value);
+  return *this;
+}
+
+RowDetail& RowDetail::real(std::string_view printed) {
+  length_prefixed('r', printed);
   return *this;
 }
 

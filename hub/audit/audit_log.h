@@ -28,14 +28,9 @@
 #include <string_view>
 #include <vector>
 
-namespace hub::store {
-class Database;
-class Statement;
-}
+#include "domain/status.h"
 
 namespace hub::audit {
-
-class ChainKeeper;  // chain_keeper.h
 
 using Hash = std::array<unsigned char, 32>;
 
@@ -58,29 +53,29 @@ struct SigningKey {
   static SigningKey from_file(const std::string& path);
 };
 
+// The audit log's contract: a store that appends records as the file comment says (hashed,
+// chained, signed when it has the hub's key) and keeps the head with them. A storage backend
+// implements it (hub/store/sqlite/sqlite_audit_log.h: audit.db); AuditTrail is handed an opener.
 class AuditLog {
  public:
-  // Opens (creates) the audit file. With a signing key, every record appended is signed.
-  // Throws std::runtime_error naming the file when it cannot be opened or its chain head is
-  // unreadable.
-  explicit AuditLog(const std::string& path, std::optional<SigningKey> signing_key = std::nullopt);
-  ~AuditLog();
-  AuditLog(const AuditLog&) = delete;
-  AuditLog& operator=(const AuditLog&) = delete;
+  virtual ~AuditLog() = default;
 
-  // Appends the entries in one transaction and returns the seq of the last; throws
-  // std::runtime_error (nothing appended) when the file cannot be written.
-  std::int64_t append(const std::vector<AuditEntry>& entries, std::int64_t at_ms);
+  // Appends the entries in one transaction and returns the seq of the last. Throws
+  // StorageError (domain/status.h) when the log cannot be written: nothing was appended then,
+  // unless the error says outcome_unknown (AuditTrail then opens the log again, which reads
+  // the head from what was stored).
+  virtual std::int64_t append(const std::vector<AuditEntry>& entries, std::int64_t at_ms) = 0;
   std::int64_t append(const AuditEntry& entry, std::int64_t at_ms) { return append(std::vector{entry}, at_ms); }
 
-  std::int64_t last_seq() const;
-
- private:
-  std::unique_ptr<store::Database> db_;
-  std::optional<SigningKey> signing_key_;
-  std::unique_ptr<store::Statement> insert_;
-  std::unique_ptr<ChainKeeper> chain_;  // the head, and the hashing (chain_keeper.h)
+  virtual std::int64_t last_seq() const = 0;
 };
+
+// Opens the hub's audit log (with its signing key, if any); throws StorageError or
+// std::runtime_error naming the file when it cannot.
+using AuditLogOpener = std::function<std::unique_ptr<AuditLog>()>;
+
+// The Ed25519 signature of a record's hash with the hub's key, in hex (128 digits).
+std::string signature_hex(const Hash& hash, const SigningKey& key);
 
 // The hash of one record (see the file comment).
 Hash record_hash(const Hash& previous, std::int64_t seq, std::int64_t at_ms, const AuditEntry& entry);
@@ -97,17 +92,11 @@ struct VerifyResult {
   std::string head_hash_hex;          // the chain head, when ok
 };
 
-// Walks the chain of the audit file at `path` (read-only) and names the first record that was
-// modified, deleted, inserted or reordered. With a public key, signatures are checked too (a
-// record without one is then a failure). chain_keeper.h has the same for events.db and ledger.db.
-VerifyResult verify_audit_log(const std::string& path,
-                              const std::optional<std::array<unsigned char, 32>>& public_key = std::nullopt);
-
 // ---- Chains kept inside other files -------------------------------------------------------
-// events.db chains every accepted event and ledger.db every delivered action set with the same
-// record hash, in the same transaction that stores them (event_log.h, ledger.h), kept by the same
-// ChainKeeper (chain_keeper.h). Their records are rows of those files; the walker below is the
-// one all three verifiers use.
+// The event log chains every accepted event and the ledger every delivered action set with the
+// same record hash, in the same transaction that stores them (eventlog/event_store.h,
+// delivery/ledger.h). Their records are rows of those stores; the walker below is the one all
+// three verifiers use (the SQLite backend's in hub/store/sqlite/chain_keeper.h).
 
 // The `detail` of a chained row: its stored column values in a fixed order, each typed, so
 // that no two different rows encode alike (integers big-endian):
@@ -119,7 +108,8 @@ class RowDetail {
   RowDetail& null();
   RowDetail& integer(std::int64_t value);
   RowDetail& text(std::string_view value);
-  RowDetail& column(const store::Statement& row, int index);  // whatever the column holds
+  RowDetail& blob(std::string_view value);
+  RowDetail& real(std::string_view printed);  // a REAL as SQLite prints it (%.17g)
   const std::string& bytes() const noexcept { return bytes_; }
   std::string take() { return std::move(bytes_); }
 

@@ -14,13 +14,12 @@ std::int64_t now_ms() {
 
 }  // namespace
 
-AuditTrail::AuditTrail(std::string path, std::optional<SigningKey> signing_key)
-    : path_(std::move(path)), signing_key_(std::move(signing_key)) {}
+AuditTrail::AuditTrail(AuditLogOpener open, std::string where) : open_(std::move(open)), where_(std::move(where)) {}
 AuditTrail::~AuditTrail() = default;
 
 void AuditTrail::append_locked(const AuditEntry& entry) {
   try {
-    if (!log_) log_ = std::make_unique<AuditLog>(path_, signing_key_);
+    if (!log_) log_ = open_();
     log_->append(entry, now_ms());
   } catch (const std::exception&) {
     log_.reset();  // opened again for the next record
@@ -30,7 +29,7 @@ void AuditTrail::append_locked(const AuditEntry& entry) {
 
 void AuditTrail::open() {
   std::lock_guard lock(mutex_);
-  if (!log_) log_ = std::make_unique<AuditLog>(path_, signing_key_);
+  if (!log_) log_ = open_();
 }
 
 void AuditTrail::append(const AuditEntry& entry) {

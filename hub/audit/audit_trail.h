@@ -1,5 +1,7 @@
 // The one audit log of a running hubd, shared by its threads (admin, ingest, plugin hosts,
-// the ZAP handler): audit.db opened on first use, appends serialised by a mutex.
+// the ZAP handler): the log opened on first use (through the opener the daemon hands in: the
+// storage backend's), appends serialised by a mutex; after a failed append it is opened again
+// for the next one, so its head is read again from what was stored.
 #pragma once
 
 #include <chrono>
@@ -15,8 +17,8 @@ namespace hub::audit {
 
 class AuditTrail {
  public:
-  // With a signing key, every record is signed (AuditLog).
-  explicit AuditTrail(std::string path, std::optional<SigningKey> signing_key = std::nullopt);
+  // `open` opens the log (with the hub's signing key, if any); `where` names it in messages.
+  AuditTrail(AuditLogOpener open, std::string where);
   ~AuditTrail();
 
   // Opens (creates) audit.db now rather than at the first record: hubd does it at start, so
@@ -34,13 +36,13 @@ class AuditTrail {
   static constexpr int kRefusalsPerSecond = 20;
   void record_refusal(AuditEntry entry);
 
-  const std::string& path() const { return path_; }
+  const std::string& where() const { return where_; }
 
  private:
   void append_locked(const AuditEntry& entry);
 
-  std::string path_;
-  std::optional<SigningKey> signing_key_;
+  AuditLogOpener open_;
+  std::string where_;
   std::mutex mutex_;
   std::unique_ptr<AuditLog> log_;
   std::chrono::steady_clock::time_point window_start_{};

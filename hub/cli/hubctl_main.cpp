@@ -29,7 +29,7 @@
 #include "cli/output.h"
 #include "common/command_line.h"
 #include "audit/audit_log.h"
-#include "audit/chain_keeper.h"
+#include "store/sqlite/chain_keeper.h"
 #include "report/quarterly_report.h"
 #include "security/keys.h"
 #include "hub/sdk/version.h"
@@ -482,7 +482,7 @@ int cmd_audit(const Options& o) {
       std::cerr << "hubctl: 找不到审计日志 / no audit log at " << path << " (see --file, --data-dir)\n";
       return kRejected;
     }
-    const auto result = hub::audit::verify_audit_log(path, public_key);
+    const auto result = hub::store::verify_audit_log(path, public_key);
     if (o.json_output) {
       std::cout << verify_json(result).dump(2) << "\n";
     } else {
@@ -515,11 +515,11 @@ int cmd_audit(const Options& o) {
       result.problem = "missing";
       result.message = std::string("找不到 / missing: ") + path + " (hubd creates it at its first start; see --data-dir)";
     } else if (std::string(c.name) == "audit") {
-      result = hub::audit::verify_audit_log(path, public_key);
+      result = hub::store::verify_audit_log(path, public_key);
     } else if (std::string(c.name) == "events") {
-      result = hub::audit::verify_event_chain(path);
+      result = hub::store::verify_event_chain(path);
     } else {
-      result = hub::audit::verify_ledger_chain(path);
+      result = hub::store::verify_ledger_chain(path);
     }
     all_ok = all_ok && result.ok;
     if (o.json_output) {

@@ -43,7 +43,7 @@
 #include "security/keys.h"
 #include "store/sqlite/checkpointer.h"
 #include "store/sqlite/fault_vfs.h"
-#include "store/sqlite/sqlite_report_views.h"
+#include "store/sqlite/sqlite_storage.h"
 
 namespace {
 
@@ -132,7 +132,8 @@ int main(int argc, char** argv) {
 
   // Test hook (docs/reliability.md): disk-full injection, only when HUB_TEST_DISK_FULL_FILE is set.
   if (hub::store::install_test_fault_vfs_from_env())
-    spdlog::warn("TEST HOOK: SQLite writes fail with SQLITE_FULL while {} exists", std::getenv("HUB_TEST_DISK_FULL_FILE"));
+    spdlog::warn("TEST HOOK: SQLite writes fail with SQLITE_FULL (or syncs with SQLITE_IOERR_FSYNC) while {} exists",
+                 std::getenv("HUB_TEST_DISK_FULL_FILE"));
 
   // Keys on first run (CURVE), before anything listens.
   std::string server_secret_key;
@@ -163,7 +164,10 @@ int main(int argc, char** argv) {
                    "'hubctl audit verify --public-key')",
                    hub::audit::to_hex(signing_key->public_key.data(), signing_key->public_key.size()));
     }
-    hub::audit::AuditTrail audit((fs::path(config.data_dir) / "audit.db").string(), signing_key);
+    // The storage backend (SQLite, the embedded default): it opens every store, and each part is
+    // handed the ones it uses.
+    const hub::store::SqliteStorage storage(config.data_dir);
+    hub::audit::AuditTrail audit(storage.audit_logs(signing_key), storage.audit_path());
     audit.open();
     // The ZAP handler is bound before any server socket (Gatekeeper's constructor), and every
     // server socket is secured through it.
@@ -182,10 +186,8 @@ int main(int argc, char** argv) {
                    gate->server_public_key(), keys.size(), config.clients_file(), names);
     }
     // Declared first so that it stops last, after every writer.
-    hub::store::Checkpointer checkpointer({(fs::path(config.data_dir) / "events.db").string(),
-                                           (fs::path(config.data_dir) / "ledger.db").string()},
-                                          std::chrono::milliseconds(100));
-    hub::EventLog event_log((fs::path(config.data_dir) / "events.db").string());
+    hub::store::Checkpointer checkpointer(storage.checkpointed_files(), std::chrono::milliseconds(100));
+    hub::EventLog event_log(storage.open_event_store());
     spdlog::info("hubd {} starting: data {}, {} households, last seq {}", HUB_SDK_VERSION_STRING, config.data_dir,
                  event_log.household_count(), event_log.last_seq());
 
@@ -199,19 +201,18 @@ int main(int argc, char** argv) {
     feed_control.bind("inproc://control-feed");
 
     hub::livefeed::LiveFeed feed(context, config, "inproc://control-feed", "inproc://live-feed", event_log.last_seq(),
-                                 gate.get());
+                                 storage.event_readers(), gate.get());
     // Delivery is given its transports and its live-feed observer; it owns none of them.
     hub::livefeed::FeedNotifier feed_notifier(context, "inproc://live-feed");
     hub::runtime::InProcessTransport in_process(context, config.data_dir);
     hub::pluginhost::HostTransport hosts(context, config, gate.get());
     hub::delivery::Dispatcher dispatcher(context, config, "inproc://control-delivery", "inproc://committed",
-                                         "inproc://delivery-status", event_log.last_seq(), {&in_process, &hosts},
+                                         "inproc://delivery-status", event_log.last_seq(),
+                                         {storage.open_ledger(), storage.event_readers()}, {&in_process, &hosts},
                                          &feed_notifier);
     hub::IngestServer ingest(context, config, event_log, "inproc://control-ingest", "inproc://committed", gate.get());
     // The read views of the storage backend, opened per request on the reader's thread.
-    const hub::report::ReportViewsOpener open_views = [data_dir = config.data_dir] {
-      return hub::store::open_sqlite_report_views(data_dir);
-    };
+    const hub::report::ReportViewsOpener open_views = storage.report_views();
     hub::AdminServer admin(context, config, open_views, "inproc://control-admin", "inproc://delivery-status", audit,
                            "inproc://admin-internal", gate.get());
     std::unique_ptr<hub::http::HttpServer> http;

@@ -12,10 +12,10 @@ constexpr std::size_t kMaxCachedChunks = 48;
 
 }  // namespace
 
-ChunkCache::ChunkCache(std::string events_path) : events_path_(std::move(events_path)) {}
+ChunkCache::ChunkCache(EventReaderOpener open) : open_(std::move(open)) {}
 
 EventReader& ChunkCache::reader() {
-  if (!reader_) reader_ = std::make_unique<EventReader>(events_path_);
+  if (!reader_) reader_ = open_();
   return *reader_;
 }
 

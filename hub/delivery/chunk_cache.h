@@ -21,7 +21,8 @@ namespace hub::delivery {
 
 class ChunkCache {
  public:
-  explicit ChunkCache(std::string events_path);
+  // Opens its reader with `open` on first use (on the thread that uses the cache).
+  explicit ChunkCache(EventReaderOpener open);
 
   // The chunk holding `seq`, with every event of it up to `last_seq` (the last one committed):
   // a chunk cached before the log grew into it is read again. Throws when the log lacks events.
@@ -32,7 +33,7 @@ class ChunkCache {
  private:
   EventReader& reader();
 
-  std::string events_path_;
+  EventReaderOpener open_;
   std::unique_ptr<EventReader> reader_;
   std::list<std::pair<std::uint64_t, std::shared_ptr<const EventChunk>>> chunks_;  // by chunk index
 };

@@ -20,18 +20,18 @@ std::string pipe_endpoint(const PluginConfig& plugin) { return "inproc://worker-
 
 Dispatcher::Dispatcher(zmq::context_t& context, const HubConfig& config, const std::string& control_endpoint,
                        const std::string& notify_endpoint, const std::string& status_endpoint,
-                       std::uint64_t last_seq, Transports transports, DeliveryObserver* observer)
+                       std::uint64_t last_seq, Stores stores, Transports transports, DeliveryObserver* observer)
     : config_(config),
       control_(context, zmq::socket_type::pair),
       notify_(context, zmq::socket_type::pull),
       status_(context, zmq::socket_type::rep),
-      chunks_((std::filesystem::path(config.data_dir) / "events.db").string()),
+      chunks_(std::move(stores.events)),
       last_seq_(last_seq),
       transports_(transports) {
   control_.connect(control_endpoint);
   notify_.bind(notify_endpoint);
   status_.bind(status_endpoint);
-  ledger_ = std::make_unique<Ledger>((std::filesystem::path(config.data_dir) / "ledger.db").string());
+  ledger_ = std::move(stores.ledger);
   committer_ = std::make_unique<LedgerCommitter>(*ledger_, observer);
   const auto cursors = ledger_->load_cursors();
   const auto plugin_states = ledger_->load_plugin_states();

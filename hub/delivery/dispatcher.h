@@ -77,11 +77,17 @@ class Dispatcher {
     runtime::DepartmentTransport* in_process = nullptr;
     runtime::DepartmentTransport* hosts = nullptr;
   };
+  // The stores it uses, from the daemon's storage backend: the ledger (written by the
+  // dispatcher thread only) and an opener of event readers (opened on the dispatcher thread).
+  struct Stores {
+    std::unique_ptr<Ledger> ledger;
+    EventReaderOpener events;
+  };
   // Binds every enabled department's PAIR and starts the transports (each in-process worker
   // loads its plugin). `observer` (may be null) is told what was committed and recorded.
   Dispatcher(zmq::context_t& context, const HubConfig& config, const std::string& control_endpoint,
              const std::string& notify_endpoint, const std::string& status_endpoint, std::uint64_t last_seq,
-             Transports transports, DeliveryObserver* observer = nullptr);
+             Stores stores, Transports transports, DeliveryObserver* observer = nullptr);
   ~Dispatcher();
   // Serves until $TERM, then drains in-flight deliveries, stops the workers and joins them.
   void run();
@@ -151,6 +157,7 @@ class Dispatcher {
   static std::string shown_state(const Department& d);
   void stop_workers();
   bool commit_pending();  // false when the ledger could not be written
+  bool reread_cursors();  // from the ledger, after a commit whose outcome is unknown
   nlohmann::json status_json();
   // A frame on the status socket: "status", or an operator's command from the admin thread
   // (delivery/operator_commands.h), checked and parsed there (admin/operator_requests.h).
@@ -193,6 +200,7 @@ class Dispatcher {
   zmq::socket_t status_;
   ChunkCache chunks_;  // the events, read from the log in chunks shared by the departments
   std::unique_ptr<Ledger> ledger_;
+  bool cursors_stale_ = false;  // a commit's outcome was unknown and the cursors could not be read again
   std::unique_ptr<LedgerCommitter> committer_;  // writes the rounds' batches, tells the observer
   std::vector<std::unique_ptr<Department>> departments_;
   std::uint64_t last_seq_ = 0;

@@ -171,7 +171,7 @@ json Dispatcher::carry_out(const PluginEnable& command) {
     // Durable before the reply says ok.
     try {
       ledger_->record_enabled(d.config->id, by, now_ms());
-    } catch (const store::SqliteError& e) {
+    } catch (const StorageError& e) {
       spdlog::error("delivery: cannot record that {} enables {} ({}); still disabled", by, d.config->id, e.what());
       return error_reply("storage_unavailable",
                          std::string("the ledger could not be written; the department stays disabled (") + e.what() + ")");
@@ -236,7 +236,7 @@ void Dispatcher::run_ops() {
         const std::int64_t at = now_ms();
         try {
           ledger_->record_disabled(d.config->id, d.op_by, d.op_reason, at);
-        } catch (const store::SqliteError& e) {
+        } catch (const StorageError& e) {
           spdlog::error("delivery: cannot record that {} disables {} ({}); not disabled", d.op_by, d.config->id, e.what());
           finish_op(d, {{"ok", false},
                         {"error", {{"code", "storage_unavailable"},

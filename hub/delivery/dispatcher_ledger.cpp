@@ -9,6 +9,22 @@
 
 namespace hub::delivery {
 
+// After a commit whose outcome is unknown the ledger's cursors are what the file says: the
+// deliveries it kept are not delivered again, the ones it lost are.
+bool Dispatcher::reread_cursors() {
+  try {
+    const auto cursors = ledger_->load_cursors();
+    for (auto& d : departments_)
+      if (auto it = cursors.find(d->config->id); it != cursors.end()) d->cursor = it->second;
+    cursors_stale_ = false;
+    return true;
+  } catch (const StorageError& e) {
+    spdlog::error("delivery: cannot read the cursors again ({}); trying before the next commit", e.what());
+    cursors_stale_ = true;
+    return false;
+  }
+}
+
 bool Dispatcher::commit_pending() {
   std::vector<LedgerBatch> batches;
   std::vector<Department*> owners;
@@ -24,9 +40,13 @@ bool Dispatcher::commit_pending() {
   }
   if (batches.empty()) return true;
   const std::int64_t now = now_ms();
-  if (!committer_->commit(batches, now)) {
-    // Nothing was recorded: deliver these events again from each cursor after a pause (the
-    // plugins see them twice; their idempotency keys are unchanged).
+  auto outcome = LedgerCommitter::Outcome::kNotWritten;
+  if (!cursors_stale_ || reread_cursors()) outcome = committer_->commit(batches, now);
+  if (outcome == LedgerCommitter::Outcome::kUnknown) reread_cursors();
+  if (outcome != LedgerCommitter::Outcome::kCommitted) {
+    // Nothing was recorded (or, outcome unknown, the cursors were read again): deliver these
+    // events again from each cursor after a pause (the plugins see them twice; their
+    // idempotency keys are unchanged).
     for (Department* d : owners) {
       ++d->generation;
       d->sent_upto = d->cursor.seq;
@@ -39,7 +59,7 @@ bool Dispatcher::commit_pending() {
     // state is what the ledger says (events parked again are found again by pump()).
     try {
       load_parked();
-    } catch (const store::SqliteError& e2) {
+    } catch (const StorageError& e2) {
       spdlog::error("delivery: cannot read the parked events ({})", e2.what());
     }
     return false;

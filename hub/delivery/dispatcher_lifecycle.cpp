@@ -52,7 +52,7 @@ void Dispatcher::on_started(Department& d, std::unique_ptr<Started> started) {
         // Durable before the reply says ok: after a restart hubd starts with this build.
         try {
           ledger_->record_reload(d.config->id, d.library, d.plugin_version, d.config->library, d.op_by, at);
-        } catch (const store::SqliteError& e) {
+        } catch (const StorageError& e) {
           spdlog::error("delivery: the reload of {} could not be recorded ({}); {} runs until hubd restarts", d.config->id,
                         e.what(), d.library);
           finish_op(d, {{"ok", false},
@@ -177,7 +177,7 @@ void Dispatcher::apply_plugin_state(Department& d, const PluginState& state) {
                              "the configuration's library changed from " + state.config_library + " to " +
                                  plugin.library + " after the reload to " + state.library,
                              now_ms());
-    } catch (const store::SqliteError& e) {
+    } catch (const StorageError& e) {
       spdlog::error("delivery: cannot record that {}'s reload no longer applies ({}); it is ignored again at the next "
                     "start",
                     plugin.id, e.what());

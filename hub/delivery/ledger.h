@@ -3,6 +3,10 @@
 // actions packed as JSON and each distinct reason text stored once (table `reason`); the
 // view `action` unpacks them into one row per action for readers (admin, reports, tests).
 //
+// This header is the ledger's contract: the values and the interface (Ledger) that delivery
+// owns and a storage backend implements (hub/store/sqlite/sqlite_ledger.h: the SQLite file,
+// its schema and migrations). The dispatcher gets its Ledger from the daemon.
+//
 // Owned by the dispatcher thread (the only writer). commit() writes the actions of many
 // events and the advanced cursors of many departments in ONE transaction, rows in key order
 // (department, seq, idx): a crash leaves either all of it or none, so after a restart the
@@ -33,9 +37,8 @@
 
 #include <nlohmann/json.hpp>
 
-#include "audit/chain_keeper.h"
+#include "domain/status.h"
 #include "runtime/worker_messages.h"
-#include "store/sqlite/database.h"
 
 namespace hub::delivery {
 
@@ -115,52 +118,33 @@ struct ParkedQuery {
   std::size_t limit = 1000;
 };
 
+// Every method throws StorageError (domain/status.h) when the store cannot do it; then nothing
+// was written, unless the error says outcome_unknown (a failed commit that may have happened):
+// the caller then reads the cursors again before it trusts its own (the store re-reads its
+// chain head itself before its next write).
 class Ledger {
  public:
-  explicit Ledger(const std::string& path);
-  std::map<std::string, CursorState> load_cursors();
-  // One transaction for all batches. Throws store::SqliteError; then nothing was written.
-  void commit(std::vector<LedgerBatch>& batches, std::int64_t now_ms);
-  std::vector<ParkedRow> load_parked();
+  virtual ~Ledger() = default;
+
+  virtual std::map<std::string, CursorState> load_cursors() = 0;
+  // One transaction for all batches (sorted by department here), and the deliveries' audit chain.
+  virtual void commit(std::vector<LedgerBatch>& batches, std::int64_t now_ms) = 0;
+  virtual std::vector<ParkedRow> load_parked() = 0;
   // Parked events (and with q.all their resolutions and history) as the admin protocol shows
   // them: {"parked": [...], "truncated": bool}.
-  nlohmann::json list_parked(const ParkedQuery& q);
+  virtual nlohmann::json list_parked(const ParkedQuery& q) = 0;
 
   // Plugin lifecycle (version 5). Each record_* is one transaction that also appends to the
-  // history (`plugin_action`); it throws store::SqliteError, and then nothing was written.
-  std::map<std::string, PluginState> load_plugin_states();
-  void record_disabled(const std::string& department, const std::string& by, const std::string& reason,
-                       std::int64_t now_ms);
-  void record_enabled(const std::string& department, const std::string& by, std::int64_t now_ms);
-  void record_reload(const std::string& department, const std::string& library, const std::string& version,
-                     const std::string& config_library, const std::string& by, std::int64_t now_ms);
+  // history (`plugin_action`).
+  virtual std::map<std::string, PluginState> load_plugin_states() = 0;
+  virtual void record_disabled(const std::string& department, const std::string& by, const std::string& reason,
+                               std::int64_t now_ms) = 0;
+  virtual void record_enabled(const std::string& department, const std::string& by, std::int64_t now_ms) = 0;
+  virtual void record_reload(const std::string& department, const std::string& library, const std::string& version,
+                             const std::string& config_library, const std::string& by, std::int64_t now_ms) = 0;
   // The recorded reload no longer applies (the config's library was changed since): forgotten,
   // with `why` in the history (by "hubd").
-  void forget_reload(const std::string& department, const std::string& why, std::int64_t now_ms);
-
- private:
-  store::Database db_;
-  std::unique_ptr<store::Statement> upsert_cursor_;
-  std::unique_ptr<store::Statement> insert_delivery_;
-  std::unique_ptr<store::Statement> insert_reason_;
-  std::unique_ptr<store::Statement> insert_failure_;
-  std::unique_ptr<store::Statement> insert_parked_;
-  std::unique_ptr<store::Statement> resolve_parked_;
-  std::unique_ptr<store::Statement> insert_parked_action_;
-
-  void append_plugin_action(const std::string& department, const std::string& action, const std::string& by,
-                            std::int64_t now_ms, const std::string& detail);
-  void migrate();  // creates the schema, or upgrades an older ledger.db in one transaction
-  std::string encode_actions(const std::vector<hub::sdk::PolicyAction>& actions);
-  std::int64_t reason_id(const std::string& text);  // inserts the text the first time
-
-  std::unordered_map<std::string, std::int64_t> reason_ids_;  // every row of `reason`
-  std::int64_t next_reason_id_ = 1;
-  std::vector<std::string> reasons_added_;  // in the open transaction, forgotten on rollback
-
-  std::unique_ptr<audit::ChainKeeper> chain_;  // the deliveries' audit chain, made once the schema is there
+  virtual void forget_reload(const std::string& department, const std::string& why, std::int64_t now_ms) = 0;
 };
-
-const char* ledger_schema();
 
 }  // namespace hub::delivery

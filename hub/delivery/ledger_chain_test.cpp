@@ -10,7 +10,9 @@
 #include <gtest/gtest.h>
 
 #include "delivery/ledger.h"
+#include "store/sqlite/chain_keeper.h"
 #include "store/sqlite/database.h"
+#include "store/sqlite/sqlite_ledger.h"
 #include "testing/chain_tamper.h"
 #include "testing/temp_dir.h"
 
@@ -63,7 +65,7 @@ LedgerBatch batch(const std::string& department, std::uint64_t first_seq, std::s
 // in between (not chained).
 constexpr std::int64_t kRecords = 40;
 void make_ledger(const std::string& path) {
-  Ledger ledger(path);
+  store::SqliteLedger ledger(path);
   std::vector<LedgerBatch> first{batch("land", 1, 10), batch("finance", 1, 5)};
   ledger.commit(first, kNow);
   std::vector<LedgerBatch> second{batch("finance", 6, 10)};
@@ -139,7 +141,7 @@ TEST(LedgerChain, EveryDeliveryIsChainedInCommitOrderAndTheChainSurvivesReopenin
   TempDir dir;
   const std::string path = dir.file("ledger.db");
   make_ledger(path);
-  auto result = audit::verify_ledger_chain(path);
+  auto result = store::verify_ledger_chain(path);
   ASSERT_TRUE(result.ok) << result.message;
   EXPECT_EQ(result.records, kRecords);
   EXPECT_EQ(result.head_hash_hex, blob_hex(path, "SELECT hash FROM chain_head WHERE id = 1"));
@@ -150,7 +152,7 @@ TEST(LedgerChain, EveryDeliveryIsChainedInCommitOrderAndTheChainSurvivesReopenin
   EXPECT_EQ(integer(path, "SELECT chain_seq FROM delivery WHERE department = 'land' AND seq = 17"), 32);
   EXPECT_EQ(integer(path, "SELECT chain_seq FROM delivery WHERE department = 'schools' AND seq = 8"), 40);
   {
-    Ledger reopened(path);
+    store::SqliteLedger reopened(path);
     std::vector<LedgerBatch> more{batch("police", 1, 3)};
     reopened.commit(more, kNow + 1000);
     std::vector<LedgerBatch> no_delivery(1);  // a cursor moved past a failure only: nothing chained
@@ -159,7 +161,7 @@ TEST(LedgerChain, EveryDeliveryIsChainedInCommitOrderAndTheChainSurvivesReopenin
     no_delivery[0].failures.push_back({4, 1, "x"});
     reopened.commit(no_delivery, kNow + 1001);
   }
-  result = audit::verify_ledger_chain(path);
+  result = store::verify_ledger_chain(path);
   EXPECT_TRUE(result.ok) << result.message;
   EXPECT_EQ(result.records, kRecords + 3);
 }
@@ -168,7 +170,7 @@ TEST(LedgerChain, TheRecordIsTheDocumentedOne) {
   TempDir dir;
   const std::string path = dir.file("ledger.db");
   {
-    Ledger ledger(path);
+    store::SqliteLedger ledger(path);
     std::vector<LedgerBatch> b{batch("land", 3, 1)};
     ledger.commit(b, kNow + 9);
   }
@@ -190,7 +192,7 @@ TEST(LedgerChain, EveryRandomTamperingIsFoundAtExactlyThatRecord) {
   const std::string pristine = dir.file("pristine.db");
   make_ledger(pristine);
   settle(pristine);
-  ASSERT_TRUE(audit::verify_ledger_chain(pristine).ok);
+  ASSERT_TRUE(store::verify_ledger_chain(pristine).ok);
   const auto table = delivery_table();
   const unsigned seed = std::random_device{}();
   std::mt19937 rng(seed);
@@ -200,7 +202,7 @@ TEST(LedgerChain, EveryRandomTamperingIsFoundAtExactlyThatRecord) {
     fs::copy_file(pristine, path);
     const auto t = hub::testing::tamper(path, table, rng);
     ++kinds[t.what.substr(0, t.what.find_first_of(" :"))];
-    const auto result = audit::verify_ledger_chain(path);
+    const auto result = store::verify_ledger_chain(path);
     ASSERT_FALSE(result.ok) << "seed " << seed << " trial " << trial << ": " << t.what << " was not found";
     ASSERT_EQ(result.first_bad_seq, t.named) << "seed " << seed << " trial " << trial << ": " << t.what << " → "
                                              << result.message;
@@ -218,7 +220,7 @@ TEST(LedgerChain, ADeliveryOutsideTheChainIsNamedByItsSubject) {
     db.exec("INSERT INTO delivery (department, seq, household_id, event_id, delivered_at_ms, plugin_version, actions) "
             "VALUES ('finance', 77, 'V01-10077', 'ev-77', 1, '1.2.0', '[]')");
   }
-  const auto result = audit::verify_ledger_chain(path);
+  const auto result = store::verify_ledger_chain(path);
   EXPECT_FALSE(result.ok);
   EXPECT_EQ(result.problem, "inserted");
   EXPECT_EQ(result.first_bad_seq, 0);
@@ -229,7 +231,7 @@ TEST(LedgerChain, ADeliveryOutsideTheChainIsNamedByItsSubject) {
 TEST(LedgerChain, AFailedCommitLeavesTheChainWhereItWas) {
   TempDir dir;
   const std::string path = dir.file("ledger.db");
-  Ledger ledger(path);
+  store::SqliteLedger ledger(path);
   std::vector<LedgerBatch> b1{batch("land", 1, 2)};
   ledger.commit(b1, kNow);
   {
@@ -237,12 +239,12 @@ TEST(LedgerChain, AFailedCommitLeavesTheChainWhereItWas) {
     other.exec("PRAGMA busy_timeout=0");
     other.exec("BEGIN IMMEDIATE");
     std::vector<LedgerBatch> b2{batch("land", 3, 2)};
-    EXPECT_THROW(ledger.commit(b2, kNow + 1), store::SqliteError);
+    EXPECT_THROW(ledger.commit(b2, kNow + 1), StorageError);
     other.exec("ROLLBACK");
   }
   std::vector<LedgerBatch> b3{batch("land", 3, 3)};
   ledger.commit(b3, kNow + 2);
-  const auto result = audit::verify_ledger_chain(path);
+  const auto result = store::verify_ledger_chain(path);
   EXPECT_TRUE(result.ok) << result.message;
   EXPECT_EQ(result.records, 5);
 }
@@ -259,25 +261,25 @@ TEST(LedgerChain, AVersion5LedgerIsUpgradedAndChainedOnce) {
     db.exec("ALTER TABLE delivery DROP COLUMN chain_seq; ALTER TABLE delivery DROP COLUMN "
             "prev_hash; ALTER TABLE delivery DROP COLUMN hash; DROP TABLE chain_head; PRAGMA user_version = 5;");
   }
-  EXPECT_EQ(audit::verify_ledger_chain(path).problem, "unchained");
+  EXPECT_EQ(store::verify_ledger_chain(path).problem, "unchained");
   {
-    Ledger upgraded(path);
+    store::SqliteLedger upgraded(path);
     EXPECT_EQ(upgraded.load_cursors()["land"].seq, 18u);
     EXPECT_EQ(upgraded.load_parked().size(), 1u);
   }
   EXPECT_EQ(integer(path, "PRAGMA user_version"), 6);
-  auto result = audit::verify_ledger_chain(path);
+  auto result = store::verify_ledger_chain(path);
   ASSERT_TRUE(result.ok) << result.message;
   EXPECT_EQ(result.records, kRecords);
   EXPECT_EQ(integer(path, "SELECT chain_seq FROM delivery WHERE department = 'finance' AND seq = 1"), 1);
   EXPECT_EQ(integer(path, "SELECT chain_seq FROM delivery WHERE department = 'land' AND seq = 1"), 16);
   EXPECT_EQ(integer(path, "SELECT chain_seq FROM delivery WHERE department = 'schools' AND seq = 8"), 40);
   {
-    Ledger again(path);
+    store::SqliteLedger again(path);
     std::vector<LedgerBatch> more{batch("police", 1, 2)};
     again.commit(more, kNow + 1000);
   }
-  result = audit::verify_ledger_chain(path);
+  result = store::verify_ledger_chain(path);
   EXPECT_TRUE(result.ok) << result.message;
   EXPECT_EQ(result.records, kRecords + 2);
 }

@@ -30,15 +30,20 @@ std::vector<RecordedOutcome> outcomes_of(const std::vector<LedgerBatch>& batches
 
 LedgerCommitter::LedgerCommitter(Ledger& ledger, DeliveryObserver* observer) : ledger_(ledger), observer_(observer) {}
 
-bool LedgerCommitter::commit(std::vector<LedgerBatch>& batches, std::int64_t at_ms) {
+LedgerCommitter::Outcome LedgerCommitter::commit(std::vector<LedgerBatch>& batches, std::int64_t at_ms) {
   try {
     ledger_.commit(batches, at_ms);
-  } catch (const store::SqliteError& e) {
+  } catch (const StorageError& e) {
+    if (e.outcome_unknown()) {
+      spdlog::error("delivery: the ledger's commit failed and may have happened ({}); reading the cursors again",
+                    e.what());
+      return Outcome::kUnknown;
+    }
     spdlog::error("delivery: cannot write the ledger ({}); redelivering from the cursors", e.what());
-    return false;
+    return Outcome::kNotWritten;
   }
   if (observer_ != nullptr) observer_->recorded(outcomes_of(batches), at_ms);
-  return true;
+  return Outcome::kCommitted;
 }
 
 void LedgerCommitter::committed_upto(std::uint64_t last_seq) {

@@ -20,9 +20,13 @@ class LedgerCommitter {
   // `observer` may be null (no live feed).
   LedgerCommitter(Ledger& ledger, DeliveryObserver* observer);
 
+  enum class Outcome {
+    kCommitted,     // recorded; the observer was told
+    kNotWritten,    // nothing recorded (logged; nothing told)
+    kUnknown,       // the commit failed and may have happened: read the cursors again (nothing told)
+  };
   // Writes `batches` at `at_ms` in one transaction and tells the observer what was recorded.
-  // False (logged, nothing recorded, nothing told) when the ledger could not be written.
-  bool commit(std::vector<LedgerBatch>& batches, std::int64_t at_ms);
+  Outcome commit(std::vector<LedgerBatch>& batches, std::int64_t at_ms);
   // The event log is committed up to `last_seq`.
   void committed_upto(std::uint64_t last_seq);
 

@@ -5,7 +5,9 @@
 
 #include <gtest/gtest.h>
 
+#include "store/sqlite/chain_keeper.h"
 #include "store/sqlite/database.h"
+#include "store/sqlite/sqlite_ledger.h"
 #include "testing/temp_dir.h"
 
 namespace hub::delivery {
@@ -120,7 +122,7 @@ void expect_version1_actions(const std::string& path) {
 TEST(Ledger, ActionViewShowsEveryActionWithItsReasonText) {
   testing::TempDir dir;
   {
-    Ledger ledger(dir.file("ledger.db"));
+    store::SqliteLedger ledger(dir.file("ledger.db"));
     std::vector<LedgerBatch> batches{batch("police", 1, 3), batch("finance", 1, 2)};
     ledger.commit(batches, 1000);
   }
@@ -140,12 +142,12 @@ TEST(Ledger, ActionViewShowsEveryActionWithItsReasonText) {
 TEST(Ledger, ReasonsSurviveReopeningAndAreNotDuplicated) {
   testing::TempDir dir;
   {
-    Ledger ledger(dir.file("ledger.db"));
+    store::SqliteLedger ledger(dir.file("ledger.db"));
     std::vector<LedgerBatch> batches{batch("police", 1, 2)};
     ledger.commit(batches, 1000);
   }
   {
-    Ledger ledger(dir.file("ledger.db"));
+    store::SqliteLedger ledger(dir.file("ledger.db"));
     std::vector<LedgerBatch> batches{batch("police", 3, 2)};
     ledger.commit(batches, 2000);
   }
@@ -159,13 +161,13 @@ TEST(Ledger, ReasonsSurviveReopeningAndAreNotDuplicated) {
 
 TEST(Ledger, AFailedCommitRecordsNothingAndForgetsItsNewReasons) {
   testing::TempDir dir;
-  Ledger ledger(dir.file("ledger.db"));
+  store::SqliteLedger ledger(dir.file("ledger.db"));
   std::vector<LedgerBatch> first{batch("police", 1, 1)};
   ledger.commit(first, 1000);
   // Seq 1 again: the primary key refuses it, after this batch's new reason was inserted.
   std::vector<LedgerBatch> again{batch("police", 2, 1), batch("schools", 1, 1)};
   again[0].delivered.push_back(batch("police", 1, 1).delivered.front());
-  EXPECT_THROW(ledger.commit(again, 2000), store::SqliteError);
+  EXPECT_THROW(ledger.commit(again, 2000), StorageError);
   // The rolled-back reason ids must not be reused as if they existed.
   std::vector<LedgerBatch> next{batch("police", 2, 1)};
   ledger.commit(next, 3000);
@@ -177,7 +179,7 @@ TEST(Ledger, AFailedCommitRecordsNothingAndForgetsItsNewReasons) {
 
 TEST(Ledger, RecordsTheHandoffOfEachDelivery) {
   testing::TempDir dir;
-  Ledger ledger(dir.file("ledger.db"));
+  store::SqliteLedger ledger(dir.file("ledger.db"));
   std::vector<LedgerBatch> batches{batch("police", 1, 2)};
   batches[0].delivered[1].handoff = "spool";
   batches[0].delivered[1].handoff_detail = "police-00000000000000000002.jsonl";
@@ -191,7 +193,7 @@ TEST(Ledger, UpgradesAVersion1LedgerWithoutLosingAnAction) {
   testing::TempDir dir;
   write_version1_ledger(dir.file("ledger.db"), /*handoff_columns=*/false);
   {
-    Ledger ledger(dir.file("ledger.db"));  // upgrades
+    store::SqliteLedger ledger(dir.file("ledger.db"));  // upgrades
     EXPECT_EQ(ledger.load_cursors().at("land").seq, 3u);
   }
   expect_version1_actions(dir.file("ledger.db"));
@@ -199,7 +201,7 @@ TEST(Ledger, UpgradesAVersion1LedgerWithoutLosingAnAction) {
   EXPECT_EQ(handoffs(dir.file("ledger.db")), (std::vector<std::string>{"none|", "none|", "none|"}));
   EXPECT_EQ(schema_version(dir.file("ledger.db")), 6);
   // Version 6: the upgraded deliveries are chained (ledger_chain_test.cpp has the rest).
-  const auto chain = audit::verify_ledger_chain(dir.file("ledger.db"));
+  const auto chain = store::verify_ledger_chain(dir.file("ledger.db"));
   EXPECT_TRUE(chain.ok) << chain.message;
   EXPECT_EQ(chain.records, 3);
 }
@@ -207,7 +209,7 @@ TEST(Ledger, UpgradesAVersion1LedgerWithoutLosingAnAction) {
 TEST(Ledger, UpgradesAVersion1LedgerWithHandoffColumnsKeepingTheHandoffs) {
   testing::TempDir dir;
   write_version1_ledger(dir.file("ledger.db"), /*handoff_columns=*/true);
-  { Ledger ledger(dir.file("ledger.db")); }  // upgrades
+  { store::SqliteLedger ledger(dir.file("ledger.db")); }  // upgrades
   expect_version1_actions(dir.file("ledger.db"));
   EXPECT_EQ(handoffs(dir.file("ledger.db")), (std::vector<std::string>{"spool|land-1.jsonl", "none|", "none|"}));
   EXPECT_EQ(schema_version(dir.file("ledger.db")), 6);
@@ -238,16 +240,16 @@ PRAGMA user_version = 2;
 )sql");
   }
   {
-    Ledger ledger(dir.file("ledger.db"));  // upgrades, then records a hand-off
+    store::SqliteLedger ledger(dir.file("ledger.db"));  // upgrades, then records a hand-off
     std::vector<LedgerBatch> batches{batch("land", 2, 1)};
     batches[0].delivered[0].handoff = "webhook";
     batches[0].delivered[0].handoff_detail = "HTTP 200";
     ledger.commit(batches, 1000);
   }
-  Ledger reopened(dir.file("ledger.db"));  // a second open finds version 6 and changes nothing
+  store::SqliteLedger reopened(dir.file("ledger.db"));  // a second open finds version 6 and changes nothing
   EXPECT_EQ(handoffs(dir.file("ledger.db")), (std::vector<std::string>{"none|", "webhook|HTTP 200"}));
   EXPECT_EQ(schema_version(dir.file("ledger.db")), 6);
-  const auto chain = audit::verify_ledger_chain(dir.file("ledger.db"));
+  const auto chain = store::verify_ledger_chain(dir.file("ledger.db"));
   EXPECT_TRUE(chain.ok) << chain.message;
   EXPECT_EQ(chain.records, 2);
   store::Database db(dir.file("ledger.db"), store::Database::Mode::kReadOnly);
@@ -260,7 +262,7 @@ PRAGMA user_version = 2;
 TEST(Ledger, ParksEventsAndRecordsRetriesAndSkipsWithWhoDidIt) {
   hub::testing::TempDir dir;
   {
-    Ledger ledger(dir.file("ledger.db"));
+    store::SqliteLedger ledger(dir.file("ledger.db"));
     std::vector<LedgerBatch> batches(1);
     batches[0].department = "police";
     batches[0].new_cursor = 9;
@@ -270,7 +272,7 @@ TEST(Ledger, ParksEventsAndRecordsRetriesAndSkipsWithWhoDidIt) {
     ledger.commit(batches, 1000);
   }
   {
-    Ledger ledger(dir.file("ledger.db"));  // survives a reopen
+    store::SqliteLedger ledger(dir.file("ledger.db"));  // survives a reopen
     const auto parked = ledger.load_parked();
     ASSERT_EQ(parked.size(), 3u);
     EXPECT_EQ(parked[0].seq, 5u);
@@ -320,7 +322,7 @@ TEST(Ledger, ParksEventsAndRecordsRetriesAndSkipsWithWhoDidIt) {
 TEST(Ledger, UpgradesAVersion3LedgerWithTheParkedTables) {
   hub::testing::TempDir dir;
   {
-    Ledger ledger(dir.file("ledger.db"));
+    store::SqliteLedger ledger(dir.file("ledger.db"));
     std::vector<LedgerBatch> batches{batch("land", 1, 2)};
     ledger.commit(batches, 1000);
   }
@@ -329,7 +331,7 @@ TEST(Ledger, UpgradesAVersion3LedgerWithTheParkedTables) {
     db.exec("DROP TABLE parked; DROP TABLE parked_action; DROP TABLE plugin_state; DROP TABLE plugin_action; "
             "PRAGMA user_version = 3;");
   }
-  Ledger ledger(dir.file("ledger.db"));
+  store::SqliteLedger ledger(dir.file("ledger.db"));
   EXPECT_EQ(schema_version(dir.file("ledger.db")), 6);
   EXPECT_TRUE(ledger.load_plugin_states().empty());
   EXPECT_TRUE(ledger.load_parked().empty());
@@ -347,7 +349,7 @@ TEST(Ledger, UpgradesAVersion3LedgerWithTheParkedTables) {
 TEST(Ledger, RecordsPluginLifecycleDecisionsWithWhoAndWhenAndTheirHistory) {
   hub::testing::TempDir dir;
   {
-    Ledger ledger(dir.file("ledger.db"));
+    store::SqliteLedger ledger(dir.file("ledger.db"));
     EXPECT_TRUE(ledger.load_plugin_states().empty());
     ledger.record_disabled("police", "frank", "new roster being checked", 1000);
     ledger.record_reload("land", "/opt/hub/plugins/land-2.so", "2.0.0", "/opt/hub/plugins/land.so", "gina", 2000);
@@ -355,7 +357,7 @@ TEST(Ledger, RecordsPluginLifecycleDecisionsWithWhoAndWhenAndTheirHistory) {
     ledger.record_enabled("land", "hugo", 4000);
   }
   // Reopened: the decisions are in the file.
-  Ledger ledger(dir.file("ledger.db"));
+  store::SqliteLedger ledger(dir.file("ledger.db"));
   auto states = ledger.load_plugin_states();
   ASSERT_EQ(states.size(), 2u);
   const PluginState& police = states["police"];
@@ -396,7 +398,7 @@ TEST(Ledger, RecordsPluginLifecycleDecisionsWithWhoAndWhenAndTheirHistory) {
 TEST(Ledger, UpgradesAVersion4LedgerWithThePluginLifecycleTables) {
   hub::testing::TempDir dir;
   {
-    Ledger ledger(dir.file("ledger.db"));
+    store::SqliteLedger ledger(dir.file("ledger.db"));
     std::vector<LedgerBatch> batches{batch("land", 1, 2)};
     batches[0].new_cursor = 3;
     batches[0].parked.push_back(ParkedRecord{3, "V01-00003", "ev-3", "broken", 5, 0});
@@ -407,7 +409,7 @@ TEST(Ledger, UpgradesAVersion4LedgerWithThePluginLifecycleTables) {
     db.exec("DROP TABLE plugin_state; DROP TABLE plugin_action; PRAGMA user_version = 4;");
   }
   {
-    Ledger ledger(dir.file("ledger.db"));
+    store::SqliteLedger ledger(dir.file("ledger.db"));
     EXPECT_EQ(schema_version(dir.file("ledger.db")), 6);
     EXPECT_EQ(ledger.load_cursors()["land"].seq, 3u);
     EXPECT_EQ(ledger.load_cursors()["land"].delivered, 2u);
@@ -417,7 +419,7 @@ TEST(Ledger, UpgradesAVersion4LedgerWithThePluginLifecycleTables) {
     ledger.record_disabled("land", "jo", "audit", 2000);
   }
   // Opening an up-to-date file again changes nothing.
-  Ledger again(dir.file("ledger.db"));
+  store::SqliteLedger again(dir.file("ledger.db"));
   EXPECT_EQ(schema_version(dir.file("ledger.db")), 6);
   EXPECT_TRUE(again.load_plugin_states()["land"].disabled);
   store::Database db(dir.file("ledger.db"), store::Database::Mode::kReadOnly);
@@ -426,12 +428,12 @@ TEST(Ledger, UpgradesAVersion4LedgerWithThePluginLifecycleTables) {
 
 TEST(Ledger, RefusesALedgerNewerThanThisHubd) {
   hub::testing::TempDir dir;
-  { Ledger ledger(dir.file("ledger.db")); }
+  { store::SqliteLedger ledger(dir.file("ledger.db")); }
   {
     store::Database db(dir.file("ledger.db"), store::Database::Mode::kReadWrite);
     db.exec("PRAGMA user_version = 7;");
   }
-  EXPECT_THROW(Ledger(dir.file("ledger.db")), store::SqliteError);
+  EXPECT_THROW(store::SqliteLedger(dir.file("ledger.db")), StorageError);
 }
 
 }  // namespace

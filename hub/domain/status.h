@@ -3,30 +3,43 @@
 // "storage_unavailable"), a message a clerk can act on, and the field, row or line it is about.
 // Result<T> is a value or a Status.
 //
-// Parts return these across a part's boundary (where one still throws — the read views, the
-// storage layer — docs/architecture.md says so); inside one part exceptions are fine where they
-// make the code clearer. The endpoints (ingest, admin, HTTP) render a
-// Status to the wire's JSON error object in one place each; nothing below them knows JSON
-// error replies.
+// Parts return these across a part's boundary, or, where a call cannot go on without its answer
+// (the stores and read views), throw them as StorageError; inside one part exceptions are fine
+// where they make the code clearer. The endpoints (ingest, admin, HTTP) render a Status to the
+// wire's JSON error object in one place each; nothing below them knows JSON error replies.
 //
-// Storage errors do not reach the parts as Status yet (the storage backend still throws its own
-// exception inside the parts that own SQL, docs/architecture.md §4); when they do, they gain a
-// kind (full, unavailable, constraint, bug) and an "outcome unknown" flag here, with the first
-// caller that acts on them.
+// Storage errors reach the parts as a Status too: code "storage_unavailable" (the wire's code),
+// with the kind of failure (StorageKind) and whether the write may have happened all the same
+// (outcome_unknown: the commit itself failed, so the data may or may not be there). The stores
+// throw them as StorageError, since their callers cannot carry on past a failed write anyway;
+// a caller that sees outcome_unknown re-reads what it keeps in memory (last seq, chain heads,
+// cursors) before it writes again.
 //
 // Plain values: copy them, keep them, pass them between threads.
 #pragma once
 
+#include <stdexcept>
 #include <string>
 #include <utility>
 #include <variant>
 
 namespace hub {
 
+// Why a store could not do what it was asked (none for every other Status).
+enum class StorageKind {
+  kNone,
+  kFull,         // the disk or a quota is full: frees up when an operator makes room
+  kUnavailable,  // I/O error, file or server unreachable, locked: may pass on its own
+  kConstraint,   // the data broke a rule of the schema (a key used twice): a caller's bug or a changed file
+  kBug,          // anything else: the hub asked for something wrong
+};
+
 struct Status {
   std::string code;     // stable, e.g. "invalid_status"; empty means ok
   std::string message;  // human-readable, names the field and the problem
   std::string field;    // the offending field, row or line, or empty
+  StorageKind storage = StorageKind::kNone;
+  bool outcome_unknown = false;  // a write failed at its commit: it may have happened
 
   bool ok() const noexcept { return code.empty(); }
 
@@ -34,6 +47,18 @@ struct Status {
   static Status error(std::string code, std::string message, std::string field = {}) {
     return Status{std::move(code), std::move(message), std::move(field)};
   }
+};
+
+// A store's failure, thrown across a store interface (eventlog/event_store.h, delivery/ledger.h,
+// audit/audit_log.h): what() is the status's message.
+class StorageError : public std::runtime_error {
+ public:
+  explicit StorageError(Status status) : std::runtime_error(status.message), status_(std::move(status)) {}
+  const Status& status() const noexcept { return status_; }
+  bool outcome_unknown() const noexcept { return status_.outcome_unknown; }
+
+ private:
+  Status status_;
 };
 
 // An error found while reading input: the name the validators have always used for a Status

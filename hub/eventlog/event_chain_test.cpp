@@ -10,7 +10,9 @@
 #include <nlohmann/json.hpp>
 
 #include "eventlog/event_log.h"
+#include "store/sqlite/chain_keeper.h"
 #include "store/sqlite/database.h"
+#include "store/sqlite/sqlite_event_store.h"
 #include "testing/chain_tamper.h"
 #include "testing/temp_dir.h"
 
@@ -54,7 +56,7 @@ void stage_ok(EventLog& log, const std::vector<WireEvent>& events, const std::st
 // and corrections (so that every kind of row, with and without NULL columns, is chained).
 constexpr std::int64_t kEvents = 40;
 void make_log(const std::string& path, const std::string& publisher_a = "fp-office", const std::string& publisher_b = "fp-office-2") {
-  EventLog log(path);
+  EventLog log(std::make_unique<store::SqliteEventStore>(path));
   std::vector<WireEvent> regs, letters, q3, q4, fixes;
   for (int n = 1; n <= 10; ++n) {
     regs.push_back(reg(n));
@@ -133,17 +135,17 @@ TEST(EventChain, EveryAcceptedEventIsChainedAndTheChainSurvivesReopening) {
   TempDir dir;
   const std::string path = dir.file("events.db");
   make_log(path);
-  auto result = audit::verify_event_chain(path);
+  auto result = store::verify_event_chain(path);
   ASSERT_TRUE(result.ok) << result.message;
   EXPECT_EQ(result.records, kEvents);
   EXPECT_EQ(result.head_hash_hex, blob_hex(path, "SELECT hash FROM event WHERE seq = 40"));
   EXPECT_EQ(result.head_hash_hex, blob_hex(path, "SELECT hash FROM chain_head WHERE id = 1"));
   {
-    EventLog reopened(path);
+    EventLog reopened(std::make_unique<store::SqliteEventStore>(path));
     stage_ok(reopened, {status(1, "breach", "2020Q4", "-fix")}, "fp-office");
     reopened.commit_group(kNow + 1000);
   }
-  result = audit::verify_event_chain(path);
+  result = store::verify_event_chain(path);
   EXPECT_TRUE(result.ok) << result.message;
   EXPECT_EQ(result.records, kEvents + 1);
 }
@@ -152,7 +154,7 @@ TEST(EventChain, TheRecordIsTheDocumentedOne) {
   TempDir dir;
   const std::string path = dir.file("events.db");
   {
-    EventLog log(path);
+    EventLog log(std::make_unique<store::SqliteEventStore>(path));
     stage_ok(log, {reg(1)}, "fp-office");
     log.commit_group(kNow);
     stage_ok(log, {status(1, "breach", "2020Q4")}, "fp-office-2");
@@ -189,7 +191,7 @@ TEST(EventChain, EveryRandomTamperingIsFoundAtExactlyThatEvent) {
   const std::string pristine = dir.file("pristine.db");
   make_log(pristine);
   settle(pristine);
-  ASSERT_TRUE(audit::verify_event_chain(pristine).ok);
+  ASSERT_TRUE(store::verify_event_chain(pristine).ok);
   const auto table = event_table();
   const unsigned seed = std::random_device{}();
   std::mt19937 rng(seed);
@@ -199,7 +201,7 @@ TEST(EventChain, EveryRandomTamperingIsFoundAtExactlyThatEvent) {
     fs::copy_file(pristine, path);
     const auto t = hub::testing::tamper(path, table, rng);
     ++kinds[t.what.substr(0, t.what.find_first_of(" :"))];
-    const auto result = audit::verify_event_chain(path);
+    const auto result = store::verify_event_chain(path);
     ASSERT_FALSE(result.ok) << "seed " << seed << " trial " << trial << ": " << t.what << " was not found";
     ASSERT_EQ(result.first_bad_seq, t.named) << "seed " << seed << " trial " << trial << ": " << t.what << " → "
                                              << result.message;
@@ -217,7 +219,7 @@ TEST(EventChain, AnEventOutsideTheChainIsNamed) {
     db.exec("INSERT INTO event (seq, event_id, type, household_id, village, received_at_ms, digest, body) "
             "VALUES (41, 'ev-raw', 'household', 'V01-99999', 'V01', 1, 'x', '{}')");
   }
-  const auto result = audit::verify_event_chain(path);
+  const auto result = store::verify_event_chain(path);
   EXPECT_FALSE(result.ok);
   EXPECT_EQ(result.first_bad_seq, 41);
   EXPECT_EQ(result.first_bad_subject, "ev-raw");
@@ -238,25 +240,25 @@ TEST(EventChain, AnEventLogFromBeforeTheChainIsChainedOnceAtOpen) {
     db.exec("ALTER TABLE event DROP COLUMN publisher; ALTER TABLE event DROP COLUMN prev_hash; "
             "ALTER TABLE event DROP COLUMN hash; DROP TABLE chain_head; PRAGMA user_version = 0;");
   }
-  auto result = audit::verify_event_chain(path);
+  auto result = store::verify_event_chain(path);
   EXPECT_FALSE(result.ok);
   EXPECT_EQ(result.problem, "unchained");
   {
-    EventLog upgraded(path);
+    EventLog upgraded(std::make_unique<store::SqliteEventStore>(path));
     EXPECT_EQ(upgraded.chained_at_open(), static_cast<std::uint64_t>(kEvents));
     EXPECT_EQ(upgraded.last_seq(), static_cast<std::uint64_t>(kEvents));
   }
-  result = audit::verify_event_chain(path);
+  result = store::verify_event_chain(path);
   ASSERT_TRUE(result.ok) << result.message;
   EXPECT_EQ(result.records, kEvents);
-  EXPECT_EQ(result.head_hash_hex, audit::verify_event_chain(reference).head_hash_hex) << "deterministic";
+  EXPECT_EQ(result.head_hash_hex, store::verify_event_chain(reference).head_hash_hex) << "deterministic";
   {
-    EventLog again(path);
+    EventLog again(std::make_unique<store::SqliteEventStore>(path));
     EXPECT_EQ(again.chained_at_open(), 0u) << "chained once";
     stage_ok(again, {status(2, "breach", "2020Q4", "-fix")}, "fp-office");
     again.commit_group(kNow + 5000);
   }
-  result = audit::verify_event_chain(path);
+  result = store::verify_event_chain(path);
   EXPECT_TRUE(result.ok) << result.message;
   EXPECT_EQ(result.records, kEvents + 1);
   store::Database db(path, store::Database::Mode::kReadOnly);
@@ -268,7 +270,7 @@ TEST(EventChain, AnEventLogFromBeforeTheChainIsChainedOnceAtOpen) {
 TEST(EventChain, AFailedCommitLeavesTheChainWhereItWas) {
   TempDir dir;
   const std::string path = dir.file("events.db");
-  EventLog log(path);
+  EventLog log(std::make_unique<store::SqliteEventStore>(path));
   stage_ok(log, {reg(1), reg(2)}, "fp-office");
   log.commit_group(kNow);
   {
@@ -276,24 +278,24 @@ TEST(EventChain, AFailedCommitLeavesTheChainWhereItWas) {
     other.exec("PRAGMA busy_timeout=0");
     other.exec("BEGIN IMMEDIATE");
     stage_ok(log, {reg(3)}, "fp-office");
-    EXPECT_THROW(log.commit_group(kNow + 1), store::SqliteError);
+    EXPECT_THROW(log.commit_group(kNow + 1), StorageError);
     other.exec("ROLLBACK");
   }
   stage_ok(log, {reg(3), reg(4)}, "fp-office");
   log.commit_group(kNow + 2);
-  const auto result = audit::verify_event_chain(path);
+  const auto result = store::verify_event_chain(path);
   EXPECT_TRUE(result.ok) << result.message;
   EXPECT_EQ(result.records, 4);
 }
 
 TEST(EventChain, AnEventLogNewerThanThisHubdIsRefused) {
   TempDir dir;
-  { EventLog log(dir.file("events.db")); }
+  { EventLog log(std::make_unique<store::SqliteEventStore>(dir.file("events.db"))); }
   {
     store::Database db(dir.file("events.db"), store::Database::Mode::kReadWrite);
     db.exec("PRAGMA user_version = 2");
   }
-  EXPECT_THROW(EventLog(dir.file("events.db")), store::SqliteError);
+  EXPECT_THROW(store::SqliteEventStore(dir.file("events.db")), StorageError);
 }
 
 }  // namespace

@@ -1,13 +1,15 @@
-// The durable event log (events.db): every accepted event with its sequence number, and each
-// household's current registration, commitment and status.
+// The durable event log: every accepted event with its sequence number, and each household's
+// current registration, commitment and status, in an EventStore (event_store.h: the contract,
+// with the chain each event is a record of; the daemon hands in the backend's).
 //
 // Owned by the ingest thread, which is the only writer. Ingest uses it in groups, for group
 // commit: stage() validates one request (a single event or an atomic batch) against the
 // committed state plus everything staged earlier in the same group, and either stages all of
-// the request's events or none; commit_group() then writes the whole group in one SQLite
-// transaction (WAL, synchronous=FULL) and only after it returns may the requests be
-// acknowledged. If the commit fails (disk full, I/O error) the group is dropped and the
-// in-memory state is left exactly as it was.
+// the request's events or none; commit_group() then writes the whole group in one transaction
+// of the store and only after it returns may the requests be acknowledged. If the commit fails
+// (disk full, I/O error) the group is dropped and the in-memory state is left as it was; if its
+// outcome is unknown, the state is read again from the store before the next stage(), so an
+// event that was stored after all is answered as a duplicate with its seq when it comes again.
 //
 // The status rules of §2 live here: an unknown household is rejected for commitments and
 // status changes; an evaluation for a quarter older than the household's current one is
@@ -15,23 +17,6 @@
 // Republishing an event_id with the same content is a duplicate (original seq); with other
 // content it is a conflict.
 //
-// The audit chain (issue 5, docs/security.md). Every event row is also a record of a hash
-// chain, linked by the event log's audit::ChainKeeper (chain_keeper.h) in commit_group() and
-// written in the same transaction as the event, with the chain's head (table `chain_head`): no
-// extra fsync.
-//   seq     = the event's seq            at_ms   = received_at_ms
-//   kind    = "event_accepted"           actor   = `publisher` (the publisher's key name; "" when
-//                                                   unknown: ingest without keys, upgraded rows)
-//   subject = event_id
-//   detail  = audit::RowDetail of the row's columns type, household_id, village, status,
-//             previous_status, quarter, previous_quarter, effective_date, designations,
-//             correction, digest, body (in this order; NULLs as NULL)
-// stored as `prev_hash` and `hash` (32-byte BLOBs) in the row. Changing any stored column of
-// an event (its status, its body, who published it, when) breaks the chain at that event.
-// The `household` table is derived state and is not chained. An events.db from before the
-// chain (user_version 0) is chained once when EventLog opens it (all rows, in seq order,
-// publisher ""), in one transaction; hubd logs how many. audit::verify_event_chain() verifies
-// the chain (hubctl audit verify).
 #pragma once
 
 #include <array>
@@ -41,9 +26,8 @@
 #include <unordered_map>
 #include <vector>
 
-#include "audit/chain_keeper.h"
 #include "domain/wire_event.h"
-#include "store/sqlite/database.h"
+#include "eventlog/event_store.h"
 
 namespace hub {
 
@@ -65,23 +49,24 @@ struct StageResult {
 
 class EventLog {
  public:
-  // Opens (creating if needed) the event log at `path` and loads the households' state.
-  explicit EventLog(const std::string& path);
+  // Loads the households' state from `store`. Throws StorageError when it cannot.
+  explicit EventLog(std::unique_ptr<EventStore> store);
   ~EventLog();
 
   // Validates a request; stages its events unless dry_run or any is invalid. `publisher`
   // (who sent them: the name of the publisher's key) is stored with each event and chained.
+  // Throws StorageError when the store cannot be read (nothing is staged then).
   StageResult stage(const std::vector<WireEvent>& events, bool dry_run, const std::string& publisher = "");
 
   bool group_empty() const noexcept;
   std::size_t group_size() const noexcept;
-  // Writes the staged group durably. Throws store::SqliteError; then the group is dropped.
+  // Writes the staged group durably. Throws StorageError; then the group is dropped.
   void commit_group(std::int64_t received_at_ms);
 
   std::uint64_t last_seq() const noexcept { return committed_last_seq_; }
   std::size_t household_count() const noexcept { return households_.size(); }
   // How many events the open upgraded to the chain (0 unless the file predates it).
-  std::uint64_t chained_at_open() const noexcept { return chained_at_open_; }
+  std::uint64_t chained_at_open() const noexcept { return store_->chained_at_open(); }
 
  private:
   struct HouseholdState {
@@ -90,48 +75,24 @@ class EventLog {
     std::string quarter;  // empty before the first evaluation
     int quarter_index = -1;
   };
-  struct StagedEvent {
-    std::uint64_t seq = 0;
-    WireEvent event;
-    std::string publisher;
-    std::string canonical;
-    std::string digest;
-    std::string village;
-    hub::sdk::HouseholdStatus previous_status = hub::sdk::HouseholdStatus::kUnevaluated;
-    std::string previous_quarter;
-    bool correction = false;
-  };
-  struct KnownId {
-    std::uint64_t seq;
-    std::string digest;
-  };
+  using KnownId = KnownEvent;
   using StateMap = std::unordered_map<std::string, HouseholdState>;
 
   const HouseholdState* find_household(const StateMap& request_overlay, const std::string& id) const;
-  bool find_event_id(const std::unordered_map<std::string, KnownId>& request_ids, const std::string& id,
-                     KnownId* out);
+  bool find_event_id(EventStore::Lookups& stored, const std::unordered_map<std::string, KnownId>& request_ids,
+                     const std::string& id, KnownId* out);
   void drop_group() noexcept;
-  void upgrade_to_chain(bool had_events);
+  void load();  // households_ and committed_last_seq_ from the store
 
-  store::Database db_;
-  std::unique_ptr<store::Statement> find_id_;
-  std::unique_ptr<store::Statement> insert_event_;
-  std::unique_ptr<store::Statement> upsert_household_;
-  std::unique_ptr<store::Statement> update_commitment_;
-  std::unique_ptr<store::Statement> update_status_;
-
+  std::unique_ptr<EventStore> store_;
   StateMap households_;  // committed state
   std::uint64_t committed_last_seq_ = 0;
-  std::unique_ptr<audit::ChainKeeper> chain_;  // made once the schema is there
-  std::uint64_t chained_at_open_ = 0;
+  bool stale_ = false;  // a commit's outcome is unknown: load() before the next stage()
 
   // The group being built (staged, not yet committed).
   StateMap group_households_;
   std::unordered_map<std::string, KnownId> group_ids_;
   std::vector<StagedEvent> group_events_;
 };
-
-// Schema of events.db, shared with the readers (delivery, admin).
-const char* event_log_schema();
 
 }  // namespace hub

@@ -3,6 +3,7 @@
 // group, after commit and after a restart, atomic requests, dry runs, contiguous sequence
 // numbers, and that a failed commit leaves the log exactly as it was.
 #include "eventlog/event_log.h"
+#include "store/sqlite/sqlite_event_store.h"
 
 #include <gtest/gtest.h>
 
@@ -179,7 +180,7 @@ class EventLogTest : public ::testing::Test {
 // --- sequence numbers ------------------------------------------------------------------------
 
 TEST_F(EventLogTest, EmptyLogStartsAtZero) {
-  EventLog log(path_);
+  EventLog log(std::make_unique<store::SqliteEventStore>(path_));
   EXPECT_EQ(log.last_seq(), 0u);
   EXPECT_TRUE(log.group_empty());
   EXPECT_EQ(log.household_count(), 0u);
@@ -189,7 +190,7 @@ TEST_F(EventLogTest, EmptyLogStartsAtZero) {
 
 TEST_F(EventLogTest, SeqsAreContiguousFromOneAcrossCommitsAndRestarts) {
   {
-    EventLog log(path_);
+    EventLog log(std::make_unique<store::SqliteEventStore>(path_));
     EXPECT_EQ(stage_ok(log, {reg("V01-00001")}), (std::vector<std::uint64_t>{1}));
     EXPECT_EQ(stage_ok(log, {reg("V01-00002"), commit_letter("V01-00002")}), (std::vector<std::uint64_t>{2, 3}));
     EXPECT_EQ(log.group_size(), 3u);
@@ -202,7 +203,7 @@ TEST_F(EventLogTest, SeqsAreContiguousFromOneAcrossCommitsAndRestarts) {
     EXPECT_EQ(log.last_seq(), 4u);
   }
   {
-    EventLog log(path_);  // restart
+    EventLog log(std::make_unique<store::SqliteEventStore>(path_));  // restart
     EXPECT_EQ(log.last_seq(), 4u);
     EXPECT_EQ(log.household_count(), 2u);
     EXPECT_EQ(stage_ok(log, {status("V01-00002", "breach", "2020Q3"), reg("V01-00003")}),
@@ -211,7 +212,7 @@ TEST_F(EventLogTest, SeqsAreContiguousFromOneAcrossCommitsAndRestarts) {
     EXPECT_EQ(log.last_seq(), 6u);
   }
   {
-    EventLog log(path_);
+    EventLog log(std::make_unique<store::SqliteEventStore>(path_));
     EXPECT_EQ(log.last_seq(), 6u);
     EXPECT_EQ(stage_ok(log, {commit_letter("V01-00003")}), (std::vector<std::uint64_t>{7}));
     log.commit_group(kNow + 3);
@@ -224,7 +225,7 @@ TEST_F(EventLogTest, SeqsAreContiguousFromOneAcrossCommitsAndRestarts) {
 }
 
 TEST_F(EventLogTest, StoredRowCarriesCanonicalBodyAndDigest) {
-  EventLog log(path_);
+  EventLog log(std::make_unique<store::SqliteEventStore>(path_));
   const WireEvent r = reg("V03-00417", "V03");
   const WireEvent c = commit_letter("V03-00417");
   const WireEvent s = status("V03-00417", "non_credit", "2020Q3");
@@ -258,7 +259,7 @@ TEST_F(EventLogTest, StoredRowCarriesCanonicalBodyAndDigest) {
 // --- §2 status rules ----------------------------------------------------------------------------
 
 TEST_F(EventLogTest, UnknownHouseholdIsRejectedForCommitmentAndStatusChange) {
-  EventLog log(path_);
+  EventLog log(std::make_unique<store::SqliteEventStore>(path_));
   for (const WireEvent& ev : {commit_letter("V09-00001"), status("V09-00001", "credit", "2020Q3")}) {
     const StageResult r = log.stage({ev}, false);
     ASSERT_EQ(r.errors.size(), 1u);
@@ -272,7 +273,7 @@ TEST_F(EventLogTest, UnknownHouseholdIsRejectedForCommitmentAndStatusChange) {
 }
 
 TEST_F(EventLogTest, StatusForARegisteredHouseholdIsAccepted) {
-  EventLog log(path_);
+  EventLog log(std::make_unique<store::SqliteEventStore>(path_));
   stage_ok(log, {reg("V01-00001")});
   log.commit_group(kNow);
   EXPECT_EQ(stage_ok(log, {status("V01-00001", "credit", "2020Q3")}), (std::vector<std::uint64_t>{2}));
@@ -282,7 +283,7 @@ TEST_F(EventLogTest, StatusForARegisteredHouseholdIsAccepted) {
 }
 
 TEST_F(EventLogTest, OlderQuarterIsStaleCommittedStagedOrInTheSameRequest) {
-  EventLog log(path_);
+  EventLog log(std::make_unique<store::SqliteEventStore>(path_));
   stage_ok(log, {reg("V01-00001"), reg("V01-00002"), reg("V01-00003")});
   stage_ok(log, {status("V01-00001", "credit", "2020Q4")});
   log.commit_group(kNow);
@@ -309,7 +310,7 @@ TEST_F(EventLogTest, OlderQuarterIsStaleCommittedStagedOrInTheSameRequest) {
 }
 
 TEST_F(EventLogTest, SameQuarterIsACorrectionThatSupersedes) {
-  EventLog log(path_);
+  EventLog log(std::make_unique<store::SqliteEventStore>(path_));
   stage_ok(log, {reg("V02-00007", "V02"), status("V02-00007", "non_credit", "2020Q3", "ev-first")});
   log.commit_group(kNow);
   // Upheld complaint: same quarter, new decision.
@@ -339,7 +340,7 @@ TEST_F(EventLogTest, SameQuarterIsACorrectionThatSupersedes) {
 }
 
 TEST_F(EventLogTest, CorrectionWithinOneGroupSeesTheStagedDecision) {
-  EventLog log(path_);
+  EventLog log(std::make_unique<store::SqliteEventStore>(path_));
   stage_ok(log, {reg("V02-00008", "V02")});
   stage_ok(log, {status("V02-00008", "breach", "2020Q3", "ev-a")});
   stage_ok(log, {status("V02-00008", "credit", "2020Q3", "ev-b")});
@@ -353,12 +354,12 @@ TEST_F(EventLogTest, CorrectionWithinOneGroupSeesTheStagedDecision) {
 }
 
 TEST_F(EventLogTest, ReRegistrationKeepsTheEvaluation) {
-  EventLog log(path_);
+  EventLog log(std::make_unique<store::SqliteEventStore>(path_));
   stage_ok(log, {reg("V01-00001", "V01", "reg-1"), status("V01-00001", "credit", "2020Q4")});
   log.commit_group(kNow);
   stage_ok(log, {reg("V01-00001", "V02", "reg-2")});  // moved village
   log.commit_group(kNow);
-  EventLog reopened(path_);
+  EventLog reopened(std::make_unique<store::SqliteEventStore>(path_));
   const StageResult r = reopened.stage({status("V01-00001", "breach", "2020Q3")}, true);
   ASSERT_EQ(r.errors.size(), 1u);
   EXPECT_EQ(r.errors[0].error.code, "stale_quarter");
@@ -375,7 +376,7 @@ TEST_F(EventLogTest, DuplicateReturnsTheOriginalSeqInGroupAfterCommitAndAfterRes
   const WireEvent r = reg("V01-00001");
   const WireEvent s = status("V01-00001", "credit", "2020Q3");
   {
-    EventLog log(path_);
+    EventLog log(std::make_unique<store::SqliteEventStore>(path_));
     // Twice in the same request.
     const StageResult same_request = log.stage({r, r}, false);
     ASSERT_TRUE(same_request.ok());
@@ -404,7 +405,7 @@ TEST_F(EventLogTest, DuplicateReturnsTheOriginalSeqInGroupAfterCommitAndAfterRes
     EXPECT_TRUE(after_commit.results[1].duplicate);
     EXPECT_TRUE(log.group_empty()) << "a duplicate stages nothing";
   }
-  EventLog log(path_);  // restart
+  EventLog log(std::make_unique<store::SqliteEventStore>(path_));  // restart
   const StageResult after_restart = log.stage({r, s}, false);
   ASSERT_TRUE(after_restart.ok());
   EXPECT_EQ(after_restart.results[0].seq, 1u);
@@ -417,7 +418,7 @@ TEST_F(EventLogTest, DuplicateReturnsTheOriginalSeqInGroupAfterCommitAndAfterRes
 }
 
 TEST_F(EventLogTest, DuplicateIsRecognisedEvenWhenItsRuleWouldNowFail) {
-  EventLog log(path_);
+  EventLog log(std::make_unique<store::SqliteEventStore>(path_));
   const WireEvent old_quarter = status("V01-00001", "credit", "2020Q3");
   stage_ok(log, {reg("V01-00001"), old_quarter, status("V01-00001", "credit", "2020Q4")});
   log.commit_group(kNow);
@@ -439,7 +440,7 @@ TEST_F(EventLogTest, SameIdWithDifferentContentIsAConflictEverywhere) {
   const WireEvent original = status("V01-00001", "non_credit", "2020Q3", "ev-x");
   const WireEvent changed = status("V01-00001", "credit", "2020Q3", "ev-x");
   {
-    EventLog log(path_);
+    EventLog log(std::make_unique<store::SqliteEventStore>(path_));
     stage_ok(log, {reg("V01-00001")});
     expect_conflict(log.stage({original, changed}, false), 1);  // same request
     stage_ok(log, {original});
@@ -448,7 +449,7 @@ TEST_F(EventLogTest, SameIdWithDifferentContentIsAConflictEverywhere) {
     expect_conflict(log.stage({changed}, false), 0);  // after commit
     EXPECT_NE(log.stage({changed}, false).errors[0].error.message.find("seq 2"), std::string::npos);
   }
-  EventLog log(path_);
+  EventLog log(std::make_unique<store::SqliteEventStore>(path_));
   expect_conflict(log.stage({changed}, false), 0);  // after restart
   expect_conflict(log.stage({reg("V01-00001", "V01", "ev-x")}, false), 0);  // another type, same id
 }
@@ -456,7 +457,7 @@ TEST_F(EventLogTest, SameIdWithDifferentContentIsAConflictEverywhere) {
 // --- atomic requests and dry runs ----------------------------------------------------------
 
 TEST_F(EventLogTest, OneBadEventStagesNothingAndEveryBadIndexIsReported) {
-  EventLog log(path_);
+  EventLog log(std::make_unique<store::SqliteEventStore>(path_));
   stage_ok(log, {reg("V01-00001"), status("V01-00001", "credit", "2020Q4", "ev-q4")});
   log.commit_group(kNow);
 
@@ -495,7 +496,7 @@ TEST_F(EventLogTest, OneBadEventStagesNothingAndEveryBadIndexIsReported) {
 }
 
 TEST_F(EventLogTest, DryRunValidatesAndStagesNothing) {
-  EventLog log(path_);
+  EventLog log(std::make_unique<store::SqliteEventStore>(path_));
   stage_ok(log, {reg("V01-00001")});
   log.commit_group(kNow);
 
@@ -522,7 +523,7 @@ TEST_F(EventLogTest, DryRunValidatesAndStagesNothing) {
 }
 
 TEST_F(EventLogTest, EventsStagedEarlierInTheGroupAreVisibleToLaterRequests) {
-  EventLog log(path_);
+  EventLog log(std::make_unique<store::SqliteEventStore>(path_));
   EXPECT_EQ(stage_ok(log, {reg("V05-00001", "V05")}), (std::vector<std::uint64_t>{1}));
   EXPECT_EQ(stage_ok(log, {status("V05-00001", "breach", "2020Q3")}), (std::vector<std::uint64_t>{2}));
   EXPECT_EQ(stage_ok(log, {commit_letter("V05-00001")}), (std::vector<std::uint64_t>{3}));
@@ -541,11 +542,11 @@ TEST_F(EventLogTest, EventsStagedEarlierInTheGroupAreVisibleToLaterRequests) {
 
 TEST_F(EventLogTest, StateReloadsAfterReopening) {
   {
-    EventLog log(path_);
+    EventLog log(std::make_unique<store::SqliteEventStore>(path_));
     stage_ok(log, {reg("V01-00001"), reg("V01-00002"), status("V01-00001", "non_credit", "2020Q4")});
     log.commit_group(kNow);
   }
-  EventLog log(path_);
+  EventLog log(std::make_unique<store::SqliteEventStore>(path_));
   EXPECT_EQ(log.household_count(), 2u);
   // Registered households are known.
   stage_ok(log, {commit_letter("V01-00002")}, true);
@@ -569,7 +570,7 @@ TEST_F(EventLogTest, StateReloadsAfterReopening) {
 // transaction fail, after the event rows were already inserted: a real failed SQLite
 // transaction that must roll back completely.
 TEST_F(EventLogTest, FailedCommitLeavesStateUnchangedAndTheGroupCanBeRetried) {
-  EventLog log(path_);
+  EventLog log(std::make_unique<store::SqliteEventStore>(path_));
   stage_ok(log, {reg("V01-00001"), status("V01-00001", "credit", "2020Q3")});
   log.commit_group(kNow);
 
@@ -584,8 +585,10 @@ TEST_F(EventLogTest, FailedCommitLeavesStateUnchangedAndTheGroupCanBeRetried) {
   try {
     log.commit_group(kNow);
     ADD_FAILURE() << "commit_group should have thrown";
-  } catch (const store::SqliteError& e) {
+  } catch (const StorageError& e) {
     EXPECT_NE(std::string(e.what()).find("injected failure"), std::string::npos) << e.what();
+    EXPECT_EQ(e.status().code, "storage_unavailable");
+    EXPECT_FALSE(e.outcome_unknown()) << "a statement failed before the commit: nothing was written";
   }
 
   // The group was dropped, nothing reached the file, and the in-memory state is the old one.
@@ -616,7 +619,7 @@ TEST_F(EventLogTest, FailedCommitLeavesStateUnchangedAndTheGroupCanBeRetried) {
   EXPECT_EQ(q4->previous_status, "credit");
   EXPECT_EQ(q4->correction, 0);
 
-  EventLog reopened(path_);
+  EventLog reopened(std::make_unique<store::SqliteEventStore>(path_));
   EXPECT_EQ(reopened.last_seq(), 5u);
   EXPECT_EQ(reopened.household_count(), 2u);
 }
@@ -624,7 +627,7 @@ TEST_F(EventLogTest, FailedCommitLeavesStateUnchangedAndTheGroupCanBeRetried) {
 // The database is locked by another writer for longer than the busy timeout (5 s): the commit
 // fails with SQLITE_BUSY, a storage failure. Slow by design; the only such test.
 TEST_F(EventLogTest, CommitFailsWhileAnotherWriterHoldsTheLockThenSucceeds) {
-  EventLog log(path_);
+  EventLog log(std::make_unique<store::SqliteEventStore>(path_));
   stage_ok(log, {reg("V01-00001")});
   log.commit_group(kNow);
   const std::vector<WireEvent> group = {status("V01-00001", "credit", "2020Q3"), reg("V01-00002")};
@@ -636,9 +639,10 @@ TEST_F(EventLogTest, CommitFailsWhileAnotherWriterHoldsTheLockThenSucceeds) {
   try {
     log.commit_group(kNow);
     ADD_FAILURE() << "commit_group should have thrown";
-  } catch (const store::SqliteError& e) {
-    EXPECT_EQ(e.code() & 0xff, SQLITE_BUSY) << e.what();
-    EXPECT_TRUE(e.is_storage_failure());
+  } catch (const StorageError& e) {
+    EXPECT_NE(std::string(e.what()).find("locked"), std::string::npos) << e.what();
+    EXPECT_EQ(e.status().storage, StorageKind::kUnavailable) << "SQLITE_BUSY: another writer holds the file";
+    EXPECT_FALSE(e.outcome_unknown());
   }
   EXPECT_GE(std::chrono::steady_clock::now() - started, std::chrono::seconds(4));
   other.exec("ROLLBACK");
@@ -652,11 +656,78 @@ TEST_F(EventLogTest, CommitFailsWhileAnotherWriterHoldsTheLockThenSucceeds) {
   EXPECT_EQ(other.seqs(), (std::vector<std::int64_t>{1, 2, 3}));
 }
 
+// What a networked backend can do and SQLite cannot: the commit is done, and its answer is lost
+// (the connection drops during COMMIT). The real SQLite store does the commit; the answer it
+// gives the event log is the one a lost connection gives.
+class LostAnswerStore final : public EventStore {
+ public:
+  explicit LostAnswerStore(const std::string& path) : real_(path) {}
+  bool lose_next_answer = false;
+
+  std::vector<StoredHousehold> load_households() override { return real_.load_households(); }
+  std::uint64_t last_seq() override { return real_.last_seq(); }
+  std::uint64_t chained_at_open() const override { return real_.chained_at_open(); }
+  std::unique_ptr<Lookups> lookups() override { return real_.lookups(); }
+  void append(const std::vector<StagedEvent>& group, std::int64_t received_at_ms) override {
+    real_.append(group, received_at_ms);
+    if (!lose_next_answer) return;
+    lose_next_answer = false;
+    throw StorageError(Status{"storage_unavailable", "the connection was lost during COMMIT", "",
+                              StorageKind::kUnavailable, /*outcome_unknown=*/true});
+  }
+
+ private:
+  store::SqliteEventStore real_;
+};
+
+// After a commit whose outcome is unknown the event log reads the store again before it stages
+// anything: the events that were stored after all are duplicates with their seqs when they are
+// sent again, and the next event follows them. (Assuming the commit rolled back would give the
+// same event_id a second seq, which the store refuses.)
+TEST_F(EventLogTest, AfterACommitWithAnUnknownOutcomeWhatWasStoredIsReadAgain) {
+  auto owned = std::make_unique<LostAnswerStore>(path_);
+  LostAnswerStore& store = *owned;
+  EventLog log(std::move(owned));
+  stage_ok(log, {reg("V01-00001")});
+  log.commit_group(kNow);
+
+  const std::vector<WireEvent> group = {reg("V01-00002"), status("V01-00002", "breach", "2021Q1")};
+  EXPECT_EQ(stage_ok(log, group), (std::vector<std::uint64_t>{2, 3}));
+  store.lose_next_answer = true;
+  try {
+    log.commit_group(kNow);
+    ADD_FAILURE() << "commit_group should have thrown";
+  } catch (const StorageError& e) {
+    EXPECT_TRUE(e.outcome_unknown());
+  }
+  EXPECT_TRUE(log.group_empty());
+
+  // Sent again: both are duplicates with the seqs they were stored with, nothing is staged.
+  const StageResult again = log.stage(group, false);
+  ASSERT_TRUE(again.ok());
+  ASSERT_EQ(again.results.size(), 2u);
+  EXPECT_TRUE(again.results[0].duplicate);
+  EXPECT_EQ(again.results[0].seq, 2u);
+  EXPECT_TRUE(again.results[1].duplicate);
+  EXPECT_EQ(again.results[1].seq, 3u);
+  EXPECT_TRUE(log.group_empty());
+  EXPECT_EQ(log.last_seq(), 3u);
+  EXPECT_EQ(log.household_count(), 2u);
+  // The household's evaluation was read again too: an older quarter is stale now.
+  const StageResult stale = log.stage({status("V01-00002", "credit", "2020Q4")}, true);
+  ASSERT_EQ(stale.errors.size(), 1u);
+  EXPECT_EQ(stale.errors[0].error.code, "stale_quarter");
+  // And the next event follows the stored ones.
+  EXPECT_EQ(stage_ok(log, {reg("V01-00003")}), (std::vector<std::uint64_t>{4}));
+  log.commit_group(kNow);
+  EXPECT_EQ(RawDb(path_).seqs(), (std::vector<std::int64_t>{1, 2, 3, 4}));
+}
+
 TEST_F(EventLogTest, SchemaIsCreatedAndReopenable) {
-  { EventLog log(path_); }
+  { EventLog log(std::make_unique<store::SqliteEventStore>(path_)); }
   EXPECT_TRUE(fs::exists(path_));
-  { EventLog again(path_); EXPECT_EQ(again.last_seq(), 0u); }
-  EXPECT_NE(std::string(event_log_schema()).find("CREATE TABLE IF NOT EXISTS event"), std::string::npos);
+  { EventLog again(std::make_unique<store::SqliteEventStore>(path_)); EXPECT_EQ(again.last_seq(), 0u); }
+  EXPECT_NE(std::string(store::event_log_schema()).find("CREATE TABLE IF NOT EXISTS event"), std::string::npos);
 }
 
 }  // namespace

@@ -163,7 +163,13 @@ void IngestServer::run() {
         }
         // Report the state errors of the well-formed items too, so the publisher sees every
         // problem at once (a dry run: nothing is staged).
-        const StageResult check = log_.stage(events, /*dry_run=*/true);
+        StageResult check;
+        try {
+          check = log_.stage(events, /*dry_run=*/true);
+        } catch (const StorageError& e) {
+          check = StageResult{};  // the state errors cannot be known now; the item errors are
+          spdlog::error("ingest: cannot read the event log ({})", e.what());
+        }
         for (const auto& item : check.errors) {
           const std::size_t index = request.original_index[item.index];
           json e{{"index", index}, {"code", item.error.code}, {"message", item.error.message}};
@@ -180,7 +186,17 @@ void IngestServer::run() {
         continue;
       }
 
-      req.staged = log_.stage(events, dry_run, publisher);
+      try {
+        req.staged = log_.stage(events, dry_run, publisher);
+      } catch (const StorageError& e) {
+        // The event log cannot be read (after a commit whose outcome is unknown it is read again
+        // first): refused, nothing staged, hubd keeps running.
+        spdlog::error("ingest: cannot read the event log ({}); request refused", e.what());
+        req.reply = error_reply("storage_unavailable", "the hub cannot read its event log right now (" +
+                                                           std::string(e.what()) + "); nothing was stored, publish again later");
+        pending.push_back(std::move(req));
+        continue;
+      }
       if (!req.staged.ok()) {
         if (req.is_batch) {
           json errors = json::array();
@@ -219,8 +235,11 @@ void IngestServer::run() {
         const std::uint64_t last = log_.last_seq();
         notify_.send(zmq::buffer(&last, sizeof last), zmq::send_flags::dontwait);
         spdlog::debug("ingest: committed {} events, last seq {}", group, last);
-      } catch (const store::SqliteError& e) {
-        spdlog::error("ingest: cannot write the event log ({}); {} events refused, nothing acknowledged", e.what(), group);
+      } catch (const StorageError& e) {
+        spdlog::error("ingest: cannot write the event log ({}); {} events refused, nothing acknowledged{}", e.what(), group,
+                      e.outcome_unknown() ? " (they may be stored: the log is read again, and a publisher who sends "
+                                            "them again is told their seq)"
+                                          : "");
         for (auto& r : pending) {
           if (r.awaits_commit) {
             r.awaits_commit = false;

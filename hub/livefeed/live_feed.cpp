@@ -20,9 +20,9 @@ constexpr std::uint64_t kReadChunk = 2048;
 }  // namespace
 
 LiveFeed::LiveFeed(zmq::context_t& context, const HubConfig& config, const std::string& control_endpoint,
-                   const std::string& notify_endpoint, std::uint64_t last_seq,
+                   const std::string& notify_endpoint, std::uint64_t last_seq, EventReaderOpener events,
                    const security::Gatekeeper* gate)
-    : events_path_((std::filesystem::path(config.data_dir) / "events.db").string()),
+    : open_events_(std::move(events)),
       pub_(context, zmq::socket_type::pub),
       pull_(context, zmq::socket_type::pull),
       control_(context, zmq::socket_type::pair),
@@ -61,7 +61,7 @@ void LiveFeed::on_notice(const json& notice) {
 }
 
 void LiveFeed::publish_committed(std::uint64_t upto) {
-  if (!reader_) reader_ = std::make_unique<EventReader>(events_path_);
+  if (!reader_) reader_ = open_events_();
   while (published_upto_ < upto) {
     const std::uint64_t to = std::min(upto, published_upto_ + kReadChunk);
     for (const LoggedEvent& e : reader_->read(published_upto_ + 1, to)) {
@@ -80,7 +80,7 @@ void LiveFeed::publish_committed(std::uint64_t upto) {
 
 const LiveFeed::Summary* LiveFeed::summary(std::uint64_t seq) {
   if (auto it = recent_.find(seq); it != recent_.end()) return &it->second;
-  if (!reader_) reader_ = std::make_unique<EventReader>(events_path_);
+  if (!reader_) reader_ = open_events_();
   const auto events = reader_->read(seq, seq);
   if (events.empty()) return nullptr;
   const auto& e = events.front();

@@ -35,9 +35,10 @@ namespace hub::livefeed {
 
 class LiveFeed {
  public:
-  // Binds the PUB socket at config.live_feed_endpoint and the PULL at `notify_endpoint`.
+  // Binds the PUB socket at config.live_feed_endpoint and the PULL at `notify_endpoint`. The
+  // committed events are read through a reader from `events`, opened on the feed's thread.
   LiveFeed(zmq::context_t& context, const HubConfig& config, const std::string& control_endpoint,
-           const std::string& notify_endpoint, std::uint64_t last_seq,
+           const std::string& notify_endpoint, std::uint64_t last_seq, EventReaderOpener events,
            const security::Gatekeeper* gate = nullptr);
   std::string bound_endpoint() const;
   void run();
@@ -52,7 +53,7 @@ class LiveFeed {
   const Summary* summary(std::uint64_t seq);
   void send(const std::string& topic, const nlohmann::json& body);
 
-  std::string events_path_;
+  EventReaderOpener open_events_;
   zmq::socket_t pub_;
   zmq::socket_t pull_;
   zmq::socket_t control_;

@@ -11,8 +11,8 @@
 //
 // Threads: a ReportViews object is one read snapshot on one connection and belongs to the
 // thread that opened it; open one per request. An opener may be called from any thread,
-// concurrently (each call opens its own connection). Operations throw ReportViewsError when
-// the files cannot be read; nothing else of the backend escapes.
+// concurrently (each call opens its own connection). Operations throw StorageError
+// (domain/status.h) when the files cannot be read; nothing else of the backend escapes.
 #pragma once
 
 #include <cstdint>
@@ -25,13 +25,9 @@
 #include <tuple>
 #include <vector>
 
-namespace hub::report {
+#include "domain/status.h"
 
-// A storage failure behind the views (a file missing or unreadable), with the backend's message.
-class ReportViewsError : public std::runtime_error {
- public:
-  using std::runtime_error::runtime_error;
-};
+namespace hub::report {
 
 // --- household look-up (admin "household") ---
 
@@ -184,7 +180,7 @@ class ReportViews {
   virtual TimelineCounts timeline(std::int64_t start_ms, std::int64_t end_ms) = 0;
 };
 
-// Opens a snapshot. Throws ReportViewsError when the files cannot be opened.
+// Opens a snapshot. Throws StorageError when the files cannot be opened.
 using ReportViewsOpener = std::function<std::unique_ptr<ReportViews>()>;
 
 }  // namespace hub::report

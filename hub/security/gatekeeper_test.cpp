@@ -11,7 +11,9 @@
 #include <nlohmann/json.hpp>
 #include <zmq.hpp>
 
+#include "store/sqlite/chain_keeper.h"
 #include "store/sqlite/database.h"
+#include "store/sqlite/sqlite_audit_log.h"
 #include "testing/curve_key_pair.h"
 #include "testing/temp_dir.h"
 
@@ -71,7 +73,7 @@ TEST_F(GatekeeperTest, WithoutAHandlerLibzmqLetsAnyKeyInWithOneOnlyListedKeys) {
     EXPECT_TRUE(answered(bare, server, server_, unknown_));
   }
   zmq::context_t context(1);
-  audit::AuditTrail audit(dir_.file("audit.db"));
+  audit::AuditTrail audit(store::sqlite_audit_log_opener(dir_.file("audit.db")), dir_.file("audit.db"));
   Gatekeeper gate(context, server_.secret_key, dir_.file("clients.json"), {}, audit);
   zmq::socket_t server = secured_router(context, gate, "ingest");
   EXPECT_FALSE(answered(context, server, server_, unknown_));
@@ -85,7 +87,7 @@ TEST_F(GatekeeperTest, WithoutAHandlerLibzmqLetsAnyKeyInWithOneOnlyListedKeys) {
 // one that encrypts for another server key. The gatekeeper sees them on the socket's monitor.
 TEST_F(GatekeeperTest, HandshakesLibzmqRefusesItselfAreCountedAndAuditedToo) {
   zmq::context_t context(1);
-  audit::AuditTrail audit(dir_.file("audit.db"));
+  audit::AuditTrail audit(store::sqlite_audit_log_opener(dir_.file("audit.db")), dir_.file("audit.db"));
   Gatekeeper gate(context, server_.secret_key, dir_.file("clients.json"), {}, audit);
   zmq::socket_t server = secured_router(context, gate, "admin");
   const KeyPair other_server;
@@ -130,12 +132,12 @@ TEST_F(GatekeeperTest, HandshakesLibzmqRefusesItselfAreCountedAndAuditedToo) {
   }
   EXPECT_GE(wrong_key, 1);
   EXPECT_GE(no_curve, 1);
-  EXPECT_TRUE(audit::verify_audit_log(dir_.file("audit.db")).ok);
+  EXPECT_TRUE(store::verify_audit_log(dir_.file("audit.db")).ok);
 }
 
 TEST_F(GatekeeperTest, AContextHasOnlyOneHandlerAndAnInvalidClientsFileStopsItsStart) {
   zmq::context_t context(1);
-  audit::AuditTrail audit(dir_.file("audit.db"));
+  audit::AuditTrail audit(store::sqlite_audit_log_opener(dir_.file("audit.db")), dir_.file("audit.db"));
   Gatekeeper gate(context, server_.secret_key, dir_.file("clients.json"), {}, audit);
   EXPECT_THROW(Gatekeeper(context, server_.secret_key, dir_.file("clients.json"), {}, audit), zmq::error_t);
   zmq::context_t other(1);

@@ -43,11 +43,9 @@
 #include <nlohmann/json.hpp>
 #include <zmq.hpp>
 
-#include "audit/chain_keeper.h"
+#include "store/sqlite/chain_keeper.h"
 #include "cli/import_file.h"
 #include "common/command_line.h"
-#include "delivery/ledger.h"
-#include "eventlog/event_log.h"
 #include "testing/reserved_port.h"
 #include "testing/spawn.h"
 
@@ -561,8 +559,8 @@ int run(Options o) {
   Verdict v = verify(o, town, publisher.acked.load(), rig.hub_dir() / "var");
   // The audit chains, written in the same transactions as the events and the deliveries, must
   // be whole after every kill (hub/eventlog/event_log.h, hub/delivery/ledger.h).
-  const auto event_chain = hub::audit::verify_event_chain((rig.hub_dir() / "var/events.db").string());
-  const auto ledger_chain = hub::audit::verify_ledger_chain((rig.hub_dir() / "var/ledger.db").string());
+  const auto event_chain = hub::store::verify_event_chain((rig.hub_dir() / "var/events.db").string());
+  const auto ledger_chain = hub::store::verify_ledger_chain((rig.hub_dir() / "var/ledger.db").string());
   std::printf("audit chains: %s; %s\n", event_chain.message.c_str(), ledger_chain.message.c_str());
   const double seconds = std::chrono::duration<double>(Clock::now() - started).count();
   std::printf("cycles=%d acked=%zu lost=%zu duplicated=%zu misordered=%zu hubd_kills=%d host_kills=%d "

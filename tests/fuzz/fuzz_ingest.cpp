@@ -19,6 +19,7 @@
 #include <nlohmann/json.hpp>
 
 #include "eventlog/event_log.h"
+#include "store/sqlite/sqlite_event_store.h"
 #include "fuzz_check.h"
 #include "domain/wire_event.h"
 
@@ -37,7 +38,7 @@ hub::EventLog& event_log() {
     char dir_template[] = "/tmp/hub-fuzz-ingest-XXXXXX";
     const char* dir = mkdtemp(dir_template);
     FUZZ_CHECK(dir != nullptr, "a temporary directory");
-    auto l = std::make_unique<hub::EventLog>(std::string(dir) + "/events.db");
+    auto l = std::make_unique<hub::EventLog>(std::make_unique<hub::store::SqliteEventStore>(std::string(dir) + "/events.db"));
     // A small town: households H1..H3 in V1, H2 evaluated for 2021Q2.
     auto request = hub::parse_request(
         R"({"type":"batch","events":[

@@ -146,6 +146,85 @@ TEST(DiskFull, LedgerWriteFailureDeliversEveryEventExactlyOnceWhenSpaceReturns) 
   hub.stop();
 }
 
+// A commit whose outcome is unknown: the event log's fsync fails at COMMIT (the frames are
+// written, whether they are durable is not known). The publisher is refused, hubd keeps
+// serving, and the event log reads what it holds again before it stages anything, so the event
+// sent again is stored once, with the next seq, and every chain still verifies.
+TEST(DiskFull, AnEventLogCommitWithAnUnknownOutcomeIsReadAgainAndNothingIsStoredTwice) {
+  HubOptions options;
+  options.departments = {"schools", "police"};
+  DiskFullHub d(options);
+  HubProcess& hub = d.hub;
+  ASSERT_EQ(hub.ingest(household_event("V01-00001"))["ok"], true);
+
+  d.fill("fsync:events.db");
+  json refused = hub.ingest(status_event("V01-00001", "breach", "2021Q1"));
+  ASSERT_EQ(refused["ok"], false) << refused.dump();
+  EXPECT_EQ(refused["error"]["code"], "storage_unavailable");
+  EXPECT_TRUE(wait_for_log(hub, "they may be stored", std::chrono::seconds(10))) << hub.log();
+  EXPECT_TRUE(hub.running());
+
+  d.free_space();
+  json again = hub.ingest(status_event("V01-00001", "breach", "2021Q1"));
+  ASSERT_EQ(again["ok"], true) << again.dump();
+  EXPECT_EQ(again["seq"], 2);
+  json next = hub.ingest(status_event("V01-00001", "credit", "2021Q2"));
+  ASSERT_EQ(next["ok"], true) << next.dump();
+  EXPECT_EQ(next["seq"], 3);
+  EXPECT_EQ(hub.query_int("events.db", "SELECT COUNT(*) FROM event WHERE quarter = '2021Q1'"), 1);
+  EXPECT_EQ(hub.query_int("events.db", "SELECT COUNT(*) FROM event"), 3);
+
+  hub.wait_for_delivery();
+  for (const std::string department : {"schools", "police"}) {
+    const std::string where = " FROM delivery WHERE department='" + department + "'";
+    EXPECT_EQ(hub.query_int("ledger.db", "SELECT COUNT(*)" + where), 2) << department << ": seqs 2 and 3";
+    EXPECT_EQ(hub.query_int("ledger.db", "SELECT COUNT(DISTINCT seq)" + where), 2) << department;
+  }
+  const auto verify = hub::test::run_command(std::string(HUBCTL_PATH) + " --data-dir " + hub.data_dir() + " audit verify");
+  EXPECT_EQ(verify.exit_code, 0) << verify.output;
+  hub.stop();
+}
+
+// The same for the ledger: the round's commit fails with its outcome unknown, delivery reads
+// the cursors again from the ledger, and once syncs work again every department has every event
+// exactly once.
+TEST(DiskFull, ALedgerCommitWithAnUnknownOutcomeContinuesFromTheCursorsTheLedgerKept) {
+  HubOptions options;
+  options.departments = {"schools", "police", "finance"};
+  DiskFullHub d(options);
+  HubProcess& hub = d.hub;
+  json registry = json::array();
+  for (int i = 1; i <= 20; ++i) {
+    char id[16];
+    std::snprintf(id, sizeof id, "V01-%05d", i);
+    registry.push_back(household_event(id));
+  }
+  ASSERT_EQ(hub.ingest({{"type", "batch"}, {"events", registry}})["ok"], true);
+  hub.wait_for_delivery();
+
+  d.fill("fsync:ledger.db");
+  json evaluations = json::array();
+  for (const auto& r : registry) evaluations.push_back(status_event(r["household_id"], "breach", "2021Q1"));
+  ASSERT_EQ(hub.ingest({{"type", "batch"}, {"events", evaluations}})["ok"], true);
+  ASSERT_TRUE(wait_for_log(hub, "may have happened", std::chrono::seconds(60))) << hub.log();
+  EXPECT_TRUE(hub.running());
+
+  d.free_space();
+  hub.wait_for_delivery(std::chrono::seconds(120));
+  for (const std::string department : {"schools", "police", "finance"}) {
+    EXPECT_EQ(hub.query_int("ledger.db", "SELECT COUNT(*) FROM delivery WHERE department='" + department +
+                                             "' AND seq > 20"),
+              20)
+        << department;
+    EXPECT_EQ(hub.query_int("ledger.db", "SELECT seq FROM cursor WHERE department='" + department + "'"), 40)
+        << department;
+  }
+  EXPECT_EQ(finance_overpayments(hub), 0);
+  const auto verify = hub::test::run_command(std::string(HUBCTL_PATH) + " --data-dir " + hub.data_dir() + " audit verify");
+  EXPECT_EQ(verify.exit_code, 0) << verify.output;
+  hub.stop();
+}
+
 // With one event delivered and writes to `file` failing, an operator's disable of police is
 // refused with `code` and changes nothing; once space is back, the same request is done.
 void disable_refused_then_done(DiskFullHub& d, const std::string& file, const std::string& code) {

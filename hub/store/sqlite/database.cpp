@@ -28,6 +28,31 @@ bool SqliteError::is_storage_failure() const noexcept {
   }
 }
 
+Status SqliteError::status() const {
+  Status s = Status::error("storage_unavailable", what());
+  switch (code_ & 0xff) {
+    case SQLITE_FULL:
+      s.storage = StorageKind::kFull;
+      break;
+    case SQLITE_IOERR:
+    case SQLITE_READONLY:
+    case SQLITE_CANTOPEN:
+    case SQLITE_CORRUPT:
+    case SQLITE_NOTADB:
+    case SQLITE_BUSY:
+    case SQLITE_LOCKED:
+      s.storage = StorageKind::kUnavailable;
+      break;
+    case SQLITE_CONSTRAINT:
+      s.storage = StorageKind::kConstraint;
+      break;
+    default:
+      s.storage = StorageKind::kBug;
+  }
+  s.outcome_unknown = at_commit_ && (code_ & 0xff) == SQLITE_IOERR;
+  return s;
+}
+
 Database::Database(const std::string& path, Mode mode) : path_(path) {
   // No global allocation statistics: they take a process-wide mutex on every allocation.
   // Only possible before SQLite initialises; harmless (SQLITE_MISUSE) if something was first.
@@ -158,7 +183,11 @@ Transaction::~Transaction() {
 }
 
 void Transaction::commit() {
-  db_.exec("COMMIT");
+  try {
+    db_.exec("COMMIT");
+  } catch (const SqliteError& e) {
+    throw SqliteError(e.code(), e.what(), /*at_commit=*/true);
+  }
   done_ = true;
 }
 

@@ -1,6 +1,7 @@
 // A thin RAII layer over the SQLite C API: Database (one connection) and Statement (one
 // prepared statement). Errors throw SqliteError carrying the SQLite result code, so callers
-// can tell a full disk (SQLITE_FULL) or an I/O error from a bug.
+// can tell a full disk (SQLITE_FULL) or an I/O error from a bug. SqliteError stays inside the
+// backend: at a store interface it becomes the hub's StorageError (status(), guarded()).
 //
 // A Database is used by one thread at a time (the thread that owns it); SQLite is built in
 // serialized mode on Debian, but the hub never shares a connection between threads.
@@ -12,6 +13,9 @@
 #include <stdexcept>
 #include <string>
 #include <string_view>
+#include <utility>
+
+#include "domain/status.h"
 
 struct sqlite3;
 struct sqlite3_stmt;
@@ -20,15 +24,34 @@ namespace hub::store {
 
 class SqliteError : public std::runtime_error {
  public:
-  SqliteError(int code, const std::string& message) : std::runtime_error(message), code_(code) {}
+  SqliteError(int code, const std::string& message, bool at_commit = false)
+      : std::runtime_error(message), code_(code), at_commit_(at_commit) {}
   int code() const noexcept { return code_; }
   // True for errors that mean the disk or file system failed us (full, I/O, read-only), as
   // opposed to a bug or a constraint violation.
   bool is_storage_failure() const noexcept;
+  // Thrown by COMMIT (Transaction::commit()).
+  bool at_commit() const noexcept { return at_commit_; }
+  // As the hub's Status: code "storage_unavailable", the kind from the result code, and
+  // outcome_unknown for an I/O error at COMMIT (the WAL frames may be written and not synced:
+  // whether the transaction survives is not known until the file is read again).
+  Status status() const;
 
  private:
   int code_;
+  bool at_commit_;
 };
+
+// Runs `f`, turning a SqliteError into the StorageError that store interfaces throw. Every
+// public entry point of a store implementation goes through it.
+template <class F>
+decltype(auto) guarded(F&& f) {
+  try {
+    return std::forward<F>(f)();
+  } catch (const SqliteError& e) {
+    throw StorageError(e.status());
+  }
+}
 
 class Database {
  public:

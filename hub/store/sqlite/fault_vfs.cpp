@@ -24,17 +24,28 @@ struct FaultFile {
 };
 FaultFile* self(sqlite3_file* f) { return reinterpret_cast<FaultFile*>(f); }
 
-// True while the control file exists and (if it names one) the path matches.
-bool writes_fail(const char* path) {
+// What fails while the control file exists: writes (SQLITE_FULL), or with the text "fsync:"
+// first, syncs (SQLITE_IOERR_FSYNC: the data is written and may or may not be on the disk, so a
+// COMMIT that fails so has an unknown outcome); the rest of the text, if any, is the path's part.
+enum class Fault { kNone, kWrite, kSync };
+
+Fault fault_for(const char* path) {
   struct stat st {};
-  if (::stat(g_control.c_str(), &st) != 0) return false;
+  if (::stat(g_control.c_str(), &st) != 0) return Fault::kNone;
   std::ifstream in(g_control);
   std::ostringstream text;
   text << in.rdbuf();
   std::string only = text.str();
   while (!only.empty() && (only.back() == '\n' || only.back() == ' ')) only.pop_back();
-  return only.empty() || std::strstr(path, only.c_str()) != nullptr;
+  Fault fault = Fault::kWrite;
+  if (only.rfind("fsync:", 0) == 0) {
+    fault = Fault::kSync;
+    only.erase(0, 6);
+  }
+  return only.empty() || std::strstr(path, only.c_str()) != nullptr ? fault : Fault::kNone;
 }
+
+bool writes_fail(const char* path) { return fault_for(path) == Fault::kWrite; }
 
 int x_close(sqlite3_file* f) {
   const int rc = self(f)->real()->pMethods->xClose(self(f)->real());
@@ -51,7 +62,10 @@ int x_truncate(sqlite3_file* f, sqlite3_int64 size) {
   if (writes_fail(self(f)->path)) return SQLITE_FULL;
   return self(f)->real()->pMethods->xTruncate(self(f)->real(), size);
 }
-int x_sync(sqlite3_file* f, int flags) { return self(f)->real()->pMethods->xSync(self(f)->real(), flags); }
+int x_sync(sqlite3_file* f, int flags) {
+  if (fault_for(self(f)->path) == Fault::kSync) return SQLITE_IOERR_FSYNC;
+  return self(f)->real()->pMethods->xSync(self(f)->real(), flags);
+}
 int x_file_size(sqlite3_file* f, sqlite3_int64* size) {
   return self(f)->real()->pMethods->xFileSize(self(f)->real(), size);
 }

@@ -5,7 +5,9 @@
 // one and makes every write fail with SQLITE_FULL ("database or disk is full") while that
 // control file exists — exactly what SQLite reports when the disk fills up. If the control file
 // holds text, only files whose path contains that text fail (e.g. "ledger.db"). Removing the
-// file is "space came back". Reads are never affected.
+// file is "space came back". Reads are never affected. A text that starts with "fsync:" (e.g.
+// "fsync:events.db") makes syncs fail instead, with SQLITE_IOERR_FSYNC, and writes succeed: a
+// COMMIT then fails with its outcome unknown (the storage error's outcome_unknown).
 //
 // Without the variable nothing is registered and SQLite's own VFS is used unchanged. The
 // integration test DiskFull.* (tests/integration/disk_full_test.cpp) drives it; see

@@ -225,16 +225,6 @@ class SqliteReportViews final : public ReportViews {
  private:
   static std::unique_ptr<Database> open(const std::string& data_dir);
 
-  // Runs one operation; a SQLite error leaves as report::ReportViewsError, with its message.
-  template <class F>
-  static auto guarded(F&& operation) -> decltype(operation()) {
-    try {
-      return operation();
-    } catch (const SqliteError& e) {
-      throw ReportViewsError(e.what());
-    }
-  }
-
   std::map<std::string, std::int64_t> read_cursors() {
     std::map<std::string, std::int64_t> out;
     Statement q(db_, "SELECT department, seq FROM cursor");
@@ -292,11 +282,7 @@ std::unique_ptr<Database> SqliteReportViews::open(const std::string& data_dir) {
 }  // namespace
 
 std::unique_ptr<report::ReportViews> open_sqlite_report_views(const std::string& data_dir) {
-  try {
-    return std::make_unique<SqliteReportViews>(data_dir);
-  } catch (const SqliteError& e) {
-    throw report::ReportViewsError(e.what());
-  }
+  return guarded([&] { return std::make_unique<SqliteReportViews>(data_dir); });
 }
 
 }  // namespace hub::store

@@ -2,7 +2,7 @@
 // opened with events.db attached as schema `ev`, in query_only mode, inside one read
 // transaction so that every operation of one object sees the same snapshot. Every SQL string
 // of the reports, the household look-up, reconciliation, /metrics and the timeline lives in
-// the .cpp; SqliteError never leaves it (it becomes report::ReportViewsError).
+// the .cpp; SqliteError never leaves it (it becomes StorageError (domain/status.h)).
 //
 // Owned by the storage backend; the daemon turns open_sqlite_report_views into the
 // report::ReportViewsOpener it hands to the admin and HTTP servers. Any thread may open views;
@@ -17,7 +17,7 @@
 namespace hub::store {
 
 // Opens <data_dir>/ledger.db with <data_dir>/events.db attached. Throws
-// report::ReportViewsError when a file cannot be opened.
+// StorageError (domain/status.h) when a file cannot be opened.
 std::unique_ptr<report::ReportViews> open_sqlite_report_views(const std::string& data_dir);
 
 }  // namespace hub::store

@@ -1,6 +1,6 @@
 // The SQLite read views' contract beyond what the reports compute (those are checked end to end
 // by tests/integration/dashboard_api_test.cpp): one object is one snapshot, and a SQLite error
-// leaves as report::ReportViewsError, never as store::SqliteError.
+// leaves as StorageError, never as store::SqliteError.
 #include "store/sqlite/sqlite_report_views.h"
 
 #include <gtest/gtest.h>
@@ -10,7 +10,7 @@
 
 namespace {
 
-using hub::report::ReportViewsError;
+using hub::StorageError;
 using hub::store::Database;
 using hub::store::open_sqlite_report_views;
 
@@ -36,14 +36,14 @@ TEST(SqliteReportViews, OneObjectReadsOneSnapshot) {
   EXPECT_EQ(open_sqlite_report_views(dir.str())->quarters(), (std::vector<std::string>{"2020Q3", "2020Q4"}));
 }
 
-TEST(SqliteReportViews, StorageErrorsLeaveAsReportViewsErrors) {
+TEST(SqliteReportViews, SqliteErrorsLeaveAsTheHubsStorageError) {
   hub::testing::TempDir dir;
   // No such folder: the connection cannot be opened.
-  EXPECT_THROW(open_sqlite_report_views(dir.file("missing/folder")), ReportViewsError);
+  EXPECT_THROW(open_sqlite_report_views(dir.file("missing/folder")), StorageError);
   // Empty files: the connection opens, the read fails (no such table).
   auto views = open_sqlite_report_views(dir.str());
-  EXPECT_THROW(views->quarters(), ReportViewsError);
-  EXPECT_THROW(views->metrics({10, 50}), ReportViewsError);
+  EXPECT_THROW(views->quarters(), StorageError);
+  EXPECT_THROW(views->metrics({10, 50}), StorageError);
 }
 
 }  // namespace

@@ -1,4 +1,4 @@
-#include "delivery/ledger.h"
+#include "store/sqlite/sqlite_ledger.h"
 
 #include "store/sqlite/checkpointer.h"
 
@@ -9,7 +9,16 @@
 #include <string_view>
 #include <tuple>
 
-namespace hub::delivery {
+namespace hub::store {
+
+using delivery::CursorState;
+using delivery::FailureRecord;
+using delivery::LedgerBatch;
+using delivery::ParkedQuery;
+using delivery::ParkedRecord;
+using delivery::ParkedResolution;
+using delivery::ParkedRow;
+using delivery::PluginState;
 
 namespace {
 
@@ -196,7 +205,7 @@ void add_handoff_columns(store::Database& db) {
 
 const char* ledger_schema() { return kSchema; }
 
-Ledger::Ledger(const std::string& path) : db_(path, store::Database::Mode::kReadWrite) {
+SqliteLedger::SqliteLedger(const std::string& path) try : db_(path, store::Database::Mode::kReadWrite) {
   db_.exec("PRAGMA journal_mode=WAL");
   db_.exec("PRAGMA synchronous=FULL");
   store::disable_auto_checkpoint(db_);  // hubd's Checkpointer does it off the commit path
@@ -209,7 +218,6 @@ Ledger::Ledger(const std::string& path) : db_(path, store::Database::Mode::kRead
   insert_delivery_ = std::make_unique<store::Statement>(
       db_, "INSERT INTO delivery (department, seq, household_id, event_id, delivered_at_ms, plugin_version, actions, "
            "handoff, handoff_detail, chain_seq, prev_hash, hash) VALUES (?,?,?,?,?,?,?,?,?,?,?,?)");
-  chain_ = std::make_unique<audit::ChainKeeper>(db_, audit::ChainedFile::kLedger);
   insert_reason_ = std::make_unique<store::Statement>(db_, "INSERT INTO reason (id, text) VALUES (?, ?)");
   insert_failure_ = std::make_unique<store::Statement>(
       db_, "INSERT OR REPLACE INTO failure (department, seq, attempt, at_ms, reason) VALUES (?,?,?,?,?)");
@@ -222,15 +230,27 @@ Ledger::Ledger(const std::string& path) : db_(path, store::Database::Mode::kRead
   insert_parked_action_ = std::make_unique<store::Statement>(
       db_, "INSERT INTO parked_action (department, seq, household_id, action, by_operator, at_ms, outcome) "
            "VALUES (?,?,?,?,?,?,?)");
+  reread();
+} catch (const SqliteError& e) {
+  throw StorageError(e.status());
+}
+
+SqliteLedger::~SqliteLedger() = default;
+
+void SqliteLedger::reread() {
+  chain_ = std::make_unique<ChainKeeper>(db_, ChainedFile::kLedger);
+  reason_ids_.clear();
+  next_reason_id_ = 1;
   store::Statement reasons(db_, "SELECT id, text FROM reason");
   while (reasons.step()) {
     const std::int64_t id = reasons.column_int(0);
     reason_ids_.emplace(reasons.column_text(1), id);
     next_reason_id_ = std::max(next_reason_id_, id + 1);
   }
+  stale_ = false;
 }
 
-void Ledger::migrate() {
+void SqliteLedger::migrate() {
   store::Statement version(db_, "PRAGMA user_version");
   version.step();
   const std::int64_t found = version.column_int(0);
@@ -255,7 +275,7 @@ void Ledger::migrate() {
   db_.exec(kSchema);
   add_chain_columns(db_);  // version 5 -> 6
   db_.exec(kChainSchema);
-  const std::uint64_t chained = audit::ChainKeeper(db_, audit::ChainedFile::kLedger).chain_stored_rows();
+  const std::uint64_t chained = ChainKeeper(db_, ChainedFile::kLedger).chain_stored_rows();
   db_.exec(("PRAGMA user_version=" + std::to_string(kSchemaVersion)).c_str());
   tx.commit();
   if (found > 0 || from_v1)
@@ -263,7 +283,7 @@ void Ledger::migrate() {
                  found, kSchemaVersion, chained);
 }
 
-std::int64_t Ledger::reason_id(const std::string& text) {
+std::int64_t SqliteLedger::reason_id(const std::string& text) {
   if (auto it = reason_ids_.find(text); it != reason_ids_.end()) return it->second;
   const std::int64_t id = next_reason_id_++;
   insert_reason_->bind(1, id).bind(2, text);
@@ -273,7 +293,7 @@ std::int64_t Ledger::reason_id(const std::string& text) {
   return id;
 }
 
-std::string Ledger::encode_actions(const std::vector<hub::sdk::PolicyAction>& actions) {
+std::string SqliteLedger::encode_actions(const std::vector<hub::sdk::PolicyAction>& actions) {
   std::string out = "[";
   for (std::size_t i = 0; i < actions.size(); ++i) {
     const auto& a = actions[i];
@@ -292,252 +312,274 @@ std::string Ledger::encode_actions(const std::vector<hub::sdk::PolicyAction>& ac
   return out;
 }
 
-std::map<std::string, CursorState> Ledger::load_cursors() {
-  std::map<std::string, CursorState> out;
-  store::Statement q(db_, "SELECT department, seq, delivered, failed, last_delivery_at_ms FROM cursor");
-  while (q.step()) {
-    out[q.column_text(0)] = CursorState{static_cast<std::uint64_t>(q.column_int(1)),
-                                        static_cast<std::uint64_t>(q.column_int(2)),
-                                        static_cast<std::uint64_t>(q.column_int(3)), q.column_int(4)};
-  }
-  return out;
-}
-
-void Ledger::commit(std::vector<LedgerBatch>& batches, std::int64_t now_ms) {
-  // Key order: department, then seq (already ascending within a batch).
-  std::sort(batches.begin(), batches.end(),
-            [](const LedgerBatch& a, const LedgerBatch& b) { return a.department < b.department; });
-  try {
-    store::Transaction tx(db_);
-    audit::AuditEntry entry;
-    entry.kind = kPolicyAction;
-    for (const LedgerBatch& b : batches) {
-      for (const runtime::DeliveredEvent& d : b.delivered) {
-        const std::string actions = encode_actions(d.actions);
-        // The chain record (docs/security.md): what the chain keeper reads back from this row.
-        audit::RowDetail detail;
-        detail.text(d.household_id).text(d.event_id).text(b.plugin_version).text(actions).text(d.handoff).text(
-            d.handoff_detail);
-        for (const auto& a : d.actions) detail.text(a.reason);
-        entry.actor = b.department;
-        entry.subject = b.department + ":" + std::to_string(d.seq);
-        entry.detail = detail.take();
-        const audit::Hash& hash = chain_->link_next(now_ms, entry);
-        const audit::Hash& previous = chain_->previous();
-        insert_delivery_->bind(1, b.department)
-            .bind(2, static_cast<std::int64_t>(d.seq))
-            .bind(3, d.household_id)
-            .bind(4, d.event_id)
-            .bind(5, now_ms)
-            .bind(6, b.plugin_version)
-            .bind(7, actions)
-            .bind(8, d.handoff)
-            .bind(9, d.handoff_detail)
-            .bind(10, chain_->seq())
-            .bind_blob(11, previous.data(), previous.size())
-            .bind_blob(12, hash.data(), hash.size());
-        insert_delivery_->run();
-      }
-      for (const FailureRecord& f : b.failures) {
-        insert_failure_->bind(1, b.department)
-            .bind(2, static_cast<std::int64_t>(f.seq))
-            .bind(3, static_cast<std::int64_t>(f.attempt))
-            .bind(4, now_ms)
-            .bind(5, f.reason);
-        insert_failure_->run();
-      }
-      for (const ParkedRecord& p : b.parked) {
-        insert_parked_->bind(1, b.department)
-            .bind(2, static_cast<std::int64_t>(p.seq))
-            .bind(3, p.household_id)
-            .bind(4, p.event_id)
-            .bind(5, p.reason)
-            .bind(6, static_cast<std::int64_t>(p.attempts))
-            .bind(7, now_ms)
-            .bind(8, static_cast<std::int64_t>(p.behind_seq));
-        insert_parked_->run();
-      }
-      for (const ParkedResolution& r : b.resolutions) {
-        resolve_parked_->bind(1, b.department)
-            .bind(2, static_cast<std::int64_t>(r.seq))
-            .bind(3, r.state)
-            .bind(4, static_cast<std::int64_t>(r.attempts))
-            .bind(5, r.reason)
-            .bind(6, r.by)
-            .bind(7, now_ms);
-        resolve_parked_->run();
-        insert_parked_action_->bind(1, b.department)
-            .bind(2, static_cast<std::int64_t>(r.seq))
-            .bind(3, r.household_id)
-            .bind(4, r.action)
-            .bind(5, r.by)
-            .bind(6, now_ms)
-            .bind(7, r.state == "parked" ? "parked: " + r.reason : r.state);
-        insert_parked_action_->run();
-      }
-      upsert_cursor_->bind(1, b.department)
-          .bind(2, static_cast<std::int64_t>(b.new_cursor))
-          .bind(3, static_cast<std::int64_t>(b.delivered.size()))
-          .bind(4, static_cast<std::int64_t>(b.failures.size()))
-          .bind(5, now_ms);
-      upsert_cursor_->run();
+std::map<std::string, CursorState> SqliteLedger::load_cursors() {
+  return guarded([&] {
+    std::map<std::string, CursorState> out;
+    store::Statement q(db_, "SELECT department, seq, delivered, failed, last_delivery_at_ms FROM cursor");
+    while (q.step()) {
+      out[q.column_text(0)] = CursorState{static_cast<std::uint64_t>(q.column_int(1)),
+                                          static_cast<std::uint64_t>(q.column_int(2)),
+                                          static_cast<std::uint64_t>(q.column_int(3)), q.column_int(4)};
     }
-    chain_->write_head();
-    tx.commit();
-    reasons_added_.clear();
-    chain_->committed();
-  } catch (...) {
-    insert_delivery_->reset();
-    chain_->rolled_back();
-    insert_reason_->reset();
-    insert_failure_->reset();
-    upsert_cursor_->reset();
-    insert_parked_->reset();
-    resolve_parked_->reset();
-    insert_parked_action_->reset();
-    // The reasons added in the rolled-back transaction are not in the file: forget them.
-    for (const auto& text : reasons_added_) reason_ids_.erase(text);
-    next_reason_id_ -= static_cast<std::int64_t>(reasons_added_.size());
-    reasons_added_.clear();
-    throw;
-  }
+    return out;
+  });
 }
 
-std::vector<ParkedRow> Ledger::load_parked() {
-  std::vector<ParkedRow> out;
-  store::Statement q(db_, "SELECT department, seq, household_id, attempts FROM parked WHERE state = 'parked' ORDER BY department, seq");
-  while (q.step())
-    out.push_back({q.column_text(0), static_cast<std::uint64_t>(q.column_int(1)), q.column_text(2),
-                   static_cast<std::uint32_t>(q.column_int(3))});
-  return out;
+void SqliteLedger::commit(std::vector<LedgerBatch>& batches, std::int64_t now_ms) {
+  return guarded([&] {
+    // Key order: department, then seq (already ascending within a batch).
+    std::sort(batches.begin(), batches.end(),
+              [](const LedgerBatch& a, const LedgerBatch& b) { return a.department < b.department; });
+    if (stale_) reread();
+    try {
+      store::Transaction tx(db_);
+      audit::AuditEntry entry;
+      entry.kind = kPolicyAction;
+      for (const LedgerBatch& b : batches) {
+        for (const runtime::DeliveredEvent& d : b.delivered) {
+          const std::string actions = encode_actions(d.actions);
+          // The chain record (docs/security.md): what the chain keeper reads back from this row.
+          audit::RowDetail detail;
+          detail.text(d.household_id).text(d.event_id).text(b.plugin_version).text(actions).text(d.handoff).text(
+              d.handoff_detail);
+          for (const auto& a : d.actions) detail.text(a.reason);
+          entry.actor = b.department;
+          entry.subject = b.department + ":" + std::to_string(d.seq);
+          entry.detail = detail.take();
+          const audit::Hash& hash = chain_->link_next(now_ms, entry);
+          const audit::Hash& previous = chain_->previous();
+          insert_delivery_->bind(1, b.department)
+              .bind(2, static_cast<std::int64_t>(d.seq))
+              .bind(3, d.household_id)
+              .bind(4, d.event_id)
+              .bind(5, now_ms)
+              .bind(6, b.plugin_version)
+              .bind(7, actions)
+              .bind(8, d.handoff)
+              .bind(9, d.handoff_detail)
+              .bind(10, chain_->seq())
+              .bind_blob(11, previous.data(), previous.size())
+              .bind_blob(12, hash.data(), hash.size());
+          insert_delivery_->run();
+        }
+        for (const FailureRecord& f : b.failures) {
+          insert_failure_->bind(1, b.department)
+              .bind(2, static_cast<std::int64_t>(f.seq))
+              .bind(3, static_cast<std::int64_t>(f.attempt))
+              .bind(4, now_ms)
+              .bind(5, f.reason);
+          insert_failure_->run();
+        }
+        for (const ParkedRecord& p : b.parked) {
+          insert_parked_->bind(1, b.department)
+              .bind(2, static_cast<std::int64_t>(p.seq))
+              .bind(3, p.household_id)
+              .bind(4, p.event_id)
+              .bind(5, p.reason)
+              .bind(6, static_cast<std::int64_t>(p.attempts))
+              .bind(7, now_ms)
+              .bind(8, static_cast<std::int64_t>(p.behind_seq));
+          insert_parked_->run();
+        }
+        for (const ParkedResolution& r : b.resolutions) {
+          resolve_parked_->bind(1, b.department)
+              .bind(2, static_cast<std::int64_t>(r.seq))
+              .bind(3, r.state)
+              .bind(4, static_cast<std::int64_t>(r.attempts))
+              .bind(5, r.reason)
+              .bind(6, r.by)
+              .bind(7, now_ms);
+          resolve_parked_->run();
+          insert_parked_action_->bind(1, b.department)
+              .bind(2, static_cast<std::int64_t>(r.seq))
+              .bind(3, r.household_id)
+              .bind(4, r.action)
+              .bind(5, r.by)
+              .bind(6, now_ms)
+              .bind(7, r.state == "parked" ? "parked: " + r.reason : r.state);
+          insert_parked_action_->run();
+        }
+        upsert_cursor_->bind(1, b.department)
+            .bind(2, static_cast<std::int64_t>(b.new_cursor))
+            .bind(3, static_cast<std::int64_t>(b.delivered.size()))
+            .bind(4, static_cast<std::int64_t>(b.failures.size()))
+            .bind(5, now_ms);
+        upsert_cursor_->run();
+      }
+      chain_->write_head();
+      tx.commit();
+      reasons_added_.clear();
+      chain_->committed();
+    } catch (...) {
+      // A commit that failed may still be in the file (outcome unknown): the chain's head and
+      // the reasons are read again from the file before the next write.
+      stale_ = true;
+      insert_delivery_->reset();
+      chain_->rolled_back();
+      insert_reason_->reset();
+      insert_failure_->reset();
+      upsert_cursor_->reset();
+      insert_parked_->reset();
+      resolve_parked_->reset();
+      insert_parked_action_->reset();
+      // The reasons added in the rolled-back transaction are not in the file: forget them.
+      for (const auto& text : reasons_added_) reason_ids_.erase(text);
+      next_reason_id_ -= static_cast<std::int64_t>(reasons_added_.size());
+      reasons_added_.clear();
+      throw;
+    }
+  });
 }
 
-std::map<std::string, PluginState> Ledger::load_plugin_states() {
-  std::map<std::string, PluginState> out;
-  store::Statement q(db_,
-                     "SELECT department, disabled, disabled_by, disabled_at_ms, disabled_reason, library, library_version, "
-                     "config_library, reloaded_by, reloaded_at_ms FROM plugin_state");
-  const auto text = [&q](int c) { return q.column_is_null(c) ? std::string() : q.column_text(c); };
-  const auto number = [&q](int c) { return q.column_is_null(c) ? std::int64_t{0} : q.column_int(c); };
-  while (q.step()) {
-    PluginState s;
-    s.disabled = q.column_int(1) != 0;
-    s.disabled_by = text(2);
-    s.disabled_at_ms = number(3);
-    s.disabled_reason = text(4);
-    s.library = text(5);
-    s.library_version = text(6);
-    s.config_library = text(7);
-    s.reloaded_by = text(8);
-    s.reloaded_at_ms = number(9);
-    out.emplace(q.column_text(0), std::move(s));
-  }
-  return out;
+std::vector<ParkedRow> SqliteLedger::load_parked() {
+  return guarded([&] {
+    std::vector<ParkedRow> out;
+    store::Statement q(db_, "SELECT department, seq, household_id, attempts FROM parked WHERE state = 'parked' ORDER BY department, seq");
+    while (q.step())
+      out.push_back({q.column_text(0), static_cast<std::uint64_t>(q.column_int(1)), q.column_text(2),
+                     static_cast<std::uint32_t>(q.column_int(3))});
+    return out;
+  });
 }
 
-void Ledger::append_plugin_action(const std::string& department, const std::string& action, const std::string& by,
+std::map<std::string, PluginState> SqliteLedger::load_plugin_states() {
+  return guarded([&] {
+    std::map<std::string, PluginState> out;
+    store::Statement q(db_,
+                       "SELECT department, disabled, disabled_by, disabled_at_ms, disabled_reason, library, library_version, "
+                       "config_library, reloaded_by, reloaded_at_ms FROM plugin_state");
+    const auto text = [&q](int c) { return q.column_is_null(c) ? std::string() : q.column_text(c); };
+    const auto number = [&q](int c) { return q.column_is_null(c) ? std::int64_t{0} : q.column_int(c); };
+    while (q.step()) {
+      PluginState s;
+      s.disabled = q.column_int(1) != 0;
+      s.disabled_by = text(2);
+      s.disabled_at_ms = number(3);
+      s.disabled_reason = text(4);
+      s.library = text(5);
+      s.library_version = text(6);
+      s.config_library = text(7);
+      s.reloaded_by = text(8);
+      s.reloaded_at_ms = number(9);
+      out.emplace(q.column_text(0), std::move(s));
+    }
+    return out;
+  });
+}
+
+void SqliteLedger::append_plugin_action(const std::string& department, const std::string& action, const std::string& by,
                                   std::int64_t now_ms, const std::string& detail) {
   store::Statement insert(db_, "INSERT INTO plugin_action (department, action, by_operator, at_ms, detail) VALUES (?,?,?,?,?)");
   insert.bind(1, department).bind(2, action).bind(3, by).bind(4, now_ms).bind(5, detail);
   insert.run();
 }
 
-void Ledger::record_disabled(const std::string& department, const std::string& by, const std::string& reason,
+void SqliteLedger::record_disabled(const std::string& department, const std::string& by, const std::string& reason,
                              std::int64_t now_ms) {
-  store::Transaction tx(db_);
-  store::Statement upsert(
-      db_,
-      "INSERT INTO plugin_state (department, disabled, disabled_by, disabled_at_ms, disabled_reason) VALUES (?1, 1, ?2, ?3, ?4) "
-      "ON CONFLICT(department) DO UPDATE SET disabled = 1, disabled_by = ?2, disabled_at_ms = ?3, disabled_reason = ?4");
-  upsert.bind(1, department).bind(2, by).bind(3, now_ms);
-  if (reason.empty())
-    upsert.bind_null(4);
-  else
-    upsert.bind(4, reason);
-  upsert.run();
-  append_plugin_action(department, "disable", by, now_ms, reason);
-  tx.commit();
+  return guarded([&] {
+    store::Transaction tx(db_);
+    store::Statement upsert(
+        db_,
+        "INSERT INTO plugin_state (department, disabled, disabled_by, disabled_at_ms, disabled_reason) VALUES (?1, 1, ?2, ?3, ?4) "
+        "ON CONFLICT(department) DO UPDATE SET disabled = 1, disabled_by = ?2, disabled_at_ms = ?3, disabled_reason = ?4");
+    upsert.bind(1, department).bind(2, by).bind(3, now_ms);
+    if (reason.empty())
+      upsert.bind_null(4);
+    else
+      upsert.bind(4, reason);
+    upsert.run();
+    append_plugin_action(department, "disable", by, now_ms, reason);
+    tx.commit();
+  });
 }
 
-void Ledger::record_enabled(const std::string& department, const std::string& by, std::int64_t now_ms) {
-  store::Transaction tx(db_);
-  store::Statement update(db_,
-                          "UPDATE plugin_state SET disabled = 0, disabled_by = NULL, disabled_at_ms = NULL, "
-                          "disabled_reason = NULL WHERE department = ?");
-  update.bind(1, department);
-  update.run();
-  append_plugin_action(department, "enable", by, now_ms, "");
-  tx.commit();
+void SqliteLedger::record_enabled(const std::string& department, const std::string& by, std::int64_t now_ms) {
+  return guarded([&] {
+    store::Transaction tx(db_);
+    store::Statement update(db_,
+                            "UPDATE plugin_state SET disabled = 0, disabled_by = NULL, disabled_at_ms = NULL, "
+                            "disabled_reason = NULL WHERE department = ?");
+    update.bind(1, department);
+    update.run();
+    append_plugin_action(department, "enable", by, now_ms, "");
+    tx.commit();
+  });
 }
 
-void Ledger::record_reload(const std::string& department, const std::string& library, const std::string& version,
+void SqliteLedger::record_reload(const std::string& department, const std::string& library, const std::string& version,
                            const std::string& config_library, const std::string& by, std::int64_t now_ms) {
-  store::Transaction tx(db_);
-  store::Statement upsert(
-      db_,
-      "INSERT INTO plugin_state (department, library, library_version, config_library, reloaded_by, reloaded_at_ms) "
-      "VALUES (?1, ?2, ?3, ?4, ?5, ?6) ON CONFLICT(department) DO UPDATE SET library = ?2, library_version = ?3, "
-      "config_library = ?4, reloaded_by = ?5, reloaded_at_ms = ?6");
-  upsert.bind(1, department).bind(2, library).bind(3, version).bind(4, config_library).bind(5, by).bind(6, now_ms);
-  upsert.run();
-  append_plugin_action(department, "reload", by, now_ms, library + " (" + version + ")");
-  tx.commit();
+  return guarded([&] {
+    store::Transaction tx(db_);
+    store::Statement upsert(
+        db_,
+        "INSERT INTO plugin_state (department, library, library_version, config_library, reloaded_by, reloaded_at_ms) "
+        "VALUES (?1, ?2, ?3, ?4, ?5, ?6) ON CONFLICT(department) DO UPDATE SET library = ?2, library_version = ?3, "
+        "config_library = ?4, reloaded_by = ?5, reloaded_at_ms = ?6");
+    upsert.bind(1, department).bind(2, library).bind(3, version).bind(4, config_library).bind(5, by).bind(6, now_ms);
+    upsert.run();
+    append_plugin_action(department, "reload", by, now_ms, library + " (" + version + ")");
+    tx.commit();
+  });
 }
 
-void Ledger::forget_reload(const std::string& department, const std::string& why, std::int64_t now_ms) {
-  store::Transaction tx(db_);
-  store::Statement update(db_,
-                          "UPDATE plugin_state SET library = NULL, library_version = NULL, config_library = NULL, "
-                          "reloaded_by = NULL, reloaded_at_ms = NULL WHERE department = ?");
-  update.bind(1, department);
-  update.run();
-  append_plugin_action(department, "config_wins", "hubd", now_ms, why);
-  tx.commit();
+void SqliteLedger::forget_reload(const std::string& department, const std::string& why, std::int64_t now_ms) {
+  return guarded([&] {
+    store::Transaction tx(db_);
+    store::Statement update(db_,
+                            "UPDATE plugin_state SET library = NULL, library_version = NULL, config_library = NULL, "
+                            "reloaded_by = NULL, reloaded_at_ms = NULL WHERE department = ?");
+    update.bind(1, department);
+    update.run();
+    append_plugin_action(department, "config_wins", "hubd", now_ms, why);
+    tx.commit();
+  });
 }
 
-nlohmann::json Ledger::list_parked(const ParkedQuery& query) {
-  using nlohmann::json;
-  store::Statement q(db_,
-                     "SELECT department, seq, household_id, event_id, reason, attempts, parked_at_ms, behind_seq, state, "
-                     "resolved_by, resolved_at_ms FROM parked WHERE (?1 = '' OR department = ?1) "
-                     "AND (?2 = '' OR household_id = ?2) AND (?3 OR state = 'parked') ORDER BY department, seq LIMIT ?4");
-  q.bind(1, query.department).bind(2, query.household_id).bind(3, std::int64_t{query.all ? 1 : 0})
-      .bind(4, static_cast<std::int64_t>(query.limit + 1));
-  store::Statement history(db_,
-                           "SELECT action, by_operator, at_ms, outcome FROM parked_action WHERE department = ? AND seq = ? "
-                           "ORDER BY id");
-  json rows = json::array();
-  bool truncated = false;
-  while (q.step()) {
-    if (rows.size() == query.limit) {
-      truncated = true;
-      break;
+nlohmann::json SqliteLedger::list_parked(const ParkedQuery& query) {
+  return guarded([&] {
+    using nlohmann::json;
+    store::Statement q(db_,
+                       "SELECT department, seq, household_id, event_id, reason, attempts, parked_at_ms, behind_seq, state, "
+                       "resolved_by, resolved_at_ms FROM parked WHERE (?1 = '' OR department = ?1) "
+                       "AND (?2 = '' OR household_id = ?2) AND (?3 OR state = 'parked') ORDER BY department, seq LIMIT ?4");
+    q.bind(1, query.department).bind(2, query.household_id).bind(3, std::int64_t{query.all ? 1 : 0})
+        .bind(4, static_cast<std::int64_t>(query.limit + 1));
+    store::Statement history(db_,
+                             "SELECT action, by_operator, at_ms, outcome FROM parked_action WHERE department = ? AND seq = ? "
+                             "ORDER BY id");
+    json rows = json::array();
+    bool truncated = false;
+    while (q.step()) {
+      if (rows.size() == query.limit) {
+        truncated = true;
+        break;
+      }
+      json row{{"department", q.column_text(0)},
+               {"seq", q.column_int(1)},
+               {"household_id", q.column_text(2)},
+               {"event_id", q.column_text(3)},
+               {"reason", q.column_text(4)},
+               {"attempts", q.column_int(5)},
+               {"parked_at_ms", q.column_int(6)},
+               {"behind_seq", q.column_int(7)},
+               {"state", q.column_text(8)},
+               {"resolved_by", q.column_is_null(9) ? json(nullptr) : json(q.column_text(9))},
+               {"resolved_at_ms", q.column_is_null(10) ? json(nullptr) : json(q.column_int(10))}};
+      if (query.all) {
+        json h = json::array();
+        history.bind(1, q.column_text(0)).bind(2, q.column_int(1));
+        while (history.step())
+          h.push_back({{"action", history.column_text(0)},
+                       {"by", history.column_text(1)},
+                       {"at_ms", history.column_int(2)},
+                       {"outcome", history.column_text(3)}});
+        history.reset();
+        row["history"] = std::move(h);
+      }
+      rows.push_back(std::move(row));
     }
-    json row{{"department", q.column_text(0)},
-             {"seq", q.column_int(1)},
-             {"household_id", q.column_text(2)},
-             {"event_id", q.column_text(3)},
-             {"reason", q.column_text(4)},
-             {"attempts", q.column_int(5)},
-             {"parked_at_ms", q.column_int(6)},
-             {"behind_seq", q.column_int(7)},
-             {"state", q.column_text(8)},
-             {"resolved_by", q.column_is_null(9) ? json(nullptr) : json(q.column_text(9))},
-             {"resolved_at_ms", q.column_is_null(10) ? json(nullptr) : json(q.column_int(10))}};
-    if (query.all) {
-      json h = json::array();
-      history.bind(1, q.column_text(0)).bind(2, q.column_int(1));
-      while (history.step())
-        h.push_back({{"action", history.column_text(0)},
-                     {"by", history.column_text(1)},
-                     {"at_ms", history.column_int(2)},
-                     {"outcome", history.column_text(3)}});
-      history.reset();
-      row["history"] = std::move(h);
-    }
-    rows.push_back(std::move(row));
-  }
-  return {{"parked", std::move(rows)}, {"truncated", truncated}};
+    return nlohmann::json{{"parked", std::move(rows)}, {"truncated", truncated}};
+  });
 }
 
-}  // namespace hub::delivery
+}  // namespace hub::store

@@ -1,16 +1,15 @@
-// The chain keeper (issue 14): the one implementation of the upkeep of the hub's three hash
-// chains — audit.db (audit_log.h), events.db (event_log.h) and ledger.db (ledger.h). It computes
-// each record's hash from the previous hash and the record (audit::record_hash), keeps the
-// chain's head and writes it in the writer's transaction, chains the rows of a file written
-// before its chain existed, and verifies a file's chain, naming the first altered record.
+// The chain keeper: the SQLite side of the hub's three hash chains — audit.db
+// (sqlite_audit_store.h), events.db (sqlite_event_store.h) and ledger.db (sqlite_ledger.h). The
+// hashing, the record format and the walk that names the first altered record are audit's
+// (audit/audit_log.h: record_hash, RowDetail, verify_chain); this keeper holds the chain's head
+// (in memory and in the file's head table, written in the writer's transaction), chains the rows
+// of a file written before its chain existed, and reads a file's records back for verification.
 //
-// Who owns what. Each writer (AuditLog, EventLog, Ledger) owns one ChainKeeper on its own
-// connection and builds the record's `detail` from the values it binds (the hot path: no
-// re-reading of the row). The keeper owns the head (in memory and in the file's head table)
-// and the knowledge of how each file stores its records, which is what the verifier and the
-// upgrade need to read them back: chain_keeper.cpp holds the chain SQL of the three files (head,
-// upgrade, verification), the writers keep the SQL of their own rows. The bytes are unchanged by the keeper:
-// docs/security.md and the header of each file describe them.
+// Who owns what. Each SQLite writer owns one ChainKeeper on its own connection and builds the
+// record's `detail` from the values it binds (the hot path: no re-reading of the row).
+// chain_keeper.cpp holds the chain SQL of the three files (head, upgrade, verification), the
+// writers the SQL of their own rows. docs/security.md and the contract headers
+// (eventlog/event_store.h, delivery/ledger.h, audit/audit_log.h) describe the bytes.
 //
 // Threads. A ChainKeeper is used only by the thread that owns its writer (the ingest thread for
 // events.db, the dispatcher thread for ledger.db, AuditTrail's callers under its mutex for
@@ -25,8 +24,11 @@
 #include <string>
 
 #include "audit/audit_log.h"
+#include "store/sqlite/database.h"
 
-namespace hub::audit {
+namespace hub::store {
+
+using audit::Hash;
 
 // The chained files, each with its own way of storing records (see chain_keeper.cpp).
 enum class ChainedFile {
@@ -40,7 +42,7 @@ class ChainKeeper {
   // Reads the head of `file`'s chain through `db` (the writer's connection; the head table
   // exists by then) and prepares the statement that moves it. Throws std::runtime_error
   // (store::SqliteError) when the head cannot be read.
-  ChainKeeper(store::Database& db, ChainedFile file);
+  ChainKeeper(Database& db, ChainedFile file);
   ~ChainKeeper();
   ChainKeeper(const ChainKeeper&) = delete;
   ChainKeeper& operator=(const ChainKeeper&) = delete;
@@ -53,14 +55,14 @@ class ChainKeeper {
 
   // Links record `seq` onto the chain and returns its hash (previous() is then the one before).
   // Inside the writer's open transaction; nothing is written until write_head().
-  const Hash& link(std::int64_t seq, std::int64_t at_ms, const AuditEntry& entry) {
+  const Hash& link(std::int64_t seq, std::int64_t at_ms, const audit::AuditEntry& entry) {
     previous_ = hash_;
-    hash_ = record_hash(previous_, seq, at_ms, entry);
+    hash_ = audit::record_hash(previous_, seq, at_ms, entry);
     seq_ = seq;
     linked_ = true;
     return hash_;
   }
-  const Hash& link_next(std::int64_t at_ms, const AuditEntry& entry) { return link(seq_ + 1, at_ms, entry); }
+  const Hash& link_next(std::int64_t at_ms, const audit::AuditEntry& entry) { return link(seq_ + 1, at_ms, entry); }
 
   // Writes the head, when anything was linked since the last commit, in the open transaction.
   void write_head();
@@ -75,9 +77,9 @@ class ChainKeeper {
   std::uint64_t chain_stored_rows();
 
  private:
-  store::Database& db_;
+  Database& db_;
   ChainedFile file_;
-  std::unique_ptr<store::Statement> write_head_;
+  std::unique_ptr<Statement> write_head_;
   std::int64_t seq_ = 0, committed_seq_ = 0;
   Hash hash_{}, previous_{}, committed_hash_{};
   bool linked_ = false;
@@ -86,8 +88,15 @@ class ChainKeeper {
 // Walk the chain of one file (read-only, in one snapshot) and name the first record modified,
 // deleted, inserted or reordered (verify_chain). A file from before its chain has problem
 // "unchained"; a ledger delivery outside the chain is named by its subject (first_bad_seq 0,
-// problem "inserted"). verify_audit_log() (audit_log.h) is the one for audit.db.
-VerifyResult verify_event_chain(const std::string& path);
-VerifyResult verify_ledger_chain(const std::string& path);
+// problem "inserted").
+audit::VerifyResult verify_event_chain(const std::string& path);
+audit::VerifyResult verify_ledger_chain(const std::string& path);
+// The same for audit.db; with a public key, the signatures are checked too (a record without
+// one is then a failure).
+audit::VerifyResult verify_audit_log(const std::string& path,
+                                     const std::optional<std::array<unsigned char, 32>>& public_key = std::nullopt);
 
-}  // namespace hub::audit
+// Appends a stored column's value to a chain record's detail, typed as RowDetail encodes it.
+void append_column(audit::RowDetail& detail, const Statement& row, int index);
+
+}  // namespace hub::store

@@ -1,13 +1,23 @@
-#include "audit/chain_keeper.h"
+#include "store/sqlite/chain_keeper.h"
 
 #include <nlohmann/json.hpp>
 #include <stdexcept>
 #include <unordered_map>
 #include <vector>
 
-#include "store/sqlite/database.h"
 
-namespace hub::audit {
+namespace hub::store {
+
+using audit::AuditEntry;
+using audit::ChainHead;
+using audit::ChainName;
+using audit::ChainRecord;
+using audit::RowDetail;
+using audit::VerifyResult;
+using audit::blob_to_hex;
+using audit::from_hex;
+using audit::to_hex;
+
 namespace {
 
 using ReasonTexts = std::unordered_map<std::int64_t, std::string>;
@@ -141,7 +151,7 @@ class RecordReader {
         r.entry.kind = "event_accepted";
         r.entry.actor = q.column_text(2);
         r.entry.subject = q.column_text(3);
-        for (int c = 4; c <= 15; ++c) detail.column(q, c);
+        for (int c = 4; c <= 15; ++c) append_column(detail, q, c);
         r.entry.detail = detail.take();
         r.signature.reset();
         hashes = 16;
@@ -150,7 +160,7 @@ class RecordReader {
         r.entry.kind = "policy_action";
         r.entry.actor = q.column_text(2);
         r.entry.subject = q.column_text(2) + ":" + q.column_text(3);
-        for (int c = 4; c <= 9; ++c) detail.column(q, c);
+        for (int c = 4; c <= 9; ++c) append_column(detail, q, c);
         append_reasons(detail, q.column_text(7), reasons_);
         r.entry.detail = detail.take();
         r.signature.reset();
@@ -189,7 +199,7 @@ VerifyResult verify_file(const std::string& path, ChainedFile file,
     const RecordReader reader(db, file);
     const std::optional<ChainHead> head = read_head(db, file);
     store::Statement rows(db, l.records.c_str());
-    VerifyResult result = verify_chain(
+    VerifyResult result = audit::verify_chain(
         l.name, head,
         [&](ChainRecord& r) {
           if (!rows.step()) return false;
@@ -213,7 +223,7 @@ VerifyResult verify_file(const std::string& path, ChainedFile file,
     }
     return result;
   } catch (const std::exception& e) {
-    return unreadable(l.file_name, path, e.what());
+    return audit::unreadable(l.file_name, path, e.what());
   }
 }
 
@@ -319,4 +329,16 @@ VerifyResult verify_ledger_chain(const std::string& path) {
   return verify_file(path, ChainedFile::kLedger, std::nullopt);
 }
 
-}  // namespace hub::audit
+
+void append_column(RowDetail& detail, const Statement& row, int index) {
+  using Type = Statement::Type;
+  switch (row.column_type(index)) {
+    case Type::kNull: detail.null(); return;
+    case Type::kInteger: detail.integer(row.column_int(index)); return;
+    case Type::kText: detail.text(row.column_text(index)); return;
+    case Type::kBlob: detail.blob(row.column_blob(index)); return;
+    case Type::kFloat: detail.real(row.column_text(index)); return;
+  }
+}
+
+}  // namespace hub::store

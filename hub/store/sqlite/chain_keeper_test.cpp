@@ -1,8 +1,8 @@
-// The audit chain against a real SQLite file: for many random trials, one record is modified,
+// The chains in SQLite files (the chain keeper, and audit.db's writer and verifier): the audit
+// chain against a real SQLite file: for many random trials, one record is modified,
 // deleted, inserted or swapped directly in the file (as someone with the file and sqlite3
 // would), and verification must fail and name exactly that record.
-#include "audit/audit_log.h"
-#include "audit/chain_keeper.h"
+#include "store/sqlite/chain_keeper.h"
 
 #include <sodium.h>
 #include <sys/wait.h>
@@ -17,9 +17,12 @@
 
 #include <gtest/gtest.h>
 
-#include "delivery/ledger.h"
+#include "audit/audit_log.h"
 #include "eventlog/event_log.h"
 #include "store/sqlite/database.h"
+#include "store/sqlite/sqlite_audit_log.h"
+#include "store/sqlite/sqlite_event_store.h"
+#include "store/sqlite/sqlite_ledger.h"
 #include "testing/run_command.h"
 #include "testing/temp_dir.h"
 
@@ -27,8 +30,8 @@ namespace {
 
 namespace fs = std::filesystem;
 using hub::audit::AuditEntry;
-using hub::audit::AuditLog;
-using hub::audit::verify_audit_log;
+using AuditLog = hub::store::SqliteAuditLog;
+using hub::store::verify_audit_log;
 
 constexpr std::int64_t kRecords = 40;
 
@@ -254,7 +257,7 @@ TEST(AuditLog, AppendFailsClosedWhenTheFileCannotBeWritten) {
   hub::store::Database other(path, hub::store::Database::Mode::kReadWrite);
   other.exec("PRAGMA busy_timeout=0");
   other.exec("BEGIN IMMEDIATE");
-  EXPECT_THROW(log.append(entries(1), 2), std::runtime_error);
+  EXPECT_THROW(log.append(entries(1), 2), hub::StorageError);
   other.exec("ROLLBACK");
   EXPECT_EQ(log.last_seq(), 3);
   EXPECT_EQ(log.append(entries(1), 3), 4);
@@ -270,7 +273,7 @@ TEST(ChainKeeper, LinksOntoTheHeadAndForgetsWhatARolledBackTransactionLinked) {
   const auto head = verify_audit_log(path);
   ASSERT_TRUE(head.ok);
   hub::store::Database db(path, hub::store::Database::Mode::kReadWrite);
-  hub::audit::ChainKeeper keeper(db, hub::audit::ChainedFile::kAudit);
+  hub::store::ChainKeeper keeper(db, hub::store::ChainedFile::kAudit);
   EXPECT_EQ(keeper.seq(), kRecords);
   EXPECT_EQ(hub::audit::to_hex(keeper.hash().data(), keeper.hash().size()), head.head_hash_hex);
   const hub::audit::Hash committed = keeper.hash();
@@ -296,8 +299,8 @@ TEST(ChainKeeper, TheVerifiersNameAnUnreadableFile) {
   hub::testing::TempDir dir;
   const std::string path = dir.file("not-a-database.db");
   std::ofstream(path) << "this is not an SQLite file, it is long enough to have a header of one though.";
-  const auto audit = verify_audit_log(path), events = hub::audit::verify_event_chain(path),
-             ledger = hub::audit::verify_ledger_chain(path);
+  const auto audit = verify_audit_log(path), events = hub::store::verify_event_chain(path),
+             ledger = hub::store::verify_ledger_chain(path);
   for (const auto* r : {&audit, &events, &ledger}) {
     EXPECT_FALSE(r->ok);
     EXPECT_EQ(r->problem, "unreadable");
@@ -368,7 +371,7 @@ TEST(HubctlAudit, VerifyWalksTheThreeChainsOfTheDataDirectory) {
   const std::string data = dir.file("var");
   fs::create_directories(data);
   {
-    hub::EventLog events(data + "/events.db");
+    hub::EventLog events(std::make_unique<hub::store::SqliteEventStore>(data + "/events.db"));
     std::vector<hub::WireEvent> regs;
     for (int n = 1; n <= 5; ++n) {
       auto parsed = hub::parse_event(nlohmann::json{{"type", "household"}, {"event_id", "reg-" + std::to_string(n)},
@@ -377,7 +380,7 @@ TEST(HubctlAudit, VerifyWalksTheThreeChainsOfTheDataDirectory) {
     }
     ASSERT_TRUE(events.stage(regs, false, "fp-office").ok());
     events.commit_group(1'600'000'000'000);
-    hub::delivery::Ledger ledger(data + "/ledger.db");
+    hub::store::SqliteLedger ledger(data + "/ledger.db");
     std::vector<hub::delivery::LedgerBatch> batches(1);
     batches[0].department = "land";
     batches[0].plugin_version = "1.0.0";

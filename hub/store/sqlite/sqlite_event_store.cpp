@@ -1,0 +1,353 @@
+#include "store/sqlite/sqlite_event_store.h"
+
+#include <nlohmann/json.hpp>
+#include <spdlog/spdlog.h>
+
+#include "store/sqlite/checkpointer.h"
+
+namespace hub::store {
+
+using hub::sdk::HouseholdStatus;
+
+namespace {
+
+// events.db's schema version (PRAGMA user_version): 0 before the audit chain, 1 with it.
+constexpr std::int64_t kEventLogVersion = 1;
+
+constexpr const char* kEventAccepted = "event_accepted";
+
+bool has_column(Database& db, const char* table, const char* column) {
+  Statement q(db, "SELECT 1 FROM pragma_table_info(?) WHERE name = ?");
+  q.bind(1, std::string_view(table)).bind(2, std::string_view(column));
+  return q.step();
+}
+
+std::int64_t user_version(Database& db) {
+  Statement q(db, "PRAGMA user_version");
+  q.step();
+  return q.column_int(0);
+}
+
+}  // namespace
+
+const char* event_log_schema() {
+  return R"sql(
+CREATE TABLE IF NOT EXISTS event (
+  seq              INTEGER PRIMARY KEY,
+  event_id         TEXT NOT NULL UNIQUE,
+  type             TEXT NOT NULL,
+  household_id     TEXT NOT NULL,
+  village          TEXT NOT NULL,
+  status           TEXT,
+  previous_status  TEXT,
+  quarter          TEXT,
+  previous_quarter TEXT,
+  effective_date   TEXT,
+  designations     TEXT,
+  correction       INTEGER NOT NULL DEFAULT 0,
+  received_at_ms   INTEGER NOT NULL,
+  digest           TEXT NOT NULL,
+  body             TEXT NOT NULL,
+  publisher        TEXT NOT NULL DEFAULT '',  -- who published it (the key's name), the chain's actor
+  prev_hash        BLOB,                      -- the audit chain (event_log.h): the previous event's hash
+  hash             BLOB                       -- and this event's, SHA-256 as in audit_log.h
+);
+CREATE INDEX IF NOT EXISTS event_by_household ON event(household_id, seq);
+CREATE TABLE IF NOT EXISTS household (
+  household_id         TEXT PRIMARY KEY,
+  village              TEXT NOT NULL,
+  head                 TEXT,
+  members              INTEGER,
+  registered_seq       INTEGER NOT NULL,
+  commitment_signed_on TEXT,
+  commitment_seq       INTEGER,
+  status               TEXT NOT NULL DEFAULT 'unevaluated',
+  quarter              TEXT,
+  designations         TEXT,
+  status_seq           INTEGER
+) WITHOUT ROWID;
+CREATE TABLE IF NOT EXISTS chain_head (
+  id   INTEGER PRIMARY KEY CHECK (id = 1),
+  seq  INTEGER NOT NULL,
+  hash BLOB NOT NULL
+);
+)sql";
+}
+
+SqliteEventStore::SqliteEventStore(const std::string& path) try : db_(path, Database::Mode::kReadWrite) {
+  db_.exec("PRAGMA journal_mode=WAL");
+  db_.exec("PRAGMA synchronous=FULL");
+  disable_auto_checkpoint(db_);  // hubd's Checkpointer does it off the commit path
+  const std::int64_t version = user_version(db_);
+  if (version > kEventLogVersion)
+    throw SqliteError(0, path + ": event log schema version " + std::to_string(version) +
+                                    " is newer than this hubd understands (" + std::to_string(kEventLogVersion) +
+                                    "); upgrade hubd");
+  if (version < kEventLogVersion) {
+    Statement had(db_, "SELECT COUNT(*) FROM sqlite_schema WHERE type = 'table' AND name = 'event'");
+    had.step();
+    const bool had_events = had.column_int(0) > 0;
+    had.reset();
+    upgrade_to_chain(had_events);
+  } else {
+    db_.exec(event_log_schema());
+  }
+  insert_event_ = std::make_unique<Statement>(
+      db_,
+      "INSERT INTO event (seq, event_id, type, household_id, village, status, previous_status, quarter, "
+      "previous_quarter, effective_date, designations, correction, received_at_ms, digest, body, publisher, "
+      "prev_hash, hash) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)");
+  upsert_household_ = std::make_unique<Statement>(
+      db_,
+      "INSERT INTO household (household_id, village, head, members, registered_seq) VALUES (?,?,?,?,?) "
+      "ON CONFLICT(household_id) DO UPDATE SET village=excluded.village, head=excluded.head, "
+      "members=excluded.members, registered_seq=excluded.registered_seq");
+  update_commitment_ = std::make_unique<Statement>(
+      db_, "UPDATE household SET commitment_signed_on = ?, commitment_seq = ? WHERE household_id = ?");
+  update_status_ = std::make_unique<Statement>(
+      db_, "UPDATE household SET status = ?, quarter = ?, designations = ?, status_seq = ? WHERE household_id = ?");
+
+  find_id_ = std::make_unique<Statement>(db_, "SELECT seq, digest FROM event WHERE event_id = ?");
+  const std::uint64_t last = read_last_seq();
+  chain_ = std::make_unique<ChainKeeper>(db_, ChainedFile::kEvents);
+  const std::int64_t head_seq = chain_->seq();
+  // Both are written in every commit; they differ only when someone changed the file.
+  if (head_seq != static_cast<std::int64_t>(last))
+    spdlog::error("{}: the audit chain's head is at seq {} but the last event is seq {}: the file was changed outside "
+                  "hubd; new events are chained onto the head (run 'hubctl audit verify')",
+                  path, head_seq, last);
+} catch (const SqliteError& e) {
+  throw StorageError(e.status());
+}
+
+// Version 0 -> 1: adds the chain's columns and head and chains every stored event in seq
+// order (publisher ""), in one transaction.
+void SqliteEventStore::upgrade_to_chain(bool had_events) {
+  Transaction tx(db_);
+  db_.exec(event_log_schema());
+  if (!has_column(db_, "event", "hash")) {
+    db_.exec("ALTER TABLE event ADD COLUMN publisher TEXT NOT NULL DEFAULT ''");
+    db_.exec("ALTER TABLE event ADD COLUMN prev_hash BLOB");
+    db_.exec("ALTER TABLE event ADD COLUMN hash BLOB");
+  }
+  const std::uint64_t chained = ChainKeeper(db_, ChainedFile::kEvents).chain_stored_rows();
+  db_.exec(("PRAGMA user_version=" + std::to_string(kEventLogVersion)).c_str());
+  tx.commit();
+  chained_at_open_ = chained;
+  if (had_events)
+    spdlog::info("{}: upgraded to the audit chain: {} stored events chained (their publisher unknown)", db_.path(), chained);
+}
+
+
+SqliteEventStore::~SqliteEventStore() = default;
+
+std::uint64_t SqliteEventStore::read_last_seq() {
+  Statement last(db_, "SELECT COALESCE(MAX(seq), 0) FROM event");
+  last.step();
+  return static_cast<std::uint64_t>(last.column_int(0));
+}
+
+std::uint64_t SqliteEventStore::last_seq() {
+  return guarded([&] { return read_last_seq(); });
+}
+
+std::vector<StoredHousehold> SqliteEventStore::load_households() {
+  return guarded([&] {
+    std::vector<StoredHousehold> out;
+    Statement load(db_, "SELECT household_id, village, status, quarter FROM household");
+    while (load.step()) {
+      StoredHousehold h;
+      h.household_id = load.column_text(0);
+      h.village = load.column_text(1);
+      h.status = hub::sdk::parse_household_status(load.column_text(2)).value_or(HouseholdStatus::kUnevaluated);
+      h.quarter = load.column_text(3);
+      out.push_back(std::move(h));
+    }
+    return out;
+  });
+}
+
+namespace {
+
+// One read snapshot (BEGIN … COMMIT) around a request's event_id look-ups.
+class SqliteLookups final : public EventStore::Lookups {
+ public:
+  SqliteLookups(Database& db, Statement& find) : snapshot_(db), find_(find) {}
+  std::optional<KnownEvent> find(const std::string& event_id) override {
+    return guarded([&] {
+      find_.bind(1, event_id);
+      std::optional<KnownEvent> known;
+      if (find_.step()) known = KnownEvent{static_cast<std::uint64_t>(find_.column_int(0)), find_.column_text(1)};
+      find_.reset();
+      return known;
+    });
+  }
+
+ private:
+  ReadTransaction snapshot_;
+  Statement& find_;
+};
+
+}  // namespace
+
+std::unique_ptr<EventStore::Lookups> SqliteEventStore::lookups() {
+  return guarded([&]() -> std::unique_ptr<EventStore::Lookups> { return std::make_unique<SqliteLookups>(db_, *find_id_); });
+}
+
+void SqliteEventStore::append(const std::vector<StagedEvent>& group, std::int64_t received_at_ms) {
+  if (group.empty()) return;
+  guarded([&] { append_group(group, received_at_ms); });
+}
+
+void SqliteEventStore::append_group(const std::vector<StagedEvent>& group, std::int64_t received_at_ms) {
+  if (stale_) {
+    chain_ = std::make_unique<ChainKeeper>(db_, ChainedFile::kEvents);  // the head as stored
+    stale_ = false;
+  }
+  try {
+    Transaction tx(db_);
+    audit::AuditEntry entry;
+    entry.kind = kEventAccepted;
+    for (const StagedEvent& s : group) {
+      const WireEvent& ev = s.event;
+      const bool is_status = ev.type == EventType::kStatusChange;
+      const std::string designations = is_status ? nlohmann::json(ev.designations).dump() : std::string();
+      auto& ins = *insert_event_;
+      // What is bound is what the chain record's detail encodes (the chain keeper reads
+      // the same columns back in the same order).
+      audit::RowDetail detail;
+      const auto text = [&](int column, std::string_view value) {
+        ins.bind(column, value);
+        detail.text(value);
+      };
+      const auto null = [&](int column) {
+        ins.bind_null(column);
+        detail.null();
+      };
+      ins.bind(1, static_cast<std::int64_t>(s.seq)).bind(2, ev.event_id);
+      text(3, to_string(ev.type));
+      text(4, ev.household_id);
+      text(5, s.village);
+      if (is_status) {
+        text(6, hub::sdk::to_string(ev.status));
+        text(7, hub::sdk::to_string(s.previous_status));
+        text(8, ev.quarter);
+        text(9, s.previous_quarter);
+        text(10, ev.effective_date);
+        text(11, designations);
+      } else {
+        for (int c = 6; c <= 11; ++c) null(c);
+      }
+      const std::int64_t correction = is_status && s.correction ? 1 : 0;
+      ins.bind(12, correction);
+      detail.integer(correction);
+      ins.bind(13, received_at_ms);
+      text(14, s.digest);
+      text(15, s.canonical);
+      ins.bind(16, s.publisher);
+      entry.actor = s.publisher;
+      entry.subject = ev.event_id;
+      entry.detail = detail.take();
+      const audit::Hash& hash = chain_->link(static_cast<std::int64_t>(s.seq), received_at_ms, entry);
+      const audit::Hash& previous = chain_->previous();
+      ins.bind_blob(17, previous.data(), previous.size()).bind_blob(18, hash.data(), hash.size());
+      ins.run();
+
+      switch (ev.type) {
+        case EventType::kHousehold:
+          upsert_household_->bind(1, ev.household_id).bind(2, ev.village);
+          if (ev.head.empty()) upsert_household_->bind_null(3); else upsert_household_->bind(3, ev.head);
+          upsert_household_->bind(4, ev.members).bind(5, static_cast<std::int64_t>(s.seq));
+          upsert_household_->run();
+          break;
+        case EventType::kCommitment:
+          update_commitment_->bind(1, ev.signed_on).bind(2, static_cast<std::int64_t>(s.seq)).bind(3, ev.household_id);
+          update_commitment_->run();
+          break;
+        case EventType::kStatusChange:
+          update_status_->bind(1, hub::sdk::to_string(ev.status))
+              .bind(2, ev.quarter)
+              .bind(3, designations)
+              .bind(4, static_cast<std::int64_t>(s.seq))
+              .bind(5, ev.household_id);
+          update_status_->run();
+          break;
+      }
+    }
+    chain_->write_head();
+    tx.commit();
+  } catch (...) {
+    insert_event_->reset();
+    upsert_household_->reset();
+    update_commitment_->reset();
+    update_status_->reset();
+    chain_->rolled_back();
+    stale_ = true;  // the commit may have happened: the head is read again before the next append
+    throw;
+  }
+  chain_->committed();
+}
+
+
+SqliteEventReader::SqliteEventReader(const std::string& path)
+    : db_(path, Database::Mode::kReadWrite),
+      range_(db_,
+             "SELECT seq, type, event_id, household_id, village, status, previous_status, quarter, previous_quarter, "
+             "effective_date, designations, correction, received_at_ms FROM event WHERE seq BETWEEN ? AND ? ORDER BY seq"),
+      received_(db_, "SELECT received_at_ms FROM event WHERE seq = ?") {
+  db_.exec("PRAGMA query_only=1");
+}
+
+std::vector<LoggedEvent> SqliteEventReader::read(std::uint64_t from, std::uint64_t to) {
+  return guarded([&] { return read_range(from, to); });
+}
+
+std::vector<LoggedEvent> SqliteEventReader::read_range(std::uint64_t from, std::uint64_t to) {
+  std::vector<LoggedEvent> out;
+  range_.bind(1, static_cast<std::int64_t>(from)).bind(2, static_cast<std::int64_t>(to));
+  while (range_.step()) {
+    LoggedEvent e;
+    e.seq = static_cast<std::uint64_t>(range_.column_int(0));
+    const std::string type = range_.column_text(1);
+    e.type = type == "status_change" ? EventType::kStatusChange
+             : type == "commitment"  ? EventType::kCommitment
+                                     : EventType::kHousehold;
+    e.event_id = range_.column_text(2);
+    e.household_id = range_.column_text(3);
+    e.village = range_.column_text(4);
+    if (e.type == EventType::kStatusChange) {
+      using hub::sdk::parse_household_status;
+      e.status = parse_household_status(range_.column_text(5)).value_or(hub::sdk::HouseholdStatus::kUnevaluated);
+      e.previous_status = parse_household_status(range_.column_text(6)).value_or(hub::sdk::HouseholdStatus::kUnevaluated);
+      e.quarter = range_.column_text(7);
+      e.previous_quarter = range_.column_text(8);
+      e.effective_date = range_.column_text(9);
+      const std::string designations = range_.column_text(10);
+      if (designations.size() > 2) {
+        for (const auto& d : nlohmann::json::parse(designations)) e.designations.push_back(d.get<std::string>());
+      }
+      e.correction = range_.column_int(11) != 0;
+    }
+    e.received_at_ms = range_.column_int(12);
+    out.push_back(std::move(e));
+  }
+  range_.reset();
+  return out;
+}
+
+std::int64_t SqliteEventReader::received_at(std::uint64_t seq) {
+  return guarded([&] {
+    received_.bind(1, static_cast<std::int64_t>(seq));
+    const std::int64_t at = received_.step() ? received_.column_int(0) : 0;
+    received_.reset();
+    return at;
+  });
+}
+
+EventReaderOpener sqlite_event_reader_opener(std::string path) {
+  return [path = std::move(path)]() -> std::unique_ptr<EventReader> {
+    return guarded([&] { return std::make_unique<SqliteEventReader>(path); });
+  };
+}
+
+}  // namespace hub::store

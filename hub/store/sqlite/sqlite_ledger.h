@@ -1,0 +1,70 @@
+// The delivery ledger in SQLite (ledger.db): delivery's Ledger (delivery/ledger.h, which
+// describes the contract and the chain record) as one WAL file with synchronous=FULL, its
+// schema, its upgrades from every earlier version, and the deliveries' audit chain
+// (chain_keeper.h) written in the same transaction as the rows.
+//
+// Errors leave as StorageError (guarded(), database.h). After a failed commit the chain's head
+// and the reason texts are read again from the file before the next write, so a commit whose
+// outcome was unknown is continued from what the file holds.
+#pragma once
+
+#include <cstdint>
+#include <map>
+#include <memory>
+#include <string>
+#include <unordered_map>
+#include <vector>
+
+#include "delivery/ledger.h"
+#include "store/sqlite/chain_keeper.h"
+#include "store/sqlite/database.h"
+
+namespace hub::store {
+
+class SqliteLedger final : public delivery::Ledger {
+ public:
+  // Opens (creating or upgrading) the ledger at `path`.
+  explicit SqliteLedger(const std::string& path);
+  ~SqliteLedger() override;
+
+  std::map<std::string, delivery::CursorState> load_cursors() override;
+  void commit(std::vector<delivery::LedgerBatch>& batches, std::int64_t now_ms) override;
+  std::vector<delivery::ParkedRow> load_parked() override;
+  nlohmann::json list_parked(const delivery::ParkedQuery& q) override;
+  std::map<std::string, delivery::PluginState> load_plugin_states() override;
+  void record_disabled(const std::string& department, const std::string& by, const std::string& reason,
+                       std::int64_t now_ms) override;
+  void record_enabled(const std::string& department, const std::string& by, std::int64_t now_ms) override;
+  void record_reload(const std::string& department, const std::string& library, const std::string& version,
+                     const std::string& config_library, const std::string& by, std::int64_t now_ms) override;
+  void forget_reload(const std::string& department, const std::string& why, std::int64_t now_ms) override;
+
+ private:
+  void append_plugin_action(const std::string& department, const std::string& action, const std::string& by,
+                            std::int64_t now_ms, const std::string& detail);
+  void migrate();  // creates the schema, or upgrades an older ledger.db in one transaction
+  void reread();   // the chain's head and the reason texts, from the file
+  std::string encode_actions(const std::vector<hub::sdk::PolicyAction>& actions);
+  std::int64_t reason_id(const std::string& text);  // inserts the text the first time
+
+  Database db_;
+  std::unique_ptr<Statement> upsert_cursor_;
+  std::unique_ptr<Statement> insert_delivery_;
+  std::unique_ptr<Statement> insert_reason_;
+  std::unique_ptr<Statement> insert_failure_;
+  std::unique_ptr<Statement> insert_parked_;
+  std::unique_ptr<Statement> resolve_parked_;
+  std::unique_ptr<Statement> insert_parked_action_;
+
+  std::unordered_map<std::string, std::int64_t> reason_ids_;  // every row of `reason`
+  std::int64_t next_reason_id_ = 1;
+  std::vector<std::string> reasons_added_;  // in the open transaction, forgotten on rollback
+
+  std::unique_ptr<ChainKeeper> chain_;  // the deliveries' audit chain
+  bool stale_ = false;                  // a commit failed: reread() before the next write
+};
+
+// The schema of ledger.db (the current version), for tests and tools.
+const char* ledger_schema();
+
+}  // namespace hub::store
