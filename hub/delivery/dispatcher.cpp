@@ -25,7 +25,7 @@ Dispatcher::Dispatcher(zmq::context_t& context, const HubConfig& config, const s
       control_(context, zmq::socket_type::pair),
       notify_(context, zmq::socket_type::pull),
       status_(context, zmq::socket_type::rep),
-      chunks_(std::move(stores.events)),
+      scheduler_(std::move(stores.events), config.delivery_batch_events),
       last_seq_(last_seq),
       transports_(transports) {
   control_.connect(control_endpoint);
@@ -102,26 +102,17 @@ void Dispatcher::pump(Department& d) {
     spdlog::info("delivery: retrying {} from seq {} (attempt {})", d.config->id, d.sent_upto + 1, d.attempts + 1);
   }
   if (d.state != DeliveryState::kRunning || d.paused || d.op != OpKind::kNone) return;
+  const Scheduler::HeldBack held_back =
+      d.parked.empty() ? Scheduler::HeldBack() : [this, &d](const LoggedEvent& e) { return held(d, e); };
   while (d.in_flight < config_.max_in_flight_batches && d.sent_upto < last_seq_) {
-    const std::uint64_t from = d.sent_upto + 1;
-    auto c = chunks_.containing(from, last_seq_);
+    Scheduler::Cut cut = scheduler_.next(d.sent_upto, last_seq_, held_back);
+    d.sent_upto = cut.upto;
+    if (!cut.chunk) continue;  // held back: recorded as parked, stepped over
     auto request = std::make_unique<Request>();
-    request->begin = from - c->first_seq;
-    request->end = std::min<std::size_t>(request->begin + config_.delivery_batch_events, c->events.size());
-    if (!d.parked.empty()) {
-      // Events of parked households wait behind their parked event: the batch stops before
-      // the first one, which is recorded as parked and stepped over.
-      std::size_t i = request->begin;
-      while (i < request->end && !held(d, c->events[i])) ++i;
-      if (i == request->begin) {
-        d.sent_upto = c->events[i].seq;
-        continue;
-      }
-      request->end = i;
-    }
+    request->begin = cut.begin;
+    request->end = cut.end;
     request->generation = d.generation;
-    d.sent_upto = c->first_seq + request->end - 1;
-    request->chunk = std::move(c);
+    request->chunk = std::move(cut.chunk);
     send_owned(d.pipe, Tag::kRequest, std::move(request));
     ++d.in_flight;
   }
@@ -231,7 +222,7 @@ nlohmann::json Dispatcher::status_json() {
     const std::uint64_t lag = last_seq_ > d->cursor.seq ? last_seq_ - d->cursor.seq : 0;
     std::int64_t oldest_ms = 0;
     if (lag > 0) {
-      const std::int64_t at = chunks_.received_at(d->cursor.seq + 1);
+      const std::int64_t at = scheduler_.received_at(d->cursor.seq + 1);
       if (at > 0) oldest_ms = std::max<std::int64_t>(0, now_ms() - at);
     }
     departments.push_back({{"id", d->config->id},

@@ -36,11 +36,12 @@
 // library unless the config's library was changed since (then the config wins, with a warning)
 // or that library will not load (then the config's, with an error; the record is kept).
 //
-// The class's code, by concern: dispatcher.cpp (construction, the actor loop, flow control,
-// reports and failures, status), dispatcher_ledger.cpp (the pending batches, their commit by
+// The class's code, by concern: dispatcher.cpp (construction, the actor loop, flow control —
+// pump(), around the scheduler (scheduler.h) that cuts each department's next batch — reports
+// and failures, status), dispatcher_ledger.cpp (the pending batches, their commit by
 // ledger_committer.h, parking), dispatcher_lifecycle.cpp (plugin start, reload, host lost or crashed,
 // recorded decisions), dispatcher_commands.cpp (operators' commands and the operations that wait
-// for a quiet department). The events come from chunk_cache.h.
+// for a quiet department). The events come from the scheduler's chunk cache (chunk_cache.h).
 #pragma once
 
 #include <chrono>
@@ -58,12 +59,12 @@
 #include <zmq.hpp>
 
 #include "config/hub_config.h"
-#include "delivery/chunk_cache.h"
 #include "delivery/ledger.h"
 #include "delivery/ledger_committer.h"
 #include "delivery/delivery_observer.h"
 #include "delivery/department_state.h"
 #include "delivery/operator_commands.h"
+#include "delivery/scheduler.h"
 #include "runtime/department_transport.h"
 
 namespace hub::delivery {
@@ -198,7 +199,7 @@ class Dispatcher {
   zmq::socket_t control_;
   zmq::socket_t notify_;
   zmq::socket_t status_;
-  ChunkCache chunks_;  // the events, read from the log in chunks shared by the departments
+  Scheduler scheduler_;  // cuts each department's next batch from the log's chunks
   std::unique_ptr<Ledger> ledger_;
   bool cursors_stale_ = false;  // a commit's outcome was unknown and the cursors could not be read again
   std::unique_ptr<LedgerCommitter> committer_;  // writes the rounds' batches, tells the observer

@@ -285,12 +285,12 @@ void Dispatcher::send_retry(Department& d) {
     const std::uint64_t seq = d.retry_queue.front();
     d.retry_queue.pop_front();
     if (d.parked_events.count(seq) == 0) continue;
-    auto c = chunks_.containing(seq, last_seq_);
+    Scheduler::Cut cut = scheduler_.single(seq, last_seq_);
     auto request = std::make_unique<Request>();
-    request->begin = seq - c->first_seq;
-    request->end = request->begin + 1;
+    request->begin = cut.begin;
+    request->end = cut.end;
     request->generation = ++d.generation;  // a fresh one: not skipped after an earlier failure
-    request->chunk = std::move(c);
+    request->chunk = std::move(cut.chunk);
     d.retry_in_flight = seq;
     ++d.in_flight;
     send_owned(d.pipe, Tag::kRequest, std::move(request));

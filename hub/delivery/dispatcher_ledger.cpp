@@ -78,11 +78,7 @@ bool Dispatcher::commit_pending() {
 
 // --- parking ----------------------------------------------------------------------------
 
-const LoggedEvent& Dispatcher::event_at(std::uint64_t seq) {
-  auto c = chunks_.containing(seq, last_seq_);
-  const LoggedEvent& e = c->events.at(seq - c->first_seq);
-  return e;  // the chunk stays cached (most recently used) while the caller uses it
-}
+const LoggedEvent& Dispatcher::event_at(std::uint64_t seq) { return scheduler_.event_at(seq, last_seq_); }
 
 bool Dispatcher::held(Department& d, const LoggedEvent& e) {
   auto it = d.parked.find(e.household_id);
