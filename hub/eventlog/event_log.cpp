@@ -1,9 +1,5 @@
 #include "eventlog/event_log.h"
 
-#include <nlohmann/json.hpp>
-#include <spdlog/spdlog.h>
-
-
 namespace hub {
 
 using hub::sdk::HouseholdStatus;

@@ -101,14 +101,18 @@ TEST(DiskFull, IngestRefusesWithStorageUnavailableStoresNothingAndRecoversWithou
   hub.stop();
 }
 
-TEST(DiskFull, LedgerWriteFailureDeliversEveryEventExactlyOnceWhenSpaceReturns) {
+// `n` households are registered and delivered; then, while the ledger's writes fail as `fault`
+// says (DiskFullHub::fill), `n` evaluations are published. Ingest acknowledges them (events.db
+// is fine); delivery records none of them, logs `logged` and keeps running; once the fault is
+// gone every department has every evaluation exactly once and its cursor at the end.
+void ledger_fault_then_every_event_exactly_once(const std::string& fault, const std::string& logged, int n) {
   HubOptions options;
   options.departments = {"schools", "police", "finance"};
   DiskFullHub d(options);
   HubProcess& hub = d.hub;
 
   json registry = json::array();
-  for (int i = 1; i <= 40; ++i) {
+  for (int i = 1; i <= n; ++i) {
     char id[16];
     std::snprintf(id, sizeof id, "V01-%05d", i);
     registry.push_back(household_event(id));
@@ -116,34 +120,34 @@ TEST(DiskFull, LedgerWriteFailureDeliversEveryEventExactlyOnceWhenSpaceReturns) 
   ASSERT_EQ(hub.ingest({{"type", "batch"}, {"events", registry}})["ok"], true);
   hub.wait_for_delivery();
 
-  // Only the ledger's disk is full: ingest keeps acknowledging (events.db is fine), delivery
-  // cannot record and must neither skip nor lose these events.
-  d.fill("ledger.db");
+  d.fill(fault);
   json evaluations = json::array();
   for (const auto& r : registry) evaluations.push_back(status_event(r["household_id"], "breach", "2021Q1"));
   json reply = hub.ingest({{"type", "batch"}, {"events", evaluations}});
   ASSERT_EQ(reply["ok"], true) << reply.dump();
-  ASSERT_TRUE(wait_for_log(hub, "cannot write the ledger", std::chrono::seconds(60))) << hub.log();
+  ASSERT_TRUE(wait_for_log(hub, logged, std::chrono::seconds(60))) << hub.log();
   EXPECT_TRUE(hub.running());
-  EXPECT_EQ(hub.query_int("ledger.db", "SELECT COUNT(*) FROM delivery WHERE seq > 40"), 0);
+  const std::string evaluated = " AND seq > " + std::to_string(n);
+  EXPECT_EQ(hub.query_int("ledger.db", "SELECT COUNT(*) FROM delivery WHERE 1" + evaluated), 0);
   EXPECT_GT(hub.department_status("police")["lag"].get<std::int64_t>(), 0);
 
   d.free_space();
   hub.wait_for_delivery(std::chrono::seconds(120));
   for (const std::string department : {"schools", "police", "finance"}) {
-    EXPECT_EQ(hub.query_int("ledger.db", "SELECT COUNT(*) FROM delivery WHERE department='" + department +
-                                             "' AND seq > 40"),
-              40)
-        << department;
-    EXPECT_EQ(hub.query_int("ledger.db", "SELECT COUNT(DISTINCT seq) FROM delivery WHERE department='" + department +
-                                             "' AND seq > 40"),
-              40)
-        << department;
-    EXPECT_EQ(hub.query_int("ledger.db", "SELECT seq FROM cursor WHERE department='" + department + "'"), 80)
+    const std::string where = " FROM delivery WHERE department='" + department + "'" + evaluated;
+    EXPECT_EQ(hub.query_int("ledger.db", "SELECT COUNT(*)" + where), n) << department;
+    EXPECT_EQ(hub.query_int("ledger.db", "SELECT COUNT(DISTINCT seq)" + where), n) << department;
+    EXPECT_EQ(hub.query_int("ledger.db", "SELECT seq FROM cursor WHERE department='" + department + "'"), 2 * n)
         << department;
   }
   EXPECT_EQ(finance_overpayments(hub), 0);
+  const auto verify = hub::test::run_command(std::string(HUBCTL_PATH) + " --data-dir " + hub.data_dir() + " audit verify");
+  EXPECT_EQ(verify.exit_code, 0) << verify.output;
   hub.stop();
+}
+
+TEST(DiskFull, LedgerWriteFailureDeliversEveryEventExactlyOnceWhenSpaceReturns) {
+  ledger_fault_then_every_event_exactly_once("ledger.db", "cannot write the ledger", 40);
 }
 
 // A commit whose outcome is unknown: the event log's fsync fails at COMMIT (the frames are
@@ -185,44 +189,11 @@ TEST(DiskFull, AnEventLogCommitWithAnUnknownOutcomeIsReadAgainAndNothingIsStored
   hub.stop();
 }
 
-// The same for the ledger: the round's commit fails with its outcome unknown, delivery reads
-// the cursors again from the ledger, and once syncs work again every department has every event
-// exactly once.
+// The same for the ledger: the round's commit fails with its outcome unknown (its fsync), delivery
+// reads the cursors again from the ledger, and once syncs work again every department has every
+// event exactly once.
 TEST(DiskFull, ALedgerCommitWithAnUnknownOutcomeContinuesFromTheCursorsTheLedgerKept) {
-  HubOptions options;
-  options.departments = {"schools", "police", "finance"};
-  DiskFullHub d(options);
-  HubProcess& hub = d.hub;
-  json registry = json::array();
-  for (int i = 1; i <= 20; ++i) {
-    char id[16];
-    std::snprintf(id, sizeof id, "V01-%05d", i);
-    registry.push_back(household_event(id));
-  }
-  ASSERT_EQ(hub.ingest({{"type", "batch"}, {"events", registry}})["ok"], true);
-  hub.wait_for_delivery();
-
-  d.fill("fsync:ledger.db");
-  json evaluations = json::array();
-  for (const auto& r : registry) evaluations.push_back(status_event(r["household_id"], "breach", "2021Q1"));
-  ASSERT_EQ(hub.ingest({{"type", "batch"}, {"events", evaluations}})["ok"], true);
-  ASSERT_TRUE(wait_for_log(hub, "may have happened", std::chrono::seconds(60))) << hub.log();
-  EXPECT_TRUE(hub.running());
-
-  d.free_space();
-  hub.wait_for_delivery(std::chrono::seconds(120));
-  for (const std::string department : {"schools", "police", "finance"}) {
-    EXPECT_EQ(hub.query_int("ledger.db", "SELECT COUNT(*) FROM delivery WHERE department='" + department +
-                                             "' AND seq > 20"),
-              20)
-        << department;
-    EXPECT_EQ(hub.query_int("ledger.db", "SELECT seq FROM cursor WHERE department='" + department + "'"), 40)
-        << department;
-  }
-  EXPECT_EQ(finance_overpayments(hub), 0);
-  const auto verify = hub::test::run_command(std::string(HUBCTL_PATH) + " --data-dir " + hub.data_dir() + " audit verify");
-  EXPECT_EQ(verify.exit_code, 0) << verify.output;
-  hub.stop();
+  ledger_fault_then_every_event_exactly_once("fsync:ledger.db", "may have happened", 20);
 }
 
 // With one event delivered and writes to `file` failing, an operator's disable of police is

@@ -12,22 +12,6 @@ namespace {
 
 }  // namespace
 
-bool SqliteError::is_storage_failure() const noexcept {
-  switch (code_ & 0xff) {
-    case SQLITE_FULL:
-    case SQLITE_IOERR:
-    case SQLITE_READONLY:
-    case SQLITE_CANTOPEN:
-    case SQLITE_CORRUPT:
-    case SQLITE_NOTADB:
-    case SQLITE_BUSY:
-    case SQLITE_LOCKED:
-      return true;
-    default:
-      return false;
-  }
-}
-
 Status SqliteError::status() const {
   Status s = Status::error("storage_unavailable", what());
   switch (code_ & 0xff) {

@@ -27,9 +27,6 @@ class SqliteError : public std::runtime_error {
   SqliteError(int code, const std::string& message, bool at_commit = false)
       : std::runtime_error(message), code_(code), at_commit_(at_commit) {}
   int code() const noexcept { return code_; }
-  // True for errors that mean the disk or file system failed us (full, I/O, read-only), as
-  // opposed to a bug or a constraint violation.
-  bool is_storage_failure() const noexcept;
   // Thrown by COMMIT (Transaction::commit()).
   bool at_commit() const noexcept { return at_commit_; }
   // As the hub's Status: code "storage_unavailable", the kind from the result code, and
