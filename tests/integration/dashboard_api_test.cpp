@@ -263,7 +263,7 @@ TEST(DashboardApi, ReconciliationFindsEachInjectedDisagreementAndNothingElse) {
   const auto unchanged_seq = seq_of(hub, unchanged, "2020Q4");
   hub.stop();
   // The ledger packs each delivery's actions as [[policy_id, action, amount_fen, reason_id], ...]
-  // (delivery/ledger.cpp); rewrite that array in place, as a damaged or tampered file would be.
+  // (store/sqlite/sqlite_ledger.cpp); rewrite that array in place, as a damaged or tampered file would be.
   auto rewrite_actions = [&](const std::string& department, const std::string& where, const std::string& element,
                              const std::string& keep = "1") {
     hub.exec_sql("ledger.db", "UPDATE delivery SET actions = (SELECT json_group_array(" + element + ") FILTER (WHERE " +

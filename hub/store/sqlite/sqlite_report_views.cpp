@@ -40,7 +40,7 @@ std::vector<std::string> designations(const Statement& s, int index) {
   return json::parse(s.column_text(index)).get<std::vector<std::string>>();
 }
 
-// A delivery row's actions: [[policy_id, action, amount_fen or null, reason id], ...] (delivery/ledger.cpp).
+// A delivery row's actions: [[policy_id, action, amount_fen or null, reason id], ...] (store/sqlite/sqlite_ledger.cpp).
 json packed_actions(const Statement& s, int index) { return json::parse(s.column_text(index)); }
 
 class SqliteReportViews final : public ReportViews {
