@@ -1,15 +1,18 @@
-// The tamper-evident audit log (SPEC §5, issue 5): an append-only SQLite file, audit.db, whose
-// records are hash-chained — each record's hash is SHA-256 over the previous record's hash and
-// the record itself — and optionally signed with the hub's Ed25519 key.
+// The tamper-evident audit log (SPEC §5, issue 5): an append-only store (audit.db in the SQLite
+// backend, hub/store/sqlite/sqlite_audit_log.h) whose records are hash-chained — each record's
+// hash is SHA-256 over the previous record's hash and the record itself — and optionally signed
+// with the hub's Ed25519 key. This header is the part every backend shares: the record format,
+// the hash, the signature, the verification walk, and the AuditLog interface.
 //
-// What the chain proves. Anyone who changes, deletes, inserts or reorders a record in the file
-// breaks the chain at that record, and verify_audit_log() names it. The head (last seq and
-// hash) is kept in the same file, written in the same transaction as the records, so that
-// deleting the last record or appending a forged one is caught too. Someone who rewrites the
+// What the chain proves. Anyone who changes, deletes, inserts or reorders a record in the store
+// breaks the chain at that record, and verification (verify_chain() below, e.g. through
+// `hubctl audit verify`) names it. The head (last seq and hash) is kept with the records,
+// written in the same transaction, so that deleting the last record or appending a forged one
+// is caught too. Someone who rewrites the
 // whole chain from a record onwards AND the head can only be caught by the signatures (they
 // need the hub's secret key) or by a head published elsewhere (docs/security.md).
 //
-// Fail closed: append() commits (synchronous=FULL) before it returns and throws when it cannot;
+// Fail closed: append() commits durably before it returns and throws when it cannot;
 // a caller audits an operation first and does not perform it when append() throws.
 //
 // Record hash, byte by byte (all integers big-endian):

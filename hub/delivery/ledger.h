@@ -1,31 +1,21 @@
-// The delivery ledger (ledger.db): per department a durable cursor, and for every event
-// delivered to it the action set its plugin decided — one row per delivered event with the
-// actions packed as JSON and each distinct reason text stored once (table `reason`); the
-// view `action` unpacks them into one row per action for readers (admin, reports, tests).
+// The delivery ledger: per department a durable cursor, and for every event delivered to it
+// the action set its plugin decided and how it reached the department's own system (handoff:
+// none, spool or webhook, with a detail such as the spool file; a failed hand-off is a failure,
+// never a delivery); the events parked for a department with the history of every operator
+// retry and skip; and the operators' plugin lifecycle decisions with their history. Every
+// delivery is also a record of the ledger's hash chain (docs/security.md).
 //
 // This header is the ledger's contract: the values and the interface (Ledger) that delivery
-// owns and a storage backend implements (hub/store/sqlite/sqlite_ledger.h: the SQLite file,
-// its schema and migrations). The dispatcher gets its Ledger from the daemon.
+// owns and a storage backend implements (hub/store/sqlite/sqlite_ledger.h: ledger.db, its
+// tables, versions and upgrades). The dispatcher gets its Ledger from the daemon.
 //
-// Owned by the dispatcher thread (the only writer). commit() writes the actions of many
-// events and the advanced cursors of many departments in ONE transaction, rows in key order
-// (department, seq, idx): a crash leaves either all of it or none, so after a restart the
-// department resumes at its cursor and no action is lost or recorded twice (the primary keys
-// would refuse a second copy). Each delivery row also says how the actions reached the
-// department's own system (handoff: none, spool or webhook, with a detail such as the spool
-// file); a failed hand-off is a failure row, never a delivery.
-//
-// Version 4 adds the parked events (table `parked`, one row per department and event, with
-// its state: parked, delivered after a retry, or skipped) and `parked_action`, the history of
-// every operator retry and skip with who did it and when. They are written in the same
-// transaction as the cursor that moves past them, so a parked event is never lost or
-// delivered twice across a restart.
-//
-// Version 5 adds the operators' plugin lifecycle decisions (table `plugin_state`, one row per
-// department: disabled by whom, when and why; the library chosen by the last successful reload,
-// by whom, when, and the config's library at that time) and `plugin_action`, their history.
-// Each is written in its own transaction when the operation takes effect, before the admin
-// reply says ok, and applied by the dispatcher when hubd starts.
+// Owned by the dispatcher thread (the only writer). commit() writes the actions of many events,
+// the parked events and resolutions, and the advanced cursors of many departments in ONE
+// transaction: a crash leaves either all of it or none, so after a restart the department
+// resumes at its cursor and no action is lost or recorded twice, and a parked event is never
+// lost or delivered twice. A lifecycle decision is written in its own transaction when the
+// operation takes effect, before the admin reply says ok, and applied by the dispatcher when
+// hubd starts.
 #pragma once
 
 #include <cstdint>

@@ -1,7 +1,14 @@
-// The delivery ledger in SQLite (ledger.db): delivery's Ledger (delivery/ledger.h, which
-// describes the contract and the chain record) as one WAL file with synchronous=FULL, its
-// schema, its upgrades from every earlier version, and the deliveries' audit chain
-// (chain_keeper.h) written in the same transaction as the rows.
+// The delivery ledger in SQLite (ledger.db): delivery's Ledger (delivery/ledger.h, the
+// contract) as one WAL file with synchronous=FULL, its schema, its upgrades from every earlier
+// version (sqlite_ledger.cpp lists them), and the deliveries' audit chain (chain_keeper.h)
+// written in the same transaction as the rows.
+//
+// One row per delivered event in `delivery`, rows in key order (department, seq), with the
+// actions packed as JSON and each distinct reason text stored once (table `reason`); the view
+// `action` unpacks them into one row per action for readers (reports, tests). Parked events are
+// in `parked` (state: parked, delivered after a retry, or skipped) with the history of retries
+// and skips in `parked_action` (version 4); the lifecycle decisions in `plugin_state` with
+// their history in `plugin_action` (version 5); the chain's columns and `chain_head` (version 6).
 //
 // Errors leave as StorageError (guarded(), database.h). After a failed commit the chain's head
 // and the reason texts are read again from the file before the next write, so a commit whose
