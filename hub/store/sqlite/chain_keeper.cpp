@@ -92,12 +92,6 @@ const Layout& layout(ChainedFile file) {
 
 std::string hex(const Hash& h) { return to_hex(h.data(), h.size()); }
 
-bool has_column(store::Database& db, const char* table, const char* column) {
-  store::Statement q(db, "SELECT 1 FROM pragma_table_info(?) WHERE name = ?");
-  q.bind(1, std::string_view(table)).bind(2, std::string_view(column));
-  return q.step();
-}
-
 // A stored hash (hex TEXT in audit.db, a 32-byte BLOB elsewhere) as hex; "" when NULL.
 std::string stored_hex(ChainedFile file, const store::Statement& q, int column) {
   if (q.column_is_null(column)) return {};
@@ -188,7 +182,7 @@ VerifyResult verify_file(const std::string& path, ChainedFile file,
   try {
     store::Database db(path, store::Database::Mode::kReadOnly);
     store::ReadTransaction snapshot(db);
-    if (file != ChainedFile::kAudit && !has_column(db, l.table.c_str(), "hash")) {
+    if (file != ChainedFile::kAudit && !has_column(db, l.table, "hash")) {
       VerifyResult result;
       result.problem = "unchained";
       result.message = l.file_name.zh + " " + path + " 尚无哈希链（旧版 hubd 写入；hubd 下次启动时补上） / the " +

@@ -155,6 +155,18 @@ Statement::Type Statement::column_type(int index) const {
   }
 }
 
+bool has_column(Database& db, std::string_view table, std::string_view column) {
+  Statement q(db, "SELECT 1 FROM pragma_table_info(?) WHERE name = ?");
+  q.bind(1, table).bind(2, column);
+  return q.step();
+}
+
+std::int64_t user_version(Database& db) {
+  Statement q(db, "PRAGMA user_version");
+  q.step();
+  return q.column_int(0);
+}
+
 Transaction::Transaction(Database& db) : db_(db) { db_.exec("BEGIN IMMEDIATE"); }
 
 Transaction::~Transaction() {

@@ -103,6 +103,11 @@ class Statement {
   sqlite3_stmt* stmt_ = nullptr;
 };
 
+// Whether `table` has a column named `column` (the upgrades of older files ask).
+bool has_column(Database& db, std::string_view table, std::string_view column);
+// The file's schema version (PRAGMA user_version).
+std::int64_t user_version(Database& db);
+
 // BEGIN IMMEDIATE … COMMIT; rolls back in the destructor unless commit() succeeded.
 class Transaction {
  public:

@@ -16,18 +16,6 @@ constexpr std::int64_t kEventLogVersion = 1;
 
 constexpr const char* kEventAccepted = "event_accepted";
 
-bool has_column(Database& db, const char* table, const char* column) {
-  Statement q(db, "SELECT 1 FROM pragma_table_info(?) WHERE name = ?");
-  q.bind(1, std::string_view(table)).bind(2, std::string_view(column));
-  return q.step();
-}
-
-std::int64_t user_version(Database& db) {
-  Statement q(db, "PRAGMA user_version");
-  q.step();
-  return q.column_int(0);
-}
-
 }  // namespace
 
 const char* event_log_schema() {

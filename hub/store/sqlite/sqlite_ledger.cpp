@@ -133,10 +133,7 @@ CREATE TABLE IF NOT EXISTS chain_head (
 
 constexpr const char* kPolicyAction = "policy_action";
 
-bool delivery_has_chain(store::Database& db) {
-  store::Statement columns(db, "SELECT 1 FROM pragma_table_info('delivery') WHERE name = 'hash'");
-  return columns.step();
-}
+bool delivery_has_chain(store::Database& db) { return has_column(db, "delivery", "hash"); }
 
 void add_chain_columns(store::Database& db) {
   if (delivery_has_chain(db)) return;
@@ -190,10 +187,7 @@ void append_json_string(std::string& out, std::string_view text) {
 // Ledgers written before connectors existed lack the hand-off columns; their deliveries had
 // no connector, which is what the defaults say. (Version 2 ledgers, and version 1 ledgers of
 // hubd 1.0; a version 1 ledger of a pre-release hubd with connectors has them already.)
-bool delivery_has_handoff(store::Database& db) {
-  store::Statement columns(db, "SELECT 1 FROM pragma_table_info('delivery') WHERE name = 'handoff'");
-  return columns.step();
-}
+bool delivery_has_handoff(store::Database& db) { return has_column(db, "delivery", "handoff"); }
 
 void add_handoff_columns(store::Database& db) {
   if (delivery_has_handoff(db)) return;
@@ -251,10 +245,7 @@ void SqliteLedger::reread() {
 }
 
 void SqliteLedger::migrate() {
-  store::Statement version(db_, "PRAGMA user_version");
-  version.step();
-  const std::int64_t found = version.column_int(0);
-  version.reset();
+  const std::int64_t found = user_version(db_);
   if (found > kSchemaVersion) {
     throw store::SqliteError(0, db_.path() + ": ledger schema version " + std::to_string(found) +
                                     " is newer than this hubd understands (" + std::to_string(kSchemaVersion) +
