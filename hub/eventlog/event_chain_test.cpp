@@ -264,7 +264,7 @@ TEST(EventChain, AnEventLogFromBeforeTheChainIsChainedOnceAtOpen) {
   store::Database db(path, store::Database::Mode::kReadOnly);
   store::Statement q(db, "PRAGMA user_version");
   q.step();
-  EXPECT_EQ(q.column_int(0), 1);
+  EXPECT_EQ(q.column_int(0), 2);
 }
 
 TEST(EventChain, AFailedCommitLeavesTheChainWhereItWas) {
@@ -293,7 +293,7 @@ TEST(EventChain, AnEventLogNewerThanThisHubdIsRefused) {
   { EventLog log(std::make_unique<store::SqliteEventStore>(dir.file("events.db"))); }
   {
     store::Database db(dir.file("events.db"), store::Database::Mode::kReadWrite);
-    db.exec("PRAGMA user_version = 2");
+    db.exec("PRAGMA user_version = 3");
   }
   EXPECT_THROW(store::SqliteEventStore(dir.file("events.db")), StorageError);
 }

@@ -123,7 +123,7 @@ using PolicyKey = std::tuple<std::string, std::string, std::string>;  // departm
 // --- /metrics ---
 
 struct LatencyHistogram {
-  std::vector<std::int64_t> buckets;  // cumulative, one per bound of the caller's list
+  std::vector<std::int64_t> buckets;  // cumulative, one per bound of kDeliveryLatencyBoundsMs
   std::int64_t count = 0, sum_ms = 0;
 };
 
@@ -174,8 +174,10 @@ class ReportViews {
   // The ledger's latest action per department, household and policy.
   virtual std::map<PolicyKey, LatestAction> latest_actions() = 0;
   virtual std::map<std::string, std::int64_t> cursors() = 0;  // department → delivered up to seq
-  // `latency_bounds_ms`: the histogram's upper bounds (+Inf implied).
-  virtual MetricsCounts metrics(const std::vector<std::int64_t>& latency_bounds_ms) = 0;
+  // The running counts: the same figures as counting the log and the ledger's rows, read in
+  // constant time (a scrape must not grow with the ledger). Latencies in the buckets of
+  // domain/delivery_latency.h.
+  virtual MetricsCounts metrics() = 0;
   // Received and delivered counts per minute in [start_ms, end_ms), plus everything before.
   virtual TimelineCounts timeline(std::int64_t start_ms, std::int64_t end_ms) = 0;
 };

@@ -3,12 +3,15 @@
 #include <algorithm>
 #include <filesystem>
 #include <memory>
+#include <string_view>
 #include <utility>
 
 #include <nlohmann/json.hpp>
 
+#include "domain/delivery_latency.h"
 #include "domain/wire_event.h"
 #include "store/sqlite/database.h"
+#include "store/sqlite/sqlite_ledger.h"
 
 namespace hub::store {
 namespace {
@@ -168,35 +171,38 @@ class SqliteReportViews final : public ReportViews {
     return guarded([&] { return read_cursors(); });
   }
 
-  MetricsCounts metrics(const std::vector<std::int64_t>& latency_bounds_ms) override {
+  // The running counts (sqlite_ledger.h's `tally`, events.db's `event_tally`): a few rows per
+  // department, whatever the size of the ledger and the log.
+  MetricsCounts metrics() override {
     return guarded([&] {
       MetricsCounts out;
-      Statement events(db_, "SELECT type, COUNT(*), MAX(seq) FROM ev.event GROUP BY type");
-      while (events.step()) {
-        out.events[events.column_text(0)] = events.column_int(1);
-        out.last_seq = std::max(out.last_seq, events.column_int(2));
-      }
-      Statement deliveries(db_, "SELECT department, COUNT(*) FROM delivery GROUP BY department");
-      while (deliveries.step()) out.departments[deliveries.column_text(0)].deliveries = deliveries.column_int(1);
-      Statement failures(db_, "SELECT department, COUNT(*) FROM failure GROUP BY department");
-      while (failures.step()) out.departments[failures.column_text(0)].failures = failures.column_int(1);
-      Statement actions(db_, "SELECT department, action, COUNT(*) FROM action GROUP BY department, action");
-      while (actions.step())
-        out.departments[actions.column_text(0)].actions[actions.column_text(1)] = actions.column_int(2);
+      Statement events(db_, "SELECT type, n FROM ev.event_tally");
+      while (events.step()) out.events[events.column_text(0)] = events.column_int(1);
+      Statement last(db_, "SELECT COALESCE(MAX(seq), 0) FROM ev.event");
+      last.step();
+      out.last_seq = last.column_int(0);
 
-      std::string sql = "SELECT d.department";
-      for (std::int64_t bound : latency_bounds_ms)
-        sql += ", SUM(d.delivered_at_ms - e.received_at_ms <= " + std::to_string(bound) + ")";
-      sql += ", COUNT(*), COALESCE(SUM(d.delivered_at_ms - e.received_at_ms), 0) "
-             "FROM delivery d CROSS JOIN ev.event e ON e.seq = d.seq GROUP BY d.department";
-      Statement latency(db_, sql.c_str());
-      const int n = static_cast<int>(latency_bounds_ms.size());
-      while (latency.step()) {
-        LatencyHistogram h;
-        for (int i = 0; i < n; ++i) h.buckets.push_back(latency.column_int(1 + i));
-        h.count = latency.column_int(1 + n);
-        h.sum_ms = latency.column_int(2 + n);
-        out.departments[latency.column_text(0)].latency = std::move(h);
+      std::map<std::string, std::size_t> bucket_of;  // "latency_le_ms:100" → its bucket
+      for (std::size_t i = 0; i <= kDeliveryLatencyBoundsMs.size(); ++i) bucket_of[tally::latency_bucket(i)] = i;
+      const std::string_view action_prefix = tally::kActionPrefix;
+      Statement tallies(db_, "SELECT department, counter, n FROM tally");
+      while (tallies.step()) {
+        DepartmentCounts& d = out.departments[tallies.column_text(0)];
+        const std::string counter = tallies.column_text(1);
+        const std::int64_t n = tallies.column_int(2);
+        if (counter == tally::kDeliveries) {
+          d.deliveries = n;
+        } else if (counter == tally::kFailures) {
+          d.failures = n;
+        } else if (counter.rfind(action_prefix, 0) == 0) {
+          d.actions[counter.substr(action_prefix.size())] = n;
+        } else if (counter == tally::kLatencySumMs) {
+          latency(d).sum_ms = n;
+        } else if (auto b = bucket_of.find(counter); b != bucket_of.end()) {
+          LatencyHistogram& h = latency(d);
+          h.count += n;
+          for (std::size_t i = b->second; i < kDeliveryLatencyBoundsMs.size(); ++i) h.buckets[i] += n;  // cumulative
+        }
       }
       return out;
     });
@@ -224,6 +230,11 @@ class SqliteReportViews final : public ReportViews {
 
  private:
   static std::unique_ptr<Database> open(const std::string& data_dir);
+
+  static LatencyHistogram& latency(DepartmentCounts& d) {
+    if (!d.latency) d.latency = LatencyHistogram{std::vector<std::int64_t>(kDeliveryLatencyBoundsMs.size(), 0), 0, 0};
+    return *d.latency;
+  }
 
   std::map<std::string, std::int64_t> read_cursors() {
     std::map<std::string, std::int64_t> out;
