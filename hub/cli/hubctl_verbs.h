@@ -33,6 +33,8 @@ struct VerbArgs {
   // parked, plugins
   std::string department, seq, limit, library, reason;
   bool all = false;
+  // backup, restore
+  std::string backup_to, backup_from, restore_to;
   // keys reload, parked retry|skip, plugins reload|disable|enable: who did it (default $USER)
   std::string by;
 };

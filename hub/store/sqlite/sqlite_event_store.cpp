@@ -3,6 +3,7 @@
 #include <nlohmann/json.hpp>
 #include <spdlog/spdlog.h>
 
+#include "store/sqlite/backup.h"
 #include "store/sqlite/checkpointer.h"
 
 namespace hub::store {
@@ -76,6 +77,8 @@ SqliteEventStore::SqliteEventStore(const std::string& path) try : db_(path, Data
     had.step();
     const bool had_events = had.column_int(0) > 0;
     had.reset();
+    // The file as it was, before the upgrade changes it (docs/operations.md).
+    if (had_events) keep_before_upgrade(db_, kEventLogVersion);
     upgrade_to_chain(had_events);
   } else {
     db_.exec(event_log_schema());

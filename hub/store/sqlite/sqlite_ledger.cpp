@@ -1,5 +1,6 @@
 #include "store/sqlite/sqlite_ledger.h"
 
+#include "store/sqlite/backup.h"
 #include "store/sqlite/checkpointer.h"
 
 #include <spdlog/spdlog.h>
@@ -256,6 +257,9 @@ void SqliteLedger::migrate() {
   has_v1.step();
   const bool from_v1 = has_v1.column_int(0) > 0;
   has_v1.reset();
+  // The file as it was, before the upgrade changes it (docs/operations.md); a new file has
+  // nothing to keep.
+  if (found > 0 || from_v1) keep_before_upgrade(db_, kSchemaVersion);
   store::Transaction tx(db_);
   if (from_v1) {
     add_handoff_columns(db_);
