@@ -247,13 +247,26 @@ TEST(Backup, KillNineInTheMiddleIsReportedIncompleteAndRestoreRefusesIt) {
 }
 
 TEST(Backup, RefusesNonEmptyFoldersAlteredAndIncompleteBackupsAndWritesNothing) {
-  HubProcess hub(backup_options());
+  HubOptions options = backup_options();
+  options.curve = true;  // as shipped: hubd's keys are part of the backup
+  HubProcess hub(options);
   hub.start();
   register_households(hub, 20);
   const std::string work = make_temp_dir("hub-backup-bad-");
   const std::string backup = work + "/good";
   const auto made = hubctl("--json --data-dir " + hub.data_dir() + " backup --to " + backup);
   ASSERT_EQ(made.exit_code, 0) << made.output;
+  // The keys, secrets still 0600, in the backup and in a restored folder.
+  const auto owner_only = [](const std::string& path) {
+    return (fs::status(path).permissions() & (fs::perms::group_all | fs::perms::others_all)) == fs::perms::none;
+  };
+  ASSERT_TRUE(fs::exists(backup + "/data/keys/hub.curve.key"));
+  EXPECT_TRUE(owner_only(backup + "/data/keys/hub.curve.key"));
+  EXPECT_TRUE(owner_only(backup));
+  const auto good = hubctl("--json restore --from " + backup + " --data-dir " + work + "/ok");
+  ASSERT_EQ(good.exit_code, 0) << good.output;
+  EXPECT_EQ(read_text(work + "/ok/keys/hub.curve.key"), read_text(hub.data_dir() + "/keys/hub.curve.key"));
+  EXPECT_TRUE(owner_only(work + "/ok/keys/hub.curve.key"));
 
   // backup into a folder that holds something: refused, the folder untouched.
   fs::create_directories(work + "/occupied");
