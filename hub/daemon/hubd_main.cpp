@@ -217,7 +217,7 @@ int main(int argc, char** argv) {
     // `hubctl backup`: the backend copies the files hubd knows of (docs/operations.md), on the
     // admin part's backup thread.
     const hub::store::BackupSources backup_sources{
-        config.data_dir, config.security.curve ? config.keys_dir() : std::string(),
+        config.data_dir, config.security.curve ? config.keys_dir() : std::string(), config.security.audit_signing_key,
         config_path.empty() ? std::string() : fs::absolute(config_path).string(), text, HUB_SDK_VERSION_STRING};
     auto make_backup = [backup_sources](const std::string& dir, const std::function<void(const std::string&)>& progress,
                                         const std::atomic<bool>& cancel) {

@@ -126,6 +126,9 @@ class BackupWriter {
   }
 
   json plain_file(const fs::path& from, const std::string& rel, const std::string& kind) {
+    // The signing key may sit in the keys folder, copied already.
+    std::error_code ec;
+    if (!copied_.insert(fs::weakly_canonical(from, ec).string()).second) return json();
     const fs::path to = target(rel);
     copy_plain_file(from, to);
     json entry = describe(to, rel, kind);
@@ -180,6 +183,7 @@ class BackupWriter {
   int delay_ms_ = 0;
   json files_ = json::array();
   std::set<fs::path> dirs_;
+  std::set<std::string> copied_;  // plain files copied, by canonical source path
 };
 
 // The manifest, as read and checked for shape.
@@ -344,6 +348,9 @@ json make_backup(const BackupSources& sources, const std::string& dir_text, cons
       writer.plain_file(path, (in_data ? "data/" + inside.generic_string() + "/" : std::string("keys/")) +
                                   path.filename().string(), "key");
   }
+  // The audit log's signing key, wherever the configuration keeps it.
+  if (!sources.signing_key.empty() && fs::is_regular_file(sources.signing_key, ec))
+    writer.plain_file(sources.signing_key, "keys/" + fs::path(sources.signing_key).filename().string(), "signing_key");
   // 6. The configuration in use (the embedded one when hubd was started without --config).
   writer.text_file(sources.config_text, "config/hub.json", sources.config_file.empty() ? "config_embedded" : "config");
 

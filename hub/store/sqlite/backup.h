@@ -36,6 +36,7 @@ class Database;
 struct BackupSources {
   std::string data_dir;       // events.db, ledger.db, audit.db, plugins/<id>/
   std::string keys_dir;       // the CURVE keys and clients.json ("" = none)
+  std::string signing_key;    // security.audit_signing_key, the audit log's signing key ("" = none)
   std::string config_file;    // the configuration file hubd was started with ("" = embedded)
   std::string config_text;    // its text (the embedded one when config_file is "")
   std::string hub_version;
