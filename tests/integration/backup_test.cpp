@@ -182,6 +182,9 @@ TEST(Backup, TakenWhileFourPublishersSendRestoresIntoAHubThatCarriesOn) {
   // The cursors in the copy are at most the copy's last event: nothing delivered is unknown.
   const std::int64_t last_seq = restored.query_int("events.db", "SELECT MAX(seq) FROM event");
   EXPECT_EQ(restored.query_int("ledger.db", "SELECT COUNT(*) FROM cursor WHERE seq > " + std::to_string(last_seq)), 0);
+  EXPECT_EQ(restored.query_int("ledger.db", "SELECT COUNT(*) FROM delivery WHERE seq > " + std::to_string(last_seq)), 0);
+  // The backup is an audited operator action, in the copy of the audit log too.
+  EXPECT_EQ(restored.query_int("audit.db", "SELECT COUNT(*) FROM audit WHERE kind = 'admin_backup_start'"), 1);
 
   restored.start();
   restored.wait_for_delivery();
@@ -244,6 +247,29 @@ TEST(Backup, KillNineInTheMiddleIsReportedIncompleteAndRestoreRefusesIt) {
   hub.stop();
   fs::remove_all(backup);
   fs::remove_all(again);
+}
+
+TEST(Backup, HubdStoppedDuringABackupStopsCleanlyAndTheBackupIsIncomplete) {
+  const BackupDelay delay(400);
+  HubProcess hub(backup_options());
+  hub.start();
+  register_households(hub, 20);
+  const std::string backup = make_temp_dir("hub-backup-stopped-");
+  const std::string log = hub.dir() + "/hubctl-backup.log";
+  pid_t pid = spawn(hub.dir(), log,
+                    {HUBCTL_PATH, "--timeout", "2000", "--data-dir", hub.data_dir(), "backup", "--to", backup});
+  const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(20);
+  while (!fs::exists(backup + "/data/ledger.db") && std::chrono::steady_clock::now() < deadline)
+    std::this_thread::sleep_for(std::chrono::milliseconds(10));
+  ASSERT_TRUE(fs::exists(backup + "/data/ledger.db")) << read_text(log) << hub.log();
+  hub.stop();  // SIGTERM: the backup stops at its next file, and hubd exits 0
+  int status = 0;
+  ::waitpid(pid, &status, 0);
+  EXPECT_TRUE(WIFEXITED(status) && WEXITSTATUS(status) == 1) << read_text(log);
+  EXPECT_NE(read_text(log).find("backup_incomplete"), std::string::npos) << read_text(log);
+  EXPECT_FALSE(fs::exists(backup + "/MANIFEST.json"));
+  EXPECT_NE(hub.log().find("backup_cancelled"), std::string::npos) << hub.log();
+  fs::remove_all(backup);
 }
 
 TEST(Backup, RefusesNonEmptyFoldersAlteredAndIncompleteBackupsAndWritesNothing) {

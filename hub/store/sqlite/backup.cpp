@@ -103,7 +103,10 @@ class BackupWriter {
  public:
   BackupWriter(fs::path dir, const BackupProgress& progress, const std::atomic<bool>& cancel)
       : dir_(std::move(dir)), progress_(progress), cancel_(cancel) {
-    if (const char* delay = std::getenv("HUB_TEST_BACKUP_DELAY_MS")) delay_ms_ = std::atoi(delay);
+    if (const char* delay = std::getenv("HUB_TEST_BACKUP_DELAY_MS")) {
+      delay_ms_ = std::atoi(delay);
+      spdlog::warn("TEST HOOK: the backup sleeps {} ms after each file (HUB_TEST_BACKUP_DELAY_MS)", delay_ms_);
+    }
   }
 
   // A SQLite file, copied in one read snapshot on a connection of its own.
