@@ -92,17 +92,29 @@ int run_backup(const CLI::App& verb, const VerbArgs& v, bool json_output, HubCli
   const std::int64_t id = reply->value("id", 0);
   if (!json_output) std::cout << "备份开始 / backup started: " << dir << "\n";
   std::size_t printed = 0;
+  // A hub busy with something long (a large report on the same admin thread) may miss one
+  // poll; three missed in a row mean it is gone.
+  constexpr int kMissesAllowed = 3;
+  int missed = 0;
   for (;;) {
     std::this_thread::sleep_for(std::chrono::milliseconds(200));
     auto status = client.request(json{{"cmd", "backup"}, {"action", "status"}});
+    if (status && !status->value("ok", false) && (*status)["error"].value("code", "") == "rate_limited") continue;
+    if (!status && ++missed < kMissesAllowed) {
+      if (!json_output) std::cerr << "hubctl: 枢纽未应答，重试 / hubd did not answer, asking again\n";
+      continue;
+    }
     if (!status || !status->value("ok", false) || status->value("id", 0) != id) {
-      // hubd died or restarted during the backup: the manifest, written last, is not there.
+      // hubd died or restarted during the backup (another id: a new hubd): the manifest,
+      // written last, is not there.
       return failed(json_output, "备份未完成 / backup incomplete", "backup_incomplete",
                     "hubd 在备份过程中停止应答，备份不完整，不能用于恢复 / hubd stopped answering during the "
                     "backup: " + dir + " has no complete backup (no MANIFEST.json) and restore refuses it; "
-                    "delete it and run the backup again",
+                    "delete it and run the backup again (if hubd is in fact still running, it may still "
+                    "finish the copy: a backup is whole only with its MANIFEST.json, and restore checks that)",
                     dir);
     }
+    missed = 0;
     const json& progress = (*status)["progress"];
     if (!json_output)
       for (; progress.is_array() && printed < progress.size(); ++printed)

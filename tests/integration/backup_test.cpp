@@ -215,7 +215,7 @@ TEST(Backup, KillNineInTheMiddleIsReportedIncompleteAndRestoreRefusesIt) {
   const std::string backup = make_temp_dir("hub-backup-killed-");
   const std::string log = hub.dir() + "/hubctl-backup.log";
   pid_t pid = spawn(hub.dir(), log,
-                    {HUBCTL_PATH, "--timeout", "2000", "--data-dir", hub.data_dir(), "backup", "--to", backup});
+                    {HUBCTL_PATH, "--timeout", "700", "--data-dir", hub.data_dir(), "backup", "--to", backup});
   // The ledger is copied first: once it is there, the backup is under way.
   const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(20);
   while (!fs::exists(backup + "/data/ledger.db") && std::chrono::steady_clock::now() < deadline)
@@ -257,7 +257,7 @@ TEST(Backup, HubdStoppedDuringABackupStopsCleanlyAndTheBackupIsIncomplete) {
   const std::string backup = make_temp_dir("hub-backup-stopped-");
   const std::string log = hub.dir() + "/hubctl-backup.log";
   pid_t pid = spawn(hub.dir(), log,
-                    {HUBCTL_PATH, "--timeout", "2000", "--data-dir", hub.data_dir(), "backup", "--to", backup});
+                    {HUBCTL_PATH, "--timeout", "700", "--data-dir", hub.data_dir(), "backup", "--to", backup});
   const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(20);
   while (!fs::exists(backup + "/data/ledger.db") && std::chrono::steady_clock::now() < deadline)
     std::this_thread::sleep_for(std::chrono::milliseconds(10));
