@@ -35,6 +35,7 @@ struct VerbArgs {
   bool all = false;
   // backup, restore
   std::string backup_to, backup_from, restore_to;
+  bool check_only = false;  // restore --check
   // keys reload, parked retry|skip, plugins reload|disable|enable: who did it (default $USER)
   std::string by;
 };

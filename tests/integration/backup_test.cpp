@@ -293,6 +293,18 @@ TEST(Backup, RefusesNonEmptyFoldersAlteredAndIncompleteBackupsAndWritesNothing) 
   ASSERT_EQ(good.exit_code, 0) << good.output;
   EXPECT_EQ(read_text(work + "/ok/keys/hub.curve.key"), read_text(hub.data_dir() + "/keys/hub.curve.key"));
   EXPECT_TRUE(owner_only(work + "/ok/keys/hub.curve.key"));
+  // A hubd on the restored folder serves with the restored keys: hubctl, with the admin key of
+  // the backup, is let in.
+  {
+    HubProcess again(options);
+    fs::remove_all(again.data_dir());
+    fs::rename(work + "/ok", again.data_dir());
+    again.start();
+    const auto status = hubctl("--json --data-dir " + again.data_dir() + " status");
+    EXPECT_EQ(status.exit_code, 0) << status.output;
+    EXPECT_EQ(again.query_int("events.db", "SELECT COUNT(*) FROM event"), 40);
+    again.stop();
+  }
 
   // backup into a folder that holds something: refused, the folder untouched.
   fs::create_directories(work + "/occupied");
@@ -319,6 +331,10 @@ TEST(Backup, RefusesNonEmptyFoldersAlteredAndIncompleteBackupsAndWritesNothing) 
     f.seekp(5000);
     f.write(&byte, 1);
   }
+  const auto checked = hubctl("--json restore --check --from " + work + "/tampered");
+  EXPECT_EQ(checked.exit_code, 1) << checked.output;
+  EXPECT_EQ(error_code(checked), "file_mismatch") << checked.output;
+  EXPECT_EQ(hubctl("restore --check --from " + backup).exit_code, 0);
   const auto tampered = hubctl("--json restore --from " + work + "/tampered --data-dir " + work + "/t1");
   EXPECT_EQ(tampered.exit_code, 1) << tampered.output;
   EXPECT_EQ(error_code(tampered), "file_mismatch") << tampered.output;
