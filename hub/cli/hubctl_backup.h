@@ -3,6 +3,7 @@
 //                                          files in DIR, prints the progress and the outcome
 //   hubctl restore --from DIR --data-dir D checks a backup (manifest, SHA-256 of every file, the
 //                                          chains) and copies it into the new folder D; offline
+//   hubctl restore --check --from DIR      the same checks, nothing written
 // add_backup_verbs() declares them; run_backup() and run_restore() run them. Exit codes as
 // hubctl's: 0 ok, 1 refused or failed (an incomplete backup included), 2 usage error, 3 hub
 // unreachable before the backup started.
