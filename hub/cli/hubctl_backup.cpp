@@ -5,12 +5,16 @@
 
 #include <chrono>
 #include <cstdlib>
+#include <algorithm>
+#include <array>
 #include <filesystem>
+#include <fstream>
 #include <iostream>
 #include <thread>
 
 #include <nlohmann/json.hpp>
 
+#include "audit/audit_log.h"
 #include "common/command_line.h"
 #include "store/sqlite/backup.h"
 
@@ -73,6 +77,9 @@ BackupVerbs add_backup_verbs(CLI::App& hubctl, VerbArgs& v, bool* json_output) {
   add_text_options(*verbs.restore,
                    {{"--from", &v.backup_from, "DIR", "备份目录 / the backup folder (required)"},
                     {"--data-dir", &v.restore_to, "D", "目标数据目录 / the new data folder (required; new or empty)"}});
+  add_text_options(*verbs.restore,
+                   {{"--public-key", &v.public_key, "FILE",
+                     "the hub's signing public key (NAME.sign.pub): checks the audit log's signatures too"}});
   verbs.restore->add_flag("--check", v.check_only,
                           "只校验 / only check the backup (manifest, SHA-256, chains), write nothing; no --data-dir");
   return verbs;
@@ -142,10 +149,23 @@ int run_backup(const CLI::App& verb, const VerbArgs& v, bool json_output, HubCli
 int run_restore(const CLI::App& verb, const VerbArgs& v, bool json_output, const std::string& global_data_dir) {
   const std::string target = !v.restore_to.empty() ? v.restore_to : global_data_dir;
   if (v.backup_from.empty()) return command_line::usage_error(verb, "restore needs --from DIR");
+  std::optional<std::array<unsigned char, 32>> public_key;
+  if (!v.public_key.empty()) {
+    std::ifstream in(v.public_key);
+    std::string text;
+    in >> text;
+    const auto bytes = audit::from_hex(text, 32);
+    if (!bytes)
+      return command_line::usage_error(verb, "--public-key " + v.public_key +
+                                                 " must hold an Ed25519 public key as 64 hex digits (NAME.sign.pub "
+                                                 "from hubctl keygen)");
+    public_key.emplace();
+    std::copy(bytes->begin(), bytes->end(), public_key->begin());
+  }
   if (v.check_only) {
     json manifest;
     try {
-      manifest = store::check_backup(v.backup_from);
+      manifest = store::check_backup(v.backup_from, public_key);
     } catch (const store::BackupError& e) {
       return failed(json_output, "备份校验失败 / the backup does not check", e.code, e.what(), e.file);
     }
@@ -165,7 +185,7 @@ int run_restore(const CLI::App& verb, const VerbArgs& v, bool json_output, const
   try {
     manifest = store::restore_backup(v.backup_from, data_dir, [&](const std::string& line) {
       if (!json_output) std::cout << "  " << line << "\n";
-    });
+    }, public_key);
   } catch (const store::BackupError& e) {
     return failed(json_output, "恢复被拒绝 / restore refused", e.code, e.what(), e.file);
   }

@@ -273,12 +273,15 @@ TEST(Backup, HubdStoppedDuringABackupStopsCleanlyAndTheBackupIsIncomplete) {
 }
 
 TEST(Backup, RefusesNonEmptyFoldersAlteredAndIncompleteBackupsAndWritesNothing) {
+  const std::string work = make_temp_dir("hub-backup-bad-");
+  for (const char* name : {"hub-audit", "other"})
+    ASSERT_EQ(hubctl(std::string("keygen ") + name + " --dir " + work + "/signing").exit_code, 0);
   HubOptions options = backup_options();
   options.curve = true;  // as shipped: hubd's keys are part of the backup
+  options.audit_signing_key = work + "/signing/hub-audit.sign.key";
   HubProcess hub(options);
   hub.start();
   register_households(hub, 20);
-  const std::string work = make_temp_dir("hub-backup-bad-");
   const std::string backup = work + "/good";
   const auto made = hubctl("--json --data-dir " + hub.data_dir() + " backup --to " + backup);
   ASSERT_EQ(made.exit_code, 0) << made.output;
@@ -289,6 +292,15 @@ TEST(Backup, RefusesNonEmptyFoldersAlteredAndIncompleteBackupsAndWritesNothing) 
   ASSERT_TRUE(fs::exists(backup + "/data/keys/hub.curve.key"));
   EXPECT_TRUE(owner_only(backup + "/data/keys/hub.curve.key"));
   EXPECT_TRUE(owner_only(backup));
+  // The audit log's signing key too, and its signatures check against its public key, not
+  // against another.
+  EXPECT_TRUE(owner_only(backup + "/keys/hub-audit.sign.key"));
+  const auto signed_ok = hubctl("restore --check --from " + backup + " --public-key " + work + "/signing/hub-audit.sign.pub");
+  EXPECT_EQ(signed_ok.exit_code, 0) << signed_ok.output;
+  const auto signed_other =
+      hubctl("--json restore --check --from " + backup + " --public-key " + work + "/signing/other.sign.pub");
+  EXPECT_EQ(signed_other.exit_code, 1) << signed_other.output;
+  EXPECT_EQ(error_code(signed_other), "chain_broken") << signed_other.output;
   const auto good = hubctl("--json restore --from " + backup + " --data-dir " + work + "/ok");
   ASSERT_EQ(good.exit_code, 0) << good.output;
   EXPECT_EQ(read_text(work + "/ok/keys/hub.curve.key"), read_text(hub.data_dir() + "/keys/hub.curve.key"));

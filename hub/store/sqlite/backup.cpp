@@ -92,10 +92,11 @@ std::string now_utc() {
   return buf;
 }
 
-audit::VerifyResult verify_chain_file(const std::string& chain, const std::string& path) {
+audit::VerifyResult verify_chain_file(const std::string& chain, const std::string& path,
+                                      const std::optional<std::array<unsigned char, 32>>& public_key = std::nullopt) {
   if (chain == "events") return verify_event_chain(path);
   if (chain == "ledger") return verify_ledger_chain(path);
-  return verify_audit_log(path);
+  return verify_audit_log(path, public_key);
 }
 
 // Writes into a backup folder, in the order the caller asks, and builds the manifest's list.
@@ -404,7 +405,7 @@ json make_backup(const BackupSources& sources, const std::string& dir_text, cons
   return manifest;
 }
 
-json check_backup(const std::string& dir_text) {
+json check_backup(const std::string& dir_text, const std::optional<std::array<unsigned char, 32>>& audit_public_key) {
   const fs::path dir(dir_text);
   json manifest = read_manifest(dir);
   std::set<std::string> listed{kManifestName};
@@ -434,7 +435,7 @@ json check_backup(const std::string& dir_text) {
     const std::string rel = std::string("data/") + c.file;
     if (!listed.count(rel))
       throw BackupError("file_missing", "备份缺少文件 / the backup lacks " + rel, rel);
-    const auto result = verify_chain_file(c.name, (dir / rel).string());
+    const auto result = verify_chain_file(c.name, (dir / rel).string(), audit_public_key);
     if (!result.ok) throw BackupError("chain_broken", rel + ": " + result.message, rel);
     const json& expected = manifest["chains"].value(c.name, json::object());
     if (expected.value("head", "") != result.head_hash_hex || expected.value("records", -1) != result.records)
@@ -446,7 +447,8 @@ json check_backup(const std::string& dir_text) {
   return manifest;
 }
 
-json restore_backup(const std::string& from, const std::string& data_dir_text, const BackupProgress& progress) {
+json restore_backup(const std::string& from, const std::string& data_dir_text, const BackupProgress& progress,
+                    const std::optional<std::array<unsigned char, 32>>& audit_public_key) {
   const fs::path data_dir = fs::absolute(data_dir_text).lexically_normal();
   std::error_code ec;
   if (fs::exists(data_dir, ec) && !is_empty_dir(data_dir))
@@ -454,7 +456,7 @@ json restore_backup(const std::string& from, const std::string& data_dir_text, c
                       "目标目录不是空的，未写入任何内容 / " + data_dir.string() +
                           " exists and is not empty; nothing was written (restore into a new folder)",
                       data_dir.string());
-  json manifest = check_backup(from);
+  json manifest = check_backup(from, audit_public_key);
   // Into a sibling folder first, renamed into place at the end (rename(2) replaces an empty
   // folder): a failed restore leaves no half-written data folder.
   const fs::path staging = data_dir.parent_path() / ("." + data_dir.filename().string() + ".restoring-" +

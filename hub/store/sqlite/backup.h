@@ -20,9 +20,11 @@
 // Errors are BackupError with a stable code (docs/operations.md lists them) and the file named.
 #pragma once
 
+#include <array>
 #include <atomic>
 #include <cstdint>
 #include <functional>
+#include <optional>
 #include <stdexcept>
 #include <string>
 
@@ -63,12 +65,16 @@ nlohmann::json make_backup(const BackupSources& sources, const std::string& dir,
 // Reads `dir`'s manifest and checks every file listed (present, size, SHA-256), that no
 // database file is missing from it, and the three chains (events, ledger, audit). Returns the
 // manifest. Reads only; throws BackupError.
-nlohmann::json check_backup(const std::string& dir);
+// With `audit_public_key` (the hub's signing public key), the audit log's signatures are checked
+// too, as `hubctl audit verify --public-key` does.
+nlohmann::json check_backup(const std::string& dir,
+                            const std::optional<std::array<unsigned char, 32>>& audit_public_key = std::nullopt);
 
 // check_backup(from), then copies the files into `data_dir` (which must not exist or be empty)
 // through a sibling temporary folder renamed into place, so that a failed restore leaves
 // nothing half-written. Returns the manifest.
-nlohmann::json restore_backup(const std::string& from, const std::string& data_dir, const BackupProgress& progress);
+nlohmann::json restore_backup(const std::string& from, const std::string& data_dir, const BackupProgress& progress,
+                              const std::optional<std::array<unsigned char, 32>>& audit_public_key = std::nullopt);
 
 // Copies the database open as `source` into a new file `to` with the online backup API, in one
 // read snapshot, as a rollback-journal file, fsynced. Used by the backup and by the schema
