@@ -146,18 +146,30 @@ std::string fresh_data_dir(const std::string& base, const std::string& name, con
 struct EndToEnd {
   double seconds = 0;
   double rss_mib = 0;
+  std::optional<ViewTimes> views;  // with_views only
+  double rss_after_views_mib = 0;  // hubd's peak RSS with the views asked too
 };
 
 // The whole quarter of `town` through a fresh hubd with `departments` departments: from the
-// first publish until every department's ledger holds every event.
+// first publish until every department's ledger holds every event. `with_views`: then the
+// administrators' views of that hub, through its HTTP API (time_views: 20 households spread
+// over the town, the 2020Q4 report, reconciliation).
 EndToEnd deliver_town(const HubSetup& setup, const std::string& base, const std::string& rosters, const Town& town,
-                      std::size_t departments) {
+                      std::size_t departments, bool with_views = false) {
   const std::string data = fresh_data_dir(base, "e2e", rosters);
-  HubDaemon hubd(setup, data, departments);
+  HubDaemon hubd(setup, data, departments, false, with_views);
   const auto start = Clock::now();
   publish_batches(hubd.ingest_endpoint(), town.events, 1000, 4);
   wait_delivered(hubd.ledger_path(), departments, town.events.size(), std::chrono::seconds(3600));
-  EndToEnd out{seconds_since(start), static_cast<double>(hubd.peak_rss_kib()) / 1024.0};
+  EndToEnd out{seconds_since(start), static_cast<double>(hubd.peak_rss_kib()) / 1024.0, std::nullopt, 0};
+  if (with_views) {
+    std::vector<std::string> households;
+    for (std::size_t i = 0; i < 20; ++i)
+      households.push_back(town.household_ids.at(i * town.household_ids.size() / 20));
+    progress("hub: the administrators' views of that hub (/metrics, household, report, reconcile)");
+    out.views = time_views(hubd.http_url(), households, "2020Q4", 3);
+    out.rss_after_views_mib = static_cast<double>(hubd.peak_rss_kib()) / 1024.0;
+  }
   hubd.stop();
   fs::remove_all(data);
   return out;
@@ -421,13 +433,24 @@ int main(int argc, char** argv) {
       TempDir county_dir("hub-bench-county");
       const std::string county_rosters = county_dir.path() + "/rosters";
       const Town county = make_town(county_dir.path(), o.county, county_rosters);
-      const EndToEnd e = deliver_town(setup, county_dir.path(), county_rosters, county, departments);
+      const EndToEnd e = deliver_town(setup, county_dir.path(), county_rosters, county, departments, true);
       report.add(
           {"hub.county", "hub",
            "county's quarter (" + format_number(static_cast<double>(o.county)) + " households): publish -> all ledgers",
            "s", false, summarize({e.seconds}), "", redis ? "redis.county" : "", "< 60 s"});
       report.add(
           {"hub.county.rss", "hub", "  hubd peak RSS", "MiB", false, summarize({e.rss_mib}), "", "", "< 1,024 MiB"});
+      const ViewTimes& v = *e.views;
+      report.add({"hub.county.views.metrics", "hub", "  its /metrics scrape", "ms", false, summarize(v.metrics_ms), "",
+                  "", "< 100 ms"});
+      report.add({"hub.county.views.household", "hub", "  one household (20 asked)", "ms", false,
+                  summarize(v.household_ms), "", "", "< 50 ms"});
+      report.add({"hub.county.views.report", "hub", "  the quarterly report (2020Q4)", "ms", false,
+                  summarize(v.report_ms), "", "", "< 5,000 ms"});
+      report.add({"hub.county.views.reconcile", "hub", "  reconcile (finds nothing)", "ms", false,
+                  summarize(v.reconcile_ms), "", "", "< 60,000 ms"});
+      report.add({"hub.county.views.rss", "hub", "  hubd peak RSS with those views", "MiB", false,
+                  summarize({e.rss_after_views_mib}), "", "", "< 1,024 MiB"});
     }
 
     // ---- scaling ----

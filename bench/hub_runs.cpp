@@ -12,6 +12,8 @@
 #include <thread>
 #include <zmq.hpp>
 
+#include <httplib.h>
+
 #include "cli/import_file.h"
 #include "towngen/town_generator.h"
 
@@ -117,7 +119,8 @@ Town make_town(const std::string& dir, std::size_t households, const std::string
   return town;
 }
 
-HubDaemon::HubDaemon(const HubSetup& setup, const std::string& data_dir, std::size_t departments, bool curve)
+HubDaemon::HubDaemon(const HubSetup& setup, const std::string& data_dir, std::size_t departments, bool curve,
+                     bool http)
     : data_dir_(data_dir) {
   fs::create_directories(data_dir);
   json plugins = json::array();
@@ -127,7 +130,7 @@ HubDaemon::HubDaemon(const HubSetup& setup, const std::string& data_dir, std::si
                     {"log_level", "warn"},
                     {"endpoints",
                      {{"ingest", "tcp://127.0.0.1:*"}, {"admin", "tcp://127.0.0.1:*"}, {"live_feed", "tcp://127.0.0.1:*"}}},
-                    {"http", ""},  // the dashboard is not part of what is measured
+                    {"http", http ? "127.0.0.1:0" : ""},  // only time_views() measures the dashboard
                     {"plugin_dir", setup.plugin_dir},
                     {"departments_dir", setup.departments_dir},
                     {"security", {{"mode", curve ? "curve" : "insecure"}}},
@@ -145,7 +148,9 @@ HubDaemon::HubDaemon(const HubSetup& setup, const std::string& data_dir, std::si
     std::this_thread::sleep_for(std::chrono::milliseconds(5));
   }
   std::this_thread::sleep_for(std::chrono::milliseconds(5));  // the file is written whole, but be safe
-  ingest_.endpoint = json::parse(read_text(endpoints)).at("ingest").get<std::string>();
+  const json ready = json::parse(read_text(endpoints));
+  ingest_.endpoint = ready.at("ingest").get<std::string>();
+  if (http) http_url_ = ready.at("http").get<std::string>();
   if (curve) {
     const auto key = [&](const char* file) { return read_text(data_dir + "/keys/" + file).substr(0, 40); };
     ingest_.server_key = key("hub.curve.pub");
@@ -288,6 +293,35 @@ LatencySamples hub_latency(const IngestTarget& endpoint, const std::string& ledg
                                [](const auto& point, std::uint64_t seq) { return point.second < seq; });
     out.all_groups_ms.push_back((seconds_between(run.start, it->first) - run.due_s[i]) * 1000.0);
   }
+  return out;
+}
+
+ViewTimes time_views(const std::string& http_url, const std::vector<std::string>& households,
+                     const std::string& quarter, std::size_t runs) {
+  // "http://127.0.0.1:PORT/" → host and port for the client.
+  const std::string authority = http_url.substr(http_url.find("//") + 2, http_url.rfind('/') - http_url.find("//") - 2);
+  httplib::Client client(authority.substr(0, authority.find(':')), std::stoi(authority.substr(authority.find(':') + 1)));
+  client.set_read_timeout(std::chrono::seconds(3600));
+  const auto timed = [&](const std::string& path) {
+    const auto start = Clock::now();
+    const auto response = client.Get(path);
+    const double ms = seconds_since(start) * 1000.0;
+    if (!response) throw std::runtime_error("GET " + path + ": " + httplib::to_string(response.error()));
+    if (response->status != 200)
+      throw std::runtime_error("GET " + path + ": HTTP " + std::to_string(response->status) + " " +
+                               response->body.substr(0, 300));
+    return std::make_pair(ms, response->body);
+  };
+  ViewTimes out;
+  for (std::size_t r = 0; r < runs; ++r) out.metrics_ms.push_back(timed("/metrics").first);
+  for (const auto& id : households) out.household_ms.push_back(timed("/api/household/" + id).first);
+  for (std::size_t r = 0; r < runs; ++r) out.report_ms.push_back(timed("/api/report?quarter=" + quarter).first);
+  const auto [ms, body] = timed("/api/reconcile");
+  const json reconciled = json::parse(body);
+  if (reconciled.value("count", -1) != 0)
+    throw std::runtime_error("reconcile found " + std::to_string(reconciled.value("count", -1)) +
+                             " disagreements on a hub that delivered everything");
+  out.reconcile_ms.push_back(ms);
   return out;
 }
 

@@ -44,9 +44,12 @@ struct IngestTarget {
 // measure what CURVE costs).
 class HubDaemon {
  public:
-  HubDaemon(const HubSetup& setup, const std::string& data_dir, std::size_t departments, bool curve = false);
+  // `http`: also serve the dashboard and its API on a free loopback port (http_url()).
+  HubDaemon(const HubSetup& setup, const std::string& data_dir, std::size_t departments, bool curve = false,
+            bool http = false);
   ~HubDaemon();
   const IngestTarget& ingest_endpoint() const noexcept { return ingest_; }
+  const std::string& http_url() const noexcept { return http_url_; }  // "http://127.0.0.1:PORT/"; "" without
   std::string ledger_path() const { return data_dir_ + "/ledger.db"; }
   long peak_rss_kib() const { return child_->peak_rss_kib(); }
   void stop();  // SIGTERM and wait; throws if hubd does not exit cleanly
@@ -54,6 +57,7 @@ class HubDaemon {
  private:
   std::string data_dir_;
   IngestTarget ingest_;
+  std::string http_url_;
   std::unique_ptr<Child> child_;
 };
 
@@ -80,5 +84,16 @@ std::vector<std::string> registrations(const Town& town);
 // 0.25 ms, so those figures are up to 0.25 ms late).
 LatencySamples hub_latency(const IngestTarget& endpoint, const std::string& ledger_path, std::size_t departments,
                            const std::vector<std::string>& events, double rate, std::size_t threads);
+
+// The administrators' views of a hub that has delivered everything, as its HTTP API answers
+// them (each request timed from send to the whole body; every answer must be 200).
+struct ViewTimes {
+  std::vector<double> metrics_ms;    // GET /metrics
+  std::vector<double> household_ms;  // GET /api/household/ID, one per household asked
+  std::vector<double> report_ms;     // GET /api/report?quarter=Q
+  std::vector<double> reconcile_ms;  // GET /api/reconcile (must find nothing)
+};
+ViewTimes time_views(const std::string& http_url, const std::vector<std::string>& households,
+                     const std::string& quarter, std::size_t runs);
 
 }  // namespace hub::bench

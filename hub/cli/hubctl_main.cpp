@@ -448,6 +448,9 @@ int cmd_reconcile(const Options& o, zmq::context_t& ctx) {
     table.add({d["household_id"], d["department"], d["policy_id"], d["kind"], d["expected"], d["recorded"],
                "#" + std::to_string(d["event_seq"].get<std::int64_t>()) + " " + d["event_id"].get<std::string>()});
   table.print(std::cout);
+  if (r.value("truncated", false))
+    std::cout << "只列出前 " << hub::cli::group_digits(r["disagreements"].size()) << " 项 / only the first "
+              << hub::cli::group_digits(r["disagreements"].size()) << " are listed (by_department counts them all)\n";
   return kRejected;
 }
 

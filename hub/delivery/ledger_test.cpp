@@ -188,7 +188,7 @@ TEST(Ledger, RecordsTheHandoffOfEachDelivery) {
   ledger.commit(batches, 1000);
   EXPECT_EQ(handoffs(dir.file("ledger.db")),
             (std::vector<std::string>{"none|", "spool|police-00000000000000000002.jsonl"}));
-  EXPECT_EQ(schema_version(dir.file("ledger.db")), 6);
+  EXPECT_EQ(schema_version(dir.file("ledger.db")), 7);
 }
 
 TEST(Ledger, UpgradesAVersion1LedgerWithoutLosingAnAction) {
@@ -201,10 +201,10 @@ TEST(Ledger, UpgradesAVersion1LedgerWithoutLosingAnAction) {
   expect_version1_actions(dir.file("ledger.db"));
   // Before connectors there was no hand-off.
   EXPECT_EQ(handoffs(dir.file("ledger.db")), (std::vector<std::string>{"none|", "none|", "none|"}));
-  EXPECT_EQ(schema_version(dir.file("ledger.db")), 6);
+  EXPECT_EQ(schema_version(dir.file("ledger.db")), 7);
   // The file as it was before the upgrade is kept beside it (docs/operations.md): version 1's
   // layout, one row per action.
-  const std::string kept = dir.file("ledger.db.before-v6");
+  const std::string kept = dir.file("ledger.db.before-v7");
   ASSERT_TRUE(std::filesystem::exists(kept));
   EXPECT_FALSE(std::filesystem::exists(kept + ".partial"));
   EXPECT_EQ(schema_version(kept), 0);
@@ -229,7 +229,7 @@ TEST(Ledger, UpgradesAVersion1LedgerWithHandoffColumnsKeepingTheHandoffs) {
   { store::SqliteLedger ledger(dir.file("ledger.db")); }  // upgrades
   expect_version1_actions(dir.file("ledger.db"));
   EXPECT_EQ(handoffs(dir.file("ledger.db")), (std::vector<std::string>{"spool|land-1.jsonl", "none|", "none|"}));
-  EXPECT_EQ(schema_version(dir.file("ledger.db")), 6);
+  EXPECT_EQ(schema_version(dir.file("ledger.db")), 7);
 }
 
 TEST(Ledger, UpgradesAVersion2LedgerAddingTheHandoffColumns) {
@@ -263,9 +263,9 @@ PRAGMA user_version = 2;
     batches[0].delivered[0].handoff_detail = "HTTP 200";
     ledger.commit(batches, 1000);
   }
-  store::SqliteLedger reopened(dir.file("ledger.db"));  // a second open finds version 6 and changes nothing
+  store::SqliteLedger reopened(dir.file("ledger.db"));  // a second open finds version 7 and changes nothing
   EXPECT_EQ(handoffs(dir.file("ledger.db")), (std::vector<std::string>{"none|", "webhook|HTTP 200"}));
-  EXPECT_EQ(schema_version(dir.file("ledger.db")), 6);
+  EXPECT_EQ(schema_version(dir.file("ledger.db")), 7);
   const auto chain = store::verify_ledger_chain(dir.file("ledger.db"));
   EXPECT_TRUE(chain.ok) << chain.message;
   EXPECT_EQ(chain.records, 2);
@@ -349,7 +349,7 @@ TEST(Ledger, UpgradesAVersion3LedgerWithTheParkedTables) {
             "PRAGMA user_version = 3;");
   }
   store::SqliteLedger ledger(dir.file("ledger.db"));
-  EXPECT_EQ(schema_version(dir.file("ledger.db")), 6);
+  EXPECT_EQ(schema_version(dir.file("ledger.db")), 7);
   EXPECT_TRUE(ledger.load_plugin_states().empty());
   EXPECT_TRUE(ledger.load_parked().empty());
   EXPECT_EQ(ledger.load_cursors()["land"].seq, 2u);
@@ -427,7 +427,7 @@ TEST(Ledger, UpgradesAVersion4LedgerWithThePluginLifecycleTables) {
   }
   {
     store::SqliteLedger ledger(dir.file("ledger.db"));
-    EXPECT_EQ(schema_version(dir.file("ledger.db")), 6);
+    EXPECT_EQ(schema_version(dir.file("ledger.db")), 7);
     EXPECT_EQ(ledger.load_cursors()["land"].seq, 3u);
     EXPECT_EQ(ledger.load_cursors()["land"].delivered, 2u);
     ASSERT_EQ(ledger.load_parked().size(), 1u);
@@ -437,7 +437,7 @@ TEST(Ledger, UpgradesAVersion4LedgerWithThePluginLifecycleTables) {
   }
   // Opening an up-to-date file again changes nothing.
   store::SqliteLedger again(dir.file("ledger.db"));
-  EXPECT_EQ(schema_version(dir.file("ledger.db")), 6);
+  EXPECT_EQ(schema_version(dir.file("ledger.db")), 7);
   EXPECT_TRUE(again.load_plugin_states()["land"].disabled);
   store::Database db(dir.file("ledger.db"), store::Database::Mode::kReadOnly);
   EXPECT_EQ(rows(db, "SELECT COUNT(*), 0, 0, 0, 0, 0, 0, 0 FROM delivery").at(0).at(0), "2");
@@ -448,7 +448,7 @@ TEST(Ledger, RefusesALedgerNewerThanThisHubd) {
   { store::SqliteLedger ledger(dir.file("ledger.db")); }
   {
     store::Database db(dir.file("ledger.db"), store::Database::Mode::kReadWrite);
-    db.exec("PRAGMA user_version = 7;");
+    db.exec("PRAGMA user_version = 8;");
   }
   EXPECT_THROW(store::SqliteLedger(dir.file("ledger.db")), StorageError);
 }

@@ -253,7 +253,7 @@ TEST(EventChain, AnEventLogFromBeforeTheChainIsChainedOnceAtOpen) {
   EXPECT_EQ(result.records, kEvents);
   EXPECT_EQ(result.head_hash_hex, store::verify_event_chain(reference).head_hash_hex) << "deterministic";
   // The file as it was before the upgrade is kept beside it (docs/operations.md).
-  EXPECT_EQ(store::verify_event_chain(path + ".before-v1").problem, "unchained");
+  EXPECT_EQ(store::verify_event_chain(path + ".before-v2").problem, "unchained");
   {
     EventLog again(std::make_unique<store::SqliteEventStore>(path));
     EXPECT_EQ(again.chained_at_open(), 0u) << "chained once";
@@ -266,7 +266,7 @@ TEST(EventChain, AnEventLogFromBeforeTheChainIsChainedOnceAtOpen) {
   store::Database db(path, store::Database::Mode::kReadOnly);
   store::Statement q(db, "PRAGMA user_version");
   q.step();
-  EXPECT_EQ(q.column_int(0), 1);
+  EXPECT_EQ(q.column_int(0), 2);
 }
 
 TEST(EventChain, AFailedCommitLeavesTheChainWhereItWas) {
@@ -295,7 +295,7 @@ TEST(EventChain, AnEventLogNewerThanThisHubdIsRefused) {
   { EventLog log(std::make_unique<store::SqliteEventStore>(dir.file("events.db"))); }
   {
     store::Database db(dir.file("events.db"), store::Database::Mode::kReadWrite);
-    db.exec("PRAGMA user_version = 2");
+    db.exec("PRAGMA user_version = 3");
   }
   EXPECT_THROW(store::SqliteEventStore(dir.file("events.db")), StorageError);
 }

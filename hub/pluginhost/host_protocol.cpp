@@ -284,6 +284,7 @@ runtime::Report checked_report(const json& message, const runtime::Request& requ
     d.seq = seq;
     d.household_id = event.household_id;
     d.event_id = event.event_id;
+    d.received_at_ms = event.received_at_ms;
     d.actions = std::move(actions);
     report.delivered.push_back(std::move(d));
   }

@@ -1,5 +1,7 @@
 #include "report/metrics.h"
 
+#include "domain/delivery_latency.h"
+
 #include <cstdio>
 #include <sstream>
 #include <vector>
@@ -44,8 +46,7 @@ json metrics_snapshot(ReportViews& views, const json& status) {
   json snapshot{{"events", json::object()}, {"last_seq", 0}, {"departments", json::object()}, {"status", status}};
   // Every configured department appears, even before its first delivery.
   for (const auto& d : status.value("departments", json::array())) department(snapshot, d.value("id", ""));
-  const MetricsCounts counts =
-      views.metrics(std::vector<std::int64_t>(std::begin(kLatencyBucketsMs), std::end(kLatencyBucketsMs)));
+  const MetricsCounts counts = views.metrics();
   for (const auto& [type, n] : counts.events) snapshot["events"][type] = n;
   snapshot["last_seq"] = counts.last_seq;
   for (const auto& [id, c] : counts.departments) {
@@ -118,9 +119,9 @@ std::string prometheus_text(const json& snapshot) {
   for (const auto& [id, d] : departments.items()) {
     const json& h = d["latency"];
     const std::string l = "department=\"" + label(id) + "\"";
-    for (std::size_t i = 0; i < std::size(kLatencyBucketsMs); ++i) {
+    for (std::size_t i = 0; i < std::size(kDeliveryLatencyBoundsMs); ++i) {
       const std::int64_t n = i < h["buckets"].size() ? h["buckets"][i].get<std::int64_t>() : 0;
-      out << "hub_delivery_latency_seconds_bucket{" << l << ",le=\"" << seconds(kLatencyBucketsMs[i]) << "\"} " << n
+      out << "hub_delivery_latency_seconds_bucket{" << l << ",le=\"" << seconds(kDeliveryLatencyBoundsMs[i]) << "\"} " << n
           << "\n";
     }
     out << "hub_delivery_latency_seconds_bucket{" << l << ",le=\"+Inf\"} " << h["count"] << "\n";

@@ -1,6 +1,7 @@
-// /metrics (Prometheus text exposition format 0.0.4): the hub's counters, read from the
-// ledger and the event log so that they always equal what an administrator can count there,
-// plus the dispatcher's live gauges (lag, parked, plugin state).
+// /metrics (Prometheus text exposition format 0.0.4): the hub's counters, read from the running
+// counts that the ledger and the event log keep in the transactions that store what they count
+// (so they equal what an administrator can count there, and a scrape costs the same at any
+// size), plus the dispatcher's live gauges (lag, parked, plugin state).
 //
 // metrics_snapshot() gathers the figures as JSON on the admin thread (admin command
 // "metrics"); prometheus_text() renders a snapshot — a pure function, tested against a golden
@@ -15,6 +16,7 @@
 //   hub_oldest_undelivered_seconds{department}       age of the oldest undelivered event
 //   hub_plugin_up{department,version}                1 when the plugin is running
 //   hub_delivery_latency_seconds{department}         histogram: received by the hub → recorded
+//                                                    (buckets: domain/delivery_latency.h)
 #pragma once
 
 #include <string>
@@ -24,9 +26,6 @@
 #include "report/report_views.h"
 
 namespace hub::report {
-
-// Upper bounds of the latency histogram's buckets, in milliseconds (+Inf is implied).
-inline constexpr std::int64_t kLatencyBucketsMs[] = {10, 50, 100, 500, 1000, 5000, 10000, 30000, 60000, 300000};
 
 // {"events":{type:n},"last_seq":n,"departments":{id:{"deliveries","failures","actions":{kind:n},
 //  "latency":{"buckets":[n…],"count","sum_ms"}}}} from the ledger and the event log; `status`

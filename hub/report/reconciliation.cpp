@@ -1,6 +1,8 @@
 #include "report/reconciliation.h"
 
 #include <algorithm>
+#include <map>
+#include <optional>
 
 namespace hub::report {
 namespace {
@@ -26,13 +28,13 @@ std::string policy_state_of_action(const std::string& action) {
 }
 
 json reconcile(ReportViews& views, const HubConfig& config) {
-  const auto recorded = views.latest_actions();
   const auto cursor = views.cursors();
   json disagreements = json::array();
   json by_department = json::object();
-  std::int64_t checked = 0, pending = 0;
+  std::int64_t checked = 0, pending = 0, count = 0;
 
-  for (const auto& ev : views.current_evaluations()) {
+  views.each_current_evaluation([&](const EvaluationRecords& records) {
+    const CurrentEvaluation& ev = records.evaluation;
     const auto status = hub::sdk::parse_household_status(ev.status).value_or(hub::sdk::HouseholdStatus::kUnevaluated);
     for (const auto& plugin : config.plugins) {
       if (!plugin.enabled || !plugin.subscribes(ev.village, ev.status)) continue;
@@ -41,19 +43,34 @@ json reconcile(ReportViews& views, const HubConfig& config) {
         ++pending;
         continue;
       }
+      // The department's actions of the current evaluation; for a policy they lack, its latest
+      // earlier action (read only then: a clean ledger never needs it).
+      std::map<std::string, LatestAction> recorded;
+      if (auto row = records.rows.find(plugin.id); row != records.rows.end())
+        for (const auto& [policy, action] : row->second.actions)
+          recorded[policy] = LatestAction{action, row->second.seq, row->second.delivered_at_ms};
+      std::optional<std::map<std::string, LatestAction>> earlier;
       for (const auto& policy : plugin.catalogue.policies()) {
         ++checked;
         const std::string expected = expected_state(policy, status, ev.designations);
-        const auto r = recorded.find({plugin.id, ev.household_id, policy.id});
-        const std::string state = r == recorded.end() ? "none" : policy_state_of_action(r->second.action);
+        const LatestAction* r = nullptr;
+        if (auto it = recorded.find(policy.id); it != recorded.end()) {
+          r = &it->second;
+        } else {
+          if (!earlier) earlier = views.earlier_actions(plugin.id, ev.household_id, ev.seq);
+          if (auto it = earlier->find(policy.id); it != earlier->end()) r = &it->second;
+        }
+        const std::string state = r == nullptr ? "none" : policy_state_of_action(r->action);
         const bool roster_not_applicable =
             policy.scope == PolicyDefinition::Scope::kRoster && state == "not_applicable";
         std::string kind;
-        if (r == recorded.end()) kind = "missing";
-        else if (r->second.seq != ev.seq) kind = "stale";
+        if (r == nullptr) kind = "missing";
+        else if (r->seq != ev.seq) kind = "stale";
         else if (state != expected && !roster_not_applicable) kind = "mismatch";
         if (kind.empty()) continue;
+        ++count;
         by_department[plugin.id] = by_department.value(plugin.id, 0) + 1;
+        if (disagreements.size() >= kMaxListedDisagreements) continue;
         disagreements.push_back({{"household_id", ev.household_id},
                                  {"village", ev.village},
                                  {"department", plugin.id},
@@ -63,19 +80,20 @@ json reconcile(ReportViews& views, const HubConfig& config) {
                                  {"quarter", ev.quarter},
                                  {"expected", expected},
                                  {"recorded", state},
-                                 {"recorded_action", r == recorded.end() ? json(nullptr) : json(r->second.action)},
-                                 {"recorded_seq", r == recorded.end() ? json(nullptr) : json(r->second.seq)},
-                                 {"since_ms", r == recorded.end() ? json(nullptr) : json(r->second.delivered_at_ms)},
+                                 {"recorded_action", r == nullptr ? json(nullptr) : json(r->action)},
+                                 {"recorded_seq", r == nullptr ? json(nullptr) : json(r->seq)},
+                                 {"since_ms", r == nullptr ? json(nullptr) : json(r->delivered_at_ms)},
                                  {"event_seq", ev.seq},
                                  {"event_id", ev.event_id},
                                  {"effective_date", ev.effective_date}});
       }
     }
-  }
+  });
   return {{"ok", true},
           {"checked", checked},
           {"pending", pending},
-          {"count", disagreements.size()},
+          {"count", count},
+          {"truncated", count > static_cast<std::int64_t>(disagreements.size())},
           {"by_department", by_department},
           {"disagreements", std::move(disagreements)}};
 }

@@ -16,8 +16,14 @@
 //   stale     — the latest action is of an older event, and the current evaluation's is missing
 // Households whose current evaluation the department has not reached yet are counted as
 // pending, not listed. A clean hub reconciles to zero.
+//
+// One pass over the households (ReportViews::each_current_evaluation): memory for one
+// household and the list, which names the first kMaxListedDisagreements disagreements (by
+// household, then department and policy in the configuration's order); "count" and
+// "by_department" count them all, and "truncated" says the list stopped short.
 #pragma once
 
+#include <cstddef>
 #include <string>
 
 #include <nlohmann/json.hpp>
@@ -27,9 +33,11 @@
 
 namespace hub::report {
 
-// {"ok":true,"checked":N,"pending":N,"disagreements":[{household_id, village, department,
-//  policy_id, kind, expected, recorded, recorded_action, recorded_seq, since_ms, event_seq,
-//  event_id, effective_date, quarter, status}], "by_department":{id: n}}
+inline constexpr std::size_t kMaxListedDisagreements = 10000;
+
+// {"ok":true,"checked":N,"pending":N,"count":N,"truncated":bool,"disagreements":[{household_id,
+//  village, department, policy_id, kind, expected, recorded, recorded_action, recorded_seq,
+//  since_ms, event_seq, event_id, effective_date, quarter, status}], "by_department":{id: n}}
 nlohmann::json reconcile(ReportViews& views, const HubConfig& config);
 
 // The four action kinds an administrator reads as a policy's state: apply, release and

@@ -118,12 +118,24 @@ struct LatestAction {
   std::int64_t seq = 0, delivered_at_ms = 0;
 };
 
-using PolicyKey = std::tuple<std::string, std::string, std::string>;  // department, household, policy
+// One department's ledger row for one event: its actions as (policy_id, action), in the
+// plugin's order (a policy may appear twice, as finance's release-then-apply: the later counts).
+struct RecordedRow {
+  std::int64_t seq = 0, delivered_at_ms = 0;
+  std::vector<std::pair<std::string, std::string>> actions;
+};
+
+// A household's current evaluation with, for each department the ledger has a cursor for,
+// the row that department recorded for the evaluation's own event (absent when it has none).
+struct EvaluationRecords {
+  CurrentEvaluation evaluation;
+  std::map<std::string, RecordedRow> rows;  // department → its row at evaluation.seq
+};
 
 // --- /metrics ---
 
 struct LatencyHistogram {
-  std::vector<std::int64_t> buckets;  // cumulative, one per bound of the caller's list
+  std::vector<std::int64_t> buckets;  // cumulative, one per bound of kDeliveryLatencyBoundsMs
   std::int64_t count = 0, sum_ms = 0;
 };
 
@@ -170,12 +182,20 @@ class ReportViews {
   virtual QuarterRecords quarter(const std::string& quarter, const std::optional<std::string>& village) = 0;
   // The quarters that have evaluations, oldest first.
   virtual std::vector<std::string> quarters() = 0;
-  virtual std::vector<CurrentEvaluation> current_evaluations() = 0;  // by household_id
-  // The ledger's latest action per department, household and policy.
-  virtual std::map<PolicyKey, LatestAction> latest_actions() = 0;
+  // Reconciliation's pass: every evaluated household's current evaluation, by household_id,
+  // with each department's row for it (one key look-up per household and department), handed
+  // to `visit` one at a time — memory for one household, whatever the ledger's size.
+  virtual void each_current_evaluation(const std::function<void(const EvaluationRecords&)>& visit) = 0;
+  // The latest action per policy that `department` recorded for the household's events before
+  // `before_seq`: what reconciliation reads when the current evaluation's row lacks a policy.
+  virtual std::map<std::string, LatestAction> earlier_actions(const std::string& department,
+                                                              const std::string& household_id,
+                                                              std::int64_t before_seq) = 0;
   virtual std::map<std::string, std::int64_t> cursors() = 0;  // department → delivered up to seq
-  // `latency_bounds_ms`: the histogram's upper bounds (+Inf implied).
-  virtual MetricsCounts metrics(const std::vector<std::int64_t>& latency_bounds_ms) = 0;
+  // The running counts: the same figures as counting the log and the ledger's rows, read in
+  // constant time (a scrape must not grow with the ledger). Latencies in the buckets of
+  // domain/delivery_latency.h.
+  virtual MetricsCounts metrics() = 0;
   // Received and delivered counts per minute in [start_ms, end_ms), plus everything before.
   virtual TimelineCounts timeline(std::int64_t start_ms, std::int64_t end_ms) = 0;
 };

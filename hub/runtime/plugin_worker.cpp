@@ -499,6 +499,7 @@ void PluginWorker::run() {
               delivered.seq = e.seq;
               delivered.household_id = e.household_id;
               delivered.event_id = e.event_id;
+              delivered.received_at_ms = e.received_at_ms;
               delivered.actions = std::move(job->actions);
               if (!failure && conn) failure = hand_off(*conn, event, delivered);
               if (failure) {

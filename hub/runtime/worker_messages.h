@@ -82,6 +82,7 @@ struct DeliveredEvent {
   std::uint64_t seq = 0;
   std::string household_id;
   std::string event_id;
+  std::int64_t received_at_ms = 0;  // when the hub received the event: the ledger's latency counts
   std::vector<hub::sdk::PolicyAction> actions;
   // The connector that handed the actions to the department's system ("none", "spool",
   // "webhook"); an event is only reported delivered when that hand-off succeeded. The detail

@@ -185,6 +185,7 @@ async function reconcile(page) {
   page.append(el("h2", {}, T.reconcile_title),
               el("p", { id: "reconcile-summary", "data-count": r.count }, `${T.checked}: ${num(r.checked)} · ${T.pending}: ${num(r.pending)} · ${num(r.count)}`));
   if (r.count === 0) return page.append(el("p", { class: "ok" }, T.none_found));
+  if (r.truncated) page.append(el("p", { class: "note", id: "reconcile-truncated" }, T.only_first_listed.replace("{n}", num(r.disagreements.length))));
   page.append(table([T.household_id, T.village, T.department, T.policy, T.kind, T.expected, T.recorded, T.since, T.event_should],
     r.disagreements.map((d) => el("tr", { "data-household": d.household_id, "data-department": d.department, "data-policy": d.policy_id },
       el("td", {}, el("a", { href: `#/household/${d.household_id}` }, d.household_id)), el("td", {}, d.village), el("td", {}, d.department),

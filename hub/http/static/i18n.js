@@ -25,6 +25,7 @@ window.HUB_I18N = {
     state_applied: "已兑现", state_deferred: "暂缓兑现", state_withheld: "不兑现", state_not_applicable: "不适用", no_action: "尚无记录",
     reconcile_title: "部门记录与评议结果不一致的户", checked: "已核对", kind: "类型", expected: "应为", recorded: "实际记录",
     since: "自", event_should: "应生效的事件", kind_missing: "缺失", kind_mismatch: "不一致", kind_stale: "未更新", none_found: "未发现不一致",
+    only_first_listed: "只列出前 {n} 项；各部门的数目见上方总数（hubctl reconcile --json 同样如此）。",
     parked_title: "搁置事件（死信）", retry: "重试", skip: "跳过", admin_token: "管理员令牌",
     parked_note: "事件搁置功能将在第 4 号任务中实现；目前失败的事件按退避重试，不会被搁置。"
   },
@@ -51,6 +52,7 @@ window.HUB_I18N = {
     state_applied: "applied", state_deferred: "deferred", state_withheld: "withheld", state_not_applicable: "not applicable", no_action: "nothing recorded",
     reconcile_title: "Households whose department records disagree with their evaluation", checked: "Checked", kind: "Kind", expected: "Expected", recorded: "Recorded",
     since: "Since", event_should: "Event that should have changed it", kind_missing: "missing", kind_mismatch: "mismatch", kind_stale: "not updated", none_found: "No disagreements",
+    only_first_listed: "Only the first {n} are listed; the count above includes them all (as does hubctl reconcile --json).",
     parked_title: "Parked events (dead letters)", retry: "Retry", skip: "Skip", admin_token: "Admin token",
     parked_note: "Parking arrives with issue 4; until then a failing event is retried with backoff and never parked."
   }

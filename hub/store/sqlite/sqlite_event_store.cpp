@@ -1,5 +1,7 @@
 #include "store/sqlite/sqlite_event_store.h"
 
+#include <array>
+
 #include <nlohmann/json.hpp>
 #include <spdlog/spdlog.h>
 
@@ -12,8 +14,9 @@ using hub::sdk::HouseholdStatus;
 
 namespace {
 
-// events.db's schema version (PRAGMA user_version): 0 before the audit chain, 1 with it.
-constexpr std::int64_t kEventLogVersion = 1;
+// events.db's schema version (PRAGMA user_version): 0 before the audit chain, 1 with it, 2
+// with the counts of /metrics (table event_tally).
+constexpr std::int64_t kEventLogVersion = 2;
 
 constexpr const char* kEventAccepted = "event_accepted";
 
@@ -60,6 +63,12 @@ CREATE TABLE IF NOT EXISTS chain_head (
   seq  INTEGER NOT NULL,
   hash BLOB NOT NULL
 );
+-- The events stored, by type, added to in the transaction that stores them: /metrics reads
+-- three rows, not the whole log.
+CREATE TABLE IF NOT EXISTS event_tally (
+  type TEXT PRIMARY KEY,
+  n    INTEGER NOT NULL
+) WITHOUT ROWID;
 )sql";
 }
 
@@ -72,14 +81,19 @@ SqliteEventStore::SqliteEventStore(const std::string& path) try : db_(path, Data
     throw SqliteError(0, path + ": event log schema version " + std::to_string(version) +
                                     " is newer than this hubd understands (" + std::to_string(kEventLogVersion) +
                                     "); upgrade hubd");
-  if (version < kEventLogVersion) {
+  bool had_events = version >= 1;
+  if (version < 1) {
     Statement had(db_, "SELECT COUNT(*) FROM sqlite_schema WHERE type = 'table' AND name = 'event'");
     had.step();
-    const bool had_events = had.column_int(0) > 0;
+    had_events = had.column_int(0) > 0;
     had.reset();
-    // The file as it was, before the upgrade changes it (docs/operations.md).
-    if (had_events) keep_before_upgrade(db_, kEventLogVersion);
-    upgrade_to_chain(had_events);
+  }
+  // The file as it was, before any upgrade changes it (docs/operations.md); a new file has
+  // nothing to keep.
+  if (version < kEventLogVersion && had_events) keep_before_upgrade(db_, kEventLogVersion);
+  if (version < 1) upgrade_to_chain(had_events);
+  if (version < 2) {
+    count_stored_events();
   } else {
     db_.exec(event_log_schema());
   }
@@ -97,6 +111,8 @@ SqliteEventStore::SqliteEventStore(const std::string& path) try : db_(path, Data
       db_, "UPDATE household SET commitment_signed_on = ?, commitment_seq = ? WHERE household_id = ?");
   update_status_ = std::make_unique<Statement>(
       db_, "UPDATE household SET status = ?, quarter = ?, designations = ?, status_seq = ? WHERE household_id = ?");
+  add_tally_ = std::make_unique<Statement>(
+      db_, "INSERT INTO event_tally (type, n) VALUES (?1, ?2) ON CONFLICT DO UPDATE SET n = n + ?2");
 
   find_id_ = std::make_unique<Statement>(db_, "SELECT seq, digest FROM event WHERE event_id = ?");
   const std::uint64_t last = read_last_seq();
@@ -122,13 +138,22 @@ void SqliteEventStore::upgrade_to_chain(bool had_events) {
     db_.exec("ALTER TABLE event ADD COLUMN hash BLOB");
   }
   const std::uint64_t chained = ChainKeeper(db_, ChainedFile::kEvents).chain_stored_rows();
-  db_.exec(("PRAGMA user_version=" + std::to_string(kEventLogVersion)).c_str());
+  db_.exec("PRAGMA user_version=1");
   tx.commit();
   chained_at_open_ = chained;
   if (had_events)
     spdlog::info("{}: upgraded to the audit chain: {} stored events chained (their publisher unknown)", db_.path(), chained);
 }
 
+// Version 1 -> 2: the counts by type, from the stored events, in one transaction.
+void SqliteEventStore::count_stored_events() {
+  Transaction tx(db_);
+  db_.exec(event_log_schema());
+  db_.exec("DELETE FROM event_tally");
+  db_.exec("INSERT INTO event_tally SELECT type, COUNT(*) FROM event GROUP BY type");
+  db_.exec(("PRAGMA user_version=" + std::to_string(kEventLogVersion)).c_str());
+  tx.commit();
+}
 
 SqliteEventStore::~SqliteEventStore() = default;
 
@@ -199,7 +224,9 @@ void SqliteEventStore::append_group(const std::vector<StagedEvent>& group, std::
     Transaction tx(db_);
     audit::AuditEntry entry;
     entry.kind = kEventAccepted;
+    std::array<std::int64_t, 3> stored_by_type{};  // by EventType
     for (const StagedEvent& s : group) {
+      ++stored_by_type.at(static_cast<std::size_t>(s.event.type));
       const WireEvent& ev = s.event;
       const bool is_status = ev.type == EventType::kStatusChange;
       const std::string designations = is_status ? nlohmann::json(ev.designations).dump() : std::string();
@@ -265,10 +292,16 @@ void SqliteEventStore::append_group(const std::vector<StagedEvent>& group, std::
           break;
       }
     }
+    for (std::size_t type = 0; type < stored_by_type.size(); ++type) {
+      if (stored_by_type[type] == 0) continue;
+      add_tally_->bind(1, to_string(static_cast<EventType>(type))).bind(2, stored_by_type[type]);
+      add_tally_->run();
+    }
     chain_->write_head();
     tx.commit();
   } catch (...) {
     insert_event_->reset();
+    add_tally_->reset();
     upsert_household_->reset();
     update_commitment_->reset();
     update_status_->reset();

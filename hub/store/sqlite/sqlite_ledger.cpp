@@ -1,12 +1,15 @@
 #include "store/sqlite/sqlite_ledger.h"
 
+#include "domain/delivery_latency.h"
 #include "store/sqlite/backup.h"
 #include "store/sqlite/checkpointer.h"
 
 #include <spdlog/spdlog.h>
 
 #include <algorithm>
+#include <array>
 #include <cstdio>
+#include <filesystem>
 #include <string_view>
 #include <tuple>
 
@@ -23,7 +26,7 @@ using delivery::PluginState;
 
 namespace {
 
-constexpr int kSchemaVersion = 6;
+constexpr int kSchemaVersion = 7;
 
 // Version 2: one row per delivered event, its actions packed as a JSON array, and the reason
 // texts stored once each (plugins repeat the same few sentences for thousands of households).
@@ -36,6 +39,8 @@ constexpr int kSchemaVersion = 6;
 // Version 6: the audit chain over the deliveries (ledger.h): three columns of `delivery` and
 // the table `chain_head` (kChainSchema, created after the columns exist); every delivery of
 // an older file is chained in the upgrade.
+// Version 7: the running counts of /metrics (table `tally`, sqlite_ledger.h), counted from the
+// stored rows in the upgrade.
 constexpr const char* kSchema = R"sql(
 CREATE TABLE IF NOT EXISTS cursor (
   department          TEXT PRIMARY KEY,
@@ -120,6 +125,12 @@ CREATE TABLE IF NOT EXISTS plugin_action (
   at_ms       INTEGER NOT NULL,
   detail      TEXT NOT NULL   -- the reason, the library loaded, or why the reload was forgotten
 );
+CREATE TABLE IF NOT EXISTS tally (
+  department TEXT NOT NULL,
+  counter    TEXT NOT NULL,  -- deliveries, failures, latency_sum_ms, action:<kind>, latency_le_ms:<bound or +Inf>
+  n          INTEGER NOT NULL,
+  PRIMARY KEY (department, counter)
+) WITHOUT ROWID;
 )sql";
 
 // No index on chain_seq: it would cost every delivery another B-tree insert; hubctl audit
@@ -196,15 +207,78 @@ void add_handoff_columns(store::Database& db) {
   db.exec("ALTER TABLE delivery ADD COLUMN handoff_detail TEXT NOT NULL DEFAULT ''");
 }
 
+// The upgrade to version 7: every tally counted from the rows stored so far. The latencies
+// need each event's receipt time from events.db, attached as `ev` when the caller named it
+// (hubd does); without it the latency counts start empty.
+void count_stored_rows(Database& db, bool events_attached) {
+  db.exec("DELETE FROM tally");
+  db.exec(("INSERT INTO tally SELECT department, '" + std::string(tally::kDeliveries) +
+           "', COUNT(*) FROM delivery GROUP BY department").c_str());
+  db.exec(("INSERT INTO tally SELECT department, '" + std::string(tally::kFailures) +
+           "', COUNT(*) FROM failure GROUP BY department").c_str());
+  db.exec(("INSERT INTO tally SELECT department, '" + std::string(tally::kActionPrefix) +
+           "' || action, COUNT(*) FROM action GROUP BY department, action").c_str());
+  if (!events_attached) return;
+  const std::string latency = "(d.delivered_at_ms - e.received_at_ms)";
+  const std::string from = " FROM delivery d CROSS JOIN ev.event e ON e.seq = d.seq GROUP BY 1, 2";
+  db.exec(("INSERT INTO tally SELECT d.department, '" + std::string(tally::kLatencySumMs) + "', SUM" + latency + from)
+              .c_str());
+  std::string bucket = "CASE";
+  for (std::size_t i = 0; i < kDeliveryLatencyBoundsMs.size(); ++i)
+    bucket += " WHEN " + latency + " <= " + std::to_string(kDeliveryLatencyBoundsMs[i]) + " THEN '" +
+              tally::latency_bucket(i) + "'";
+  bucket += " ELSE '" + tally::latency_bucket(kDeliveryLatencyBoundsMs.size()) + "' END";
+  db.exec(("INSERT INTO tally SELECT d.department, " + bucket + ", COUNT(*)" + from).c_str());
+}
+
 }  // namespace
+
+namespace tally {
+
+std::string latency_bucket(std::size_t bucket) {
+  return std::string(kLatencyPrefix) +
+         (bucket < kDeliveryLatencyBoundsMs.size() ? std::to_string(kDeliveryLatencyBoundsMs[bucket]) : "+Inf");
+}
+
+}  // namespace tally
+
+// A department's tallies for one commit, added to the table in one statement each.
+struct SqliteLedger::Counts {
+  std::int64_t deliveries = 0, failures = 0, latency_sum_ms = 0;
+  std::array<std::int64_t, kDeliveryLatencyBoundsMs.size() + 1> latency{};
+  std::array<std::int64_t, 6> actions{};  // by hub::sdk::ActionKind
+
+  void add(const runtime::DeliveredEvent& d, std::int64_t now_ms) {
+    ++deliveries;
+    const std::int64_t latency_ms = now_ms - d.received_at_ms;
+    latency_sum_ms += latency_ms;
+    ++latency[delivery_latency_bucket(latency_ms)];
+    for (const auto& a : d.actions) ++actions.at(static_cast<std::size_t>(a.action));
+  }
+};
+
+void SqliteLedger::add_tallies(const std::string& department, const Counts& c) {
+  const auto add = [&](const std::string& counter, std::int64_t n) {
+    if (n == 0) return;
+    add_tally_->bind(1, department).bind(2, counter).bind(3, n);
+    add_tally_->run();
+  };
+  add(tally::kDeliveries, c.deliveries);
+  add(tally::kFailures, c.failures);
+  add(tally::kLatencySumMs, c.latency_sum_ms);
+  for (std::size_t i = 0; i < c.latency.size(); ++i) add(tally::latency_bucket(i), c.latency[i]);
+  for (std::size_t i = 0; i < c.actions.size(); ++i)
+    add(tally::kActionPrefix + std::string(hub::sdk::to_string(static_cast<hub::sdk::ActionKind>(i))), c.actions[i]);
+}
 
 const char* ledger_schema() { return kSchema; }
 
-SqliteLedger::SqliteLedger(const std::string& path) try : db_(path, store::Database::Mode::kReadWrite) {
+SqliteLedger::SqliteLedger(const std::string& path, const std::string& events_path) try
+    : db_(path, store::Database::Mode::kReadWrite) {
   db_.exec("PRAGMA journal_mode=WAL");
   db_.exec("PRAGMA synchronous=FULL");
   store::disable_auto_checkpoint(db_);  // hubd's Checkpointer does it off the commit path
-  migrate();
+  migrate(events_path);
   upsert_cursor_ = std::make_unique<store::Statement>(
       db_,
       "INSERT INTO cursor (department, seq, delivered, failed, last_delivery_at_ms) VALUES (?1, ?2, ?3, ?4, ?5) "
@@ -225,6 +299,8 @@ SqliteLedger::SqliteLedger(const std::string& path) try : db_(path, store::Datab
   insert_parked_action_ = std::make_unique<store::Statement>(
       db_, "INSERT INTO parked_action (department, seq, household_id, action, by_operator, at_ms, outcome) "
            "VALUES (?,?,?,?,?,?,?)");
+  add_tally_ = std::make_unique<store::Statement>(
+      db_, "INSERT INTO tally (department, counter, n) VALUES (?1, ?2, ?3) ON CONFLICT DO UPDATE SET n = n + ?3");
   reread();
 } catch (const SqliteError& e) {
   throw StorageError(e.status());
@@ -245,7 +321,7 @@ void SqliteLedger::reread() {
   stale_ = false;
 }
 
-void SqliteLedger::migrate() {
+void SqliteLedger::migrate(const std::string& events_path) {
   const std::int64_t found = user_version(db_);
   if (found > kSchemaVersion) {
     throw store::SqliteError(0, db_.path() + ": ledger schema version " + std::to_string(found) +
@@ -260,6 +336,13 @@ void SqliteLedger::migrate() {
   // The file as it was, before the upgrade changes it (docs/operations.md); a new file has
   // nothing to keep.
   if (found > 0 || from_v1) keep_before_upgrade(db_, kSchemaVersion);
+  // ATTACH is refused inside a transaction: before it, and detached after the commit.
+  const bool events_attached = !events_path.empty() && std::filesystem::exists(events_path);
+  if (events_attached) {
+    store::Statement attach(db_, "ATTACH DATABASE ? AS ev");
+    attach.bind(1, events_path);
+    attach.run();
+  }
   store::Transaction tx(db_);
   if (from_v1) {
     add_handoff_columns(db_);
@@ -271,11 +354,14 @@ void SqliteLedger::migrate() {
   add_chain_columns(db_);  // version 5 -> 6
   db_.exec(kChainSchema);
   const std::uint64_t chained = ChainKeeper(db_, ChainedFile::kLedger).chain_stored_rows();
+  count_stored_rows(db_, events_attached);  // version 6 -> 7
   db_.exec(("PRAGMA user_version=" + std::to_string(kSchemaVersion)).c_str());
   tx.commit();
+  if (events_attached) db_.exec("DETACH DATABASE ev");
   if (found > 0 || from_v1)
-    spdlog::info("{}: upgraded from schema version {} to {}: {} stored deliveries chained for the audit", db_.path(),
-                 found, kSchemaVersion, chained);
+    spdlog::info("{}: upgraded from schema version {} to {}: {} stored deliveries chained for the audit, the "
+                 "/metrics tallies counted{}",
+                 db_.path(), found, kSchemaVersion, chained, events_attached ? "" : " (latencies not: no events.db)");
 }
 
 std::int64_t SqliteLedger::reason_id(const std::string& text) {
@@ -331,7 +417,10 @@ void SqliteLedger::commit(std::vector<LedgerBatch>& batches, std::int64_t now_ms
       audit::AuditEntry entry;
       entry.kind = kPolicyAction;
       for (const LedgerBatch& b : batches) {
+        Counts counts;
+        counts.failures = static_cast<std::int64_t>(b.failures.size());
         for (const runtime::DeliveredEvent& d : b.delivered) {
+          counts.add(d, now_ms);
           const std::string actions = encode_actions(d.actions);
           // The chain record (docs/security.md): what the chain keeper reads back from this row.
           audit::RowDetail detail;
@@ -400,6 +489,7 @@ void SqliteLedger::commit(std::vector<LedgerBatch>& batches, std::int64_t now_ms
             .bind(4, static_cast<std::int64_t>(b.failures.size()))
             .bind(5, now_ms);
         upsert_cursor_->run();
+        add_tallies(b.department, counts);
       }
       chain_->write_head();
       tx.commit();
@@ -417,6 +507,7 @@ void SqliteLedger::commit(std::vector<LedgerBatch>& batches, std::int64_t now_ms
       insert_parked_->reset();
       resolve_parked_->reset();
       insert_parked_action_->reset();
+      add_tally_->reset();
       // The reasons added in the rolled-back transaction are not in the file: forget them.
       for (const auto& text : reasons_added_) reason_ids_.erase(text);
       next_reason_id_ -= static_cast<std::int64_t>(reasons_added_.size());

@@ -8,7 +8,10 @@
 // `action` unpacks them into one row per action for readers (reports, tests). Parked events are
 // in `parked` (state: parked, delivered after a retry, or skipped) with the history of retries
 // and skips in `parked_action` (version 4); the lifecycle decisions in `plugin_state` with
-// their history in `plugin_action` (version 5); the chain's columns and `chain_head` (version 6).
+// their history in `plugin_action` (version 5); the chain's columns and `chain_head` (version 6);
+// the running counts that /metrics shows in `tally` (version 7), one row per department and
+// counter, added to in the transaction that records what they count: a scrape reads a few rows
+// whatever the ledger's size.
 //
 // Errors leave as StorageError (guarded(), database.h). After a failed commit the chain's head
 // and the reason texts are read again from the file before the next write, so a commit whose
@@ -28,10 +31,25 @@
 
 namespace hub::store {
 
+// The counters of table `tally`, per department: the deliveries recorded, the failed attempts
+// recorded (an attempt recorded again after a restart counts again), the policy actions by kind
+// ("action:defer"), and the latency histogram (domain/delivery_latency.h): one counter per
+// bucket, not cumulative ("latency_le_ms:100" counts latencies above 50 ms and at most 100 ms;
+// "latency_le_ms:+Inf" those above the last bound), and their sum.
+namespace tally {
+inline constexpr const char* kDeliveries = "deliveries";
+inline constexpr const char* kFailures = "failures";
+inline constexpr const char* kLatencySumMs = "latency_sum_ms";
+inline constexpr const char* kActionPrefix = "action:";
+inline constexpr const char* kLatencyPrefix = "latency_le_ms:";
+std::string latency_bucket(std::size_t bucket);  // "latency_le_ms:10" … "latency_le_ms:+Inf"
+}  // namespace tally
+
 class SqliteLedger final : public delivery::Ledger {
  public:
-  // Opens (creating or upgrading) the ledger at `path`.
-  explicit SqliteLedger(const std::string& path);
+  // Opens (creating or upgrading) the ledger at `path`. An upgrade counts the stored rows into
+  // the tallies; the latencies need `events_path` (events.db), and start empty without it.
+  explicit SqliteLedger(const std::string& path, const std::string& events_path = {});
   ~SqliteLedger() override;
 
   std::map<std::string, delivery::CursorState> load_cursors() override;
@@ -49,7 +67,10 @@ class SqliteLedger final : public delivery::Ledger {
  private:
   void append_plugin_action(const std::string& department, const std::string& action, const std::string& by,
                             std::int64_t now_ms, const std::string& detail);
-  void migrate();  // creates the schema, or upgrades an older ledger.db in one transaction
+  struct Counts;
+  void add_tallies(const std::string& department, const Counts& counts);
+  // Creates the schema, or upgrades an older ledger.db in one transaction.
+  void migrate(const std::string& events_path);
   void reread();   // the chain's head and the reason texts, from the file
   std::string encode_actions(const std::vector<hub::sdk::PolicyAction>& actions);
   std::int64_t reason_id(const std::string& text);  // inserts the text the first time
@@ -62,6 +83,7 @@ class SqliteLedger final : public delivery::Ledger {
   std::unique_ptr<Statement> insert_parked_;
   std::unique_ptr<Statement> resolve_parked_;
   std::unique_ptr<Statement> insert_parked_action_;
+  std::unique_ptr<Statement> add_tally_;
 
   std::unordered_map<std::string, std::int64_t> reason_ids_;  // every row of `reason`
   std::int64_t next_reason_id_ = 1;

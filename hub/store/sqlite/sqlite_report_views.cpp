@@ -3,12 +3,15 @@
 #include <algorithm>
 #include <filesystem>
 #include <memory>
+#include <string_view>
 #include <utility>
 
 #include <nlohmann/json.hpp>
 
+#include "domain/delivery_latency.h"
 #include "domain/wire_event.h"
 #include "store/sqlite/database.h"
+#include "store/sqlite/sqlite_ledger.h"
 
 namespace hub::store {
 namespace {
@@ -132,33 +135,50 @@ class SqliteReportViews final : public ReportViews {
     });
   }
 
-  std::vector<CurrentEvaluation> current_evaluations() override {
-    return guarded([&] {
-      std::vector<CurrentEvaluation> out;
+  // One pass in household_id order (the household table's key): each evaluated household's
+  // current event by its key, then each department with a cursor and that department's row at
+  // the event's seq by the delivery table's key. CROSS JOIN and LEFT JOIN fix that order, so no
+  // sort and no result held: one household's rows at a time. (LEFT JOIN cursor: a household is
+  // visited even before any department has a cursor, to be counted pending.)
+  void each_current_evaluation(const std::function<void(const EvaluationRecords&)>& visit) override {
+    guarded([&] {
       Statement q(db_,
                   "SELECT h.household_id, h.village, h.status, h.designations, h.status_seq, e.event_id, "
-                  "e.effective_date, e.quarter FROM ev.household h CROSS JOIN ev.event e ON e.seq = h.status_seq "
-                  "WHERE h.status != 'unevaluated' ORDER BY h.household_id");
-      while (q.step())
-        out.push_back({q.column_text(0), q.column_text(1), q.column_text(2), q.column_text(5), q.column_text(6),
-                       q.column_text(7), designations(q, 3), q.column_int(4)});
-      return out;
+                  "e.effective_date, e.quarter, c.department, d.seq, d.delivered_at_ms, d.actions "
+                  "FROM ev.household h CROSS JOIN ev.event e ON e.seq = h.status_seq LEFT JOIN cursor c ON TRUE "
+                  "LEFT JOIN delivery d ON d.department = c.department AND d.seq = h.status_seq "
+                  "WHERE h.status != 'unevaluated'");
+      EvaluationRecords current;
+      bool any = false;
+      while (q.step()) {
+        const std::string household = q.column_text(0);
+        if (!any || household != current.evaluation.household_id) {
+          if (any) visit(current);
+          current = EvaluationRecords{};
+          current.evaluation = {household,         q.column_text(1), q.column_text(2), q.column_text(5),
+                                q.column_text(6),  q.column_text(7), designations(q, 3), q.column_int(4)};
+          any = true;
+        }
+        if (q.column_is_null(9)) continue;  // no department yet, or no row of this one for the event
+        current.rows[q.column_text(8)] = recorded_row(q, 9, 10, 11);
+      }
+      if (any) visit(current);
     });
   }
 
-  // One pass over the ledger's delivery rows in key order (department, seq), so a later row
-  // replaces an earlier one; within a row the actions are in the plugin's order (finance's
-  // release-then-apply share one seq).
-  std::map<PolicyKey, LatestAction> latest_actions() override {
+  std::map<std::string, LatestAction> earlier_actions(const std::string& department, const std::string& household_id,
+                                                      std::int64_t before_seq) override {
     return guarded([&] {
-      std::map<PolicyKey, LatestAction> out;
-      Statement q(db_, "SELECT department, seq, household_id, delivered_at_ms, actions FROM delivery "
-                       "ORDER BY department, seq");
+      // The household's events (index), then each one's row (key), in seq order: a later row
+      // replaces an earlier one.
+      Statement q(db_,
+                  "SELECT d.seq, d.delivered_at_ms, d.actions FROM ev.event e CROSS JOIN delivery d "
+                  "ON d.department = ?1 AND d.seq = e.seq WHERE e.household_id = ?2 AND e.seq < ?3 ORDER BY e.seq");
+      q.bind(1, department).bind(2, household_id).bind(3, before_seq);
+      std::map<std::string, LatestAction> out;
       while (q.step()) {
-        const std::string department = q.column_text(0), household = q.column_text(2);
-        const std::int64_t seq = q.column_int(1), at = q.column_int(3);
-        for (const auto& a : packed_actions(q, 4))
-          out[{department, household, a.at(0).get<std::string>()}] = LatestAction{a.at(1).get<std::string>(), seq, at};
+        const RecordedRow row = recorded_row(q, 0, 1, 2);
+        for (const auto& [policy, action] : row.actions) out[policy] = LatestAction{action, row.seq, row.delivered_at_ms};
       }
       return out;
     });
@@ -168,35 +188,38 @@ class SqliteReportViews final : public ReportViews {
     return guarded([&] { return read_cursors(); });
   }
 
-  MetricsCounts metrics(const std::vector<std::int64_t>& latency_bounds_ms) override {
+  // The running counts (sqlite_ledger.h's `tally`, events.db's `event_tally`): a few rows per
+  // department, whatever the size of the ledger and the log.
+  MetricsCounts metrics() override {
     return guarded([&] {
       MetricsCounts out;
-      Statement events(db_, "SELECT type, COUNT(*), MAX(seq) FROM ev.event GROUP BY type");
-      while (events.step()) {
-        out.events[events.column_text(0)] = events.column_int(1);
-        out.last_seq = std::max(out.last_seq, events.column_int(2));
-      }
-      Statement deliveries(db_, "SELECT department, COUNT(*) FROM delivery GROUP BY department");
-      while (deliveries.step()) out.departments[deliveries.column_text(0)].deliveries = deliveries.column_int(1);
-      Statement failures(db_, "SELECT department, COUNT(*) FROM failure GROUP BY department");
-      while (failures.step()) out.departments[failures.column_text(0)].failures = failures.column_int(1);
-      Statement actions(db_, "SELECT department, action, COUNT(*) FROM action GROUP BY department, action");
-      while (actions.step())
-        out.departments[actions.column_text(0)].actions[actions.column_text(1)] = actions.column_int(2);
+      Statement events(db_, "SELECT type, n FROM ev.event_tally");
+      while (events.step()) out.events[events.column_text(0)] = events.column_int(1);
+      Statement last(db_, "SELECT COALESCE(MAX(seq), 0) FROM ev.event");
+      last.step();
+      out.last_seq = last.column_int(0);
 
-      std::string sql = "SELECT d.department";
-      for (std::int64_t bound : latency_bounds_ms)
-        sql += ", SUM(d.delivered_at_ms - e.received_at_ms <= " + std::to_string(bound) + ")";
-      sql += ", COUNT(*), COALESCE(SUM(d.delivered_at_ms - e.received_at_ms), 0) "
-             "FROM delivery d CROSS JOIN ev.event e ON e.seq = d.seq GROUP BY d.department";
-      Statement latency(db_, sql.c_str());
-      const int n = static_cast<int>(latency_bounds_ms.size());
-      while (latency.step()) {
-        LatencyHistogram h;
-        for (int i = 0; i < n; ++i) h.buckets.push_back(latency.column_int(1 + i));
-        h.count = latency.column_int(1 + n);
-        h.sum_ms = latency.column_int(2 + n);
-        out.departments[latency.column_text(0)].latency = std::move(h);
+      std::map<std::string, std::size_t> bucket_of;  // "latency_le_ms:100" → its bucket
+      for (std::size_t i = 0; i <= kDeliveryLatencyBoundsMs.size(); ++i) bucket_of[tally::latency_bucket(i)] = i;
+      const std::string_view action_prefix = tally::kActionPrefix;
+      Statement tallies(db_, "SELECT department, counter, n FROM tally");
+      while (tallies.step()) {
+        DepartmentCounts& d = out.departments[tallies.column_text(0)];
+        const std::string counter = tallies.column_text(1);
+        const std::int64_t n = tallies.column_int(2);
+        if (counter == tally::kDeliveries) {
+          d.deliveries = n;
+        } else if (counter == tally::kFailures) {
+          d.failures = n;
+        } else if (counter.rfind(action_prefix, 0) == 0) {
+          d.actions[counter.substr(action_prefix.size())] = n;
+        } else if (counter == tally::kLatencySumMs) {
+          latency(d).sum_ms = n;
+        } else if (auto b = bucket_of.find(counter); b != bucket_of.end()) {
+          LatencyHistogram& h = latency(d);
+          h.count += n;
+          for (std::size_t i = b->second; i < kDeliveryLatencyBoundsMs.size(); ++i) h.buckets[i] += n;  // cumulative
+        }
       }
       return out;
     });
@@ -224,6 +247,18 @@ class SqliteReportViews final : public ReportViews {
 
  private:
   static std::unique_ptr<Database> open(const std::string& data_dir);
+
+  static RecordedRow recorded_row(const Statement& q, int seq, int delivered_at, int actions) {
+    RecordedRow row{q.column_int(seq), q.column_int(delivered_at), {}};
+    for (const auto& a : packed_actions(q, actions))
+      row.actions.emplace_back(a.at(0).get<std::string>(), a.at(1).get<std::string>());
+    return row;
+  }
+
+  static LatencyHistogram& latency(DepartmentCounts& d) {
+    if (!d.latency) d.latency = LatencyHistogram{std::vector<std::int64_t>(kDeliveryLatencyBoundsMs.size(), 0), 0, 0};
+    return *d.latency;
+  }
 
   std::map<std::string, std::int64_t> read_cursors() {
     std::map<std::string, std::int64_t> out;

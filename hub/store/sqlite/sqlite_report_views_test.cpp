@@ -43,7 +43,7 @@ TEST(SqliteReportViews, SqliteErrorsLeaveAsTheHubsStorageError) {
   // Empty files: the connection opens, the read fails (no such table).
   auto views = open_sqlite_report_views(dir.str());
   EXPECT_THROW(views->quarters(), StorageError);
-  EXPECT_THROW(views->metrics({10, 50}), StorageError);
+  EXPECT_THROW(views->metrics(), StorageError);
 }
 
 }  // namespace

@@ -26,7 +26,7 @@ std::unique_ptr<EventStore> SqliteStorage::open_event_store() const {
 EventReaderOpener SqliteStorage::event_readers() const { return sqlite_event_reader_opener(events_path()); }
 
 std::unique_ptr<delivery::Ledger> SqliteStorage::open_ledger() const {
-  return std::make_unique<SqliteLedger>(ledger_path());
+  return std::make_unique<SqliteLedger>(ledger_path(), events_path());
 }
 
 audit::AuditLogOpener SqliteStorage::audit_logs(std::optional<audit::SigningKey> signing_key) const {
