@@ -19,7 +19,8 @@ using hub::error_reply;
 
 AdminServer::AdminServer(zmq::context_t& context, const HubConfig& config, report::ReportViewsOpener open_views,
                          const std::string& control_endpoint, const std::string& status_endpoint,
-                         audit::AuditTrail& audit, const std::string& internal_endpoint, security::Gatekeeper* gate)
+                         audit::AuditTrail& audit, const std::string& internal_endpoint, security::Gatekeeper* gate,
+                         admin::BackupJob::Runner backup)
     : config_(config),
       open_views_(std::move(open_views)),
       router_(context, zmq::socket_type::router),
@@ -27,7 +28,8 @@ AdminServer::AdminServer(zmq::context_t& context, const HubConfig& config, repor
       status_(context, zmq::socket_type::req),
       audit_(audit),
       gate_(gate),
-      rate_limiter_(config.max_requests_per_second) {
+      rate_limiter_(config.max_requests_per_second),
+      backup_(std::move(backup)) {
   router_.set(zmq::sockopt::linger, 1000);
   if (gate_ != nullptr) gate_->secure(router_, "admin");
   router_.bind(config.admin_endpoint);
@@ -118,8 +120,9 @@ json AdminServer::handle(const json& request, const std::string& caller) {
     return operator_action(request, caller, [&] { return carry_out(request); });
   }
   if (cmd == "keys") return keys(request, caller);
+  if (cmd == "backup") return backup(request, caller);
   return error_reply("unknown_command", "unknown command '" + cmd +
-                                            "' (status, household, report, quarters, timeline, reconcile, metrics, plugins, parked, keys, ping)");
+                                            "' (status, household, report, quarters, timeline, reconcile, metrics, plugins, parked, keys, backup, ping)");
 }
 
 json AdminServer::carry_out(const json& request) {
@@ -155,6 +158,20 @@ json AdminServer::keys(const json& request, const std::string& caller) {
     if (!result.ok) return error_reply("invalid_keys", "the keys were not reloaded and the old ones stay in force: " + result.error);
     return json{{"ok", true}, {"keys", result.keys}, {"added", result.added}, {"removed", result.removed}};
   });
+}
+
+json AdminServer::backup(const json& request, const std::string& caller) {
+  const std::string action = request.value("action", std::string("status"));
+  if (action == "status") return backup_.status();
+  if (action != "start") return error_reply("invalid_request", "backup: action must be \"start\" or \"status\"");
+  const auto to = request.find("to");
+  if (to == request.end() || !to->is_string() || to->get<std::string>().empty() ||
+      to->get<std::string>().front() != '/')
+    return error_reply("invalid_request", "backup start needs \"to\": an absolute folder on the hub's machine", "to");
+  if (!backup_.supported()) return error_reply("not_supported", "this hub cannot make backups");
+  // Audited before it starts; the outcome recorded is that it started (the copy's own outcome
+  // is in hubd's log and in the backup's manifest).
+  return operator_action(request, caller, [&] { return backup_.start(to->get<std::string>()); });
 }
 
 json AdminServer::reload_keys(const std::string& actor) {

@@ -7,7 +7,8 @@
 //
 // Requests are one JSON frame {"cmd":"status"} | {"cmd":"household","household_id":"…"} |
 // {"cmd":"report","quarter":"2020Q4","village":"V03"} | {"cmd":"reconcile"} | {"cmd":"metrics"} |
-// {"cmd":"plugins"} | {"cmd":"parked"} | {"cmd":"ping"}; replies are one JSON frame with "ok".
+// {"cmd":"plugins"} | {"cmd":"parked"} | {"cmd":"backup","action":"start"|"status"} (admin/backup_job.h) |
+// {"cmd":"ping"}; replies are one JSON frame with "ok".
 // Runs on its own thread until $TERM. The HTTP server asks the same questions through the
 // internal (inproc) endpoint, so both front ends give the same answers.
 #pragma once
@@ -19,6 +20,7 @@
 #include <nlohmann/json_fwd.hpp>
 #include <zmq.hpp>
 
+#include "admin/backup_job.h"
 #include "audit/audit_trail.h"
 #include "common/rate_limiter.h"
 #include "config/hub_config.h"
@@ -32,10 +34,13 @@ class AdminServer {
   // Every operator action is first written to `audit`. With a gatekeeper the endpoint is a
   // CURVE server and only an admin's key is served (`unauthorized`); requests on the internal
   // endpoint (inproc, from the HTTP server, which checks its own bearer token) come without a
-  // key. `open_views` opens a read snapshot of the storage backend for the read commands.
+  // key. `open_views` opens a read snapshot of the storage backend for the read commands;
+  // `backup` makes a backup (hubd hands in the backend's, store/sqlite/backup.h; none: the
+  // backup command answers not_supported).
   AdminServer(zmq::context_t& context, const HubConfig& config, report::ReportViewsOpener open_views,
               const std::string& control_endpoint, const std::string& status_endpoint, audit::AuditTrail& audit,
-              const std::string& internal_endpoint = "", security::Gatekeeper* gate = nullptr);
+              const std::string& internal_endpoint = "", security::Gatekeeper* gate = nullptr,
+              admin::BackupJob::Runner backup = {});
   std::string bound_endpoint() const;
   void run();
 
@@ -52,6 +57,8 @@ class AdminServer {
   nlohmann::json operator_action(const nlohmann::json& request, const std::string& caller,
                                  const std::function<nlohmann::json()>& perform);
   nlohmann::json keys(const nlohmann::json& request, const std::string& caller);
+  // backup start (audited) | status
+  nlohmann::json backup(const nlohmann::json& request, const std::string& caller);
   // parked and plugins: parsed into a typed command (admin/operator_requests.h), which the
   // dispatcher carries out; its reply, or the request's error reply.
   nlohmann::json carry_out(const nlohmann::json& request);
@@ -67,6 +74,7 @@ class AdminServer {
   audit::AuditTrail& audit_;
   security::Gatekeeper* gate_;
   RateLimiter rate_limiter_;  // limits.max_requests_per_second, per connection
+  admin::BackupJob backup_;    // last: its thread is joined first when the server goes
 };
 
 }  // namespace hub

@@ -23,6 +23,7 @@
 #include <zmq.hpp>
 
 #include "cli/hub_client.h"
+#include "cli/hubctl_backup.h"
 #include "cli/hubctl_lifecycle.h"
 #include "cli/hubctl_verbs.h"
 #include "cli/import_file.h"
@@ -729,6 +730,8 @@ int main(int argc, char** argv) {
                                    json);
   hub::cli::add_by_option(*keys_reload, v);
 
+  const hub::cli::BackupVerbs backup_verbs = hub::cli::add_backup_verbs(app, v, json);
+
   CLI::App* keygen = add_verb(app, "keygen",
                               "生成密钥 / write key pairs for NAME into DIR: NAME.curve.pub / NAME.curve.key "
                               "(ZeroMQ CURVE, Z85) and NAME.sign.pub / NAME.sign.key (Ed25519, hex); the secret "
@@ -776,6 +779,11 @@ int main(int argc, char** argv) {
     if (verb == audit) return cmd_audit(o);
     if (verb == keys) return cmd_keys(o, ctx);
     if (verb == keygen) return cmd_keygen(o);
+    if (verb == backup_verbs.restore) return hub::cli::run_restore(*verb, v, o.json_output, o.data_dir);
+    if (verb == backup_verbs.backup) {
+      HubClient client(ctx, o.admin, std::chrono::milliseconds(o.timeout_ms), keys_for(o, "admin"));
+      return hub::cli::run_backup(*verb, v, o.json_output, client);
+    }
   } catch (const hub::cli::KeyError& e) {
     std::cerr << "hubctl: " << e.what() << "\n";
     return kUsage;

@@ -33,6 +33,10 @@ struct VerbArgs {
   // parked, plugins
   std::string department, seq, limit, library, reason;
   bool all = false;
+  // backup, restore
+  std::string backup_to, backup_from, restore_to;
+  bool check_only = false;  // restore --check
+  // restore --public-key: the audit_file/public_key of audit verify are reused
   // keys reload, parked retry|skip, plugins reload|disable|enable: who did it (default $USER)
   std::string by;
 };

@@ -22,7 +22,7 @@ const std::vector<std::string> kHubctlCommands = {
     "publish",      "import",         "status",          "household",      "parked",      "parked list",
     "parked retry", "parked skip",    "plugins",         "plugins list",   "plugins reload", "plugins disable",
     "plugins enable", "report",       "reconcile",       "audit",          "audit verify", "keys",
-    "keys list",    "keys reload",    "keygen"};
+    "keys list",    "keys reload",    "keygen",          "backup",         "restore"};
 
 TEST(HubctlCommandLine, EveryVerbAnswersHelpWithExitZeroNamingTheVerb) {
   for (const std::string& command : kHubctlCommands) {
@@ -53,7 +53,7 @@ TEST(HubctlCommandLine, TheListAboveHoldsEveryVerbOfTheHelp) {
   std::getline(lines, line);
   std::set<std::string> verbs;
   while (std::getline(lines, line) && line.rfind("  ", 0) == 0) verbs.insert(line.substr(2, line.find(' ', 2) - 2));
-  EXPECT_EQ(verbs.size(), 11u) << r.output;
+  EXPECT_EQ(verbs.size(), 13u) << r.output;
   const std::set<std::string> listed(kHubctlCommands.begin(), kHubctlCommands.end());
   for (const auto& verb : verbs) EXPECT_EQ(listed.count(verb), 1u) << verb << " has no --help test";
 }
@@ -87,6 +87,9 @@ TEST(HubctlCommandLine, UsageErrorsExitTwoNamingTheBadOptionAndTheHelpToRun) {
       {"--timeout soon status", {"--timeout needs milliseconds"}},
       {"--key ../x status", {"--key needs a key's NAME"}},
       {"keygen ../x", {"usage: hubctl keygen NAME"}},
+      {"backup", {"backup needs --to DIR", "hubctl backup --help"}},
+      {"restore --data-dir /nonexistent/d", {"restore needs --from DIR", "hubctl restore --help"}},
+      {"restore --from /nonexistent/b", {"restore needs --data-dir D", "hubctl restore --help"}},
   };
   for (const Case& c : cases) {
     const auto r = run_command(kHubctl + " " + c.arguments);

@@ -41,6 +41,7 @@
 #include "runtime/in_process_transport.h"
 #include "security/gatekeeper.h"
 #include "security/keys.h"
+#include "store/sqlite/backup.h"
 #include "store/sqlite/checkpointer.h"
 #include "store/sqlite/fault_vfs.h"
 #include "store/sqlite/sqlite_storage.h"
@@ -213,8 +214,21 @@ int main(int argc, char** argv) {
     hub::IngestServer ingest(context, config, event_log, "inproc://control-ingest", "inproc://committed", gate.get());
     // The read views of the storage backend, opened per request on the reader's thread.
     const hub::report::ReportViewsOpener open_views = storage.report_views();
+    // `hubctl backup`: the backend copies the files hubd knows of (docs/operations.md), on the
+    // admin part's backup thread.
+    const hub::store::BackupSources backup_sources{
+        config.data_dir, config.security.curve ? config.keys_dir() : std::string(), config.security.audit_signing_key,
+        config_path.empty() ? std::string() : fs::absolute(config_path).string(), text, HUB_SDK_VERSION_STRING};
+    auto make_backup = [backup_sources](const std::string& dir, const std::function<void(const std::string&)>& progress,
+                                        const std::atomic<bool>& cancel) {
+      try {
+        return hub::store::make_backup(backup_sources, dir, progress, cancel);
+      } catch (const hub::store::BackupError& e) {
+        throw hub::admin::BackupFailure(e.code, e.what(), e.file);
+      }
+    };
     hub::AdminServer admin(context, config, open_views, "inproc://control-admin", "inproc://delivery-status", audit,
-                           "inproc://admin-internal", gate.get());
+                           "inproc://admin-internal", gate.get(), make_backup);
     std::unique_ptr<hub::http::HttpServer> http;
     if (!config.http_address.empty())
       http = std::make_unique<hub::http::HttpServer>(context, config, open_views, "inproc://admin-internal");

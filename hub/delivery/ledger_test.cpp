@@ -5,6 +5,8 @@
 
 #include <gtest/gtest.h>
 
+#include <filesystem>
+
 #include "store/sqlite/chain_keeper.h"
 #include "store/sqlite/database.h"
 #include "store/sqlite/sqlite_ledger.h"
@@ -200,6 +202,21 @@ TEST(Ledger, UpgradesAVersion1LedgerWithoutLosingAnAction) {
   // Before connectors there was no hand-off.
   EXPECT_EQ(handoffs(dir.file("ledger.db")), (std::vector<std::string>{"none|", "none|", "none|"}));
   EXPECT_EQ(schema_version(dir.file("ledger.db")), 7);
+  // The file as it was before the upgrade is kept beside it (docs/operations.md): version 1's
+  // layout, one row per action.
+  const std::string kept = dir.file("ledger.db.before-v7");
+  ASSERT_TRUE(std::filesystem::exists(kept));
+  EXPECT_FALSE(std::filesystem::exists(kept + ".partial"));
+  EXPECT_EQ(schema_version(kept), 0);
+  {
+    store::Database db(kept, store::Database::Mode::kReadOnly);
+    store::Statement q(db, "SELECT COUNT(*) FROM action");
+    q.step();
+    EXPECT_EQ(q.column_int(0), 3) << "the three actions of version 1";
+  }
+  const auto kept_size = std::filesystem::file_size(kept);
+  { store::SqliteLedger again(dir.file("ledger.db")); }  // no upgrade, no new copy
+  EXPECT_EQ(std::filesystem::file_size(kept), kept_size);
   // Version 6: the upgraded deliveries are chained (ledger_chain_test.cpp has the rest).
   const auto chain = store::verify_ledger_chain(dir.file("ledger.db"));
   EXPECT_TRUE(chain.ok) << chain.message;

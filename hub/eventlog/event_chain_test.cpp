@@ -252,6 +252,8 @@ TEST(EventChain, AnEventLogFromBeforeTheChainIsChainedOnceAtOpen) {
   ASSERT_TRUE(result.ok) << result.message;
   EXPECT_EQ(result.records, kEvents);
   EXPECT_EQ(result.head_hash_hex, store::verify_event_chain(reference).head_hash_hex) << "deterministic";
+  // The file as it was before the upgrade is kept beside it (docs/operations.md).
+  EXPECT_EQ(store::verify_event_chain(path + ".before-v2").problem, "unchained");
   {
     EventLog again(std::make_unique<store::SqliteEventStore>(path));
     EXPECT_EQ(again.chained_at_open(), 0u) << "chained once";

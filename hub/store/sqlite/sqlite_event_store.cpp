@@ -5,6 +5,7 @@
 #include <nlohmann/json.hpp>
 #include <spdlog/spdlog.h>
 
+#include "store/sqlite/backup.h"
 #include "store/sqlite/checkpointer.h"
 
 namespace hub::store {
@@ -80,13 +81,17 @@ SqliteEventStore::SqliteEventStore(const std::string& path) try : db_(path, Data
     throw SqliteError(0, path + ": event log schema version " + std::to_string(version) +
                                     " is newer than this hubd understands (" + std::to_string(kEventLogVersion) +
                                     "); upgrade hubd");
+  bool had_events = version >= 1;
   if (version < 1) {
     Statement had(db_, "SELECT COUNT(*) FROM sqlite_schema WHERE type = 'table' AND name = 'event'");
     had.step();
-    const bool had_events = had.column_int(0) > 0;
+    had_events = had.column_int(0) > 0;
     had.reset();
-    upgrade_to_chain(had_events);
   }
+  // The file as it was, before any upgrade changes it (docs/operations.md); a new file has
+  // nothing to keep.
+  if (version < kEventLogVersion && had_events) keep_before_upgrade(db_, kEventLogVersion);
+  if (version < 1) upgrade_to_chain(had_events);
   if (version < 2) {
     count_stored_events();
   } else {

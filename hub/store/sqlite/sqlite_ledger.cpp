@@ -1,6 +1,7 @@
 #include "store/sqlite/sqlite_ledger.h"
 
 #include "domain/delivery_latency.h"
+#include "store/sqlite/backup.h"
 #include "store/sqlite/checkpointer.h"
 
 #include <spdlog/spdlog.h>
@@ -332,6 +333,9 @@ void SqliteLedger::migrate(const std::string& events_path) {
   has_v1.step();
   const bool from_v1 = has_v1.column_int(0) > 0;
   has_v1.reset();
+  // The file as it was, before the upgrade changes it (docs/operations.md); a new file has
+  // nothing to keep.
+  if (found > 0 || from_v1) keep_before_upgrade(db_, kSchemaVersion);
   // ATTACH is refused inside a transaction: before it, and detached after the commit.
   const bool events_attached = !events_path.empty() && std::filesystem::exists(events_path);
   if (events_attached) {
