@@ -2,6 +2,7 @@
 
 #include <spdlog/spdlog.h>
 
+#include "domain/status.h"
 #include "domain/status_json.h"
 
 namespace hub::admin {
@@ -41,9 +42,10 @@ json BackupJob::start(const std::string& dir) {
           cancel_);
       outcome = json{{"state", "done"}, {"manifest", std::move(manifest)}};
       spdlog::info("backup {}: complete, {}", id, dir);
-    } catch (const BackupFailure& e) {
-      outcome = json{{"state", "failed"}, {"failure", {{"code", e.code}, {"message", e.what()}, {"file", e.file}}}};
-      spdlog::error("backup {}: failed ({}): {}", id, e.code, e.what());
+    } catch (const StorageError& e) {
+      const Status& s = e.status();
+      outcome = json{{"state", "failed"}, {"failure", {{"code", s.code}, {"message", s.message}, {"file", s.field}}}};
+      spdlog::error("backup {}: failed ({}): {}", id, s.code, s.message);
     } catch (const std::exception& e) {
       outcome = json{{"state", "failed"}, {"failure", {{"code", "backup_failed"}, {"message", e.what()}, {"file", ""}}}};
       spdlog::error("backup {}: failed: {}", id, e.what());

@@ -27,7 +27,7 @@ namespace hub::admin {
 class BackupJob {
  public:
   // Makes the backup into `dir`, reporting lines through `progress`; returns the manifest or
-  // throws (BackupFailure for an error with a code, any exception otherwise).
+  // throws (StorageError, domain/status.h, for an error with a code; any exception otherwise).
   using Runner = std::function<nlohmann::json(const std::string& dir,
                                               const std::function<void(const std::string&)>& progress,
                                               const std::atomic<bool>& cancel)>;
@@ -50,14 +50,6 @@ class BackupJob {
   std::thread thread_;
   std::mutex mutex_;  // guards state_
   nlohmann::json state_ = nlohmann::json{{"state", "none"}, {"id", 0}};
-};
-
-// What a Runner throws for an error with a stable code (the backend's BackupError, translated
-// by hubd, which sees both).
-struct BackupFailure : std::runtime_error {
-  BackupFailure(std::string code_, const std::string& message, std::string file_)
-      : std::runtime_error(message), code(std::move(code_)), file(std::move(file_)) {}
-  std::string code, file;
 };
 
 }  // namespace hub::admin

@@ -166,8 +166,9 @@ int run_restore(const CLI::App& verb, const VerbArgs& v, bool json_output, const
     json manifest;
     try {
       manifest = store::check_backup(v.backup_from, public_key);
-    } catch (const store::BackupError& e) {
-      return failed(json_output, "备份校验失败 / the backup does not check", e.code, e.what(), e.file);
+    } catch (const StorageError& e) {
+      return failed(json_output, "备份校验失败 / the backup does not check", e.status().code, e.what(),
+                    e.status().field);
     }
     if (json_output) {
       std::cout << json{{"ok", true}, {"from", v.backup_from}, {"manifest", manifest}}.dump() << "\n";
@@ -186,8 +187,8 @@ int run_restore(const CLI::App& verb, const VerbArgs& v, bool json_output, const
     manifest = store::restore_backup(v.backup_from, data_dir, [&](const std::string& line) {
       if (!json_output) std::cout << "  " << line << "\n";
     }, public_key);
-  } catch (const store::BackupError& e) {
-    return failed(json_output, "恢复被拒绝 / restore refused", e.code, e.what(), e.file);
+  } catch (const StorageError& e) {
+    return failed(json_output, "恢复被拒绝 / restore refused", e.status().code, e.what(), e.status().field);
   }
   if (json_output) {
     std::cout << json{{"ok", true},

@@ -221,11 +221,7 @@ int main(int argc, char** argv) {
         config_path.empty() ? std::string() : fs::absolute(config_path).string(), text, HUB_SDK_VERSION_STRING};
     auto make_backup = [backup_sources](const std::string& dir, const std::function<void(const std::string&)>& progress,
                                         const std::atomic<bool>& cancel) {
-      try {
-        return hub::store::make_backup(backup_sources, dir, progress, cancel);
-      } catch (const hub::store::BackupError& e) {
-        throw hub::admin::BackupFailure(e.code, e.what(), e.file);
-      }
+      return hub::store::make_backup(backup_sources, dir, progress, cancel);
     };
     hub::AdminServer admin(context, config, open_views, "inproc://control-admin", "inproc://delivery-status", audit,
                            "inproc://admin-internal", gate.get(), make_backup);

@@ -27,6 +27,12 @@
 namespace hub::store {
 namespace {
 
+// A backup's failure: its stable code, a message a clerk can act on, and the file.
+StorageError backup_error(std::string code, const std::string& message, std::string file = "") {
+  return StorageError(Status::error(std::move(code), message, std::move(file)));
+}
+
+
 namespace fs = std::filesystem;
 using nlohmann::json;
 
@@ -42,10 +48,10 @@ constexpr ChainFile kChains[] = {{"events", "events.db"}, {"ledger", "ledger.db"
 
 void fsync_path(const fs::path& path, bool directory) {
   const int fd = ::open(path.c_str(), (directory ? O_DIRECTORY : 0) | O_RDONLY | O_CLOEXEC);
-  if (fd < 0) throw BackupError("io_error", "无法打开 / cannot open " + path.string() + " to sync it", path.string());
+  if (fd < 0) throw backup_error("io_error", "无法打开 / cannot open " + path.string() + " to sync it", path.string());
   const int rc = ::fsync(fd);
   ::close(fd);
-  if (rc != 0) throw BackupError("io_error", "无法同步 / cannot fsync " + path.string(), path.string());
+  if (rc != 0) throw backup_error("io_error", "无法同步 / cannot fsync " + path.string(), path.string());
 }
 
 bool is_empty_dir(const fs::path& dir) {
@@ -72,7 +78,7 @@ bool is_sqlite_side_file(const fs::path& path) {
 void copy_plain_file(const fs::path& from, const fs::path& to) {
   std::error_code ec;
   fs::copy_file(from, to, fs::copy_options::overwrite_existing, ec);
-  if (ec) throw BackupError("io_error", "无法复制 / cannot copy " + from.string() + ": " + ec.message(), from.string());
+  if (ec) throw backup_error("io_error", "无法复制 / cannot copy " + from.string() + ": " + ec.message(), from.string());
   // The keys' secret files are 0600: the copy keeps the mode.
   fs::permissions(to, fs::status(from).permissions(), ec);
   fsync_path(to, false);
@@ -118,7 +124,7 @@ class BackupWriter {
       Database source(from.string(), Database::Mode::kReadOnly);
       copy_database(source, partial.string());
     } catch (const SqliteError& e) {
-      throw BackupError("copy_failed", "无法复制数据库 / cannot copy the database " + from.string() + ": " + e.what(),
+      throw backup_error("copy_failed", "无法复制数据库 / cannot copy the database " + from.string() + ": " + e.what(),
                         from.string());
     }
     fs::rename(partial, to);
@@ -145,7 +151,7 @@ class BackupWriter {
     {
       std::ofstream out(to, std::ios::binary);
       out << text;
-      if (!out) throw BackupError("io_error", "无法写入 / cannot write " + to.string(), to.string());
+      if (!out) throw backup_error("io_error", "无法写入 / cannot write " + to.string(), to.string());
     }
     fsync_path(to, false);
     json entry = describe(to, rel, kind);
@@ -162,7 +168,7 @@ class BackupWriter {
 
  private:
   fs::path target(const std::string& rel) {
-    if (cancel_.load()) throw BackupError("backup_cancelled", "hubd 正在停止，备份未完成 / hubd is stopping: the backup is incomplete");
+    if (cancel_.load()) throw backup_error("backup_cancelled", "hubd 正在停止，备份未完成 / hubd is stopping: the backup is incomplete");
     const fs::path to = dir_ / rel;
     fs::create_directories(to.parent_path());
     for (fs::path p = to.parent_path(); p != dir_ && p.has_relative_path(); p = p.parent_path()) dirs_.insert(p);
@@ -194,9 +200,9 @@ class BackupWriter {
 json read_manifest(const fs::path& dir) {
   const fs::path path = dir / kManifestName;
   if (!fs::exists(dir))
-    throw BackupError("backup_not_found", "找不到备份 / no backup at " + dir.string(), dir.string());
+    throw backup_error("backup_not_found", "找不到备份 / no backup at " + dir.string(), dir.string());
   if (!fs::exists(path))
-    throw BackupError("manifest_missing",
+    throw backup_error("manifest_missing",
                       "没有 MANIFEST.json：备份不完整（备份时 hubd 已停止或出错）或不是备份 / no " +
                           std::string(kManifestName) + " in " + dir.string() +
                           ": the backup is incomplete (hubd stopped or failed during it) or this is not a backup",
@@ -205,10 +211,10 @@ json read_manifest(const fs::path& dir) {
   json manifest = json::parse(in, nullptr, false);
   if (manifest.is_discarded() || !manifest.is_object() || manifest.value("format", "") != kFormat ||
       !manifest.contains("files") || !manifest["files"].is_array() || !manifest.contains("chains"))
-    throw BackupError("manifest_invalid", "MANIFEST.json 格式不对 / " + path.string() + " is not a hub backup manifest",
+    throw backup_error("manifest_invalid", "MANIFEST.json 格式不对 / " + path.string() + " is not a hub backup manifest",
                       path.string());
   if (manifest.value("format_version", 0) > kFormatVersion)
-    throw BackupError("manifest_invalid",
+    throw backup_error("manifest_invalid",
                       path.string() + ": backup format version " + std::to_string(manifest.value("format_version", 0)) +
                           " is newer than this hubctl understands (" + std::to_string(kFormatVersion) + ")",
                       path.string());
@@ -217,7 +223,7 @@ json read_manifest(const fs::path& dir) {
     // Only plain relative paths below the backup folder.
     if (rel.empty() || fs::path(rel).is_absolute() || rel.find("..") != std::string::npos ||
         !f.contains("sha256") || !f.contains("size"))
-      throw BackupError("manifest_invalid", path.string() + ": bad file entry " + f.dump(), path.string());
+      throw backup_error("manifest_invalid", path.string() + ": bad file entry " + f.dump(), path.string());
   }
   return manifest;
 }
@@ -233,7 +239,7 @@ fs::path restored_path(const fs::path& data_dir, const std::string& rel) {
 
 std::string file_sha256(const std::string& path) {
   std::ifstream in(path, std::ios::binary);
-  if (!in) throw BackupError("file_missing", "找不到文件 / cannot read " + path, path);
+  if (!in) throw backup_error("file_missing", "找不到文件 / cannot read " + path, path);
   const std::unique_ptr<EVP_MD_CTX, void (*)(EVP_MD_CTX*)> ctx(EVP_MD_CTX_new(), EVP_MD_CTX_free);
   if (!ctx || EVP_DigestInit_ex(ctx.get(), EVP_sha256(), nullptr) != 1) throw std::runtime_error("SHA-256 init failed");
   std::vector<char> buffer(1 << 16);
@@ -288,7 +294,7 @@ void keep_before_upgrade(Database& db, std::int64_t version) {
   const std::string partial = to + ".partial";
   try {
     copy_database(db, partial);
-  } catch (const BackupError& e) {
+  } catch (const StorageError& e) {
     throw SqliteError(SQLITE_IOERR, std::string("cannot keep a copy before the upgrade: ") + e.what());
   }
   fs::rename(partial, to);
@@ -300,16 +306,16 @@ json make_backup(const BackupSources& sources, const std::string& dir_text, cons
                  const std::atomic<bool>& cancel) {
   const fs::path dir(dir_text);
   if (dir_text.empty() || !dir.is_absolute())
-    throw BackupError("backup_dir_invalid", "备份目录须为绝对路径 / the backup folder must be an absolute path: " + dir_text,
+    throw backup_error("backup_dir_invalid", "备份目录须为绝对路径 / the backup folder must be an absolute path: " + dir_text,
                       dir_text);
   std::error_code ec;
   if (fs::exists(dir, ec) && !is_empty_dir(dir))
-    throw BackupError("backup_dir_not_empty",
+    throw backup_error("backup_dir_not_empty",
                       "备份目录不是空的，未写入任何内容 / the backup folder " + dir_text +
                           " exists and is not empty; nothing was written (choose a new folder)",
                       dir_text);
   fs::create_directories(dir, ec);
-  if (ec) throw BackupError("io_error", "无法创建 / cannot create " + dir_text + ": " + ec.message(), dir_text);
+  if (ec) throw backup_error("io_error", "无法创建 / cannot create " + dir_text + ": " + ec.message(), dir_text);
   fs::permissions(dir, fs::perms::owner_all, ec);  // it holds the keys
 
   const std::string started_at = now_utc();
@@ -365,7 +371,7 @@ json make_backup(const BackupSources& sources, const std::string& dir_text, cons
     const std::string path = (dir / "data" / c.file).string();
     const auto result = verify_chain_file(c.name, path);
     if (!result.ok)
-      throw BackupError("chain_broken", std::string("复制的链校验失败 / the copy's chain does not verify: ") + c.file +
+      throw backup_error("chain_broken", std::string("复制的链校验失败 / the copy's chain does not verify: ") + c.file +
                                             ": " + result.message, c.file);
     chains[c.name] = {{"file", std::string("data/") + c.file}, {"records", result.records}, {"head", result.head_hash_hex}};
   }
@@ -396,7 +402,7 @@ json make_backup(const BackupSources& sources, const std::string& dir_text, cons
   {
     std::ofstream out(tmp, std::ios::binary);
     out << manifest.dump(2) << "\n";
-    if (!out) throw BackupError("io_error", "无法写入 / cannot write " + tmp.string(), tmp.string());
+    if (!out) throw backup_error("io_error", "无法写入 / cannot write " + tmp.string(), tmp.string());
   }
   fsync_path(tmp, false);
   fs::rename(tmp, dir / kManifestName);
@@ -414,9 +420,9 @@ json check_backup(const std::string& dir_text, const std::optional<std::array<un
     listed.insert(rel);
     const fs::path path = dir / rel;
     if (!fs::is_regular_file(path))
-      throw BackupError("file_missing", "备份缺少文件 / the backup lacks " + rel + " (listed in its manifest)", rel);
+      throw backup_error("file_missing", "备份缺少文件 / the backup lacks " + rel + " (listed in its manifest)", rel);
     if (fs::file_size(path) != f["size"].get<std::uint64_t>() || file_sha256(path.string()) != f["sha256"])
-      throw BackupError("file_mismatch",
+      throw backup_error("file_mismatch",
                         "文件与清单不符（已被改动或损坏）/ " + rel +
                             " does not match its size and SHA-256 in the manifest (changed or damaged)",
                         rel);
@@ -428,18 +434,18 @@ json check_backup(const std::string& dir_text, const std::optional<std::array<un
     if (!entry.is_regular_file()) continue;
     const std::string rel = fs::relative(entry.path(), dir).generic_string();
     if (!listed.count(rel))
-      throw BackupError("file_unlisted", "备份中有清单未列出的文件 / " + rel + " is in the backup but not in its manifest",
+      throw backup_error("file_unlisted", "备份中有清单未列出的文件 / " + rel + " is in the backup but not in its manifest",
                         rel);
   }
   for (const ChainFile& c : kChains) {
     const std::string rel = std::string("data/") + c.file;
     if (!listed.count(rel))
-      throw BackupError("file_missing", "备份缺少文件 / the backup lacks " + rel, rel);
+      throw backup_error("file_missing", "备份缺少文件 / the backup lacks " + rel, rel);
     const auto result = verify_chain_file(c.name, (dir / rel).string(), audit_public_key);
-    if (!result.ok) throw BackupError("chain_broken", rel + ": " + result.message, rel);
+    if (!result.ok) throw backup_error("chain_broken", rel + ": " + result.message, rel);
     const json& expected = manifest["chains"].value(c.name, json::object());
     if (expected.value("head", "") != result.head_hash_hex || expected.value("records", -1) != result.records)
-      throw BackupError("chain_mismatch",
+      throw backup_error("chain_mismatch",
                         "链头与清单不符 / " + rel + ": chain head " + result.head_hash_hex + " (" +
                             std::to_string(result.records) + " records) is not the manifest's",
                         rel);
@@ -452,7 +458,7 @@ json restore_backup(const std::string& from, const std::string& data_dir_text, c
   const fs::path data_dir = fs::absolute(data_dir_text).lexically_normal();
   std::error_code ec;
   if (fs::exists(data_dir, ec) && !is_empty_dir(data_dir))
-    throw BackupError("data_dir_not_empty",
+    throw backup_error("data_dir_not_empty",
                       "目标目录不是空的，未写入任何内容 / " + data_dir.string() +
                           " exists and is not empty; nothing was written (restore into a new folder)",
                       data_dir.string());
@@ -474,7 +480,7 @@ json restore_backup(const std::string& from, const std::string& data_dir_text, c
       for (fs::path p = to.parent_path(); p != staging; p = p.parent_path()) dirs.insert(p);
       copy_plain_file(fs::path(from) / rel, to);
       if (file_sha256(to.string()) != f["sha256"])
-        throw BackupError("io_error", "复制后校验失败 / " + to.string() + " differs from the backup after copying", rel);
+        throw backup_error("io_error", "复制后校验失败 / " + to.string() + " differs from the backup after copying", rel);
       if (progress)
         progress(rel + " → " + restored_path(data_dir, rel).string() + "  " +
                  std::to_string(f["size"].get<std::uint64_t>()) + " bytes");
@@ -482,12 +488,12 @@ json restore_backup(const std::string& from, const std::string& data_dir_text, c
     for (const auto& d : dirs) fsync_path(d, true);
     fs::rename(staging, data_dir);
     fsync_path(data_dir.parent_path(), true);
-  } catch (const BackupError&) {
+  } catch (const StorageError&) {
     fs::remove_all(staging, ec);
     throw;
   } catch (const std::exception& e) {
     fs::remove_all(staging, ec);
-    throw BackupError("io_error", std::string("恢复失败，未写入目标目录 / the restore failed, nothing was written to ") +
+    throw backup_error("io_error", std::string("恢复失败，未写入目标目录 / the restore failed, nothing was written to ") +
                                       data_dir.string() + ": " + e.what(), data_dir.string());
   }
   return manifest;

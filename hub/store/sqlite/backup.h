@@ -17,7 +17,9 @@
 // through a temporary name, fsync and rename: a folder without MANIFEST.json is an incomplete
 // backup and restore refuses it.
 //
-// Errors are BackupError with a stable code (docs/operations.md lists them) and the file named.
+// Errors are StorageError (domain/status.h), the one error type between parts: its Status has a
+// stable code of the backup's (backup_dir_not_empty, manifest_missing, file_mismatch,
+// chain_broken, …; docs/operations.md lists them) and the file named in `field`.
 #pragma once
 
 #include <array>
@@ -29,6 +31,8 @@
 #include <string>
 
 #include <nlohmann/json.hpp>
+
+#include "domain/status.h"
 
 namespace hub::store {
 
@@ -44,27 +48,20 @@ struct BackupSources {
   std::string hub_version;
 };
 
-struct BackupError : std::runtime_error {
-  BackupError(std::string code_, const std::string& message, std::string file_ = "")
-      : std::runtime_error(message), code(std::move(code_)), file(std::move(file_)) {}
-  std::string code;  // backup_dir_not_empty, manifest_missing, file_mismatch, chain_broken, …
-  std::string file;  // the file named, when there is one
-};
-
 // One line of progress for the operator ("ledger.db: 1234567 bytes").
 using BackupProgress = std::function<void(const std::string& line)>;
 
 inline constexpr const char* kManifestName = "MANIFEST.json";
 
 // Copies everything into `dir` (absolute; created, or empty) and returns the manifest. Checks
-// `cancel` between files (hubd stopping). Throws BackupError; `dir` then has no manifest.
+// `cancel` between files (hubd stopping). Throws StorageError; `dir` then has no manifest.
 // Test hook: HUB_TEST_BACKUP_DELAY_MS=N sleeps N ms after each file (to kill hubd in the middle).
 nlohmann::json make_backup(const BackupSources& sources, const std::string& dir, const BackupProgress& progress,
                            const std::atomic<bool>& cancel);
 
 // Reads `dir`'s manifest and checks every file listed (present, size, SHA-256), that no
 // database file is missing from it, and the three chains (events, ledger, audit). Returns the
-// manifest. Reads only; throws BackupError.
+// manifest. Reads only; throws StorageError.
 // With `audit_public_key` (the hub's signing public key), the audit log's signatures are checked
 // too, as `hubctl audit verify --public-key` does.
 nlohmann::json check_backup(const std::string& dir,
