@@ -2,7 +2,7 @@
 // /metrics: every metric and label the rules use is in the scrape (and a rule naming a metric
 // or label hubd does not export is caught); and the scrape itself, held for an hour as
 // promtool's input series, fires exactly the alert its state calls for — a hosted department
-// whose plugin host never connected — and no other.
+// whose plugin host never connected — and no other. promtool's metrics lint passes on it.
 #include <fstream>
 #include <regex>
 #include <sstream>
@@ -57,6 +57,10 @@ TEST(AlertRules, EveryMetricAndLabelTheRulesUseIsInARealHubdsMetrics) {
     EXPECT_NE(body.find(name), std::string::npos) << name << "\n" << body;
   const std::string scrape_file = hub.dir() + "/metrics.txt";
   write(scrape_file, body);
+
+  // promtool's own lint of the exposition (names, types, HELP) passes too.
+  const auto linted = run_command(std::string(PROMTOOL_PATH) + " check metrics < " + scrape_file);
+  EXPECT_EQ(linted.exit_code, 0) << linted.output;
 
   const auto checked = run_command(kTool + " check " + HUB_ALERT_RULES + " " + scrape_file);
   EXPECT_EQ(checked.exit_code, 0) << checked.output;
