@@ -21,6 +21,12 @@ packages=(
   procps                                                      # tests: pgrep (a host without its supervisor has no child)
   libhiredis-dev redis-server                                 # bench/: Redis Streams baseline
   clang libclang-rt-14-dev                                    # scripts/fuzz.sh: libFuzzer (-fsanitize=fuzzer)
+  prometheus python3-yaml                                     # promtool (check/test the alert rules, tests/prometheus/);
+                                                              # ~100 MB with the server, which no test uses. Under systemd
+                                                              # Debian starts prometheus.service (port 9090; no test needs
+                                                              # that port): `systemctl disable --now prometheus` on a CI
+                                                              # host; in a container without systemd nothing starts
+  help2man groff-base                                         # man pages from --help (man/), rendered by the test
 )
 
 missing=()

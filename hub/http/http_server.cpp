@@ -1,6 +1,7 @@
 #include "http/http_server.h"
 
 #include <chrono>
+#include <filesystem>
 #include <thread>
 
 #include <httplib.h>
@@ -174,6 +175,10 @@ void HttpServer::routes() {
                               {"refused", keys["handshakes"].value("refused", 0)},
                               {"refused_by_reason", keys["handshakes"].value("refused_by_reason", json::object())},
                               {"refused_messages", keys.value("refused_messages", 0)}};
+    // The disk filling: statvfs of the data directory (free = what an unprivileged hubd can use).
+    std::error_code disk_error;
+    const auto space = std::filesystem::space(config_.data_dir, disk_error);
+    if (!disk_error) snapshot["data_dir"] = {{"size_bytes", space.capacity}, {"free_bytes", space.available}};
     res.set_content(report::prometheus_text(snapshot), "text/plain; version=0.0.4; charset=utf-8");
   });
 

@@ -97,6 +97,26 @@ std::string prometheus_text(const json& snapshot) {
     out << "hub_plugin_up{department=\"" << label(s.value("id", "")) << "\",version=\""
         << label(s.value("plugin_version", "")) << "\"} " << (s.value("state", "") == "running" ? 1 : 0) << "\n";
 
+  // Which state each department is in, one series per department (its current state, value 1),
+  // with its placement, so that an alert can tell a plugin host gone (placement "host", state
+  // "waiting_for_host" or "failing") from an in-process plugin that failed.
+  family(out, "hub_department_state", "gauge",
+         "1 for the department's current state (running, retrying, refused, disabled, starting, stopped, "
+         "waiting_for_host, failing) and placement (in_process, host).");
+  for (const auto& s : status_departments)
+    out << "hub_department_state{department=\"" << label(s.value("id", "")) << "\",placement=\""
+        << label(s.value("placement", "in_process")) << "\",state=\"" << label(s.value("state", "")) << "\"} 1\n";
+
+  if (snapshot.contains("data_dir")) {
+    // The file system holding the data directory (statvfs, where the HTTP server answers).
+    const json& disk = snapshot["data_dir"];
+    family(out, "hub_data_dir_size_bytes", "gauge", "Size of the file system that holds the hub's data directory.");
+    out << "hub_data_dir_size_bytes " << disk.value("size_bytes", std::uint64_t{0}) << "\n";
+    family(out, "hub_data_dir_free_bytes", "gauge",
+           "Bytes free for the hub on the file system that holds its data directory.");
+    out << "hub_data_dir_free_bytes " << disk.value("free_bytes", std::uint64_t{0}) << "\n";
+  }
+
   if (snapshot.contains("security")) {
     // CURVE on: the gatekeeper's counts (docs/security.md §4).
     const json& sec = snapshot["security"];

@@ -15,6 +15,11 @@
 //   hub_delivery_lag_events{department}              events not yet delivered
 //   hub_oldest_undelivered_seconds{department}       age of the oldest undelivered event
 //   hub_plugin_up{department,version}                1 when the plugin is running
+//   hub_department_state{department,placement,state} 1 for the department's current state
+//   hub_data_dir_size_bytes, hub_data_dir_free_bytes the data directory's file system (statvfs;
+//                                                    snapshot["data_dir"], set by the HTTP server)
+//   hub_handshakes_total{result}, hub_handshakes_refused_total{reason},
+//   hub_requests_unauthorized_total                  with CURVE on (snapshot["security"])
 //   hub_delivery_latency_seconds{department}         histogram: received by the hub → recorded
 //                                                    (buckets: domain/delivery_latency.h)
 #pragma once
@@ -29,7 +34,8 @@ namespace hub::report {
 
 // {"events":{type:n},"last_seq":n,"departments":{id:{"deliveries","failures","actions":{kind:n},
 //  "latency":{"buckets":[n…],"count","sum_ms"}}}} from the ledger and the event log; `status`
-// (the dispatcher's status reply) is stored under "status".
+// (the dispatcher's status reply) is stored under "status". The caller may add "data_dir"
+// ({"size_bytes","free_bytes"}) and "security" before rendering.
 nlohmann::json metrics_snapshot(ReportViews& views, const nlohmann::json& status);
 
 std::string prometheus_text(const nlohmann::json& snapshot);

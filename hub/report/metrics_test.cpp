@@ -17,6 +17,7 @@ json snapshot() {
   return json::parse(R"({
     "events": {"household": 3, "commitment": 3, "status_change": 4},
     "last_seq": 10,
+    "data_dir": {"size_bytes": 105089261568, "free_bytes": 52544630784},
     "security": {"accepted": 17, "refused": 9, "refused_messages": 8,
                  "refused_by_reason": {"unknown_key": 4, "role": 2, "not_curve": 2, "wrong_hub_key": 1, "malformed": 0,
                                        "incomplete": 0}},
@@ -27,8 +28,8 @@ json snapshot() {
                     "latency": {"buckets": [], "count": 0, "sum_ms": 0}}
     },
     "status": {"departments": [
-      {"id": "police", "state": "running", "plugin_version": "1.0.0", "lag": 0, "parked": 0, "oldest_undelivered_ms": 0},
-      {"id": "sch\"ools", "state": "retrying", "plugin_version": "1.0.0", "lag": 4, "parked": 0, "oldest_undelivered_ms": 2500}
+      {"id": "police", "placement": "in_process", "state": "running", "plugin_version": "1.0.0", "lag": 0, "parked": 0, "oldest_undelivered_ms": 0},
+      {"id": "sch\"ools", "placement": "host", "state": "waiting_for_host", "plugin_version": "1.0.0", "lag": 4, "parked": 0, "oldest_undelivered_ms": 2500}
     ]}
   })");
 }

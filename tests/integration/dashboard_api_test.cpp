@@ -3,6 +3,7 @@
 // finds each disagreement injected into ledger.db and nothing else; /metrics equals the
 // ledger; the live feed announces changes without personal data; admin actions need the token.
 #include <chrono>
+#include <filesystem>
 #include <map>
 #include <set>
 #include <sstream>
@@ -342,6 +343,16 @@ TEST(DashboardApi, MetricsEqualTheLedger) {
     ++action_families;
   }
   EXPECT_GT(action_families, 10u);
+
+  // The data directory's file system, as statvfs sees it here (free space moves as other
+  // tests write: only its bounds are checked); and each department's state, with placement.
+  const auto space = std::filesystem::space(hub.data_dir());
+  EXPECT_EQ(m.at("hub_data_dir_size_bytes"), static_cast<double>(space.capacity));
+  EXPECT_GT(m.at("hub_data_dir_free_bytes"), 0);
+  EXPECT_LE(m.at("hub_data_dir_free_bytes"), m.at("hub_data_dir_size_bytes"));
+  for (const auto& d : hub::test::HubOptions{}.departments)
+    EXPECT_EQ(m.at("hub_department_state{department=\"" + d + "\",placement=\"in_process\",state=\"running\"}"), 1)
+        << d;
 }
 
 TEST(DashboardApi, LiveFeedAnnouncesChangesWithoutPersonalData) {
