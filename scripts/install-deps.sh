@@ -21,6 +21,9 @@ packages=(
   procps                                                      # tests: pgrep (a host without its supervisor has no child)
   libhiredis-dev redis-server                                 # bench/: Redis Streams baseline
   clang libclang-rt-14-dev                                    # scripts/fuzz.sh: libFuzzer (-fsanitize=fuzzer)
+  libsystemd-dev                                              # hubd: sd_notify (READY=1 for Type=notify, reload, stop)
+  dpkg-dev                                                    # cpack DEB: dpkg-shlibdeps writes the packages' Depends
+  systemd                                                     # systemd-analyze verify of the packaged units (ctest)
 )
 
 missing=()
