@@ -27,6 +27,14 @@ units=(chengxin-hubd.service chengxin-hub-plugin-host@schools.service)
 for unit in chengxin-hubd.service chengxin-hub-plugin-host@.service; do
   [ -f "$root/usr/lib/systemd/system/$unit" ] || { echo "FAIL: $unit is not installed to /usr/lib/systemd/system"; exit 1; }
 done
+# First, that this systemd-analyze reports a mistake here at all (a misspelt key), so that
+# silence below means clean units and not a verify that checks nothing.
+unit_dir=$root/usr/lib/systemd/system
+sed 's/^ProtectSystem=/ProtectSystm=/' "$unit_dir/chengxin-hubd.service" > "$unit_dir/hub-verify-selfcheck.service"
+selfcheck=$(systemd-analyze --root="$root" verify --man=no hub-verify-selfcheck.service 2>&1 || true)
+grep -q "ProtectSystm" <<<"$selfcheck" ||
+  { echo "$selfcheck"; echo "FAIL: systemd-analyze verify did not report a misspelt key: it cannot check the units here"; exit 1; }
+rm "$unit_dir/hub-verify-selfcheck.service"
 out=$(systemd-analyze --root="$root" verify --man=no "${units[@]}" 2>&1) || { echo "$out"; echo "FAIL: systemd-analyze verify"; exit 1; }
 if [ -n "$out" ]; then echo "$out"; echo "FAIL: systemd-analyze verify reported the above"; exit 1; fi
 echo "systemd-analyze verify ${units[*]}: clean"
