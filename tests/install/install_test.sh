@@ -108,6 +108,8 @@ getent passwd chengxin-hub-host >/dev/null || fail "postinst made no user chengx
 [ "$(stat -c '%U:%G %a' "$data_dir")" = "chengxin-hub:chengxin-hub 750" ] ||
   fail "$data_dir: $(stat -c '%U:%G %a' "$data_dir"), expected chengxin-hub:chengxin-hub 750"
 grep -q '"data_dir": "/var/lib/chengxin-hub"' /etc/chengxin-hub/hub.json || fail "hub.json's data_dir"
+[ "$(/usr/bin/hubd --version)" = "hubd $version (plugin ABI $(/usr/bin/hubd --version | sed -n 's/.*plugin ABI \([0-9]*\).*/\1/p'))" ] ||
+  fail "the package's version $version is not hubd's: $(/usr/bin/hubd --version)"
 
 # --- 3. the installed hubd -----------------------------------------------------------------------
 step "setpriv (as chengxin-hub) /usr/bin/hubd --config /etc/chengxin-hub/hub.json (NOTIFY_SOCKET set)"
