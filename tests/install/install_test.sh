@@ -176,6 +176,29 @@ hubd_pid=""
 grep -q 'STOPPING=1' "$work/notify.log" || fail "no STOPPING=1 on SIGTERM"
 [ -f "$data_dir/events.db" ] || fail "no $data_dir/events.db"
 
+step "the installed hub-plugin-host, as the template unit runs it: --check-config as chengxin-hub-host"
+# The packaged hub.json places every department in hubd (no plugin-host endpoint is bound), so
+# the host is checked, not connected: its configuration where the unit reads it, the installed
+# plugin found, the CURVE keys made by the installed hubctl keygen and readable by its user.
+install -d /etc/chengxin-hub/plugin-host
+/usr/bin/hubctl keygen police-server-1 --dir /etc/chengxin-hub/plugin-host/keys >/dev/null || fail "hubctl keygen"
+chgrp -R chengxin-hub-host /etc/chengxin-hub/plugin-host/keys
+chmod 0750 /etc/chengxin-hub/plugin-host/keys
+chmod 0640 /etc/chengxin-hub/plugin-host/keys/police-server-1.curve.key
+cat > /etc/chengxin-hub/plugin-host/police.json <<JSON
+{"hub": "tcp://127.0.0.1:7002", "host_name": "police-server-1",
+ "plugin_dir": "/usr/lib/chengxin-hub/plugins", "data_dir": "/var/lib/chengxin-hub-host/police",
+ "plugins": ["police"],
+ "curve": {"hub_public_key": "$(cat "$data_dir/keys/hub.curve.pub")",
+           "secret_key_file": "/etc/chengxin-hub/plugin-host/keys/police-server-1.curve.key"}}
+JSON
+host_check=$(cd / && setpriv --reuid=chengxin-hub-host --regid=chengxin-hub-host --init-groups \
+  /usr/bin/hub-plugin-host --config /etc/chengxin-hub/plugin-host/police.json --check-config 2>&1) ||
+  fail "hub-plugin-host --check-config: $host_check"
+grep -q '/usr/lib/chengxin-hub/plugins/libhub_plugin_police.so' <<<"$host_check" ||
+  fail "hub-plugin-host does not use the installed police plugin: $host_check"
+rm -rf /etc/chengxin-hub/plugin-host   # the operator's files, not the package's
+
 # --- 4. a plugin against the installed SDK -------------------------------------------------------
 step "hub-new-plugin install_dept; cmake (find_package(HubSdk) from /usr); build; ctest"
 (cd "$work" && /usr/bin/hub-new-plugin install_dept) >"$work/new-plugin.log" 2>&1 || { cat "$work/new-plugin.log"; fail "hub-new-plugin"; }
