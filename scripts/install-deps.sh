@@ -27,6 +27,9 @@ packages=(
                                                               # that port): `systemctl disable --now prometheus` on a CI
                                                               # host; in a container without systemd nothing starts
   help2man groff-base                                         # man pages from --help (man/), rendered by the test
+  libsystemd-dev                                              # hubd: sd_notify (READY=1 for Type=notify, reload, stop)
+  dpkg-dev                                                    # cpack DEB: dpkg-shlibdeps writes the packages' Depends
+  systemd                                                     # systemd-analyze verify of the packaged units (ctest)
 )
 
 missing=()

@@ -7,6 +7,7 @@
 // only when at least one department has "placement": "host" (docs/plugin-host.md).
 #include <fcntl.h>
 #include <sys/file.h>
+#include <systemd/sd-daemon.h>
 #include <unistd.h>
 
 #include <csignal>
@@ -53,7 +54,8 @@ namespace fs = std::filesystem;
 constexpr const char* kDescription = "hubd — 诚信枢纽守护进程 / Chengxin Hub daemon";
 
 constexpr const char* kFooter =
-    R"(Stops cleanly on SIGTERM or Ctrl-C. Writes DATA_DIR/hubd.endpoints.json once it is ready.
+    R"(Stops cleanly on SIGTERM or Ctrl-C; SIGHUP reloads the keys. Writes DATA_DIR/hubd.endpoints.json
+once it is ready, and tells systemd so (READY=1) when started as a Type=notify service.
 管理页面 / dashboard: the "http" address of the configuration (default http://127.0.0.1:8080/);
 实时推送 / live feed: endpoints.live_feed (default tcp://127.0.0.1:7003).)";
 
@@ -271,6 +273,9 @@ int main(int argc, char** argv) {
                  admin.bound_endpoint(), feed.bound_endpoint(), config.plugins.size(),
                  hosts.bound_endpoint().empty() ? "" : ", plugin hosts " + hosts.bound_endpoint());
     if (http) spdlog::info("hubd dashboard 管理页面: {}", http_url);
+    // systemd (Type=notify): ready once the endpoints file is there, so that units ordered
+    // after chengxin-hubd.service find it. A no-op without $NOTIFY_SOCKET.
+    sd_notify(0, "READY=1");
 
     int signal_number = 0;
     for (;;) {
@@ -282,9 +287,13 @@ int main(int argc, char** argv) {
       }
       // The same operator action as `hubctl keys reload`, with SIGHUP as its actor: audited
       // first, not done if it cannot be (the gatekeeper and the admin server log the outcome).
+      // systemctl reload waits for READY=1 after RELOADING=1 (ExecReload sends the SIGHUP).
+      sd_notify(0, "RELOADING=1");
       admin.reload_keys("SIGHUP");
+      sd_notify(0, "READY=1");
     }
     spdlog::info("hubd: {} received, stopping", signal_number == SIGINT ? "SIGINT" : "SIGTERM");
+    sd_notify(0, "STOPPING=1");
 
     auto stop = [](zmq::socket_t& control, std::thread& thread) {
       control.send(zmq::buffer(std::string("$TERM")), zmq::send_flags::none);

@@ -32,8 +32,8 @@ python=$(command -v /usr/bin/python3 || command -v python3)
 json() { "$python" -c "import json,sys; d=json.load(sys.stdin); print($1)"; }
 
 # --- 1. Install the SDK (tutorial step 1) -------------------------------------------------------
-step "cmake --install <build> --prefix $work/sdk"
-cmake --install "$build_dir" --prefix "$work/sdk" >"$work/install.log" || { cat "$work/install.log"; fail "install"; }
+step "cmake --install <build> --component sdk --prefix $work/sdk"
+cmake --install "$build_dir" --component sdk --prefix "$work/sdk" >"$work/install.log" || { cat "$work/install.log"; fail "install"; }
 for f in include/hub/sdk/plugin.h include/hub/sdk/roster.h include/hub/sdk/testing/harness.h \
          lib/cmake/HubSdk/HubSdkConfig.cmake \
          share/hub-sdk/template/my_department_plugin.cpp bin/hub-new-plugin; do
