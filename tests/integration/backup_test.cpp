@@ -207,6 +207,18 @@ TEST(Backup, TakenWhileFourPublishersSendRestoresIntoAHubThatCarriesOn) {
   fs::remove_all(backup);
 }
 
+// Starts `hubctl backup --to backup` in the background (output in `log`) and returns its pid
+// once the backup is under way: the ledger is copied first, so its file is there (or 20 s
+// passed: the caller asserts it).
+pid_t start_backup(HubProcess& hub, const std::string& backup, const std::string& log) {
+  const pid_t pid = spawn(hub.dir(), log,
+                          {HUBCTL_PATH, "--timeout", "700", "--data-dir", hub.data_dir(), "backup", "--to", backup});
+  const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(20);
+  while (!fs::exists(backup + "/data/ledger.db") && std::chrono::steady_clock::now() < deadline)
+    std::this_thread::sleep_for(std::chrono::milliseconds(10));
+  return pid;
+}
+
 TEST(Backup, KillNineInTheMiddleIsReportedIncompleteAndRestoreRefusesIt) {
   const BackupDelay delay(400);
   HubProcess hub(backup_options());
@@ -214,12 +226,7 @@ TEST(Backup, KillNineInTheMiddleIsReportedIncompleteAndRestoreRefusesIt) {
   register_households(hub, 50);
   const std::string backup = make_temp_dir("hub-backup-killed-");
   const std::string log = hub.dir() + "/hubctl-backup.log";
-  pid_t pid = spawn(hub.dir(), log,
-                    {HUBCTL_PATH, "--timeout", "700", "--data-dir", hub.data_dir(), "backup", "--to", backup});
-  // The ledger is copied first: once it is there, the backup is under way.
-  const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(20);
-  while (!fs::exists(backup + "/data/ledger.db") && std::chrono::steady_clock::now() < deadline)
-    std::this_thread::sleep_for(std::chrono::milliseconds(10));
+  const pid_t pid = start_backup(hub, backup, log);
   ASSERT_TRUE(fs::exists(backup + "/data/ledger.db")) << read_text(log) << hub.log();
   hub.kill9();
   int status = 0;
@@ -256,11 +263,7 @@ TEST(Backup, HubdStoppedDuringABackupStopsCleanlyAndTheBackupIsIncomplete) {
   register_households(hub, 20);
   const std::string backup = make_temp_dir("hub-backup-stopped-");
   const std::string log = hub.dir() + "/hubctl-backup.log";
-  pid_t pid = spawn(hub.dir(), log,
-                    {HUBCTL_PATH, "--timeout", "700", "--data-dir", hub.data_dir(), "backup", "--to", backup});
-  const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(20);
-  while (!fs::exists(backup + "/data/ledger.db") && std::chrono::steady_clock::now() < deadline)
-    std::this_thread::sleep_for(std::chrono::milliseconds(10));
+  const pid_t pid = start_backup(hub, backup, log);
   ASSERT_TRUE(fs::exists(backup + "/data/ledger.db")) << read_text(log) << hub.log();
   hub.stop();  // SIGTERM: the backup stops at its next file, and hubd exits 0
   int status = 0;

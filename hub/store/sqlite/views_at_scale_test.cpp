@@ -181,14 +181,17 @@ void deliver(store::SqliteLedger& ledger, std::mt19937& rng) {
   }
 }
 
+// The event log and a ledger with every evaluation delivered (deliver(), seeded).
+void make_delivered_hub_files(const TempDir& dir, unsigned seed) {
+  make_event_log(dir.file("events.db"));
+  std::mt19937 rng(seed);
+  store::SqliteLedger ledger(dir.file("ledger.db"), dir.file("events.db"));
+  deliver(ledger, rng);
+}
+
 TEST(Tally, MetricsEqualTheRowsTheyCount) {
   TempDir dir;
-  make_event_log(dir.file("events.db"));
-  std::mt19937 rng(7);
-  {
-    store::SqliteLedger ledger(dir.file("ledger.db"), dir.file("events.db"));
-    deliver(ledger, rng);
-  }
+  make_delivered_hub_files(dir, 7);
   const MetricsCounts counted = recount(dir.str());
   ASSERT_EQ(counted.departments.size(), 3u);
   EXPECT_EQ(counted.departments.at("land").deliveries, 59) << "one of 60 parked";
@@ -229,12 +232,7 @@ TEST(Tally, AFailedCommitAddsNothing) {
 // counted once when hubd opens them.
 TEST(Tally, AnUpgradeCountsTheStoredRows) {
   TempDir dir;
-  make_event_log(dir.file("events.db"));
-  std::mt19937 rng(11);
-  {
-    store::SqliteLedger ledger(dir.file("ledger.db"), dir.file("events.db"));
-    deliver(ledger, rng);
-  }
+  make_delivered_hub_files(dir, 11);
   const MetricsCounts counted = recount(dir.str());
   {
     store::Database events(dir.file("events.db"), store::Database::Mode::kReadWrite);
