@@ -3,9 +3,11 @@
 // or label hubd does not export is caught); and the scrape itself, held for an hour as
 // promtool's input series, fires exactly the alert its state calls for — a hosted department
 // whose plugin host never connected — and no other. promtool's metrics lint passes on it.
+#include <chrono>
 #include <fstream>
 #include <regex>
 #include <sstream>
+#include <thread>
 
 #include <gtest/gtest.h>
 #include <httplib.h>
@@ -65,7 +67,15 @@ TEST(AlertRules, EveryMetricAndLabelTheRulesUseIsInARealHubdsMetrics) {
   options.hosted = {"police"};   // a plugin host that never connects
   HubProcess hub(options);
   hub.start();
-  const std::string body = scrape(hub);
+  // The hosted department is "starting" for a moment after hubd is ready, then waits for its
+  // host: scrape until it does (on a slow machine that takes a while).
+  const std::string waiting = "hub_department_state{department=\"police\",placement=\"host\",state=\"waiting_for_host\"} 1";
+  std::string body = scrape(hub);
+  for (const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(30);
+       body.find(waiting) == std::string::npos && std::chrono::steady_clock::now() < deadline;) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(100));
+    body = scrape(hub);
+  }
   for (const char* name : {"hub_department_state{department=\"police\",placement=\"host\",state=\"waiting_for_host\"} 1",
                            "hub_data_dir_free_bytes ", "hub_handshakes_refused_total{reason=\"unknown_key\"}"})
     EXPECT_NE(body.find(name), std::string::npos) << name << "\n" << body;
