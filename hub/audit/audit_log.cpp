@@ -62,6 +62,16 @@ std::string bilingual(const std::string& zh, const std::string& en) { return zh 
 
 }  // namespace
 
+std::string sha256_hex(std::istream& in) {
+  Sha256 sha;
+  std::vector<char> buffer(1 << 16);
+  while (in) {
+    in.read(buffer.data(), static_cast<std::streamsize>(buffer.size()));
+    if (in.gcount() > 0) sha.update(buffer.data(), static_cast<std::size_t>(in.gcount()));
+  }
+  return hex(sha.final());
+}
+
 std::string to_hex(const unsigned char* data, std::size_t size) {
   static const char* digits = "0123456789abcdef";
   std::string out;

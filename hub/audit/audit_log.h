@@ -25,6 +25,7 @@
 #include <array>
 #include <cstdint>
 #include <functional>
+#include <istream>
 #include <memory>
 #include <optional>
 #include <string>
@@ -155,6 +156,9 @@ VerifyResult unreadable(const ChainName& name, const std::string& path, const st
 std::string blob_to_hex(const std::string& blob);
 
 std::string to_hex(const unsigned char* data, std::size_t size);
+// SHA-256 of everything `in` yields, with the chains' hash function (OpenSSL libcrypto), as hex;
+// read in 64 KiB blocks (a backup hashes whole databases with it).
+std::string sha256_hex(std::istream& in);
 // Decodes lower- or upper-case hex of exactly `size` bytes; std::nullopt otherwise.
 std::optional<std::vector<unsigned char>> from_hex(const std::string& text, std::size_t size);
 

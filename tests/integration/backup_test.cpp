@@ -275,6 +275,30 @@ TEST(Backup, HubdStoppedDuringABackupStopsCleanlyAndTheBackupIsIncomplete) {
   fs::remove_all(backup);
 }
 
+// The admin endpoint's backup command, asked directly as any client could: a request without
+// an absolute "to" or with an unknown action is refused naming the field, and no backup starts.
+TEST(Backup, TheAdminCommandRefusesABadRequestAndStartsNothing) {
+  HubProcess hub(backup_options());
+  hub.start();
+  const std::string relative = "relative-backup-dir";
+  for (const json& request : {json{{"cmd", "backup"}, {"action", "start"}},
+                              json{{"cmd", "backup"}, {"action", "start"}, {"to", ""}},
+                              json{{"cmd", "backup"}, {"action", "start"}, {"to", 42}},
+                              json{{"cmd", "backup"}, {"action", "start"}, {"to", relative}}}) {
+    const json reply = hub.admin(request);
+    EXPECT_FALSE(reply.value("ok", true)) << reply.dump();
+    EXPECT_EQ(reply["error"]["code"], "invalid_request") << reply.dump();
+    EXPECT_EQ(reply["error"]["field"], "to") << reply.dump();
+  }
+  const json bad_action = hub.admin({{"cmd", "backup"}, {"action", "begin"}, {"to", "/tmp/x"}});
+  EXPECT_EQ(bad_action["error"]["code"], "invalid_request") << bad_action.dump();
+  const json status = hub.admin({{"cmd", "backup"}, {"action", "status"}});
+  EXPECT_EQ(status["state"], "none") << status.dump();
+  EXPECT_FALSE(fs::exists(hub.dir() + "/" + relative));
+  EXPECT_FALSE(fs::exists("/tmp/x"));
+  hub.stop();
+}
+
 TEST(Backup, RefusesNonEmptyFoldersAlteredAndIncompleteBackupsAndWritesNothing) {
   const std::string work = make_temp_dir("hub-backup-bad-");
   for (const char* name : {"hub-audit", "other"})

@@ -4,7 +4,6 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include <openssl/evp.h>
 #include <sqlite3.h>
 
 #include <algorithm>
@@ -21,6 +20,7 @@
 
 #include <spdlog/spdlog.h>
 
+#include "audit/audit_log.h"
 #include "store/sqlite/chain_keeper.h"
 #include "store/sqlite/database.h"
 
@@ -240,18 +240,7 @@ fs::path restored_path(const fs::path& data_dir, const std::string& rel) {
 std::string file_sha256(const std::string& path) {
   std::ifstream in(path, std::ios::binary);
   if (!in) throw backup_error("file_missing", "找不到文件 / cannot read " + path, path);
-  const std::unique_ptr<EVP_MD_CTX, void (*)(EVP_MD_CTX*)> ctx(EVP_MD_CTX_new(), EVP_MD_CTX_free);
-  if (!ctx || EVP_DigestInit_ex(ctx.get(), EVP_sha256(), nullptr) != 1) throw std::runtime_error("SHA-256 init failed");
-  std::vector<char> buffer(1 << 16);
-  while (in) {
-    in.read(buffer.data(), static_cast<std::streamsize>(buffer.size()));
-    if (in.gcount() > 0 && EVP_DigestUpdate(ctx.get(), buffer.data(), static_cast<std::size_t>(in.gcount())) != 1)
-      throw std::runtime_error("SHA-256 update failed");
-  }
-  unsigned char digest[32];
-  unsigned int size = 0;
-  if (EVP_DigestFinal_ex(ctx.get(), digest, &size) != 1 || size != 32) throw std::runtime_error("SHA-256 failed");
-  return audit::to_hex(digest, size);
+  return audit::sha256_hex(in);
 }
 
 void copy_database(Database& source, const std::string& to) {
