@@ -17,6 +17,9 @@ packages=(
                                                               # instead of six hand-written ones
   libgtest-dev libgmock-dev
   libsqlite3-dev sqlite3
+  libpq-dev postgresql                                        # the PostgreSQL backend (libpq) and the server its tests
+                                                              # start in a temp dir (initdb, pg_ctl; the packaged
+                                                              # cluster service is not used)
   python3 python3-zmq                                         # protocol doc example is tested
   procps                                                      # tests: pgrep (a host without its supervisor has no child)
   libhiredis-dev redis-server                                 # bench/: Redis Streams baseline

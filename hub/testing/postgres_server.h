@@ -1,0 +1,161 @@
+// PostgresServer: a real PostgreSQL server of the test's own (issue 16), started by the test in
+// a temporary directory with the Debian packages' initdb and pg_ctl, stopped and removed when the
+// object goes. Tests of the PostgreSQL backend share one per test binary (shared(), started on
+// first use) and give each test its own database (fresh_database()), which keeps CI's time.
+//
+// Unprivileged: PostgreSQL refuses to run as root, and CI runs as root; then the server runs as
+// `nobody` (setpriv), its directory owned by it. Connections go through the Unix socket in that
+// directory (and TCP on a reserved loopback port, for tests that put a proxy in between), as the
+// superuser `hubtest`, trusted: the directory is the test's own.
+//
+// Settings for tests: fsync off (the tests kill processes, never the machine, and the page cache
+// survives a process), a small shared_buffers, and enough connections for several hubd.
+// HUB_TEST_PG_BINDIR overrides where initdb and pg_ctl are looked up (default: the newest
+// /usr/lib/postgresql/*/bin).
+#pragma once
+
+#include <pwd.h>
+#include <signal.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <atomic>
+#include <chrono>
+#include <filesystem>
+#include <fstream>
+#include <memory>
+#include <sstream>
+#include <stdexcept>
+#include <string>
+#include <thread>
+
+#include "testing/reserved_port.h"
+#include "testing/run_command.h"
+#include "testing/temp_dir.h"
+
+namespace hub::testing {
+
+class PostgresServer {
+ public:
+  PostgresServer() : bin_(find_bindir()) {
+    namespace fs = std::filesystem;
+    data_ = dir_.file("data");
+    as_user_ = ::geteuid() == 0 ? "setpriv --reuid=nobody --regid=nogroup --clear-groups " : "";
+    if (!as_user_.empty()) {
+      const passwd* nobody = ::getpwnam("nobody");
+      if (nobody == nullptr) throw std::runtime_error("PostgresServer: no user 'nobody' to run PostgreSQL as");
+      ::chmod(dir_.path().c_str(), 0755);
+      if (::chown(dir_.path().c_str(), nobody->pw_uid, nobody->pw_gid) != 0)
+        throw std::runtime_error("PostgresServer: cannot give " + dir_.str() + " to nobody");
+    }
+    run("initdb", bin_ + "/initdb -D " + data_ + " -U hubtest --auth=trust --encoding=UTF8 --locale=C.UTF-8 -N");
+    std::ofstream(data_ + "/postgresql.conf", std::ios::app)
+        << "\n# hub tests\nlisten_addresses = '127.0.0.1'\nport = " << port_.number()
+        << "\nunix_socket_directories = '" << dir_.str() << "'\nfsync = off\nsynchronous_commit = on\n"
+        << "full_page_writes = off\nshared_buffers = 32MB\nmax_connections = 200\nlog_min_messages = warning\n";
+    start();
+  }
+
+  ~PostgresServer() {
+    try {
+      stop();
+    } catch (...) {
+    }
+  }
+  PostgresServer(const PostgresServer&) = delete;
+  PostgresServer& operator=(const PostgresServer&) = delete;
+
+  // One server per test binary, started on first use and stopped at exit.
+  static PostgresServer& shared() {
+    static PostgresServer server;
+    return server;
+  }
+
+  int port() const { return port_.number(); }
+  // A connection string for `database` through the Unix socket.
+  std::string dsn(const std::string& database = "postgres") const {
+    return "host=" + dir_.str() + " port=" + std::to_string(port_.number()) + " user=hubtest dbname=" + database;
+  }
+  // Over TCP to `port` (the server's own, or a proxy's in front of it).
+  std::string tcp_dsn(const std::string& database, int port) const {
+    return "host=127.0.0.1 port=" + std::to_string(port) + " user=hubtest dbname=" + database;
+  }
+
+  // A new, empty database for one test; returns its name.
+  std::string fresh_database(const std::string& prefix = "hub_test") {
+    static std::atomic<int> counter{0};
+    const std::string name = prefix + "_" + std::to_string(::getpid()) + "_" + std::to_string(counter++);
+    psql("CREATE DATABASE " + name);
+    return name;
+  }
+
+  // Runs SQL through psql against `database`; throws with psql's output when it fails.
+  std::string psql(const std::string& sql, const std::string& database = "postgres") const {
+    const CommandResult r = run_command(bin_ + "/psql -X -q -A -t -v ON_ERROR_STOP=1 \"" + dsn(database) + "\" -c " +
+                                        shell_quote(sql));
+    if (r.exit_code != 0) throw std::runtime_error("psql failed (" + sql + "): " + r.output);
+    return r.output;
+  }
+
+  void start() {
+    run("pg_ctl start", bin_ + "/pg_ctl -D " + data_ + " -l " + dir_.str() + "/server.log -w -t 60 start");
+    running_ = true;
+  }
+  // A clean, fast stop (the server's connections are cut).
+  void stop() {
+    if (!running_) return;
+    running_ = false;
+    run("pg_ctl stop", bin_ + "/pg_ctl -D " + data_ + " -m immediate -w -t 60 stop");
+  }
+  // The postmaster's pid (from postmaster.pid), for kill -9 tests.
+  pid_t postmaster_pid() const {
+    std::ifstream in(data_ + "/postmaster.pid");
+    pid_t pid = 0;
+    in >> pid;
+    return pid;
+  }
+  std::string log() const {
+    std::ifstream in(dir_.str() + "/server.log");
+    std::stringstream s;
+    s << in.rdbuf();
+    return s.str();
+  }
+
+ private:
+  static std::string find_bindir() {
+    if (const char* env = std::getenv("HUB_TEST_PG_BINDIR")) return env;
+    std::string best;
+    std::error_code ec;
+    for (const auto& entry : std::filesystem::directory_iterator("/usr/lib/postgresql", ec)) {
+      const std::string bin = (entry.path() / "bin").string();
+      if (std::filesystem::exists(bin + "/initdb") && bin > best) best = bin;
+    }
+    if (best.empty())
+      throw std::runtime_error(
+          "PostgresServer: no /usr/lib/postgresql/*/bin/initdb (install the Debian package postgresql: "
+          "bash scripts/install-deps.sh)");
+    return best;
+  }
+
+  static std::string shell_quote(const std::string& s) {
+    std::string out = "'";
+    for (const char c : s) out += c == '\'' ? std::string("'\\''") : std::string(1, c);
+    return out + "'";
+  }
+
+  void run(const std::string& what, const std::string& command) const {
+    const CommandResult r = run_command("cd / && " + as_user_ + command);
+    if (r.exit_code != 0)
+      throw std::runtime_error("PostgresServer: " + what + " failed (exit " + std::to_string(r.exit_code) +
+                               "): " + r.output + "\n" + log());
+  }
+
+  TempDir dir_;
+  ReservedPort port_;
+  std::string bin_;
+  std::string data_;
+  std::string as_user_;
+  bool running_ = false;
+};
+
+}  // namespace hub::testing
