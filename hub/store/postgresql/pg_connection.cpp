@@ -238,7 +238,15 @@ bool succeeded(pg_result* result) {
 }
 }  // namespace
 
-Rows Connection::exec(std::string_view sql) { return exec(sql, Params{}); }
+Rows Connection::exec(std::string_view sql) {
+  // The simple protocol: several statements in one string are allowed (schema scripts); the
+  // result is the last statement's.
+  if (conn_ == nullptr) reconnect();
+  const std::string text(sql);
+  pg_result* result = PQexec(conn_, text.c_str());
+  if (!succeeded(result)) fail(result, sql, sql == "COMMIT");
+  return Rows(result);
+}
 
 Rows Connection::exec(std::string_view sql, const Params& params) {
   if (conn_ == nullptr) reconnect();

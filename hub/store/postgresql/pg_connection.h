@@ -129,7 +129,8 @@ class Connection {
   Connection(const Connection&) = delete;
   Connection& operator=(const Connection&) = delete;
 
-  // One statement, waited for. Throws PgError.
+  // A statement, waited for; without parameters it may be several (a schema script), and the
+  // rows are the last one's. Throws PgError.
   Rows exec(std::string_view sql);
   Rows exec(std::string_view sql, const Params& params);
 

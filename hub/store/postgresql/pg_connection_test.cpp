@@ -3,6 +3,7 @@
 // becomes the right StorageError — a broken key, a lost connection, and a connection lost at
 // COMMIT (outcome unknown).
 #include "store/postgresql/pg_connection.h"
+#include "store/postgresql/pg_schema.h"
 
 #include <gtest/gtest.h>
 
@@ -142,6 +143,31 @@ TEST_F(PgConnectionTest, AConnectionLostAtCommitIsOutcomeUnknown) {
       EXPECT_EQ(s.storage, StorageKind::kUnavailable);
     }
     c.reconnect();
+  }
+}
+
+TEST_F(PgConnectionTest, SchemaStepsRunOnceInOrderAndANewerDatabaseIsRefused) {
+  Connection c(dsn_);
+  const std::vector<std::string_view> v1{"CREATE TABLE a (x int); CREATE TABLE b (y int)"};
+  EXPECT_EQ(ensure_schema(c, "thing", v1), 0);
+  EXPECT_EQ(ensure_schema(c, "thing", v1), 1) << "a second open runs nothing";
+  const std::vector<std::string_view> v2{v1[0], "ALTER TABLE a ADD COLUMN z text"};
+  EXPECT_EQ(ensure_schema(c, "thing", v2), 1);
+  EXPECT_EQ(c.exec("SELECT count(*) FROM information_schema.columns WHERE table_name = 'a'").integer(0, 0), 2);
+  EXPECT_EQ(ensure_schema(c, "other", {"CREATE TABLE other_t (x int)"}), 0) << "components are versioned apart";
+
+  // A failed step keeps nothing of the upgrade.
+  const std::vector<std::string_view> broken{v1[0], v2[1], "CREATE TABLE c (x int); SELECT no_such_function()"};
+  EXPECT_THROW(ensure_schema(c, "thing", broken), PgError);
+  EXPECT_EQ(c.exec("SELECT count(*) FROM pg_tables WHERE tablename = 'c'").integer(0, 0), 0);
+  EXPECT_EQ(c.exec("SELECT version FROM hub_schema WHERE component = 'thing'").integer(0, 0), 2);
+
+  try {
+    ensure_schema(c, "thing", v1);
+    FAIL() << "a version-2 database was opened by a version-1 hubd";
+  } catch (const PgError& e) {
+    EXPECT_NE(std::string(e.what()).find("newer than this hubd"), std::string::npos) << e.what();
+    EXPECT_EQ(e.status().storage, StorageKind::kBug);
   }
 }
 
