@@ -5,8 +5,9 @@
 // behind a flapping link that resend the same event_id get each event stored once with its
 // seq; and slow-loris clients on ingest and admin do not starve a normal publisher.
 //
-// Longer runs: HUB_TEST_FAULT_CYCLES (partition cycles, and publisher rounds; default 6) and
-// HUB_TEST_FAULT_SEED (the seed a failing run printed) — docs/reliability.md.
+// Longer runs: HUB_TEST_FAULT_CYCLES (partition cycles, and 4 × as many flaps of the
+// publishers' link; default 6) and HUB_TEST_FAULT_SEED (the seed a failing run printed) —
+// docs/reliability.md, "Network faults".
 #include <gtest/gtest.h>
 
 #include <sys/socket.h>
