@@ -463,38 +463,45 @@ TEST(NetworkFaultTest, PartitionsHealingMidBatchAtRandomMomentsLoseAndRepeatNoth
   EXPECT_EQ(host.stop(), 0) << host.log();
 }
 
-TEST(NetworkFaultTest, PublishersBehindAFlappingLinkResendingTheSameEventIdGetEachStoredOnceWithItsSeq) {
+// A reply lost after the event was stored (the replies stalled): the resend of the same event
+// on a new connection is answered as a duplicate with the first seq. With CURVE, as shipped:
+// the proxy carries it untouched.
+TEST(NetworkFaultTest, AResendAfterALostReplyIsAnsweredAsADuplicateWithTheFirstSeqThroughCurve) {
   HubOptions options;
   options.departments = {"police"};
-  options.curve = true;  // as shipped: the proxy carries CURVE untouched
+  options.curve = true;
   HubProcess hub(options);
   hub.start();
   FaultProxy link("127.0.0.1", port_of(hub.endpoints()["ingest"].get<std::string>()));
-  const Publisher::Keys keys = publisher_keys(hub);
   zmq::context_t context;
+  Publisher publisher(context, link.endpoint(), publisher_keys(hub));
+  const auto registered = publisher.request(household_event(household_id(1, 1)), 10s);  // and the handshake done
+  ASSERT_TRUE(registered.has_value());
+  ASSERT_EQ((*registered)["ok"], true) << registered->dump();
+  const json event = status_event(household_id(1, 1), "credit", "2020Q3");
+  const std::string stored_seq = "SELECT seq FROM event WHERE event_id='" + event["event_id"].get<std::string>() + "'";
+  link.stall(Direction::kDownstream);
+  EXPECT_FALSE(publisher.request(event, 300ms).has_value());
+  ASSERT_TRUE(wait_until("the event is stored", 10s, [&] { return !hub.query_rows("events.db", stored_seq).empty(); }));
+  publisher.reconnect();
+  link.heal();
+  const auto reply = publisher.request(event, 10s);
+  ASSERT_TRUE(reply.has_value());
+  EXPECT_EQ(*reply, json({{"ok", true}, {"duplicate", true}, {"seq", hub.query_int("events.db", stored_seq)}}));
+  EXPECT_EQ(hub.query_int("events.db", "SELECT COUNT(*) FROM event"), 2);
+  hub.stop();
+}
 
-  // The reply is lost after the event was stored: the resend on a new connection is answered
-  // as a duplicate with the first seq.
-  {
-    Publisher publisher(context, link.endpoint(), keys);
-    const auto registered = publisher.request(household_event(household_id(1, 1)), 10s);  // and the handshake done
-    ASSERT_TRUE(registered.has_value());
-    ASSERT_EQ((*registered)["ok"], true) << registered->dump();
-    const json event = status_event(household_id(1, 1), "credit", "2020Q3");
-    link.stall(Direction::kDownstream);
-    EXPECT_FALSE(publisher.request(event, 300ms).has_value());
-    ASSERT_TRUE(wait_until("the event is stored", 10s, [&] {
-      return hub.query_int("events.db", "SELECT COUNT(*) FROM event WHERE event_id='" +
-                                            event["event_id"].get<std::string>() + "'") == 1;
-    }));
-    publisher.reconnect();
-    link.heal();
-    const auto reply = publisher.request(event, 10s);
-    ASSERT_TRUE(reply.has_value());
-    EXPECT_EQ(*reply, json({{"ok", true}, {"duplicate", true},
-                            {"seq", hub.query_int("events.db", "SELECT seq FROM event WHERE event_id='" +
-                                                                   event["event_id"].get<std::string>() + "'")}}));
-  }
+// Without CURVE: it adds nothing to what is tested here, and a long CURVE run under the CI's
+// ThreadSanitizer stage loses the stack that tests/tsan.supp's libzmq suppression (the ZAP
+// user id's hand-over) needs, and reports that known false positive.
+TEST(NetworkFaultTest, PublishersBehindAFlappingLinkResendingTheSameEventIdGetEachStoredOnceWithItsSeq) {
+  HubOptions options;
+  options.departments = {"police"};
+  HubProcess hub(options);
+  hub.start();
+  FaultProxy link("127.0.0.1", port_of(hub.endpoints()["ingest"].get<std::string>()));
+  zmq::context_t context;
 
   // Four publishers register households and publish their evaluations without pause, each
   // resending after 500 ms without a reply, while the link flaps 4 × HUB_TEST_FAULT_CYCLES times.
@@ -508,7 +515,7 @@ TEST(NetworkFaultTest, PublishersBehindAFlappingLinkResendingTheSameEventIdGetEa
   std::vector<std::thread> publishers;
   for (int p = 0; p < kPublishers; ++p)
     publishers.emplace_back([&, p] {
-      Publisher publisher(context, link.endpoint(), keys);
+      Publisher publisher(context, link.endpoint(), std::nullopt);
       const auto deadline = Clock::now() + 120s;
       for (int n = 1; flapping && n < 100000 && Clock::now() < deadline; ++n) {
         const std::string id = household_id(2 + p, n);
@@ -551,7 +558,7 @@ TEST(NetworkFaultTest, PublishersBehindAFlappingLinkResendingTheSameEventIdGetEa
   ASSERT_EQ(acknowledged.size(), published);
   std::map<std::string, std::int64_t> stored;
   for (const auto& row : hub.query_rows("events.db", "SELECT event_id, seq FROM event")) stored[row[0]] = std::stoll(row[1]);
-  EXPECT_EQ(stored.size(), acknowledged.size() + 2);  // and the two of the first part
+  EXPECT_EQ(stored.size(), acknowledged.size());
   for (const auto& [event_id, seq] : acknowledged) {
     ASSERT_TRUE(stored.count(event_id)) << "acknowledged but not stored: " << event_id;
     EXPECT_EQ(stored[event_id], seq) << event_id << " acknowledged with another seq than stored";
