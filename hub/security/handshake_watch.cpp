@@ -32,12 +32,14 @@ std::optional<MonitorEvent> read_monitor_event(zmq::socket_t& monitor) {
 }
 
 HandshakeWatch::HandshakeWatch(zmq::context_t& context, zmq::socket_t& socket, Client client)
-    : client_(std::move(client)), events_(context, zmq::socket_type::pair) {
+    : client_(std::move(client)), socket_(socket.handle()), events_(context, zmq::socket_type::pair) {
   const std::string endpoint = fmt::format("inproc://handshake-watch-{}", ++watches);
   if (zmq_socket_monitor(socket.handle(), endpoint.c_str(), kEvents) != 0) throw zmq::error_t();
   events_.set(zmq::sockopt::linger, 0);
   events_.connect(endpoint);
 }
+
+HandshakeWatch::~HandshakeWatch() { zmq_socket_monitor(socket_, nullptr, 0); }
 
 std::optional<HandshakeFailure> HandshakeWatch::read() {
   std::optional<HandshakeFailure> failure;

@@ -44,6 +44,11 @@ class HandshakeWatch {
 
   // Watches `socket`; call before it connects. `socket` must outlive the watch.
   HandshakeWatch(zmq::context_t& context, zmq::socket_t& socket, Client client);
+  // Stops the monitor before closing the end that reads it. libzmq's I/O thread sends monitor
+  // events with a blocking send on a PAIR socket: an event with no reader left (a connection
+  // that ends while `socket` lingers) would block that thread for good, and with it every
+  // socket of the context (a plugin host behind a half-closed link never reconnected).
+  ~HandshakeWatch();
   HandshakeWatch(const HandshakeWatch&) = delete;
   HandshakeWatch& operator=(const HandshakeWatch&) = delete;
 
@@ -60,6 +65,7 @@ class HandshakeWatch {
 
  private:
   Client client_;
+  void* socket_;  // the watched socket's handle
   zmq::socket_t events_;
   int closed_in_a_row_ = 0;
 };

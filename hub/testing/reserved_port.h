@@ -31,6 +31,15 @@
 
 namespace hub::testing {
 
+// 127.0.0.1:port, for bind() and connect().
+inline sockaddr_in loopback_address(int port) {
+  sockaddr_in address{};
+  address.sin_family = AF_INET;
+  address.sin_port = htons(static_cast<std::uint16_t>(port));
+  address.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  return address;
+}
+
 class ReservedPort {
  public:
   ReservedPort() {
@@ -81,10 +90,7 @@ class ReservedPort {
     if (s < 0) return false;
     const int on = 1;
     ::setsockopt(s, SOL_SOCKET, SO_REUSEADDR, &on, sizeof on);
-    sockaddr_in address{};
-    address.sin_family = AF_INET;
-    address.sin_port = htons(static_cast<std::uint16_t>(port));
-    address.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    const sockaddr_in address = loopback_address(port);
     const bool ok = ::bind(s, reinterpret_cast<const sockaddr*>(&address), sizeof address) == 0;
     ::close(s);
     return ok;
