@@ -251,8 +251,12 @@ bool GuardedServer::process_and_close_socket(socket_t sock) {
   socklen_t length = sizeof peer;
   const std::string client = ::getpeername(sock, reinterpret_cast<sockaddr*>(&peer), &length) == 0 ? address_of(peer) : "";
   if (admit(client)) {
+    struct Release {
+      GuardedServer& server;
+      const std::string& client;
+      ~Release() { server.release(client); }
+    } release{*this, client};
     serve(sock);
-    release(client);
   } else {
     refuse(sock, client);
   }

@@ -3,6 +3,7 @@
 // while a normal client asks the API again and again; each of its requests must be answered in
 // under a second, and the slow connections must be cut once their time for a request is up.
 // And one address cannot hold more than its share of connections: the rest are refused at once.
+// Over HTTPS, a trickled TLS handshake is cut off the same way.
 //
 // The slow clients bind source addresses of their own on the loopback network (127.0.0.2 …;
 // Linux routes all of 127.0.0.0/8 to lo), so that they are several "clients" to the hub, as
@@ -13,6 +14,7 @@
 #include <unistd.h>
 
 #include <algorithm>
+#include <filesystem>
 #include <cerrno>
 #include <chrono>
 #include <string>
@@ -23,6 +25,7 @@
 #include <httplib.h>
 
 #include "integration/hub_process.h"
+#include "integration/test_certificate.h"
 
 namespace {
 
@@ -30,8 +33,12 @@ using hub::test::HubOptions;
 using hub::test::HubProcess;
 using Clock = std::chrono::steady_clock;
 
-// One slow connection: from `source` to 127.0.0.1:port, the start of a request head sent.
-int open_slow(const std::string& source, int port) {
+const std::string kHttpHeadStart = "GET /api/status HTTP/1.1\r\nHost: hub\r\nX-Slow: ";
+// A TLS record header announcing a 512-byte handshake message: the hub waits for the rest.
+const std::string kTlsRecordStart("\x16\x03\x01\x02\x00", 5);
+
+// One slow connection: from `source` to 127.0.0.1:port, `start` sent (the start of a request).
+int open_slow(const std::string& source, int port, const std::string& start = kHttpHeadStart) {
   const int fd = ::socket(AF_INET, SOCK_STREAM, 0);
   if (fd < 0) throw std::runtime_error("socket: " + std::string(strerror(errno)));
   sockaddr_in from{};
@@ -45,7 +52,6 @@ int open_slow(const std::string& source, int port) {
   ::inet_pton(AF_INET, "127.0.0.1", &to.sin_addr);
   if (::connect(fd, reinterpret_cast<sockaddr*>(&to), sizeof to) != 0)
     throw std::runtime_error("connect from " + source + ": " + strerror(errno));
-  const std::string start = "GET /api/status HTTP/1.1\r\nHost: hub\r\nX-Slow: ";
   (void)::send(fd, start.data(), start.size(), MSG_NOSIGNAL);
   return fd;
 }
@@ -159,6 +165,53 @@ TEST(SlowClients, OneAddressHoldsAtMostItsShareAndTheRestAreRefusedAtOnce) {
   }
   // Another address is not held back by it.
   for (int i = 0; i < 5; ++i) EXPECT_LT(timed_get(port, "/api/status"), std::chrono::seconds(1));
+  // Nor is hubd's stop: the held connections end with the server, not at their deadline.
+  const auto stopping = Clock::now();
+  hub.stop();
+  EXPECT_LT(Clock::now() - stopping, std::chrono::seconds(3));
+}
+
+// Over HTTPS the handshake is part of the first request: a client that trickles it (a TLS
+// record header, then a byte at a time) is cut off at request_timeout_ms like a slow head.
+TEST(SlowClients, TricklingTlsHandshakesAreCutOffWhileOthersAreServed) {
+  const std::string dir = hub::test::make_temp_dir("hub-slow-tls-");
+  const auto certificate = hub::test::make_test_certificate(dir);
+  HubOptions options;
+  options.departments = {"police"};
+  options.http = {{"address", "127.0.0.1:0"},
+                  {"tls_cert", certificate.cert},
+                  {"tls_key", certificate.key},
+                  {"request_timeout_ms", 3000}};
+  HubProcess hub(options);
+  hub.start();
+  const int port = hub.http_port();
+
+  std::vector<int> slow;
+  Closer closer{slow};
+  const auto opened = Clock::now();
+  for (int i = 0; i < 100; ++i) slow.push_back(open_slow("127.0.0.3" + std::to_string(i / 25), port, kTlsRecordStart));
+  httplib::SSLClient client("127.0.0.1", port);
+  client.set_ca_cert_path(certificate.ca.c_str());
+  client.enable_server_certificate_verification(true);
+  client.set_keep_alive(false);
+  Millis slowest{0};
+  while (Clock::now() - opened < std::chrono::seconds(2)) {
+    trickle(slow);
+    const auto start = Clock::now();
+    auto result = client.Get("/api/status");
+    ASSERT_TRUE(result) << httplib::to_string(result.error());
+    EXPECT_EQ(result->status, 200);
+    slowest = std::max<Millis>(slowest, Clock::now() - start);
+    std::this_thread::sleep_for(std::chrono::milliseconds(200));
+  }
+  EXPECT_LT(slowest, std::chrono::seconds(1));
+  EXPECT_EQ(count_closed(slow), 0) << "held until their time is up";
+  while (Clock::now() - opened < std::chrono::seconds(5) && count_closed(slow) < 100) {
+    trickle(slow);
+    std::this_thread::sleep_for(std::chrono::milliseconds(250));
+  }
+  EXPECT_EQ(count_closed(slow), 100) << "trickling handshakes still open 5 s after they connected";
+  std::filesystem::remove_all(dir);
 }
 
 }  // namespace
