@@ -64,14 +64,35 @@ bool closed_by_hub(int fd) {
   return n >= 0 || (errno != EAGAIN && errno != EWOULDBLOCK);
 }
 
-// One more byte of the never-ending header, on every connection the hub has not closed.
-void trickle(const std::vector<int>& fds) {
-  for (int fd : fds)
-    if (!closed_by_hub(fd)) (void)::send(fd, "x", 1, MSG_NOSIGNAL | MSG_DONTWAIT);
-}
+// `count` slow connections, `per_address` from each of PREFIX0, PREFIX1, … (127.0.0.2 → 127.0.0.20,
+// 127.0.0.21, …), closed when this goes.
+class SlowConnections {
+ public:
+  SlowConnections(int count, int per_address, const std::string& prefix, int port,
+                  const std::string& start = kHttpHeadStart) {
+    for (int i = 0; i < count; ++i) fds_.push_back(open_slow(prefix + std::to_string(i / per_address), port, start));
+  }
+  ~SlowConnections() {
+    for (int fd : fds_) ::close(fd);
+  }
+  const std::vector<int>& fds() const { return fds_; }
+  int size() const { return static_cast<int>(fds_.size()); }
+  int closed() const { return static_cast<int>(std::count_if(fds_.begin(), fds_.end(), closed_by_hub)); }
+  // One more byte of the never-ending request, on every connection the hub has not closed.
+  void trickle() const {
+    for (int fd : fds_)
+      if (!closed_by_hub(fd)) (void)::send(fd, "x", 1, MSG_NOSIGNAL | MSG_DONTWAIT);
+  }
 
-int count_closed(const std::vector<int>& fds) {
-  return static_cast<int>(std::count_if(fds.begin(), fds.end(), closed_by_hub));
+ private:
+  std::vector<int> fds_;
+};
+
+HubOptions police_only(nlohmann::json http = "127.0.0.1:0") {
+  HubOptions options;
+  options.departments = {"police"};
+  options.http = std::move(http);
+  return options;
 }
 
 using Millis = std::chrono::duration<double, std::milli>;
@@ -88,40 +109,29 @@ Millis timed_get(int port, const std::string& path) {
   return took;
 }
 
-struct Closer {
-  std::vector<int>& fds;
-  ~Closer() {
-    for (int fd : fds) ::close(fd);
-  }
-};
-
 TEST(SlowClients, ThreeHundredTricklingConnectionsDoNotStopTheConsoleAndAreCutOff) {
-  HubOptions options;
-  options.departments = {"police"};
-  HubProcess hub(options);
+  HubProcess hub(police_only());
   hub.start();
   const int port = hub.http_port();
 
   // 300 slow clients from 10 addresses, 30 each (within the shipped limit of one address).
-  std::vector<int> slow;
-  Closer closer{slow};
   const auto opened = Clock::now();
-  for (int i = 0; i < 300; ++i) slow.push_back(open_slow("127.0.0.2" + std::to_string(i / 30), port));
+  const SlowConnections slow(300, 30, "127.0.0.2", port);
   std::this_thread::sleep_for(std::chrono::milliseconds(300));
-  EXPECT_EQ(count_closed(slow), 0) << "300 connections from 10 addresses are within the limits: all held";
+  EXPECT_EQ(slow.closed(), 0) << "300 connections from 10 addresses are within the limits: all held";
 
   // For 8 s, a byte on every slow connection every 2 s, and the normal client's requests.
   std::vector<Millis> times;
   auto next_trickle = Clock::now();
   while (Clock::now() - opened < std::chrono::seconds(8)) {
     if (Clock::now() >= next_trickle) {
-      trickle(slow);
+      slow.trickle();
       next_trickle += std::chrono::seconds(2);
     }
     times.push_back(timed_get(port, times.size() % 2 ? "/api/status" : "/"));
     std::this_thread::sleep_for(std::chrono::milliseconds(250));
   }
-  const int held = 300 - count_closed(slow);
+  const int held = 300 - slow.closed();
   std::sort(times.begin(), times.end());
   const auto slowest = times.back();
   std::cout << "[ measure  ] " << times.size() << " requests beside " << held << " slow connections: median "
@@ -132,31 +142,27 @@ TEST(SlowClients, ThreeHundredTricklingConnectionsDoNotStopTheConsoleAndAreCutOf
   EXPECT_GE(held, 250) << "the slow clients were held open during the measurement";
 
   // The shipped limit for one request is 10 s from the connection: by 12 s every slow one is cut.
-  while (Clock::now() - opened < std::chrono::seconds(12) && count_closed(slow) < 300) {
-    trickle(slow);
+  while (Clock::now() - opened < std::chrono::seconds(12) && slow.closed() < 300) {
+    slow.trickle();
     std::this_thread::sleep_for(std::chrono::milliseconds(500));
   }
-  EXPECT_EQ(count_closed(slow), 300) << "slow connections still open 12 s after they connected";
+  EXPECT_EQ(slow.closed(), 300) << "slow connections still open 12 s after they connected";
   EXPECT_LT(timed_get(port, "/api/status"), std::chrono::seconds(1));
 }
 
 TEST(SlowClients, OneAddressHoldsAtMostItsShareAndTheRestAreRefusedAtOnce) {
-  HubOptions options;
-  options.departments = {"police"};
-  options.http = {{"address", "127.0.0.1:0"}, {"max_connections_per_client", 8}, {"request_timeout_ms", 20000}};
-  HubProcess hub(options);
+  HubProcess hub(
+      police_only({{"address", "127.0.0.1:0"}, {"max_connections_per_client", 8}, {"request_timeout_ms", 20000}}));
   hub.start();
   const int port = hub.http_port();
 
-  std::vector<int> slow;
-  Closer closer{slow};
-  for (int i = 0; i < 20; ++i) slow.push_back(open_slow("127.0.0.99", port));
+  const SlowConnections slow(20, 20, "127.0.0.9", port);  // all from 127.0.0.90
   const auto start = Clock::now();
-  while (count_closed(slow) < 12 && Clock::now() - start < std::chrono::seconds(3))
+  while (slow.closed() < 12 && Clock::now() - start < std::chrono::seconds(3))
     std::this_thread::sleep_for(std::chrono::milliseconds(50));
-  EXPECT_EQ(count_closed(slow), 12) << "8 held, 12 refused";
+  EXPECT_EQ(slow.closed(), 12) << "8 held, 12 refused";
   // A refusal says why: 503 with Retry-After.
-  for (int fd : slow) {
+  for (int fd : slow.fds()) {
     char text[256] = {};
     if (::recv(fd, text, sizeof text - 1, MSG_DONTWAIT) > 0) {
       EXPECT_NE(std::string(text).find("503"), std::string::npos) << text;
@@ -176,27 +182,22 @@ TEST(SlowClients, OneAddressHoldsAtMostItsShareAndTheRestAreRefusedAtOnce) {
 TEST(SlowClients, TricklingTlsHandshakesAreCutOffWhileOthersAreServed) {
   const std::string dir = hub::test::make_temp_dir("hub-slow-tls-");
   const auto certificate = hub::test::make_test_certificate(dir);
-  HubOptions options;
-  options.departments = {"police"};
-  options.http = {{"address", "127.0.0.1:0"},
-                  {"tls_cert", certificate.cert},
-                  {"tls_key", certificate.key},
-                  {"request_timeout_ms", 3000}};
-  HubProcess hub(options);
+  HubProcess hub(police_only({{"address", "127.0.0.1:0"},
+                              {"tls_cert", certificate.cert},
+                              {"tls_key", certificate.key},
+                              {"request_timeout_ms", 3000}}));
   hub.start();
   const int port = hub.http_port();
 
-  std::vector<int> slow;
-  Closer closer{slow};
   const auto opened = Clock::now();
-  for (int i = 0; i < 100; ++i) slow.push_back(open_slow("127.0.0.3" + std::to_string(i / 25), port, kTlsRecordStart));
+  const SlowConnections slow(100, 25, "127.0.0.3", port, kTlsRecordStart);
   httplib::SSLClient client("127.0.0.1", port);
   client.set_ca_cert_path(certificate.ca.c_str());
   client.enable_server_certificate_verification(true);
   client.set_keep_alive(false);
   Millis slowest{0};
   while (Clock::now() - opened < std::chrono::seconds(2)) {
-    trickle(slow);
+    slow.trickle();
     const auto start = Clock::now();
     auto result = client.Get("/api/status");
     ASSERT_TRUE(result) << httplib::to_string(result.error());
@@ -205,12 +206,12 @@ TEST(SlowClients, TricklingTlsHandshakesAreCutOffWhileOthersAreServed) {
     std::this_thread::sleep_for(std::chrono::milliseconds(200));
   }
   EXPECT_LT(slowest, std::chrono::seconds(1));
-  EXPECT_EQ(count_closed(slow), 0) << "held until their time is up";
-  while (Clock::now() - opened < std::chrono::seconds(5) && count_closed(slow) < 100) {
-    trickle(slow);
+  EXPECT_EQ(slow.closed(), 0) << "held until their time is up";
+  while (Clock::now() - opened < std::chrono::seconds(5) && slow.closed() < 100) {
+    slow.trickle();
     std::this_thread::sleep_for(std::chrono::milliseconds(250));
   }
-  EXPECT_EQ(count_closed(slow), 100) << "trickling handshakes still open 5 s after they connected";
+  EXPECT_EQ(slow.closed(), 100) << "trickling handshakes still open 5 s after they connected";
   std::filesystem::remove_all(dir);
 }
 
