@@ -18,6 +18,7 @@
 #include <thread>
 #include <vector>
 
+#include <openssl/err.h>
 #include <spdlog/spdlog.h>
 
 namespace hub::http {
@@ -118,8 +119,12 @@ class DeadlineStream final : public httplib::Stream {
     write_deadline_.reset();
   }
 
+  // SSL_get_error() reads this thread's OpenSSL error queue, which must be empty before each
+  // call it explains: a failure left there by another connection of this thread would pass for
+  // this one's. Hence the ERR_clear_error() before every SSL call below.
   bool handshake() {
     for (;;) {
+      ERR_clear_error();
       const int r = SSL_accept(ssl_);
       if (r == 1) return true;
       if (!wait_ssl(r, read_deadline_)) return false;
@@ -155,6 +160,7 @@ class DeadlineStream final : public httplib::Stream {
     while (done < size) {
       const std::size_t chunk = std::min<std::size_t>(size - done, INT_MAX);
       if (ssl_ != nullptr) {
+        ERR_clear_error();
         const int r = SSL_write(ssl_, ptr + done, static_cast<int>(chunk));
         if (r > 0) {
           done += static_cast<std::size_t>(r);
@@ -182,6 +188,7 @@ class DeadlineStream final : public httplib::Stream {
   ssize_t fill() {
     for (;;) {
       if (ssl_ != nullptr) {
+        ERR_clear_error();
         const int r = SSL_read(ssl_, buffer_, sizeof buffer_);
         if (r > 0) return r;
         if (SSL_get_error(ssl_, r) == SSL_ERROR_ZERO_RETURN) return 0;
@@ -283,6 +290,7 @@ void GuardedServer::serve(socket_t sock) {
     if (closed) break;
   }
   if (ssl && ok) SSL_shutdown(ssl.get());  // one try: the close_notify, if the socket takes it now
+  ERR_clear_error();  // nothing of this connection's failures is left for the thread's next one
 }
 
 bool GuardedServer::admit(const std::string& client) {
