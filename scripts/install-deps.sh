@@ -11,6 +11,8 @@ packages=(
   libzmq3-dev cppzmq-dev
   libsodium-dev                                               # audit log: Ed25519 signatures
   libssl-dev                                                  # audit chains: SHA-256 (OpenSSL libcrypto, SHA extensions)
+                                                              # and the dashboard's HTTPS (libssl)
+  openssl                                                     # HTTPS tests make their CA and certificate with it
   nlohmann-json3-dev
   libspdlog-dev libfmt-dev
   libcli11-dev                                                # one command-line parser, with --help per hubctl verb,

@@ -82,6 +82,21 @@ struct SecurityConfig {
   std::string audit_signing_key;
 };
 
+// The dashboard's web server (issue 19, docs/operations.md "HTTPS"). "http" is either the
+// address alone ("127.0.0.1:8080") or an object: {"address", "tls_cert", "tls_key",
+// "request_timeout_ms", "max_connections", "max_connections_per_client"}. Plain HTTP is allowed
+// on a loopback address only; any other address needs tls_cert and tls_key.
+struct HttpConfig {
+  std::string tls_cert;  // absolute path of the PEM certificate (chain); "" = plain HTTP
+  std::string tls_key;   // absolute path of its PEM private key (unencrypted)
+  // A client must send a whole request (head and body) within this from its connection, or
+  // from the first byte of a request on a kept-alive connection; then it is cut off.
+  std::int64_t request_timeout_ms = 10000;
+  std::int64_t max_connections = 512;            // held at once, all clients together
+  std::int64_t max_connections_per_client = 32;  // held at once by one client address
+  bool tls() const { return !tls_cert.empty(); }
+};
+
 struct HubConfig {
   std::string data_dir;
   std::string log_level = "info";
@@ -90,6 +105,7 @@ struct HubConfig {
   std::string live_feed_endpoint;
   std::string admin_endpoint;
   std::string http_address;  // "127.0.0.1:8080"; port 0 picks a free port; empty turns HTTP off
+  HttpConfig http;           // TLS and the limits on clients, when "http" is an object
   std::string admin_token;   // bearer token for admin-only HTTP actions; empty refuses them
   std::size_t max_message_bytes = 64u << 20;
   std::size_t max_batch_events = 100000;
@@ -129,6 +145,8 @@ std::optional<HttpAddress> parse_http_address(const std::string& text);
 
 // True for ipc:// and for tcp:// on 127.0.0.1, localhost or ::1.
 bool is_loopback_endpoint(const std::string& endpoint);
+// True for a host that only this machine can reach: 127.0.0.0/8, localhost, ::1.
+bool is_loopback_host(const std::string& host);
 
 std::variant<HubConfig, ConfigError> load_hub_config(const std::string& json_text, const ConfigSources& sources);
 

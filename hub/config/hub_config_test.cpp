@@ -153,7 +153,7 @@ TEST(HubConfig, ExplicitValuesAreTaken) {
   json j = minimal();
   j["log_level"] = "debug";
   j["endpoints"] = {{"ingest", "ipc:///run/hub/ingest"}};
-  j["http"] = "0.0.0.0:9090";
+  j["http"] = "127.0.0.2:9090";
   j["limits"] = {{"max_message_bytes", 1024}, {"max_batch_events", 1}};
   j["delivery"] = {{"batch_events", 7}, {"max_in_flight_batches", 64}, {"retry_initial_ms", 10}, {"retry_max_ms", 10}};
   j["plugins"][0]["enabled"] = false;
@@ -164,7 +164,7 @@ TEST(HubConfig, ExplicitValuesAreTaken) {
   EXPECT_EQ(c.log_level, "debug");
   EXPECT_EQ(c.ingest_endpoint, "ipc:///run/hub/ingest");
   EXPECT_EQ(c.plugin_host_endpoint, "tcp://127.0.0.1:7002");
-  EXPECT_EQ(c.http_address, "0.0.0.0:9090");
+  EXPECT_EQ(c.http_address, "127.0.0.2:9090");
   EXPECT_EQ(c.max_message_bytes, 1024u);
   EXPECT_EQ(c.max_batch_events, 1u);
   EXPECT_EQ(c.delivery_batch_events, 7u);
@@ -606,7 +606,7 @@ TEST(HubConfigErrors, HttpAddressAndAdminToken) {
 }
 
 TEST(HubConfig, HttpAddressForms) {
-  for (const char* good : {"127.0.0.1:8080", "127.0.0.1:0", "0.0.0.0:80", "[::1]:8080", "localhost:65535", ""}) {
+  for (const char* good : {"127.0.0.1:8080", "127.0.0.1:0", "127.1.2.3:80", "[::1]:8080", "localhost:65535", ""}) {
     json j = minimal();
     j["http"] = good;
     EXPECT_EQ(load_ok(j.dump()).http_address, good);
@@ -617,6 +617,85 @@ TEST(HubConfig, HttpAddressForms) {
   EXPECT_EQ(v6->port, 8080);
   EXPECT_EQ(load_ok(minimal().dump()).http_address, "127.0.0.1:8080");
   EXPECT_EQ(load_ok(minimal().dump()).admin_token, "");
+}
+
+// "http" as an object (issue 19): TLS files and the limits on clients.
+TEST(HubConfig, HttpObjectWithTlsAndLimits) {
+  TempDir dir;
+  dir.write("tls/hub.crt", "certificate");  // the content is the HTTP part's check (tls_context.h)
+  dir.write("tls/hub.key", "key");
+  json j = minimal();
+  j["http"] = {{"address", "0.0.0.0:8443"},
+               {"tls_cert", "tls/hub.crt"},
+               {"tls_key", dir.file("tls/hub.key")},
+               {"request_timeout_ms", 5000},
+               {"max_connections", 100},
+               {"max_connections_per_client", 10}};
+  const HubConfig c = load_ok(j.dump(), {dir.str(), "/opt/hub/bin"});
+  EXPECT_EQ(c.http_address, "0.0.0.0:8443");
+  EXPECT_TRUE(c.http.tls());
+  EXPECT_EQ(c.http.tls_cert, dir.file("tls/hub.crt")) << "relative to the configuration's directory";
+  EXPECT_EQ(c.http.tls_key, dir.file("tls/hub.key"));
+  EXPECT_EQ(c.http.request_timeout_ms, 5000);
+  EXPECT_EQ(c.http.max_connections, 100);
+  EXPECT_EQ(c.http.max_connections_per_client, 10);
+
+  // The defaults: loopback, plain HTTP, the shipped limits; an object without an address too.
+  const HubConfig d = load_ok(minimal().dump());
+  EXPECT_FALSE(d.http.tls());
+  EXPECT_EQ(d.http.request_timeout_ms, 10000);
+  EXPECT_EQ(d.http.max_connections, 512);
+  EXPECT_EQ(d.http.max_connections_per_client, 32);
+  j = minimal();
+  j["http"] = {{"max_connections", 64}};
+  EXPECT_EQ(load_ok(j.dump()).http_address, "127.0.0.1:8080");
+}
+
+TEST(HubConfigErrors, HttpObjectNamesEachBadKey) {
+  TempDir dir;
+  const std::string cert = dir.write("hub.crt", "certificate"), key = dir.write("hub.key", "key");
+  const auto http = [&](json fields) {
+    json j = minimal();
+    j["http"] = std::move(fields);
+    return j;
+  };
+  expect_error(http({{"adress", "127.0.0.1:8080"}}), "http.adress", "unknown key");
+  expect_error(http({{"address", 8080}}), "http.address", "string");
+  expect_error(http({{"address", "8080"}}), "http.address", "HOST:PORT");
+  expect_error(http({{"tls_cert", 5}, {"tls_key", key}}), "http.tls_cert", "string");
+  expect_error(http({{"tls_cert", cert}, {"tls_key", json::array()}}), "http.tls_key", "string");
+  expect_error(http({{"request_timeout_ms", "10s"}}), "http.request_timeout_ms", "whole number");
+  expect_error(http({{"request_timeout_ms", 10}}), "http.request_timeout_ms", "between 100 and 600000");
+  expect_error(http({{"max_connections", 0}}), "http.max_connections", "between 1 and 4096");
+  expect_error(http({{"max_connections", 10}, {"max_connections_per_client", 11}}), "http.max_connections_per_client",
+               "between 1 and 10");
+  expect_error(http(true), "http", "string (HOST:PORT) or an object");
+
+  // One of the two TLS files alone; a file that is not there or not a file.
+  expect_error(http({{"tls_cert", cert}}), "http.tls_key", "both http.tls_cert");
+  expect_error(http({{"tls_key", key}}), "http.tls_cert", "both http.tls_cert");
+  expect_error(http({{"tls_cert", dir.file("missing.crt")}, {"tls_key", key}}), "http.tls_cert",
+               "cannot read " + dir.file("missing.crt") + ": no such file");
+  expect_error(http({{"tls_cert", cert}, {"tls_key", dir.file("missing.key")}}), "http.tls_key",
+               "cannot read " + dir.file("missing.key") + ": no such file");
+  expect_error(http({{"tls_cert", dir.str()}, {"tls_key", key}}), "http.tls_cert", "not a regular file");
+}
+
+TEST(HubConfigErrors, PlainHttpOnlyOnLoopback) {
+  for (const char* open : {"0.0.0.0:8080", "192.168.1.10:80", "[::]:8080", "hub.town.local:8080"}) {
+    json j = minimal();
+    j["http"] = open;
+    expect_error(j, "http.tls_cert", "set http.tls_cert and http.tls_key");
+    j["http"] = {{"address", open}};
+    expect_error(j, "http.tls_cert", "reachable from other machines");
+  }
+  EXPECT_TRUE(is_loopback_host("127.0.0.1"));
+  EXPECT_TRUE(is_loopback_host("127.9.9.9"));
+  EXPECT_TRUE(is_loopback_host("::1"));
+  EXPECT_TRUE(is_loopback_host("localhost"));
+  EXPECT_FALSE(is_loopback_host("0.0.0.0"));
+  EXPECT_FALSE(is_loopback_host("::"));
+  EXPECT_FALSE(is_loopback_host("128.0.0.1"));
 }
 
 }  // namespace

@@ -33,6 +33,7 @@
 #include "delivery/dispatcher.h"
 #include "eventlog/event_log.h"
 #include "http/http_server.h"
+#include "http/tls_context.h"
 #include "hub/sdk/version.h"
 #include "ingest/ingest_server.h"
 #include "livefeed/feed_notifier.h"
@@ -59,6 +60,13 @@ once it is ready, and tells systemd so (READY=1) when started as a Type=notify s
 实时推送 / live feed: endpoints.live_feed (default tcp://127.0.0.1:7003).)";
 
 int fail(const std::string& message) { return hub::runtime::cannot_start("hubd", message); }
+
+// A mistake in the configuration: exit code 2, which systemd does not restart
+// (RestartPreventExitStatus=2 in packaging/systemd/chengxin-hubd.service, docs/operations.md).
+int config_fail(const std::string& message) {
+  hub::runtime::cannot_start("hubd", message);
+  return 2;
+}
 
 }  // namespace
 
@@ -87,10 +95,15 @@ int main(int argc, char** argv) {
     sources.base_dir = fs::absolute(config_path).parent_path().string();
   }
   auto loaded = hub::load_hub_config(text, sources);
+  const std::string where = config_path.empty() ? std::string() : " in " + config_path;
   if (auto* error = std::get_if<hub::ConfigError>(&loaded))
-    return fail("invalid configuration" + (config_path.empty() ? std::string() : " in " + config_path) + ": " +
-                error->to_string());
+    return config_fail("invalid configuration" + where + ": " + error->to_string());
   hub::HubConfig config = std::move(std::get<hub::HubConfig>(loaded));
+  // The dashboard's certificate and key: that the files are there is the configuration's check;
+  // that they hold a certificate and its key, the HTTP part's.
+  if (!config.http_address.empty() && config.http.tls())
+    if (const hub::Status tls = hub::http::check_tls_files(config.http); !tls.ok())
+      return config_fail("invalid configuration" + where + ": " + tls.message + " [" + tls.code + "]");
   if (!data_dir_override.empty()) config.data_dir = fs::absolute(data_dir_override).lexically_normal().string();
   if (print_config) {
     nlohmann::json plugins = nlohmann::json::array();
@@ -252,7 +265,7 @@ int main(int argc, char** argv) {
     std::thread http_thread;
     if (http) http_thread = std::thread([&] { http->run(); });
 
-    const std::string http_url = http ? "http://" + http->bound_address() + "/" : std::string();
+    const std::string http_url = http ? http->url() : std::string();
     {
       nlohmann::json endpoints{{"ingest", ingest.bound_endpoint()},
                                {"admin", admin.bound_endpoint()},

@@ -11,6 +11,7 @@
 
 #include "domain/status_json.h"
 #include "admin/read_views.h"
+#include "http/guarded_server.h"
 #include "http/static_files.h"
 #include "report/metrics.h"
 #include "report/quarterly_report.h"
@@ -22,7 +23,6 @@ using nlohmann::json;
 
 // Reports over a county can take a while; beyond this the admin thread is stuck.
 constexpr int kAdminTimeoutMs = 120000;
-constexpr std::size_t kThreads = 4;
 
 
 // HTTP status for an admin reply: the error codes are stable strings (docs/protocol.md).
@@ -68,14 +68,22 @@ bool same_secret(const std::string& a, const std::string& b) {
 HttpServer::HttpServer(zmq::context_t& context, const HubConfig& config, report::ReportViewsOpener open_views,
                        std::string admin_internal_endpoint)
     : context_(context), config_(config), open_views_(std::move(open_views)),
-      admin_endpoint_(std::move(admin_internal_endpoint)),
-      server_(std::make_unique<httplib::Server>()) {
+      admin_endpoint_(std::move(admin_internal_endpoint)) {
   const auto address = parse_http_address(config.http_address);
   if (!address) throw std::runtime_error("invalid http address '" + config.http_address + "'");
   host_ = address->host;
-  server_->new_task_queue = [] { return new httplib::ThreadPool(kThreads); };
+  TlsContext tls;
+  if (config.http.tls()) {
+    auto made = make_tls_context(config.http);
+    if (!made) throw std::runtime_error(made.status().message);
+    tls = std::move(made).value();
+  }
+  const ClientLimits limits{std::chrono::milliseconds(config.http.request_timeout_ms),
+                            static_cast<std::size_t>(config.http.max_connections),
+                            static_cast<std::size_t>(config.http.max_connections_per_client)};
+  server_ = std::make_unique<GuardedServer>(limits, std::move(tls));
   routes();
-  port_ = address->port == 0 ? server_->bind_to_any_port(host_) : (server_->bind_to_port(host_, address->port) ? address->port : -1);
+  port_ = server_->bind(host_, address->port);
   if (port_ <= 0) throw std::runtime_error("cannot listen for HTTP on " + config.http_address + " (in use?)");
 }
 
@@ -84,6 +92,8 @@ HttpServer::~HttpServer() = default;
 std::string HttpServer::bound_address() const {
   return (host_.find(':') != std::string::npos ? "[" + host_ + "]" : host_) + ":" + std::to_string(port_);
 }
+
+std::string HttpServer::url() const { return (server_->tls() ? "https://" : "http://") + bound_address() + "/"; }
 
 void HttpServer::run() { server_->listen_after_bind(); }
 

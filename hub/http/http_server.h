@@ -8,9 +8,13 @@
 // ZeroMQ REQ socket of the request's own to its internal inproc endpoint. Read-only views are open (hubd binds HTTP to loopback by default);
 // admin-only actions (POST) need `Authorization: Bearer <admin_token>` from the config.
 //
-// Threads: cpp-httplib's own pool (a few threads) serves requests; start() binds on the
-// caller's thread (so a bad address stops hubd at start-up), run() serves on a thread the
-// caller owns, stop() may be called from any thread.
+// Over HTTPS when the configuration has http.tls_cert and http.tls_key; with bounds on the time
+// and the connections each client may hold, so that slow clients cannot deny the dashboard to
+// others (guarded_server.h says how and why).
+//
+// Threads: every admitted connection has a thread of its own (guarded_server.h); the constructor
+// binds on the caller's thread (so a bad address stops hubd at start-up), run() serves on a
+// thread the caller owns, stop() may be called from any thread.
 #pragma once
 
 #include <memory>
@@ -21,21 +25,21 @@
 #include "config/hub_config.h"
 #include "report/report_views.h"
 
-namespace httplib {
-class Server;
-}
-
 namespace hub::http {
+
+class GuardedServer;
 
 class HttpServer {
  public:
   // Binds config.http_address (port 0 picks a free port). Throws std::runtime_error naming
-  // the address when it cannot bind. `open_views` opens a read snapshot of the storage backend
+  // the address when it cannot bind, or the file when the TLS certificate or key is unusable
+  // (hubd checks them first with check_tls_files(), tls_context.h). `open_views` opens a read snapshot of the storage backend
   // (the read-only questions and /metrics' counts), on the request's thread.
   HttpServer(zmq::context_t& context, const HubConfig& config, report::ReportViewsOpener open_views,
              std::string admin_internal_endpoint);
   ~HttpServer();
   std::string bound_address() const;  // "127.0.0.1:8080"
+  std::string url() const;            // "http://127.0.0.1:8080/" or "https://…/"
   void run();
   void stop();
 
@@ -46,7 +50,7 @@ class HttpServer {
   const HubConfig& config_;
   report::ReportViewsOpener open_views_;
   std::string admin_endpoint_;
-  std::unique_ptr<httplib::Server> server_;
+  std::unique_ptr<GuardedServer> server_;
   std::string host_;
   int port_ = 0;
 };

@@ -97,7 +97,7 @@ HubProcess::HubProcess(HubOptions options) : options_(std::move(options)) {
   json config{{"data_dir", "var"},
               {"log_level", "info"},
               {"endpoints", endpoints},
-              {"http", "127.0.0.1:0"},
+              {"http", options_.http},
               {"admin_token", kTestAdminToken},
               {"limits", {{"max_message_bytes", options_.max_message_bytes},
                           {"max_batch_events", options_.max_batch_events},
@@ -203,6 +203,10 @@ json HubProcess::endpoints() const {
 }
 
 std::string HubProcess::http_url() const { return endpoints()["http"].get<std::string>(); }
+int HubProcess::http_port() const {
+  const std::string url = http_url();
+  return std::stoi(url.substr(url.rfind(':') + 1));
+}
 std::string HubProcess::live_feed_endpoint() const { return endpoints()["live_feed"].get<std::string>(); }
 
 void HubProcess::exec_sql(const std::string& db, const std::string& sql) {

@@ -46,6 +46,8 @@ struct HubOptions {
   // fixture's own sockets use them (the publisher key for ingest, the admin key for admin).
   bool curve = false;
   std::string audit_signing_key;  // security.audit_signing_key (a NAME.sign.key), "" = none
+  // The "http" entry: an address, or an object with the address, TLS files and client limits.
+  nlohmann::json http = "127.0.0.1:0";
 };
 
 struct CommandResult {
@@ -84,7 +86,8 @@ class HubProcess {
 
   // From hubd.endpoints.json of the running hub.
   nlohmann::json endpoints() const;
-  std::string http_url() const;            // "http://127.0.0.1:PORT/"
+  std::string http_url() const;            // "http://127.0.0.1:PORT/" ("https://…" with TLS)
+  int http_port() const;                   // PORT of http_url()
   std::string live_feed_endpoint() const;  // "tcp://127.0.0.1:PORT"
 
   const std::string& dir() const { return dir_; }
