@@ -1,0 +1,653 @@
+// The delivery ledger on PostgreSQL against a real server (testing/postgres_server.h). The
+// behaviour tests run the same bodies against both ledgers (SqliteLedger in a temporary file,
+// PgLedger in a fresh database): cursors, many departments in one commit, parked events with
+// retries and skips, plugin lifecycle decisions, the /metrics tallies, a failed commit. Then what
+// only PostgreSQL has: the same commits give the same chain head, list_parked JSON, actions and
+// tallies as SQLite; a connection lost at COMMIT (outcome unknown) followed by another writer and
+// a retry records nothing twice and the chain still verifies; a tampered delivery is named by
+// verify_pg_ledger_chain; two hubs on one database keep apart. A disabled benchmark times 100
+// commits of 9 departments x 1,000 deliveries on both.
+#include "store/postgresql/pg_ledger.h"
+
+#include <gtest/gtest.h>
+
+#include <chrono>
+#include <cstdlib>
+#include <iostream>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "store/sqlite/chain_keeper.h"
+#include "store/sqlite/database.h"
+#include "store/sqlite/sqlite_ledger.h"
+#include "testing/postgres_server.h"
+#include "testing/temp_dir.h"
+
+namespace hub::store::pg {
+namespace {
+
+using delivery::CursorState;
+using delivery::Ledger;
+using delivery::LedgerBatch;
+using delivery::ParkedQuery;
+using delivery::ParkedRecord;
+using delivery::ParkedResolution;
+using delivery::PluginState;
+using hub::sdk::ActionKind;
+using hub::sdk::PolicyAction;
+using hub::testing::PostgresServer;
+using hub::testing::TempDir;
+
+constexpr std::int64_t kNow = 1'600'000'000'000;
+constexpr const char* kHub = "town-a";
+
+PolicyAction action(const std::string& household, const std::string& policy, ActionKind kind,
+                    std::optional<std::int64_t> amount, const std::string& reason) {
+  PolicyAction a;
+  a.household_id = household;
+  a.policy_id = policy;
+  a.action = kind;
+  a.amount_fen = amount;
+  a.reason = reason;
+  return a;
+}
+
+// `events` deliveries of `department` from `first_seq`, received 40 ms before kNow; each with a
+// shared reason and one of its own (quotes and backslashes in it), some handed off to a spool.
+LedgerBatch batch(const std::string& department, std::uint64_t first_seq, std::size_t events) {
+  LedgerBatch b;
+  b.department = department;
+  b.plugin_version = "1.2.0";
+  for (std::size_t i = 0; i < events; ++i) {
+    runtime::DeliveredEvent d;
+    d.seq = first_seq + i;
+    d.household_id = "V01-" + std::to_string(10000 + d.seq);
+    d.event_id = "ev-" + std::to_string(d.seq);
+    d.received_at_ms = kNow - 40;
+    d.actions.push_back(action(d.household_id, department + ".a", ActionKind::kDefer, std::nullopt, "暂缓 / deferred"));
+    d.actions.push_back(action(d.household_id, department + ".b", ActionKind::kApply,
+                               6000 + static_cast<std::int64_t>(d.seq),
+                               department + " seq " + std::to_string(d.seq) + " \"quoted\" \\ {reason}"));
+    if (d.seq % 3 == 0) {
+      d.handoff = "spool";
+      d.handoff_detail = department + "-" + std::to_string(d.seq) + ".jsonl";
+    }
+    b.delivered.push_back(std::move(d));
+  }
+  b.new_cursor = first_seq + events - 1;
+  return b;
+}
+
+// The first column of every row of `sql`, "NULL" for null: the tests select one text per row.
+std::vector<std::string> pg_column(const std::string& dsn, const std::string& sql) {
+  Connection c(dsn);
+  const Rows rows = c.exec(sql);
+  std::vector<std::string> out;
+  for (int i = 0; i < rows.size(); ++i) out.push_back(rows.is_null(i, 0) ? "NULL" : std::string(rows.text(i, 0)));
+  return out;
+}
+
+std::vector<std::string> sqlite_column(const std::string& path, const std::string& sql) {
+  Database db(path, Database::Mode::kReadOnly);
+  Statement q(db, sql.c_str());
+  std::vector<std::string> out;
+  while (q.step()) out.push_back(q.column_is_null(0) ? "NULL" : q.column_text(0));
+  return out;
+}
+
+std::string pg_dsn(const std::string& prefix) {
+  auto& server = PostgresServer::shared();
+  return server.dsn(server.fresh_database(prefix));
+}
+
+// One ledger behind the interface, on either backend, opened again as hubd would after a restart.
+class LedgerBackend : public ::testing::TestWithParam<std::string> {
+ protected:
+  bool postgres() const { return GetParam() == "postgresql"; }
+  void SetUp() override {
+    if (postgres()) dsn_ = pg_dsn("pg_ledger");
+  }
+  std::unique_ptr<Ledger> open() {
+    if (postgres()) return std::make_unique<PgLedger>(dsn_, kHub);
+    return std::make_unique<SqliteLedger>(dir_.file("ledger.db"));
+  }
+  audit::VerifyResult verify() {
+    return postgres() ? verify_pg_ledger_chain(dsn_, kHub) : verify_ledger_chain(dir_.file("ledger.db"));
+  }
+  // "department counter n" of every tally.
+  std::vector<std::string> tallies() {
+    if (postgres())
+      return pg_column(dsn_, "SELECT department || ' ' || counter || ' ' || n FROM ledger_tally WHERE hub_id = '" +
+                                 std::string(kHub) + "' ORDER BY department COLLATE \"C\", counter COLLATE \"C\"");
+    return sqlite_column(dir_.file("ledger.db"),
+                         "SELECT department || ' ' || counter || ' ' || n FROM tally ORDER BY department, counter");
+  }
+  // "department|action|by|at_ms|detail" of the lifecycle history, oldest first.
+  std::vector<std::string> plugin_history() {
+    if (postgres())
+      return pg_column(dsn_, "SELECT concat_ws('|', department, action, by_operator, at_ms, detail) "
+                             "FROM ledger_plugin_action WHERE hub_id = '" + std::string(kHub) + "' ORDER BY id");
+    return sqlite_column(dir_.file("ledger.db"),
+                         "SELECT department || '|' || action || '|' || by_operator || '|' || at_ms || '|' || detail "
+                         "FROM plugin_action ORDER BY id");
+  }
+
+  TempDir dir_;
+  std::string dsn_;
+};
+
+INSTANTIATE_TEST_SUITE_P(Backends, LedgerBackend, ::testing::Values("sqlite", "postgresql"),
+                         [](const auto& info) { return info.param; });
+
+TEST_P(LedgerBackend, CommitsCursorsAndReloadsThem) {
+  {
+    auto ledger = open();
+    EXPECT_TRUE(ledger->load_cursors().empty());
+    std::vector<LedgerBatch> batches{batch("police", 1, 3), batch("finance", 1, 2)};
+    batches[1].failures.push_back({3, 1, "timeout"});
+    batches[1].new_cursor = 2;
+    ledger->commit(batches, kNow);
+    // A cursor moved past a failure only: counted, its last delivery left where it was.
+    std::vector<LedgerBatch> more(1);
+    more[0].department = "finance";
+    more[0].new_cursor = 3;
+    more[0].failures.push_back({3, 2, "timeout again"});
+    ledger->commit(more, kNow + 500);
+  }
+  auto reopened = open();
+  const auto cursors = reopened->load_cursors();
+  ASSERT_EQ(cursors.size(), 2u);
+  const CursorState& police = cursors.at("police");
+  EXPECT_EQ(police.seq, 3u);
+  EXPECT_EQ(police.delivered, 3u);
+  EXPECT_EQ(police.failed, 0u);
+  EXPECT_EQ(police.last_delivery_at_ms, kNow);
+  const CursorState& finance = cursors.at("finance");
+  EXPECT_EQ(finance.seq, 3u);
+  EXPECT_EQ(finance.delivered, 2u);
+  EXPECT_EQ(finance.failed, 2u);
+  EXPECT_EQ(finance.last_delivery_at_ms, kNow);
+  std::vector<LedgerBatch> next{batch("police", 4, 2)};
+  reopened->commit(next, kNow + 1000);
+  EXPECT_EQ(reopened->load_cursors().at("police").delivered, 5u);
+  EXPECT_EQ(reopened->load_cursors().at("police").last_delivery_at_ms, kNow + 1000);
+  const auto chain = verify();
+  EXPECT_TRUE(chain.ok) << chain.message;
+  EXPECT_EQ(chain.records, 7);
+}
+
+TEST_P(LedgerBackend, CommitsManyDepartmentsInOneTransaction) {
+  const std::vector<std::string> departments{"schools", "police", "land", "finance", "civil_affairs",
+                                             "agriculture", "judicial", "urban_construction", "fp_association"};
+  auto ledger = open();
+  for (int round = 0; round < 3; ++round) {
+    std::vector<LedgerBatch> batches;
+    for (const auto& d : departments) batches.push_back(batch(d, 1 + round * 50, 50));
+    ledger->commit(batches, kNow + round);
+  }
+  const auto cursors = ledger->load_cursors();
+  ASSERT_EQ(cursors.size(), departments.size());
+  for (const auto& d : departments) {
+    EXPECT_EQ(cursors.at(d).seq, 150u) << d;
+    EXPECT_EQ(cursors.at(d).delivered, 150u) << d;
+  }
+  const auto chain = verify();
+  EXPECT_TRUE(chain.ok) << chain.message;
+  EXPECT_EQ(chain.records, 3 * 50 * 9);
+}
+
+TEST_P(LedgerBackend, ParksEventsAndRecordsRetriesAndSkipsWithWhoDidIt) {
+  {
+    auto ledger = open();
+    std::vector<LedgerBatch> batches(1);
+    batches[0].department = "police";
+    batches[0].new_cursor = 9;
+    batches[0].parked.push_back(ParkedRecord{5, "V01-00005", "ev-5", "plugin error: boom", 3, 0});
+    batches[0].parked.push_back(ParkedRecord{8, "V01-00005", "ev-8", "waiting behind parked seq 5", 0, 5});
+    batches[0].parked.push_back(ParkedRecord{9, "V01-00009", "ev-9", "plugin error: other", 3, 0});
+    ledger->commit(batches, 1000);
+  }
+  auto ledger = open();  // survives a reopen
+  const auto parked = ledger->load_parked();
+  ASSERT_EQ(parked.size(), 3u);
+  EXPECT_EQ(parked[0].department, "police");
+  EXPECT_EQ(parked[0].seq, 5u);
+  EXPECT_EQ(parked[0].household_id, "V01-00005");
+  EXPECT_EQ(parked[0].attempts, 3u);
+  std::vector<LedgerBatch> batches{batch("police", 5, 1)};
+  batches[0].new_cursor = 9;
+  batches[0].delivered[0].household_id = "V01-00005";
+  batches[0].resolutions.push_back(ParkedResolution{5, "V01-00005", "retry", "delivered", 3, "", "alice"});
+  batches[0].resolutions.push_back(ParkedResolution{8, "V01-00005", "retry", "parked", 1, "plugin error: again", "alice"});
+  batches[0].resolutions.push_back(ParkedResolution{9, "V01-00009", "skip", "skipped", 3, "", "bob"});
+  ledger->commit(batches, 2000);
+  const auto still = ledger->load_parked();
+  ASSERT_EQ(still.size(), 1u);
+  EXPECT_EQ(still[0].seq, 8u);
+  EXPECT_EQ(still[0].attempts, 1u);
+
+  const auto open_only = ledger->list_parked(ParkedQuery{});
+  ASSERT_EQ(open_only["parked"].size(), 1u);
+  EXPECT_EQ(open_only["parked"][0]["reason"], "plugin error: again");
+  EXPECT_EQ(open_only["parked"][0]["behind_seq"], 5);
+  EXPECT_FALSE(open_only["parked"][0].contains("history"));
+  EXPECT_FALSE(open_only["truncated"].get<bool>());
+
+  ParkedQuery all;
+  all.all = true;
+  const auto every = ledger->list_parked(all);
+  ASSERT_EQ(every["parked"].size(), 3u);
+  EXPECT_EQ(every["parked"][0]["state"], "delivered");
+  EXPECT_EQ(every["parked"][0]["resolved_by"], "alice");
+  EXPECT_EQ(every["parked"][0]["resolved_at_ms"], 2000);
+  EXPECT_EQ(every["parked"][0]["reason"], "plugin error: boom");  // the reason it was parked for
+  EXPECT_EQ(every["parked"][2]["state"], "skipped");
+  EXPECT_EQ(every["parked"][2]["history"][0]["by"], "bob");
+  EXPECT_EQ(every["parked"][2]["history"][0]["action"], "skip");
+  EXPECT_EQ(every["parked"][1]["history"][0]["outcome"], "parked: plugin error: again");
+
+  ParkedQuery one;
+  one.all = true;
+  one.household_id = "V01-00009";
+  EXPECT_EQ(ledger->list_parked(one)["parked"].size(), 1u);
+  one.limit = 1;
+  one.household_id = "";
+  const auto first = ledger->list_parked(one);
+  EXPECT_TRUE(first["truncated"].get<bool>());
+  ASSERT_EQ(first["parked"].size(), 1u);
+  EXPECT_EQ(first["parked"][0]["seq"], 5);
+  ParkedQuery other_department;
+  other_department.department = "land";
+  EXPECT_TRUE(ledger->list_parked(other_department)["parked"].empty());
+}
+
+TEST_P(LedgerBackend, RecordsPluginLifecycleDecisionsWithWhoAndWhenAndTheirHistory) {
+  {
+    auto ledger = open();
+    EXPECT_TRUE(ledger->load_plugin_states().empty());
+    ledger->record_disabled("police", "frank", "new roster being checked", 1000);
+    ledger->record_reload("land", "/opt/hub/plugins/land-2.so", "2.0.0", "/opt/hub/plugins/land.so", "gina", 2000);
+    ledger->record_disabled("land", "gina", "", 3000);
+    ledger->record_enabled("land", "hugo", 4000);
+  }
+  auto ledger = open();
+  auto states = ledger->load_plugin_states();
+  ASSERT_EQ(states.size(), 2u);
+  const PluginState& police = states["police"];
+  EXPECT_TRUE(police.disabled);
+  EXPECT_EQ(police.disabled_by, "frank");
+  EXPECT_EQ(police.disabled_at_ms, 1000);
+  EXPECT_EQ(police.disabled_reason, "new roster being checked");
+  EXPECT_EQ(police.library, "");
+  const PluginState& land = states["land"];
+  EXPECT_FALSE(land.disabled);
+  EXPECT_EQ(land.disabled_by, "");
+  EXPECT_EQ(land.disabled_at_ms, 0);
+  EXPECT_EQ(land.library, "/opt/hub/plugins/land-2.so");
+  EXPECT_EQ(land.library_version, "2.0.0");
+  EXPECT_EQ(land.config_library, "/opt/hub/plugins/land.so");
+  EXPECT_EQ(land.reloaded_by, "gina");
+  EXPECT_EQ(land.reloaded_at_ms, 2000);
+
+  ledger->record_reload("police", "/b.so", "3.0.0", "/a.so", "ivy", 5000);
+  ledger->forget_reload("police", "config library changed to /c.so", 6000);
+  states = ledger->load_plugin_states();
+  EXPECT_EQ(states["police"].library, "");
+  EXPECT_EQ(states["police"].reloaded_by, "");
+  EXPECT_TRUE(states["police"].disabled);
+
+  EXPECT_EQ(plugin_history(), (std::vector<std::string>{
+                                  "police|disable|frank|1000|new roster being checked",
+                                  "land|reload|gina|2000|/opt/hub/plugins/land-2.so (2.0.0)",
+                                  "land|disable|gina|3000|",
+                                  "land|enable|hugo|4000|",
+                                  "police|reload|ivy|5000|/b.so (3.0.0)",
+                                  "police|config_wins|hubd|6000|config library changed to /c.so",
+                              }));
+}
+
+TEST_P(LedgerBackend, TalliesCountDeliveriesFailuresActionsAndLatency) {
+  auto ledger = open();
+  std::vector<LedgerBatch> batches{batch("police", 1, 3), batch("land", 1, 1)};
+  batches[0].delivered[1].received_at_ms = kNow - 700;     // 1000 ms bucket
+  batches[0].delivered[2].received_at_ms = kNow - 400000;  // slower than every bound
+  batches[0].delivered[2].actions.push_back(
+      action("V01-10003", "police.c", ActionKind::kWithhold, std::nullopt, "违约 / withheld"));
+  batches[1].failures.push_back({2, 1, "timeout"});
+  batches[1].failures.push_back({3, 1, "timeout"});
+  ledger->commit(batches, kNow);
+  std::vector<LedgerBatch> again{batch("police", 4, 1)};
+  ledger->commit(again, kNow);
+  EXPECT_EQ(tallies(), (std::vector<std::string>{
+                           "land action:apply 1",
+                           "land action:defer 1",
+                           "land deliveries 1",
+                           "land failures 2",
+                           "land latency_le_ms:50 1",
+                           "land latency_sum_ms 40",
+                           "police action:apply 4",
+                           "police action:defer 4",
+                           "police action:withhold 1",
+                           "police deliveries 4",
+                           "police latency_le_ms:+Inf 1",
+                           "police latency_le_ms:1000 1",
+                           "police latency_le_ms:50 2",
+                           "police latency_sum_ms " + std::to_string(40 + 700 + 400000 + 40),
+                       }));
+}
+
+TEST_P(LedgerBackend, AFailedCommitRecordsNothing) {
+  auto ledger = open();
+  std::vector<LedgerBatch> first{batch("police", 1, 1)};
+  ledger->commit(first, kNow);
+  // Seq 1 again: the key refuses it, after this commit's new reasons and chain links were made.
+  std::vector<LedgerBatch> again{batch("police", 2, 1), batch("schools", 1, 1)};
+  again[0].delivered.push_back(batch("police", 1, 1).delivered.front());
+  again[0].new_cursor = 2;
+  again[1].parked.push_back(ParkedRecord{2, "V01-10002", "ev-2", "x", 5, 0});
+  EXPECT_THROW(ledger->commit(again, kNow + 1), StorageError);
+  EXPECT_EQ(ledger->load_cursors().size(), 1u);
+  EXPECT_EQ(ledger->load_cursors().at("police").seq, 1u);
+  EXPECT_TRUE(ledger->load_parked().empty());
+  std::vector<LedgerBatch> next{batch("police", 2, 1), batch("schools", 1, 1)};
+  ledger->commit(next, kNow + 2);
+  EXPECT_EQ(ledger->load_cursors().at("police").delivered, 2u);
+  const auto chain = verify();
+  EXPECT_TRUE(chain.ok) << chain.message;
+  EXPECT_EQ(chain.records, 3);
+}
+
+// ---- PostgreSQL only ------------------------------------------------------------------------
+
+// A scripted run of the dispatcher: deliveries of three departments, failures, parked events
+// resolved later, lifecycle decisions.
+void script(Ledger& ledger) {
+  std::vector<LedgerBatch> first{batch("land", 1, 10), batch("finance", 1, 5)};
+  first[1].failures.push_back({6, 1, "timeout"});
+  first[1].parked.push_back(ParkedRecord{6, "V01-10006", "ev-6", "plugin error: boom", 5, 0});
+  first[1].parked.push_back(ParkedRecord{9, "V01-10006", "ev-9", "waiting behind parked seq 6", 0, 6});
+  first[1].new_cursor = 9;
+  ledger.commit(first, kNow);
+  ledger.record_disabled("schools", "frank", "roster", kNow + 10);
+  std::vector<LedgerBatch> second{batch("finance", 10, 10), batch("schools", 1, 8)};
+  second[0].resolutions.push_back(ParkedResolution{6, "V01-10006", "retry", "parked", 6, "plugin error: again", "ann"});
+  second[0].resolutions.push_back(ParkedResolution{9, "V01-10006", "skip", "skipped", 0, "", "bob"});
+  ledger.commit(second, kNow + 100);
+  ledger.record_enabled("schools", "gina", kNow + 150);
+  std::vector<LedgerBatch> third{batch("land", 11, 7), batch("finance", 6, 1)};
+  third[1].delivered[0].household_id = "V01-10006";
+  third[1].resolutions.push_back(ParkedResolution{6, "V01-10006", "retry", "delivered", 6, "", "ann"});
+  third[1].new_cursor = 19;
+  ledger.commit(third, kNow + 200);
+}
+
+TEST(PgLedger, TheSameCommitsStoreWhatSqliteStoresAndChainTheSameBytes) {
+  TempDir dir;
+  const std::string path = dir.file("ledger.db");
+  const std::string dsn = pg_dsn("pg_ledger_same");
+  {
+    SqliteLedger sqlite(path);
+    PgLedger pg(dsn, kHub);
+    script(sqlite);
+    script(pg);
+    ParkedQuery all;
+    all.all = true;
+    EXPECT_EQ(pg.list_parked(all).dump(), sqlite.list_parked(all).dump());
+    EXPECT_EQ(pg.list_parked(ParkedQuery{}).dump(), sqlite.list_parked(ParkedQuery{}).dump());
+    ParkedQuery truncated;
+    truncated.all = true;
+    truncated.limit = 1;
+    EXPECT_EQ(pg.list_parked(truncated).dump(), sqlite.list_parked(truncated).dump());
+    const auto pg_cursors = pg.load_cursors();
+    const auto sqlite_cursors = sqlite.load_cursors();
+    ASSERT_EQ(pg_cursors.size(), sqlite_cursors.size());
+    for (const auto& [department, c] : sqlite_cursors) {
+      EXPECT_EQ(pg_cursors.at(department).seq, c.seq) << department;
+      EXPECT_EQ(pg_cursors.at(department).delivered, c.delivered) << department;
+      EXPECT_EQ(pg_cursors.at(department).failed, c.failed) << department;
+      EXPECT_EQ(pg_cursors.at(department).last_delivery_at_ms, c.last_delivery_at_ms) << department;
+    }
+    EXPECT_EQ(pg.load_plugin_states().at("schools").disabled, sqlite.load_plugin_states().at("schools").disabled);
+  }
+  const auto from_sqlite = verify_ledger_chain(path);
+  const auto from_pg = verify_pg_ledger_chain(dsn, kHub);
+  ASSERT_TRUE(from_sqlite.ok) << from_sqlite.message;
+  ASSERT_TRUE(from_pg.ok) << from_pg.message;
+  EXPECT_EQ(from_pg.records, 41);
+  EXPECT_EQ(from_pg.head_hash_hex, from_sqlite.head_hash_hex) << "the same chain bytes on both backends";
+  // The stored rows, value for value: deliveries with their packed actions and hashes, the
+  // actions as readers see them, the tallies.
+  EXPECT_EQ(pg_column(dsn, "SELECT concat_ws('|', department, seq, household_id, event_id, delivered_at_ms, "
+                           "plugin_version, actions, handoff, handoff_detail, chain_seq, encode(hash, 'hex')) "
+                           "FROM ledger_delivery ORDER BY department COLLATE \"C\", seq"),
+            sqlite_column(path, "SELECT department || '|' || seq || '|' || household_id || '|' || event_id || '|' || "
+                                "delivered_at_ms || '|' || plugin_version || '|' || actions || '|' || handoff || '|' "
+                                "|| handoff_detail || '|' || chain_seq || '|' || lower(hex(hash)) FROM delivery "
+                                "ORDER BY department, seq"));
+  EXPECT_EQ(pg_column(dsn, "SELECT concat_ws('|', department, seq, idx, household_id, policy_id, action, "
+                           "coalesce(amount_fen::text, 'NULL'), reason) FROM ledger_action "
+                           "ORDER BY department COLLATE \"C\", seq, idx"),
+            sqlite_column(path, "SELECT department || '|' || seq || '|' || idx || '|' || household_id || '|' || "
+                                "policy_id || '|' || action || '|' || coalesce(amount_fen, 'NULL') || '|' || reason "
+                                "FROM action ORDER BY department, seq, idx"));
+  EXPECT_EQ(pg_column(dsn, "SELECT concat_ws(' ', department, counter, n) FROM ledger_tally "
+                           "ORDER BY department COLLATE \"C\", counter COLLATE \"C\""),
+            sqlite_column(path, "SELECT department || ' ' || counter || ' ' || n FROM tally ORDER BY department, counter"));
+  EXPECT_EQ(pg_column(dsn, "SELECT concat_ws('|', department, seq, attempt, at_ms, reason) FROM ledger_failure "
+                           "ORDER BY department COLLATE \"C\", seq, attempt"),
+            sqlite_column(path, "SELECT department || '|' || seq || '|' || attempt || '|' || at_ms || '|' || reason "
+                                "FROM failure ORDER BY department, seq, attempt"));
+}
+
+// The session is terminated while COMMIT runs (a deferred trigger, as in pg_connection_test.cpp):
+// the commit's outcome is unknown to the ledger. Meanwhile another writer of the same hub (a
+// hubd that took over) commits; then the first ledger, told by its cursors that its commit did
+// not happen, commits the same batches again. It must reconnect, re-read the chain head and the
+// reason ids that the other writer moved, and record nothing twice.
+TEST(PgLedger, AfterAnOutcomeUnknownTheHeadIsReadAgainAndNothingIsRecordedTwice) {
+  const std::string dsn = pg_dsn("pg_ledger_unknown");
+  PgLedger ledger(dsn, kHub);
+  std::vector<LedgerBatch> first{batch("land", 1, 5)};
+  ledger.commit(first, kNow);
+
+  Connection admin(dsn);
+  admin.exec(
+      "CREATE FUNCTION die() RETURNS trigger LANGUAGE plpgsql AS $$ BEGIN "
+      "PERFORM pg_terminate_backend(pg_backend_pid()); PERFORM pg_sleep(5); RETURN NULL; END $$");
+  admin.exec(
+      "CREATE CONSTRAINT TRIGGER die_at_commit AFTER INSERT ON ledger_delivery DEFERRABLE INITIALLY DEFERRED "
+      "FOR EACH ROW EXECUTE FUNCTION die()");
+  std::vector<LedgerBatch> second{batch("land", 6, 5), batch("police", 1, 3)};
+  try {
+    ledger.commit(second, kNow + 100);
+    FAIL() << "the commit returned although its session was terminated at COMMIT";
+  } catch (const StorageError& e) {
+    EXPECT_TRUE(e.status().outcome_unknown) << e.what();
+    EXPECT_EQ(e.status().storage, StorageKind::kUnavailable);
+  }
+  admin.exec("DROP TRIGGER die_at_commit ON ledger_delivery");
+
+  {
+    PgLedger other(dsn, kHub);
+    std::vector<LedgerBatch> theirs{batch("schools", 1, 4)};
+    theirs[0].delivered[0].actions[0].reason = "a reason only the other writer knows";
+    other.commit(theirs, kNow + 150);
+  }
+
+  // The dispatcher reads the cursors again (the contract): land is still at 5, police unknown.
+  const auto cursors = ledger.load_cursors();
+  ASSERT_EQ(cursors.at("land").seq, 5u);
+  EXPECT_EQ(cursors.count("police"), 0u);
+  std::vector<LedgerBatch> retry{batch("land", 6, 5), batch("police", 1, 3)};
+  retry[1].delivered[0].actions[0].reason = "a new reason of the retry";
+  ledger.commit(retry, kNow + 200);
+
+  const auto after = ledger.load_cursors();
+  EXPECT_EQ(after.at("land").delivered, 10u);
+  EXPECT_EQ(after.at("police").delivered, 3u);
+  EXPECT_EQ(after.at("schools").delivered, 4u);
+  EXPECT_EQ(pg_column(dsn, "SELECT count(*) FROM ledger_delivery"), std::vector<std::string>{"17"});
+  EXPECT_EQ(pg_column(dsn, "SELECT n FROM ledger_tally WHERE department = 'land' AND counter = 'deliveries'"),
+            std::vector<std::string>{"10"});
+  EXPECT_EQ(pg_column(dsn, "SELECT count(*) FROM ledger_reason WHERE text LIKE 'a %reason%'"),
+            std::vector<std::string>{"2"});
+  const auto chain = verify_pg_ledger_chain(dsn, kHub);
+  EXPECT_TRUE(chain.ok) << chain.message;
+  EXPECT_EQ(chain.records, 17);
+}
+
+TEST(PgLedger, ALostConnectionIsUnavailableAndTheNextCommitReconnects) {
+  const std::string dsn = pg_dsn("pg_ledger_lost");
+  PgLedger ledger(dsn, kHub);
+  std::vector<LedgerBatch> first{batch("land", 1, 2)};
+  ledger.commit(first, kNow);
+  Connection admin(dsn);
+  admin.exec("SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = current_database() "
+             "AND pid <> pg_backend_pid()");
+  std::vector<LedgerBatch> second{batch("land", 3, 2)};
+  try {
+    ledger.commit(second, kNow + 1);
+    FAIL() << "a commit on a terminated session succeeded";
+  } catch (const StorageError& e) {
+    EXPECT_EQ(e.status().storage, StorageKind::kUnavailable) << e.what();
+  }
+  std::vector<LedgerBatch> retry{batch("land", 3, 2)};
+  ledger.commit(retry, kNow + 2);
+  EXPECT_EQ(ledger.load_cursors().at("land").delivered, 4u);
+  const auto chain = verify_pg_ledger_chain(dsn, kHub);
+  EXPECT_TRUE(chain.ok) << chain.message;
+  EXPECT_EQ(chain.records, 4);
+}
+
+// Each tampering in its own hub of one database (which also shows that hubs keep apart): the
+// verifier names the record, and the other hubs still verify.
+TEST(PgLedger, ATamperedDeliveryIsNamedAndOtherHubsStillVerify) {
+  const std::string dsn = pg_dsn("pg_ledger_tamper");
+  struct Case {
+    std::string hub, sql;
+    std::int64_t named;
+    std::string problem;
+  };
+  const std::string in = " WHERE hub_id = '%H' AND chain_seq = ";
+  const std::vector<Case> cases{
+      {"modified-household", "UPDATE ledger_delivery SET household_id = household_id || 'x'" + in + "7", 7, "modified"},
+      {"modified-actions", "UPDATE ledger_delivery SET actions = replace(actions, '\"defer\"', '\"withhold\"')" + in + "12",
+       12, "modified"},
+      {"modified-time", "UPDATE ledger_delivery SET delivered_at_ms = delivered_at_ms + 1" + in + "30", 30, "modified"},
+      {"modified-reason",
+       "UPDATE ledger_reason SET text = text || '!' WHERE hub_id = '%H' AND id = (SELECT (actions::jsonb -> 1 ->> 3)::bigint "
+       "FROM ledger_delivery" + in + "20)",
+       20, "modified"},
+      {"deleted", "DELETE FROM ledger_delivery" + in + "15", 15, ""},
+      {"outside", "INSERT INTO ledger_delivery (hub_id, department, seq, household_id, event_id, delivered_at_ms, "
+                  "plugin_version, actions) VALUES ('%H', 'finance', 77, 'V01-10077', 'ev-77', 1, '1.2.0', '[]')",
+       0, "inserted"},
+  };
+  Connection admin(dsn);
+  for (const Case& c : cases) {
+    PgLedger ledger(dsn, c.hub);
+    script(ledger);
+    std::string sql = c.sql;
+    for (std::size_t at; (at = sql.find("%H")) != std::string::npos;) sql.replace(at, 2, c.hub);
+    ASSERT_EQ(admin.exec(sql).affected(), 1) << sql;
+  }
+  PgLedger untouched(dsn, "untouched");
+  script(untouched);
+  for (const Case& c : cases) {
+    const auto result = verify_pg_ledger_chain(dsn, c.hub);
+    EXPECT_FALSE(result.ok) << c.hub;
+    EXPECT_EQ(result.first_bad_seq, c.named) << c.hub << ": " << result.message;
+    if (!c.problem.empty()) {
+      EXPECT_EQ(result.problem, c.problem) << c.hub << ": " << result.message;
+    }
+  }
+  const auto outside = verify_pg_ledger_chain(dsn, "outside");
+  EXPECT_EQ(outside.first_bad_subject, "finance:77");
+  EXPECT_NE(outside.message.find("finance:77"), std::string::npos) << outside.message;
+  const auto clean = verify_pg_ledger_chain(dsn, "untouched");
+  EXPECT_TRUE(clean.ok) << clean.message;
+  EXPECT_EQ(clean.records, 41);
+}
+
+TEST(PgLedger, TwoHubsOnOneDatabaseKeepApart) {
+  const std::string dsn = pg_dsn("pg_ledger_hubs");
+  PgLedger a(dsn, "town-a");
+  PgLedger b(dsn, "town-b");
+  std::vector<LedgerBatch> for_a{batch("land", 1, 5)};
+  for_a[0].parked.push_back(ParkedRecord{6, "V01-10006", "ev-6", "boom", 5, 0});
+  for_a[0].new_cursor = 6;
+  a.commit(for_a, kNow);
+  std::vector<LedgerBatch> for_b{batch("land", 1, 3)};  // the same department and seqs
+  for_b[0].delivered[0].actions[0].reason = "town-b's own first reason";
+  b.commit(for_b, kNow + 1);
+  a.record_disabled("land", "ann", "", kNow + 2);
+
+  EXPECT_EQ(a.load_cursors().at("land").seq, 6u);
+  EXPECT_EQ(b.load_cursors().at("land").seq, 3u);
+  EXPECT_EQ(a.load_parked().size(), 1u);
+  EXPECT_TRUE(b.load_parked().empty());
+  ParkedQuery all;
+  all.all = true;
+  EXPECT_TRUE(b.list_parked(all)["parked"].empty());
+  EXPECT_TRUE(a.load_plugin_states().at("land").disabled);
+  EXPECT_TRUE(b.load_plugin_states().empty());
+  // Reason ids are per hub: both start at 1.
+  EXPECT_EQ(pg_column(dsn, "SELECT hub_id || ' ' || text FROM ledger_reason WHERE id = 1 ORDER BY hub_id"),
+            (std::vector<std::string>{"town-a 暂缓 / deferred", "town-b town-b's own first reason"}));
+  const auto chain_a = verify_pg_ledger_chain(dsn, "town-a");
+  const auto chain_b = verify_pg_ledger_chain(dsn, "town-b");
+  EXPECT_TRUE(chain_a.ok) << chain_a.message;
+  EXPECT_TRUE(chain_b.ok) << chain_b.message;
+  EXPECT_EQ(chain_a.records, 5);
+  EXPECT_EQ(chain_b.records, 3);
+  // Reopened, each continues its own chain.
+  PgLedger again(dsn, "town-b");
+  std::vector<LedgerBatch> more{batch("land", 4, 2)};
+  again.commit(more, kNow + 3);
+  EXPECT_EQ(verify_pg_ledger_chain(dsn, "town-b").records, 5);
+  EXPECT_EQ(verify_pg_ledger_chain(dsn, "town-a").records, 5);
+  EXPECT_TRUE(verify_pg_ledger_chain(dsn, "town-a").ok);
+}
+
+TEST(PgLedger, AnUnreachableDatabaseIsUnavailableAndUnreadable) {
+  EXPECT_THROW(PgLedger("host=127.0.0.1 port=1 user=hubtest dbname=x connect_timeout=2", kHub), StorageError);
+  const auto result = verify_pg_ledger_chain("host=127.0.0.1 port=1 user=hubtest dbname=x connect_timeout=2", kHub);
+  EXPECT_FALSE(result.ok);
+  EXPECT_EQ(result.problem, "unreadable");
+}
+
+// Run by hand: hub_postgresql_tests --gtest_also_run_disabled_tests --gtest_filter='*Benchmark*'
+// (HUB_LEDGER_BENCH_COMMITS sets the number of commits, 100 by default).
+TEST(PgLedger, DISABLED_Benchmark) {
+  const char* env = std::getenv("HUB_LEDGER_BENCH_COMMITS");
+  const int commits = env != nullptr ? std::atoi(env) : 100;
+  const std::vector<std::string> departments{"schools", "police", "land", "finance", "civil_affairs",
+                                             "agriculture", "judicial", "urban_construction", "fp_association"};
+  const auto run = [&](Ledger& ledger) {
+    double slowest = 0;
+    const auto start = std::chrono::steady_clock::now();
+    for (int c = 0; c < commits; ++c) {
+      std::vector<LedgerBatch> batches;
+      for (const auto& d : departments) batches.push_back(batch(d, 1 + static_cast<std::uint64_t>(c) * 1000, 1000));
+      const auto t = std::chrono::steady_clock::now();
+      ledger.commit(batches, kNow + c);
+      slowest = std::max(slowest, std::chrono::duration<double>(std::chrono::steady_clock::now() - t).count());
+    }
+    const double total = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+    return std::make_pair(total, slowest);
+  };
+  TempDir dir;
+  SqliteLedger sqlite(dir.file("ledger.db"));
+  const auto s = run(sqlite);
+  PgLedger pg(pg_dsn("pg_ledger_bench"), kHub);
+  const auto p = run(pg);
+  std::cout << commits << " commits of 9 departments x 1000 deliveries (batch building included):\n"
+            << "  SQLite:     " << s.first << " s total, " << s.first / commits * 1000 << " ms/commit, slowest "
+            << s.second * 1000 << " ms\n"
+            << "  PostgreSQL: " << p.first << " s total, " << p.first / commits * 1000 << " ms/commit, slowest "
+            << p.second * 1000 << " ms\n";
+}
+
+}  // namespace
+}  // namespace hub::store::pg
