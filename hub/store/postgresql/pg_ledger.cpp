@@ -22,13 +22,16 @@ using delivery::PluginState;
 namespace {
 
 // Version 1: the ledger as SQLite's version 7 keeps it (sqlite_ledger.cpp), every key led by
-// hub_id. Reasons are unique per hub by a digest of the text (a B-tree entry cannot hold a long
-// text). No index on chain_seq, as in SQLite: it would cost every delivery another insert, and
-// verification sorts once.
+// hub_id. Keys are COLLATE "C": byte order as in SQLite, and no locale in every index compare.
+// A reason's text has no unique index (SQLite's UNIQUE): a B-tree entry cannot hold a long text,
+// and a digest index cost more than the deliveries' own insert; ids come from the writer's
+// map, read again after any failure, and a writer whose map is stale collides on the key
+// (hub_id, id) instead. No index on chain_seq, as in SQLite: it would cost every delivery
+// another insert, and verification sorts once.
 constexpr std::string_view kSchemaV1 = R"sql(
 CREATE TABLE ledger_cursor (
-  hub_id              text NOT NULL,
-  department          text NOT NULL,
+  hub_id              text COLLATE "C" NOT NULL,
+  department          text COLLATE "C" NOT NULL,
   seq                 bigint NOT NULL,
   delivered           bigint NOT NULL DEFAULT 0,
   failed              bigint NOT NULL DEFAULT 0,
@@ -36,15 +39,14 @@ CREATE TABLE ledger_cursor (
   PRIMARY KEY (hub_id, department)
 );
 CREATE TABLE ledger_reason (
-  hub_id text NOT NULL,
+  hub_id text COLLATE "C" NOT NULL,
   id     bigint NOT NULL,
   text   text NOT NULL,
   PRIMARY KEY (hub_id, id)
 );
-CREATE UNIQUE INDEX ledger_reason_text ON ledger_reason (hub_id, md5(text));
 CREATE TABLE ledger_delivery (
-  hub_id          text NOT NULL,
-  department      text NOT NULL,
+  hub_id          text COLLATE "C" NOT NULL,
+  department      text COLLATE "C" NOT NULL,
   seq             bigint NOT NULL,
   household_id    text NOT NULL,
   event_id        text NOT NULL,
@@ -65,8 +67,8 @@ CREATE VIEW ledger_action AS
   CROSS JOIN LATERAL jsonb_array_elements(d.actions::jsonb) WITH ORDINALITY AS j(value, idx)
   JOIN ledger_reason r ON r.hub_id = d.hub_id AND r.id = (j.value ->> 3)::bigint;
 CREATE TABLE ledger_failure (
-  hub_id     text NOT NULL,
-  department text NOT NULL,
+  hub_id     text COLLATE "C" NOT NULL,
+  department text COLLATE "C" NOT NULL,
   seq        bigint NOT NULL,
   attempt    bigint NOT NULL,
   at_ms      bigint NOT NULL,
@@ -74,8 +76,8 @@ CREATE TABLE ledger_failure (
   PRIMARY KEY (hub_id, department, seq, attempt)
 );
 CREATE TABLE ledger_parked (
-  hub_id         text NOT NULL,
-  department     text NOT NULL,
+  hub_id         text COLLATE "C" NOT NULL,
+  department     text COLLATE "C" NOT NULL,
   seq            bigint NOT NULL,
   household_id   text NOT NULL,
   event_id       text NOT NULL,
@@ -91,8 +93,8 @@ CREATE TABLE ledger_parked (
 CREATE INDEX ledger_parked_household ON ledger_parked (hub_id, department, household_id, seq);
 CREATE TABLE ledger_parked_history (
   id           bigint GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
-  hub_id       text NOT NULL,
-  department   text NOT NULL,
+  hub_id       text COLLATE "C" NOT NULL,
+  department   text COLLATE "C" NOT NULL,
   seq          bigint NOT NULL,
   household_id text NOT NULL,
   action       text NOT NULL,
@@ -102,8 +104,8 @@ CREATE TABLE ledger_parked_history (
 );
 CREATE INDEX ledger_parked_history_event ON ledger_parked_history (hub_id, department, seq, id);
 CREATE TABLE ledger_plugin_state (
-  hub_id          text NOT NULL,
-  department      text NOT NULL,
+  hub_id          text COLLATE "C" NOT NULL,
+  department      text COLLATE "C" NOT NULL,
   disabled        boolean NOT NULL DEFAULT false,
   disabled_by     text,
   disabled_at_ms  bigint,
@@ -117,8 +119,8 @@ CREATE TABLE ledger_plugin_state (
 );
 CREATE TABLE ledger_plugin_action (
   id          bigint GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
-  hub_id      text NOT NULL,
-  department  text NOT NULL,
+  hub_id      text COLLATE "C" NOT NULL,
+  department  text COLLATE "C" NOT NULL,
   action      text NOT NULL,
   by_operator text NOT NULL,
   at_ms       bigint NOT NULL,
@@ -126,9 +128,9 @@ CREATE TABLE ledger_plugin_action (
 );
 CREATE INDEX ledger_plugin_action_hub ON ledger_plugin_action (hub_id, id);
 CREATE TABLE ledger_tally (
-  hub_id     text NOT NULL,
-  department text NOT NULL,
-  counter    text NOT NULL,
+  hub_id     text COLLATE "C" NOT NULL,
+  department text COLLATE "C" NOT NULL,
+  counter    text COLLATE "C" NOT NULL,
   n          bigint NOT NULL,
   PRIMARY KEY (hub_id, department, counter)
 );
