@@ -1,12 +1,11 @@
-// The delivery ledger on PostgreSQL against a real server (testing/postgres_server.h). The
-// behaviour tests run the same bodies against both ledgers (SqliteLedger in a temporary file,
-// PgLedger in a fresh database): cursors, many departments in one commit, parked events with
-// retries and skips, plugin lifecycle decisions, the /metrics tallies, a failed commit. Then what
-// only PostgreSQL has: the same commits give the same chain head, list_parked JSON, actions and
-// tallies as SQLite; a connection lost at COMMIT (outcome unknown) followed by another writer and
-// a retry records nothing twice and the chain still verifies; a tampered delivery is named by
+// The delivery ledger on PostgreSQL against a real server (testing/postgres_server.h): the
+// ledger contract's tests (testing/ledger_contract_tests.h, also run on SQLite by
+// hub_unit_tests), then what only PostgreSQL has: the same commits give the same chain head,
+// list_parked JSON, rows, actions and tallies as SQLite; a connection lost at COMMIT (outcome
+// unknown) followed by another writer and a retry records nothing twice and the chain still
+// verifies; a lost connection is reconnected; a tampered delivery is named by
 // verify_pg_ledger_chain; two hubs on one database keep apart. A disabled benchmark times 100
-// commits of 9 departments x 1,000 deliveries on both.
+// commits of 9 departments x 1,000 deliveries on both backends.
 #include "store/postgresql/pg_ledger.h"
 
 #include <gtest/gtest.h>
@@ -21,6 +20,7 @@
 #include "store/sqlite/chain_keeper.h"
 #include "store/sqlite/database.h"
 #include "store/sqlite/sqlite_ledger.h"
+#include "testing/ledger_contract_tests.h"
 #include "testing/postgres_server.h"
 #include "testing/temp_dir.h"
 
@@ -34,50 +34,15 @@ using delivery::ParkedQuery;
 using delivery::ParkedRecord;
 using delivery::ParkedResolution;
 using delivery::PluginState;
-using hub::sdk::ActionKind;
-using hub::sdk::PolicyAction;
+using hub::testing::ledger_batch;
+using hub::testing::LedgerBackendParam;
+using hub::testing::LedgerBackendUnderTest;
+using hub::testing::LedgerContract;
 using hub::testing::PostgresServer;
 using hub::testing::TempDir;
 
 constexpr std::int64_t kNow = 1'600'000'000'000;
 constexpr const char* kHub = "town-a";
-
-PolicyAction action(const std::string& household, const std::string& policy, ActionKind kind,
-                    std::optional<std::int64_t> amount, const std::string& reason) {
-  PolicyAction a;
-  a.household_id = household;
-  a.policy_id = policy;
-  a.action = kind;
-  a.amount_fen = amount;
-  a.reason = reason;
-  return a;
-}
-
-// `events` deliveries of `department` from `first_seq`, received 40 ms before kNow; each with a
-// shared reason and one of its own (quotes and backslashes in it), some handed off to a spool.
-LedgerBatch batch(const std::string& department, std::uint64_t first_seq, std::size_t events) {
-  LedgerBatch b;
-  b.department = department;
-  b.plugin_version = "1.2.0";
-  for (std::size_t i = 0; i < events; ++i) {
-    runtime::DeliveredEvent d;
-    d.seq = first_seq + i;
-    d.household_id = "V01-" + std::to_string(10000 + d.seq);
-    d.event_id = "ev-" + std::to_string(d.seq);
-    d.received_at_ms = kNow - 40;
-    d.actions.push_back(action(d.household_id, department + ".a", ActionKind::kDefer, std::nullopt, "暂缓 / deferred"));
-    d.actions.push_back(action(d.household_id, department + ".b", ActionKind::kApply,
-                               6000 + static_cast<std::int64_t>(d.seq),
-                               department + " seq " + std::to_string(d.seq) + " \"quoted\" \\ {reason}"));
-    if (d.seq % 3 == 0) {
-      d.handoff = "spool";
-      d.handoff_detail = department + "-" + std::to_string(d.seq) + ".jsonl";
-    }
-    b.delivered.push_back(std::move(d));
-  }
-  b.new_cursor = first_seq + events - 1;
-  return b;
-}
 
 // The first column of every row of `sql`, "NULL" for null: the tests select one text per row.
 std::vector<std::string> pg_column(const std::string& dsn, const std::string& sql) {
@@ -101,281 +66,53 @@ std::string pg_dsn(const std::string& prefix) {
   return server.dsn(server.fresh_database(prefix));
 }
 
-// One ledger behind the interface, on either backend, opened again as hubd would after a restart.
-class LedgerBackend : public ::testing::TestWithParam<std::string> {
- protected:
-  bool postgres() const { return GetParam() == "postgresql"; }
-  void SetUp() override {
-    if (postgres()) dsn_ = pg_dsn("pg_ledger");
+// A fresh database per test; the ledger of hub kHub in it.
+class PgBackendUnderTest final : public LedgerBackendUnderTest {
+ public:
+  PgBackendUnderTest() : dsn_(pg_dsn("pg_ledger_contract")) {}
+  std::unique_ptr<Ledger> open() override { return std::make_unique<PgLedger>(dsn_, kHub); }
+  audit::VerifyResult verify() override { return verify_pg_ledger_chain(dsn_, kHub); }
+  std::vector<std::string> tallies() override {
+    return pg_column(dsn_, "SELECT concat_ws(' ', department, counter, n) FROM ledger_tally WHERE hub_id = '" +
+                               std::string(kHub) + "' ORDER BY department, counter");
   }
-  std::unique_ptr<Ledger> open() {
-    if (postgres()) return std::make_unique<PgLedger>(dsn_, kHub);
-    return std::make_unique<SqliteLedger>(dir_.file("ledger.db"));
-  }
-  audit::VerifyResult verify() {
-    return postgres() ? verify_pg_ledger_chain(dsn_, kHub) : verify_ledger_chain(dir_.file("ledger.db"));
-  }
-  // "department counter n" of every tally.
-  std::vector<std::string> tallies() {
-    if (postgres())
-      return pg_column(dsn_, "SELECT department || ' ' || counter || ' ' || n FROM ledger_tally WHERE hub_id = '" +
-                                 std::string(kHub) + "' ORDER BY department COLLATE \"C\", counter COLLATE \"C\"");
-    return sqlite_column(dir_.file("ledger.db"),
-                         "SELECT department || ' ' || counter || ' ' || n FROM tally ORDER BY department, counter");
-  }
-  // "department|action|by|at_ms|detail" of the lifecycle history, oldest first.
-  std::vector<std::string> plugin_history() {
-    if (postgres())
-      return pg_column(dsn_, "SELECT concat_ws('|', department, action, by_operator, at_ms, detail) "
-                             "FROM ledger_plugin_action WHERE hub_id = '" + std::string(kHub) + "' ORDER BY id");
-    return sqlite_column(dir_.file("ledger.db"),
-                         "SELECT department || '|' || action || '|' || by_operator || '|' || at_ms || '|' || detail "
-                         "FROM plugin_action ORDER BY id");
+  std::vector<std::string> plugin_history() override {
+    return pg_column(dsn_, "SELECT concat_ws('|', department, action, by_operator, at_ms, detail) "
+                           "FROM ledger_plugin_action WHERE hub_id = '" + std::string(kHub) + "' ORDER BY id");
   }
 
-  TempDir dir_;
+ private:
   std::string dsn_;
 };
 
-INSTANTIATE_TEST_SUITE_P(Backends, LedgerBackend, ::testing::Values("sqlite", "postgresql"),
-                         [](const auto& info) { return info.param; });
-
-TEST_P(LedgerBackend, CommitsCursorsAndReloadsThem) {
-  {
-    auto ledger = open();
-    EXPECT_TRUE(ledger->load_cursors().empty());
-    std::vector<LedgerBatch> batches{batch("police", 1, 3), batch("finance", 1, 2)};
-    batches[1].failures.push_back({3, 1, "timeout"});
-    batches[1].new_cursor = 2;
-    ledger->commit(batches, kNow);
-    // A cursor moved past a failure only: counted, its last delivery left where it was.
-    std::vector<LedgerBatch> more(1);
-    more[0].department = "finance";
-    more[0].new_cursor = 3;
-    more[0].failures.push_back({3, 2, "timeout again"});
-    ledger->commit(more, kNow + 500);
-  }
-  auto reopened = open();
-  const auto cursors = reopened->load_cursors();
-  ASSERT_EQ(cursors.size(), 2u);
-  const CursorState& police = cursors.at("police");
-  EXPECT_EQ(police.seq, 3u);
-  EXPECT_EQ(police.delivered, 3u);
-  EXPECT_EQ(police.failed, 0u);
-  EXPECT_EQ(police.last_delivery_at_ms, kNow);
-  const CursorState& finance = cursors.at("finance");
-  EXPECT_EQ(finance.seq, 3u);
-  EXPECT_EQ(finance.delivered, 2u);
-  EXPECT_EQ(finance.failed, 2u);
-  EXPECT_EQ(finance.last_delivery_at_ms, kNow);
-  std::vector<LedgerBatch> next{batch("police", 4, 2)};
-  reopened->commit(next, kNow + 1000);
-  EXPECT_EQ(reopened->load_cursors().at("police").delivered, 5u);
-  EXPECT_EQ(reopened->load_cursors().at("police").last_delivery_at_ms, kNow + 1000);
-  const auto chain = verify();
-  EXPECT_TRUE(chain.ok) << chain.message;
-  EXPECT_EQ(chain.records, 7);
-}
-
-TEST_P(LedgerBackend, CommitsManyDepartmentsInOneTransaction) {
-  const std::vector<std::string> departments{"schools", "police", "land", "finance", "civil_affairs",
-                                             "agriculture", "judicial", "urban_construction", "fp_association"};
-  auto ledger = open();
-  for (int round = 0; round < 3; ++round) {
-    std::vector<LedgerBatch> batches;
-    for (const auto& d : departments) batches.push_back(batch(d, 1 + round * 50, 50));
-    ledger->commit(batches, kNow + round);
-  }
-  const auto cursors = ledger->load_cursors();
-  ASSERT_EQ(cursors.size(), departments.size());
-  for (const auto& d : departments) {
-    EXPECT_EQ(cursors.at(d).seq, 150u) << d;
-    EXPECT_EQ(cursors.at(d).delivered, 150u) << d;
-  }
-  const auto chain = verify();
-  EXPECT_TRUE(chain.ok) << chain.message;
-  EXPECT_EQ(chain.records, 3 * 50 * 9);
-}
-
-TEST_P(LedgerBackend, ParksEventsAndRecordsRetriesAndSkipsWithWhoDidIt) {
-  {
-    auto ledger = open();
-    std::vector<LedgerBatch> batches(1);
-    batches[0].department = "police";
-    batches[0].new_cursor = 9;
-    batches[0].parked.push_back(ParkedRecord{5, "V01-00005", "ev-5", "plugin error: boom", 3, 0});
-    batches[0].parked.push_back(ParkedRecord{8, "V01-00005", "ev-8", "waiting behind parked seq 5", 0, 5});
-    batches[0].parked.push_back(ParkedRecord{9, "V01-00009", "ev-9", "plugin error: other", 3, 0});
-    ledger->commit(batches, 1000);
-  }
-  auto ledger = open();  // survives a reopen
-  const auto parked = ledger->load_parked();
-  ASSERT_EQ(parked.size(), 3u);
-  EXPECT_EQ(parked[0].department, "police");
-  EXPECT_EQ(parked[0].seq, 5u);
-  EXPECT_EQ(parked[0].household_id, "V01-00005");
-  EXPECT_EQ(parked[0].attempts, 3u);
-  std::vector<LedgerBatch> batches{batch("police", 5, 1)};
-  batches[0].new_cursor = 9;
-  batches[0].delivered[0].household_id = "V01-00005";
-  batches[0].resolutions.push_back(ParkedResolution{5, "V01-00005", "retry", "delivered", 3, "", "alice"});
-  batches[0].resolutions.push_back(ParkedResolution{8, "V01-00005", "retry", "parked", 1, "plugin error: again", "alice"});
-  batches[0].resolutions.push_back(ParkedResolution{9, "V01-00009", "skip", "skipped", 3, "", "bob"});
-  ledger->commit(batches, 2000);
-  const auto still = ledger->load_parked();
-  ASSERT_EQ(still.size(), 1u);
-  EXPECT_EQ(still[0].seq, 8u);
-  EXPECT_EQ(still[0].attempts, 1u);
-
-  const auto open_only = ledger->list_parked(ParkedQuery{});
-  ASSERT_EQ(open_only["parked"].size(), 1u);
-  EXPECT_EQ(open_only["parked"][0]["reason"], "plugin error: again");
-  EXPECT_EQ(open_only["parked"][0]["behind_seq"], 5);
-  EXPECT_FALSE(open_only["parked"][0].contains("history"));
-  EXPECT_FALSE(open_only["truncated"].get<bool>());
-
-  ParkedQuery all;
-  all.all = true;
-  const auto every = ledger->list_parked(all);
-  ASSERT_EQ(every["parked"].size(), 3u);
-  EXPECT_EQ(every["parked"][0]["state"], "delivered");
-  EXPECT_EQ(every["parked"][0]["resolved_by"], "alice");
-  EXPECT_EQ(every["parked"][0]["resolved_at_ms"], 2000);
-  EXPECT_EQ(every["parked"][0]["reason"], "plugin error: boom");  // the reason it was parked for
-  EXPECT_EQ(every["parked"][2]["state"], "skipped");
-  EXPECT_EQ(every["parked"][2]["history"][0]["by"], "bob");
-  EXPECT_EQ(every["parked"][2]["history"][0]["action"], "skip");
-  EXPECT_EQ(every["parked"][1]["history"][0]["outcome"], "parked: plugin error: again");
-
-  ParkedQuery one;
-  one.all = true;
-  one.household_id = "V01-00009";
-  EXPECT_EQ(ledger->list_parked(one)["parked"].size(), 1u);
-  one.limit = 1;
-  one.household_id = "";
-  const auto first = ledger->list_parked(one);
-  EXPECT_TRUE(first["truncated"].get<bool>());
-  ASSERT_EQ(first["parked"].size(), 1u);
-  EXPECT_EQ(first["parked"][0]["seq"], 5);
-  ParkedQuery other_department;
-  other_department.department = "land";
-  EXPECT_TRUE(ledger->list_parked(other_department)["parked"].empty());
-}
-
-TEST_P(LedgerBackend, RecordsPluginLifecycleDecisionsWithWhoAndWhenAndTheirHistory) {
-  {
-    auto ledger = open();
-    EXPECT_TRUE(ledger->load_plugin_states().empty());
-    ledger->record_disabled("police", "frank", "new roster being checked", 1000);
-    ledger->record_reload("land", "/opt/hub/plugins/land-2.so", "2.0.0", "/opt/hub/plugins/land.so", "gina", 2000);
-    ledger->record_disabled("land", "gina", "", 3000);
-    ledger->record_enabled("land", "hugo", 4000);
-  }
-  auto ledger = open();
-  auto states = ledger->load_plugin_states();
-  ASSERT_EQ(states.size(), 2u);
-  const PluginState& police = states["police"];
-  EXPECT_TRUE(police.disabled);
-  EXPECT_EQ(police.disabled_by, "frank");
-  EXPECT_EQ(police.disabled_at_ms, 1000);
-  EXPECT_EQ(police.disabled_reason, "new roster being checked");
-  EXPECT_EQ(police.library, "");
-  const PluginState& land = states["land"];
-  EXPECT_FALSE(land.disabled);
-  EXPECT_EQ(land.disabled_by, "");
-  EXPECT_EQ(land.disabled_at_ms, 0);
-  EXPECT_EQ(land.library, "/opt/hub/plugins/land-2.so");
-  EXPECT_EQ(land.library_version, "2.0.0");
-  EXPECT_EQ(land.config_library, "/opt/hub/plugins/land.so");
-  EXPECT_EQ(land.reloaded_by, "gina");
-  EXPECT_EQ(land.reloaded_at_ms, 2000);
-
-  ledger->record_reload("police", "/b.so", "3.0.0", "/a.so", "ivy", 5000);
-  ledger->forget_reload("police", "config library changed to /c.so", 6000);
-  states = ledger->load_plugin_states();
-  EXPECT_EQ(states["police"].library, "");
-  EXPECT_EQ(states["police"].reloaded_by, "");
-  EXPECT_TRUE(states["police"].disabled);
-
-  EXPECT_EQ(plugin_history(), (std::vector<std::string>{
-                                  "police|disable|frank|1000|new roster being checked",
-                                  "land|reload|gina|2000|/opt/hub/plugins/land-2.so (2.0.0)",
-                                  "land|disable|gina|3000|",
-                                  "land|enable|hugo|4000|",
-                                  "police|reload|ivy|5000|/b.so (3.0.0)",
-                                  "police|config_wins|hubd|6000|config library changed to /c.so",
-                              }));
-}
-
-TEST_P(LedgerBackend, TalliesCountDeliveriesFailuresActionsAndLatency) {
-  auto ledger = open();
-  std::vector<LedgerBatch> batches{batch("police", 1, 3), batch("land", 1, 1)};
-  batches[0].delivered[1].received_at_ms = kNow - 700;     // 1000 ms bucket
-  batches[0].delivered[2].received_at_ms = kNow - 400000;  // slower than every bound
-  batches[0].delivered[2].actions.push_back(
-      action("V01-10003", "police.c", ActionKind::kWithhold, std::nullopt, "违约 / withheld"));
-  batches[1].failures.push_back({2, 1, "timeout"});
-  batches[1].failures.push_back({3, 1, "timeout"});
-  ledger->commit(batches, kNow);
-  std::vector<LedgerBatch> again{batch("police", 4, 1)};
-  ledger->commit(again, kNow);
-  EXPECT_EQ(tallies(), (std::vector<std::string>{
-                           "land action:apply 1",
-                           "land action:defer 1",
-                           "land deliveries 1",
-                           "land failures 2",
-                           "land latency_le_ms:50 1",
-                           "land latency_sum_ms 40",
-                           "police action:apply 4",
-                           "police action:defer 4",
-                           "police action:withhold 1",
-                           "police deliveries 4",
-                           "police latency_le_ms:+Inf 1",
-                           "police latency_le_ms:1000 1",
-                           "police latency_le_ms:50 2",
-                           "police latency_sum_ms " + std::to_string(40 + 700 + 400000 + 40),
-                       }));
-}
-
-TEST_P(LedgerBackend, AFailedCommitRecordsNothing) {
-  auto ledger = open();
-  std::vector<LedgerBatch> first{batch("police", 1, 1)};
-  ledger->commit(first, kNow);
-  // Seq 1 again: the key refuses it, after this commit's new reasons and chain links were made.
-  std::vector<LedgerBatch> again{batch("police", 2, 1), batch("schools", 1, 1)};
-  again[0].delivered.push_back(batch("police", 1, 1).delivered.front());
-  again[0].new_cursor = 2;
-  again[1].parked.push_back(ParkedRecord{2, "V01-10002", "ev-2", "x", 5, 0});
-  EXPECT_THROW(ledger->commit(again, kNow + 1), StorageError);
-  EXPECT_EQ(ledger->load_cursors().size(), 1u);
-  EXPECT_EQ(ledger->load_cursors().at("police").seq, 1u);
-  EXPECT_TRUE(ledger->load_parked().empty());
-  std::vector<LedgerBatch> next{batch("police", 2, 1), batch("schools", 1, 1)};
-  ledger->commit(next, kNow + 2);
-  EXPECT_EQ(ledger->load_cursors().at("police").delivered, 2u);
-  const auto chain = verify();
-  EXPECT_TRUE(chain.ok) << chain.message;
-  EXPECT_EQ(chain.records, 3);
-}
+INSTANTIATE_TEST_SUITE_P(PostgreSQL, LedgerContract,
+                         ::testing::Values(LedgerBackendParam{
+                             "postgresql", [] { return std::make_unique<PgBackendUnderTest>(); }}),
+                         hub::testing::ledger_backend_name);
 
 // ---- PostgreSQL only ------------------------------------------------------------------------
 
 // A scripted run of the dispatcher: deliveries of three departments, failures, parked events
 // resolved later, lifecycle decisions.
 void script(Ledger& ledger) {
-  std::vector<LedgerBatch> first{batch("land", 1, 10), batch("finance", 1, 5)};
+  std::vector<LedgerBatch> first{ledger_batch("land", 1, 10), ledger_batch("finance", 1, 5)};
+  // Text that an array literal must quote: backslashes, braces, quotes, commas, NULL, spaces.
+  first[0].delivered[0].actions[1].reason = "back\\slash {braces} \"quotes\", commas, NULL 引号";
+  first[0].delivered[0].handoff_detail = "{\"status\": 200}";
+  first[0].delivered[1].actions[1].reason = "NULL";
+  first[0].delivered[1].actions[0].policy_id = "land.\"odd\\id\"";
   first[1].failures.push_back({6, 1, "timeout"});
   first[1].parked.push_back(ParkedRecord{6, "V01-10006", "ev-6", "plugin error: boom", 5, 0});
   first[1].parked.push_back(ParkedRecord{9, "V01-10006", "ev-9", "waiting behind parked seq 6", 0, 6});
   first[1].new_cursor = 9;
   ledger.commit(first, kNow);
   ledger.record_disabled("schools", "frank", "roster", kNow + 10);
-  std::vector<LedgerBatch> second{batch("finance", 10, 10), batch("schools", 1, 8)};
+  std::vector<LedgerBatch> second{ledger_batch("finance", 10, 10), ledger_batch("schools", 1, 8)};
   second[0].resolutions.push_back(ParkedResolution{6, "V01-10006", "retry", "parked", 6, "plugin error: again", "ann"});
   second[0].resolutions.push_back(ParkedResolution{9, "V01-10006", "skip", "skipped", 0, "", "bob"});
   ledger.commit(second, kNow + 100);
   ledger.record_enabled("schools", "gina", kNow + 150);
-  std::vector<LedgerBatch> third{batch("land", 11, 7), batch("finance", 6, 1)};
+  std::vector<LedgerBatch> third{ledger_batch("land", 11, 7), ledger_batch("finance", 6, 1)};
   third[1].delivered[0].household_id = "V01-10006";
   third[1].resolutions.push_back(ParkedResolution{6, "V01-10006", "retry", "delivered", 6, "", "ann"});
   third[1].new_cursor = 19;
@@ -448,7 +185,7 @@ TEST(PgLedger, TheSameCommitsStoreWhatSqliteStoresAndChainTheSameBytes) {
 TEST(PgLedger, AfterAnOutcomeUnknownTheHeadIsReadAgainAndNothingIsRecordedTwice) {
   const std::string dsn = pg_dsn("pg_ledger_unknown");
   PgLedger ledger(dsn, kHub);
-  std::vector<LedgerBatch> first{batch("land", 1, 5)};
+  std::vector<LedgerBatch> first{ledger_batch("land", 1, 5)};
   ledger.commit(first, kNow);
 
   Connection admin(dsn);
@@ -458,7 +195,7 @@ TEST(PgLedger, AfterAnOutcomeUnknownTheHeadIsReadAgainAndNothingIsRecordedTwice)
   admin.exec(
       "CREATE CONSTRAINT TRIGGER die_at_commit AFTER INSERT ON ledger_delivery DEFERRABLE INITIALLY DEFERRED "
       "FOR EACH ROW EXECUTE FUNCTION die()");
-  std::vector<LedgerBatch> second{batch("land", 6, 5), batch("police", 1, 3)};
+  std::vector<LedgerBatch> second{ledger_batch("land", 6, 5), ledger_batch("police", 1, 3)};
   try {
     ledger.commit(second, kNow + 100);
     FAIL() << "the commit returned although its session was terminated at COMMIT";
@@ -470,7 +207,7 @@ TEST(PgLedger, AfterAnOutcomeUnknownTheHeadIsReadAgainAndNothingIsRecordedTwice)
 
   {
     PgLedger other(dsn, kHub);
-    std::vector<LedgerBatch> theirs{batch("schools", 1, 4)};
+    std::vector<LedgerBatch> theirs{ledger_batch("schools", 1, 4)};
     theirs[0].delivered[0].actions[0].reason = "a reason only the other writer knows";
     other.commit(theirs, kNow + 150);
   }
@@ -479,7 +216,7 @@ TEST(PgLedger, AfterAnOutcomeUnknownTheHeadIsReadAgainAndNothingIsRecordedTwice)
   const auto cursors = ledger.load_cursors();
   ASSERT_EQ(cursors.at("land").seq, 5u);
   EXPECT_EQ(cursors.count("police"), 0u);
-  std::vector<LedgerBatch> retry{batch("land", 6, 5), batch("police", 1, 3)};
+  std::vector<LedgerBatch> retry{ledger_batch("land", 6, 5), ledger_batch("police", 1, 3)};
   retry[1].delivered[0].actions[0].reason = "a new reason of the retry";
   ledger.commit(retry, kNow + 200);
 
@@ -500,19 +237,19 @@ TEST(PgLedger, AfterAnOutcomeUnknownTheHeadIsReadAgainAndNothingIsRecordedTwice)
 TEST(PgLedger, ALostConnectionIsUnavailableAndTheNextCommitReconnects) {
   const std::string dsn = pg_dsn("pg_ledger_lost");
   PgLedger ledger(dsn, kHub);
-  std::vector<LedgerBatch> first{batch("land", 1, 2)};
+  std::vector<LedgerBatch> first{ledger_batch("land", 1, 2)};
   ledger.commit(first, kNow);
   Connection admin(dsn);
   admin.exec("SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = current_database() "
              "AND pid <> pg_backend_pid()");
-  std::vector<LedgerBatch> second{batch("land", 3, 2)};
+  std::vector<LedgerBatch> second{ledger_batch("land", 3, 2)};
   try {
     ledger.commit(second, kNow + 1);
     FAIL() << "a commit on a terminated session succeeded";
   } catch (const StorageError& e) {
     EXPECT_EQ(e.status().storage, StorageKind::kUnavailable) << e.what();
   }
-  std::vector<LedgerBatch> retry{batch("land", 3, 2)};
+  std::vector<LedgerBatch> retry{ledger_batch("land", 3, 2)};
   ledger.commit(retry, kNow + 2);
   EXPECT_EQ(ledger.load_cursors().at("land").delivered, 4u);
   const auto chain = verify_pg_ledger_chain(dsn, kHub);
@@ -574,11 +311,11 @@ TEST(PgLedger, TwoHubsOnOneDatabaseKeepApart) {
   const std::string dsn = pg_dsn("pg_ledger_hubs");
   PgLedger a(dsn, "town-a");
   PgLedger b(dsn, "town-b");
-  std::vector<LedgerBatch> for_a{batch("land", 1, 5)};
+  std::vector<LedgerBatch> for_a{ledger_batch("land", 1, 5)};
   for_a[0].parked.push_back(ParkedRecord{6, "V01-10006", "ev-6", "boom", 5, 0});
   for_a[0].new_cursor = 6;
   a.commit(for_a, kNow);
-  std::vector<LedgerBatch> for_b{batch("land", 1, 3)};  // the same department and seqs
+  std::vector<LedgerBatch> for_b{ledger_batch("land", 1, 3)};  // the same department and seqs
   for_b[0].delivered[0].actions[0].reason = "town-b's own first reason";
   b.commit(for_b, kNow + 1);
   a.record_disabled("land", "ann", "", kNow + 2);
@@ -603,7 +340,7 @@ TEST(PgLedger, TwoHubsOnOneDatabaseKeepApart) {
   EXPECT_EQ(chain_b.records, 3);
   // Reopened, each continues its own chain.
   PgLedger again(dsn, "town-b");
-  std::vector<LedgerBatch> more{batch("land", 4, 2)};
+  std::vector<LedgerBatch> more{ledger_batch("land", 4, 2)};
   again.commit(more, kNow + 3);
   EXPECT_EQ(verify_pg_ledger_chain(dsn, "town-b").records, 5);
   EXPECT_EQ(verify_pg_ledger_chain(dsn, "town-a").records, 5);
@@ -629,7 +366,7 @@ TEST(PgLedger, DISABLED_Benchmark) {
     const auto start = std::chrono::steady_clock::now();
     for (int c = 0; c < commits; ++c) {
       std::vector<LedgerBatch> batches;
-      for (const auto& d : departments) batches.push_back(batch(d, 1 + static_cast<std::uint64_t>(c) * 1000, 1000));
+      for (const auto& d : departments) batches.push_back(ledger_batch(d, 1 + static_cast<std::uint64_t>(c) * 1000, 1000));
       const auto t = std::chrono::steady_clock::now();
       ledger.commit(batches, kNow + c);
       slowest = std::max(slowest, std::chrono::duration<double>(std::chrono::steady_clock::now() - t).count());
