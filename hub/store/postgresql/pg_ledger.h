@@ -12,9 +12,9 @@
 // Department columns are COLLATE "C", so that orders (list_parked, verification messages) are
 // SQLite's byte order whatever the cluster's locale.
 //
-// Round trips. commit() is one Pipeline: BEGIN, at most nine statements whose rows travel as
-// array parameters (INSERT … SELECT FROM unnest(…)) whatever the number of batches and
-// deliveries, the chain head, COMMIT. Each record_* is one pipeline too.
+// Round trips. commit() is one Pipeline: BEGIN, at most eight statements whose rows travel as
+// array parameters (INSERT … SELECT FROM unnest(…), one per table, whatever the number of
+// batches and deliveries), the chain head's upsert, COMMIT. Each record_* is one pipeline too.
 //
 // Errors leave as StorageError (guarded()). After any failed write (an outcome unknown included)
 // the chain's head and the reason ids are read again from the database before the next write,

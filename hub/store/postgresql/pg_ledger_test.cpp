@@ -3,7 +3,8 @@
 // hub_unit_tests), then what only PostgreSQL has: the same commits give the same chain head,
 // list_parked JSON, rows, actions and tallies as SQLite; a connection lost at COMMIT (outcome
 // unknown) followed by another writer and a retry records nothing twice and the chain still
-// verifies; a lost connection is reconnected; a tampered delivery is named by
+// verifies, and one that did commit is continued from what the database holds; a lost
+// connection is reconnected; a tampered delivery is named by
 // verify_pg_ledger_chain; two hubs on one database keep apart. A disabled benchmark times 100
 // commits of 9 departments x 1,000 deliveries on both backends.
 #include "store/postgresql/pg_ledger.h"
@@ -27,13 +28,11 @@
 namespace hub::store::pg {
 namespace {
 
-using delivery::CursorState;
 using delivery::Ledger;
 using delivery::LedgerBatch;
 using delivery::ParkedQuery;
 using delivery::ParkedRecord;
 using delivery::ParkedResolution;
-using delivery::PluginState;
 using hub::testing::ledger_batch;
 using hub::testing::LedgerBackendParam;
 using hub::testing::LedgerBackendUnderTest;
@@ -177,6 +176,27 @@ TEST(PgLedger, TheSameCommitsStoreWhatSqliteStoresAndChainTheSameBytes) {
                                 "FROM failure ORDER BY department, seq, attempt"));
 }
 
+// Commits `batches` while a deferred trigger terminates the session at COMMIT (as in
+// pg_connection_test.cpp): the transaction does not commit, and the ledger cannot know it.
+void commit_with_outcome_unknown(const std::string& dsn, PgLedger& ledger, std::vector<LedgerBatch>& batches,
+                                 std::int64_t now_ms) {
+  Connection admin(dsn);
+  admin.exec(
+      "CREATE OR REPLACE FUNCTION die() RETURNS trigger LANGUAGE plpgsql AS $$ BEGIN "
+      "PERFORM pg_terminate_backend(pg_backend_pid()); PERFORM pg_sleep(5); RETURN NULL; END $$");
+  admin.exec(
+      "CREATE CONSTRAINT TRIGGER die_at_commit AFTER INSERT ON ledger_delivery DEFERRABLE INITIALLY DEFERRED "
+      "FOR EACH ROW EXECUTE FUNCTION die()");
+  try {
+    ledger.commit(batches, now_ms);
+    ADD_FAILURE() << "the commit returned although its session was terminated at COMMIT";
+  } catch (const StorageError& e) {
+    EXPECT_TRUE(e.status().outcome_unknown) << e.what();
+    EXPECT_EQ(e.status().storage, StorageKind::kUnavailable);
+  }
+  admin.exec("DROP TRIGGER die_at_commit ON ledger_delivery");
+}
+
 // The session is terminated while COMMIT runs (a deferred trigger, as in pg_connection_test.cpp):
 // the commit's outcome is unknown to the ledger. Meanwhile another writer of the same hub (a
 // hubd that took over) commits; then the first ledger, told by its cursors that its commit did
@@ -188,22 +208,8 @@ TEST(PgLedger, AfterAnOutcomeUnknownTheHeadIsReadAgainAndNothingIsRecordedTwice)
   std::vector<LedgerBatch> first{ledger_batch("land", 1, 5)};
   ledger.commit(first, kNow);
 
-  Connection admin(dsn);
-  admin.exec(
-      "CREATE FUNCTION die() RETURNS trigger LANGUAGE plpgsql AS $$ BEGIN "
-      "PERFORM pg_terminate_backend(pg_backend_pid()); PERFORM pg_sleep(5); RETURN NULL; END $$");
-  admin.exec(
-      "CREATE CONSTRAINT TRIGGER die_at_commit AFTER INSERT ON ledger_delivery DEFERRABLE INITIALLY DEFERRED "
-      "FOR EACH ROW EXECUTE FUNCTION die()");
   std::vector<LedgerBatch> second{ledger_batch("land", 6, 5), ledger_batch("police", 1, 3)};
-  try {
-    ledger.commit(second, kNow + 100);
-    FAIL() << "the commit returned although its session was terminated at COMMIT";
-  } catch (const StorageError& e) {
-    EXPECT_TRUE(e.status().outcome_unknown) << e.what();
-    EXPECT_EQ(e.status().storage, StorageKind::kUnavailable);
-  }
-  admin.exec("DROP TRIGGER die_at_commit ON ledger_delivery");
+  commit_with_outcome_unknown(dsn, ledger, second, kNow + 100);
 
   {
     PgLedger other(dsn, kHub);
@@ -232,6 +238,43 @@ TEST(PgLedger, AfterAnOutcomeUnknownTheHeadIsReadAgainAndNothingIsRecordedTwice)
   const auto chain = verify_pg_ledger_chain(dsn, kHub);
   EXPECT_TRUE(chain.ok) << chain.message;
   EXPECT_EQ(chain.records, 17);
+}
+
+// The other side of an unknown outcome: the commit did happen (simulated by another writer of
+// the hub storing exactly those batches, with reasons of its own). The ledger, told so by its
+// cursors, goes on with the next events, chained onto the stored head and reusing the reason
+// ids that the database holds.
+TEST(PgLedger, AnUnknownCommitThatHappenedIsContinuedFromWhatTheDatabaseHolds) {
+  const std::string dsn = pg_dsn("pg_ledger_happened");
+  PgLedger ledger(dsn, kHub);
+  std::vector<LedgerBatch> first{ledger_batch("land", 1, 5)};
+  ledger.commit(first, kNow);
+  const auto second = [] {
+    std::vector<LedgerBatch> b{ledger_batch("land", 6, 5), ledger_batch("police", 1, 3)};
+    b[1].delivered[0].actions[0].reason = "a reason first seen in the unknown commit";
+    return b;
+  };
+  std::vector<LedgerBatch> mine = second();
+  commit_with_outcome_unknown(dsn, ledger, mine, kNow + 100);
+  {
+    PgLedger other(dsn, kHub);
+    std::vector<LedgerBatch> same = second();
+    other.commit(same, kNow + 100);
+  }
+  const auto cursors = ledger.load_cursors();
+  ASSERT_EQ(cursors.at("land").seq, 10u);
+  ASSERT_EQ(cursors.at("police").seq, 3u);
+  std::vector<LedgerBatch> next{ledger_batch("land", 11, 3), ledger_batch("police", 4, 2)};
+  next[1].delivered[0].actions[0].reason = "a reason first seen in the unknown commit";
+  ledger.commit(next, kNow + 200);
+
+  EXPECT_EQ(ledger.load_cursors().at("land").delivered, 13u);
+  EXPECT_EQ(ledger.load_cursors().at("police").delivered, 5u);
+  EXPECT_EQ(pg_column(dsn, "SELECT count(*) FROM ledger_reason WHERE text = 'a reason first seen in the unknown commit'"),
+            std::vector<std::string>{"1"});
+  const auto chain = verify_pg_ledger_chain(dsn, kHub);
+  EXPECT_TRUE(chain.ok) << chain.message;
+  EXPECT_EQ(chain.records, 18);
 }
 
 TEST(PgLedger, ALostConnectionIsUnavailableAndTheNextCommitReconnects) {
