@@ -42,7 +42,7 @@ PARTS = {
     "delivery": ["domain", "config", "runtime", "eventlog"],
     # the storage backend: every SQL string of the hub; implements the interfaces owned by the
     # parts it lists, and the daemon hands the implementations to their users.
-    "store": ["domain", "report", "audit", "eventlog", "delivery"],
+    "store": ["domain", "config", "report", "audit", "eventlog", "delivery"],  # config: which backend
     "ingest": ["domain", "common", "config", "security", "eventlog"],
     "livefeed": ["domain", "config", "security", "eventlog", "delivery"],
     "pluginhost": ["domain", "common", "config", "security", "runtime"],

@@ -43,9 +43,8 @@
 #include "security/gatekeeper.h"
 #include "security/keys.h"
 #include "store/sqlite/backup.h"
-#include "store/sqlite/checkpointer.h"
 #include "store/sqlite/fault_vfs.h"
-#include "store/sqlite/sqlite_storage.h"
+#include "store/storage.h"
 
 namespace {
 
@@ -167,10 +166,11 @@ int main(int argc, char** argv) {
                    "'hubctl audit verify --public-key')",
                    hub::audit::to_hex(signing_key->public_key.data(), signing_key->public_key.size()));
     }
-    // The storage backend (SQLite, the embedded default): it opens every store, and each part is
-    // handed the ones it uses.
-    const hub::store::SqliteStorage storage(config.data_dir);
-    hub::audit::AuditTrail audit(storage.audit_logs(signing_key), storage.audit_path());
+    // The storage backend the configuration names (store/storage.h): it opens every store, and
+    // each part is handed the ones it uses.
+    const std::unique_ptr<hub::store::Storage> storage_backend = hub::store::open_storage(config);
+    const hub::store::Storage& storage = *storage_backend;
+    hub::audit::AuditTrail audit(storage.audit_logs(signing_key), storage.audit_location());
     audit.open();
     // The ZAP handler is bound before any server socket (Gatekeeper's constructor), and every
     // server socket is secured through it.
@@ -189,9 +189,9 @@ int main(int argc, char** argv) {
                    gate->server_public_key(), keys.size(), config.clients_file(), names);
     }
     // Declared first so that it stops last, after every writer.
-    hub::store::Checkpointer checkpointer(storage.checkpointed_files(), std::chrono::milliseconds(100));
+    const std::unique_ptr<hub::store::Upkeep> upkeep = storage.start_upkeep();
     hub::EventLog event_log(storage.open_event_store());
-    spdlog::info("hubd {} starting: data {}, {} households, last seq {}", HUB_SDK_VERSION_STRING, config.data_dir,
+    spdlog::info("hubd {} starting: data {}, {} households, last seq {}", HUB_SDK_VERSION_STRING, storage.describe(),
                  event_log.household_count(), event_log.last_seq());
 
     zmq::socket_t ingest_control(context, zmq::socket_type::pair);

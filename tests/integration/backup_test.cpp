@@ -290,12 +290,14 @@ TEST(Backup, TheAdminCommandRefusesABadRequestAndStartsNothing) {
     EXPECT_EQ(reply["error"]["code"], "invalid_request") << reply.dump();
     EXPECT_EQ(reply["error"]["field"], "to") << reply.dump();
   }
-  const json bad_action = hub.admin({{"cmd", "backup"}, {"action", "begin"}, {"to", "/tmp/x"}});
+  // A path of the test's own (a fixed one such as /tmp/x may exist for other reasons).
+  const std::string unused = hub.dir() + "/backup-never-started";
+  const json bad_action = hub.admin({{"cmd", "backup"}, {"action", "begin"}, {"to", unused}});
   EXPECT_EQ(bad_action["error"]["code"], "invalid_request") << bad_action.dump();
   const json status = hub.admin({{"cmd", "backup"}, {"action", "status"}});
   EXPECT_EQ(status["state"], "none") << status.dump();
   EXPECT_FALSE(fs::exists(hub.dir() + "/" + relative));
-  EXPECT_FALSE(fs::exists("/tmp/x"));
+  EXPECT_FALSE(fs::exists(unused));
   hub.stop();
 }
 

@@ -16,6 +16,8 @@
 #include <thread>
 #include <vector>
 
+#include "store/storage.h"
+
 namespace hub::store {
 
 class Database;
@@ -24,11 +26,11 @@ class Database;
 // 64 MiB whenever it restarts.
 void disable_auto_checkpoint(Database& db);
 
-class Checkpointer {
+class Checkpointer : public Upkeep {
  public:
   // Starts the thread; `paths` are opened lazily (a file may not exist yet).
   Checkpointer(std::vector<std::string> paths, std::chrono::milliseconds interval);
-  ~Checkpointer();  // stops the thread after one last checkpoint of every file
+  ~Checkpointer() override;  // stops the thread after one last checkpoint of every file
   Checkpointer(const Checkpointer&) = delete;
   Checkpointer& operator=(const Checkpointer&) = delete;
 

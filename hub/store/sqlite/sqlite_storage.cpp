@@ -2,6 +2,7 @@
 
 #include <filesystem>
 
+#include "store/sqlite/checkpointer.h"
 #include "store/sqlite/sqlite_audit_log.h"
 #include "store/sqlite/sqlite_event_store.h"
 #include "store/sqlite/sqlite_ledger.h"
@@ -12,6 +13,8 @@ namespace hub::store {
 namespace fs = std::filesystem;
 
 SqliteStorage::SqliteStorage(std::string data_dir) : data_dir_(std::move(data_dir)) {}
+
+std::string SqliteStorage::describe() const { return "SQLite in " + data_dir_; }
 
 std::string SqliteStorage::events_path() const { return (fs::path(data_dir_) / "events.db").string(); }
 std::string SqliteStorage::ledger_path() const { return (fs::path(data_dir_) / "ledger.db").string(); }
@@ -31,6 +34,10 @@ std::unique_ptr<delivery::Ledger> SqliteStorage::open_ledger() const {
 
 audit::AuditLogOpener SqliteStorage::audit_logs(std::optional<audit::SigningKey> signing_key) const {
   return sqlite_audit_log_opener(audit_path(), std::move(signing_key));
+}
+
+std::unique_ptr<Upkeep> SqliteStorage::start_upkeep() const {
+  return std::make_unique<Checkpointer>(checkpointed_files(), std::chrono::milliseconds(100));
 }
 
 report::ReportViewsOpener SqliteStorage::report_views() const {

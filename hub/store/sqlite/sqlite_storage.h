@@ -7,7 +7,7 @@
 //   ledger.db  the delivery ledger (sqlite_ledger.h)
 //   audit.db   the audit log (sqlite_audit_log.h)
 //
-// A second backend (issue 16) is a second class with the same members.
+// The other backend is store/postgresql/pg_storage.h; store/storage.h chooses.
 #pragma once
 
 #include <memory>
@@ -15,30 +15,30 @@
 #include <string>
 #include <vector>
 
-#include "audit/audit_log.h"
-#include "delivery/ledger.h"
-#include "eventlog/event_reader.h"
-#include "eventlog/event_store.h"
-#include "report/report_views.h"
+#include "store/storage.h"
 
 namespace hub::store {
 
-class SqliteStorage {
+class SqliteStorage : public Storage {
  public:
   explicit SqliteStorage(std::string data_dir);
+
+  std::string describe() const override;
 
   std::string events_path() const;
   std::string ledger_path() const;
   std::string audit_path() const;
-  // The files whose WAL hubd's Checkpointer keeps short (the writers turn auto-checkpoints off).
+  // The files whose WAL the Checkpointer keeps short (the writers turn auto-checkpoints off).
   std::vector<std::string> checkpointed_files() const;
 
-  // Each throws StorageError when the file cannot be opened (or is newer than this hubd).
-  std::unique_ptr<EventStore> open_event_store() const;
-  EventReaderOpener event_readers() const;
-  std::unique_ptr<delivery::Ledger> open_ledger() const;
-  audit::AuditLogOpener audit_logs(std::optional<audit::SigningKey> signing_key) const;
-  report::ReportViewsOpener report_views() const;
+  std::unique_ptr<EventStore> open_event_store() const override;
+  EventReaderOpener event_readers() const override;
+  std::unique_ptr<delivery::Ledger> open_ledger() const override;
+  audit::AuditLogOpener audit_logs(std::optional<audit::SigningKey> signing_key) const override;
+  std::string audit_location() const override { return audit_path(); }
+  report::ReportViewsOpener report_views() const override;
+  // The Checkpointer of events.db and ledger.db, every 100 ms.
+  std::unique_ptr<Upkeep> start_upkeep() const override;
 
  private:
   std::string data_dir_;
