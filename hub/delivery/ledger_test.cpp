@@ -10,31 +10,24 @@
 #include "store/sqlite/chain_keeper.h"
 #include "store/sqlite/database.h"
 #include "store/sqlite/sqlite_ledger.h"
+#include "testing/ledger_batches.h"
 #include "testing/ledger_contract_tests.h"
 #include "testing/temp_dir.h"
 
 namespace hub::delivery {
 namespace {
 
-using hub::sdk::ActionKind;
-
-using hub::testing::policy_action;
-
+// The shared deliveries as this file's tests expect them: plugin 1.0.0, one amount, a reason with
+// a backslash, no hand-off.
 LedgerBatch batch(const std::string& department, std::uint64_t first_seq, std::size_t events) {
-  LedgerBatch b;
-  b.department = department;
+  LedgerBatch b = hub::testing::ledger_batch(department, first_seq, events);
   b.plugin_version = "1.0.0";
-  for (std::size_t i = 0; i < events; ++i) {
-    runtime::DeliveredEvent d;
-    d.seq = first_seq + i;
-    d.household_id = "V01-" + std::to_string(10000 + d.seq);
-    d.event_id = "ev-" + std::to_string(d.seq);
-    d.actions.push_back(policy_action(d.household_id, department + ".a", ActionKind::kDefer, std::nullopt, "暂缓 / deferred"));
-    d.actions.push_back(policy_action(d.household_id, department + ".b", ActionKind::kApply, 6000,
-                               "seq " + std::to_string(d.seq) + " \"quoted\" \\ reason"));
-    b.delivered.push_back(std::move(d));
+  for (runtime::DeliveredEvent& d : b.delivered) {
+    d.actions[1].amount_fen = 6000;
+    d.actions[1].reason = "seq " + std::to_string(d.seq) + " \"quoted\" \\ reason";
+    d.handoff = "none";
+    d.handoff_detail.clear();
   }
-  b.new_cursor = first_seq + events - 1;
   return b;
 }
 
