@@ -14,51 +14,19 @@
 #include "store/sqlite/database.h"
 #include "store/sqlite/sqlite_ledger.h"
 #include "testing/chain_tamper.h"
+#include "testing/ledger_batches.h"
 #include "testing/temp_dir.h"
 
 namespace hub::delivery {
 namespace {
 
 namespace fs = std::filesystem;
-using hub::sdk::ActionKind;
-using hub::sdk::PolicyAction;
 using hub::testing::TempDir;
 
 constexpr std::int64_t kNow = 1'600'000'000'000;
 
-PolicyAction action(const std::string& household, const std::string& policy, ActionKind kind,
-                    std::optional<std::int64_t> amount, const std::string& reason) {
-  PolicyAction a;
-  a.household_id = household;
-  a.policy_id = policy;
-  a.action = kind;
-  a.amount_fen = amount;
-  a.reason = reason;
-  return a;
-}
-
-// `events` deliveries of `department` from `first_seq`; each with a shared reason and one of
-// its own (the department and seq in its text), some handed off to a spool.
 LedgerBatch batch(const std::string& department, std::uint64_t first_seq, std::size_t events) {
-  LedgerBatch b;
-  b.department = department;
-  b.plugin_version = "1.2.0";
-  for (std::size_t i = 0; i < events; ++i) {
-    runtime::DeliveredEvent d;
-    d.seq = first_seq + i;
-    d.household_id = "V01-" + std::to_string(10000 + d.seq);
-    d.event_id = "ev-" + std::to_string(d.seq);
-    d.actions.push_back(action(d.household_id, department + ".a", ActionKind::kDefer, std::nullopt, "暂缓 / deferred"));
-    d.actions.push_back(action(d.household_id, department + ".b", ActionKind::kApply, 6000 + static_cast<std::int64_t>(d.seq),
-                               department + " seq " + std::to_string(d.seq) + " \"quoted\""));
-    if (d.seq % 3 == 0) {
-      d.handoff = "spool";
-      d.handoff_detail = department + "-" + std::to_string(d.seq) + ".jsonl";
-    }
-    b.delivered.push_back(std::move(d));
-  }
-  b.new_cursor = first_seq + events - 1;
-  return b;
+  return hub::testing::ledger_batch(department, first_seq, events);
 }
 
 // 40 deliveries of three departments in three commits, with a failure and a parked event

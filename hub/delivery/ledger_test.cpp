@@ -1,6 +1,6 @@
-// The ledger's storage format: one row per delivered event with its hand-off, reasons stored
-// once, the `action` view, the upgrades of version-1 and version-2 ledger.db files (with and
-// without hand-off columns), and all-or-nothing commits.
+// The ledger's storage format in SQLite: one row per delivered event with its hand-off, reasons
+// stored once, the `action` view, the upgrades of every older ledger.db, all-or-nothing commits;
+// and the ledger contract's tests (testing/ledger_contract_tests.h) on SQLite.
 #include "delivery/ledger.h"
 
 #include <gtest/gtest.h>
@@ -10,40 +10,24 @@
 #include "store/sqlite/chain_keeper.h"
 #include "store/sqlite/database.h"
 #include "store/sqlite/sqlite_ledger.h"
+#include "testing/ledger_batches.h"
+#include "testing/ledger_contract_tests.h"
 #include "testing/temp_dir.h"
 
 namespace hub::delivery {
 namespace {
 
-using hub::sdk::ActionKind;
-using hub::sdk::PolicyAction;
-
-PolicyAction action(const std::string& household, const std::string& policy, ActionKind kind,
-                    std::optional<std::int64_t> amount, const std::string& reason) {
-  PolicyAction a;
-  a.household_id = household;
-  a.policy_id = policy;
-  a.action = kind;
-  a.amount_fen = amount;
-  a.reason = reason;
-  return a;
-}
-
+// The shared deliveries as this file's tests expect them: plugin 1.0.0, one amount, a reason with
+// a backslash, no hand-off.
 LedgerBatch batch(const std::string& department, std::uint64_t first_seq, std::size_t events) {
-  LedgerBatch b;
-  b.department = department;
+  LedgerBatch b = hub::testing::ledger_batch(department, first_seq, events);
   b.plugin_version = "1.0.0";
-  for (std::size_t i = 0; i < events; ++i) {
-    runtime::DeliveredEvent d;
-    d.seq = first_seq + i;
-    d.household_id = "V01-" + std::to_string(10000 + d.seq);
-    d.event_id = "ev-" + std::to_string(d.seq);
-    d.actions.push_back(action(d.household_id, department + ".a", ActionKind::kDefer, std::nullopt, "暂缓 / deferred"));
-    d.actions.push_back(action(d.household_id, department + ".b", ActionKind::kApply, 6000,
-                               "seq " + std::to_string(d.seq) + " \"quoted\" \\ reason"));
-    b.delivered.push_back(std::move(d));
+  for (runtime::DeliveredEvent& d : b.delivered) {
+    d.actions[1].amount_fen = 6000;
+    d.actions[1].reason = "seq " + std::to_string(d.seq) + " \"quoted\" \\ reason";
+    d.handoff = "none";
+    d.handoff_detail.clear();
   }
-  b.new_cursor = first_seq + events - 1;
   return b;
 }
 
@@ -276,66 +260,6 @@ PRAGMA user_version = 2;
 }
 
 
-TEST(Ledger, ParksEventsAndRecordsRetriesAndSkipsWithWhoDidIt) {
-  hub::testing::TempDir dir;
-  {
-    store::SqliteLedger ledger(dir.file("ledger.db"));
-    std::vector<LedgerBatch> batches(1);
-    batches[0].department = "police";
-    batches[0].new_cursor = 9;
-    batches[0].parked.push_back(ParkedRecord{5, "V01-00005", "ev-5", "plugin error: boom", 3, 0});
-    batches[0].parked.push_back(ParkedRecord{8, "V01-00005", "ev-8", "waiting behind parked seq 5", 0, 5});
-    batches[0].parked.push_back(ParkedRecord{9, "V01-00009", "ev-9", "plugin error: other", 3, 0});
-    ledger.commit(batches, 1000);
-  }
-  {
-    store::SqliteLedger ledger(dir.file("ledger.db"));  // survives a reopen
-    const auto parked = ledger.load_parked();
-    ASSERT_EQ(parked.size(), 3u);
-    EXPECT_EQ(parked[0].seq, 5u);
-    EXPECT_EQ(parked[0].household_id, "V01-00005");
-    EXPECT_EQ(parked[0].attempts, 3u);
-    std::vector<LedgerBatch> batches{batch("police", 5, 1)};
-    batches[0].new_cursor = 9;
-    batches[0].delivered[0].household_id = "V01-00005";
-    batches[0].resolutions.push_back(ParkedResolution{5, "V01-00005", "retry", "delivered", 3, "", "alice"});
-    batches[0].resolutions.push_back(ParkedResolution{8, "V01-00005", "retry", "parked", 1, "plugin error: again", "alice"});
-    batches[0].resolutions.push_back(ParkedResolution{9, "V01-00009", "skip", "skipped", 3, "", "bob"});
-    ledger.commit(batches, 2000);
-    const auto still = ledger.load_parked();
-    ASSERT_EQ(still.size(), 1u);
-    EXPECT_EQ(still[0].seq, 8u);
-    EXPECT_EQ(still[0].attempts, 1u);
-
-    const auto open = ledger.list_parked(ParkedQuery{});
-    ASSERT_EQ(open["parked"].size(), 1u);
-    EXPECT_EQ(open["parked"][0]["reason"], "plugin error: again");
-    EXPECT_EQ(open["parked"][0]["behind_seq"], 5);
-    EXPECT_FALSE(open["parked"][0].contains("history"));
-
-    ParkedQuery all;
-    all.all = true;
-    const auto every = ledger.list_parked(all);
-    ASSERT_EQ(every["parked"].size(), 3u);
-    EXPECT_EQ(every["parked"][0]["state"], "delivered");
-    EXPECT_EQ(every["parked"][0]["resolved_by"], "alice");
-    EXPECT_EQ(every["parked"][0]["resolved_at_ms"], 2000);
-    EXPECT_EQ(every["parked"][0]["reason"], "plugin error: boom");  // the reason it was parked for
-    EXPECT_EQ(every["parked"][2]["state"], "skipped");
-    EXPECT_EQ(every["parked"][2]["history"][0]["by"], "bob");
-    EXPECT_EQ(every["parked"][2]["history"][0]["action"], "skip");
-    EXPECT_EQ(every["parked"][1]["history"][0]["outcome"], "parked: plugin error: again");
-
-    ParkedQuery one;
-    one.all = true;
-    one.household_id = "V01-00009";
-    EXPECT_EQ(ledger.list_parked(one)["parked"].size(), 1u);
-    one.limit = 1;
-    one.household_id = "";
-    EXPECT_TRUE(ledger.list_parked(one)["truncated"].get<bool>());
-  }
-}
-
 TEST(Ledger, UpgradesAVersion3LedgerWithTheParkedTables) {
   hub::testing::TempDir dir;
   {
@@ -361,53 +285,6 @@ TEST(Ledger, UpgradesAVersion3LedgerWithTheParkedTables) {
   EXPECT_EQ(ledger.load_parked().size(), 1u);
   ledger.record_disabled("land", "ann", "", 2500);
   EXPECT_TRUE(ledger.load_plugin_states()["land"].disabled);
-}
-
-TEST(Ledger, RecordsPluginLifecycleDecisionsWithWhoAndWhenAndTheirHistory) {
-  hub::testing::TempDir dir;
-  {
-    store::SqliteLedger ledger(dir.file("ledger.db"));
-    EXPECT_TRUE(ledger.load_plugin_states().empty());
-    ledger.record_disabled("police", "frank", "new roster being checked", 1000);
-    ledger.record_reload("land", "/opt/hub/plugins/land-2.so", "2.0.0", "/opt/hub/plugins/land.so", "gina", 2000);
-    ledger.record_disabled("land", "gina", "", 3000);
-    ledger.record_enabled("land", "hugo", 4000);
-  }
-  // Reopened: the decisions are in the file.
-  store::SqliteLedger ledger(dir.file("ledger.db"));
-  auto states = ledger.load_plugin_states();
-  ASSERT_EQ(states.size(), 2u);
-  const PluginState& police = states["police"];
-  EXPECT_TRUE(police.disabled);
-  EXPECT_EQ(police.disabled_by, "frank");
-  EXPECT_EQ(police.disabled_at_ms, 1000);
-  EXPECT_EQ(police.disabled_reason, "new roster being checked");
-  EXPECT_EQ(police.library, "");  // never reloaded: the config's library
-  const PluginState& land = states["land"];
-  EXPECT_FALSE(land.disabled);
-  EXPECT_EQ(land.disabled_by, "");
-  EXPECT_EQ(land.disabled_at_ms, 0);
-  EXPECT_EQ(land.library, "/opt/hub/plugins/land-2.so");
-  EXPECT_EQ(land.library_version, "2.0.0");
-  EXPECT_EQ(land.config_library, "/opt/hub/plugins/land.so");
-  EXPECT_EQ(land.reloaded_by, "gina");
-  EXPECT_EQ(land.reloaded_at_ms, 2000);
-
-  // A later reload replaces the earlier one; a forgotten reload leaves the disable alone.
-  ledger.record_reload("police", "/b.so", "3.0.0", "/a.so", "ivy", 5000);
-  ledger.forget_reload("police", "config library changed to /c.so", 6000);
-  states = ledger.load_plugin_states();
-  EXPECT_EQ(states["police"].library, "");
-  EXPECT_EQ(states["police"].reloaded_by, "");
-  EXPECT_TRUE(states["police"].disabled);
-
-  store::Database db(dir.file("ledger.db"), store::Database::Mode::kReadOnly);
-  const auto history = rows(db, "SELECT department, action, by_operator, at_ms, detail, '', '', '' FROM plugin_action ORDER BY id");
-  ASSERT_EQ(history.size(), 6u);
-  EXPECT_EQ(history[0], (std::vector<std::string>{"police", "disable", "frank", "1000", "new roster being checked", "", "", ""}));
-  EXPECT_EQ(history[1], (std::vector<std::string>{"land", "reload", "gina", "2000", "/opt/hub/plugins/land-2.so (2.0.0)", "", "", ""}));
-  EXPECT_EQ(history[3], (std::vector<std::string>{"land", "enable", "hugo", "4000", "", "", "", ""}));
-  EXPECT_EQ(history[5], (std::vector<std::string>{"police", "config_wins", "hubd", "6000", "config library changed to /c.so", "", "", ""}));
 }
 
 // A version 4 ledger.db (parked tables, no lifecycle tables) as hubd wrote it before version 5:
@@ -452,6 +329,39 @@ TEST(Ledger, RefusesALedgerNewerThanThisHubd) {
   }
   EXPECT_THROW(store::SqliteLedger(dir.file("ledger.db")), StorageError);
 }
+
+
+// The ledger contract's tests (testing/ledger_contract_tests.h; hub_postgresql_tests runs them
+// on PostgreSQL): parked events, lifecycle decisions, cursors, tallies, failed commits.
+class SqliteBackendUnderTest final : public hub::testing::LedgerBackendUnderTest {
+ public:
+  std::unique_ptr<Ledger> open() override { return std::make_unique<store::SqliteLedger>(path()); }
+  audit::VerifyResult verify() override { return store::verify_ledger_chain(path()); }
+  std::vector<std::string> tallies() override {
+    return column("SELECT department || ' ' || counter || ' ' || n FROM tally ORDER BY department, counter");
+  }
+  std::vector<std::string> plugin_history() override {
+    return column("SELECT department || '|' || action || '|' || by_operator || '|' || at_ms || '|' || detail "
+                  "FROM plugin_action ORDER BY id");
+  }
+
+ private:
+  std::string path() const { return dir_.file("ledger.db"); }
+  std::vector<std::string> column(const char* sql) const {
+    store::Database db(path(), store::Database::Mode::kReadOnly);
+    store::Statement q(db, sql);
+    std::vector<std::string> out;
+    while (q.step()) out.push_back(q.column_text(0));
+    return out;
+  }
+  hub::testing::TempDir dir_;
+};
+
+using hub::testing::LedgerContract;
+INSTANTIATE_TEST_SUITE_P(Sqlite, LedgerContract,
+                         ::testing::Values(hub::testing::LedgerBackendParam{
+                             "sqlite", [] { return std::make_unique<SqliteBackendUnderTest>(); }}),
+                         hub::testing::ledger_backend_name);
 
 }  // namespace
 }  // namespace hub::delivery

@@ -1,5 +1,7 @@
 #include "store/sqlite/chain_keeper.h"
 
+#include "store/ledger_records.h"
+
 #include <nlohmann/json.hpp>
 #include <stdexcept>
 #include <unordered_map>
@@ -19,8 +21,6 @@ using audit::from_hex;
 using audit::to_hex;
 
 namespace {
-
-using ReasonTexts = std::unordered_map<std::int64_t, std::string>;
 
 // The columns of a chained row, in the order RecordReader::read() expects them (the formats
 // are documented in audit_log.h, event_log.h and ledger.h).
@@ -96,28 +96,6 @@ std::string hex(const Hash& h) { return to_hex(h.data(), h.size()); }
 std::string stored_hex(ChainedFile file, const store::Statement& q, int column) {
   if (q.column_is_null(column)) return {};
   return file == ChainedFile::kAudit ? q.column_text(column) : blob_to_hex(q.column_blob(column));
-}
-
-// The reason texts of the actions as stored ([[policy, action, amount, reason id], ...]), in
-// order, appended to `detail`; what cannot be read adds nothing (the `actions` column, also in
-// the detail, already differs from what was chained then).
-void append_reasons(RowDetail& detail, const std::string& actions, const ReasonTexts& reasons) {
-  try {
-    const auto parsed = nlohmann::json::parse(actions);
-    if (!parsed.is_array()) return;
-    for (const auto& a : parsed) {
-      if (!a.is_array() || a.size() < 4 || !a[3].is_number_integer()) {
-        detail.null();
-        continue;
-      }
-      const auto it = reasons.find(a[3].get<std::int64_t>());
-      if (it == reasons.end())
-        detail.null();
-      else
-        detail.text(it->second);
-    }
-  } catch (const nlohmann::json::exception&) {
-  }
 }
 
 // Reads records back from rows as layout().records selects them: what each writer chained
@@ -206,14 +184,7 @@ VerifyResult verify_file(const std::string& path, ChainedFile file,
     store::Statement outside(
         db, "SELECT department, seq FROM delivery WHERE chain_seq IS NULL ORDER BY department, seq LIMIT 1");
     if (outside.step()) {
-      const std::string subject = outside.column_text(0) + ":" + outside.column_text(1);
-      result.ok = false;
-      result.first_bad_seq = 0;
-      result.first_bad_subject = subject;
-      result.problem = "inserted";
-      result.head_hash_hex.clear();
-      result.message = "台账链：记录 " + subject + " 不在链中（是插入的） / ledger chain: the delivery " + subject +
-                       " is not in the chain: it was inserted";
+      name_delivery_outside_chain(result, outside.column_text(0) + ":" + outside.column_text(1));
     }
     return result;
   } catch (const std::exception& e) {

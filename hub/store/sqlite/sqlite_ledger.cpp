@@ -143,8 +143,6 @@ CREATE TABLE IF NOT EXISTS chain_head (
 );
 )sql";
 
-constexpr const char* kPolicyAction = "policy_action";
-
 bool delivery_has_chain(store::Database& db) { return has_column(db, "delivery", "hash"); }
 
 void add_chain_columns(store::Database& db) {
@@ -177,24 +175,6 @@ DROP TABLE action;
 DROP TABLE delivery;
 ALTER TABLE delivery_v2 RENAME TO delivery;
 )sql";
-
-// JSON string literal for a policy id (validated ids need no escaping, but be exact anyway).
-void append_json_string(std::string& out, std::string_view text) {
-  out += '"';
-  for (const char c : text) {
-    if (c == '"' || c == '\\') {
-      out += '\\';
-      out += c;
-    } else if (static_cast<unsigned char>(c) < 0x20) {
-      char escaped[8];
-      std::snprintf(escaped, sizeof escaped, "\\u%04x", static_cast<unsigned>(c));
-      out += escaped;
-    } else {
-      out += c;
-    }
-  }
-  out += '"';
-}
 
 // Ledgers written before connectors existed lack the hand-off columns; their deliveries had
 // no connector, which is what the defaults say. (Version 2 ledgers, and version 1 ledgers of
@@ -233,42 +213,11 @@ void count_stored_rows(Database& db, bool events_attached) {
 
 }  // namespace
 
-namespace tally {
-
-std::string latency_bucket(std::size_t bucket) {
-  return std::string(kLatencyPrefix) +
-         (bucket < kDeliveryLatencyBoundsMs.size() ? std::to_string(kDeliveryLatencyBoundsMs[bucket]) : "+Inf");
-}
-
-}  // namespace tally
-
-// A department's tallies for one commit, added to the table in one statement each.
-struct SqliteLedger::Counts {
-  std::int64_t deliveries = 0, failures = 0, latency_sum_ms = 0;
-  std::array<std::int64_t, kDeliveryLatencyBoundsMs.size() + 1> latency{};
-  std::array<std::int64_t, 6> actions{};  // by hub::sdk::ActionKind
-
-  void add(const runtime::DeliveredEvent& d, std::int64_t now_ms) {
-    ++deliveries;
-    const std::int64_t latency_ms = now_ms - d.received_at_ms;
-    latency_sum_ms += latency_ms;
-    ++latency[delivery_latency_bucket(latency_ms)];
-    for (const auto& a : d.actions) ++actions.at(static_cast<std::size_t>(a.action));
-  }
-};
-
-void SqliteLedger::add_tallies(const std::string& department, const Counts& c) {
-  const auto add = [&](const std::string& counter, std::int64_t n) {
-    if (n == 0) return;
+void SqliteLedger::add_tallies(const std::string& department, const LedgerCounts& c) {
+  c.for_each([&](const std::string& counter, std::int64_t n) {
     add_tally_->bind(1, department).bind(2, counter).bind(3, n);
     add_tally_->run();
-  };
-  add(tally::kDeliveries, c.deliveries);
-  add(tally::kFailures, c.failures);
-  add(tally::kLatencySumMs, c.latency_sum_ms);
-  for (std::size_t i = 0; i < c.latency.size(); ++i) add(tally::latency_bucket(i), c.latency[i]);
-  for (std::size_t i = 0; i < c.actions.size(); ++i)
-    add(tally::kActionPrefix + std::string(hub::sdk::to_string(static_cast<hub::sdk::ActionKind>(i))), c.actions[i]);
+  });
 }
 
 const char* ledger_schema() { return kSchema; }
@@ -374,25 +323,6 @@ std::int64_t SqliteLedger::reason_id(const std::string& text) {
   return id;
 }
 
-std::string SqliteLedger::encode_actions(const std::vector<hub::sdk::PolicyAction>& actions) {
-  std::string out = "[";
-  for (std::size_t i = 0; i < actions.size(); ++i) {
-    const auto& a = actions[i];
-    if (i > 0) out += ',';
-    out += '[';
-    append_json_string(out, a.policy_id);
-    out += ",\"";
-    out += hub::sdk::to_string(a.action);
-    out += "\",";
-    out += a.amount_fen ? std::to_string(*a.amount_fen) : "null";
-    out += ',';
-    out += std::to_string(reason_id(a.reason));
-    out += ']';
-  }
-  out += ']';
-  return out;
-}
-
 std::map<std::string, CursorState> SqliteLedger::load_cursors() {
   return guarded([&] {
     std::map<std::string, CursorState> out;
@@ -414,23 +344,15 @@ void SqliteLedger::commit(std::vector<LedgerBatch>& batches, std::int64_t now_ms
     if (stale_) reread();
     try {
       store::Transaction tx(db_);
-      audit::AuditEntry entry;
-      entry.kind = kPolicyAction;
+      const auto reason_of = [this](const std::string& text) { return reason_id(text); };
       for (const LedgerBatch& b : batches) {
-        Counts counts;
+        LedgerCounts counts;
         counts.failures = static_cast<std::int64_t>(b.failures.size());
         for (const runtime::DeliveredEvent& d : b.delivered) {
           counts.add(d, now_ms);
-          const std::string actions = encode_actions(d.actions);
-          // The chain record (docs/security.md): what the chain keeper reads back from this row.
-          audit::RowDetail detail;
-          detail.text(d.household_id).text(d.event_id).text(b.plugin_version).text(actions).text(d.handoff).text(
-              d.handoff_detail);
-          for (const auto& a : d.actions) detail.text(a.reason);
-          entry.actor = b.department;
-          entry.subject = b.department + ":" + std::to_string(d.seq);
-          entry.detail = detail.take();
-          const audit::Hash& hash = chain_->link_next(now_ms, entry);
+          const std::string actions = encode_actions(d.actions, reason_of);
+          const audit::Hash& hash =
+              chain_->link_next(now_ms, delivery_record(b.department, b.plugin_version, d, actions));
           const audit::Hash& previous = chain_->previous();
           insert_delivery_->bind(1, b.department)
               .bind(2, static_cast<std::int64_t>(d.seq))
@@ -640,25 +562,16 @@ nlohmann::json SqliteLedger::list_parked(const ParkedQuery& query) {
         truncated = true;
         break;
       }
-      json row{{"department", q.column_text(0)},
-               {"seq", q.column_int(1)},
-               {"household_id", q.column_text(2)},
-               {"event_id", q.column_text(3)},
-               {"reason", q.column_text(4)},
-               {"attempts", q.column_int(5)},
-               {"parked_at_ms", q.column_int(6)},
-               {"behind_seq", q.column_int(7)},
-               {"state", q.column_text(8)},
-               {"resolved_by", q.column_is_null(9) ? json(nullptr) : json(q.column_text(9))},
-               {"resolved_at_ms", q.column_is_null(10) ? json(nullptr) : json(q.column_int(10))}};
+      json row = parked_json({q.column_text(0), q.column_int(1), q.column_text(2), q.column_text(3), q.column_text(4),
+                              q.column_int(5), q.column_int(6), q.column_int(7), q.column_text(8),
+                              q.column_is_null(9) ? std::nullopt : std::optional<std::string>(q.column_text(9)),
+                              q.column_is_null(10) ? std::nullopt : std::optional<std::int64_t>(q.column_int(10))});
       if (query.all) {
         json h = json::array();
         history.bind(1, q.column_text(0)).bind(2, q.column_int(1));
         while (history.step())
-          h.push_back({{"action", history.column_text(0)},
-                       {"by", history.column_text(1)},
-                       {"at_ms", history.column_int(2)},
-                       {"outcome", history.column_text(3)}});
+          h.push_back(parked_history_json(history.column_text(0), history.column_text(1), history.column_int(2),
+                                          history.column_text(3)));
         history.reset();
         row["history"] = std::move(h);
       }

@@ -9,9 +9,9 @@
 // in `parked` (state: parked, delivered after a retry, or skipped) with the history of retries
 // and skips in `parked_action` (version 4); the lifecycle decisions in `plugin_state` with
 // their history in `plugin_action` (version 5); the chain's columns and `chain_head` (version 6);
-// the running counts that /metrics shows in `tally` (version 7), one row per department and
-// counter, added to in the transaction that records what they count: a scrape reads a few rows
-// whatever the ledger's size.
+// the running counts that /metrics shows in `tally` (version 7; the counters are named in
+// store/ledger_records.h), one row per department and counter, added to in the transaction that
+// records what they count: a scrape reads a few rows whatever the ledger's size.
 //
 // Errors leave as StorageError (guarded(), database.h). After a failed commit the chain's head
 // and the reason texts are read again from the file before the next write, so a commit whose
@@ -26,24 +26,11 @@
 #include <vector>
 
 #include "delivery/ledger.h"
+#include "store/ledger_records.h"
 #include "store/sqlite/chain_keeper.h"
 #include "store/sqlite/database.h"
 
 namespace hub::store {
-
-// The counters of table `tally`, per department: the deliveries recorded, the failed attempts
-// recorded (an attempt recorded again after a restart counts again), the policy actions by kind
-// ("action:defer"), and the latency histogram (domain/delivery_latency.h): one counter per
-// bucket, not cumulative ("latency_le_ms:100" counts latencies above 50 ms and at most 100 ms;
-// "latency_le_ms:+Inf" those above the last bound), and their sum.
-namespace tally {
-inline constexpr const char* kDeliveries = "deliveries";
-inline constexpr const char* kFailures = "failures";
-inline constexpr const char* kLatencySumMs = "latency_sum_ms";
-inline constexpr const char* kActionPrefix = "action:";
-inline constexpr const char* kLatencyPrefix = "latency_le_ms:";
-std::string latency_bucket(std::size_t bucket);  // "latency_le_ms:10" … "latency_le_ms:+Inf"
-}  // namespace tally
 
 class SqliteLedger final : public delivery::Ledger {
  public:
@@ -67,12 +54,10 @@ class SqliteLedger final : public delivery::Ledger {
  private:
   void append_plugin_action(const std::string& department, const std::string& action, const std::string& by,
                             std::int64_t now_ms, const std::string& detail);
-  struct Counts;
-  void add_tallies(const std::string& department, const Counts& counts);
+  void add_tallies(const std::string& department, const LedgerCounts& counts);
   // Creates the schema, or upgrades an older ledger.db in one transaction.
   void migrate(const std::string& events_path);
   void reread();   // the chain's head and the reason texts, from the file
-  std::string encode_actions(const std::vector<hub::sdk::PolicyAction>& actions);
   std::int64_t reason_id(const std::string& text);  // inserts the text the first time
 
   Database db_;
