@@ -10,9 +10,10 @@
 // (pg_chain.h), written in each group's transaction.
 //
 // Round trips. append() is one pipeline (pg_connection.h): BEGIN, one INSERT … SELECT FROM
-// unnest(…) for all the group's events, at most three statements for the households (the last
+// unnest(…) for all the group's events, at most three upserts for the households (the last
 // registration, commitment and evaluation of each household in the group, as arrays), one for
-// the tally, the chain head, COMMIT — never a statement per row. Event-id look-ups (Lookups) read
+// the tally, the chain head, COMMIT — never a statement per row, and every row found by its key
+// (an index probe), so a commit's cost follows the group's size, not the town's. Event-id look-ups (Lookups) read
 // in one REPEATABLE READ READ ONLY transaction on the writer's connection, begun with the first
 // read in one round trip; prefetch() (event_store.h) brings a whole request's ids in that read.
 //
