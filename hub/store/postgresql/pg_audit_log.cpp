@@ -44,12 +44,13 @@ StorageError not_written(const PgError& e, const std::string& what) {
 }  // namespace
 
 PgAuditLog::PgAuditLog(std::string dsn, std::string hub_id, std::optional<audit::SigningKey> signing_key) try
-    : hub_id_(std::move(hub_id)), conn_(dsn), chain_(hub_id_, kChain), signing_key_(std::move(signing_key)) {
+    : hub_id_(hub_id), conn_(dsn), chain_(hub_id_, kChain), signing_key_(std::move(signing_key)) {
   ensure_chain_schema(conn_);
   ensure_schema(conn_, "audit", {kSchemaV1});
   chain_.load(conn_);
 } catch (const PgError& e) {
-  throw not_written(e, "无法打开审计日志 / cannot open the audit log (PostgreSQL, hub " + hub_id_ + ")");
+  // The members are gone here; the parameter (copied, not moved, above) names the hub.
+  throw not_written(e, "无法打开审计日志 / cannot open the audit log (PostgreSQL, hub " + hub_id + ")");
 }
 
 PgAuditLog::~PgAuditLog() = default;
