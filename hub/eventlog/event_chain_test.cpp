@@ -15,6 +15,7 @@
 #include "store/sqlite/sqlite_event_store.h"
 #include "testing/chain_tamper.h"
 #include "testing/temp_dir.h"
+#include "testing/wire_events.h"
 
 namespace hub {
 namespace {
@@ -25,11 +26,7 @@ using nlohmann::json;
 
 constexpr std::int64_t kNow = 1'600'000'000'000;
 
-WireEvent make(const json& j) {
-  auto parsed = parse_event(j);
-  if (auto* e = parsed.error()) throw std::runtime_error("bad test event: " + e->message);
-  return parsed.value();
-}
+WireEvent make(const json& j) { return hub::testing::make_event(j); }
 
 WireEvent reg(int n) {
   return make({{"type", "household"}, {"event_id", "reg-" + std::to_string(n)}, {"household_id", "V01-" + std::to_string(10000 + n)},

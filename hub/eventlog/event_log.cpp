@@ -55,6 +55,13 @@ StageResult EventLog::stage(const std::vector<WireEvent>& events, bool dry_run, 
   std::uint64_t next_seq = (group_events_.empty() ? committed_last_seq_ : group_events_.back().seq) + 1;
   staged.reserve(events.size());
   const auto stored = store_->lookups();  // the event_id look-ups below share one read
+  {
+    std::vector<std::string> ids;  // the ids not answered from memory, fetched together
+    ids.reserve(events.size());
+    for (const WireEvent& ev : events)
+      if (group_ids_.find(ev.event_id) == group_ids_.end()) ids.push_back(ev.event_id);
+    if (!ids.empty()) stored->prefetch(ids);
+  }
 
   for (std::size_t i = 0; i < events.size(); ++i) {
     const WireEvent& ev = events[i];

@@ -8,6 +8,7 @@
 #include <gtest/gtest.h>
 
 #include "testing/temp_dir.h"
+#include "testing/wire_events.h"
 #include <sqlite3.h>
 
 #include <chrono>
@@ -33,11 +34,7 @@ constexpr std::int64_t kNow = 1'600'000'000'000;
 
 using hub::testing::TempDir;
 
-WireEvent make(const json& j) {
-  auto parsed = parse_event(j);
-  if (auto* e = parsed.error()) throw std::runtime_error("bad test event: " + e->message);
-  return parsed.value();
-}
+WireEvent make(const json& j) { return hub::testing::make_event(j); }
 
 WireEvent reg(const std::string& household, const std::string& village = "V01", const std::string& id = "") {
   return make({{"type", "household"},

@@ -81,6 +81,10 @@ class EventStore {
   class Lookups {
    public:
     virtual ~Lookups() = default;
+    // The ids about to be looked up (a whole request's), so that a store across a network
+    // (PostgreSQL) brings them in one read instead of one per find(). A hint: find() answers
+    // any id either way, and a store on a local file need not override it.
+    virtual void prefetch(const std::vector<std::string>& event_ids) { (void)event_ids; }
     virtual std::optional<KnownEvent> find(const std::string& event_id) = 0;
   };
   virtual std::unique_ptr<Lookups> lookups() = 0;

@@ -2,9 +2,9 @@
 
 #include <array>
 
-#include <nlohmann/json.hpp>
 #include <spdlog/spdlog.h>
 
+#include "store/event_row.h"
 #include "store/sqlite/backup.h"
 #include "store/sqlite/checkpointer.h"
 
@@ -17,8 +17,6 @@ namespace {
 // events.db's schema version (PRAGMA user_version): 0 before the audit chain, 1 with it, 2
 // with the counts of /metrics (table event_tally).
 constexpr std::int64_t kEventLogVersion = 2;
-
-constexpr const char* kEventAccepted = "event_accepted";
 
 }  // namespace
 
@@ -222,51 +220,30 @@ void SqliteEventStore::append_group(const std::vector<StagedEvent>& group, std::
   }
   try {
     Transaction tx(db_);
-    audit::AuditEntry entry;
-    entry.kind = kEventAccepted;
     std::array<std::int64_t, 3> stored_by_type{};  // by EventType
     for (const StagedEvent& s : group) {
       ++stored_by_type.at(static_cast<std::size_t>(s.event.type));
       const WireEvent& ev = s.event;
-      const bool is_status = ev.type == EventType::kStatusChange;
-      const std::string designations = is_status ? nlohmann::json(ev.designations).dump() : std::string();
+      // What is bound is what the chain record's detail encodes (store/event_row.h; the chain
+      // keeper reads the same columns back in the same order).
+      const EventRow row = event_row(s);
       auto& ins = *insert_event_;
-      // What is bound is what the chain record's detail encodes (the chain keeper reads
-      // the same columns back in the same order).
-      audit::RowDetail detail;
-      const auto text = [&](int column, std::string_view value) {
-        ins.bind(column, value);
-        detail.text(value);
+      const auto optional = [&](int column, const std::optional<std::string>& value) {
+        if (value)
+          ins.bind(column, *value);
+        else
+          ins.bind_null(column);
       };
-      const auto null = [&](int column) {
-        ins.bind_null(column);
-        detail.null();
-      };
-      ins.bind(1, static_cast<std::int64_t>(s.seq)).bind(2, ev.event_id);
-      text(3, to_string(ev.type));
-      text(4, ev.household_id);
-      text(5, s.village);
-      if (is_status) {
-        text(6, hub::sdk::to_string(ev.status));
-        text(7, hub::sdk::to_string(s.previous_status));
-        text(8, ev.quarter);
-        text(9, s.previous_quarter);
-        text(10, ev.effective_date);
-        text(11, designations);
-      } else {
-        for (int c = 6; c <= 11; ++c) null(c);
-      }
-      const std::int64_t correction = is_status && s.correction ? 1 : 0;
-      ins.bind(12, correction);
-      detail.integer(correction);
-      ins.bind(13, received_at_ms);
-      text(14, s.digest);
-      text(15, s.canonical);
-      ins.bind(16, s.publisher);
-      entry.actor = s.publisher;
-      entry.subject = ev.event_id;
-      entry.detail = detail.take();
-      const audit::Hash& hash = chain_->link(static_cast<std::int64_t>(s.seq), received_at_ms, entry);
+      ins.bind(1, row.seq).bind(2, row.event_id).bind(3, row.type).bind(4, row.household_id).bind(5, row.village);
+      optional(6, row.status);
+      optional(7, row.previous_status);
+      optional(8, row.quarter);
+      optional(9, row.previous_quarter);
+      optional(10, row.effective_date);
+      optional(11, row.designations);
+      ins.bind(12, row.correction).bind(13, received_at_ms).bind(14, row.digest).bind(15, row.body);
+      ins.bind(16, row.publisher);
+      const audit::Hash& hash = chain_->link(row.seq, received_at_ms, event_chain_entry(row));
       const audit::Hash& previous = chain_->previous();
       ins.bind_blob(17, previous.data(), previous.size()).bind_blob(18, hash.data(), hash.size());
       ins.run();
@@ -285,8 +262,8 @@ void SqliteEventStore::append_group(const std::vector<StagedEvent>& group, std::
         case EventType::kStatusChange:
           update_status_->bind(1, hub::sdk::to_string(ev.status))
               .bind(2, ev.quarter)
-              .bind(3, designations)
-              .bind(4, static_cast<std::int64_t>(s.seq))
+              .bind(3, row.designations.value_or(""))
+              .bind(4, row.seq)
               .bind(5, ev.household_id);
           update_status_->run();
           break;
@@ -332,10 +309,7 @@ std::vector<LoggedEvent> SqliteEventReader::read_range(std::uint64_t from, std::
   while (range_.step()) {
     LoggedEvent e;
     e.seq = static_cast<std::uint64_t>(range_.column_int(0));
-    const std::string type = range_.column_text(1);
-    e.type = type == "status_change" ? EventType::kStatusChange
-             : type == "commitment"  ? EventType::kCommitment
-                                     : EventType::kHousehold;
+    e.type = event_type_from(range_.column_text(1));
     e.event_id = range_.column_text(2);
     e.household_id = range_.column_text(3);
     e.village = range_.column_text(4);
@@ -346,10 +320,7 @@ std::vector<LoggedEvent> SqliteEventReader::read_range(std::uint64_t from, std::
       e.quarter = range_.column_text(7);
       e.previous_quarter = range_.column_text(8);
       e.effective_date = range_.column_text(9);
-      const std::string designations = range_.column_text(10);
-      if (designations.size() > 2) {
-        for (const auto& d : nlohmann::json::parse(designations)) e.designations.push_back(d.get<std::string>());
-      }
+      e.designations = designations_from(range_.column_text(10));
       e.correction = range_.column_int(11) != 0;
     }
     e.received_at_ms = range_.column_int(12);

@@ -1,0 +1,46 @@
+// The event log's rows as every storage backend stores them (eventlog/event_store.h gives the
+// contract and the chain record): the values of one `event` row for a staged event, the chain
+// record those values make, and the way back from stored text to a LoggedEvent's fields. No SQL
+// here: the SQLite and PostgreSQL backends bind and read these values with their own
+// statements, and so chain the same bytes (a verifier gives the same head on both).
+#pragma once
+
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "audit/audit_log.h"
+#include "domain/wire_event.h"
+#include "eventlog/event_store.h"
+
+namespace hub::store {
+
+// One stored event: the columns of table `event` the chain covers, plus seq and publisher. The
+// six status columns are set only for status changes (NULL otherwise).
+struct EventRow {
+  std::int64_t seq = 0;
+  std::string event_id;
+  std::string type;
+  std::string household_id;
+  std::string village;
+  std::optional<std::string> status, previous_status, quarter, previous_quarter, effective_date, designations;
+  std::int64_t correction = 0;
+  std::string digest;
+  std::string body;
+  std::string publisher;
+};
+
+// The row append() writes for `staged` (the values SqliteEventStore binds, in its order).
+EventRow event_row(const StagedEvent& staged);
+
+// The chain record of a stored event (event_store.h): kind "event_accepted", actor the
+// publisher, subject the event_id, detail the RowDetail of type … body in the documented order.
+audit::AuditEntry event_chain_entry(const EventRow& row);
+
+// A stored `type` and `designations` back to what LoggedEvent holds.
+EventType event_type_from(std::string_view stored);
+std::vector<std::string> designations_from(const std::string& stored);
+
+}  // namespace hub::store
