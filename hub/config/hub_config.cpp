@@ -102,15 +102,49 @@ void parse_http(const json& root, const ConfigSources& src, HubConfig& c) {
   }
 }
 
+StorageConfig parse_storage(const json& root) {
+  StorageConfig storage;
+  const json section = root.value("storage", json::object());
+  if (!section.is_object()) invalid("storage", "must be an object such as {\"backend\": \"sqlite\"}");
+  check_keys(section, "storage.", {"backend", "dsn", "hub_id"});
+  const std::string backend = get_string(section, "storage.", "backend", "sqlite");
+  if (backend == "sqlite") {
+    for (const char* key : {"dsn", "hub_id"})
+      if (section.contains(key))
+        invalid(std::string("storage.") + key, "only with \"backend\": \"postgresql\" (SQLite keeps its files in data_dir)");
+    return storage;
+  }
+  if (backend != "postgresql")
+    invalid("storage.backend", "must be \"sqlite\" (the default: files in data_dir) or \"postgresql\", got '" +
+                                   backend + "'");
+  storage.backend = StorageBackend::kPostgresql;
+  storage.dsn = get_string(section, "storage.", "dsn", "");
+  if (storage.dsn.empty())
+    invalid("storage.dsn", "required with \"backend\": \"postgresql\": a libpq connection string such as "
+                           "\"host=pg1,pg2 dbname=chengxin user=hub target_session_attrs=read-write\"");
+  storage.hub_id = get_string(section, "storage.", "hub_id", "");
+  const bool valid_id = !storage.hub_id.empty() && storage.hub_id.size() <= 64 &&
+                        std::all_of(storage.hub_id.begin(), storage.hub_id.end(), [](char ch) {
+                          return (ch >= 'a' && ch <= 'z') || (ch >= '0' && ch <= '9') || ch == '_' || ch == '.' ||
+                                 ch == '-';
+                        });
+  if (!valid_id)
+    invalid("storage.hub_id", "required with \"backend\": \"postgresql\": this hub's name in the database, 1-64 of "
+                              "a-z, 0-9, '_', '.', '-' (e.g. \"town-xinhe\"; both hubd of a failover pair use the same), "
+                              "got '" + storage.hub_id + "'");
+  return storage;
+}
+
 HubConfig parse(const json& root, const ConfigSources& src) {
   if (!root.is_object()) invalid("", "the configuration must be a JSON object");
   check_keys(root, "", {"data_dir", "log_level", "endpoints", "http", "admin_token", "limits", "delivery",
-                        "plugin_dir", "departments_dir", "plugins", "security"});
+                        "plugin_dir", "departments_dir", "plugins", "security", "storage"});
   HubConfig c;
   c.data_dir = resolve(src.base_dir, get_string(root, "", "data_dir", "var"));
   if (c.data_dir.empty()) invalid("data_dir", "must not be empty");
   c.log_level = get_string(root, "", "log_level", "info");
   check_log_level("log_level", c.log_level);
+  c.storage = parse_storage(root);
 
   const json endpoints = root.value("endpoints", json::object());
   if (!endpoints.is_object()) invalid("endpoints", "must be an object");

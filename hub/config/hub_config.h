@@ -97,8 +97,24 @@ struct HttpConfig {
   bool tls() const { return !tls_cert.empty(); }
 };
 
+// Where the event log, the ledger and the audit log live (store/storage.h, docs/deployment.md):
+//   "storage": {"backend": "sqlite"}   the default: files in data_dir
+//   "storage": {"backend": "postgresql", "dsn": "host=pg1,pg2 dbname=chengxin user=hub
+//               target_session_attrs=read-write", "hub_id": "town-a"}
+// A PostgreSQL database may hold several hubs (a county's towns; the two hubd of a failover pair
+// share one hub_id): every key starts with hub_id. Passwords belong in a passfile (~/.pgpass or
+// `passfile=` in the dsn), not in this file.
+enum class StorageBackend { kSqlite, kPostgresql };
+
+struct StorageConfig {
+  StorageBackend backend = StorageBackend::kSqlite;
+  std::string dsn;     // postgresql: a libpq connection string
+  std::string hub_id;  // postgresql: this hub's name in the database, 1-64 of a-z 0-9 _ . -
+};
+
 struct HubConfig {
   std::string data_dir;
+  StorageConfig storage;
   std::string log_level = "info";
   std::string ingest_endpoint;
   std::string plugin_host_endpoint;

@@ -144,6 +144,43 @@ TEST(HubConfig, PlacementMovesADepartmentToAPluginHost) {
   EXPECT_EQ(c.plugins[0].catalogue.department(), "police");
 }
 
+TEST(HubConfig, StorageIsSqliteByDefaultAndPostgresqlWithADsnAndAHubId) {
+  EXPECT_EQ(load_ok(minimal().dump()).storage.backend, StorageBackend::kSqlite);
+  json sqlite = minimal();
+  sqlite["storage"] = {{"backend", "sqlite"}};
+  EXPECT_EQ(load_ok(sqlite.dump()).storage.backend, StorageBackend::kSqlite);
+
+  json pg = minimal();
+  pg["storage"] = {{"backend", "postgresql"}, {"dsn", "host=pg1,pg2 dbname=chengxin target_session_attrs=read-write"},
+                   {"hub_id", "town-xinhe"}};
+  const HubConfig c = load_ok(pg.dump());
+  EXPECT_EQ(c.storage.backend, StorageBackend::kPostgresql);
+  EXPECT_EQ(c.storage.dsn, "host=pg1,pg2 dbname=chengxin target_session_attrs=read-write");
+  EXPECT_EQ(c.storage.hub_id, "town-xinhe");
+}
+
+TEST(HubConfig, StorageMistakesNameTheKey) {
+  auto with = [](json storage) {
+    json c = minimal();
+    c["storage"] = std::move(storage);
+    return c;
+  };
+  expect_error(with("postgresql"), "storage", "must be an object");
+  expect_error(with({{"backend", "mysql"}}), "storage.backend", "\"sqlite\"");
+  expect_error(with({{"backend", 1}}), "storage.backend", "must be a string");
+  expect_error(with({{"backend", "postgresql"}, {"hub_id", "a"}}), "storage.dsn", "required");
+  expect_error(with({{"backend", "postgresql"}, {"dsn", ""}, {"hub_id", "a"}}), "storage.dsn", "required");
+  expect_error(with({{"backend", "postgresql"}, {"dsn", "host=pg1"}}), "storage.hub_id", "required");
+  expect_error(with({{"backend", "postgresql"}, {"dsn", "host=pg1"}, {"hub_id", "Town A"}}), "storage.hub_id",
+               "a-z");
+  expect_error(with({{"backend", "postgresql"}, {"dsn", "host=pg1"}, {"hub_id", std::string(65, 'a')}}),
+               "storage.hub_id", "1-64");
+  expect_error(with({{"dsn", "host=pg1"}}), "storage.dsn", "only with");
+  expect_error(with({{"backend", "sqlite"}, {"hub_id", "a"}}), "storage.hub_id", "only with");
+  expect_error(with({{"backend", "postgresql"}, {"dsn", "host=pg1"}, {"hub_id", "a"}, {"password", "x"}}),
+               "storage.password", "unknown key");
+}
+
 TEST(HubConfig, CommentsAreAllowed) {
   const HubConfig c = load_ok("{\n  // the police only\n  \"plugins\": [{\"id\": \"police\"}] /* trailing */\n}");
   EXPECT_EQ(c.plugins.size(), 1u);
