@@ -214,6 +214,15 @@ void Connection::reconnect() {
   }
 }
 
+std::string Connection::literal(std::string_view value) {
+  if (conn_ == nullptr) reconnect();
+  char* escaped = PQescapeLiteral(conn_, value.data(), value.size());
+  if (escaped == nullptr) fail(nullptr, "escape a literal");
+  std::string out(escaped);
+  PQfreemem(escaped);
+  return out;
+}
+
 bool Connection::ok() const noexcept { return conn_ != nullptr && PQstatus(conn_) == CONNECTION_OK; }
 
 int Connection::backend_pid() const noexcept { return conn_ == nullptr ? 0 : PQbackendPID(conn_); }

@@ -151,6 +151,10 @@ class Connection {
     bool open_ = true;
   };
 
+  // `value` as an SQL string literal, escaped for this connection (for the few statements that
+  // take no parameters, such as DECLARE … CURSOR). Throws PgError.
+  std::string literal(std::string_view value);
+
   // True while the connection is usable (libpq's status is CONNECTION_OK).
   bool ok() const noexcept;
   // Drops the connection and connects again with the same string; throws PgError.

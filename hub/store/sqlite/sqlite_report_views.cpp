@@ -1,22 +1,17 @@
 #include "store/sqlite/sqlite_report_views.h"
 
-#include <algorithm>
 #include <filesystem>
 #include <memory>
-#include <string_view>
 #include <utility>
 
-#include <nlohmann/json.hpp>
-
-#include "domain/delivery_latency.h"
 #include "domain/wire_event.h"
 #include "store/sqlite/database.h"
 #include "store/sqlite/sqlite_ledger.h"
+#include "store/view_records.h"
 
 namespace hub::store {
 namespace {
 
-using nlohmann::json;
 using namespace hub::report;
 
 // Each household's effective evaluation for the quarter: its latest status_change for it, with
@@ -40,11 +35,8 @@ std::optional<std::string> optional_text(const Statement& s, int index) {
 // designations are stored as a JSON array of ids, or NULL for none.
 std::vector<std::string> designations(const Statement& s, int index) {
   if (s.column_is_null(index)) return {};
-  return json::parse(s.column_text(index)).get<std::vector<std::string>>();
+  return stored_designations(s.column_text(index));
 }
-
-// A delivery row's actions: [[policy_id, action, amount_fen or null, reason id], ...] (store/sqlite/sqlite_ledger.cpp).
-json packed_actions(const Statement& s, int index) { return json::parse(s.column_text(index)); }
 
 class SqliteReportViews final : public ReportViews {
  public:
@@ -199,28 +191,8 @@ class SqliteReportViews final : public ReportViews {
       last.step();
       out.last_seq = last.column_int(0);
 
-      std::map<std::string, std::size_t> bucket_of;  // "latency_le_ms:100" → its bucket
-      for (std::size_t i = 0; i <= kDeliveryLatencyBoundsMs.size(); ++i) bucket_of[tally::latency_bucket(i)] = i;
-      const std::string_view action_prefix = tally::kActionPrefix;
       Statement tallies(db_, "SELECT department, counter, n FROM tally");
-      while (tallies.step()) {
-        DepartmentCounts& d = out.departments[tallies.column_text(0)];
-        const std::string counter = tallies.column_text(1);
-        const std::int64_t n = tallies.column_int(2);
-        if (counter == tally::kDeliveries) {
-          d.deliveries = n;
-        } else if (counter == tally::kFailures) {
-          d.failures = n;
-        } else if (counter.rfind(action_prefix, 0) == 0) {
-          d.actions[counter.substr(action_prefix.size())] = n;
-        } else if (counter == tally::kLatencySumMs) {
-          latency(d).sum_ms = n;
-        } else if (auto b = bucket_of.find(counter); b != bucket_of.end()) {
-          LatencyHistogram& h = latency(d);
-          h.count += n;
-          for (std::size_t i = b->second; i < kDeliveryLatencyBoundsMs.size(); ++i) h.buckets[i] += n;  // cumulative
-        }
-      }
+      while (tallies.step()) add_tally(out, tallies.column_text(0), tallies.column_text(1), tallies.column_int(2));
       return out;
     });
   }
@@ -249,15 +221,7 @@ class SqliteReportViews final : public ReportViews {
   static std::unique_ptr<Database> open(const std::string& data_dir);
 
   static RecordedRow recorded_row(const Statement& q, int seq, int delivered_at, int actions) {
-    RecordedRow row{q.column_int(seq), q.column_int(delivered_at), {}};
-    for (const auto& a : packed_actions(q, actions))
-      row.actions.emplace_back(a.at(0).get<std::string>(), a.at(1).get<std::string>());
-    return row;
-  }
-
-  static LatencyHistogram& latency(DepartmentCounts& d) {
-    if (!d.latency) d.latency = LatencyHistogram{std::vector<std::int64_t>(kDeliveryLatencyBoundsMs.size(), 0), 0, 0};
-    return *d.latency;
+    return store::recorded_row(q.column_int(seq), q.column_int(delivered_at), q.column_text(actions));
   }
 
   std::map<std::string, std::int64_t> read_cursors() {
@@ -278,22 +242,7 @@ class SqliteReportViews final : public ReportViews {
                       "AND d.seq = eff.seq").c_str());
     bind_scope(q, quarter, village);
     std::map<std::string, QuarterDeliveries> out;
-    while (q.step()) {
-      auto& figures = out[q.column_text(0)];
-      ++figures.delivered;
-      auto& slowest = figures.slowest;
-      slowest.push_back({q.column_int(1), q.column_text(2), q.column_int(3)});
-      // Keep the three slowest so far (latency descending, then seq).
-      std::sort(slowest.begin(), slowest.end(), [](const SlowDelivery& a, const SlowDelivery& b) {
-        return a.latency_ms != b.latency_ms ? a.latency_ms > b.latency_ms : a.seq < b.seq;
-      });
-      if (slowest.size() > 3) slowest.pop_back();
-      for (const auto& a : packed_actions(q, 4)) {
-        ActionTotal& total = figures.actions[a.at(0).get<std::string>()][a.at(1).get<std::string>()];
-        ++total.count;
-        if (a.at(2).is_number_integer()) total.amount_fen += a.at(2).get<std::int64_t>();
-      }
-    }
+    while (q.step()) add_delivery(out[q.column_text(0)], q.column_int(1), q.column_text(2), q.column_int(3), q.column_text(4));
     return out;
   }
 
