@@ -48,6 +48,7 @@ struct HubOptions {
   std::string audit_signing_key;  // security.audit_signing_key (a NAME.sign.key), "" = none
   // The "http" entry: an address, or an object with the address, TLS files and client limits.
   nlohmann::json http = "127.0.0.1:0";
+  nlohmann::json storage;         // the "storage" section (null = the default, SQLite in data_dir)
 };
 
 struct CommandResult {

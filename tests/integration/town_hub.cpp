@@ -9,7 +9,7 @@
 
 namespace hub::test {
 
-TownHub::TownHub(int households) {
+TownHub::TownHub(int households, HubOptions options) : hub_(std::move(options)) {
   // The generator writes the rosters straight into the plugins' data directories.
   const std::string size = households > 0 ? " --households " + std::to_string(households) : "";
   const auto generated = run_command(std::string(HUB_TOWNGEN_PATH) + " --quiet" + size + " --out " + town_dir() +

@@ -16,7 +16,7 @@ namespace hub::test {
 class TownHub {
  public:
   // households 0: the reference town, hub-towngen's defaults (17,090 households, 14 villages).
-  explicit TownHub(int households = 0);
+  explicit TownHub(int households = 0, HubOptions options = {});
 
   HubProcess& hub() { return hub_; }
   std::string town_dir() const { return hub_.dir() + "/town"; }
