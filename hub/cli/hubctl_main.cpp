@@ -14,6 +14,7 @@
 #include <filesystem>
 #include <fstream>
 #include <iostream>
+#include <functional>
 #include <map>
 #include <optional>
 #include <set>
@@ -31,6 +32,9 @@
 #include "common/command_line.h"
 #include "audit/audit_log.h"
 #include "store/sqlite/chain_keeper.h"
+#include "store/postgresql/pg_audit_log.h"
+#include "store/postgresql/pg_event_store.h"
+#include "store/postgresql/pg_ledger.h"
 #include "report/quarterly_report.h"
 #include "security/keys.h"
 #include "hub/sdk/version.h"
@@ -502,39 +506,57 @@ int cmd_audit(const Options& o) {
     return result.ok ? kOk : kRejected;
   }
 
-  // The data directory: the three chains, each read-only in one snapshot of its file.
-  const std::filesystem::path dir = o.data_dir.empty() ? std::string("var") : o.data_dir;
+  // The three chains, each read-only in one snapshot: of the data directory's files, or of one
+  // hub's rows in a PostgreSQL database (--dsn, --hub-id).
   struct Chain {
     const char* name;
-    const char* file;
+    std::string where;  // the file, or "hub <id>: <chain>" on PostgreSQL
+    std::function<hub::audit::VerifyResult()> verify;
   };
-  const Chain chains[] = {{"audit", "audit.db"}, {"events", "events.db"}, {"ledger", "ledger.db"}};
+  std::vector<Chain> chains;
+  const bool on_postgresql = !o.verb.dsn.empty();
+  if (on_postgresql != !o.verb.hub_id.empty())
+    return usage_error(o, "--dsn and --hub-id go together: the database and the hub whose chains to check");
+  const std::filesystem::path dir = o.data_dir.empty() ? std::string("var") : o.data_dir;
+  if (on_postgresql) {
+    const std::string dsn = o.verb.dsn, hub_id = o.verb.hub_id;
+    chains = {{"audit", "hub " + hub_id + ": audit", [=] { return hub::store::pg::verify_pg_audit_log(dsn, hub_id, public_key); }},
+              {"events", "hub " + hub_id + ": events", [=] { return hub::store::pg::verify_pg_event_chain(dsn, hub_id); }},
+              {"ledger", "hub " + hub_id + ": ledger", [=] { return hub::store::pg::verify_pg_ledger_chain(dsn, hub_id); }}};
+  } else {
+    auto file_chain = [&](const char* name, const char* file, auto verify_file) {
+      const std::string path = (dir / file).string();
+      return Chain{name, path, [=]() {
+                     hub::audit::VerifyResult result;
+                     // hubd creates all three files at its start: a missing one is a finding.
+                     if (!std::filesystem::exists(path)) {
+                       result.problem = "missing";
+                       result.message = std::string("找不到 / missing: ") + path +
+                                        " (hubd creates it at its first start; see --data-dir)";
+                       return result;
+                     }
+                     return verify_file(path);
+                   }};
+    };
+    chains = {file_chain("audit", "audit.db", [&](const std::string& p) { return hub::store::verify_audit_log(p, public_key); }),
+              file_chain("events", "events.db", [](const std::string& p) { return hub::store::verify_event_chain(p); }),
+              file_chain("ledger", "ledger.db", [](const std::string& p) { return hub::store::verify_ledger_chain(p); })};
+  }
   bool all_ok = true;
   json report = json::array();
   for (const Chain& c : chains) {
-    const std::string path = (dir / c.file).string();
-    hub::audit::VerifyResult result;
-    // hubd creates all three files at its start: a missing one is a finding.
-    if (!std::filesystem::exists(path)) {
-      result.problem = "missing";
-      result.message = std::string("找不到 / missing: ") + path + " (hubd creates it at its first start; see --data-dir)";
-    } else if (std::string(c.name) == "audit") {
-      result = hub::store::verify_audit_log(path, public_key);
-    } else if (std::string(c.name) == "events") {
-      result = hub::store::verify_event_chain(path);
-    } else {
-      result = hub::store::verify_ledger_chain(path);
-    }
+    const hub::audit::VerifyResult result = c.verify();
     all_ok = all_ok && result.ok;
     if (o.json_output) {
       json one = verify_json(result);
       one["chain"] = c.name;
-      one["file"] = path;
+      one[on_postgresql ? "where" : "file"] = c.where;
       if (!result.ok && result.problem == "missing") one["problem"] = "missing";
       report.push_back(std::move(one));
       continue;
     }
-    (result.ok ? std::cout : std::cerr) << c.file << ": " << result.message << "\n";
+    const std::string label = on_postgresql ? c.where : std::filesystem::path(c.where).filename().string();
+    (result.ok ? std::cout : std::cerr) << label << ": " << result.message << "\n";
     if (result.ok) {
       std::cout << "  head 链头: " << (result.head_hash_hex.empty() ? "-" : result.head_hash_hex) << "\n";
       if (std::string(c.name) == "audit")
@@ -544,7 +566,14 @@ int cmd_audit(const Options& o) {
                   << "\n";
     }
   }
-  if (o.json_output) std::cout << json{{"ok", all_ok}, {"data_dir", dir.string()}, {"chains", report}}.dump(2) << "\n";
+  if (o.json_output) {
+    json out{{"ok", all_ok}, {"chains", report}};
+    if (on_postgresql)
+      out["hub_id"] = o.verb.hub_id;
+    else
+      out["data_dir"] = dir.string();
+    std::cout << out.dump(2) << "\n";
+  }
   return all_ok ? kOk : kRejected;
 }
 
@@ -709,12 +738,16 @@ int main(int argc, char** argv) {
 
   CLI::App* audit = add_verb(app, "audit", "校验哈希链 / check the hash chains (audit verify --help)", json);
   CLI::App* verify = add_verb(*audit, "verify",
-                              "walk the hash chains of DIR (--data-dir, else var): audit.db (operator actions, "
+                              "walk the hash chains of DIR (--data-dir, else var; or of one hub in a PostgreSQL database: --dsn, --hub-id): audit.db (operator actions, "
                               "refusals, key reloads), events.db (every accepted event) and ledger.db (every "
                               "department's policy actions), read-only; names the file and the first record "
                               "modified, deleted, inserted or reordered (exit 1)",
                               json);
   add_text_options(*verify, {{"--file", &v.audit_file, "FILE", "only this audit.db"},
+                             {"--dsn", &v.dsn, "DSN",
+                              "PostgreSQL backend: the database's connection string (as storage.dsn in hub.json; "
+                              "with --hub-id)"},
+                             {"--hub-id", &v.hub_id, "ID", "PostgreSQL backend: the hub whose chains to check"},
                              {"--public-key", &v.public_key, "FILE",
                               "the hub's signing public key (NAME.sign.pub from keygen): checks audit.db's "
                               "signatures too"}});

@@ -28,6 +28,7 @@ struct VerbArgs {
   std::string village, format;
   // audit verify
   std::string audit_file, public_key;
+  std::string dsn, hub_id;  // audit verify on the PostgreSQL backend
   // keygen
   std::string key_to_make, dir;
   // parked, plugins
