@@ -9,6 +9,7 @@
 // `hubctl audit verify`, and two hubs sharing one database see only their own data.
 #include <gtest/gtest.h>
 
+#include <filesystem>
 #include <fstream>
 #include <sstream>
 #include <set>
@@ -68,6 +69,14 @@ TEST(PostgresHub, ATownOnPostgresqlReportsWhatTheSameTownOnSqliteReports) {
   TownHub sqlite(kHouseholds);
   const std::string database = PostgresServer::shared().fresh_database("town");
   TownHub pg(kHouseholds, on_postgresql(database, "town-a"));
+
+  // The hub really ran on PostgreSQL, and the town is really there.
+  EXPECT_FALSE(std::filesystem::exists(pg.hub().data_dir() + "/events.db"));
+  EXPECT_NE(pg.hub().log().find("PostgreSQL"), std::string::npos);
+  const json report = pg.get_json("/api/report?quarter=2020Q4");
+  EXPECT_EQ(report["households"], kHouseholds);
+  EXPECT_GT(report["statuses"]["credit"].get<int>(), 0) << report["statuses"];
+  EXPECT_GT(report["statuses"]["non_credit"].get<int>(), 0) << report["statuses"];
 
   for (const std::string path : {"/api/quarters", "/api/report?quarter=2020Q4", "/api/report?quarter=2020Q3",
                                  "/api/report?quarter=2020Q4&village=V02", "/api/reconcile"}) {
