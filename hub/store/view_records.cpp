@@ -6,7 +6,7 @@
 #include <nlohmann/json.hpp>
 
 #include "domain/delivery_latency.h"
-#include "store/sqlite/sqlite_ledger.h"
+#include "store/ledger_records.h"
 
 namespace hub::store {
 

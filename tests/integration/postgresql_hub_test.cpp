@@ -11,6 +11,8 @@
 
 #include <filesystem>
 #include <fstream>
+#include <random>
+#include <thread>
 #include <sstream>
 #include <set>
 #include <string>
@@ -110,6 +112,130 @@ TEST(PostgresHub, ATownOnPostgresqlReportsWhatTheSameTownOnSqliteReports) {
                                     PostgresServer::shared().dsn(database) +
                                     "\" --hub-id town-a");
   EXPECT_EQ(verified.exit_code, 0) << verified.output;
+}
+
+// One number from psql against the test's database.
+std::int64_t pg_int(const std::string& database, const std::string& sql) {
+  return std::stoll(PostgresServer::shared().psql(sql, database));
+}
+
+TEST(PostgresHub, KillNineLosesNoAcknowledgedEventAndRecordsEachActionSetOnce) {
+  const std::string database = PostgresServer::shared().fresh_database("crash");
+  HubProcess hub(on_postgresql(database, "town-a"));
+  hub.start();
+  std::mt19937 random(20261206);
+  std::set<std::string> acknowledged;
+  constexpr int kHouseholds = 300;
+
+  json registry = json::array();
+  for (int i = 1; i <= kHouseholds; ++i) {
+    char id[16];
+    std::snprintf(id, sizeof id, "V%02d-%05d", 1 + i % 14, i);
+    registry.push_back(household_event(id, std::string(id, 3)));
+  }
+  json reply = hub.ingest({{"type", "batch"}, {"events", registry}});
+  ASSERT_EQ(reply["ok"], true) << reply.dump();
+  for (const auto& e : registry) acknowledged.insert(e["event_id"]);
+
+  const char* statuses[] = {"credit", "non_credit", "breach"};
+  const char* quarters[] = {"2020Q3", "2020Q4", "2021Q1"};
+  for (int cycle = 0; cycle < 3; ++cycle) {
+    // A quarter: half in one batch, half one by one, cut short at a random point; then kill
+    // -9 in the middle of delivery, and resend the whole quarter with the same event ids, as a
+    // publisher that never saw its acknowledgments would.
+    const int kill_after = 50 + static_cast<int>(random() % 200);
+    json batch = json::array(), sent = json::array();
+    for (const auto& r : registry) {
+      json e = status_event(r["household_id"], statuses[random() % 3], quarters[cycle]);
+      sent.push_back(e);
+      if (sent.size() % 2 == 0) {
+        batch.push_back(e);
+      } else {
+        const json single = hub.ingest(e);
+        ASSERT_EQ(single["ok"], true) << single.dump();
+        acknowledged.insert(e["event_id"]);
+      }
+      if (static_cast<int>(sent.size()) == kill_after) break;
+    }
+    const json batch_reply = hub.ingest({{"type", "batch"}, {"events", batch}});
+    ASSERT_EQ(batch_reply["ok"], true) << batch_reply.dump();
+    for (const auto& e : batch) acknowledged.insert(e["event_id"]);
+    std::this_thread::sleep_for(std::chrono::milliseconds(random() % 40));
+    hub.kill9();
+    hub.start();
+    const json again = hub.ingest({{"type", "batch"}, {"events", sent}});
+    ASSERT_EQ(again["ok"], true) << again.dump();
+  }
+  hub.wait_for_delivery(std::chrono::seconds(120));
+
+  const std::string of_hub = " WHERE hub_id = 'town-a'";
+  // Nothing acknowledged was lost, and nothing stored twice.
+  const std::string ids = PostgresServer::shared().psql("SELECT event_id FROM event" + of_hub, database);
+  std::set<std::string> stored;
+  std::istringstream lines(ids);
+  for (std::string line; std::getline(lines, line);)
+    if (!line.empty()) stored.insert(line);
+  for (const auto& id : acknowledged) EXPECT_TRUE(stored.count(id)) << "lost acknowledged event " << id;
+  EXPECT_EQ(pg_int(database, "SELECT COUNT(*) FROM event" + of_hub), static_cast<std::int64_t>(stored.size()));
+  EXPECT_EQ(pg_int(database, "SELECT MAX(seq) - MIN(seq) + 1 FROM event" + of_hub),
+            static_cast<std::int64_t>(stored.size()))
+      << "no gaps in the seqs";
+
+  // Exactly one complete action set per status change per department.
+  const std::int64_t status_events = pg_int(database, "SELECT COUNT(*) FROM event" + of_hub + " AND type = 'status_change'");
+  ASSERT_GT(status_events, 0);
+  for (const std::string department : {"schools", "police", "land", "finance", "civil_affairs"}) {
+    const std::string where = of_hub + " AND department = '" + department + "'";
+    EXPECT_EQ(pg_int(database, "SELECT COUNT(*) FROM ledger_delivery" + where), status_events) << department;
+    EXPECT_EQ(pg_int(database, "SELECT COUNT(*) FROM ledger_delivery d" + where +
+                                   " AND NOT EXISTS (SELECT 1 FROM ledger_action a WHERE a.hub_id = d.hub_id "
+                                   "AND a.department = d.department AND a.seq = d.seq)"),
+              0)
+        << department;
+  }
+  // Finance never pays twice: per household the released amount never exceeds what was deferred.
+  EXPECT_EQ(pg_int(database,
+                   "SELECT COUNT(*) FROM (SELECT household_id, policy_id, "
+                   "SUM(CASE action WHEN 'defer' THEN amount_fen ELSE 0 END) AS deferred, "
+                   "SUM(CASE action WHEN 'release' THEN amount_fen ELSE 0 END) AS released "
+                   "FROM ledger_action" + of_hub + " AND department = 'finance' GROUP BY household_id, policy_id) t "
+                   "WHERE released > deferred"),
+            0);
+  const auto verified = run_command(std::string(HUBCTL_PATH) + " audit verify --dsn \"" +
+                                    PostgresServer::shared().dsn(database) + "\" --hub-id town-a");
+  EXPECT_EQ(verified.exit_code, 0) << verified.output;
+  hub.stop();
+}
+
+TEST(PostgresHub, TwoHubsOnOneDatabaseSeeOnlyTheirOwn) {
+  const std::string database = PostgresServer::shared().fresh_database("shared");
+  HubProcess a(on_postgresql(database, "town-a"));
+  HubProcess b(on_postgresql(database, "town-b"));
+  a.start();
+  b.start();
+  ASSERT_EQ(a.ingest(household_event("V01-00001", "V01"))["ok"], true);
+  ASSERT_EQ(a.ingest(status_event("V01-00001", "credit", "2020Q4"))["ok"], true);
+  for (int i = 1; i <= 3; ++i) {
+    const std::string id = "V02-0000" + std::to_string(i);
+    ASSERT_EQ(b.ingest(household_event(id, "V02"))["ok"], true);
+    ASSERT_EQ(b.ingest(status_event(id, "breach", "2020Q4"))["ok"], true);
+  }
+  a.wait_for_delivery();
+  b.wait_for_delivery();
+
+  const json a_household = a.admin({{"cmd", "household"}, {"household_id", "V01-00001"}});
+  EXPECT_EQ(a_household["ok"], true) << a_household.dump();
+  const json b_sees_a = b.admin({{"cmd", "household"}, {"household_id", "V01-00001"}});
+  EXPECT_EQ(b_sees_a["ok"], false) << "hub b answered for hub a's household: " << b_sees_a.dump();
+  EXPECT_EQ(a.admin({{"cmd", "status"}})["last_seq"], 2);
+  EXPECT_EQ(b.admin({{"cmd", "status"}})["last_seq"], 6) << "each hub has its own seqs, from 1";
+  for (const char* hub_id : {"town-a", "town-b"}) {
+    const auto verified = run_command(std::string(HUBCTL_PATH) + " audit verify --dsn \"" +
+                                      PostgresServer::shared().dsn(database) + "\" --hub-id " + hub_id);
+    EXPECT_EQ(verified.exit_code, 0) << hub_id << ": " << verified.output;
+  }
+  a.stop();
+  b.stop();
 }
 
 }  // namespace

@@ -212,6 +212,9 @@ void Connection::reconnect() {
     PQfinish(std::exchange(conn_, nullptr));
     throw PgError("", "无法连接 PostgreSQL / cannot connect to PostgreSQL (" + where + "): " + why);
   }
+  // The server's NOTICEs ("relation … already exists, skipping") are for people at psql, not
+  // for hubd's stderr.
+  PQsetNoticeProcessor(conn_, [](void*, const char*) {}, nullptr);
 }
 
 std::string Connection::literal(std::string_view value) {
