@@ -19,7 +19,21 @@ EventReader& ChunkCache::reader() {
   return *reader_;
 }
 
-std::int64_t ChunkCache::received_at(std::uint64_t seq) { return reader().received_at(seq); }
+// A reader whose store failed is dropped and opened again on next use: a connection lost to a
+// database server (or a file that could not be read) is not reused.
+template <class F>
+decltype(auto) ChunkCache::reading(F&& read) {
+  try {
+    return read(reader());
+  } catch (const StorageError&) {
+    reader_.reset();
+    throw;
+  }
+}
+
+std::int64_t ChunkCache::received_at(std::uint64_t seq) {
+  return reading([seq](EventReader& r) { return r.received_at(seq); });
+}
 
 std::shared_ptr<const EventChunk> ChunkCache::containing(std::uint64_t seq, std::uint64_t last_seq) {
   const std::uint64_t index = (seq - 1) / kChunkEvents;
@@ -37,7 +51,7 @@ std::shared_ptr<const EventChunk> ChunkCache::containing(std::uint64_t seq, std:
   }
   auto c = std::make_shared<EventChunk>();
   c->first_seq = first;
-  c->events = reader().read(first, last);
+  c->events = reading([first, last](EventReader& r) { return r.read(first, last); });
   if (c->events.empty() || c->events.front().seq != first || c->events.back().seq != last)
     throw std::runtime_error("event log is missing events " + std::to_string(first) + ".." + std::to_string(last));
   chunks_.emplace_front(index, c);

@@ -25,13 +25,16 @@ class ChunkCache {
   explicit ChunkCache(EventReaderOpener open);
 
   // The chunk holding `seq`, with every event of it up to `last_seq` (the last one committed):
-  // a chunk cached before the log grew into it is read again. Throws when the log lacks events.
+  // a chunk cached before the log grew into it is read again. Throws when the log lacks events,
+  // and StorageError when it cannot be read (the reader is then opened again on next use).
   std::shared_ptr<const EventChunk> containing(std::uint64_t seq, std::uint64_t last_seq);
   // When event `seq` was received, or 0 if unknown.
   std::int64_t received_at(std::uint64_t seq);
 
  private:
   EventReader& reader();
+  template <class F>
+  decltype(auto) reading(F&& read);
 
   EventReaderOpener open_;
   std::unique_ptr<EventReader> reader_;

@@ -95,6 +95,25 @@ std::int64_t Dispatcher::now_ms() const {
       .count();
 }
 
+// Every department's pump, unless the event log cannot be read: then delivery pauses (each
+// department keeps its cursor and what it has in flight) and tries again after retry_initial_ms,
+// while hubd keeps running — a database server that restarts or fails over is not a reason to
+// stop delivering for good.
+void Dispatcher::pump_all() {
+  if (log_unreadable_ && Clock::now() < log_retry_at_) return;
+  try {
+    for (auto& d : departments_) pump(*d);
+    if (log_unreadable_) spdlog::info("delivery: the event log can be read again; delivering");
+    log_unreadable_ = false;
+  } catch (const StorageError& e) {
+    if (!log_unreadable_)
+      spdlog::error("delivery: cannot read the event log ({}); delivery waits and tries again every {} ms",
+                    e.what(), config_.retry_initial_ms);
+    log_unreadable_ = true;
+    log_retry_at_ = Clock::now() + std::chrono::milliseconds(config_.retry_initial_ms);
+  }
+}
+
 void Dispatcher::pump(Department& d) {
   if (draining_) return;
   if (d.state == DeliveryState::kRetrying && Clock::now() >= d.retry_at) {
@@ -222,8 +241,12 @@ nlohmann::json Dispatcher::status_json() {
     const std::uint64_t lag = last_seq_ > d->cursor.seq ? last_seq_ - d->cursor.seq : 0;
     std::int64_t oldest_ms = 0;
     if (lag > 0) {
-      const std::int64_t at = scheduler_.received_at(d->cursor.seq + 1);
-      if (at > 0) oldest_ms = std::max<std::int64_t>(0, now_ms() - at);
+      try {
+        const std::int64_t at = scheduler_.received_at(d->cursor.seq + 1);
+        if (at > 0) oldest_ms = std::max<std::int64_t>(0, now_ms() - at);
+      } catch (const StorageError&) {
+        // The log cannot be read right now (pump_all() says so in the log): the age is unknown, 0.
+      }
     }
     departments.push_back({{"id", d->config->id},
                            {"placement", d->config->placement == Placement::kHost ? "host" : "in_process"},
@@ -295,7 +318,7 @@ void Dispatcher::run() {
       admin_op_.reset();
     }
     run_ops();
-    for (auto& d : departments_) pump(*d);
+    pump_all();
 
     if (draining_) {
       std::size_t in_flight = 0;

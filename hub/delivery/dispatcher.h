@@ -147,6 +147,7 @@ class Dispatcher {
     nlohmann::json op_result;
   };
 
+  void pump_all();
   void pump(Department& d);
   void on_worker_message(Department& d);
   void on_host_lost(Department& d);
@@ -201,6 +202,8 @@ class Dispatcher {
   zmq::socket_t status_;
   Scheduler scheduler_;  // cuts each department's next batch from the log's chunks
   std::unique_ptr<Ledger> ledger_;
+  bool log_unreadable_ = false;  // the last pump could not read the event log: retried at log_retry_at_
+  Clock::time_point log_retry_at_{};
   bool cursors_stale_ = false;  // a commit's outcome was unknown and the cursors could not be read again
   std::unique_ptr<LedgerCommitter> committer_;  // writes the rounds' batches, tells the observer
   std::vector<std::unique_ptr<Department>> departments_;

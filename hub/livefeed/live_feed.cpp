@@ -47,6 +47,9 @@ void LiveFeed::run() {
       const json notice = json::parse(msg.to_string(), nullptr, false);
       try {
         if (notice.is_object()) on_notice(notice);
+      } catch (const StorageError& e) {
+        reader_.reset();  // opened again for the next notice (a lost database connection is not reused)
+        spdlog::warn("live feed: {}", e.what());
       } catch (const std::exception& e) {
         // The feed is best effort: an unreadable event log must not stop hubd.
         spdlog::warn("live feed: {}", e.what());

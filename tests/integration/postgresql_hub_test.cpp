@@ -207,6 +207,35 @@ TEST(PostgresHub, KillNineLosesNoAcknowledgedEventAndRecordsEachActionSetOnce) {
   hub.stop();
 }
 
+TEST(PostgresHub, WhileTheServerIsDownPublishersAreToldStorageUnavailableAndNothingIsLost) {
+  const std::string database = PostgresServer::shared().fresh_database("outage");
+  HubProcess hub(on_postgresql(database, "town-a"));
+  hub.start();
+  ASSERT_EQ(hub.ingest(household_event("V01-00001", "V01"))["ok"], true);
+  hub.wait_for_delivery();
+
+  PostgresServer::shared().stop();
+  const json during = hub.ingest(status_event("V01-00001", "credit", "2020Q4", "E-during"));
+  PostgresServer::shared().start();
+  EXPECT_EQ(during["ok"], false) << during.dump();
+  EXPECT_EQ(during["error"]["code"], "storage_unavailable") << during.dump();
+  EXPECT_TRUE(hub.running()) << hub.log();
+
+  // The same event again once the server is back: stored once, and delivered.
+  json after;
+  for (int i = 0; i < 100; ++i) {
+    after = hub.ingest(status_event("V01-00001", "credit", "2020Q4", "E-during"));
+    if (after.value("ok", false)) break;
+    std::this_thread::sleep_for(std::chrono::milliseconds(100));
+  }
+  ASSERT_EQ(after["ok"], true) << after.dump() << "\n" << hub.log();
+  hub.wait_for_delivery();
+  EXPECT_EQ(pg_int(database, "SELECT COUNT(*) FROM event WHERE hub_id = 'town-a' AND event_id = 'E-during'"), 1);
+  EXPECT_EQ(pg_int(database, "SELECT COUNT(*) FROM ledger_delivery WHERE hub_id = 'town-a' AND seq = 2"), 9);
+  EXPECT_TRUE(hub.running()) << hub.log();
+  hub.stop();
+}
+
 TEST(PostgresHub, TwoHubsOnOneDatabaseSeeOnlyTheirOwn) {
   const std::string database = PostgresServer::shared().fresh_database("shared");
   HubProcess a(on_postgresql(database, "town-a"));

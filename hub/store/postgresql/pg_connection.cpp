@@ -37,9 +37,19 @@ bool connection_lost(const std::string& sqlstate, pg_conn* conn) {
          (conn != nullptr && PQstatus(conn) != CONNECTION_OK);
 }
 
+// libpq's message on one line: its own line breaks and tabs become spaces, the end trimmed
+// (a log line stays one line).
 std::string trimmed(const char* message) {
-  std::string text = message == nullptr ? "" : message;
-  while (!text.empty() && (text.back() == '\n' || text.back() == ' ')) text.pop_back();
+  std::string text;
+  for (const char* p = message == nullptr ? "" : message; *p != '\0'; ++p) {
+    const bool space = *p == '\n' || *p == '\t' || *p == ' ';
+    if (space && (text.empty() || text.back() == ' ')) continue;
+    text += space ? ' ' : *p;
+  }
+  while (!text.empty() && text.back() == ' ') text.pop_back();
+  // libpq keeps appending to a connection's error message in some states: a log line stays short.
+  constexpr std::size_t kMaxMessage = 600;
+  if (text.size() > kMaxMessage) text = text.substr(0, kMaxMessage) + " …";
   return text;
 }
 
@@ -218,7 +228,7 @@ void Connection::reconnect() {
 }
 
 std::string Connection::literal(std::string_view value) {
-  if (conn_ == nullptr) reconnect();
+  ensure_connected();
   char* escaped = PQescapeLiteral(conn_, value.data(), value.size());
   if (escaped == nullptr) fail(nullptr, "escape a literal");
   std::string out(escaped);
@@ -250,10 +260,18 @@ bool succeeded(pg_result* result) {
 }
 }  // namespace
 
+void Connection::drop() noexcept {
+  if (conn_ != nullptr) PQfinish(std::exchange(conn_, nullptr));
+}
+
+void Connection::ensure_connected() {
+  if (conn_ == nullptr || PQstatus(conn_) != CONNECTION_OK) reconnect();
+}
+
 Rows Connection::exec(std::string_view sql) {
   // The simple protocol: several statements in one string are allowed (schema scripts); the
   // result is the last statement's.
-  if (conn_ == nullptr) reconnect();
+  ensure_connected();
   const std::string text(sql);
   pg_result* result = PQexec(conn_, text.c_str());
   if (!succeeded(result)) fail(result, sql, sql == "COMMIT");
@@ -261,7 +279,7 @@ Rows Connection::exec(std::string_view sql) {
 }
 
 Rows Connection::exec(std::string_view sql, const Params& params) {
-  if (conn_ == nullptr) reconnect();
+  ensure_connected();
   const std::string text(sql);
   const Wire w = wire_of(params.values_);
   pg_result* result = PQexecParams(conn_, text.c_str(), static_cast<int>(w.values.size()), nullptr, w.values.data(),
@@ -294,18 +312,16 @@ void Connection::Transaction::rollback() {
 // ---- Pipeline -------------------------------------------------------------------------------
 
 Pipeline::Pipeline(Connection& connection) : connection_(connection) {
-  if (connection_.conn_ == nullptr) connection_.reconnect();
+  connection_.ensure_connected();
   if (PQenterPipelineMode(connection_.conn_) != 1) connection_.fail(nullptr, "pipeline mode");
 }
 
 Pipeline::~Pipeline() {
   if (!active_) return;
-  // Abandoned (an exception while sending): drain what was sent, so the connection can leave
-  // pipeline mode and be used again; if it cannot, drop it (reconnected on next use).
-  try {
-    finish();
-  } catch (const PgError&) {
-  }
+  // Abandoned before finish() (an exception while building the statements): what was sent may
+  // include a BEGIN whose transaction would stay open, so the connection is not used again
+  // (made again on next use; the server rolls the transaction back).
+  connection_.drop();
 }
 
 void Pipeline::send(std::string_view sql) { send(sql, Params{}); }
@@ -319,8 +335,9 @@ void Pipeline::send(std::string_view sql, const Params& params) {
     bool commit_sent = false;
     for (const bool c : is_commit_) commit_sent = commit_sent || c;
     active_ = false;
-    PQexitPipelineMode(connection_.conn_);
-    connection_.fail(nullptr, sql, commit_sent);
+    const std::string why = trimmed(PQerrorMessage(connection_.conn_));
+    connection_.drop();
+    throw PgError("", "PostgreSQL: " + why + " [" + std::string(sql.substr(0, 60)) + "]", commit_sent);
   }
   is_commit_.push_back(sql == "COMMIT");
 }
@@ -369,17 +386,24 @@ std::vector<Rows> Pipeline::finish() {
     bool commit_unread = false;
     for (std::size_t i = results.size(); i < is_commit_.size(); ++i) commit_unread = commit_unread || is_commit_[i];
     const std::string why = trimmed(PQerrorMessage(conn));
-    PQexitPipelineMode(conn);
+    const std::string where = server_of(conn);
+    connection_.drop();  // made again on next use
     if (first_error) throw *first_error;
-    throw PgError("", "PostgreSQL (" + server_of(conn) + "): " + (why.empty() ? "connection lost" : why),
-                  commit_unread);
+    throw PgError("", "PostgreSQL (" + where + "): " + (why.empty() ? "connection lost" : why), commit_unread);
   }
-  PQexitPipelineMode(conn);
+  bool clean = PQexitPipelineMode(conn) == 1;
   if (first_error) {
     // A pipeline of BEGIN … COMMIT that failed leaves the session in the aborted transaction.
-    if (PQtransactionStatus(conn) != PQTRANS_IDLE) PQclear(PQexec(conn, "ROLLBACK"));
+    if (clean && PQtransactionStatus(conn) != PQTRANS_IDLE) {
+      pg_result* rolled_back = PQexec(conn, "ROLLBACK");
+      clean = succeeded(rolled_back);
+      PQclear(rolled_back);
+    }
+    // A connection that cannot be brought back to a clean, idle state is not used again.
+    if (!clean || PQstatus(conn) != CONNECTION_OK) connection_.drop();
     throw *first_error;
   }
+  if (!clean) connection_.drop();
   return results;
 }
 

@@ -130,7 +130,9 @@ class Connection {
   Connection& operator=(const Connection&) = delete;
 
   // A statement, waited for; without parameters it may be several (a schema script), and the
-  // rows are the last one's. Throws PgError.
+  // rows are the last one's. Throws PgError. A connection that was lost is made again first (a
+  // lost connection has no transaction left to continue): the caller learnt of the loss from
+  // the PgError of the statement that failed, and re-reads what it keeps before it writes.
   Rows exec(std::string_view sql);
   Rows exec(std::string_view sql, const Params& params);
 
@@ -166,6 +168,9 @@ class Connection {
 
  private:
   friend class Pipeline;
+  void ensure_connected();
+  // Closes a connection left in a state it cannot be used in (made again on next use).
+  void drop() noexcept;
   [[noreturn]] void fail(pg_result* result, std::string_view what, bool at_commit = false);
   std::string dsn_;
   pg_conn* conn_ = nullptr;
