@@ -234,8 +234,18 @@ int main(int argc, char** argv) {
     const hub::store::BackupSources backup_sources{
         config.data_dir, config.security.curve ? config.keys_dir() : std::string(), config.security.audit_signing_key,
         config_path.empty() ? std::string() : fs::absolute(config_path).string(), text, HUB_SDK_VERSION_STRING};
-    auto make_backup = [backup_sources](const std::string& dir, const std::function<void(const std::string&)>& progress,
-                                        const std::atomic<bool>& cancel) {
+    const bool data_in_files = config.storage.backend == hub::StorageBackend::kSqlite;
+    auto make_backup = [backup_sources, data_in_files](const std::string& dir,
+                                                       const std::function<void(const std::string&)>& progress,
+                                                       const std::atomic<bool>& cancel) {
+      // On PostgreSQL the data is the cluster's to back up (and to replicate): copying only the
+      // keys and the configuration would look like a backup and restore to an empty hub.
+      if (!data_in_files)
+        throw hub::StorageError(hub::Status::error(
+            "backup_unsupported",
+            "数据在 PostgreSQL 中，请用数据库集群的备份 / the data is in PostgreSQL: back it up with the cluster's "
+            "own tools (pg_basebackup, or the failover manager's backups; docs/deployment.md), and keep the keys "
+            "directory and hub.json with it"));
       return hub::store::make_backup(backup_sources, dir, progress, cancel);
     };
     hub::AdminServer admin(context, config, open_views, "inproc://control-admin", "inproc://delivery-status", audit,

@@ -258,6 +258,19 @@ TEST(PostgresHub, TwoHubsOnOneDatabaseSeeOnlyTheirOwn) {
   EXPECT_EQ(b_sees_a["ok"], false) << "hub b answered for hub a's household: " << b_sees_a.dump();
   EXPECT_EQ(a.admin({{"cmd", "status"}})["last_seq"], 2);
   EXPECT_EQ(b.admin({{"cmd", "status"}})["last_seq"], 6) << "each hub has its own seqs, from 1";
+  // hubctl backup copies files; on PostgreSQL the data is the cluster's: refused, saying so.
+  const json started = a.admin({{"cmd", "backup"}, {"action", "start"}, {"to", a.dir() + "/backup"}});
+  ASSERT_EQ(started["ok"], true) << started.dump();
+  json backup;
+  for (int i = 0; i < 100; ++i) {
+    backup = a.admin({{"cmd", "backup"}, {"action", "status"}});
+    if (backup.value("state", "") == "failed" || backup.value("state", "") == "done") break;
+    std::this_thread::sleep_for(std::chrono::milliseconds(50));
+  }
+  EXPECT_EQ(backup["state"], "failed") << backup.dump();
+  EXPECT_EQ(backup["failure"]["code"], "backup_unsupported") << backup.dump();
+  EXPECT_NE(backup.dump().find("pg_basebackup"), std::string::npos) << backup.dump();
+
   for (const char* hub_id : {"town-a", "town-b"}) {
     const auto verified = run_command(std::string(HUBCTL_PATH) + " audit verify --dsn \"" +
                                       PostgresServer::shared().dsn(database) + "\" --hub-id " + hub_id);
