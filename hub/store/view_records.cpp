@@ -20,6 +20,10 @@ report::RecordedRow recorded_row(std::int64_t seq, std::int64_t delivered_at_ms,
   return row;
 }
 
+void keep_latest(std::map<std::string, report::LatestAction>& latest, const report::RecordedRow& row) {
+  for (const auto& [policy, action] : row.actions) latest[policy] = LatestAction{action, row.seq, row.delivered_at_ms};
+}
+
 void add_delivery(report::QuarterDeliveries& figures, std::int64_t seq, const std::string& household_id,
                   std::int64_t latency_ms, std::string_view packed_actions) {
   ++figures.delivered;

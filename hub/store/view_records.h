@@ -5,6 +5,7 @@
 #pragma once
 
 #include <cstdint>
+#include <map>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -17,6 +18,10 @@ namespace hub::store {
 // A delivery row's actions ([[policy_id, action, amount_fen or null, reason id], ...]) as
 // (policy_id, action) pairs in the plugin's order.
 report::RecordedRow recorded_row(std::int64_t seq, std::int64_t delivered_at_ms, std::string_view packed_actions);
+
+// Takes a department's row for an earlier event of the household into the latest action per
+// policy (rows in seq order: a later row replaces an earlier one).
+void keep_latest(std::map<std::string, report::LatestAction>& latest, const report::RecordedRow& row);
 
 // Adds one delivery of an effective evaluation to its department's figures: the count, the
 // action totals, and the three slowest (latency descending, then seq).

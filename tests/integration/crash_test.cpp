@@ -21,12 +21,7 @@ TEST(CrashTest, KillNineLosesNoAcknowledgedEventAndRecordsEachActionSetOnce) {
   std::set<std::string> acknowledged;
   const int kHouseholds = 400;
 
-  json registry = json::array();
-  for (int i = 1; i <= kHouseholds; ++i) {
-    char id[16];
-    std::snprintf(id, sizeof id, "V%02d-%05d", 1 + i % 14, i);
-    registry.push_back(household_event(id, std::string(id, 3)));
-  }
+  const json registry = household_registry(kHouseholds);
   json reply = hub.ingest({{"type", "batch"}, {"events", registry}});
   ASSERT_EQ(reply["ok"], true);
   for (const auto& e : registry) acknowledged.insert(e["event_id"]);

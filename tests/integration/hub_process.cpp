@@ -374,6 +374,16 @@ json household_event(const std::string& id, const std::string& village) {
           {"head", "张三"}, {"members", 4}};
 }
 
+json household_registry(int n) {
+  json registry = json::array();
+  for (int i = 1; i <= n; ++i) {
+    char id[16];
+    std::snprintf(id, sizeof id, "V%02d-%05d", 1 + i % 14, i);
+    registry.push_back(household_event(id, std::string(id, 3)));
+  }
+  return registry;
+}
+
 json commitment_event(const std::string& id) {
   return {{"type", "commitment"}, {"event_id", "com-" + id}, {"household_id", id}, {"signed_on", "2020-04-15"}};
 }

@@ -157,6 +157,8 @@ std::string make_temp_dir(const std::string& prefix);
 
 // Events as the family-planning office publishes them.
 nlohmann::json household_event(const std::string& id, const std::string& village = "V01");
+// Registrations of households V02-00001 … (n of them, villages V01..V14 in turn).
+nlohmann::json household_registry(int n);
 nlohmann::json commitment_event(const std::string& id);
 nlohmann::json status_event(const std::string& id, const std::string& status, const std::string& quarter,
                             const std::string& event_id = "");

@@ -194,10 +194,7 @@ class PgReportViews final : public ReportViews {
           "ORDER BY e.seq",
           hub().text(department).text(household_id).integer(before_seq));
       std::map<std::string, LatestAction> out;
-      for (int i = 0; i < q.size(); ++i) {
-        const RecordedRow row = recorded_row(q.integer(i, 0), q.integer(i, 1), q.text(i, 2));
-        for (const auto& [policy, action] : row.actions) out[policy] = LatestAction{action, row.seq, row.delivered_at_ms};
-      }
+      for (int i = 0; i < q.size(); ++i) keep_latest(out, recorded_row(q.integer(i, 0), q.integer(i, 1), q.text(i, 2)));
       return out;
     });
   }

@@ -168,10 +168,7 @@ class SqliteReportViews final : public ReportViews {
                   "ON d.department = ?1 AND d.seq = e.seq WHERE e.household_id = ?2 AND e.seq < ?3 ORDER BY e.seq");
       q.bind(1, department).bind(2, household_id).bind(3, before_seq);
       std::map<std::string, LatestAction> out;
-      while (q.step()) {
-        const RecordedRow row = recorded_row(q, 0, 1, 2);
-        for (const auto& [policy, action] : row.actions) out[policy] = LatestAction{action, row.seq, row.delivered_at_ms};
-      }
+      while (q.step()) keep_latest(out, recorded_row(q, 0, 1, 2));
       return out;
     });
   }
