@@ -110,7 +110,7 @@ void Report::print(std::ostream& out) const {
       out << std::left << std::setw(58) << "figure" << std::right << std::setw(14) << "median" << std::setw(14) << "min"
           << std::setw(14) << "max"
           << "  " << std::left << std::setw(14) << "unit"
-          << "vs limit   vs Redis   target\n";
+          << "vs limit   " << (section == "postgresql" ? "vs SQLite  " : "vs Redis   ") << "target\n";
     }
     std::string label = f.label;
     if (label.size() > 57) label = label.substr(0, 57);
@@ -141,8 +141,9 @@ json Report::to_json() const {
       if (auto r = ratio_value(f, find(f.limit_id))) j["limit"]["ratio"] = *r;
     }
     if (!f.redis_id.empty()) {
-      j["redis"] = {{"id", f.redis_id}};
-      if (auto r = ratio_value(f, find(f.redis_id))) j["redis"]["ratio"] = *r;
+      const char* key = f.section == "postgresql" ? "sqlite" : "redis";
+      j[key] = {{"id", f.redis_id}};
+      if (auto r = ratio_value(f, find(f.redis_id))) j[key]["ratio"] = *r;
     }
     if (!f.target.empty()) j["target"] = f.target;
     figures.push_back(std::move(j));

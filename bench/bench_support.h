@@ -51,7 +51,9 @@ struct Figure {
   bool higher_is_better = true;
   Range value;
   std::string limit_id;  // the machine-limit figure this one is compared with, if any
-  std::string redis_id;  // the Redis Streams figure this one is compared with, if any
+  // The Redis Streams figure this one is compared with, if any; in the "postgresql" section, the
+  // same figure on SQLite (the column reads "vs SQLite", the JSON key "sqlite").
+  std::string redis_id;
   std::string target;    // the target, as text ("≥ 100,000"), if any
 };
 
