@@ -334,18 +334,27 @@ int main(int argc, char** argv) {
     auto want_sqlite_hub = [&](const std::string& block) { return o.on_sqlite() && want(block); };
     const std::string base = work.path() + "/hub";
     std::string log_dir;  // a data directory holding the whole town in its event log
+    // CPU milliseconds per 1,000 events, from CPU seconds spent publishing the town.
+    const auto per_thousand = [&](double cpu_seconds) {
+      return cpu_seconds * 1000.0 * 1000.0 / static_cast<double>(town.events.size());
+    };
     if (want_sqlite_hub("hub.ingest.batch")) {
       progress("hub: durable ingest in batches of 1,000 (no departments enabled)");
+      std::vector<double> cpu;
       report.add({"hub.ingest.batch", "hub", "durable ingest, batches of 1,000, 4 in flight", "events/s", true,
                   repeat(o.runs,
                          [&] {
                            log_dir = fresh_data_dir(base, "ingest", rosters);
                            HubDaemon hubd(setup, log_dir, 0);
+                           const double cpu_before = hubd.cpu_seconds();
                            const double seconds = publish_batches(hubd.ingest_endpoint(), town.events, 1000, 4);
+                           cpu.push_back(per_thousand(hubd.cpu_seconds() - cpu_before));
                            hubd.stop();
                            return static_cast<double>(town.events.size()) / seconds;
                          }),
                   "limits.sqlite.append", "redis.publish.batch", "≥ 100,000"});
+      report.add({"hub.ingest.batch.cpu", "hub", "  CPU per 1,000 events (hubd)", "ms", false, summarize(cpu), "", "",
+                  ""});
     }
     if (want_sqlite_hub("hub.delivery") && log_dir.empty()) {  // the delivery figure needs a full event log
       log_dir = fresh_data_dir(base, "ingest", rosters);
@@ -486,17 +495,28 @@ int main(int argc, char** argv) {
     // database per run, and the figure on SQLite and the COPY limit beside each.
     if (postgres && want("postgresql.ingest")) {
       progress("postgresql: durable ingest in batches of 1,000 (no departments enabled)");
+      std::vector<double> cpu, hubd_cpu, server_cpu;  // where the CPU went while the town was published
       report.add({"postgresql.ingest.batch", "postgresql", "durable ingest, batches of 1,000, 4 in flight",
                   "events/s", true,
                   repeat(o.runs,
                          [&] {
                            const std::string data = fresh_data_dir(base, "pg-ingest", rosters);
                            HubDaemon hubd(setup, data, 0, false, false, postgres->fresh_hub("ingest"));
+                           const double hubd_before = hubd.cpu_seconds(), server_before = postgres->cpu_seconds();
                            const double seconds = publish_batches(hubd.ingest_endpoint(), town.events, 1000, 4);
+                           hubd_cpu.push_back(per_thousand(hubd.cpu_seconds() - hubd_before));
+                           server_cpu.push_back(per_thousand(postgres->cpu_seconds() - server_before));
+                           cpu.push_back(hubd_cpu.back() + server_cpu.back());
                            hubd.stop();
                            return static_cast<double>(town.events.size()) / seconds;
                          }),
                   "limits.pg.copy", "hub.ingest.batch", "≥ 0.5× SQLite"});
+      report.add({"postgresql.ingest.batch.cpu", "postgresql", "  CPU per 1,000 events (hubd + server)", "ms", false,
+                  summarize(cpu), "", "hub.ingest.batch.cpu", ""});
+      report.add({"postgresql.ingest.batch.cpu.hubd", "postgresql", "    of which hubd", "ms", false,
+                  summarize(hubd_cpu), "", "hub.ingest.batch.cpu", ""});
+      report.add({"postgresql.ingest.batch.cpu.server", "postgresql", "    of which the PostgreSQL server", "ms", false,
+                  summarize(server_cpu), "", "", ""});
     }
     if (postgres && want("postgresql.delivery")) {
       progress("postgresql: deliveries to " + std::to_string(departments) + " departments from a full event log");

@@ -173,6 +173,20 @@ bool Child::running() {
   return true;
 }
 
+double process_cpu_seconds(pid_t pid, bool waited_children) {
+  std::ifstream in("/proc/" + std::to_string(pid) + "/stat");
+  std::string stat;
+  if (!std::getline(in, stat)) return 0;
+  // Fields after the command name (which may hold spaces), from field 3 on: utime is field 14.
+  std::istringstream fields(stat.substr(stat.rfind(')') + 2));
+  std::vector<std::string> f;
+  for (std::string x; fields >> x && f.size() < 15;) f.push_back(x);
+  if (f.size() < 15) return 0;
+  double ticks = std::stod(f[11]) + std::stod(f[12]);
+  if (waited_children) ticks += std::stod(f[13]) + std::stod(f[14]);
+  return ticks / static_cast<double>(::sysconf(_SC_CLK_TCK));
+}
+
 long Child::peak_rss_kib() const {
   std::ifstream in("/proc/" + std::to_string(pid_) + "/status");
   std::string line;

@@ -67,6 +67,7 @@ class HubDaemon {
   const std::string& http_url() const noexcept { return http_url_; }  // "http://127.0.0.1:PORT/"; "" without
   LedgerSource ledger() const { return {data_dir_ + "/ledger.db", storage_}; }
   long peak_rss_kib() const { return child_->peak_rss_kib(); }
+  double cpu_seconds() const { return child_->cpu_seconds(); }
   void stop();  // SIGTERM and wait; throws if hubd does not exit cleanly
 
  private:

@@ -2,7 +2,10 @@
 
 #include <libpq-fe.h>
 
+#include <filesystem>
+#include <fstream>
 #include <nlohmann/json.hpp>
+#include <sstream>
 #include <stdexcept>
 
 #include "bench_support.h"
@@ -23,6 +26,24 @@ HubStorage BenchPostgres::fresh_hub(const std::string& name) {
   return {server_->dsn(server_->fresh_database("bench_" + name)), "bench"};
 }
 
+double BenchPostgres::cpu_seconds() const {
+  const pid_t postmaster = server_->postmaster_pid();
+  double total = process_cpu_seconds(postmaster, /*waited_children=*/true);
+  std::error_code ec;
+  for (const auto& entry : std::filesystem::directory_iterator("/proc", ec)) {
+    const std::string name = entry.path().filename().string();
+    if (name.find_first_not_of("0123456789") != std::string::npos) continue;
+    std::ifstream in(entry.path() / "stat");
+    std::string stat;
+    if (!std::getline(in, stat) || stat.rfind(')') == std::string::npos) continue;
+    std::istringstream fields(stat.substr(stat.rfind(')') + 2));
+    std::string state;
+    pid_t parent = 0;
+    if (fields >> state >> parent && parent == postmaster) total += process_cpu_seconds(std::stoi(name), false);
+  }
+  return total;
+}
+
 std::string BenchPostgres::describe() const {
   auto setting = [&](const char* name) {
     std::string value = server_->psql(std::string("SHOW ") + name);
@@ -30,9 +51,8 @@ std::string BenchPostgres::describe() const {
     return value;
   };
   return std::string("PostgreSQL ") + setting("server_version") + ", fsync=" + setting("fsync") +
-         ", synchronous_commit=" + setting("synchronous_commit") + ", full_page_writes=" +
-         setting("full_page_writes") + ", wal_sync_method=" + setting("wal_sync_method") +
-         ", shared_buffers=" + setting("shared_buffers");
+         ", synchronous_commit=" + setting("synchronous_commit") + ", full_page_writes=" + setting("full_page_writes") +
+         ", wal_sync_method=" + setting("wal_sync_method") + ", shared_buffers=" + setting("shared_buffers");
 }
 
 namespace {
@@ -41,11 +61,20 @@ namespace {
 void append_field(std::string& out, const std::string& value) {
   for (const char c : value) {
     switch (c) {
-      case '\\': out += "\\\\"; break;
-      case '\t': out += "\\t"; break;
-      case '\n': out += "\\n"; break;
-      case '\r': out += "\\r"; break;
-      default: out += c;
+      case '\\':
+        out += "\\\\";
+        break;
+      case '\t':
+        out += "\\t";
+        break;
+      case '\n':
+        out += "\\n";
+        break;
+      case '\r':
+        out += "\\r";
+        break;
+      default:
+        out += c;
     }
   }
 }
@@ -72,7 +101,9 @@ constexpr const char* kCopy =
 
 std::string copy_row(const std::string& wire, std::size_t seq, std::size_t pass) {
   const json e = json::parse(wire);
-  const auto text = [&](const char* key) { return e.contains(key) && e[key].is_string() ? e[key].get<std::string>() : ""; };
+  const auto text = [&](const char* key) {
+    return e.contains(key) && e[key].is_string() ? e[key].get<std::string>() : "";
+  };
   const bool status_change = text("type") == "status_change";
   const auto status_field = [&](const char* key) { return status_change ? text(key) : std::string("\\N"); };
   std::string row = "bench\t" + std::to_string(seq) + "\t";

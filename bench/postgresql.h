@@ -26,6 +26,9 @@ class BenchPostgres {
 
   // A new, empty database for one hub run, as hubd's storage section names it.
   HubStorage fresh_hub(const std::string& name);
+  // CPU seconds the whole server (postmaster, its live processes and the sessions that ended)
+  // used so far: the difference over a run is what the run cost the server.
+  double cpu_seconds() const;
   // "PostgreSQL 15.x, fsync=on, …" for the report.
   std::string describe() const;
 
