@@ -1,16 +1,20 @@
 // hub-bench: the hub's speed beside the machine's limits and Redis Streams, in one run.
 //
 //   hub-bench [--runs N] [--town-households N] [--county-households N] [--departments N]
-//             [--scaling] [--smoke] [--no-redis] [--out FILE] [--work-dir DIR]
+//             [--storage sqlite|postgresql|both] [--scaling] [--smoke] [--no-redis]
+//             [--out FILE] [--work-dir DIR]
 //
-// Sections, in this order: limits (libzmq, SQLite, fsync), redis (Redis Streams with
-// appendfsync always and one consumer group per department), hub (a real hubd: durable
-// ingest, deliveries per second, latency at a fixed rate, the town's and the county's
-// quarter end to end), and optionally the scaling curve. Prints a table on stdout and writes
+// Sections, in this order: limits (libzmq, SQLite, fsync; with PostgreSQL, its COPY), redis
+// (Redis Streams with appendfsync always and one consumer group per department), hub (a real
+// hubd on SQLite: durable ingest, deliveries per second, latency at a fixed rate, the town's
+// and the county's quarter end to end), postgresql (the same hubd on a PostgreSQL server the
+// bench starts for the run, fsync on: ingest, deliveries, the town's quarter, each beside its
+// SQLite figure and the COPY limit), and optionally the scaling curve. Prints a table on stdout and writes
 // the same figures as JSON. It measures and reports; it never fails because of a slow figure.
 #include <filesystem>
 #include <fstream>
 #include <iostream>
+#include <memory>
 #include <nlohmann/json.hpp>
 #include <optional>
 #include <sstream>
@@ -22,6 +26,7 @@
 #include "common/command_line.h"
 #include "hub_runs.h"
 #include "limits.h"
+#include "postgresql.h"
 #include "redis_streams.h"
 
 namespace fs = std::filesystem;
@@ -39,6 +44,9 @@ struct Options {
   std::vector<std::size_t> scaling_sizes{10000, 100000, 1000000};
   bool smoke = false;
   bool redis = true;
+  std::string storage = "sqlite";  // sqlite, postgresql or both
+  bool on_sqlite() const { return storage != "postgresql"; }
+  bool on_postgresql() const { return storage != "sqlite"; }
   std::vector<std::string> only;  // id prefixes; empty = everything
   std::string out = "bench-results.json";
   std::string work_dir;
@@ -60,6 +68,11 @@ std::optional<int> parse_options(int argc, char** argv, Options& o) {
   app.add_option("--town-households", o.town, "the town's size (default: the reference town)")->capture_default_str();
   app.add_option("--county-households", o.county, "the county's size; 0 skips the county")->capture_default_str();
   app.add_option("--departments", o.departments, "departments to enable (first N of the configuration); default all");
+  app.add_option("--storage", o.storage,
+                 "the hub's storage: sqlite (the default), postgresql (a server started for the run, fsync on) or "
+                 "both, side by side")
+      ->check(CLI::IsMember({"sqlite", "postgresql", "both"}))
+      ->capture_default_str();
   app.add_flag("--scaling", o.scaling, "also run the scaling curve (households x 1, 3 and all departments)");
   app.add_option("--scaling-sizes", o.scaling_sizes, "households for the scaling curve")
       ->delimiter(',')
@@ -155,12 +168,12 @@ struct EndToEnd {
 // administrators' views of that hub, through its HTTP API (time_views: 20 households spread
 // over the town, the 2020Q4 report, reconciliation).
 EndToEnd deliver_town(const HubSetup& setup, const std::string& base, const std::string& rosters, const Town& town,
-                      std::size_t departments, bool with_views = false) {
+                      std::size_t departments, bool with_views = false, const HubStorage& storage = {}) {
   const std::string data = fresh_data_dir(base, "e2e", rosters);
-  HubDaemon hubd(setup, data, departments, false, with_views);
+  HubDaemon hubd(setup, data, departments, false, with_views, storage);
   const auto start = Clock::now();
   publish_batches(hubd.ingest_endpoint(), town.events, 1000, 4);
-  wait_delivered(hubd.ledger_path(), departments, town.events.size(), std::chrono::seconds(3600));
+  wait_delivered(hubd.ledger(), departments, town.events.size(), std::chrono::seconds(3600));
   EndToEnd out{seconds_since(start), static_cast<double>(hubd.peak_rss_kib()) / 1024.0, std::nullopt, 0};
   if (with_views) {
     std::vector<std::string> households;
@@ -196,6 +209,7 @@ int main(int argc, char** argv) {
                          {"department_ids",
                           json(std::vector<std::string>(setup.departments.begin(),
                                                         setup.departments.begin() + static_cast<long>(departments)))},
+                         {"storage", o.storage},
                          {"smoke", o.smoke}});
     const std::string rosters = work.path() + "/rosters";
     progress("generating the town (" + format_number(static_cast<double>(o.town)) + " households)");
@@ -250,6 +264,19 @@ int main(int argc, char** argv) {
       report.add({"limits.fsync", "limits", "fdatasync loop (512 B write + fdatasync)", "ops/s", true,
                   repeat(o.runs, [&] { return fsync_rate(work.path(), o.smoke ? 0.2 : 2.0); }), "", "", ""});
     }
+    std::unique_ptr<BenchPostgres> postgres;  // one server for the run, fsync on
+    if (o.on_postgresql() && (want("limits.pg") || want("postgresql"))) {
+      progress("postgresql: initdb and start a server for the run (fsync on)");
+      postgres = std::make_unique<BenchPostgres>();
+      report.set_info("postgresql", postgres->describe());
+    }
+    if (postgres && want("limits.pg")) {
+      progress("limits: PostgreSQL COPY into the event table's shape");
+      report.add({"limits.pg.copy", "limits",
+                  "PostgreSQL COPY, 1,000 rows/txn, event table shape, fsync on", "rows/s", true,
+                  repeat(o.runs, [&] { return pg_copy_rate(*postgres, town.events, 200000 / scale, 1000); }), "", "",
+                  ""});
+    }
     // ---- Redis Streams ----
     const bool redis = o.redis && want("redis") && RedisServer::available();
     const std::size_t latency_events = o.smoke ? 200 : 25000;  // 5 s at 5,000 events/s
@@ -303,29 +330,39 @@ int main(int argc, char** argv) {
       }
     }
 
-    // ---- the hub ----
+    // ---- the hub (on SQLite) ----
+    auto want_sqlite_hub = [&](const std::string& block) { return o.on_sqlite() && want(block); };
     const std::string base = work.path() + "/hub";
     std::string log_dir;  // a data directory holding the whole town in its event log
-    if (want("hub.ingest.batch")) {
+    // CPU milliseconds per 1,000 events, from CPU seconds spent publishing the town.
+    const auto per_thousand = [&](double cpu_seconds) {
+      return cpu_seconds * 1000.0 * 1000.0 / static_cast<double>(town.events.size());
+    };
+    if (want_sqlite_hub("hub.ingest.batch")) {
       progress("hub: durable ingest in batches of 1,000 (no departments enabled)");
+      std::vector<double> cpu;
       report.add({"hub.ingest.batch", "hub", "durable ingest, batches of 1,000, 4 in flight", "events/s", true,
                   repeat(o.runs,
                          [&] {
                            log_dir = fresh_data_dir(base, "ingest", rosters);
                            HubDaemon hubd(setup, log_dir, 0);
+                           const double cpu_before = hubd.cpu_seconds();
                            const double seconds = publish_batches(hubd.ingest_endpoint(), town.events, 1000, 4);
+                           cpu.push_back(per_thousand(hubd.cpu_seconds() - cpu_before));
                            hubd.stop();
                            return static_cast<double>(town.events.size()) / seconds;
                          }),
                   "limits.sqlite.append", "redis.publish.batch", "≥ 100,000"});
+      report.add({"hub.ingest.batch.cpu", "hub", "  CPU per 1,000 events (hubd)", "ms", false, summarize(cpu), "", "",
+                  ""});
     }
-    if (want("hub.delivery") && log_dir.empty()) {  // the delivery figure needs a full event log
+    if (want_sqlite_hub("hub.delivery") && log_dir.empty()) {  // the delivery figure needs a full event log
       log_dir = fresh_data_dir(base, "ingest", rosters);
       HubDaemon hubd(setup, log_dir, 0);
       publish_batches(hubd.ingest_endpoint(), town.events, 1000, 4);
       hubd.stop();
     }
-    if (want("hub.delivery")) {
+    if (want_sqlite_hub("hub.delivery")) {
       progress("hub: deliveries to " + std::to_string(departments) + " departments from a full event log");
       report.add(
           {"hub.delivery", "hub", "deliveries through " + std::to_string(departments) + " plugins, ledger committed",
@@ -338,14 +375,14 @@ int main(int argc, char** argv) {
                     fs::copy(rosters, fs::path(log_dir) / "plugins", fs::copy_options::recursive);
                     const auto start = Clock::now();
                     HubDaemon hubd(setup, log_dir, departments);
-                    wait_delivered(hubd.ledger_path(), departments, town.events.size(), std::chrono::seconds(3600));
+                    wait_delivered(hubd.ledger(), departments, town.events.size(), std::chrono::seconds(3600));
                     const double seconds = seconds_since(start);
                     hubd.stop();
                     return static_cast<double>(town.events.size() * departments) / seconds;
                   }),
            "limits.sqlite.ledger_rows", "redis.fanout", "≥ 300,000"});
     }
-    if (want("hub.ingest.batch.curve")) {
+    if (want_sqlite_hub("hub.ingest.batch.curve")) {
       progress("hub: durable ingest in batches of 1,000 with CURVE (as shipped)");
       report.add({"hub.ingest.batch.curve", "hub", "durable ingest, batches of 1,000, 4 in flight, CURVE", "events/s",
                   true,
@@ -359,7 +396,7 @@ int main(int argc, char** argv) {
                          }),
                   "hub.ingest.batch", "", "≥ 100,000"});
     }
-    if (want("hub.ingest.single")) {
+    if (want_sqlite_hub("hub.ingest.single")) {
       progress("hub: single events from 32 connections (group commit)");
       report.add({"hub.ingest.single", "hub", "durable ingest, single events, 32 connections", "events/s", true,
                   repeat(o.runs,
@@ -374,7 +411,7 @@ int main(int argc, char** argv) {
                          }),
                   "limits.fsync", "redis.publish.single", "fsync-bound"});
     }
-    if (want("hub.ingest.single.curve")) {
+    if (want_sqlite_hub("hub.ingest.single.curve")) {
       progress("hub: single events from 32 connections with CURVE (as shipped)");
       report.add({"hub.ingest.single.curve", "hub", "durable ingest, single events, 32 connections, CURVE", "events/s",
                   true,
@@ -390,7 +427,7 @@ int main(int argc, char** argv) {
                          }),
                   "hub.ingest.single", "", "fsync-bound"});
     }
-    if (want("hub.latency")) {
+    if (want_sqlite_hub("hub.latency")) {
       progress("hub: latency at 5,000 events/s with " + std::to_string(departments) + " departments");
       {
         std::vector<Percentiles> acked, ledger;
@@ -399,8 +436,8 @@ int main(int argc, char** argv) {
           HubDaemon hubd(setup, data, departments);
           const auto registered = registrations(town);
           publish_batches(hubd.ingest_endpoint(), registered, 1000, 4);
-          wait_delivered(hubd.ledger_path(), departments, registered.size(), std::chrono::seconds(600));
-          LatencySamples s = hub_latency(hubd.ingest_endpoint(), hubd.ledger_path(), departments,
+          wait_delivered(hubd.ledger(), departments, registered.size(), std::chrono::seconds(600));
+          LatencySamples s = hub_latency(hubd.ingest_endpoint(), hubd.ledger(), departments,
                                          status_changes(town, latency_events), latency_rate, latency_threads);
           hubd.stop();
           acked.push_back(percentiles(s.acked_ms));
@@ -412,7 +449,7 @@ int main(int argc, char** argv) {
                     redis ? "redis.latency.all" : "", "≤ 5 ms");
       }
     }
-    if (want("hub.town")) {
+    if (want_sqlite_hub("hub.town")) {
       progress("hub: the town's quarter end to end");
       {
         std::vector<double> seconds, rss;
@@ -428,7 +465,7 @@ int main(int argc, char** argv) {
         report.add({"hub.town.rss", "hub", "  hubd peak RSS", "MiB", false, summarize(rss), "", "", ""});
       }
     }
-    if (o.county > 0 && want("hub.county")) {
+    if (o.county > 0 && want_sqlite_hub("hub.county")) {
       progress("hub: the county's quarter (" + format_number(static_cast<double>(o.county)) + " households)");
       TempDir county_dir("hub-bench-county");
       const std::string county_rosters = county_dir.path() + "/rosters";
@@ -453,8 +490,76 @@ int main(int argc, char** argv) {
                   summarize({e.rss_after_views_mib}), "", "", "< 1,024 MiB"});
     }
 
+    // ---- the hub on PostgreSQL ----
+    // The same hubd, measured the same way, with "storage": {"backend": "postgresql"}: a fresh
+    // database per run, and the figure on SQLite and the COPY limit beside each.
+    if (postgres && want("postgresql.ingest")) {
+      progress("postgresql: durable ingest in batches of 1,000 (no departments enabled)");
+      std::vector<double> cpu, hubd_cpu, server_cpu;  // where the CPU went while the town was published
+      report.add({"postgresql.ingest.batch", "postgresql", "durable ingest, batches of 1,000, 4 in flight",
+                  "events/s", true,
+                  repeat(o.runs,
+                         [&] {
+                           const std::string data = fresh_data_dir(base, "pg-ingest", rosters);
+                           HubDaemon hubd(setup, data, 0, false, false, postgres->fresh_hub("ingest"));
+                           const double hubd_before = hubd.cpu_seconds(), server_before = postgres->cpu_seconds();
+                           const double seconds = publish_batches(hubd.ingest_endpoint(), town.events, 1000, 4);
+                           hubd_cpu.push_back(per_thousand(hubd.cpu_seconds() - hubd_before));
+                           server_cpu.push_back(per_thousand(postgres->cpu_seconds() - server_before));
+                           cpu.push_back(hubd_cpu.back() + server_cpu.back());
+                           hubd.stop();
+                           return static_cast<double>(town.events.size()) / seconds;
+                         }),
+                  "limits.pg.copy", "hub.ingest.batch", "≥ 0.5× SQLite"});
+      report.add({"postgresql.ingest.batch.cpu", "postgresql", "  CPU per 1,000 events (hubd + server)", "ms", false,
+                  summarize(cpu), "", "hub.ingest.batch.cpu", ""});
+      report.add({"postgresql.ingest.batch.cpu.hubd", "postgresql", "    of which hubd", "ms", false,
+                  summarize(hubd_cpu), "", "hub.ingest.batch.cpu", ""});
+      report.add({"postgresql.ingest.batch.cpu.server", "postgresql", "    of which the PostgreSQL server", "ms", false,
+                  summarize(server_cpu), "", "", ""});
+    }
+    if (postgres && want("postgresql.delivery")) {
+      progress("postgresql: deliveries to " + std::to_string(departments) + " departments from a full event log");
+      report.add({"postgresql.delivery", "postgresql",
+                  "deliveries through " + std::to_string(departments) + " plugins, ledger committed",
+                  "deliveries/s", true,
+                  repeat(o.runs,
+                         [&] {
+                           const std::string data = fresh_data_dir(base, "pg-delivery", rosters);
+                           const HubStorage storage = postgres->fresh_hub("delivery");
+                           {
+                             HubDaemon log_only(setup, data, 0, false, false, storage);
+                             publish_batches(log_only.ingest_endpoint(), town.events, 1000, 4);
+                             log_only.stop();
+                           }
+                           const auto start = Clock::now();
+                           HubDaemon hubd(setup, data, departments, false, false, storage);
+                           wait_delivered(hubd.ledger(), departments, town.events.size(), std::chrono::seconds(3600));
+                           const double seconds = seconds_since(start);
+                           hubd.stop();
+                           return static_cast<double>(town.events.size() * departments) / seconds;
+                         }),
+                  "", "hub.delivery", ""});
+    }
+    if (postgres && want("postgresql.town")) {
+      progress("postgresql: the town's quarter end to end");
+      std::vector<double> seconds, rss;
+      for (std::size_t r = 0; r < o.runs; ++r) {
+        const EndToEnd e =
+            deliver_town(setup, base, rosters, town, departments, false, postgres->fresh_hub("town"));
+        seconds.push_back(e.seconds);
+        rss.push_back(e.rss_mib);
+      }
+      report.add(
+          {"postgresql.town", "postgresql",
+           "town's quarter (" + format_number(static_cast<double>(o.town)) + " households): publish -> all ledgers",
+           "s", false, summarize(seconds), "", "hub.town", "< 1 s"});
+      report.add({"postgresql.town.rss", "postgresql", "  hubd peak RSS", "MiB", false, summarize(rss), "",
+                  "hub.town.rss", ""});
+    }
+
     // ---- scaling ----
-    if (o.scaling && want("scaling")) {
+    if (o.scaling && o.on_sqlite() && want("scaling")) {
       for (std::size_t households : o.scaling_sizes) {
         TempDir dir("hub-bench-scaling");
         const std::string scaling_rosters = dir.path() + "/rosters";

@@ -110,7 +110,7 @@ void Report::print(std::ostream& out) const {
       out << std::left << std::setw(58) << "figure" << std::right << std::setw(14) << "median" << std::setw(14) << "min"
           << std::setw(14) << "max"
           << "  " << std::left << std::setw(14) << "unit"
-          << "vs limit   vs Redis   target\n";
+          << "vs limit   " << (section == "postgresql" ? "vs SQLite  " : "vs Redis   ") << "target\n";
     }
     std::string label = f.label;
     if (label.size() > 57) label = label.substr(0, 57);
@@ -141,8 +141,9 @@ json Report::to_json() const {
       if (auto r = ratio_value(f, find(f.limit_id))) j["limit"]["ratio"] = *r;
     }
     if (!f.redis_id.empty()) {
-      j["redis"] = {{"id", f.redis_id}};
-      if (auto r = ratio_value(f, find(f.redis_id))) j["redis"]["ratio"] = *r;
+      const char* key = f.section == "postgresql" ? "sqlite" : "redis";
+      j[key] = {{"id", f.redis_id}};
+      if (auto r = ratio_value(f, find(f.redis_id))) j[key]["ratio"] = *r;
     }
     if (!f.target.empty()) j["target"] = f.target;
     figures.push_back(std::move(j));
@@ -170,6 +171,20 @@ bool Child::running() {
     return false;
   }
   return true;
+}
+
+double process_cpu_seconds(pid_t pid, bool waited_children) {
+  std::ifstream in("/proc/" + std::to_string(pid) + "/stat");
+  std::string stat;
+  if (!std::getline(in, stat)) return 0;
+  // Fields after the command name (which may hold spaces), from field 3 on: utime is field 14.
+  std::istringstream fields(stat.substr(stat.rfind(')') + 2));
+  std::vector<std::string> f;
+  for (std::string x; fields >> x && f.size() < 15;) f.push_back(x);
+  if (f.size() < 15) return 0;
+  double ticks = std::stod(f[11]) + std::stod(f[12]);
+  if (waited_children) ticks += std::stod(f[13]) + std::stod(f[14]);
+  return ticks / static_cast<double>(::sysconf(_SC_CLK_TCK));
 }
 
 long Child::peak_rss_kib() const {

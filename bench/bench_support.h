@@ -51,8 +51,10 @@ struct Figure {
   bool higher_is_better = true;
   Range value;
   std::string limit_id;  // the machine-limit figure this one is compared with, if any
-  std::string redis_id;  // the Redis Streams figure this one is compared with, if any
-  std::string target;    // the target, as text ("≥ 100,000"), if any
+  // The Redis Streams figure this one is compared with, if any; in the "postgresql" section, the
+  // same figure on SQLite (the column reads "vs SQLite", the JSON key "sqlite").
+  std::string redis_id;
+  std::string target;  // the target, as text ("≥ 100,000"), if any
 };
 
 class Report {
@@ -71,6 +73,10 @@ class Report {
 // Runs `measure` `runs` times (a failure propagates) and summarises the results.
 Range repeat(std::size_t runs, const std::function<double()>& measure);
 
+// CPU seconds (user + system) process `pid` used so far, with `waited_children` also those of
+// its children that exited and were waited for (a server's finished sessions); 0 when gone.
+double process_cpu_seconds(pid_t pid, bool waited_children);
+
 // A child process with its stdout and stderr in `log_path`.
 class Child {
  public:
@@ -83,6 +89,8 @@ class Child {
   bool running();
   // Peak resident set (VmHWM) in KiB; read it before the child exits.
   long peak_rss_kib() const;
+  // CPU seconds (user + system, all threads) used so far; read it before the child exits.
+  double cpu_seconds() const { return process_cpu_seconds(pid_, false); }
   // SIGTERM, then waits (SIGKILL after `grace`). Returns the exit status (-1 if killed).
   int stop(std::chrono::seconds grace = std::chrono::seconds(60));
 

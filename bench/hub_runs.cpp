@@ -15,6 +15,7 @@
 #include <httplib.h>
 
 #include "cli/import_file.h"
+#include "store/postgresql/pg_connection.h"
 #include "towngen/town_generator.h"
 
 namespace hub::bench {
@@ -32,11 +33,20 @@ std::string read_text(const fs::path& path) {
   return s.str();
 }
 
-// A read-only look at ledger.db: how far the slowest department got.
+// A read-only look at the ledger's cursors: how far the slowest department got.
 class CursorWatch {
  public:
-  explicit CursorWatch(const std::string& path) {
-    if (sqlite3_open_v2(path.c_str(), &db_, SQLITE_OPEN_READONLY, nullptr) != SQLITE_OK) {
+  explicit CursorWatch(const LedgerSource& ledger) {
+    if (ledger.storage.postgresql()) {
+      hub_id_ = ledger.storage.hub_id;
+      try {
+        pg_ = std::make_unique<store::pg::Connection>(ledger.storage.dsn);
+      } catch (const store::pg::PgError&) {
+        pg_.reset();  // the server is there (the bench started it); hubd may not have made its tables
+      }
+      return;
+    }
+    if (sqlite3_open_v2(ledger.sqlite_path.c_str(), &db_, SQLITE_OPEN_READONLY, nullptr) != SQLITE_OK) {
       sqlite3_close(db_);
       db_ = nullptr;
       return;
@@ -51,9 +61,21 @@ class CursorWatch {
     sqlite3_finalize(query_);
     sqlite3_close(db_);
   }
-  bool ready() const noexcept { return query_ != nullptr; }
+  bool ready() const noexcept { return query_ != nullptr || pg_ != nullptr; }
   // The slowest cursor, or 0 until all `departments` have one.
   std::uint64_t slowest(std::size_t departments) {
+    if (pg_) {
+      try {
+        const store::pg::Rows rows =
+            pg_->exec("SELECT COUNT(*), COALESCE(MIN(seq), 0) FROM ledger_cursor WHERE hub_id = $1",
+                      store::pg::Params().text(hub_id_));
+        return static_cast<std::size_t>(rows.integer(0, 0)) >= departments
+                   ? static_cast<std::uint64_t>(rows.integer(0, 1))
+                   : 0;
+      } catch (const store::pg::PgError&) {
+        return 0;  // no ledger tables yet
+      }
+    }
     std::uint64_t out = 0;
     if (sqlite3_step(query_) == SQLITE_ROW &&
         static_cast<std::size_t>(sqlite3_column_int64(query_, 0)) >= departments) {
@@ -66,6 +88,8 @@ class CursorWatch {
  private:
   sqlite3* db_ = nullptr;
   sqlite3_stmt* query_ = nullptr;
+  std::unique_ptr<store::pg::Connection> pg_;
+  std::string hub_id_;
 };
 
 json request(zmq::socket_t& socket, const std::string& body) {
@@ -120,13 +144,13 @@ Town make_town(const std::string& dir, std::size_t households, const std::string
 }
 
 HubDaemon::HubDaemon(const HubSetup& setup, const std::string& data_dir, std::size_t departments, bool curve,
-                     bool http)
-    : data_dir_(data_dir) {
+                     bool http, const HubStorage& storage)
+    : data_dir_(data_dir), storage_(storage) {
   fs::create_directories(data_dir);
   json plugins = json::array();
   for (std::size_t i = 0; i < departments && i < setup.departments.size(); ++i)
     plugins.push_back({{"id", setup.departments[i]}});
-  const json config{{"data_dir", data_dir},
+  json config{{"data_dir", data_dir},
                     {"log_level", "warn"},
                     {"endpoints",
                      {{"ingest", "tcp://127.0.0.1:*"}, {"admin", "tcp://127.0.0.1:*"}, {"live_feed", "tcp://127.0.0.1:*"}}},
@@ -135,6 +159,8 @@ HubDaemon::HubDaemon(const HubSetup& setup, const std::string& data_dir, std::si
                     {"departments_dir", setup.departments_dir},
                     {"security", {{"mode", curve ? "curve" : "insecure"}}},
                     {"plugins", plugins}};
+  if (storage.postgresql())
+    config["storage"] = {{"backend", "postgresql"}, {"dsn", storage.dsn}, {"hub_id", storage.hub_id}};
   const std::string config_path = data_dir + "/bench-hub.json";
   std::ofstream(config_path) << config.dump(2);
   const fs::path endpoints = fs::path(data_dir) / "hubd.endpoints.json";
@@ -215,13 +241,13 @@ double publish_singles(const IngestTarget& endpoint, const std::vector<std::stri
   return static_cast<double>(events.size()) / seconds_since(start);
 }
 
-void wait_delivered(const std::string& ledger_path, std::size_t departments, std::uint64_t last_seq,
+void wait_delivered(const LedgerSource& ledger, std::size_t departments, std::uint64_t last_seq,
                     std::chrono::seconds limit) {
   const auto deadline = Clock::now() + limit;
   std::unique_ptr<CursorWatch> watch;
   for (;;) {
     if (!watch || !watch->ready()) {
-      if (fs::exists(ledger_path)) watch = std::make_unique<CursorWatch>(ledger_path);
+      if (ledger.storage.postgresql() || fs::exists(ledger.sqlite_path)) watch = std::make_unique<CursorWatch>(ledger);
     }
     if (watch && watch->ready() && watch->slowest(departments) >= last_seq) return;
     if (Clock::now() > deadline) throw std::runtime_error("departments did not catch up within the time limit");
@@ -252,7 +278,7 @@ std::vector<std::string> status_changes(const Town& town, std::size_t count) {
   return out;
 }
 
-LatencySamples hub_latency(const IngestTarget& endpoint, const std::string& ledger_path, std::size_t departments,
+LatencySamples hub_latency(const IngestTarget& endpoint, const LedgerSource& ledger, std::size_t departments,
                            const std::vector<std::string>& events, double rate, std::size_t threads) {
   // Ledger watcher: (time, slowest cursor) each time the slowest cursor moves.
   std::atomic<bool> stop{false};
@@ -261,7 +287,7 @@ LatencySamples hub_latency(const IngestTarget& endpoint, const std::string& ledg
   std::thread watcher([&] {
     std::unique_ptr<CursorWatch> watch;
     while (!stop) {
-      if (!watch || !watch->ready()) watch = std::make_unique<CursorWatch>(ledger_path);
+      if (!watch || !watch->ready()) watch = std::make_unique<CursorWatch>(ledger);
       const std::uint64_t now_at = watch->ready() ? watch->slowest(departments) : 0;
       if (now_at != slowest) {
         progress_points.emplace_back(Clock::now(), now_at);

@@ -1,5 +1,6 @@
 // The hub under load: a real hubd process started by the bench, fed over its ZeroMQ ingest
-// endpoint exactly as a publisher would, and watched through its ledger.db.
+// endpoint exactly as a publisher would, and watched through its ledger's cursors (ledger.db,
+// or the ledger_cursor table when the hub runs on PostgreSQL).
 #pragma once
 
 #include <chrono>
@@ -39,6 +40,20 @@ struct IngestTarget {
   std::string server_key, public_key, secret_key;
 };
 
+// Where a hubd keeps its event log and ledger: SQLite files in its data directory (the default,
+// dsn empty) or one hub's rows in a PostgreSQL database (hubd's "storage" section).
+struct HubStorage {
+  std::string dsn;
+  std::string hub_id;
+  bool postgresql() const noexcept { return !dsn.empty(); }
+};
+
+// Where the bench reads a hub's delivery cursors.
+struct LedgerSource {
+  std::string sqlite_path;  // ledger.db, when the hub runs on SQLite
+  HubStorage storage;
+};
+
 // A hubd with its data in data_dir and the first `departments` departments of the setup;
 // without CURVE unless `curve` (the figures since stop 9 are without; the *.curve figures
 // measure what CURVE costs).
@@ -46,16 +61,18 @@ class HubDaemon {
  public:
   // `http`: also serve the dashboard and its API on a free loopback port (http_url()).
   HubDaemon(const HubSetup& setup, const std::string& data_dir, std::size_t departments, bool curve = false,
-            bool http = false);
+            bool http = false, const HubStorage& storage = {});
   ~HubDaemon();
   const IngestTarget& ingest_endpoint() const noexcept { return ingest_; }
   const std::string& http_url() const noexcept { return http_url_; }  // "http://127.0.0.1:PORT/"; "" without
-  std::string ledger_path() const { return data_dir_ + "/ledger.db"; }
+  LedgerSource ledger() const { return {data_dir_ + "/ledger.db", storage_}; }
   long peak_rss_kib() const { return child_->peak_rss_kib(); }
+  double cpu_seconds() const { return child_->cpu_seconds(); }
   void stop();  // SIGTERM and wait; throws if hubd does not exit cleanly
 
  private:
   std::string data_dir_;
+  HubStorage storage_;
   IngestTarget ingest_;
   std::string http_url_;
   std::unique_ptr<Child> child_;
@@ -68,8 +85,8 @@ double publish_batches(const IngestTarget& endpoint, const std::vector<std::stri
 // Sends each event alone, from `threads` connections with one request in flight each.
 // Returns events per second.
 double publish_singles(const IngestTarget& endpoint, const std::vector<std::string>& events, std::size_t threads);
-// Waits until all `departments` cursors in ledger.db reached `last_seq`.
-void wait_delivered(const std::string& ledger_path, std::size_t departments, std::uint64_t last_seq,
+// Waits until all `departments` cursors of the ledger reached `last_seq`.
+void wait_delivered(const LedgerSource& ledger, std::size_t departments, std::uint64_t last_seq,
                     std::chrono::seconds limit);
 
 // `count` status changes for the town's households (which must be registered already, and not
@@ -80,9 +97,9 @@ std::vector<std::string> status_changes(const Town& town, std::size_t count);
 std::vector<std::string> registrations(const Town& town);
 
 // Single status changes at `rate` per second: publish -> durable acknowledgment, and publish
-// -> recorded in every department's ledger (found by polling ledger.db's cursors every
+// -> recorded in every department's ledger (found by polling the ledger's cursors every
 // 0.25 ms, so those figures are up to 0.25 ms late).
-LatencySamples hub_latency(const IngestTarget& endpoint, const std::string& ledger_path, std::size_t departments,
+LatencySamples hub_latency(const IngestTarget& endpoint, const LedgerSource& ledger, std::size_t departments,
                            const std::vector<std::string>& events, double rate, std::size_t threads);
 
 // The administrators' views of a hub that has delivered everything, as its HTTP API answers

@@ -10,6 +10,8 @@
 //
 // Settings for tests: fsync off (the tests kill processes, never the machine, and the page cache
 // survives a process), a small shared_buffers, and enough connections for several hubd.
+// Durability::kFsync is for hub-bench: fsync and full_page_writes on, as a production server
+// runs, so that its figures compare with SQLite's synchronous=FULL.
 // HUB_TEST_PG_BINDIR overrides where initdb and pg_ctl are looked up (default: the newest
 // /usr/lib/postgresql/*/bin).
 #pragma once
@@ -37,7 +39,9 @@ namespace hub::testing {
 
 class PostgresServer {
  public:
-  PostgresServer() : bin_(find_bindir()) {
+  enum class Durability { kTestsOnly, kFsync };
+
+  explicit PostgresServer(Durability durability = Durability::kTestsOnly) : bin_(find_bindir()) {
     namespace fs = std::filesystem;
     data_ = dir_.file("data");
     as_user_ = ::geteuid() == 0 ? "setpriv --reuid=nobody --regid=nogroup --clear-groups " : "";
@@ -51,8 +55,10 @@ class PostgresServer {
     run("initdb", bin_ + "/initdb -D " + data_ + " -U hubtest --auth=trust --encoding=UTF8 --locale=C.UTF-8 -N");
     std::ofstream(data_ + "/postgresql.conf", std::ios::app)
         << "\n# hub tests\nlisten_addresses = '127.0.0.1'\nport = " << port_.number()
-        << "\nunix_socket_directories = '" << dir_.str() << "'\nfsync = off\nsynchronous_commit = on\n"
-        << "full_page_writes = off\nshared_buffers = 32MB\nmax_connections = 200\nlog_min_messages = warning\n";
+        << "\nunix_socket_directories = '" << dir_.str() << "'\nsynchronous_commit = on\nmax_connections = 200\n"
+        << "log_min_messages = warning\n"
+        << (durability == Durability::kFsync ? "fsync = on\nfull_page_writes = on\nshared_buffers = 128MB\n"
+                                             : "fsync = off\nfull_page_writes = off\nshared_buffers = 32MB\n");
     start();
   }
 
