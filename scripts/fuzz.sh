@@ -12,7 +12,7 @@ cd "$(dirname "$0")/.."
 seconds=${1:-60}
 shift || true
 targets=("$@")
-[ ${#targets[@]} -gt 0 ] || targets=(ingest import config)
+[ ${#targets[@]} -gt 0 ] || targets=(ingest import config clients host_protocol operator_request)
 BUILD_DIR=${BUILD_DIR:-build-fuzz}
 
 command -v clang++ >/dev/null || { echo "fuzz: clang++ is missing (bash scripts/install-deps.sh)" >&2; exit 1; }

@@ -281,26 +281,16 @@ HostLink::Department& HostLink::department_of(Session& session, const json& mess
 
 void HostLink::on_started(Session& session, const json& message) {
   Department& d = department_of(session, message);
-  auto started = std::make_unique<Started>();
+  auto started = std::make_unique<Started>(decode_started(message));
   started->host = session.host_name;
-  started->ok = message.value("ok", false);
-  if (auto reload = message.find("reload"); reload != message.end() && reload->is_boolean() && reload->get<bool>()) {
+  if (started->reload) {
     if (!d.reload_pending) throw ProtocolError("reload", "no reload was asked for");
     d.reload_pending = false;
-    started->reload = true;
-    const auto keeps = message.find("keeps_running");
-    started->keeps_running = keeps != message.end() && keeps->is_boolean() && keeps->get<bool>();
-    if (message.contains("library")) started->library = string_field(message, "", "library");
   }
   if (started->ok) {
     started->info.id = d.config->id;
-    started->info.version = string_field(message, "", "plugin_version");
-    started->info.abi_version = static_cast<std::uint32_t>(uint_field(message, "", "abi_version"));
   } else {
-    const json error = message.value("error", json::object());
-    started->error_code = error.is_object() ? error.value("code", "start_failed") : "start_failed";
-    started->error = "on plugin host '" + session.host_name + "': " +
-                     (error.is_object() ? error.value("message", std::string()) : std::string());
+    started->error = "on plugin host '" + session.host_name + "': " + started->error;
   }
   if (d.awaiting_rewind && !started->reload) {
     d.held_started = std::move(started);  // the dispatcher has not disowned the old host's requests yet

@@ -234,6 +234,54 @@ Restart decode_restart(const json& j) {
   return r;
 }
 
+WireError decode_error(const json& message, const std::string& fallback_code) {
+  WireError out{fallback_code, ""};
+  auto error = message.find("error");
+  if (error == message.end() || !error->is_object()) return out;
+  if (auto code = error->find("code"); code != error->end() && code->is_string() && !code->get_ref<const std::string&>().empty())
+    out.code = code->get<std::string>().substr(0, kMaxReasonChars);
+  if (auto text = error->find("message"); text != error->end() && text->is_string())
+    out.message = text->get<std::string>().substr(0, kMaxReasonChars);
+  return out;
+}
+
+json encode_started(const runtime::Started& started) {
+  json out{{"ok", started.ok}};
+  if (started.reload) {
+    out["reload"] = true;
+    out["keeps_running"] = started.keeps_running;
+    out["library"] = started.library;
+  }
+  if (started.ok) {
+    out["plugin_version"] = started.info.version;
+    out["abi_version"] = started.info.abi_version;
+  } else {
+    out["error"] = {{"code", started.error_code}, {"message", started.error}};
+  }
+  return out;
+}
+
+runtime::Started decode_started(const json& message) {
+  runtime::Started started;
+  started.ok = bool_field(message, "", "ok", false);
+  if (bool_field(message, "", "reload", false)) {
+    started.reload = true;
+    started.keeps_running = bool_field(message, "", "keeps_running", false);
+    if (message.contains("library")) started.library = string_field(message, "", "library");
+  }
+  if (started.ok) {
+    started.info.version = string_field(message, "", "plugin_version");
+    const std::uint64_t abi = uint_field(message, "", "abi_version");
+    if (abi > UINT32_MAX) throw ProtocolError("abi_version", "must be at most " + std::to_string(UINT32_MAX));
+    started.info.abi_version = static_cast<std::uint32_t>(abi);
+  } else {
+    WireError error = decode_error(message, "start_failed");
+    started.error_code = std::move(error.code);
+    started.error = std::move(error.message);
+  }
+  return started;
+}
+
 json encode_report(const runtime::Report& report) {
   json out{{"done_upto", report.done_upto}, {"skipped", report.skipped}};
   json delivered = json::array();

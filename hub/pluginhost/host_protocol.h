@@ -71,6 +71,21 @@ Restart decode_restart(const nlohmann::json& j);  // throws ProtocolError naming
 
 // Host side: the worker's Report as the "report" message's fields (without type/session).
 nlohmann::json encode_report(const runtime::Report& report);
+// The "error" object of a refused, error or failed started message: {"code", "message"}. It is
+// only logged and shown, so a missing or malformed part gives `fallback_code` / no text (capped
+// at 2000 bytes) instead of an error.
+struct WireError {
+  std::string code;
+  std::string message;
+};
+WireError decode_error(const nlohmann::json& message, const std::string& fallback_code);
+
+// Host side: a worker's Started as the "started" message's fields (without type/department).
+nlohmann::json encode_started(const runtime::Started& started);
+// Hub side: the Started a "started" message says (host name and the department's reload
+// bookkeeping are the caller's); throws ProtocolError naming the field.
+runtime::Started decode_started(const nlohmann::json& message);
+
 // Hub side: the Report to hand the dispatcher for a host's answer to `request`; invalid
 // answers become a failure of the request's first event with the reason.
 runtime::Report decode_report(const nlohmann::json& message, const runtime::Request& request,

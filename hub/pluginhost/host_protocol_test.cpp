@@ -274,5 +274,47 @@ TEST_F(HostProtocolTest, InvalidReportsBecomeFailures) {
                   "failed.culprit_seq");
 }
 
+// Found while writing fuzz_host_protocol: hubd read "started" with nlohmann's value(), which
+// throws type_error (not ProtocolError) on {"ok": "yes"} or a numeric error code, and nothing
+// caught it on the plugin-host thread: one malformed message from a host ended hubd.
+TEST(HostProtocolStarted, ValuesSurviveTheRoundTripAndBadTypesAreProtocolErrors) {
+  runtime::Started ok;
+  ok.ok = true;
+  ok.reload = true;
+  ok.library = "/opt/p.so";
+  ok.info.version = "1.2.0";
+  ok.info.abi_version = 3;
+  const runtime::Started back = decode_started(json::parse(encode_started(ok).dump()));
+  EXPECT_TRUE(back.ok && back.reload && !back.keeps_running);
+  EXPECT_EQ(back.library, "/opt/p.so");
+  EXPECT_EQ(back.info.version, "1.2.0");
+  EXPECT_EQ(back.info.abi_version, 3u);
+
+  const runtime::Started failed = decode_started({{"ok", false}, {"error", {{"code", 7}, {"message", "boom"}}}});
+  EXPECT_EQ(failed.error_code, "start_failed");
+  EXPECT_EQ(failed.error, "boom");
+  EXPECT_EQ(decode_started({{"ok", false}, {"error", "no"}}).error_code, "start_failed");
+
+  auto field_of = [](const json& message) {
+    try {
+      (void)decode_started(message);
+    } catch (const ProtocolError& e) {
+      return e.field;
+    }
+    return std::string("(accepted)");
+  };
+  EXPECT_EQ(field_of({{"ok", "yes"}}), "ok");
+  EXPECT_EQ(field_of({{"ok", false}, {"reload", 1}}), "reload");
+  EXPECT_EQ(field_of({{"ok", true}, {"plugin_version", "1"}, {"abi_version", 4294967299ull}}), "abi_version");
+}
+
+TEST(HostProtocolError, AnyErrorObjectIsReadWithoutThrowing) {
+  EXPECT_EQ(decode_error(json::object(), "unspecified").code, "unspecified");
+  EXPECT_EQ(decode_error({{"error", 5}}, "unspecified").code, "unspecified");
+  const WireError e = decode_error({{"error", {{"code", "department_taken"}, {"message", std::string(5000, 'x')}}}}, "x");
+  EXPECT_EQ(e.code, "department_taken");
+  EXPECT_EQ(e.message.size(), 2000u);
+}
+
 }  // namespace
 }  // namespace hub::pluginhost

@@ -182,9 +182,7 @@ std::optional<int> PluginHost::on_hub_message() {
     } else if (type == "pong") {
       // last_heard_ is all it is for
     } else if (type == "refused" || type == "error") {
-      const json error = message.value("error", json::object());
-      const std::string code = error.value("code", "");
-      const std::string text = error.value("message", "");
+      const auto [code, text] = decode_error(message, "unspecified");
       if (type == "refused" && code != "department_taken" && code != "hub_stopping") {
         spdlog::error("plugin host '{}': the hub refused this host ({}): {}", config_.host_name, code, text);
         return 1;
@@ -324,18 +322,12 @@ void PluginHost::on_worker_message(Worker& worker) {
   auto [tag, pointer] = runtime::receive_owned(worker.pipe);
   if (tag == Tag::kStarted) {
     std::unique_ptr<runtime::Started> started(static_cast<runtime::Started*>(pointer));
-    json message{{"type", "started"}, {"department", worker.config.id}, {"ok", started->ok}};
-    if (started->reload) {
-      message["reload"] = true;
-      message["keeps_running"] = started->keeps_running;
-      message["library"] = started->library;
-    }
+    json message = encode_started(*started);
+    message["type"] = "started";
+    message["department"] = worker.config.id;
     if (started->ok) {
-      message["plugin_version"] = started->info.version;
-      message["abi_version"] = started->info.abi_version;
       spdlog::info("plugin host '{}': plugin {} {} started", config_.host_name, worker.config.id, started->info.version);
     } else {
-      message["error"] = {{"code", started->error_code}, {"message", started->error}};
       spdlog::error("plugin host '{}': plugin {} did not start: {}: {}", config_.host_name, worker.config.id,
                     started->error_code, started->error);
     }

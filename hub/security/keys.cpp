@@ -27,7 +27,8 @@ ConfigError error_at(const std::string& key, const std::string& message) { retur
 }  // namespace
 
 bool is_z85_key(const std::string& text) {
-  if (text.size() != 40) return false;
+  // zmq_z85_decode reads a C string: a NUL inside would end the key early (found by fuzz_clients).
+  if (text.size() != 40 || text.find('\0') != std::string::npos) return false;
   unsigned char bytes[32];
   return zmq_z85_decode(bytes, text.c_str()) != nullptr;
 }

@@ -62,6 +62,12 @@ TEST(ClientsFile, EveryMistakeNamesItsEntry) {
                "department 'land' is not one of this hub's configured plugins");
   expect_error(json{{"clients", {entry("a", json::array(), kKeyA)}}}, "clients[0].role", "required");
   expect_error(json{{"clients", {entry("a", {"admin", 7}, kKeyA)}}}, "clients[0].role", "strings");
+  // Found by fuzz_clients: a NUL inside the 40 characters ended the key for libzmq's decoder,
+  // so a key that no client can present was let in.
+  std::string nul_key = kKeyA;
+  nul_key[5] = '\0';
+  expect_error(json{{"clients", {entry("a", "admin", nul_key)}}}, "clients[0].public_key", "40 Z85");
+  EXPECT_FALSE(is_z85_key(nul_key));
   json extra = entry("a", "admin", kKeyA);
   extra["secret_key"] = "x";
   expect_error(json{{"clients", {extra}}}, "clients[0].secret_key", "unknown key");

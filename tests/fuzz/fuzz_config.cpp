@@ -1,5 +1,5 @@
-// libFuzzer target: hubd's configuration loader, and the clients file's parser (the keys the
-// hub lets in, docs/security.md §3.3), on arbitrary text.
+// libFuzzer target: hubd's configuration loader on arbitrary text (the clients file has its own
+// target, fuzz_clients.cpp).
 //
 // Relative paths resolve against an empty scratch directory. Properties checked on every
 // input:
@@ -15,7 +15,6 @@
 #include "config/hub_config.h"
 #include "fuzz_check.h"
 #include "domain/wire_event.h"
-#include "security/keys.h"
 
 namespace {
 
@@ -33,17 +32,6 @@ const hub::ConfigSources& sources() {
 
 extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size) {
   const std::string text(reinterpret_cast<const char*>(data), size);
-  // The clients file: an error names the entry; a ring that loads finds each of its keys.
-  auto clients = hub::security::parse_clients(text, {"police", "schools"});
-  if (auto* e = std::get_if<hub::ConfigError>(&clients)) {
-    FUZZ_CHECK(!e->message.empty(), "a clients-file error says what is wrong");
-  } else {
-    const auto& ring = std::get<hub::security::KeyRing>(clients);
-    for (const auto& c : ring.clients()) {
-      FUZZ_CHECK(ring.find(c.public_key) == &c, "every listed key is found");
-      FUZZ_CHECK(!c.roles.empty() && hub::is_valid_id(c.name), "a name and a role");
-    }
-  }
   auto loaded = hub::load_hub_config(text, sources());
   if (auto* e = std::get_if<hub::ConfigError>(&loaded)) {
     FUZZ_CHECK(!e->message.empty(), "an error says what is wrong");

@@ -1,13 +1,18 @@
 // libFuzzer target: `hubctl import` reading a file (CSV or JSONL), then the whole-file checks.
 //
-// The first byte picks the file name (odd: .csv, even: .jsonl); the rest is the file's text.
-// Properties checked on every input:
+// The first byte picks the file name (odd: .csv; even: .jsonl, .json or .ndjson by its next two
+// bits); the rest is the file's text. Properties checked on every input:
 //  - nothing throws (hubctl would die with an uncaught exception instead of a report);
 //  - every problem has a code and a message, and can be printed as JSON (hubctl --json);
-//  - every row accepted is a valid wire event for the hub's own parser, with an event_id.
+//  - every row accepted is a valid wire event for the hub's own parser, with an event_id;
+//  - encodings: a CSV with a line that is not UTF-8 (GBK, Latin-1, UTF-16…) is refused with
+//    invalid_encoding and no rows, one that is UTF-8 never is; the same file in each other form
+//    the import accepts (a UTF-8 byte-order mark for CSV, CRLF line ends for both) gives the same
+//    rows and the same issues (code, line, field).
 #include <cstddef>
 #include <cstdint>
 #include <string>
+#include <string_view>
 
 #include <nlohmann/json.hpp>
 
@@ -15,13 +20,32 @@
 #include "fuzz_check.h"
 #include "domain/wire_event.h"
 
-extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size) {
-  if (size == 0) return 0;
-  const std::string name = (data[0] & 1) != 0 ? "town.csv" : "town.jsonl";
-  const std::string text(reinterpret_cast<const char*>(data) + 1, size - 1);
+namespace {
 
+hub::cli::ImportFile import(const std::string& name, const std::string& text) {
   hub::cli::ImportFile file = hub::cli::parse_import(name, text);
   if (file.issues.empty()) hub::cli::check_file_consistency(file);
+  return file;
+}
+
+// What hubctl reports and sends, without the messages (they may quote a line as it was).
+std::string outcome(const hub::cli::ImportFile& file) {
+  nlohmann::json out{{"kind", file.kind}, {"rows", nlohmann::json::array()}, {"issues", nlohmann::json::array()}};
+  for (const auto& row : file.rows) out["rows"].push_back({row.line, row.event});
+  for (const auto& issue : file.issues) out["issues"].push_back({issue.line, issue.code, issue.field});
+  return out.dump();
+}
+
+}  // namespace
+
+extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size) {
+  if (size == 0) return 0;
+  static const char* kJsonNames[] = {"town.jsonl", "town.json", "town.ndjson", "town.jsonl"};
+  const bool csv = (data[0] & 1) != 0;
+  const std::string name = csv ? "town.csv" : kJsonNames[(data[0] >> 1) & 3];
+  const std::string text(reinterpret_cast<const char*>(data) + 1, size - 1);
+
+  const hub::cli::ImportFile file = import(name, text);
 
   for (const auto& issue : file.issues) {
     FUZZ_CHECK(!issue.code.empty(), "an issue has a code");
@@ -34,6 +58,23 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
     auto parsed = hub::parse_event(row.event);
     FUZZ_CHECK(parsed.ok(), "an accepted row is a valid event");
     (void)row.event.dump();  // what hubctl sends
+  }
+
+  if (csv) {
+    bool refused_encoding = false;
+    for (const auto& issue : file.issues) refused_encoding = refused_encoding || issue.code == "invalid_encoding";
+    // A line break never falls inside a UTF-8 character: a line is not UTF-8 iff the text is not.
+    FUZZ_CHECK(refused_encoding == !hub::is_valid_utf8(text), "invalid_encoding exactly when a line is not UTF-8");
+    FUZZ_CHECK(!refused_encoding || file.rows.empty(), "nothing from a file that is not UTF-8");
+    if (text.rfind("\xEF\xBB\xBF", 0) != 0)
+      FUZZ_CHECK(outcome(import(name, "\xEF\xBB\xBF" + text)) == outcome(file), "a byte-order mark changes nothing");
+  }
+  // CRLF line ends; not where the text has CRs already, nor in a CSV with quotes (a quoted line
+  // break is the field's content and would change with it).
+  if (text.find('\r') == std::string::npos && (!csv || text.find('"') == std::string::npos)) {
+    std::string crlf;
+    for (const char c : text) crlf += c == '\n' ? std::string("\r\n") : std::string(1, c);
+    FUZZ_CHECK(outcome(import(name, crlf)) == outcome(file), "CRLF line ends change nothing");
   }
   return 0;
 }
