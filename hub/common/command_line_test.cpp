@@ -100,6 +100,14 @@ TEST(HubctlCommandLine, UsageErrorsExitTwoNamingTheBadOptionAndTheHelpToRun) {
   }
 }
 
+TEST(HubctlCommandLine, AuditVerifyOnPostgresqlNeedsBothTheDsnAndTheHubId) {
+  for (const std::string args : {"--dsn 'host=/nowhere dbname=x'", "--hub-id town-a"}) {
+    const auto r = run_command(kHubctl + " audit verify " + args);
+    EXPECT_EQ(r.exit_code, 2) << args << ": " << r.output;
+    EXPECT_NE(r.output.find("--dsn and --hub-id go together"), std::string::npos) << args << ": " << r.output;
+  }
+}
+
 TEST(HubctlCommandLine, VersionAndJsonAfterTheVerb) {
   auto r = run_command(kHubctl + " --version", false);
   EXPECT_EQ(r.exit_code, 0);

@@ -189,6 +189,16 @@ std::int64_t Rows::integer(int row, int column) const {
   return value;
 }
 
+std::optional<std::string> Rows::optional_text(int row, int column) const {
+  if (is_null(row, column)) return std::nullopt;
+  return std::string(text(row, column));
+}
+
+std::optional<std::int64_t> Rows::optional_integer(int row, int column) const {
+  if (is_null(row, column)) return std::nullopt;
+  return integer(row, column);
+}
+
 std::string Rows::bytes(int row, int column) const {
   std::size_t length = 0;
   unsigned char* decoded =

@@ -111,6 +111,9 @@ class Rows {
   bool is_null(int row, int column) const;
   std::string_view text(int row, int column) const;
   std::int64_t integer(int row, int column) const;
+  // The value, or std::nullopt for NULL.
+  std::optional<std::string> optional_text(int row, int column) const;
+  std::optional<std::int64_t> optional_integer(int row, int column) const;
   // A bytea column, decoded from the server's hex output.
   std::string bytes(int row, int column) const;
   // Rows changed by an INSERT/UPDATE/DELETE.

@@ -147,11 +147,6 @@ void keep_open(Connection& connection) {
   if (!connection.ok()) connection.reconnect();
 }
 
-std::optional<std::string> optional_text(const Rows& rows, int row, int column) {
-  if (rows.is_null(row, column)) return std::nullopt;
-  return std::string(rows.text(row, column));
-}
-
 // One read snapshot (REPEATABLE READ, read-only) around a request's event_id look-ups, on the
 // writer's connection (the same thread; no append while it lives, as with SQLite's). Begun with
 // the first read, in the same round trip; ended when the object goes.
@@ -465,12 +460,12 @@ audit::VerifyResult verify_pg_event_chain(const std::string& dsn, const std::str
     stored.type = rows.text(row, 4);
     stored.household_id = rows.text(row, 5);
     stored.village = rows.text(row, 6);
-    stored.status = optional_text(rows, row, 7);
-    stored.previous_status = optional_text(rows, row, 8);
-    stored.quarter = optional_text(rows, row, 9);
-    stored.previous_quarter = optional_text(rows, row, 10);
-    stored.effective_date = optional_text(rows, row, 11);
-    stored.designations = optional_text(rows, row, 12);
+    stored.status = rows.optional_text(row, 7);
+    stored.previous_status = rows.optional_text(row, 8);
+    stored.quarter = rows.optional_text(row, 9);
+    stored.previous_quarter = rows.optional_text(row, 10);
+    stored.effective_date = rows.optional_text(row, 11);
+    stored.designations = rows.optional_text(row, 12);
     stored.correction = rows.integer(row, 13);
     stored.digest = rows.text(row, 14);
     stored.body = rows.text(row, 15);

@@ -22,16 +22,6 @@ constexpr const char* kEffective =
 // Rows reconciliation's cursor fetches at a time.
 constexpr int kFetchRows = 5000;
 
-std::optional<std::string> optional_text(const Rows& r, int row, int column) {
-  if (r.is_null(row, column)) return std::nullopt;
-  return std::string(r.text(row, column));
-}
-
-std::optional<std::int64_t> optional_integer(const Rows& r, int row, int column) {
-  if (r.is_null(row, column)) return std::nullopt;
-  return r.integer(row, column);
-}
-
 std::vector<std::string> designations(const Rows& r, int row, int column) {
   if (r.is_null(row, column)) return {};
   return stored_designations(r.text(row, column));
@@ -52,8 +42,8 @@ class PgReportViews final : public ReportViews {
           hub().text(household_id));
       if (hh.empty()) return std::nullopt;
       HouseholdView out;
-      out.household = {std::string(hh.text(0, 0)), optional_text(hh, 0, 1), optional_integer(hh, 0, 2),
-                       optional_text(hh, 0, 3),      std::string(hh.text(0, 4)), optional_text(hh, 0, 5),
+      out.household = {std::string(hh.text(0, 0)), hh.optional_text(0, 1), hh.optional_integer(0, 2),
+                       hh.optional_text(0, 3),      std::string(hh.text(0, 4)), hh.optional_text(0, 5),
                        designations(hh, 0, 6)};
 
       const Rows ev = connection_.exec(
@@ -79,14 +69,14 @@ class PgReportViews final : public ReportViews {
       for (const auto& department : departments) out.actions[department];  // every asked one, even empty
       for (int i = 0; i < actions.size(); ++i)
         out.actions[std::string(actions.text(i, 0))].push_back(
-            {std::string(actions.text(i, 2)), std::string(actions.text(i, 3)), optional_integer(actions, i, 4),
+            {std::string(actions.text(i, 2)), std::string(actions.text(i, 3)), actions.optional_integer(i, 4),
              std::string(actions.text(i, 5)), actions.integer(i, 1), actions.integer(i, 6),
              std::string(actions.text(i, 7)), std::string(actions.text(i, 8))});
       out.cursors = read_cursors();
       const Rows last = connection_.exec(
           "SELECT MAX(seq) FROM event WHERE hub_id = $1 AND household_id = $2 AND type = 'status_change'",
           hub().text(household_id));
-      out.latest_status_seq = optional_integer(last, 0, 0);
+      out.latest_status_seq = last.optional_integer(0, 0);
       return out;
     });
   }
