@@ -25,6 +25,7 @@
 
 #include "cli/hub_client.h"
 #include "cli/hubctl_backup.h"
+#include "cli/hubctl_households.h"
 #include "cli/hubctl_lifecycle.h"
 #include "cli/hubctl_verbs.h"
 #include "cli/import_file.h"
@@ -720,6 +721,7 @@ int main(int argc, char** argv) {
   CLI::App* household =
       add_verb(app, "household", "一户的评议历史与各部门政策状态 / one household across departments", json);
   household->add_option("HOUSEHOLD", v.household_id, "户 / the household id");
+  CLI::App* households = hub::cli::add_households_verb(app, v, json);
 
   const hub::cli::LifecycleVerbs lifecycle = hub::cli::add_lifecycle_verbs(app, v, json);
 
@@ -802,6 +804,10 @@ int main(int argc, char** argv) {
     if (verb == import) return cmd_import(o, ctx);
     if (verb == status) return cmd_status(o, ctx);
     if (verb == household) return cmd_household(o, ctx);
+    if (verb == households) {
+      HubClient client(ctx, o.admin, std::chrono::milliseconds(o.timeout_ms), keys_for(o, "admin"));
+      return hub::cli::run_households(*verb, v, o.json_output, client);
+    }
     if (verb == lifecycle.parked || verb == lifecycle.plugins) {
       HubClient client(ctx, o.admin, std::chrono::milliseconds(o.timeout_ms), keys_for(o, "admin"));
       return verb == lifecycle.parked ? hub::cli::run_parked(*o.command, v, o.json_output, client)

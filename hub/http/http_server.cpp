@@ -153,6 +153,24 @@ void HttpServer::routes() {
   server_->Get(R"(/api/household/([^/]+))", [ask](const httplib::Request& req, httplib::Response& res) {
     send_json(res, ask({{"cmd", "household"}, {"household_id", req.matches[1].str()}}));
   });
+  // Finding households: the criteria as query parameters (report/household_search.h), a page as
+  // JSON, or every match as CSV (format=csv) for a spreadsheet.
+  server_->Get("/api/households", [ask](const httplib::Request& req, httplib::Response& res) {
+    json request{{"cmd", "households"}};
+    for (const char* field : {"id", "head", "village", "status", "designation", "after", "format"})
+      if (req.has_param(field)) request[field] = req.get_param_value(field);
+    if (req.has_param("limit")) {
+      const std::string text = req.get_param_value("limit");
+      const bool digits = !text.empty() && text.size() <= 4 && text.find_first_not_of("0123456789") == std::string::npos;
+      request["limit"] = digits ? json(std::stoi(text)) : json(text);  // household_query() refuses what is not
+    }
+    const json reply = ask(request);
+    if (reply.value("ok", false) && reply.value("format", "") == "csv") {
+      res.set_header("Content-Disposition", "attachment; filename=\"households.csv\"");
+      return res.set_content(reply["csv"].get<std::string>(), "text/csv; charset=utf-8");
+    }
+    send_json(res, reply);
+  });
   server_->Get("/api/report", [ask](const httplib::Request& req, httplib::Response& res) {
     json request{{"cmd", "report"}};
     if (req.has_param("quarter")) request["quarter"] = req.get_param_value("quarter");
