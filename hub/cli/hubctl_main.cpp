@@ -177,6 +177,9 @@ int cmd_import(const Options& o, zmq::context_t& ctx) {
   buffer << in.rdbuf();
   auto file = hub::cli::parse_import(path, buffer.str());
   hub::cli::check_file_consistency(file);
+  if (file.encoding != "UTF-8" && !o.json_output)
+    std::cerr << "hubctl: " << path << ": 按 " << file.encoding << " 编码读取 / read as " << file.encoding
+              << " (not UTF-8)\n";
   if (file.rows.empty()) {
     print_issues(path, file.issues);
     return kRejected;
@@ -254,7 +257,8 @@ int cmd_import(const Options& o, zmq::context_t& ctx) {
   for (const auto& r : file.rows)
     if (r.event["type"] == "status_change") ++by_status[r.event["status"].get<std::string>()];
   if (dry_run) {
-    json summary{{"ok", true}, {"dry_run", true}, {"file", path}, {"kind", file.kind}, {"rows", file.rows.size()},
+    json summary{{"ok", true}, {"dry_run", true}, {"file", path}, {"kind", file.kind}, {"encoding", file.encoding},
+                 {"rows", file.rows.size()},
                  {"would_store", would_store}, {"duplicates", would_duplicate}, {"status_changes", by_status}};
     if (o.json_output) {
       std::cout << summary.dump() << "\n";
@@ -270,7 +274,7 @@ int cmd_import(const Options& o, zmq::context_t& ctx) {
   std::size_t stored = 0, duplicates = 0;
   if (int rc = send_batches(false, &issues, &stored, &duplicates); rc != kOk) return rc;
   if (o.json_output) {
-    std::cout << json{{"ok", true}, {"file", path}, {"kind", file.kind}, {"rows", file.rows.size()},
+    std::cout << json{{"ok", true}, {"file", path}, {"kind", file.kind}, {"encoding", file.encoding}, {"rows", file.rows.size()},
                       {"stored", stored}, {"duplicates", duplicates}}.dump()
               << "\n";
   } else {
