@@ -19,7 +19,7 @@ const std::string kHubctl = HUBCTL_PATH;
 
 // Every verb, and every action of the verbs that have them.
 const std::vector<std::string> kHubctlCommands = {
-    "publish",      "import",         "status",          "household",      "parked",      "parked list",
+    "publish",      "import",         "status",          "household",      "households",  "parked",      "parked list",
     "parked retry", "parked skip",    "plugins",         "plugins list",   "plugins reload", "plugins disable",
     "plugins enable", "report",       "reconcile",       "audit",          "audit verify", "keys",
     "keys list",    "keys reload",    "keygen",          "backup",         "restore"};
