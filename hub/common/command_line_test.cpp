@@ -53,9 +53,11 @@ TEST(HubctlCommandLine, TheListAboveHoldsEveryVerbOfTheHelp) {
   std::getline(lines, line);
   std::set<std::string> verbs;
   while (std::getline(lines, line) && line.rfind("  ", 0) == 0) verbs.insert(line.substr(2, line.find(' ', 2) - 2));
-  EXPECT_EQ(verbs.size(), 13u) << r.output;
-  const std::set<std::string> listed(kHubctlCommands.begin(), kHubctlCommands.end());
-  for (const auto& verb : verbs) EXPECT_EQ(listed.count(verb), 1u) << verb << " has no --help test";
+  // Both ways: every verb of the help has a --help test, and every verb tested is in the help.
+  std::set<std::string> listed;
+  for (const auto& command : kHubctlCommands)
+    if (command.find(' ') == std::string::npos) listed.insert(command);
+  EXPECT_EQ(verbs, listed) << r.output;
 }
 
 TEST(HubctlCommandLine, UsageErrorsExitTwoNamingTheBadOptionAndTheHelpToRun) {
