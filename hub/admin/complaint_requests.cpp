@@ -67,8 +67,8 @@ std::variant<std::int64_t, json> complaint_ref(const json& request) {
   if (it == request.end() || it->is_null())
     return error_reply("missing_field", "'id' is required, e.g. TS-2026-000123 / 缺少投诉编号", "id");
   std::optional<std::int64_t> number;
-  if (it->is_number_unsigned() && it->get<std::uint64_t>() > 0 && it->get<std::uint64_t>() < (1ull << 53))
-    number = static_cast<std::int64_t>(it->get<std::uint64_t>());
+  if (it->is_number_integer() && it->get<std::int64_t>() > 0 && it->get<std::int64_t>() < (1ll << 53))
+    number = it->get<std::int64_t>();
   else if (it->is_string())
     number = complaint_number(it->get<std::string>());
   if (!number) return error_reply("invalid_field", "'id' must be a complaint id such as TS-2026-000123 / 投诉编号格式不对", "id");
@@ -147,14 +147,14 @@ json list(complaints::ComplaintRegister& reg, const json& request, const std::st
     if (it->get<bool>()) query.overdue_on = today;
   }
   if (const auto it = request.find("after"); it != request.end() && !it->is_null()) {
-    if (!it->is_number_unsigned() || it->get<std::uint64_t>() >= (1ull << 53))
+    if (!it->is_number_integer() || it->get<std::int64_t>() < 0 || it->get<std::int64_t>() >= (1ll << 53))
       return error_reply("invalid_field", "'after' must be a complaint number (paging: the last one seen)", "after");
-    query.after_number = static_cast<std::int64_t>(it->get<std::uint64_t>());
+    query.after_number = it->get<std::int64_t>();
   }
   if (const auto it = request.find("limit"); it != request.end() && !it->is_null()) {
-    if (!it->is_number_unsigned() || it->get<std::uint64_t>() == 0 || it->get<std::uint64_t>() > 1000)
+    if (!it->is_number_integer() || it->get<std::int64_t>() < 1 || it->get<std::int64_t>() > 1000)
       return error_reply("invalid_field", "'limit' must be 1 to 1000", "limit");
-    query.limit = it->get<std::size_t>();
+    query.limit = static_cast<std::size_t>(it->get<std::int64_t>());
   }
   const complaints::ComplaintPage page = reg.list(query);
   json items = json::array();
