@@ -117,7 +117,11 @@ json AdminServer::handle(const json& request, const std::string& caller) {
     return cmd == "report" ? add_complaints_to_report(std::move(*reply), request) : *reply;
   if (cmd == "metrics") {
     json snapshot = report::metrics_snapshot(*open_views_(), dispatcher_status());
-    if (complaints_) snapshot["complaints"] = admin::complaint_summary(*complaints_, admin::local_today());
+    if (complaints_) try {
+        snapshot["complaints"] = admin::complaint_summary(*complaints_, admin::local_today());
+      } catch (const StorageError& e) {
+        spdlog::error("admin: metrics without the complaints register: {}", e.what());
+      }
     snapshot["ok"] = true;
     return snapshot;
   }
@@ -181,20 +185,32 @@ json AdminServer::complaints(const json& request, const std::string& caller) {
     if (!found) return std::nullopt;
     return found->household.village;
   };
-  if (!admin::is_complaint_write(request))
-    return admin::answer_complaint_request(*complaints_, request, village_of, today, now_ms());
+  // A store that cannot be read or written answers storage_unavailable (and, for a write, the
+  // outcome is audited as such); the register opens its store again for the next request.
+  const auto answer = [&]() -> json {
+    try {
+      return admin::answer_complaint_request(*complaints_, request, village_of, today, now_ms());
+    } catch (const StorageError& e) {
+      spdlog::error("admin: complaints: {}", e.what());
+      return error_reply(e.status());
+    }
+  };
+  if (!admin::is_complaint_write(request)) return answer();
   // Writes wait for the web's accounts: the dashboard reads only.
   if (caller == "http")
     return error_reply("forbidden", "complaints are lodged and ruled with hubctl / 投诉的登记与裁定请用 hubctl");
-  return operator_action(request, caller,
-                         [&] { return admin::answer_complaint_request(*complaints_, request, village_of, today, now_ms()); });
+  return operator_action(request, caller, answer);
 }
 
 json AdminServer::add_complaints_to_report(json report, const json& request) {
   if (!complaints_ || !report.value("ok", false)) return report;
   std::optional<std::string> village;
   if (const auto it = request.find("village"); it != request.end() && it->is_string()) village = it->get<std::string>();
-  report["complaints"] = admin::complaint_summary(*complaints_, admin::local_today(), village);
+  try {
+    report["complaints"] = admin::complaint_summary(*complaints_, admin::local_today(), village);
+  } catch (const StorageError& e) {  // the report stands without them; the log says why
+    spdlog::error("admin: report without the complaints register: {}", e.what());
+  }
   return report;
 }
 

@@ -617,6 +617,7 @@ TEST(HubConfigErrors, RateLimitIsValidated) {
 
 TEST(HubConfigErrors, ComplaintDeadlineIsValidated) {
   EXPECT_EQ(load_ok(minimal().dump()).complaint_deadline_days, 15);  // the default
+  EXPECT_EQ(load_ok(embedded_hub_json()).complaint_deadline_days, 15);  // and the shipped file's
   json j = minimal();
   j["complaints"] = {{"deadline_days", 30}};
   EXPECT_EQ(load_ok(j.dump()).complaint_deadline_days, 30);

@@ -184,7 +184,15 @@ void HttpServer::routes() {
     if (format != "json" && format != "csv") {
       return send_json(res, error_reply("invalid_field", "format must be json or csv", "format"));
     }
-    const json reply = ask(request);
+    json reply = ask(request);
+    if (reply.value("ok", false)) {  // the complaints register's figures, as hubctl report shows them
+      json summary{{"cmd", "complaints"}, {"action", "summary"}};
+      if (request.contains("village")) summary["village"] = request["village"];
+      if (const json complaints = ask(summary); complaints.value("ok", false)) {
+        reply["complaints"] = complaints;
+        reply["complaints"].erase("ok");
+      }
+    }
     if (format == "csv" && reply.value("ok", false)) {
       res.set_header("Content-Disposition", "attachment; filename=\"report-" + reply["quarter"].get<std::string>() + ".csv\"");
       return res.set_content(report::report_csv(reply), "text/csv; charset=utf-8");

@@ -138,6 +138,9 @@ TEST_F(ComplaintsTest, LodgeInvestigateRuleAndOverdueWithHubctl) {
   EXPECT_NE(metrics.find("\nhub_complaints_overdue 1\n"), std::string::npos) << metrics;
   EXPECT_NE(metrics.find("hub_complaints{state=\"investigating\"} 1\n"), std::string::npos) << metrics;
   int status = 0;
+  const json api_report = json::parse(http_get(hub, "/api/report?quarter=" + quarter_of(today), &status));
+  EXPECT_EQ(status, 200);
+  EXPECT_EQ(api_report["complaints"]["overdue"], 1) << api_report.dump();
   json api = json::parse(http_get(hub, "/api/complaints?overdue=1", &status));
   EXPECT_EQ(status, 200);
   ASSERT_EQ(api["complaints"].size(), 1u) << api.dump();
