@@ -39,18 +39,21 @@ PARTS = {
     "security": ["domain", "config", "audit"],
     "runtime": ["domain", "common", "config"],  # what hubd and the plugin host share
     "eventlog": ["domain"],
+    # the complaints register (投诉举报): its operations and its store's interface
+    # (complaint_store.h), which the backend implements.
+    "complaints": ["domain"],
     "delivery": ["domain", "config", "runtime", "eventlog"],
     # the storage backend: every SQL string of the hub; implements the interfaces owned by the
     # parts it lists, and the daemon hands the implementations to their users.
-    "store": ["domain", "config", "report", "audit", "eventlog", "delivery"],  # config: which backend
+    "store": ["domain", "config", "report", "audit", "eventlog", "delivery", "complaints"],  # config: which backend
     "ingest": ["domain", "common", "config", "security", "eventlog"],
     "livefeed": ["domain", "config", "security", "eventlog", "delivery"],
     "pluginhost": ["domain", "common", "config", "security", "runtime"],
-    "admin": ["domain", "common", "config", "security", "audit", "delivery", "report"],
+    "admin": ["domain", "common", "config", "security", "audit", "delivery", "report", "complaints"],
     "http": ["domain", "config", "admin", "report"],
     "cli": ["domain", "common", "config", "security", "audit", "report", "store"],  # hubctl audit verify reads the files
     "towngen": ["domain", "common"],
-    "daemon": ["domain", "common", "store", "config", "audit", "security", "runtime", "eventlog", "delivery",
+    "daemon": ["domain", "common", "store", "config", "audit", "security", "runtime", "eventlog", "delivery", "complaints",
                "report", "ingest", "livefeed", "pluginhost", "admin", "http"],
     "testing": None,  # test helpers: header-only, used by tests of any part
 }

@@ -7,6 +7,7 @@
 #include <spdlog/spdlog.h>
 
 #include "domain/status_json.h"
+#include "admin/complaint_requests.h"
 #include "admin/operator_requests.h"
 #include "admin/read_views.h"
 #include "delivery/operator_commands.h"
@@ -20,7 +21,7 @@ using hub::error_reply;
 AdminServer::AdminServer(zmq::context_t& context, const HubConfig& config, report::ReportViewsOpener open_views,
                          const std::string& control_endpoint, const std::string& status_endpoint,
                          audit::AuditTrail& audit, const std::string& internal_endpoint, security::Gatekeeper* gate,
-                         admin::BackupJob::Runner backup)
+                         admin::BackupJob::Runner backup, complaints::ComplaintStoreOpener complaint_stores)
     : config_(config),
       open_views_(std::move(open_views)),
       router_(context, zmq::socket_type::router),
@@ -28,6 +29,9 @@ AdminServer::AdminServer(zmq::context_t& context, const HubConfig& config, repor
       status_(context, zmq::socket_type::req),
       audit_(audit),
       gate_(gate),
+      complaints_(complaint_stores ? std::make_unique<complaints::ComplaintRegister>(std::move(complaint_stores),
+                                                                                    config.complaint_deadline_days)
+                                   : nullptr),
       rate_limiter_(config.max_requests_per_second),
       backup_(std::move(backup)) {
   router_.set(zmq::sockopt::linger, 1000);
@@ -102,14 +106,22 @@ void AdminServer::run() {
 json AdminServer::handle(const json& request, const std::string& caller) {
   if (!request.is_object() || !request.contains("cmd") || !request["cmd"].is_string())
     return error_reply("invalid_request",
-                       "an admin request is {\"cmd\": \"status\" | \"household\" | \"households\" | \"report\" | \"reconcile\" | "
-                       "\"quarters\" | \"timeline\" | \"metrics\" | \"plugins\" | \"parked\" | \"keys\" | \"ping\", …}");
+                       "an admin request is {\"cmd\": \"status\" | \"household\" | \"households\" | \"report\" | "
+                       "\"reconcile\" | \"quarters\" | \"timeline\" | \"metrics\" | \"plugins\" | \"parked\" | \"keys\" | "
+                       "\"complaints\" | \"ping\", …}");
   const std::string cmd = request["cmd"];
   if (cmd == "ping") return json{{"ok", true}};
   if (cmd == "status") return dispatcher_status();
-  if (auto reply = admin::answer_read_request(config_, open_views_, request)) return *reply;
+  if (cmd == "complaints") return complaints(request, caller);
+  if (auto reply = admin::answer_read_request(config_, open_views_, request))
+    return cmd == "report" ? add_complaints_to_report(std::move(*reply), request) : *reply;
   if (cmd == "metrics") {
     json snapshot = report::metrics_snapshot(*open_views_(), dispatcher_status());
+    if (complaints_) try {
+        snapshot["complaints"] = admin::complaint_summary(*complaints_, admin::local_today());
+      } catch (const StorageError& e) {
+        spdlog::error("admin: metrics without the complaints register: {}", e.what());
+      }
     snapshot["ok"] = true;
     return snapshot;
   }
@@ -122,7 +134,8 @@ json AdminServer::handle(const json& request, const std::string& caller) {
   if (cmd == "keys") return keys(request, caller);
   if (cmd == "backup") return backup(request, caller);
   return error_reply("unknown_command", "unknown command '" + cmd +
-                                            "' (status, household, report, quarters, timeline, reconcile, metrics, plugins, parked, keys, backup, ping)");
+                                            "' (status, household, report, quarters, timeline, reconcile, metrics, plugins, parked, keys, backup, "
+                                            "complaints, ping)");
 }
 
 json AdminServer::carry_out(const json& request) {
@@ -160,6 +173,47 @@ json AdminServer::keys(const json& request, const std::string& caller) {
   });
 }
 
+json AdminServer::complaints(const json& request, const std::string& caller) {
+  if (!complaints_) return error_reply("not_supported", "this hub keeps no complaints register");
+  const std::string today = admin::local_today();
+  const auto now_ms = [] {
+    return std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::system_clock::now().time_since_epoch())
+        .count();
+  };
+  const auto village_of = [this](const std::string& household_id) -> std::optional<std::string> {
+    const auto found = open_views_()->household(household_id, {});
+    if (!found) return std::nullopt;
+    return found->household.village;
+  };
+  // A store that cannot be read or written answers storage_unavailable (and, for a write, the
+  // outcome is audited as such); the register opens its store again for the next request.
+  const auto answer = [&]() -> json {
+    try {
+      return admin::answer_complaint_request(*complaints_, request, village_of, today, now_ms());
+    } catch (const StorageError& e) {
+      spdlog::error("admin: complaints: {}", e.what());
+      return error_reply(e.status());
+    }
+  };
+  if (!admin::is_complaint_write(request)) return answer();
+  // Writes wait for the web's accounts: the dashboard reads only.
+  if (caller == "http")
+    return error_reply("forbidden", "complaints are lodged and ruled with hubctl / 投诉的登记与裁定请用 hubctl");
+  return operator_action(request, caller, answer);
+}
+
+json AdminServer::add_complaints_to_report(json report, const json& request) {
+  if (!complaints_ || !report.value("ok", false)) return report;
+  std::optional<std::string> village;
+  if (const auto it = request.find("village"); it != request.end() && it->is_string()) village = it->get<std::string>();
+  try {
+    report["complaints"] = admin::complaint_summary(*complaints_, admin::local_today(), village);
+  } catch (const StorageError& e) {  // the report stands without them; the log says why
+    spdlog::error("admin: report without the complaints register: {}", e.what());
+  }
+  return report;
+}
+
 json AdminServer::backup(const json& request, const std::string& caller) {
   const std::string action = request.value("action", std::string("status"));
   if (action == "status") return backup_.status();
@@ -192,6 +246,8 @@ json AdminServer::operator_action(const json& request, const std::string& caller
   // The actor is who holds the key (or "http"); `by` is what the operator typed, kept in detail.
   entry.actor = caller + (text("by").empty() ? std::string() : " (by " + text("by").substr(0, 64) + ")");
   entry.subject = text("department");
+  if (entry.subject.empty()) entry.subject = text("id").substr(0, 64);            // complaints investigate|rule
+  if (entry.subject.empty()) entry.subject = text("household_id").substr(0, 64);  // complaints lodge
   entry.detail = request.dump(-1, ' ', false, json::error_handler_t::replace);
   try {
     audit_.append(entry);
@@ -207,6 +263,8 @@ json AdminServer::operator_action(const json& request, const std::string& caller
   if (reply.contains("error")) summary["error"] = reply["error"].value("code", "");
   for (const char* names : {"added", "removed"})  // a key reload's outcome: which keys it changed
     if (reply.contains(names)) summary[names] = reply[names];
+  if (reply.contains("complaint"))  // a complaint's: its id and state after the change
+    summary["complaint"] = {{"id", reply["complaint"]["id"]}, {"state", reply["complaint"]["state"]}};
   outcome.detail = summary.dump();
   try {
     audit_.append(outcome);

@@ -8,6 +8,7 @@
 // Requests are one JSON frame {"cmd":"status"} | {"cmd":"household","household_id":"…"} |
 // {"cmd":"report","quarter":"2020Q4","village":"V03"} | {"cmd":"reconcile"} | {"cmd":"metrics"} |
 // {"cmd":"plugins"} | {"cmd":"parked"} | {"cmd":"backup","action":"start"|"status"} (admin/backup_job.h) |
+// {"cmd":"complaints","action":…} (the complaints register, admin/complaint_requests.h) |
 // {"cmd":"ping"}; replies are one JSON frame with "ok".
 // Runs on its own thread until $TERM. The HTTP server asks the same questions through the
 // internal (inproc) endpoint, so both front ends give the same answers.
@@ -22,6 +23,7 @@
 
 #include "admin/backup_job.h"
 #include "audit/audit_trail.h"
+#include "complaints/complaint_register.h"
 #include "common/rate_limiter.h"
 #include "config/hub_config.h"
 #include "report/report_views.h"
@@ -36,11 +38,12 @@ class AdminServer {
   // endpoint (inproc, from the HTTP server, which checks its own bearer token) come without a
   // key. `open_views` opens a read snapshot of the storage backend for the read commands;
   // `backup` makes a backup (hubd hands in the backend's, store/sqlite/backup.h; none: the
-  // backup command answers not_supported).
+  // backup command answers not_supported). `complaint_stores` opens the complaints register's
+  // store (the backend's; none: the complaints command answers not_supported).
   AdminServer(zmq::context_t& context, const HubConfig& config, report::ReportViewsOpener open_views,
               const std::string& control_endpoint, const std::string& status_endpoint, audit::AuditTrail& audit,
               const std::string& internal_endpoint = "", security::Gatekeeper* gate = nullptr,
-              admin::BackupJob::Runner backup = {});
+              admin::BackupJob::Runner backup = {}, complaints::ComplaintStoreOpener complaint_stores = {});
   std::string bound_endpoint() const;
   void run();
 
@@ -57,6 +60,11 @@ class AdminServer {
   nlohmann::json operator_action(const nlohmann::json& request, const std::string& caller,
                                  const std::function<nlohmann::json()>& perform);
   nlohmann::json keys(const nlohmann::json& request, const std::string& caller);
+  // complaints: reads answered, writes (lodge, investigate, rule) audited with the caller's name
+  // and then carried out; the web (caller "http") may only read.
+  nlohmann::json complaints(const nlohmann::json& request, const std::string& caller);
+  // The report, with the complaints register's figures for its scope (open, overdue).
+  nlohmann::json add_complaints_to_report(nlohmann::json report, const nlohmann::json& request);
   // backup start (audited) | status
   nlohmann::json backup(const nlohmann::json& request, const std::string& caller);
   // parked and plugins: parsed into a typed command (admin/operator_requests.h), which the
@@ -73,6 +81,7 @@ class AdminServer {
   zmq::socket_t status_;
   audit::AuditTrail& audit_;
   security::Gatekeeper* gate_;
+  std::unique_ptr<complaints::ComplaintRegister> complaints_;  // none: no store handed in
   RateLimiter rate_limiter_;  // limits.max_requests_per_second, per connection
   admin::BackupJob backup_;    // last: its thread is joined first when the server goes
 };

@@ -25,6 +25,7 @@
 
 #include "cli/hub_client.h"
 #include "cli/hubctl_backup.h"
+#include "cli/hubctl_complaints.h"
 #include "cli/hubctl_households.h"
 #include "cli/hubctl_lifecycle.h"
 #include "cli/hubctl_verbs.h"
@@ -420,6 +421,13 @@ void print_report_table(const json& r) {
                   percent_text(v["adverse_share"]), v["flagged"].get<bool>() ? "⚠ 是 yes" : "",
                   hub::cli::group_digits(v["corrections"])});
   villages.print(std::cout);
+  if (r.contains("complaints")) {  // the complaints register, as of today (hubctl complaints list --overdue)
+    const json& c = r["complaints"];
+    std::cout << "\n投诉举报 / complaints (" << c["today"].get<std::string>() << "): 未裁定 open " << c["open"]
+              << "  逾期 overdue " << c["overdue"] << (c["overdue"].get<std::int64_t>() > 0 ? " ⚠" : "") << "  属实 upheld "
+              << c["upheld"] << "  不属实 dismissed " << c["dismissed"] << "\n";
+    for (const auto& id : c["overdue_ids"]) std::cout << "  逾期 overdue: " << id.get<std::string>() << "\n";
+  }
 }
 
 int cmd_report(const Options& o, zmq::context_t& ctx) {
@@ -728,6 +736,8 @@ int main(int argc, char** argv) {
   CLI::App* households = hub::cli::add_households_verb(app, v, json);
 
   const hub::cli::LifecycleVerbs lifecycle = hub::cli::add_lifecycle_verbs(app, v, json);
+  hub::cli::ComplaintArgs complaint_args;
+  CLI::App* complaints = hub::cli::add_complaints_verbs(app, complaint_args, json);
 
   CLI::App* report = add_verb(app, "report",
                               "季度报告 / the quarterly report (households, commitments, statuses, policies per "
@@ -816,6 +826,10 @@ int main(int argc, char** argv) {
       HubClient client(ctx, o.admin, std::chrono::milliseconds(o.timeout_ms), keys_for(o, "admin"));
       return verb == lifecycle.parked ? hub::cli::run_parked(*o.command, v, o.json_output, client)
                                       : hub::cli::run_plugins(*o.command, v, o.json_output, client);
+    }
+    if (verb == complaints) {
+      HubClient client(ctx, o.admin, std::chrono::milliseconds(o.timeout_ms), keys_for(o, "admin"));
+      return hub::cli::run_complaints(*o.command, complaint_args, o.json_output, client);
     }
     if (verb == report) return cmd_report(o, ctx);
     if (verb == reconcile) return cmd_reconcile(o, ctx);

@@ -22,7 +22,9 @@ const std::vector<std::string> kHubctlCommands = {
     "publish",      "import",         "status",          "household",      "households",  "parked",      "parked list",
     "parked retry", "parked skip",    "plugins",         "plugins list",   "plugins reload", "plugins disable",
     "plugins enable", "report",       "reconcile",       "audit",          "audit verify", "keys",
-    "keys list",    "keys reload",    "keygen",          "backup",         "restore"};
+    "keys list",    "keys reload",    "keygen",          "backup",         "restore",
+    "complaints",   "complaints add", "complaints show", "complaints list", "complaints investigate",
+    "complaints rule"};
 
 TEST(HubctlCommandLine, EveryVerbAnswersHelpWithExitZeroNamingTheVerb) {
   for (const std::string& command : kHubctlCommands) {
@@ -90,6 +92,11 @@ TEST(HubctlCommandLine, UsageErrorsExitTwoNamingTheBadOptionAndTheHelpToRun) {
       {"--key ../x status", {"--key needs a key's NAME"}},
       {"keygen ../x", {"usage: hubctl keygen NAME"}},
       {"backup", {"backup needs --to DIR", "hubctl backup --help"}},
+      {"complaints", {"complaints needs one of: add, show, list, investigate, rule"}},
+      {"complaints show", {"complaints show needs the complaint's ID"}},
+      {"complaints rule --outcome upheld", {"complaints rule needs the complaint's ID"}},
+      {"complaints list --limit x", {"--limit needs a number"}},
+      {"complaints add --bogus 1", {"unknown option '--bogus'", "Try 'hubctl complaints add --help'"}},
       {"restore --data-dir /nonexistent/d", {"restore needs --from DIR", "hubctl restore --help"}},
       {"restore --from /nonexistent/b", {"restore needs --data-dir D", "hubctl restore --help"}},
   };

@@ -138,7 +138,7 @@ StorageConfig parse_storage(const json& root) {
 HubConfig parse(const json& root, const ConfigSources& src) {
   if (!root.is_object()) invalid("", "the configuration must be a JSON object");
   check_keys(root, "", {"data_dir", "log_level", "endpoints", "http", "admin_token", "limits", "delivery",
-                        "plugin_dir", "departments_dir", "plugins", "security", "storage"});
+                        "plugin_dir", "departments_dir", "plugins", "security", "storage", "complaints"});
   HubConfig c;
   c.data_dir = resolve(src.base_dir, get_string(root, "", "data_dir", "var"));
   if (c.data_dir.empty()) invalid("data_dir", "must not be empty");
@@ -169,6 +169,11 @@ HubConfig parse(const json& root, const ConfigSources& src) {
   c.max_batch_events = static_cast<std::size_t>(get_int(limits, "limits.", "max_batch_events", 100000, 1, 10000000));
   c.max_requests_per_second =
       static_cast<std::uint32_t>(get_int(limits, "limits.", "max_requests_per_second", 0, 0, 1000000));
+
+  const json complaints = root.value("complaints", json::object());
+  if (!complaints.is_object()) invalid("complaints", "must be an object, e.g. {\"deadline_days\": 15}");
+  check_keys(complaints, "complaints.", {"deadline_days"});
+  c.complaint_deadline_days = static_cast<int>(get_int(complaints, "complaints.", "deadline_days", 15, 1, 365));
 
   const json delivery = root.value("delivery", json::object());
   if (!delivery.is_object()) invalid("delivery", "must be an object");

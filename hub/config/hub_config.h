@@ -136,6 +136,9 @@ struct HubConfig {
   std::int64_t call_timeout_ms = 30000;
   std::vector<PluginConfig> plugins;
   SecurityConfig security;
+  // "complaints": {"deadline_days": 15}: days from a complaint's received date to its deadline
+  // (投诉办理期限, 1-365); a complaint not ruled by then is overdue (domain/complaint.h).
+  int complaint_deadline_days = 15;
 
   std::string keys_dir() const;      // security.keys_dir or DATA_DIR/keys
   std::string clients_file() const;  // security.clients_file or KEYS_DIR/clients.json

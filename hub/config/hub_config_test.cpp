@@ -615,6 +615,24 @@ TEST(HubConfigErrors, RateLimitIsValidated) {
   EXPECT_EQ(load_ok(embedded_hub_json()).max_requests_per_second, 1000u);
 }
 
+TEST(HubConfigErrors, ComplaintDeadlineIsValidated) {
+  EXPECT_EQ(load_ok(minimal().dump()).complaint_deadline_days, 15);  // the default
+  EXPECT_EQ(load_ok(embedded_hub_json()).complaint_deadline_days, 15);  // and the shipped file's
+  json j = minimal();
+  j["complaints"] = {{"deadline_days", 30}};
+  EXPECT_EQ(load_ok(j.dump()).complaint_deadline_days, 30);
+  j["complaints"] = {{"deadline_days", 0}};
+  expect_error(j, "complaints.deadline_days", "between 1 and 365");
+  j["complaints"] = {{"deadline_days", 366}};
+  expect_error(j, "complaints.deadline_days", "between 1 and 365");
+  j["complaints"] = {{"deadline_days", "15"}};
+  expect_error(j, "complaints.deadline_days", "whole number");
+  j["complaints"] = {{"deadline", 15}};
+  expect_error(j, "complaints.deadline", "");
+  j["complaints"] = 15;
+  expect_error(j, "complaints", "must be an object");
+}
+
 TEST(HubConfigErrors, FieldsAreValidated) {
   json j = minimal();
   j["plugins"][0]["fields"] = {"quarter", "head"};

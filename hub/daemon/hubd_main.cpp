@@ -248,8 +248,12 @@ int main(int argc, char** argv) {
             "directory and hub.json with it"));
       return hub::store::make_backup(backup_sources, dir, progress, cancel);
     };
+    // The complaints register's store, created or upgraded now: one that cannot be opened stops
+    // hubd at start rather than at the first complaint.
+    const hub::complaints::ComplaintStoreOpener complaint_stores = storage.complaint_stores();
+    (void)complaint_stores();
     hub::AdminServer admin(context, config, open_views, "inproc://control-admin", "inproc://delivery-status", audit,
-                           "inproc://admin-internal", gate.get(), make_backup);
+                           "inproc://admin-internal", gate.get(), make_backup, complaint_stores);
     std::unique_ptr<hub::http::HttpServer> http;
     if (!config.http_address.empty())
       http = std::make_unique<hub::http::HttpServer>(context, config, open_views, "inproc://admin-internal");

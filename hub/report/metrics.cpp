@@ -134,6 +134,18 @@ std::string prometheus_text(const json& snapshot) {
     out << "hub_requests_unauthorized_total " << sec.value("refused_messages", 0) << "\n";
   }
 
+  if (snapshot.contains("complaints")) {
+    // The complaints register (投诉举报), as the admin thread counts it (admin/complaint_requests.h).
+    const json& c = snapshot["complaints"];
+    family(out, "hub_complaints", "gauge", "Complaints in the register, by state.");
+    for (const char* state : {"received", "investigating", "upheld", "dismissed"})
+      out << "hub_complaints{state=\"" << state << "\"} " << c.value(state, std::int64_t{0}) << "\n";
+    family(out, "hub_complaints_open", "gauge", "Complaints not yet ruled (received or investigating).");
+    out << "hub_complaints_open " << c.value("open", std::int64_t{0}) << "\n";
+    family(out, "hub_complaints_overdue", "gauge", "Complaints not ruled by their deadline.");
+    out << "hub_complaints_overdue " << c.value("overdue", std::int64_t{0}) << "\n";
+  }
+
   family(out, "hub_delivery_latency_seconds", "histogram",
          "Time from the hub receiving an event to the department's actions being recorded.");
   for (const auto& [id, d] : departments.items()) {

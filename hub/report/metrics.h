@@ -20,6 +20,8 @@
 //                                                    snapshot["data_dir"], set by the HTTP server)
 //   hub_handshakes_total{result}, hub_handshakes_refused_total{reason},
 //   hub_requests_unauthorized_total                  with CURVE on (snapshot["security"])
+//   hub_complaints{state}, hub_complaints_open,      the complaints register (snapshot["complaints"],
+//   hub_complaints_overdue                           set by the admin thread and the HTTP server)
 //   hub_delivery_latency_seconds{department}         histogram: received by the hub → recorded
 //                                                    (buckets: domain/delivery_latency.h)
 #pragma once

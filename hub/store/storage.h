@@ -1,6 +1,7 @@
 // The storage backend hubd runs on, as one interface: it opens every store, and hubd hands each
 // part the ones it uses, in the form that part owns (eventlog/event_store.h,
-// eventlog/event_reader.h, delivery/ledger.h, audit/audit_log.h, report/report_views.h). Nothing
+// eventlog/event_reader.h, delivery/ledger.h, audit/audit_log.h, report/report_views.h,
+// complaints/complaint_store.h). Nothing
 // outside hub/store/ names a backend's file, table or driver.
 //
 // Two backends implement it (issue 16), chosen by the configuration's "storage" section
@@ -16,6 +17,7 @@
 #include <string>
 
 #include "audit/audit_log.h"
+#include "complaints/complaint_store.h"
 #include "config/hub_config.h"
 #include "delivery/ledger.h"
 #include "eventlog/event_reader.h"
@@ -47,6 +49,8 @@ class Storage {
   // What AuditTrail names in its messages (the audit file, or the database).
   virtual std::string audit_location() const = 0;
   virtual report::ReportViewsOpener report_views() const = 0;
+  // The complaints register's store (complaints/complaint_store.h), opened by the admin thread.
+  virtual complaints::ComplaintStoreOpener complaint_stores() const = 0;
 
   // Starts the backend's background work; nullptr when it has none.
   virtual std::unique_ptr<Upkeep> start_upkeep() const = 0;

@@ -144,6 +144,11 @@ TEST(Backup, TakenWhileFourPublishersSendRestoresIntoAHubThatCarriesOn) {
   hub.start();
   const int kHouseholds = 300;
   register_households(hub, kHouseholds);
+  // A complaint in the register (complaints.db), to be found in the restored folder.
+  const json lodged = hub.admin({{"cmd", "complaints"}, {"action", "lodge"}, {"household_id", household_id(1)},
+                                 {"quarter", "2020Q4"}, {"channel", "visit"}, {"received_on", "2021-01-05"},
+                                 {"summary", "来访投诉"}, {"by", "test"}});
+  ASSERT_EQ(lodged["ok"], true) << lodged.dump();
   const std::string backup = make_temp_dir("hub-backup-");
   fs::remove(backup);  // hubctl creates it
 
@@ -185,6 +190,8 @@ TEST(Backup, TakenWhileFourPublishersSendRestoresIntoAHubThatCarriesOn) {
   EXPECT_EQ(restored.query_int("ledger.db", "SELECT COUNT(*) FROM delivery WHERE seq > " + std::to_string(last_seq)), 0);
   // The backup is an audited operator action, in the copy of the audit log too.
   EXPECT_EQ(restored.query_int("audit.db", "SELECT COUNT(*) FROM audit WHERE kind = 'admin_backup_start'"), 1);
+  EXPECT_EQ(restored.query_rows("complaints.db", "SELECT id, household_id FROM complaint"),
+            (std::vector<std::vector<std::string>>{{"TS-2021-000001", household_id(1)}}));
 
   restored.start();
   restored.wait_for_delivery();

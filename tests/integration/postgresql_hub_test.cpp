@@ -257,6 +257,21 @@ TEST(PostgresHub, TwoHubsOnOneDatabaseSeeOnlyTheirOwn) {
   EXPECT_EQ(b_sees_a["ok"], false) << "hub b answered for hub a's household: " << b_sees_a.dump();
   EXPECT_EQ(a.admin({{"cmd", "status"}})["last_seq"], 2);
   EXPECT_EQ(b.admin({{"cmd", "status"}})["last_seq"], 6) << "each hub has its own seqs, from 1";
+  // The complaints register (table complaint): each hub numbers and sees its own.
+  const json lodged = a.admin({{"cmd", "complaints"}, {"action", "lodge"}, {"household_id", "V01-00001"},
+                               {"quarter", "2020Q4"}, {"channel", "town_box"}, {"received_on", "2021-01-05"},
+                               {"summary", "评议结果与事实不符"}, {"by", "test"}});
+  ASSERT_EQ(lodged["ok"], true) << lodged.dump();
+  EXPECT_EQ(lodged["complaint"]["id"], "TS-2021-000001");
+  EXPECT_TRUE(lodged["complaint"]["overdue"]);  // 2021-01-20 has passed
+  EXPECT_EQ(b.admin({{"cmd", "complaints"}, {"action", "lodge"}, {"household_id", "V01-00001"}, {"quarter", "2020Q4"},
+                     {"channel", "phone"}, {"summary", "x"}})["error"]["code"],
+            "unknown_household");  // hub a's household
+  EXPECT_TRUE(b.admin({{"cmd", "complaints"}, {"action", "list"}})["complaints"].empty());
+  const json ruled = a.admin({{"cmd", "complaints"}, {"action", "rule"}, {"id", "TS-2021-000001"},
+                              {"outcome", "dismissed"}, {"ruling", "不属实"}, {"ruled_on", "2021-01-10"}});
+  EXPECT_EQ(ruled["complaint"]["state"], "dismissed") << ruled.dump();
+  EXPECT_EQ(a.admin({{"cmd", "complaints"}, {"action", "summary"}})["dismissed"], 1);
   // hubctl backup copies files; on PostgreSQL the data is the cluster's: refused, saying so.
   const json started = a.admin({{"cmd", "backup"}, {"action", "start"}, {"to", a.dir() + "/backup"}});
   ASSERT_EQ(started["ok"], true) << started.dump();

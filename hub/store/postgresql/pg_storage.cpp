@@ -1,6 +1,7 @@
 #include "store/postgresql/pg_storage.h"
 
 #include "store/postgresql/pg_audit_log.h"
+#include "store/postgresql/pg_complaint_store.h"
 #include "store/postgresql/pg_event_store.h"
 #include "store/postgresql/pg_ledger.h"
 #include "store/postgresql/pg_report_views.h"
@@ -27,6 +28,10 @@ std::string PgStorage::audit_location() const { return "PostgreSQL audit_record,
 
 report::ReportViewsOpener PgStorage::report_views() const {
   return [dsn = dsn_, hub_id = hub_id_] { return open_pg_report_views(dsn, hub_id); };
+}
+
+complaints::ComplaintStoreOpener PgStorage::complaint_stores() const {
+  return pg_complaint_store_opener(dsn_, hub_id_);
 }
 
 }  // namespace hub::store::pg

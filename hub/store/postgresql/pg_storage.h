@@ -1,7 +1,7 @@
 // The PostgreSQL backend as a whole (issue 16, docs/deployment.md): one database, reached with a
 // libpq connection string (several hosts and target_session_attrs=read-write find the primary
 // after a failover), holding the event log (pg_event_store.h), the ledger (pg_ledger.h), the audit
-// log (pg_audit_log.h) and the read views (pg_report_views.h) of hub `hub_id` — beside any other
+// log (pg_audit_log.h), the complaints register (pg_complaint_store.h) and the read views (pg_report_views.h) of hub `hub_id` — beside any other
 // hubs that share the database. Each store owns its connections; nothing here is shared between
 // threads.
 #pragma once
@@ -23,6 +23,7 @@ class PgStorage : public Storage {
   audit::AuditLogOpener audit_logs(std::optional<audit::SigningKey> signing_key) const override;
   std::string audit_location() const override;
   report::ReportViewsOpener report_views() const override;
+  complaints::ComplaintStoreOpener complaint_stores() const override;
   // None: the server does its own upkeep (autovacuum, checkpoints).
   std::unique_ptr<Upkeep> start_upkeep() const override { return nullptr; }
 

@@ -334,6 +334,8 @@ json make_backup(const BackupSources& sources, const std::string& dir_text, cons
   writer.sqlite_file(data / "events.db", "data/events.db", "events");
   // 4. The audit log (its own chain; it has the record of this backup's start).
   writer.sqlite_file(data / "audit.db", "data/audit.db", "audit");
+  // 4b. The complaints register (no chain; audit.db has the record of every change to it).
+  if (fs::exists(data / "complaints.db", ec)) writer.sqlite_file(data / "complaints.db", "data/complaints.db", "complaints");
   // 5. The keys: inside the data folder where they are by default, else in keys/.
   if (!sources.keys_dir.empty() && fs::is_directory(sources.keys_dir, ec)) {
     const fs::path keys = fs::path(sources.keys_dir).lexically_normal();

@@ -4,6 +4,7 @@
 
 #include "store/sqlite/checkpointer.h"
 #include "store/sqlite/sqlite_audit_log.h"
+#include "store/sqlite/sqlite_complaint_store.h"
 #include "store/sqlite/sqlite_event_store.h"
 #include "store/sqlite/sqlite_ledger.h"
 #include "store/sqlite/sqlite_report_views.h"
@@ -19,6 +20,7 @@ std::string SqliteStorage::describe() const { return "SQLite in " + data_dir_; }
 std::string SqliteStorage::events_path() const { return (fs::path(data_dir_) / "events.db").string(); }
 std::string SqliteStorage::ledger_path() const { return (fs::path(data_dir_) / "ledger.db").string(); }
 std::string SqliteStorage::audit_path() const { return (fs::path(data_dir_) / "audit.db").string(); }
+std::string SqliteStorage::complaints_path() const { return (fs::path(data_dir_) / "complaints.db").string(); }
 
 std::vector<std::string> SqliteStorage::checkpointed_files() const { return {events_path(), ledger_path()}; }
 
@@ -42,6 +44,10 @@ std::unique_ptr<Upkeep> SqliteStorage::start_upkeep() const {
 
 report::ReportViewsOpener SqliteStorage::report_views() const {
   return [data_dir = data_dir_] { return open_sqlite_report_views(data_dir); };
+}
+
+complaints::ComplaintStoreOpener SqliteStorage::complaint_stores() const {
+  return sqlite_complaint_store_opener(complaints_path());
 }
 
 }  // namespace hub::store

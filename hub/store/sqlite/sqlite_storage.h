@@ -6,6 +6,7 @@
 //   events.db  the event log (sqlite_event_store.h)
 //   ledger.db  the delivery ledger (sqlite_ledger.h)
 //   audit.db   the audit log (sqlite_audit_log.h)
+//   complaints.db  the complaints register (sqlite_complaint_store.h)
 //
 // The other backend is store/postgresql/pg_storage.h; store/storage.h chooses.
 #pragma once
@@ -28,6 +29,7 @@ class SqliteStorage : public Storage {
   std::string events_path() const;
   std::string ledger_path() const;
   std::string audit_path() const;
+  std::string complaints_path() const;
   // The files whose WAL the Checkpointer keeps short (the writers turn auto-checkpoints off).
   std::vector<std::string> checkpointed_files() const;
 
@@ -37,6 +39,7 @@ class SqliteStorage : public Storage {
   audit::AuditLogOpener audit_logs(std::optional<audit::SigningKey> signing_key) const override;
   std::string audit_location() const override { return audit_path(); }
   report::ReportViewsOpener report_views() const override;
+  complaints::ComplaintStoreOpener complaint_stores() const override;
   // The Checkpointer of events.db and ledger.db, every 100 ms.
   std::unique_ptr<Upkeep> start_upkeep() const override;
 

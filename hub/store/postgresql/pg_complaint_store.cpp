@@ -1,0 +1,225 @@
+#include "store/postgresql/pg_complaint_store.h"
+
+#include "store/postgresql/pg_schema.h"
+
+namespace hub::store::pg {
+namespace {
+
+constexpr std::string_view kSchemaV1 = R"sql(
+CREATE TABLE complaint (
+  hub_id        text NOT NULL,
+  number        bigint NOT NULL,   -- 1, 2, … per hub, never reused
+  id            text NOT NULL,     -- TS-2026-000123
+  household_id  text NOT NULL,
+  village       text NOT NULL,
+  quarter       text NOT NULL,
+  channel       text NOT NULL,
+  received_on   text NOT NULL,     -- YYYY-MM-DD, as on SQLite
+  summary       text NOT NULL,
+  lodged_by     text,              -- NULL: anonymous
+  handler       text,
+  deadline      text NOT NULL,
+  state         text NOT NULL,
+  ruling        text,
+  ruled_on      text,
+  lodged_at_ms  bigint NOT NULL,
+  updated_at_ms bigint NOT NULL,
+  PRIMARY KEY (hub_id, number),
+  UNIQUE (hub_id, id)
+);
+CREATE INDEX complaint_household ON complaint (hub_id, household_id, number);
+CREATE INDEX complaint_open ON complaint (hub_id, state, deadline);
+)sql";
+
+constexpr const char* kColumns =
+    "number, id, household_id, village, quarter, channel, received_on, summary, lodged_by, handler, deadline, state, "
+    "ruling, ruled_on, lodged_at_ms, updated_at_ms";
+
+constexpr const char* kOpenStates = "('received', 'investigating')";
+
+Complaint read_row(const Rows& rows, int r) {
+  Complaint c;
+  c.number = rows.integer(r, 0);
+  c.id = std::string(rows.text(r, 1));
+  c.household_id = std::string(rows.text(r, 2));
+  c.village = std::string(rows.text(r, 3));
+  c.quarter = std::string(rows.text(r, 4));
+  const auto channel = complaint_channel(rows.text(r, 5));
+  const auto state = complaint_state(rows.text(r, 11));
+  if (!channel || !state) throw PgError("XX000", "PostgreSQL: complaint " + c.id + " has an unknown channel or state");
+  c.channel = *channel;
+  c.received_on = std::string(rows.text(r, 6));
+  c.summary = std::string(rows.text(r, 7));
+  c.lodged_by = rows.optional_text(r, 8);
+  c.handler = rows.optional_text(r, 9);
+  c.deadline = std::string(rows.text(r, 10));
+  c.state = *state;
+  c.ruling = rows.optional_text(r, 12);
+  c.ruled_on = rows.optional_text(r, 13);
+  c.lodged_at_ms = rows.integer(r, 14);
+  c.updated_at_ms = rows.integer(r, 15);
+  return c;
+}
+
+}  // namespace
+
+PgComplaintStore::PgComplaintStore(std::string dsn, std::string hub_id) try
+    : hub_id_(hub_id), conn_(dsn) {
+  ensure_schema(conn_, "complaints", {kSchemaV1});
+} catch (const PgError& e) {
+  Status s = e.status();
+  s.message = "无法打开投诉登记 / cannot open the complaints register (PostgreSQL, hub " + hub_id + "): " + s.message;
+  throw StorageError(std::move(s));
+}
+
+PgComplaintStore::~PgComplaintStore() = default;
+
+Complaint PgComplaintStore::add(const NewComplaint& n, const std::string& village, const std::string& deadline,
+                                std::int64_t at_ms) {
+  return guarded([&] {
+    Connection::Transaction tx(conn_);
+    // One numberer per hub at a time (two hubd of a failover pair share a hub_id).
+    conn_.exec("SELECT pg_advisory_xact_lock(hashtext('chengxin-hub complaint ' || $1))", Params().text(hub_id_));
+    const Rows next =
+        conn_.exec("SELECT COALESCE(MAX(number), 0) + 1 FROM complaint WHERE hub_id = $1", Params().text(hub_id_));
+    Complaint c;
+    c.number = next.integer(0, 0);
+    c.id = complaint_id(n.received_on, c.number);
+    c.household_id = n.household_id;
+    c.village = village;
+    c.quarter = n.quarter;
+    c.channel = n.channel;
+    c.received_on = n.received_on;
+    c.summary = n.summary;
+    c.lodged_by = n.lodged_by;
+    c.handler = n.handler;
+    c.deadline = deadline;
+    c.state = ComplaintState::kReceived;
+    c.lodged_at_ms = at_ms;
+    c.updated_at_ms = at_ms;
+    conn_.exec(std::string("INSERT INTO complaint (hub_id, ") + kColumns +
+                   ") VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, NULL, NULL, $14, $15)",
+               Params()
+                   .text(hub_id_)
+                   .integer(c.number)
+                   .text(c.id)
+                   .text(c.household_id)
+                   .text(c.village)
+                   .text(c.quarter)
+                   .text(to_string(c.channel))
+                   .text(c.received_on)
+                   .text(c.summary)
+                   .optional_text(c.lodged_by)
+                   .optional_text(c.handler)
+                   .text(c.deadline)
+                   .text(to_string(c.state))
+                   .integer(c.lodged_at_ms)
+                   .integer(c.updated_at_ms));
+    tx.commit();
+    return c;
+  });
+}
+
+std::optional<Complaint> PgComplaintStore::find(std::int64_t number) {
+  return guarded([&]() -> std::optional<Complaint> {
+    const Rows rows = conn_.exec(std::string("SELECT ") + kColumns + " FROM complaint WHERE hub_id = $1 AND number = $2",
+                                 Params().text(hub_id_).integer(number));
+    if (rows.empty()) return std::nullopt;
+    return read_row(rows, 0);
+  });
+}
+
+bool PgComplaintStore::update(const Complaint& c, ComplaintState expected) {
+  return guarded([&] {
+    const Rows rows = conn_.exec(
+        "UPDATE complaint SET state = $1, handler = $2, ruling = $3, ruled_on = $4, updated_at_ms = $5 "
+        "WHERE hub_id = $6 AND number = $7 AND state = $8",
+        Params()
+            .text(to_string(c.state))
+            .optional_text(c.handler)
+            .optional_text(c.ruling)
+            .optional_text(c.ruled_on)
+            .integer(c.updated_at_ms)
+            .text(hub_id_)
+            .integer(c.number)
+            .text(to_string(expected)));
+    return rows.affected() == 1;
+  });
+}
+
+complaints::ComplaintPage PgComplaintStore::list(const complaints::ComplaintQuery& query) {
+  return guarded([&] {
+    std::string sql = std::string("SELECT ") + kColumns + " FROM complaint WHERE hub_id = $1 AND number > $2";
+    Params params;
+    params.text(hub_id_).integer(query.after_number);
+    int next = 3;
+    const auto placeholder = [&next] { return "$" + std::to_string(next++); };
+    if (query.state) {
+      sql += " AND state = " + placeholder();
+      params.text(to_string(*query.state));
+    }
+    if (query.household_id) {
+      sql += " AND household_id = " + placeholder();
+      params.text(*query.household_id);
+    }
+    if (query.village) {
+      sql += " AND village = " + placeholder();
+      params.text(*query.village);
+    }
+    if (query.overdue_on) {
+      sql += std::string(" AND state IN ") + kOpenStates + " AND deadline < " + placeholder();
+      params.text(*query.overdue_on);
+    }
+    sql += " ORDER BY number LIMIT " + placeholder();
+    params.integer(static_cast<std::int64_t>(query.limit) + 1);
+    const Rows rows = conn_.exec(sql, params);
+    complaints::ComplaintPage page;
+    for (int r = 0; r < rows.size(); ++r) {
+      if (page.complaints.size() == query.limit) {
+        page.more = true;
+        break;
+      }
+      page.complaints.push_back(read_row(rows, r));
+    }
+    return page;
+  });
+}
+
+complaints::ComplaintCounts PgComplaintStore::counts(const std::string& today,
+                                                      const std::optional<std::string>& village) {
+  return guarded([&] {
+    std::string sql = std::string("SELECT state, COUNT(*), COUNT(*) FILTER (WHERE state IN ") + kOpenStates +
+                      " AND deadline < $2) FROM complaint WHERE hub_id = $1";
+    Params params;
+    params.text(hub_id_).text(today);
+    if (village) {
+      sql += " AND village = $3";
+      params.text(*village);
+    }
+    sql += " GROUP BY state";
+    const Rows rows = conn_.exec(sql, params);
+    complaints::ComplaintCounts counts;
+    for (int r = 0; r < rows.size(); ++r) {
+      const auto state = complaint_state(rows.text(r, 0));
+      const std::int64_t n = rows.integer(r, 1);
+      counts.overdue += rows.integer(r, 2);
+      if (!state) continue;
+      switch (*state) {
+        case ComplaintState::kReceived: counts.received = n; break;
+        case ComplaintState::kInvestigating: counts.investigating = n; break;
+        case ComplaintState::kUpheld: counts.upheld = n; break;
+        case ComplaintState::kDismissed: counts.dismissed = n; break;
+      }
+    }
+    counts.open = counts.received + counts.investigating;
+    return counts;
+  });
+}
+
+complaints::ComplaintStoreOpener pg_complaint_store_opener(std::string dsn, std::string hub_id) {
+  return [dsn = std::move(dsn), hub_id = std::move(hub_id)]() -> std::unique_ptr<complaints::ComplaintStore> {
+    return std::make_unique<PgComplaintStore>(dsn, hub_id);
+  };
+}
+
+}  // namespace hub::store::pg

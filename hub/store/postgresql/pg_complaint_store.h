@@ -1,0 +1,42 @@
+// The complaints register on PostgreSQL (issue 17): complaints/complaint_store.h as table
+// `complaint` (schema component "complaints" in hub_schema, pg_schema.h), the counterpart of
+// store/sqlite/sqlite_complaint_store.h (complaints.db); both pass
+// testing/complaint_store_contract_tests.h. Every key starts with hub_id, so the hubs sharing a
+// database number their complaints apart.
+//
+//   complaint(hub_id, number, id, household_id, village, quarter, channel, received_on,
+//             summary, lodged_by, handler, deadline, state, ruling, ruled_on, lodged_at_ms,
+//             updated_at_ms, PRIMARY KEY (hub_id, number))
+//
+// Each object owns its Connection, used by one thread at a time; a lost connection is made again
+// on the next call (the failed call threw StorageError).
+#pragma once
+
+#include <string>
+
+#include "complaints/complaint_store.h"
+#include "store/postgresql/pg_connection.h"
+
+namespace hub::store::pg {
+
+class PgComplaintStore final : public complaints::ComplaintStore {
+ public:
+  // Connects and creates or upgrades the schema; throws StorageError when it cannot.
+  PgComplaintStore(std::string dsn, std::string hub_id);
+  ~PgComplaintStore() override;
+
+  Complaint add(const NewComplaint& complaint, const std::string& village, const std::string& deadline,
+                std::int64_t at_ms) override;
+  std::optional<Complaint> find(std::int64_t number) override;
+  bool update(const Complaint& changed, ComplaintState expected) override;
+  complaints::ComplaintPage list(const complaints::ComplaintQuery& query) override;
+  complaints::ComplaintCounts counts(const std::string& today, const std::optional<std::string>& village) override;
+
+ private:
+  std::string hub_id_;
+  Connection conn_;
+};
+
+complaints::ComplaintStoreOpener pg_complaint_store_opener(std::string dsn, std::string hub_id);
+
+}  // namespace hub::store::pg
