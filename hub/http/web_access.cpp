@@ -56,6 +56,7 @@ std::vector<security::User> WebAccess::users() {
   if (stamp_ && *stamp_ == stamp) return users_;
   auto loaded = security::load_users_file(users_file_, departments_);
   stamp_ = stamp;
+  users_broken_ = std::holds_alternative<security::UsersError>(loaded);
   if (const auto* error = std::get_if<security::UsersError>(&loaded)) {
     spdlog::error("http: users file not reloaded, the last good list ({} users) stays in force: {}", users_.size(),
                   error->to_string());
@@ -69,7 +70,11 @@ std::vector<security::User> WebAccess::users() {
   return users_;
 }
 
-bool WebAccess::login_required() { return config_.http.login || !users().empty(); }
+bool WebAccess::login_required() {
+  if (config_.http.login || !users().empty()) return true;
+  std::lock_guard lock(users_mutex_);
+  return users_broken_;
+}
 
 std::variant<Principal, json> WebAccess::authenticate(const httplib::Request& req) {
   const std::string authorization = req.get_header_value("Authorization");

@@ -4,7 +4,7 @@
 // Users come from the users file (security/users.h; config.users_file()), read again whenever
 // its modification time, size or inode changes, checked at each request with one stat(): so a
 // `hubctl users add|passwd|disable` takes effect at the next request, with no signal to send. A
-// file that no longer parses leaves the last good list in force (logged).
+// file that no longer parses leaves the last good list in force (logged), and logins required.
 //
 // A login is required for every /api/ read (and so for every page's data) when http.login is
 // true or the users file lists at least one user. Without that (a hub on loopback with no users
@@ -100,6 +100,7 @@ class WebAccess {
   std::mutex users_mutex_;  // guards users_, stamp_
   std::vector<security::User> users_;
   std::optional<FileStamp> stamp_;
+  bool users_broken_ = false;  // the file's last read failed: logins required (fail closed)
   std::mutex verify_mutex_;  // one Argon2id verification at a time
   std::string dummy_hash_;   // verified for an unknown user, so that it takes as long as a known one
 };

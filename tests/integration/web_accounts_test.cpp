@@ -37,10 +37,10 @@ class WebAccounts : public ::testing::Test {
                     {"login", true}};
     hub_.emplace(options);
     const std::string var = hub_->data_dir();
-    for (const std::string& add : {"boss --role admin", "watcher --role supervisor", "police1 --role department "
+    for (const char* add : {"boss --role admin", "watcher --role supervisor", "police1 --role department "
                                    "--department police", "land1 --role department --department land",
                                    "clerk1 --role clerk --village V01"}) {
-      const auto r = hubctl_users(var, "add " + add + " --password-stdin");
+      const auto r = hubctl_users(var, std::string("add ") + add + " --password-stdin");
       ASSERT_EQ(r.exit_code, 0) << add << "\n" << r.output;
     }
     hub_->start();

@@ -51,7 +51,7 @@ TEST(WebConsoleBrowser, LoginLockOutCsrfLogoutAndADepartmentsView) {
   options.http = {{"address", "127.0.0.1:0"}, {"tls_cert", certificate.cert}, {"tls_key", certificate.key},
                   {"login", true}};
   hub::test::HubProcess hub(options);
-  for (const std::string& add : {"wang.fang --role admin", "police1 --role department --department police",
+  for (const char* add : {"wang.fang --role admin", "police1 --role department --department police",
                                  "land1 --role department --department land"}) {
     const auto r = hub::test::run_command("printf '%s\\n' '" + std::string(kPassword) + "' | " + HUBCTL_PATH +
                                           " --data-dir " + hub.data_dir() + " users add " + add + " --password-stdin 2>&1");
