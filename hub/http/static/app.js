@@ -36,13 +36,12 @@ function table(headers, rows, attrs = {}) {
 }
 
 // Who is logged in (GET /api/session): {user, role, department, villages, csrf_token}, or
-// null before the first answer. Error texts: the page's own words for known codes (Chinese
-// first, English with ?lang=en), the hub's bilingual message beside them.
+// null before the first answer. Error texts are the hub's: Chinese first, the English beside.
 let session = null;
 
 class ApiError extends Error {
   constructor(error) {
-    super(T[`err_${error.code}`] ? `${T[`err_${error.code}`]} (${error.message})` : `${error.code}: ${error.message}`);
+    super(error.message);  // the hub's messages are Chinese first, with the English beside
     this.code = error.code;
   }
 }
@@ -51,7 +50,7 @@ async function api(path) {
   const response = await fetch(path, { cache: "no-store", credentials: "same-origin" });
   const body = await response.json();
   if (!body.ok) {
-    if (body.error.code === "unauthorized" || body.error.code === "session_ended") { showLogin(T[`err_${body.error.code}`]); }
+    if (body.error.code === "unauthorized" || body.error.code === "session_ended") showLogin(body.error.code === "session_ended" ? body.error.message : "");
     throw new ApiError(body.error);
   }
   return body;
@@ -80,7 +79,7 @@ function showLogin(message) {
     if (body.ok) { session = body; password.value = ""; showWho(); location.hash = location.hash || "#/"; render(); return; }
     error.hidden = false;
     error.dataset.code = body.error.code;
-    error.textContent = T[`err_${body.error.code}`] ? `${T[`err_${body.error.code}`]}（${body.error.message}）` : body.error.message;
+    error.textContent = body.error.message;  // Chinese first, with the English beside, from the hub
   };
   document.querySelector("nav").hidden = true;
   page.replaceChildren(el("form", { id: "login", class: "login", onsubmit: submit },
@@ -218,8 +217,9 @@ async function household(page, query, id) {
   page.append(el("dl", { class: "summary", id: "household" },
                  el("dt", {}, T.household_id), el("dd", {}, h.household_id),
                  el("dt", {}, T.village), el("dd", {}, h.village),
-                 el("dt", {}, T.head), el("dd", {}, h.head ?? T.none),
-                 el("dt", {}, T.members), el("dd", {}, h.members ?? T.none),
+                 // A department user is never given the head's name or the member count.
+                 "head" in h ? [el("dt", {}, T.head), el("dd", {}, h.head ?? T.none)] : [],
+                 "members" in h ? [el("dt", {}, T.members), el("dd", {}, h.members ?? T.none)] : [],
                  el("dt", {}, T.commitment), el("dd", {}, h.commitment_signed_on ?? T.none),
                  el("dt", {}, T.current_status), el("dd", { "data-status": h.status }, `${T[h.status]} (${h.quarter ?? ""})`),
                  el("dt", {}, T.designations), el("dd", {}, h.designations.join(", ") || T.none)));
@@ -269,7 +269,7 @@ async function parked(page) {
     const body = token
       ? await (await fetch(`/api/parked/${what}`, { method: "POST", headers: { Authorization: `Bearer ${token.value}` }, body: JSON.stringify(data) })).json()
       : await post(`/api/parked/${what}`, data);
-    message.textContent = body.ok ? "OK" : `${T.error}: ${T[`err_${body.error.code}`] || ""} ${body.error.message}`;
+    message.textContent = body.ok ? "OK" : `${T.error}: ${body.error.message}`;
     if (body.ok) setTimeout(render, 500);
   };
   page.append(token ? el("label", {}, T.admin_token, " ", token) : [], message,
@@ -317,7 +317,7 @@ document.getElementById("logout").addEventListener("click", async () => {
 (async () => {
   const response = await fetch("/api/session", { cache: "no-store", credentials: "same-origin" });
   const body = await response.json();
-  if (!body.ok) return showLogin(body.error.code === "session_ended" ? T.err_session_ended : "");
+  if (!body.ok) return showLogin(body.error.code === "session_ended" ? body.error.message : "");
   session = body;
   showWho();
   render();

@@ -30,9 +30,7 @@ window.HUB_I18N = {
     parked_note: "事件搁置功能将在第 4 号任务中实现；目前失败的事件按退避重试，不会被搁置。",
     login_title: "登录诚信枢纽管理", user_name: "用户名", password: "口令", log_in: "登录", log_out: "退出登录",
     logged_in_as: "当前用户", role_clerk: "办事员", role_supervisor: "监督小组", role_department: "部门", role_admin: "管理员",
-    err_login_failed: "用户名或口令错误", err_locked_out: "登录失败次数过多，已暂时锁定，请稍后再试",
-    err_session_ended: "会话已结束，请重新登录", err_unauthorized: "请先登录", err_forbidden: "您的角色无权查看此内容",
-    err_csrf_failed: "页面已过期，请刷新后再试", login_note: "账户由管理员用 hubctl users add 创建；忘记口令请联系管理员。"
+    login_note: "账户由管理员用 hubctl users add 创建；忘记口令请联系管理员。"
   },
   en: {
     locale: "en-GB", switch_to: "中文", title: "Chengxin Hub administration", print: "Print",
@@ -62,8 +60,6 @@ window.HUB_I18N = {
     parked_note: "Parking arrives with issue 4; until then a failing event is retried with backoff and never parked.",
     login_title: "Log in to Chengxin Hub", user_name: "User name", password: "Password", log_in: "Log in", log_out: "Log out",
     logged_in_as: "Logged in as", role_clerk: "clerk", role_supervisor: "supervisor", role_department: "department", role_admin: "admin",
-    err_login_failed: "Wrong user name or password", err_locked_out: "Too many failed logins: locked for a while, try again later",
-    err_session_ended: "The session has ended: log in again", err_unauthorized: "Please log in", err_forbidden: "Your role may not see this",
-    err_csrf_failed: "The page is out of date: reload it and try again", login_note: "Accounts are made by an administrator with hubctl users add; ask them if you forget your password."
+    login_note: "Accounts are made by an administrator with hubctl users add; ask them if you forget your password."
   }
 };
