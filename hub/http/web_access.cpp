@@ -191,6 +191,11 @@ void WebAccess::session(const httplib::Request& req, httplib::Response& res) {
 }
 
 void WebAccess::login(const httplib::Request& req, httplib::Response& res) {
+  // Only a script of this page's own origin can send JSON (another site's form cannot without
+  // a CORS preflight, which the hub never grants): no logging a victim in to another account.
+  if (req.get_header_value("Content-Type").rfind("application/json", 0) != 0)
+    return send(res, error_reply("invalid_request", "须为 Content-Type: application/json / the login must be sent as "
+                                                    "application/json"), 415);
   const json body = json::parse(req.body, nullptr, false);
   if (!body.is_object())
     return send(res, error_reply("invalid_json", "须为 JSON 对象 / the body must be {\"user\": …, \"password\": …}"), 400);
@@ -254,6 +259,8 @@ void WebAccess::login(const httplib::Request& req, httplib::Response& res) {
                                                                 "written, so no login: ") + e.what()), 503);
   }
   throttle_.succeeded(name);
+  // A new id at every login (no session fixation); the browser's previous session ends.
+  if (const std::string previous = cookie_value(req, kCookie); !previous.empty()) sessions_.erase(previous);
   const Session session = sessions_.open(name, it->password_hash, address, now);
   res.set_header("Set-Cookie", std::string(kCookie) + "=" + session.id + "; Path=/; HttpOnly; SameSite=Strict" +
                                    (config_.http.tls() ? "; Secure" : ""));

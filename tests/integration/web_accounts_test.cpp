@@ -108,6 +108,11 @@ TEST_F(WebAccounts, LoginSessionCsrfAndLogout) {
   EXPECT_EQ(wrong.status, 401);
   EXPECT_EQ(wrong.body["error"]["code"], "login_failed");
   EXPECT_TRUE(wrong.set_cookie.empty());
+  // A login sent as a form (what another site could make a browser send) is refused.
+  auto form = client()->Post("/api/login", R"({"user":"boss","password":"long-enough-password-1"})", "text/plain");
+  ASSERT_TRUE(form);
+  EXPECT_EQ(form->status, 415);
+  EXPECT_TRUE(form->get_header_value("Set-Cookie").empty());
   const Login boss = login("boss");
   ASSERT_EQ(boss.status, 200) << boss.body.dump();
   EXPECT_EQ(boss.body["role"], "admin");
@@ -148,6 +153,14 @@ TEST_F(WebAccounts, LoginSessionCsrfAndLogout) {
                       {{"Cookie", watcher.cookie}, {"X-CSRF-Token", watcher.body["csrf_token"].get<std::string>()}});
   EXPECT_EQ(refused->status, 403);
   EXPECT_EQ(json::parse(refused->body)["error"]["code"], "forbidden");
+
+  // Logging in again from the same browser: a new session id, and the old one ends.
+  auto relogin = client()->Post("/api/login", httplib::Headers{{"Cookie", watcher.cookie}},
+                                json{{"user", "watcher"}, {"password", kPassword}}.dump(), "application/json");
+  ASSERT_TRUE(relogin);
+  EXPECT_EQ(relogin->status, 200);
+  EXPECT_EQ(relogin->get_header_value("Set-Cookie").find(watcher.cookie), std::string::npos);
+  EXPECT_EQ(get("/api/status", watcher.cookie)->status, 401);
 
   // Logout needs the token too; after it the cookie is worth nothing.
   EXPECT_EQ(post("/api/logout", "{}", {{"Cookie", boss.cookie}})->status, 403);
