@@ -22,7 +22,8 @@ const std::vector<std::string> kHubctlCommands = {
     "publish",      "import",         "status",          "household",      "parked",      "parked list",
     "parked retry", "parked skip",    "plugins",         "plugins list",   "plugins reload", "plugins disable",
     "plugins enable", "report",       "reconcile",       "audit",          "audit verify", "keys",
-    "keys list",    "keys reload",    "keygen",          "backup",         "restore"};
+    "keys list",    "keys reload",    "keygen",          "backup",         "restore",     "users",
+    "users add",    "users passwd",   "users disable",   "users enable",   "users list"};
 
 TEST(HubctlCommandLine, EveryVerbAnswersHelpWithExitZeroNamingTheVerb) {
   for (const std::string& command : kHubctlCommands) {
@@ -53,7 +54,7 @@ TEST(HubctlCommandLine, TheListAboveHoldsEveryVerbOfTheHelp) {
   std::getline(lines, line);
   std::set<std::string> verbs;
   while (std::getline(lines, line) && line.rfind("  ", 0) == 0) verbs.insert(line.substr(2, line.find(' ', 2) - 2));
-  EXPECT_EQ(verbs.size(), 13u) << r.output;
+  EXPECT_EQ(verbs.size(), 14u) << r.output;
   const std::set<std::string> listed(kHubctlCommands.begin(), kHubctlCommands.end());
   for (const auto& verb : verbs) EXPECT_EQ(listed.count(verb), 1u) << verb << " has no --help test";
 }
