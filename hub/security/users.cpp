@@ -190,6 +190,17 @@ std::string write_users_file(const std::string& path, const std::vector<User>& u
   const int fd = ::open(tmp.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
   if (fd < 0) return "cannot write " + tmp + ": " + std::strerror(errno);
   ::fchmod(fd, 0600);
+  // Run as root (sudo hubctl users …), the file still belongs to whoever owns the keys
+  // directory (hubd's user), or hubd could not read it.
+  const std::string parent = std::filesystem::path(path).parent_path().string();
+  struct stat dir_stat {};
+  if (::geteuid() == 0 && ::stat(parent.empty() ? "." : parent.c_str(), &dir_stat) == 0 &&
+      ::fchown(fd, dir_stat.st_uid, dir_stat.st_gid) != 0) {
+    const int saved = errno;
+    ::close(fd);
+    ::unlink(tmp.c_str());
+    return "cannot give " + tmp + " to the owner of its directory: " + std::strerror(saved);
+  }
   const bool written = ::write(fd, text.data(), text.size()) == static_cast<ssize_t>(text.size()) && ::fsync(fd) == 0;
   const int saved = errno;
   ::close(fd);

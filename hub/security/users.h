@@ -69,7 +69,8 @@ std::variant<std::vector<User>, UsersError> parse_users(const std::string& json_
 std::variant<std::vector<User>, UsersError> load_users_file(const std::string& path,
                                                             const std::set<std::string>& departments);
 std::string users_to_json(const std::vector<User>& users);
-// Writes the file atomically (PATH.tmp, fsync, rename, fsync of the directory), mode 0600.
+// Writes the file atomically (PATH.tmp, fsync, rename, fsync of the directory), mode 0600; run as
+// root, owned by the owner of its directory (the keys directory belongs to hubd's user).
 // Returns "" or what went wrong, naming the file.
 std::string write_users_file(const std::string& path, const std::vector<User>& users);
 

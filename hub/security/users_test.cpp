@@ -2,6 +2,7 @@
 #include "security/users.h"
 
 #include <sys/stat.h>
+#include <unistd.h>
 
 #include <filesystem>
 #include <fstream>
@@ -127,6 +128,25 @@ TEST(UsersFile, WrittenAtomicallyWithMode0600AndAMissingFileIsNoUsers) {
   auto bad = hub::security::load_users_file(path, {});
   ASSERT_TRUE(std::holds_alternative<UsersError>(bad));
   EXPECT_NE(std::get<UsersError>(bad).message.find(path), std::string::npos) << "the file is named";
+  std::filesystem::remove_all(dir);
+}
+
+TEST(UsersFile, WrittenByRootBelongsToTheOwnerOfItsDirectory) {
+  if (::geteuid() != 0) GTEST_SKIP() << "needs root (as `sudo hubctl users …` runs)";
+  const auto dir = std::filesystem::temp_directory_path() / ("hub-users-owner-" + std::to_string(::getpid()));
+  std::filesystem::create_directories(dir);
+  ASSERT_EQ(::chown(dir.c_str(), 65534, 65534), 0);  // nobody: stands for hubd's own user
+  User u;
+  u.name = "li";
+  u.role = UserRole::kAdmin;
+  u.password_hash = hash_text();
+  const std::string path = (dir / "users.json").string();
+  ASSERT_EQ(hub::security::write_users_file(path, {u}), "");
+  struct stat st {};
+  ASSERT_EQ(::stat(path.c_str(), &st), 0);
+  EXPECT_EQ(st.st_uid, 65534u);
+  EXPECT_EQ(st.st_gid, 65534u);
+  EXPECT_EQ(st.st_mode & 0777, 0600u);
   std::filesystem::remove_all(dir);
 }
 
