@@ -102,7 +102,7 @@ void AdminServer::run() {
 json AdminServer::handle(const json& request, const std::string& caller) {
   if (!request.is_object() || !request.contains("cmd") || !request["cmd"].is_string())
     return error_reply("invalid_request",
-                       "an admin request is {\"cmd\": \"status\" | \"household\" | \"report\" | \"reconcile\" | "
+                       "an admin request is {\"cmd\": \"status\" | \"household\" | \"households\" | \"report\" | \"reconcile\" | "
                        "\"quarters\" | \"timeline\" | \"metrics\" | \"plugins\" | \"parked\" | \"keys\" | \"ping\", …}");
   const std::string cmd = request["cmd"];
   if (cmd == "ping") return json{{"ok", true}};

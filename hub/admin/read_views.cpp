@@ -9,6 +9,7 @@
 
 #include "domain/status_json.h"
 #include "domain/wire_event.h"
+#include "report/household_search.h"
 #include "report/quarterly_report.h"
 #include "report/reconciliation.h"
 #include "report/timeline.h"
@@ -115,6 +116,19 @@ std::optional<json> answer_read_request(const HubConfig& config, const report::R
       return error_reply(it == request.end() ? "missing_field" : "invalid_field",
                          "household needs \"household_id\": a household id such as V03-00417", "household_id");
     return household(config, *open_views(), it->get<std::string>());
+  }
+  if (cmd == "households") {
+    auto query = report::household_query(request);
+    if (auto* invalid = std::get_if<json>(&query)) return *invalid;
+    const auto format = request.find("format");
+    if (format != request.end() && !format->is_null() && *format != "json" && *format != "csv")
+      return error_reply("invalid_field", "\"format\" must be json or csv", "format");
+    if (format != request.end() && *format == "csv") {
+      auto csv = report::household_search_csv(*open_views(), std::get<report::HouseholdQuery>(query));
+      if (auto* refused = std::get_if<json>(&csv)) return *refused;
+      return json{{"ok", true}, {"format", "csv"}, {"csv", std::get<std::string>(csv)}};
+    }
+    return report::household_search(*open_views(), std::get<report::HouseholdQuery>(query));
   }
   if (cmd == "report") {
     auto scope = report_request(request);

@@ -1,5 +1,5 @@
 // The administrators' read-only questions that are answered from the event log and the ledger
-// alone (household, report, quarters, timeline, reconcile): shared by the admin thread (hubctl)
+// alone (household, households, report, quarters, timeline, reconcile): shared by the admin thread (hubctl)
 // and the HTTP server's threads (dashboard, /api/), so both give the same answers from the same
 // code. Each call opens its own snapshot through the opener the daemon hands in
 // (report/report_views.h; the backend's factory), so any thread may call it at any time,

@@ -25,6 +25,7 @@
 
 #include "cli/hub_client.h"
 #include "cli/hubctl_backup.h"
+#include "cli/hubctl_households.h"
 #include "cli/hubctl_lifecycle.h"
 #include "cli/hubctl_users.h"
 #include "cli/hubctl_verbs.h"
@@ -177,6 +178,9 @@ int cmd_import(const Options& o, zmq::context_t& ctx) {
   buffer << in.rdbuf();
   auto file = hub::cli::parse_import(path, buffer.str());
   hub::cli::check_file_consistency(file);
+  if (file.encoding != "UTF-8" && !o.json_output)
+    std::cerr << "hubctl: " << path << ": 按 " << file.encoding << " 编码读取 / read as " << file.encoding
+              << " (not UTF-8)\n";
   if (file.rows.empty()) {
     print_issues(path, file.issues);
     return kRejected;
@@ -254,7 +258,8 @@ int cmd_import(const Options& o, zmq::context_t& ctx) {
   for (const auto& r : file.rows)
     if (r.event["type"] == "status_change") ++by_status[r.event["status"].get<std::string>()];
   if (dry_run) {
-    json summary{{"ok", true}, {"dry_run", true}, {"file", path}, {"kind", file.kind}, {"rows", file.rows.size()},
+    json summary{{"ok", true}, {"dry_run", true}, {"file", path}, {"kind", file.kind}, {"encoding", file.encoding},
+                 {"rows", file.rows.size()},
                  {"would_store", would_store}, {"duplicates", would_duplicate}, {"status_changes", by_status}};
     if (o.json_output) {
       std::cout << summary.dump() << "\n";
@@ -270,7 +275,7 @@ int cmd_import(const Options& o, zmq::context_t& ctx) {
   std::size_t stored = 0, duplicates = 0;
   if (int rc = send_batches(false, &issues, &stored, &duplicates); rc != kOk) return rc;
   if (o.json_output) {
-    std::cout << json{{"ok", true}, {"file", path}, {"kind", file.kind}, {"rows", file.rows.size()},
+    std::cout << json{{"ok", true}, {"file", path}, {"kind", file.kind}, {"encoding", file.encoding}, {"rows", file.rows.size()},
                       {"stored", stored}, {"duplicates", duplicates}}.dump()
               << "\n";
   } else {
@@ -721,6 +726,7 @@ int main(int argc, char** argv) {
   CLI::App* household =
       add_verb(app, "household", "一户的评议历史与各部门政策状态 / one household across departments", json);
   household->add_option("HOUSEHOLD", v.household_id, "户 / the household id");
+  CLI::App* households = hub::cli::add_households_verb(app, v, json);
 
   const hub::cli::LifecycleVerbs lifecycle = hub::cli::add_lifecycle_verbs(app, v, json);
 
@@ -805,6 +811,10 @@ int main(int argc, char** argv) {
     if (verb == import) return cmd_import(o, ctx);
     if (verb == status) return cmd_status(o, ctx);
     if (verb == household) return cmd_household(o, ctx);
+    if (verb == households) {
+      HubClient client(ctx, o.admin, std::chrono::milliseconds(o.timeout_ms), keys_for(o, "admin"));
+      return hub::cli::run_households(*verb, v, o.json_output, client);
+    }
     if (verb == lifecycle.parked || verb == lifecycle.plugins) {
       HubClient client(ctx, o.admin, std::chrono::milliseconds(o.timeout_ms), keys_for(o, "admin"));
       return verb == lifecycle.parked ? hub::cli::run_parked(*o.command, v, o.json_output, client)

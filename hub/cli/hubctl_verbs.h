@@ -24,6 +24,8 @@ struct VerbArgs {
   bool dry_run = false;
   // household
   std::string household_id;
+  // households (and --village, --status, --limit, --format of the others)
+  std::string search_id, search_head, search_designation, search_after;
   // report (and --quarter above)
   std::string village, format;
   // audit verify

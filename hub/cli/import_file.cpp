@@ -1,7 +1,13 @@
 #include "cli/import_file.h"
 
+#include <iconv.h>
+
+#include <array>
+#include <cstdio>
 #include <map>
+#include <optional>
 #include <sstream>
+#include <string_view>
 
 #include "hub/sdk/csv.h"
 #include "domain/wire_event.h"
@@ -57,8 +63,26 @@ void accept(ImportFile& file, std::size_t line, json event) {
   file.rows.push_back({line, std::move(event)});
 }
 
-// Every line that is not UTF-8 (an export saved as GBK, say): reported, and then the file is
-// not read further — its text cannot be put into JSON events as it is.
+// The text converted from GB18030 (which includes GBK and GB2312) to UTF-8, or nothing when it
+// is not GB18030 (a byte sequence GB18030 does not have, or a character cut off at the end).
+std::optional<std::string> from_gb18030(const std::string& text) {
+  iconv_t cd = iconv_open("UTF-8", "GB18030");
+  if (cd == reinterpret_cast<iconv_t>(-1)) return std::nullopt;
+  // A GB18030 character of 1, 2 or 4 bytes is at most 1, 3 or 4 bytes of UTF-8: twice the size is enough.
+  std::string out(text.size() * 2 + 4, '\0');
+  char* in = const_cast<char*>(text.data());
+  std::size_t in_left = text.size();
+  char* o = out.data();
+  std::size_t out_left = out.size();
+  const std::size_t converted = iconv(cd, &in, &in_left, &o, &out_left);
+  iconv_close(cd);
+  if (converted == static_cast<std::size_t>(-1) || in_left != 0) return std::nullopt;
+  out.resize(out.size() - out_left);
+  return out;
+}
+
+// Every line that is neither UTF-8 nor GB18030: reported, and then the file is not read
+// further — its text cannot be put into JSON events as it is.
 bool check_csv_encoding(ImportFile& file, const std::string& text) {
   std::size_t line = 1, start = 0;
   bool good = true;
@@ -68,7 +92,8 @@ bool check_csv_encoding(ImportFile& file, const std::string& text) {
     if (!is_valid_utf8(std::string_view(text).substr(start, end - start))) {
       file.issues.push_back({line, "invalid_encoding", "",
                              "line " + std::to_string(line) +
-                                 " is not UTF-8 text; save the file as UTF-8 (from GBK: iconv -f GBK -t UTF-8)"});
+                                 " is neither UTF-8 nor GB18030 (GBK) text; save the file from Excel as "
+                                 "\"CSV UTF-8\" or as \"CSV\" on a Chinese Windows"});
       good = false;
     }
     start = end + 1;
@@ -77,7 +102,100 @@ bool check_csv_encoding(ImportFile& file, const std::string& text) {
   return good;
 }
 
-void parse_csv_rows(ImportFile& file, const std::string& text) {
+// Chinese column names and the wire field each stands for.
+constexpr std::array<std::pair<std::string_view, std::string_view>, 18> kChineseColumns{{
+    {"户号", "household_id"},      {"户编号", "household_id"}, {"村", "village"},          {"村组", "village"},
+    {"所属村", "village"},         {"户主", "head"},           {"户主姓名", "head"},       {"人口", "members"},
+    {"家庭人口", "members"},       {"签订日期", "signed_on"},  {"评议结果", "status"},     {"季度", "quarter"},
+    {"评议季度", "quarter"},       {"生效日期", "effective_date"}, {"认定", "designations"}, {"认定类别", "designations"},
+    {"评议依据", "basis"},         {"事件编号", "event_id"},
+}};
+
+// Chinese values of the fields that have a fixed set of values.
+constexpr std::array<std::pair<std::string_view, std::string_view>, 7> kChineseValues{{
+    {"诚信户", "credit"}, {"诚信", "credit"}, {"不诚信户", "non_credit"}, {"不诚信", "non_credit"},
+    {"违约户", "breach"}, {"违约", "breach"}, {"帮扶对象", "assistance"},
+}};
+
+std::string english_value(const std::string& value) {
+  for (const auto& [zh, en] : kChineseValues)
+    if (value == zh) return std::string(en);
+  return value;
+}
+
+// The header with Chinese names replaced by the wire's; an issue for a field named twice.
+bool english_header(ImportFile& file, std::vector<std::string>& header) {
+  std::map<std::string, std::string> seen;  // field -> the column that gave it
+  bool good = true;
+  for (auto& name : header) {
+    const std::string given = trim(name);
+    name = given;
+    for (const auto& [zh, en] : kChineseColumns)
+      if (given == zh) name = std::string(en);
+    if (auto [it, inserted] = seen.emplace(name, given); !inserted) {
+      file.issues.push_back({1, "duplicate_column", name,
+                             "the header names " + name + " twice ('" + it->second + "' and '" + given + "')"});
+      good = false;
+    }
+  }
+  return good;
+}
+
+// "2020年第4季度", "2020年第四季度", "2020年4季度" → "2020Q4"; anything else as it is.
+std::string english_quarter(const std::string& value) {
+  const std::string_view v(value);
+  if (v.size() < 4 + 3 || v.substr(4, 3) != "年") return value;
+  std::string_view rest = v.substr(7);
+  if (rest.substr(0, 3) == "第") rest.remove_prefix(3);
+  constexpr std::string_view kSuffix = "季度";
+  if (rest.size() <= kSuffix.size() || rest.substr(rest.size() - kSuffix.size()) != kSuffix) return value;
+  rest.remove_suffix(kSuffix.size());
+  static const std::map<std::string_view, char> kDigits{{"1", '1'}, {"2", '2'}, {"3", '3'}, {"4", '4'},
+                                                         {"一", '1'}, {"二", '2'}, {"三", '3'}, {"四", '4'}};
+  const auto digit = kDigits.find(rest);
+  if (digit == kDigits.end()) return value;
+  return std::string(v.substr(0, 4)) + "Q" + digit->second;
+}
+
+// "2021/1/1", "2021-1-1", "2021年1月1日" → "2021-01-01" (the validator then checks the date);
+// anything else as it is.
+std::string iso_date(const std::string& value) {
+  std::string text = value;
+  for (const char* mark : {"年", "月"})
+    for (std::size_t at; (at = text.find(mark)) != std::string::npos;) text.replace(at, 3, "-");
+  if (text.size() > 3 && text.compare(text.size() - 3, 3, "日") == 0) text.resize(text.size() - 3);
+  for (char& c : text)
+    if (c == '/') c = '-';
+  int y = 0, m = 0, d = 0;
+  char extra = 0;
+  if (std::sscanf(text.c_str(), "%4d-%2d-%2d%c", &y, &m, &d, &extra) != 3 || text.size() < 8 || text[4] != '-')
+    return value;
+  char out[16];
+  std::snprintf(out, sizeof out, "%04d-%02d-%02d", y, m, d);
+  return out;
+}
+
+// Designations separated by ';', '；' or '、', each in English or Chinese.
+json designation_list(const std::string& value) {
+  std::string text = value;
+  for (const char* mark : {"；", "、"})
+    for (std::size_t at; (at = text.find(mark)) != std::string::npos;) text.replace(at, std::string_view(mark).size(), ";");
+  json designations = json::array();
+  std::stringstream list(text);
+  std::string d;
+  while (std::getline(list, d, ';'))
+    if (!trim(d).empty()) designations.push_back(english_value(trim(d)));
+  return designations;
+}
+
+void parse_csv_rows(ImportFile& file, const std::string& given_text) {
+  std::string text = given_text;
+  if (!is_valid_utf8(text)) {
+    if (auto converted = from_gb18030(text)) {
+      text = std::move(*converted);
+      file.encoding = "GB18030";
+    }
+  }
   if (!check_csv_encoding(file, text)) return;
   std::string error;
   std::vector<hub::sdk::CsvRowError> ragged;
@@ -89,6 +207,7 @@ void parse_csv_rows(ImportFile& file, const std::string& text) {
     file.issues.push_back({line, "invalid_csv", "", error});
     return;
   }
+  if (!english_header(file, table->header)) return;
   auto has = [&](const char* c) { return table->column(c).has_value(); };
   if (!has("household_id")) {
     file.issues.push_back({1, "missing_column", "household_id", "the header has no household_id column"});
@@ -130,19 +249,14 @@ void parse_csv_rows(ImportFile& file, const std::string& text) {
       }
     } else if (file.kind == "commitments") {
       ev["type"] = "commitment";
-      ev["signed_on"] = get("signed_on");
+      ev["signed_on"] = iso_date(get("signed_on"));
     } else {
       ev["type"] = "status_change";
-      ev["status"] = get("status");
-      ev["quarter"] = get("quarter");
-      if (!get("effective_date").empty()) ev["effective_date"] = get("effective_date");
+      ev["status"] = english_value(get("status"));
+      ev["quarter"] = english_quarter(get("quarter"));
+      if (!get("effective_date").empty()) ev["effective_date"] = iso_date(get("effective_date"));
       if (!get("basis").empty()) ev["basis"] = get("basis");
-      json designations = json::array();
-      std::stringstream list(get("designations"));
-      std::string d;
-      while (std::getline(list, d, ';'))
-        if (!trim(d).empty()) designations.push_back(trim(d));
-      ev["designations"] = designations;
+      ev["designations"] = designation_list(get("designations"));
     }
     accept(file, row.line, std::move(ev));
   }

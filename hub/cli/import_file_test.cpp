@@ -5,6 +5,8 @@
 
 #include <gtest/gtest.h>
 
+#include <iconv.h>
+
 #include <string>
 #include <vector>
 
@@ -416,17 +418,17 @@ TEST(ImportConsistency, CleanFileStaysClean) {
   EXPECT_EQ(f.rows.size(), 4u);
 }
 
-// Found by fuzz_import: a CSV whose text is not UTF-8 (an office export saved as GBK) made
-// hubctl die with an uncaught JSON exception. Now every such line is reported.
-TEST(ImportCsv, FileNotInUtf8IsReportedLineByLine) {
-  const std::string gbk_wang = "\xCD\xF5";  // 王 in GBK
-  ImportFile f = parse_import("town.csv", "household_id,village,head\nV01-00001,V01," + gbk_wang +
-                                              "\nV01-00002,V01,Li\nV01-00003,V01," + gbk_wang + "\n");
+// Found by fuzz_import: a CSV whose text is not UTF-8 made hubctl die with an uncaught JSON
+// exception. Now a file that is neither UTF-8 nor GB18030 is reported line by line.
+TEST(ImportCsv, FileNeitherUtf8NorGb18030IsReportedLineByLine) {
+  const std::string bad = "\xFF\xFE";  // a lead byte neither encoding has
+  ImportFile f = parse_import("town.csv", "household_id,village,head\nV01-00001,V01," + bad +
+                                              "\nV01-00002,V01,Li\nV01-00003,V01," + bad + "\n");
   ASSERT_EQ(f.issues.size(), 2u) << describe(f);
   EXPECT_EQ(f.issues[0].line, 2u);
   EXPECT_EQ(f.issues[1].line, 4u);
   EXPECT_EQ(f.issues[0].code, "invalid_encoding");
-  EXPECT_NE(f.issues[0].message.find("UTF-8"), std::string::npos);
+  EXPECT_NE(f.issues[0].message.find("GB18030"), std::string::npos);
   EXPECT_TRUE(f.rows.empty());
   EXPECT_NO_THROW(check_file_consistency(f));
 
@@ -434,6 +436,85 @@ TEST(ImportCsv, FileNotInUtf8IsReportedLineByLine) {
   ImportFile good = parse_good("town.csv", "household_id,village,head\nV01-00001,V01,王芳\n");
   ASSERT_EQ(good.rows.size(), 1u);
   EXPECT_EQ(good.rows[0].event["head"], "王芳");
+  EXPECT_EQ(good.encoding, "UTF-8");
+}
+
+// What Excel or WPS writes as "CSV" on a Chinese Windows.
+std::string to_gb18030(const std::string& utf8) {
+  iconv_t cd = iconv_open("GB18030", "UTF-8");
+  EXPECT_NE(cd, reinterpret_cast<iconv_t>(-1));
+  std::string out(utf8.size() * 2 + 4, '\0');
+  char* in = const_cast<char*>(utf8.data());
+  std::size_t in_left = utf8.size(), out_left = out.size();
+  char* o = out.data();
+  EXPECT_NE(iconv(cd, &in, &in_left, &o, &out_left), static_cast<std::size_t>(-1));
+  iconv_close(cd);
+  out.resize(out.size() - out_left);
+  return out;
+}
+
+std::vector<json> events_of(const ImportFile& f) {
+  std::vector<json> events;
+  for (const auto& r : f.rows) events.push_back(r.event);
+  return events;
+}
+
+// A clerk's spreadsheet: Chinese headers and values, saved in GB18030, gives exactly the events
+// (and generated ids) of the English UTF-8 file.
+TEST(ImportCsv, ChineseHeadersAndValuesInGb18030GiveTheEnglishFilesEvents) {
+  const std::string english =
+      "household_id,status,quarter,effective_date,designations,basis\n"
+      "V01-00001,credit,2020Q4,2021-01-01,,评议小组会议纪要\n"
+      "V01-00002,non_credit,2020Q4,2021-01-05,assistance,评议小组会议纪要\n"
+      "V01-00003,breach,2020Q4,,,评议小组会议纪要\n";
+  const std::string chinese =
+      "户号,评议结果,季度,生效日期,认定,评议依据\r\n"
+      "V01-00001,诚信户,2020年第4季度,2021/1/1,,评议小组会议纪要\r\n"
+      "V01-00002,不诚信户,2020年第四季度,2021年1月5日,帮扶对象,评议小组会议纪要\r\n"
+      "V01-00003,违约户,2020年4季度,,,评议小组会议纪要\r\n";
+  const ImportFile want = parse_good("q4.csv", english);
+  const ImportFile got = parse_good("q4.csv", to_gb18030(chinese));
+  EXPECT_EQ(got.encoding, "GB18030");
+  EXPECT_EQ(got.kind, "evaluations");
+  EXPECT_EQ(events_of(got), events_of(want));
+  // The same file in UTF-8 with a byte-order mark ("CSV UTF-8" in Excel).
+  const ImportFile utf8 = parse_good("q4.csv", "\xEF\xBB\xBF" + chinese);
+  EXPECT_EQ(utf8.encoding, "UTF-8");
+  EXPECT_EQ(events_of(utf8), events_of(want));
+}
+
+TEST(ImportCsv, ChineseHouseholdAndCommitmentFiles) {
+  const ImportFile households = parse_good("hh.csv", to_gb18030("户号,村,户主,人口\nV01-00001,V01,王芳,4\n"));
+  EXPECT_EQ(households.kind, "households");
+  EXPECT_EQ(events_of(households), events_of(parse_good("hh.csv", "household_id,village,head,members\nV01-00001,V01,王芳,4\n")));
+  const ImportFile commitments = parse_good("c.csv", "户号,签订日期\nV01-00001,2020年3月9日\nV01-00002,2020/03/10\n");
+  EXPECT_EQ(commitments.kind, "commitments");
+  ASSERT_EQ(commitments.rows.size(), 2u);
+  EXPECT_EQ(commitments.rows[0].event["signed_on"], "2020-03-09");
+  EXPECT_EQ(commitments.rows[1].event["signed_on"], "2020-03-10");
+  // Designations separated the Chinese way.
+  const ImportFile designations = parse_good("q.csv", "户号,评议结果,季度,认定\nV01-00001,诚信户,2020Q4,帮扶对象、assistance\n");
+  EXPECT_EQ(designations.rows.at(0).event["designations"], json::array({"assistance", "assistance"}));
+}
+
+TEST(ImportCsv, BadChineseValuesAndDoubledColumnsAreNamed) {
+  const ImportFile f = parse_import("q.csv", to_gb18030("户号,评议结果,季度\nV01-00001,很诚信,2020年第5季度\n"
+                                                        "V01-00002,诚信户,2020年第五季度\nV01-00003,诚信户,2020Q4\n"));
+  ASSERT_EQ(f.issues.size(), 2u) << describe(f);
+  EXPECT_EQ(f.issues[0].line, 2u);
+  EXPECT_EQ(f.issues[0].field, "status");
+  EXPECT_EQ(f.issues[1].line, 3u);
+  EXPECT_EQ(f.issues[1].field, "quarter");
+  EXPECT_EQ(f.rows.size(), 1u);
+  const ImportFile bad_date = parse_import("c.csv", "户号,签订日期\nV01-00001,2020年2月30日\n");
+  ASSERT_EQ(bad_date.issues.size(), 1u) << describe(bad_date);
+  EXPECT_EQ(bad_date.issues[0].field, "signed_on");
+
+  const ImportFile doubled = parse_import("q.csv", "户号,household_id,评议结果,季度\nV01-00001,V01-00001,诚信户,2020Q4\n");
+  ASSERT_EQ(doubled.issues.size(), 1u) << describe(doubled);
+  EXPECT_EQ(doubled.issues[0].code, "duplicate_column");
+  EXPECT_EQ(doubled.issues[0].field, "household_id");
+  EXPECT_TRUE(doubled.rows.empty());
 }
 
 }  // namespace

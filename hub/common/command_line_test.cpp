@@ -19,7 +19,7 @@ const std::string kHubctl = HUBCTL_PATH;
 
 // Every verb, and every action of the verbs that have them.
 const std::vector<std::string> kHubctlCommands = {
-    "publish",      "import",         "status",          "household",      "parked",      "parked list",
+    "publish",      "import",         "status",          "household",      "households",  "parked",      "parked list",
     "parked retry", "parked skip",    "plugins",         "plugins list",   "plugins reload", "plugins disable",
     "plugins enable", "report",       "reconcile",       "audit",          "audit verify", "keys",
     "keys list",    "keys reload",    "keygen",          "backup",         "restore",     "users",
@@ -54,9 +54,11 @@ TEST(HubctlCommandLine, TheListAboveHoldsEveryVerbOfTheHelp) {
   std::getline(lines, line);
   std::set<std::string> verbs;
   while (std::getline(lines, line) && line.rfind("  ", 0) == 0) verbs.insert(line.substr(2, line.find(' ', 2) - 2));
-  EXPECT_EQ(verbs.size(), 14u) << r.output;
-  const std::set<std::string> listed(kHubctlCommands.begin(), kHubctlCommands.end());
-  for (const auto& verb : verbs) EXPECT_EQ(listed.count(verb), 1u) << verb << " has no --help test";
+  // Both ways: every verb of the help has a --help test, and every verb tested is in the help.
+  std::set<std::string> listed;
+  for (const auto& command : kHubctlCommands)
+    if (command.find(' ') == std::string::npos) listed.insert(command);
+  EXPECT_EQ(verbs, listed) << r.output;
 }
 
 TEST(HubctlCommandLine, UsageErrorsExitTwoNamingTheBadOptionAndTheHelpToRun) {

@@ -205,6 +205,10 @@ class Dispatcher {
   bool log_unreadable_ = false;  // the last pump could not read the event log: retried at log_retry_at_
   Clock::time_point log_retry_at_{};
   bool cursors_stale_ = false;  // a commit's outcome was unknown and the cursors could not be read again
+  // Ledger commits that failed in a row: the pause before the next try doubles with each, from
+  // retry_initial_ms up to retry_max_ms, so that a storage outage costs a log line and a try
+  // every retry_max_ms, not several lines a second.
+  std::uint32_t ledger_failures_ = 0;
   std::unique_ptr<LedgerCommitter> committer_;  // writes the rounds' batches, tells the observer
   std::vector<std::unique_ptr<Department>> departments_;
   std::uint64_t last_seq_ = 0;

@@ -2,6 +2,8 @@
 // its pending batch, and commit_pending() has the committer (ledger_committer.h) write every
 // department's batch in one transaction, then moves the cursors. Parking lives here too: a parked event is a
 // pending record until that commit, and the parked sets are what the ledger says after one.
+#include <algorithm>
+
 #include <spdlog/spdlog.h>
 
 #include "delivery/dispatcher.h"
@@ -46,13 +48,18 @@ bool Dispatcher::commit_pending() {
   if (outcome != LedgerCommitter::Outcome::kCommitted) {
     // Nothing was recorded (or, outcome unknown, the cursors were read again): deliver these
     // events again from each cursor after a pause (the plugins see them twice; their
-    // idempotency keys are unchanged).
+    // idempotency keys are unchanged). The pause doubles with each failed commit in a row.
+    ++ledger_failures_;
+    const std::int64_t pause = std::min<std::int64_t>(
+        config_.retry_max_ms, config_.retry_initial_ms << std::min<std::uint32_t>(ledger_failures_ - 1, 20));
+    if (ledger_failures_ > 1)
+      spdlog::warn("delivery: {} ledger commits failed in a row; next try in {} ms", ledger_failures_, pause);
     for (Department* d : owners) {
       ++d->generation;
       d->sent_upto = d->cursor.seq;
       if (d->state == DeliveryState::kRunning || d->state == DeliveryState::kRetrying) {
         d->state = next_state(d->state, DeliveryInput::kLedgerWriteFailed);
-        d->retry_at = Clock::now() + std::chrono::milliseconds(config_.retry_initial_ms);
+        d->retry_at = Clock::now() + std::chrono::milliseconds(pause);
       }
     }
     // Parked events, retries and skips of those batches were not recorded either: the parked
@@ -64,6 +71,9 @@ bool Dispatcher::commit_pending() {
     }
     return false;
   }
+  if (ledger_failures_ > 0)
+    spdlog::info("delivery: the ledger is written again, after {} failed commits in a row", ledger_failures_);
+  ledger_failures_ = 0;
   for (const LedgerBatch& b : batches) {
     for (Department* d : owners) {
       if (d->config->id != b.department) continue;

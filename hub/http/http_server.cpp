@@ -182,6 +182,38 @@ void HttpServer::routes() {
       return send_json(res, forbidden("对账须能查看全部部门和村 / reconciliation covers every department and village"));
     send_json(res, ask({{"cmd", "reconcile"}}));
   }));
+  // Finding households: the criteria as query parameters (report/household_search.h), a page as
+  // JSON, or every match as CSV (format=csv) for a spreadsheet. A department user gets no head's
+  // name or member count (data minimisation) and so may neither search by name nor export; a
+  // clerk limited to villages searches one of them (village=).
+  server_->Get("/api/households", as([ask](const Principal& who, const httplib::Request& req, httplib::Response& res) {
+    const std::string village = req.has_param("village") ? req.get_param_value("village") : "";
+    if (who.role == UserRole::kClerk && !who.villages.empty() && (village.empty() || !who.may_see_village(village)))
+      return send_json(res, forbidden("只能查找您负责的村的户 / only your villages' households: add village="));
+    if (who.role == UserRole::kDepartment &&
+        (req.has_param("head") || (req.has_param("format") && req.get_param_value("format") == "csv")))
+      return send_json(res, forbidden("部门用户不能按户主姓名查找或导出 / a department user may not search by the "
+                                      "head's name or export: the wire never gives a department those"));
+    json request{{"cmd", "households"}};
+    for (const char* field : {"id", "head", "village", "status", "designation", "after", "format"})
+      if (req.has_param(field)) request[field] = req.get_param_value(field);
+    if (req.has_param("limit")) {
+      const std::string text = req.get_param_value("limit");
+      const bool digits = !text.empty() && text.size() <= 4 && text.find_first_not_of("0123456789") == std::string::npos;
+      request["limit"] = digits ? json(std::stoi(text)) : json(text);  // household_query() refuses what is not
+    }
+    json reply = ask(request);
+    if (reply.value("ok", false) && reply.value("format", "") == "csv") {
+      res.set_header("Content-Disposition", "attachment; filename=\"households.csv\"");
+      return res.set_content(reply["csv"].get<std::string>(), "text/csv; charset=utf-8");
+    }
+    if (who.role == UserRole::kDepartment && reply.contains("households"))
+      for (auto& h : reply["households"]) {
+        h.erase("head");
+        h.erase("members");
+      }
+    send_json(res, reply);
+  }));
   server_->Get(R"(/api/household/([^/]+))", as([ask, department_only](const Principal& who, const httplib::Request& req,
                                                                       httplib::Response& res) {
     // ?department=ID: only that department's policy states.

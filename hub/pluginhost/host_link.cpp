@@ -71,6 +71,8 @@ HostLink::HostLink(zmq::context_t& context, const HubConfig& config, std::vector
   spdlog::info("plugin hosts: listening on {} for {}", endpoint_, joined(ids));
 }
 
+HostLink::~HostLink() { zmq_socket_monitor(router_.handle(), nullptr, 0); }
+
 void HostLink::run() {
   // Nobody serves these departments yet: the dispatcher shows them as waiting_for_host.
   for (auto& d : departments_) runtime::send_host_lost(d->pipe);

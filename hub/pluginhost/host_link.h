@@ -51,6 +51,11 @@ class HostLink {
   // department it claims (role department:<id>), on every message (`unauthorized`).
   HostLink(zmq::context_t& context, const HubConfig& config, std::vector<HostedDepartment> departments,
            const security::Gatekeeper* gate = nullptr);
+  // Stops the ROUTER's monitor before either socket closes: a monitor whose reading end is gone
+  // can block libzmq's I/O thread in its send (security/handshake_watch.h had that bug).
+  ~HostLink();
+  HostLink(const HostLink&) = delete;
+  HostLink& operator=(const HostLink&) = delete;
   void run();
   // Where it listens (the real port when the configuration gave a wildcard).
   const std::string& bound_endpoint() const { return endpoint_; }

@@ -170,6 +170,30 @@ struct TimelineCounts {
   std::vector<DeliveredCount> delivered;
 };
 
+// --- household search (admin "households", /api/households) ---
+
+// Every given criterion must hold; none given = every registered household.
+struct HouseholdQuery {
+  std::optional<std::string> id_prefix;    // household_id starts with it
+  std::optional<std::string> head;         // the head's name contains it
+  std::optional<std::string> village;      // exactly
+  std::optional<std::string> status;       // the current status, exactly ("unevaluated" included)
+  std::optional<std::string> designation;  // among the current designations
+  std::optional<std::string> after;        // paging: household ids after this one
+  std::size_t limit = 50;                  // rows in the page
+};
+
+struct HouseholdMatch {
+  std::string household_id;
+  HouseholdRecord household;
+};
+
+struct HouseholdPage {
+  std::vector<HouseholdMatch> rows;  // by household_id
+  std::int64_t total = 0;            // every match, whatever the page
+  bool more = false;                 // matches after the page's last row
+};
+
 class ReportViews {
  public:
   virtual ~ReportViews() = default;
@@ -178,6 +202,8 @@ class ReportViews {
   // std::nullopt when it is not registered.
   virtual std::optional<HouseholdView> household(const std::string& household_id,
                                                  const std::vector<std::string>& departments) = 0;
+  // The households that match `query`, a page at a time in household_id order.
+  virtual HouseholdPage search_households(const HouseholdQuery& query) = 0;
   // Figures of `quarter` ("2020Q4"); deliveries limited to `village` when given.
   virtual QuarterRecords quarter(const std::string& quarter, const std::optional<std::string>& village) = 0;
   // The quarters that have evaluations, oldest first.

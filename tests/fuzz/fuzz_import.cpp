@@ -5,12 +5,15 @@
 //  - nothing throws (hubctl would die with an uncaught exception instead of a report);
 //  - every problem has a code and a message, and can be printed as JSON (hubctl --json);
 //  - every row accepted is a valid wire event for the hub's own parser, with an event_id;
-//  - encodings: a CSV with a line that is not UTF-8 (GBK, Latin-1, UTF-16…) is refused with
-//    invalid_encoding and no rows, one that is UTF-8 never is; the same file in each other form
-//    the import accepts (a UTF-8 byte-order mark for CSV, CRLF line ends for both) gives the same
-//    rows and the same issues (code, line, field).
+//  - encodings: a CSV that is neither UTF-8 nor GB18030 (Latin-1, UTF-16…) is refused with
+//    invalid_encoding and no rows, one that is either never is; the same file in each other form
+//    the import accepts (GB18030 instead of UTF-8 and a UTF-8 byte-order mark for CSV, CRLF line
+//    ends for both) gives the same rows and the same issues (code, line, field).
+#include <iconv.h>
+
 #include <cstddef>
 #include <cstdint>
+#include <optional>
 #include <string>
 #include <string_view>
 
@@ -34,6 +37,22 @@ std::string outcome(const hub::cli::ImportFile& file) {
   for (const auto& row : file.rows) out["rows"].push_back({row.line, row.event});
   for (const auto& issue : file.issues) out["issues"].push_back({issue.line, issue.code, issue.field});
   return out.dump();
+}
+
+// `text` converted by iconv, or nothing when it is not in `from` (the oracle for the import's
+// own conversion).
+std::optional<std::string> convert(const std::string& text, const char* from, const char* to) {
+  iconv_t cd = iconv_open(to, from);
+  if (cd == reinterpret_cast<iconv_t>(-1)) return std::nullopt;
+  std::string out(text.size() * 4 + 4, '\0');
+  char* in = const_cast<char*>(text.data());
+  std::size_t in_left = text.size(), out_left = out.size();
+  char* o = out.data();
+  const std::size_t r = iconv(cd, &in, &in_left, &o, &out_left);
+  iconv_close(cd);
+  if (r == static_cast<std::size_t>(-1) || in_left != 0) return std::nullopt;
+  out.resize(out.size() - out_left);
+  return out;
 }
 
 }  // namespace
@@ -63,11 +82,18 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
   if (csv) {
     bool refused_encoding = false;
     for (const auto& issue : file.issues) refused_encoding = refused_encoding || issue.code == "invalid_encoding";
-    // A line break never falls inside a UTF-8 character: a line is not UTF-8 iff the text is not.
-    FUZZ_CHECK(refused_encoding == !hub::is_valid_utf8(text), "invalid_encoding exactly when a line is not UTF-8");
-    FUZZ_CHECK(!refused_encoding || file.rows.empty(), "nothing from a file that is not UTF-8");
-    if (text.rfind("\xEF\xBB\xBF", 0) != 0)
+    const bool utf8 = hub::is_valid_utf8(text);
+    const bool gb18030 = !utf8 && convert(text, "GB18030", "UTF-8").has_value();
+    FUZZ_CHECK(refused_encoding == (!utf8 && !gb18030), "invalid_encoding exactly when neither UTF-8 nor GB18030");
+    FUZZ_CHECK(!refused_encoding || file.rows.empty(), "nothing from a file in neither encoding");
+    FUZZ_CHECK(file.encoding == (gb18030 ? "GB18030" : "UTF-8"), "the encoding reported is the one read");
+    if (utf8 && text.rfind("\xEF\xBB\xBF", 0) != 0)
       FUZZ_CHECK(outcome(import(name, "\xEF\xBB\xBF" + text)) == outcome(file), "a byte-order mark changes nothing");
+    // The same text saved as GB18030 (unless those bytes happen to be UTF-8 too, which is read
+    // as UTF-8): the same rows and issues. NUL and text GB18030 cannot hold aside.
+    if (utf8 && text.find('\0') == std::string::npos)
+      if (const auto gb = convert(text, "UTF-8", "GB18030"); gb && !hub::is_valid_utf8(*gb))
+        FUZZ_CHECK(outcome(import(name, *gb)) == outcome(file), "GB18030 instead of UTF-8 changes nothing");
   }
   // CRLF line ends; not where the text has CRs already, nor in a CSV with quotes (a quoted line
   // break is the field's content and would change with it).

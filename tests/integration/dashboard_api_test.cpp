@@ -2,6 +2,9 @@
 // report equals counts computed here straight from the generator's files; reconciliation
 // finds each disagreement injected into ledger.db and nothing else; /metrics equals the
 // ledger; the live feed announces changes without personal data; admin actions need the token.
+#include <algorithm>
+#include <cctype>
+#include <functional>
 #include <chrono>
 #include <filesystem>
 #include <map>
@@ -39,16 +42,22 @@ struct Town {
   std::map<std::string, std::string> head;     // household → head of household
   std::map<std::string, std::string> signed_on;
   std::map<std::string, std::string> q3, q4;   // household → status (the last row wins)
+  std::map<std::string, std::string> q4_designations;  // household → "a;b" of its last Q4 row
+  std::map<std::string, std::string> members;
   std::vector<std::map<std::string, std::string>> finance_roster;
 
   explicit Town(const std::string& dir) {
     for (auto& r : read_csv(dir + "/households.csv")) {
       village[r["household_id"]] = r["village"];
       head[r["household_id"]] = r["head"];
+      members[r["household_id"]] = r["members"];
     }
     for (auto& r : read_csv(dir + "/commitments.csv")) signed_on[r["household_id"]] = r["signed_on"];
     for (auto& r : read_csv(dir + "/evaluations-2020Q3.csv")) q3[r["household_id"]] = r["status"];
-    for (auto& r : read_csv(dir + "/evaluations-2020Q4.csv")) q4[r["household_id"]] = r["status"];
+    for (auto& r : read_csv(dir + "/evaluations-2020Q4.csv")) {
+      q4[r["household_id"]] = r["status"];
+      q4_designations[r["household_id"]] = r["designations"];
+    }
     finance_roster = read_csv(dir + "/rosters/finance.csv");
   }
 
@@ -230,6 +239,130 @@ TEST(DashboardApi, ViewsAndAdminActions) {
   EXPECT_EQ(town_hub.get("/vendor/chart.umd.min.js").status, 200);
   EXPECT_NE(town_hub.get("/vendor/chart.js-LICENSE.md").body.find("MIT"), std::string::npos);
   EXPECT_EQ(town_hub.get("/no-such-page.html").status, 404);
+}
+
+std::string percent_encoded(const std::string& text) {
+  static const char* hex = "0123456789ABCDEF";
+  std::string out;
+  for (unsigned char c : text) {
+    if (std::isalnum(c) || c == '-' || c == '_' || c == '.') {
+      out += static_cast<char>(c);
+    } else {
+      out += '%';
+      out += hex[c >> 4];
+      out += hex[c & 15];
+    }
+  }
+  return out;
+}
+
+std::vector<std::string> ids_of(const json& page) {
+  std::vector<std::string> ids;
+  for (const auto& h : page["households"]) ids.push_back(h["household_id"]);
+  return ids;
+}
+
+// Finding households: every answer is what the generator's files say, a page at a time or as
+// CSV, and every bad criterion is refused naming its field.
+TEST(DashboardApi, HouseholdSearchFindsWhatTheGeneratorsFilesSay) {
+  TownHub town_hub(300);
+  const Town town(town_hub.town_dir());
+  auto status_of = [&](const std::string& h) {
+    if (town.q4.count(h)) return town.q4.at(h);
+    return town.q3.count(h) ? town.q3.at(h) : std::string("unevaluated");
+  };
+  // The households (in id order, as the map keeps them) for which `pred` holds.
+  auto expected = [&](const std::function<bool(const std::string&)>& pred) {
+    std::vector<std::string> ids;
+    for (const auto& [h, v] : town.village)
+      if (pred(h)) ids.push_back(h);
+    return ids;
+  };
+  auto check = [&](const std::string& query, const std::vector<std::string>& want) {
+    SCOPED_TRACE(query);
+    EXPECT_FALSE(want.empty()) << "the town should have such households";
+    const json page = town_hub.get_json("/api/households?limit=500&" + query);
+    EXPECT_EQ(ids_of(page), want);
+    EXPECT_EQ(page["total"], want.size());
+    EXPECT_TRUE(page["next_after"].is_null());
+  };
+  check("village=V03&status=credit",
+        expected([&](const std::string& h) { return town.village.at(h) == "V03" && status_of(h) == "credit"; }));
+  check("status=non_credit", expected([&](const std::string& h) { return status_of(h) == "non_credit"; }));
+  check("designation=assistance", expected([&](const std::string& h) {
+          return town.q4_designations.count(h) && (";" + town.q4_designations.at(h) + ";").find(";assistance;") != std::string::npos;
+        }));
+  check("id=V02-000", expected([](const std::string& h) { return h.rfind("V02-000", 0) == 0; }));
+  const std::string some_head = town.head.begin()->second;
+  const std::string surname = some_head.substr(0, 3);  // one Chinese character in UTF-8
+  check("head=" + percent_encoded(surname),
+        expected([&](const std::string& h) { return town.head.at(h).find(surname) != std::string::npos; }));
+
+  // One row in full.
+  const std::string one = town.village.begin()->first;
+  const json row = town_hub.get_json("/api/households?id=" + one)["households"].at(0);
+  EXPECT_EQ(row["household_id"], one);
+  EXPECT_EQ(row["head"], town.head.at(one));
+  EXPECT_EQ(std::to_string(row["members"].get<int>()), town.members.at(one));
+  EXPECT_EQ(row["status"], status_of(one));
+  EXPECT_EQ(row["quarter"], "2020Q4");
+
+  // Paging through the whole town, 7 at a time: every household once, in id order.
+  std::vector<std::string> walked;
+  std::string after;
+  for (int pages = 0; pages < 100; ++pages) {
+    const json page = town_hub.get_json("/api/households?limit=7" + (after.empty() ? "" : "&after=" + after));
+    EXPECT_EQ(page["total"], 300);
+    for (const auto& id : ids_of(page)) walked.push_back(id);
+    if (page["next_after"].is_null()) break;
+    after = page["next_after"];
+  }
+  EXPECT_EQ(walked, expected([](const std::string&) { return true; }));
+
+  // Every match of a village as CSV, with a byte-order mark for Excel.
+  const auto csv = town_hub.get("/api/households?village=V01&format=csv");
+  EXPECT_EQ(csv.status, 200);
+  EXPECT_NE(csv.content_type.find("text/csv"), std::string::npos);
+  EXPECT_EQ(csv.body.rfind("\xEF\xBB\xBFhousehold_id,village,head,members,status,quarter,designations\r\n", 0), 0u)
+      << csv.body.substr(0, 200);
+  const auto v01 = expected([&](const std::string& h) { return town.village.at(h) == "V01"; });
+  EXPECT_EQ(static_cast<std::size_t>(std::count(csv.body.begin(), csv.body.end(), '\n')), v01.size() + 1);
+  EXPECT_NE(csv.body.find(v01.front() + ",V01," + town.head.at(v01.front()) + ","), std::string::npos);
+
+  // A name a spreadsheet would run as a formula is written as text; commas and quotes quoted.
+  ASSERT_EQ(town_hub.hub().ingest({{"type", "household"}, {"event_id", "reg-V99-00001"}, {"household_id", "V99-00001"},
+                                   {"village", "V99"}, {"head", "=1+2,\"x\""}, {"members", 1}})["ok"], true);
+  const auto formula = town_hub.get("/api/households?village=V99&format=csv");
+  EXPECT_NE(formula.body.find("\r\nV99-00001,V99,\"'=1+2,\"\"x\"\"\",1,unevaluated,,\r\n"), std::string::npos)
+      << formula.body;
+
+  // Bad criteria: 400, the field named, nothing else read.
+  for (const auto& [query, field] : std::vector<std::pair<std::string, std::string>>{
+           {"status=gold", "status"}, {"limit=0", "limit"}, {"limit=501", "limit"}, {"limit=ten", "limit"},
+           {"designation=nope", "designation"}, {"id=-V01", "id"}, {"village=V%2001", "village"},
+           {"head=" + std::string(65, 'x'), "head"}, {"head=%FF%FE", "head"}, {"after=%20", "after"},
+           {"format=xml", "format"}}) {
+    SCOPED_TRACE(query);
+    const auto refused = town_hub.get("/api/households?" + query);
+    EXPECT_EQ(refused.status, 400) << refused.body;
+    const json body = json::parse(refused.body);
+    EXPECT_EQ(body["error"]["code"], "invalid_field") << refused.body;
+    EXPECT_EQ(body["error"]["field"], field) << refused.body;
+  }
+
+  // hubctl asks the same question and gets the same answer.
+  const std::string hubctl = std::string(HUBCTL_PATH) + " --data-dir " + town_hub.hub().data_dir() + " households";
+  const auto same = hub::test::run_command(hubctl + " --village V03 --status non_credit --limit 500 --json");
+  ASSERT_EQ(same.exit_code, 0) << same.output;
+  EXPECT_EQ(json::parse(same.output), town_hub.get_json("/api/households?village=V03&status=non_credit&limit=500"));
+  const auto table = hub::test::run_command(hubctl + " --village V01 --limit 3");
+  EXPECT_EQ(table.exit_code, 0) << table.output;
+  EXPECT_NE(table.output.find(town.head.at(v01.front())), std::string::npos) << table.output;
+  EXPECT_NE(table.output.find("--after " + v01.at(2)), std::string::npos) << table.output;
+  const auto refused = hub::test::run_command(hubctl + " --status gold");
+  EXPECT_EQ(refused.exit_code, 1) << refused.output;
+  EXPECT_NE(refused.output.find("field status"), std::string::npos) << refused.output;
+  EXPECT_EQ(hub::test::run_command(hubctl + " --limit many").exit_code, 2);
 }
 
 std::int64_t seq_of(hub::test::HubProcess& hub, const std::string& household, const std::string& quarter) {

@@ -120,10 +120,27 @@ TEST(DashboardBrowser, PagesShowTheTownInChineseAndEnglish) {
   ASSERT_NE(dom.find("data-ready=\"reconcile\""), std::string::npos) << dom;
   EXPECT_NE(dom.find("data-count=\"0\""), std::string::npos);
 
+  // Finding households: the breaching households of the town, as the API finds them, each
+  // row linking to its household page.
+  const json breaching = town_hub.get_json("/api/households?status=breach&limit=50");
+  ASSERT_FALSE(breaching["households"].empty());
+  const std::string search_url = base + "#/households?status=breach";
+  dom = browser.dom(search_url);
+  ASSERT_NE(dom.find("data-ready=\"households\""), std::string::npos) << dom;
+  EXPECT_NE(dom.find("data-total=\"" + std::to_string(breaching["total"].get<int>()) + "\""), std::string::npos) << dom;
+  for (const auto& h : breaching["households"]) {
+    const std::string id = h["household_id"];
+    EXPECT_NE(dom.find("data-household=\"" + id + "\""), std::string::npos) << id;
+    EXPECT_NE(dom.find("href=\"#/household/" + id + "\""), std::string::npos) << id;
+  }
+  EXPECT_NE(dom.find("违约户"), std::string::npos);
+  EXPECT_EQ(dom.find("id=\"error\""), std::string::npos) << dom;
+
   // A screenshot of each page, kept as a test artefact.
   const std::vector<std::pair<std::string, std::string>> pages{
       {"overview", base + "#/"},          {"villages", base + "#/villages"}, {"household", household_url},
-      {"household-en", english_url},      {"reconcile", base + "#/reconcile"}, {"parked", base + "#/parked"}};
+      {"household-en", english_url},      {"reconcile", base + "#/reconcile"}, {"parked", base + "#/parked"},
+      {"households", search_url}};
   for (const auto& [name, url] : pages) {
     const std::string png = artefacts + "/" + name + ".png";
     browser.screenshot(url, png);

@@ -222,5 +222,46 @@ TEST(DeliveryTest, HubctlPublishesImportsAndReportsWithTheDocumentedExitCodes) {
   EXPECT_EQ(r.exit_code, 3) << r.output;
 }
 
+// A clerk's spreadsheet saved by Excel or WPS on a Chinese Windows: GB18030, Chinese headers and
+// values. hubctl reads it as such, stores what the English file would, and refuses a bad value
+// with its line, storing nothing.
+TEST(DeliveryTest, HubctlImportsAClerksChineseSpreadsheetSavedAsGb18030) {
+  HubOptions options;
+  options.departments = {"police"};
+  HubProcess hub(options);
+  hub.start();
+  const std::string ctl = std::string(HUBCTL_PATH) + " --data-dir " + hub.data_dir() + " ";
+  const std::string dir = hub.dir();
+  auto gb18030 = [&](const std::string& name, const std::string& utf8) {
+    std::ofstream(dir + "/" + name + ".utf8") << utf8;
+    const auto converted = run("iconv -f UTF-8 -t GB18030 " + dir + "/" + name + ".utf8 > " + dir + "/" + name);
+    EXPECT_EQ(converted.exit_code, 0) << converted.output;
+    return dir + "/" + name;
+  };
+  auto r = run(ctl + "import " + gb18030("户籍.csv", "户号,村,户主,人口\r\nV01-00001,V01,王五,3\r\nV01-00002,V01,李四,5\r\n"));
+  ASSERT_EQ(r.exit_code, 0) << r.output;
+  EXPECT_NE(r.output.find("GB18030"), std::string::npos) << r.output;
+
+  const std::string bad = gb18030("评议-错.csv", "户号,评议结果,季度\r\nV01-00001,很诚信,2020年第4季度\r\nV01-00002,诚信户,2020年第4季度\r\n");
+  r = run(ctl + "import " + bad);
+  EXPECT_EQ(r.exit_code, 1) << r.output;
+  EXPECT_NE(r.output.find("line 2: invalid_status"), std::string::npos) << r.output;
+  EXPECT_EQ(hub.query_int("events.db", "SELECT COUNT(*) FROM event WHERE type='status_change'"), 0);
+
+  r = run(ctl + "import " + gb18030("评议.csv", "户号,评议结果,季度,认定\r\nV01-00001,不诚信户,2020年第4季度,帮扶对象\r\n"
+                                                 "V01-00002,诚信户,2020年第4季度,\r\n"));
+  ASSERT_EQ(r.exit_code, 0) << r.output;
+  hub.wait_for_delivery();
+  r = run(ctl + "household V01-00001 --json");
+  ASSERT_EQ(r.exit_code, 0) << r.output;
+  const json household = json::parse(r.output);
+  EXPECT_EQ(household["head"], "王五");
+  EXPECT_EQ(household["status"], "non_credit");
+  EXPECT_EQ(household["quarter"], "2020Q4");
+  EXPECT_EQ(household["designations"], json::array({"assistance"}));
+  EXPECT_EQ(hub.query_int("events.db", "SELECT COUNT(*) FROM event WHERE type='status_change'"), 2);
+  hub.stop();
+}
+
 }  // namespace
 }  // namespace hub::test

@@ -81,10 +81,14 @@ TEST(PostgresHub, ATownOnPostgresqlReportsWhatTheSameTownOnSqliteReports) {
   EXPECT_GT(report["statuses"]["non_credit"].get<int>(), 0) << report["statuses"];
 
   for (const std::string path : {"/api/quarters", "/api/report?quarter=2020Q4", "/api/report?quarter=2020Q3",
-                                 "/api/report?quarter=2020Q4&village=V02", "/api/reconcile"}) {
+                                 "/api/report?quarter=2020Q4&village=V02", "/api/reconcile",
+                                 "/api/households?limit=500", "/api/households?village=V03&status=non_credit",
+                                 "/api/households?designation=assistance&limit=7&after=V02-00010",
+                                 "/api/households?id=V01-000&status=credit", "/api/households?head=%E6%9D%8E"}) {
     SCOPED_TRACE(path);
     EXPECT_EQ(without_times(pg.get_json(path)), without_times(sqlite.get_json(path)));
   }
+  EXPECT_EQ(pg.get("/api/households?village=V02&format=csv").body, sqlite.get("/api/households?village=V02&format=csv").body);
   const json reconcile = pg.get_json("/api/reconcile");
   EXPECT_EQ(reconcile["count"], 0) << reconcile.dump().substr(0, 2000);
 

@@ -225,6 +225,17 @@ TEST_F(WebAccounts, ADepartmentUserSeesOnlyItsOwnDepartment) {
   EXPECT_EQ(get("/api/report?quarter=2020Q4&department=land", police.cookie)->status, 403);
   for (const char* path : {"/api/parked", "/api/plugins", "/api/reconcile"})
     EXPECT_EQ(get(path, police.cookie)->status, 403) << path;
+  // Finding households: no head's name or member count for a department, so no search by name
+  // and no export either.
+  auto found = get("/api/households?village=V01", police.cookie);
+  ASSERT_EQ(found->status, 200) << found->body;
+  const json households = json::parse(found->body)["households"];
+  ASSERT_EQ(households.size(), 1u) << found->body;
+  EXPECT_EQ(households[0]["household_id"], "V01-00001");
+  EXPECT_FALSE(households[0].contains("head"));
+  EXPECT_FALSE(households[0].contains("members"));
+  EXPECT_EQ(get("/api/households?head=Wang", police.cookie)->status, 403);
+  EXPECT_EQ(get("/api/households?format=csv", police.cookie)->status, 403);
 
   // The land user the other way round; a supervisor sees both.
   const Login land = login("land1");
@@ -246,6 +257,9 @@ TEST_F(WebAccounts, AClerkLimitedToVillagesSeesOnlyThoseHouseholds) {
   EXPECT_EQ(get("/api/report?quarter=2020Q4&village=V02", clerk.cookie)->status, 403);
   EXPECT_EQ(get("/api/report?quarter=2020Q4", clerk.cookie)->status, 403);
   EXPECT_EQ(get("/api/reconcile", clerk.cookie)->status, 403);
+  EXPECT_EQ(get("/api/households", clerk.cookie)->status, 403);
+  EXPECT_EQ(get("/api/households?village=V02", clerk.cookie)->status, 403);
+  EXPECT_EQ(get("/api/households?village=V01", clerk.cookie)->status, 200);
   const std::string csrf = clerk.body["csrf_token"].get<std::string>();
   EXPECT_EQ(post("/api/plugins/reload", R"({"department":"police"})", {{"Cookie", clerk.cookie}, {"X-CSRF-Token", csrf}})
                 ->status,

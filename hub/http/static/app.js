@@ -278,7 +278,8 @@ async function parked(page) {
                 el("td", {}, isAdmin() ? [el("button", { onclick: act("retry", x) }, T.retry), el("button", { onclick: act("skip", x) }, T.skip)] : [])))));
 }
 
-const pages = { "": overview, villages, household, reconcile, parked };
+// Pages of their own files (search.js) add themselves to window.HUB_PAGES.
+const pages = Object.assign({ "": overview, villages, household, reconcile, parked }, window.HUB_PAGES);
 
 async function render() {
   const [path, search] = location.hash.replace(/^#\/?/, "").split("?");

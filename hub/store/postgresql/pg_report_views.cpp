@@ -121,6 +121,46 @@ class PgReportViews final : public ReportViews {
     });
   }
 
+  HouseholdPage search_households(const HouseholdQuery& query) override {
+    return guarded([&] {
+      // $2 id prefix (household ids are ASCII below '~': the range is the prefix's, in byte
+      // order as in SQLite), $3 a part of the head's name, $4 village, $5 status, $6 a designation.
+      const std::string where =
+          "WHERE hub_id = $1 "
+          "AND ($2::text IS NULL OR (household_id COLLATE \"C\" >= $2 AND household_id COLLATE \"C\" < $2 || '~')) "
+          "AND ($3::text IS NULL OR strpos(head, $3) > 0) AND ($4::text IS NULL OR village = $4) "
+          "AND ($5::text IS NULL OR status = $5) "
+          "AND ($6::text IS NULL OR designations::jsonb @> jsonb_build_array($6::text)) ";
+      auto criteria = [&] {
+        return hub()
+            .optional_text(query.id_prefix)
+            .optional_text(query.head)
+            .optional_text(query.village)
+            .optional_text(query.status)
+            .optional_text(query.designation);
+      };
+      HouseholdPage page;
+      page.total = connection_.exec("SELECT COUNT(*) FROM household " + where, criteria()).integer(0, 0);
+      const Rows rows = connection_.exec(
+          "SELECT household_id, village, head, members, commitment_signed_on, status, quarter, designations "
+          "FROM household " + where +
+              "AND ($7::text IS NULL OR household_id COLLATE \"C\" > $7) ORDER BY household_id COLLATE \"C\" "
+              "LIMIT $8",
+          criteria().optional_text(query.after).integer(static_cast<std::int64_t>(query.limit) + 1));
+      for (int i = 0; i < rows.size(); ++i) {
+        if (page.rows.size() == query.limit) {
+          page.more = true;
+          break;
+        }
+        page.rows.push_back({std::string(rows.text(i, 0)),
+                             {std::string(rows.text(i, 1)), rows.optional_text(i, 2), rows.optional_integer(i, 3),
+                              rows.optional_text(i, 4), std::string(rows.text(i, 5)), rows.optional_text(i, 6),
+                              designations(rows, i, 7)}});
+      }
+      return page;
+    });
+  }
+
   std::vector<std::string> quarters() override {
     return guarded([&] {
       const Rows q = connection_.exec(

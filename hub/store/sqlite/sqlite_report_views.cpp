@@ -118,6 +118,47 @@ class SqliteReportViews final : public ReportViews {
     });
   }
 
+  HouseholdPage search_households(const HouseholdQuery& query) override {
+    return guarded([&] {
+      // ?1 id prefix (household ids are ASCII below '~', so the range is the prefix's), ?2 a
+      // part of the head's name, ?3 village, ?4 status, ?5 a designation, ?6 the page's start.
+      const std::string where =
+          "WHERE (?1 IS NULL OR (household_id >= ?1 AND household_id < ?1 || '~')) "
+          "AND (?2 IS NULL OR instr(head, ?2) > 0) AND (?3 IS NULL OR village = ?3) "
+          "AND (?4 IS NULL OR status = ?4) "
+          "AND (?5 IS NULL OR EXISTS (SELECT 1 FROM json_each(designations) WHERE value = ?5)) ";
+      auto bind = [&](Statement& st) {
+        int i = 1;
+        for (const auto* v : {&query.id_prefix, &query.head, &query.village, &query.status, &query.designation}) {
+          if (*v) st.bind(i, **v); else st.bind_null(i);
+          ++i;
+        }
+      };
+      HouseholdPage page;
+      Statement count(db_, ("SELECT COUNT(*) FROM ev.household " + where).c_str());
+      bind(count);
+      if (count.step()) page.total = count.column_int(0);
+      Statement rows(db_, ("SELECT household_id, village, head, members, commitment_signed_on, status, quarter, "
+                           "designations FROM ev.household " + where +
+                           "AND (?6 IS NULL OR household_id > ?6) ORDER BY household_id LIMIT ?7")
+                              .c_str());
+      bind(rows);
+      if (query.after) rows.bind(6, *query.after); else rows.bind_null(6);
+      rows.bind(7, static_cast<std::int64_t>(query.limit) + 1);
+      while (rows.step()) {
+        if (page.rows.size() == query.limit) {
+          page.more = true;
+          break;
+        }
+        page.rows.push_back({rows.column_text(0),
+                             {rows.column_text(1), optional_text(rows, 2), rows.column_optional_int(3),
+                              optional_text(rows, 4), rows.column_text(5), optional_text(rows, 6),
+                              designations(rows, 7)}});
+      }
+      return page;
+    });
+  }
+
   std::vector<std::string> quarters() override {
     return guarded([&] {
       std::vector<std::string> out;
