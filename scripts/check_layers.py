@@ -50,7 +50,7 @@ PARTS = {
     "livefeed": ["domain", "config", "security", "eventlog", "delivery"],
     "pluginhost": ["domain", "common", "config", "security", "runtime"],
     "admin": ["domain", "common", "config", "security", "audit", "delivery", "report", "complaints"],
-    "http": ["domain", "config", "admin", "report"],
+    "http": ["domain", "config", "security", "audit", "admin", "report"],  # security, audit: web accounts
     "cli": ["domain", "common", "config", "security", "audit", "report", "store"],  # hubctl audit verify reads the files
     "towngen": ["domain", "common"],
     "daemon": ["domain", "common", "store", "config", "audit", "security", "runtime", "eventlog", "delivery", "complaints",

@@ -28,6 +28,7 @@
 #include "cli/hubctl_complaints.h"
 #include "cli/hubctl_households.h"
 #include "cli/hubctl_lifecycle.h"
+#include "cli/hubctl_users.h"
 #include "cli/hubctl_verbs.h"
 #include "cli/import_file.h"
 #include "cli/output.h"
@@ -780,6 +781,8 @@ int main(int argc, char** argv) {
   hub::cli::add_by_option(*keys_reload, v);
 
   const hub::cli::BackupVerbs backup_verbs = hub::cli::add_backup_verbs(app, v, json);
+  hub::cli::UsersArgs users_args;
+  const hub::cli::UsersVerbs users_verbs = hub::cli::add_users_verbs(app, users_args, json);
 
   CLI::App* keygen = add_verb(app, "keygen",
                               "生成密钥 / write key pairs for NAME into DIR: NAME.curve.pub / NAME.curve.key "
@@ -836,6 +839,8 @@ int main(int argc, char** argv) {
     if (verb == audit) return cmd_audit(o);
     if (verb == keys) return cmd_keys(o, ctx);
     if (verb == keygen) return cmd_keygen(o);
+    if (verb == users_verbs.users)
+      return hub::cli::run_users(*o.command, users_args, o.json_output, o.keys_dir, o.data_dir);
     if (verb == backup_verbs.restore) return hub::cli::run_restore(*verb, v, o.json_output, o.data_dir);
     if (verb == backup_verbs.backup) {
       HubClient client(ctx, o.admin, std::chrono::milliseconds(o.timeout_ms), keys_for(o, "admin"));

@@ -22,7 +22,8 @@ const std::vector<std::string> kHubctlCommands = {
     "publish",      "import",         "status",          "household",      "households",  "parked",      "parked list",
     "parked retry", "parked skip",    "plugins",         "plugins list",   "plugins reload", "plugins disable",
     "plugins enable", "report",       "reconcile",       "audit",          "audit verify", "keys",
-    "keys list",    "keys reload",    "keygen",          "backup",         "restore",
+    "keys list",    "keys reload",    "keygen",          "backup",         "restore",     "users",
+    "users add",    "users passwd",   "users disable",   "users enable",   "users list",
     "complaints",   "complaints add", "complaints show", "complaints list", "complaints investigate",
     "complaints rule"};
 

@@ -65,7 +65,7 @@ void parse_http(const json& root, const ConfigSources& src, HubConfig& c) {
   std::string address_key = "http";
   if (http.is_object()) {
     check_keys(http, "http.", {"address", "tls_cert", "tls_key", "request_timeout_ms", "max_connections",
-                               "max_connections_per_client"});
+                               "max_connections_per_client", "login", "session_idle_minutes", "session_max_hours"});
     address_key = "http.address";
     c.http_address = get_string(http, "http.", "address", "127.0.0.1:8080");
     c.http.tls_cert = resolve(src.base_dir, get_string(http, "http.", "tls_cert", ""));
@@ -74,6 +74,14 @@ void parse_http(const json& root, const ConfigSources& src, HubConfig& c) {
     c.http.max_connections = get_int(http, "http.", "max_connections", c.http.max_connections, 1, 4096);
     c.http.max_connections_per_client =
         get_int(http, "http.", "max_connections_per_client", c.http.max_connections_per_client, 1, c.http.max_connections);
+    if (const auto login = http.find("login"); login != http.end()) {
+      if (!login->is_boolean())
+        invalid("http.login", "must be true (every page needs a login) or false (a login once the users file lists "
+                              "a user) / 须为 true 或 false");
+      c.http.login = login->get<bool>();
+    }
+    c.http.session_idle_minutes = get_int(http, "http.", "session_idle_minutes", c.http.session_idle_minutes, 1, 1440);
+    c.http.session_max_hours = get_int(http, "http.", "session_max_hours", c.http.session_max_hours, 1, 168);
   } else if (http.is_string()) {
     c.http_address = http.get<std::string>();
   } else {
@@ -91,15 +99,18 @@ void parse_http(const json& root, const ConfigSources& src, HubConfig& c) {
     open_regular_file("http.tls_cert", c.http.tls_cert);
     open_regular_file("http.tls_key", c.http.tls_key);
   } else if (!is_loopback_host(address->host)) {
-    // Issue 19 asks for "TLS or login" before the dashboard leaves the machine; accounts do not
-    // exist yet, so TLS alone is the condition for now. When logins exist, a non-loopback
-    // address will need both (household names must not cross a network in clear text, nor be
-    // open to anyone who reaches the address).
+    // Issue 19: household names must not cross a network in clear text.
     invalid("http.tls_cert",
             "the dashboard on " + c.http_address + " would be reachable from other machines without encryption: set "
             "http.tls_cert and http.tls_key (docs/operations.md, HTTPS), or bind it to 127.0.0.1 / 未配置 HTTPS "
             "证书时，管理页面只能监听本机地址（127.0.0.1）");
   }
+  // …nor be open to anyone who reaches the address: a network address needs accounts as well.
+  if (!is_loopback_host(address->host) && !c.http.login)
+    invalid("http.login",
+            "the dashboard on " + c.http_address + " would be reachable from other machines without a login: set "
+            "\"login\": true in \"http\" and add users with hubctl users add (docs/security.md), or bind it to "
+            "127.0.0.1 / 管理页面监听非本机地址时须开启登录（http.login 设为 true，并用 hubctl users add 添加用户）");
 }
 
 StorageConfig parse_storage(const json& root) {
@@ -188,7 +199,7 @@ HubConfig parse(const json& root, const ConfigSources& src) {
 
   const json security = root.value("security", json::object());
   if (!security.is_object()) invalid("security", "must be an object");
-  check_keys(security, "security.", {"mode", "keys_dir", "clients_file", "audit_signing_key"});
+  check_keys(security, "security.", {"mode", "keys_dir", "clients_file", "audit_signing_key", "users_file"});
   const std::string mode = get_string(security, "security.", "mode", "curve");
   if (mode != "curve" && mode != "insecure")
     invalid("security.mode", "must be \"curve\" (the default) or \"insecure\" (loopback-only development), got '" +
@@ -197,6 +208,7 @@ HubConfig parse(const json& root, const ConfigSources& src) {
   c.security.keys_dir = resolve(src.base_dir, get_string(security, "security.", "keys_dir", ""));
   c.security.clients_file = resolve(src.base_dir, get_string(security, "security.", "clients_file", ""));
   c.security.audit_signing_key = resolve(src.base_dir, get_string(security, "security.", "audit_signing_key", ""));
+  c.security.users_file = resolve(src.base_dir, get_string(security, "security.", "users_file", ""));
   if (!c.security.curve) {
     for (const auto& [key, endpoint] : {std::pair{"endpoints.ingest", c.ingest_endpoint},
                                         std::pair{"endpoints.plugin_hosts", c.plugin_host_endpoint},
@@ -321,6 +333,10 @@ HubConfig parse(const json& root, const ConfigSources& src) {
 
 std::string HubConfig::keys_dir() const {
   return security.keys_dir.empty() ? (fs::path(data_dir) / "keys").string() : security.keys_dir;
+}
+
+std::string HubConfig::users_file() const {
+  return security.users_file.empty() ? (fs::path(keys_dir()) / "users.json").string() : security.users_file;
 }
 
 std::string HubConfig::clients_file() const {

@@ -80,6 +80,7 @@ struct SecurityConfig {
   // The hub's Ed25519 key (NAME.sign.key from hubctl keygen): every audit record is signed
   // with it. "" = records are hash-chained but not signed.
   std::string audit_signing_key;
+  std::string users_file;  // absolute; "" = KEYS_DIR/users.json (the web console's accounts)
 };
 
 // The dashboard's web server (issue 19, docs/operations.md "HTTPS"). "http" is either the
@@ -94,6 +95,12 @@ struct HttpConfig {
   std::int64_t request_timeout_ms = 10000;
   std::int64_t max_connections = 512;            // held at once, all clients together
   std::int64_t max_connections_per_client = 32;  // held at once by one client address
+  // Accounts (issue 19, docs/security.md "Web console accounts"): every page's data and every
+  // /api/ read needs a login as soon as the users file lists a user, or always with "login": true
+  // (required on an address other machines can reach, besides TLS).
+  bool login = false;
+  std::int64_t session_idle_minutes = 30;  // a session unused this long ends
+  std::int64_t session_max_hours = 12;     // a session this old ends, however busy
   bool tls() const { return !tls_cert.empty(); }
 };
 
@@ -142,6 +149,7 @@ struct HubConfig {
 
   std::string keys_dir() const;      // security.keys_dir or DATA_DIR/keys
   std::string clients_file() const;  // security.clients_file or KEYS_DIR/clients.json
+  std::string users_file() const;    // security.users_file or KEYS_DIR/users.json
 };
 
 struct ConfigError {

@@ -685,8 +685,14 @@ TEST(HubConfig, HttpObjectWithTlsAndLimits) {
                {"tls_key", dir.file("tls/hub.key")},
                {"request_timeout_ms", 5000},
                {"max_connections", 100},
-               {"max_connections_per_client", 10}};
+               {"max_connections_per_client", 10},
+               {"login", true},
+               {"session_idle_minutes", 20},
+               {"session_max_hours", 8}};
   const HubConfig c = load_ok(j.dump(), {dir.str(), "/opt/hub/bin"});
+  EXPECT_TRUE(c.http.login);
+  EXPECT_EQ(c.http.session_idle_minutes, 20);
+  EXPECT_EQ(c.http.session_max_hours, 8);
   EXPECT_EQ(c.http_address, "0.0.0.0:8443");
   EXPECT_TRUE(c.http.tls());
   EXPECT_EQ(c.http.tls_cert, dir.file("tls/hub.crt")) << "relative to the configuration's directory";
@@ -701,6 +707,10 @@ TEST(HubConfig, HttpObjectWithTlsAndLimits) {
   EXPECT_EQ(d.http.request_timeout_ms, 10000);
   EXPECT_EQ(d.http.max_connections, 512);
   EXPECT_EQ(d.http.max_connections_per_client, 32);
+  EXPECT_FALSE(d.http.login);
+  EXPECT_EQ(d.http.session_idle_minutes, 30);
+  EXPECT_EQ(d.http.session_max_hours, 12);
+  EXPECT_EQ(d.users_file(), d.keys_dir() + "/users.json") << "beside the clients file";
   j = minimal();
   j["http"] = {{"max_connections", 64}};
   EXPECT_EQ(load_ok(j.dump()).http_address, "127.0.0.1:8080");
@@ -725,6 +735,12 @@ TEST(HubConfigErrors, HttpObjectNamesEachBadKey) {
   expect_error(http({{"max_connections", 10}, {"max_connections_per_client", 11}}), "http.max_connections_per_client",
                "between 1 and 10");
   expect_error(http(true), "http", "string (HOST:PORT) or an object");
+  expect_error(http({{"login", "yes"}}), "http.login", "true");
+  expect_error(http({{"session_idle_minutes", 0}}), "http.session_idle_minutes", "between 1 and 1440");
+  expect_error(http({{"session_max_hours", 169}}), "http.session_max_hours", "between 1 and 168");
+  json users = minimal();
+  users["security"] = {{"users_file", 7}};
+  expect_error(users, "security.users_file", "string");
 
   // One of the two TLS files alone; a file that is not there or not a file.
   expect_error(http({{"tls_cert", cert}}), "http.tls_key", "both http.tls_cert");
@@ -744,6 +760,14 @@ TEST(HubConfigErrors, PlainHttpOnlyOnLoopback) {
     j["http"] = {{"address", open}};
     expect_error(j, "http.tls_cert", "reachable from other machines");
   }
+  // With TLS, a network address needs the login as well (issue 19).
+  TempDir dir;
+  const std::string cert = dir.write("hub.crt", "certificate"), key = dir.write("hub.key", "key");
+  json j = minimal();
+  j["http"] = {{"address", "0.0.0.0:8443"}, {"tls_cert", cert}, {"tls_key", key}};
+  expect_error(j, "http.login", "without a login");
+  j["http"]["login"] = true;
+  EXPECT_TRUE(load_ok(j.dump()).http.login);
   EXPECT_TRUE(is_loopback_host("127.0.0.1"));
   EXPECT_TRUE(is_loopback_host("127.9.9.9"));
   EXPECT_TRUE(is_loopback_host("::1"));

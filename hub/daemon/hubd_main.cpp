@@ -256,7 +256,7 @@ int main(int argc, char** argv) {
                            "inproc://admin-internal", gate.get(), make_backup, complaint_stores);
     std::unique_ptr<hub::http::HttpServer> http;
     if (!config.http_address.empty())
-      http = std::make_unique<hub::http::HttpServer>(context, config, open_views, "inproc://admin-internal");
+      http = std::make_unique<hub::http::HttpServer>(context, config, open_views, "inproc://admin-internal", &audit);
 
     std::thread delivery_thread([&] {
       try {

@@ -1,6 +1,7 @@
 #include "http/http_server.h"
 
 #include <chrono>
+#include <functional>
 #include <filesystem>
 #include <thread>
 
@@ -13,6 +14,7 @@
 #include "admin/read_views.h"
 #include "http/guarded_server.h"
 #include "http/static_files.h"
+#include "http/web_access.h"
 #include "report/metrics.h"
 #include "report/quarterly_report.h"
 
@@ -30,8 +32,9 @@ int http_status(const json& reply) {
   if (reply.value("ok", false)) return 200;
   const std::string code = reply["error"].value("code", "");
   if (code == "unknown_household" || code == "unknown_complaint") return 404;
-  if (code == "unauthorized") return 401;
-  if (code == "forbidden") return 403;
+  if (code == "unauthorized" || code == "session_ended" || code == "login_failed") return 401;
+  if (code == "forbidden" || code == "csrf_failed") return 403;
+  if (code == "locked_out") return 429;
   if (code == "not_implemented") return 501;
   if (code == "hub_unavailable") return 503;
   if (code == "internal_error") return 500;
@@ -55,20 +58,31 @@ void send_json(httplib::Response& res, const json& body) {
   res.set_content(body.dump(), "application/json; charset=utf-8");
 }
 
-// Constant-time comparison, so the token cannot be guessed byte by byte from timings.
-bool same_secret(const std::string& a, const std::string& b) {
-  if (a.size() != b.size()) return false;
-  unsigned char diff = 0;
-  for (std::size_t i = 0; i < a.size(); ++i) diff |= static_cast<unsigned char>(a[i] ^ b[i]);
-  return diff == 0;
+using security::UserRole;
+
+json forbidden(const std::string& why) { return error_reply("forbidden", why); }
+
+// A department user's view of a reply: only its own department's entry of "departments".
+json own_department(const Principal& who, json reply) {
+  if (who.role != UserRole::kDepartment || !reply.contains("departments") || !reply["departments"].is_array())
+    return reply;
+  json kept = json::array();
+  for (auto& d : reply["departments"])
+    if (d.value("id", "") == who.department) kept.push_back(std::move(d));
+  reply["departments"] = std::move(kept);
+  return reply;
+}
+
+bool reads_everything(const Principal& who) {
+  return who.anonymous || who.role == UserRole::kAdmin || who.role == UserRole::kSupervisor;
 }
 
 }  // namespace
 
 HttpServer::HttpServer(zmq::context_t& context, const HubConfig& config, report::ReportViewsOpener open_views,
-                       std::string admin_internal_endpoint)
+                       std::string admin_internal_endpoint, audit::AuditTrail* audit)
     : context_(context), config_(config), open_views_(std::move(open_views)),
-      admin_endpoint_(std::move(admin_internal_endpoint)) {
+      admin_endpoint_(std::move(admin_internal_endpoint)), access_(std::make_unique<WebAccess>(config, audit)) {
   const auto address = parse_http_address(config.http_address);
   if (!address) throw std::runtime_error("invalid http address '" + config.http_address + "'");
   host_ = address->host;
@@ -126,30 +140,51 @@ void HttpServer::routes() {
     return json::parse(reply.to_string(), nullptr, false);
   };
 
-  server_->Get("/api/status", [ask](const httplib::Request&, httplib::Response& res) {
-    send_json(res, ask({{"cmd", "status"}}));
-  });
-  server_->Get("/api/plugins", [ask](const httplib::Request&, httplib::Response& res) {
+  // Every /api/ read: who asks (a session, the admin token, or nobody where no login is
+  // needed); `handle` answers for them. The scoping rules are in the header comment.
+  using Handler = std::function<void(const Principal&, const httplib::Request&, httplib::Response&)>;
+  auto as = [this](Handler handle) {
+    return [this, handle = std::move(handle)](const httplib::Request& req, httplib::Response& res) {
+      auto who = access_->authenticate(req);
+      if (auto* error = std::get_if<json>(&who)) return send_json(res, *error);
+      handle(std::get<Principal>(who), req, res);
+    };
+  };
+  const std::string department_only = "部门用户只能查看本部门的数据 / a department user sees its own department only";
+
+  server_->Get("/api/status", as([ask](const Principal& who, const httplib::Request&, httplib::Response& res) {
+    send_json(res, own_department(who, ask({{"cmd", "status"}})));
+  }));
+  server_->Get("/api/plugins", as([ask](const Principal& who, const httplib::Request&, httplib::Response& res) {
+    if (!reads_everything(who)) return send_json(res, forbidden("须为管理员或监督小组 / admin or supervisor only"));
     send_json(res, ask({{"cmd", "plugins"}}));
-  });
-  server_->Get("/api/parked", [ask](const httplib::Request&, httplib::Response& res) {
+  }));
+  server_->Get("/api/parked", as([ask](const Principal& who, const httplib::Request&, httplib::Response& res) {
+    if (!reads_everything(who)) return send_json(res, forbidden("须为管理员或监督小组 / admin or supervisor only"));
     send_json(res, ask({{"cmd", "parked"}}));
-  });
-  server_->Get("/api/quarters", [ask](const httplib::Request&, httplib::Response& res) {
+  }));
+  server_->Get("/api/quarters", as([ask](const Principal&, const httplib::Request&, httplib::Response& res) {
     send_json(res, ask({{"cmd", "quarters"}}));
-  });
-  server_->Get("/api/timeline", [ask](const httplib::Request& req, httplib::Response& res) {
+  }));
+  server_->Get("/api/timeline", as([ask](const Principal& who, const httplib::Request& req, httplib::Response& res) {
     json request{{"cmd", "timeline"}};
     if (req.has_param("minutes")) {
       const std::string text = req.get_param_value("minutes");
       const bool digits = !text.empty() && text.size() <= 4 && text.find_first_not_of("0123456789") == std::string::npos;
       request["minutes"] = digits ? json(std::stoi(text)) : json(text);  // the admin thread validates
     }
-    send_json(res, ask(request));
-  });
+    send_json(res, own_department(who, ask(request)));
+  }));
   // The complaints register, read only (lodging and ruling stay with hubctl until the web has
-  // accounts): ?state=&household=&village=&overdue=1&after=&limit= as the admin request's fields.
-  server_->Get("/api/complaints", [ask](const httplib::Request& req, httplib::Response& res) {
+  // its forms): ?state=&household=&village=&overdue=1&after=&limit= as the admin request's
+  // fields. Complaints are the office's business: not for a department user; a clerk limited to
+  // villages lists one of them (village=) and sees only their complaints.
+  server_->Get("/api/complaints", as([ask](const Principal& who, const httplib::Request& req, httplib::Response& res) {
+    if (who.role == UserRole::kDepartment)
+      return send_json(res, forbidden("投诉举报不对部门用户开放 / complaints are not shown to department users"));
+    const std::string village = req.has_param("village") ? req.get_param_value("village") : "";
+    if (who.role == UserRole::kClerk && !who.villages.empty() && (village.empty() || !who.may_see_village(village)))
+      return send_json(res, forbidden("只能查看您负责的村的投诉 / only your villages' complaints: add village="));
     json request{{"cmd", "complaints"}, {"action", "list"}};
     for (const auto& [param, field] : {std::pair{"state", "state"}, std::pair{"household", "household_id"},
                                        std::pair{"village", "village"}})
@@ -165,19 +200,36 @@ void HttpServer::routes() {
         request[param] = digits ? json(std::stoull(text)) : json(text);  // the admin thread validates
       }
     send_json(res, ask(request));
-  });
-  server_->Get(R"(/api/complaints/([^/]+))", [ask](const httplib::Request& req, httplib::Response& res) {
-    send_json(res, ask({{"cmd", "complaints"}, {"action", "show"}, {"id", req.matches[1].str()}}));
-  });
-  server_->Get("/api/reconcile", [ask](const httplib::Request&, httplib::Response& res) {
+  }));
+  server_->Get(R"(/api/complaints/([^/]+))", as([ask](const Principal& who, const httplib::Request& req,
+                                                      httplib::Response& res) {
+    if (who.role == UserRole::kDepartment)
+      return send_json(res, forbidden("投诉举报不对部门用户开放 / complaints are not shown to department users"));
+    const json reply = ask({{"cmd", "complaints"}, {"action", "show"}, {"id", req.matches[1].str()}});
+    if (reply.value("ok", false) && reply.contains("complaint") &&
+        !who.may_see_village(reply["complaint"].value("village", "")))
+      return send_json(res, forbidden("此投诉不在您负责的村 / this complaint is not in your villages"));
+    send_json(res, reply);
+  }));
+  server_->Get("/api/reconcile", as([ask](const Principal& who, const httplib::Request&, httplib::Response& res) {
+    // Every department's disagreements across every village: not for a department or a clerk
+    // limited to villages.
+    if (!(reads_everything(who) || (who.role == UserRole::kClerk && who.villages.empty())))
+      return send_json(res, forbidden("对账须能查看全部部门和村 / reconciliation covers every department and village"));
     send_json(res, ask({{"cmd", "reconcile"}}));
-  });
-  server_->Get(R"(/api/household/([^/]+))", [ask](const httplib::Request& req, httplib::Response& res) {
-    send_json(res, ask({{"cmd", "household"}, {"household_id", req.matches[1].str()}}));
-  });
+  }));
   // Finding households: the criteria as query parameters (report/household_search.h), a page as
-  // JSON, or every match as CSV (format=csv) for a spreadsheet.
-  server_->Get("/api/households", [ask](const httplib::Request& req, httplib::Response& res) {
+  // JSON, or every match as CSV (format=csv) for a spreadsheet. A department user gets no head's
+  // name or member count (data minimisation) and so may neither search by name nor export; a
+  // clerk limited to villages searches one of them (village=).
+  server_->Get("/api/households", as([ask](const Principal& who, const httplib::Request& req, httplib::Response& res) {
+    const std::string village = req.has_param("village") ? req.get_param_value("village") : "";
+    if (who.role == UserRole::kClerk && !who.villages.empty() && (village.empty() || !who.may_see_village(village)))
+      return send_json(res, forbidden("只能查找您负责的村的户 / only your villages' households: add village="));
+    if (who.role == UserRole::kDepartment &&
+        (req.has_param("head") || (req.has_param("format") && req.get_param_value("format") == "csv")))
+      return send_json(res, forbidden("部门用户不能按户主姓名查找或导出 / a department user may not search by the "
+                                      "head's name or export: the wire never gives a department those"));
     json request{{"cmd", "households"}};
     for (const char* field : {"id", "head", "village", "status", "designation", "after", "format"})
       if (req.has_param(field)) request[field] = req.get_param_value(field);
@@ -186,24 +238,62 @@ void HttpServer::routes() {
       const bool digits = !text.empty() && text.size() <= 4 && text.find_first_not_of("0123456789") == std::string::npos;
       request["limit"] = digits ? json(std::stoi(text)) : json(text);  // household_query() refuses what is not
     }
-    const json reply = ask(request);
+    json reply = ask(request);
     if (reply.value("ok", false) && reply.value("format", "") == "csv") {
       res.set_header("Content-Disposition", "attachment; filename=\"households.csv\"");
       return res.set_content(reply["csv"].get<std::string>(), "text/csv; charset=utf-8");
     }
+    if (who.role == UserRole::kDepartment && reply.contains("households"))
+      for (auto& h : reply["households"]) {
+        h.erase("head");
+        h.erase("members");
+      }
     send_json(res, reply);
-  });
-  server_->Get("/api/report", [ask](const httplib::Request& req, httplib::Response& res) {
+  }));
+  server_->Get(R"(/api/household/([^/]+))", as([ask, department_only](const Principal& who, const httplib::Request& req,
+                                                                      httplib::Response& res) {
+    // ?department=ID: only that department's policy states.
+    const std::string department = req.has_param("department") ? req.get_param_value("department") : "";
+    if (who.role == UserRole::kDepartment && !department.empty() && department != who.department)
+      return send_json(res, forbidden(department_only));
+    json reply = ask({{"cmd", "household"}, {"household_id", req.matches[1].str()}});
+    if (!reply.value("ok", false)) return send_json(res, reply);
+    if (!who.may_see_village(reply.value("village", "")))
+      return send_json(res, forbidden("此户不在您负责的村 / this household is not in your villages"));
+    if (who.role == UserRole::kDepartment) {
+      // What the wire gives a department (docs/security.md, data minimisation): never the head's
+      // name, the member count or the basis of an evaluation.
+      reply.erase("head");
+      reply.erase("members");
+      if (reply.contains("history"))
+        for (auto& e : reply["history"]) e.erase("basis");
+    }
+    reply = own_department(who, std::move(reply));
+    if (!department.empty() && reply.contains("departments")) {
+      json kept = json::array();
+      for (auto& d : reply["departments"])
+        if (d.value("id", "") == department) kept.push_back(std::move(d));
+      reply["departments"] = std::move(kept);
+    }
+    send_json(res, reply);
+  }));
+  server_->Get("/api/report", as([ask, department_only](const Principal& who, const httplib::Request& req,
+                                                        httplib::Response& res) {
     json request{{"cmd", "report"}};
     if (req.has_param("quarter")) request["quarter"] = req.get_param_value("quarter");
-    if (req.has_param("village") && !req.get_param_value("village").empty())
-      request["village"] = req.get_param_value("village");
+    const std::string village = req.has_param("village") ? req.get_param_value("village") : "";
+    if (!village.empty()) request["village"] = village;
+    if (who.role == UserRole::kClerk && !who.villages.empty() && (village.empty() || !who.may_see_village(village)))
+      return send_json(res, forbidden("只能查看您负责的村的报告 / only your villages' reports: add village="));
+    if (who.role == UserRole::kDepartment && req.has_param("department") && req.get_param_value("department") != who.department)
+      return send_json(res, forbidden(department_only));
     const std::string format = req.has_param("format") ? req.get_param_value("format") : "json";
     if (format != "json" && format != "csv") {
       return send_json(res, error_reply("invalid_field", "format must be json or csv", "format"));
     }
     json reply = ask(request);
-    if (reply.value("ok", false)) {  // the complaints register's figures, as hubctl report shows them
+    if (reply.value("ok", false) && who.role != UserRole::kDepartment) {
+      // The complaints register's figures, as hubctl report shows them (not a department's business).
       json summary{{"cmd", "complaints"}, {"action", "summary"}};
       if (request.contains("village")) summary["village"] = request["village"];
       if (const json complaints = ask(summary); complaints.value("ok", false)) {
@@ -211,12 +301,13 @@ void HttpServer::routes() {
         reply["complaints"].erase("ok");
       }
     }
+    reply = own_department(who, std::move(reply));
     if (format == "csv" && reply.value("ok", false)) {
       res.set_header("Content-Disposition", "attachment; filename=\"report-" + reply["quarter"].get<std::string>() + ".csv\"");
       return res.set_content(report::report_csv(reply), "text/csv; charset=utf-8");
     }
     send_json(res, reply);
-  });
+  }));
   server_->Get("/metrics", [this, ask](const httplib::Request&, httplib::Response& res) {
     // The live figures from the dispatcher (through the admin thread), the counts from the
     // files on this thread.
@@ -242,18 +333,18 @@ void HttpServer::routes() {
     res.set_content(report::prometheus_text(snapshot), "text/plain; version=0.0.4; charset=utf-8");
   });
 
-  // Admin-only actions, with the admin token: the JSON body carries the command's fields
-  // (docs/protocol.md §10.9, §10.10), e.g. {"department":"police","seq":9,"by":"wang"}; the
-  // action itself is the admin command of the same name, asked of the admin thread.
+  // Admin-only actions: the role admin with the session's CSRF token, or the admin token
+  // (scripts). The JSON body carries the command's fields (docs/protocol.md §10.9, §10.10), e.g.
+  // {"department":"police","seq":9}; the action itself is the admin command of the same name,
+  // asked of the admin thread, recorded first in the audit log with the user's name.
+  access_->add_routes(*server_);
   server_->Post(R"(/api/(parked|plugins)/(retry|skip|reload|enable|disable))",
                 [this, ask](const httplib::Request& req, httplib::Response& res) {
-                  if (config_.admin_token.empty())
-                    return send_json(res, error_reply("forbidden", "admin actions over HTTP are off: set admin_token "
-                                                                  "in the hub's configuration"));
-                  const std::string expected = "Bearer " + config_.admin_token;
-                  if (!same_secret(req.get_header_value("Authorization"), expected))
-                    return send_json(res, error_reply("unauthorized", "this action needs the header "
-                                                                     "'Authorization: Bearer <admin_token>'"));
+                  auto authenticated = access_->authenticate(req);
+                  if (auto* error = std::get_if<json>(&authenticated)) return send_json(res, *error);
+                  const Principal& who = std::get<Principal>(authenticated);
+                  if (const json refused = access_->authorize_admin_write(who, req); !refused.is_null())
+                    return send_json(res, refused);
                   const std::string cmd = req.matches[1].str(), action = req.matches[2].str();
                   const bool parked_action = action == "retry" || action == "skip";
                   if (parked_action != (cmd == "parked")) {
@@ -270,7 +361,10 @@ void HttpServer::routes() {
                   }
                   request["cmd"] = cmd;
                   request["action"] = action;
-                  if (!request.contains("by")) request["by"] = "http-admin";
+                  // A logged-in user is who did it; a script with the token may name its operator.
+                  if (!who.by_token || !request.contains("by")) request["by"] = who.by_token ? "http-admin" : who.name;
+                  if (const json failed = access_->audit_write(who, req, cmd + " " + action); !failed.is_null())
+                    return send_json(res, failed);
                   send_json(res, ask(request));
                 });
 

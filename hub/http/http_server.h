@@ -5,8 +5,14 @@
 // figures from the same code: the read-only ones (household, report, quarters, timeline,
 // reconcile, and the counts of /metrics) are answered on the HTTP request's own thread through
 // admin/read_views.h; the live ones (status, plugins, parked) by the admin thread, through a
-// ZeroMQ REQ socket of the request's own to its internal inproc endpoint. Read-only views are open (hubd binds HTTP to loopback by default);
-// admin-only actions (POST) need `Authorization: Bearer <admin_token>` from the config.
+// ZeroMQ REQ socket of the request's own to its internal inproc endpoint.
+//
+// Who may ask what (web_access.h, docs/security.md "Web console accounts"): once accounts exist
+// every /api/ read needs a login; a department user sees its own department only (other
+// departments' rows are left out, and asking for one by name is refused), a clerk limited to
+// villages sees those villages' households only; admin actions (POST) need the role admin and
+// the session's CSRF token, or `Authorization: Bearer <admin_token>` (scripts). /metrics stays
+// open: counts per department, no household's data.
 //
 // Over HTTPS when the configuration has http.tls_cert and http.tls_key; with bounds on the time
 // and the connections each client may hold, so that slow clients cannot deny the dashboard to
@@ -25,9 +31,14 @@
 #include "config/hub_config.h"
 #include "report/report_views.h"
 
+namespace hub::audit {
+class AuditTrail;
+}
+
 namespace hub::http {
 
 class GuardedServer;
+class WebAccess;
 
 class HttpServer {
  public:
@@ -35,8 +46,9 @@ class HttpServer {
   // the address when it cannot bind, or the file when the TLS certificate or key is unusable
   // (hubd checks them first with check_tls_files(), tls_context.h). `open_views` opens a read snapshot of the storage backend
   // (the read-only questions and /metrics' counts), on the request's thread.
+  // `audit`: where logins and web writes are recorded (null: nowhere, for tests of the server alone).
   HttpServer(zmq::context_t& context, const HubConfig& config, report::ReportViewsOpener open_views,
-             std::string admin_internal_endpoint);
+             std::string admin_internal_endpoint, audit::AuditTrail* audit = nullptr);
   ~HttpServer();
   std::string bound_address() const;  // "127.0.0.1:8080"
   std::string url() const;            // "http://127.0.0.1:8080/" or "https://…/"
@@ -50,6 +62,7 @@ class HttpServer {
   const HubConfig& config_;
   report::ReportViewsOpener open_views_;
   std::string admin_endpoint_;
+  std::unique_ptr<WebAccess> access_;
   std::unique_ptr<GuardedServer> server_;
   std::string host_;
   int port_ = 0;

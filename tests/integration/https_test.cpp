@@ -82,13 +82,20 @@ TEST_F(Https, TheApiAnswersOverTlsAndPlainHttpToItsPortGetsNothing) {
   hub.stop();
 }
 
-TEST_F(Https, AnyAddressIsServedWithTls) {
-  HubProcess hub(tls_options(certificate_, "0.0.0.0:0"));
+// A network address needs a login besides TLS (web_accounts_test.cpp): anonymous reads are
+// refused, the admin token (scripts) is let in.
+TEST_F(Https, AnyAddressIsServedWithTlsAndLogin) {
+  HubOptions options = tls_options(certificate_, "0.0.0.0:0");
+  options.http["login"] = true;
+  HubProcess hub(options);
   hub.start();
   httplib::SSLClient client("127.0.0.1", hub.http_port());
   client.set_ca_cert_path(certificate_.ca.c_str());
   client.enable_server_certificate_verification(true);
-  auto status = client.Get("/api/status");
+  auto anonymous = client.Get("/api/status");
+  ASSERT_TRUE(anonymous) << httplib::to_string(anonymous.error());
+  EXPECT_EQ(anonymous->status, 401);
+  auto status = client.Get("/api/status", httplib::Headers{{"Authorization", std::string("Bearer ") + hub::test::kTestAdminToken}});
   ASSERT_TRUE(status) << httplib::to_string(status.error());
   EXPECT_EQ(status->status, 200);
   hub.stop();

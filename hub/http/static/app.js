@@ -35,11 +35,74 @@ function table(headers, rows, attrs = {}) {
             el("tbody", {}, rows));
 }
 
+// Who is logged in (GET /api/session): {user, role, department, villages, csrf_token}, or
+// null before the first answer. Error texts are the hub's: Chinese first, the English beside.
+let session = null;
+
+class ApiError extends Error {
+  constructor(error) {
+    super(error.message);  // the hub's messages are Chinese first, with the English beside
+    this.code = error.code;
+  }
+}
+
 async function api(path) {
-  const response = await fetch(path, { cache: "no-store" });
+  const response = await fetch(path, { cache: "no-store", credentials: "same-origin" });
   const body = await response.json();
-  if (!body.ok) throw new Error(`${body.error.code}: ${body.error.message}`);
+  if (!body.ok) {
+    if (body.error.code === "unauthorized" || body.error.code === "session_ended") showLogin(body.error.code === "session_ended" ? body.error.message : "");
+    throw new ApiError(body.error);
+  }
   return body;
+}
+
+// A write: JSON body, the session's CSRF token in X-CSRF-Token.
+async function post(path, data) {
+  const headers = { "Content-Type": "application/json" };
+  if (session && session.csrf_token) headers["X-CSRF-Token"] = session.csrf_token;
+  const response = await fetch(path, { method: "POST", headers, credentials: "same-origin", body: JSON.stringify(data) });
+  return response.json();
+}
+
+const isAdmin = () => !session || !session.user || session.role === "admin";
+const readsEverything = () => !session || !session.user || session.role === "admin" || session.role === "supervisor";
+
+function showLogin(message) {
+  const page = document.getElementById("page");
+  const user = el("input", { id: "login-user", name: "username", autocomplete: "username", required: "" });
+  const password = el("input", { id: "login-password", name: "password", type: "password", autocomplete: "current-password", required: "" });
+  const error = el("p", { class: "error", id: "login-error" }, message || "");
+  if (!message) error.hidden = true;
+  const submit = async (e) => {
+    e.preventDefault();
+    const body = await post("/api/login", { user: user.value.trim(), password: password.value });
+    if (body.ok) { session = body; password.value = ""; showWho(); location.hash = location.hash || "#/"; render(); return; }
+    error.hidden = false;
+    error.dataset.code = body.error.code;
+    error.textContent = body.error.message;  // Chinese first, with the English beside, from the hub
+  };
+  document.querySelector("nav").hidden = true;
+  page.replaceChildren(el("form", { id: "login", class: "login", onsubmit: submit },
+    el("h2", {}, T.login_title),
+    el("label", {}, T.user_name, el("br"), user), el("label", {}, T.password, el("br"), password),
+    el("button", { type: "submit", id: "login-submit" }, T.log_in), error, el("p", { class: "note" }, T.login_note)));
+  document.body.dataset.ready = "login";
+}
+
+function showWho() {
+  const who = document.getElementById("who"), logout = document.getElementById("logout");
+  const nav = document.querySelector("nav");
+  nav.hidden = false;
+  if (!session || !session.user) { who.hidden = true; logout.hidden = true; return; }
+  const scope = session.department || (session.villages || []).join(", ");
+  who.textContent = `${T.logged_in_as}: ${session.user} (${T[`role_${session.role}`] || session.role}${scope ? ` · ${scope}` : ""})`;
+  who.dataset.user = session.user;
+  who.dataset.role = session.role;
+  who.hidden = false;
+  logout.hidden = false;
+  // What the role may not do is not shown (the API refuses it all the same).
+  nav.querySelector('[data-page="parked"]').hidden = !readsEverything();
+  nav.querySelector('[data-page="reconcile"]').hidden = !(readsEverything() || (session.role === "clerk" && !(session.villages || []).length));
 }
 
 function chart(canvas, config) {
@@ -154,8 +217,9 @@ async function household(page, query, id) {
   page.append(el("dl", { class: "summary", id: "household" },
                  el("dt", {}, T.household_id), el("dd", {}, h.household_id),
                  el("dt", {}, T.village), el("dd", {}, h.village),
-                 el("dt", {}, T.head), el("dd", {}, h.head ?? T.none),
-                 el("dt", {}, T.members), el("dd", {}, h.members ?? T.none),
+                 // A department user is never given the head's name or the member count.
+                 "head" in h ? [el("dt", {}, T.head), el("dd", {}, h.head ?? T.none)] : [],
+                 "members" in h ? [el("dt", {}, T.members), el("dd", {}, h.members ?? T.none)] : [],
                  el("dt", {}, T.commitment), el("dd", {}, h.commitment_signed_on ?? T.none),
                  el("dt", {}, T.current_status), el("dd", { "data-status": h.status }, `${T[h.status]} (${h.quarter ?? ""})`),
                  el("dt", {}, T.designations), el("dd", {}, h.designations.join(", ") || T.none)));
@@ -197,19 +261,21 @@ async function reconcile(page) {
 async function parked(page) {
   const p = await api("/api/parked");
   page.append(el("h2", {}, T.parked_title), el("p", { class: "note" }, T.parked_note));
-  const token = el("input", { id: "admin-token", type: "password", placeholder: T.admin_token });
+  // Logged in: the session (admin role, CSRF token). Without accounts: the admin token, as before.
+  const token = session && session.user ? null : el("input", { id: "admin-token", type: "password", placeholder: T.admin_token });
   const message = el("p", { id: "parked-message" });
   const act = (what, x) => async () => {
-    const response = await fetch(`/api/parked/${what}`, { method: "POST", headers: { Authorization: `Bearer ${token.value}` },
-                                                          body: JSON.stringify({ department: x.department, seq: x.seq }) });
-    const body = await response.json();
+    const data = { department: x.department, seq: x.seq };
+    const body = token
+      ? await (await fetch(`/api/parked/${what}`, { method: "POST", headers: { Authorization: `Bearer ${token.value}` }, body: JSON.stringify(data) })).json()
+      : await post(`/api/parked/${what}`, data);
     message.textContent = body.ok ? "OK" : `${T.error}: ${body.error.message}`;
     if (body.ok) setTimeout(render, 500);
   };
-  page.append(el("label", {}, T.admin_token, " ", token), message,
+  page.append(token ? el("label", {}, T.admin_token, " ", token) : [], message,
               table([T.department, T.seq, T.household_id, T.reason, T.action], p.parked.map((x) => el("tr", { "data-seq": x.seq },
                 el("td", {}, x.department), el("td", {}, x.seq), el("td", {}, x.household_id || ""), el("td", { class: "reason" }, x.reason || ""),
-                el("td", {}, el("button", { onclick: act("retry", x) }, T.retry), el("button", { onclick: act("skip", x) }, T.skip))))));
+                el("td", {}, isAdmin() ? [el("button", { onclick: act("retry", x) }, T.retry), el("button", { onclick: act("skip", x) }, T.skip)] : [])))));
 }
 
 // Pages of their own files (search.js) add themselves to window.HUB_PAGES.
@@ -228,7 +294,8 @@ async function render() {
   try {
     await (pages[name] || overview)(page, new URLSearchParams(search || ""), arg && decodeURIComponent(arg));
   } catch (e) {
-    page.append(el("p", { class: "error", id: "error" }, `${T.error}: ${e.message}`));
+    if (e.code === "unauthorized" || e.code === "session_ended") return;  // the login form is shown
+    page.append(el("p", { class: "error", id: "error", "data-code": e.code || "" }, `${T.error}: ${e.message}`));
   }
   loading.remove();
   document.getElementById("generated").textContent = `${T.generated} ${when(Date.now())}`;
@@ -240,5 +307,19 @@ document.querySelectorAll("[data-i18n]").forEach((n) => { n.textContent = T[n.da
 const langSwitch = document.getElementById("lang-switch");
 langSwitch.textContent = T.switch_to;
 langSwitch.href = `?lang=${lang === "zh" ? "en" : "zh"}${location.hash}`;
-window.addEventListener("hashchange", () => { langSwitch.href = `?lang=${lang === "zh" ? "en" : "zh"}${location.hash}`; render(); });
-render();
+window.addEventListener("hashchange", () => { langSwitch.href = `?lang=${lang === "zh" ? "en" : "zh"}${location.hash}`; if (session) render(); });
+document.getElementById("logout").addEventListener("click", async () => {
+  await post("/api/logout", {});
+  session = null;
+  showWho();
+  showLogin();
+});
+// First: who is logged in. 401: the login form; else the page asked for.
+(async () => {
+  const response = await fetch("/api/session", { cache: "no-store", credentials: "same-origin" });
+  const body = await response.json();
+  if (!body.ok) return showLogin(body.error.code === "session_ended" ? body.error.message : "");
+  session = body;
+  showWho();
+  render();
+})();

@@ -27,7 +27,10 @@ window.HUB_I18N = {
     since: "自", event_should: "应生效的事件", kind_missing: "缺失", kind_mismatch: "不一致", kind_stale: "未更新", none_found: "未发现不一致",
     only_first_listed: "只列出前 {n} 项；各部门的数目见上方总数（hubctl reconcile --json 同样如此）。",
     parked_title: "搁置事件（死信）", retry: "重试", skip: "跳过", admin_token: "管理员令牌",
-    parked_note: "事件搁置功能将在第 4 号任务中实现；目前失败的事件按退避重试，不会被搁置。"
+    parked_note: "事件搁置功能将在第 4 号任务中实现；目前失败的事件按退避重试，不会被搁置。",
+    login_title: "登录诚信枢纽管理", user_name: "用户名", password: "口令", log_in: "登录", log_out: "退出登录",
+    logged_in_as: "当前用户", role_clerk: "办事员", role_supervisor: "监督小组", role_department: "部门", role_admin: "管理员",
+    login_note: "账户由管理员用 hubctl users add 创建；忘记口令请联系管理员。"
   },
   en: {
     locale: "en-GB", switch_to: "中文", title: "Chengxin Hub administration", print: "Print",
@@ -54,6 +57,9 @@ window.HUB_I18N = {
     since: "Since", event_should: "Event that should have changed it", kind_missing: "missing", kind_mismatch: "mismatch", kind_stale: "not updated", none_found: "No disagreements",
     only_first_listed: "Only the first {n} are listed; the count above includes them all (as does hubctl reconcile --json).",
     parked_title: "Parked events (dead letters)", retry: "Retry", skip: "Skip", admin_token: "Admin token",
-    parked_note: "Parking arrives with issue 4; until then a failing event is retried with backoff and never parked."
+    parked_note: "Parking arrives with issue 4; until then a failing event is retried with backoff and never parked.",
+    login_title: "Log in to Chengxin Hub", user_name: "User name", password: "Password", log_in: "Log in", log_out: "Log out",
+    logged_in_as: "Logged in as", role_clerk: "clerk", role_supervisor: "supervisor", role_department: "department", role_admin: "admin",
+    login_note: "Accounts are made by an administrator with hubctl users add; ask them if you forget your password."
   }
 };

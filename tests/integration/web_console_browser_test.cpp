@@ -1,0 +1,161 @@
+// The web console's login in a real browser (issue 19): headless Chromium, driven through the
+// DevTools protocol (cdp_browser.h), against a real hubd over HTTPS with a test certificate and
+// users made by `hubctl users`. It types into the login form and clicks as a clerk would: a
+// wrong password, the right one, who is logged in, a write without the CSRF token refused, the
+// logout button, the session cookie put back after logout refused, a department user's
+// household page without other departments, and the lock-out. The screenshots it takes (under
+// the build directory, test-artefacts/browser/) are the ones docs/web-console.md shows.
+//
+// Skipped only when no Chromium is installed; scripts/install-deps.sh installs it, so CI runs it.
+#include <unistd.h>
+
+#include <filesystem>
+
+#include <gtest/gtest.h>
+
+#include "integration/cdp_browser.h"
+#include "integration/hub_process.h"
+#include "integration/test_certificate.h"
+
+namespace {
+
+namespace fs = std::filesystem;
+using hub::test::CdpBrowser;
+using nlohmann::json;
+
+constexpr const char* kPassword = "long-enough-password-1";
+
+std::string chromium() {
+  if (const char* configured = std::getenv("HUB_CHROMIUM")) return configured;
+  for (const char* candidate : {"/usr/bin/chromium", "/usr/bin/chromium-browser"})
+    if (::access(candidate, X_OK) == 0) return candidate;
+  return {};
+}
+
+// Types into the login form and submits it, as a person would.
+void log_in(CdpBrowser& browser, const std::string& user, const std::string& password) {
+  ASSERT_TRUE(browser.wait_for("document.body.dataset.ready === 'login'")) << browser.html();
+  browser.evaluate("document.getElementById('login-user').value = " + json(user).dump() +
+                   "; document.getElementById('login-password').value = " + json(password).dump() +
+                   "; document.getElementById('login-error').hidden = true; document.getElementById('login-error').dataset.code = '';"
+                   " document.getElementById('login-submit').click(); true");
+}
+
+TEST(WebConsoleBrowser, LoginLockOutCsrfLogoutAndADepartmentsView) {
+  const std::string exe = chromium();
+  ASSERT_FALSE(exe.empty()) << "Chromium is not installed: run scripts/install-deps.sh (it installs Debian's chromium)";
+  const std::string dir = hub::test::make_temp_dir("hub-web-console-");
+  const auto certificate = hub::test::make_test_certificate(dir);
+  hub::test::HubOptions options;
+  options.departments = {"police", "land"};
+  options.http = {{"address", "127.0.0.1:0"}, {"tls_cert", certificate.cert}, {"tls_key", certificate.key},
+                  {"login", true}};
+  hub::test::HubProcess hub(options);
+  for (const char* add : {"wang.fang --role admin", "police1 --role department --department police",
+                                 "land1 --role department --department land"}) {
+    const auto r = hub::test::run_command("printf '%s\\n' '" + std::string(kPassword) + "' | " + HUBCTL_PATH +
+                                          " --data-dir " + hub.data_dir() + " users add " + add + " --password-stdin 2>&1");
+    ASSERT_EQ(r.exit_code, 0) << r.output;
+  }
+  hub.start();
+  for (const json& event : {hub::test::household_event("V01-00001", "V01"),
+                            hub::test::status_event("V01-00001", "non_credit", "2020Q4")})
+    ASSERT_TRUE(hub.ingest(event).value("ok", false));
+  hub.wait_for_delivery();
+  const std::string base = hub.http_url();
+  ASSERT_EQ(base.rfind("https://", 0), 0u);
+  const std::string artefacts = HUB_BROWSER_ARTEFACTS;
+  fs::create_directories(artefacts);
+
+  {
+    CdpBrowser browser(exe, dir + "/profile", {"--ignore-certificate-errors"});
+    // The login form, in Chinese; no data before a login.
+    browser.navigate(base + "#/");
+    ASSERT_TRUE(browser.wait_for("document.body.dataset.ready === 'login'")) << browser.html();
+    EXPECT_NE(browser.html().find("登录诚信枢纽管理"), std::string::npos);
+    EXPECT_EQ(browser.html().find("data-department="), std::string::npos);
+    browser.screenshot(artefacts + "/login.png");
+
+    // A wrong password: named, in Chinese with the English beside it.
+    log_in(browser, "wang.fang", "not-my-password");
+    ASSERT_TRUE(browser.wait_for("document.getElementById('login-error').dataset.code === 'login_failed'"))
+        << browser.html();
+    const std::string error = browser.evaluate("document.getElementById('login-error').textContent");
+    EXPECT_NE(error.find("用户名或口令错误"), std::string::npos) << error;
+    EXPECT_NE(error.find("wrong user name or password"), std::string::npos) << error;
+    browser.screenshot(artefacts + "/login-failed.png");
+
+    // The right one: the overview, who is logged in, and a cookie scripts cannot read.
+    log_in(browser, "wang.fang", kPassword);
+    ASSERT_TRUE(browser.wait_for("document.body.dataset.ready === 'overview'")) << browser.html();
+    EXPECT_EQ(browser.evaluate("document.getElementById('who').dataset.user"), "wang.fang");
+    EXPECT_EQ(browser.evaluate("document.getElementById('logout').hidden"), false);
+    EXPECT_NE(browser.html().find("data-department=\"land\""), std::string::npos);
+    EXPECT_EQ(browser.evaluate("document.cookie.includes('hub_session')"), false) << "HttpOnly";
+    json session_cookie;
+    for (const auto& c : browser.cookies())
+      if (c["name"] == "hub_session") session_cookie = c;
+    ASSERT_FALSE(session_cookie.is_null());
+    EXPECT_TRUE(session_cookie["httpOnly"].get<bool>());
+    EXPECT_TRUE(session_cookie["secure"].get<bool>());
+    EXPECT_EQ(session_cookie["sameSite"], "Strict");
+    browser.screenshot(artefacts + "/overview-logged-in.png");
+
+    // A write from the page without the CSRF token (the cookie alone, as a forged form would
+    // send it): refused. With the token (the page's own post()): not refused.
+    const std::string retry = "fetch('/api/parked/retry', {method: 'POST', body: '{\"department\":\"police\",\"seq\":99999}'})"
+                              ".then((r) => r.status)";
+    EXPECT_EQ(browser.evaluate(retry), 403);
+    EXPECT_NE(browser.evaluate("post('/api/parked/retry', {department: 'police', seq: 99999}).then((b) => b.error ? b.error.code : 'ok')"),
+              "csrf_failed");
+
+    // The logout button; the same cookie put back afterwards opens nothing.
+    browser.evaluate("document.getElementById('logout').click(); true");
+    ASSERT_TRUE(browser.wait_for("document.body.dataset.ready === 'login'")) << browser.html();
+    EXPECT_EQ(browser.evaluate("fetch('/api/status').then((r) => r.status)"), 401);
+    browser.set_cookie({{"name", "hub_session"}, {"value", session_cookie["value"]}, {"domain", "127.0.0.1"},
+                        {"path", "/"}, {"secure", true}, {"httpOnly", true}, {"sameSite", "Strict"}});
+    EXPECT_EQ(browser.evaluate("document.cookie.includes('hub_session')"), false);
+    EXPECT_EQ(browser.evaluate("fetch('/api/status').then((r) => r.status)"), 401) << "a cookie reused after logout";
+
+    // A department user: the household page shows its own department only; another's is
+    // refused by the API; parked events are not offered.
+    browser.navigate(base + "#/");
+    log_in(browser, "police1", kPassword);
+    ASSERT_TRUE(browser.wait_for("document.body.dataset.ready === 'overview'")) << browser.html();
+    browser.navigate(base + "#/household/V01-00001");
+    ASSERT_TRUE(browser.wait_for("document.body.dataset.ready === 'household'")) << browser.html();
+    const std::string page = browser.html();
+    EXPECT_NE(page.find("data-department=\"police\""), std::string::npos) << page;
+    EXPECT_EQ(page.find("data-department=\"land\""), std::string::npos) << page;
+    EXPECT_EQ(browser.evaluate("document.querySelector('[data-page=parked]').hidden"), true);
+    EXPECT_EQ(browser.evaluate("fetch('/api/household/V01-00001?department=land').then((r) => r.status)"), 403);
+    browser.screenshot(artefacts + "/household-department.png");
+    browser.evaluate("document.getElementById('logout').click(); true");
+    ASSERT_TRUE(browser.wait_for("document.body.dataset.ready === 'login'"));
+
+    // Five wrong passwords lock the user: even the right one is refused, with the reason.
+    for (int i = 0; i < 5; ++i) {
+      log_in(browser, "land1", "wrong-password-" + std::to_string(i));
+      ASSERT_TRUE(browser.wait_for("document.getElementById('login-error').dataset.code === 'login_failed'")) << i;
+    }
+    log_in(browser, "land1", kPassword);
+    ASSERT_TRUE(browser.wait_for("document.getElementById('login-error').dataset.code === 'locked_out'"))
+        << browser.html();
+    const std::string locked = browser.evaluate("document.getElementById('login-error').textContent");
+    EXPECT_NE(locked.find("已暂时锁定"), std::string::npos) << locked;
+    browser.screenshot(artefacts + "/login-locked.png");
+
+    // The login form in English.
+    browser.navigate(base + "?lang=en#/");
+    ASSERT_TRUE(browser.wait_for("document.body.dataset.ready === 'login'"));
+    EXPECT_NE(browser.html().find("Log in to Chengxin Hub"), std::string::npos);
+    browser.screenshot(artefacts + "/login-en.png");
+  }
+  for (const char* png : {"login", "login-failed", "overview-logged-in", "household-department", "login-locked", "login-en"})
+    EXPECT_GT(fs::file_size(artefacts + "/" + png + ".png"), 5000u) << png;
+  hub.stop();
+  fs::remove_all(dir);
+}
+
+}  // namespace
