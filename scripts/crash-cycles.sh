@@ -9,7 +9,8 @@
 # the kills (hub-crash-driver --net-faults).
 # Prints each round's seed and summary, then one line:
 #   cycles=… acked=… lost=0 duplicated=0 misordered=0 hubd_kills=… host_kills=…
-#   [net_cuts=… net_stalls=… net_half_closes=… net_partitions=…] rounds=… seconds=…
+#   [net_cuts=… net_stalls=… net_half_closes=… net_partitions=…] while_publishing=… rounds=… seconds=…
+# (while_publishing: cycles that began before the round's town was all acknowledged)
 # and exits non-zero on any loss, duplicate, disorder or misbehaving process (the failing
 # round's work directory is kept and named).
 #
@@ -40,6 +41,7 @@ net_args=()
 # Summed over the rounds (the net_ ones only appear with NET_FAULTS=1).
 counters=(cycles acked lost duplicated misordered hubd_kills host_kills)
 [[ ${NET_FAULTS:-0} == 1 ]] && counters+=(net_cuts net_stalls net_half_closes net_partitions)
+counters+=(while_publishing)
 declare -A total
 for c in "${counters[@]}"; do total[$c]=0; done
 rounds=0 status=0

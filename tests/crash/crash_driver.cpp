@@ -492,6 +492,7 @@ Verdict verify(const Options& o, const Town& town, std::size_t acked, const fs::
 struct FaultCounts {
   int hubd_kills = 0, host_kills = 0;
   int net_cuts = 0, net_stalls = 0, net_half_closes = 0, net_partitions = 0;
+  int while_publishing = 0;  // cycles whose fault fell before the whole town was acknowledged
 };
 
 // SIGKILL of hubd, the host or both, a random pause of up to 200 ms, and the restart.
@@ -502,7 +503,7 @@ std::string kill_cycle(Rig& rig, Publisher& publisher, FaultCounts& counts, bool
   std::this_thread::sleep_for(std::chrono::milliseconds(random() % 200));
   if (hit_hubd) rig.start_hubd();
   if (hit_host) rig.start_host();
-  return std::string("killed ") + (hit_hubd ? "hubd " : "") + (hit_host ? "host" : "");
+  return std::string("killed ") + (hit_hubd && hit_host ? "hubd and host" : hit_hubd ? "hubd" : "host");
 }
 
 // How long a network fault is held: mostly 50 ms–1.5 s (within the host link's 4 s heartbeat:
@@ -647,6 +648,7 @@ int run(Options o) {
       const int gap = o.min_gap_ms + static_cast<int>(random() % static_cast<std::uint64_t>(o.max_gap_ms - o.min_gap_ms + 1));
       pause(static_cast<std::uint64_t>(gap));
       std::string what;
+      if (!publisher.done) ++counts.while_publishing;
       if (o.net_faults) {
         // Three draws a cycle, whatever the kind: same seed, same choices.
         const auto pick = random() % 8;
@@ -708,10 +710,10 @@ int run(Options o) {
           " net_half_closes=" + std::to_string(counts.net_half_closes) +
           " net_partitions=" + std::to_string(counts.net_partitions);
   std::printf("cycles=%d acked=%zu lost=%zu duplicated=%zu misordered=%zu hubd_kills=%d host_kills=%d%s "
-              "households=%zu departments=%zu seconds=%.0f seed=%llu\n",
+              "while_publishing=%d households=%zu departments=%zu seconds=%.0f seed=%llu\n",
               o.cycles, publisher.acked.load(), v.lost, v.duplicated, v.misordered, counts.hubd_kills,
-              counts.host_kills, net.c_str(), o.households, o.in_process.size() + o.hosted.size(), seconds,
-              static_cast<unsigned long long>(o.seed));
+              counts.host_kills, net.c_str(), counts.while_publishing, o.households,
+              o.in_process.size() + o.hosted.size(), seconds, static_cast<unsigned long long>(o.seed));
   for (const auto& d : v.details) std::printf("  %s\n", d.c_str());
   if (!failure.empty()) std::printf("FAILED: %s\n", failure.c_str());
   if (!event_chain.ok || !ledger_chain.ok) std::printf("FAILED: an audit chain is broken\n");
