@@ -17,6 +17,14 @@
 //               times) not in publication order; or log seqs not in publication order
 // and prints one line: cycles=… acked=… lost=0 duplicated=0 misordered=0 (plus details).
 // Exit status 0 only when all three are 0 and every process behaved.
+//
+// With --net-faults the publisher reaches hubd's ingest endpoint, and the plugin host hubd's
+// plugin-host endpoint, through a fault proxy each (testing/fault_proxy.h), and a cycle is one
+// of eight, chosen from the seed: kill hubd (2 of 8), the host, both; cut the publisher's link;
+// cut, stall or half-close the host's link; partition one direction of one link (its bytes held,
+// or lost and the connection reset at heal, as TCP would end it); or cut both links and kill
+// hubd while they are down. Each fault is held 50 ms–1.5 s, or (one in four) 3.5–5 s, across the
+// 4 s heartbeat of the host link, then healed. The checks are the same.
 #include <signal.h>
 #include <sqlite3.h>
 #include <sys/wait.h>
@@ -31,6 +39,7 @@
 #include <iostream>
 #include <map>
 #include <mutex>
+#include <optional>
 #include <random>
 #include <set>
 #include <sstream>
@@ -46,6 +55,7 @@
 #include "store/sqlite/chain_keeper.h"
 #include "cli/import_file.h"
 #include "common/command_line.h"
+#include "testing/fault_proxy.h"
 #include "testing/reserved_port.h"
 #include "testing/spawn.h"
 
@@ -72,6 +82,7 @@ struct Options {
   int deliver_limit_s = 600;
   std::string work;
   bool keep = false;
+  bool net_faults = false;
 };
 
 std::vector<std::string> split(const std::string& s) {
@@ -174,6 +185,12 @@ class Rig {
     ingest_ = ingest_port_.endpoint();
     admin_ = admin_port_.endpoint();
     hosts_ = hosts_port_.endpoint();
+    // The proxies outlive every hubd and host they carry: a restarted hubd binds the same
+    // ports, and each new connection through a proxy reaches it.
+    if (o.net_faults) {
+      publisher_link_.emplace("127.0.0.1", ingest_port_.number());
+      if (!o.hosted.empty()) host_link_.emplace("127.0.0.1", hosts_port_.number());
+    }
     json plugins = json::array();
     for (const auto& id : o.in_process) plugins.push_back({{"id", id}});
     for (const auto& id : o.hosted) plugins.push_back({{"id", id}, {"placement", "host"}});
@@ -189,7 +206,7 @@ class Rig {
                       {"security", {{"mode", "insecure"}}},
                       {"plugins", plugins}};
     write_text(hub_dir_ / "hub.json", config.dump(2));
-    const json host{{"hub", hosts_},
+    const json host{{"hub", host_link_ ? host_link_->endpoint() : hosts_},
                     {"host_name", "crash-host"},
                     {"plugin_dir", o.plugin_dir},
                     {"data_dir", "var"},
@@ -203,8 +220,12 @@ class Rig {
 
   const fs::path& hub_dir() const { return hub_dir_; }
   const fs::path& host_dir() const { return host_dir_; }
-  const std::string& ingest_endpoint() const { return ingest_; }
+  // Where the publisher connects: hubd's ingest endpoint, or the proxy in front of it.
+  std::string publisher_endpoint() const { return publisher_link_ ? publisher_link_->endpoint() : ingest_; }
   bool has_host() const { return !o_.hosted.empty(); }
+  // With --net-faults: the links the faults are applied to (the host's only with a host).
+  hub::testing::FaultProxy& publisher_link() { return *publisher_link_; }
+  hub::testing::FaultProxy* host_link() { return host_link_ ? &*host_link_ : nullptr; }
 
   void start_hubd() {
     const fs::path ready = hub_dir_ / "var" / "hubd.endpoints.json";
@@ -280,12 +301,14 @@ class Rig {
   // reconnecting (testing/reserved_port.h says why not a port the kernel picked).
   hub::testing::ReservedPort ingest_port_, admin_port_, hosts_port_, live_feed_port_;
   std::string ingest_, admin_, hosts_;
+  std::optional<hub::testing::FaultProxy> publisher_link_, host_link_;
   pid_t hubd_ = -1;
   pid_t host_ = -1;
 };
 
 // Publishes every batch in order; a batch is acknowledged when its reply says ok with one
-// result per event. No reply within the timeout (hubd killed): a fresh socket, the same batch.
+// result per event. No reply within the timeout, or told that the reply will not come (hubd
+// killed, or its link broken and healed): a fresh socket, the same batch.
 struct Publisher {
   Publisher(const Town& t, std::string e, zmq::context_t& c) : town(t), endpoint(std::move(e)), context(c) {}
   const Town& town;
@@ -294,7 +317,7 @@ struct Publisher {
   std::atomic<std::size_t> acked{0};  // events acknowledged, a prefix of town.events
   std::atomic<bool> done{false};
   std::atomic<std::size_t> resends{0};
-  std::atomic<int> hubd_restarts{0};  // bumped by the driver when it kills hubd
+  std::atomic<int> link_breaks{0};  // bumped by the driver when it kills hubd or heals a broken link
   std::atomic<bool> abort{false};     // set by the driver when the run has failed
   std::string error;
 
@@ -309,14 +332,15 @@ struct Publisher {
             s->set(zmq::sockopt::linger, 0);
             s->connect(endpoint);
           }
-          const int restarts_at_send = hubd_restarts.load();
+          const int breaks_at_send = link_breaks.load();
           s->send(zmq::buffer(b.text), zmq::send_flags::none);
           zmq::pollitem_t item{s->handle(), 0, ZMQ_POLLIN, 0};
-          // No reply within 10 s, or hubd was killed meanwhile (its reply will never come).
+          // No reply within 10 s, or hubd was killed or the link broken meanwhile (its reply
+          // may never come; if it does, on the old socket, it is not waited for).
           bool replied = false;
           for (int waited = 0; waited < 10000 && !replied; waited += 50) {
             replied = zmq::poll(&item, 1, std::chrono::milliseconds(50)) > 0;
-            if (!replied && hubd_restarts.load() != restarts_at_send) break;
+            if (!replied && link_breaks.load() != breaks_at_send) break;
           }
           if (!replied) {
             s.reset();
@@ -463,6 +487,115 @@ Verdict verify(const Options& o, const Town& town, std::size_t acked, const fs::
   return v;
 }
 
+// How many faults of each kind a run applied (a cycle that cuts the links and kills hubd
+// counts in both).
+struct FaultCounts {
+  int hubd_kills = 0, host_kills = 0;
+  int net_cuts = 0, net_stalls = 0, net_half_closes = 0, net_partitions = 0;
+  int while_publishing = 0;  // cycles whose fault fell before the whole town was acknowledged
+};
+
+// SIGKILL of hubd, the host or both, a random pause of up to 200 ms, and the restart.
+std::string kill_cycle(Rig& rig, Publisher& publisher, FaultCounts& counts, bool hit_hubd, bool hit_host,
+                       std::mt19937_64& random) {
+  if (hit_hubd) rig.kill_hubd(), ++counts.hubd_kills, ++publisher.link_breaks;
+  if (hit_host) rig.kill_host(), ++counts.host_kills;
+  std::this_thread::sleep_for(std::chrono::milliseconds(random() % 200));
+  if (hit_hubd) rig.start_hubd();
+  if (hit_host) rig.start_host();
+  return std::string("killed ") + (hit_hubd && hit_host ? "hubd and host" : hit_hubd ? "hubd" : "host");
+}
+
+// How long a network fault is held: mostly 50 ms–1.5 s (within the host link's 4 s heartbeat:
+// both ends keep their session), one in four 3.5–5 s (across it: one end or both give up).
+std::uint64_t fault_hold_ms(std::uint64_t draw) {
+  return draw % 4 == 0 ? 3500 + (draw / 4) % 1501 : 50 + (draw / 4) % 1451;
+}
+
+// One cycle of --net-faults. `pick` (0–7) chooses the kind, `detail` the link, direction and
+// mode; each fault is held `hold_ms`, then healed. A healed publisher link counts as a broken
+// one for the publisher: the reply to what it sent may never come, so it sends again.
+template <typename Pause>
+std::string net_fault_cycle(Rig& rig, Publisher& publisher, FaultCounts& counts, std::uint64_t pick,
+                            std::uint64_t detail, std::uint64_t hold_ms, std::mt19937_64& random, Pause pause) {
+  using hub::testing::Direction;
+  using hub::testing::FaultProxy;
+  const std::string held = " for " + std::to_string(hold_ms) + " ms";
+  FaultProxy& publisher_link = rig.publisher_link();
+  // Without a plugin host the host link's faults fall on the publisher's link.
+  FaultProxy* host_link = rig.host_link();
+  FaultProxy& link_to_host = host_link != nullptr ? *host_link : publisher_link;
+  const std::string host_link_name = host_link != nullptr ? "the host link" : "the publisher link";
+  const auto healed = [&](FaultProxy& link) {
+    link.heal();
+    if (&link == &publisher_link) ++publisher.link_breaks;
+  };
+  switch (pick) {
+    case 0:
+    case 1:
+      return kill_cycle(rig, publisher, counts, true, false, random);
+    case 2:
+      return kill_cycle(rig, publisher, counts, !rig.has_host(), rig.has_host(), random);
+    case 3:
+      return kill_cycle(rig, publisher, counts, true, rig.has_host(), random);
+    case 4:
+      publisher_link.cut();
+      ++counts.net_cuts;
+      pause(hold_ms);
+      healed(publisher_link);
+      return "cut the publisher link" + held;
+    case 5: {
+      std::string what;
+      switch (detail % 3) {
+        case 0:
+          link_to_host.cut(), ++counts.net_cuts, what = "cut ";
+          break;
+        case 1:
+          link_to_host.stall(Direction::kBoth), ++counts.net_stalls, what = "stalled ";
+          break;
+        default: {
+          const bool towards_hub = (detail / 3) % 2 == 0;
+          link_to_host.half_close(towards_hub ? Direction::kUpstream : Direction::kDownstream);
+          ++counts.net_half_closes;
+          what = towards_hub ? "half-closed (towards hubd) " : "half-closed (from hubd) ";
+        }
+      }
+      pause(hold_ms);
+      healed(link_to_host);
+      return what + host_link_name + held;
+    }
+    case 6: {
+      // One direction of one link partitioned: its bytes held (TCP retransmitting; they flow
+      // at heal), or lost (then the connection cannot go on, and is reset at heal, as TCP ends
+      // a connection whose bytes never arrive).
+      FaultProxy& link = detail % 2 == 0 ? publisher_link : link_to_host;
+      const bool upstream = (detail / 2) % 2 == 0;
+      const bool lost = (detail / 4) % 2 == 0;
+      const Direction direction = upstream ? Direction::kUpstream : Direction::kDownstream;
+      lost ? link.drop(direction) : link.stall(direction);
+      ++counts.net_partitions;
+      pause(hold_ms);
+      if (lost) link.cut();
+      healed(link);
+      return std::string("partitioned ") + (&link == &publisher_link ? "the publisher link" : host_link_name) +
+             (upstream ? " towards hubd" : " from hubd") + (lost ? " (bytes lost)" : " (bytes held)") + held;
+    }
+    default: {
+      // hubd cut off from everyone, killed and restarted while its links are down.
+      publisher_link.cut();
+      if (host_link != nullptr) host_link->cut();
+      ++counts.net_cuts;
+      pause(hold_ms / 2);
+      rig.kill_hubd(), ++counts.hubd_kills, ++publisher.link_breaks;
+      rig.start_hubd();
+      pause(hold_ms / 2);
+      if (host_link != nullptr) host_link->heal();
+      healed(publisher_link);
+      return "cut both links" + held + ", killed and restarted hubd meanwhile";
+    }
+  }
+}
+
 int run(Options o) {
   const auto started = Clock::now();
   if (!o.seed_given) o.seed = std::random_device()();
@@ -497,29 +630,37 @@ int run(Options o) {
 
   rig.start_hubd();
   rig.start_host();
-  Publisher publisher{town, rig.ingest_endpoint(), context};
+  Publisher publisher{town, rig.publisher_endpoint(), context};
   std::thread publishing([&] { publisher.run(); });
 
-  int hubd_kills = 0, host_kills = 0;
+  FaultCounts counts;
   std::string failure;
   try {
-    for (int cycle = 1; cycle <= o.cycles; ++cycle) {
-      const int gap = o.min_gap_ms + static_cast<int>(random() % static_cast<std::uint64_t>(o.max_gap_ms - o.min_gap_ms + 1));
-      const auto until = Clock::now() + std::chrono::milliseconds(gap);
+    // Waits `ms`, checking all the while that no process has ended by itself.
+    const auto pause = [&](std::uint64_t ms) {
+      const auto until = Clock::now() + std::chrono::milliseconds(ms);
       while (Clock::now() < until) {
         rig.check_alive();
         std::this_thread::sleep_for(std::chrono::milliseconds(5));
       }
-      const auto pick = random() % 4;  // hubd, hubd, host, both
-      const bool hit_hubd = pick != 2 || !rig.has_host();
-      const bool hit_host = rig.has_host() && pick >= 2;
-      if (hit_hubd) rig.kill_hubd(), ++hubd_kills, ++publisher.hubd_restarts;
-      if (hit_host) rig.kill_host(), ++host_kills;
-      std::this_thread::sleep_for(std::chrono::milliseconds(random() % 200));
-      if (hit_hubd) rig.start_hubd();
-      if (hit_host) rig.start_host();
-      log_line("cycle " + std::to_string(cycle) + ": killed " + (hit_hubd ? "hubd " : "") + (hit_host ? "host " : "") +
-               "after " + std::to_string(gap) + " ms; acked " + std::to_string(publisher.acked.load()));
+    };
+    for (int cycle = 1; cycle <= o.cycles; ++cycle) {
+      const int gap = o.min_gap_ms + static_cast<int>(random() % static_cast<std::uint64_t>(o.max_gap_ms - o.min_gap_ms + 1));
+      pause(static_cast<std::uint64_t>(gap));
+      std::string what;
+      if (!publisher.done) ++counts.while_publishing;
+      if (o.net_faults) {
+        // Three draws a cycle, whatever the kind: same seed, same choices.
+        const auto pick = random() % 8;
+        const auto detail = random();
+        const auto hold_draw = random();
+        what = net_fault_cycle(rig, publisher, counts, pick, detail, fault_hold_ms(hold_draw), random, pause);
+      } else {
+        const auto pick = random() % 4;  // hubd, hubd, host, both
+        what = kill_cycle(rig, publisher, counts, pick != 2 || !rig.has_host(), rig.has_host() && pick >= 2, random);
+      }
+      log_line("cycle " + std::to_string(cycle) + ": " + what + " after " + std::to_string(gap) + " ms; acked " +
+               std::to_string(publisher.acked.load()));
     }
     while (!publisher.done) {
       rig.check_alive();
@@ -563,10 +704,16 @@ int run(Options o) {
   const auto ledger_chain = hub::store::verify_ledger_chain((rig.hub_dir() / "var/ledger.db").string());
   std::printf("audit chains: %s; %s\n", event_chain.message.c_str(), ledger_chain.message.c_str());
   const double seconds = std::chrono::duration<double>(Clock::now() - started).count();
-  std::printf("cycles=%d acked=%zu lost=%zu duplicated=%zu misordered=%zu hubd_kills=%d host_kills=%d "
-              "households=%zu departments=%zu seconds=%.0f seed=%llu\n",
-              o.cycles, publisher.acked.load(), v.lost, v.duplicated, v.misordered, hubd_kills, host_kills,
-              o.households, o.in_process.size() + o.hosted.size(), seconds, static_cast<unsigned long long>(o.seed));
+  std::string net;  // only with --net-faults, so that the line of a kill-only run stays as it was
+  if (o.net_faults)
+    net = " net_cuts=" + std::to_string(counts.net_cuts) + " net_stalls=" + std::to_string(counts.net_stalls) +
+          " net_half_closes=" + std::to_string(counts.net_half_closes) +
+          " net_partitions=" + std::to_string(counts.net_partitions);
+  std::printf("cycles=%d acked=%zu lost=%zu duplicated=%zu misordered=%zu hubd_kills=%d host_kills=%d%s "
+              "while_publishing=%d households=%zu departments=%zu seconds=%.0f seed=%llu\n",
+              o.cycles, publisher.acked.load(), v.lost, v.duplicated, v.misordered, counts.hubd_kills,
+              counts.host_kills, net.c_str(), counts.while_publishing, o.households,
+              o.in_process.size() + o.hosted.size(), seconds, static_cast<unsigned long long>(o.seed));
   for (const auto& d : v.details) std::printf("  %s\n", d.c_str());
   if (!failure.empty()) std::printf("FAILED: %s\n", failure.c_str());
   if (!event_chain.ok || !ledger_chain.ok) std::printf("FAILED: an audit chain is broken\n");
@@ -587,8 +734,9 @@ int main(int argc, char** argv) {
   Options o;
   // Lists and pairs are taken as text and split below ("a,b", "MIN,MAX").
   std::string in_process = "schools", hosted = "police", gap_ms;
-  CLI::App app("hub-crash-driver — kill -9 of hubd and of a plugin host at random moments while a town is "
-               "published; then checks that no event was lost, duplicated or misordered",
+  CLI::App app("hub-crash-driver — kill -9 of hubd and of a plugin host at random moments (and, with "
+               "--net-faults, network faults between them) while a town is published; then checks that no event "
+               "was lost, duplicated or misordered",
                "hub-crash-driver");
   hub::command_line::repeated_options_take_the_last(app);
   app.add_option("--households", o.households, "town size")->capture_default_str();
@@ -604,6 +752,12 @@ int main(int argc, char** argv) {
       ->capture_default_str();
   app.add_option("--work", o.work, "work directory (default: a new temporary one)")->type_name("DIR");
   app.add_flag("--keep", o.keep, "keep the work directory after a pass");
+  app.add_flag("--net-faults", o.net_faults,
+               "put a fault proxy between the publisher and hubd's ingest endpoint and between the plugin host "
+               "and hubd, and choose each cycle (from the seed) among: kill hubd, the host or both; cut the "
+               "publisher link; cut, stall or half-close the host link; partition one direction of one link; cut "
+               "both links and kill hubd meanwhile. Faults are held 50 ms-1.5 s or 3.5-5 s, then healed; the "
+               "summary adds net_cuts, net_stalls, net_half_closes, net_partitions");
   app.add_option("--hubd", o.hubd, "hubd to run")->type_name("P");
   app.add_option("--plugin-host", o.plugin_host, "hub-plugin-host to run")->type_name("P");
   app.add_option("--towngen", o.towngen, "hub-towngen to run")->type_name("P");
