@@ -7,6 +7,7 @@
 #include <httplib.h>
 
 #include <filesystem>
+#include <map>
 #include <thread>
 
 #include "integration/hub_process.h"
@@ -236,6 +237,15 @@ TEST_F(WebAccounts, ADepartmentUserSeesOnlyItsOwnDepartment) {
   EXPECT_FALSE(households[0].contains("members"));
   EXPECT_EQ(get("/api/households?head=Wang", police.cookie)->status, 403);
   EXPECT_EQ(get("/api/households?format=csv", police.cookie)->status, 403);
+  // The complaints register is the office's: neither its list, nor one complaint, nor its
+  // figures in the report.
+  const json lodged = hub_->admin({{"cmd", "complaints"}, {"action", "lodge"}, {"household_id", "V01-00001"},
+                                   {"quarter", "2020Q4"}, {"channel", "village_box"}, {"summary", "评议结果有误"}});
+  ASSERT_TRUE(lodged.value("ok", false)) << lodged.dump();
+  const std::string complaint = lodged["complaint"]["id"];
+  EXPECT_EQ(get("/api/complaints", police.cookie)->status, 403);
+  EXPECT_EQ(get("/api/complaints/" + complaint, police.cookie)->status, 403);
+  EXPECT_FALSE(report.contains("complaints")) << report.dump();
 
   // The land user the other way round; a supervisor sees both.
   const Login land = login("land1");
@@ -260,6 +270,21 @@ TEST_F(WebAccounts, AClerkLimitedToVillagesSeesOnlyThoseHouseholds) {
   EXPECT_EQ(get("/api/households", clerk.cookie)->status, 403);
   EXPECT_EQ(get("/api/households?village=V02", clerk.cookie)->status, 403);
   EXPECT_EQ(get("/api/households?village=V01", clerk.cookie)->status, 200);
+  // Complaints: the clerk's villages only.
+  std::map<std::string, std::string> complaint_of;
+  for (const char* household : {"V01-00001", "V02-00001"}) {
+    const json lodged = hub_->admin({{"cmd", "complaints"}, {"action", "lodge"}, {"household_id", household},
+                                     {"quarter", "2020Q4"}, {"channel", "phone"}, {"summary", "评议结果有误"}});
+    ASSERT_TRUE(lodged.value("ok", false)) << lodged.dump();
+    complaint_of[household] = lodged["complaint"]["id"];
+  }
+  EXPECT_EQ(get("/api/complaints", clerk.cookie)->status, 403);
+  EXPECT_EQ(get("/api/complaints?village=V02", clerk.cookie)->status, 403);
+  const auto own = get("/api/complaints?village=V01", clerk.cookie);
+  ASSERT_EQ(own->status, 200) << own->body;
+  EXPECT_EQ(json::parse(own->body)["complaints"].size(), 1u) << own->body;
+  EXPECT_EQ(get("/api/complaints/" + complaint_of["V01-00001"], clerk.cookie)->status, 200);
+  EXPECT_EQ(get("/api/complaints/" + complaint_of["V02-00001"], clerk.cookie)->status, 403);
   const std::string csrf = clerk.body["csrf_token"].get<std::string>();
   EXPECT_EQ(post("/api/plugins/reload", R"({"department":"police"})", {{"Cookie", clerk.cookie}, {"X-CSRF-Token", csrf}})
                 ->status,
