@@ -18,21 +18,11 @@ namespace {
 using nlohmann::json;
 using command_line::usage_error;
 
-constexpr int kOk = 0, kRejected = 1, kUnreachable = 3;
+constexpr int kOk = kExitOk, kRejected = kExitRejected;
 
-int unreachable(const HubClient& client) {
-  std::cerr << "hubctl: 无法连接枢纽 / the hub is unreachable at " << client.endpoint()
-            << " (is hubd running? see --ingest/--admin/--data-dir)\n";
-  return kUnreachable;
-}
+int unreachable(const HubClient& client) { return report_unreachable(client.endpoint()); }
 
-int rejected(const json& reply) {
-  const json& e = reply.value("error", json::object());
-  std::cerr << "hubctl: 被拒绝 / rejected: " << e.value("code", "error") << ": " << e.value("message", "");
-  if (e.contains("field")) std::cerr << " [field " << e["field"].get<std::string>() << "]";
-  std::cerr << "\n";
-  return kRejected;
-}
+int rejected(const json& reply) { return report_rejected(reply); }
 
 // --by, else $USER, else the account name: what the operator typed, kept beside the key's name.
 std::string operator_name(const ComplaintArgs& a) {

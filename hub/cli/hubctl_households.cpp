@@ -12,15 +12,7 @@ namespace {
 
 using nlohmann::json;
 
-constexpr int kOk = 0, kRejected = 1, kUnreachable = 3;
-
-int rejected(const json& reply) {
-  const json& e = reply.value("error", json::object());
-  std::cerr << "hubctl: 被拒绝 / rejected: " << e.value("code", "error") << ": " << e.value("message", "");
-  if (e.contains("field")) std::cerr << " [field " << e["field"].get<std::string>() << "]";
-  std::cerr << "\n";
-  return kRejected;
-}
+constexpr int kOk = kExitOk, kRejected = kExitRejected;
 
 std::string text_or_dash(const json& value) { return value.is_string() ? value.get<std::string>() : "-"; }
 
@@ -59,16 +51,12 @@ int run_households(const CLI::App& verb, const VerbArgs& v, bool json_output, Hu
   }
   if (format == "csv") request["format"] = "csv";
   const auto reply = client.request(request);
-  if (!reply) {
-    std::cerr << "hubctl: 无法连接枢纽 / the hub is unreachable at " << client.endpoint()
-              << " (is hubd running? see --ingest/--admin/--data-dir)\n";
-    return kUnreachable;
-  }
+  if (!reply) return report_unreachable(client.endpoint());
   if (format == "json") {
     std::cout << reply->dump() << "\n";
     return reply->value("ok", false) ? kOk : kRejected;
   }
-  if (!reply->value("ok", false)) return rejected(*reply);
+  if (!reply->value("ok", false)) return report_rejected(*reply);
   if (format == "csv") {
     std::cout << (*reply)["csv"].get<std::string>();
     return kOk;

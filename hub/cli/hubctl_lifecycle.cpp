@@ -18,26 +18,13 @@ namespace {
 
 using nlohmann::json;
 
-constexpr int kOk = 0, kRejected = 1, kUnreachable = 3;
+constexpr int kOk = kExitOk, kRejected = kExitRejected;
 
 using command_line::usage_error;
 
-int unreachable(const HubClient& client) {
-  std::cerr << "hubctl: 无法连接枢纽 / the hub is unreachable at " << client.endpoint()
-            << " (is hubd running? see --ingest/--admin/--data-dir)\n";
-  return kUnreachable;
-}
+int unreachable(const HubClient& client) { return report_unreachable(client.endpoint()); }
 
-int rejected(const json& reply) {
-  const json& e = reply.value("error", json::object());
-  std::cerr << "hubctl: 被拒绝 / rejected: " << e.value("code", "error") << ": " << e.value("message", "");
-  if (e.contains("field")) std::cerr << " [field " << e["field"].get<std::string>() << "]";
-  std::cerr << "\n";
-  if (e.contains("departments"))
-    for (const auto& d : e["departments"])
-      std::cerr << "  " << d.value("department", "") << ": " << d.value("state", "") << "\n";
-  return kRejected;
-}
+int rejected(const json& reply) { return report_rejected(reply); }
 
 // --by, else $USER, else the account name.
 std::string operator_name(const VerbArgs& a) {

@@ -75,11 +75,7 @@ int usage_error(const Options& o, const std::string& message) {
   return hub::command_line::usage_error(*o.command, message);
 }
 
-int unreachable(const std::string& endpoint) {
-  std::cerr << "hubctl: 无法连接枢纽 / the hub is unreachable at " << endpoint
-            << " (is hubd running? see --ingest/--admin/--data-dir)\n";
-  return kUnreachable;
-}
+int unreachable(const std::string& endpoint) { return hub::cli::report_unreachable(endpoint); }
 
 int no_answer(const std::string& endpoint, int timeout_ms) {
   std::cerr << "hubctl: 枢纽未在 " << timeout_ms / 1000 << " 秒内应答 / the hub at " << endpoint
@@ -88,16 +84,7 @@ int no_answer(const std::string& endpoint, int timeout_ms) {
   return kUnreachable;
 }
 
-void print_error(const json& reply) {
-  const json& e = reply.value("error", json::object());
-  std::cerr << "hubctl: 被拒绝 / rejected: " << e.value("code", "error") << ": " << e.value("message", "");
-  if (e.contains("field")) std::cerr << " [field " << e["field"].get<std::string>() << "]";
-  std::cerr << "\n";
-  if (reply.contains("errors"))
-    for (const auto& item : reply["errors"])
-      std::cerr << "  #" << item.value("index", 0) << " " << item.value("code", "") << ": " << item.value("message", "")
-                << "\n";
-}
+void print_error(const json& reply) { hub::cli::report_rejected(reply); }
 
 int cmd_publish(const Options& o, zmq::context_t& ctx) {
   const hub::cli::VerbArgs& v = o.verb;

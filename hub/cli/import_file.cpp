@@ -46,20 +46,7 @@ void accept(ImportFile& file, std::size_t line, json event) {
     file.issues.push_back({line, e->code, e->field, e->message});
     return;
   }
-  if (generated_id) {
-    const auto& ev = parsed.value();
-    json content = json::parse(ev.canonical_json());
-    content.erase("event_id");
-    const std::string digest = content_digest(content.dump()).substr(0, 8);
-    const std::string& h = ev.household_id;
-    std::string id;
-    switch (ev.type) {
-      case EventType::kHousehold: id = "reg-" + h + "-" + digest; break;
-      case EventType::kCommitment: id = "com-" + h + "-" + digest; break;
-      case EventType::kStatusChange: id = "ev-" + ev.quarter + "-" + h + "-" + digest; break;
-    }
-    event["event_id"] = id.size() <= 64 ? id : "ev-" + content_digest(id);
-  }
+  if (generated_id) event["event_id"] = generated_event_id(parsed.value());
   file.rows.push_back({line, std::move(event)});
 }
 

@@ -8,6 +8,27 @@
 
 namespace hub::cli {
 
+int report_unreachable(const std::string& endpoint) {
+  std::cerr << "hubctl: 无法连接枢纽 / the hub is unreachable at " << endpoint
+            << " (is hubd running? see --ingest/--admin/--data-dir)\n";
+  return kExitUnreachable;
+}
+
+int report_rejected(const nlohmann::json& reply) {
+  const nlohmann::json& e = reply.value("error", nlohmann::json::object());
+  std::cerr << "hubctl: 被拒绝 / rejected: " << e.value("code", "error") << ": " << e.value("message", "");
+  if (e.contains("field") && e["field"].is_string()) std::cerr << " [field " << e["field"].get<std::string>() << "]";
+  std::cerr << "\n";
+  if (reply.contains("errors") && reply["errors"].is_array())
+    for (const auto& item : reply["errors"])
+      std::cerr << "  #" << item.value("index", 0) << " " << item.value("code", "") << ": " << item.value("message", "")
+                << "\n";
+  if (e.contains("departments") && e["departments"].is_array())
+    for (const auto& d : e["departments"])
+      std::cerr << "  " << d.value("department", "") << ": " << d.value("state", "") << "\n";
+  return kExitRejected;
+}
+
 std::size_t display_width(const std::string& text) {
   std::size_t width = 0;
   for (std::size_t i = 0; i < text.size();) {

@@ -1,5 +1,6 @@
 // Terminal output for hubctl: aligned tables that count a Chinese character as two columns,
-// and a progress bar that draws only on a terminal.
+// a progress bar that draws only on a terminal, and the two messages every verb prints when the
+// hub is unreachable or refuses a request.
 #pragma once
 
 #include <cstddef>
@@ -7,7 +8,19 @@
 #include <string>
 #include <vector>
 
+#include <nlohmann/json.hpp>
+
 namespace hub::cli {
+
+// hubctl's exit codes (hubctl --help).
+inline constexpr int kExitOk = 0, kExitRejected = 1, kExitUsage = 2, kExitUnreachable = 3;
+
+// "hubctl: 无法连接枢纽 / the hub is unreachable at ENDPOINT (…)" on stderr; returns kExitUnreachable.
+int report_unreachable(const std::string& endpoint);
+// The hub's error reply on stderr: "hubctl: 被拒绝 / rejected: CODE: MESSAGE [field F]", then one
+// line per batch item ("errors") or per department ("error.departments") it names; returns
+// kExitRejected.
+int report_rejected(const nlohmann::json& reply);
 
 // Display width of UTF-8 text (wide East Asian characters count 2).
 std::size_t display_width(const std::string& text);

@@ -226,7 +226,8 @@ int main(int argc, char** argv) {
                                          "inproc://delivery-status", event_log.last_seq(),
                                          {storage.open_ledger(), storage.event_readers()}, {&in_process, &hosts},
                                          &feed_notifier);
-    hub::IngestServer ingest(context, config, event_log, "inproc://control-ingest", "inproc://committed", gate.get());
+    hub::IngestServer ingest(context, config, event_log, "inproc://control-ingest", "inproc://committed", gate.get(),
+                             "inproc://ingest-web");
     // The read views of the storage backend, opened per request on the reader's thread.
     const hub::report::ReportViewsOpener open_views = storage.report_views();
     // `hubctl backup`: the backend copies the files hubd knows of (docs/operations.md), on the
@@ -256,7 +257,8 @@ int main(int argc, char** argv) {
                            "inproc://admin-internal", gate.get(), make_backup, complaint_stores);
     std::unique_ptr<hub::http::HttpServer> http;
     if (!config.http_address.empty())
-      http = std::make_unique<hub::http::HttpServer>(context, config, open_views, "inproc://admin-internal", &audit);
+      http = std::make_unique<hub::http::HttpServer>(context, config, open_views, "inproc://admin-internal", &audit,
+                                                     "inproc://ingest-web");
 
     std::thread delivery_thread([&] {
       try {

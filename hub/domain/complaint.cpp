@@ -77,6 +77,26 @@ std::string complaint_id(std::string_view received_on, std::int64_t number) {
   return buf;
 }
 
+Complaint lodged_complaint(const NewComplaint& n, std::int64_t number, const std::string& village,
+                           const std::string& deadline, std::int64_t at_ms) {
+  Complaint c;
+  c.number = number;
+  c.id = complaint_id(n.received_on, number);
+  c.household_id = n.household_id;
+  c.village = village;
+  c.quarter = n.quarter;
+  c.channel = n.channel;
+  c.received_on = n.received_on;
+  c.summary = n.summary;
+  c.lodged_by = n.lodged_by;
+  c.handler = n.handler;
+  c.deadline = deadline;
+  c.state = ComplaintState::kReceived;
+  c.lodged_at_ms = at_ms;
+  c.updated_at_ms = at_ms;
+  return c;
+}
+
 std::optional<std::int64_t> complaint_number(std::string_view id) noexcept {
   std::string_view digits = id;
   if (id.size() > 8 && id.substr(0, 3) == "TS-" && id[7] == '-') {

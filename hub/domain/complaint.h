@@ -83,6 +83,10 @@ struct Complaint {
 // The id shown to people: "TS-" + the year received + "-" + the number, six digits or more.
 // The number alone identifies the complaint; the year is there for the clerk.
 std::string complaint_id(std::string_view received_on, std::int64_t number);
+// A new complaint as stored with `number` (state received, lodged and updated at `at_ms`):
+// what each store's add() writes and returns.
+Complaint lodged_complaint(const NewComplaint& complaint, std::int64_t number, const std::string& village,
+                           const std::string& deadline, std::int64_t at_ms);
 // The number inside an id written either way ("TS-2026-000123" or "123"); none when malformed.
 std::optional<std::int64_t> complaint_number(std::string_view id) noexcept;
 

@@ -177,6 +177,20 @@ std::string content_digest(std::string_view text) {
   return buf;
 }
 
+std::string generated_event_id(const WireEvent& ev) {
+  nlohmann::json content = nlohmann::json::parse(ev.canonical_json());
+  content.erase("event_id");
+  const std::string digest = content_digest(content.dump()).substr(0, 8);
+  const std::string& h = ev.household_id;
+  std::string id;
+  switch (ev.type) {
+    case EventType::kHousehold: id = "reg-" + h + "-" + digest; break;
+    case EventType::kCommitment: id = "com-" + h + "-" + digest; break;
+    case EventType::kStatusChange: id = "ev-" + ev.quarter + "-" + h + "-" + digest; break;
+  }
+  return id.size() <= 64 ? id : "ev-" + content_digest(id);
+}
+
 namespace {
 
 // Appends text as a JSON string exactly as nlohmann::json::dump() writes it (UTF-8 kept as

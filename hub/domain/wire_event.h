@@ -83,6 +83,13 @@ bool is_valid_id(std::string_view id) noexcept;
 // 16 hex digits of FNV-1a-64 over the text: the digest stored beside each event.
 std::string content_digest(std::string_view text);
 
+// The stable event id of an event published without one (hubctl import, the web console's
+// form; docs/protocol.md §11.2): "reg-<household>-<digest>", "com-…" or
+// "ev-<quarter>-<household>-<digest>", the digest over the event's content without its id; so
+// the same content gets the same id (published twice, it is stored once), and a corrected row
+// a new one. At most 64 characters.
+std::string generated_event_id(const WireEvent& event);
+
 // The designations the hub knows (§2).
 const std::vector<std::string>& known_designations();
 

@@ -11,6 +11,7 @@
 #include <spdlog/spdlog.h>
 
 #include "domain/status_json.h"
+#include "domain/wire_event.h"
 #include "admin/read_views.h"
 #include "http/guarded_server.h"
 #include "http/static_files.h"
@@ -36,7 +37,7 @@ int http_status(const json& reply) {
   if (code == "forbidden" || code == "csrf_failed") return 403;
   if (code == "locked_out") return 429;
   if (code == "not_implemented") return 501;
-  if (code == "hub_unavailable") return 503;
+  if (code == "hub_unavailable" || code == "storage_unavailable") return 503;
   if (code == "internal_error") return 500;
   return 400;
 }
@@ -80,9 +81,11 @@ bool reads_everything(const Principal& who) {
 }  // namespace
 
 HttpServer::HttpServer(zmq::context_t& context, const HubConfig& config, report::ReportViewsOpener open_views,
-                       std::string admin_internal_endpoint, audit::AuditTrail* audit)
+                       std::string admin_internal_endpoint, audit::AuditTrail* audit,
+                       std::string ingest_internal_endpoint)
     : context_(context), config_(config), open_views_(std::move(open_views)),
-      admin_endpoint_(std::move(admin_internal_endpoint)), access_(std::make_unique<WebAccess>(config, audit)) {
+      admin_endpoint_(std::move(admin_internal_endpoint)), ingest_endpoint_(std::move(ingest_internal_endpoint)),
+      access_(std::make_unique<WebAccess>(config, audit)) {
   const auto address = parse_http_address(config.http_address);
   if (!address) throw std::runtime_error("invalid http address '" + config.http_address + "'");
   host_ = address->host;
@@ -367,6 +370,61 @@ void HttpServer::routes() {
                     return send_json(res, failed);
                   send_json(res, ask(request));
                 });
+
+  // Publishing one household's evaluation from the console (issue 19, item 3): a clerk (of the
+  // household's village, when limited to villages) or an admin, with the session's CSRF token.
+  // The body holds the status change's fields (docs/protocol.md §5.3) without type and event_id:
+  // the id is generated from the content as an import's is (§11.2), so a form sent twice stores
+  // one event. Ingest validates, stores and acknowledges it like any publisher's request (its
+  // inproc endpoint; the publisher recorded is "web:<user>"), and its reply is the answer, with
+  // the same codes, fields and texts as on the wire.
+  server_->Post("/api/publish", [this, ask](const httplib::Request& req, httplib::Response& res) {
+    auto authenticated = access_->authenticate(req);
+    if (auto* error = std::get_if<json>(&authenticated)) return send_json(res, *error);
+    const Principal& who = std::get<Principal>(authenticated);
+    if (const json refused = access_->authorize_write(who, req, {UserRole::kClerk, UserRole::kAdmin});
+        !refused.is_null())
+      return send_json(res, refused);
+    if (ingest_endpoint_.empty())
+      return send_json(res, error_reply("not_implemented", "this server does not publish / publishing is not set up"));
+    json event = json::parse(req.body, nullptr, false);
+    if (!event.is_object())
+      return send_json(res, error_reply("invalid_json", "请求须为 JSON 对象 / the body must be a JSON object, e.g. "
+                                                        "{\"household_id\":\"V01-00001\",\"status\":\"credit\","
+                                                        "\"quarter\":\"2020Q4\"}"));
+    for (const char* set_by_hub : {"type", "event_id"})
+      if (event.contains(set_by_hub))
+        return send_json(res, error_reply("invalid_field", std::string("\"") + set_by_hub +
+                                                               "\" 由枢纽填写 / is set by the hub, leave it out",
+                                          set_by_hub));
+    event["type"] = "status_change";
+    event["event_id"] = "pending";
+    auto parsed = parse_event(event);
+    if (auto* e = parsed.error()) return send_json(res, error_reply(e->code, e->message, e->field));
+    event["event_id"] = generated_event_id(parsed.value());
+    const std::string household = parsed.value().household_id;
+    if (who.role == UserRole::kClerk && !who.villages.empty()) {
+      const json found = ask({{"cmd", "household"}, {"household_id", household}});
+      if (!found.value("ok", false)) return send_json(res, found);
+      if (!who.may_see_village(found.value("village", "")))
+        return send_json(res, forbidden("此户不在您负责的村 / this household is not in your villages"));
+    }
+    if (const json failed = access_->audit_write(who, req, "publish " + household + " " + parsed.value().quarter);
+        !failed.is_null())
+      return send_json(res, failed);
+    zmq::socket_t socket(context_, zmq::socket_type::req);
+    socket.set(zmq::sockopt::linger, 0);
+    socket.set(zmq::sockopt::rcvtimeo, kAdminTimeoutMs);
+    socket.connect(ingest_endpoint_);
+    const std::string publisher = "web:" + who.name;
+    socket.send(zmq::buffer(publisher), zmq::send_flags::sndmore);
+    socket.send(zmq::buffer(event.dump()), zmq::send_flags::none);
+    zmq::message_t answer;
+    if (!socket.recv(answer)) return send_json(res, error_reply("hub_unavailable", "ingest did not answer"));
+    json reply = json::parse(answer.to_string(), nullptr, false);
+    if (reply.is_object() && reply.value("ok", false)) reply["event_id"] = event["event_id"];
+    send_json(res, reply);
+  });
 
   server_->Get("/api/.*", [](const httplib::Request& req, httplib::Response& res) {
     json e = error_reply("not_found", "no API at " + req.path);

@@ -47,8 +47,11 @@ class HttpServer {
   // (hubd checks them first with check_tls_files(), tls_context.h). `open_views` opens a read snapshot of the storage backend
   // (the read-only questions and /metrics' counts), on the request's thread.
   // `audit`: where logins and web writes are recorded (null: nowhere, for tests of the server alone).
+  // `ingest_internal_endpoint`: ingest's inproc endpoint for the console's publishing (POST
+  // /api/publish; "" = none, publishing answers not_implemented).
   HttpServer(zmq::context_t& context, const HubConfig& config, report::ReportViewsOpener open_views,
-             std::string admin_internal_endpoint, audit::AuditTrail* audit = nullptr);
+             std::string admin_internal_endpoint, audit::AuditTrail* audit = nullptr,
+             std::string ingest_internal_endpoint = "");
   ~HttpServer();
   std::string bound_address() const;  // "127.0.0.1:8080"
   std::string url() const;            // "http://127.0.0.1:8080/" or "https://…/"
@@ -62,6 +65,7 @@ class HttpServer {
   const HubConfig& config_;
   report::ReportViewsOpener open_views_;
   std::string admin_endpoint_;
+  std::string ingest_endpoint_;
   std::unique_ptr<WebAccess> access_;
   std::unique_ptr<GuardedServer> server_;
   std::string host_;

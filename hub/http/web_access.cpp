@@ -116,6 +116,11 @@ std::variant<Principal, json> WebAccess::authenticate(const httplib::Request& re
 }
 
 json WebAccess::authorize_admin_write(const Principal& who, const httplib::Request& req) {
+  return authorize_write(who, req, {UserRole::kAdmin});
+}
+
+json WebAccess::authorize_write(const Principal& who, const httplib::Request& req,
+                                std::initializer_list<UserRole> roles) {
   if (who.anonymous) {
     if (config_.admin_token.empty())
       return error_reply("forbidden", "管理操作须登录 / admin actions over HTTP need a login (hubctl users add "
@@ -126,9 +131,14 @@ json WebAccess::authorize_admin_write(const Principal& who, const httplib::Reque
   if (!who.by_token && !same_token(req.get_header_value("X-CSRF-Token"), who.csrf_token))
     return error_reply("csrf_failed", "缺少或错误的 CSRF 令牌，请刷新页面 / missing or wrong X-CSRF-Token header: "
                                       "reload the page");
-  if (who.role != UserRole::kAdmin)
-    return error_reply("forbidden", std::string("此操作须管理员角色 / this action needs the role admin; ") + who.name +
-                                        " is " + security::role_name(who.role));
+  if (std::find(roles.begin(), roles.end(), who.role) == roles.end()) {
+    std::string needed;
+    for (const UserRole role : roles) needed += std::string(needed.empty() ? "" : " or ") + security::role_name(role);
+    const bool admin_only = roles.size() == 1 && *roles.begin() == UserRole::kAdmin;
+    return error_reply("forbidden", std::string(admin_only ? "此操作须管理员角色" : "您的角色不能进行此操作") +
+                                        " / this action needs the role " + needed + "; " + who.name + " is " +
+                                        security::role_name(who.role));
+  }
   return nullptr;
 }
 

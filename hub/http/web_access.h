@@ -26,6 +26,7 @@
 
 #include <sys/stat.h>
 
+#include <initializer_list>
 #include <mutex>
 #include <optional>
 #include <set>
@@ -65,6 +66,9 @@ class WebAccess {
   std::variant<Principal, nlohmann::json> authenticate(const httplib::Request& req);
   // For a write: the CSRF token (sessions), then the role admin. An error reply, or null.
   nlohmann::json authorize_admin_write(const Principal& who, const httplib::Request& req);
+  // The same for a write that any of `roles` may do (the admin token counts as admin).
+  nlohmann::json authorize_write(const Principal& who, const httplib::Request& req,
+                                 std::initializer_list<security::UserRole> roles);
   // Records a web write by `who` before it is done; an error reply when the audit log cannot
   // be written (the write is then not done), else null.
   nlohmann::json audit_write(const Principal& who, const httplib::Request& req, const std::string& what);

@@ -29,6 +29,7 @@ std::int64_t now_ms() {
 // One request waiting for its reply: its routing envelope and either a ready reply or the
 // staged results to turn into one after the commit.
 struct PendingRequest {
+  zmq::socket_t* from = nullptr;  // the socket the reply goes back on
   std::vector<zmq::message_t> envelope;
   json reply;                        // set when the request needs no commit (error, dry run, duplicates)
   bool is_batch = false;
@@ -65,11 +66,12 @@ std::string success_reply(const PendingRequest& r) {
 
 IngestServer::IngestServer(zmq::context_t& context, const HubConfig& config, EventLog& log,
                            const std::string& control_endpoint, const std::string& notify_endpoint,
-                           const security::Gatekeeper* gate)
+                           const security::Gatekeeper* gate, const std::string& internal_endpoint)
     : config_(config),
       log_(log),
       gate_(gate),
       router_(context, zmq::socket_type::router),
+      internal_(context, zmq::socket_type::router),
       control_(context, zmq::socket_type::pair),
       notify_(context, zmq::socket_type::push),
       rate_limiter_(config.max_requests_per_second) {
@@ -83,6 +85,11 @@ IngestServer::IngestServer(zmq::context_t& context, const HubConfig& config, Eve
   router_.set(zmq::sockopt::sndhwm, 100000);
   if (gate_ != nullptr) gate_->secure(router_, "ingest");
   router_.bind(config.ingest_endpoint);
+  if (!internal_endpoint.empty()) {
+    internal_.set(zmq::sockopt::linger, 0);
+    internal_.bind(internal_endpoint);
+    has_internal_ = true;
+  }
   control_.connect(control_endpoint);
   notify_.connect(notify_endpoint);
 }
@@ -95,34 +102,58 @@ void IngestServer::run() {
   // limits.max_batch_events). Large enough that one fsync serves many batches.
   constexpr std::size_t kMaxGroupEvents = 20000;
   std::vector<PendingRequest> pending;
-  zmq::pollitem_t items[] = {{router_.handle(), 0, ZMQ_POLLIN, 0}, {control_.handle(), 0, ZMQ_POLLIN, 0}};
+  zmq::pollitem_t items[] = {{control_.handle(), 0, ZMQ_POLLIN, 0},
+                             {router_.handle(), 0, ZMQ_POLLIN, 0},
+                             {internal_.handle(), 0, ZMQ_POLLIN, 0}};
+  const int watched = has_internal_ ? 3 : 2;
 
   for (;;) {
-    zmq::poll(items, 2, std::chrono::milliseconds(-1));
+    zmq::poll(items, watched, std::chrono::milliseconds(-1));
     // $TERM: one last turn answers every request already received (stored and acknowledged,
     // or refused), then ingest stops; requests still in the publishers' queues get no reply
     // and are sent again to the next hubd (event ids make that idempotent).
     bool stopping = false;
-    if (items[1].revents & ZMQ_POLLIN) {
+    if (items[0].revents & ZMQ_POLLIN) {
       zmq::message_t msg;
       (void)control_.recv(msg);
       stopping = true;
     }
 
-    // Drain what is waiting: each request is validated against everything staged before it.
+    // Drain what is waiting, the publishers' endpoint and the web console's in turn: each
+    // request is validated against everything staged before it.
     pending.clear();
-    while (log_.group_size() < kMaxGroupEvents) {
+    std::size_t idle_sockets = 0;
+    for (std::size_t turn = 0; idle_sockets < 2 && log_.group_size() < kMaxGroupEvents; ++turn) {
+      const bool internal = turn % 2 == 1;
+      if (internal && !has_internal_) {
+        ++idle_sockets;
+        continue;
+      }
+      zmq::socket_t& from = internal ? internal_ : router_;
       PendingRequest req;
+      req.from = &from;
       zmq::message_t frame;
-      if (!router_.recv(frame, zmq::recv_flags::dontwait)) break;
+      if (!from.recv(frame, zmq::recv_flags::dontwait)) {
+        ++idle_sockets;
+        continue;
+      }
+      idle_sockets = 0;
       // Envelope: every frame up to the last; the last frame is the JSON body.
       while (frame.more()) {
         req.envelope.push_back(std::move(frame));
         frame = zmq::message_t();
-        (void)router_.recv(frame);
+        (void)from.recv(frame);
       }
       if (req.envelope.empty()) continue;  // malformed routing: nothing to reply to
-      if (!rate_limiter_.allow(req.envelope.front().to_string())) {
+      // Who publishes: the key's name, stored with each event and in its chain record ("" when
+      // the hub runs insecure and cannot tell); from the web console, the frame before the
+      // request names the user ("web:<user>").
+      std::string publisher;
+      if (internal) {
+        if (req.envelope.size() < 3) continue;  // not the web console's two frames: nothing to reply to
+        publisher = req.envelope.back().to_string();
+        req.envelope.pop_back();
+      } else if (!rate_limiter_.allow(req.envelope.front().to_string())) {
         req.reply = error_reply("rate_limited", "more than " + std::to_string(config_.max_requests_per_second) +
                                                     " requests per second from this connection (limits."
                                                     "max_requests_per_second); nothing was stored: send it again "
@@ -130,10 +161,7 @@ void IngestServer::run() {
         pending.push_back(std::move(req));
         continue;
       }
-      // Who publishes: the key's name, stored with each event and in its chain record ("" when
-      // the hub runs insecure and cannot tell).
-      std::string publisher;
-      if (gate_ != nullptr) {
+      if (!internal && gate_ != nullptr) {
         const auto verdict = gate_->allow(frame, "publisher", "ingest", "publish");
         if (!verdict.allowed) {
           req.reply = error_reply("unauthorized", verdict.reason + "; nothing was stored");
@@ -252,8 +280,8 @@ void IngestServer::run() {
     }
     for (auto& r : pending) {
       const std::string text = r.awaits_commit ? success_reply(r) : r.reply.dump();
-      for (auto& part : r.envelope) router_.send(part, zmq::send_flags::sndmore);
-      router_.send(zmq::buffer(text), zmq::send_flags::dontwait);
+      for (auto& part : r.envelope) r.from->send(part, zmq::send_flags::sndmore);
+      r.from->send(zmq::buffer(text), zmq::send_flags::dontwait);
     }
     if (stopping) return;
   }

@@ -7,6 +7,12 @@
 // commit returns sends the replies — so an acknowledgment always means "on disk", and many
 // publishers share one fsync. After each commit it sends the new last sequence number on
 // `notify_endpoint` (inproc PUSH) so delivery can start.
+//
+// A second, in-process endpoint (`internal_endpoint`, inproc) takes the same requests from
+// hubd's own web console: each request is two frames, the publisher's name ("web:<user>",
+// stored with the event and in its chain record, as a key's name is) and the request, and its
+// reply is one frame. Only threads of hubd can reach an inproc endpoint; the web console checks
+// the user's login, role and CSRF token before it sends (http/http_server.h).
 #pragma once
 
 #include <cstdint>
@@ -30,8 +36,10 @@ class IngestServer {
  public:
   // Binds the endpoint (before returning, so errors surface at start-up). With a gatekeeper
   // the endpoint is a CURVE server and only a publisher's key may publish (`unauthorized`).
+  // `internal_endpoint`: the web console's inproc endpoint ("" = none).
   IngestServer(zmq::context_t& context, const HubConfig& config, EventLog& log, const std::string& control_endpoint,
-               const std::string& notify_endpoint, const security::Gatekeeper* gate = nullptr);
+               const std::string& notify_endpoint, const security::Gatekeeper* gate = nullptr,
+               const std::string& internal_endpoint = "");
   std::string bound_endpoint() const;
   // Serves until "$TERM" arrives on the control endpoint.
   void run();
@@ -41,6 +49,8 @@ class IngestServer {
   EventLog& log_;
   const security::Gatekeeper* gate_;
   zmq::socket_t router_;
+  zmq::socket_t internal_;  // the web console's requests (bound only with an internal endpoint)
+  bool has_internal_ = false;
   zmq::socket_t control_;
   zmq::socket_t notify_;
   RateLimiter rate_limiter_;  // limits.max_requests_per_second, per routing id

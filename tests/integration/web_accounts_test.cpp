@@ -291,6 +291,77 @@ TEST_F(WebAccounts, AClerkLimitedToVillagesSeesOnlyThoseHouseholds) {
             403);
 }
 
+// Publishing one household's evaluation from the console (issue 19, item 3): a clerk of the
+// household's village with the session's CSRF token; the wire's checks, codes and fields; the
+// same form twice stores one event; the user recorded as the publisher and in the audit log.
+TEST_F(WebAccounts, AClerkPublishesAnEvaluationCheckedAsOnTheWire) {
+  const Login clerk = login("clerk1");
+  ASSERT_EQ(clerk.status, 200);
+  const std::string csrf = clerk.body["csrf_token"].get<std::string>();
+  const httplib::Headers as_clerk{{"Cookie", clerk.cookie}, {"X-CSRF-Token", csrf}};
+  auto stored = [&] {
+    return hub_->query_int("events.db", "SELECT count(*) FROM event WHERE type = 'status_change'");
+  };
+  const std::int64_t before = stored();
+  const std::string breach = R"({"household_id":"V01-00001","status":"breach","quarter":"2021Q1",)"
+                             R"("effective_date":"2021-04-01","designations":[],"basis":"村评议小组会议纪要"})";
+
+  // Refused before anything reaches ingest: no CSRF token, a role that may not publish, another
+  // village, fields the hub sets; then by ingest's own checks, each naming its field.
+  EXPECT_EQ(post("/api/publish", breach, {{"Cookie", clerk.cookie}})->status, 403);
+  for (const char* user : {"police1", "watcher"}) {
+    const Login other = login(user);
+    const auto refused = post("/api/publish", breach, {{"Cookie", other.cookie}, {"X-CSRF-Token", other.body["csrf_token"].get<std::string>()}});
+    EXPECT_EQ(refused->status, 403) << user << " " << refused->body;
+    EXPECT_EQ(json::parse(refused->body)["error"]["code"], "forbidden") << refused->body;
+  }
+  const auto other_village = post("/api/publish", R"({"household_id":"V02-00001","status":"breach","quarter":"2021Q1"})", as_clerk);
+  EXPECT_EQ(other_village->status, 403) << other_village->body;
+  struct Bad {
+    std::string body, code, field;
+  };
+  for (const Bad& bad : std::vector<Bad>{
+           {R"({"household_id":"V01-00001","status":"gold","quarter":"2021Q1"})", "invalid_status", "status"},
+           {R"({"household_id":"V01-00001","status":"breach","quarter":"2021Q9"})", "invalid_quarter", "quarter"},
+           {R"({"household_id":"V01-00001","status":"breach","quarter":"2020Q3"})", "stale_quarter", "quarter"},
+           {R"({"household_id":"V01-00001","status":"breach","quarter":"2021Q1","colour":"red"})", "unknown_field", "colour"},
+           {R"({"household_id":"V01-00001","status":"breach","quarter":"2021Q1","event_id":"mine"})", "invalid_field", "event_id"},
+           {R"({"household_id":"V01-00001","status":"breach","quarter":"2021Q1","effective_date":"2021-02-30"})",
+            "invalid_date", "effective_date"},
+           {R"(["not","an","object"])", "invalid_json", ""}}) {
+    SCOPED_TRACE(bad.body);
+    const auto refused = post("/api/publish", bad.body, as_clerk);
+    ASSERT_TRUE(refused);
+    EXPECT_GE(refused->status, 400) << refused->body;
+    const json error = json::parse(refused->body)["error"];
+    EXPECT_EQ(error["code"], bad.code) << refused->body;
+    if (!bad.field.empty()) {
+      EXPECT_EQ(error["field"], bad.field) << refused->body;
+    }
+  }
+  EXPECT_EQ(stored(), before) << "nothing refused was stored";
+
+  const auto published = post("/api/publish", breach, as_clerk);
+  ASSERT_EQ(published->status, 200) << published->body;
+  const json first = json::parse(published->body);
+  EXPECT_EQ(first["ok"], true);
+  EXPECT_EQ(first["duplicate"], false);
+  EXPECT_EQ(first["event_id"].get<std::string>().rfind("ev-2021Q1-V01-00001-", 0), 0u) << first.dump();
+  const json again = json::parse(post("/api/publish", breach, as_clerk)->body);
+  EXPECT_EQ(again["duplicate"], true) << again.dump();
+  EXPECT_EQ(again["seq"], first["seq"]);
+  EXPECT_EQ(stored(), before + 1);
+  EXPECT_EQ(hub_->query_rows("events.db", "SELECT publisher, status FROM event WHERE seq = " + first["seq"].dump()),
+            (std::vector<std::vector<std::string>>{{"web:clerk1", "breach"}}));
+  // Every request that reached ingest, recorded before it was sent: the stale one (refused by
+  // ingest, which alone knows the household's last quarter) and the two accepted.
+  EXPECT_EQ(audited("web_write", "clerk1"), 3);
+  hub_->wait_for_delivery();
+  const json household = json::parse(get("/api/household/V01-00001", clerk.cookie)->body);
+  EXPECT_EQ(household["status"], "breach");
+  EXPECT_EQ(household["quarter"], "2021Q1");
+}
+
 TEST_F(WebAccounts, HubctlUsersChangesTakeEffectAtTheNextRequest) {
   const std::string var = hub_->data_dir();
   const Login police = login("police1");

@@ -52,7 +52,7 @@ TEST(WebConsoleBrowser, LoginLockOutCsrfLogoutAndADepartmentsView) {
                   {"login", true}};
   hub::test::HubProcess hub(options);
   for (const char* add : {"wang.fang --role admin", "police1 --role department --department police",
-                                 "land1 --role department --department land"}) {
+                                 "land1 --role department --department land", "clerk1 --role clerk --village V01"}) {
     const auto r = hub::test::run_command("printf '%s\\n' '" + std::string(kPassword) + "' | " + HUBCTL_PATH +
                                           " --data-dir " + hub.data_dir() + " users add " + add + " --password-stdin 2>&1");
     ASSERT_EQ(r.exit_code, 0) << r.output;
@@ -130,7 +130,36 @@ TEST(WebConsoleBrowser, LoginLockOutCsrfLogoutAndADepartmentsView) {
     EXPECT_EQ(page.find("data-department=\"land\""), std::string::npos) << page;
     EXPECT_EQ(browser.evaluate("document.querySelector('[data-page=parked]').hidden"), true);
     EXPECT_EQ(browser.evaluate("fetch('/api/household/V01-00001?department=land').then((r) => r.status)"), 403);
+    EXPECT_EQ(browser.evaluate("document.getElementById('publish-form') === null"), true) << "a department does not publish";
     browser.screenshot(artefacts + "/household-department.png");
+    browser.evaluate("document.getElementById('logout').click(); true");
+    ASSERT_TRUE(browser.wait_for("document.body.dataset.ready === 'login'"));
+
+    // A clerk publishes the household's next evaluation from its page: a wrong quarter is
+    // refused with the wire's code and field, then the right one is stored and shown.
+    // (The page logged out from is shown again after the login: this household's.)
+    log_in(browser, "clerk1", kPassword);
+    ASSERT_TRUE(browser.wait_for("document.body.dataset.ready === 'household' && "
+                                 "document.getElementById('publish-form') !== null"))
+        << browser.html();
+    browser.evaluate("document.getElementById('publish-status').value = 'breach';"
+                     " document.getElementById('publish-quarter').value = '2021Q9';"
+                     " document.getElementById('publish-go').click(); true");
+    ASSERT_TRUE(browser.wait_for("document.getElementById('publish-message').dataset.code === 'invalid_quarter'"))
+        << browser.html();
+    EXPECT_NE(browser.evaluate("document.getElementById('publish-message').textContent").get<std::string>().find("[quarter]"),
+              std::string::npos);
+    EXPECT_EQ(hub.query_int("events.db", "SELECT count(*) FROM event WHERE type = 'status_change'"), 1);
+    browser.evaluate("document.getElementById('publish-quarter').value = '2021Q1';"
+                     " document.getElementById('publish-assistance').checked = true;"
+                     " document.getElementById('publish-basis').value = '2021-03-28 东风村评议小组会议纪要';"
+                     " document.getElementById('publish-go').click(); true");
+    ASSERT_TRUE(browser.wait_for("document.getElementById('publish-message').dataset.code === 'ok'")) << browser.html();
+    browser.screenshot(artefacts + "/publish.png");
+    ASSERT_TRUE(browser.wait_for("document.querySelector('[data-status=breach]') !== null")) << browser.html();
+    EXPECT_EQ(hub.query_rows("events.db", "SELECT publisher, status, quarter, designations FROM event "
+                                          "WHERE type = 'status_change' ORDER BY seq DESC LIMIT 1"),
+              (std::vector<std::vector<std::string>>{{"web:clerk1", "breach", "2021Q1", "[\"assistance\"]"}}));
     browser.evaluate("document.getElementById('logout').click(); true");
     ASSERT_TRUE(browser.wait_for("document.body.dataset.ready === 'login'"));
 

@@ -242,6 +242,37 @@ async function household(page, query, id) {
               el("td", {}, s ? when(s.delivered_at_ms) : ""));
   }));
   page.append(table([T.department, T.policy, T.policy_state, T.amount, T.reason, T.source_event, T.time], rows, { id: "household-policies" }));
+  if (session && session.user && (session.role === "clerk" || session.role === "admin")) page.append(publishForm(h));
+}
+
+// A clerk's or admin's form for this household's evaluation (POST /api/publish): checked by the
+// hub as on the wire, and its error (code, field, Chinese and English) shown as it answers.
+function publishForm(h) {
+  const status = el("select", { id: "publish-status", name: "status" },
+                    ["credit", "non_credit", "breach"].map((s) => el("option", { value: s }, T[s])));
+  const quarter = el("input", { id: "publish-quarter", name: "quarter", value: h.quarter || "", placeholder: "2020Q4", size: 7 });
+  const effective = el("input", { id: "publish-effective", name: "effective_date", type: "date" });
+  const assistance = el("input", { id: "publish-assistance", type: "checkbox" });
+  const basis = el("input", { id: "publish-basis", name: "basis", size: 40, placeholder: T.basis_hint });
+  const message = el("p", { id: "publish-message", "aria-live": "polite" });
+  const form = el("form", { id: "publish-form", class: "controls" },
+    el("label", {}, T.publish_status, " ", status), el("label", {}, T.quarter, " ", quarter),
+    el("label", {}, T.effective_date, " ", effective), el("label", {}, assistance, " ", T.designation_assistance),
+    el("label", {}, T.basis, " ", basis), el("button", { type: "submit", id: "publish-go" }, T.publish));
+  form.addEventListener("submit", async (e) => {
+    e.preventDefault();
+    const data = { household_id: h.household_id, status: status.value, quarter: quarter.value.trim(),
+                   designations: assistance.checked ? ["assistance"] : [] };
+    if (effective.value) data.effective_date = effective.value;
+    if (basis.value.trim()) data.basis = basis.value.trim();
+    const body = await post("/api/publish", data);
+    message.dataset.code = body.ok ? "ok" : body.error.code;
+    message.className = body.ok ? "ok" : "error";
+    message.textContent = body.ok ? `${T.published}: #${body.seq}${body.duplicate ? ` (${T.already_stored})` : ""}`
+                                  : `${T.error}: ${body.error.code}: ${body.error.message}${body.error.field ? ` [${body.error.field}]` : ""}`;
+    if (body.ok && !body.duplicate) setTimeout(render, 1500);
+  });
+  return el("section", { id: "publish" }, el("h3", {}, T.publish_title), form, message);
 }
 
 async function reconcile(page) {

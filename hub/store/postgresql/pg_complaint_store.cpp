@@ -82,21 +82,7 @@ Complaint PgComplaintStore::add(const NewComplaint& n, const std::string& villag
     conn_.exec("SELECT pg_advisory_xact_lock(hashtext('chengxin-hub complaint ' || $1))", Params().text(hub_id_));
     const Rows next =
         conn_.exec("SELECT COALESCE(MAX(number), 0) + 1 FROM complaint WHERE hub_id = $1", Params().text(hub_id_));
-    Complaint c;
-    c.number = next.integer(0, 0);
-    c.id = complaint_id(n.received_on, c.number);
-    c.household_id = n.household_id;
-    c.village = village;
-    c.quarter = n.quarter;
-    c.channel = n.channel;
-    c.received_on = n.received_on;
-    c.summary = n.summary;
-    c.lodged_by = n.lodged_by;
-    c.handler = n.handler;
-    c.deadline = deadline;
-    c.state = ComplaintState::kReceived;
-    c.lodged_at_ms = at_ms;
-    c.updated_at_ms = at_ms;
+    const Complaint c = lodged_complaint(n, next.integer(0, 0), village, deadline, at_ms);
     conn_.exec(std::string("INSERT INTO complaint (hub_id, ") + kColumns +
                    ") VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, NULL, NULL, $14, $15)",
                Params()

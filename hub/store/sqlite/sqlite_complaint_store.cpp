@@ -104,22 +104,8 @@ Complaint SqliteComplaintStore::add(const NewComplaint& n, const std::string& vi
     Transaction tx(*db_);
     Statement next(*db_, "SELECT COALESCE(MAX(number), 0) + 1 FROM complaint");
     next.step();
-    Complaint c;
-    c.number = next.column_int(0);
+    const Complaint c = lodged_complaint(n, next.column_int(0), village, deadline, at_ms);
     next.reset();
-    c.id = complaint_id(n.received_on, c.number);
-    c.household_id = n.household_id;
-    c.village = village;
-    c.quarter = n.quarter;
-    c.channel = n.channel;
-    c.received_on = n.received_on;
-    c.summary = n.summary;
-    c.lodged_by = n.lodged_by;
-    c.handler = n.handler;
-    c.deadline = deadline;
-    c.state = ComplaintState::kReceived;
-    c.lodged_at_ms = at_ms;
-    c.updated_at_ms = at_ms;
     Statement insert(*db_, (std::string("INSERT INTO complaint (") + kColumns +
                             ") VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)")
                                .c_str());
