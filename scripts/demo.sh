@@ -58,7 +58,8 @@ dashboard=$(python3 -c 'import json; print(json.load(open("var/hubd.endpoints.js
 echo
 echo "== 管理页面 / dashboard: $dashboard =="
 echo "   送达概况 overview ${dashboard}#/ · 村季度报告 village report ${dashboard}#/villages"
-echo "   按户查询 household ${dashboard}#/household/$household · English: ${dashboard}?lang=en"
+echo "   按户查询 household ${dashboard}#/household/$household · 查找违约户 find breaching households ${dashboard}#/households?status=breach"
+echo "   English: ${dashboard}?lang=en"
 echo "   季度报告 / quarterly report: $HUBCTL report --quarter 2020Q4 · 对账 / reconcile: $HUBCTL reconcile"
 echo
 echo "hubd is running (pid $HUBD). Try: $HUBCTL status | $HUBCTL household $household | $HUBCTL --help"
