@@ -369,8 +369,7 @@ def svg_plot(samples, path, title):
                 if y is not None:
                     out.append(f'<circle cx="{px(x):.1f}" cy="{py(y):.1f}" r="2" fill="{colour}"/>')
             if len(lines) > 1:
-                out.append(f'<text x="{width - right - 10}" y="{y0 + 16 + 15 * j}" text-anchor="end" '
-                           f'fill="{colour}">{label}</text>')
+                out.append(f'<text x="{left + 10}" y="{y0 + 16 + 15 * j}" fill="{colour}">{label}</text>')
     out.append(f'<text x="{width / 2}" y="{height - 10}" text-anchor="middle" fill="#555">minutes since the '
                f'start of the steady publication</text>')
     out.append("</svg>")
