@@ -38,8 +38,18 @@ void Checkpointer::run() {
           connections[i] = std::make_unique<Database>(paths_[i], Database::Mode::kReadWrite);
         }
         int wal_frames = 0, copied = 0;
-        const int rc = sqlite3_wal_checkpoint_v2(connections[i]->handle(), nullptr, SQLITE_CHECKPOINT_PASSIVE,
-                                                 &wal_frames, &copied);
+        const auto checkpoint = [&] {
+          return sqlite3_wal_checkpoint_v2(connections[i]->handle(), nullptr, SQLITE_CHECKPOINT_PASSIVE,
+                                           &wal_frames, &copied);
+        };
+        int rc = checkpoint();
+        if (rc == SQLITE_OK && wal_frames < 0) {
+          // -1: this connection has not read the database since it was opened, so it does not
+          // know the file is in WAL mode and the checkpoint did nothing. One read opens the WAL
+          // (and sees a change of journal mode by another connection); then checkpoint.
+          connections[i]->exec("SELECT 1 FROM sqlite_schema LIMIT 1");
+          rc = checkpoint();
+        }
         if (rc != SQLITE_OK && rc != SQLITE_BUSY && rc != SQLITE_LOCKED) {
           spdlog::warn("checkpoint of {} failed: {}", paths_[i], sqlite3_errstr(rc));
         }
