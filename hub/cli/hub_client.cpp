@@ -26,8 +26,16 @@ HubClient::HubClient(zmq::context_t& context, std::string endpoint, std::chrono:
 }
 
 std::optional<nlohmann::json> HubClient::request(const nlohmann::json& message) {
+  send(message);
+  return receive();
+}
+
+void HubClient::send(const nlohmann::json& message) {
   const std::string text = message.dump();
   socket_.send(zmq::buffer(text), zmq::send_flags::none);
+}
+
+std::optional<nlohmann::json> HubClient::receive() {
   const auto deadline = std::chrono::steady_clock::now() + timeout_;
   for (;;) {
     zmq::pollitem_t items[] = {{socket_.handle(), 0, ZMQ_POLLIN, 0}, {watch_.events().handle(), 0, ZMQ_POLLIN, 0}};

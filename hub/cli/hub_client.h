@@ -1,7 +1,9 @@
 // A client for hubd's ZeroMQ endpoints (ingest and admin): one JSON request, one JSON reply.
 //
-// Uses a DEALER socket with one request in flight; a reply that does not come within the
-// timeout means the hub is unreachable (hubctl then exits with code 3). A handshake the hub
+// Uses a DEALER socket: request() has one request in flight; send() and receive() let a caller
+// keep several (hubctl import), the hub answering each connection's requests in the order they
+// came. A reply that does not come within the timeout means the hub is unreachable (hubctl
+// then exits with code 3). A handshake the hub
 // refuses is reported at once, saying why (hubctl then exits with code 1). Endpoints come from
 // the command line, then the environment (HUB_INGEST_ENDPOINT, HUB_ADMIN_ENDPOINT), then
 // DATA_DIR/hubd.endpoints.json when --data-dir is given, then the §4 defaults.
@@ -52,6 +54,9 @@ class HubClient {
   // hub refuses, the wrong hub key, CURVE on one side only) the reply is made here, at once:
   // {"ok":false,"error":{"code":"key_refused"|…,"message":…}} (security/handshake_watch.h).
   std::optional<nlohmann::json> request(const nlohmann::json& message);
+  // The two halves of request(): the replies come in the order of the sends.
+  void send(const nlohmann::json& message);
+  std::optional<nlohmann::json> receive();
   const std::string& endpoint() const noexcept { return endpoint_; }
 
  private:

@@ -15,6 +15,7 @@
 #include <fstream>
 #include <iostream>
 #include <functional>
+#include <deque>
 #include <map>
 #include <optional>
 #include <set>
@@ -180,16 +181,34 @@ int cmd_import(const Options& o, zmq::context_t& ctx) {
     if (r.event["type"] == "household") registered_here.insert(r.event["household_id"].get<std::string>());
 
   HubClient client(ctx, o.ingest, std::chrono::milliseconds(std::max(o.timeout_ms, 60000)), keys_for(o, "publisher"));
+  // Several batches in flight (kInFlight): the hub stages the next while it writes the last
+  // (group commit, pipelined), and answers them in the order they were sent. Each reply is
+  // matched to its batch by that order.
+  constexpr std::size_t kInFlight = 4;
   auto send_batches = [&](bool check_only, std::vector<hub::cli::ImportIssue>* issues, std::size_t* stored,
                           std::size_t* duplicates) -> int {
     hub::cli::Progress progress(check_only ? "检查 checking " + path : "导入 importing " + path, file.rows.size());
-    for (std::size_t start = 0; start < file.rows.size(); start += batch) {
+    std::deque<std::size_t> in_flight;  // the first row of each batch sent and not yet answered
+    std::size_t next = 0;               // the first row not yet sent
+    std::optional<std::size_t> refused_at;  // the first row of the first batch the hub refused whole
+    json refusal;
+    int rc = kOk;
+    while (rc == kOk && (next < file.rows.size() || !in_flight.empty())) {
+      // Keep the window full, unless a batch was refused: then only the answers are awaited.
+      while (!refused_at && next < file.rows.size() && in_flight.size() < kInFlight) {
+        const std::size_t end = std::min(file.rows.size(), next + batch);
+        json events = json::array();
+        for (std::size_t i = next; i < end; ++i) events.push_back(file.rows[i].event);
+        json request{{"type", "batch"}, {"events", std::move(events)}};
+        if (check_only) request["dry_run"] = true;
+        client.send(request);
+        in_flight.push_back(next);
+        next = end;
+      }
+      const std::size_t start = in_flight.front();
+      in_flight.pop_front();
       const std::size_t end = std::min(file.rows.size(), start + batch);
-      json events = json::array();
-      for (std::size_t i = start; i < end; ++i) events.push_back(file.rows[i].event);
-      json request{{"type", "batch"}, {"events", std::move(events)}};
-      if (check_only) request["dry_run"] = true;
-      auto reply = client.request(request);
+      auto reply = client.receive();
       if (!reply) {
         progress.finish();
         return unreachable(o.ingest);
@@ -205,26 +224,28 @@ int cmd_import(const Options& o, zmq::context_t& ctx) {
             continue;  // registered earlier in this file
           issues->push_back({row.line, item.value("code", ""), item.value("field", ""), item.value("message", "")});
         }
-      } else {
-        progress.finish();
-        print_error(*reply);
-        if (!check_only && start > 0)
-          std::cerr << "hubctl: rows before line " << file.rows[start].line
-                    << " were stored; import the file again to continue (stored rows are skipped as duplicates)\n";
-        return kRejected;
-      }
-      if (!check_only && !issues->empty()) {
-        progress.finish();
-        print_issues(path, *issues);
-        if (start > 0)
-          std::cerr << "hubctl: the hub's state changed during the import; rows before line " << file.rows[start].line
-                    << " were stored\n";
-        return kRejected;
+        if (!check_only && !refused_at) refused_at = start;
+      } else if (!refused_at) {
+        refused_at = start;
+        refusal = *reply;
       }
       progress.update(end);
+      if (refused_at && in_flight.empty()) rc = kRejected;
     }
     progress.finish();
-    return kOk;
+    if (rc == kOk) return kOk;
+    // A batch was refused: the batches sent after it were answered too (each stored or refused
+    // whole), and *stored counts what was stored.
+    if (!refusal.is_null()) print_error(refusal);
+    if (check_only) return kRejected;
+    if (!issues->empty()) print_issues(path, *issues);
+    if (*stored == 0 && *refused_at == 0)
+      std::cerr << "hubctl: nothing was stored\n";
+    else
+      std::cerr << "hubctl: " << *stored << " rows were stored (the rows before line " << file.rows[*refused_at].line
+                << ", and any later batch the hub accepted); import the file again to continue (stored rows are "
+                   "skipped as duplicates)\n";
+    return kRejected;
   };
 
   // 1. The hub checks every well-formed row against its current state, storing nothing, so

@@ -1,5 +1,7 @@
 #include "eventlog/event_log.h"
 
+#include <stdexcept>
+
 namespace hub {
 
 using hub::sdk::HouseholdStatus;
@@ -27,6 +29,7 @@ const EventLog::HouseholdState* EventLog::find_household(const StateMap& request
                                                          const std::string& id) const {
   if (auto it = request_overlay.find(id); it != request_overlay.end()) return &it->second;
   if (auto it = group_households_.find(id); it != group_households_.end()) return &it->second;
+  if (auto it = flight_households_.find(id); it != flight_households_.end()) return &it->second;
   if (auto it = households_.find(id); it != households_.end()) return &it->second;
   return nullptr;
 }
@@ -41,9 +44,17 @@ bool EventLog::find_event_id(EventStore::Lookups& stored, const std::unordered_m
     *out = it->second;
     return true;
   }
+  if (auto it = flight_ids_.find(id); it != flight_ids_.end()) {
+    *out = it->second;
+    return true;
+  }
   auto known = stored.find(id);
   if (known) *out = std::move(*known);
   return known.has_value();
+}
+
+bool EventLog::known_in_memory(const std::string& id) const {
+  return group_ids_.find(id) != group_ids_.end() || flight_ids_.find(id) != flight_ids_.end();
 }
 
 StageResult EventLog::stage(const std::vector<WireEvent>& events, bool dry_run, const std::string& publisher) {
@@ -52,14 +63,17 @@ StageResult EventLog::stage(const std::vector<WireEvent>& events, bool dry_run, 
   StateMap overlay;  // this request's changes on top of the group's
   std::unordered_map<std::string, KnownId> request_ids;
   std::vector<StagedEvent> staged;
-  std::uint64_t next_seq = (group_events_.empty() ? committed_last_seq_ : group_events_.back().seq) + 1;
+  std::uint64_t next_seq = (!group_events_.empty()    ? group_events_.back().seq
+                            : !flight_events_.empty() ? flight_events_.back().seq
+                                                      : committed_last_seq_) +
+                           1;
   staged.reserve(events.size());
   const auto stored = store_->lookups();  // the event_id look-ups below share one read
   {
     std::vector<std::string> ids;  // the ids not answered from memory, fetched together
     ids.reserve(events.size());
     for (const WireEvent& ev : events)
-      if (group_ids_.find(ev.event_id) == group_ids_.end()) ids.push_back(ev.event_id);
+      if (!known_in_memory(ev.event_id)) ids.push_back(ev.event_id);
     if (!ids.empty()) stored->prefetch(ids);
   }
 
@@ -144,18 +158,46 @@ void EventLog::drop_group() noexcept {
   group_events_.clear();
 }
 
+void EventLog::drop_flight() noexcept {
+  flight_households_.clear();
+  flight_ids_.clear();
+  flight_events_.clear();
+}
+
 void EventLog::commit_group(std::int64_t received_at_ms) {
-  if (group_events_.empty()) return;
+  if (in_flight()) throw std::logic_error("EventLog::commit_group while a group is in flight");
+  if (!begin_commit()) return;
   try {
-    store_->append(group_events_, received_at_ms);
+    write_in_flight(received_at_ms);
   } catch (const StorageError& e) {
-    drop_group();
-    if (e.outcome_unknown()) stale_ = true;
+    end_commit(&e);
     throw;
   }
-  committed_last_seq_ = group_events_.back().seq;
-  for (auto& [id, state] : group_households_) households_[id] = std::move(state);
-  drop_group();
+  end_commit(nullptr);
+}
+
+bool EventLog::begin_commit() {
+  if (group_events_.empty() || in_flight()) return false;
+  flight_households_ = std::move(group_households_);
+  flight_ids_ = std::move(group_ids_);
+  flight_events_ = std::move(group_events_);
+  drop_group();  // the moved-from maps and vector, cleared
+  return true;
+}
+
+void EventLog::write_in_flight(std::int64_t received_at_ms) { store_->append(flight_events_, received_at_ms); }
+
+void EventLog::end_commit(const StorageError* failure) {
+  if (!in_flight()) return;
+  if (failure != nullptr) {
+    drop_flight();
+    drop_group();  // staged on top of the lost group: its seqs and states followed it
+    if (failure->outcome_unknown()) stale_ = true;
+    return;
+  }
+  committed_last_seq_ = flight_events_.back().seq;
+  for (auto& [id, state] : flight_households_) households_[id] = std::move(state);
+  drop_flight();
 }
 
 }  // namespace hub

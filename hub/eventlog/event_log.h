@@ -11,6 +11,16 @@
 // outcome is unknown, the state is read again from the store before the next stage(), so an
 // event that was stored after all is answered as a duplicate with its seq when it comes again.
 //
+// Pipelined commit (ingest/ingest_server.h). begin_commit() hands the staged group over to be
+// written: it becomes the group *in flight*, and stage() goes on building the next group on top
+// of it (its households and event ids count as staged). write_in_flight() writes it and is the
+// one call allowed on another thread (ingest's commit thread), between begin_commit() and
+// end_commit(), while the ingest thread stages; the store allows its look-ups meanwhile
+// (event_store.h). end_commit(), back on the ingest thread, makes the group committed; if the
+// write failed it drops that group *and the group staged on top of it* (its seqs and states
+// followed the lost one), and the caller refuses both groups' requests. commit_group() is the
+// three in one, on one thread. At most one group is in flight.
+//
 // The status rules of §2 live here: an unknown household is rejected for commitments and
 // status changes; an evaluation for a quarter older than the household's current one is
 // rejected (stale_quarter); one for the same quarter is a correction and supersedes it.
@@ -60,8 +70,21 @@ class EventLog {
 
   bool group_empty() const noexcept;
   std::size_t group_size() const noexcept;
-  // Writes the staged group durably. Throws StorageError; then the group is dropped.
+  // Writes the staged group durably. Throws StorageError; then the group is dropped. Not while
+  // a group is in flight.
   void commit_group(std::int64_t received_at_ms);
+
+  // The pipelined commit (see above). begin_commit() returns false, and changes nothing, when
+  // nothing is staged or a group is already in flight.
+  bool begin_commit();
+  bool in_flight() const noexcept { return !flight_events_.empty(); }
+  std::size_t in_flight_size() const noexcept { return flight_events_.size(); }
+  // Writes the group in flight at `received_at_ms`. Throws StorageError (nothing changes here;
+  // end_commit() is told).
+  void write_in_flight(std::int64_t received_at_ms);
+  // After write_in_flight() returned (`failure` null) or threw `failure`. On a failure the
+  // staged group is dropped too; an outcome unknown makes the next stage() read the store again.
+  void end_commit(const StorageError* failure);
 
   std::uint64_t last_seq() const noexcept { return committed_last_seq_; }
   std::size_t household_count() const noexcept { return households_.size(); }
@@ -81,7 +104,9 @@ class EventLog {
   const HouseholdState* find_household(const StateMap& request_overlay, const std::string& id) const;
   bool find_event_id(EventStore::Lookups& stored, const std::unordered_map<std::string, KnownId>& request_ids,
                      const std::string& id, KnownId* out);
+  bool known_in_memory(const std::string& id) const;
   void drop_group() noexcept;
+  void drop_flight() noexcept;
   void load();  // households_ and committed_last_seq_ from the store
 
   std::unique_ptr<EventStore> store_;
@@ -89,10 +114,15 @@ class EventLog {
   std::uint64_t committed_last_seq_ = 0;
   bool stale_ = false;  // a commit's outcome is unknown: load() before the next stage()
 
-  // The group being built (staged, not yet committed).
+  // The group being built (staged, not yet handed over).
   StateMap group_households_;
   std::unordered_map<std::string, KnownId> group_ids_;
   std::vector<StagedEvent> group_events_;
+  // The group in flight (being written; empty when none). Only write_in_flight() touches it off
+  // the ingest thread, reading flight_events_; the maps are read by stage() meanwhile.
+  StateMap flight_households_;
+  std::unordered_map<std::string, KnownId> flight_ids_;
+  std::vector<StagedEvent> flight_events_;
 };
 
 }  // namespace hub

@@ -13,10 +13,12 @@
 
 #include <chrono>
 #include <filesystem>
+#include <future>
 #include <optional>
 #include <random>
 #include <stdexcept>
 #include <string>
+#include <thread>
 #include <variant>
 #include <vector>
 
@@ -718,6 +720,132 @@ TEST_F(EventLogTest, AfterACommitWithAnUnknownOutcomeWhatWasStoredIsReadAgain) {
   EXPECT_EQ(stage_ok(log, {reg("V01-00003")}), (std::vector<std::uint64_t>{4}));
   log.commit_group(kNow);
   EXPECT_EQ(RawDb(path_).seqs(), (std::vector<std::int64_t>{1, 2, 3, 4}));
+}
+
+// --- pipelined commit -----------------------------------------------------------------------
+
+// A store whose append() waits at a gate before it writes, so that a test can stage the next
+// group while the previous one is, for the event log, being written on another thread. The real
+// SQLite store does the writing and the look-ups.
+class GatedStore final : public EventStore {
+ public:
+  explicit GatedStore(const std::string& path) : real_(path) {}
+  std::promise<void> gate;
+
+  std::vector<StoredHousehold> load_households() override { return real_.load_households(); }
+  std::uint64_t last_seq() override { return real_.last_seq(); }
+  std::uint64_t chained_at_open() const override { return real_.chained_at_open(); }
+  std::unique_ptr<Lookups> lookups() override { return real_.lookups(); }
+  void append(const std::vector<StagedEvent>& group, std::int64_t received_at_ms) override {
+    gate.get_future().wait();
+    real_.append(group, received_at_ms);
+  }
+
+ private:
+  store::SqliteEventStore real_;
+};
+
+// The next group is staged on top of the one in flight: its households are known, its ids are
+// duplicates with their seqs, its quarters make older ones stale, and seqs follow on; the store's
+// look-ups run while its write is under way on another thread.
+TEST_F(EventLogTest, TheNextGroupIsStagedOnTopOfTheGroupInFlight) {
+  auto owned = std::make_unique<GatedStore>(path_);
+  GatedStore& store = *owned;
+  EventLog log(std::move(owned));
+  store.gate.set_value();
+  stage_ok(log, {reg("V01-00001")});
+  log.commit_group(kNow);
+  store.gate = {};  // the next write waits
+
+  const std::vector<WireEvent> first = {reg("V01-00002"), status("V01-00002", "credit", "2021Q1")};
+  EXPECT_EQ(stage_ok(log, first), (std::vector<std::uint64_t>{2, 3}));
+  ASSERT_TRUE(log.begin_commit());
+  EXPECT_FALSE(log.begin_commit()) << "one group in flight at a time";
+  EXPECT_TRUE(log.in_flight());
+  EXPECT_TRUE(log.group_empty());
+  std::thread writer([&] { log.write_in_flight(kNow + 1); });
+
+  const StageResult again = log.stage({first[1]}, false);  // the same event: a duplicate of seq 3
+  ASSERT_TRUE(again.ok());
+  EXPECT_TRUE(again.results.at(0).duplicate);
+  EXPECT_EQ(again.results.at(0).seq, 3u);
+  const StageResult stale = log.stage({status("V01-00002", "breach", "2020Q4")}, true);
+  ASSERT_EQ(stale.errors.size(), 1u);
+  EXPECT_EQ(stale.errors[0].error.code, "stale_quarter");
+  EXPECT_EQ(stage_ok(log, {commit_letter("V01-00002"), reg("V01-00003")}), (std::vector<std::uint64_t>{4, 5}));
+  EXPECT_EQ(RawDb(path_).seqs(), (std::vector<std::int64_t>{1})) << "nothing of the group in flight is written yet";
+
+  store.gate.set_value();
+  writer.join();
+  log.end_commit(nullptr);
+  EXPECT_FALSE(log.in_flight());
+  EXPECT_EQ(log.last_seq(), 3u);
+  EXPECT_EQ(log.group_size(), 2u);
+  store.gate = {};
+  store.gate.set_value();
+  log.commit_group(kNow + 2);
+  EXPECT_EQ(log.last_seq(), 5u);
+  EXPECT_EQ(RawDb(path_).seqs(), (std::vector<std::int64_t>{1, 2, 3, 4, 5}));
+
+  EventLog reopened(std::make_unique<store::SqliteEventStore>(path_));
+  EXPECT_EQ(reopened.last_seq(), 5u);
+  EXPECT_EQ(reopened.household_count(), 3u);
+}
+
+// A group in flight that cannot be written takes the group staged on top of it down too (its
+// seqs and states followed the lost one): both are dropped, the state is the committed one, and
+// both groups' events are stored with the same seqs once they are sent again.
+TEST_F(EventLogTest, AFailedWriteInFlightDropsTheGroupStagedOnTopOfIt) {
+  EventLog log(std::make_unique<store::SqliteEventStore>(path_));
+  stage_ok(log, {reg("V01-00001")});
+  log.commit_group(kNow);
+
+  RawDb raw(path_);
+  raw.exec(
+      "CREATE TRIGGER inject_failure BEFORE INSERT ON household WHEN NEW.household_id = 'V01-00002' "
+      "BEGIN SELECT RAISE(ABORT, 'injected failure'); END");
+  const std::vector<WireEvent> first = {reg("V01-00002")};
+  const std::vector<WireEvent> second = {status("V01-00002", "credit", "2021Q1"), status("V01-00001", "breach", "2021Q1")};
+  EXPECT_EQ(stage_ok(log, first), (std::vector<std::uint64_t>{2}));
+  ASSERT_TRUE(log.begin_commit());
+  EXPECT_EQ(stage_ok(log, second), (std::vector<std::uint64_t>{3, 4}));
+  std::optional<StorageError> failure;
+  std::thread writer([&] {
+    try {
+      log.write_in_flight(kNow + 1);
+    } catch (const StorageError& e) {
+      failure = e;
+    }
+  });
+  writer.join();
+  ASSERT_TRUE(failure) << "the trigger refuses the household row";
+  EXPECT_FALSE(failure->outcome_unknown());
+  log.end_commit(&*failure);
+
+  EXPECT_FALSE(log.in_flight());
+  EXPECT_TRUE(log.group_empty()) << "the group staged on the failed one is dropped with it";
+  EXPECT_EQ(log.last_seq(), 1u);
+  EXPECT_EQ(log.household_count(), 1u);
+  EXPECT_EQ(raw.seqs(), (std::vector<std::int64_t>{1}));
+  EXPECT_EQ(log.stage({second[0]}, true).errors.at(0).error.code, "unknown_household");
+
+  raw.exec("DROP TRIGGER inject_failure");
+  EXPECT_EQ(stage_ok(log, first), (std::vector<std::uint64_t>{2}));
+  EXPECT_EQ(stage_ok(log, second), (std::vector<std::uint64_t>{3, 4}));
+  log.commit_group(kNow + 2);
+  EXPECT_EQ(raw.seqs(), (std::vector<std::int64_t>{1, 2, 3, 4}));
+}
+
+TEST_F(EventLogTest, CommitGroupRefusesWhileAGroupIsInFlight) {
+  EventLog log(std::make_unique<store::SqliteEventStore>(path_));
+  stage_ok(log, {reg("V01-00001")});
+  ASSERT_TRUE(log.begin_commit());
+  stage_ok(log, {reg("V01-00002")});
+  EXPECT_THROW(log.commit_group(kNow), std::logic_error);
+  log.write_in_flight(kNow);
+  log.end_commit(nullptr);
+  log.commit_group(kNow);
+  EXPECT_EQ(log.last_seq(), 2u);
 }
 
 TEST_F(EventLogTest, SchemaIsCreatedAndReopenable) {

@@ -6,6 +6,11 @@
 // writes a whole group durably, in one transaction, before it returns; only then may ingest
 // acknowledge it.
 //
+// Threads: a store belongs to the ingest thread, with one exception that pipelined ingest needs
+// (event_log.h): while append() runs on another thread (ingest's commit thread), the ingest
+// thread may call lookups() and use them, so a store's look-ups must not share the writer's
+// connection. They see what is committed; what is being written is answered from memory.
+//
 // Errors: every method throws StorageError (domain/status.h) when the store cannot do it. A
 // failed append() wrote nothing, unless the error says outcome_unknown (the commit failed and
 // may have happened): EventLog then reads the last seq and the households again before it

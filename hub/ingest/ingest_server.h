@@ -1,12 +1,17 @@
 // The ingest endpoint (§4): a ZeroMQ ROUTER where the family-planning office publishes
 // events, one at a time or in atomic batches.
 //
-// Runs on its own thread (run() until a message arrives on the control pipe). Group commit:
-// each turn it drains every request already waiting (up to a bound), validates them in order
-// against the EventLog, writes all accepted events in one transaction, and only after the
-// commit returns sends the replies — so an acknowledgment always means "on disk", and many
-// publishers share one fsync. After each commit it sends the new last sequence number on
-// `notify_endpoint` (inproc PUSH) so delivery can start.
+// Runs on its own thread (run() until a message arrives on the control pipe). Group commit,
+// pipelined: each turn it drains every request already waiting (up to a bound), validates them
+// in order against the EventLog and stages the accepted events as one group; the group is
+// written in one transaction on the commit thread (group_writer.h) while the next requests are
+// read and staged on top of it (a large group goes to the writer before the drain ends, so the
+// batches behind it overlap its write). Replies go out in the order the requests came,
+// each only after the commit of the group it was staged in — so an acknowledgment always means
+// "on disk", and many publishers share one fsync. If a commit fails, its requests and those of
+// the group staged on top of it are refused (storage_unavailable), nothing acknowledged. After
+// each commit it sends the new last sequence number on `notify_endpoint` (inproc PUSH) so
+// delivery can start.
 //
 // A second, in-process endpoint (`internal_endpoint`, inproc) takes the same requests from
 // hubd's own web console: each request is two frames, the publisher's name ("web:<user>",
@@ -19,6 +24,7 @@
 #include <chrono>
 #include <string>
 #include <unordered_map>
+#include <vector>
 
 #include <zmq.hpp>
 
@@ -28,6 +34,7 @@
 namespace hub {
 
 class EventLog;
+struct PendingRequest;
 namespace security {
 class Gatekeeper;
 }
@@ -45,6 +52,11 @@ class IngestServer {
   void run();
 
  private:
+  // Reads one request from `from` (when one is waiting) and stages or answers it; false when
+  // none was waiting.
+  bool read_request(zmq::socket_t& from, bool internal, std::vector<PendingRequest>& into);
+
+  zmq::context_t& context_;
   const HubConfig& config_;
   EventLog& log_;
   const security::Gatekeeper* gate_;

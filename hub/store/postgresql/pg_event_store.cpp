@@ -202,7 +202,7 @@ class PgLookups final : public EventStore::Lookups {
 // ---- PgEventStore ---------------------------------------------------------------------------
 
 PgEventStore::PgEventStore(std::string dsn, std::string hub_id) try
-    : hub_id_(std::move(hub_id)), conn_(dsn), chain_(hub_id_, kChain) {
+    : hub_id_(std::move(hub_id)), conn_(dsn), lookup_conn_(dsn), chain_(hub_id_, kChain) {
   ensure_chain_schema(conn_);
   ensure_schema(conn_, "events", {kSchemaV1});
   chain_.load(conn_);
@@ -259,7 +259,7 @@ std::vector<StoredHousehold> PgEventStore::load_households() {
 }
 
 std::unique_ptr<EventStore::Lookups> PgEventStore::lookups() {
-  return std::make_unique<PgLookups>(conn_, hub_id_);
+  return std::make_unique<PgLookups>(lookup_conn_, hub_id_);
 }
 
 void PgEventStore::append(const std::vector<StagedEvent>& group, std::int64_t received_at_ms) {

@@ -14,14 +14,16 @@
 // registration, commitment and evaluation of each household in the group, as arrays), one for
 // the tally, the chain head, COMMIT — never a statement per row, and every row found by its key
 // (an index probe), so a commit's cost follows the group's size, not the town's. Event-id look-ups (Lookups) read
-// in one REPEATABLE READ READ ONLY transaction on the writer's connection, begun with the first
-// read in one round trip; prefetch() (event_store.h) brings a whole request's ids in that read.
+// in one REPEATABLE READ READ ONLY transaction on a connection of their own (so that they can
+// run while append() writes on ingest's commit thread), begun with the first read in one round
+// trip; prefetch() (event_store.h) brings a whole request's ids in that read.
 //
 // Failures. A failed append() rolls the chain head in memory back; after any failure (an
 // outcome unknown included: the commit may have happened) the head is read again from the
 // database before the next append, and a lost connection is opened again on the next call.
 //
-// Threads. The writer (PgEventStore) and its Lookups belong to the ingest thread; each reader
+// Threads. The writer (PgEventStore) and its Lookups belong to the ingest thread, except that
+// append() may run on ingest's commit thread while Lookups are used (event_store.h); each reader
 // (PgEventReader) to the thread that opened it, on its own connection. Each object owns its
 // Connection. Errors leave as StorageError (guarded(), pg_connection.h).
 #pragma once
@@ -59,6 +61,7 @@ class PgEventStore final : public EventStore {
 
   std::string hub_id_;
   Connection conn_;
+  Connection lookup_conn_;  // the Lookups' (see Threads above)
   PgChain chain_;
   bool stale_ = false;  // an append failed: the chain's head is read again before the next
 };

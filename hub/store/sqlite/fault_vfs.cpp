@@ -5,7 +5,9 @@
 
 #include <cstdlib>
 #include <cstring>
+#include <chrono>
 #include <fstream>
+#include <thread>
 #include <sstream>
 #include <string>
 
@@ -26,8 +28,10 @@ FaultFile* self(sqlite3_file* f) { return reinterpret_cast<FaultFile*>(f); }
 
 // What fails while the control file exists: writes (SQLITE_FULL), or with the text "fsync:"
 // first, syncs (SQLITE_IOERR_FSYNC: the data is written and may or may not be on the disk, so a
-// COMMIT that fails so has an unknown outcome); the rest of the text, if any, is the path's part.
-enum class Fault { kNone, kWrite, kSync };
+// COMMIT that fails so has an unknown outcome), or with "slow-fsync:" first, syncs that take
+// 30 ms and then fail so (a failing disk that is slow about it: ingest stages its next group
+// meanwhile); the rest of the text, if any, is the path's part.
+enum class Fault { kNone, kWrite, kSync, kSlowSync };
 
 Fault fault_for(const char* path) {
   struct stat st {};
@@ -41,6 +45,9 @@ Fault fault_for(const char* path) {
   if (only.rfind("fsync:", 0) == 0) {
     fault = Fault::kSync;
     only.erase(0, 6);
+  } else if (only.rfind("slow-fsync:", 0) == 0) {
+    fault = Fault::kSlowSync;
+    only.erase(0, 11);
   }
   return only.empty() || std::strstr(path, only.c_str()) != nullptr ? fault : Fault::kNone;
 }
@@ -63,7 +70,9 @@ int x_truncate(sqlite3_file* f, sqlite3_int64 size) {
   return self(f)->real()->pMethods->xTruncate(self(f)->real(), size);
 }
 int x_sync(sqlite3_file* f, int flags) {
-  if (fault_for(self(f)->path) == Fault::kSync) return SQLITE_IOERR_FSYNC;
+  const Fault fault = fault_for(self(f)->path);
+  if (fault == Fault::kSlowSync) std::this_thread::sleep_for(std::chrono::milliseconds(30));
+  if (fault == Fault::kSync || fault == Fault::kSlowSync) return SQLITE_IOERR_FSYNC;
   return self(f)->real()->pMethods->xSync(self(f)->real(), flags);
 }
 int x_file_size(sqlite3_file* f, sqlite3_int64* size) {

@@ -7,7 +7,8 @@
 // holds text, only files whose path contains that text fail (e.g. "ledger.db"). Removing the
 // file is "space came back". Reads are never affected. A text that starts with "fsync:" (e.g.
 // "fsync:events.db") makes syncs fail instead, with SQLITE_IOERR_FSYNC, and writes succeed: a
-// COMMIT then fails with its outcome unknown (the storage error's outcome_unknown).
+// COMMIT then fails with its outcome unknown (the storage error's outcome_unknown);
+// "slow-fsync:" does the same after 30 ms per sync (a slow failing disk).
 //
 // Without the variable nothing is registered and SQLite's own VFS is used unchanged. The
 // integration test DiskFull.* (tests/integration/disk_full_test.cpp) drives it; see

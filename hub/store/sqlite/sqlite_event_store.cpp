@@ -112,7 +112,9 @@ SqliteEventStore::SqliteEventStore(const std::string& path) try : db_(path, Data
   add_tally_ = std::make_unique<Statement>(
       db_, "INSERT INTO event_tally (type, n) VALUES (?1, ?2) ON CONFLICT DO UPDATE SET n = n + ?2");
 
-  find_id_ = std::make_unique<Statement>(db_, "SELECT seq, digest FROM event WHERE event_id = ?");
+  lookup_db_ = std::make_unique<Database>(path, Database::Mode::kReadWrite);
+  lookup_db_->exec("PRAGMA query_only=1");
+  find_id_ = std::make_unique<Statement>(*lookup_db_, "SELECT seq, digest FROM event WHERE event_id = ?");
   const std::uint64_t last = read_last_seq();
   chain_ = std::make_unique<ChainKeeper>(db_, ChainedFile::kEvents);
   const std::int64_t head_seq = chain_->seq();
@@ -205,7 +207,7 @@ class SqliteLookups final : public EventStore::Lookups {
 }  // namespace
 
 std::unique_ptr<EventStore::Lookups> SqliteEventStore::lookups() {
-  return guarded([&]() -> std::unique_ptr<EventStore::Lookups> { return std::make_unique<SqliteLookups>(db_, *find_id_); });
+  return guarded([&]() -> std::unique_ptr<EventStore::Lookups> { return std::make_unique<SqliteLookups>(*lookup_db_, *find_id_); });
 }
 
 void SqliteEventStore::append(const std::vector<StagedEvent>& group, std::int64_t received_at_ms) {

@@ -9,9 +9,11 @@
 // when it is opened (all rows in seq order, publisher ""), in one transaction, and hubd logs how
 // many; a version 1 file has its events counted into `event_tally` once.
 //
-// The writer (SqliteEventStore) belongs to the ingest thread; each reader (SqliteEventReader)
-// to the thread that opened it, on its own read-only connection (WAL: readers never block the
-// writer). Errors leave as StorageError (guarded(), database.h).
+// The writer (SqliteEventStore) belongs to the ingest thread, except that append() may run on
+// ingest's commit thread while lookups() are used on the ingest thread (event_store.h): the
+// look-ups have their own read-only connection for that. Each reader (SqliteEventReader)
+// belongs to the thread that opened it, on its own read-only connection (WAL: readers never
+// block the writer). Errors leave as StorageError (guarded(), database.h).
 #pragma once
 
 #include <cstdint>
@@ -45,7 +47,8 @@ class SqliteEventStore final : public EventStore {
   std::uint64_t read_last_seq();
 
   Database db_;
-  std::unique_ptr<Statement> find_id_;
+  std::unique_ptr<Database> lookup_db_;  // read-only: look-ups while an append runs
+  std::unique_ptr<Statement> find_id_;   // on lookup_db_
   std::unique_ptr<Statement> insert_event_;
   std::unique_ptr<Statement> upsert_household_;
   std::unique_ptr<Statement> update_commitment_;
