@@ -1,12 +1,17 @@
 #include "eventlog/event_log.h"
 
+#include <algorithm>
 #include <stdexcept>
 
 namespace hub {
 
 using hub::sdk::HouseholdStatus;
 
-EventLog::EventLog(std::unique_ptr<EventStore> store) : store_(std::move(store)) { load(); }
+
+EventLog::EventLog(std::unique_ptr<EventStore> store, std::size_t min_filter_capacity)
+    : store_(std::move(store)), min_filter_capacity_(min_filter_capacity) {
+  load();
+}
 
 EventLog::~EventLog() = default;
 
@@ -22,7 +27,16 @@ void EventLog::load() {
   }
   committed_last_seq_ = store_->last_seq();
   households_ = std::move(households);
+  rebuild_filter(2 * committed_last_seq_);
   stale_ = false;
+}
+
+void EventLog::rebuild_filter(std::size_t capacity) {
+  EventIdFilter filter(std::max(capacity, min_filter_capacity_));
+  store_->each_event_id([&](std::string_view id) { filter.add(id); });
+  for (const auto& [id, known] : flight_ids_) filter.add(id);
+  for (const auto& [id, known] : group_ids_) filter.add(id);
+  id_filter_ = std::move(filter);
 }
 
 const EventLog::HouseholdState* EventLog::find_household(const StateMap& request_overlay,
@@ -48,6 +62,7 @@ bool EventLog::find_event_id(EventStore::Lookups& stored, const std::unordered_m
     *out = it->second;
     return true;
   }
+  if (!id_filter_.may_contain(id)) return false;  // never held: no need to ask the store
   auto known = stored.find(id);
   if (known) *out = std::move(*known);
   return known.has_value();
@@ -59,6 +74,7 @@ bool EventLog::known_in_memory(const std::string& id) const {
 
 StageResult EventLog::stage(const std::vector<WireEvent>& events, bool dry_run, const std::string& publisher) {
   if (stale_) load();  // a commit's outcome was unknown: what is stored decides
+  if (id_filter_.full()) rebuild_filter(2 * id_filter_.capacity());
   StageResult result;
   StateMap overlay;  // this request's changes on top of the group's
   std::unordered_map<std::string, KnownId> request_ids;
@@ -73,7 +89,7 @@ StageResult EventLog::stage(const std::vector<WireEvent>& events, bool dry_run, 
     std::vector<std::string> ids;  // the ids not answered from memory, fetched together
     ids.reserve(events.size());
     for (const WireEvent& ev : events)
-      if (!known_in_memory(ev.event_id)) ids.push_back(ev.event_id);
+      if (!known_in_memory(ev.event_id) && id_filter_.may_contain(ev.event_id)) ids.push_back(ev.event_id);
     if (!ids.empty()) stored->prefetch(ids);
   }
 
@@ -144,7 +160,10 @@ StageResult EventLog::stage(const std::vector<WireEvent>& events, bool dry_run, 
   }
   if (dry_run) return result;
   for (auto& [id, state] : overlay) group_households_[id] = std::move(state);
-  for (auto& [id, known] : request_ids) group_ids_[id] = std::move(known);
+  for (auto& [id, known] : request_ids) {
+    id_filter_.add(id);  // stays if the group is dropped: a false positive costs one look-up
+    group_ids_[id] = std::move(known);
+  }
   for (auto& s : staged) group_events_.push_back(std::move(s));
   return result;
 }

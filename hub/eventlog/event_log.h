@@ -21,6 +21,10 @@
 // followed the lost one), and the caller refuses both groups' requests. commit_group() is the
 // three in one, on one thread. At most one group is in flight.
 //
+// Event ids. Every id held (stored, in flight or staged) is in an EventIdFilter, built from the
+// store when the log is loaded and rebuilt twice as large when it fills: a new id the filter
+// has never seen is not looked up in the store at all, which is most of them.
+//
 // The status rules of §2 live here: an unknown household is rejected for commitments and
 // status changes; an evaluation for a quarter older than the household's current one is
 // rejected (stale_quarter); one for the same quarter is a correction and supersedes it.
@@ -37,6 +41,7 @@
 #include <vector>
 
 #include "domain/wire_event.h"
+#include "eventlog/event_id_filter.h"
 #include "eventlog/event_store.h"
 
 namespace hub {
@@ -60,7 +65,10 @@ struct StageResult {
 class EventLog {
  public:
   // Loads the households' state from `store`. Throws StorageError when it cannot.
-  explicit EventLog(std::unique_ptr<EventStore> store);
+  // `min_filter_capacity`: the id filter's smallest size (its default holds a town's ten years
+  // of events without a rebuild; tests make it small to exercise rebuilds and false positives).
+  explicit EventLog(std::unique_ptr<EventStore> store, std::size_t min_filter_capacity = kMinFilterCapacity);
+  static constexpr std::size_t kMinFilterCapacity = 1u << 20;  // 1.25 MB
   ~EventLog();
 
   // Validates a request; stages its events unless dry_run or any is invalid. `publisher`
@@ -107,12 +115,15 @@ class EventLog {
   bool known_in_memory(const std::string& id) const;
   void drop_group() noexcept;
   void drop_flight() noexcept;
-  void load();  // households_ and committed_last_seq_ from the store
+  void load();  // households_, committed_last_seq_ and the id filter from the store
+  void rebuild_filter(std::size_t capacity);
 
   std::unique_ptr<EventStore> store_;
   StateMap households_;  // committed state
   std::uint64_t committed_last_seq_ = 0;
   bool stale_ = false;  // a commit's outcome is unknown: load() before the next stage()
+  std::size_t min_filter_capacity_;
+  EventIdFilter id_filter_;
 
   // The group being built (staged, not yet handed over).
   StateMap group_households_;

@@ -35,7 +35,9 @@
 #pragma once
 
 #include <cstdint>
+#include <functional>
 #include <memory>
+#include <string_view>
 #include <optional>
 #include <string>
 #include <vector>
@@ -93,6 +95,10 @@ class EventStore {
     virtual std::optional<KnownEvent> find(const std::string& event_id) = 0;
   };
   virtual std::unique_ptr<Lookups> lookups() = 0;
+  // Calls `visit` with every stored event id, in seq order, reading in chunks (bounded memory
+  // for a county's millions). May run while append() runs, like lookups(); what a concurrent
+  // append writes may or may not be visited.
+  virtual void each_event_id(const std::function<void(std::string_view)>& visit) = 0;
 
   // Stores the group (in seq order, following last_seq()) and the households it changes, chained,
   // in one durable transaction, all received at `received_at_ms`.

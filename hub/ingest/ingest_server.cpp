@@ -104,10 +104,11 @@ std::string IngestServer::bound_endpoint() const { return router_.get(zmq::socko
 
 namespace {
 
-// Bound on one transaction, and so on the events staged in memory at once: a turn stops reading
-// requests once this many are staged (a single request may still bring up to
-// limits.max_batch_events). Large enough that one fsync serves many batches.
-constexpr std::size_t kMaxGroupEvents = 20000;
+// Bound on the events held in memory at once, the group in flight and the group staged on top
+// of it together: reading stops once this many are held (a single request may still bring up to
+// limits.max_batch_events), which bounds a transaction too. Large enough that one fsync serves
+// many batches.
+constexpr std::size_t kMaxHeldEvents = 20000;
 // A group this large goes to an idle writer before the waiting requests are all read (see
 // run()): an fsync per 2,000 events costs little even on a slow disk (258 fsyncs/s x 2,000 =
 // 516k events/s, above what one core parses), and the batches behind it are parsed and
@@ -180,12 +181,12 @@ void IngestServer::run() {
     // $TERM: this turn still reads every request already received; they are stored and
     // acknowledged, or refused, and then ingest stops. Requests still in the publishers' queues
     // get no reply and are sent again to the next hubd (event ids make that idempotent).
-    const bool reading = !stopping && log_.group_size() < kMaxGroupEvents;
+    const bool reading = !stopping && log_.group_size() + log_.in_flight_size() < kMaxHeldEvents;
     zmq::pollitem_t items[] = {{writer.done_socket().handle(), 0, ZMQ_POLLIN, 0},
                                {control_.handle(), 0, ZMQ_POLLIN, 0},
                                {router_.handle(), 0, ZMQ_POLLIN, 0},
                                {internal_.handle(), 0, ZMQ_POLLIN, 0}};
-    // A full group waits for the write in flight; after $TERM only the writer is waited for.
+    // Full: wait for the write in flight; after $TERM only the writer is waited for.
     const int watched = !reading ? 1 : has_internal_ ? 4 : 3;
     if (watched > 1 || writer.busy()) zmq::poll(items, watched, std::chrono::milliseconds(-1));
 
@@ -202,7 +203,7 @@ void IngestServer::run() {
     // goes to an idle writer at once, so that the rest is parsed and staged while it is written.
     if (reading) {
       std::size_t idle_sockets = 0;
-      for (std::size_t turn = 0; idle_sockets < 2 && log_.group_size() < kMaxGroupEvents; ++turn) {
+      for (std::size_t turn = 0; idle_sockets < 2 && log_.group_size() + log_.in_flight_size() < kMaxHeldEvents; ++turn) {
         const bool internal = turn % 2 == 1;
         if (internal && !has_internal_) {
           ++idle_sockets;

@@ -262,6 +262,22 @@ std::unique_ptr<EventStore::Lookups> PgEventStore::lookups() {
   return std::make_unique<PgLookups>(lookup_conn_, hub_id_);
 }
 
+void PgEventStore::each_event_id(const std::function<void(std::string_view)>& visit) {
+  guarded([&] {
+    // Chunks of 100,000 by seq (the key), one statement each on the look-ups' connection.
+    constexpr std::int64_t kChunk = 100000;
+    keep_open(lookup_conn_);
+    for (std::int64_t after = 0;;) {
+      const Rows rows = lookup_conn_.exec(
+          "SELECT seq, event_id FROM event WHERE hub_id = $1 AND seq > $2 ORDER BY seq LIMIT $3",
+          Params().text(hub_id_).integer(after).integer(kChunk));
+      for (int r = 0; r < rows.size(); ++r) visit(rows.text(r, 1));
+      if (rows.size() < kChunk) return;
+      after = rows.integer(rows.size() - 1, 0);
+    }
+  });
+}
+
 void PgEventStore::append(const std::vector<StagedEvent>& group, std::int64_t received_at_ms) {
   if (group.empty()) return;
   guarded([&] { append_group(group, received_at_ms); });

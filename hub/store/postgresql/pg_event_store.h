@@ -52,6 +52,7 @@ class PgEventStore final : public EventStore {
   std::uint64_t last_seq() override;
   std::uint64_t chained_at_open() const override { return 0; }  // chained from its first event
   std::unique_ptr<Lookups> lookups() override;
+  void each_event_id(const std::function<void(std::string_view)>& visit) override;
   void append(const std::vector<StagedEvent>& group, std::int64_t received_at_ms) override;
 
  private:

@@ -564,18 +564,26 @@ TEST(PgEventStore, ALostConnectionIsOpenedAgainOnTheNextCall) {
     killer.exec("SELECT pg_terminate_backend(pid) FROM pg_stat_activity "
                 "WHERE datname = current_database() AND pid <> pg_backend_pid()");
   };
-  const auto at_most_one_failure = [](const std::function<void()>& call) {
-    try {
-      call();
-    } catch (const StorageError& e) {
-      EXPECT_EQ(e.status().storage, StorageKind::kUnavailable) << e.what();
-      EXPECT_FALSE(e.outcome_unknown()) << e.what();
-      call();
+  // The look-ups and the writer have a connection each (so that ingest can stage while a group
+  // is written): a call fails at most once for each of them, and each is opened again.
+  const auto at_most_one_failure_per_connection = [](const std::function<void()>& call) {
+    for (int failures = 0;; ++failures) {
+      try {
+        call();
+        return;
+      } catch (const StorageError& e) {
+        EXPECT_EQ(e.status().storage, StorageKind::kUnavailable) << e.what();
+        EXPECT_FALSE(e.outcome_unknown()) << e.what();
+        if (failures == 2) throw;  // a third failure: a connection was not opened again
+      }
     }
   };
   terminate_others();
-  at_most_one_failure([&] { stage_ok(log, {reg("V01-00002")}); });
-  log.commit_group(kNow + 1);
+  at_most_one_failure_per_connection([&] { stage_ok(log, {reg("V01-00002")}); });
+  at_most_one_failure_per_connection([&] {
+    if (log.group_empty()) stage_ok(log, {reg("V01-00002")});  // a failed commit dropped it
+    log.commit_group(kNow + 1);
+  });
   stage_ok(log, {reg("V01-00003")});
   terminate_others();  // the commit finds the connection gone before BEGIN: nothing was written
   try {
@@ -586,10 +594,10 @@ TEST(PgEventStore, ALostConnectionIsOpenedAgainOnTheNextCall) {
     EXPECT_FALSE(e.outcome_unknown()) << e.what();
   }
   EXPECT_EQ(log.last_seq(), 2u);
-  EXPECT_EQ(stage_ok(log, {reg("V01-00003")}), (std::vector<std::uint64_t>{3}));
+  at_most_one_failure_per_connection([&] { EXPECT_EQ(stage_ok(log, {reg("V01-00003")}), (std::vector<std::uint64_t>{3})); });
   log.commit_group(kNow + 3);
   terminate_others();
-  at_most_one_failure([&] { EXPECT_EQ(reader->read(1, 10).size(), 3u); });
+  at_most_one_failure_per_connection([&] { EXPECT_EQ(reader->read(1, 10).size(), 3u); });
   EXPECT_EQ(log.last_seq(), 3u);
   EXPECT_TRUE(pg.verify().ok);
 }

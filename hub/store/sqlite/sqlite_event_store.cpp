@@ -210,6 +210,25 @@ std::unique_ptr<EventStore::Lookups> SqliteEventStore::lookups() {
   return guarded([&]() -> std::unique_ptr<EventStore::Lookups> { return std::make_unique<SqliteLookups>(*lookup_db_, *find_id_); });
 }
 
+void SqliteEventStore::each_event_id(const std::function<void(std::string_view)>& visit) {
+  guarded([&] {
+    // Chunks of 100,000 by seq (the rowid), each its own read on the look-ups' connection.
+    constexpr std::int64_t kChunk = 100000;
+    Statement chunk(*lookup_db_, "SELECT seq, event_id FROM event WHERE seq > ? ORDER BY seq LIMIT ?");
+    for (std::int64_t after = 0;;) {
+      chunk.bind(1, after).bind(2, kChunk);
+      std::int64_t rows = 0;
+      while (chunk.step()) {
+        after = chunk.column_int(0);
+        visit(chunk.column_text(1));
+        ++rows;
+      }
+      chunk.reset();
+      if (rows < kChunk) return;
+    }
+  });
+}
+
 void SqliteEventStore::append(const std::vector<StagedEvent>& group, std::int64_t received_at_ms) {
   if (group.empty()) return;
   guarded([&] { append_group(group, received_at_ms); });

@@ -38,6 +38,7 @@ class SqliteEventStore final : public EventStore {
   std::uint64_t last_seq() override;
   std::uint64_t chained_at_open() const override { return chained_at_open_; }
   std::unique_ptr<Lookups> lookups() override;
+  void each_event_id(const std::function<void(std::string_view)>& visit) override;
   void append(const std::vector<StagedEvent>& group, std::int64_t received_at_ms) override;
 
  private:
