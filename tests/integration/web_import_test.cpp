@@ -286,4 +286,29 @@ TEST_F(WebImport, RolesCsrfFormatsAndSizeAreRefusedWithNothingStored) {
   EXPECT_EQ(send("/api/import/preview", clerk, file, "q4.csv").status, 200);
 }
 
+// A department whose plugin runs on a plugin host cannot be asked: the preview says so and shows
+// its catalogue's standard rule instead, without money; the in-process ones are still asked.
+TEST(WebImportPreview, ADepartmentOnAPluginHostIsEstimatedFromItsCatalogue) {
+  HubOptions options;
+  options.departments = {"police", "judicial"};
+  options.hosted = {"judicial"};  // no host is started: the preview must not need it
+  HubProcess hub(options);
+  hub.start();
+  ASSERT_TRUE(hub.ingest(hub::test::household_event("V01-00001", "V01")).value("ok", false));
+  std::ofstream(hub.dir() + "/q4.csv") << "household_id,status,quarter\nV01-00001,breach,2020Q4\n";
+  const auto r = run_command(std::string(HUBCTL_PATH) + " --data-dir " + hub.data_dir() + " import --dry-run --json " +
+                             hub.dir() + "/q4.csv 2>&1");
+  ASSERT_EQ(r.exit_code, 0) << r.output;
+  const json preview = json::parse(r.output);
+  const json* judicial = department(preview, "judicial");
+  ASSERT_NE(judicial, nullptr) << r.output;
+  EXPECT_EQ((*judicial)["mode"], "catalogue");
+  EXPECT_NE((*judicial)["note"].get<std::string>().find("plugin host"), std::string::npos) << judicial->dump();
+  ASSERT_FALSE(actions_of(*judicial, "V01-00001").empty());
+  for (const auto& action : actions_of(*judicial, "V01-00001")) EXPECT_NE(action.find(" withhold"), std::string::npos) << action;
+  EXPECT_EQ(department(preview, "police")->at("mode"), "plugin");
+  EXPECT_EQ(hub.query_int("events.db", "SELECT count(*) FROM event WHERE type = 'status_change'"), 0);
+  hub.stop();
+}
+
 }  // namespace

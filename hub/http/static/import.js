@@ -99,7 +99,7 @@ function previewView(p) {
   const kinds = ["apply", "defer", "withhold", "release", "restore", "not_applicable"];
   const parts = [];
   parts.push(el("p", { id: "import-summary", "data-rows": p.rows, "data-bad": p.bad_rows, "data-would-store": p.would_store },
-    T.import_summary.replace("{name}", p.file.name).replace("{encoding}", p.file.encoding).replace("{rows}", num(p.rows))
+    (p.valid ? T.import_summary : T.import_summary_invalid).replace("{name}", p.file.name).replace("{encoding}", p.file.encoding).replace("{rows}", num(p.rows))
       .replace("{bad}", num(p.bad_rows)).replace("{store}", num(p.would_store)).replace("{dup}", num(p.duplicates))));
   if (p.issues.length) parts.push(el("h3", {}, T.import_bad_rows), issuesTable(p.issues));
   parts.push(el("h3", {}, T.import_effects));
