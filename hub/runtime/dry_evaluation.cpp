@@ -6,6 +6,7 @@
 #include <filesystem>
 #include <future>
 #include <memory>
+#include <mutex>
 #include <thread>
 
 #include <nlohmann/json.hpp>
@@ -115,6 +116,19 @@ DryEvaluation dry_evaluate(const PluginConfig& plugin, const std::string& data_d
     return out;
   }
   static std::atomic<std::uint64_t> counter{0};
+  // Copies left behind by an earlier hubd that died during a preview: removed before the first
+  // preview of this process (one hubd per data directory, so every other pid's copy is stale).
+  static std::once_flag swept;
+  std::call_once(swept, [&] {
+    std::error_code ec;
+    const std::string mine = "-" + std::to_string(::getpid()) + "-";
+    for (auto it = fs::directory_iterator(fs::path(data_dir) / "preview", ec); !ec && it != fs::directory_iterator();
+         it.increment(ec))
+      if (it->path().filename().string().find(mine) == std::string::npos) {
+        std::error_code removed;
+        fs::remove_all(it->path(), removed);
+      }
+  });
   const fs::path live = fs::path(data_dir) / "plugins" / plugin.id;
   const fs::path scratch = fs::path(data_dir) / "preview" /
                            (plugin.id + "-" + std::to_string(::getpid()) + "-" + std::to_string(++counter));

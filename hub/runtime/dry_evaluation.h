@@ -20,6 +20,8 @@
 // - the copy of the data directory is taken while the live plugin may be writing to it: a copy
 //   caught mid-write can make the dry instance fail to start or fail an event, which is reported
 //   as that department's error, never applied to the live data.
+// The copies live in <data_dir>/preview/<id>-<pid>-<n> and are removed after each preview; the
+// first preview of a process also removes what an earlier process left there.
 //
 // Runs on the caller's thread, plus one thread of its own per call that runs the plugin (so
 // that a plugin that hangs is abandoned after `timeout`, like the worker abandons a call).
