@@ -14,7 +14,7 @@
 
 #include <httplib.h>
 
-#include "cli/import_file.h"
+#include "domain/import_file.h"
 #include "store/postgresql/pg_connection.h"
 #include "towngen/town_generator.h"
 
@@ -133,7 +133,7 @@ Town make_town(const std::string& dir, std::size_t households, const std::string
   Town town;
   for (const char* name : {"households.csv", "commitments.csv", "evaluations-2020Q3.csv", "evaluations-2020Q4.csv"}) {
     const fs::path path = fs::path(options.out_dir) / name;
-    cli::ImportFile file = cli::parse_import(path.string(), read_text(path));
+    hub::ImportFile file = hub::parse_import(path.string(), read_text(path));
     if (!file.issues.empty()) throw std::runtime_error("generated file " + path.string() + " has bad rows");
     for (auto& row : file.rows) town.events.push_back(row.event.dump());
     if (file.kind == "households") {

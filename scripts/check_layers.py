@@ -49,7 +49,8 @@ PARTS = {
     "ingest": ["domain", "common", "config", "security", "eventlog"],
     "livefeed": ["domain", "config", "security", "eventlog", "delivery"],
     "pluginhost": ["domain", "common", "config", "security", "runtime"],
-    "admin": ["domain", "common", "config", "security", "audit", "delivery", "report", "complaints"],
+    # runtime: the import preview asks in-process plugins for a dry evaluation (runtime/dry_evaluation.h)
+    "admin": ["domain", "common", "config", "security", "audit", "runtime", "delivery", "report", "complaints"],
     "http": ["domain", "config", "security", "audit", "admin", "report"],  # security, audit: web accounts
     "cli": ["domain", "common", "config", "security", "audit", "report", "store"],  # hubctl audit verify reads the files
     "towngen": ["domain", "common"],

@@ -1,4 +1,5 @@
 #include "admin/admin_server.h"
+#include "admin/import_preview.h"
 
 #include <chrono>
 #include <filesystem>
@@ -113,6 +114,7 @@ json AdminServer::handle(const json& request, const std::string& caller) {
   if (cmd == "ping") return json{{"ok", true}};
   if (cmd == "status") return dispatcher_status();
   if (cmd == "complaints") return complaints(request, caller);
+  if (cmd == "import_preview") return admin::import_preview(config_, *open_views_(), request);  // stores nothing
   if (auto reply = admin::answer_read_request(config_, open_views_, request))
     return cmd == "report" ? add_complaints_to_report(std::move(*reply), request) : *reply;
   if (cmd == "metrics") {
@@ -135,7 +137,7 @@ json AdminServer::handle(const json& request, const std::string& caller) {
   if (cmd == "backup") return backup(request, caller);
   return error_reply("unknown_command", "unknown command '" + cmd +
                                             "' (status, household, report, quarters, timeline, reconcile, metrics, plugins, parked, keys, backup, "
-                                            "complaints, ping)");
+                                            "complaints, import_preview, ping)");
 }
 
 json AdminServer::carry_out(const json& request) {

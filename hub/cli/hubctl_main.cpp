@@ -31,7 +31,7 @@
 #include "cli/hubctl_lifecycle.h"
 #include "cli/hubctl_users.h"
 #include "cli/hubctl_verbs.h"
-#include "cli/import_file.h"
+#include "domain/import_file.h"
 #include "cli/output.h"
 #include "common/command_line.h"
 #include "audit/audit_log.h"
@@ -100,7 +100,7 @@ int cmd_publish(const Options& o, zmq::context_t& ctx) {
     ev["event_id"] = v.event_id;
   } else {
     // The same stable id an import would give this row.
-    auto file = hub::cli::parse_import("publish.jsonl", ev.dump() + "\n");
+    auto file = hub::parse_import("publish.jsonl", ev.dump() + "\n");
     if (!file.issues.empty()) {
       const auto& issue = file.issues.front();
       std::cerr << "hubctl: 被拒绝 / rejected: " << issue.code << ": " << issue.message << "\n";
@@ -122,7 +122,7 @@ int cmd_publish(const Options& o, zmq::context_t& ctx) {
   return kOk;
 }
 
-void print_issues(const std::string& file, const std::vector<hub::cli::ImportIssue>& issues) {
+void print_issues(const std::string& file, const std::vector<hub::ImportIssue>& issues) {
   std::cerr << "hubctl: " << file << ": " << issues.size()
             << " 行有误，未导入任何数据 / bad rows; nothing was stored:\n";
   for (const auto& i : issues) {
@@ -165,8 +165,8 @@ int cmd_import(const Options& o, zmq::context_t& ctx) {
   }
   std::ostringstream buffer;
   buffer << in.rdbuf();
-  auto file = hub::cli::parse_import(path, buffer.str());
-  hub::cli::check_file_consistency(file);
+  auto file = hub::parse_import(path, buffer.str());
+  hub::check_file_consistency(file);
   if (file.encoding != "UTF-8" && !o.json_output)
     std::cerr << "hubctl: " << path << ": 按 " << file.encoding << " 编码读取 / read as " << file.encoding
               << " (not UTF-8)\n";
@@ -185,7 +185,7 @@ int cmd_import(const Options& o, zmq::context_t& ctx) {
   // (group commit, pipelined), and answers them in the order they were sent. Each reply is
   // matched to its batch by that order.
   constexpr std::size_t kInFlight = 4;
-  auto send_batches = [&](bool check_only, std::vector<hub::cli::ImportIssue>* issues, std::size_t* stored,
+  auto send_batches = [&](bool check_only, std::vector<hub::ImportIssue>* issues, std::size_t* stored,
                           std::size_t* duplicates) -> int {
     hub::cli::Progress progress(check_only ? "检查 checking " + path : "导入 importing " + path, file.rows.size());
     std::deque<std::size_t> in_flight;  // the first row of each batch sent and not yet answered
@@ -250,7 +250,7 @@ int cmd_import(const Options& o, zmq::context_t& ctx) {
 
   // 1. The hub checks every well-formed row against its current state, storing nothing, so
   //    that the clerk sees every bad row of the file at once.
-  std::vector<hub::cli::ImportIssue> issues = file.issues;
+  std::vector<hub::ImportIssue> issues = file.issues;
   std::size_t would_store = 0, would_duplicate = 0;
   if (int rc = send_batches(true, &issues, &would_store, &would_duplicate); rc != kOk) {
     if (!file.issues.empty()) print_issues(path, file.issues);
@@ -258,7 +258,7 @@ int cmd_import(const Options& o, zmq::context_t& ctx) {
   }
   if (!issues.empty()) {
     std::stable_sort(issues.begin(), issues.end(),
-                     [](const hub::cli::ImportIssue& a, const hub::cli::ImportIssue& b) { return a.line < b.line; });
+                     [](const hub::ImportIssue& a, const hub::ImportIssue& b) { return a.line < b.line; });
     print_issues(path, issues);
     return kRejected;
   }
@@ -267,16 +267,40 @@ int cmd_import(const Options& o, zmq::context_t& ctx) {
   for (const auto& r : file.rows)
     if (r.event["type"] == "status_change") ++by_status[r.event["status"].get<std::string>()];
   if (dry_run) {
+    // What each department would do: the admin endpoint asks each in-process plugin on a copy
+    // of its data (admin/import_preview.h); nothing is stored or delivered.
+    json preview_request{{"cmd", "import_preview"}, {"events", json::array()}, {"lines", json::array()}};
+    for (const auto& r : file.rows) {
+      preview_request["events"].push_back(r.event);
+      preview_request["lines"].push_back(r.line);
+    }
+    if (!o.json_output) preview_request["detail"] = 0;
+    // The admin endpoint needs the admin's key on a CURVE hub: a publisher without one still gets
+    // the rows checked, and is told why the departments' part is missing.
+    std::optional<json> preview;
+    std::string no_preview;
+    try {
+      HubClient admin(ctx, o.admin, std::chrono::milliseconds(std::max(o.timeout_ms, 120000)), keys_for(o, "admin"));
+      preview = admin.request(preview_request);
+      if (!preview) no_preview = "the admin endpoint " + o.admin + " did not answer";
+      else if (!preview->value("ok", false)) no_preview = preview->dump();
+    } catch (const hub::cli::KeyError& e) {
+      no_preview = std::string("no admin key: ") + e.what();
+    }
+    if (!no_preview.empty())
+      std::cerr << "hubctl: 无法显示各部门的预览 / no per-department preview (" << no_preview << ")\n";
     json summary{{"ok", true}, {"dry_run", true}, {"file", path}, {"kind", file.kind}, {"encoding", file.encoding},
                  {"rows", file.rows.size()},
-                 {"would_store", would_store}, {"duplicates", would_duplicate}, {"status_changes", by_status}};
+                 {"would_store", would_store}, {"duplicates", would_duplicate}, {"status_changes", by_status},
+                 {"departments", no_preview.empty() ? (*preview)["departments"] : json(nullptr)}};
     if (o.json_output) {
       std::cout << summary.dump() << "\n";
     } else {
       std::cout << "预览 / dry run: " << path << " (" << file.kind << "): " << file.rows.size() << " rows, "
                 << would_store << " would be stored, " << would_duplicate << " already stored\n";
       for (const auto& [status, n] : by_status) std::cout << "  " << status << ": " << n << "\n";
-      std::cout << "nothing was stored\n";
+      if (no_preview.empty()) hub::cli::print_import_preview(std::cout, *preview);
+      std::cout << "nothing was stored 未保存任何数据\n";
     }
     return kOk;
   }

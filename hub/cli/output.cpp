@@ -111,4 +111,40 @@ std::string duration_text(std::int64_t ms) {
   return buf;
 }
 
+void print_import_preview(std::ostream& out, const nlohmann::json& preview) {
+  static const char* const kKinds[][2] = {{"apply", "兑现 apply"},       {"defer", "暂缓 defer"},
+                                          {"withhold", "不兑现 withhold"}, {"release", "补发 release"},
+                                          {"restore", "恢复 restore"},     {"not_applicable", "不适用 n/a"}};
+  std::vector<std::string> header{"部门 department", "依据 by", "事件 events"};
+  for (const auto& kind : kKinds) header.push_back(kind[1]);
+  header.push_back("兑付 paid ¥");
+  header.push_back("失败 failed");
+  Table table(header);
+  for (const auto& d : preview.value("departments", nlohmann::json::array())) {
+    std::vector<std::string> row{d.value("id", "") + " " + d.value("name_zh", ""),
+                                 d.value("mode", "") == "plugin" ? "插件 plugin" : "目录 catalogue",
+                                 group_digits(d.value("events", 0))};
+    const nlohmann::json totals = d.value("totals", nlohmann::json::object());
+    for (const auto& kind : kKinds) {
+      const auto t = totals.find(kind[0]);
+      if (t == totals.end()) {
+        row.push_back("-");
+        continue;
+      }
+      std::string cell = group_digits(t->value("actions", 0));
+      if (t->value("amount_fen", std::int64_t{0}) != 0) cell += " (¥" + yuan(t->value("amount_fen", std::int64_t{0})) + ")";
+      row.push_back(cell);
+    }
+    row.push_back(yuan(d.value("paid_fen", std::int64_t{0})));
+    row.push_back(group_digits(d.value("failed", 0)));
+    table.add(std::move(row));
+  }
+  out << "各部门将如何处理 / what each department would do:\n";
+  table.print(out);
+  for (const auto& d : preview.value("departments", nlohmann::json::array()))
+    if (d.contains("note"))
+      out << "  " << d.value("id", "") << ": 按政策目录估算，不含金额和名册政策 / estimated by the catalogue, without money "
+          << "or roster policies: " << d.value("note", "") << "\n";
+}
+
 }  // namespace hub::cli

@@ -50,6 +50,10 @@ class Progress {
   int last_percent_ = -1;
 };
 
+// The per-department table of an import preview (admin "import_preview", admin/import_preview.h):
+// per department how many actions of each kind, on how many households, and the money.
+void print_import_preview(std::ostream& out, const nlohmann::json& preview);
+
 // "1,234,567"
 std::string group_digits(std::uint64_t value);
 // "123.45" from fen

@@ -16,6 +16,7 @@
 #include "http/guarded_server.h"
 #include "http/static_files.h"
 #include "http/web_access.h"
+#include "http/web_import.h"
 #include "report/metrics.h"
 #include "report/quarterly_report.h"
 
@@ -99,6 +100,8 @@ HttpServer::HttpServer(zmq::context_t& context, const HubConfig& config, report:
                             static_cast<std::size_t>(config.http.max_connections),
                             static_cast<std::size_t>(config.http.max_connections_per_client)};
   server_ = std::make_unique<GuardedServer>(limits, std::move(tls));
+  // The largest body is an import file (web_import.h, which answers file_too_large up to this).
+  server_->set_payload_max_length(kMaxImportBytes + (1u << 20));
   routes();
   port_ = server_->bind(host_, address->port);
   if (port_ <= 0) throw std::runtime_error("cannot listen for HTTP on " + config.http_address + " (in use?)");
@@ -425,6 +428,10 @@ void HttpServer::routes() {
     if (reply.is_object() && reply.value("ok", false)) reply["event_id"] = event["event_id"];
     send_json(res, reply);
   });
+
+  // Importing a file: preview, then confirm (web_import.h).
+  import_ = std::make_unique<WebImport>(context_, config_, *access_, ask, ingest_endpoint_);
+  import_->add_routes(*server_);
 
   server_->Get("/api/.*", [](const httplib::Request& req, httplib::Response& res) {
     json e = error_reply("not_found", "no API at " + req.path);

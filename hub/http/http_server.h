@@ -39,6 +39,7 @@ namespace hub::http {
 
 class GuardedServer;
 class WebAccess;
+class WebImport;
 
 class HttpServer {
  public:
@@ -67,6 +68,7 @@ class HttpServer {
   std::string admin_endpoint_;
   std::string ingest_endpoint_;
   std::unique_ptr<WebAccess> access_;
+  std::unique_ptr<WebImport> import_;
   std::unique_ptr<GuardedServer> server_;
   std::string host_;
   int port_ = 0;

@@ -6,6 +6,7 @@
 #include <spdlog/spdlog.h>
 
 #include "domain/status_json.h"
+#include "domain/wire_event.h"
 
 namespace hub::http {
 namespace {
@@ -150,10 +151,18 @@ void WebAccess::record(const std::string& kind, const std::string& actor, const 
   else audit_->append(entry);
 }
 
-json WebAccess::audit_write(const Principal& who, const httplib::Request& req, const std::string& what) {
+json WebAccess::audit_write(const Principal& who, const httplib::Request& req, const std::string& what,
+                            bool with_body) {
   try {
-    record("web_write", who.name, what, {{"address", req.remote_addr}, {"role", security::role_name(who.role)},
-                                         {"body", req.body.substr(0, 1000)}}, false);
+    json detail{{"address", req.remote_addr}, {"role", security::role_name(who.role)}};
+    // The body's first 1000 bytes, cut back to whole UTF-8 characters; a body that is not UTF-8
+    // (an uploaded GB18030 file) or not wanted is recorded by its size only.
+    std::string body = req.body.substr(0, 1000);
+    for (int cut = 0; cut < 3 && req.body.size() > body.size() && !body.empty() && !is_valid_utf8(body); ++cut)
+      body.pop_back();  // a character cut in two at byte 1000
+    if (with_body && is_valid_utf8(body)) detail["body"] = body;
+    else detail["body_bytes"] = req.body.size();
+    record("web_write", who.name, what, detail, false);
   } catch (const std::exception& e) {
     return error_reply("hub_unavailable", std::string("审计日志无法写入，操作未执行 / the audit log cannot be written, "
                                                       "so the action was not done: ") + e.what());

@@ -69,9 +69,11 @@ class WebAccess {
   // The same for a write that any of `roles` may do (the admin token counts as admin).
   nlohmann::json authorize_write(const Principal& who, const httplib::Request& req,
                                  std::initializer_list<security::UserRole> roles);
-  // Records a web write by `who` before it is done; an error reply when the audit log cannot
-  // be written (the write is then not done), else null.
-  nlohmann::json audit_write(const Principal& who, const httplib::Request& req, const std::string& what);
+  // Records a web write by `who` before it is done (with the start of the request's body, or,
+  // without `with_body` or when it is not UTF-8, its size); an error reply when the audit log
+  // cannot be written (the write is then not done), else null.
+  nlohmann::json audit_write(const Principal& who, const httplib::Request& req, const std::string& what,
+                             bool with_body = true);
 
   // /api/login, /api/logout, /api/session.
   void add_routes(httplib::Server& server);

@@ -11,4 +11,9 @@ namespace hub::runtime {
 
 bool subscribed(const PluginConfig& plugin, const LoggedEvent& e);
 
+// The event as the department's plugin sees it: only the fields its configuration lets it
+// receive ("fields"; the others keep their empty defaults), with its idempotency key
+// "<department>:<seq>". The worker and the dry evaluation (dry_evaluation.h) use this one rule.
+hub::sdk::Event to_sdk_event(const PluginConfig& plugin, const LoggedEvent& e);
+
 }  // namespace hub::runtime

@@ -53,7 +53,7 @@
 #include <zmq.hpp>
 
 #include "store/sqlite/chain_keeper.h"
-#include "cli/import_file.h"
+#include "domain/import_file.h"
 #include "common/command_line.h"
 #include "testing/fault_proxy.h"
 #include "testing/reserved_port.h"
@@ -154,7 +154,7 @@ struct Town {
 Town load_town(const fs::path& dir, std::size_t batch_size) {
   Town town;
   for (const char* name : {"households.csv", "commitments.csv", "evaluations-2020Q3.csv", "evaluations-2020Q4.csv"}) {
-    auto file = hub::cli::parse_import(name, read_text(dir / name));
+    auto file = hub::parse_import(name, read_text(dir / name));
     if (!file.issues.empty())
       throw std::runtime_error(std::string(name) + " line " + std::to_string(file.issues.front().line) + ": " +
                                file.issues.front().message);

@@ -19,20 +19,20 @@
 
 #include <nlohmann/json.hpp>
 
-#include "cli/import_file.h"
+#include "domain/import_file.h"
 #include "fuzz_check.h"
 #include "domain/wire_event.h"
 
 namespace {
 
-hub::cli::ImportFile import(const std::string& name, const std::string& text) {
-  hub::cli::ImportFile file = hub::cli::parse_import(name, text);
-  if (file.issues.empty()) hub::cli::check_file_consistency(file);
+hub::ImportFile import(const std::string& name, const std::string& text) {
+  hub::ImportFile file = hub::parse_import(name, text);
+  if (file.issues.empty()) hub::check_file_consistency(file);
   return file;
 }
 
 // What hubctl reports and sends, without the messages (they may quote a line as it was).
-std::string outcome(const hub::cli::ImportFile& file) {
+std::string outcome(const hub::ImportFile& file) {
   nlohmann::json out{{"kind", file.kind}, {"rows", nlohmann::json::array()}, {"issues", nlohmann::json::array()}};
   for (const auto& row : file.rows) out["rows"].push_back({row.line, row.event});
   for (const auto& issue : file.issues) out["issues"].push_back({issue.line, issue.code, issue.field});
@@ -64,7 +64,7 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
   const std::string name = csv ? "town.csv" : kJsonNames[(data[0] >> 1) & 3];
   const std::string text(reinterpret_cast<const char*>(data) + 1, size - 1);
 
-  const hub::cli::ImportFile file = import(name, text);
+  const hub::ImportFile file = import(name, text);
 
   for (const auto& issue : file.issues) {
     FUZZ_CHECK(!issue.code.empty(), "an issue has a code");

@@ -9,6 +9,8 @@
 // Skipped only when no Chromium is installed; scripts/install-deps.sh installs it, so CI runs it.
 #include <unistd.h>
 
+#include <iconv.h>
+
 #include <filesystem>
 
 #include <gtest/gtest.h>
@@ -182,6 +184,115 @@ TEST(WebConsoleBrowser, LoginLockOutCsrfLogoutAndADepartmentsView) {
     browser.screenshot(artefacts + "/login-en.png");
   }
   for (const char* png : {"login", "login-failed", "overview-logged-in", "household-department", "login-locked", "login-en"})
+    EXPECT_GT(fs::file_size(artefacts + "/" + png + ".png"), 5000u) << png;
+  hub.stop();
+  fs::remove_all(dir);
+}
+
+// The bytes of a text as Excel saves "CSV" on a Chinese Windows (GB18030), as a JavaScript
+// array literal for `new Uint8Array(…)`.
+std::string gb18030_bytes_js(const std::string& utf8) {
+  iconv_t cd = ::iconv_open("GB18030", "UTF-8");
+  std::string in = utf8, out(utf8.size() * 2 + 16, '\0');
+  char* src = in.data();
+  char* dst = out.data();
+  std::size_t left = in.size(), room = out.size();
+  EXPECT_NE(::iconv(cd, &src, &left, &dst, &room), static_cast<std::size_t>(-1));
+  ::iconv_close(cd);
+  out.resize(out.size() - room);
+  std::string js = "[";
+  for (unsigned char c : out) js += std::to_string(c) + ",";
+  return js + "]";
+}
+
+// Chooses a file in the import form (as a person picking it in the file dialog) and previews it.
+void choose_and_preview(CdpBrowser& browser, const std::string& name, const std::string& utf8) {
+  browser.evaluate("{ const dt = new DataTransfer(); dt.items.add(new File([new Uint8Array(" + gb18030_bytes_js(utf8) +
+                   ")], " + json(name).dump() + ", {type: 'text/csv'}));"
+                   " document.getElementById('import-file').files = dt.files;"
+                   " document.body.removeAttribute('data-import');"
+                   " document.getElementById('import-preview').click(); } true");
+}
+
+// A clerk imports a quarter's file saved by Excel in Chinese (GB18030, Chinese headers and
+// values): the preview names the bad row by line and field, Chinese first; the fixed file's
+// preview shows what each department would do, with finance's money from its own plugin; confirm
+// stores it, and a second confirm stores nothing more. Screenshots for docs/web-console.md.
+TEST(WebConsoleBrowser, AClerkImportsAGb18030FileWithAPreviewAndConfirmsOnce) {
+  const std::string exe = chromium();
+  ASSERT_FALSE(exe.empty()) << "Chromium is not installed: run scripts/install-deps.sh (it installs Debian's chromium)";
+  const std::string dir = hub::test::make_temp_dir("hub-web-import-browser-");
+  const auto certificate = hub::test::make_test_certificate(dir);
+  hub::test::HubOptions options;
+  options.departments = {"police", "finance", "civil_affairs", "fp_association"};
+  options.http = {{"address", "127.0.0.1:0"}, {"tls_cert", certificate.cert}, {"tls_key", certificate.key},
+                  {"login", true}};
+  hub::test::HubProcess hub(options);
+  const auto added = hub::test::run_command("printf '%s\\n' '" + std::string(kPassword) + "' | " + HUBCTL_PATH +
+                                            " --data-dir " + hub.data_dir() + " users add li.na --role clerk --password-stdin 2>&1");
+  ASSERT_EQ(added.exit_code, 0) << added.output;
+  hub.start();
+  for (const json& event : {hub::test::household_event("V01-00001", "V01"), hub::test::household_event("V01-00002", "V01"),
+                            hub::test::household_event("V01-00003", "V01"),
+                            hub::test::status_event("V01-00001", "non_credit", "2020Q3")})
+    ASSERT_TRUE(hub.ingest(event).value("ok", false));
+  hub.wait_for_delivery();
+  const std::string artefacts = HUB_BROWSER_ARTEFACTS;
+  fs::create_directories(artefacts);
+  const auto status_changes = [&] {
+    return hub.query_int("events.db", "SELECT count(*) FROM event WHERE type = 'status_change'");
+  };
+  {
+    CdpBrowser browser(exe, dir + "/profile", {"--ignore-certificate-errors"});
+    browser.navigate(hub.http_url() + "#/import");
+    log_in(browser, "li.na", kPassword);
+    ASSERT_TRUE(browser.wait_for("document.body.dataset.ready === 'import'")) << browser.html();
+
+    // A bad row: named by its line and field, in Chinese with the code beside; nothing stored.
+    choose_and_preview(browser, "2020年第4季度评议.csv",
+                       "户号,评议结果,季度,认定,评议依据\nV01-00001,诚信户,2020年第4季度,,村评议会议纪要第7号\n"
+                       "V01-00002,优秀户,2020年第4季度,,村评议会议纪要第7号\nV01-00003,违约户,2020年第4季度,帮扶对象,村评议会议纪要第7号\n");
+    ASSERT_TRUE(browser.wait_for("document.body.dataset.import === 'invalid'")) << browser.html();
+    const std::string bad_row = browser.evaluate("document.querySelector('#import-issues tr[data-line=\"3\"]').textContent");
+    EXPECT_NE(bad_row.find("第 3 行"), std::string::npos) << bad_row;
+    EXPECT_NE(bad_row.find("评议结果 (status)"), std::string::npos) << bad_row;
+    EXPECT_NE(bad_row.find("评议结果无效 / invalid_status"), std::string::npos) << bad_row;
+    EXPECT_EQ(browser.evaluate("document.getElementById('import-confirm') === null"), true);
+    browser.screenshot(artefacts + "/import-bad-row.png");
+    EXPECT_EQ(status_changes(), 1);
+
+    // Fixed: the preview of every department, finance's money from its own plugin.
+    choose_and_preview(browser, "2020年第4季度评议.csv",
+                       "户号,评议结果,季度,认定,评议依据\nV01-00001,诚信户,2020年第4季度,,村评议会议纪要第7号\n"
+                       "V01-00002,不诚信户,2020年第4季度,,村评议会议纪要第7号\nV01-00003,违约户,2020年第4季度,帮扶对象,村评议会议纪要第7号\n");
+    ASSERT_TRUE(browser.wait_for("document.body.dataset.import === 'previewed'")) << browser.html();
+    EXPECT_EQ(browser.evaluate("document.querySelector('#import-departments tr[data-department=finance]').dataset.mode"), "plugin");
+    EXPECT_EQ(browser.evaluate("document.querySelector('#import-departments tr[data-department=finance] [data-paid-fen]')"
+                               ".dataset.paidFen"),
+              "12000");  // 6000 released + 6000 applied (24000 deferred, not paid)
+    EXPECT_EQ(browser.evaluate("document.querySelector('#import-departments tr[data-department=police] [data-kind=withhold]')"
+                               ".dataset.households"),
+              "1");
+    browser.evaluate("document.querySelector('details[data-department=finance]').open = true; true");
+    EXPECT_NE(browser.evaluate("document.querySelector('details[data-department=finance]').textContent").get<std::string>()
+                  .find("finance.only_child_reward"),
+              std::string::npos);
+    browser.screenshot(artefacts + "/import-preview.png");
+    EXPECT_EQ(status_changes(), 1);
+
+    // Confirm, and confirm again: stored once.
+    browser.evaluate("document.getElementById('import-confirm').click(); true");
+    ASSERT_TRUE(browser.wait_for("document.body.dataset.import === 'stored'")) << browser.html();
+    EXPECT_EQ(browser.evaluate("document.getElementById('import-message').dataset.stored"), "3");
+    browser.evaluate("document.querySelector('details[data-department=finance]').open = false; true");  // the message in view
+    browser.screenshot(artefacts + "/import-confirmed.png");
+    browser.evaluate("document.body.removeAttribute('data-import'); document.getElementById('import-confirm').click(); true");
+    ASSERT_TRUE(browser.wait_for("document.body.dataset.import === 'stored'")) << browser.html();
+    EXPECT_EQ(browser.evaluate("document.getElementById('import-message').dataset.duplicates"), "3");
+    EXPECT_EQ(status_changes(), 4);
+  }
+  hub.wait_for_delivery();
+  for (const char* png : {"import-bad-row", "import-preview", "import-confirmed"})
     EXPECT_GT(fs::file_size(artefacts + "/" + png + ".png"), 5000u) << png;
   hub.stop();
   fs::remove_all(dir);

@@ -102,6 +102,7 @@ function showWho() {
   logout.hidden = false;
   // What the role may not do is not shown (the API refuses it all the same).
   nav.querySelector('[data-page="parked"]').hidden = !readsEverything();
+  nav.querySelector('[data-page="import"]').hidden = !(session.role === "clerk" || session.role === "admin");
   nav.querySelector('[data-page="reconcile"]').hidden = !(readsEverything() || (session.role === "clerk" && !(session.villages || []).length));
 }
 

@@ -30,6 +30,17 @@ window.HUB_I18N = {
     parked_note: "事件搁置功能将在第 4 号任务中实现；目前失败的事件按退避重试，不会被搁置。",
     login_title: "登录诚信枢纽管理", user_name: "用户名", password: "口令", log_in: "登录", log_out: "退出登录",
     logged_in_as: "当前用户", role_clerk: "办事员", role_supervisor: "监督小组", role_department: "部门", role_admin: "管理员",
+    nav_import: "导入文件", import_title: "导入评议结果文件", import_choose: "选择文件", import_preview: "预览",
+    import_note: "可上传 Excel 或 WPS 另存的 CSV（GB18030/GBK 或 UTF-8，中文或英文表头）或 JSONL；Excel 工作簿（.xlsx）请先另存为 CSV。预览不保存任何数据；确认后整份文件一次保存，有任何错误都不保存。",
+    import_role: "只有办事员和管理员可以导入文件。", import_choose_first: "请先选择文件。",
+    import_summary: "{name}（{encoding}）：{rows} 行，有误 {bad} 行；将保存 {store} 行，此前已保存 {dup} 行。",
+    import_summary_invalid: "{name}（{encoding}）：有误 {bad} 行，整份文件不会保存；下表是其余 {rows} 行将带来的处理。",
+    import_bad_rows: "有误的行（须改正后重新预览，整份文件才能导入）", import_effects: "各部门将如何处理（户数 · 金额）",
+    import_by: "依据", import_by_plugin: "部门插件", import_by_catalogue: "政策目录估算", import_events: "评议数",
+    import_totals_note: "“部门插件”：由该部门自己的插件在数据副本上试算，含金额；“政策目录估算”：部门插件在其他服务器上，按政策目录的标准规则估算，不含金额和名册政策。",
+    import_paid: "应兑付金额", import_per_household: "逐户明细", import_first_n: "只列出前 {n} 户", import_line: "行号", import_line_n: "第 {n} 行", import_field: "项", import_code: "错误",
+    import_confirm: "确认导入", import_done: "已导入：新保存 {stored} 条，此前已保存 {duplicates} 条。各部门将陆续送达。",
+    import_fix: "文件有误，未保存任何数据。请改正上列各行后重新选择文件预览。",
     login_note: "账户由管理员用 hubctl users add 创建；忘记口令请联系管理员。"
   },
   en: {
@@ -60,6 +71,54 @@ window.HUB_I18N = {
     parked_note: "Parking arrives with issue 4; until then a failing event is retried with backoff and never parked.",
     login_title: "Log in to Chengxin Hub", user_name: "User name", password: "Password", log_in: "Log in", log_out: "Log out",
     logged_in_as: "Logged in as", role_clerk: "clerk", role_supervisor: "supervisor", role_department: "department", role_admin: "admin",
+    nav_import: "Import a file", import_title: "Import a file of evaluations", import_choose: "File", import_preview: "Preview",
+    import_note: "Upload a CSV saved by Excel or WPS (GB18030/GBK or UTF-8, Chinese or English headers) or JSONL; save an Excel workbook (.xlsx) as CSV first. The preview stores nothing; confirming stores the whole file at once, and nothing if any row is bad.",
+    import_role: "Only clerks and administrators import files.", import_choose_first: "Choose a file first.",
+    import_summary: "{name} ({encoding}): {rows} rows, {bad} bad; {store} would be stored, {dup} stored before.",
+    import_summary_invalid: "{name} ({encoding}): {bad} bad rows, so the file will not be stored; below, what its other {rows} rows would do.",
+    import_bad_rows: "Bad rows (fix them and preview again: the file is imported whole or not at all)", import_effects: "What each department would do (households · money)",
+    import_by: "By", import_by_plugin: "its plugin", import_by_catalogue: "catalogue estimate", import_events: "Evaluations",
+    import_totals_note: "“its plugin”: the department's own plugin, asked on a copy of its data, money included; “catalogue estimate”: its plugin runs on another server, so the catalogue's standard rule is shown, without money or roster policies.",
+    import_paid: "To pay", import_per_household: "per household", import_first_n: "first {n} listed", import_line: "Line", import_line_n: "line {n}", import_field: "Field", import_code: "Error",
+    import_confirm: "Confirm the import", import_done: "Imported: {stored} stored, {duplicates} stored before. The departments will catch up.",
+    import_fix: "The file has bad rows; nothing was stored. Fix the rows above and choose the file again.",
     login_note: "Accounts are made by an administrator with hubctl users add; ask them if you forget your password."
   }
+};
+
+// The import page's words for the hub's error codes and the file's fields (import.js): each
+// shown in the page's language with the code or wire name beside.
+window.HUB_IMPORT_WORDS = {
+  codes: {
+    missing_field: { zh: "缺少必填项", en: "a required field is missing" },
+    invalid_field: { zh: "取值无效", en: "invalid value" },
+    invalid_status: { zh: "评议结果无效", en: "invalid result" },
+    invalid_quarter: { zh: "季度无效", en: "invalid quarter" },
+    invalid_date: { zh: "日期无效", en: "invalid date" },
+    invalid_designation: { zh: "认定类别无效", en: "invalid designation" },
+    unknown_field: { zh: "未知的项", en: "unknown field" },
+    unknown_household: { zh: "户号不存在", en: "unknown household" },
+    stale_quarter: { zh: "季度早于该户当前季度", en: "older than the household's current quarter" },
+    conflict: { zh: "事件编号已用于不同内容", en: "event id already used for other content" },
+    invalid_encoding: { zh: "无法识别的编码", en: "unrecognised encoding" },
+    invalid_csv: { zh: "CSV 格式有误", en: "malformed CSV" },
+    invalid_json: { zh: "JSON 格式有误", en: "malformed JSON" },
+    missing_column: { zh: "缺少列", en: "missing column" },
+    duplicate_column: { zh: "列重复", en: "duplicate column" },
+    unknown_file_kind: { zh: "无法识别的文件类型（表头）", en: "unrecognised file (header)" },
+    empty_file: { zh: "文件为空", en: "empty file" },
+    file_too_large: { zh: "文件过大", en: "file too large" },
+    unsupported_format: { zh: "不支持的文件格式", en: "unsupported format" },
+    preview_mismatch: { zh: "文件与预览不同", en: "not the previewed file" },
+    invalid_rows: { zh: "文件有误", en: "bad rows" },
+    forbidden: { zh: "无权操作", en: "not allowed" },
+    csrf_failed: { zh: "请刷新页面", en: "reload the page" },
+  },
+  fields: {
+    household_id: { zh: "户号", en: "household_id" }, village: { zh: "村", en: "village" }, head: { zh: "户主", en: "head" },
+    members: { zh: "人口", en: "members" }, signed_on: { zh: "签订日期", en: "signed_on" }, status: { zh: "评议结果", en: "status" },
+    quarter: { zh: "季度", en: "quarter" }, effective_date: { zh: "生效日期", en: "effective_date" },
+    designations: { zh: "认定", en: "designations" }, basis: { zh: "评议依据", en: "basis" }, event_id: { zh: "事件编号", en: "event_id" },
+    type: { zh: "类型", en: "type" }, file: { zh: "文件", en: "file" }, name: { zh: "文件名", en: "name" },
+  },
 };

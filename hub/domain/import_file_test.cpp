@@ -1,7 +1,7 @@
 // Tests of the import-file reader behind `hubctl import`: the three CSV kinds recognised by
 // their header, JSONL, every bad row reported with its exact line number, stable generated
 // event ids, and the whole-file checks (conflicting ids, evaluations going back in time).
-#include "cli/import_file.h"
+#include "domain/import_file.h"
 
 #include <gtest/gtest.h>
 
@@ -12,7 +12,7 @@
 
 #include "domain/wire_event.h"
 
-namespace hub::cli {
+namespace hub {
 namespace {
 
 using nlohmann::json;
@@ -518,4 +518,4 @@ TEST(ImportCsv, BadChineseValuesAndDoubledColumnsAreNamed) {
 }
 
 }  // namespace
-}  // namespace hub::cli
+}  // namespace hub

@@ -1,4 +1,4 @@
-#include "cli/import_file.h"
+#include "domain/import_file.h"
 
 #include <iconv.h>
 
@@ -12,7 +12,7 @@
 #include "hub/sdk/csv.h"
 #include "domain/wire_event.h"
 
-namespace hub::cli {
+namespace hub {
 namespace {
 
 using nlohmann::json;
@@ -312,4 +312,4 @@ void check_file_consistency(ImportFile& file) {
   }
 }
 
-}  // namespace hub::cli
+}  // namespace hub

@@ -25,7 +25,7 @@
 
 #include <nlohmann/json.hpp>
 
-namespace hub::cli {
+namespace hub {
 
 struct ImportRow {
   std::size_t line = 0;
@@ -53,4 +53,4 @@ ImportFile parse_import(const std::string& name, const std::string& text);
 // household's evaluations going back in time within the file.
 void check_file_consistency(ImportFile& file);
 
-}  // namespace hub::cli
+}  // namespace hub
