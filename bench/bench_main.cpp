@@ -24,6 +24,7 @@
 
 #include "bench_support.h"
 #include "common/command_line.h"
+#include "domain/wire_event.h"
 #include "hub_runs.h"
 #include "limits.h"
 #include "postgresql.h"
@@ -126,6 +127,21 @@ std::string join_batch(const std::vector<std::string>& events, std::size_t n) {
     body += events[i];
   }
   return body + "]}";
+}
+
+// parse_request() alone, on one thread: events/s of the ingest thread's parsing, with no socket or
+// database. The same batch is parsed `rounds` times; a failure to parse is an error of the bench.
+double parse_rate(const std::string& body, std::size_t events_per_body, std::size_t rounds) {
+  const auto start = Clock::now();
+  std::size_t parsed = 0;
+  for (std::size_t r = 0; r < rounds; ++r) {
+    auto request = hub::parse_request(body, hub::RequestLimits{});
+    if (!request.ok() || !request.value().item_errors.empty())
+      throw std::runtime_error("parse.batch: the bench's batch does not parse");
+    parsed += request.value().events.size();
+  }
+  if (parsed != events_per_body * rounds) throw std::runtime_error("parse.batch: events lost");
+  return static_cast<double>(parsed) / seconds_since(start);
 }
 
 void add_latency(Report& report, const std::string& id, const std::string& label, const std::vector<Percentiles>& runs,
@@ -328,6 +344,20 @@ int main(int argc, char** argv) {
                     repeat(1, [&] { return redis_deliver_all(server, county.events, departments, 1000); }), "", "",
                     ""});
       }
+    }
+
+    // ---- parsing: the ingest thread's parse_request() alone, no socket, no database ----
+    if (want("parse.batch")) {
+      progress("parse: parse_request on batches of 1,000 status_change events");
+      std::vector<std::string> status_changes;
+      for (const auto& e : town.events)
+        if (e.find("\"type\":\"status_change\"") != std::string::npos) status_changes.push_back(e);
+      const std::size_t n = std::min<std::size_t>(1000, status_changes.size());
+      const std::string body = join_batch(status_changes, n);
+      report.add({"parse.batch", "parse",
+                  "parse_request, " + std::to_string(n) + " status_change events (" + std::to_string(body.size() / 1024) +
+                      " KiB)",
+                  "events/s", true, repeat(o.runs, [&] { return parse_rate(body, n, 2000 / scale); }), "", "", ""});
     }
 
     // ---- the hub (on SQLite) ----

@@ -1,17 +1,18 @@
 #include "domain/wire_event.h"
 
+#include <algorithm>
 #include <cstdio>
-#include <set>
 
 #include <nlohmann/json.hpp>
 
+#include "domain/event_fields.h"
+
 namespace hub {
-namespace {
 
 using nlohmann::json;
 
-// At most max_bytes of text, cut at a character boundary: error messages quote what was sent,
-// and a reply must stay valid UTF-8 (nlohmann::json::dump() throws on a cut character).
+namespace wire {
+
 std::string utf8_prefix(std::string_view text, std::size_t max_bytes) {
   if (text.size() <= max_bytes) return std::string(text);
   std::size_t end = max_bytes;
@@ -19,27 +20,65 @@ std::string utf8_prefix(std::string_view text, std::size_t max_bytes) {
   return std::string(text.substr(0, end));
 }
 
+namespace {
+
+constexpr std::array<std::string_view, kEventKeyCount> kKeyNames{
+    "type", "event_id", "household_id", "village", "head", "members", "signed_on", "status", "designations",
+    "quarter", "effective_date", "basis"};
+
+constexpr std::uint16_t bit(EventKey key) { return static_cast<std::uint16_t>(1u << static_cast<unsigned>(key)); }
+
+// The keys each type allows, as bits of EventKey.
+std::uint16_t allowed_keys(EventType type) {
+  using K = EventKey;
+  const std::uint16_t common = bit(K::kType) | bit(K::kEventId) | bit(K::kHouseholdId);
+  switch (type) {
+    case EventType::kHousehold: return common | bit(K::kVillage) | bit(K::kHead) | bit(K::kMembers);
+    case EventType::kCommitment: return common | bit(K::kSignedOn);
+    case EventType::kStatusChange: break;
+  }
+  return common | bit(K::kStatus) | bit(K::kDesignations) | bit(K::kQuarter) | bit(K::kEffectiveDate) |
+         bit(K::kBasis);
+}
+
+// The EventKeys in byte order of their names: the order nlohmann's objects iterate in.
+const std::array<EventKey, kEventKeyCount>& keys_in_name_order() {
+  static const std::array<EventKey, kEventKeyCount> order = [] {
+    std::array<EventKey, kEventKeyCount> keys{};
+    for (std::size_t i = 0; i < kEventKeyCount; ++i) keys[i] = static_cast<EventKey>(i);
+    std::sort(keys.begin(), keys.end(), [](EventKey a, EventKey b) {
+      return kKeyNames[static_cast<std::size_t>(a)] < kKeyNames[static_cast<std::size_t>(b)];
+    });
+    return keys;
+  }();
+  return order;
+}
+
 FieldError error(std::string code, std::string field, std::string message) {
   return FieldError{std::move(code), std::move(message), std::move(field)};
 }
 
-// Reads a required string field; returns an error for a missing or non-string value.
-std::optional<FieldError> require_string(const json& o, const char* key, std::string* out) {
-  auto it = o.find(key);
-  if (it == o.end() || it->is_null()) return error("missing_field", key, std::string("missing field '") + key + "'");
-  if (!it->is_string()) return error("invalid_field", key, std::string("field '") + key + "' must be a string");
-  *out = it->get<std::string>();
-  if (out->empty()) return error("missing_field", key, std::string("field '") + key + "' is empty");
+bool absent_or_null(const FieldValue& v) { return v.kind == ValueKind::kAbsent || v.kind == ValueKind::kNull; }
+
+// Takes a required string field; returns an error for a missing, null, non-string or empty value.
+std::optional<FieldError> require_string(EventFields& f, EventKey key, std::string* out) {
+  FieldValue& v = f[key];
+  const std::string name(kKeyNames[static_cast<std::size_t>(key)]);
+  if (absent_or_null(v)) return error("missing_field", name, "missing field '" + name + "'");
+  if (v.kind != ValueKind::kString) return error("invalid_field", name, "field '" + name + "' must be a string");
+  *out = std::move(v.text);
+  if (out->empty()) return error("missing_field", name, "field '" + name + "' is empty");
   return std::nullopt;
 }
 
-std::optional<FieldError> optional_string(const json& o, const char* key, std::string* out, std::size_t max_len) {
-  auto it = o.find(key);
-  if (it == o.end() || it->is_null()) return std::nullopt;
-  if (!it->is_string()) return error("invalid_field", key, std::string("field '") + key + "' must be a string");
-  *out = it->get<std::string>();
+std::optional<FieldError> optional_string(EventFields& f, EventKey key, std::string* out, std::size_t max_len) {
+  FieldValue& v = f[key];
+  if (absent_or_null(v)) return std::nullopt;
+  const std::string name(kKeyNames[static_cast<std::size_t>(key)]);
+  if (v.kind != ValueKind::kString) return error("invalid_field", name, "field '" + name + "' must be a string");
+  *out = std::move(v.text);
   if (out->size() > max_len)
-    return error("invalid_field", key, std::string("field '") + key + "' is longer than " + std::to_string(max_len) + " bytes");
+    return error("invalid_field", name, "field '" + name + "' is longer than " + std::to_string(max_len) + " bytes");
   return std::nullopt;
 }
 
@@ -49,20 +88,46 @@ std::optional<FieldError> check_id(const char* key, const std::string& value) {
   return std::nullopt;
 }
 
-const std::set<std::string>& allowed_keys(EventType type) {
-  static const std::set<std::string> household{"type", "event_id", "household_id", "village", "head", "members"};
-  static const std::set<std::string> commitment{"type", "event_id", "household_id", "signed_on"};
-  static const std::set<std::string> status{"type", "event_id", "household_id", "status", "designations",
-                                            "quarter", "effective_date", "basis"};
-  switch (type) {
-    case EventType::kHousehold: return household;
-    case EventType::kCommitment: return commitment;
-    case EventType::kStatusChange: break;
+// The key reported as unknown_field: the first in byte order among the keys present that the
+// type does not allow, or nothing.
+std::optional<std::string> first_unknown_key(const EventFields& f, std::uint16_t allowed) {
+  for (EventKey key : keys_in_name_order()) {
+    if (f[key].kind == ValueKind::kAbsent || (allowed & bit(key)) != 0) continue;
+    const std::string_view name = kKeyNames[static_cast<std::size_t>(key)];
+    if (f.first_other_key && *f.first_other_key < name) return f.first_other_key;
+    return std::string(name);
   }
-  return status;
+  return f.first_other_key;
 }
 
 }  // namespace
+
+std::optional<EventKey> event_key(std::string_view name) noexcept {
+  for (std::size_t i = 0; i < kEventKeyCount; ++i)
+    if (kKeyNames[i] == name) return static_cast<EventKey>(i);
+  return std::nullopt;
+}
+
+std::string_view key_name(EventKey key) noexcept { return kKeyNames[static_cast<std::size_t>(key)]; }
+
+void EventFields::note_other_key(std::string_view key) {
+  if (!first_other_key || key < *first_other_key) first_other_key = std::string(key);
+}
+
+void EventFields::clear() {
+  for (FieldValue& v : values) {
+    v.kind = ValueKind::kAbsent;
+    v.text.clear();
+  }
+  designation_items.clear();
+  first_other_key.reset();
+}
+
+FieldError not_an_object_error() { return error("invalid_request", "", "an event must be a JSON object"); }
+
+}  // namespace wire
+
+using wire::utf8_prefix;
 
 std::string_view to_string(EventType type) noexcept {
   switch (type) {
@@ -272,11 +337,13 @@ std::string WireEvent::canonical_json() const {
   return out;
 }
 
-Result<WireEvent> parse_event(const json& o) {
-  if (!o.is_object()) return error("invalid_request", "", "an event must be a JSON object");
+namespace wire {
+
+Result<WireEvent> validate_event_fields(EventFields& f) {
+  using K = EventKey;
   WireEvent ev;
   std::string type;
-  if (auto e = require_string(o, "type", &type)) return *e;
+  if (auto e = require_string(f, K::kType, &type)) return *e;
   if (type == "household") {
     ev.type = EventType::kHousehold;
   } else if (type == "commitment") {
@@ -287,117 +354,106 @@ Result<WireEvent> parse_event(const json& o) {
     return error("unknown_type", "type", "unknown event type '" + utf8_prefix(type, 40) +
                                              "' (household, commitment, status_change or batch)");
   }
-  const auto& allowed = allowed_keys(ev.type);
-  for (const auto& [key, value] : o.items()) {
-    (void)value;
-    if (allowed.count(key) == 0)
-      return error("unknown_field", key, "field '" + utf8_prefix(key, 40) + "' is not part of a " + type + " event");
-  }
-  if (auto e = require_string(o, "event_id", &ev.event_id)) return *e;
+  if (auto key = first_unknown_key(f, allowed_keys(ev.type)))
+    return error("unknown_field", *key, "field '" + utf8_prefix(*key, 40) + "' is not part of a " + type + " event");
+  if (auto e = require_string(f, K::kEventId, &ev.event_id)) return *e;
   if (auto e = check_id("event_id", ev.event_id)) return *e;
-  if (auto e = require_string(o, "household_id", &ev.household_id)) return *e;
+  if (auto e = require_string(f, K::kHouseholdId, &ev.household_id)) return *e;
   if (auto e = check_id("household_id", ev.household_id)) return *e;
 
   switch (ev.type) {
     case EventType::kHousehold: {
-      if (auto e = require_string(o, "village", &ev.village)) return *e;
+      if (auto e = require_string(f, K::kVillage, &ev.village)) return *e;
       if (auto e = check_id("village", ev.village)) return *e;
-      if (auto e = optional_string(o, "head", &ev.head, 200)) return *e;
-      if (auto it = o.find("members"); it != o.end() && !it->is_null()) {
-        if (!it->is_number_integer() || it->get<std::int64_t>() < 1 || it->get<std::int64_t>() > 100)
+      if (auto e = optional_string(f, K::kHead, &ev.head, 200)) return *e;
+      if (const FieldValue& m = f[K::kMembers]; !absent_or_null(m)) {
+        if (m.kind != ValueKind::kInteger || m.integer < 1 || m.integer > 100)
           return error("invalid_field", "members", "field 'members' must be a whole number from 1 to 100");
-        ev.members = it->get<std::int64_t>();
+        ev.members = m.integer;
       }
       break;
     }
     case EventType::kCommitment: {
-      if (auto e = require_string(o, "signed_on", &ev.signed_on)) return *e;
+      if (auto e = require_string(f, K::kSignedOn, &ev.signed_on)) return *e;
       if (!is_valid_date(ev.signed_on))
         return error("invalid_date", "signed_on", "field 'signed_on' must be a date YYYY-MM-DD (got '" + utf8_prefix(ev.signed_on, 40) + "')");
       break;
     }
     case EventType::kStatusChange: {
       std::string status;
-      if (auto e = require_string(o, "status", &status)) return *e;
+      if (auto e = require_string(f, K::kStatus, &status)) return *e;
       auto parsed = hub::sdk::parse_household_status(status);
       if (!parsed || *parsed == hub::sdk::HouseholdStatus::kUnevaluated)
         return error("invalid_status", "status", "unknown status '" + utf8_prefix(status, 40) + "' (credit, non_credit or breach)");
       ev.status = *parsed;
-      if (auto e = require_string(o, "quarter", &ev.quarter)) return *e;
+      if (auto e = require_string(f, K::kQuarter, &ev.quarter)) return *e;
       if (!quarter_index(ev.quarter))
         return error("invalid_quarter", "quarter", "field 'quarter' must look like 2020Q3 (got '" + utf8_prefix(ev.quarter, 40) + "')");
-      if (auto it = o.find("effective_date"); it != o.end() && !it->is_null()) {
-        if (!it->is_string() || !is_valid_date(it->get<std::string>()))
+      if (FieldValue& d = f[K::kEffectiveDate]; !absent_or_null(d)) {
+        if (d.kind != ValueKind::kString || !is_valid_date(d.text))
           return error("invalid_date", "effective_date", "field 'effective_date' must be a date YYYY-MM-DD");
-        ev.effective_date = it->get<std::string>();
+        ev.effective_date = std::move(d.text);
       } else {
         ev.effective_date = first_day_after_quarter(ev.quarter);
       }
-      if (auto it = o.find("designations"); it != o.end() && !it->is_null()) {
-        if (!it->is_array()) return error("invalid_field", "designations", "field 'designations' must be an array of strings");
-        for (const auto& d : *it) {
-          if (!d.is_string()) return error("invalid_field", "designations", "field 'designations' must be an array of strings");
-          const auto name = d.get<std::string>();
+      if (const FieldValue& d = f[K::kDesignations]; !absent_or_null(d)) {
+        if (d.kind != ValueKind::kArray) return error("invalid_field", "designations", "field 'designations' must be an array of strings");
+        for (FieldValue& item : f.designation_items) {
+          if (item.kind != ValueKind::kString) return error("invalid_field", "designations", "field 'designations' must be an array of strings");
+          const std::string& name = item.text;
           bool known = false;
           for (const auto& k : known_designations()) known = known || k == name;
           if (!known) return error("invalid_designation", "designations", "unknown designation '" + utf8_prefix(name, 40) + "' (assistance)");
           bool repeated = false;
           for (const auto& seen : ev.designations) repeated = repeated || seen == name;
-          if (!repeated) ev.designations.push_back(name);
+          if (!repeated) ev.designations.push_back(std::move(item.text));
         }
       }
-      if (auto e = optional_string(o, "basis", &ev.basis, 2000)) return *e;
+      if (auto e = optional_string(f, K::kBasis, &ev.basis, 2000)) return *e;
       break;
     }
   }
   return ev;
 }
 
-Result<IngestRequest> parse_request(std::string_view body_text, const RequestLimits& limits) {
-  if (body_text.size() > limits.max_message_bytes)
-    return error("too_large", "", "message of " + std::to_string(body_text.size()) + " bytes exceeds the limit of " +
-                                      std::to_string(limits.max_message_bytes) + " bytes");
-  const json body = json::parse(body_text.begin(), body_text.end(), nullptr, false);
-  if (body.is_discarded())
-    return error("invalid_json", "", "the message is not valid JSON (one UTF-8 JSON object per frame)");
-  if (!body.is_object()) return error("invalid_request", "", "the message must be a JSON object");
+}  // namespace wire
 
-  IngestRequest request;
-  const auto type_it = body.find("type");
-  request.is_batch = type_it != body.end() && type_it->is_string() && *type_it == "batch";
-  if (!request.is_batch) {
-    auto parsed = parse_event(body);
-    if (auto* e = parsed.error()) return std::move(*e);
-    request.events.push_back(std::move(parsed).value());
-    request.original_index.push_back(0);
-    return request;
+namespace {
+
+wire::FieldValue field_value(const json& v) {
+  using wire::ValueKind;
+  wire::FieldValue out;
+  switch (v.type()) {
+    case json::value_t::null: out.kind = ValueKind::kNull; break;
+    case json::value_t::string: out.kind = ValueKind::kString; out.text = v.get_ref<const std::string&>(); break;
+    case json::value_t::number_integer:
+    case json::value_t::number_unsigned: out.kind = ValueKind::kInteger; out.integer = v.get<std::int64_t>(); break;
+    case json::value_t::number_float: out.kind = ValueKind::kOtherNumber; break;
+    case json::value_t::boolean: out.kind = ValueKind::kBoolean; break;
+    case json::value_t::array: out.kind = ValueKind::kArray; break;
+    case json::value_t::object: out.kind = ValueKind::kObject; break;
+    case json::value_t::binary:
+    case json::value_t::discarded: out.kind = ValueKind::kOtherNumber; break;  // never from JSON text; not a string
   }
-  for (const auto& [key, value] : body.items()) {
-    (void)value;
-    if (key != "type" && key != "events" && key != "dry_run")
-      return error("unknown_field", key, "field '" + utf8_prefix(key, 40) + "' is not part of a batch");
-  }
-  const auto ev = body.find("events");
-  if (ev == body.end() || !ev->is_array())
-    return error("missing_field", "events", "a batch needs \"events\": an array of events");
-  if (ev->empty()) return error("empty_batch", "events", "the batch has no events");
-  if (ev->size() > limits.max_batch_events)
-    return error("batch_too_large", "events", "the batch has " + std::to_string(ev->size()) + " events; the limit is " +
-                                                  std::to_string(limits.max_batch_events));
-  if (auto d = body.find("dry_run"); d != body.end()) {
-    if (!d->is_boolean()) return error("invalid_field", "dry_run", "field 'dry_run' must be true or false");
-    request.dry_run = d->get<bool>();
-  }
-  for (std::size_t i = 0; i < ev->size(); ++i) {
-    auto parsed = parse_event((*ev)[i]);
-    if (auto* e = parsed.error()) {
-      request.item_errors.emplace(i, std::move(*e));
-    } else {
-      request.events.push_back(std::move(parsed).value());
-      request.original_index.push_back(i);
+  return out;
+}
+
+}  // namespace
+
+Result<WireEvent> parse_event(const json& o) {
+  if (!o.is_object()) return wire::not_an_object_error();
+  wire::EventFields fields;
+  for (const auto& [key, value] : o.items()) {
+    const auto k = wire::event_key(key);
+    if (!k) {
+      fields.note_other_key(key);
+      continue;
     }
+    fields[*k] = field_value(value);
+    if (*k == wire::EventKey::kDesignations && value.is_array())
+      for (const auto& item : value) fields.designation_items.push_back(field_value(item));
   }
-  return request;
+  return wire::validate_event_fields(fields);
 }
 
 }  // namespace hub

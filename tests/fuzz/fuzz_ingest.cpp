@@ -7,7 +7,10 @@
 //  - every error, request-level or per item, has a stable code and its reply can be
 //    serialised (the reply is JSON, so its text must be valid UTF-8);
 //  - every accepted event's canonical form (what is stored and digested) parses back to the
-//    same event with the same canonical form.
+//    same event with the same canonical form;
+//  - parse_request() (no DOM) gives exactly what the DOM parser it replaced gives
+//    (testing/wire_event_dom_oracle.h): the same error, or the same events, indexes and item
+//    errors, field by field — so fuzzing also checks the two parsers' equivalence.
 #include <cstddef>
 #include <cstdint>
 #include <filesystem>
@@ -22,6 +25,7 @@
 #include "store/sqlite/sqlite_event_store.h"
 #include "fuzz_check.h"
 #include "domain/wire_event.h"
+#include "testing/wire_event_dom_oracle.h"
 
 namespace {
 
@@ -61,7 +65,10 @@ hub::EventLog& event_log() {
 
 extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size) {
   const std::string_view body(reinterpret_cast<const char*>(data), size);
-  auto parsed = hub::parse_request(body, hub::RequestLimits{1 << 20, 1000});
+  const hub::RequestLimits limits{1 << 20, 1000};
+  auto parsed = hub::parse_request(body, limits);
+  FUZZ_CHECK(hub::dom_oracle::describe(parsed) == hub::dom_oracle::describe(hub::dom_oracle::parse_request(body, limits)),
+             "parse_request gives what the DOM parser gave");
   if (const hub::Status* e = parsed.error()) {
     check_error(*e);
     return 0;
