@@ -156,7 +156,8 @@ void publish_async(Connection& c, const std::atomic<int>& errors, const std::str
 }
 
 // A department's loop: fetch up to 512 messages, acknowledge each (natsMsg_Ack; the last one
-// with AckSync, whose reply comes after the server processed the batch's acks), then call
+// with AckSync, whose reply comes after the server processed it, the others having gone before
+// it on the same connection), then call
 // on_acked(index) for each; stops after `expected` messages.
 template <typename OnAcked>
 void consume(const std::string& url, const Stream& stream, std::size_t consumer, std::size_t expected,

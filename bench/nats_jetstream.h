@@ -5,7 +5,8 @@
 // storage per measurement, publishes with JetStream acknowledgments (js_Publish, or
 // js_PublishAsync with a window of events in flight), and has one durable pull consumer per
 // department with explicit acknowledgment (every message acked; the last of each fetched batch
-// with AckSync, whose reply says the server processed the batch's acks). Client: libnats (C).
+// with AckSync, whose reply comes after the server processed that ack; the batch's other acks
+// went before it on the same connection). Client: libnats (C).
 //
 // Durability differs from the hub's and Redis's: nats-server 2.9 acknowledges a publish once
 // the message is in its file store, not after an fsync; it fsyncs on a timer (every 2 minutes,
