@@ -42,7 +42,7 @@ class Connection {
     js_opts.Wait = 60000;  // API requests (stream and consumer creation) on a loaded machine
     if (max_pending > 0) {
       js_opts.PublishAsync.MaxPending = max_pending;
-      js_opts.PublishAsync.StallWait = 60000;  // a full window waits for acks, it does not fail
+      js_opts.PublishAsync.StallWait = 600000;  // a full window waits for acks (up to 10 min), it does not fail
     }
     if (async_errors != nullptr) {
       js_opts.PublishAsync.ErrHandler = [](jsCtx*, jsPubAckErr*, void* closure) {
