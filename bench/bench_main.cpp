@@ -2,7 +2,7 @@
 //
 //   hub-bench [--runs N] [--town-households N] [--county-households N] [--departments N]
 //             [--storage sqlite|postgresql|both] [--scaling] [--smoke] [--no-redis]
-//             [--no-jetstream] [--out FILE] [--work-dir DIR]
+//             [--no-jetstream] [--jetstream-county-max N] [--out FILE] [--work-dir DIR]
 //
 // Sections, in this order: limits (libzmq, SQLite, fsync; with PostgreSQL, its COPY), redis
 // (Redis Streams with appendfsync always and one consumer group per department), jetstream
