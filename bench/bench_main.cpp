@@ -2,10 +2,12 @@
 //
 //   hub-bench [--runs N] [--town-households N] [--county-households N] [--departments N]
 //             [--storage sqlite|postgresql|both] [--scaling] [--smoke] [--no-redis]
-//             [--out FILE] [--work-dir DIR]
+//             [--no-jetstream] [--jetstream-county-max N] [--out FILE] [--work-dir DIR]
 //
 // Sections, in this order: limits (libzmq, SQLite, fsync; with PostgreSQL, its COPY), redis
-// (Redis Streams with appendfsync always and one consumer group per department), hub (a real
+// (Redis Streams with appendfsync always and one consumer group per department), jetstream
+// (NATS JetStream, a file-storage stream and one durable pull consumer per department with
+// explicit acks, each figure beside Redis's and, in the hub section, beside the hub's), hub (a real
 // hubd on SQLite: durable ingest, deliveries per second, latency at a fixed rate, the town's
 // and the county's quarter end to end), postgresql (the same hubd on a PostgreSQL server the
 // bench starts for the run, fsync on: ingest, deliveries, the town's quarter, each beside its
@@ -27,6 +29,7 @@
 #include "domain/wire_event.h"
 #include "hub_runs.h"
 #include "limits.h"
+#include "nats_jetstream.h"
 #include "postgresql.h"
 #include "redis_streams.h"
 
@@ -45,6 +48,10 @@ struct Options {
   std::vector<std::size_t> scaling_sizes{10000, 100000, 1000000};
   bool smoke = false;
   bool redis = true;
+  bool jetstream = true;
+  // JetStream's county runs only up to this many households: at 1,000,000 libnats 3.4.1
+  // (Debian 12) crashed in its reader thread (docs/benchmarks.md), which aborts the whole run.
+  std::size_t jetstream_county_max = 300000;
   std::string storage = "sqlite";  // sqlite, postgresql or both
   bool on_sqlite() const { return storage != "postgresql"; }
   bool on_postgresql() const { return storage != "sqlite"; }
@@ -62,6 +69,7 @@ struct Options {
 // after a usage error).
 std::optional<int> parse_options(int argc, char** argv, Options& o) {
   bool no_redis = false;
+  bool no_jetstream = false;
   CLI::App app("hub-bench — Chengxin Hub benchmarks / 诚信枢纽性能基准", "hub-bench");
   hub::command_line::repeated_options_take_the_last(app);
   app.add_option("--runs", o.runs, "repetitions of each figure (median, min, max are reported)")
@@ -88,6 +96,12 @@ std::optional<int> parse_options(int argc, char** argv, Options& o) {
       ->allow_extra_args(false)
       ->type_name("LIST");
   app.add_flag("--no-redis", no_redis, "skip Redis Streams (it is skipped anyway when redis-server is missing)");
+  app.add_flag("--no-jetstream", no_jetstream,
+               "skip NATS JetStream (it is skipped anyway when nats-server or libnats is missing)");
+  app.add_option("--jetstream-county-max", o.jetstream_county_max,
+                 "run JetStream's county only up to this many households (libnats 3.4.1 crashed at 1,000,000; "
+                 "see docs/benchmarks.md)")
+      ->capture_default_str();
   app.add_option("--out", o.out, "JSON results")->type_name("FILE")->capture_default_str();
   app.add_option("--work-dir", o.work_dir, "where databases are created; default $TMPDIR or /tmp")->type_name("DIR");
   app.add_option("--hubd", o.hubd, "the hub to measure; default: this build tree")->type_name("PATH");
@@ -97,6 +111,7 @@ std::optional<int> parse_options(int argc, char** argv, Options& o) {
   if (const auto exit_code = hub::command_line::parse_command_line(app, argc, argv)) return exit_code;
   o.runs = std::max<std::size_t>(1, o.runs);
   o.redis = !no_redis;
+  o.jetstream = !no_jetstream;
   if (o.smoke) {
     o.runs = 1;
     o.town = std::min<std::size_t>(o.town, 200);
@@ -298,7 +313,7 @@ int main(int argc, char** argv) {
     const std::size_t latency_events = o.smoke ? 200 : 25000;  // 5 s at 5,000 events/s
     const double latency_rate = 5000;
     const std::size_t latency_threads = 64;  // enough connections that 5,000/s never waits for a free one
-    if (o.redis && !redis) progress("redis-server not found: Redis Streams figures skipped");
+    if (o.redis && want("redis") && !redis) progress("redis-server not found: Redis Streams figures skipped");
     if (redis) {
       progress("redis: starting redis-server (appendonly, appendfsync always)");
       const std::string redis_dir = work.path() + "/redis";
@@ -358,6 +373,85 @@ int main(int argc, char** argv) {
                   "parse_request, " + std::to_string(n) + " status_change events (" + std::to_string(body.size() / 1024) +
                       " KiB)",
                   "events/s", true, repeat(o.runs, [&] { return parse_rate(body, n, 2000 / scale); }), "", "", ""});
+    }
+
+    // ---- NATS JetStream ----
+    // The same figures as Redis's, each beside it; the hub's figures name these too (below).
+    const std::string jetstream_missing = JetStreamServer::unavailable();
+    const bool jetstream = o.jetstream && want("jetstream") && jetstream_missing.empty();
+    const std::size_t jetstream_in_flight = 4000;  // as many events in flight as the hub's 4 batches of 1,000
+    if (o.jetstream && want("jetstream") && !jetstream)
+      progress(jetstream_missing + ": NATS JetStream figures skipped");
+    if (jetstream) {
+      progress("jetstream: starting nats-server -js (file storage in the work directory)");
+      const std::string nats_dir = work.path() + "/nats";
+      fs::create_directories(nats_dir);
+      JetStreamServer server(nats_dir);
+      report.set_info("jetstream", json{{"server", server.version()},
+                                         {"stream", "file storage, 1 replica, limits retention"},
+                                         {"consumers", "one durable pull consumer per department, explicit ack, "
+                                                       "fetch 512, the last of each batch acked with AckSync"},
+                                         {"sync", "no fsync before the publish ack; nats-server 2.9 fsyncs its "
+                                                  "file store every 2 minutes (no sync_interval before 2.10)"}});
+      if (want("jetstream.publish")) {
+        progress("jetstream: publish");
+        report.add({"jetstream.publish.single", "jetstream", "js_Publish one at a time, ack before fsync",
+                    "events/s", true,
+                    repeat(o.runs,
+                           [&] { return jetstream_publish_single(server, town.events, o.smoke ? 100 : 5000); }),
+                    "", "redis.publish.single", ""});
+        report.add({"jetstream.publish.async", "jetstream", "js_PublishAsync, 4,000 in flight", "events/s", true,
+                    repeat(o.runs,
+                           [&] { return jetstream_publish_batched(server, town.events, jetstream_in_flight); }),
+                    "", "redis.publish.batch", ""});
+      }
+      if (want("jetstream.fanout")) {
+        progress("jetstream: fan-out to " + std::to_string(departments) + " durable pull consumers");
+        report.add({"jetstream.fanout", "jetstream",
+                    std::to_string(departments) + " pull consumers Fetch 512 + Ack every event", "deliveries/s", true,
+                    repeat(o.runs, [&] { return jetstream_fanout(server, town.events, departments); }), "",
+                    "redis.fanout", ""});
+      }
+      if (want("jetstream.latency")) {
+        progress("jetstream: latency at 5,000 events/s");
+        std::vector<Percentiles> acked, all;
+        for (std::size_t r = 0; r < o.runs; ++r) {
+          LatencySamples s =
+              jetstream_latency(server, town.events, latency_events, latency_rate, latency_threads, departments);
+          acked.push_back(percentiles(s.acked_ms));
+          all.push_back(percentiles(s.all_groups_ms));
+        }
+        add_latency(report, "jetstream.latency.ack", "js_Publish -> ack, 5,000 events/s", acked, "",
+                    redis ? "redis.latency.ack" : "", "");
+        add_latency(report, "jetstream.latency.all", "js_Publish -> every consumer acked, 5,000 events/s", all, "",
+                    redis ? "redis.latency.all" : "", "");
+      }
+      if (want("jetstream.town")) {
+        progress("jetstream: the town's quarter");
+        report.add({"jetstream.town", "jetstream", "town's quarter: publish -> every consumer acked", "s", false,
+                    repeat(o.runs,
+                           [&] {
+                             return jetstream_deliver_all(server, town.events, departments, jetstream_in_flight);
+                           }),
+                    "", "redis.town", ""});
+      }
+      const bool jetstream_county = o.county > 0 && want("jetstream.county");
+      if (jetstream_county && o.county > o.jetstream_county_max)
+        progress("jetstream: the county's quarter skipped: " + format_number(static_cast<double>(o.county)) +
+                 " households is above --jetstream-county-max " +
+                 format_number(static_cast<double>(o.jetstream_county_max)) +
+                 " (libnats 3.4.1 crashed at 1,000,000; docs/benchmarks.md)");
+      if (jetstream_county && o.county <= o.jetstream_county_max) {
+        progress("jetstream: the county's quarter (" + format_number(static_cast<double>(o.county)) + " households)");
+        TempDir county_dir("hub-bench-county-jetstream");
+        const Town county = make_town(county_dir.path(), o.county, county_dir.path() + "/rosters");
+        report.add({"jetstream.county", "jetstream", "county's quarter: publish -> every consumer acked", "s", false,
+                    repeat(1,
+                           [&] {
+                             return jetstream_deliver_all(server, county.events, departments, jetstream_in_flight);
+                           }),
+                    "", "redis.county", ""});
+      }
     }
 
     // ---- the hub (on SQLite) ----
@@ -611,6 +705,21 @@ int main(int argc, char** argv) {
       }
     }
 
+    // Each hub figure beside its JetStream counterpart (the column "vs JetStream").
+    for (const auto& [hub_id, jetstream_id] : std::vector<std::pair<std::string, std::string>>{
+             {"hub.ingest.batch", "jetstream.publish.async"},
+             {"hub.delivery", "jetstream.fanout"},
+             {"hub.ingest.single", "jetstream.publish.single"},
+             {"hub.latency.ack.p50", "jetstream.latency.ack.p50"},
+             {"hub.latency.ack.p99", "jetstream.latency.ack.p99"},
+             {"hub.latency.ack.p999", "jetstream.latency.ack.p999"},
+             {"hub.latency.ledger.p50", "jetstream.latency.all.p50"},
+             {"hub.latency.ledger.p99", "jetstream.latency.all.p99"},
+             {"hub.latency.ledger.p999", "jetstream.latency.all.p999"},
+             {"hub.town", "jetstream.town"},
+             {"hub.county", "jetstream.county"}}) {
+      report.compare_with_jetstream(hub_id, jetstream_id);
+    }
     report.print(std::cout);
     std::ofstream out(o.out);
     out << report.to_json().dump(2) << "\n";

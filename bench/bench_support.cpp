@@ -72,6 +72,11 @@ void Report::add(Figure figure) {
     figures_.push_back(std::move(figure));
 }
 
+const Figure* Report::jetstream_of(const std::string& id) const {
+  const auto it = jetstream_of_.find(id);
+  return it == jetstream_of_.end() ? nullptr : find(it->second);
+}
+
 const Figure* Report::find(const std::string& id) const {
   for (const auto& f : figures_) {
     if (f.id == id) return &f;
@@ -110,7 +115,8 @@ void Report::print(std::ostream& out) const {
       out << std::left << std::setw(58) << "figure" << std::right << std::setw(14) << "median" << std::setw(14) << "min"
           << std::setw(14) << "max"
           << "  " << std::left << std::setw(14) << "unit"
-          << "vs limit   " << (section == "postgresql" ? "vs SQLite  " : "vs Redis   ") << "target\n";
+          << "vs limit   " << (section == "postgresql" ? "vs SQLite  " : "vs Redis   ") << "vs JetStream  "
+          << "target\n";
     }
     std::string label = f.label;
     if (label.size() > 57) label = label.substr(0, 57);
@@ -119,9 +125,11 @@ void Report::print(std::ostream& out) const {
         << format_number(f.value.min, decimals_for(f.value.min)) << std::setw(14)
         << format_number(f.value.max, decimals_for(f.value.max)) << "  " << std::left << std::setw(14) << f.unit
         << std::setw(11) << ratio_text(f, f.limit_id.empty() ? nullptr : find(f.limit_id)) << std::setw(11)
-        << ratio_text(f, f.redis_id.empty() ? nullptr : find(f.redis_id)) << f.target << "\n";
+        << ratio_text(f, f.redis_id.empty() ? nullptr : find(f.redis_id)) << std::setw(14)
+        << ratio_text(f, jetstream_of(f.id)) << f.target << "\n";
   }
-  out << "\nratios: > 1 means the hub is better (faster rate, or shorter time/latency) than the reference\n";
+  out << "\nratios: > 1 means the hub is better (faster rate, or shorter time/latency) than the reference;\n"
+         "in the jetstream section, that JetStream is better than Redis\n";
 }
 
 json Report::to_json() const {
@@ -144,6 +152,10 @@ json Report::to_json() const {
       const char* key = f.section == "postgresql" ? "sqlite" : "redis";
       j[key] = {{"id", f.redis_id}};
       if (auto r = ratio_value(f, find(f.redis_id))) j[key]["ratio"] = *r;
+    }
+    if (const Figure* peer = jetstream_of(f.id)) {
+      j["jetstream"] = {{"id", peer->id}};
+      if (auto r = ratio_value(f, peer)) j["jetstream"]["ratio"] = *r;
     }
     if (!f.target.empty()) j["target"] = f.target;
     figures.push_back(std::move(j));

@@ -2,8 +2,8 @@
 // processes (hubd, redis-server) and temporary directories.
 //
 // Every figure is measured `runs` times and reported as median, min and max. A figure may name
-// the machine limit and the Redis figure it is compared with; the report then prints the
-// ratios. Nothing here asserts a speed: the bench reports, it never fails on a slow figure.
+// the machine limit and the Redis figure it is compared with, and the report may set its NATS
+// JetStream counterpart; the report then prints the ratios. Nothing here asserts a speed: the bench reports, it never fails on a slow figure.
 #pragma once
 
 #include <sys/types.h>
@@ -12,6 +12,7 @@
 #include <cstddef>
 #include <functional>
 #include <iosfwd>
+#include <map>
 #include <nlohmann/json.hpp>
 #include <string>
 #include <vector>
@@ -61,12 +62,19 @@ class Report {
  public:
   void add(Figure figure);
   const Figure* find(const std::string& id) const;
+  // Prints and writes figure `id` beside `jetstream_id` (the column "vs JetStream", the JSON key
+  // "jetstream"), when both were measured.
+  void compare_with_jetstream(const std::string& id, const std::string& jetstream_id) {
+    jetstream_of_[id] = jetstream_id;
+  }
   void set_info(const std::string& key, nlohmann::json value) { info_[key] = std::move(value); }
   void print(std::ostream& out) const;
   nlohmann::json to_json() const;
 
  private:
+  const Figure* jetstream_of(const std::string& id) const;  // nullptr: none, or not measured
   std::vector<Figure> figures_;
+  std::map<std::string, std::string> jetstream_of_;  // figure id -> its NATS JetStream counterpart
   nlohmann::json info_ = nlohmann::json::object();
 };
 

@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # The benchmarks in one command (see docs/benchmarks.md):
 #   bash bench/run.sh [hub-bench options, e.g. --runs 5 --scaling]
-# Installs what is missing (including redis-server and hiredis), builds the hub and hub-bench
+# Installs what is missing (including redis-server, hiredis, nats-server and libnats), builds the hub and hub-bench
 # optimised (Release) in build-bench/, runs every figure back to back and writes
 # bench/results/<UTC time>.{txt,json}. Run it on a quiet machine: other load skews the figures.
 set -euo pipefail

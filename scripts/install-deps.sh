@@ -25,6 +25,11 @@ packages=(
   python3 python3-zmq                                         # protocol doc example is tested
   procps                                                      # tests: pgrep (a host without its supervisor has no child)
   libhiredis-dev redis-server                                 # bench/: Redis Streams baseline
+  libnats-dev nats-server                                     # bench/: NATS JetStream, the second peer (optional
+                                                              # to build: without libnats hub-bench skips it). The
+                                                              # bench starts its own server on a free port; under
+                                                              # systemd Debian also enables nats-server.service
+                                                              # (127.0.0.1:4222, no JetStream), which nothing uses
   clang libclang-rt-14-dev                                    # scripts/fuzz.sh: libFuzzer (-fsanitize=fuzzer)
   prometheus python3-yaml                                     # promtool (check/test the alert rules, tests/prometheus/);
                                                               # ~100 MB with the server, which no test uses. Under systemd
