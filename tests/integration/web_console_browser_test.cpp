@@ -12,6 +12,8 @@
 #include <iconv.h>
 
 #include <filesystem>
+#include <fstream>
+#include <iterator>
 
 #include <gtest/gtest.h>
 
@@ -293,6 +295,129 @@ TEST(WebConsoleBrowser, AClerkImportsAGb18030FileWithAPreviewAndConfirmsOnce) {
   }
   hub.wait_for_delivery();
   for (const char* png : {"import-bad-row", "import-preview", "import-confirmed"})
+    EXPECT_GT(fs::file_size(artefacts + "/" + png + ".png"), 5000u) << png;
+  hub.stop();
+  fs::remove_all(dir);
+}
+
+// The bytes of a committed fixture file (tests/integration/fixtures/), at most `limit` of them.
+std::string fixture(const std::string& name, std::size_t limit = std::string::npos) {
+  std::ifstream in(std::string(HUB_TEST_FIXTURES) + "/" + name, std::ios::binary);
+  EXPECT_TRUE(in.good()) << name;
+  std::string bytes{std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>()};
+  return bytes.substr(0, limit);
+}
+
+// Chooses a binary file (an .xlsx) in the import form and previews it.
+void choose_bytes_and_preview(CdpBrowser& browser, const std::string& name, const std::string& bytes) {
+  std::string js = "[";
+  for (unsigned char c : bytes) js += std::to_string(c) + ",";
+  js += "]";
+  browser.evaluate("{ const dt = new DataTransfer(); dt.items.add(new File([new Uint8Array(" + js + ")], " +
+                   json(name).dump() +
+                   ", {type: 'application/vnd.openxmlformats-officedocument.spreadsheetml.sheet'}));"
+                   " document.getElementById('import-file').files = dt.files;"
+                   " document.body.removeAttribute('data-import');"
+                   " document.getElementById('import-preview').click(); } true");
+}
+
+// A clerk uploads an Excel workbook (.xlsx, made by openpyxl: tests/integration/fixtures/
+// make_xlsx_fixtures.py) with Chinese headers, a date column and texts holding a comma, quotes
+// and a line break. The page reads its first worksheet with the vendored read-excel-file and
+// sends it as CSV: the preview names the bad row by its line; the fixed workbook is confirmed and
+// stored with its dates and texts intact. A truncated workbook is refused in the page, Chinese
+// first with the English beside, and nothing is sent or stored; so is one whose first worksheet
+// is empty.
+TEST(WebConsoleBrowser, AClerkImportsAnXlsxWorkbookAndATruncatedOneIsRefused) {
+  const std::string exe = chromium();
+  ASSERT_FALSE(exe.empty()) << "Chromium is not installed: run scripts/install-deps.sh (it installs Debian's chromium)";
+  const std::string dir = hub::test::make_temp_dir("hub-web-xlsx-browser-");
+  const auto certificate = hub::test::make_test_certificate(dir);
+  hub::test::HubOptions options;
+  options.departments = {"police"};
+  options.http = {{"address", "127.0.0.1:0"}, {"tls_cert", certificate.cert}, {"tls_key", certificate.key},
+                  {"login", true}};
+  hub::test::HubProcess hub(options);
+  const auto added = hub::test::run_command("printf '%s\\n' '" + std::string(kPassword) + "' | " + HUBCTL_PATH +
+                                            " --data-dir " + hub.data_dir() + " users add li.na --role clerk --password-stdin 2>&1");
+  ASSERT_EQ(added.exit_code, 0) << added.output;
+  hub.start();
+  for (const json& event : {hub::test::household_event("V01-00001", "V01"), hub::test::household_event("V01-00002", "V01"),
+                            hub::test::household_event("V01-00003", "V01")})
+    ASSERT_TRUE(hub.ingest(event).value("ok", false));
+  hub.wait_for_delivery();
+  const std::string artefacts = HUB_BROWSER_ARTEFACTS;
+  fs::create_directories(artefacts);
+  const auto status_changes = [&] {
+    return hub.query_int("events.db", "SELECT count(*) FROM event WHERE type = 'status_change'");
+  };
+  {
+    CdpBrowser browser(exe, dir + "/profile", {"--ignore-certificate-errors"});
+    browser.navigate(hub.http_url() + "#/import");
+    log_in(browser, "li.na", kPassword);
+    ASSERT_TRUE(browser.wait_for("document.body.dataset.ready === 'import'")) << browser.html();
+    EXPECT_NE(browser.evaluate("document.getElementById('import-file').accept").get<std::string>().find(".xlsx"),
+              std::string::npos);
+
+    // A truncated workbook: refused in the page, nothing sent (no preview request) or stored.
+    browser.evaluate("window.__sent = 0; { const f = window.fetch; window.fetch = (u, o) => {"
+                     " if (String(u).startsWith('/api/import/')) window.__sent++; return f(u, o); }; } true");
+    const std::string whole = fixture("2020q4.xlsx");
+    choose_bytes_and_preview(browser, "2020年第4季度评议.xlsx", whole.substr(0, whole.size() / 2));
+    ASSERT_TRUE(browser.wait_for("document.body.dataset.import === 'refused'")) << browser.html();
+    EXPECT_EQ(browser.evaluate("document.getElementById('import-error').dataset.code"), "xlsx_unreadable");
+    const std::string refused = browser.evaluate("document.getElementById('import-error').textContent");
+    const auto zh = refused.find("无法读取这个 Excel 工作簿");
+    const auto en = refused.find("the Excel workbook cannot be read");
+    EXPECT_NE(zh, std::string::npos) << refused;
+    EXPECT_NE(en, std::string::npos) << refused;
+    EXPECT_LT(zh, en) << "Chinese first: " << refused;
+    EXPECT_EQ(browser.evaluate("window.__sent"), 0) << "a truncated workbook is not sent";
+    EXPECT_EQ(browser.evaluate("document.getElementById('import-confirm') === null"), true);
+    browser.screenshot(artefacts + "/import-xlsx-truncated.png");
+    EXPECT_EQ(status_changes(), 0);
+
+    // A workbook whose first worksheet is empty: refused in the page, naming the sheet; nothing sent.
+    choose_bytes_and_preview(browser, "2020年第4季度评议.xlsx", fixture("empty-first-sheet.xlsx"));
+    ASSERT_TRUE(browser.wait_for("document.body.dataset.import === 'refused'")) << browser.html();
+    EXPECT_EQ(browser.evaluate("document.getElementById('import-error').dataset.code"), "xlsx_empty");
+    const std::string empty = browser.evaluate("document.getElementById('import-error').textContent");
+    EXPECT_NE(empty.find("第一个工作表「空白」是空的"), std::string::npos) << empty;
+    EXPECT_NE(empty.find("is empty; nothing was sent"), std::string::npos) << empty;
+    EXPECT_EQ(browser.evaluate("window.__sent"), 0);
+
+    // A workbook with one bad row: read in the page, sent as CSV, the bad row named by its line.
+    choose_bytes_and_preview(browser, "2020年第4季度评议.xlsx", fixture("2020q4-bad-row.xlsx"));
+    ASSERT_TRUE(browser.wait_for("document.body.dataset.import === 'invalid'")) << browser.html();
+    EXPECT_EQ(browser.evaluate("window.__sent"), 1);
+    EXPECT_EQ(browser.evaluate("document.getElementById('import-xlsx').dataset.sheet"), "2020年第4季度");
+    EXPECT_EQ(browser.evaluate("document.getElementById('import-xlsx').dataset.rows"), "3");
+    EXPECT_EQ(browser.evaluate("document.querySelectorAll('#import-issues tr[data-line]').length"), 1);
+    const std::string bad_row = browser.evaluate("document.querySelector('#import-issues tr[data-line=\"3\"]').textContent");
+    EXPECT_NE(bad_row.find("第 3 行"), std::string::npos) << bad_row;
+    EXPECT_NE(bad_row.find("评议结果 (status)"), std::string::npos) << bad_row;
+    EXPECT_NE(bad_row.find("评议结果无效 / invalid_status"), std::string::npos) << bad_row;
+    EXPECT_EQ(browser.evaluate("document.getElementById('import-confirm') === null"), true);
+    browser.screenshot(artefacts + "/import-xlsx-bad-row.png");
+    EXPECT_EQ(status_changes(), 0);
+
+    // The fixed workbook: previewed, confirmed, stored with its dates and texts as written.
+    choose_bytes_and_preview(browser, "2020年第4季度评议.xlsx", fixture("2020q4.xlsx"));
+    ASSERT_TRUE(browser.wait_for("document.body.dataset.import === 'previewed'")) << browser.html();
+    EXPECT_EQ(browser.evaluate("document.getElementById('import-summary').dataset.rows"), "3");
+    EXPECT_EQ(status_changes(), 0);
+    browser.evaluate("document.getElementById('import-confirm').click(); true");
+    ASSERT_TRUE(browser.wait_for("document.body.dataset.import === 'stored'")) << browser.html();
+    EXPECT_EQ(browser.evaluate("document.getElementById('import-message').dataset.stored"), "3");
+    EXPECT_EQ(hub.query_rows("events.db", "SELECT household_id, status, quarter, effective_date, designations,"
+                                          " json_extract(body, '$.basis') FROM event WHERE type = 'status_change'"
+                                          " ORDER BY household_id"),
+              (std::vector<std::vector<std::string>>{
+                  {"V01-00001", "credit", "2020Q4", "2021-01-01", "[]", "村评议会议纪要第7号, 附件一"},
+                  {"V01-00002", "non_credit", "2020Q4", "2021-01-01", "[]", "村评议会议纪要第7号 \"复议\""},
+                  {"V01-00003", "breach", "2020Q4", "2021-01-15", "[\"assistance\"]", "村评议会议纪要第7号\n第二页"}}));
+  }
+  for (const char* png : {"import-xlsx-truncated", "import-xlsx-bad-row"})
     EXPECT_GT(fs::file_size(artefacts + "/" + png + ".png"), 5000u) << png;
   hub.stop();
   fs::remove_all(dir);

@@ -1,5 +1,6 @@
 // The dashboard's import page (#/import): a clerk or an admin chooses a file of a quarter's
-// evaluations (CSV in UTF-8 or GB18030, Chinese or English headers; or JSONL), sees the preview
+// evaluations (CSV in UTF-8 or GB18030, Chinese or English headers; JSONL; or an Excel workbook,
+// .xlsx, whose first worksheet is read in the browser and sent as CSV), sees the preview
 // — every bad row by line and field, Chinese first with the English beside, and what each
 // department would do, with totals — and confirms. Confirming sends the very bytes previewed with
 // the preview's digest (POST /api/import/confirm), so the rows stored are the previewed ones with
@@ -15,7 +16,7 @@ window.HUB_PAGES = Object.assign(window.HUB_PAGES || {}, {
       page.append(el("p", { class: "error", id: "import-refused" }, T.import_role));
       return;
     }
-    const input = el("input", { id: "import-file", type: "file", accept: ".csv,.jsonl,.json,.ndjson,text/csv" });
+    const input = el("input", { id: "import-file", type: "file", accept: ".csv,.xlsx,.jsonl,.json,.ndjson,text/csv" });
     const go = el("button", { type: "submit", id: "import-preview" }, T.import_preview);
     const form = el("form", { id: "import-form", class: "controls" }, el("label", {}, T.import_choose, " ", input), go);
     const result = el("div", { id: "import-result", "aria-live": "polite" });
@@ -43,8 +44,25 @@ window.HUB_PAGES = Object.assign(window.HUB_PAGES || {}, {
       document.body.removeAttribute("data-import");
       const file = input.files[0];
       if (!file) return result.append(el("p", { class: "error" }, T.import_choose_first));
-      const bytes = await file.arrayBuffer();
-      const p = await send("/api/import/preview", bytes, file.name);
+      // A workbook is read here and sent as the CSV text of its first worksheet (UTF-8), under
+      // the name "<workbook>.csv": the hub validates, numbers the rows and digests that CSV as it
+      // would an uploaded one. A workbook that cannot be read sends nothing.
+      let bytes, name = file.name;
+      if (/\.xlsx$/i.test(file.name)) {
+        const book = await xlsxToCsv(file);
+        if (!book.ok) {
+          result.append(failure(book));
+          document.body.dataset.import = "refused";
+          return;
+        }
+        bytes = new TextEncoder().encode(book.csv);
+        name = file.name + ".csv";
+        result.append(el("p", { class: "note", id: "import-xlsx", "data-sheet": book.sheet, "data-rows": book.rows },
+          T.import_from_xlsx.replace("{sheet}", book.sheet).replace("{rows}", num(book.rows))));
+      } else {
+        bytes = await file.arrayBuffer();
+      }
+      const p = await send("/api/import/preview", bytes, name);
       if (!p.ok) {
         result.append(failure(p));
         document.body.dataset.import = "refused";
@@ -56,7 +74,7 @@ window.HUB_PAGES = Object.assign(window.HUB_PAGES || {}, {
         const message = el("p", { id: "import-message", "aria-live": "polite" });
         confirm.addEventListener("click", async () => {
           confirm.disabled = true;
-          const c = await send("/api/import/confirm", bytes, file.name, p.file.digest);
+          const c = await send("/api/import/confirm", bytes, name, p.file.digest);
           message.className = c.ok ? "ok" : "error";
           message.dataset.code = c.ok ? "ok" : c.error.code;
           message.dataset.stored = c.ok ? c.stored : 0;
@@ -75,6 +93,41 @@ window.HUB_PAGES = Object.assign(window.HUB_PAGES || {}, {
     });
   },
 });
+
+// An .xlsx file's first worksheet as CSV text (RFC 4180: a field holding a comma, a quote or a
+// line break is quoted, quotes doubled; lines end with CRLF), read in the browser by
+// read-excel-file (vendor/read-excel-file.min.js, loaded by index.html). Cells: text as it is;
+// numbers as JavaScript writes them (1200, 0.5); dates as YYYY-MM-DD; TRUE/FALSE; a formula
+// cell's value as Excel last saved it (the formula is not evaluated); empty cells empty.
+// { ok: true, csv, sheet, rows } or { ok: false, error: { code, message } }.
+async function xlsxToCsv(file) {
+  const refuse = (code, message) => ({ ok: false, error: { code, message } });
+  if (typeof window.readXlsxFile !== "function")
+    return refuse("xlsx_unreadable", "页面未能加载读取 Excel 的程序，请刷新页面 / the workbook reader did not load: reload the page");
+  let sheets;
+  try {
+    sheets = await window.readXlsxFile(file);
+  } catch (e) {
+    return refuse("xlsx_unreadable", "无法读取这个 Excel 工作簿（文件不完整或已损坏），未上传任何内容；请在 Excel 或 WPS 中重新保存后再上传 / "
+                  + `the Excel workbook cannot be read (truncated or damaged); nothing was sent: save it again and upload it (${e && e.message ? e.message : e})`);
+  }
+  if (!Array.isArray(sheets) || sheets.length === 0)
+    return refuse("xlsx_empty", "这个 Excel 工作簿没有工作表，未上传任何内容 / the workbook has no worksheet; nothing was sent");
+  const first = sheets[0];
+  const cell = (v) => {
+    if (v === null || v === undefined) return "";
+    if (v instanceof Date) return isNaN(v) ? "" : v.toISOString().slice(0, 10);
+    if (typeof v === "boolean") return v ? "TRUE" : "FALSE";
+    return String(v);
+  };
+  const field = (text) => /[",\r\n]/.test(text) ? `"${text.replace(/"/g, '""')}"` : text;
+  const lines = (first.data || []).map((row) => row.map((v) => field(cell(v))).join(","));
+  while (lines.length && /^,*$/.test(lines[lines.length - 1])) lines.pop();
+  if (lines.length === 0)
+    return refuse("xlsx_empty", `Excel 工作簿的第一个工作表「${first.sheet}」是空的，未上传任何内容；请把评议结果放在第一个工作表 / `
+                  + `the workbook's first worksheet ("${first.sheet}") is empty; nothing was sent: put the evaluations in the first worksheet`);
+  return { ok: true, csv: lines.map((l) => l + "\r\n").join(""), sheet: first.sheet, rows: lines.length - 1 };
+}
 
 // "评议结果 (status)": the field's Chinese name first, the wire name beside.
 function fieldText(field) {
