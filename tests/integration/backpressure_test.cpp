@@ -40,11 +40,14 @@ std::int64_t vm_rss_kib(int pid) {
 TEST(BackpressureTest, SlowDepartmentAndFloodingPublisherKeepHubdMemoryBounded) {
   // The bound: hubd with a 100,000-event backlog in one department and a flooding publisher.
   // Delivery reads the log in bounded chunks and keeps at most max_in_flight_batches batches
-  // per department; ingest holds at most 64 requests per publisher connection and stages at
-  // most 20,000 events per transaction. Measured: 83 MiB peak (RelWithDebInfo); with the
-  // earlier 200,000-event ingest group the flood was staged whole and the peak was 175 MiB.
+  // per department; ingest holds at most 64 requests per publisher connection and at most
+  // 20,000 events in flight and staged together. Measured: 83 MiB peak (RelWithDebInfo) when
+  // ingest had one thread; 110–131 MiB since the group is written on ingest's commit thread,
+  // whose SQLite buffers live in a malloc arena of their own (103 MiB with MALLOC_ARENA_MAX=1).
+  // With the earlier 200,000-event ingest group the flood was staged whole and the peak was
+  // 175 MiB: the bound stays below that.
   // Sanitizer builds keep freed memory in quarantine: there the bound is not checked.
-  constexpr std::int64_t kRssBoundKib = 128 * 1024;
+  constexpr std::int64_t kRssBoundKib = 150 * 1024;
 #if defined(__SANITIZE_ADDRESS__) || defined(__SANITIZE_THREAD__)
   constexpr bool kCheckRss = false;
 #elif defined(__has_feature)
