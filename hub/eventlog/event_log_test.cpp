@@ -656,13 +656,11 @@ TEST_F(EventLogTest, CommitFailsWhileAnotherWriterHoldsTheLockThenSucceeds) {
   EXPECT_EQ(other.seqs(), (std::vector<std::int64_t>{1, 2, 3}));
 }
 
-// What a networked backend can do and SQLite cannot: the commit is done, and its answer is lost
-// (the connection drops during COMMIT). The real SQLite store does the commit; the answer it
-// gives the event log is the one a lost connection gives.
-class LostAnswerStore final : public EventStore {
+// The real SQLite store behind the EventStore interface, for a test store to change one call
+// (append()) and forward the rest.
+class ForwardingStore : public EventStore {
  public:
-  explicit LostAnswerStore(const std::string& path) : real_(path) {}
-  bool lose_next_answer = false;
+  explicit ForwardingStore(const std::string& path) : real_(path) {}
 
   std::vector<StoredHousehold> load_households() override { return real_.load_households(); }
   std::uint64_t last_seq() override { return real_.last_seq(); }
@@ -671,14 +669,27 @@ class LostAnswerStore final : public EventStore {
   void each_event_id(const std::function<void(std::string_view)>& visit) override { real_.each_event_id(visit); }
   void append(const std::vector<StagedEvent>& group, std::int64_t received_at_ms) override {
     real_.append(group, received_at_ms);
+  }
+
+ private:
+  store::SqliteEventStore real_;
+};
+
+// What a networked backend can do and SQLite cannot: the commit is done, and its answer is lost
+// (the connection drops during COMMIT). The real SQLite store does the commit; the answer it
+// gives the event log is the one a lost connection gives.
+class LostAnswerStore final : public ForwardingStore {
+ public:
+  using ForwardingStore::ForwardingStore;
+  bool lose_next_answer = false;
+
+  void append(const std::vector<StagedEvent>& group, std::int64_t received_at_ms) override {
+    ForwardingStore::append(group, received_at_ms);
     if (!lose_next_answer) return;
     lose_next_answer = false;
     throw StorageError(Status{"storage_unavailable", "the connection was lost during COMMIT", "",
                               StorageKind::kUnavailable, /*outcome_unknown=*/true});
   }
-
- private:
-  store::SqliteEventStore real_;
 };
 
 // After a commit whose outcome is unknown the event log reads the store again before it stages
@@ -729,23 +740,15 @@ TEST_F(EventLogTest, AfterACommitWithAnUnknownOutcomeWhatWasStoredIsReadAgain) {
 // A store whose append() waits at a gate before it writes, so that a test can stage the next
 // group while the previous one is, for the event log, being written on another thread. The real
 // SQLite store does the writing and the look-ups.
-class GatedStore final : public EventStore {
+class GatedStore final : public ForwardingStore {
  public:
-  explicit GatedStore(const std::string& path) : real_(path) {}
+  using ForwardingStore::ForwardingStore;
   std::promise<void> gate;
 
-  std::vector<StoredHousehold> load_households() override { return real_.load_households(); }
-  std::uint64_t last_seq() override { return real_.last_seq(); }
-  std::uint64_t chained_at_open() const override { return real_.chained_at_open(); }
-  std::unique_ptr<Lookups> lookups() override { return real_.lookups(); }
-  void each_event_id(const std::function<void(std::string_view)>& visit) override { real_.each_event_id(visit); }
   void append(const std::vector<StagedEvent>& group, std::int64_t received_at_ms) override {
     gate.get_future().wait();
-    real_.append(group, received_at_ms);
+    ForwardingStore::append(group, received_at_ms);
   }
-
- private:
-  store::SqliteEventStore real_;
 };
 
 // The next group is staged on top of the one in flight: its households are known, its ids are

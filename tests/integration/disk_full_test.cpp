@@ -338,6 +338,45 @@ TEST(DiskFull, PipelinedGroupStagedOnAFailingCommitIsRefusedWithIt) {
   EXPECT_TRUE(dropped_on_top) << "no group was staged on a failing one: the test did not reach that path\n" << log;
 }
 
+// hubctl import keeps four batches in flight. Refused while storing (its check passes: a dry
+// run writes nothing), it stops sending, reads the answers of the batches already sent, exits 1
+// and says that nothing was stored — and nothing is. Once space returns the same file is
+// imported whole, with no gap in the seqs.
+TEST(DiskFull, HubctlImportRefusedWhileStoringSaysSoStoresNothingAndImportsLater) {
+  HubOptions options;
+  options.departments = {"schools"};
+  DiskFullHub d(options);
+  HubProcess& hub = d.hub;
+  const std::string file = hub.dir() + "/households.csv";
+  {
+    std::ofstream out(file);
+    out << "household_id,village\n";
+    for (int i = 1; i <= 3000; ++i) {
+      char row[32];
+      std::snprintf(row, sizeof row, "V01-%05d,V01\n", i);
+      out << row;
+    }
+  }
+  const std::string import =
+      std::string(HUBCTL_PATH) + " --data-dir " + hub.data_dir() + " import --batch 250 " + file;
+
+  d.fill("events.db");
+  auto refused = hub::test::run_command(import);
+  EXPECT_EQ(refused.exit_code, 1) << refused.output;
+  EXPECT_NE(refused.output.find("storage_unavailable"), std::string::npos) << refused.output;
+  EXPECT_NE(refused.output.find("nothing was stored"), std::string::npos) << refused.output;
+  EXPECT_EQ(hub.query_int("events.db", "SELECT COUNT(*) FROM event"), 0);
+  EXPECT_TRUE(hub.running());
+
+  d.free_space();
+  auto imported = hub::test::run_command(import);
+  EXPECT_EQ(imported.exit_code, 0) << imported.output;
+  EXPECT_NE(imported.output.find("3000 stored"), std::string::npos) << imported.output;
+  EXPECT_EQ(hub.query_int("events.db", "SELECT COUNT(*) FROM event"), 3000);
+  EXPECT_EQ(hub.query_int("events.db", "SELECT MAX(seq) FROM event"), 3000);
+  hub.stop();
+}
+
 // The same for the ledger: the round's commit fails with its outcome unknown (its fsync), delivery
 // reads the cursors again from the ledger, and once syncs work again every department has every
 // event exactly once.
