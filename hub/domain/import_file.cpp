@@ -289,14 +289,35 @@ ImportFile parse_import(const std::string& name, const std::string& text) {
 void check_file_consistency(ImportFile& file) {
   std::map<std::string, std::pair<std::size_t, std::string>> ids;  // event_id -> line, content
   std::map<std::string, std::pair<int, std::string>> last_quarter;  // household -> quarter index, text
+  // What a row says of its household: "household", "commitment" or "status_change 2020Q4" ->
+  // the first line that said it. A second row saying it again is a mistake even when identical
+  // (a row pasted twice) and, when not, one of the two would silently win.
+  std::map<std::pair<std::string, std::string>, std::size_t> said;
   for (const auto& row : file.rows) {
     const std::string id = row.event["event_id"];
     const std::string content = row.event.dump();
     auto [it, inserted] = ids.emplace(id, std::make_pair(row.line, content));
-    if (!inserted && it->second.second != content)
+    if (!inserted && it->second.second != content) {
       file.issues.push_back({row.line, "conflict", "event_id",
                              "event_id '" + id + "' is also used on line " + std::to_string(it->second.first) +
                                  " for different content"});
+    } else {
+      const std::string type = row.event.value("type", "");
+      const std::string household = row.event.value("household_id", "");
+      const std::string what = type == "status_change" ? type + " " + row.event.value("quarter", "") : type;
+      auto [first, fresh] = said.emplace(std::make_pair(household, what), row.line);
+      if (!fresh) {
+        const std::string earlier = "line " + std::to_string(first->second);
+        file.issues.push_back(
+            {row.line, "duplicate_row", "household_id",
+             type == "status_change"
+                 ? "household '" + household + "' is evaluated for " + row.event.value("quarter", "") + " on " + earlier +
+                       " too: a file holds one evaluation per household and quarter; keep one of the rows (a correction is "
+                       "published on its own, after this file)"
+             : type == "household" ? "household '" + household + "' is registered on " + earlier + " too: keep one of the rows"
+                                   : "household '" + household + "' has a commitment on " + earlier + " too: keep one of the rows"});
+      }
+    }
     if (row.event.value("type", "") == "status_change") {
       const std::string h = row.event["household_id"];
       const std::string q = row.event["quarter"];

@@ -49,8 +49,10 @@ struct ImportFile {
 // Parses text; `name` decides CSV or JSONL by its ending (.csv, .jsonl/.json/.ndjson).
 ImportFile parse_import(const std::string& name, const std::string& text);
 
-// Checks that need the whole file: one event_id used for different content, and a
-// household's evaluations going back in time within the file.
+// Checks that need the whole file: one event_id used for different content (`conflict`), a
+// household registered, committed or evaluated for one quarter on two rows (`duplicate_row`,
+// identical or not, on the later row), and a household's evaluations going back in time within
+// the file (`stale_quarter`).
 void check_file_consistency(ImportFile& file);
 
 }  // namespace hub

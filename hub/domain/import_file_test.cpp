@@ -376,14 +376,49 @@ TEST(ImportConsistency, SameIdForDifferentContentIsAConflict) {
                             "household_id,status,quarter,event_id\n"  // 1
                             "V01-00001,credit,2020Q3,e-1\n"           // 2
                             "V01-00002,credit,2020Q3,e-2\n"           // 3
-                            "V01-00001,credit,2020Q3,e-1\n"           // 4 same content: fine
+                            "V01-00001,credit,2020Q3,e-1\n"           // 4 same content: a duplicate row
                             "V01-00001,breach,2020Q3,e-1\n");         // 5 conflict
   check_file_consistency(f);
-  ASSERT_EQ(f.issues.size(), 1u) << describe(f);
-  EXPECT_EQ(f.issues[0].line, 5u);
-  EXPECT_EQ(f.issues[0].code, "conflict");
-  EXPECT_EQ(f.issues[0].field, "event_id");
-  EXPECT_NE(f.issues[0].message.find("line 2"), std::string::npos) << f.issues[0].message;
+  ASSERT_EQ(f.issues.size(), 2u) << describe(f);
+  EXPECT_EQ(f.issues[0].line, 4u);
+  EXPECT_EQ(f.issues[0].code, "duplicate_row");
+  EXPECT_EQ(f.issues[1].line, 5u);
+  EXPECT_EQ(f.issues[1].code, "conflict");
+  EXPECT_EQ(f.issues[1].field, "event_id");
+  EXPECT_NE(f.issues[1].message.find("line 2"), std::string::npos) << f.issues[1].message;
+}
+
+// One row per household and what it says in a file: a registration, a commitment, an
+// evaluation per quarter. A second one, identical (pasted twice) or not (one of the two would
+// silently win), is refused on the later row, naming the earlier; a correction goes in a file of
+// its own. Other quarters, other households and other kinds of row are not duplicates.
+TEST(ImportConsistency, AHouseholdSaidTwiceIsADuplicateRowOnTheLaterLine) {
+  ImportFile evaluations = parse_good("e.csv",
+                                      "household_id,status,quarter\n"  // 1
+                                      "V01-00001,credit,2020Q4\n"      // 2
+                                      "V01-00002,credit,2020Q4\n"      // 3
+                                      "V01-00001,credit,2020Q4\n"      // 4 the same row again
+                                      "V01-00002,breach,2020Q4\n"      // 5 another result, the same quarter
+                                      "V01-00001,breach,2021Q1\n");    // 6 the next quarter: fine
+  check_file_consistency(evaluations);
+  EXPECT_EQ(issue_lines(evaluations), (std::vector<std::size_t>{4, 5})) << describe(evaluations);
+  for (const auto& i : evaluations.issues) {
+    EXPECT_EQ(i.code, "duplicate_row");
+    EXPECT_EQ(i.field, "household_id");
+    EXPECT_NE(i.message.find("2020Q4"), std::string::npos) << i.message;
+  }
+  EXPECT_NE(evaluations.issues[0].message.find("line 2"), std::string::npos) << evaluations.issues[0].message;
+  EXPECT_NE(evaluations.issues[1].message.find("line 3"), std::string::npos) << evaluations.issues[1].message;
+
+  ImportFile registry = parse_good("h.jsonl",
+                                   "{\"type\":\"household\",\"household_id\":\"V01-00001\",\"village\":\"V01\"}\n"
+                                   "{\"type\":\"commitment\",\"household_id\":\"V01-00001\",\"signed_on\":\"2020-04-15\"}\n"
+                                   "{\"type\":\"household\",\"household_id\":\"V01-00001\",\"village\":\"V01\",\"head\":\"王芳\"}\n"
+                                   "{\"type\":\"commitment\",\"household_id\":\"V01-00001\",\"signed_on\":\"2020-05-01\"}\n");
+  check_file_consistency(registry);
+  EXPECT_EQ(issue_lines(registry), (std::vector<std::size_t>{3, 4})) << describe(registry);
+  EXPECT_NE(registry.issues[0].message.find("registered on line 1"), std::string::npos) << registry.issues[0].message;
+  EXPECT_NE(registry.issues[1].message.find("commitment on line 2"), std::string::npos) << registry.issues[1].message;
 }
 
 TEST(ImportConsistency, EvaluationsGoingBackInTimeAreStale) {
@@ -391,7 +426,7 @@ TEST(ImportConsistency, EvaluationsGoingBackInTimeAreStale) {
                             "household_id,status,quarter\n"  // 1
                             "V01-00001,credit,2020Q4\n"      // 2
                             "V01-00002,credit,2020Q3\n"      // 3 other household: independent
-                            "V01-00001,breach,2020Q4\n"      // 4 same quarter: a correction
+                            "V01-00003,breach,2020Q4\n"      // 4 other household: independent
                             "V01-00001,non_credit,2020Q3\n"  // 5 stale
                             "V01-00002,breach,2021Q1\n"      // 6 fine
                             "V01-00001,breach,2019Q1\n"      // 7 stale

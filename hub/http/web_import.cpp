@@ -255,6 +255,10 @@ void WebImport::confirm(const httplib::Request& req, httplib::Response& res) {
     }
     return reply(res, stored, status_of(stored));
   }
+  // The highest seq among the file's events (stored now or before): the page follows each
+  // department's cursor up to it ("watch the departments catch up").
+  std::int64_t last_seq = 0;
+  for (const auto& item : stored.value("results", json::array())) last_seq = std::max(last_seq, item.value("seq", std::int64_t{0}));
   spdlog::info("http: {} imported {} ({} rows): {} stored, {} duplicates", who.name, name, file.rows.size(),
                stored.value("stored", 0), stored.value("duplicates", 0));
   reply(res,
@@ -262,7 +266,8 @@ void WebImport::confirm(const httplib::Request& req, httplib::Response& res) {
              {"file", {{"name", name}, {"kind", file.kind}, {"encoding", file.encoding}, {"digest", digest}}},
              {"rows", file.rows.size()},
              {"stored", stored.value("stored", 0)},
-             {"duplicates", stored.value("duplicates", 0)}},
+             {"duplicates", stored.value("duplicates", 0)},
+             {"last_seq", last_seq}},
         200);
 }
 

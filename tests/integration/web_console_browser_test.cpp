@@ -151,8 +151,17 @@ TEST(WebConsoleBrowser, LoginLockOutCsrfLogoutAndADepartmentsView) {
                      " document.getElementById('publish-go').click(); true");
     ASSERT_TRUE(browser.wait_for("document.getElementById('publish-message').dataset.code === 'invalid_quarter'"))
         << browser.html();
-    EXPECT_NE(browser.evaluate("document.getElementById('publish-message').textContent").get<std::string>().find("[quarter]"),
-              std::string::npos);
+    {
+      // Chinese first (what the code means, the field's name), the wire's code, field and English text beside.
+      EXPECT_EQ(browser.evaluate("document.getElementById('publish-message').dataset.field"), "quarter");
+      const std::string refused = browser.evaluate("document.getElementById('publish-message').textContent");
+      const auto zh = refused.find("季度无效 / invalid_quarter · 季度 (quarter)");
+      const auto en = refused.find("field 'quarter' must look like 2020Q3 (got '2021Q9')");
+      EXPECT_NE(zh, std::string::npos) << refused;
+      EXPECT_NE(en, std::string::npos) << refused;
+      EXPECT_LT(zh, en) << refused;
+      browser.screenshot(artefacts + "/publish-refused.png");
+    }
     EXPECT_EQ(hub.query_int("events.db", "SELECT count(*) FROM event WHERE type = 'status_change'"), 1);
     browser.evaluate("document.getElementById('publish-quarter').value = '2021Q1';"
                      " document.getElementById('publish-assistance').checked = true;"
@@ -185,7 +194,8 @@ TEST(WebConsoleBrowser, LoginLockOutCsrfLogoutAndADepartmentsView) {
     EXPECT_NE(browser.html().find("Log in to Chengxin Hub"), std::string::npos);
     browser.screenshot(artefacts + "/login-en.png");
   }
-  for (const char* png : {"login", "login-failed", "overview-logged-in", "household-department", "login-locked", "login-en"})
+  for (const char* png : {"login", "login-failed", "overview-logged-in", "household-department", "publish-refused", "login-locked",
+                          "login-en"})
     EXPECT_GT(fs::file_size(artefacts + "/" + png + ".png"), 5000u) << png;
   hub.stop();
   fs::remove_all(dir);
@@ -219,7 +229,8 @@ void choose_and_preview(CdpBrowser& browser, const std::string& name, const std:
 // A clerk imports a quarter's file saved by Excel in Chinese (GB18030, Chinese headers and
 // values): the preview names the bad row by line and field, Chinese first; the fixed file's
 // preview shows what each department would do, with finance's money from its own plugin; confirm
-// stores it, and a second confirm stores nothing more. Screenshots for docs/web-console.md.
+// stores it, and the page follows each department's delivery of it, a disabled one left behind
+// until it is enabled; a second confirm stores nothing more. Screenshots for docs/web-console.md.
 TEST(WebConsoleBrowser, AClerkImportsAGb18030FileWithAPreviewAndConfirmsOnce) {
   const std::string exe = chromium();
   ASSERT_FALSE(exe.empty()) << "Chromium is not installed: run scripts/install-deps.sh (it installs Debian's chromium)";
@@ -282,19 +293,41 @@ TEST(WebConsoleBrowser, AClerkImportsAGb18030FileWithAPreviewAndConfirmsOnce) {
     browser.screenshot(artefacts + "/import-preview.png");
     EXPECT_EQ(status_changes(), 1);
 
-    // Confirm, and confirm again: stored once.
+    // Confirm, and watch the departments catch up: police, disabled by the administrator
+    // meanwhile, stays 3 events behind, named with its state, until it is enabled again.
+    ASSERT_EQ(hub.admin({{"cmd", "plugins"}, {"action", "disable"}, {"department", "police"}, {"by", "ann"}})["ok"], true);
     browser.evaluate("document.getElementById('import-confirm').click(); true");
     ASSERT_TRUE(browser.wait_for("document.body.dataset.import === 'stored'")) << browser.html();
     EXPECT_EQ(browser.evaluate("document.getElementById('import-message').dataset.stored"), "3");
     browser.evaluate("document.querySelector('details[data-department=finance]').open = false; true");  // the message in view
     browser.screenshot(artefacts + "/import-confirmed.png");
+    const std::string last_seq = std::to_string(hub.query_int("events.db", "SELECT max(seq) FROM event"));
+    ASSERT_TRUE(browser.wait_for("document.querySelector('#import-delivery tr[data-department=finance][data-caught-up=true]') !== null"
+                                 " && document.querySelector('#import-delivery tr[data-department=civil_affairs][data-caught-up=true]') !== null"
+                                 " && document.querySelector('#import-delivery tr[data-department=fp_association][data-caught-up=true]') !== null"))
+        << browser.html();
+    EXPECT_EQ(browser.evaluate("document.getElementById('import-delivery').dataset.lastSeq"), last_seq);
+    EXPECT_EQ(browser.evaluate("document.getElementById('import-delivery').dataset.caughtUp"), "false");
+    const std::string police = browser.evaluate("document.querySelector('#import-delivery tr[data-department=police]').textContent");
+    EXPECT_NE(police.find("已停用"), std::string::npos) << police;
+    EXPECT_NE(police.find("还差 3 条"), std::string::npos) << police;
+    browser.evaluate("document.getElementById('import-delivery').scrollIntoView(); true");
+    browser.screenshot(artefacts + "/import-delivery-waiting.png");
+    ASSERT_EQ(hub.admin({{"cmd", "plugins"}, {"action", "enable"}, {"department", "police"}, {"by", "ann"}})["ok"], true);
+    ASSERT_TRUE(browser.wait_for("document.getElementById('import-delivery').dataset.caughtUp === 'true'")) << browser.html();
+    EXPECT_EQ(browser.evaluate("document.querySelectorAll('#import-delivery tr[data-caught-up=true]').length"), 4);
+    EXPECT_EQ(browser.evaluate("document.querySelector('#import-delivery tr[data-department=police]').dataset.cursor"), last_seq);
+    browser.evaluate("document.getElementById('import-delivery').scrollIntoView(); true");
+    browser.screenshot(artefacts + "/import-delivered.png");
+
+    // Confirm again: stored once.
     browser.evaluate("document.body.removeAttribute('data-import'); document.getElementById('import-confirm').click(); true");
     ASSERT_TRUE(browser.wait_for("document.body.dataset.import === 'stored'")) << browser.html();
     EXPECT_EQ(browser.evaluate("document.getElementById('import-message').dataset.duplicates"), "3");
     EXPECT_EQ(status_changes(), 4);
   }
   hub.wait_for_delivery();
-  for (const char* png : {"import-bad-row", "import-preview", "import-confirmed"})
+  for (const char* png : {"import-bad-row", "import-preview", "import-confirmed", "import-delivery-waiting", "import-delivered"})
     EXPECT_GT(fs::file_size(artefacts + "/" + png + ".png"), 5000u) << png;
   hub.stop();
   fs::remove_all(dir);
@@ -327,7 +360,8 @@ void choose_bytes_and_preview(CdpBrowser& browser, const std::string& name, cons
 // sends it as CSV: the preview names the bad row by its line; the fixed workbook is confirmed and
 // stored with its dates and texts intact. A truncated workbook is refused in the page, Chinese
 // first with the English beside, and nothing is sent or stored; so is one whose first worksheet
-// is empty.
+// is empty, and one whose formula cells have no saved value or an error value (naming the cells).
+// Formulas with the values Excel saves are sent with those values.
 TEST(WebConsoleBrowser, AClerkImportsAnXlsxWorkbookAndATruncatedOneIsRefused) {
   const std::string exe = chromium();
   ASSERT_FALSE(exe.empty()) << "Chromium is not installed: run scripts/install-deps.sh (it installs Debian's chromium)";
@@ -361,7 +395,8 @@ TEST(WebConsoleBrowser, AClerkImportsAnXlsxWorkbookAndATruncatedOneIsRefused) {
 
     // A truncated workbook: refused in the page, nothing sent (no preview request) or stored.
     browser.evaluate("window.__sent = 0; { const f = window.fetch; window.fetch = (u, o) => {"
-                     " if (String(u).startsWith('/api/import/')) window.__sent++; return f(u, o); }; } true");
+                     " if (String(u).startsWith('/api/import/')) { window.__sent++; window.__body = new TextDecoder().decode(o.body); }"
+                     " return f(u, o); }; } true");
     const std::string whole = fixture("2020q4.xlsx");
     choose_bytes_and_preview(browser, "2020年第4季度评议.xlsx", whole.substr(0, whole.size() / 2));
     ASSERT_TRUE(browser.wait_for("document.body.dataset.import === 'refused'")) << browser.html();
@@ -386,10 +421,32 @@ TEST(WebConsoleBrowser, AClerkImportsAnXlsxWorkbookAndATruncatedOneIsRefused) {
     EXPECT_NE(empty.find("is empty; nothing was sent"), std::string::npos) << empty;
     EXPECT_EQ(browser.evaluate("window.__sent"), 0);
 
+    // Formula cells (tests/integration/fixtures/make_xlsx_fixtures.py): a formula without a saved
+    // value and one whose value is an error would be read as empty cells; the workbook is refused
+    // in the page naming both cells, and nothing is sent.
+    choose_bytes_and_preview(browser, "2020年第4季度评议.xlsx", fixture("formula-unsaved.xlsx"));
+    ASSERT_TRUE(browser.wait_for("document.body.dataset.import === 'refused'")) << browser.html();
+    EXPECT_EQ(browser.evaluate("document.getElementById('import-error').dataset.code"), "xlsx_formula");
+    const std::string formulas = browser.evaluate("document.getElementById('import-error').textContent");
+    EXPECT_NE(formulas.find("中有 2 个单元格没有可用的值：B3（无值）、F4（#N/A）"), std::string::npos) << formulas;
+    EXPECT_NE(formulas.find("2 cells of worksheet \"2020年第4季度\" have no usable value: B3 (no value), F4 (#N/A)"),
+              std::string::npos)
+        << formulas;
+    EXPECT_EQ(browser.evaluate("window.__sent"), 0);
+    browser.screenshot(artefacts + "/import-xlsx-formula.png");
+    // The same formulas with the values Excel saves beside them: those values are sent.
+    choose_bytes_and_preview(browser, "2020年第4季度评议.xlsx", fixture("formula-saved.xlsx"));
+    ASSERT_TRUE(browser.wait_for("document.body.dataset.import === 'previewed'")) << browser.html();
+    EXPECT_EQ(browser.evaluate("window.__sent"), 1);
+    const std::string sent = browser.evaluate("window.__body");
+    EXPECT_NE(sent.find("V01-00002,不诚信户,2020年第4季度"), std::string::npos) << sent;
+    EXPECT_NE(sent.find("V01-00003,违约户,2020年第4季度,,帮扶对象,村评议会议纪要第7号，附件二"), std::string::npos) << sent;
+    EXPECT_EQ(status_changes(), 0);
+
     // A workbook with one bad row: read in the page, sent as CSV, the bad row named by its line.
     choose_bytes_and_preview(browser, "2020年第4季度评议.xlsx", fixture("2020q4-bad-row.xlsx"));
     ASSERT_TRUE(browser.wait_for("document.body.dataset.import === 'invalid'")) << browser.html();
-    EXPECT_EQ(browser.evaluate("window.__sent"), 1);
+    EXPECT_EQ(browser.evaluate("window.__sent"), 2);
     EXPECT_EQ(browser.evaluate("document.getElementById('import-xlsx').dataset.sheet"), "2020年第4季度");
     EXPECT_EQ(browser.evaluate("document.getElementById('import-xlsx').dataset.rows"), "3");
     EXPECT_EQ(browser.evaluate("document.querySelectorAll('#import-issues tr[data-line]').length"), 1);
@@ -417,7 +474,7 @@ TEST(WebConsoleBrowser, AClerkImportsAnXlsxWorkbookAndATruncatedOneIsRefused) {
                   {"V01-00002", "non_credit", "2020Q4", "2021-01-01", "[]", "村评议会议纪要第7号 \"复议\""},
                   {"V01-00003", "breach", "2020Q4", "2021-01-15", "[\"assistance\"]", "村评议会议纪要第7号\n第二页"}}));
   }
-  for (const char* png : {"import-xlsx-truncated", "import-xlsx-bad-row"})
+  for (const char* png : {"import-xlsx-truncated", "import-xlsx-formula", "import-xlsx-bad-row"})
     EXPECT_GT(fs::file_size(artefacts + "/" + png + ".png"), 5000u) << png;
   hub.stop();
   fs::remove_all(dir);

@@ -12,6 +12,7 @@
 
 #include <filesystem>
 #include <fstream>
+#include <tuple>
 
 #include "integration/hub_process.h"
 #include "integration/test_certificate.h"
@@ -226,10 +227,13 @@ TEST_F(WebImport, PreviewNamesBadRowsStoresNothingAndConfirmStoresOnce) {
   ASSERT_EQ(c.status, 200) << c.body.dump();
   EXPECT_EQ(c.body["stored"], 2);
   EXPECT_EQ(c.body["duplicates"], 0);
+  const std::int64_t last_seq = hub_->query_int("events.db", "SELECT max(seq) FROM event");
+  EXPECT_EQ(c.body["last_seq"], last_seq);  // what the page follows each department's cursor up to
   c = send("/api/import/confirm?digest=" + digest, clerk, good, "q4.csv");
   ASSERT_EQ(c.status, 200) << c.body.dump();
   EXPECT_EQ(c.body["stored"], 0);
   EXPECT_EQ(c.body["duplicates"], 2);
+  EXPECT_EQ(c.body["last_seq"], last_seq);  // the seqs stored the first time
   EXPECT_EQ(status_changes(), 3);
   EXPECT_EQ(hub_->query_rows("events.db", "SELECT DISTINCT publisher FROM event WHERE quarter = '2020Q4'"),
             (std::vector<std::vector<std::string>>{{"web:clerk1"}}));
@@ -281,6 +285,26 @@ TEST_F(WebImport, RolesCsrfFormatsAndSizeAreRefusedWithNothingStored) {
   a = send("/api/import/confirm?digest=x", clerk, huge, "q4.csv");
   EXPECT_EQ(a.status, 413);
   EXPECT_EQ(a.body["error"]["code"], "file_too_large");
+  // A file in neither UTF-8 nor GB18030, and one naming a household twice for the quarter
+  // (pasted twice, or with two results): the rows named, and neither can be confirmed.
+  for (const auto& [bad, code, line] : {std::tuple{std::string("household_id,status,quarter\nV01-00001,\xFF\xFE,2020Q4\n"),
+                                                   "invalid_encoding", 2},
+                                        std::tuple{std::string("household_id,status,quarter\nV01-00001,credit,2020Q4\n"
+                                                               "V01-00001,credit,2020Q4\n"),
+                                                   "duplicate_row", 3},
+                                        std::tuple{std::string("household_id,status,quarter\nV01-00001,credit,2020Q4\n"
+                                                               "V01-00001,breach,2020Q4\n"),
+                                                   "duplicate_row", 3}}) {
+    a = send("/api/import/preview", clerk, bad, "q4.csv");
+    ASSERT_EQ(a.status, 200) << a.body.dump();
+    EXPECT_EQ(a.body["valid"], false) << a.body.dump();
+    ASSERT_EQ(a.body["issues"].size(), 1u) << a.body.dump();
+    EXPECT_EQ(a.body["issues"][0]["code"], code) << a.body.dump();
+    EXPECT_EQ(a.body["issues"][0]["line"], line) << a.body.dump();
+    a = send("/api/import/confirm?digest=" + a.body["file"]["digest"].get<std::string>(), clerk, bad, "q4.csv");
+    EXPECT_EQ(a.status, 422) << a.body.dump();
+    EXPECT_EQ(a.body["error"]["code"], "invalid_rows") << a.body.dump();
+  }
   EXPECT_EQ(status_changes(), 1);
   // Still serving.
   EXPECT_EQ(send("/api/import/preview", clerk, file, "q4.csv").status, 200);

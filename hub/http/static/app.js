@@ -56,6 +56,24 @@ async function api(path) {
   return body;
 }
 
+// "评议结果 (status)": an event field's Chinese name first, the wire name beside.
+function fieldText(field) {
+  const zh = (window.HUB_WIRE_WORDS.fields[field] || {})[lang];
+  return zh && zh !== field ? `${zh} (${field})` : field;
+}
+
+// "季度无效 / invalid_quarter": what an error code means in the page's language, the code beside.
+function codeText(code) {
+  const text = (window.HUB_WIRE_WORDS.codes[code] || {})[lang];
+  return text ? `${text} / ${code}` : code;
+}
+
+// A refusal of the hub as one line: "季度无效 / invalid_quarter · 季度 (quarter): <the wire's
+// English text>", so a clerk reads it in Chinese and the English beside is the wire's own.
+function errorText(error) {
+  return `${codeText(error.code)}${error.field ? ` · ${fieldText(error.field)}` : ""}: ${error.message}`;
+}
+
 // A write: JSON body, the session's CSRF token in X-CSRF-Token.
 async function post(path, data) {
   const headers = { "Content-Type": "application/json" };
@@ -247,7 +265,8 @@ async function household(page, query, id) {
 }
 
 // A clerk's or admin's form for this household's evaluation (POST /api/publish): checked by the
-// hub as on the wire, and its error (code, field, Chinese and English) shown as it answers.
+// hub as on the wire, and its error shown as it answers: what the code means and the field's
+// name in Chinese, the wire's code, field and English text beside (errorText).
 function publishForm(h) {
   const status = el("select", { id: "publish-status", name: "status" },
                     ["credit", "non_credit", "breach"].map((s) => el("option", { value: s }, T[s])));
@@ -268,9 +287,10 @@ function publishForm(h) {
     if (basis.value.trim()) data.basis = basis.value.trim();
     const body = await post("/api/publish", data);
     message.dataset.code = body.ok ? "ok" : body.error.code;
+    message.dataset.field = body.ok ? "" : body.error.field || "";
     message.className = body.ok ? "ok" : "error";
     message.textContent = body.ok ? `${T.published}: #${body.seq}${body.duplicate ? ` (${T.already_stored})` : ""}`
-                                  : `${T.error}: ${body.error.code}: ${body.error.message}${body.error.field ? ` [${body.error.field}]` : ""}`;
+                                  : `${T.error}: ${errorText(body.error)}`;
     if (body.ok && !body.duplicate) setTimeout(render, 1500);
   });
   return el("section", { id: "publish" }, el("h3", {}, T.publish_title), form, message);

@@ -27,7 +27,7 @@ window.HUB_I18N = {
     since: "自", event_should: "应生效的事件", kind_missing: "缺失", kind_mismatch: "不一致", kind_stale: "未更新", none_found: "未发现不一致",
     only_first_listed: "只列出前 {n} 项；各部门的数目见上方总数（hubctl reconcile --json 同样如此）。",
     parked_title: "搁置事件（死信）", retry: "重试", skip: "跳过", admin_token: "管理员令牌",
-    parked_note: "事件搁置功能将在第 4 号任务中实现；目前失败的事件按退避重试，不会被搁置。",
+    parked_note: "部门插件处理某事件连续失败（默认 5 次）后，该事件被搁置，同一户之后的事件在其后等待，其他户照常送达。修复插件后可重试，或确认无需处理后跳过；每次操作都记入审计日志。",
     login_title: "登录诚信枢纽管理", user_name: "用户名", password: "口令", log_in: "登录", log_out: "退出登录",
     logged_in_as: "当前用户", role_clerk: "办事员", role_supervisor: "监督小组", role_department: "部门", role_admin: "管理员",
     nav_import: "导入文件", import_title: "导入评议结果文件", import_choose: "选择文件", import_preview: "预览",
@@ -42,6 +42,8 @@ window.HUB_I18N = {
     import_paid: "应兑付金额", import_per_household: "逐户明细", import_first_n: "只列出前 {n} 户", import_line: "行号", import_line_n: "第 {n} 行", import_field: "项", import_code: "错误",
     import_confirm: "确认导入", import_done: "已导入：新保存 {stored} 条，此前已保存 {duplicates} 条。各部门将陆续送达。",
     import_fix: "文件有误，未保存任何数据。请改正上列各行后重新选择文件预览。",
+    import_catch_up: "各部门送达进度（本次导入截至序号 {seq}）", import_delivery: "送达情况", import_caught_up: "已送达", import_behind: "还差 {n} 条",
+    import_all_caught_up: "各部门均已送达本次导入。", import_waiting: "每秒刷新，直到各部门都已送达。",
     login_note: "账户由管理员用 hubctl users add 创建；忘记口令请联系管理员。"
   },
   en: {
@@ -69,7 +71,7 @@ window.HUB_I18N = {
     since: "Since", event_should: "Event that should have changed it", kind_missing: "missing", kind_mismatch: "mismatch", kind_stale: "not updated", none_found: "No disagreements",
     only_first_listed: "Only the first {n} are listed; the count above includes them all (as does hubctl reconcile --json).",
     parked_title: "Parked events (dead letters)", retry: "Retry", skip: "Skip", admin_token: "Admin token",
-    parked_note: "Parking arrives with issue 4; until then a failing event is retried with backoff and never parked.",
+    parked_note: "An event a department's plugin fails on repeatedly (5 attempts by default) is parked; that household's later events wait behind it, and other households are delivered as usual. Retry it once the plugin is fixed, or skip it when nothing needs doing; each action is recorded in the audit log.",
     login_title: "Log in to Chengxin Hub", user_name: "User name", password: "Password", log_in: "Log in", log_out: "Log out",
     logged_in_as: "Logged in as", role_clerk: "clerk", role_supervisor: "supervisor", role_department: "department", role_admin: "admin",
     nav_import: "Import a file", import_title: "Import a file of evaluations", import_choose: "File", import_preview: "Preview",
@@ -84,13 +86,16 @@ window.HUB_I18N = {
     import_paid: "To pay", import_per_household: "per household", import_first_n: "first {n} listed", import_line: "Line", import_line_n: "line {n}", import_field: "Field", import_code: "Error",
     import_confirm: "Confirm the import", import_done: "Imported: {stored} stored, {duplicates} stored before. The departments will catch up.",
     import_fix: "The file has bad rows; nothing was stored. Fix the rows above and choose the file again.",
+    import_catch_up: "Delivery to each department (this import ends at seq {seq})", import_delivery: "Delivery", import_caught_up: "delivered", import_behind: "{n} to go",
+    import_all_caught_up: "Every department has been delivered this import.", import_waiting: "Refreshed every second until every department is delivered.",
     login_note: "Accounts are made by an administrator with hubctl users add; ask them if you forget your password."
   }
 };
 
-// The import page's words for the hub's error codes and the file's fields (import.js): each
-// shown in the page's language with the code or wire name beside.
-window.HUB_IMPORT_WORDS = {
+// The words for the hub's error codes and the events' fields, used wherever the console shows
+// an error of the wire (the import page, the publish form): each shown in the page's language
+// with the code or wire name beside (codeText, fieldText in app.js).
+window.HUB_WIRE_WORDS = {
   codes: {
     missing_field: { zh: "缺少必填项", en: "a required field is missing" },
     invalid_field: { zh: "取值无效", en: "invalid value" },
@@ -102,6 +107,7 @@ window.HUB_IMPORT_WORDS = {
     unknown_household: { zh: "户号不存在", en: "unknown household" },
     stale_quarter: { zh: "季度早于该户当前季度", en: "older than the household's current quarter" },
     conflict: { zh: "事件编号已用于不同内容", en: "event id already used for other content" },
+    duplicate_row: { zh: "同一户在文件中重复出现", en: "the household appears twice" },
     invalid_encoding: { zh: "无法识别的编码", en: "unrecognised encoding" },
     invalid_csv: { zh: "CSV 格式有误", en: "malformed CSV" },
     invalid_json: { zh: "JSON 格式有误", en: "malformed JSON" },
@@ -113,10 +119,22 @@ window.HUB_IMPORT_WORDS = {
     unsupported_format: { zh: "不支持的文件格式", en: "unsupported format" },
     xlsx_unreadable: { zh: "无法读取 Excel 工作簿", en: "unreadable workbook" },
     xlsx_empty: { zh: "Excel 工作表为空", en: "empty worksheet" },
+    xlsx_formula: { zh: "Excel 单元格没有可用的值", en: "cells without a usable value" },
     preview_mismatch: { zh: "文件与预览不同", en: "not the previewed file" },
     invalid_rows: { zh: "文件有误", en: "bad rows" },
     forbidden: { zh: "无权操作", en: "not allowed" },
     csrf_failed: { zh: "请刷新页面", en: "reload the page" },
+    invalid_request: { zh: "请求有误", en: "invalid request" },
+    too_large: { zh: "请求过大", en: "request too large" },
+    unknown_type: { zh: "未知的事件类型", en: "unknown event type" },
+    empty_batch: { zh: "批次为空", en: "empty batch" },
+    batch_too_large: { zh: "批次过大", en: "batch too large" },
+    invalid_batch: { zh: "批次中有错误，未保存", en: "bad events in the batch; nothing stored" },
+    rate_limited: { zh: "请求过于频繁，请稍后再试", en: "too many requests; try again shortly" },
+    unauthorized: { zh: "未登录或无权发布", en: "not logged in or not allowed" },
+    storage_unavailable: { zh: "枢纽暂时无法保存（磁盘），未保存；请稍后再试并通知管理员", en: "the hub cannot store right now (disk); nothing stored" },
+    hub_unavailable: { zh: "枢纽未应答，请稍后再试", en: "the hub did not answer" },
+    not_found: { zh: "未找到", en: "not found" },
   },
   fields: {
     household_id: { zh: "户号", en: "household_id" }, village: { zh: "村", en: "village" }, head: { zh: "户主", en: "head" },

@@ -36,7 +36,7 @@ window.HUB_PAGES = Object.assign(window.HUB_PAGES || {}, {
       }
     };
     const failure = (body) => el("p", { class: "error", id: "import-error", "data-code": body.error.code },
-      `${T.error}: ${codeText(body.error.code)}: ${body.error.message}${body.error.field ? ` [${fieldText(body.error.field)}]` : ""}`);
+      `${T.error}: ${errorText(body.error)}`);
 
     form.addEventListener("submit", async (e) => {
       e.preventDefault();
@@ -80,10 +80,11 @@ window.HUB_PAGES = Object.assign(window.HUB_PAGES || {}, {
           message.dataset.stored = c.ok ? c.stored : 0;
           message.dataset.duplicates = c.ok ? c.duplicates : 0;
           message.textContent = c.ok ? T.import_done.replace("{stored}", num(c.stored)).replace("{duplicates}", num(c.duplicates))
-                                     : `${T.error}: ${codeText(c.error.code)}: ${c.error.message}`;
+                                     : `${T.error}: ${errorText(c.error)}`;
           if (!c.ok && c.issues) message.after(issuesTable(c.issues));
           confirm.disabled = false;
           document.body.dataset.import = c.ok ? "stored" : "refused";
+          if (c.ok) followDelivery(message, c.last_seq);
         });
         result.append(el("p", { class: "controls" }, confirm), message);
       } else {
@@ -94,22 +95,60 @@ window.HUB_PAGES = Object.assign(window.HUB_PAGES || {}, {
   },
 });
 
+// After a confirmed import: each department's delivery up to the import's last seq, from
+// GET /api/status, refreshed every second until every department has it (or the clerk leaves
+// the page, or previews another file). A department whose plugin is stopped or failing stays
+// behind, and its state says why. Shown below `after`, in place of the one of an earlier confirm.
+function followDelivery(after, lastSeq) {
+  const section = el("section", { id: "import-delivery", "data-last-seq": lastSeq });
+  const before = document.getElementById("import-delivery");
+  if (before) before.replaceWith(section);
+  else after.after(section);
+  const refresh = async () => {
+    if (!section.isConnected) return;
+    let status;
+    try {
+      status = await api("/api/status");
+    } catch (e) {
+      return setTimeout(refresh, 1000);
+    }
+    const behind = (d) => Math.max(0, lastSeq - d.cursor);
+    const rows = status.departments.map((d) =>
+      el("tr", { "data-department": d.id, "data-cursor": d.cursor, "data-caught-up": behind(d) === 0 },
+         el("td", { class: "name" }, named(d)),
+         el("td", { class: `state state-${d.state}`, title: d.last_error || "" }, T[`state_${d.state}`] || d.state),
+         el("td", { class: "n" }, num(d.cursor)),
+         el("td", { class: behind(d) === 0 ? "ok" : "pending" },
+            behind(d) === 0 ? T.import_caught_up : T.import_behind.replace("{n}", num(behind(d))))));
+    const done = status.departments.every((d) => behind(d) === 0);
+    section.dataset.caughtUp = done;
+    section.replaceChildren(el("h3", {}, T.import_catch_up.replace("{seq}", num(lastSeq))),
+      table([T.department, T.state, T.cursor, T.import_delivery], rows),
+      el("p", { class: done ? "ok" : "note" }, done ? T.import_all_caught_up : T.import_waiting));
+    if (!done) setTimeout(refresh, 1000);
+  };
+  refresh();
+}
+
 // An .xlsx file's first worksheet as CSV text (RFC 4180: a field holding a comma, a quote or a
 // line break is quoted, quotes doubled; lines end with CRLF), read in the browser by
 // read-excel-file (vendor/read-excel-file.min.js, loaded by index.html). Cells: text as it is;
 // numbers as JavaScript writes them (1200, 0.5); dates as YYYY-MM-DD; TRUE/FALSE; a formula
-// cell's value as Excel last saved it (the formula is not evaluated); empty cells empty.
+// cell's value as Excel last saved it (the formula is not evaluated); empty cells empty. A formula
+// without a saved value, or a cell holding an error value, refuses the workbook (xlsx_formula)
+// naming the cells.
 // { ok: true, csv, sheet, rows } or { ok: false, error: { code, message } }.
 async function xlsxToCsv(file) {
   const refuse = (code, message) => ({ ok: false, error: { code, message } });
+  const unreadable = (e) => refuse("xlsx_unreadable", "无法读取这个 Excel 工作簿（文件不完整或已损坏），未上传任何内容；请在 Excel 或 WPS 中重新保存后再上传 / "
+    + `the Excel workbook cannot be read (truncated or damaged); nothing was sent: save it again and upload it (${e && e.message ? e.message : e})`);
   if (typeof window.readXlsxFile !== "function")
     return refuse("xlsx_unreadable", "页面未能加载读取 Excel 的程序，请刷新页面 / the workbook reader did not load: reload the page");
   let sheets;
   try {
     sheets = await window.readXlsxFile(file);
   } catch (e) {
-    return refuse("xlsx_unreadable", "无法读取这个 Excel 工作簿（文件不完整或已损坏），未上传任何内容；请在 Excel 或 WPS 中重新保存后再上传 / "
-                  + `the Excel workbook cannot be read (truncated or damaged); nothing was sent: save it again and upload it (${e && e.message ? e.message : e})`);
+    return unreadable(e);
   }
   if (!Array.isArray(sheets) || sheets.length === 0)
     return refuse("xlsx_empty", "这个 Excel 工作簿没有工作表，未上传任何内容 / the workbook has no worksheet; nothing was sent");
@@ -126,19 +165,82 @@ async function xlsxToCsv(file) {
   if (lines.length === 0)
     return refuse("xlsx_empty", `Excel 工作簿的第一个工作表「${first.sheet}」是空的，未上传任何内容；请把评议结果放在第一个工作表 / `
                   + `the workbook's first worksheet ("${first.sheet}") is empty; nothing was sent: put the evaluations in the first worksheet`);
+  // read-excel-file gives a formula cell without a saved value, and an error value (#N/A,
+  // #REF!…), as an empty cell: the row would go on without it. Such cells are refused by name.
+  let unsafe;
+  try {
+    unsafe = await formulaCellsWithoutValue(file);
+  } catch (e) {
+    return unreadable(e);
+  }
+  if (unsafe.length) {
+    const shown = unsafe.slice(0, 10).map((c) => `${c.cell}（${c.error || "无值"}）`).join("、") + (unsafe.length > 10 ? " …" : "");
+    const shownEn = unsafe.slice(0, 10).map((c) => `${c.cell} (${c.error || "no value"})`).join(", ") + (unsafe.length > 10 ? " …" : "");
+    return { ...refuse("xlsx_formula", `工作表「${first.sheet}」中有 ${unsafe.length} 个单元格没有可用的值：${shown}。`
+                       + "公式没有保存的结果（由其他程序生成、从未在 Excel 中保存），或算出了错误值。请在 Excel 或 WPS 中打开，改正后保存再上传；未上传任何内容 / "
+                       + `${unsafe.length} cells of worksheet "${first.sheet}" have no usable value: ${shownEn}. A formula has no saved `
+                       + "result (written by another program and never saved by Excel), or its result is an error. Open the workbook in "
+                       + "Excel or WPS, fix it, save it and upload it again; nothing was sent"), cells: unsafe.map((c) => c.cell) };
+  }
   return { ok: true, csv: lines.map((l) => l + "\r\n").join(""), sheet: first.sheet, rows: lines.length - 1 };
 }
 
-// "评议结果 (status)": the field's Chinese name first, the wire name beside.
-function fieldText(field) {
-  const zh = (window.HUB_IMPORT_WORDS.fields[field] || {})[lang];
-  return zh && zh !== field ? `${zh} (${field})` : field;
-}
-
-// "季度无效 / invalid_quarter": what the code means in the page's language, the code beside.
-function codeText(code) {
-  const text = (window.HUB_IMPORT_WORDS.codes[code] || {})[lang];
-  return text ? `${text} / ${code}` : code;
+// The cells of an .xlsx file's first worksheet that read-excel-file would give as empty though
+// they are not: a formula without a saved value (<f> with no <v>, or an empty one not marked as
+// text), and any cell whose value is an error (t="e": #N/A, #REF!, #DIV/0!…).
+// [{cell: "B3", error: "#N/A" | ""}], in sheet order. Reads the workbook's zip directory itself (a stored or deflated entry, inflated by the
+// browser's DecompressionStream) and the first <sheet> of xl/workbook.xml through its
+// relationship, as read-excel-file does. Throws when the file is not such a zip.
+async function formulaCellsWithoutValue(file) {
+  const bytes = new Uint8Array(await file.arrayBuffer());
+  const view = new DataView(bytes.buffer);
+  let end = -1;  // the end-of-central-directory record, within the last 64 KiB + 22 bytes
+  for (let i = bytes.length - 22; i >= Math.max(0, bytes.length - 65557) && end < 0; --i)
+    if (view.getUint32(i, true) === 0x06054b50) end = i;
+  if (end < 0) throw new Error("no zip directory");
+  const entries = new Map();
+  for (let i = view.getUint32(end + 16, true), n = view.getUint16(end + 10, true); n > 0; --n) {
+    if (view.getUint32(i, true) !== 0x02014b50) throw new Error("bad zip directory");
+    const nameLength = view.getUint16(i + 28, true);
+    entries.set(new TextDecoder().decode(bytes.subarray(i + 46, i + 46 + nameLength)),
+                { method: view.getUint16(i + 10, true), size: view.getUint32(i + 20, true), at: view.getUint32(i + 42, true) });
+    i += 46 + nameLength + view.getUint16(i + 30, true) + view.getUint16(i + 32, true);
+  }
+  const text = async (name) => {
+    const e = entries.get(name);
+    if (!e) throw new Error(`no ${name}`);
+    const start = e.at + 30 + view.getUint16(e.at + 26, true) + view.getUint16(e.at + 28, true);
+    const data = bytes.subarray(start, start + e.size);
+    if (e.method === 0) return new TextDecoder().decode(data);
+    if (e.method !== 8) throw new Error(`${name}: compression ${e.method}`);
+    const inflated = new Blob([data]).stream().pipeThrough(new DecompressionStream("deflate-raw"));
+    return new TextDecoder().decode(await new Response(inflated).arrayBuffer());
+  };
+  const xml = (source) => {
+    const doc = new DOMParser().parseFromString(source, "application/xml");
+    if (doc.getElementsByTagName("parsererror").length) throw new Error("malformed XML");
+    return doc;
+  };
+  const relationships = "http://schemas.openxmlformats.org/officeDocument/2006/relationships";
+  const sheet = xml(await text("xl/workbook.xml")).getElementsByTagNameNS("*", "sheet")[0];
+  if (!sheet) return [];
+  const id = sheet.getAttributeNS(relationships, "id");
+  const target = [...xml(await text("xl/_rels/workbook.xml.rels")).getElementsByTagNameNS("*", "Relationship")]
+    .find((r) => r.getAttribute("Id") === id);
+  if (!target) throw new Error(`no relationship ${id}`);
+  const path = target.getAttribute("Target").startsWith("/") ? target.getAttribute("Target").slice(1) : `xl/${target.getAttribute("Target")}`;
+  const source = await text(path);
+  if (!source.includes("<f") && !source.includes('t="e"')) return [];  // the usual workbook: nothing to look at
+  const found = [];
+  for (const c of xml(source).getElementsByTagNameNS("*", "c")) {
+    const child = (tag) => [...c.children].find((x) => x.localName === tag);
+    const v = child("v");
+    if (c.getAttribute("t") === "e") found.push({ cell: c.getAttribute("r"), error: v ? v.textContent : "" });
+    // An empty <v> is a saved empty text only when the cell says its formula gives text (t="str").
+    else if (child("f") && (!v || (v.textContent === "" && c.getAttribute("t") !== "str")))
+      found.push({ cell: c.getAttribute("r"), error: "" });
+  }
+  return found;
 }
 
 function issuesTable(issues) {
