@@ -104,9 +104,95 @@ std::optional<double> ratio_value(const Figure& f, const Figure* reference) {
 
 int decimals_for(double v) { return v >= 100 ? 0 : v >= 10 ? 1 : v >= 1 ? 2 : 3; }
 
+// `text` padded with spaces to `width` columns, counting characters, not bytes (≥ and × are
+// three bytes of UTF-8 each).
+std::string padded(const std::string& text, std::size_t width) {
+  std::size_t columns = 0;
+  for (const unsigned char c : text) columns += (c & 0xC0) != 0x80;
+  return columns >= width ? text + " " : text + std::string(width - columns, ' ');
+}
+
+// "met", "missed: 0.42x Redis", "not judged: no Redis figure in this run", or "" without a target.
+std::string verdict_text(const Verdict& v) {
+  switch (v.kind) {
+    case Verdict::Kind::kNone: return "";
+    case Verdict::Kind::kMet: return "met";
+    case Verdict::Kind::kMissed: return v.why.empty() ? "missed" : "missed: " + v.why;
+    case Verdict::Kind::kNotJudged: return v.why.empty() ? "not judged" : "not judged: " + v.why;
+  }
+  return "";
+}
+
 }  // namespace
 
+std::string Report::target_text(const Figure& f) const {
+  const Target& t = f.target;
+  std::string text;
+  const auto add = [&](const std::string& part) { text += (text.empty() ? "" : ", ") + part; };
+  const auto times = [](double r) {
+    char buffer[32];
+    std::snprintf(buffer, sizeof buffer, "%g", r);
+    return std::string(buffer);
+  };
+  const std::string peer = f.section == "postgresql" ? "SQLite" : "Redis";
+  if (t.bound) {
+    const int decimals = *t.bound == std::floor(*t.bound) ? 0 : decimals_for(*t.bound);
+    add(std::string(f.higher_is_better ? "≥ " : "≤ ") + format_number(*t.bound, decimals) + " " + f.unit);
+  }
+  if (t.least_vs_limit) add(*t.least_vs_limit == 1 ? "≥ limit" : "≥ " + times(*t.least_vs_limit) + "× limit");
+  if (t.least_vs_redis) add(*t.least_vs_redis == 1 ? (f.higher_is_better ? "≥ " : "≤ ") + peer : "≥ " + times(*t.least_vs_redis) + "× " + peer);
+  if (!t.note.empty()) add(t.note);
+  return text;
+}
+
+Verdict Report::verdict(const Figure& f) const {
+  const Target& t = f.target;
+  if (t.empty()) return {};
+  if (!t.bound && !t.least_vs_limit && !t.least_vs_redis) return {Verdict::Kind::kNotJudged, t.note};
+  std::string missed, unknown;
+  const auto add = [](std::string& list, const std::string& part) { list += (list.empty() ? "" : ", ") + part; };
+  if (f.value.runs == 0) return {Verdict::Kind::kNotJudged, "not measured"};
+  if (t.bound && !(f.higher_is_better ? f.value.median >= *t.bound : f.value.median <= *t.bound))
+    add(missed, format_number(f.value.median, decimals_for(f.value.median)) + " " + f.unit);
+  const std::string peer = f.section == "postgresql" ? "SQLite" : "Redis";
+  const auto against = [&](const std::optional<double>& least, const std::string& id, const std::string& name) {
+    if (!least) return;
+    const std::optional<double> ratio = ratio_value(f, id.empty() ? nullptr : find(id));
+    if (!ratio)
+      add(unknown, "no " + name + " figure in this run");
+    else if (*ratio < *least)
+      add(missed, ratio_text(f, find(id)) + " " + name);
+  };
+  against(t.least_vs_limit, f.limit_id, "limit");
+  against(t.least_vs_redis, f.redis_id, peer);
+  if (!missed.empty()) return {Verdict::Kind::kMissed, missed};
+  if (!unknown.empty()) return {Verdict::Kind::kNotJudged, unknown};
+  return {Verdict::Kind::kMet, ""};
+}
+
+json Report::disk() const {
+  const Figure* fsync = find("limits.fsync");
+  if (fsync == nullptr || fsync->value.runs == 0) return nullptr;
+  const double rate = fsync->value.median;
+  json d{{"fdatasync_per_s", rate},
+         {"class", rate < 1000 ? "slow" : rate < 50000 ? "normal" : "fast"},
+         {"meaning", rate < 1000    ? "under 1,000 fdatasync/s, a network or throttled disk: durable writes wait for "
+                                      "the disk, which group commits amortise"
+                     : rate < 50000 ? "1,000-50,000 fdatasync/s, an SSD: the hub is CPU-bound, as Redis is"
+                                    : "50,000 fdatasync/s or more, NVMe with power-loss protection or a cache that "
+                                      "acknowledges flushes: CPU-bound"}};
+  if (const Figure* append = find("limits.sqlite.append"); append != nullptr && append->value.runs > 0)
+    d["sqlite_append_rows_per_s"] = append->value.median;
+  return d;
+}
+
 void Report::print(std::ostream& out) const {
+  if (const json d = disk(); !d.is_null()) {
+    out << "disk: " << format_number(d["fdatasync_per_s"].get<double>(), 0) << " fdatasync/s";
+    if (d.contains("sqlite_append_rows_per_s"))
+      out << ", SQLite append " << format_number(d["sqlite_append_rows_per_s"].get<double>(), 0) << " rows/s";
+    out << ": " << d["class"].get<std::string>() << " (" << d["meaning"].get<std::string>() << ")\n";
+  }
   std::string section;
   for (const auto& f : figures_) {
     if (f.section != section) {
@@ -116,7 +202,7 @@ void Report::print(std::ostream& out) const {
           << std::setw(14) << "max"
           << "  " << std::left << std::setw(14) << "unit"
           << "vs limit   " << (section == "postgresql" ? "vs SQLite  " : "vs Redis   ") << "vs JetStream  "
-          << "target\n";
+          << std::setw(30) << "target" << "this run\n";
     }
     std::string label = f.label;
     if (label.size() > 57) label = label.substr(0, 57);
@@ -126,10 +212,24 @@ void Report::print(std::ostream& out) const {
         << format_number(f.value.max, decimals_for(f.value.max)) << "  " << std::left << std::setw(14) << f.unit
         << std::setw(11) << ratio_text(f, f.limit_id.empty() ? nullptr : find(f.limit_id)) << std::setw(11)
         << ratio_text(f, f.redis_id.empty() ? nullptr : find(f.redis_id)) << std::setw(14)
-        << ratio_text(f, jetstream_of(f.id)) << f.target << "\n";
+        << ratio_text(f, jetstream_of(f.id)) << padded(target_text(f), 30) << verdict_text(verdict(f)) << "\n";
   }
   out << "\nratios: > 1 means the hub is better (faster rate, or shorter time/latency) than the reference;\n"
          "in the jetstream section, that JetStream is better than Redis\n";
+  std::size_t met = 0, missed = 0, unjudged = 0;
+  std::string missed_lines;
+  for (const auto& f : figures_) {
+    const Verdict v = verdict(f);
+    met += v.kind == Verdict::Kind::kMet;
+    unjudged += v.kind == Verdict::Kind::kNotJudged;
+    if (v.kind == Verdict::Kind::kMissed) {
+      ++missed;
+      missed_lines += "  " + f.id + ": " + v.why + " (target " + target_text(f) + ")\n";
+    }
+  }
+  if (met + missed + unjudged > 0)
+    out << "targets: " << met << " met, " << missed << " missed, " << unjudged << " not judged in this run\n"
+        << missed_lines;
 }
 
 json Report::to_json() const {
@@ -157,10 +257,15 @@ json Report::to_json() const {
       j["jetstream"] = {{"id", peer->id}};
       if (auto r = ratio_value(f, peer)) j["jetstream"]["ratio"] = *r;
     }
-    if (!f.target.empty()) j["target"] = f.target;
+    if (!f.target.empty()) {
+      const Verdict v = verdict(f);
+      j["target"] = {{"text", target_text(f)}, {"verdict", verdict_text(Verdict{v.kind, ""})}};
+      if (!v.why.empty()) j["target"]["why"] = v.why;
+    }
     figures.push_back(std::move(j));
   }
   json out = info_;
+  if (json d = disk(); !d.is_null()) out["disk"] = std::move(d);
   out["figures"] = std::move(figures);
   return out;
 }

@@ -3,7 +3,9 @@
 //
 // Every figure is measured `runs` times and reported as median, min and max. A figure may name
 // the machine limit and the Redis figure it is compared with, and the report may set its NATS
-// JetStream counterpart; the report then prints the ratios. Nothing here asserts a speed: the bench reports, it never fails on a slow figure.
+// JetStream counterpart; the report then prints the ratios, and for a figure with a target
+// (an issue's), whether this run met it. Nothing here asserts a speed: the bench reports, it
+// never fails on a slow figure.
 #pragma once
 
 #include <sys/types.h>
@@ -13,8 +15,10 @@
 #include <functional>
 #include <iosfwd>
 #include <map>
+#include <optional>
 #include <nlohmann/json.hpp>
 #include <string>
+#include <utility>
 #include <vector>
 
 namespace hub::bench {
@@ -43,6 +47,32 @@ struct Percentiles {
 };
 Percentiles percentiles(std::vector<double> samples);
 
+// What an issue asks of a figure: a bound in the figure's unit (at least it when higher is
+// better, at most it otherwise) and the least ratios to the figure's machine limit and to its
+// Redis figure, as the report's ratio columns compute them (> 1 = the hub better; 1.0 against
+// Redis = "not behind Redis"). `note`: a target that is no number ("keep"), printed, never
+// judged. The report judges each target against the figures of the same run (Report::verdict).
+struct Target {
+  std::optional<double> bound;
+  std::optional<double> least_vs_limit;
+  std::optional<double> least_vs_redis;
+  std::string note;
+  bool empty() const { return !bound && !least_vs_limit && !least_vs_redis && note.empty(); }
+
+  // Target().bounded(2).vs_redis_at_least(1): "≤ 2 ms, ≤ Redis" for a latency.
+  Target& bounded(double value) { bound = value; return *this; }
+  Target& vs_limit_at_least(double ratio) { least_vs_limit = ratio; return *this; }
+  Target& vs_redis_at_least(double ratio) { least_vs_redis = ratio; return *this; }
+  Target& noted(std::string text) { note = std::move(text); return *this; }
+};
+
+// A target met, missed (with what missed it: "0.42× Redis"), or not judged (a reference not
+// measured in this run, or a note).
+struct Verdict {
+  enum class Kind { kNone, kMet, kMissed, kNotJudged } kind = Kind::kNone;
+  std::string why;
+};
+
 // One line of the report.
 struct Figure {
   std::string id;       // stable key, e.g. "hub.ingest.batch"
@@ -55,7 +85,7 @@ struct Figure {
   // The Redis Streams figure this one is compared with, if any; in the "postgresql" section, the
   // same figure on SQLite (the column reads "vs SQLite", the JSON key "sqlite").
   std::string redis_id;
-  std::string target;  // the issue's target, as text ("≥ 100,000"), if any
+  Target target;  // the issue's target, if any
 };
 
 class Report {
@@ -68,6 +98,13 @@ class Report {
     jetstream_of_[id] = jetstream_id;
   }
   void set_info(const std::string& key, nlohmann::json value) { info_[key] = std::move(value); }
+  // The target as text ("≥ 0.5× limit, ≥ 1.2× Redis"; "SQLite" for Redis in the postgresql
+  // section), and whether this run met it.
+  std::string target_text(const Figure& f) const;
+  Verdict verdict(const Figure& f) const;
+  // The disk the run's data lived on, from its limits: fdatasync/s and SQLite's in-order append
+  // rows/s, and a class ("slow", "normal", "fast"); null when the limits were not measured.
+  nlohmann::json disk() const;
   void print(std::ostream& out) const;
   nlohmann::json to_json() const;
 
