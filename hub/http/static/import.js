@@ -176,11 +176,11 @@ async function xlsxToCsv(file) {
   if (unsafe.length) {
     const shown = unsafe.slice(0, 10).map((c) => `${c.cell}（${c.error || "无值"}）`).join("、") + (unsafe.length > 10 ? " …" : "");
     const shownEn = unsafe.slice(0, 10).map((c) => `${c.cell} (${c.error || "no value"})`).join(", ") + (unsafe.length > 10 ? " …" : "");
-    return { ...refuse("xlsx_formula", `工作表「${first.sheet}」中有 ${unsafe.length} 个单元格没有可用的值：${shown}。`
-                       + "公式没有保存的结果（由其他程序生成、从未在 Excel 中保存），或算出了错误值。请在 Excel 或 WPS 中打开，改正后保存再上传；未上传任何内容 / "
-                       + `${unsafe.length} cells of worksheet "${first.sheet}" have no usable value: ${shownEn}. A formula has no saved `
-                       + "result (written by another program and never saved by Excel), or its result is an error. Open the workbook in "
-                       + "Excel or WPS, fix it, save it and upload it again; nothing was sent"), cells: unsafe.map((c) => c.cell) };
+    return refuse("xlsx_formula", `工作表「${first.sheet}」中有 ${unsafe.length} 个单元格没有可用的值：${shown}。`
+                  + "公式没有保存的结果（由其他程序生成、从未在 Excel 中保存），或算出了错误值。请在 Excel 或 WPS 中打开，改正后保存再上传；未上传任何内容 / "
+                  + `${unsafe.length} cells of worksheet "${first.sheet}" have no usable value: ${shownEn}. A formula has no saved `
+                  + "result (written by another program and never saved by Excel), or its result is an error. Open the workbook in "
+                  + "Excel or WPS, fix it, save it and upload it again; nothing was sent");
   }
   return { ok: true, csv: lines.map((l) => l + "\r\n").join(""), sheet: first.sheet, rows: lines.length - 1 };
 }
@@ -188,9 +188,10 @@ async function xlsxToCsv(file) {
 // The cells of an .xlsx file's first worksheet that read-excel-file would give as empty though
 // they are not: a formula without a saved value (<f> with no <v>, or an empty one not marked as
 // text), and any cell whose value is an error (t="e": #N/A, #REF!, #DIV/0!…).
-// [{cell: "B3", error: "#N/A" | ""}], in sheet order. Reads the workbook's zip directory itself (a stored or deflated entry, inflated by the
-// browser's DecompressionStream) and the first <sheet> of xl/workbook.xml through its
-// relationship, as read-excel-file does. Throws when the file is not such a zip.
+// [{cell: "B3", error: "#N/A" | ""}], in sheet order. Reads the workbook's zip directory
+// itself (a stored or deflated entry, inflated by the browser's DecompressionStream) and the
+// first <sheet> of xl/workbook.xml through its relationship, as read-excel-file does. Throws
+// when the file is not such a zip.
 async function formulaCellsWithoutValue(file) {
   const bytes = new Uint8Array(await file.arrayBuffer());
   const view = new DataView(bytes.buffer);
