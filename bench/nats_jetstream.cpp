@@ -5,6 +5,8 @@
 #include <atomic>
 #include <cstdio>
 #include <cstdlib>
+#include <exception>
+#include <functional>
 #include <stdexcept>
 #include <thread>
 
@@ -202,6 +204,45 @@ void consume(const std::string& url, const Stream& stream, std::size_t consumer,
   natsSubscription_Destroy(sub);  // not Unsubscribe: the durable stays with the stream
 }
 
+// One consumer per department, each on its own thread running consume() for `expected`
+// messages and calling on_acked(department, index). join() waits for all and rethrows the first
+// failure; join_without_rethrow() only waits (join() rethrows afterwards).
+class ConsumerThreads {
+ public:
+  using OnAcked = std::function<void(std::size_t, std::size_t)>;
+  ConsumerThreads(const std::string& url, const Stream& stream, std::size_t consumers, std::size_t expected,
+                  OnAcked on_acked = [](std::size_t, std::size_t) {})
+      : failures_(consumers), on_acked_(std::move(on_acked)) {
+    for (std::size_t d = 0; d < consumers; ++d) {
+      threads_.emplace_back([this, url, &stream, d, expected] {
+        try {
+          consume(url, stream, d, expected, [this, d](std::size_t i) { on_acked_(d, i); });
+        } catch (...) {
+          failures_[d] = std::current_exception();
+        }
+      });
+    }
+  }
+  ~ConsumerThreads() { join_without_rethrow(); }
+  ConsumerThreads(const ConsumerThreads&) = delete;
+  ConsumerThreads& operator=(const ConsumerThreads&) = delete;
+
+  void join_without_rethrow() {
+    for (auto& t : threads_)
+      if (t.joinable()) t.join();
+  }
+  void join() {
+    join_without_rethrow();
+    for (auto& f : failures_)
+      if (f) std::rethrow_exception(f);
+  }
+
+ private:
+  std::vector<std::exception_ptr> failures_;
+  OnAcked on_acked_;
+  std::vector<std::thread> threads_;
+};
+
 std::string command_output(const char* command) {
   std::string out;
   if (FILE* p = ::popen(command, "r")) {
@@ -273,22 +314,9 @@ double jetstream_fanout(const JetStreamServer& server, const std::vector<std::st
     publish_async(c, errors, stream.subject(), payloads);
   }
   const auto start = Clock::now();
-  std::vector<std::thread> threads;
-  std::vector<std::exception_ptr> failures(consumers);
-  for (std::size_t d = 0; d < consumers; ++d) {
-    threads.emplace_back([&, d] {
-      try {
-        consume(server.url(), stream, d, payloads.size(), [](std::size_t) {});
-      } catch (...) {
-        failures[d] = std::current_exception();
-      }
-    });
-  }
-  for (auto& t : threads) t.join();
-  const double seconds = seconds_since(start);
-  for (auto& f : failures)
-    if (f) std::rethrow_exception(f);
-  return static_cast<double>(payloads.size() * consumers) / seconds;
+  ConsumerThreads threads(server.url(), stream, consumers, payloads.size());
+  threads.join();
+  return static_cast<double>(payloads.size() * consumers) / seconds_since(start);
 }
 
 double jetstream_deliver_all(const JetStreamServer& server, const std::vector<std::string>& payloads,
@@ -297,28 +325,17 @@ double jetstream_deliver_all(const JetStreamServer& server, const std::vector<st
   std::atomic<int> errors{0};
   Connection c(server.url(), false, static_cast<std::int64_t>(in_flight), &errors);
   const auto start = Clock::now();
-  std::vector<std::thread> threads;
-  std::vector<std::exception_ptr> failures(consumers);
-  for (std::size_t d = 0; d < consumers; ++d) {
-    threads.emplace_back([&, d] {
-      try {
-        consume(server.url(), stream, d, payloads.size(), [](std::size_t) {});
-      } catch (...) {
-        failures[d] = std::current_exception();
-      }
-    });
-  }
+  ConsumerThreads threads(server.url(), stream, consumers, payloads.size());
   std::exception_ptr publish_failure;
   try {
     publish_async(c, errors, stream.subject(), payloads);
   } catch (...) {
     publish_failure = std::current_exception();
   }
-  for (auto& t : threads) t.join();  // a consumer gives up only by failing; see fetch's timeout
+  threads.join_without_rethrow();  // a consumer gives up only by failing; see fetch's timeout
   const double seconds = seconds_since(start);
   if (publish_failure) std::rethrow_exception(publish_failure);
-  for (auto& f : failures)
-    if (f) std::rethrow_exception(f);
+  threads.join();
   return seconds;
 }
 
@@ -326,25 +343,14 @@ LatencySamples jetstream_latency(const JetStreamServer& server, const std::vecto
                                  std::size_t count, double rate, std::size_t threads, std::size_t consumers) {
   Stream stream(server.url(), consumers);
   std::vector<std::vector<Clock::time_point>> acked(consumers, std::vector<Clock::time_point>(count));
-  std::vector<std::thread> consumer_threads;
-  std::vector<std::exception_ptr> failures(consumers);
-  for (std::size_t d = 0; d < consumers; ++d) {
-    consumer_threads.emplace_back([&, d] {
-      try {
-        consume(server.url(), stream, d, count, [&](std::size_t i) { acked[d][i] = Clock::now(); });
-      } catch (...) {
-        failures[d] = std::current_exception();
-      }
-    });
-  }
+  ConsumerThreads consumer_threads(server.url(), stream, consumers, count,
+                                   [&](std::size_t d, std::size_t i) { acked[d][i] = Clock::now(); });
   const std::string url = server.url();
   PacedRun run = paced_publish(count, rate, threads, [&]() -> Publisher {
     auto c = std::make_shared<Connection>(url, true);
     return [c, &payloads, &stream](std::size_t i) { publish_sync(*c, stream.subject(), body(payloads, i)); };
   });
-  for (auto& t : consumer_threads) t.join();
-  for (auto& f : failures)
-    if (f) std::rethrow_exception(f);
+  consumer_threads.join();
   LatencySamples out;
   for (std::size_t i = 0; i < count; ++i) {
     out.acked_ms.push_back((run.acked_s[i] - run.due_s[i]) * 1000.0);

@@ -45,22 +45,32 @@ void log_in(CdpBrowser& browser, const std::string& user, const std::string& pas
                    " document.getElementById('login-submit').click(); true");
 }
 
+// A hub serving the console over HTTPS with a test certificate made in `dir`, with login on.
+hub::test::HubOptions https_with_login(const std::string& dir, std::vector<std::string> departments) {
+  const auto certificate = hub::test::make_test_certificate(dir);
+  hub::test::HubOptions options;
+  options.departments = std::move(departments);
+  options.http = {{"address", "127.0.0.1:0"}, {"tls_cert", certificate.cert}, {"tls_key", certificate.key},
+                  {"login", true}};
+  return options;
+}
+
+// `hubctl users add <who>` with kPassword, as an administrator makes accounts; "" when it worked,
+// else hubctl's output.
+std::string add_user(const hub::test::HubProcess& hub, const std::string& who) {
+  const auto r = hub::test::run_command("printf '%s\\n' '" + std::string(kPassword) + "' | " + HUBCTL_PATH +
+                                        " --data-dir " + hub.data_dir() + " users add " + who + " --password-stdin 2>&1");
+  return r.exit_code == 0 ? "" : r.output;
+}
+
 TEST(WebConsoleBrowser, LoginLockOutCsrfLogoutAndADepartmentsView) {
   const std::string exe = chromium();
   ASSERT_FALSE(exe.empty()) << "Chromium is not installed: run scripts/install-deps.sh (it installs Debian's chromium)";
   const std::string dir = hub::test::make_temp_dir("hub-web-console-");
-  const auto certificate = hub::test::make_test_certificate(dir);
-  hub::test::HubOptions options;
-  options.departments = {"police", "land"};
-  options.http = {{"address", "127.0.0.1:0"}, {"tls_cert", certificate.cert}, {"tls_key", certificate.key},
-                  {"login", true}};
-  hub::test::HubProcess hub(options);
+  hub::test::HubProcess hub(https_with_login(dir, {"police", "land"}));
   for (const char* add : {"wang.fang --role admin", "police1 --role department --department police",
-                                 "land1 --role department --department land", "clerk1 --role clerk --village V01"}) {
-    const auto r = hub::test::run_command("printf '%s\\n' '" + std::string(kPassword) + "' | " + HUBCTL_PATH +
-                                          " --data-dir " + hub.data_dir() + " users add " + add + " --password-stdin 2>&1");
-    ASSERT_EQ(r.exit_code, 0) << r.output;
-  }
+                                 "land1 --role department --department land", "clerk1 --role clerk --village V01"})
+    ASSERT_EQ(add_user(hub, add), "") << add;
   hub.start();
   for (const json& event : {hub::test::household_event("V01-00001", "V01"),
                             hub::test::status_event("V01-00001", "non_credit", "2020Q4")})
@@ -201,9 +211,22 @@ TEST(WebConsoleBrowser, LoginLockOutCsrfLogoutAndADepartmentsView) {
   fs::remove_all(dir);
 }
 
-// The bytes of a text as Excel saves "CSV" on a Chinese Windows (GB18030), as a JavaScript
-// array literal for `new Uint8Array(…)`.
-std::string gb18030_bytes_js(const std::string& utf8) {
+// Chooses a file of these bytes in the import form (as a person picking it in the file dialog)
+// and previews it.
+void choose_file_and_preview(CdpBrowser& browser, const std::string& name, const std::string& bytes,
+                             const std::string& type) {
+  std::string js = "[";
+  for (unsigned char c : bytes) js += std::to_string(c) + ",";
+  js += "]";
+  browser.evaluate("{ const dt = new DataTransfer(); dt.items.add(new File([new Uint8Array(" + js + ")], " +
+                   json(name).dump() + ", {type: " + json(type).dump() + "}));"
+                   " document.getElementById('import-file').files = dt.files;"
+                   " document.body.removeAttribute('data-import');"
+                   " document.getElementById('import-preview').click(); } true");
+}
+
+// A text as Excel saves "CSV" on a Chinese Windows: GB18030.
+std::string to_gb18030(const std::string& utf8) {
   iconv_t cd = ::iconv_open("GB18030", "UTF-8");
   std::string in = utf8, out(utf8.size() * 2 + 16, '\0');
   char* src = in.data();
@@ -212,18 +235,24 @@ std::string gb18030_bytes_js(const std::string& utf8) {
   EXPECT_NE(::iconv(cd, &src, &left, &dst, &room), static_cast<std::size_t>(-1));
   ::iconv_close(cd);
   out.resize(out.size() - room);
-  std::string js = "[";
-  for (unsigned char c : out) js += std::to_string(c) + ",";
-  return js + "]";
+  return out;
 }
 
-// Chooses a file in the import form (as a person picking it in the file dialog) and previews it.
+// Chooses a CSV file, the text saved in GB18030, and previews it.
 void choose_and_preview(CdpBrowser& browser, const std::string& name, const std::string& utf8) {
-  browser.evaluate("{ const dt = new DataTransfer(); dt.items.add(new File([new Uint8Array(" + gb18030_bytes_js(utf8) +
-                   ")], " + json(name).dump() + ", {type: 'text/csv'}));"
-                   " document.getElementById('import-file').files = dt.files;"
-                   " document.body.removeAttribute('data-import');"
-                   " document.getElementById('import-preview').click(); } true");
+  choose_file_and_preview(browser, name, to_gb18030(utf8), "text/csv");
+}
+
+// The status changes in the hub's event log.
+std::int64_t status_changes_in(hub::test::HubProcess& hub) {
+  return hub.query_int("events.db", "SELECT count(*) FROM event WHERE type = 'status_change'");
+}
+
+// Opens the import page, logs `user` in on the way, and waits for the page.
+void open_import_page(CdpBrowser& browser, const hub::test::HubProcess& hub, const std::string& user) {
+  browser.navigate(hub.http_url() + "#/import");
+  log_in(browser, user, kPassword);
+  ASSERT_TRUE(browser.wait_for("document.body.dataset.ready === 'import'")) << browser.html();
 }
 
 // A clerk imports a quarter's file saved by Excel in Chinese (GB18030, Chinese headers and
@@ -235,15 +264,8 @@ TEST(WebConsoleBrowser, AClerkImportsAGb18030FileWithAPreviewAndConfirmsOnce) {
   const std::string exe = chromium();
   ASSERT_FALSE(exe.empty()) << "Chromium is not installed: run scripts/install-deps.sh (it installs Debian's chromium)";
   const std::string dir = hub::test::make_temp_dir("hub-web-import-browser-");
-  const auto certificate = hub::test::make_test_certificate(dir);
-  hub::test::HubOptions options;
-  options.departments = {"police", "finance", "civil_affairs", "fp_association"};
-  options.http = {{"address", "127.0.0.1:0"}, {"tls_cert", certificate.cert}, {"tls_key", certificate.key},
-                  {"login", true}};
-  hub::test::HubProcess hub(options);
-  const auto added = hub::test::run_command("printf '%s\\n' '" + std::string(kPassword) + "' | " + HUBCTL_PATH +
-                                            " --data-dir " + hub.data_dir() + " users add li.na --role clerk --password-stdin 2>&1");
-  ASSERT_EQ(added.exit_code, 0) << added.output;
+  hub::test::HubProcess hub(https_with_login(dir, {"police", "finance", "civil_affairs", "fp_association"}));
+  ASSERT_EQ(add_user(hub, "li.na --role clerk"), "");
   hub.start();
   for (const json& event : {hub::test::household_event("V01-00001", "V01"), hub::test::household_event("V01-00002", "V01"),
                             hub::test::household_event("V01-00003", "V01"),
@@ -252,14 +274,10 @@ TEST(WebConsoleBrowser, AClerkImportsAGb18030FileWithAPreviewAndConfirmsOnce) {
   hub.wait_for_delivery();
   const std::string artefacts = HUB_BROWSER_ARTEFACTS;
   fs::create_directories(artefacts);
-  const auto status_changes = [&] {
-    return hub.query_int("events.db", "SELECT count(*) FROM event WHERE type = 'status_change'");
-  };
+  const auto status_changes = [&] { return status_changes_in(hub); };
   {
     CdpBrowser browser(exe, dir + "/profile", {"--ignore-certificate-errors"});
-    browser.navigate(hub.http_url() + "#/import");
-    log_in(browser, "li.na", kPassword);
-    ASSERT_TRUE(browser.wait_for("document.body.dataset.ready === 'import'")) << browser.html();
+    ASSERT_NO_FATAL_FAILURE(open_import_page(browser, hub, "li.na"));
 
     // A bad row: named by its line and field, in Chinese with the code beside; nothing stored.
     choose_and_preview(browser, "2020年第4季度评议.csv",
@@ -341,17 +359,9 @@ std::string fixture(const std::string& name, std::size_t limit = std::string::np
   return bytes.substr(0, limit);
 }
 
-// Chooses a binary file (an .xlsx) in the import form and previews it.
+// Chooses an Excel workbook in the import form and previews it.
 void choose_bytes_and_preview(CdpBrowser& browser, const std::string& name, const std::string& bytes) {
-  std::string js = "[";
-  for (unsigned char c : bytes) js += std::to_string(c) + ",";
-  js += "]";
-  browser.evaluate("{ const dt = new DataTransfer(); dt.items.add(new File([new Uint8Array(" + js + ")], " +
-                   json(name).dump() +
-                   ", {type: 'application/vnd.openxmlformats-officedocument.spreadsheetml.sheet'}));"
-                   " document.getElementById('import-file').files = dt.files;"
-                   " document.body.removeAttribute('data-import');"
-                   " document.getElementById('import-preview').click(); } true");
+  choose_file_and_preview(browser, name, bytes, "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet");
 }
 
 // A clerk uploads an Excel workbook (.xlsx, made by openpyxl: tests/integration/fixtures/
@@ -366,15 +376,8 @@ TEST(WebConsoleBrowser, AClerkImportsAnXlsxWorkbookAndATruncatedOneIsRefused) {
   const std::string exe = chromium();
   ASSERT_FALSE(exe.empty()) << "Chromium is not installed: run scripts/install-deps.sh (it installs Debian's chromium)";
   const std::string dir = hub::test::make_temp_dir("hub-web-xlsx-browser-");
-  const auto certificate = hub::test::make_test_certificate(dir);
-  hub::test::HubOptions options;
-  options.departments = {"police"};
-  options.http = {{"address", "127.0.0.1:0"}, {"tls_cert", certificate.cert}, {"tls_key", certificate.key},
-                  {"login", true}};
-  hub::test::HubProcess hub(options);
-  const auto added = hub::test::run_command("printf '%s\\n' '" + std::string(kPassword) + "' | " + HUBCTL_PATH +
-                                            " --data-dir " + hub.data_dir() + " users add li.na --role clerk --password-stdin 2>&1");
-  ASSERT_EQ(added.exit_code, 0) << added.output;
+  hub::test::HubProcess hub(https_with_login(dir, {"police"}));
+  ASSERT_EQ(add_user(hub, "li.na --role clerk"), "");
   hub.start();
   for (const json& event : {hub::test::household_event("V01-00001", "V01"), hub::test::household_event("V01-00002", "V01"),
                             hub::test::household_event("V01-00003", "V01")})
@@ -382,14 +385,10 @@ TEST(WebConsoleBrowser, AClerkImportsAnXlsxWorkbookAndATruncatedOneIsRefused) {
   hub.wait_for_delivery();
   const std::string artefacts = HUB_BROWSER_ARTEFACTS;
   fs::create_directories(artefacts);
-  const auto status_changes = [&] {
-    return hub.query_int("events.db", "SELECT count(*) FROM event WHERE type = 'status_change'");
-  };
+  const auto status_changes = [&] { return status_changes_in(hub); };
   {
     CdpBrowser browser(exe, dir + "/profile", {"--ignore-certificate-errors"});
-    browser.navigate(hub.http_url() + "#/import");
-    log_in(browser, "li.na", kPassword);
-    ASSERT_TRUE(browser.wait_for("document.body.dataset.ready === 'import'")) << browser.html();
+    ASSERT_NO_FATAL_FAILURE(open_import_page(browser, hub, "li.na"));
     EXPECT_NE(browser.evaluate("document.getElementById('import-file').accept").get<std::string>().find(".xlsx"),
               std::string::npos);
 
