@@ -219,7 +219,7 @@ int main(int argc, char** argv) {
     hub::livefeed::LiveFeed feed(context, config, "inproc://control-feed", "inproc://live-feed", event_log.last_seq(),
                                  storage.event_readers(), gate.get());
     // Delivery is given its transports and its live-feed observer; it owns none of them.
-    hub::livefeed::FeedNotifier feed_notifier(context, "inproc://live-feed");
+    hub::livefeed::FeedNotifier feed_notifier(context, "inproc://live-feed", feed);
     hub::runtime::InProcessTransport in_process(context, config.data_dir);
     hub::pluginhost::HostTransport hosts(context, config, gate.get());
     hub::delivery::Dispatcher dispatcher(context, config, "inproc://control-delivery", "inproc://committed",

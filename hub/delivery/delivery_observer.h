@@ -33,6 +33,9 @@ class DeliveryObserver {
  public:
   virtual ~DeliveryObserver() = default;
   virtual void committed(std::uint64_t last_seq) = 0;
+  // Whether anyone wants the outcomes now. While not, the dispatcher does not describe them
+  // and recorded() is not called: describing every delivery costs the delivery thread time.
+  virtual bool watching_outcomes() const = 0;
   // Departments with nothing delivered and nothing failed are left out of `outcomes`.
   virtual void recorded(const std::vector<RecordedOutcome>& outcomes, std::int64_t at_ms) = 0;
 };

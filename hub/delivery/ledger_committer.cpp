@@ -42,7 +42,7 @@ LedgerCommitter::Outcome LedgerCommitter::commit(std::vector<LedgerBatch>& batch
     spdlog::error("delivery: cannot write the ledger ({}); redelivering from the cursors", e.what());
     return Outcome::kNotWritten;
   }
-  if (observer_ != nullptr) observer_->recorded(outcomes_of(batches), at_ms);
+  if (observer_ != nullptr && observer_->watching_outcomes()) observer_->recorded(outcomes_of(batches), at_ms);
   return Outcome::kCommitted;
 }
 

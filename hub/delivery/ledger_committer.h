@@ -25,7 +25,8 @@ class LedgerCommitter {
     kNotWritten,    // nothing recorded (logged; nothing told)
     kUnknown,       // the commit failed and may have happened: read the cursors again (nothing told)
   };
-  // Writes `batches` at `at_ms` in one transaction and tells the observer what was recorded.
+  // Writes `batches` at `at_ms` in one transaction and tells the observer what was recorded
+  // (if it is watching outcomes).
   Outcome commit(std::vector<LedgerBatch>& batches, std::int64_t at_ms);
   // The event log is committed up to `last_seq`.
   void committed_upto(std::uint64_t last_seq);

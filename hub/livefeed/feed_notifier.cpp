@@ -6,7 +6,7 @@ namespace hub::livefeed {
 
 using nlohmann::json;
 
-FeedNotifier::FeedNotifier(zmq::context_t& context, const std::string& endpoint) {
+FeedNotifier::FeedNotifier(zmq::context_t& context, const std::string& endpoint, const LiveFeed& feed) : feed_(&feed) {
   push_.emplace(context, zmq::socket_type::push);
   push_->set(zmq::sockopt::linger, 0);
   push_->set(zmq::sockopt::sndhwm, 10000);
@@ -19,6 +19,8 @@ void FeedNotifier::committed(std::uint64_t last_seq) {
   const std::string text = json{{"committed", last_seq}}.dump();
   (void)push_->send(zmq::buffer(text), zmq::send_flags::dontwait);
 }
+
+bool FeedNotifier::watching_outcomes() const { return push_ && feed_ != nullptr && feed_->outcomes_watched(); }
 
 void FeedNotifier::recorded(const std::vector<delivery::RecordedOutcome>& outcomes, std::int64_t at_ms) {
   if (!push_) return;

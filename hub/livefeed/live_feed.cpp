@@ -23,7 +23,7 @@ LiveFeed::LiveFeed(zmq::context_t& context, const HubConfig& config, const std::
                    const std::string& notify_endpoint, std::uint64_t last_seq, EventReaderOpener events,
                    const security::Gatekeeper* gate)
     : open_events_(std::move(events)),
-      pub_(context, zmq::socket_type::pub),
+      pub_(context, zmq::socket_type::xpub),
       pull_(context, zmq::socket_type::pull),
       control_(context, zmq::socket_type::pair),
       published_upto_(last_seq) {
@@ -38,11 +38,15 @@ LiveFeed::LiveFeed(zmq::context_t& context, const HubConfig& config, const std::
 std::string LiveFeed::bound_endpoint() const { return pub_.get(zmq::sockopt::last_endpoint); }
 
 void LiveFeed::run() {
-  zmq::pollitem_t items[] = {{pull_.handle(), 0, ZMQ_POLLIN, 0}, {control_.handle(), 0, ZMQ_POLLIN, 0}};
+  zmq::pollitem_t items[] = {{pull_.handle(), 0, ZMQ_POLLIN, 0},
+                             {control_.handle(), 0, ZMQ_POLLIN, 0},
+                             {pub_.handle(), 0, ZMQ_POLLIN, 0}};
   for (;;) {
-    zmq::poll(items, 2, std::chrono::milliseconds(-1));
+    zmq::poll(items, 3, std::chrono::milliseconds(-1));
     if (items[1].revents & ZMQ_POLLIN) return;
     zmq::message_t msg;
+    // Subscriptions first: a notice read after one is published to the new subscriber.
+    while (pub_.recv(msg, zmq::recv_flags::dontwait)) on_subscription(msg);
     while (pull_.recv(msg, zmq::recv_flags::dontwait)) {
       const json notice = json::parse(msg.to_string(), nullptr, false);
       try {
@@ -58,12 +62,24 @@ void LiveFeed::run() {
   }
 }
 
+void LiveFeed::on_subscription(const zmq::message_t& message) {
+  if (!interest_.apply(message.to_string_view())) return;
+  outcomes_watched_.store(interest_.may_want("delivery/") || interest_.may_want("failure/"),
+                          std::memory_order_relaxed);
+}
+
 void LiveFeed::on_notice(const json& notice) {
   if (notice.contains("committed")) publish_committed(notice["committed"].get<std::uint64_t>());
   else publish_recorded(notice);
 }
 
 void LiveFeed::publish_committed(std::uint64_t upto) {
+  // Deliveries are described from the status changes kept here: read them while anyone may
+  // want either.
+  if (!interest_.may_want("status/") && !interest_.may_want("delivery/")) {
+    published_upto_ = std::max(published_upto_, upto);
+    return;
+  }
   if (!reader_) reader_ = open_events_();
   while (published_upto_ < upto) {
     const std::uint64_t to = std::min(upto, published_upto_ + kReadChunk);
@@ -72,7 +88,9 @@ void LiveFeed::publish_committed(std::uint64_t upto) {
       const std::string status(hub::sdk::to_string(e.status));
       recent_[e.seq] = Summary{e.village, status, e.quarter};
       if (recent_.size() > kRecentEvents) recent_.erase(recent_.begin());
-      send("status/" + e.village + "/" + status,
+      const std::string topic = "status/" + e.village + "/" + status;
+      if (!interest_.wants(topic)) continue;
+      send(topic,
            {{"type", "status_change"}, {"seq", e.seq}, {"village", e.village}, {"status", status},
             {"previous_status", hub::sdk::to_string(e.previous_status)}, {"quarter", e.quarter},
             {"correction", e.correction}, {"received_at_ms", e.received_at_ms}});
@@ -95,14 +113,19 @@ const LiveFeed::Summary* LiveFeed::summary(std::uint64_t seq) {
 void LiveFeed::publish_recorded(const json& notice) {
   const std::string department = notice.value("department", "");
   const std::int64_t at_ms = notice.value("at_ms", std::int64_t{0});
-  for (const auto& d : notice.value("delivered", json::array())) {
+  const json delivered = interest_.may_want("delivery/" + department + "/") ? notice.value("delivered", json::array())
+                                                                          : json::array();
+  for (const auto& d : delivered) {
     const std::uint64_t seq = d["seq"].get<std::uint64_t>();
     const Summary* s = summary(seq);
     if (s == nullptr) continue;
-    send("delivery/" + department + "/" + s->village + "/" + s->status,
+    const std::string topic = "delivery/" + department + "/" + s->village + "/" + s->status;
+    if (!interest_.wants(topic)) continue;
+    send(topic,
          {{"type", "delivery"}, {"department", department}, {"seq", seq}, {"village", s->village},
           {"status", s->status}, {"quarter", s->quarter}, {"actions", d["actions"]}, {"recorded_at_ms", at_ms}});
   }
+  if (!interest_.wants("failure/" + department)) return;
   for (const auto& f : notice.value("failures", json::array()))
     send("failure/" + department, {{"type", "delivery_failed"}, {"department", department}, {"seq", f["seq"]},
                                    {"attempt", f["attempt"]}, {"at_ms", at_ms}});

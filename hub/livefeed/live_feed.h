@@ -14,8 +14,15 @@
 // Runs on its own thread (an actor: control PAIR, $TERM to stop). Input: FeedNotifier's
 // notices on an inproc PULL; it reads the committed events from events.db itself (its own
 // read-only connection), so the ingest thread needs no hook at all.
+//
+// The socket is an XPUB, so the feed knows which topics anyone subscribed to
+// (topic_interest.h): it builds only the messages someone will receive, reads no event while
+// nobody wants status changes or deliveries, and tells the notifier (outcomes_watched()) so that
+// the delivery thread does not even describe its outcomes while nobody watches them. A new
+// subscriber gets what is recorded after its subscription reached the feed, as with any PUB.
 #pragma once
 
+#include <atomic>
 #include <cstdint>
 #include <map>
 #include <memory>
@@ -26,6 +33,7 @@
 
 #include "config/hub_config.h"
 #include "eventlog/event_reader.h"
+#include "livefeed/topic_interest.h"
 
 namespace hub::security {
 class Gatekeeper;
@@ -42,11 +50,14 @@ class LiveFeed {
            const security::Gatekeeper* gate = nullptr);
   std::string bound_endpoint() const;
   void run();
+  // Whether anyone subscribed to deliveries or failures; any thread may ask.
+  bool outcomes_watched() const noexcept { return outcomes_watched_.load(std::memory_order_relaxed); }
 
  private:
   struct Summary {  // what the feed may say about an event
     std::string village, status, quarter;
   };
+  void on_subscription(const zmq::message_t& message);
   void on_notice(const nlohmann::json& notice);
   void publish_committed(std::uint64_t upto);
   void publish_recorded(const nlohmann::json& notice);
@@ -60,6 +71,8 @@ class LiveFeed {
   std::unique_ptr<EventReader> reader_;  // opened on the feed thread
   std::uint64_t published_upto_;
   std::map<std::uint64_t, Summary> recent_;  // status changes recently published, by seq (bounded)
+  TopicInterest interest_;
+  std::atomic<bool> outcomes_watched_{false};
 };
 
 }  // namespace hub::livefeed
