@@ -537,3 +537,62 @@ TEST(DashboardApi, LiveFeedAnnouncesChangesWithoutPersonalData) {
 }
 
 }  // namespace
+
+namespace {
+
+// The feed's XPUB builds only what someone subscribed to: a subscriber of one department's
+// deliveries gets those, and nothing of the other departments or the status changes; once a
+// second subscriber asks for the status changes, they come too. (With nobody subscribed the
+// feed builds nothing: docs/benchmarks.md, "The live feed".)
+TEST(DashboardApi, LiveFeedSubscribersGetTheirPrefixesOnly) {
+  TownHub town_hub(300);
+  const Town town(town_hub.town_dir());
+  auto& hub = town_hub.hub();
+  zmq::context_t context;
+  auto subscriber = [&](const std::string& prefix) {
+    zmq::socket_t sub(context, zmq::socket_type::sub);
+    sub.set(zmq::sockopt::subscribe, prefix);
+    sub.set(zmq::sockopt::rcvtimeo, 1000);
+    sub.connect(hub.live_feed_endpoint());
+    return sub;
+  };
+  zmq::socket_t police = subscriber("delivery/police/");
+  std::this_thread::sleep_for(std::chrono::milliseconds(500));  // PUB/SUB: join before the news
+
+  // Reads until a message about `seq` has come on `sub` (or 60 s), returning every topic seen.
+  auto topics_until = [](zmq::socket_t& sub, std::int64_t seq) {
+    std::vector<std::string> topics;
+    const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(60);
+    while (std::chrono::steady_clock::now() < deadline) {
+      zmq::message_t topic, body;
+      if (!sub.recv(topic)) continue;
+      (void)sub.recv(body);
+      topics.push_back(topic.to_string());
+      if (json::parse(body.to_string()).value("seq", std::int64_t{0}) == seq) break;
+    }
+    return topics;
+  };
+
+  auto household = town.q4.begin();
+  const json first = hub.ingest(hub::test::status_event(household->first, "breach", "2021Q1", "ev-2021Q1-first"));
+  ASSERT_TRUE(first["ok"].get<bool>()) << first.dump();
+  const std::vector<std::string> seen = topics_until(police, first["seq"].get<std::int64_t>());
+  ASSERT_FALSE(seen.empty());
+  EXPECT_EQ(seen.back(), "delivery/police/" + town.village.at(household->first) + "/breach");
+  for (const std::string& topic : seen) EXPECT_EQ(topic.rfind("delivery/police/", 0), 0u) << topic;
+
+  zmq::socket_t statuses = subscriber("status/");
+  std::this_thread::sleep_for(std::chrono::milliseconds(500));
+  ++household;
+  const json second = hub.ingest(hub::test::status_event(household->first, "credit", "2021Q1", "ev-2021Q1-second"));
+  ASSERT_TRUE(second["ok"].get<bool>()) << second.dump();
+  const std::vector<std::string> status_topics = topics_until(statuses, second["seq"].get<std::int64_t>());
+  ASSERT_FALSE(status_topics.empty());
+  EXPECT_EQ(status_topics.back(), "status/" + town.village.at(household->first) + "/credit");
+  for (const std::string& topic : status_topics) EXPECT_EQ(topic.rfind("status/", 0), 0u) << topic;
+  const std::vector<std::string> police_topics = topics_until(police, second["seq"].get<std::int64_t>());
+  ASSERT_FALSE(police_topics.empty());
+  EXPECT_EQ(police_topics.back(), "delivery/police/" + town.village.at(household->first) + "/credit");
+}
+
+}  // namespace
