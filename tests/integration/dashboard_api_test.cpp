@@ -543,7 +543,7 @@ namespace {
 // The feed's XPUB builds only what someone subscribed to: a subscriber of one department's
 // deliveries gets those, and nothing of the other departments or the status changes; once a
 // second subscriber asks for the status changes, they come too. (With nobody subscribed the
-// feed builds nothing: docs/benchmarks.md, "The live feed".)
+// feed builds nothing: docs/benchmarks.md, "Make it fast".)
 TEST(DashboardApi, LiveFeedSubscribersGetTheirPrefixesOnly) {
   TownHub town_hub(300);
   const Town town(town_hub.town_dir());

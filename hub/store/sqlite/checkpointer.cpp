@@ -16,8 +16,8 @@ void disable_auto_checkpoint(Database& db) {
   db.exec("PRAGMA journal_size_limit=67108864");
 }
 
-Checkpointer::Checkpointer(std::vector<std::string> paths, std::chrono::milliseconds interval)
-    : paths_(std::move(paths)), interval_(interval), thread_([this] { run(); }) {}
+Checkpointer::Checkpointer(std::vector<std::string> paths, std::chrono::milliseconds interval, int restart_frames)
+    : paths_(std::move(paths)), interval_(interval), restart_frames_(restart_frames), thread_([this] { run(); }) {}
 
 Checkpointer::~Checkpointer() {
   {
@@ -36,11 +36,12 @@ void Checkpointer::run() {
         if (!connections[i]) {
           if (!std::filesystem::exists(paths_[i])) continue;
           connections[i] = std::make_unique<Database>(paths_[i], Database::Mode::kReadWrite);
+          // PASSIVE never waits; this bounds how long RESTART holds the writers back.
+          sqlite3_busy_timeout(connections[i]->handle(), static_cast<int>(kRestartWait.count()));
         }
         int wal_frames = 0, copied = 0;
-        const auto checkpoint = [&] {
-          return sqlite3_wal_checkpoint_v2(connections[i]->handle(), nullptr, SQLITE_CHECKPOINT_PASSIVE,
-                                           &wal_frames, &copied);
+        const auto checkpoint = [&](int mode = SQLITE_CHECKPOINT_PASSIVE) {
+          return sqlite3_wal_checkpoint_v2(connections[i]->handle(), nullptr, mode, &wal_frames, &copied);
         };
         int rc = checkpoint();
         if (rc == SQLITE_OK && wal_frames < 0) {
@@ -50,6 +51,8 @@ void Checkpointer::run() {
           connections[i]->exec("SELECT 1 FROM sqlite_schema LIMIT 1");
           rc = checkpoint();
         }
+        // A steady stream of commits: start the WAL from the beginning (checkpointer.h).
+        if (rc == SQLITE_OK && wal_frames > restart_frames_) rc = checkpoint(SQLITE_CHECKPOINT_RESTART);
         if (rc != SQLITE_OK && rc != SQLITE_BUSY && rc != SQLITE_LOCKED) {
           spdlog::warn("checkpoint of {} failed: {}", paths_[i], sqlite3_errstr(rc));
         }
