@@ -90,9 +90,12 @@ struct SlowDelivery {
   std::int64_t latency_ms = 0;  // received by the hub → recorded
 };
 
+// action → total; std::less<> so that a backend can look a stored name up without a copy.
+using ActionTotals = std::map<std::string, ActionTotal, std::less<>>;
+
 // What one department's ledger holds for the scope's effective evaluations.
 struct QuarterDeliveries {
-  std::map<std::string, std::map<std::string, ActionTotal>> actions;  // policy → action → total
+  std::map<std::string, ActionTotals, std::less<>> actions;  // policy → action → total
   std::int64_t delivered = 0;
   std::vector<SlowDelivery> slowest;  // the three slowest: latency descending, then seq
 };

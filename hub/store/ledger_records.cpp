@@ -35,7 +35,91 @@ void append_json_string(std::string& out, std::string_view text) {
   out += '"';
 }
 
+// Reads what encode_actions writes: [["policy","action",amount or null,reason id],…], no
+// spaces, no escapes. False at the first byte that is not that (the caller then parses JSON).
+class PackedActionsReader {
+ public:
+  explicit PackedActionsReader(std::string_view text) : text_(text) {}
+
+  bool read(std::vector<PackedAction>& out) {
+    if (!take('[')) return false;
+    if (take(']')) return at_end();
+    do {
+      PackedAction a;
+      if (!take('[') || !string(a.policy_id) || !take(',') || !string(a.action) || !take(',')) return false;
+      if (!literal("null")) {
+        std::int64_t amount = 0;
+        if (!integer(amount)) return false;
+        a.amount_fen = amount;
+      }
+      std::int64_t reason = 0;
+      if (!take(',') || !integer(reason) || !take(']')) return false;
+      out.push_back(a);
+    } while (take(','));
+    return take(']') && at_end();
+  }
+
+ private:
+  bool at_end() const { return pos_ == text_.size(); }
+  bool take(char c) {
+    if (pos_ >= text_.size() || text_[pos_] != c) return false;
+    ++pos_;
+    return true;
+  }
+  bool literal(std::string_view word) {
+    if (text_.substr(pos_, word.size()) != word) return false;
+    pos_ += word.size();
+    return true;
+  }
+  // A string without escapes or control characters (encode_actions escapes those: parse JSON).
+  bool string(std::string_view& out) {
+    if (!take('"')) return false;
+    const std::size_t start = pos_;
+    while (pos_ < text_.size() && text_[pos_] != '"') {
+      const auto c = static_cast<unsigned char>(text_[pos_]);
+      if (c == '\\' || c < 0x20) return false;
+      ++pos_;
+    }
+    if (pos_ >= text_.size()) return false;
+    out = text_.substr(start, pos_ - start);
+    ++pos_;
+    return true;
+  }
+  // At most 18 digits, so that it cannot overflow; a longer one is left to the parser.
+  bool integer(std::int64_t& out) {
+    const bool negative = take('-');
+    const std::size_t start = pos_;
+    std::int64_t value = 0;
+    while (pos_ < text_.size() && text_[pos_] >= '0' && text_[pos_] <= '9' && pos_ - start < 18)
+      value = value * 10 + (text_[pos_++] - '0');
+    const std::size_t digits = pos_ - start;
+    if (digits == 0 || (digits > 1 && text_[start] == '0')) return false;
+    if (pos_ < text_.size() && text_[pos_] >= '0' && text_[pos_] <= '9') return false;
+    out = negative ? -value : value;
+    return true;
+  }
+
+  std::string_view text_;
+  std::size_t pos_ = 0;
+};
+
 }  // namespace
+
+void for_each_packed_action(std::string_view packed_actions, const std::function<void(const PackedAction&)>& visit) {
+  thread_local std::vector<PackedAction> actions;  // read whole before any visit: a fallback visits afresh
+  actions.clear();
+  if (PackedActionsReader(packed_actions).read(actions)) {
+    for (const auto& a : actions) visit(a);
+    return;
+  }
+  const auto parsed = nlohmann::json::parse(packed_actions);
+  for (const auto& a : parsed) {
+    const auto& policy = a.at(0).get_ref<const std::string&>();
+    const auto& action = a.at(1).get_ref<const std::string&>();
+    const auto& amount = a.at(2);
+    visit({policy, action, amount.is_number_integer() ? std::optional(amount.get<std::int64_t>()) : std::nullopt});
+  }
+}
 
 void LedgerCounts::add(const runtime::DeliveredEvent& d, std::int64_t now_ms) {
   ++deliveries;

@@ -53,6 +53,19 @@ struct LedgerCounts {
 std::string encode_actions(const std::vector<hub::sdk::PolicyAction>& actions,
                            const std::function<std::int64_t(const std::string&)>& reason_id);
 
+// One of a delivery's packed actions as read back: the texts are views into the packed actions
+// (or into the parser's copy), valid during the visit.
+struct PackedAction {
+  std::string_view policy_id, action;
+  std::optional<std::int64_t> amount_fen;
+};
+
+// Visits a delivery's packed actions in order. What encode_actions writes is read directly (a
+// county's report reads nine million of them: the JSON parser took most of its time); any other
+// text goes through the JSON parser, and what is not an array of [policy_id, action, amount_fen
+// or null, …] throws nlohmann::json::exception.
+void for_each_packed_action(std::string_view packed_actions, const std::function<void(const PackedAction&)>& visit);
+
 // The chain record of one delivery (kind "policy_action", actor the department, subject
 // "<department>:<seq>"), from the values written: household, event, plugin version, packed
 // actions, hand-off and its detail, then each action's reason text.

@@ -15,8 +15,8 @@ using namespace hub::report;
 
 report::RecordedRow recorded_row(std::int64_t seq, std::int64_t delivered_at_ms, std::string_view packed_actions) {
   RecordedRow row{seq, delivered_at_ms, {}};
-  for (const auto& a : json::parse(packed_actions))
-    row.actions.emplace_back(a.at(0).get<std::string>(), a.at(1).get<std::string>());
+  for_each_packed_action(packed_actions,
+                         [&](const PackedAction& a) { row.actions.emplace_back(a.policy_id, a.action); });
   return row;
 }
 
@@ -24,20 +24,26 @@ void keep_latest(std::map<std::string, report::LatestAction>& latest, const repo
   for (const auto& [policy, action] : row.actions) latest[policy] = LatestAction{action, row.seq, row.delivered_at_ms};
 }
 
-void add_delivery(report::QuarterDeliveries& figures, std::int64_t seq, const std::string& household_id,
-                  std::int64_t latency_ms, std::string_view packed_actions) {
+void add_delivery(report::QuarterDeliveries& figures, std::int64_t seq, std::int64_t latency_ms,
+                  std::string_view packed_actions, const std::function<std::string()>& household_id) {
   ++figures.delivered;
   auto& slowest = figures.slowest;
-  slowest.push_back({seq, household_id, latency_ms});
-  std::sort(slowest.begin(), slowest.end(), [](const SlowDelivery& a, const SlowDelivery& b) {
+  const auto slower = [](const SlowDelivery& a, const SlowDelivery& b) {
     return a.latency_ms != b.latency_ms ? a.latency_ms > b.latency_ms : a.seq < b.seq;
-  });
-  if (slowest.size() > 3) slowest.pop_back();
-  for (const auto& a : json::parse(packed_actions)) {
-    ActionTotal& total = figures.actions[a.at(0).get<std::string>()][a.at(1).get<std::string>()];
-    ++total.count;
-    if (a.at(2).is_number_integer()) total.amount_fen += a.at(2).get<std::int64_t>();
+  };
+  if (const SlowDelivery candidate{seq, {}, latency_ms}; slowest.size() < 3 || slower(candidate, slowest.back())) {
+    slowest.push_back({seq, household_id(), latency_ms});
+    std::sort(slowest.begin(), slowest.end(), slower);
+    if (slowest.size() > 3) slowest.pop_back();
   }
+  for_each_packed_action(packed_actions, [&](const PackedAction& a) {
+    auto policy = figures.actions.find(a.policy_id);
+    if (policy == figures.actions.end()) policy = figures.actions.emplace(a.policy_id, ActionTotals{}).first;
+    auto action = policy->second.find(a.action);
+    if (action == policy->second.end()) action = policy->second.emplace(a.action, ActionTotal{}).first;
+    ++action->second.count;
+    if (a.amount_fen) action->second.amount_fen += *a.amount_fen;
+  });
 }
 
 void add_tally(report::MetricsCounts& counts, const std::string& department, const std::string& counter,

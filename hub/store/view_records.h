@@ -5,6 +5,7 @@
 #pragma once
 
 #include <cstdint>
+#include <functional>
 #include <map>
 #include <optional>
 #include <string>
@@ -24,9 +25,10 @@ report::RecordedRow recorded_row(std::int64_t seq, std::int64_t delivered_at_ms,
 void keep_latest(std::map<std::string, report::LatestAction>& latest, const report::RecordedRow& row);
 
 // Adds one delivery of an effective evaluation to its department's figures: the count, the
-// action totals, and the three slowest (latency descending, then seq).
-void add_delivery(report::QuarterDeliveries& figures, std::int64_t seq, const std::string& household_id,
-                  std::int64_t latency_ms, std::string_view packed_actions);
+// action totals, and the three slowest (latency descending, then seq). `household_id` is asked
+// only for a delivery that is among the three slowest so far.
+void add_delivery(report::QuarterDeliveries& figures, std::int64_t seq, std::int64_t latency_ms,
+                  std::string_view packed_actions, const std::function<std::string()>& household_id);
 
 // Adds one row of a ledger tally (store/ledger_records.h: namespace tally) to the counts.
 void add_tally(report::MetricsCounts& counts, const std::string& department, const std::string& counter,

@@ -115,8 +115,8 @@ class PgReportViews final : public ReportViews {
               "AND d.department = c.department AND d.seq = eff.seq WHERE c.hub_id = $1",
           hub().text(quarter).optional_text(village));
       for (int i = 0; i < d.size(); ++i)
-        add_delivery(out.deliveries[std::string(d.text(i, 0))], d.integer(i, 1), std::string(d.text(i, 2)),
-                     d.integer(i, 3), d.text(i, 4));
+        add_delivery(out.deliveries[std::string(d.text(i, 0))], d.integer(i, 1), d.integer(i, 3), d.text(i, 4),
+                     [&] { return std::string(d.text(i, 2)); });
       return out;
     });
   }

@@ -132,6 +132,12 @@ std::string Statement::column_text(int index) const {
   return std::string(reinterpret_cast<const char*>(text), sqlite3_column_bytes(stmt_, index));
 }
 
+std::string_view Statement::column_view(int index) const {
+  const auto* text = sqlite3_column_text(stmt_, index);
+  if (text == nullptr) return {};
+  return {reinterpret_cast<const char*>(text), static_cast<std::size_t>(sqlite3_column_bytes(stmt_, index))};
+}
+
 std::optional<std::int64_t> Statement::column_optional_int(int index) const {
   if (column_is_null(index)) return std::nullopt;
   return column_int(index);

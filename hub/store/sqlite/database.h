@@ -90,6 +90,8 @@ class Statement {
 
   std::int64_t column_int(int index) const;
   std::string column_text(int index) const;
+  // The same text without a copy: valid until the next step() or reset(). Empty for NULL.
+  std::string_view column_view(int index) const;
   std::optional<std::int64_t> column_optional_int(int index) const;
   bool column_is_null(int index) const;
   // The column's bytes as stored (a BLOB's bytes, a TEXT's UTF-8); empty for NULL.

@@ -2,6 +2,9 @@
 
 #include <filesystem>
 #include <memory>
+#include <set>
+#include <string_view>
+#include <unordered_map>
 #include <utility>
 
 #include "domain/wire_event.h"
@@ -14,18 +17,39 @@ namespace {
 
 using namespace hub::report;
 
-// Each household's effective evaluation for the quarter: its latest status_change for it, with
-// the time the hub received it. ?1 quarter, ?2 village or NULL. MATERIALIZED: computed once, not
-// once per ledger row (without it SQLite re-runs the grouping inside the join: minutes, not
-// milliseconds, on the reference town).
-constexpr const char* kEffective =
-    "WITH eff AS MATERIALIZED (SELECT MAX(seq) AS seq, received_at_ms FROM ev.event "
-    "WHERE type = 'status_change' AND quarter = ?1 AND (?2 IS NULL OR village = ?2) GROUP BY household_id) ";
+// A quarter's status changes, read in one pass of the event log. Village and status names are
+// kept once each (`names`); an evaluation is 24 bytes, so a county's quarter is a few tens of MB.
+struct Evaluation {
+  std::int64_t seq = 0, received_at_ms = 0;
+  std::uint32_t village = 0, status = 0;  // indexes into QuarterEvaluations::names
+};
 
-void bind_scope(Statement& s, const std::string& quarter, const std::optional<std::string>& village) {
-  s.bind(1, quarter);
-  if (village) s.bind(2, *village); else s.bind_null(2);
-}
+struct QuarterEvaluations {
+  std::vector<std::string> names;
+  std::vector<Evaluation> effective;                // each household's last for the quarter, by seq
+  std::map<std::string, std::int64_t> corrections;  // village → corrections in the quarter
+
+  std::uint32_t name(std::string_view text) {
+    const auto found = index_.find(text);
+    if (found != index_.end()) return found->second;
+    names.emplace_back(text);
+    const auto id = static_cast<std::uint32_t>(names.size() - 1);
+    index_.emplace(names.back(), id);
+    return id;
+  }
+
+ private:
+  struct Hash {
+    using is_transparent = void;
+    std::size_t operator()(std::string_view text) const noexcept { return std::hash<std::string_view>{}(text); }
+  };
+  std::unordered_map<std::string, std::uint32_t, Hash, std::equal_to<>> index_;  // name → its place in names
+};
+
+// Where the next wanted seq is further ahead than this, a department's read starts again there
+// rather than stepping over the rows between (a look-up costs about as much as stepping over
+// some tens of rows).
+constexpr std::int64_t kReseekGap = 64;
 
 std::optional<std::string> optional_text(const Statement& s, int index) {
   if (s.column_is_null(index)) return std::nullopt;
@@ -101,19 +125,14 @@ class SqliteReportViews final : public ReportViews {
       hh.bind(1, first_day_after_quarter(quarter));
       while (hh.step()) out.households.push_back({hh.column_text(0), hh.column_int(1), hh.column_int(2)});
 
-      Statement st(db_, (std::string(kEffective) +
-                         "SELECT e.village, e.status, COUNT(*) FROM eff CROSS JOIN ev.event e ON e.seq = eff.seq "
-                         "GROUP BY e.village, e.status").c_str());
-      bind_scope(st, quarter, std::nullopt);  // the town: every village's share is compared with it
-      while (st.step()) out.statuses.push_back({st.column_text(0), st.column_text(1), st.column_int(2)});
+      QuarterEvaluations evaluations = read_evaluations(quarter);
+      std::map<std::pair<std::uint32_t, std::uint32_t>, std::int64_t> statuses;  // the whole town
+      for (const auto& e : evaluations.effective) ++statuses[{e.village, e.status}];
+      for (const auto& [key, n] : statuses)
+        out.statuses.push_back({evaluations.names[key.first], evaluations.names[key.second], n});
+      out.corrections = std::move(evaluations.corrections);
 
-      Statement c(db_,
-                  "SELECT village, COUNT(*) FROM ev.event WHERE type = 'status_change' AND quarter = ? "
-                  "AND correction = 1 GROUP BY village");
-      c.bind(1, quarter);
-      while (c.step()) out.corrections[c.column_text(0)] = c.column_int(1);
-
-      out.deliveries = scan_deliveries(quarter, village);
+      out.deliveries = scan_deliveries(evaluations, village);
       return out;
     });
   }
@@ -269,18 +288,83 @@ class SqliteReportViews final : public ReportViews {
     return out;
   }
 
-  // One pass: for each department (the ledger's cursors) and each effective evaluation, the
-  // delivery row by its key (department, seq). CROSS JOIN fixes that order, so the cost is one
-  // key look-up per evaluation and department, whatever the ledger's size.
-  std::map<std::string, QuarterDeliveries> scan_deliveries(const std::string& quarter,
+  // One pass of the event log in seq order: every status change for the quarter. A household
+  // has more than one only after corrections (a status change for the household's current
+  // quarter is stored with correction = 1), so only the households with a correction are looked
+  // up again (by the event_by_household index) to drop all but their last.
+  QuarterEvaluations read_evaluations(const std::string& quarter) {
+    QuarterEvaluations out;
+    std::vector<Evaluation> all;
+    std::set<std::string> corrected;
+    Statement q(db_,
+                "SELECT seq, received_at_ms, village, status, correction, household_id FROM ev.event "
+                "WHERE type = 'status_change' AND quarter = ?1 ORDER BY seq");
+    q.bind(1, quarter);
+    while (q.step()) {
+      const Evaluation e{q.column_int(0), q.column_int(1), out.name(q.column_view(2)), out.name(q.column_view(3))};
+      all.push_back(e);
+      if (q.column_int(4) == 0) continue;
+      ++out.corrections[out.names[e.village]];
+      corrected.emplace(q.column_view(5));
+    }
+    std::set<std::int64_t> superseded;
+    Statement earlier(db_,
+                      "SELECT seq FROM ev.event WHERE household_id = ?1 AND type = 'status_change' AND quarter = ?2 "
+                      "ORDER BY seq");
+    for (const auto& household : corrected) {
+      earlier.bind(1, household).bind(2, quarter);
+      std::optional<std::int64_t> previous;
+      while (earlier.step()) {
+        if (previous) superseded.insert(*previous);
+        previous = earlier.column_int(0);
+      }
+      earlier.reset();
+    }
+    out.effective.reserve(all.size() - superseded.size());
+    for (const auto& e : all)
+      if (!superseded.count(e.seq)) out.effective.push_back(e);
+    return out;
+  }
+
+  // For each department (the ledger's cursors), its rows at the scope's effective evaluations,
+  // read in key order beside them: a merge, one step per row, where the rows are dense (a
+  // county's quarter: nine million rows in a few seconds, where a look-up per row took 25 s);
+  // where the next wanted seq is far ahead, the read starts again there (kReseekGap), so a
+  // sparse quarter costs one look-up per evaluation.
+  std::map<std::string, QuarterDeliveries> scan_deliveries(const QuarterEvaluations& evaluations,
                                                             const std::optional<std::string>& village) {
-    Statement q(db_, (std::string(kEffective) +
-                      "SELECT d.department, d.seq, d.household_id, d.delivered_at_ms - eff.received_at_ms, d.actions "
-                      "FROM cursor c CROSS JOIN eff CROSS JOIN delivery d ON d.department = c.department "
-                      "AND d.seq = eff.seq").c_str());
-    bind_scope(q, quarter, village);
+    std::vector<Evaluation> wanted;
+    for (const auto& e : evaluations.effective)
+      if (!village || evaluations.names[e.village] == *village) wanted.push_back(e);
     std::map<std::string, QuarterDeliveries> out;
-    while (q.step()) add_delivery(out[q.column_text(0)], q.column_int(1), q.column_text(2), q.column_int(3), q.column_text(4));
+    if (wanted.empty()) return out;
+    Statement rows(db_,
+                   "SELECT seq, delivered_at_ms, household_id, actions FROM delivery "
+                   "WHERE department = ?1 AND seq >= ?2 AND seq <= ?3 ORDER BY seq");
+    for (const auto& [department, cursor] : read_cursors()) {
+      QuarterDeliveries& figures = out[department];
+      std::size_t next = 0;  // the first wanted evaluation not yet passed
+      bool again = true;
+      while (again && next < wanted.size()) {
+        again = false;
+        rows.bind(1, department).bind(2, wanted[next].seq).bind(3, wanted.back().seq);
+        while (rows.step()) {
+          const std::int64_t seq = rows.column_int(0);
+          while (next < wanted.size() && wanted[next].seq < seq) ++next;  // wanted, but no row
+          if (next == wanted.size()) break;
+          if (wanted[next].seq == seq) {
+            add_delivery(figures, seq, rows.column_int(1) - wanted[next].received_at_ms, rows.column_view(3),
+                         [&] { return rows.column_text(2); });
+            ++next;
+          } else if (wanted[next].seq - seq > kReseekGap) {
+            again = true;  // a row of an event not wanted, and the next wanted one is far ahead
+            break;
+          }
+        }
+        rows.reset();
+      }
+      if (figures.delivered == 0) out.erase(department);
+    }
     return out;
   }
 

@@ -9,7 +9,15 @@
 // Reconciliation's one pass (each_current_evaluation, earlier_actions): every evaluated
 // household once, in household_id order, with exactly the rows of its current event, also
 // before any department has a cursor.
+//
+// The quarterly report's merged read (quarter()): its figures equal those of a query that looks
+// each effective evaluation's row up by key, on a log where the quarter's evaluations are dense
+// in places and far apart in others, with corrections, and a department that parked one. The
+// packed actions read without the JSON parser equal what encode_actions wrote.
 #include <algorithm>
+#include <optional>
+#include <set>
+#include <tuple>
 #include <random>
 #include <string>
 #include <vector>
@@ -23,6 +31,7 @@
 #include "store/sqlite/database.h"
 #include "store/sqlite/sqlite_event_store.h"
 #include "store/sqlite/sqlite_ledger.h"
+#include "store/ledger_records.h"
 #include "store/sqlite/sqlite_report_views.h"
 #include "testing/temp_dir.h"
 
@@ -282,6 +291,237 @@ TEST(ReconcilePass, VisitsEveryEvaluatedHouseholdOnceWithItsOwnRows) {
   // Nothing was delivered before the evaluations (seq 121..180).
   EXPECT_TRUE(views->earlier_actions("finance", household(1), 121).empty());
   EXPECT_EQ(views->earlier_actions("finance", household(1), 122).at("finance.0").seq, 121);
+}
+
+// --- the quarterly report's merged read ---
+
+// 240 households in V01 and V02. Seq 1..240 registrations; 241..480 every household's 2020Q3;
+// 481..680 registrations of 200 more (a gap wider than the merge steps over); 681..740 2020Q4
+// for households 1..60; 741..750 2020Q3 corrections for 61..70 (still in 2020Q3); 751..756 2020Q4
+// corrections for 1..5 and a second one for 1; 757..836 2020Q4 for 61..140.
+void make_quarters_log(const std::string& path) {
+  EventLog log(std::make_unique<store::SqliteEventStore>(path));
+  int id = 0;
+  const auto village = [](int n) { return n % 2 ? "V01" : "V02"; };
+  const auto registration = [&](int n) {
+    return make({{"type", "household"}, {"event_id", "e" + std::to_string(++id)}, {"household_id", household(n)},
+                 {"village", village(n)}, {"members", 3}});
+  };
+  const auto status = [&](int n, const char* quarter) {
+    static const char* kStatuses[] = {"credit", "non_credit", "breach"};
+    return make({{"type", "status_change"}, {"event_id", "e" + std::to_string(++id)}, {"household_id", household(n)},
+                 {"status", kStatuses[(n + id) % 3]}, {"quarter", quarter}});
+  };
+  const auto group = [&](std::vector<WireEvent> events, int minute) {
+    const StageResult r = log.stage(events, false, "fp-office");
+    ASSERT_TRUE(r.ok()) << r.errors.front().error.message;
+    log.commit_group(kNow + minute * 60'000);
+  };
+  std::vector<WireEvent> events;
+  for (int n = 1; n <= 240; ++n) events.push_back(registration(n));
+  group(std::move(events), 0);
+  for (int n = 1; n <= 240; ++n) events.push_back(status(n, "2020Q3"));
+  group(std::move(events), 1);
+  for (int n = 241; n <= 440; ++n) events.push_back(registration(n));
+  group(std::move(events), 2);
+  for (int n = 1; n <= 60; ++n) events.push_back(status(n, "2020Q4"));
+  group(std::move(events), 3);
+  for (int n = 61; n <= 70; ++n) events.push_back(status(n, "2020Q3"));
+  group(std::move(events), 4);
+  for (int n : {1, 2, 3, 4, 5, 1}) group({status(n, "2020Q4")}, 5);
+  for (int n = 61; n <= 140; ++n) events.push_back(status(n, "2020Q4"));
+  group(std::move(events), 6);
+}
+
+// finance and schools record every event (registrations with no actions); land parks seq 700.
+// Commits of a few events each, at times that give the latencies a spread with ties.
+void deliver_quarters(store::SqliteLedger& ledger, std::mt19937& rng) {
+  std::uint64_t cursor = 0;
+  while (cursor < 836) {
+    const std::uint64_t last = std::min<std::uint64_t>(836, cursor + 1 + rng() % 40);
+    std::vector<LedgerBatch> batches;
+    for (const std::string department : {"finance", "land", "schools"}) {
+      LedgerBatch b;
+      b.department = department;
+      b.plugin_version = "1.0.0";
+      b.new_cursor = last;
+      for (std::uint64_t seq = cursor + 1; seq <= last; ++seq) {
+        const int n = static_cast<int>(seq % 240) + 1;
+        if (department == "land" && seq == 700) {
+          b.parked.push_back({seq, household(n), "e" + std::to_string(seq), "refused", 5, 0});
+          continue;
+        }
+        runtime::DeliveredEvent d;
+        d.seq = seq;
+        d.household_id = household(n);
+        d.event_id = "e" + std::to_string(seq);
+        d.received_at_ms = kNow;  // the oracle below takes the event's own received_at_ms
+        if (seq > 240 && (seq <= 480 || seq > 680)) {
+          for (int k = 0; k <= static_cast<int>(rng() % 3); ++k) {
+            auto a = action(n, department + ".p" + std::to_string(rng() % 3), static_cast<ActionKind>(rng() % 6));
+            if (rng() % 2) a.amount_fen = static_cast<std::int64_t>(rng() % 100000) - 1000;
+            d.actions.push_back(std::move(a));
+          }
+        }
+        b.delivered.push_back(std::move(d));
+      }
+      batches.push_back(std::move(b));
+    }
+    ledger.commit(batches, kNow + 600'000 + static_cast<std::int64_t>(rng() % 5) * 1000);
+    cursor = last;
+  }
+}
+
+// What quarter() must give: each effective evaluation (the household's last status change for
+// the quarter) looked up in each department's rows by key, the actions through the ledger's
+// `action` view (SQLite's JSON), the statuses and corrections counted with SQL.
+report::QuarterRecords expected_quarter(const std::string& dir, const std::string& quarter,
+                                        const std::optional<std::string>& village) {
+  store::Database db(dir + "/ledger.db", store::Database::Mode::kReadWrite);
+  store::Statement attach(db, "ATTACH DATABASE ? AS ev");
+  attach.bind(1, dir + "/events.db");
+  attach.run();
+  db.exec("CREATE TEMP TABLE eff AS SELECT e.seq, e.village, e.status, e.received_at_ms FROM ev.event e "
+          "WHERE e.type = 'status_change' AND e.seq = (SELECT MAX(seq) FROM ev.event x WHERE x.household_id = "
+          "e.household_id AND x.type = 'status_change' AND x.quarter = e.quarter)");
+  report::QuarterRecords out;
+  store::Statement statuses(db, "SELECT e.village, e.status, COUNT(*) FROM temp.eff e JOIN ev.event x ON x.seq = e.seq "
+                                "WHERE x.quarter = ?1 GROUP BY 1, 2");
+  statuses.bind(1, quarter);
+  while (statuses.step()) out.statuses.push_back({statuses.column_text(0), statuses.column_text(1), statuses.column_int(2)});
+  store::Statement corrections(db, "SELECT village, COUNT(*) FROM ev.event WHERE type = 'status_change' AND "
+                                   "quarter = ?1 AND correction = 1 GROUP BY 1");
+  corrections.bind(1, quarter);
+  while (corrections.step()) out.corrections[corrections.column_text(0)] = corrections.column_int(1);
+  const std::string from = " FROM temp.eff e JOIN ev.event x ON x.seq = e.seq JOIN delivery d ON d.seq = e.seq ";
+  const std::string where = "WHERE x.quarter = ?1 AND (?2 IS NULL OR e.village = ?2) ";
+  const std::string scope = from + where;
+  const auto bind = [&](store::Statement& st) {
+    st.bind(1, quarter);
+    if (village) st.bind(2, *village); else st.bind_null(2);
+  };
+  store::Statement delivered(db, ("SELECT d.department, COUNT(*)" + scope + "GROUP BY 1").c_str());
+  bind(delivered);
+  while (delivered.step()) out.deliveries[delivered.column_text(0)].delivered = delivered.column_int(1);
+  store::Statement actions(db, ("SELECT a.department, a.policy_id, a.action, COUNT(*), TOTAL(a.amount_fen)" + from +
+                                "JOIN action a ON a.department = d.department AND a.seq = d.seq " + where +
+                                "GROUP BY 1, 2, 3").c_str());
+  bind(actions);
+  while (actions.step())
+    out.deliveries[actions.column_text(0)].actions[actions.column_text(1)][actions.column_text(2)] = {
+        actions.column_int(3), static_cast<std::int64_t>(actions.column_int(4))};
+  store::Statement slowest(db, ("SELECT d.department, d.seq, d.household_id, d.delivered_at_ms - e.received_at_ms" +
+                                scope + "ORDER BY 1, 4 DESC, 2").c_str());
+  bind(slowest);
+  while (slowest.step()) {
+    auto& list = out.deliveries[slowest.column_text(0)].slowest;
+    if (list.size() < 3) list.push_back({slowest.column_int(1), slowest.column_text(2), slowest.column_int(3)});
+  }
+  return out;
+}
+
+void expect_same_quarter(const report::QuarterRecords& got, const report::QuarterRecords& want) {
+  using Status = std::tuple<std::string, std::string, std::int64_t>;
+  std::set<Status> got_statuses, want_statuses;
+  for (const auto& s : got.statuses) got_statuses.insert({s.village, s.status, s.n});
+  for (const auto& s : want.statuses) want_statuses.insert({s.village, s.status, s.n});
+  EXPECT_EQ(got_statuses, want_statuses);
+  EXPECT_EQ(got.corrections, want.corrections);
+  ASSERT_EQ(got.deliveries.size(), want.deliveries.size());
+  for (const auto& [department, w] : want.deliveries) {
+    SCOPED_TRACE(department);
+    const auto& g = got.deliveries.at(department);
+    EXPECT_EQ(g.delivered, w.delivered);
+    ASSERT_EQ(g.actions.size(), w.actions.size());
+    for (const auto& [policy, totals] : w.actions)
+      for (const auto& [action, total] : totals) {
+        EXPECT_EQ(g.actions.at(policy).at(action).count, total.count) << policy << " " << action;
+        EXPECT_EQ(g.actions.at(policy).at(action).amount_fen, total.amount_fen) << policy << " " << action;
+      }
+    ASSERT_EQ(g.slowest.size(), w.slowest.size());
+    for (std::size_t i = 0; i < w.slowest.size(); ++i) {
+      EXPECT_EQ(g.slowest[i].seq, w.slowest[i].seq);
+      EXPECT_EQ(g.slowest[i].household_id, w.slowest[i].household_id);
+      EXPECT_EQ(g.slowest[i].latency_ms, w.slowest[i].latency_ms);
+    }
+  }
+}
+
+TEST(QuarterReport, TheMergedReadEqualsALookUpPerEvaluation) {
+  TempDir dir;
+  make_quarters_log(dir.file("events.db"));
+  {
+    store::SqliteLedger ledger(dir.file("ledger.db"), dir.file("events.db"));
+    std::mt19937 rng(5);
+    deliver_quarters(ledger, rng);
+  }
+  auto views = store::open_sqlite_report_views(dir.str());
+  for (const std::string quarter : {"2020Q3", "2020Q4", "2021Q1"})
+    for (const auto& village : {std::optional<std::string>(), std::optional<std::string>("V01"),
+                                std::optional<std::string>("V02"), std::optional<std::string>("V99")}) {
+      SCOPED_TRACE(quarter + " " + village.value_or("town"));
+      const report::QuarterRecords want = expected_quarter(dir.str(), quarter, village);
+      expect_same_quarter(views->quarter(quarter, village), want);
+      if (quarter == "2021Q1" || village == "V99") {
+        EXPECT_TRUE(want.deliveries.empty());
+        continue;
+      }
+      EXPECT_GT(want.deliveries.at("land").delivered, 0);
+      EXPECT_FALSE(want.deliveries.at("finance").slowest.empty());
+    }
+  const report::QuarterRecords q4 = views->quarter("2020Q4", std::nullopt);
+  // Households 1..60 and 61..140: 140 effective evaluations; 6 corrections, one of them replaced.
+  EXPECT_EQ(q4.deliveries.at("finance").delivered, 140);
+  EXPECT_EQ(q4.deliveries.at("land").delivered, 139) << "seq 700 parked";
+  std::int64_t corrections = 0;
+  for (const auto& [village, n] : q4.corrections) corrections += n;
+  EXPECT_EQ(corrections, 6);
+}
+
+// --- packed actions ---
+
+std::vector<std::tuple<std::string, std::string, std::optional<std::int64_t>>> read_back(std::string_view packed) {
+  std::vector<std::tuple<std::string, std::string, std::optional<std::int64_t>>> out;
+  store::for_each_packed_action(packed, [&](const store::PackedAction& a) {
+    out.emplace_back(std::string(a.policy_id), std::string(a.action), a.amount_fen);
+  });
+  return out;
+}
+
+TEST(PackedActions, ReadBackAsWritten) {
+  std::vector<hub::sdk::PolicyAction> actions;
+  const auto add = [&](std::string policy, ActionKind kind, std::optional<std::int64_t> amount) {
+    hub::sdk::PolicyAction a;
+    a.policy_id = std::move(policy);
+    a.action = kind;
+    a.amount_fen = amount;
+    a.reason = "r";
+    actions.push_back(std::move(a));
+  };
+  add("finance.reward", ActionKind::kApply, 30000);
+  add("schools.fee", ActionKind::kDefer, std::nullopt);
+  add("odd \"quoted\" \\ \x01 政策", ActionKind::kWithhold, -5);  // escaped: read by the JSON parser
+  add("big", ActionKind::kRelease, 9'223'372'036'854'775'807);    // 19 digits: by the JSON parser
+  add("zero", ActionKind::kRestore, 0);
+  const std::string packed = store::encode_actions(actions, [](const std::string&) { return 7; });
+  const auto back = read_back(packed);
+  ASSERT_EQ(back.size(), actions.size());
+  for (std::size_t i = 0; i < actions.size(); ++i) {
+    EXPECT_EQ(std::get<0>(back[i]), actions[i].policy_id);
+    EXPECT_EQ(std::get<1>(back[i]), hub::sdk::to_string(actions[i].action));
+    EXPECT_EQ(std::get<2>(back[i]), actions[i].amount_fen);
+  }
+  // Each action alone, so that the plain ones are read without the parser too.
+  for (const auto& a : actions) {
+    const std::string one = store::encode_actions({a}, [](const std::string&) { return 12; });
+    EXPECT_EQ(read_back(one).size(), 1u) << one;
+  }
+  EXPECT_TRUE(read_back("[]").empty());
+  // The same values written by another JSON writer (spaces) read the same.
+  EXPECT_EQ(read_back(R"([ ["a", "apply", 5, 1], ["b","defer",null,2] ])"),
+            read_back(R"([["a","apply",5,1],["b","defer",null,2]])"));
+  for (const char* bad : {"", "[", "[[\"a\"]]", "[[1,\"apply\",null,1]]", "{\"a\":1}", "[[\"a\",\"apply\",null,1]]x"})
+    EXPECT_THROW(read_back(bad), nlohmann::json::exception) << bad;
 }
 
 }  // namespace
