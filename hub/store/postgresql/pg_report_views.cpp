@@ -13,13 +13,15 @@ namespace {
 using namespace hub::report;
 
 // Each household's effective evaluation for the quarter: its latest status_change for it, with
-// the time the hub received it. $1 hub, $2 quarter, $3 village or NULL.
-constexpr const char* kEffective =
-    "WITH eff AS MATERIALIZED (SELECT DISTINCT ON (household_id) seq, received_at_ms FROM event "
-    "WHERE hub_id = $1 AND type = 'status_change' AND quarter = $2 AND ($3::text IS NULL OR village = $3) "
-    "ORDER BY household_id, seq DESC) ";
+// the time the hub received it. The hub, the quarter and the village (text, or NULL for every
+// village) as SQL: parameters ("$1", "$2", "$3::text") or, in a cursor, literals.
+std::string effective(const std::string& hub, const std::string& quarter, const std::string& village) {
+  return "WITH eff AS MATERIALIZED (SELECT DISTINCT ON (household_id) seq, received_at_ms FROM event "
+         "WHERE hub_id = " + hub + " AND type = 'status_change' AND quarter = " + quarter + " AND (" + village +
+         " IS NULL OR village = " + village + ") ORDER BY household_id, seq DESC) ";
+}
 
-// Rows reconciliation's cursor fetches at a time.
+// Rows a cursor (reconciliation's, the report's deliveries) fetches at a time.
 constexpr int kFetchRows = 5000;
 
 std::vector<std::string> designations(const Rows& r, int row, int column) {
@@ -93,7 +95,7 @@ class PgReportViews final : public ReportViews {
 
       // The town: every village's share is compared with it.
       const Rows st = connection_.exec(
-          std::string(kEffective) +
+          effective("$1", "$2", "$3::text") +
               "SELECT e.village, e.status, COUNT(*) FROM eff JOIN event e ON e.hub_id = $1 AND e.seq = eff.seq "
               "GROUP BY e.village, e.status ORDER BY e.village COLLATE \"C\", e.status COLLATE \"C\"",
           hub().text(quarter).null());
@@ -107,16 +109,24 @@ class PgReportViews final : public ReportViews {
       for (int i = 0; i < c.size(); ++i) out.corrections[std::string(c.text(i, 0))] = c.integer(i, 1);
 
       // For each department (the ledger's cursors) and each effective evaluation, the delivery
-      // row by its key.
-      const Rows d = connection_.exec(
-          std::string(kEffective) +
-              "SELECT d.department, d.seq, d.household_id, d.delivered_at_ms - eff.received_at_ms, d.actions "
-              "FROM ledger_cursor c CROSS JOIN eff JOIN ledger_delivery d ON d.hub_id = c.hub_id "
-              "AND d.department = c.department AND d.seq = eff.seq WHERE c.hub_id = $1",
-          hub().text(quarter).optional_text(village));
-      for (int i = 0; i < d.size(); ++i)
-        add_delivery(out.deliveries[std::string(d.text(i, 0))], d.integer(i, 1), d.integer(i, 3), d.text(i, 4),
-                     [&] { return std::string(d.text(i, 2)); });
+      // row by its key, through a cursor: a county's quarter is nine million rows, never held at
+      // once. DECLARE takes no parameters, hence the literals.
+      const std::string cursor = "deliveries_" + std::to_string(++passes_);
+      connection_.exec("DECLARE " + cursor + " NO SCROLL CURSOR FOR " +
+                       effective(connection_.literal(hub_id_), connection_.literal(quarter),
+                                 village ? connection_.literal(*village) + "::text" : "NULL::text") +
+                       "SELECT d.department, d.seq, d.household_id, d.delivered_at_ms - eff.received_at_ms, d.actions "
+                       "FROM ledger_cursor c CROSS JOIN eff JOIN ledger_delivery d ON d.hub_id = c.hub_id "
+                       "AND d.department = c.department AND d.seq = eff.seq WHERE c.hub_id = " +
+                       connection_.literal(hub_id_));
+      for (;;) {
+        const Rows d = connection_.exec("FETCH FORWARD " + std::to_string(kFetchRows) + " FROM " + cursor);
+        for (int i = 0; i < d.size(); ++i)
+          add_delivery(out.deliveries[std::string(d.text(i, 0))], d.integer(i, 1), d.integer(i, 3), d.text(i, 4),
+                       [&] { return std::string(d.text(i, 2)); });
+        if (d.size() < kFetchRows) break;
+      }
+      connection_.exec("CLOSE " + cursor);
       return out;
     });
   }
