@@ -197,7 +197,7 @@ struct EndToEnd {
 // The whole quarter of `town` through a fresh hubd with `departments` departments: from the
 // first publish until every department's ledger holds every event. `with_views`: then the
 // administrators' views of that hub, through its HTTP API (time_views: 20 households spread
-// over the town, the 2020Q4 report, reconciliation).
+// over the town, the 2020Q4 report, the overview's timeline, reconciliation).
 EndToEnd deliver_town(const HubSetup& setup, const std::string& base, const std::string& rosters, const Town& town,
                       std::size_t departments, bool with_views = false, const HubStorage& storage = {}) {
   const std::string data = fresh_data_dir(base, "e2e", rosters);
@@ -210,7 +210,7 @@ EndToEnd deliver_town(const HubSetup& setup, const std::string& base, const std:
     std::vector<std::string> households;
     for (std::size_t i = 0; i < 20; ++i)
       households.push_back(town.household_ids.at(i * town.household_ids.size() / 20));
-    progress("hub: the administrators' views of that hub (/metrics, household, report, reconcile)");
+    progress("hub: the administrators' views of that hub (/metrics, household, report, timeline, reconcile)");
     out.views = time_views(hubd.http_url(), households, "2020Q4", 3);
     out.rss_after_views_mib = static_cast<double>(hubd.peak_rss_kib()) / 1024.0;
   }
@@ -608,6 +608,8 @@ int main(int argc, char** argv) {
                   summarize(v.household_ms), "", "", Target().bounded(50)});
       report.add({"hub.county.views.report", "hub", "  the quarterly report (2020Q4)", "ms", false,
                   summarize(v.report_ms), "", "", Target().bounded(5000)});
+      report.add({"hub.county.views.timeline", "hub", "  the overview's timeline (last 60 minutes)", "ms", false,
+                  summarize(v.timeline_ms), "", "", {}});
       report.add({"hub.county.views.reconcile", "hub", "  reconcile (finds nothing)", "ms", false,
                   summarize(v.reconcile_ms), "", "", Target().bounded(60000)});
       report.add({"hub.county.views.rss", "hub", "  hubd peak RSS with those views", "MiB", false,

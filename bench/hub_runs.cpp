@@ -342,6 +342,7 @@ ViewTimes time_views(const std::string& http_url, const std::vector<std::string>
   for (std::size_t r = 0; r < runs; ++r) out.metrics_ms.push_back(timed("/metrics").first);
   for (const auto& id : households) out.household_ms.push_back(timed("/api/household/" + id).first);
   for (std::size_t r = 0; r < runs; ++r) out.report_ms.push_back(timed("/api/report?quarter=" + quarter).first);
+  for (std::size_t r = 0; r < runs; ++r) out.timeline_ms.push_back(timed("/api/timeline?minutes=60").first);
   const auto [ms, body] = timed("/api/reconcile");
   const json reconciled = json::parse(body);
   if (reconciled.value("count", -1) != 0)

@@ -108,6 +108,7 @@ struct ViewTimes {
   std::vector<double> metrics_ms;    // GET /metrics
   std::vector<double> household_ms;  // GET /api/household/ID, one per household asked
   std::vector<double> report_ms;     // GET /api/report?quarter=Q
+  std::vector<double> timeline_ms;   // GET /api/timeline?minutes=60 (the overview page's chart, every 30 s)
   std::vector<double> reconcile_ms;  // GET /api/reconcile (must find nothing)
 };
 ViewTimes time_views(const std::string& http_url, const std::vector<std::string>& households,
