@@ -143,6 +143,17 @@ hub::sdk::PolicyAction action(int n, const std::string& policy, ActionKind kind)
   return a;
 }
 
+// An event as the dispatcher hands it to the ledger, before the plugin's actions.
+runtime::DeliveredEvent delivered(std::uint64_t seq, const std::string& household_id, const std::string& event_id,
+                                  std::int64_t received_at_ms) {
+  runtime::DeliveredEvent d;
+  d.seq = seq;
+  d.household_id = household_id;
+  d.event_id = event_id;
+  d.received_at_ms = received_at_ms;
+  return d;
+}
+
 // Delivers the 60 evaluations (seq 121..180) to three departments in random rounds, with
 // failures, a parked event, every kind of action and latencies in every bucket.
 void deliver(store::SqliteLedger& ledger, std::mt19937& rng) {
@@ -172,11 +183,7 @@ void deliver(store::SqliteLedger& ledger, std::mt19937& rng) {
           b.parked.push_back({seq, household(n), "ev-" + std::to_string(n), "refused", 5, 0});
           continue;
         }
-        runtime::DeliveredEvent d;
-        d.seq = seq;
-        d.household_id = household(n);
-        d.event_id = "ev-" + std::to_string(n);
-        d.received_at_ms = received;
+        runtime::DeliveredEvent d = delivered(seq, household(n), "ev-" + std::to_string(n), received);
         for (int k = 0; k <= static_cast<int>(rng() % 6); ++k)
           d.actions.push_back(action(n, department + "." + std::to_string(k), static_cast<ActionKind>(rng() % 6)));
         b.delivered.push_back(std::move(d));
@@ -216,11 +223,7 @@ TEST(Tally, AFailedCommitAddsNothing) {
   std::vector<LedgerBatch> batches(1);
   batches[0].department = "finance";
   batches[0].new_cursor = 121;
-  runtime::DeliveredEvent d;
-  d.seq = 121;
-  d.household_id = household(1);
-  d.event_id = "ev-1";
-  d.received_at_ms = kNow + 120'000;
+  runtime::DeliveredEvent d = delivered(121, household(1), "ev-1", kNow + 120'000);
   d.actions.push_back(action(1, "finance.a", ActionKind::kApply));
   batches[0].delivered.push_back(d);
   {
@@ -351,11 +354,9 @@ void deliver_quarters(store::SqliteLedger& ledger, std::mt19937& rng) {
           b.parked.push_back({seq, household(n), "e" + std::to_string(seq), "refused", 5, 0});
           continue;
         }
-        runtime::DeliveredEvent d;
-        d.seq = seq;
-        d.household_id = household(n);
-        d.event_id = "e" + std::to_string(seq);
-        d.received_at_ms = kNow;  // the oracle below takes the event's own received_at_ms
+        // The row's household is not the event's: the report and the oracle both take it from
+        // the row. received_at_ms is not stored in the row; both take the event's.
+        runtime::DeliveredEvent d = delivered(seq, household(n), "e" + std::to_string(seq), kNow);
         if (seq > 240 && (seq <= 480 || seq > 680)) {
           for (int k = 0; k <= static_cast<int>(rng() % 3); ++k) {
             auto a = action(n, department + ".p" + std::to_string(rng() % 3), static_cast<ActionKind>(rng() % 6));
