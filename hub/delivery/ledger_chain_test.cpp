@@ -235,7 +235,7 @@ TEST(LedgerChain, AVersion5LedgerIsUpgradedAndChainedOnce) {
     EXPECT_EQ(upgraded.load_cursors()["land"].seq, 18u);
     EXPECT_EQ(upgraded.load_parked().size(), 1u);
   }
-  EXPECT_EQ(integer(path, "PRAGMA user_version"), 7);
+  EXPECT_EQ(integer(path, "PRAGMA user_version"), 8);
   auto result = store::verify_ledger_chain(path);
   ASSERT_TRUE(result.ok) << result.message;
   EXPECT_EQ(result.records, kRecords);

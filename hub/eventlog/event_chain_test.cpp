@@ -250,7 +250,7 @@ TEST(EventChain, AnEventLogFromBeforeTheChainIsChainedOnceAtOpen) {
   EXPECT_EQ(result.records, kEvents);
   EXPECT_EQ(result.head_hash_hex, store::verify_event_chain(reference).head_hash_hex) << "deterministic";
   // The file as it was before the upgrade is kept beside it (docs/operations.md).
-  EXPECT_EQ(store::verify_event_chain(path + ".before-v2").problem, "unchained");
+  EXPECT_EQ(store::verify_event_chain(path + ".before-v3").problem, "unchained");
   {
     EventLog again(std::make_unique<store::SqliteEventStore>(path));
     EXPECT_EQ(again.chained_at_open(), 0u) << "chained once";
@@ -263,7 +263,7 @@ TEST(EventChain, AnEventLogFromBeforeTheChainIsChainedOnceAtOpen) {
   store::Database db(path, store::Database::Mode::kReadOnly);
   store::Statement q(db, "PRAGMA user_version");
   q.step();
-  EXPECT_EQ(q.column_int(0), 2);
+  EXPECT_EQ(q.column_int(0), 3);
 }
 
 TEST(EventChain, AFailedCommitLeavesTheChainWhereItWas) {
@@ -292,7 +292,7 @@ TEST(EventChain, AnEventLogNewerThanThisHubdIsRefused) {
   { EventLog log(std::make_unique<store::SqliteEventStore>(dir.file("events.db"))); }
   {
     store::Database db(dir.file("events.db"), store::Database::Mode::kReadWrite);
-    db.exec("PRAGMA user_version = 3");
+    db.exec("PRAGMA user_version = 4");
   }
   EXPECT_THROW(store::SqliteEventStore(dir.file("events.db")), StorageError);
 }

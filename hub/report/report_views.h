@@ -226,6 +226,8 @@ class ReportViews {
   // domain/delivery_latency.h.
   virtual MetricsCounts metrics() = 0;
   // Received and delivered counts per minute in [start_ms, end_ms), plus everything before.
+  // Both bounds are minute boundaries (domain/activity_minute.h): the backends keep running
+  // counts per minute, so the read costs a few rows per minute of activity.
   virtual TimelineCounts timeline(std::int64_t start_ms, std::int64_t end_ms) = 0;
 };
 

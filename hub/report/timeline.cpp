@@ -4,14 +4,16 @@
 #include <map>
 #include <vector>
 
+#include "domain/activity_minute.h"
+
 namespace hub::report {
 
 using nlohmann::json;
 
 json delivery_timeline(ReportViews& views, const HubConfig& config, std::int64_t now_ms, int window_minutes) {
-  constexpr std::int64_t kMinute = 60000;
+  constexpr std::int64_t kMinute = kActivityMinuteMs;
   window_minutes = std::clamp(window_minutes, 1, 24 * 60);
-  const std::int64_t end = (now_ms / kMinute + 1) * kMinute;
+  const std::int64_t end = activity_minute(now_ms) + kMinute;
   const std::int64_t start = end - window_minutes * kMinute;
   auto slot = [&](std::int64_t at_ms) { return at_ms < start ? -1 : static_cast<int>((at_ms - start) / kMinute); };
 

@@ -14,6 +14,7 @@
 #include <random>
 #include <thread>
 #include <sstream>
+#include <map>
 #include <set>
 #include <string>
 
@@ -110,6 +111,23 @@ TEST(PostgresHub, ATownOnPostgresqlReportsWhatTheSameTownOnSqliteReports) {
   };
   EXPECT_FALSE(counters(metrics_pg).empty()) << metrics_pg.substr(0, 2000);
   EXPECT_EQ(counters(metrics_pg), counters(metrics_sqlite));
+
+  // The overview's timeline, from the running counts per minute: the two towns were received
+  // and delivered at different moments, so the totals are compared, not the minutes. Within the
+  // last hour: every status change, each department's deliveries of it, and no lag left.
+  const auto totals = [](const json& timeline) {
+    std::map<std::string, std::int64_t> out;
+    for (const auto& n : timeline["received"]) out["received"] += n.get<std::int64_t>();
+    for (const auto& d : timeline["departments"]) {
+      for (const auto& n : d["deliveries"]) out[d["id"].get<std::string>()] += n.get<std::int64_t>();
+      out["lag at the end"] += d["lag"].back().get<std::int64_t>();
+    }
+    return out;
+  };
+  const auto on_pg = totals(pg.get_json("/api/timeline?minutes=60"));
+  EXPECT_GT(on_pg.at("received"), 0);
+  EXPECT_EQ(on_pg.at("lag at the end"), 0);
+  EXPECT_EQ(on_pg, totals(sqlite.get_json("/api/timeline?minutes=60")));
 
   // Every chain verifies on PostgreSQL with the same command as on SQLite.
   const auto verified = run_command(std::string(HUBCTL_PATH) + " audit verify --dsn \"" +

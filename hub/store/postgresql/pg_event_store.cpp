@@ -1,11 +1,15 @@
 #include "store/postgresql/pg_event_store.h"
 
 #include <array>
+#include <map>
+#include <string_view>
+#include <utility>
 #include <unordered_map>
 #include <unordered_set>
 
 #include <spdlog/spdlog.h>
 
+#include "domain/activity_minute.h"
 #include "store/event_row.h"
 #include "store/postgresql/pg_chain_walk.h"
 #include "store/postgresql/pg_schema.h"
@@ -72,6 +76,23 @@ CREATE TABLE event_tally (
 );
 )sql";
 
+// Version 2: the status changes per minute of receipt, village and status (events.db's
+// status_minute), added to in the transaction that stores them, and counted from the stored
+// events of every hub by the upgrade. The timeline reads them instead of the log.
+constexpr std::string_view kSchemaV2 = R"sql(
+CREATE TABLE status_minute (
+  hub_id    text COLLATE "C" NOT NULL,
+  minute_ms bigint NOT NULL,
+  village   text COLLATE "C" NOT NULL,
+  status    text COLLATE "C" NOT NULL,
+  n         bigint NOT NULL,
+  PRIMARY KEY (hub_id, minute_ms, village, status)
+);
+INSERT INTO status_minute
+  SELECT hub_id, received_at_ms / 60000 * 60000, village, status, COUNT(*) FROM event  -- 60000: kActivityMinuteMs
+  WHERE type = 'status_change' GROUP BY 1, 2, 3, 4;
+)sql";
+
 // The group's events, one statement: the six status columns are NULL unless the event is a
 // status change (arrays carry no NULLs), as in events.db.
 constexpr const char* kInsertEvents =
@@ -126,6 +147,10 @@ constexpr const char* kUpdateStatuses =
     "LATERAL (SELECT 1 FROM household k WHERE k.hub_id = $1 AND k.household_id = u.household_id LIMIT 1) known "
     "ON CONFLICT (hub_id, household_id) DO UPDATE SET status = excluded.status, quarter = excluded.quarter, "
     "designations = excluded.designations, status_seq = excluded.status_seq";
+constexpr const char* kAddMinutes =
+    "INSERT INTO status_minute AS m (hub_id, minute_ms, village, status, n) SELECT $1, $2, u.village, u.status, u.n "
+    "FROM unnest($3::text[], $4::text[], $5::bigint[]) AS u(village, status, n) "
+    "ON CONFLICT (hub_id, minute_ms, village, status) DO UPDATE SET n = m.n + excluded.n";
 constexpr const char* kAddTally =
     "INSERT INTO event_tally (hub_id, type, n) SELECT $1, u.type, u.n "
     "FROM unnest($2::text[], $3::bigint[]) AS u(type, n) "
@@ -204,7 +229,7 @@ class PgLookups final : public EventStore::Lookups {
 PgEventStore::PgEventStore(std::string dsn, std::string hub_id) try
     : hub_id_(std::move(hub_id)), conn_(dsn), lookup_conn_(dsn), chain_(hub_id_, kChain) {
   ensure_chain_schema(conn_);
-  ensure_schema(conn_, "events", {kSchemaV1});
+  ensure_schema(conn_, "events", {kSchemaV1, kSchemaV2});
   chain_.load(conn_);
   const std::uint64_t last = read_last_seq();
   // Both are written in every commit; they differ only when someone changed the database.
@@ -293,6 +318,7 @@ void PgEventStore::append_group(const std::vector<StagedEvent>& group, std::int6
   // later ones of a kind supersede earlier ones, as the rows applied in seq order would.
   std::unordered_map<std::string, std::size_t> last_registration, last_commitment, last_evaluation;
   std::array<std::int64_t, 3> stored_by_type{};  // by EventType
+  std::map<std::pair<std::string_view, std::string_view>, std::int64_t> by_village_status;  // status changes
   try {
     for (std::size_t i = 0; i < group.size(); ++i) {
       const StagedEvent& s = group[i];
@@ -319,7 +345,10 @@ void PgEventStore::append_group(const std::vector<StagedEvent>& group, std::int6
       switch (s.event.type) {
         case EventType::kHousehold: last_registration[s.event.household_id] = i; break;
         case EventType::kCommitment: last_commitment[s.event.household_id] = i; break;
-        case EventType::kStatusChange: last_evaluation[s.event.household_id] = i; break;
+        case EventType::kStatusChange:
+          last_evaluation[s.event.household_id] = i;
+          ++by_village_status[{s.village, hub::sdk::to_string(s.event.status)}];
+          break;
       }
     }
 
@@ -395,6 +424,21 @@ void PgEventStore::append_group(const std::vector<StagedEvent>& group, std::int6
       tally_counts.push_back(stored_by_type[type]);
     }
     p.send(kAddTally, Params().text(hub_id_).text_array(tally_types).integer_array(tally_counts));
+    if (!by_village_status.empty()) {
+      std::vector<std::string> village, status;
+      std::vector<std::int64_t> n;
+      for (const auto& [key, count] : by_village_status) {
+        village.emplace_back(key.first);
+        status.emplace_back(key.second);
+        n.push_back(count);
+      }
+      p.send(kAddMinutes, Params()
+                              .text(hub_id_)
+                              .integer(activity_minute(received_at_ms))
+                              .text_array(village)
+                              .text_array(status)
+                              .integer_array(n));
+    }
     chain_.send_head(p);
     p.send("COMMIT");
     p.finish();

@@ -4,15 +4,16 @@
 // bytes (store/event_row.h builds both backends' rows and records).
 //
 // Tables (schema component "events", created and upgraded by ensure_schema): `event`,
-// `household` (derived state, not chained) and `event_tally` (the events by type, for /metrics),
-// with the SQLite columns and `hub_id` leading every key, so several hubs share one database and
+// `household` (derived state, not chained), `event_tally` (the events by type, for /metrics) and
+// `status_minute` (version 2: the status changes per minute, village and status, for the
+// timeline), with the SQLite columns and `hub_id` leading every key, so several hubs share one database and
 // never see each other's rows. The chain's head is the row (hub_id, "events") of chain_head
 // (pg_chain.h), written in each group's transaction.
 //
 // Round trips. append() is one pipeline (pg_connection.h): BEGIN, one INSERT … SELECT FROM
 // unnest(…) for all the group's events, at most three upserts for the households (the last
 // registration, commitment and evaluation of each household in the group, as arrays), one for
-// the tally, the chain head, COMMIT — never a statement per row, and every row found by its key
+// the tally, one for the minute's status counts, the chain head, COMMIT — never a statement per row, and every row found by its key
 // (an index probe), so a commit's cost follows the group's size, not the town's. Event-id look-ups (Lookups) read
 // in one REPEATABLE READ READ ONLY transaction on a connection of their own (so that they can
 // run while append() writes on ingest's commit thread), begun with the first read in one round

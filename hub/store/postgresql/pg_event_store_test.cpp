@@ -97,6 +97,7 @@ class SqliteBackend final : public Backend {
   std::unique_ptr<EventStore> open() override { return std::make_unique<SqliteEventStore>(path_); }
   std::unique_ptr<EventReader> reader() override { return sqlite_event_reader_opener(path_)(); }
   audit::VerifyResult verify() override { return verify_event_chain(path_); }
+  const std::string& path() const { return path_; }
 
  private:
   TempDir dir_;
@@ -321,6 +322,57 @@ TEST(PgEventStore, TheSameEventsGiveTheSameChainHeadAndReadBackAsOnSqlite) {
   EXPECT_EQ(rows.integer(0, 2), 10);
   EXPECT_EQ(rows.integer(0, 3), 4);
   EXPECT_EQ(c.exec("SELECT n FROM event_tally WHERE type = 'status_change'").integer(0, 0), 21);
+
+  // The timeline's status changes per minute: the same rows as events.db's, and the stored
+  // events counted.
+  const auto pg_minutes = [&](const std::string& sql) {
+    std::vector<std::string> out;
+    const Rows r = c.exec(sql);
+    for (int i = 0; i < r.size(); ++i) out.emplace_back(r.text(i, 0));
+    return out;
+  };
+  const std::vector<std::string> minutes =
+      pg_minutes("SELECT concat_ws(' ', minute_ms, village, status, n) FROM status_minute ORDER BY 1");
+  std::vector<std::string> on_sqlite_minutes;
+  {
+    store::Database db(sqlite.path(), store::Database::Mode::kReadOnly);
+    store::Statement q(db, "SELECT minute_ms || ' ' || village || ' ' || status || ' ' || n FROM status_minute ORDER BY 1");
+    while (q.step()) on_sqlite_minutes.push_back(q.column_text(0));
+  }
+  EXPECT_FALSE(minutes.empty());
+  EXPECT_EQ(minutes, on_sqlite_minutes);
+  EXPECT_EQ(minutes, pg_minutes("SELECT concat_ws(' ', minute_ms, village, status, n) FROM (SELECT received_at_ms / "
+                                "60000 * 60000 AS minute_ms, village, status, count(*) AS n FROM event WHERE type = "
+                                "'status_change' GROUP BY 1, 2, 3) counted ORDER BY 1"));
+}
+
+// A database of version 1 (before the counts per minute) has them counted from its events, for
+// every hub on it, when a hubd opens it.
+TEST(PgEventStore, AnUpgradeToVersion2CountsTheStoredStatusChangesPerMinute) {
+  const std::string dsn = fresh_dsn("pg_events_upgrade");
+  PgBackend a(dsn, "town-a"), b(dsn, "town-b");
+  make_town(a);
+  make_town(b);
+  Connection c(dsn);
+  const std::string count =
+      "SELECT concat_ws(' ', hub_id, minute_ms, village, status, n) FROM (SELECT hub_id, received_at_ms / 60000 * "
+      "60000 AS minute_ms, village, status, count(*) AS n FROM event WHERE type = 'status_change' "
+      "GROUP BY 1, 2, 3, 4) counted ORDER BY 1";
+  const std::string stored = "SELECT concat_ws(' ', hub_id, minute_ms, village, status, n) FROM status_minute ORDER BY 1";
+  const auto column = [&](const std::string& sql) {
+    std::vector<std::string> out;
+    const Rows r = c.exec(sql);
+    for (int i = 0; i < r.size(); ++i) out.emplace_back(r.text(i, 0));
+    return out;
+  };
+  const std::vector<std::string> want = column(count);
+  ASSERT_FALSE(want.empty());
+  EXPECT_EQ(column(stored), want);
+  c.exec("DROP TABLE status_minute");
+  c.exec("UPDATE hub_schema SET version = 1 WHERE component = 'events'");
+  a.open();
+  EXPECT_EQ(column(stored), want);
+  EXPECT_EQ(c.exec("SELECT version FROM hub_schema WHERE component = 'events'").integer(0, 0), 2);
 }
 
 TEST(PgEventStore, TheVerifierNamesATamperedRowAndADeletedLastRow) {

@@ -5,6 +5,7 @@
 #include <tuple>
 #include <utility>
 
+#include "domain/activity_minute.h"
 #include "store/ledger_records.h"
 #include "store/postgresql/pg_schema.h"
 
@@ -136,6 +137,22 @@ CREATE TABLE ledger_tally (
 );
 )sql";
 
+// Version 2: the deliveries per department and minute recorded (the SQLite ledger's
+// delivery_minute), added to in each commit and counted from the stored rows of every hub by the
+// upgrade. The timeline reads them instead of the ledger.
+constexpr std::string_view kSchemaV2 = R"sql(
+CREATE TABLE ledger_delivery_minute (
+  hub_id     text COLLATE "C" NOT NULL,
+  department text COLLATE "C" NOT NULL,
+  minute_ms  bigint NOT NULL,
+  n          bigint NOT NULL,
+  PRIMARY KEY (hub_id, department, minute_ms)
+);
+INSERT INTO ledger_delivery_minute
+  SELECT hub_id, department, delivered_at_ms / 60000 * 60000, COUNT(*) FROM ledger_delivery  -- 60000: kActivityMinuteMs
+  GROUP BY 1, 2, 3;
+)sql";
+
 // The commit's statements: $1 is the hub, $2 the commit's time where a row needs it, the rest
 // are arrays with one element per row.
 constexpr const char* kInsertReasons =
@@ -176,6 +193,11 @@ constexpr const char* kAddTallies =
     "INSERT INTO ledger_tally AS t (hub_id, department, counter, n) "
     "SELECT $1, * FROM unnest($2::text[], $3::text[], $4::bigint[]) "
     "ON CONFLICT (hub_id, department, counter) DO UPDATE SET n = t.n + excluded.n";
+
+constexpr const char* kAddMinutes =
+    "INSERT INTO ledger_delivery_minute AS m (hub_id, department, minute_ms, n) "
+    "SELECT $1, u.d, $2, u.n FROM unnest($3::text[], $4::bigint[]) AS u(d, n) "
+    "ON CONFLICT (hub_id, department, minute_ms) DO UPDATE SET n = m.n + excluded.n";
 
 constexpr const char* kLedgerChain = "ledger";
 
@@ -274,7 +296,7 @@ struct CommitRows {
 PgLedger::PgLedger(std::string dsn, std::string hub_id) try
     : hub_id_(std::move(hub_id)), conn_(dsn), chain_(hub_id_, kLedgerChain) {
   ensure_chain_schema(conn_);
-  ensure_schema(conn_, "ledger", {kSchemaV1});
+  ensure_schema(conn_, "ledger", {kSchemaV1, kSchemaV2});
   reread();
 } catch (const PgError& e) {
   throw StorageError(e.status());
@@ -430,6 +452,19 @@ void PgLedger::commit(std::vector<LedgerBatch>& batches, std::int64_t now_ms) {
                                    .integer_array(seq)
                                    .integer_array(delivered)
                                    .integer_array(failed));
+        std::vector<std::string> delivering;
+        std::vector<std::int64_t> n;
+        for (const auto& [name, c] : rows.cursors) {
+          if (c.delivered == 0) continue;
+          delivering.push_back(name);
+          n.push_back(c.delivered);
+        }
+        if (!delivering.empty())
+          p.send(kAddMinutes, Params()
+                                  .text(hub_id_)
+                                  .integer(activity_minute(now_ms))
+                                  .text_array(delivering)
+                                  .integer_array(n));
       }
       if (!rows.tallies.empty()) {
         std::vector<std::string> department, counter;

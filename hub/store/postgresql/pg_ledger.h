@@ -7,12 +7,13 @@
 //   in SQLite with reason ids, chain_seq / prev_hash / hash), the view ledger_action (one row per
 //   action, for readers), ledger_failure, ledger_parked, ledger_parked_history,
 //   ledger_plugin_state, ledger_plugin_action, ledger_tally (the /metrics counts, named in
-//   store/ledger_records.h); the chain's head in chain_head (pg_chain.h, chain "ledger").
+//   store/ledger_records.h), ledger_delivery_minute (version 2: deliveries per department and
+//   minute, for the timeline); the chain's head in chain_head (pg_chain.h, chain "ledger").
 //
 // Department columns are COLLATE "C", so that orders (list_parked, verification messages) are
 // SQLite's byte order whatever the cluster's locale.
 //
-// Round trips. commit() is one Pipeline: BEGIN, at most eight statements whose rows travel as
+// Round trips. commit() is one Pipeline: BEGIN, at most nine statements whose rows travel as
 // array parameters (INSERT … SELECT FROM unnest(…), one per table, whatever the number of
 // batches and deliveries), the chain head's upsert, COMMIT. Each record_* is one pipeline too.
 //

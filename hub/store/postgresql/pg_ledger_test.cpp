@@ -170,10 +170,53 @@ TEST(PgLedger, TheSameCommitsStoreWhatSqliteStoresAndChainTheSameBytes) {
   EXPECT_EQ(pg_column(dsn, "SELECT concat_ws(' ', department, counter, n) FROM ledger_tally "
                            "ORDER BY department COLLATE \"C\", counter COLLATE \"C\""),
             sqlite_column(path, "SELECT department || ' ' || counter || ' ' || n FROM tally ORDER BY department, counter"));
+  // The timeline's deliveries per minute: the same as the SQLite ledger's, and the rows counted.
+  const std::vector<std::string> minutes =
+      pg_column(dsn, "SELECT concat_ws(' ', department, minute_ms, n) FROM ledger_delivery_minute "
+                     "ORDER BY department COLLATE \"C\", minute_ms");
+  EXPECT_FALSE(minutes.empty());
+  EXPECT_EQ(minutes, sqlite_column(path, "SELECT department || ' ' || minute_ms || ' ' || n FROM delivery_minute "
+                                         "ORDER BY department, minute_ms"));
+  EXPECT_EQ(minutes, pg_column(dsn, "SELECT concat_ws(' ', department, minute_ms, n) FROM (SELECT department, "
+                                    "delivered_at_ms / 60000 * 60000 AS minute_ms, count(*) AS n FROM ledger_delivery "
+                                    "GROUP BY 1, 2) counted ORDER BY department COLLATE \"C\", minute_ms"));
   EXPECT_EQ(pg_column(dsn, "SELECT concat_ws('|', department, seq, attempt, at_ms, reason) FROM ledger_failure "
                            "ORDER BY department COLLATE \"C\", seq, attempt"),
             sqlite_column(path, "SELECT department || '|' || seq || '|' || attempt || '|' || at_ms || '|' || reason "
                                 "FROM failure ORDER BY department, seq, attempt"));
+}
+
+// A database of ledger version 1 (before the deliveries per minute) has them counted from its
+// rows, for every hub on it, when a hubd opens it; commits after the upgrade add to them.
+TEST(PgLedger, AnUpgradeToVersion2CountsTheStoredDeliveriesPerMinute) {
+  const std::string dsn = pg_dsn("pg_ledger_upgrade");
+  {
+    PgLedger a(dsn, "town-a"), b(dsn, "town-b");
+    script(a);
+    std::vector<LedgerBatch> later{ledger_batch("land", 18, 4)};
+    a.commit(later, kNow + 180'000);  // three minutes later
+    script(b);
+  }
+  const std::string count =
+      "SELECT concat_ws(' ', hub_id, department, minute_ms, n) FROM (SELECT hub_id, department, delivered_at_ms / "
+      "60000 * 60000 AS minute_ms, count(*) AS n FROM ledger_delivery GROUP BY 1, 2, 3) counted ORDER BY 1";
+  const std::string stored =
+      "SELECT concat_ws(' ', hub_id, department, minute_ms, n) FROM ledger_delivery_minute ORDER BY 1";
+  const std::vector<std::string> want = pg_column(dsn, count);
+  ASSERT_EQ(want.size(), 7u) << "town-a: land in two minutes, finance, schools; town-b: three departments";
+  EXPECT_EQ(pg_column(dsn, stored), want);
+  {
+    Connection c(dsn);
+    c.exec("DROP TABLE ledger_delivery_minute");
+    c.exec("UPDATE hub_schema SET version = 1 WHERE component = 'ledger'");
+  }
+  PgLedger upgraded(dsn, "town-a");
+  EXPECT_EQ(pg_column(dsn, stored), want);
+  EXPECT_EQ(pg_column(dsn, "SELECT version FROM hub_schema WHERE component = 'ledger'"),
+            std::vector<std::string>{"2"});
+  std::vector<LedgerBatch> next{ledger_batch("land", 22, 3)};
+  upgraded.commit(next, kNow + 180'500);
+  EXPECT_EQ(pg_column(dsn, stored), pg_column(dsn, count));
 }
 
 // Commits `batches` while a deferred trigger terminates the session at COMMIT (as in

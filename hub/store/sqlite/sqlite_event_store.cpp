@@ -1,9 +1,13 @@
 #include "store/sqlite/sqlite_event_store.h"
 
 #include <array>
+#include <map>
+#include <string_view>
+#include <utility>
 
 #include <spdlog/spdlog.h>
 
+#include "domain/activity_minute.h"
 #include "store/event_row.h"
 #include "store/sqlite/backup.h"
 #include "store/sqlite/checkpointer.h"
@@ -15,8 +19,8 @@ using hub::sdk::HouseholdStatus;
 namespace {
 
 // events.db's schema version (PRAGMA user_version): 0 before the audit chain, 1 with it, 2
-// with the counts of /metrics (table event_tally).
-constexpr std::int64_t kEventLogVersion = 2;
+// with the counts of /metrics (table event_tally), 3 with the timeline's (table status_minute).
+constexpr std::int64_t kEventLogVersion = 3;
 
 }  // namespace
 
@@ -67,6 +71,16 @@ CREATE TABLE IF NOT EXISTS event_tally (
   type TEXT PRIMARY KEY,
   n    INTEGER NOT NULL
 ) WITHOUT ROWID;
+-- The status changes stored, per minute of receipt (its first ms), village and status, added to
+-- in the same transaction: the overview's timeline reads a few rows per minute of activity, not
+-- the log.
+CREATE TABLE IF NOT EXISTS status_minute (
+  minute_ms INTEGER NOT NULL,
+  village   TEXT NOT NULL,
+  status    TEXT NOT NULL,
+  n         INTEGER NOT NULL,
+  PRIMARY KEY (minute_ms, village, status)
+) WITHOUT ROWID;
 )sql";
 }
 
@@ -90,8 +104,8 @@ SqliteEventStore::SqliteEventStore(const std::string& path) try : db_(path, Data
   // nothing to keep.
   if (version < kEventLogVersion && had_events) keep_before_upgrade(db_, kEventLogVersion);
   if (version < 1) upgrade_to_chain(had_events);
-  if (version < 2) {
-    count_stored_events();
+  if (version < kEventLogVersion) {
+    count_stored_events(version);
   } else {
     db_.exec(event_log_schema());
   }
@@ -111,6 +125,9 @@ SqliteEventStore::SqliteEventStore(const std::string& path) try : db_(path, Data
       db_, "UPDATE household SET status = ?, quarter = ?, designations = ?, status_seq = ? WHERE household_id = ?");
   add_tally_ = std::make_unique<Statement>(
       db_, "INSERT INTO event_tally (type, n) VALUES (?1, ?2) ON CONFLICT DO UPDATE SET n = n + ?2");
+  add_minute_ = std::make_unique<Statement>(
+      db_, "INSERT INTO status_minute (minute_ms, village, status, n) VALUES (?1, ?2, ?3, ?4) "
+           "ON CONFLICT DO UPDATE SET n = n + ?4");
 
   lookup_db_ = std::make_unique<Database>(path, Database::Mode::kReadWrite);
   lookup_db_->exec("PRAGMA query_only=1");
@@ -145,12 +162,19 @@ void SqliteEventStore::upgrade_to_chain(bool had_events) {
     spdlog::info("{}: upgraded to the audit chain: {} stored events chained (their publisher unknown)", db_.path(), chained);
 }
 
-// Version 1 -> 2: the counts by type, from the stored events, in one transaction.
-void SqliteEventStore::count_stored_events() {
+// Version 1 -> 2: the counts by type; 2 -> 3: the status changes per minute; both from the
+// stored events, in one transaction.
+void SqliteEventStore::count_stored_events(std::int64_t version) {
   Transaction tx(db_);
   db_.exec(event_log_schema());
-  db_.exec("DELETE FROM event_tally");
-  db_.exec("INSERT INTO event_tally SELECT type, COUNT(*) FROM event GROUP BY type");
+  if (version < 2) {
+    db_.exec("DELETE FROM event_tally");
+    db_.exec("INSERT INTO event_tally SELECT type, COUNT(*) FROM event GROUP BY type");
+  }
+  db_.exec("DELETE FROM status_minute");
+  db_.exec(("INSERT INTO status_minute SELECT received_at_ms / " + std::to_string(kActivityMinuteMs) + " * " +
+            std::to_string(kActivityMinuteMs) + ", village, status, COUNT(*) FROM event "
+            "WHERE type = 'status_change' GROUP BY 1, 2, 3").c_str());
   db_.exec(("PRAGMA user_version=" + std::to_string(kEventLogVersion)).c_str());
   tx.commit();
 }
@@ -242,6 +266,7 @@ void SqliteEventStore::append_group(const std::vector<StagedEvent>& group, std::
   try {
     Transaction tx(db_);
     std::array<std::int64_t, 3> stored_by_type{};  // by EventType
+    std::map<std::pair<std::string_view, std::string_view>, std::int64_t> by_village_status;  // status changes
     for (const StagedEvent& s : group) {
       ++stored_by_type.at(static_cast<std::size_t>(s.event.type));
       const WireEvent& ev = s.event;
@@ -281,6 +306,7 @@ void SqliteEventStore::append_group(const std::vector<StagedEvent>& group, std::
           update_commitment_->run();
           break;
         case EventType::kStatusChange:
+          ++by_village_status[{s.village, hub::sdk::to_string(ev.status)}];
           update_status_->bind(1, hub::sdk::to_string(ev.status))
               .bind(2, ev.quarter)
               .bind(3, row.designations.value_or(""))
@@ -295,11 +321,17 @@ void SqliteEventStore::append_group(const std::vector<StagedEvent>& group, std::
       add_tally_->bind(1, to_string(static_cast<EventType>(type))).bind(2, stored_by_type[type]);
       add_tally_->run();
     }
+    const std::int64_t minute = activity_minute(received_at_ms);
+    for (const auto& [key, n] : by_village_status) {
+      add_minute_->bind(1, minute).bind(2, key.first).bind(3, key.second).bind(4, n);
+      add_minute_->run();
+    }
     chain_->write_head();
     tx.commit();
   } catch (...) {
     insert_event_->reset();
     add_tally_->reset();
+    add_minute_->reset();
     upsert_household_->reset();
     update_commitment_->reset();
     update_status_->reset();

@@ -4,10 +4,11 @@
 // One WAL file, synchronous=FULL, auto-checkpoints off (hubd's Checkpointer does them off the
 // commit path). Tables: `event` (one row per accepted event, with `publisher`, `prev_hash` and
 // `hash`, 32-byte BLOBs), `household` (derived state, not chained), `chain_head`, and
-// `event_tally` (the events by type, for /metrics, added to in each group's transaction).
-// Schema version (PRAGMA user_version) 2; a version 0 file (before the chain) is chained once
-// when it is opened (all rows in seq order, publisher ""), in one transaction, and hubd logs how
-// many; a version 1 file has its events counted into `event_tally` once.
+// `event_tally` (the events by type, for /metrics) and `status_minute` (the status changes per
+// minute of receipt, village and status, for the timeline), both added to in each group's
+// transaction. Schema version (PRAGMA user_version) 3; a version 0 file (before the chain) is
+// chained once when it is opened (all rows in seq order, publisher ""), in one transaction, and
+// hubd logs how many; an older file has what its version lacks counted from its events once.
 //
 // The writer (SqliteEventStore) belongs to the ingest thread, except that append() may run on
 // ingest's commit thread while lookups() are used on the ingest thread (event_store.h): the
@@ -43,7 +44,8 @@ class SqliteEventStore final : public EventStore {
 
  private:
   void upgrade_to_chain(bool had_events);
-  void count_stored_events();  // version 1 -> 2: event_tally from the stored events
+  // Versions 1 and 2 -> 3: event_tally (from 1) and status_minute from the stored events.
+  void count_stored_events(std::int64_t version);
   void append_group(const std::vector<StagedEvent>& group, std::int64_t received_at_ms);
   std::uint64_t read_last_seq();
 
@@ -55,6 +57,7 @@ class SqliteEventStore final : public EventStore {
   std::unique_ptr<Statement> update_commitment_;
   std::unique_ptr<Statement> update_status_;
   std::unique_ptr<Statement> add_tally_;
+  std::unique_ptr<Statement> add_minute_;
   std::unique_ptr<ChainKeeper> chain_;  // made once the schema is there
   std::uint64_t chained_at_open_ = 0;
   bool stale_ = false;  // an append failed: the chain's head is read again before the next

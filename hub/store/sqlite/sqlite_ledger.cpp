@@ -1,5 +1,6 @@
 #include "store/sqlite/sqlite_ledger.h"
 
+#include "domain/activity_minute.h"
 #include "domain/delivery_latency.h"
 #include "store/sqlite/backup.h"
 #include "store/sqlite/checkpointer.h"
@@ -26,7 +27,7 @@ using delivery::PluginState;
 
 namespace {
 
-constexpr int kSchemaVersion = 7;
+constexpr int kSchemaVersion = 8;
 
 // Version 2: one row per delivered event, its actions packed as a JSON array, and the reason
 // texts stored once each (plugins repeat the same few sentences for thousands of households).
@@ -131,6 +132,12 @@ CREATE TABLE IF NOT EXISTS tally (
   n          INTEGER NOT NULL,
   PRIMARY KEY (department, counter)
 ) WITHOUT ROWID;
+CREATE TABLE IF NOT EXISTS delivery_minute (
+  department TEXT NOT NULL,
+  minute_ms  INTEGER NOT NULL,  -- the minute the rows were recorded in (its first ms)
+  n          INTEGER NOT NULL,  -- deliveries recorded in it
+  PRIMARY KEY (department, minute_ms)
+) WITHOUT ROWID;
 )sql";
 
 // No index on chain_seq: it would cost every delivery another B-tree insert; hubctl audit
@@ -185,6 +192,14 @@ void add_handoff_columns(store::Database& db) {
   if (delivery_has_handoff(db)) return;
   db.exec("ALTER TABLE delivery ADD COLUMN handoff TEXT NOT NULL DEFAULT 'none'");
   db.exec("ALTER TABLE delivery ADD COLUMN handoff_detail TEXT NOT NULL DEFAULT ''");
+}
+
+// The upgrade to version 8: the deliveries per minute counted from the rows stored so far.
+void count_stored_minutes(Database& db) {
+  db.exec("DELETE FROM delivery_minute");
+  const std::string minute = std::to_string(kActivityMinuteMs);
+  db.exec(("INSERT INTO delivery_minute SELECT department, delivered_at_ms / " + minute + " * " + minute +
+           ", COUNT(*) FROM delivery GROUP BY 1, 2").c_str());
 }
 
 // The upgrade to version 7: every tally counted from the rows stored so far. The latencies
@@ -250,6 +265,9 @@ SqliteLedger::SqliteLedger(const std::string& path, const std::string& events_pa
            "VALUES (?,?,?,?,?,?,?)");
   add_tally_ = std::make_unique<store::Statement>(
       db_, "INSERT INTO tally (department, counter, n) VALUES (?1, ?2, ?3) ON CONFLICT DO UPDATE SET n = n + ?3");
+  add_minute_ = std::make_unique<store::Statement>(
+      db_, "INSERT INTO delivery_minute (department, minute_ms, n) VALUES (?1, ?2, ?3) "
+           "ON CONFLICT DO UPDATE SET n = n + ?3");
   reread();
 } catch (const SqliteError& e) {
   throw StorageError(e.status());
@@ -303,14 +321,18 @@ void SqliteLedger::migrate(const std::string& events_path) {
   add_chain_columns(db_);  // version 5 -> 6
   db_.exec(kChainSchema);
   const std::uint64_t chained = ChainKeeper(db_, ChainedFile::kLedger).chain_stored_rows();
-  count_stored_rows(db_, events_attached);  // version 6 -> 7
+  if (found < 7) count_stored_rows(db_, events_attached);  // version 6 -> 7
+  count_stored_minutes(db_);                                // version 7 -> 8
   db_.exec(("PRAGMA user_version=" + std::to_string(kSchemaVersion)).c_str());
   tx.commit();
   if (events_attached) db_.exec("DETACH DATABASE ev");
   if (found > 0 || from_v1)
-    spdlog::info("{}: upgraded from schema version {} to {}: {} stored deliveries chained for the audit, the "
-                 "/metrics tallies counted{}",
-                 db_.path(), found, kSchemaVersion, chained, events_attached ? "" : " (latencies not: no events.db)");
+    spdlog::info("{}: upgraded from schema version {} to {}: {} stored deliveries chained for the audit, {}the "
+                 "timeline's deliveries per minute counted",
+                 db_.path(), found, kSchemaVersion, chained,
+                 found >= 7             ? ""
+                 : events_attached      ? "the /metrics tallies counted, "
+                                        : "the /metrics tallies counted (latencies not: no events.db), ");
 }
 
 std::int64_t SqliteLedger::reason_id(const std::string& text) {
@@ -412,6 +434,12 @@ void SqliteLedger::commit(std::vector<LedgerBatch>& batches, std::int64_t now_ms
             .bind(5, now_ms);
         upsert_cursor_->run();
         add_tallies(b.department, counts);
+        if (!b.delivered.empty()) {
+          add_minute_->bind(1, b.department)
+              .bind(2, activity_minute(now_ms))
+              .bind(3, static_cast<std::int64_t>(b.delivered.size()));
+          add_minute_->run();
+        }
       }
       chain_->write_head();
       tx.commit();
@@ -430,6 +458,7 @@ void SqliteLedger::commit(std::vector<LedgerBatch>& batches, std::int64_t now_ms
       resolve_parked_->reset();
       insert_parked_action_->reset();
       add_tally_->reset();
+      add_minute_->reset();
       // The reasons added in the rolled-back transaction are not in the file: forget them.
       for (const auto& text : reasons_added_) reason_ids_.erase(text);
       next_reason_id_ -= static_cast<std::int64_t>(reasons_added_.size());

@@ -11,7 +11,9 @@
 // their history in `plugin_action` (version 5); the chain's columns and `chain_head` (version 6);
 // the running counts that /metrics shows in `tally` (version 7; the counters are named in
 // store/ledger_records.h), one row per department and counter, added to in the transaction that
-// records what they count: a scrape reads a few rows whatever the ledger's size.
+// records what they count: a scrape reads a few rows whatever the ledger's size; and the
+// deliveries per department and minute recorded in `delivery_minute` (version 8), for the
+// overview's timeline, kept the same way.
 //
 // Errors leave as StorageError (guarded(), database.h). After a failed commit the chain's head
 // and the reason texts are read again from the file before the next write, so a commit whose
@@ -69,6 +71,7 @@ class SqliteLedger final : public delivery::Ledger {
   std::unique_ptr<Statement> resolve_parked_;
   std::unique_ptr<Statement> insert_parked_action_;
   std::unique_ptr<Statement> add_tally_;
+  std::unique_ptr<Statement> add_minute_;
 
   std::unordered_map<std::string, std::int64_t> reason_ids_;  // every row of `reason`
   std::int64_t next_reason_id_ = 1;

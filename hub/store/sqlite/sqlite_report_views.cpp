@@ -254,19 +254,21 @@ class SqliteReportViews final : public ReportViews {
     });
   }
 
+  // The running counts per minute (events.db's `status_minute`, the ledger's `delivery_minute`),
+  // kept as the rows are stored: a few rows per minute of activity, not the log and the ledger.
   TimelineCounts timeline(std::int64_t start_ms, std::int64_t end_ms) override {
     return guarded([&] {
       TimelineCounts out;
       Statement received(db_,
-                         "SELECT village, status, MAX(?1 - 1, received_at_ms / 60000 * 60000), COUNT(*) FROM ev.event "
-                         "WHERE type = 'status_change' AND received_at_ms < ?2 GROUP BY 1, 2, 3");
+                         "SELECT village, status, MAX(?1 - 1, minute_ms), SUM(n) FROM ev.status_minute "
+                         "WHERE minute_ms < ?2 GROUP BY 1, 2, 3");
       received.bind(1, start_ms).bind(2, end_ms);
       while (received.step())
         out.received.push_back({received.column_text(0), received.column_text(1), received.column_int(2),
                                 received.column_int(3)});
       Statement delivered(db_,
-                          "SELECT department, MAX(?1 - 1, delivered_at_ms / 60000 * 60000), COUNT(*) FROM delivery "
-                          "WHERE delivered_at_ms < ?2 GROUP BY 1, 2");
+                          "SELECT department, MAX(?1 - 1, minute_ms), SUM(n) FROM delivery_minute "
+                          "WHERE minute_ms < ?2 GROUP BY 1, 2");
       delivered.bind(1, start_ms).bind(2, end_ms);
       while (delivered.step())
         out.delivered.push_back({delivered.column_text(0), delivered.column_int(1), delivered.column_int(2)});

@@ -6,6 +6,10 @@
 // recount made here with SQL over the rows — and again after both files are put back to the
 // schema before the tallies and upgraded, which counts them from the rows.
 //
+// The timeline's running counts (events.db's `status_minute`, the ledger's `delivery_minute`)
+// against the rows, counted here per minute with SQL, for windows before, across and after the
+// activity — after commits spread over many minutes, a failed commit, and upgrades.
+//
 // Reconciliation's one pass (each_current_evaluation, earlier_actions): every evaluated
 // household once, in household_id order, with exactly the rows of its current event, also
 // before any department has a cursor.
@@ -26,6 +30,7 @@
 #include <nlohmann/json.hpp>
 
 #include "delivery/ledger.h"
+#include "domain/activity_minute.h"
 #include "domain/delivery_latency.h"
 #include "eventlog/event_log.h"
 #include "store/sqlite/database.h"
@@ -205,6 +210,85 @@ void make_delivered_hub_files(const TempDir& dir, unsigned seed) {
   deliver(ledger, rng);
 }
 
+// What timeline(start, end) must give: the rows, counted per minute, as the view did before it
+// had running counts.
+report::TimelineCounts recount_timeline(const std::string& dir, std::int64_t start, std::int64_t end) {
+  store::Database db(dir + "/ledger.db", store::Database::Mode::kReadWrite);
+  store::Statement attach(db, "ATTACH DATABASE ? AS ev");
+  attach.bind(1, dir + "/events.db");
+  attach.run();
+  report::TimelineCounts out;
+  store::Statement received(db,
+                            "SELECT village, status, MAX(?1 - 1, received_at_ms / 60000 * 60000), COUNT(*) FROM ev.event "
+                            "WHERE type = 'status_change' AND received_at_ms < ?2 GROUP BY 1, 2, 3");
+  received.bind(1, start).bind(2, end);
+  while (received.step())
+    out.received.push_back({received.column_text(0), received.column_text(1), received.column_int(2),
+                            received.column_int(3)});
+  store::Statement delivered(db,
+                             "SELECT department, MAX(?1 - 1, delivered_at_ms / 60000 * 60000), COUNT(*) FROM delivery "
+                             "WHERE delivered_at_ms < ?2 GROUP BY 1, 2");
+  delivered.bind(1, start).bind(2, end);
+  while (delivered.step())
+    out.delivered.push_back({delivered.column_text(0), delivered.column_int(1), delivered.column_int(2)});
+  return out;
+}
+
+using ReceivedKey = std::tuple<std::string, std::string, std::int64_t, std::int64_t>;
+using DeliveredKey = std::tuple<std::string, std::int64_t, std::int64_t>;
+
+std::set<ReceivedKey> received_set(const report::TimelineCounts& c) {
+  std::set<ReceivedKey> out;
+  for (const auto& r : c.received) out.emplace(r.village, r.status, r.minute_ms, r.n);
+  return out;
+}
+
+std::set<DeliveredKey> delivered_set(const report::TimelineCounts& c) {
+  std::set<DeliveredKey> out;
+  for (const auto& d : c.delivered) out.emplace(d.department, d.minute_ms, d.n);
+  return out;
+}
+
+// Windows of an hour starting before the first event, at the evaluations, in the middle of the
+// deliveries, and after everything (all of it folded into the minute before the window).
+void expect_timeline_equals_rows(const TempDir& dir) {
+  auto views = store::open_sqlite_report_views(dir.str());
+  const std::int64_t first = activity_minute(kNow);
+  for (const std::int64_t start : {first - 10 * kActivityMinuteMs, first + 2 * kActivityMinuteMs,
+                                   first + 6 * kActivityMinuteMs, first + 120 * kActivityMinuteMs}) {
+    SCOPED_TRACE(start - first);
+    const std::int64_t end = start + 60 * kActivityMinuteMs;
+    const report::TimelineCounts want = recount_timeline(dir.str(), start, end);
+    const report::TimelineCounts got = views->timeline(start, end);
+    EXPECT_EQ(received_set(got), received_set(want));
+    EXPECT_EQ(delivered_set(got), delivered_set(want));
+  }
+}
+
+// More evaluations after the first ones: a second village's households registered at minute 5
+// and evaluated at minute 7 (one alone with its status), and ten of the first village's for the
+// next quarter at minute 7.
+void add_later_evaluations(const std::string& path) {
+  EventLog log(std::make_unique<store::SqliteEventStore>(path));
+  std::vector<WireEvent> registrations, evaluations;
+  for (int n = 1; n <= 5; ++n) {
+    const std::string id = "V02-" + std::to_string(20000 + n);
+    registrations.push_back(make({{"type", "household"}, {"event_id", "reg2-" + std::to_string(n)},
+                                  {"household_id", id}, {"village", "V02"}, {"members", 2}}));
+    evaluations.push_back(make({{"type", "status_change"}, {"event_id", "ev2-" + std::to_string(n)},
+                                {"household_id", id}, {"status", n == 5 ? "non_credit" : n % 2 ? "credit" : "breach"},
+                                {"quarter", "2020Q3"}}));
+  }
+  for (int n = 1; n <= 10; ++n)
+    evaluations.push_back(make({{"type", "status_change"}, {"event_id", "ev4-" + std::to_string(n)},
+                                {"household_id", household(n)}, {"status", "non_credit"}, {"quarter", "2020Q4"}}));
+  for (const auto& [events, at] : {std::pair{registrations, kNow + 300'000}, std::pair{evaluations, kNow + 420'000}}) {
+    const StageResult r = log.stage(events, false, "fp-office");
+    ASSERT_TRUE(r.ok()) << r.errors.front().error.message;
+    log.commit_group(at);
+  }
+}
+
 TEST(Tally, MetricsEqualTheRowsTheyCount) {
   TempDir dir;
   make_delivered_hub_files(dir, 7);
@@ -216,6 +300,7 @@ TEST(Tally, MetricsEqualTheRowsTheyCount) {
   expect_equal(store::open_sqlite_report_views(dir.str())->metrics(), counted);
 }
 
+// Neither the tallies nor the timeline's deliveries per minute.
 TEST(Tally, AFailedCommitAddsNothing) {
   TempDir dir;
   make_event_log(dir.file("events.db"));
@@ -233,11 +318,15 @@ TEST(Tally, AFailedCommitAddsNothing) {
     EXPECT_THROW(ledger.commit(batches, kNow + 121'000), StorageError);
     other.exec("ROLLBACK");
   }
+  const std::int64_t start = activity_minute(kNow);
+  const auto timeline = [&] { return store::open_sqlite_report_views(dir.str())->timeline(start, start + 3'600'000); };
   EXPECT_TRUE(store::open_sqlite_report_views(dir.str())->metrics().departments.empty());
+  EXPECT_TRUE(timeline().delivered.empty());
   ledger.commit(batches, kNow + 121'000);
   const MetricsCounts counts = store::open_sqlite_report_views(dir.str())->metrics();
   expect_equal(counts, recount(dir.str()));
   EXPECT_EQ(counts.departments.at("finance").deliveries, 1);
+  EXPECT_EQ(delivered_set(timeline()), (std::set<DeliveredKey>{{"finance", activity_minute(kNow + 121'000), 1}}));
 }
 
 // Files written before the tallies existed (events.db version 1, ledger.db version 6) are
@@ -255,6 +344,47 @@ TEST(Tally, AnUpgradeCountsTheStoredRows) {
   { store::SqliteEventStore events(dir.file("events.db")); }
   { store::SqliteLedger ledger(dir.file("ledger.db"), dir.file("events.db")); }
   expect_equal(store::open_sqlite_report_views(dir.str())->metrics(), counted);
+  expect_timeline_equals_rows(dir);
+}
+
+// --- the timeline's counts per minute ---
+
+TEST(Timeline, RunningCountsEqualTheRowsPerMinute) {
+  TempDir dir;
+  make_delivered_hub_files(dir, 5);
+  add_later_evaluations(dir.file("events.db"));
+  const report::TimelineCounts all = recount_timeline(dir.str(), activity_minute(kNow), activity_minute(kNow) + 3'600'000);
+  EXPECT_EQ(received_set(all).size(), 6u) << "V01 credit and non_credit at minute 2; V02 credit, breach and one "
+                                             "non_credit, V01 non_credit at minute 7";
+  EXPECT_GE(delivered_set(all).size(), 12u) << "three departments, each over four minutes or more";
+  expect_timeline_equals_rows(dir);
+}
+
+// Files written before the counts per minute (events.db version 2, ledger.db version 7) have
+// them counted from their rows once, when hubd opens them; the /metrics tallies are left as
+// they were.
+TEST(Timeline, AnUpgradeCountsTheStoredRows) {
+  TempDir dir;
+  make_delivered_hub_files(dir, 13);
+  add_later_evaluations(dir.file("events.db"));
+  const MetricsCounts counted = recount(dir.str());
+  {
+    store::Database events(dir.file("events.db"), store::Database::Mode::kReadWrite);
+    events.exec("DROP TABLE status_minute; PRAGMA user_version = 2;");
+    store::Database ledger(dir.file("ledger.db"), store::Database::Mode::kReadWrite);
+    ledger.exec("DROP TABLE delivery_minute; UPDATE tally SET n = n + 1000 WHERE counter = 'deliveries'; "
+                "PRAGMA user_version = 7;");
+  }
+  { store::SqliteEventStore events(dir.file("events.db")); }
+  { store::SqliteLedger ledger(dir.file("ledger.db"), dir.file("events.db")); }
+  expect_timeline_equals_rows(dir);
+  const MetricsCounts metrics = store::open_sqlite_report_views(dir.str())->metrics();
+  EXPECT_EQ(metrics.departments.at("finance").deliveries, counted.departments.at("finance").deliveries + 1000)
+      << "a version 7 ledger's tallies are not counted again";
+  store::Database events(dir.file("events.db"), store::Database::Mode::kReadOnly);
+  store::Statement version(events, "PRAGMA user_version");
+  ASSERT_TRUE(version.step());
+  EXPECT_EQ(version.column_int(0), 3);
 }
 
 TEST(ReconcilePass, VisitsEveryEvaluatedHouseholdOnceWithItsOwnRows) {
