@@ -6,6 +6,7 @@
 #include <cstdint>
 #include <optional>
 #include <string>
+#include <vector>
 
 #include "delivery/ledger.h"
 
@@ -50,6 +51,33 @@ inline delivery::LedgerBatch ledger_batch(const std::string& department, std::ui
   }
   b.new_cursor = first_seq + events - 1;
   return b;
+}
+
+// A scripted run of the dispatcher: deliveries of three departments, failures, parked events
+// resolved later, lifecycle decisions, all within 200 ms from `now` (store/postgresql tests).
+inline void scripted_ledger_run(delivery::Ledger& ledger, std::int64_t now) {
+  std::vector<delivery::LedgerBatch> first{ledger_batch("land", 1, 10), ledger_batch("finance", 1, 5)};
+  // Text that an array literal must quote: backslashes, braces, quotes, commas, NULL, spaces.
+  first[0].delivered[0].actions[1].reason = "back\\slash {braces} \"quotes\", commas, NULL 引号";
+  first[0].delivered[0].handoff_detail = "{\"status\": 200}";
+  first[0].delivered[1].actions[1].reason = "NULL";
+  first[0].delivered[1].actions[0].policy_id = "land.\"odd\\id\"";
+  first[1].failures.push_back({6, 1, "timeout"});
+  first[1].parked.push_back(delivery::ParkedRecord{6, "V01-10006", "ev-6", "plugin error: boom", 5, 0});
+  first[1].parked.push_back(delivery::ParkedRecord{9, "V01-10006", "ev-9", "waiting behind parked seq 6", 0, 6});
+  first[1].new_cursor = 9;
+  ledger.commit(first, now);
+  ledger.record_disabled("schools", "frank", "roster", now + 10);
+  std::vector<delivery::LedgerBatch> second{ledger_batch("finance", 10, 10), ledger_batch("schools", 1, 8)};
+  second[0].resolutions.push_back(delivery::ParkedResolution{6, "V01-10006", "retry", "parked", 6, "plugin error: again", "ann"});
+  second[0].resolutions.push_back(delivery::ParkedResolution{9, "V01-10006", "skip", "skipped", 0, "", "bob"});
+  ledger.commit(second, now + 100);
+  ledger.record_enabled("schools", "gina", now + 150);
+  std::vector<delivery::LedgerBatch> third{ledger_batch("land", 11, 7), ledger_batch("finance", 6, 1)};
+  third[1].delivered[0].household_id = "V01-10006";
+  third[1].resolutions.push_back(delivery::ParkedResolution{6, "V01-10006", "retry", "delivered", 6, "", "ann"});
+  third[1].new_cursor = 19;
+  ledger.commit(third, now + 200);
 }
 
 }  // namespace hub::testing

@@ -30,6 +30,8 @@
 #include <stdexcept>
 #include <string>
 #include <thread>
+#include <utility>
+#include <vector>
 
 #include "testing/reserved_port.h"
 #include "testing/run_command.h"
@@ -41,7 +43,9 @@ class PostgresServer {
  public:
   enum class Durability { kTestsOnly, kFsync };
 
-  explicit PostgresServer(Durability durability = Durability::kTestsOnly) : bin_(find_bindir()) {
+  // `settings`: more lines for postgresql.conf (e.g. "wal_level = logical\n").
+  explicit PostgresServer(Durability durability = Durability::kTestsOnly, const std::string& settings = {})
+      : bin_(find_bindir()) {
     namespace fs = std::filesystem;
     data_ = dir_.file("data");
     as_user_ = ::geteuid() == 0 ? "setpriv --reuid=nobody --regid=nogroup --clear-groups " : "";
@@ -58,7 +62,8 @@ class PostgresServer {
         << "\nunix_socket_directories = '" << dir_.str() << "'\nsynchronous_commit = on\nmax_connections = 200\n"
         << "log_min_messages = warning\n"
         << (durability == Durability::kFsync ? "fsync = on\nfull_page_writes = on\nshared_buffers = 128MB\n"
-                                             : "fsync = off\nfull_page_writes = off\nshared_buffers = 32MB\n");
+                                             : "fsync = off\nfull_page_writes = off\nshared_buffers = 32MB\n")
+        << settings;
     start();
   }
 
@@ -102,6 +107,20 @@ class PostgresServer {
     if (r.exit_code != 0) throw std::runtime_error("psql failed (" + sql + "): " + r.output);
     return r.output;
   }
+
+  // Runs the SQL file at `path` through psql against `database`, with psql variables
+  // (`-v name=value`), as a user runs a script; throws with psql's output when it fails.
+  std::string psql_file(const std::string& path, const std::string& database,
+                        const std::vector<std::pair<std::string, std::string>>& variables = {}) const {
+    std::string command = bin_ + "/psql -X -q -A -t -v ON_ERROR_STOP=1";
+    for (const auto& [name, value] : variables) command += " -v " + shell_quote(name + "=" + value);
+    const CommandResult r = run_command(command + " -f " + shell_quote(path) + " \"" + dsn(database) + "\"");
+    if (r.exit_code != 0) throw std::runtime_error("psql -f " + path + " failed: " + r.output);
+    return r.output;
+  }
+
+  // The server's programs (psql, pg_dump, …), for tests that run them as a user would.
+  const std::string& bindir() const { return bin_; }
 
   void start() {
     run("pg_ctl start", bin_ + "/pg_ctl -D " + data_ + " -l " + dir_.str() + "/server.log -w -t 60 start");

@@ -153,6 +153,17 @@ INSERT INTO ledger_delivery_minute
   GROUP BY 1, 2, 3;
 )sql";
 
+// Version 3: the two histories keyed by (hub_id, id) like every other table, not by their
+// identity alone. Each database numbers its own ids, so two counties' rows gathered into one
+// province database (logical replication, docs/deployment.md) would collide on id alone; and a
+// publication of one hub's rows (WHERE hub_id = …) needs hub_id in the key that identifies a
+// row. The (hub_id, id) index is the key now.
+constexpr std::string_view kSchemaV3 = R"sql(
+ALTER TABLE ledger_parked_history DROP CONSTRAINT ledger_parked_history_pkey, ADD PRIMARY KEY (hub_id, id);
+ALTER TABLE ledger_plugin_action DROP CONSTRAINT ledger_plugin_action_pkey, ADD PRIMARY KEY (hub_id, id);
+DROP INDEX ledger_plugin_action_hub;
+)sql";
+
 // The commit's statements: $1 is the hub, $2 the commit's time where a row needs it, the rest
 // are arrays with one element per row.
 constexpr const char* kInsertReasons =
@@ -296,7 +307,7 @@ struct CommitRows {
 PgLedger::PgLedger(std::string dsn, std::string hub_id) try
     : hub_id_(std::move(hub_id)), conn_(dsn), chain_(hub_id_, kLedgerChain) {
   ensure_chain_schema(conn_);
-  ensure_schema(conn_, "ledger", {kSchemaV1, kSchemaV2});
+  ensure_schema(conn_, "ledger", {kSchemaV1, kSchemaV2, kSchemaV3});
   reread();
 } catch (const PgError& e) {
   throw StorageError(e.status());

@@ -91,32 +91,7 @@ INSTANTIATE_TEST_SUITE_P(PostgreSQL, LedgerContract,
 
 // ---- PostgreSQL only ------------------------------------------------------------------------
 
-// A scripted run of the dispatcher: deliveries of three departments, failures, parked events
-// resolved later, lifecycle decisions.
-void script(Ledger& ledger) {
-  std::vector<LedgerBatch> first{ledger_batch("land", 1, 10), ledger_batch("finance", 1, 5)};
-  // Text that an array literal must quote: backslashes, braces, quotes, commas, NULL, spaces.
-  first[0].delivered[0].actions[1].reason = "back\\slash {braces} \"quotes\", commas, NULL 引号";
-  first[0].delivered[0].handoff_detail = "{\"status\": 200}";
-  first[0].delivered[1].actions[1].reason = "NULL";
-  first[0].delivered[1].actions[0].policy_id = "land.\"odd\\id\"";
-  first[1].failures.push_back({6, 1, "timeout"});
-  first[1].parked.push_back(ParkedRecord{6, "V01-10006", "ev-6", "plugin error: boom", 5, 0});
-  first[1].parked.push_back(ParkedRecord{9, "V01-10006", "ev-9", "waiting behind parked seq 6", 0, 6});
-  first[1].new_cursor = 9;
-  ledger.commit(first, kNow);
-  ledger.record_disabled("schools", "frank", "roster", kNow + 10);
-  std::vector<LedgerBatch> second{ledger_batch("finance", 10, 10), ledger_batch("schools", 1, 8)};
-  second[0].resolutions.push_back(ParkedResolution{6, "V01-10006", "retry", "parked", 6, "plugin error: again", "ann"});
-  second[0].resolutions.push_back(ParkedResolution{9, "V01-10006", "skip", "skipped", 0, "", "bob"});
-  ledger.commit(second, kNow + 100);
-  ledger.record_enabled("schools", "gina", kNow + 150);
-  std::vector<LedgerBatch> third{ledger_batch("land", 11, 7), ledger_batch("finance", 6, 1)};
-  third[1].delivered[0].household_id = "V01-10006";
-  third[1].resolutions.push_back(ParkedResolution{6, "V01-10006", "retry", "delivered", 6, "", "ann"});
-  third[1].new_cursor = 19;
-  ledger.commit(third, kNow + 200);
-}
+void script(Ledger& ledger) { hub::testing::scripted_ledger_run(ledger, kNow); }
 
 TEST(PgLedger, TheSameCommitsStoreWhatSqliteStoresAndChainTheSameBytes) {
   TempDir dir;
@@ -186,9 +161,10 @@ TEST(PgLedger, TheSameCommitsStoreWhatSqliteStoresAndChainTheSameBytes) {
                                 "FROM failure ORDER BY department, seq, attempt"));
 }
 
-// A database of ledger version 1 (before the deliveries per minute) has them counted from its
-// rows, for every hub on it, when a hubd opens it; commits after the upgrade add to them.
-TEST(PgLedger, AnUpgradeToVersion2CountsTheStoredDeliveriesPerMinute) {
+// A database of ledger version 1 is upgraded when a hubd opens it: the deliveries per minute
+// counted from its rows, for every hub on it (version 2; commits after the upgrade add to
+// them), and the two histories keyed by (hub_id, id) (version 3).
+TEST(PgLedger, AnUpgradeFromVersion1CountsTheDeliveriesPerMinuteAndKeysTheHistoriesByHub) {
   const std::string dsn = pg_dsn("pg_ledger_upgrade");
   {
     PgLedger a(dsn, "town-a"), b(dsn, "town-b");
@@ -207,13 +183,22 @@ TEST(PgLedger, AnUpgradeToVersion2CountsTheStoredDeliveriesPerMinute) {
   EXPECT_EQ(pg_column(dsn, stored), want);
   {
     Connection c(dsn);
+    // Back to version 1: without the minutes (version 2), the histories keyed by id (3).
     c.exec("DROP TABLE ledger_delivery_minute");
+    c.exec("ALTER TABLE ledger_parked_history DROP CONSTRAINT ledger_parked_history_pkey, ADD PRIMARY KEY (id)");
+    c.exec("ALTER TABLE ledger_plugin_action DROP CONSTRAINT ledger_plugin_action_pkey, ADD PRIMARY KEY (id)");
+    c.exec("CREATE INDEX ledger_plugin_action_hub ON ledger_plugin_action (hub_id, id)");
     c.exec("UPDATE hub_schema SET version = 1 WHERE component = 'ledger'");
   }
   PgLedger upgraded(dsn, "town-a");
   EXPECT_EQ(pg_column(dsn, stored), want);
   EXPECT_EQ(pg_column(dsn, "SELECT version FROM hub_schema WHERE component = 'ledger'"),
-            std::vector<std::string>{"2"});
+            std::vector<std::string>{"3"});
+  EXPECT_EQ(pg_column(dsn, "SELECT conrelid::regclass || ' ' || pg_get_constraintdef(oid) FROM pg_constraint "
+                           "WHERE contype = 'p' AND conrelid::regclass::text IN ('ledger_parked_history', "
+                           "'ledger_plugin_action') ORDER BY 1"),
+            (std::vector<std::string>{"ledger_parked_history PRIMARY KEY (hub_id, id)",
+                                      "ledger_plugin_action PRIMARY KEY (hub_id, id)"}));
   std::vector<LedgerBatch> next{ledger_batch("land", 22, 3)};
   upgraded.commit(next, kNow + 180'500);
   EXPECT_EQ(pg_column(dsn, stored), pg_column(dsn, count));
