@@ -6,7 +6,8 @@
 // backend, must give the same quarterly report, reconciliation, household views and counts —
 // everything but the times, which differ from run to run. Beyond that: a hubd killed while
 // publishers resend loses nothing and records nothing twice, its chains verify with
-// `hubctl audit verify`, and two hubs sharing one database see only their own data.
+// `hubctl audit verify`, events parked by a faulty plugin survive a restart and are retried
+// once, and two hubs sharing one database see only their own data.
 #include <gtest/gtest.h>
 
 #include <filesystem>
@@ -222,6 +223,89 @@ TEST(PostgresHub, KillNineLosesNoAcknowledgedEventAndRecordsEachActionSetOnce) {
                                     PostgresServer::shared().dsn(database) + "\" --hub-id town-a");
   EXPECT_EQ(verified.exit_code, 0) << verified.output;
   hub.stop();
+}
+
+// Parking on PostgreSQL, as ParkingTest does it on SQLite (tests/integration/parking_test.cpp):
+// a faulty police plugin (it throws for V01-00666) parks that household's events after three
+// attempts and the ones behind them, everyone else flows; the parked set survives a restart;
+// an operator skips one, reloads a good build and retries the household, and each remaining
+// event is delivered exactly once, in order, with who did what in the history; the ledger's
+// chain (with the parked rows' resolutions) verifies.
+TEST(PostgresHub, ParkedEventsSurviveARestartAndAreRetriedOnceOnPostgresql) {
+  const std::string database = PostgresServer::shared().fresh_database("parking");
+  HubOptions options = on_postgresql(database, "town-p");
+  options.departments = {"police", "civil_affairs"};
+  options.police_library = HUB_THROWS_PLUGIN;
+  options.max_attempts = 3;
+  HubProcess hub(options);
+  hub.start();
+  constexpr const char* kBad = "V01-00666";
+  json registrations = json::array();
+  for (const std::string id : {"V01-00001", kBad, "V01-00002"}) {
+    registrations.push_back(household_event(id));
+    registrations.push_back(commitment_event(id));
+  }
+  ASSERT_EQ(hub.ingest({{"type", "batch"}, {"events", registrations}})["ok"], true);
+  const auto publish = [&](const std::string& household, const std::string& status, const std::string& quarter) {
+    const json reply =
+        hub.ingest({{"type", "batch"}, {"events", json::array({status_event(household, status, quarter)})}});
+    EXPECT_EQ(reply["ok"], true) << reply.dump();
+    return reply.at("results").at(0).at("seq").get<std::int64_t>();
+  };
+  const std::int64_t bad1 = publish(kBad, "credit", "2020Q3");
+  const std::int64_t ok1 = publish("V01-00001", "credit", "2020Q3");
+  const std::int64_t bad2 = publish(kBad, "non_credit", "2020Q4");
+  hub.wait_for_delivery();
+  EXPECT_FALSE(std::filesystem::exists(hub.data_dir() + "/ledger.db")) << "the ledger is on PostgreSQL";
+  json police = hub.department_status("police");
+  EXPECT_EQ(police["parked"], 2) << police.dump();
+  EXPECT_EQ(police["lag"], 0) << police.dump();
+  const std::string of_police = " WHERE hub_id = 'town-p' AND department = 'police'";
+  EXPECT_EQ(pg_int(database, "SELECT attempts FROM ledger_parked" + of_police + " AND seq = " + std::to_string(bad1)), 3);
+  EXPECT_EQ(pg_int(database, "SELECT behind_seq FROM ledger_parked" + of_police + " AND seq = " + std::to_string(bad2)),
+            bad1);
+  EXPECT_EQ(pg_int(database, "SELECT COUNT(*) FROM ledger_failure" + of_police + " AND seq = " + std::to_string(bad1)), 3);
+  EXPECT_EQ(pg_int(database, "SELECT COUNT(*) FROM ledger_delivery" + of_police + " AND seq = " + std::to_string(ok1)), 1);
+  EXPECT_EQ(pg_int(database, "SELECT COUNT(*) FROM ledger_delivery WHERE department = 'civil_affairs'"), 3);
+
+  // The parked set survives a restart; the household's next event parks behind the first.
+  hub.stop();
+  hub.start();
+  EXPECT_EQ(hub.department_status("police")["parked"], 2);
+  const std::int64_t bad3 = publish(kBad, "credit", "2021Q1");
+  hub.wait_for_delivery();
+  EXPECT_EQ(hub.department_status("police")["parked"], 3);
+  EXPECT_EQ(pg_int(database, "SELECT behind_seq FROM ledger_parked" + of_police + " AND seq = " + std::to_string(bad3)),
+            bad1);
+
+  // Skip the middle one, reload a good build, retry the household: bad1 and bad3 delivered once.
+  json reply = hub.admin({{"cmd", "parked"}, {"action", "skip"}, {"department", "police"}, {"seq", bad2}, {"by", "alice"}});
+  ASSERT_EQ(reply["ok"], true) << reply.dump();
+  reply = hub.admin({{"cmd", "plugins"}, {"action", "reload"}, {"department", "police"},
+                     {"library", HUB_RELOAD_V1_PLUGIN}, {"by", "carol"}});
+  ASSERT_EQ(reply["ok"], true) << reply.dump();
+  const std::string ctl = std::string(HUBCTL_PATH) + " --data-dir " + hub.data_dir() + " ";
+  const auto retried = run_command(ctl + "parked retry --household V01-00666 --by bob");
+  EXPECT_EQ(retried.exit_code, 0) << retried.output;
+  EXPECT_EQ(hub.department_status("police")["parked"], 0);
+  EXPECT_EQ(pg_int(database, "SELECT COUNT(*) FROM ledger_delivery" + of_police + " AND household_id = 'V01-00666'"), 2);
+  EXPECT_EQ(read_text(hub.data_dir() + "/plugins/police/handled.log"),
+            "1.0.0-v1 " + std::to_string(bad1) + "\n1.0.0-v1 " + std::to_string(bad3) + "\n");
+  reply = hub.admin({{"cmd", "parked"}, {"action", "list"}, {"all", true}});
+  ASSERT_EQ(reply["ok"], true) << reply.dump();
+  std::map<std::int64_t, json> by_seq;
+  for (const auto& p : reply["parked"]) by_seq[p["seq"].get<std::int64_t>()] = p;
+  ASSERT_EQ(by_seq.size(), 3u) << reply.dump();
+  EXPECT_EQ(by_seq[bad1]["state"], "delivered");
+  EXPECT_EQ(by_seq[bad1]["resolved_by"], "bob");
+  EXPECT_EQ(by_seq[bad2]["state"], "skipped");
+  EXPECT_EQ(by_seq[bad2]["resolved_by"], "alice");
+  EXPECT_EQ(by_seq[bad3]["state"], "delivered");
+  hub.stop();
+
+  const auto verified = run_command(std::string(HUBCTL_PATH) + " audit verify --dsn \"" +
+                                    PostgresServer::shared().dsn(database) + "\" --hub-id town-p");
+  EXPECT_EQ(verified.exit_code, 0) << verified.output;
 }
 
 TEST(PostgresHub, WhileTheServerIsDownPublishersAreToldStorageUnavailableAndNothingIsLost) {
