@@ -2,8 +2,8 @@
 // "storage": {"backend": "postgresql"} against a real PostgreSQL server started by this binary
 // (hub/testing/postgres_server.h, one for the whole binary: ctest runs it as one test).
 //
-// The oracle is the SQLite backend: the same generated town, imported into a hub on each
-// backend, must give the same quarterly report, reconciliation, household views and counts —
+// The oracle is the SQLite backend: the same generated town (the reference town, 17,090
+// households), imported into a hub on each backend, must give the same quarterly report, reconciliation, household views and counts —
 // everything but the times, which differ from run to run. Beyond that: a hubd killed while
 // publishers resend loses nothing and records nothing twice, its chains verify with
 // `hubctl audit verify`, events parked by a faulty plugin survive a restart and are retried
@@ -69,7 +69,7 @@ std::vector<std::string> first_households(const std::string& town_dir, std::size
 }
 
 TEST(PostgresHub, ATownOnPostgresqlReportsWhatTheSameTownOnSqliteReports) {
-  constexpr int kHouseholds = 1500;
+  constexpr int kHouseholds = 17090;  // the reference town (hub-towngen's default)
   TownHub sqlite(kHouseholds);
   const std::string database = PostgresServer::shared().fresh_database("town");
   TownHub pg(kHouseholds, on_postgresql(database, "town-a"));
