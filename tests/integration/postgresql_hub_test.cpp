@@ -230,7 +230,7 @@ TEST(PostgresHub, KillNineLosesNoAcknowledgedEventAndRecordsEachActionSetOnce) {
 // attempts and the ones behind them, everyone else flows; the parked set survives a restart;
 // an operator skips one, reloads a good build and retries the household, and each remaining
 // event is delivered exactly once, in order, with who did what in the history; the ledger's
-// chain (with the parked rows' resolutions) verifies.
+// chain (with the parked rows' resolutions) verifies, and a row changed behind hubd's back is named.
 TEST(PostgresHub, ParkedEventsSurviveARestartAndAreRetriedOnceOnPostgresql) {
   const std::string database = PostgresServer::shared().fresh_database("parking");
   HubOptions options = on_postgresql(database, "town-p");
@@ -303,9 +303,27 @@ TEST(PostgresHub, ParkedEventsSurviveARestartAndAreRetriedOnceOnPostgresql) {
   EXPECT_EQ(by_seq[bad3]["state"], "delivered");
   hub.stop();
 
-  const auto verified = run_command(std::string(HUBCTL_PATH) + " audit verify --dsn \"" +
-                                    PostgresServer::shared().dsn(database) + "\" --hub-id town-p");
+  const std::string verify = std::string(HUBCTL_PATH) + " audit verify --json --dsn \"" +
+                             PostgresServer::shared().dsn(database) + "\" --hub-id town-p";
+  const auto verified = run_command(verify);
   EXPECT_EQ(verified.exit_code, 0) << verified.output;
+
+  // A delivery changed behind hubd's back (its plugin version rewritten in the database) is
+  // named by department and seq.
+  PostgresServer::shared().psql("UPDATE ledger_delivery SET plugin_version = '9.9.9-forged'" + of_police + " AND seq = " +
+                                    std::to_string(bad1),
+                                database);
+  const auto tampered = run_command(verify);
+  EXPECT_EQ(tampered.exit_code, 1) << tampered.output;
+  const json report = json::parse(tampered.output.substr(tampered.output.find('{')));
+  bool named = false;
+  for (const auto& chain : report["chains"])
+    if (!chain["ok"].get<bool>()) {
+      EXPECT_EQ(chain["problem"], "modified") << chain.dump();
+      EXPECT_EQ(chain["first_bad_subject"], "police:" + std::to_string(bad1)) << chain.dump();
+      named = true;
+    }
+  EXPECT_TRUE(named) << tampered.output;
 }
 
 TEST(PostgresHub, WhileTheServerIsDownPublishersAreToldStorageUnavailableAndNothingIsLost) {
