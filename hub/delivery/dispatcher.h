@@ -158,7 +158,12 @@ class Dispatcher {
   // The state as status and the plugins list show it.
   static std::string shown_state(const Department& d);
   void stop_workers();
-  bool commit_pending();  // false when the ledger could not be written
+  // False when the ledger could not be written, or, unless an operator asked (`operator_asked`:
+  // a skip or a list is tried at once), while the pause after failed commits runs.
+  bool commit_pending(bool operator_asked = false);
+  // The departments' batches that were not written: delivered again from each cursor once the
+  // ledger's pause is over; the parked state read again from the ledger.
+  void redeliver_after_pause(const std::vector<Department*>& owners);
   bool reread_cursors();  // from the ledger, after a commit whose outcome is unknown
   nlohmann::json status_json();
   // A frame on the status socket: "status", or an operator's command from the admin thread
@@ -209,6 +214,10 @@ class Dispatcher {
   // retry_initial_ms up to retry_max_ms, so that a storage outage costs a log line and a try
   // every retry_max_ms, not several lines a second.
   std::uint32_t ledger_failures_ = 0;
+  // The end of that pause. Results that arrive before it (batches that were in flight when the
+  // commit failed) are not written: they are delivered again after it, and the failures in a
+  // row are not counted up by commits tried too early.
+  Clock::time_point ledger_paused_until_{};
   std::unique_ptr<LedgerCommitter> committer_;  // writes the rounds' batches, tells the observer
   std::vector<std::unique_ptr<Department>> departments_;
   std::uint64_t last_seq_ = 0;

@@ -45,7 +45,7 @@ json Dispatcher::carry_out(const ParkedList& command) {
   q.household_id = command.household_id;
   q.all = command.all;
   if (command.limit) q.limit = *command.limit;
-  commit_pending();
+  commit_pending(true);
   json out = ledger_->list_parked(q);
   if (command.seq != 0) {
     json kept = json::array();
@@ -93,7 +93,8 @@ json Dispatcher::carry_out(const ParkedSkip& command) {
       skipped.push_back({{"department", d->config->id}, {"seq", seq}, {"household_id", entry.household_id}});
     }
   }
-  if (!commit_pending()) return error_reply("storage_unavailable", "the ledger could not be written; nothing was skipped");
+  if (!commit_pending(true))
+    return error_reply("storage_unavailable", "the ledger could not be written; nothing was skipped");
   spdlog::warn("delivery: {} skipped {} parked event(s)", by, skipped.size());
   return {{"ok", true}, {"action", "skip"}, {"by", by}, {"skipped", std::move(skipped)}};
 }

@@ -27,7 +27,7 @@ bool Dispatcher::reread_cursors() {
   }
 }
 
-bool Dispatcher::commit_pending() {
+bool Dispatcher::commit_pending(bool operator_asked) {
   std::vector<LedgerBatch> batches;
   std::vector<Department*> owners;
   for (auto& d : departments_) {
@@ -41,6 +41,12 @@ bool Dispatcher::commit_pending() {
     d->has_pending = false;
   }
   if (batches.empty()) return true;
+  if (!operator_asked && ledger_failures_ > 0 && Clock::now() < ledger_paused_until_) {
+    // Results of batches that were in flight when the last commit failed: trying now would fail
+    // again and double the pause; they are delivered again after it, like the failed ones.
+    redeliver_after_pause(owners);
+    return false;
+  }
   const std::int64_t now = now_ms();
   auto outcome = LedgerCommitter::Outcome::kNotWritten;
   if (!cursors_stale_ || reread_cursors()) outcome = committer_->commit(batches, now);
@@ -54,21 +60,8 @@ bool Dispatcher::commit_pending() {
         config_.retry_max_ms, config_.retry_initial_ms << std::min<std::uint32_t>(ledger_failures_ - 1, 20));
     if (ledger_failures_ > 1)
       spdlog::warn("delivery: {} ledger commits failed in a row; next try in {} ms", ledger_failures_, pause);
-    for (Department* d : owners) {
-      ++d->generation;
-      d->sent_upto = d->cursor.seq;
-      if (d->state == DeliveryState::kRunning || d->state == DeliveryState::kRetrying) {
-        d->state = next_state(d->state, DeliveryInput::kLedgerWriteFailed);
-        d->retry_at = Clock::now() + std::chrono::milliseconds(pause);
-      }
-    }
-    // Parked events, retries and skips of those batches were not recorded either: the parked
-    // state is what the ledger says (events parked again are found again by pump()).
-    try {
-      load_parked();
-    } catch (const StorageError& e2) {
-      spdlog::error("delivery: cannot read the parked events ({})", e2.what());
-    }
+    ledger_paused_until_ = Clock::now() + std::chrono::milliseconds(pause);
+    redeliver_after_pause(owners);
     return false;
   }
   if (ledger_failures_ > 0)
@@ -84,6 +77,24 @@ bool Dispatcher::commit_pending() {
     }
   }
   return true;
+}
+
+void Dispatcher::redeliver_after_pause(const std::vector<Department*>& owners) {
+  for (Department* d : owners) {
+    ++d->generation;
+    d->sent_upto = d->cursor.seq;
+    if (d->state == DeliveryState::kRunning || d->state == DeliveryState::kRetrying) {
+      d->state = next_state(d->state, DeliveryInput::kLedgerWriteFailed);
+      d->retry_at = ledger_paused_until_;
+    }
+  }
+  // Parked events, retries and skips of those batches were not recorded either: the parked
+  // state is what the ledger says (events parked again are found again by pump()).
+  try {
+    load_parked();
+  } catch (const StorageError& e) {
+    spdlog::error("delivery: cannot read the parked events ({})", e.what());
+  }
 }
 
 // --- parking ----------------------------------------------------------------------------

@@ -355,6 +355,67 @@ TEST(PostgresHub, WhileTheServerIsDownPublishersAreToldStorageUnavailableAndNoth
   hub.stop();
 }
 
+// The times of hubd's log lines that contain `text` (ms since midnight; the log's lines start
+// "YYYY-MM-DD HH:MM:SS.mmm").
+std::vector<std::int64_t> log_times(const std::string& log, const std::string& text) {
+  std::vector<std::int64_t> out;
+  std::istringstream in(log);
+  for (std::string line; std::getline(in, line);) {
+    if (line.find(text) == std::string::npos || line.size() < 23) continue;
+    out.push_back(((std::stoll(line.substr(11, 2)) * 60 + std::stoll(line.substr(14, 2))) * 60 +
+                   std::stoll(line.substr(17, 2))) * 1000 + std::stoll(line.substr(20, 3)));
+  }
+  return out;
+}
+
+// The server stops while nine departments' batches are in flight. The ledger's pause after a
+// failed commit doubles with each failure in a row (docs/deployment.md), and the results that
+// arrive during a pause wait for it: no commit is tried before the pause announced by the last
+// failure is over (before stop 31, the late results were each tried at once, failed, and
+// doubled the pause again: 30 s of waiting after a 5 s outage with the shipped settings). Once
+// the server is back every department has every event, once.
+TEST(PostgresHub, AnOutageDuringDeliveryPausesTheLedgerAsAnnouncedAndLosesNothing) {
+  const std::string database = PostgresServer::shared().fresh_database("pause");
+  HubProcess hub(on_postgresql(database, "town-a"));  // retries: 100 ms doubling up to 1,000 ms
+  hub.start();
+  json registrations = json::array(), evaluations = json::array();
+  for (int n = 1; n <= 2000; ++n) {
+    const std::string id = "V01-" + std::to_string(10000 + n);
+    registrations.push_back(household_event(id, "V01"));
+    evaluations.push_back(status_event(id, n % 3 ? "credit" : "non_credit", "2020Q4"));
+  }
+  ASSERT_EQ(hub.ingest({{"type", "batch"}, {"events", registrations}})["ok"], true);
+  hub.wait_for_delivery();
+  ASSERT_EQ(hub.ingest({{"type", "batch"}, {"events", evaluations}})["ok"], true);
+  PostgresServer::shared().stop();  // the departments are delivering the evaluations
+  std::this_thread::sleep_for(std::chrono::seconds(3));
+  PostgresServer::shared().start();
+  hub.wait_for_delivery();
+
+  // Each failure after the first says how long the pause is ("N ledger commits failed in a row;
+  // next try in P ms"); the next failure may come no sooner.
+  const std::string log = hub.log();
+  const std::vector<std::int64_t> failed = log_times(log, "ledger commits failed in a row; next try in ");
+  std::vector<std::int64_t> announced;
+  std::istringstream in(log);
+  for (std::string line; std::getline(in, line);)
+    if (const auto at = line.find("ledger commits failed in a row; next try in "); at != std::string::npos)
+      announced.push_back(std::stoll(line.substr(at + 44)));
+  ASSERT_GE(failed.size(), 3u) << "the outage was not seen by enough commits\n" << log;
+  ASSERT_EQ(announced.size(), failed.size()) << log;
+  for (std::size_t i = 1; i < failed.size(); ++i)
+    EXPECT_GE(failed[i] - failed[i - 1], announced[i - 1] - 20)
+        << "a failure came " << failed[i] - failed[i - 1] << " ms after the one that announced a pause of "
+        << announced[i - 1] << " ms\n" << log;
+  for (const auto& department : HubOptions{}.departments)
+    EXPECT_EQ(pg_int(database, "SELECT COUNT(*) FROM ledger_delivery WHERE hub_id = 'town-a' AND department = '" +
+                                   department + "' AND seq > 2000"),
+              2000)
+        << department;
+  EXPECT_TRUE(hub.running()) << log;
+  hub.stop();
+}
+
 TEST(PostgresHub, TwoHubsOnOneDatabaseSeeOnlyTheirOwn) {
   const std::string database = PostgresServer::shared().fresh_database("shared");
   HubProcess a(on_postgresql(database, "town-a"));
