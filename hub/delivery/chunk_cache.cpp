@@ -35,26 +35,40 @@ std::int64_t ChunkCache::received_at(std::uint64_t seq) {
   return reading([seq](EventReader& r) { return r.received_at(seq); });
 }
 
+namespace {
+
+// The last seq of the 1,024-event chunk that holds `seq`: no read goes past it.
+std::uint64_t chunk_end(std::uint64_t seq) { return ((seq - 1) / kChunkEvents + 1) * kChunkEvents; }
+
+}  // namespace
+
 std::shared_ptr<const EventChunk> ChunkCache::containing(std::uint64_t seq, std::uint64_t last_seq) {
-  const std::uint64_t index = (seq - 1) / kChunkEvents;
-  const std::uint64_t first = index * kChunkEvents + 1;
-  const std::uint64_t last = std::min(first + kChunkEvents - 1, last_seq);
-  for (auto it = chunks_.begin(); it != chunks_.end(); ++it) {
-    if (it->first != index) continue;
-    const auto& c = it->second;
-    if (c->first_seq + c->events.size() - 1 >= last) {
-      chunks_.splice(chunks_.begin(), chunks_, it);  // most recently used first
-      return c;
+  const std::uint64_t last = std::min(chunk_end(seq), last_seq);
+  std::shared_ptr<const EventChunk> found;
+  for (auto it = chunks_.begin(); it != chunks_.end();) {
+    const EventChunk& c = **it;
+    const std::uint64_t c_last = c.first_seq + c.events.size() - 1;
+    if (c_last < std::min(chunk_end(c.first_seq), last_seq)) {
+      it = chunks_.erase(it);  // the log has grown past it: no department will be served from it again
+      continue;
     }
-    chunks_.erase(it);  // a partial chunk that has grown since: read it again
-    break;
+    if (!found && c.first_seq <= seq && c_last >= last) {
+      found = *it;
+      chunks_.splice(chunks_.begin(), chunks_, it++);  // most recently used first
+      continue;
+    }
+    ++it;
   }
+  if (found) return found;
+  // Read from `seq`, not from the chunk's first event: at the end of the log, where each new
+  // event is pumped as it is committed, the cache would otherwise read the whole chunk so far
+  // again for every new event (up to 1,024 rows for one).
   auto c = std::make_shared<EventChunk>();
-  c->first_seq = first;
-  c->events = reading([first, last](EventReader& r) { return r.read(first, last); });
-  if (c->events.empty() || c->events.front().seq != first || c->events.back().seq != last)
-    throw std::runtime_error("event log is missing events " + std::to_string(first) + ".." + std::to_string(last));
-  chunks_.emplace_front(index, c);
+  c->first_seq = seq;
+  c->events = reading([seq, last](EventReader& r) { return r.read(seq, last); });
+  if (c->events.empty() || c->events.front().seq != seq || c->events.back().seq != last)
+    throw std::runtime_error("event log is missing events " + std::to_string(seq) + ".." + std::to_string(last));
+  chunks_.emplace_front(c);
   if (chunks_.size() > kMaxCachedChunks) chunks_.pop_back();
   return c;
 }

@@ -278,13 +278,14 @@ void Dispatcher::run() {
                                        {status_.handle(), 0, static_cast<short>(admin_op_ ? 0 : ZMQ_POLLIN), 0}};
     for (auto& d : departments_) items.push_back({d->pipe.handle(), 0, ZMQ_POLLIN, 0});
 
-    // Wake for the earliest retry.
+    // Wake for the earliest retry, and for the results that wait for the rest of their round.
     auto timeout = std::chrono::milliseconds(200);
     const auto now = Clock::now();
     for (auto& d : departments_)
       if (d->state == DeliveryState::kRetrying)
         timeout = std::min(timeout, std::max(std::chrono::milliseconds(0),
                                              std::chrono::duration_cast<std::chrono::milliseconds>(d->retry_at - now)));
+    if (commit_due(now, timeout)) timeout = std::chrono::milliseconds(0);
     zmq::poll(items, timeout);
 
     if (items[0].revents & ZMQ_POLLIN) {
@@ -311,7 +312,7 @@ void Dispatcher::run() {
       auto& d = *departments_[i];
       while (d.pipe.get(zmq::sockopt::events) & ZMQ_POLLIN) on_worker_message(d);
     }
-    commit_pending();
+    if (std::chrono::milliseconds wake{0}; commit_due(Clock::now(), wake)) commit_pending();
     if (admin_reply_) {
       reply_admin(*admin_reply_);
       admin_reply_.reset();

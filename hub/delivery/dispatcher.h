@@ -1,6 +1,8 @@
 // The dispatcher: reads committed events from the event log and feeds every department's
 // worker in sequence order, with flow control (at most N batches in flight per department),
-// then records the results in the ledger — many departments' results per transaction.
+// then records the results in the ledger — many departments' results per transaction: a round's
+// results are written together once no batch is in flight, or after 2 ms under load
+// (commit_due(), dispatcher_ledger.cpp).
 //
 // Runs on its own thread. Inputs, all over ZeroMQ: the control pipe ($TERM), the ingest
 // thread's "committed up to seq N" notifications (inproc PULL), status requests from the
@@ -161,6 +163,10 @@ class Dispatcher {
   // False when the ledger could not be written, or, unless an operator asked (`operator_asked`:
   // a skip or a list is tried at once), while the pause after failed commits runs.
   bool commit_pending(bool operator_asked = false);
+  // Whether the round's results should be written now (see kCommitWait in dispatcher.cpp):
+  // when no batch is in flight any more, or when the oldest result has waited long enough.
+  // When not, `wake` is lowered to the moment it will be.
+  bool commit_due(Clock::time_point now, std::chrono::milliseconds& wake);
   // The departments' batches that were not written: delivered again from each cursor once the
   // ledger's pause is over; the parked state read again from the ledger.
   void redeliver_after_pause(const std::vector<Department*>& owners);
@@ -219,6 +225,8 @@ class Dispatcher {
   // row are not counted up by commits tried too early.
   Clock::time_point ledger_paused_until_{};
   std::unique_ptr<LedgerCommitter> committer_;  // writes the rounds' batches, tells the observer
+  // When the oldest result not yet written arrived (unset while there is none).
+  std::optional<Clock::time_point> pending_since_;
   std::vector<std::unique_ptr<Department>> departments_;
   std::uint64_t last_seq_ = 0;
   bool draining_ = false;

@@ -27,6 +27,37 @@ bool Dispatcher::reread_cursors() {
   }
 }
 
+// How long a result may wait for the rest of its round before it is written anyway. A status
+// change goes to every department at once and counts as delivered when the last one has it, so
+// writing the first departments' results early gains nothing and costs a commit (and a sync)
+// each: the results are written together, when no batch is in flight any more — a lone event
+// is written the moment its last department answers. Under load something is always in
+// flight; then a commit every kCommitWait carries whatever arrived meanwhile, so the commits
+// grow with the load instead of their number. A slow department delays the others' records
+// by at most this.
+constexpr auto kCommitWait = std::chrono::milliseconds(2);
+
+bool Dispatcher::commit_due(Clock::time_point now, std::chrono::milliseconds& wake) {
+  bool pending = false;
+  bool in_flight = false;
+  bool op_waiting = false;
+  for (const auto& d : departments_) {
+    pending = pending || d->has_pending;
+    in_flight = in_flight || d->in_flight > 0;
+    op_waiting = op_waiting || d->op != OpKind::kNone;
+  }
+  if (!pending) {
+    pending_since_.reset();
+    return false;
+  }
+  if (!pending_since_) pending_since_ = now;
+  // An operator's command waits for a quiet department: its results are written at once.
+  if (!in_flight || op_waiting || draining_ || now - *pending_since_ >= kCommitWait) return true;
+  const auto left = std::chrono::ceil<std::chrono::milliseconds>(*pending_since_ + kCommitWait - now);
+  wake = std::min(wake, std::max(left, std::chrono::milliseconds(0)));
+  return false;
+}
+
 bool Dispatcher::commit_pending(bool operator_asked) {
   std::vector<LedgerBatch> batches;
   std::vector<Department*> owners;
@@ -40,6 +71,7 @@ bool Dispatcher::commit_pending(bool operator_asked) {
     d->pending.plugin_version = d->plugin_version;
     d->has_pending = false;
   }
+  pending_since_.reset();
   if (batches.empty()) return true;
   if (!operator_asked && ledger_failures_ > 0 && Clock::now() < ledger_paused_until_) {
     // Results of batches that were in flight when the last commit failed: trying now would fail

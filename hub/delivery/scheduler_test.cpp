@@ -1,6 +1,7 @@
 // The scheduler against a real events.db: batches are cut at the batch size and at the end of a
 // chunk (1,024 events), never past the last committed event, and before an event held back,
-// which alone is stepped over.
+// which alone is stepped over; at the end of the log each new event is read once for every
+// department.
 #include "delivery/scheduler.h"
 
 #include <gtest/gtest.h>
@@ -78,6 +79,51 @@ TEST(Scheduler, StopsBeforeAnEventHeldBackAndStepsOverItAlone) {
   EXPECT_EQ(cut.chunk->events[cut.begin].seq, 7u);
   EXPECT_EQ(cut.upto, 20u);
   EXPECT_EQ(asked.front(), 1u);
+}
+
+// The real SQLite reader, counting the rows it returns.
+class CountingReader : public EventReader {
+ public:
+  CountingReader(std::unique_ptr<EventReader> real, std::uint64_t& rows) : real_(std::move(real)), rows_(rows) {}
+  std::vector<LoggedEvent> read(std::uint64_t from, std::uint64_t to) override {
+    auto events = real_->read(from, to);
+    rows_ += events.size();
+    return events;
+  }
+  std::int64_t received_at(std::uint64_t seq) override { return real_->received_at(seq); }
+
+ private:
+  std::unique_ptr<EventReader> real_;
+  std::uint64_t& rows_;
+};
+
+TEST(Scheduler, AtTheEndOfTheLogEachNewEventIsReadOnceForEveryDepartment) {
+  hub::testing::TempDir dir;
+  std::uint64_t rows = 0;
+  const EventReaderOpener real = store::sqlite_event_reader_opener(log_with(dir, 1100));
+  Scheduler scheduler([&] { return std::make_unique<CountingReader>(real(), rows); }, 512);
+
+  // Nine departments at the end of the log while events are committed one at a time (the
+  // latency path): each pump sends the new event alone.
+  std::vector<std::uint64_t> sent(9, 0);
+  for (std::uint64_t last = 1; last <= 1100; ++last) {
+    for (auto& upto : sent) {
+      const auto cut = scheduler.next(upto, last, {});
+      ASSERT_TRUE(cut.chunk);
+      ASSERT_EQ(cut.end - cut.begin, 1u) << "seq " << last;
+      EXPECT_EQ(cut.chunk->events[cut.begin].seq, last);
+      upto = cut.upto;
+    }
+  }
+  EXPECT_EQ(rows, 1100u) << "every event read once, not the chunk so far again for each new event";
+
+  // A department that was stopped catches up from the start: whole chunks, cut at the batch size.
+  rows = 0;
+  auto cut = scheduler.next(0, 1100, {});
+  EXPECT_EQ(cut.upto, 512u);
+  cut = scheduler.next(cut.upto, 1100, {});
+  EXPECT_EQ(cut.upto, 1024u);
+  EXPECT_EQ(rows, 1024u) << "the first chunk read once for both batches";
 }
 
 }  // namespace
