@@ -49,13 +49,7 @@ class PostgresServer {
     namespace fs = std::filesystem;
     data_ = dir_.file("data");
     as_user_ = ::geteuid() == 0 ? "setpriv --reuid=nobody --regid=nogroup --clear-groups " : "";
-    if (!as_user_.empty()) {
-      const passwd* nobody = ::getpwnam("nobody");
-      if (nobody == nullptr) throw std::runtime_error("PostgresServer: no user 'nobody' to run PostgreSQL as");
-      ::chmod(dir_.path().c_str(), 0755);
-      if (::chown(dir_.path().c_str(), nobody->pw_uid, nobody->pw_gid) != 0)
-        throw std::runtime_error("PostgresServer: cannot give " + dir_.str() + " to nobody");
-    }
+    give_directory_to_server_user();
     run("initdb", bin_ + "/initdb -D " + data_ + " -U hubtest --auth=trust --encoding=UTF8 --locale=C.UTF-8 -N");
     std::ofstream(data_ + "/postgresql.conf", std::ios::app)
         << "\n# hub tests\nlisten_addresses = '127.0.0.1'\nport = " << port_.number()
@@ -64,6 +58,29 @@ class PostgresServer {
         << (durability == Durability::kFsync ? "fsync = on\nfull_page_writes = on\nshared_buffers = 128MB\n"
                                              : "fsync = off\nfull_page_writes = off\nshared_buffers = 32MB\n")
         << settings;
+    start();
+  }
+
+  // A streaming-replication standby of `primary` (which needs wal_level = replica or above):
+  // a base backup taken with pg_basebackup, started in standby mode with its own port and
+  // socket directory, connecting as `application_name` (the name synchronous_standby_names
+  // lists for a synchronous standby).
+  struct StandbyOf {
+    const PostgresServer& primary;
+    std::string application_name = "hub_standby";
+  };
+  explicit PostgresServer(const StandbyOf& standby) : bin_(standby.primary.bin_) {
+    data_ = dir_.file("data");
+    as_user_ = standby.primary.as_user_;
+    give_directory_to_server_user();
+    run("pg_basebackup", bin_ + "/pg_basebackup -D " + data_ + " -X stream -c fast -d \"" + standby.primary.dsn() +
+                             "\"");
+    std::ofstream(data_ + "/postgresql.conf", std::ios::app)
+        << "\n# hub tests: the standby's own\nport = " << port_.number() << "\nunix_socket_directories = '"
+        << dir_.str() << "'\nhot_standby = on\nprimary_conninfo = '" << standby.primary.dsn()
+        << " application_name=" << standby.application_name
+        << "'\n# promoted, it has no standby of its own to wait for\nsynchronous_standby_names = ''\n";
+    std::ofstream(data_ + "/standby.signal");
     start();
   }
 
@@ -121,6 +138,37 @@ class PostgresServer {
 
   // The server's programs (psql, pg_dump, …), for tests that run them as a user would.
   const std::string& bindir() const { return bin_; }
+  // The directory of its Unix socket (a DSN's host) and its data directory.
+  std::string socket_dir() const { return dir_.str(); }
+  const std::string& data_dir() const { return data_; }
+
+  // A standby becomes a primary (pg_ctl promote, waiting until it accepts writes).
+  void promote() { run("pg_ctl promote", bin_ + "/pg_ctl -D " + data_ + " -w -t 60 promote"); }
+
+  // The server dies as in a power cut of its machine, for failover tests: SIGKILL to the
+  // postmaster and then to every process it had started (a backend whose postmaster is gone
+  // would otherwise go on serving its connection).
+  void kill9() {
+    const pid_t postmaster = postmaster_pid();
+    std::vector<pid_t> children;
+    for (const auto& entry : std::filesystem::directory_iterator("/proc")) {
+      const std::string name = entry.path().filename().string();
+      if (name.find_first_not_of("0123456789") != std::string::npos) continue;
+      std::ifstream stat(entry.path() / "stat");
+      std::string line;
+      std::getline(stat, line);
+      const auto close = line.rfind(')');
+      if (close == std::string::npos) continue;
+      std::istringstream rest(line.substr(close + 2));
+      char state = 0;
+      pid_t parent = 0;
+      rest >> state >> parent;
+      if (parent == postmaster) children.push_back(static_cast<pid_t>(std::stol(name)));
+    }
+    ::kill(postmaster, SIGKILL);
+    for (const pid_t child : children) ::kill(child, SIGKILL);
+    running_ = false;
+  }
 
   void start() {
     run("pg_ctl start", bin_ + "/pg_ctl -D " + data_ + " -l " + dir_.str() + "/server.log -w -t 60 start");
@@ -166,6 +214,16 @@ class PostgresServer {
     std::string out = "'";
     for (const char c : s) out += c == '\'' ? std::string("'\\''") : std::string(1, c);
     return out + "'";
+  }
+
+  // PostgreSQL refuses to run as root: the directory goes to `nobody` when the tests are root.
+  void give_directory_to_server_user() {
+    if (as_user_.empty()) return;
+    const passwd* nobody = ::getpwnam("nobody");
+    if (nobody == nullptr) throw std::runtime_error("PostgresServer: no user 'nobody' to run PostgreSQL as");
+    ::chmod(dir_.path().c_str(), 0755);
+    if (::chown(dir_.path().c_str(), nobody->pw_uid, nobody->pw_gid) != 0)
+      throw std::runtime_error("PostgresServer: cannot give " + dir_.str() + " to nobody");
   }
 
   void run(const std::string& what, const std::string& command) const {
