@@ -39,6 +39,14 @@ LedgerCommitter::Outcome LedgerCommitter::commit(std::vector<LedgerBatch>& batch
                     e.what());
       return Outcome::kUnknown;
     }
+    if (e.status().storage == StorageKind::kConstraint) {
+      // A key used twice: the ledger already has rows these cursors say are still to come (a
+      // commit whose outcome was misjudged). Delivering again from the same cursors would fail
+      // the same way for ever; reading them again moves past what is recorded.
+      spdlog::error("delivery: the ledger already has some of these records ({}); reading the cursors again",
+                    e.what());
+      return Outcome::kUnknown;
+    }
     spdlog::error("delivery: cannot write the ledger ({}); redelivering from the cursors", e.what());
     return Outcome::kNotWritten;
   }

@@ -13,6 +13,7 @@
 // standby.
 #include <gtest/gtest.h>
 
+#include <atomic>
 #include <filesystem>
 #include <iostream>
 #include <future>
@@ -247,7 +248,8 @@ struct FailoverOutcome {
   std::size_t acknowledged = 0;
   std::size_t lost = 0;          // acknowledged, not on the promoted server
   std::size_t moved = 0;         // acknowledged with one seq, stored with another
-  std::int64_t kill_to_ack_ms = -1;
+  std::int64_t kill_to_ack_ms = -1;  // the kill → the first acknowledgment of an event sent after it
+  std::int64_t promote_ms = -1;      // the kill → the standby accepting writes (pg_ctl promote -w)
   std::int64_t events = 0, status_events = 0, seq_span = 0;
   std::map<std::string, std::int64_t> deliveries;  // department → rows
   std::int64_t deliveries_without_actions = -1;
@@ -255,7 +257,10 @@ struct FailoverOutcome {
   std::string audit_output, reconcile_output;
 };
 
-FailoverOutcome kill_the_primary_and_promote_its_standby(bool synchronous) {
+// `cut_off`: the standby is cut off before the kill (the deterministic case: what is committed
+// after the cut is on the primary alone); otherwise the primary is killed at a random moment
+// while single events are being published, the standby connected.
+FailoverOutcome kill_the_primary_and_promote_its_standby(bool synchronous, bool cut_off, std::uint32_t seed) {
   FailoverOutcome out;
   PostgresServer primary(PostgresServer::Durability::kTestsOnly,
                          "wal_level = replica\nmax_wal_senders = 4\nwal_keep_size = 256MB\n");
@@ -282,11 +287,18 @@ FailoverOutcome kill_the_primary_and_promote_its_standby(bool synchronous) {
 
   Acknowledged acked;
   std::vector<json> unacknowledged;
+  std::chrono::steady_clock::time_point kill_at{};
+  std::atomic<bool> killed{false};
+  // Called by one thread at a time (the publishing thread below, then this one).
   auto publish = [&](const json& e) {
+    const bool sent_after_the_kill = killed;
     try {
       const json reply = hub.ingest(e);
       if (reply.value("ok", false)) {
         acked.seq[e["event_id"].get<std::string>()] = reply["seq"].get<std::int64_t>();
+        if (sent_after_the_kill && out.kill_to_ack_ms < 0)
+          out.kill_to_ack_ms =
+              std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::steady_clock::now() - kill_at).count();
         return true;
       }
     } catch (const std::exception&) {
@@ -304,33 +316,35 @@ FailoverOutcome kill_the_primary_and_promote_its_standby(bool synchronous) {
   for (int i = 0; i < kHouseholds; ++i) quarter.push_back(status_event(registry[i]["household_id"], statuses[i % 3], "2020Q4"));
   for (int i = 0; i < 60; ++i) EXPECT_TRUE(publish(quarter[i])) << quarter[i].dump() << "\n" << hub.log();
 
-  // The standby is cut off: replication connections refused from now on, the current one ended.
-  std::ofstream(primary.data_dir() + "/pg_hba.conf", std::ios::trunc)
-      << "local all all trust\nhost all all 127.0.0.1/32 trust\n";
-  primary.psql("SELECT pg_reload_conf()");
-  primary.psql("SELECT pg_terminate_backend(pid) FROM pg_stat_replication");
+  if (cut_off) {
+    // The standby is cut off: replication connections refused from now on, the current one ended.
+    std::ofstream(primary.data_dir() + "/pg_hba.conf", std::ios::trunc)
+        << "local all all trust\nhost all all 127.0.0.1/32 trust\n";
+    primary.psql("SELECT pg_reload_conf()");
+    primary.psql("SELECT pg_terminate_backend(pid) FROM pg_stat_replication");
+  }
 
   // Published while the standby is cut off. With a synchronous standby the first commit waits
   // for it until the primary dies; with an asynchronous one, these are acknowledged at once.
+  const int during_end = cut_off ? 80 : 100;
   auto during = std::async(std::launch::async, [&] {
-    for (int i = 60; i < 80; ++i) publish(quarter[i]);
+    for (int i = 60; i < during_end; ++i) publish(quarter[i]);
   });
-  std::this_thread::sleep_for(std::chrono::milliseconds(1500));
-  const auto kill_at = std::chrono::steady_clock::now();
+  std::this_thread::sleep_for(std::chrono::milliseconds(cut_off ? 1500 : 5 + seed % 60));
+  kill_at = std::chrono::steady_clock::now();
+  killed = true;
   primary.kill9();
   standby.promote();
+  out.promote_ms =
+      std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::steady_clock::now() - kill_at).count();
   during.get();
 
   // The publisher resends what it was not told was stored, until it is, then the rest.
   std::vector<json> to_send = std::move(unacknowledged);
-  for (int i = 80; i < kHouseholds; ++i) to_send.push_back(quarter[i]);
+  for (int i = during_end; i < kHouseholds; ++i) to_send.push_back(quarter[i]);
   unacknowledged.clear();
   for (int round = 0; round < 600 && !to_send.empty(); ++round) {
-    for (const auto& e : to_send) {
-      if (publish(e) && out.kill_to_ack_ms < 0)
-        out.kill_to_ack_ms =
-            std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::steady_clock::now() - kill_at).count();
-    }
+    for (const auto& e : to_send) publish(e);
     to_send = std::move(unacknowledged);
     unacknowledged.clear();
     if (!to_send.empty()) std::this_thread::sleep_for(std::chrono::milliseconds(100));
@@ -397,21 +411,25 @@ int failover_cycles() {
 
 TEST(PostgresHub, APrimaryKilledMidQuarterWithASynchronousStandbyLosesNoAcknowledgedEvent) {
   for (int cycle = 1; cycle <= failover_cycles(); ++cycle) {
-    SCOPED_TRACE("cycle " + std::to_string(cycle));
-    const FailoverOutcome out = kill_the_primary_and_promote_its_standby(true);
-    std::cout << "failover " << cycle << " (synchronous standby): " << out.acknowledged
-              << " events acknowledged, 0 expected lost: " << out.lost << " lost, " << out.moved
-              << " at another seq; first acknowledgment " << out.kill_to_ack_ms << " ms after the kill\n";
-    EXPECT_GE(out.acknowledged, 240u);
-    EXPECT_EQ(out.lost, 0u);
-    EXPECT_EQ(out.moved, 0u);
-    EXPECT_EQ(out.events, out.seq_span) << "no gaps in the seqs";
-    EXPECT_EQ(out.events, 240);
-    for (const auto& [department, rows] : out.deliveries) EXPECT_EQ(rows, out.status_events) << department;
-    EXPECT_EQ(out.deliveries_without_actions, 0);
-    EXPECT_EQ(out.audit_exit, 0) << out.audit_output;
-    EXPECT_EQ(out.reconcile_exit, 0) << out.reconcile_output;
-    EXPECT_GE(out.kill_to_ack_ms, 0);
+    for (const bool cut_off : {true, false}) {
+      SCOPED_TRACE("cycle " + std::to_string(cycle) + (cut_off ? ", standby cut off" : ", killed at a random moment"));
+      const FailoverOutcome out = kill_the_primary_and_promote_its_standby(true, cut_off, 20261207u + cycle);
+      std::cout << "failover " << cycle
+                << (cut_off ? " (synchronous standby, cut off)" : " (synchronous standby, random moment)") << ": "
+                << out.acknowledged << " events acknowledged, 0 expected lost: " << out.lost << " lost, " << out.moved
+                << " at another seq; promoted " << out.promote_ms << " ms after the kill, first acknowledgment of an "
+                << "event sent after it " << out.kill_to_ack_ms << " ms after it\n";
+      EXPECT_GE(out.acknowledged, 240u);
+      EXPECT_EQ(out.lost, 0u);
+      EXPECT_EQ(out.moved, 0u);
+      EXPECT_EQ(out.events, out.seq_span) << "no gaps in the seqs";
+      EXPECT_EQ(out.events, 240);
+      for (const auto& [department, rows] : out.deliveries) EXPECT_EQ(rows, out.status_events) << department;
+      EXPECT_EQ(out.deliveries_without_actions, 0);
+      EXPECT_EQ(out.audit_exit, 0) << out.audit_output;
+      EXPECT_EQ(out.reconcile_exit, 0) << out.reconcile_output;
+      EXPECT_GE(out.kill_to_ack_ms, 0);
+    }
   }
 }
 
@@ -424,7 +442,7 @@ TEST(PostgresHub, APrimaryKilledMidQuarterWithASynchronousStandbyLosesNoAcknowle
 TEST(PostgresHub, WithAnAsynchronousStandbyTheSameOracleFindsTheAcknowledgedEventsLost) {
   for (int cycle = 1; cycle <= failover_cycles(); ++cycle) {
     SCOPED_TRACE("cycle " + std::to_string(cycle));
-    const FailoverOutcome out = kill_the_primary_and_promote_its_standby(false);
+    const FailoverOutcome out = kill_the_primary_and_promote_its_standby(false, true, 20261207u + cycle);
     std::cout << "failover " << cycle << " (asynchronous standby, the negative control): " << out.lost << " of "
               << out.acknowledged << " acknowledged events lost, " << out.moved << " at another seq\n";
     EXPECT_GT(out.lost + out.moved, 0u) << "the oracle must catch what an asynchronous standby loses";

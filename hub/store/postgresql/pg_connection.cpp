@@ -398,7 +398,14 @@ std::vector<Rows> Pipeline::finish() {
     const std::string why = trimmed(PQerrorMessage(conn));
     const std::string where = server_of(conn);
     connection_.drop();  // made again on next use
-    if (first_error) throw *first_error;
+    if (first_error) {
+      // A statement the server refused (with its own SQLSTATE) ended the transaction there: a
+      // COMMIT after it did not run. An error libpq made up for the lost connection (no
+      // SQLSTATE) says nothing of how far the server got: it may have run the COMMIT and died
+      // before its results arrived.
+      if (!first_error->sqlstate().empty()) throw *first_error;
+      throw PgError("", first_error->what(), first_error->at_commit() || commit_unread);
+    }
     throw PgError("", "PostgreSQL (" + where + "): " + (why.empty() ? "connection lost" : why), commit_unread);
   }
   bool clean = PQexitPipelineMode(conn) == 1;

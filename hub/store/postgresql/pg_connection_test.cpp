@@ -1,12 +1,15 @@
 // The libpq layer against a real PostgreSQL server started by the test (testing/postgres_server.h):
 // parameters and arrays arrive byte for byte, a pipeline is one transaction, and every failure
 // becomes the right StorageError — a broken key, a lost connection, and a connection lost at
-// COMMIT (outcome unknown).
+// COMMIT or with COMMIT's result unread (outcome unknown).
 #include "store/postgresql/pg_connection.h"
 #include "store/postgresql/pg_schema.h"
 
 #include <gtest/gtest.h>
 
+#include <csignal>
+#include <thread>
+#include <chrono>
 #include <string>
 #include <vector>
 
@@ -143,6 +146,40 @@ TEST_F(PgConnectionTest, AConnectionLostAtCommitIsOutcomeUnknown) {
       EXPECT_EQ(s.storage, StorageKind::kUnavailable);
     }
     c.reconnect();
+  }
+}
+
+// The failover's case (found by the failover test, stop 32): the server dies without a word
+// while a pipeline's results are outstanding. libpq reports the lost connection as the error of
+// the statement it was waiting for, with no SQLSTATE, although the server may have run every
+// statement up to COMMIT before it died: with a COMMIT among the unread results, the outcome is
+// unknown (before, it was reported as not written, the ledger's cursors stayed behind the rows
+// the promoted standby had, and every later commit failed on a key used twice). A server of its
+// own: a backend killed -9 makes the postmaster restart every session.
+TEST(PgConnection, AServerThatDiesBeforeCommitsResultIsOutcomeUnknown) {
+  PostgresServer server;
+  Connection c(server.dsn());
+  c.exec("CREATE TABLE t (id bigint PRIMARY KEY)");
+  const int backend = c.backend_pid();
+  std::thread killer([&] {
+    std::this_thread::sleep_for(std::chrono::milliseconds(500));  // inside pg_sleep
+    ::kill(backend, SIGKILL);
+  });
+  try {
+    Pipeline p(c);
+    p.send("BEGIN");
+    p.send("SELECT pg_sleep(5)");
+    p.send("INSERT INTO t VALUES (1)");
+    p.send("COMMIT");
+    p.finish();
+    killer.join();
+    FAIL() << "the pipeline finished although its server process was killed";
+  } catch (const PgError& e) {
+    if (killer.joinable()) killer.join();
+    EXPECT_EQ(e.sqlstate(), "") << e.what();
+    const Status s = e.status();
+    EXPECT_TRUE(s.outcome_unknown) << e.what();
+    EXPECT_EQ(s.storage, StorageKind::kUnavailable);
   }
 }
 
