@@ -163,7 +163,7 @@ class Dispatcher {
   // False when the ledger could not be written, or, unless an operator asked (`operator_asked`:
   // a skip or a list is tried at once), while the pause after failed commits runs.
   bool commit_pending(bool operator_asked = false);
-  // Whether the round's results should be written now (see kCommitWait in dispatcher.cpp):
+  // Whether the round's results should be written now (kCommitWait in dispatcher_ledger.cpp):
   // when no batch is in flight any more, or when the oldest result has waited long enough.
   // When not, `wake` is lowered to the moment it will be.
   bool commit_due(Clock::time_point now, std::chrono::milliseconds& wake);

@@ -2,6 +2,7 @@
 // stored once, the `action` view, the upgrades of every older ledger.db, all-or-nothing commits;
 // and the ledger contract's tests (testing/ledger_contract_tests.h) on SQLite.
 #include "delivery/ledger.h"
+#include "delivery/ledger_committer.h"
 
 #include <gtest/gtest.h>
 
@@ -161,6 +162,27 @@ TEST(Ledger, AFailedCommitRecordsNothingAndForgetsItsNewReasons) {
   const auto got = rows(db, kActionRows);
   ASSERT_EQ(got.size(), 4u);
   EXPECT_EQ(got[3][7], "seq 2 \"quoted\" \\ reason");
+}
+
+// The dispatcher's committer on a key used twice: the ledger already has rows the batch says
+// are new (its cursors are behind the file, after a commit whose outcome was misjudged). That
+// is not "not written, deliver again from the same cursors", which would fail the same way for
+// ever, but "read the cursors again" (kUnknown). Nothing of the refused batch is stored.
+TEST(Ledger, TheCommitterReadsTheCursorsAgainWhenTheLedgerAlreadyHasTheRows) {
+  testing::TempDir dir;
+  store::SqliteLedger ledger(dir.file("ledger.db"));
+  LedgerCommitter committer(ledger, nullptr);
+  std::vector<LedgerBatch> first{batch("police", 1, 2)};
+  first[0].new_cursor = 2;
+  EXPECT_EQ(committer.commit(first, 1000), LedgerCommitter::Outcome::kCommitted);
+  std::vector<LedgerBatch> stale{batch("police", 2, 2)};  // seq 2 is in the file already
+  stale[0].new_cursor = 3;
+  EXPECT_EQ(committer.commit(stale, 2000), LedgerCommitter::Outcome::kUnknown);
+  EXPECT_EQ(ledger.load_cursors().at("police").seq, 2u) << "the cursors to read again are the file's";
+  store::Database db(dir.file("ledger.db"), store::Database::Mode::kReadOnly);
+  store::Statement q(db, "SELECT COUNT(*) FROM delivery WHERE seq = 3");
+  q.step();
+  EXPECT_EQ(q.column_int(0), 0);
 }
 
 TEST(Ledger, RecordsTheHandoffOfEachDelivery) {

@@ -7,10 +7,11 @@
 
 #include <gtest/gtest.h>
 
-#include <csignal>
-#include <thread>
 #include <chrono>
+#include <csignal>
+#include <optional>
 #include <string>
+#include <thread>
 #include <vector>
 
 #include "testing/postgres_server.h"
@@ -165,6 +166,7 @@ TEST(PgConnection, AServerThatDiesBeforeCommitsResultIsOutcomeUnknown) {
     std::this_thread::sleep_for(std::chrono::milliseconds(500));  // inside pg_sleep
     ::kill(backend, SIGKILL);
   });
+  std::optional<PgError> error;
   try {
     Pipeline p(c);
     p.send("BEGIN");
@@ -172,15 +174,15 @@ TEST(PgConnection, AServerThatDiesBeforeCommitsResultIsOutcomeUnknown) {
     p.send("INSERT INTO t VALUES (1)");
     p.send("COMMIT");
     p.finish();
-    killer.join();
-    FAIL() << "the pipeline finished although its server process was killed";
   } catch (const PgError& e) {
-    if (killer.joinable()) killer.join();
-    EXPECT_EQ(e.sqlstate(), "") << e.what();
-    const Status s = e.status();
-    EXPECT_TRUE(s.outcome_unknown) << e.what();
-    EXPECT_EQ(s.storage, StorageKind::kUnavailable);
+    error = e;
   }
+  killer.join();
+  ASSERT_TRUE(error) << "the pipeline finished although its server process was killed";
+  EXPECT_EQ(error->sqlstate(), "") << error->what();
+  const Status s = error->status();
+  EXPECT_TRUE(s.outcome_unknown) << error->what();
+  EXPECT_EQ(s.storage, StorageKind::kUnavailable);
 }
 
 TEST_F(PgConnectionTest, SchemaStepsRunOnceInOrderAndANewerDatabaseIsRefused) {
