@@ -26,6 +26,8 @@ struct LoggedEvent {
   std::string effective_date;
   std::vector<std::string> designations;
   bool correction = false;
+  bool past_quarter = false;    // a past quarter put right by a complaint's ruling (sdk::Event)
+  std::string complaint_id;     // the upheld complaint of a ruling's correction
   std::int64_t received_at_ms = 0;
   // On a plugin host only: an event the hub did not send because the department does not
   // subscribe to it (only its seq crossed the wire, to keep the sequence without gaps).

@@ -103,7 +103,11 @@ json encode_event(const LoggedEvent& e, const PluginConfig* department) {
   if (f & kFieldPreviousQuarter) j["previous_quarter"] = e.previous_quarter;
   if (f & kFieldEffectiveDate) j["effective_date"] = e.effective_date;
   if (f & kFieldDesignations) j["designations"] = e.designations;
-  if (f & kFieldCorrection) j["correction"] = e.correction;
+  if (f & kFieldCorrection) {
+    j["correction"] = e.correction;
+    if (!e.complaint_id.empty()) j["complaint_id"] = e.complaint_id;
+  }
+  if (e.past_quarter) j["past_quarter"] = true;
   return j;
 }
 
@@ -128,6 +132,8 @@ LoggedEvent decode_event(const json& j, const std::string& where) {
   e.effective_date = optional_string("effective_date");
   if (j.contains("designations")) e.designations = string_list(j, where, "designations");
   e.correction = bool_field(j, where, "correction", false);
+  e.past_quarter = bool_field(j, where, "past_quarter", false);
+  e.complaint_id = optional_string("complaint_id");
   return e;
 }
 

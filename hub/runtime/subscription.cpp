@@ -18,6 +18,7 @@ hub::sdk::Event to_sdk_event(const PluginConfig& plugin, const LoggedEvent& e) {
   out.idempotency_key = plugin.id + ":" + std::to_string(e.seq);
   out.household_id = e.household_id;
   out.new_status = e.status;
+  out.past_quarter = e.past_quarter;  // always: without it a past quarter reads as the status now
   if (f & kFieldEventId) out.event_id = e.event_id;
   if (f & kFieldVillage) out.village = e.village;
   if (f & kFieldPreviousStatus) out.previous_status = e.previous_status;
@@ -25,7 +26,10 @@ hub::sdk::Event to_sdk_event(const PluginConfig& plugin, const LoggedEvent& e) {
   if (f & kFieldQuarter) out.quarter = e.quarter;
   if (f & kFieldEffectiveDate) out.effective_date = e.effective_date;
   if (f & kFieldDesignations) out.designations = e.designations;
-  if (f & kFieldCorrection) out.correction = e.correction;
+  if (f & kFieldCorrection) {
+    out.correction = e.correction;
+    out.complaint_id = e.complaint_id;
+  }
   return out;
 }
 

@@ -1,7 +1,8 @@
 // 国土所 (land office): priority homestead (宅基地) approval. A household's pending homestead
 // applications are put on hold while it is non_credit (defer) or in breach (withhold), and
 // resumed when it is credit again (release after non_credit, restore after breach). A
-// household with no pending application gets not_applicable.
+// household with no pending application gets not_applicable, and so does a past quarter put
+// right by a complaint's ruling (Event::past_quarter): the hold follows the evaluation now.
 //
 // Department data: the pending applications, a CSV `household_id,application_id,applied_on`
 // (one row per application; a household may have several) at <data_dir>/roster.csv or at
@@ -97,7 +98,7 @@ std::string hold_reason(const Event& event, ActionKind kind, const std::vector<s
       break;
   }
   reason += " (" + event.quarter + ")";
-  if (event.correction) reason += " [更正 / correction]";
+  reason += hub::sdk::correction_suffix(event);
   return reason;
 }
 
@@ -140,6 +141,13 @@ class LandPlugin final : public hub::sdk::Plugin {
       } else if (policy.scope == PolicyDefinition::Scope::kDesignation && !event.has_designation(policy.designation)) {
         action.action = ActionKind::kNotApplicable;
         action.reason = hub::sdk::missing_designation_reason(policy.designation);
+      } else if (event.past_quarter) {
+        // An application is approved or held by the household's evaluation now; a ruling on a
+        // past quarter leaves that as it is.
+        action.action = ActionKind::kNotApplicable;
+        action.reason = "宅基地申请 " + list_zh(pending->second) + " 按当前评议办理，不作调整 / application(s) " +
+                        list_en(pending->second) + " follow the current evaluation: unchanged" +
+                        hub::sdk::correction_suffix(event);
       } else {
         // One action per event for all of the household's applications; the reason names them.
         action.action = hub::sdk::standard_action(policy, event);

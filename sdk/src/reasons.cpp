@@ -25,8 +25,22 @@ std::string standard_reason(const Event& event, ActionKind kind, const ActionWor
   }
   std::string reason = std::string(status_name_zh(event.new_status)) + "，" + std::string(zh) + " / " +
                        std::string(to_string(event.new_status)) + ": " + std::string(en) + " (" + event.quarter + ")";
-  if (event.correction) reason += " [更正 / correction]";
+  reason += correction_suffix(event);
   return reason;
+}
+
+std::string correction_suffix(const Event& event) {
+  if (event.past_quarter) {
+    const std::string complaint = event.complaint_id.empty() ? std::string() : " " + event.complaint_id;
+    return " [依投诉" + complaint + "裁定更正往季 " + event.quarter + "，原为" +
+           std::string(status_name_zh(event.previous_status)) + " / past quarter " + event.quarter +
+           " corrected by the ruling on complaint" + complaint + ", was " +
+           std::string(to_string(event.previous_status)) + "]";
+  }
+  if (!event.complaint_id.empty())
+    return " [依投诉 " + event.complaint_id + " 裁定更正 / correction by the ruling on complaint " + event.complaint_id + "]";
+  if (event.correction) return " [更正 / correction]";
+  return {};
 }
 
 std::string missing_designation_reason(std::string_view designation) {

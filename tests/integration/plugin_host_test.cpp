@@ -11,6 +11,7 @@
 
 #include <zmq.hpp>
 
+#include "hub/sdk/version.h"
 #include "integration/hub_process.h"
 
 namespace hub::test {
@@ -347,12 +348,12 @@ class RawHost {
   // hello, welcome, started for police: returns the session token.
   std::string start_police() {
     send({{"type", "hello"}, {"protocol", 1}, {"host", "raw-host"}, {"departments", {"police"}},
-          {"sdk_version", "1.0.0"}, {"abi_version", 2}});
+          {"sdk_version", "1.0.0"}, {"abi_version", HUB_SDK_ABI_VERSION}});
     const json welcome = json::parse(receive());
     if (welcome["type"] != "welcome") throw std::runtime_error("no welcome: " + welcome.dump());
     const std::string session = welcome["session"];
     send({{"type", "started"}, {"session", session}, {"department", "police"}, {"ok", true},
-          {"plugin_version", "9.9.9"}, {"abi_version", 2}});
+          {"plugin_version", "9.9.9"}, {"abi_version", HUB_SDK_ABI_VERSION}});
     return session;
   }
 
@@ -452,7 +453,7 @@ TEST(PluginHostTest, AStartedWithAReloadNobodyAskedForEndsTheSession) {
   RawHost host(hub.plugin_host_endpoint());
   const std::string session = host.start_police();
   host.send({{"type", "started"}, {"session", session}, {"department", "police"}, {"ok", true}, {"reload", true},
-             {"plugin_version", "9.9.9"}, {"abi_version", 2}});
+             {"plugin_version", "9.9.9"}, {"abi_version", HUB_SDK_ABI_VERSION}});
   json message = host.next();
   while (message["type"] == "deliver") message = host.next();  // nothing was published, but be lenient
   EXPECT_EQ(message["type"], "error") << message.dump();

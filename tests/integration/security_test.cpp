@@ -14,6 +14,7 @@
 #include <nlohmann/json.hpp>
 #include <zmq.hpp>
 
+#include "hub/sdk/version.h"
 #include "integration/hub_process.h"
 
 namespace hub::test {
@@ -107,7 +108,7 @@ const std::map<std::string, std::string> kAllClients{{"police-server-1", "depart
 
 json police_hello() {
   return {{"type", "hello"}, {"protocol", 1}, {"host", "probe"}, {"departments", {"police"}},
-          {"sdk_version", "1.0.0"}, {"abi_version", 2}};
+          {"sdk_version", "1.0.0"}, {"abi_version", HUB_SDK_ABI_VERSION}};
 }
 
 // NULL, an unknown key and a client that encrypts for another hub's key never complete a

@@ -75,6 +75,12 @@ EventBuilder& EventBuilder::correction(bool is_correction) {
   correction_ = is_correction;
   return *this;
 }
+EventBuilder& EventBuilder::past_quarter_ruling(std::string complaint_id) {
+  correction_ = true;
+  past_quarter_ = true;
+  complaint_id_ = std::move(complaint_id);
+  return *this;
+}
 EventBuilder& EventBuilder::sequence(std::uint64_t sequence) {
   sequence_ = sequence;
   return *this;
@@ -107,6 +113,8 @@ hub::sdk::Event EventBuilder::build() const {
   event.effective_date = effective_date_.value_or(first_day_after(quarter_));
   event.designations = designations_;
   event.correction = correction_;
+  event.past_quarter = past_quarter_;
+  event.complaint_id = complaint_id_;
   return event;
 }
 

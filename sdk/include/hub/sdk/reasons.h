@@ -30,8 +30,17 @@ struct ActionWording {
   std::string_view restore = "恢复兑现";
 };
 
-// "<状态>，<处理> / <status>: <action> (<quarter>)", plus " [更正 / correction]" for a correction.
+// "<状态>，<处理> / <status>: <action> (<quarter>)", plus correction_suffix(event).
 std::string standard_reason(const Event& event, ActionKind kind, const ActionWording& wording = {});
+
+// What a reason says about a correction: "" for none, " [更正 / correction]" for a quarter
+// re-evaluated, the complaint's id for a ruling's correction, and for a past quarter
+// (Event::past_quarter) that quarter and the status it had:
+//   " [依投诉 TS-2026-000123 裁定更正往季 2020Q4，原为违约户 / past quarter 2020Q4 corrected by the
+//    ruling on complaint TS-2026-000123, was breach]".
+// The standard rule decides a past quarter as any correction: that quarter re-decided by the
+// catalogue (release when it had deferred, restore when it had withheld).
+std::string correction_suffix(const Event& event);
 
 // "不适用 …" reason for a household without the designation a policy requires.
 std::string missing_designation_reason(std::string_view designation);

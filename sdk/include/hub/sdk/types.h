@@ -59,6 +59,14 @@ struct Event {
   std::string effective_date;        // YYYY-MM-DD
   std::vector<std::string> designations;  // e.g. {"assistance"} (帮扶对象)
   bool correction = false;           // same quarter as the previous evaluation: supersedes it
+  // A past quarter put right by the ruling on an upheld complaint (投诉裁定更正): `quarter` is
+  // older than the household's current evaluation, which stays as it was. previous_status is what
+  // that quarter said before the ruling (unevaluated if it had no evaluation), previous_quarter
+  // is `quarter` (empty then), and correction is true. A plugin decides its remedy for that
+  // quarter and must not take new_status as the household's status now. Always delivered.
+  bool past_quarter = false;
+  std::string complaint_id;          // the upheld complaint ("TS-2026-000123") on a ruling's
+                                     // correction, current or past quarter; empty otherwise
 
   bool has_designation(std::string_view name) const noexcept {
     for (const auto& d : designations)

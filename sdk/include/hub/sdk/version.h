@@ -11,10 +11,13 @@
 #pragma once
 
 #define HUB_SDK_VERSION_MAJOR 1
-#define HUB_SDK_VERSION_MINOR 1
+#define HUB_SDK_VERSION_MINOR 2
 #define HUB_SDK_VERSION_PATCH 0
-#define HUB_SDK_VERSION_STRING "1.1.0"
+#define HUB_SDK_VERSION_STRING "1.2.0"
 
 // ABI history: 1 = first release; 2 = PluginInstance::end_batch (Plugin::on_batch_end), so
-// that a plugin with its own storage commits once per batch instead of once per event.
-#define HUB_SDK_ABI_VERSION 2u
+// that a plugin with its own storage commits once per batch instead of once per event; 3 =
+// Event::past_quarter and Event::complaint_id (a complaint ruling's correction, issue 17), so that
+// a plugin built before them, which would read a past quarter's correction as the household's
+// status now, is refused rather than served.
+#define HUB_SDK_ABI_VERSION 3u

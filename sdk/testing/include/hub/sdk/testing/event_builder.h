@@ -39,6 +39,9 @@ class EventBuilder {
   EventBuilder& previous_quarter(std::string quarter);     // default "" (no earlier evaluation)
   EventBuilder& designation(std::string name);             // adds one, e.g. "assistance"
   EventBuilder& correction(bool is_correction = true);     // same quarter again, supersedes it
+  // A complaint ruling's correction of a past quarter (Event::past_quarter): sets correction too,
+  // and the complaint's id.
+  EventBuilder& past_quarter_ruling(std::string complaint_id);
   EventBuilder& sequence(std::uint64_t sequence);          // default 1 (or PluginUnderTest's next)
   EventBuilder& department(std::string department);        // idempotency key prefix; default "test"
   EventBuilder& event_id(std::string event_id);
@@ -58,6 +61,8 @@ class EventBuilder {
   std::optional<std::string> previous_quarter_;
   std::vector<std::string> designations_;
   bool correction_ = false;
+  bool past_quarter_ = false;
+  std::string complaint_id_;
   std::optional<std::uint64_t> sequence_;
   std::optional<std::string> department_;
   std::optional<std::string> event_id_;
