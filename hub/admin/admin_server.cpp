@@ -9,12 +9,18 @@
 
 #include "domain/status_json.h"
 #include "admin/complaint_requests.h"
+#include "admin/internal_publish.h"
 #include "admin/operator_requests.h"
 #include "admin/read_views.h"
 #include "delivery/operator_commands.h"
 #include "report/metrics.h"
 
 namespace hub {
+namespace {
+// How long a ruling waits for ingest to store its correction: a group commit, or a disk that
+// has stalled (then the clerk is told, and the same ruling sent again finds what was stored).
+constexpr int kPublishTimeoutMs = 30000;
+}  // namespace
 
 using nlohmann::json;
 using hub::error_reply;
@@ -22,7 +28,8 @@ using hub::error_reply;
 AdminServer::AdminServer(zmq::context_t& context, const HubConfig& config, report::ReportViewsOpener open_views,
                          const std::string& control_endpoint, const std::string& status_endpoint,
                          audit::AuditTrail& audit, const std::string& internal_endpoint, security::Gatekeeper* gate,
-                         admin::BackupJob::Runner backup, complaints::ComplaintStoreOpener complaint_stores)
+                         admin::BackupJob::Runner backup, complaints::ComplaintStoreOpener complaint_stores,
+                         std::string ingest_internal_endpoint)
     : config_(config),
       open_views_(std::move(open_views)),
       router_(context, zmq::socket_type::router),
@@ -33,6 +40,8 @@ AdminServer::AdminServer(zmq::context_t& context, const HubConfig& config, repor
       complaints_(complaint_stores ? std::make_unique<complaints::ComplaintRegister>(std::move(complaint_stores),
                                                                                     config.complaint_deadline_days)
                                    : nullptr),
+      context_(context),
+      ingest_internal_endpoint_(std::move(ingest_internal_endpoint)),
       rate_limiter_(config.max_requests_per_second),
       backup_(std::move(backup)) {
   router_.set(zmq::sockopt::linger, 1000);
@@ -189,9 +198,15 @@ json AdminServer::complaints(const json& request, const std::string& caller) {
   };
   // A store that cannot be read or written answers storage_unavailable (and, for a write, the
   // outcome is audited as such); the register opens its store again for the next request.
+  // An upheld complaint's correction goes to ingest as the ruling's own publisher.
+  admin::PublishCorrection publish;
+  if (!ingest_internal_endpoint_.empty())
+    publish = [this](const json& event, const std::string& publisher) {
+      return admin::publish_internally(context_, ingest_internal_endpoint_, publisher, event, kPublishTimeoutMs);
+    };
   const auto answer = [&]() -> json {
     try {
-      return admin::answer_complaint_request(*complaints_, request, village_of, today, now_ms());
+      return admin::answer_complaint_request(*complaints_, request, village_of, today, now_ms(), publish);
     } catch (const StorageError& e) {
       spdlog::error("admin: complaints: {}", e.what());
       return error_reply(e.status());

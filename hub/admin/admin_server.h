@@ -40,10 +40,13 @@ class AdminServer {
   // `backup` makes a backup (hubd hands in the backend's, store/sqlite/backup.h; none: the
   // backup command answers not_supported). `complaint_stores` opens the complaints register's
   // store (the backend's; none: the complaints command answers not_supported).
+  // `ingest_internal_endpoint`: ingest's inproc endpoint, where an upheld complaint's correction
+  // is published (admin/internal_publish.h; "": ruling a complaint upheld answers not_supported).
   AdminServer(zmq::context_t& context, const HubConfig& config, report::ReportViewsOpener open_views,
               const std::string& control_endpoint, const std::string& status_endpoint, audit::AuditTrail& audit,
               const std::string& internal_endpoint = "", security::Gatekeeper* gate = nullptr,
-              admin::BackupJob::Runner backup = {}, complaints::ComplaintStoreOpener complaint_stores = {});
+              admin::BackupJob::Runner backup = {}, complaints::ComplaintStoreOpener complaint_stores = {},
+              std::string ingest_internal_endpoint = "");
   std::string bound_endpoint() const;
   void run();
 
@@ -82,6 +85,8 @@ class AdminServer {
   audit::AuditTrail& audit_;
   security::Gatekeeper* gate_;
   std::unique_ptr<complaints::ComplaintRegister> complaints_;  // none: no store handed in
+  zmq::context_t& context_;                 // for the sockets of publish_internally
+  std::string ingest_internal_endpoint_;    // where a ruling's correction is published
   RateLimiter rate_limiter_;  // limits.max_requests_per_second, per connection
   admin::BackupJob backup_;    // last: its thread is joined first when the server goes
 };

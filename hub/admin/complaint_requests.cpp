@@ -22,7 +22,7 @@ const std::set<std::string>& allowed_fields(const std::string& action) {
   static const std::set<std::string> list{"cmd", "action", "state", "household_id", "village", "overdue", "after",
                                           "limit"};
   static const std::set<std::string> investigate{"cmd", "action", "by", "id", "handler"};
-  static const std::set<std::string> rule{"cmd", "action", "by", "id", "outcome", "ruling", "ruled_on"};
+  static const std::set<std::string> rule{"cmd", "action", "by", "id", "outcome", "ruling", "ruled_on", "correction"};
   static const std::set<std::string> summary{"cmd", "action", "village"};
   if (action == "lodge") return lodge;
   if (action == "show") return show;
@@ -166,8 +166,38 @@ json list(complaints::ComplaintRegister& reg, const json& request, const std::st
               {"today", today}};
 }
 
+// The status change an upheld complaint's ruling publishes: the complaint's household and
+// quarter with the corrected status (and designations, effective date), named by the complaint.
+// `correction` is the request's {"status", "designations"?, "effective_date"?}; an error names
+// its field as "correction.<field>".
+std::variant<json, FieldError> correction_event(const Complaint& complaint, const json& correction) {
+  if (!correction.is_object())
+    return FieldError{"invalid_field", "'correction' must be an object, e.g. {\"status\":\"credit\"} / 更正应为对象",
+                      "correction"};
+  json event{{"type", "status_change"},
+             {"event_id", ruling_event_id(complaint.id)},
+             {"household_id", complaint.household_id},
+             {"quarter", complaint.quarter},
+             {"complaint_id", complaint.id},
+             {"basis", "投诉 " + complaint.id + " 裁定属实 / complaint " + complaint.id + " upheld"}};
+  for (const auto& [key, value] : correction.items()) {
+    if (key != "status" && key != "designations" && key != "effective_date")
+      return FieldError{"unknown_field",
+                        "'" + key.substr(0, 40) + "' is not part of a correction (status, designations, effective_date)",
+                        "correction." + key.substr(0, 40)};
+    event[key] = value;
+  }
+  if (!correction.contains("status"))
+    return FieldError{"missing_field", "'correction.status' is required: credit, non_credit or breach / 缺少更正后的评议结果",
+                      "correction.status"};
+  // The wire's own rules, so that a bad correction is refused here, before anything is ruled.
+  const auto parsed = parse_event(event);
+  if (const FieldError* e = parsed.error()) return FieldError{e->code, e->message, "correction." + e->field};
+  return event;
+}
+
 json rule(complaints::ComplaintRegister& reg, const json& request, std::int64_t number, const std::string& today,
-          std::int64_t now_ms) {
+          std::int64_t now_ms, const PublishCorrection& publish) {
   auto outcome = text_field(request, "outcome", true, "upheld");
   if (outcome.error) return *outcome.error;
   const auto state = complaint_state(*outcome.value);
@@ -177,7 +207,63 @@ json rule(complaints::ComplaintRegister& reg, const json& request, std::int64_t 
   if (ruling.error) return *ruling.error;
   auto ruled_on = text_field(request, "ruled_on", true, "2026-03-10");
   if (ruled_on.error) return *ruled_on.error;
-  return reply_with(reg.rule(number, *state, *ruling.value, *ruled_on.value, today, now_ms), today);
+  const auto correction = request.find("correction");
+  const bool corrects = correction != request.end() && !correction->is_null();
+  if (*state == ComplaintState::kDismissed) {
+    if (corrects)
+      return error_reply("invalid_field",
+                         "a dismissed complaint changes no evaluation: leave 'correction' out / 不属实的投诉不更正评议",
+                         "correction");
+    return reply_with(reg.rule(number, *state, *ruling.value, *ruled_on.value, today, now_ms), today);
+  }
+
+  // Upheld: the evaluation is put right first, then the ruling is recorded. A ruling whose
+  // correction is refused records nothing; a correction stored before the ruling could be (the
+  // register's store failed) is found again, as a duplicate, when the same ruling is sent again.
+  const Result<Complaint> found = reg.find(number);
+  if (!found.ok()) return error_reply(found.status());
+  const Complaint& complaint = found.value();
+  if (Status s = validate_ruling(complaint, *state, *ruling.value, *ruled_on.value, today); !s.ok())
+    return error_reply(s);
+  if (!corrects)
+    return error_reply("missing_field",
+                       "an upheld complaint puts the evaluation right: give 'correction', e.g. "
+                       "{\"status\":\"credit\"} (the same status with other designations if only they change) / "
+                       "投诉属实须给出更正后的评议结果",
+                       "correction");
+  auto event = correction_event(complaint, *correction);
+  if (const FieldError* e = std::get_if<FieldError>(&event)) return error_reply(e->code, e->message, e->field);
+  if (!publish)
+    return error_reply("not_supported", "this hub cannot publish a ruling's correction / 本枢纽无法发布裁定更正");
+  const json& correction_event = std::get<json>(event);
+  json stored = publish(correction_event, ruling_publisher(complaint.id));
+  if (!stored.value("ok", false)) {
+    if (stored.contains("error") && stored["error"].is_object()) {
+      json& error = stored["error"];
+      error["message"] = "the correction was not stored, so the complaint was not ruled / 更正未能保存，投诉未裁定: " +
+                         error.value("message", std::string());
+      if (error.contains("field") && error["field"].is_string())
+        error["field"] = "correction." + error["field"].get<std::string>();
+    }
+    return stored;
+  }
+  json reply = reply_with(reg.rule(number, *state, *ruling.value, *ruled_on.value, today, now_ms), today);
+  const json published{{"event_id", correction_event["event_id"]},
+                       {"seq", stored.value("seq", json(nullptr))},
+                       {"duplicate", stored.value("duplicate", false)},
+                       {"household_id", complaint.household_id},
+                       {"quarter", complaint.quarter},
+                       {"status", correction_event["status"]}};
+  if (reply.value("ok", false)) {
+    reply["correction"] = published;
+  } else if (reply.contains("error") && reply["error"].is_object()) {
+    // Stored in the log but not ruled: say so, so that the clerk sends the ruling again.
+    reply["error"]["correction"] = published;
+    reply["error"]["message"] = reply["error"].value("message", std::string()) +
+                                " (the correction is stored; send the same ruling again to record it / "
+                                "更正已保存，请再次提交同一裁定)";
+  }
+  return reply;
 }
 
 }  // namespace
@@ -190,7 +276,8 @@ bool is_complaint_write(const json& request) {
 }
 
 json answer_complaint_request(complaints::ComplaintRegister& reg, const json& request,
-                              const HouseholdVillage& village_of, const std::string& today, std::int64_t now_ms) {
+                              const HouseholdVillage& village_of, const std::string& today, std::int64_t now_ms,
+                              const PublishCorrection& publish) {
   const auto it = request.find("action");
   const std::string action = it == request.end() ? "list" : it->is_string() ? it->get<std::string>() : "";
   static const std::set<std::string> actions{"lodge", "show", "list", "investigate", "rule", "summary"};
@@ -218,7 +305,7 @@ json answer_complaint_request(complaints::ComplaintRegister& reg, const json& re
     if (handler.error) return *handler.error;
     return reply_with(reg.investigate(number, handler.value, now_ms), today);
   }
-  return rule(reg, request, number, today, now_ms);
+  return rule(reg, request, number, today, now_ms, publish);
 }
 
 json complaint_summary(complaints::ComplaintRegister& reg, const std::string& today,

@@ -8,7 +8,8 @@
 //   {"cmd":"complaints","action":"show","id"}
 //   {"cmd":"complaints","action":"list","state"?,"household_id"?,"village"?,"overdue"?,"after"?,"limit"?}
 //   {"cmd":"complaints","action":"investigate","id","handler"?}
-//   {"cmd":"complaints","action":"rule","id","outcome","ruling","ruled_on"}
+//   {"cmd":"complaints","action":"rule","id","outcome","ruling","ruled_on",
+//    "correction":{"status","designations"?,"effective_date"?}}   (correction: upheld only, required)
 //   {"cmd":"complaints","action":"summary","village"?}
 //
 // Called on the admin thread (admin/admin_server.cpp), which audits the writes (lodge,
@@ -30,14 +31,21 @@ namespace hub::admin {
 // A household's village, or none when the hub does not know the household.
 using HouseholdVillage = std::function<std::optional<std::string>(const std::string& household_id)>;
 
+// Publishes an upheld complaint's correction (a status_change naming the complaint, for its
+// household and quarter, a past quarter too) as `publisher` (ruling_publisher): ingest's reply.
+using PublishCorrection = std::function<nlohmann::json(const nlohmann::json& event, const std::string& publisher)>;
+
 // lodge, investigate or rule: the actions that change the register.
 bool is_complaint_write(const nlohmann::json& request);
 
 // The reply to a "complaints" request; `today` is the hub's local date (YYYY-MM-DD), `now_ms` the
-// time recorded with a change.
+// time recorded with a change. Ruling a complaint upheld publishes its correction through
+// `publish` first, and records the ruling only once the correction is stored (the reply's
+// "correction": event_id, seq, duplicate, household_id, quarter, status); without `publish` an
+// upheld ruling answers not_supported.
 nlohmann::json answer_complaint_request(complaints::ComplaintRegister& complaints, const nlohmann::json& request,
                                         const HouseholdVillage& village_of, const std::string& today,
-                                        std::int64_t now_ms);
+                                        std::int64_t now_ms, const PublishCorrection& publish = {});
 
 // {"open","overdue","received","investigating","upheld","dismissed","deadline_days","today",
 //  "overdue_ids":[…the first 20]} over the whole town or one village: for the report and /metrics.

@@ -103,7 +103,14 @@ CLI::App* add_complaints_verbs(CLI::App& hubctl, ComplaintArgs& a, bool* json_ou
   add_text_options(*rule, {{"--outcome", &a.outcome, "O", "upheld 属实 | dismissed 不属实 (required)"},
                            {"--ruling", &a.ruling, "TEXT", "裁定意见 / the ruling, up to 2000 characters (required)"},
                            {"--ruled-on", &a.ruled_on, "YYYY-MM-DD",
-                            "裁定日期 / not before the received date, not after today (required)"}});
+                            "裁定日期 / not before the received date, not after today (required)"},
+                           {"--status", &a.corrected_status, "S",
+                            "更正后的评议结果 / upheld: the complaint's quarter corrected to credit 诚信户, non_credit "
+                            "不诚信户 or breach 违约户 (required when upheld; a past quarter too)"},
+                           {"--effective-date", &a.corrected_effective_date, "YYYY-MM-DD",
+                            "更正生效日期 / upheld: the correction's effective date (default: the day after the quarter)"}});
+  rule->add_option("--designation", a.corrected_designations,
+                   "认定 / upheld: a designation of the corrected evaluation, e.g. assistance 帮扶对象 (repeat for more)");
   by(rule);
   return verb;
 }
@@ -132,6 +139,13 @@ int run_complaints(const CLI::App& command, const ComplaintArgs& a, bool json_ou
     put("outcome", a.outcome);
     put("ruling", a.ruling);
     put("ruled_on", a.ruled_on);
+    if (!a.corrected_status.empty() || !a.corrected_effective_date.empty() || !a.corrected_designations.empty()) {
+      json correction = json::object();
+      if (!a.corrected_status.empty()) correction["status"] = a.corrected_status;
+      if (!a.corrected_effective_date.empty()) correction["effective_date"] = a.corrected_effective_date;
+      if (!a.corrected_designations.empty()) correction["designations"] = a.corrected_designations;
+      request["correction"] = std::move(correction);
+    }
   } else if (action == "list") {
     put("state", a.state);
     put("household_id", a.household);
@@ -171,6 +185,13 @@ int run_complaints(const CLI::App& command, const ComplaintArgs& a, bool json_ou
   if (action == "rule") std::cout << "已裁定 ruled " << c["id"].get<std::string>() << ": " << c["state_zh"].get<std::string>()
                                   << " " << c["state"].get<std::string>() << "\n";
   print_complaint(c);
+  if (const auto it = reply->find("correction"); it != reply->end() && it->is_object()) {
+    const json& e = *it;
+    std::cout << "更正 correction:        " << e["household_id"].get<std::string>() << " "
+              << e["quarter"].get<std::string>() << " → " << e["status"].get<std::string>() << ", "
+              << e["event_id"].get<std::string>() << " seq " << e["seq"].dump()
+              << (e["duplicate"].get<bool>() ? " (已保存 already stored)" : "") << "\n";
+  }
   return kOk;
 }
 

@@ -11,6 +11,7 @@
 #pragma once
 
 #include <string>
+#include <vector>
 
 #include <CLI/CLI.hpp>
 
@@ -25,6 +26,9 @@ struct ComplaintArgs {
   std::string state, village, after, limit;
   bool overdue = false;
   std::string outcome, ruling, ruled_on;
+  // An upheld ruling's correction of the complaint's quarter.
+  std::string corrected_status, corrected_effective_date;
+  std::vector<std::string> corrected_designations;
   std::string by;
 };
 

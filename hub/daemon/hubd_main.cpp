@@ -254,7 +254,8 @@ int main(int argc, char** argv) {
     const hub::complaints::ComplaintStoreOpener complaint_stores = storage.complaint_stores();
     (void)complaint_stores();
     hub::AdminServer admin(context, config, open_views, "inproc://control-admin", "inproc://delivery-status", audit,
-                           "inproc://admin-internal", gate.get(), make_backup, complaint_stores);
+                           "inproc://admin-internal", gate.get(), make_backup, complaint_stores,
+                           "inproc://ingest-web");
     std::unique_ptr<hub::http::HttpServer> http;
     if (!config.http_address.empty())
       http = std::make_unique<hub::http::HttpServer>(context, config, open_views, "inproc://admin-internal", &audit,

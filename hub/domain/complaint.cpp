@@ -97,6 +97,15 @@ Complaint lodged_complaint(const NewComplaint& n, std::int64_t number, const std
   return c;
 }
 
+std::string ruling_publisher(std::string_view complaint_id) { return "complaint:" + std::string(complaint_id); }
+std::string ruling_event_id(std::string_view complaint_id) { return "ruling-" + std::string(complaint_id); }
+
+bool is_complaint_id(std::string_view id) noexcept {
+  if (id.substr(0, 3) != "TS-") return false;
+  const auto number = complaint_number(id);
+  return number && complaint_id(id.substr(3, 4), *number) == id;
+}
+
 std::optional<std::int64_t> complaint_number(std::string_view id) noexcept {
   std::string_view digits = id;
   if (id.size() > 8 && id.substr(0, 3) == "TS-" && id[7] == '-') {

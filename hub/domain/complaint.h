@@ -89,6 +89,16 @@ Complaint lodged_complaint(const NewComplaint& complaint, std::int64_t number, c
                            const std::string& deadline, std::int64_t at_ms);
 // The number inside an id written either way ("TS-2026-000123" or "123"); none when malformed.
 std::optional<std::int64_t> complaint_number(std::string_view id) noexcept;
+// True for an id exactly as complaint_id() writes it ("TS-2026-000123"; not "123", not
+// "TS-2026-123"): how a status change names the complaint whose ruling it carries out.
+bool is_complaint_id(std::string_view id) noexcept;
+// The publisher recorded for the correction a complaint's ruling makes: "complaint:TS-2026-000123".
+// Only hubd's admin thread publishes as it, through ingest's in-process endpoint; the event log
+// refuses a complaint_id from any other publisher (eventlog/event_log.h).
+std::string ruling_publisher(std::string_view complaint_id);
+// The event id of that correction: "ruling-TS-2026-000123". One per complaint, so a ruling sent
+// again after a failure finds its correction stored (a duplicate) instead of storing a second.
+std::string ruling_event_id(std::string_view complaint_id);
 
 // Days since 1970-01-01 of a valid date, and back.
 std::int64_t days_from_civil(std::string_view date);

@@ -38,8 +38,9 @@ enum class EventKey : std::uint8_t {
   kQuarter,
   kEffectiveDate,
   kBasis,
+  kComplaintId,
 };
-inline constexpr std::size_t kEventKeyCount = 12;
+inline constexpr std::size_t kEventKeyCount = 13;
 
 // The key's EventKey, or nothing when no event type allows it; and back.
 std::optional<EventKey> event_key(std::string_view name) noexcept;

@@ -5,6 +5,7 @@
 
 #include <nlohmann/json.hpp>
 
+#include "domain/complaint.h"
 #include "domain/event_fields.h"
 
 namespace hub {
@@ -24,7 +25,7 @@ namespace {
 
 constexpr std::array<std::string_view, kEventKeyCount> kKeyNames{
     "type", "event_id", "household_id", "village", "head", "members", "signed_on", "status", "designations",
-    "quarter", "effective_date", "basis"};
+    "quarter", "effective_date", "basis", "complaint_id"};
 
 constexpr std::uint16_t bit(EventKey key) { return static_cast<std::uint16_t>(1u << static_cast<unsigned>(key)); }
 
@@ -38,7 +39,7 @@ std::uint16_t allowed_keys(EventType type) {
     case EventType::kStatusChange: break;
   }
   return common | bit(K::kStatus) | bit(K::kDesignations) | bit(K::kQuarter) | bit(K::kEffectiveDate) |
-         bit(K::kBasis);
+         bit(K::kBasis) | bit(K::kComplaintId);
 }
 
 // The EventKeys in byte order of their names: the order nlohmann's objects iterate in.
@@ -318,6 +319,7 @@ std::string WireEvent::canonical_json() const {
       break;
     case EventType::kStatusChange:
       if (!basis.empty()) append_field(out, "basis", basis);
+      if (!complaint_id.empty()) append_field(out, "complaint_id", complaint_id);
       if (out.size() > 1) out += ',';
       out += "\"designations\":[";
       for (std::size_t i = 0; i < designations.size(); ++i) {
@@ -410,6 +412,12 @@ Result<WireEvent> validate_event_fields(EventFields& f) {
         }
       }
       if (auto e = optional_string(f, K::kBasis, &ev.basis, 2000)) return *e;
+      const bool names_complaint = !absent_or_null(f[K::kComplaintId]);
+      if (auto e = optional_string(f, K::kComplaintId, &ev.complaint_id, 32)) return *e;
+      if (names_complaint && !is_complaint_id(ev.complaint_id))
+        return error("invalid_complaint_id", "complaint_id",
+                     "field 'complaint_id' must name a complaint as the register writes it, e.g. TS-2026-000123 (got '" +
+                         utf8_prefix(ev.complaint_id, 40) + "')");
       break;
     }
   }

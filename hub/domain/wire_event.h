@@ -42,6 +42,9 @@ struct WireEvent {
   std::string quarter;
   std::string effective_date;  // defaulted to the first day of the next quarter
   std::string basis;
+  // The upheld complaint whose ruling this correction carries out ("TS-2026-000123"); empty for
+  // the office's own evaluations. Only the hub publishes it (the rule is the event log's).
+  std::string complaint_id;
 
   // Canonical JSON of the event (sorted keys, defaults filled in): what is stored, and what
   // the digest is computed over to tell a duplicate from a conflict.

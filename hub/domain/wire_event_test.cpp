@@ -319,6 +319,33 @@ TEST(ParseEventErrors, InvalidDesignation) {
   EXPECT_NE(e.message.find("vip"), std::string::npos) << e.message;
 }
 
+// The complaint a ruling's correction carries out: written exactly as the register writes ids,
+// kept in the canonical form (so the same ruling sent twice is one event), never on other types.
+TEST(ParseEvent, ComplaintIdIsAnIdAsTheRegisterWritesIt) {
+  json j = status_change();
+  j["complaint_id"] = "TS-2026-000123";
+  const WireEvent ev = parse_ok(j);
+  EXPECT_EQ(ev.complaint_id, "TS-2026-000123");
+  EXPECT_NE(ev.canonical_json().find(R"("basis":"2020-09-28 village evaluation meeting, minutes 3","complaint_id":"TS-2026-000123","designations")"),
+            std::string::npos)
+      << ev.canonical_json();
+  EXPECT_EQ(parse_ok(status_change()).canonical_json().find("complaint_id"), std::string::npos);
+
+  for (const json bad : {json("123"), json("TS-2026-123"), json("TS-26-000123"), json("TS-2026-000000"),
+                         json("ts-2026-000123"), json("TS-2026-0001234x"), json("")}) {
+    j["complaint_id"] = bad;
+    const FieldError e = parse_error(j);
+    EXPECT_EQ(e.field, "complaint_id") << bad;
+    EXPECT_EQ(e.code, "invalid_complaint_id") << bad;
+  }
+  j["complaint_id"] = 123;
+  EXPECT_EQ(parse_error(j).code, "invalid_field");
+  const FieldError other = parse_error(json{{"type", "commitment"}, {"event_id", "c1"}, {"household_id", "V01-00001"},
+                                            {"signed_on", "2020-04-15"}, {"complaint_id", "TS-2026-000123"}});
+  EXPECT_EQ(other.code, "unknown_field");
+  EXPECT_EQ(other.field, "complaint_id");
+}
+
 // --- canonical form and digest --------------------------------------------------------------
 
 TEST(CanonicalJson, IndependentOfKeyOrderInTheInput) {

@@ -68,6 +68,18 @@ bool EventLog::find_event_id(EventStore::Lookups& stored, const std::unordered_m
   return known.has_value();
 }
 
+HouseholdStatus EventLog::status_in_quarter(EventStore::Lookups& stored, const std::vector<StagedEvent>& request,
+                                            const std::string& household_id, const std::string& quarter) const {
+  // The latest evaluation first: this request's, the group's, the one in flight, then the store.
+  for (const auto* events : {&request, &group_events_, &flight_events_}) {
+    for (auto it = events->rbegin(); it != events->rend(); ++it) {
+      const WireEvent& e = it->event;
+      if (e.type == EventType::kStatusChange && e.household_id == household_id && e.quarter == quarter) return e.status;
+    }
+  }
+  return stored.status_in_quarter(household_id, quarter).value_or(HouseholdStatus::kUnevaluated);
+}
+
 bool EventLog::known_in_memory(const std::string& id) const {
   return group_ids_.find(id) != group_ids_.end() || flight_ids_.find(id) != flight_ids_.end();
 }
@@ -128,7 +140,26 @@ StageResult EventLog::stage(const std::vector<WireEvent>& events, bool dry_run, 
         s.village = next.village;
         break;
       case EventType::kStatusChange: {
+        if (!ev.complaint_id.empty() && publisher != ruling_publisher(ev.complaint_id)) {
+          result.errors.push_back(
+              {i, {"complaint_correction_reserved",
+                   "a correction naming complaint " + ev.complaint_id +
+                       " is published by the hub itself when the complaint is ruled upheld with it "
+                       "(hubctl complaints rule); publish the office's own evaluations without complaint_id",
+                   "complaint_id"}});
+          continue;
+        }
         const int q = *quarter_index(ev.quarter);
+        if (q < next.quarter_index && !ev.complaint_id.empty()) {
+          // A ruling puts a past quarter right: that quarter's last evaluation is what it
+          // corrects; the household's current evaluation stays.
+          s.village = next.village;
+          s.previous_status = status_in_quarter(*stored, staged, ev.household_id, ev.quarter);
+          s.previous_quarter = s.previous_status == HouseholdStatus::kUnevaluated ? std::string() : ev.quarter;
+          s.correction = true;
+          s.past_quarter = true;
+          break;
+        }
         if (q < next.quarter_index) {
           result.errors.push_back({i, {"stale_quarter", "household '" + ev.household_id + "' already has an evaluation for " +
                                                             next.quarter + "; " + ev.quarter + " is older",

@@ -28,6 +28,11 @@
 // The status rules of §2 live here: an unknown household is rejected for commitments and
 // status changes; an evaluation for a quarter older than the household's current one is
 // rejected (stale_quarter); one for the same quarter is a correction and supersedes it.
+// Except a ruling's: a status change naming an upheld complaint (complaint_id), which only the
+// hub itself publishes (its publisher is ruling_publisher(id); anyone else's is refused with
+// complaint_correction_reserved), may correct a past quarter. It is stored as a past-quarter
+// correction (StagedEvent::past_quarter) whose previous status is that quarter's last
+// evaluation, and leaves the household's current evaluation as it was.
 // Republishing an event_id with the same content is a duplicate (original seq); with other
 // content it is a conflict.
 //
@@ -40,6 +45,7 @@
 #include <unordered_map>
 #include <vector>
 
+#include "domain/complaint.h"
 #include "domain/wire_event.h"
 #include "eventlog/event_id_filter.h"
 #include "eventlog/event_store.h"
@@ -113,6 +119,10 @@ class EventLog {
   bool find_event_id(EventStore::Lookups& stored, const std::unordered_map<std::string, KnownId>& request_ids,
                      const std::string& id, KnownId* out);
   bool known_in_memory(const std::string& id) const;
+  // The status of the household's last evaluation for `quarter`, staged or stored (unevaluated
+  // when it has none): what a ruling on a past quarter corrects.
+  hub::sdk::HouseholdStatus status_in_quarter(EventStore::Lookups& stored, const std::vector<StagedEvent>& request,
+                                              const std::string& household_id, const std::string& quarter) const;
   void drop_group() noexcept;
   void drop_flight() noexcept;
   void load();  // households_, committed_last_seq_ and the id filter from the store

@@ -339,6 +339,81 @@ TEST_F(EventLogTest, SameQuarterIsACorrectionThatSupersedes) {
   EXPECT_EQ(raw.household("V02-00007"), std::make_pair(std::string("breach"), std::string("2020Q4")));
 }
 
+// An upheld complaint about a past quarter (issue 17): only the hub's ruling publisher may name
+// the complaint; its correction of 2020Q3 is stored after 2021Q1, corrects what 2020Q3 said, and
+// leaves the household's evaluation now — so a plain 2020Q3 event is still stale afterwards.
+TEST_F(EventLogTest, ARulingCorrectsAPastQuarterAndLeavesTheEvaluationNow) {
+  EventLog log(std::make_unique<store::SqliteEventStore>(path_));
+  stage_ok(log, {reg("V02-00009", "V02"), status("V02-00009", "breach", "2020Q3", "ev-q3"),
+                 status("V02-00009", "non_credit", "2020Q4", "ev-q4")});
+  log.commit_group(kNow);
+  stage_ok(log, {status("V02-00009", "credit", "2021Q1", "ev-now")});  // staged, not yet committed
+
+  WireEvent ruling = status("V02-00009", "credit", "2020Q3", "TS-2026-000007-correction");
+  ruling.complaint_id = "TS-2026-000007";
+  // From a publisher's key, or with another complaint's publisher: refused, nothing staged.
+  for (const std::string publisher : {"office-1", "complaint:TS-2026-000008", "web:clerk"}) {
+    const StageResult r = log.stage({ruling}, false, publisher);
+    ASSERT_EQ(r.errors.size(), 1u) << publisher;
+    EXPECT_EQ(r.errors[0].error.code, "complaint_correction_reserved");
+    EXPECT_EQ(r.errors[0].error.field, "complaint_id");
+  }
+  const StageResult accepted = log.stage({ruling}, false, ruling_publisher("TS-2026-000007"));
+  ASSERT_TRUE(accepted.ok()) << accepted.errors[0].error.code;
+  log.commit_group(kNow);
+
+  // Without the complaint, the past quarter is stale as before; the quarter now is 2021Q1.
+  const StageResult stale = log.stage({status("V02-00009", "credit", "2020Q3", "ev-plain")}, true);
+  ASSERT_EQ(stale.errors.size(), 1u);
+  EXPECT_EQ(stale.errors[0].error.code, "stale_quarter");
+  EXPECT_NE(stale.errors[0].error.message.find("2021Q1"), std::string::npos) << stale.errors[0].error.message;
+
+  RawDb raw(path_);
+  const auto row = raw.event("TS-2026-000007-correction");
+  ASSERT_TRUE(row);
+  EXPECT_EQ(row->correction, 2);
+  EXPECT_EQ(row->quarter, "2020Q3");
+  EXPECT_EQ(row->previous_status, "breach") << "what 2020Q3 said, not the status now";
+  EXPECT_EQ(row->previous_quarter, "2020Q3");
+  EXPECT_NE(row->body.find(R"("complaint_id":"TS-2026-000007")"), std::string::npos) << row->body;
+  EXPECT_EQ(raw.household("V02-00009"), std::make_pair(std::string("credit"), std::string("2021Q1")));
+
+  // Read back for delivery: a past quarter with its complaint; the quarter now reads as before.
+  store::SqliteEventReader reader(path_);
+  const auto events = reader.read(1, 5);
+  ASSERT_EQ(events.size(), 5u);
+  EXPECT_TRUE(events[4].correction);
+  EXPECT_TRUE(events[4].past_quarter);
+  EXPECT_EQ(events[4].complaint_id, "TS-2026-000007");
+  EXPECT_EQ(events[4].previous_status, hub::sdk::HouseholdStatus::kBreach);
+  EXPECT_FALSE(events[3].correction);
+  EXPECT_FALSE(events[3].past_quarter);
+  EXPECT_EQ(events[3].complaint_id, "");
+
+  // After a restart the household's evaluation is still 2021Q1's.
+  EventLog reopened(std::make_unique<store::SqliteEventStore>(path_));
+  EXPECT_EQ(reopened.stage({status("V02-00009", "breach", "2020Q4", "ev-old")}, true).errors.at(0).error.code,
+            "stale_quarter");
+}
+
+// A ruling on a quarter the household was never evaluated for corrects "unevaluated".
+TEST_F(EventLogTest, ARulingOnAQuarterWithoutAnEvaluationCorrectsUnevaluated) {
+  EventLog log(std::make_unique<store::SqliteEventStore>(path_));
+  stage_ok(log, {reg("V02-00010", "V02"), status("V02-00010", "credit", "2021Q2", "ev-q2")});
+  log.commit_group(kNow);
+  WireEvent ruling = status("V02-00010", "breach", "2020Q1", "TS-2026-000009-correction");
+  ruling.complaint_id = "TS-2026-000009";
+  ASSERT_TRUE(log.stage({ruling}, false, ruling_publisher("TS-2026-000009")).ok());
+  log.commit_group(kNow);
+  RawDb raw(path_);
+  const auto row = raw.event("TS-2026-000009-correction");
+  ASSERT_TRUE(row);
+  EXPECT_EQ(row->previous_status, "unevaluated");
+  EXPECT_EQ(row->previous_quarter, "");
+  EXPECT_EQ(row->correction, 2);
+  EXPECT_EQ(raw.household("V02-00010"), std::make_pair(std::string("credit"), std::string("2021Q2")));
+}
+
 TEST_F(EventLogTest, CorrectionWithinOneGroupSeesTheStagedDecision) {
   EventLog log(std::make_unique<store::SqliteEventStore>(path_));
   stage_ok(log, {reg("V02-00008", "V02")});

@@ -58,6 +58,9 @@ struct StagedEvent {
   hub::sdk::HouseholdStatus previous_status = hub::sdk::HouseholdStatus::kUnevaluated;
   std::string previous_quarter;
   bool correction = false;
+  // A past quarter corrected by a complaint's ruling (EventLog): stored with correction kind
+  // 2, and the household's current evaluation is not changed by it.
+  bool past_quarter = false;
 };
 
 // A household's current state as stored.
@@ -93,6 +96,10 @@ class EventStore {
     // any id either way, and a store on a local file need not override it.
     virtual void prefetch(const std::vector<std::string>& event_ids) { (void)event_ids; }
     virtual std::optional<KnownEvent> find(const std::string& event_id) = 0;
+    // The status of the household's last stored status change for `quarter`, or nothing when
+    // it has none. Read only for a complaint's ruling on a past quarter (rare): an index probe.
+    virtual std::optional<hub::sdk::HouseholdStatus> status_in_quarter(const std::string& household_id,
+                                                                       const std::string& quarter) = 0;
   };
   virtual std::unique_ptr<Lookups> lookups() = 0;
   // Calls `visit` with every stored event id, in seq order, reading in chunks (bounded memory

@@ -12,6 +12,7 @@
 
 #include "domain/status_json.h"
 #include "domain/wire_event.h"
+#include "admin/internal_publish.h"
 #include "admin/read_views.h"
 #include "http/guarded_server.h"
 #include "http/static_files.h"
@@ -415,17 +416,8 @@ void HttpServer::routes() {
     if (const json failed = access_->audit_write(who, req, "publish " + household + " " + parsed.value().quarter);
         !failed.is_null())
       return send_json(res, failed);
-    zmq::socket_t socket(context_, zmq::socket_type::req);
-    socket.set(zmq::sockopt::linger, 0);
-    socket.set(zmq::sockopt::rcvtimeo, kAdminTimeoutMs);
-    socket.connect(ingest_endpoint_);
-    const std::string publisher = "web:" + who.name;
-    socket.send(zmq::buffer(publisher), zmq::send_flags::sndmore);
-    socket.send(zmq::buffer(event.dump()), zmq::send_flags::none);
-    zmq::message_t answer;
-    if (!socket.recv(answer)) return send_json(res, error_reply("hub_unavailable", "ingest did not answer"));
-    json reply = json::parse(answer.to_string(), nullptr, false);
-    if (reply.is_object() && reply.value("ok", false)) reply["event_id"] = event["event_id"];
+    json reply = admin::publish_internally(context_, ingest_endpoint_, "web:" + who.name, event, kAdminTimeoutMs);
+    if (reply.value("ok", false)) reply["event_id"] = event["event_id"];
     send_json(res, reply);
   });
 

@@ -7,6 +7,7 @@
 
 #include <spdlog/spdlog.h>
 
+#include "admin/internal_publish.h"
 #include "domain/import_file.h"
 #include "domain/status_json.h"
 #include "domain/wire_event.h"
@@ -95,16 +96,7 @@ json WebImport::admit(const httplib::Request& req, Principal& who) {
 }
 
 json WebImport::ask_ingest(const std::string& publisher, const json& request) {
-  zmq::socket_t socket(context_, zmq::socket_type::req);
-  socket.set(zmq::sockopt::linger, 0);
-  socket.set(zmq::sockopt::rcvtimeo, kIngestTimeoutMs);
-  socket.connect(ingest_endpoint_);
-  socket.send(zmq::buffer(publisher), zmq::send_flags::sndmore);
-  socket.send(zmq::buffer(request.dump()), zmq::send_flags::none);
-  zmq::message_t answer;
-  if (!socket.recv(answer)) return error_reply("hub_unavailable", "ingest did not answer");
-  json parsed = json::parse(answer.to_string(), nullptr, false);
-  return parsed.is_object() ? parsed : error_reply("hub_unavailable", "ingest answered something that is not JSON");
+  return admin::publish_internally(context_, ingest_endpoint_, publisher, request, kIngestTimeoutMs);
 }
 
 void WebImport::preview(const httplib::Request& req, httplib::Response& res) {

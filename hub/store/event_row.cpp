@@ -23,7 +23,7 @@ EventRow event_row(const StagedEvent& staged) {
     row.previous_quarter = staged.previous_quarter;
     row.effective_date = ev.effective_date;
     row.designations = nlohmann::json(ev.designations).dump();
-    row.correction = staged.correction ? 1 : 0;
+    row.correction = staged.past_quarter ? kPastQuarter : staged.correction ? kSameQuarter : kNotACorrection;
   }
   row.digest = staged.digest;
   row.body = staged.canonical;
@@ -59,6 +59,15 @@ std::vector<std::string> designations_from(const std::string& stored) {
     for (const auto& d : nlohmann::json::parse(stored)) out.push_back(d.get<std::string>());
   }
   return out;
+}
+
+void read_correction(std::int64_t kind, const std::string& body, LoggedEvent& into) {
+  into.correction = kind != kNotACorrection;
+  into.past_quarter = kind == kPastQuarter;
+  if (!into.correction || body.find("\"complaint_id\"") == std::string::npos) return;
+  const auto parsed = nlohmann::json::parse(body, nullptr, /*allow_exceptions=*/false);
+  if (parsed.is_object())
+    if (auto it = parsed.find("complaint_id"); it != parsed.end() && it->is_string()) into.complaint_id = it->get<std::string>();
 }
 
 }  // namespace hub::store

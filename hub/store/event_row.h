@@ -12,6 +12,7 @@
 #include <vector>
 
 #include "audit/audit_log.h"
+#include "domain/logged_event.h"
 #include "domain/wire_event.h"
 #include "eventlog/event_store.h"
 
@@ -26,10 +27,18 @@ struct EventRow {
   std::string household_id;
   std::string village;
   std::optional<std::string> status, previous_status, quarter, previous_quarter, effective_date, designations;
-  std::int64_t correction = 0;
+  std::int64_t correction = 0;  // a CorrectionKind
   std::string digest;
   std::string body;
   std::string publisher;
+};
+
+// Column `correction` says which kind a status change is. Chained as written; files from before
+// kPastQuarter hold only 0 and 1.
+enum CorrectionKind : std::int64_t {
+  kNotACorrection = 0,
+  kSameQuarter = 1,  // the household's current quarter evaluated again
+  kPastQuarter = 2,  // a past quarter put right by a complaint's ruling: the household row keeps its evaluation
 };
 
 // The row append() writes for `staged` (the values SqliteEventStore binds, in its order).
@@ -42,5 +51,9 @@ audit::AuditEntry event_chain_entry(const EventRow& row);
 // A stored `type` and `designations` back to what LoggedEvent holds.
 EventType event_type_from(std::string_view stored);
 std::vector<std::string> designations_from(const std::string& stored);
+// A stored `correction` and, for a correction, its `body`, into the LoggedEvent's correction,
+// past_quarter and complaint_id (read from the body: a ruling's correction is rare, so the
+// column the delivery reads for every event is not widened for it).
+void read_correction(std::int64_t kind, const std::string& body, LoggedEvent& into);
 
 }  // namespace hub::store

@@ -156,8 +156,9 @@ TEST_F(ComplaintsTest, LodgeInvestigateRuleAndOverdueWithHubctl) {
   expect_refused("complaints rule " + id + " --outcome maybe --ruling 属实 --ruled-on " + today, "invalid_field",
                  "outcome");
   json ruled = hubctl_json("complaints rule " + id + " --outcome upheld --ruling '经核查属实，更正评议' --ruled-on " +
-                           today + " --by clerk-wang");
+                           today + " --by clerk-wang --status credit");
   EXPECT_EQ(ruled["complaint"]["state"], "upheld");
+  EXPECT_EQ(ruled["correction"]["event_id"], "ruling-" + id) << ruled.dump();
   EXPECT_EQ(ruled["complaint"]["ruling"], "经核查属实，更正评议");
   expect_refused("complaints rule " + id + " --outcome dismissed --ruling 改判 --ruled-on " + today, "complaint_final",
                  "state");
@@ -196,6 +197,121 @@ TEST_F(ComplaintsTest, LodgeInvestigateRuleAndOverdueWithHubctl) {
   EXPECT_GE(hub.query_int("audit.db", "SELECT COUNT(*) FROM audit WHERE kind = 'admin_complaints_lodge_result' AND "
                                       "detail LIKE '%invalid_field%'"),
             5);
+}
+
+// An upheld complaint about a past quarter (issue 17): the ruling publishes the correction of
+// that quarter, the departments decide their remedy — finance pays exactly what the wrong
+// breach withheld, the police restore the quarter — each reason naming the complaint; the
+// household's evaluation now, reconcile and the chains are as they were; bad rulings store
+// nothing; and no publisher can name a complaint itself.
+TEST(ComplaintRuling, AnUpheldComplaintPutsAPastQuarterRightAndFinancePaysExactlyTheRemedy) {
+  HubOptions o;
+  o.curve = true;
+  o.departments = {"finance", "police"};
+  HubProcess hub(o);
+  hub.start();
+  const auto hubctl = [&](const std::string& args) {
+    return run_command(std::string(HUBCTL_PATH) + " --data-dir " + hub.data_dir() + " " + args);
+  };
+  const auto hubctl_json = [&](const std::string& args, int expected_exit = 0) {
+    const CommandResult r = hubctl(args + " --json");
+    EXPECT_EQ(r.exit_code, expected_exit) << args << "\n" << r.output;
+    return json::parse(r.output.substr(0, r.output.find('\n')), nullptr, false);
+  };
+  // V01-00001 is on finance's roster for the only-child reward, 60 yuan a quarter.
+  const std::string h = "V01-00001";
+  json events = json::array({household_event(h)});
+  for (const auto& [quarter, status] : std::vector<std::pair<std::string, std::string>>{
+           {"2020Q1", "credit"}, {"2020Q2", "breach"}, {"2020Q3", "non_credit"}, {"2020Q4", "credit"},
+           {"2021Q1", "credit"}})
+    events.push_back(status_event(h, status, quarter));
+  ASSERT_EQ(hub.ingest({{"type", "batch"}, {"events", events}})["ok"], true);
+  hub.wait_for_delivery();
+  const std::string paid_sql =
+      "SELECT COALESCE(SUM(amount_fen), 0) FROM action WHERE department = 'finance' AND household_id = '" + h +
+      "' AND action IN ('apply', 'restore', 'release')";
+  // 2020Q1, Q3 released at Q4, Q4 and 2021Q1: 4 × 60 yuan; 2020Q2's breach withheld its 60.
+  ASSERT_EQ(hub.query_int("ledger.db", paid_sql), 24000);
+
+  const std::string today = local_date(0);
+  json lodged = hubctl_json("complaints add --channel town_box --household " + h +
+                            " --quarter 2020Q2 --summary '2020年第二季度评为违约户与事实不符' --by clerk-wang");
+  ASSERT_TRUE(lodged.value("ok", false)) << lodged.dump();
+  const std::string id = lodged["complaint"]["id"];
+  const std::string rule = "complaints rule " + id + " --ruling '经核查属实，2020Q2 应为诚信户' --ruled-on " + today;
+
+  // Refused rulings store nothing: no correction, the complaint still open.
+  const auto refused = [&](const std::string& args, const std::string& code, const std::string& field) {
+    const CommandResult r = hubctl(args);
+    EXPECT_EQ(r.exit_code, 1) << args << "\n" << r.output;
+    EXPECT_NE(r.output.find(code + ":"), std::string::npos) << args << "\n" << r.output;
+    EXPECT_NE(r.output.find("[field " + field + "]"), std::string::npos) << args << "\n" << r.output;
+  };
+  refused(rule + " --outcome upheld", "missing_field", "correction");
+  refused(rule + " --outcome upheld --status good", "invalid_status", "correction.status");
+  refused(rule + " --outcome upheld --status credit --designation vip", "invalid_designation", "correction.designations");
+  refused(rule + " --outcome upheld --status credit --effective-date 2020-13-01", "invalid_date",
+          "correction.effective_date");
+  refused(rule + " --outcome dismissed --status credit", "invalid_field", "correction");
+  EXPECT_EQ(hub.query_int("events.db", "SELECT COUNT(*) FROM event WHERE household_id = '" + h + "'"), 6);
+  EXPECT_EQ(hubctl_json("complaints show " + id)["complaint"]["state"], "received");
+
+  // A publisher cannot name a complaint: only the ruling does.
+  json forged = status_event(h, "credit", "2020Q2", "forged");
+  forged["complaint_id"] = id;
+  const json forged_reply = hub.ingest(forged);
+  EXPECT_EQ(forged_reply["error"]["code"], "complaint_correction_reserved") << forged_reply.dump();
+  EXPECT_EQ(forged_reply["error"]["field"], "complaint_id");
+
+  // Upheld: the correction of 2020Q2 is stored and delivered.
+  json ruled = hubctl_json(rule + " --outcome upheld --status credit --by clerk-wang");
+  ASSERT_TRUE(ruled.value("ok", false)) << ruled.dump();
+  EXPECT_EQ(ruled["complaint"]["state"], "upheld");
+  EXPECT_EQ(ruled["correction"]["event_id"], "ruling-" + id);
+  EXPECT_EQ(ruled["correction"]["quarter"], "2020Q2");
+  EXPECT_EQ(ruled["correction"]["duplicate"], false);
+  const std::int64_t seq = ruled["correction"]["seq"];
+  EXPECT_EQ(seq, 7);
+  hub.wait_for_delivery();
+
+  // Finance pays what the wrong breach withheld: 2020Q2's 60 yuan, once, naming the complaint.
+  EXPECT_EQ(hub.query_int("ledger.db", paid_sql), 30000);
+  const auto finance = hub.query_rows("ledger.db", "SELECT action, amount_fen, reason FROM action WHERE department = "
+                                                   "'finance' AND seq = " + std::to_string(seq) +
+                                                   " AND action <> 'not_applicable'");
+  ASSERT_EQ(finance.size(), 1u);
+  EXPECT_EQ(finance[0][0], "release");
+  EXPECT_EQ(finance[0][1], "6000");
+  EXPECT_NE(finance[0][2].find(id), std::string::npos) << finance[0][2];
+  // The police restore the quarter's priority service, the reason naming the complaint.
+  const auto police =
+      hub.query_rows("ledger.db", "SELECT action, reason FROM action WHERE department = 'police' AND seq = " +
+                                      std::to_string(seq));
+  ASSERT_FALSE(police.empty());
+  for (const auto& row : police) {
+    EXPECT_EQ(row[0], "restore") << row[1];
+    EXPECT_NE(row[1].find(id), std::string::npos) << row[1];
+    EXPECT_NE(row[1].find("2020Q2"), std::string::npos) << row[1];
+  }
+
+  // The household's evaluation now is still 2021Q1's; nothing disagrees; the chains verify.
+  const json household = hubctl_json("household " + h);
+  EXPECT_EQ(household["status"], "credit") << household.dump();
+  EXPECT_EQ(household["quarter"], "2021Q1") << household.dump();
+  EXPECT_EQ(hubctl_json("reconcile")["count"], 0);
+  const json verified = hubctl_json("audit verify");
+  EXPECT_TRUE(verified.value("ok", false)) << verified.dump();
+
+  // Ruled is final; the same ruling again is refused and stores nothing more.
+  refused(rule + " --outcome upheld --status credit", "complaint_final", "state");
+  hub.stop();
+  EXPECT_EQ(hub.query_rows("events.db", "SELECT publisher, correction, previous_status FROM event WHERE seq = " +
+                                            std::to_string(seq)),
+            (std::vector<std::vector<std::string>>{{"complaint:" + id, "2", "breach"}}));
+  EXPECT_EQ(hub.query_int("events.db", "SELECT COUNT(*) FROM event"), 7);
+  EXPECT_EQ(hub.query_int("audit.db", "SELECT COUNT(*) FROM audit WHERE kind = 'admin_complaints_rule_result' AND "
+                                      "detail LIKE '%\"correction\"%' AND detail LIKE '%ruling-" + id + "%'"),
+            1);
 }
 
 }  // namespace

@@ -162,6 +162,12 @@ constexpr const char* kFindIds =
     "SELECT e.event_id, e.seq, e.digest FROM unnest($2::text[]) AS u(event_id), "
     "LATERAL (SELECT event_id, seq, digest FROM event WHERE hub_id = $1 AND event_id = u.event_id LIMIT 1) e";
 
+// The household's last evaluation of a quarter (a past quarter a ruling corrects): a walk of one
+// household's events, newest first, on event_by_household.
+constexpr const char* kStatusInQuarter =
+    "SELECT status FROM event WHERE hub_id = $1 AND household_id = $2 AND quarter = $3 AND type = 'status_change' "
+    "ORDER BY seq DESC LIMIT 1";
+
 // The columns the verifier reads, in chain order (event_store.h).
 constexpr const char* kChainedRows =
     "SELECT seq, received_at_ms, publisher, event_id, type, household_id, village, status, previous_status, "
@@ -197,6 +203,21 @@ class PgLookups final : public EventStore::Lookups {
       const auto it = known_.find(event_id);
       if (it == known_.end()) return std::nullopt;
       return it->second;
+    });
+  }
+
+  std::optional<HouseholdStatus> status_in_quarter(const std::string& household_id,
+                                                   const std::string& quarter) override {
+    return guarded([&]() -> std::optional<HouseholdStatus> {
+      if (!open_) keep_open(connection_);
+      Pipeline p(connection_);
+      if (!open_) p.send("BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY");
+      p.send(kStatusInQuarter, Params().text(hub_id_).text(household_id).text(quarter));
+      const std::vector<Rows> results = p.finish();
+      open_ = true;
+      const Rows& rows = results.back();
+      if (rows.size() == 0) return std::nullopt;
+      return hub::sdk::parse_household_status(std::string(rows.text(0, 0)));
     });
   }
 
@@ -346,7 +367,8 @@ void PgEventStore::append_group(const std::vector<StagedEvent>& group, std::int6
         case EventType::kHousehold: last_registration[s.event.household_id] = i; break;
         case EventType::kCommitment: last_commitment[s.event.household_id] = i; break;
         case EventType::kStatusChange:
-          last_evaluation[s.event.household_id] = i;
+          // A past quarter's correction leaves the household's evaluation now as it is.
+          if (!s.past_quarter) last_evaluation[s.event.household_id] = i;
           ++by_village_status[{s.village, hub::sdk::to_string(s.event.status)}];
           break;
       }
@@ -462,8 +484,8 @@ std::vector<LoggedEvent> PgEventReader::read(std::uint64_t from, std::uint64_t t
     keep_open(conn_);
     const Rows rows = conn_.exec(
         "SELECT seq, type, event_id, household_id, village, status, previous_status, quarter, previous_quarter, "
-        "effective_date, designations, correction, received_at_ms FROM event "
-        "WHERE hub_id = $1 AND seq BETWEEN $2 AND $3 ORDER BY seq",
+        "effective_date, designations, correction, received_at_ms, CASE WHEN correction <> 0 THEN body END "
+        "FROM event WHERE hub_id = $1 AND seq BETWEEN $2 AND $3 ORDER BY seq",
         Params().text(hub_id_).integer(static_cast<std::int64_t>(from)).integer(static_cast<std::int64_t>(to)));
     std::vector<LoggedEvent> out;
     out.reserve(static_cast<std::size_t>(rows.size()));
@@ -483,7 +505,7 @@ std::vector<LoggedEvent> PgEventReader::read(std::uint64_t from, std::uint64_t t
         e.previous_quarter = rows.text(r, 8);
         e.effective_date = rows.text(r, 9);
         e.designations = designations_from(std::string(rows.text(r, 10)));
-        e.correction = rows.integer(r, 11) != 0;
+        read_correction(rows.integer(r, 11), std::string(rows.text(r, 13)), e);
       }
       e.received_at_ms = rows.integer(r, 12);
       out.push_back(std::move(e));

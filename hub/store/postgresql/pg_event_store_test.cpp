@@ -232,6 +232,43 @@ TEST_P(OnBothBackends, HouseholdsStateIsDerivedInTheGroupAndSurvivesReopening) {
   EXPECT_EQ(stored["V01-00003"].quarter, "2020Q1");
 }
 
+// A complaint's ruling on a past quarter (issue 17): that quarter's last evaluation is read from
+// the store (a fresh log: nothing in memory), the household's evaluation now is kept across a
+// reopening, the event reads back as a past quarter with its complaint, and the chain verifies.
+TEST_P(OnBothBackends, ARulingOnAPastQuarterKeepsTheEvaluationNowAndReadsBackWithItsComplaint) {
+  {
+    auto log = open_log();
+    stage_ok(*log, {reg("V01-00004"), status("V01-00004", "breach", "2020Q3", "ev-q3"),
+                    status("V01-00004", "non_credit", "2020Q3", "ev-q3-corrected"),
+                    status("V01-00004", "credit", "2021Q1", "ev-now")});
+    log->commit_group(kNow);
+  }
+  {
+    auto log = open_log();
+    WireEvent ruling = status("V01-00004", "credit", "2020Q3", "TS-2026-000042-correction");
+    ruling.complaint_id = "TS-2026-000042";
+    EXPECT_EQ(log->stage({ruling}, true).errors.at(0).error.code, "complaint_correction_reserved");
+    stage_ok(*log, {ruling}, ruling_publisher("TS-2026-000042"));
+    log->commit_group(kNow + 1);
+  }
+  auto log = open_log();
+  EXPECT_EQ(log->stage({status("V01-00004", "credit", "2020Q4")}, true).errors.at(0).error.code, "stale_quarter");
+  std::map<std::string, StoredHousehold> stored;
+  for (auto& h : backend_->open()->load_households()) stored[h.household_id] = h;
+  EXPECT_EQ(stored["V01-00004"].status, hub::sdk::HouseholdStatus::kCredit);
+  EXPECT_EQ(stored["V01-00004"].quarter, "2021Q1");
+  const auto events = backend_->reader()->read(4, 5);
+  ASSERT_EQ(events.size(), 2u);
+  EXPECT_FALSE(events[0].past_quarter);
+  EXPECT_EQ(events[0].complaint_id, "");
+  EXPECT_TRUE(events[1].correction);
+  EXPECT_TRUE(events[1].past_quarter);
+  EXPECT_EQ(events[1].complaint_id, "TS-2026-000042");
+  EXPECT_EQ(events[1].previous_status, hub::sdk::HouseholdStatus::kNonCredit) << "2020Q3's last evaluation";
+  EXPECT_EQ(events[1].previous_quarter, "2020Q3");
+  EXPECT_TRUE(backend_->verify().ok) << backend_->verify().message;
+}
+
 TEST_P(OnBothBackends, TheChainContinuesAcrossReopeningAndVerifies) {
   {
     auto log = open_log();

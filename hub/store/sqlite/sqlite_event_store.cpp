@@ -132,6 +132,10 @@ SqliteEventStore::SqliteEventStore(const std::string& path) try : db_(path, Data
   lookup_db_ = std::make_unique<Database>(path, Database::Mode::kReadWrite);
   lookup_db_->exec("PRAGMA query_only=1");
   find_id_ = std::make_unique<Statement>(*lookup_db_, "SELECT seq, digest FROM event WHERE event_id = ?");
+  find_status_in_quarter_ = std::make_unique<Statement>(
+      *lookup_db_,
+      "SELECT status FROM event WHERE household_id = ? AND quarter = ? AND type = 'status_change' "
+      "ORDER BY seq DESC LIMIT 1");
   const std::uint64_t last = read_last_seq();
   chain_ = std::make_unique<ChainKeeper>(db_, ChainedFile::kEvents);
   const std::int64_t head_seq = chain_->seq();
@@ -212,7 +216,8 @@ namespace {
 // One read snapshot (BEGIN … COMMIT) around a request's event_id look-ups.
 class SqliteLookups final : public EventStore::Lookups {
  public:
-  SqliteLookups(Database& db, Statement& find) : snapshot_(db), find_(find) {}
+  SqliteLookups(Database& db, Statement& find, Statement& status_in_quarter)
+      : snapshot_(db), find_(find), status_in_quarter_(status_in_quarter) {}
   std::optional<KnownEvent> find(const std::string& event_id) override {
     return guarded([&] {
       find_.bind(1, event_id);
@@ -222,16 +227,28 @@ class SqliteLookups final : public EventStore::Lookups {
       return known;
     });
   }
+  std::optional<hub::sdk::HouseholdStatus> status_in_quarter(const std::string& household_id,
+                                                             const std::string& quarter) override {
+    return guarded([&] {
+      status_in_quarter_.bind(1, household_id).bind(2, quarter);
+      std::optional<hub::sdk::HouseholdStatus> status;
+      if (status_in_quarter_.step()) status = hub::sdk::parse_household_status(status_in_quarter_.column_text(0));
+      status_in_quarter_.reset();
+      return status;
+    });
+  }
 
  private:
   ReadTransaction snapshot_;
   Statement& find_;
+  Statement& status_in_quarter_;
 };
 
 }  // namespace
 
 std::unique_ptr<EventStore::Lookups> SqliteEventStore::lookups() {
-  return guarded([&]() -> std::unique_ptr<EventStore::Lookups> { return std::make_unique<SqliteLookups>(*lookup_db_, *find_id_); });
+  return guarded([&]() -> std::unique_ptr<EventStore::Lookups> { return std::make_unique<SqliteLookups>(*lookup_db_, *find_id_, *find_status_in_quarter_);
+  });
 }
 
 void SqliteEventStore::each_event_id(const std::function<void(std::string_view)>& visit) {
@@ -307,6 +324,7 @@ void SqliteEventStore::append_group(const std::vector<StagedEvent>& group, std::
           break;
         case EventType::kStatusChange:
           ++by_village_status[{s.village, hub::sdk::to_string(ev.status)}];
+          if (s.past_quarter) break;  // the household's evaluation now is not the one corrected
           update_status_->bind(1, hub::sdk::to_string(ev.status))
               .bind(2, ev.quarter)
               .bind(3, row.designations.value_or(""))
@@ -347,7 +365,8 @@ SqliteEventReader::SqliteEventReader(const std::string& path)
     : db_(path, Database::Mode::kReadWrite),
       range_(db_,
              "SELECT seq, type, event_id, household_id, village, status, previous_status, quarter, previous_quarter, "
-             "effective_date, designations, correction, received_at_ms FROM event WHERE seq BETWEEN ? AND ? ORDER BY seq"),
+             "effective_date, designations, correction, received_at_ms, CASE WHEN correction != 0 THEN body END "
+             "FROM event WHERE seq BETWEEN ? AND ? ORDER BY seq"),
       received_(db_, "SELECT received_at_ms FROM event WHERE seq = ?") {
   db_.exec("PRAGMA query_only=1");
 }
@@ -374,7 +393,7 @@ std::vector<LoggedEvent> SqliteEventReader::read_range(std::uint64_t from, std::
       e.previous_quarter = range_.column_text(8);
       e.effective_date = range_.column_text(9);
       e.designations = designations_from(range_.column_text(10));
-      e.correction = range_.column_int(11) != 0;
+      read_correction(range_.column_int(11), range_.column_text(13), e);
     }
     e.received_at_ms = range_.column_int(12);
     out.push_back(std::move(e));

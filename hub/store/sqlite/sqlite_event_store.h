@@ -52,6 +52,7 @@ class SqliteEventStore final : public EventStore {
   Database db_;
   std::unique_ptr<Database> lookup_db_;  // read-only: look-ups while an append runs
   std::unique_ptr<Statement> find_id_;   // on lookup_db_
+  std::unique_ptr<Statement> find_status_in_quarter_;  // on lookup_db_
   std::unique_ptr<Statement> insert_event_;
   std::unique_ptr<Statement> upsert_household_;
   std::unique_ptr<Statement> update_commitment_;
