@@ -2,14 +2,18 @@
 
 #include <sqlite3.h>
 
+#include <map>
 #include <utility>
 
 namespace finance {
 namespace {
 
-constexpr int kSchemaVersion = 1;
+// PRAGMA user_version of finance.db. 1: accruals and the decision journal; 2: each decision's
+// status (decision.status), so that a ruling on a past quarter can replay the household's
+// corrected history (see remedy.h). A file is brought up step by step, in one transaction.
+constexpr int kSchemaVersion = 2;
 
-constexpr const char* kSchema = R"sql(
+constexpr const char* kSchemaVersion1 = R"sql(
 CREATE TABLE IF NOT EXISTS accrual(
   id          INTEGER PRIMARY KEY,
   household_id TEXT NOT NULL,
@@ -40,6 +44,25 @@ CREATE TABLE IF NOT EXISTS decision_action(
   reason          TEXT NOT NULL,
   PRIMARY KEY (idempotency_key, ordinal)
 );
+)sql";
+
+// Version 2: the status each decision was taken for (Event::new_status). Decisions journalled
+// before it get the status their actions show — money paid (apply, restore, release) only for
+// credit, defer only for non_credit, withhold only for breach; a decision with nothing but
+// not_applicable (a household on no roster, an unevaluated status) stays NULL and is left out
+// of every replayed history. The index serves the history and payment queries per household.
+constexpr const char* kUpgradeToVersion2 = R"sql(
+ALTER TABLE decision ADD COLUMN status TEXT
+  CHECK (status IS NULL OR status IN ('unevaluated', 'credit', 'non_credit', 'breach'));
+UPDATE decision SET status = CASE
+  WHEN EXISTS (SELECT 1 FROM decision_action a WHERE a.idempotency_key = decision.idempotency_key
+               AND a.action IN ('apply', 'restore', 'release')) THEN 'credit'
+  WHEN EXISTS (SELECT 1 FROM decision_action a WHERE a.idempotency_key = decision.idempotency_key
+               AND a.action = 'defer') THEN 'non_credit'
+  WHEN EXISTS (SELECT 1 FROM decision_action a WHERE a.idempotency_key = decision.idempotency_key
+               AND a.action = 'withhold') THEN 'breach'
+  ELSE NULL END;
+CREATE INDEX IF NOT EXISTS decision_household ON decision(household_id, sequence);
 )sql";
 
 const char* settlement_name(Settlement settlement) {
@@ -143,7 +166,10 @@ AccrualStore::AccrualStore(const std::string& path) : path_(path) {
     if (found < kSchemaVersion) {
       execute("BEGIN IMMEDIATE");
       try {
-        if (sqlite3_exec(db_, kSchema, nullptr, nullptr, nullptr) != SQLITE_OK) fail("cannot create the schema");
+        if (found < 1 && sqlite3_exec(db_, kSchemaVersion1, nullptr, nullptr, nullptr) != SQLITE_OK)
+          fail("cannot create the schema");
+        if (found < 2 && sqlite3_exec(db_, kUpgradeToVersion2, nullptr, nullptr, nullptr) != SQLITE_OK)
+          fail("cannot upgrade the schema from version " + std::to_string(found) + " to 2");
         execute(("PRAGMA user_version=" + std::to_string(kSchemaVersion)).c_str());
         execute("COMMIT");
       } catch (...) {
@@ -255,13 +281,14 @@ std::optional<RecordedDecision> AccrualStore::find_decision(std::string_view ide
 
 void AccrualStore::record_decision(const hub::sdk::Event& event, const std::vector<hub::sdk::PolicyAction>& actions,
                                    std::int64_t decided_at_ms) {
-  Statement decision(db_, prepared("INSERT INTO decision(idempotency_key, sequence, household_id, quarter, decided_at_ms) "
-                     "VALUES (?1, ?2, ?3, ?4, ?5)"));
+  Statement decision(db_, prepared("INSERT INTO decision(idempotency_key, sequence, household_id, quarter, decided_at_ms, "
+                     "status) VALUES (?1, ?2, ?3, ?4, ?5, ?6)"));
   decision.bind(1, event.idempotency_key)
       .bind(2, static_cast<std::int64_t>(event.sequence))
       .bind(3, event.household_id)
       .bind(4, event.quarter)
       .bind(5, decided_at_ms)
+      .bind(6, hub::sdk::to_string(event.new_status))
       .run();
   std::int64_t ordinal = 0;
   for (const auto& action : actions) {
@@ -276,6 +303,28 @@ void AccrualStore::record_decision(const hub::sdk::Event& event, const std::vect
     }
     row.bind(6, action.reason).run();
   }
+}
+
+std::map<std::string, hub::sdk::HouseholdStatus> AccrualStore::quarter_statuses(std::string_view household_id) {
+  Statement query(db_, prepared("SELECT quarter, status FROM decision "
+                  "WHERE household_id = ?1 AND status IS NOT NULL ORDER BY sequence"));
+  query.bind(1, household_id);
+  std::map<std::string, hub::sdk::HouseholdStatus> out;
+  while (query.step()) {
+    const std::string text = query.text(1);
+    const auto status = hub::sdk::parse_household_status(text);
+    if (!status) fail("a decision of household " + std::string(household_id) + " holds an unknown status '" + text + "'");
+    out[query.text(0)] = *status;  // in sequence order: the latest decision of a quarter wins
+  }
+  return out;
+}
+
+std::int64_t AccrualStore::paid(std::string_view household_id, std::string_view policy_id) {
+  Statement query(db_, prepared("SELECT COALESCE(SUM(a.amount_fen), 0) FROM decision_action a "
+                  "JOIN decision d ON d.idempotency_key = a.idempotency_key "
+                  "WHERE d.household_id = ?1 AND a.policy_id = ?2 AND a.action IN ('apply', 'restore', 'release')"));
+  query.bind(1, household_id).bind(2, policy_id);
+  return query.step() ? query.integer(0) : 0;
 }
 
 std::vector<Accrual> AccrualStore::pending(std::string_view household_id, std::string_view policy_id) {

@@ -4,7 +4,8 @@
 // Two things live here. The accruals: one row per household, policy and quarter whose reward
 // was deferred, open until it is settled — released (paid when the household is credit again),
 // forfeited (breach) or superseded (a correction re-evaluated that quarter). And the decision
-// journal: the exact actions returned for each Event::idempotency_key. The hub delivers at
+// journal: the exact actions returned for each Event::idempotency_key, with the quarter and the
+// status each decision was taken for. The hub delivers at
 // least once; a redelivered event is answered from the journal, so it gets the identical
 // actions and changes no accrual twice, however much has happened since.
 //
@@ -15,6 +16,7 @@
 #pragma once
 
 #include <cstdint>
+#include <map>
 #include <optional>
 #include <stdexcept>
 #include <string>
@@ -77,9 +79,18 @@ class AccrualStore {
   // The decision taken earlier for this idempotency key, or nothing if the key is new.
   std::optional<RecordedDecision> find_decision(std::string_view idempotency_key);
 
-  // Journals the actions decided for `event`.
+  // Journals the actions decided for `event`, with its quarter and new_status.
   void record_decision(const hub::sdk::Event& event, const std::vector<hub::sdk::PolicyAction>& actions,
                        std::int64_t decided_at_ms);
+
+  // The household's history as the journal has it: per quarter, the status of its latest
+  // decision (highest sequence; a past quarter's ruling is one). Decisions journalled before
+  // schema version 2 whose status cannot be told from their actions are left out.
+  std::map<std::string, hub::sdk::HouseholdStatus> quarter_statuses(std::string_view household_id);
+
+  // Money actually paid to the household for one policy so far: the sum of the amounts of
+  // every journalled apply, restore and release (a past quarter's remedy included).
+  std::int64_t paid(std::string_view household_id, std::string_view policy_id);
 
   // Open (unsettled) accruals of one household and policy, oldest quarter first.
   std::vector<Accrual> pending(std::string_view household_id, std::string_view policy_id);

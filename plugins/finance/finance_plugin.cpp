@@ -9,6 +9,20 @@
 // A correction (same quarter re-evaluated) first supersedes the open accrual of that quarter,
 // then decides afresh. Households not on the roster for a policy get not_applicable.
 //
+// A ruling on a past quarter (Event::past_quarter, 投诉裁定更正往季) does not change the
+// household's status now; finance pays the exact remedy instead. It replays the household's
+// corrected history from the journal (per quarter the status of its latest decision, that
+// quarter now the ruling's status; remedy.h) at today's roster amount A, and compares it with
+// the money actually paid (every journalled apply, restore and release):
+//   should-have-paid > paid → one release of the difference (补发), reason naming the complaint
+//   should-have-paid < paid → not_applicable naming the amount overpaid: the hub claws nothing
+//                             back, recovery is outside it
+//   equal, nothing changed  → not_applicable, payments unchanged
+// and the open accruals become the replay's open set: those it released or forfeited are settled
+// so (a withhold of the forfeited sum says which quarters), those it left open are added.
+// Invariant: after a remedy ≥ 0, money paid + open accruals = the corrected history's paid +
+// open, to the fen; ordinary events afterwards carry on from those accruals.
+//
 // Department data: the roster, a CSV `household_id,policy_id,amount_fen_per_quarter` at
 // <data_dir>/roster.csv or at settings.roster (relative to the data directory). State: the
 // accruals and the decision journal in <data_dir>/finance.db (see accrual_store.h); each event
@@ -18,6 +32,7 @@
 #include <cstdint>
 #include <exception>
 #include <filesystem>
+#include <map>
 #include <memory>
 #include <optional>
 #include <string>
@@ -31,11 +46,13 @@
 #include "hub/sdk/plugin.h"
 #include "hub/sdk/reasons.h"
 #include "hub/sdk/roster.h"
+#include "remedy.h"
 
 namespace {
 
 using finance::Accrual;
 using finance::AccrualStore;
+using finance::QuarterFate;
 using finance::Settlement;
 using hub::sdk::ActionKind;
 using hub::sdk::Catalogue;
@@ -105,6 +122,26 @@ std::string correction_note(const Event& event, const std::vector<Accrual>& supe
   return " [更正：撤销 " + event.quarter + " 原暂缓的 " + format_yuan(total(superseded)) +
          " / correction: the earlier deferral of " + format_yuan(total(superseded)) + " for " + event.quarter +
          " is superseded]";
+}
+
+// A reason in two languages, joined as "<中文> / <English>" when done.
+struct Bilingual {
+  std::string zh;
+  std::string en;
+  std::string joined() const { return zh + " / " + en; }
+};
+
+// "依投诉 TS-… 裁定，2020Q4 由违约户更正为诚信户" / "ruling on complaint TS-…: 2020Q4 corrected
+// from breach to credit". A department that does not receive the complaint's id still reads a
+// whole sentence ("依投诉裁定" / "ruling on a complaint").
+Bilingual ruling_head(const Event& event) {
+  const bool named = !event.complaint_id.empty();
+  return {(named ? "依投诉 " + event.complaint_id + " 裁定，" : std::string("依投诉裁定，")) + event.quarter + " 由" +
+              std::string(hub::sdk::status_name_zh(event.previous_status)) + "更正为" +
+              std::string(hub::sdk::status_name_zh(event.new_status)),
+          (named ? "ruling on complaint " + event.complaint_id : std::string("ruling on a complaint")) + ": " +
+              event.quarter + " corrected from " + std::string(hub::sdk::to_string(event.previous_status)) + " to " +
+              std::string(hub::sdk::to_string(event.new_status))};
 }
 
 // The household's quarterly amount per policy, from the roster.
@@ -194,6 +231,10 @@ class FinancePlugin final : public hub::sdk::Plugin {
            "不在" + policy.name_zh + "名册，不适用 / not on the roster for " + policy.name_en + ": not applicable");
       return;
     }
+    if (event.past_quarter) {
+      decide_past_quarter(policy, event, *amount, out);
+      return;
+    }
     const std::string& key = event.idempotency_key;
     const std::string& h = event.household_id;
     const std::string& q = event.quarter;
@@ -257,6 +298,97 @@ class FinancePlugin final : public hub::sdk::Plugin {
     make(ActionKind::kNotApplicable, std::nullopt,
          std::string(event.new_status == HouseholdStatus::kUnevaluated ? "未评议" : "无兑现规则") + "，不适用 / " +
              std::string(hub::sdk::to_string(event.new_status)) + ": not applicable" + note);
+  }
+
+  // The remedy for a ruling on a past quarter (see the file comment), for one policy of a
+  // household on its roster at `amount` a quarter. Inside the caller's transaction, before the
+  // event is journalled: the journal holds every earlier decision and none of this one's.
+  void decide_past_quarter(const PolicyDefinition& policy, const Event& event, std::int64_t amount,
+                           std::vector<PolicyAction>& out) {
+    auto make = [&](ActionKind kind, std::optional<std::int64_t> fen, std::string reason) {
+      out.push_back(PolicyAction{policy.id, event.household_id, kind, fen, std::move(reason)});
+    };
+    const std::string& key = event.idempotency_key;
+    const std::string& h = event.household_id;
+
+    // The corrected history: what the journal says of each quarter, the ruled quarter as ruled.
+    std::map<std::string, HouseholdStatus> statuses = store_->quarter_statuses(h);
+    statuses[event.quarter] = event.new_status;
+    std::map<std::string, ActionKind> effects;
+    for (const auto& [quarter, status] : statuses) effects[quarter] = hub::sdk::effect_for_status(policy, status);
+    const finance::Replay should = finance::replay(effects, amount);
+    const std::int64_t remedy = should.paid_fen - store_->paid(h, policy.id);
+
+    // Bring the open accruals to the replay's open set. An accrual the replay paid was released
+    // (its money is in the remedy), one it forfeited is forfeited; one whose quarter the replay
+    // neither paid nor forfeited (now unevaluated, or open at another amount) is superseded.
+    std::vector<Accrual> released, forfeited, superseded, added;
+    for (const Accrual& open : store_->pending(h, policy.id)) {
+      const auto kept = should.open.find(open.quarter);
+      if (kept != should.open.end() && kept->second == open.amount_fen) continue;
+      const auto fate = should.fate.find(open.quarter);
+      const QuarterFate what = fate == should.fate.end() ? QuarterFate::kNone : fate->second;
+      const Settlement settlement = what == QuarterFate::kPaid        ? Settlement::kReleased
+                                    : what == QuarterFate::kForfeited ? Settlement::kForfeited
+                                                                      : Settlement::kSuperseded;
+      store_->settle(h, policy.id, open.quarter, settlement, key);
+      (settlement == Settlement::kReleased    ? released
+       : settlement == Settlement::kForfeited ? forfeited
+                                              : superseded)
+          .push_back(open);
+    }
+    const std::vector<Accrual> still_open = store_->pending(h, policy.id);
+    for (const auto& [quarter, fen] : should.open) {
+      bool present = false;
+      for (const Accrual& open : still_open) present = present || open.quarter == quarter;
+      if (present) continue;
+      store_->add(h, policy.id, quarter, fen, key);
+      added.push_back(Accrual{quarter, fen});
+    }
+
+    // What happened to the accruals, appended to the first action's reason.
+    Bilingual accruals;
+    if (!released.empty()) {
+      accruals.zh += "（含原暂缓的 " + quarters(released, kZhQuarters) + "）";
+      accruals.en += " (deferred " + quarters(released, kEnQuarters) + " included)";
+    }
+    if (!added.empty()) {
+      accruals.zh += "；暂缓 " + format_yuan(total(added)) + "（" + quarters(added, kZhQuarters) + "）";
+      accruals.en += "; " + format_yuan(total(added)) + " deferred (" + quarters(added, kEnQuarters) + ")";
+    }
+    if (!superseded.empty()) {
+      accruals.zh += "；撤销原暂缓的 " + format_yuan(total(superseded)) + "（" + quarters(superseded, kZhQuarters) + "）";
+      accruals.en += "; the deferral of " + format_yuan(total(superseded)) + " (" + quarters(superseded, kEnQuarters) +
+                     ") superseded";
+    }
+
+    const Bilingual head = ruling_head(event);
+    if (remedy > 0) {
+      make(ActionKind::kRelease, remedy,
+           Bilingual{head.zh + "，补发 " + format_yuan(remedy) + accruals.zh,
+                     head.en + ", " + format_yuan(remedy) + " paid as the remedy" + accruals.en}
+               .joined());
+    } else if (remedy < 0) {
+      // Money already paid stays paid: taking it back is a matter for the office, not the hub.
+      make(ActionKind::kNotApplicable, std::nullopt,
+           Bilingual{head.zh + "，多发 " + format_yuan(-remedy) + "，不在本系统追回" + accruals.zh,
+                     head.en + ": " + format_yuan(-remedy) + " overpaid: recovery is outside the hub" + accruals.en}
+               .joined());
+    }
+    if (!forfeited.empty()) {
+      const std::int64_t lost = total(forfeited);
+      make(ActionKind::kWithhold, lost,
+           Bilingual{head.zh + "，原暂缓的 " + format_yuan(lost) + "（" + quarters(forfeited, kZhQuarters) + "）因裁定作废" +
+                         (remedy == 0 ? accruals.zh : std::string()),
+                     head.en + ": deferred " + format_yuan(lost) + " (" + quarters(forfeited, kEnQuarters) +
+                         ") forfeited because of the ruling" + (remedy == 0 ? accruals.en : std::string())}
+               .joined());
+    }
+    if (remedy == 0 && forfeited.empty()) {
+      make(ActionKind::kNotApplicable, std::nullopt,
+           Bilingual{"兑现不变" + accruals.zh, "payments unchanged" + accruals.en}.joined() +
+               hub::sdk::correction_suffix(event));
+    }
   }
 
   std::optional<std::int64_t> quarterly_amount(const std::string& household_id, const std::string& policy_id) const {
