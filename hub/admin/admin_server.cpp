@@ -282,6 +282,8 @@ json AdminServer::operator_action(const json& request, const std::string& caller
     if (reply.contains(names)) summary[names] = reply[names];
   if (reply.contains("complaint"))  // a complaint's: its id and state after the change
     summary["complaint"] = {{"id", reply["complaint"]["id"]}, {"state", reply["complaint"]["state"]}};
+  if (reply.contains("correction"))  // an upheld ruling's: the correction it stored, and where
+    summary["correction"] = {{"event_id", reply["correction"]["event_id"]}, {"seq", reply["correction"]["seq"]}};
   outcome.detail = summary.dump();
   try {
     audit_.append(outcome);

@@ -21,9 +21,17 @@ class ComplaintRequests : public ::testing::Test {
  protected:
   ComplaintRequests() : reg_(store::sqlite_complaint_store_opener(dir_.file("complaints.db")), 15) {}
 
+  // What an upheld ruling publishes goes to ingest in hubd; here it is kept, and answered with
+  // `ingest_reply_` (the real path, through ingest, is tests/integration/complaints_test.cpp).
   json ask(const json& request) {
-    return answer_complaint_request(reg_, request, village_of_, kToday, 1'700'000'000'000);
+    const PublishCorrection publish = [this](const json& event, const std::string& publisher) {
+      published_.push_back({event, publisher});
+      return ingest_reply_;
+    };
+    return answer_complaint_request(reg_, request, village_of_, kToday, 1'700'000'000'000, publish);
   }
+  std::vector<std::pair<json, std::string>> published_;
+  json ingest_reply_{{"ok", true}, {"seq", 42}, {"duplicate", false}};
   static json lodge_request() {
     return json{{"cmd", "complaints"}, {"action", "lodge"}, {"household_id", "V03-00417"}, {"quarter", "2026Q1"},
                 {"channel", "village_box"}, {"received_on", "2026-03-02"}, {"summary", "评议结果与事实不符"},
@@ -75,8 +83,20 @@ TEST_F(ComplaintRequests, LodgeShowInvestigateRuleList) {
   ASSERT_EQ(overdue["complaints"].size(), 1u);
 
   json ruled = ask({{"cmd", "complaints"}, {"action", "rule"}, {"id", "TS-2026-000001"}, {"outcome", "upheld"},
-                    {"ruling", "经核查属实"}, {"ruled_on", "2026-03-19"}});
+                    {"ruling", "经核查属实"}, {"ruled_on", "2026-03-19"},
+                    {"correction", {{"status", "credit"}, {"designations", {"assistance"}}}}});
   ASSERT_TRUE(ruled["ok"]) << ruled.dump();
+  // The correction went out first, as the ruling's own publisher, naming the complaint.
+  ASSERT_EQ(published_.size(), 1u);
+  EXPECT_EQ(published_[0].second, "complaint:TS-2026-000001");
+  EXPECT_EQ(published_[0].first,
+            (json{{"type", "status_change"}, {"event_id", "ruling-TS-2026-000001"}, {"household_id", "V03-00417"},
+                  {"quarter", "2026Q1"}, {"status", "credit"}, {"designations", {"assistance"}},
+                  {"complaint_id", "TS-2026-000001"},
+                  {"basis", "投诉 TS-2026-000001 裁定属实 / complaint TS-2026-000001 upheld"}}));
+  EXPECT_EQ(ruled["correction"],
+            (json{{"event_id", "ruling-TS-2026-000001"}, {"seq", 42}, {"duplicate", false},
+                  {"household_id", "V03-00417"}, {"quarter", "2026Q1"}, {"status", "credit"}}));
   EXPECT_EQ(ruled["complaint"]["state_zh"], "属实");
   EXPECT_FALSE(ruled["complaint"]["overdue"]);
   EXPECT_TRUE(ask({{"cmd", "complaints"}, {"action", "list"}, {"overdue", true}})["complaints"].empty());
@@ -137,7 +157,8 @@ TEST_F(ComplaintRequests, BadChangesAreRefusedAndChangeNothing) {
   stored_ = 1;
   const json investigate{{"cmd", "complaints"}, {"action", "investigate"}, {"id", 1}, {"handler", "李四"}};
   const json rule{{"cmd", "complaints"},  {"action", "rule"},        {"id", 1},
-                  {"outcome", "upheld"},  {"ruling", "经核查属实"}, {"ruled_on", "2026-03-10"}};
+                  {"outcome", "upheld"},  {"ruling", "经核查属实"}, {"ruled_on", "2026-03-10"},
+                  {"correction", {{"status", "credit"}}}};
   const auto change = [](json r, const char* key, const json& value) {
     if (value.is_null()) r.erase(key);
     else r[key] = value;
@@ -158,6 +179,26 @@ TEST_F(ComplaintRequests, BadChangesAreRefusedAndChangeNothing) {
   expect_refused(change(rule, "ruled_on", "2026-03-01"), "invalid_field", "ruled_on");  // before received
   expect_refused(change(rule, "ruled_on", "2026-03-21"), "invalid_field", "ruled_on");  // after today
   expect_refused(change(rule, "handler", "x"), "unknown_field", "handler");
+  // An upheld ruling needs its correction, checked as the wire checks a status change.
+  expect_refused(change(rule, "correction", nullptr), "missing_field", "correction");
+  expect_refused(change(rule, "correction", "credit"), "invalid_field", "correction");
+  expect_refused(change(rule, "correction", json::object()), "missing_field", "correction.status");
+  expect_refused(change(rule, "correction", {{"status", "good"}}), "invalid_status", "correction.status");
+  expect_refused(change(rule, "correction", {{"status", "credit"}, {"quarter", "2020Q1"}}), "unknown_field",
+                 "correction.quarter");
+  expect_refused(change(rule, "correction", {{"status", "credit"}, {"designations", {"vip"}}}),
+                 "invalid_designation", "correction.designations");
+  expect_refused(change(rule, "correction", {{"status", "credit"}, {"effective_date", "2026-02-30"}}),
+                 "invalid_date", "correction.effective_date");
+  expect_refused(change(change(rule, "outcome", "dismissed"), "correction", {{"status", "credit"}}), "invalid_field",
+                 "correction");
+  EXPECT_TRUE(published_.empty()) << "nothing refused reached ingest";
+  // Ingest refuses the correction (its disk is full): nothing is ruled, and the error says so.
+  ingest_reply_ = {{"ok", false}, {"error", {{"code", "storage_unavailable"}, {"message", "disk full"}}}};
+  const json not_stored = ask(rule);
+  EXPECT_EQ(not_stored["error"]["code"], "storage_unavailable") << not_stored.dump();
+  EXPECT_NE(not_stored["error"]["message"].get<std::string>().find("not ruled"), std::string::npos);
+  EXPECT_EQ(published_.size(), 1u);
   // Still as lodged.
   const json shown = ask({{"cmd", "complaints"}, {"action", "show"}, {"id", 1}});
   EXPECT_EQ(shown["complaint"]["state"], "received");

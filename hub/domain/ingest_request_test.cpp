@@ -42,6 +42,7 @@ const std::vector<std::string>& keys() {
   static const std::vector<std::string> k{"type",    "event_id",       "household_id", "village", "head",
                                           "members", "signed_on",      "status",       "designations",
                                           "quarter", "effective_date", "basis",        "events",  "dry_run",
+                                          "complaint_id",
                                           "",        "aaa",            "zzz",          "键",      "Type"};
   return k;
 }
@@ -50,7 +51,7 @@ const std::vector<std::string>& keys() {
 std::vector<json> values() {
   std::vector<json> v{nullptr, "", "x", "household", "commitment", "status_change", "batch", "credit", "non_credit",
                       "breach", "unevaluated", "2020Q3", "1899Q1", "2020Q5", "2020-02-29", "2021-02-29", "2020-13-01",
-                      "V03", "_bad", "a b", std::string(64, 'a'), std::string(65, 'a'), std::string(201, 'h'),
+                      "V03", "_bad", "a b", "TS-2026-000123", "TS-2026-123", std::string(64, 'a'), std::string(65, 'a'), std::string(201, 'h'),
                       std::string(2001, 'b'), "状态状态状态状态状态状态状态状态", "assistance", 0, 1, 4, 100, 101, -1,
                       1.5, 4.0, std::numeric_limits<std::uint64_t>::max(), std::numeric_limits<std::int64_t>::min(),
                       true, false, json::array(), json::object(), json{{"a", 1}}};

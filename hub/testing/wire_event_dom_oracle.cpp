@@ -2,6 +2,8 @@
 // kept word for word as the oracle of the differential tests and of fuzz_ingest.
 #include "testing/wire_event_dom_oracle.h"
 
+#include "domain/complaint.h"
+
 #include <set>
 
 #include <nlohmann/json.hpp>
@@ -54,7 +56,7 @@ const std::set<std::string>& allowed_keys(EventType type) {
   static const std::set<std::string> household{"type", "event_id", "household_id", "village", "head", "members"};
   static const std::set<std::string> commitment{"type", "event_id", "household_id", "signed_on"};
   static const std::set<std::string> status{"type", "event_id", "household_id", "status", "designations",
-                                            "quarter", "effective_date", "basis"};
+                                            "quarter", "effective_date", "basis", "complaint_id"};
   switch (type) {
     case EventType::kHousehold: return household;
     case EventType::kCommitment: return commitment;
@@ -140,6 +142,11 @@ Result<WireEvent> parse_event(const json& o) {
         }
       }
       if (auto e = optional_string(o, "basis", &ev.basis, 2000)) return *e;
+      if (auto e = optional_string(o, "complaint_id", &ev.complaint_id, 32)) return *e;
+      if (o.contains("complaint_id") && !o["complaint_id"].is_null() && !is_complaint_id(ev.complaint_id))
+        return error("invalid_complaint_id", "complaint_id",
+                     "field 'complaint_id' must name a complaint as the register writes it, e.g. TS-2026-000123 (got '" +
+                         utf8_prefix(ev.complaint_id, 40) + "')");
       break;
     }
   }
@@ -205,7 +212,7 @@ std::string describe_event(const WireEvent& ev) {
                     " members=" + (ev.members ? std::to_string(*ev.members) : "-") + " signed_on=" + ev.signed_on +
                     " status=" + std::string(hub::sdk::to_string(ev.status)) + " designations=[";
   for (const auto& d : ev.designations) out += d + ";";
-  out += "] quarter=" + ev.quarter + " effective_date=" + ev.effective_date + " basis=" + ev.basis +
+  out += "] quarter=" + ev.quarter + " effective_date=" + ev.effective_date + " basis=" + ev.basis + " complaint_id=" + ev.complaint_id +
          " canonical=" + ev.canonical_json() + "}";
   return out;
 }

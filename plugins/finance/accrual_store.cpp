@@ -305,16 +305,20 @@ void AccrualStore::record_decision(const hub::sdk::Event& event, const std::vect
   }
 }
 
-std::map<std::string, hub::sdk::HouseholdStatus> AccrualStore::quarter_statuses(std::string_view household_id) {
-  Statement query(db_, prepared("SELECT quarter, status FROM decision "
-                  "WHERE household_id = ?1 AND status IS NOT NULL ORDER BY sequence"));
-  query.bind(1, household_id);
-  std::map<std::string, hub::sdk::HouseholdStatus> out;
+std::map<std::string, AccrualStore::QuarterRecord> AccrualStore::quarter_history(std::string_view household_id,
+                                                                                 std::string_view policy_id) {
+  Statement query(db_, prepared("SELECT d.quarter, d.status, EXISTS (SELECT 1 FROM decision_action a "
+                  "WHERE a.idempotency_key = d.idempotency_key AND a.policy_id = ?2 AND a.action <> 'not_applicable') "
+                  "FROM decision d WHERE d.household_id = ?1 AND d.status IS NOT NULL ORDER BY d.sequence"));
+  query.bind(1, household_id).bind(2, policy_id);
+  std::map<std::string, QuarterRecord> out;
   while (query.step()) {
     const std::string text = query.text(1);
     const auto status = hub::sdk::parse_household_status(text);
     if (!status) fail("a decision of household " + std::string(household_id) + " holds an unknown status '" + text + "'");
-    out[query.text(0)] = *status;  // in sequence order: the latest decision of a quarter wins
+    QuarterRecord& record = out[query.text(0)];
+    record.status = *status;  // in sequence order: the latest decision of a quarter wins
+    record.on_roster = record.on_roster || query.integer(2) != 0;
   }
   return out;
 }

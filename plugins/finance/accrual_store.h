@@ -83,10 +83,16 @@ class AccrualStore {
   void record_decision(const hub::sdk::Event& event, const std::vector<hub::sdk::PolicyAction>& actions,
                        std::int64_t decided_at_ms);
 
-  // The household's history as the journal has it: per quarter, the status of its latest
-  // decision (highest sequence; a past quarter's ruling is one). Decisions journalled before
-  // schema version 2 whose status cannot be told from their actions are left out.
-  std::map<std::string, hub::sdk::HouseholdStatus> quarter_statuses(std::string_view household_id);
+  // The household's history as the journal has it, for one policy: per quarter, the status of
+  // its latest decision (highest sequence; a past quarter's ruling is one), and whether the
+  // household was on the policy's roster then — some decision of that quarter took a money
+  // action (anything but not_applicable) for the policy. Decisions journalled before schema
+  // version 2 whose status cannot be told from their actions are left out.
+  struct QuarterRecord {
+    hub::sdk::HouseholdStatus status = hub::sdk::HouseholdStatus::kUnevaluated;
+    bool on_roster = false;
+  };
+  std::map<std::string, QuarterRecord> quarter_history(std::string_view household_id, std::string_view policy_id);
 
   // Money actually paid to the household for one policy so far: the sum of the amounts of
   // every journalled apply, restore and release (a past quarter's remedy included).

@@ -311,11 +311,20 @@ class FinancePlugin final : public hub::sdk::Plugin {
     const std::string& key = event.idempotency_key;
     const std::string& h = event.household_id;
 
-    // The corrected history: what the journal says of each quarter, the ruled quarter as ruled.
-    std::map<std::string, HouseholdStatus> statuses = store_->quarter_statuses(h);
-    statuses[event.quarter] = event.new_status;
+    // The corrected history: what the journal says of each quarter the household was on this
+    // policy's roster, the ruled quarter as ruled. A quarter it was evaluated in while off the
+    // roster earned nothing then and earns nothing now; one never evaluated counts as ruled.
+    const auto history = store_->quarter_history(h, policy.id);
+    if (const auto ruled = history.find(event.quarter); ruled != history.end() && !ruled->second.on_roster) {
+      make(ActionKind::kNotApplicable, std::nullopt,
+           "依投诉裁定更正的 " + event.quarter + " 不在" + policy.name_zh + "名册，无需补发 / " + event.quarter +
+               " was not on the roster for " + policy.name_en + ": no remedy" + hub::sdk::correction_suffix(event));
+      return;
+    }
     std::map<std::string, ActionKind> effects;
-    for (const auto& [quarter, status] : statuses) effects[quarter] = hub::sdk::effect_for_status(policy, status);
+    for (const auto& [quarter, record] : history)
+      if (record.on_roster) effects[quarter] = hub::sdk::effect_for_status(policy, record.status);
+    effects[event.quarter] = hub::sdk::effect_for_status(policy, event.new_status);
     const finance::Replay should = finance::replay(effects, amount);
     const std::int64_t remedy = should.paid_fen - store_->paid(h, policy.id);
 

@@ -288,6 +288,31 @@ TEST_F(FinanceRemedyTest, AHouseholdNotOnTheRosterGetsNotApplicable) {
   for (const auto& action : remedy) EXPECT_EQ(action.action, ActionKind::kNotApplicable) << action.policy_id;
 }
 
+// A household that joined the roster later: the quarters it was evaluated in while off the
+// roster earned nothing then, so a ruling on one of them pays nothing, and the replay of a
+// ruling on a later quarter leaves them out too.
+TEST_F(FinanceRemedyTest, QuartersOffTheRosterEarnNothingWhenARulingReplaysThem) {
+  constexpr const char* kLate = "V04-00200";
+  const auto evaluate_late = [&](HouseholdStatus was, HouseholdStatus now, const char* quarter, std::uint64_t seq) {
+    return plugin_.decide(EventBuilder().household(kLate).from(was).to(now).quarter(quarter).sequence(seq));
+  };
+  evaluate_late(kUnevaluated, kBreach, "2020Q1", 1);  // off the roster: not_applicable
+  evaluate_late(kBreach, kBreach, "2020Q2", 2);
+  plugin_.write_data_file("roster.csv", std::string(kRoster) + "V04-00200,finance.rural_reward,24000\n");
+  ASSERT_STARTED(plugin_.restart());
+  evaluate_late(kBreach, kBreach, "2020Q3", 3);  // on it now: withheld
+  evaluate_late(kBreach, kCredit, "2020Q4", 4);  // restored
+
+  // A ruling on 2020Q2, a quarter off the roster: nothing to pay.
+  const auto off = plugin_.decide(ruling(kBreach, kCredit, "2020Q2", 5).household(kLate));
+  ASSERT_EQ(actions_for(off, kRural).size(), 1u);
+  EXPECT_EQ(actions_for(off, kRural)[0].action, ActionKind::kNotApplicable);
+  EXPECT_TRUE(contains(actions_for(off, kRural)[0].reason, "not on the roster")) << actions_for(off, kRural)[0].reason;
+  // A ruling on 2020Q3, on the roster: that quarter alone is paid, not 2020Q1 and 2020Q2 besides.
+  const auto on = plugin_.decide(ruling(kBreach, kCredit, "2020Q3", 6).household(kLate));
+  EXPECT_EQ(summary(on, kRural), (Summary{{ActionKind::kRelease, kRuralFen}}));
+}
+
 // A finance.db written by the plugin before decisions had a status (schema version 1) is
 // upgraded when the plugin starts: each old decision gets the status its actions show, and a
 // ruling replays that history.
