@@ -66,23 +66,39 @@ json household(const HubConfig& config, report::ReportViews& views, const std::s
       item["quarter"] = e.quarter;
       item["effective_date"] = e.effective_date;
       item["correction"] = e.correction;
+      item["past_quarter"] = e.past_quarter;
+      item["complaint_id"] = e.complaint_id.empty() ? json(nullptr) : json(e.complaint_id);
     }
     history.push_back(std::move(item));
   }
   out["history"] = std::move(history);
+  // The rulings on past quarters: their actions are remedies for those quarters, not the
+  // policies' state now, so they are listed apart ("remedies") and never become "state".
+  std::map<std::int64_t, const report::HouseholdEvent*> past_quarter;
+  for (const auto& e : found->history)
+    if (e.past_quarter) past_quarter[e.seq] = &e;
 
   // Per department and policy: the latest recorded action, its time and its source event.
   json departments = json::array();
   for (const auto& plugin : config.plugins) {
     std::map<std::string, json> latest;  // policy → its latest action: ordered by seq, the last one wins
-    for (const auto& a : found->actions.at(plugin.id))
-      latest[a.policy_id] = {{"seq", a.seq},
-                             {"action", a.action},
-                             {"amount_fen", or_null(a.amount_fen)},
-                             {"reason", a.reason},
-                             {"delivered_at_ms", a.delivered_at_ms},
-                             {"event_id", a.event_id},
-                             {"handoff", a.handoff}};  // how it reached the department's system
+    std::map<std::string, json> remedies;  // policy → the actions of rulings on past quarters
+    for (const auto& a : found->actions.at(plugin.id)) {
+      json action{{"seq", a.seq},
+                  {"action", a.action},
+                  {"amount_fen", or_null(a.amount_fen)},
+                  {"reason", a.reason},
+                  {"delivered_at_ms", a.delivered_at_ms},
+                  {"event_id", a.event_id},
+                  {"handoff", a.handoff}};  // how it reached the department's system
+      if (const auto ruling = past_quarter.find(a.seq); ruling != past_quarter.end()) {
+        action["quarter"] = ruling->second->quarter;
+        action["complaint_id"] = ruling->second->complaint_id;
+        remedies[a.policy_id].push_back(std::move(action));
+        continue;
+      }
+      latest[a.policy_id] = std::move(action);
+    }
     const auto cursor = found->cursors.find(plugin.id);
     const std::int64_t cursor_seq = cursor == found->cursors.end() ? 0 : cursor->second;
     json policies = json::array();
@@ -93,6 +109,7 @@ json household(const HubConfig& config, report::ReportViews& views, const std::s
       } else {
         item["state"] = nullptr;
       }
+      if (auto it = remedies.find(p.id); it != remedies.end()) item["remedies"] = std::move(it->second);
       policies.push_back(std::move(item));
     }
     departments.push_back({{"id", plugin.id},

@@ -351,6 +351,15 @@ int cmd_status(const Options& o, zmq::context_t& ctx) {
   return kOk;
 }
 
+// What the history's "previous" column adds for a correction: a quarter re-evaluated, or a
+// past quarter put right by a complaint's ruling (with the complaint).
+std::string correction_note(const json& e) {
+  const std::string complaint = e.value("complaint_id", json(nullptr)).is_string() ? e["complaint_id"].get<std::string>() : "";
+  if (e.value("past_quarter", false)) return " (往季更正 past quarter, 投诉 complaint " + complaint + ")";
+  if (!complaint.empty()) return " (更正 correction, 投诉 complaint " + complaint + ")";
+  return e.value("correction", false) ? " (更正 correction)" : "";
+}
+
 int cmd_household(const Options& o, zmq::context_t& ctx) {
   if (o.verb.household_id.empty()) return usage_error(o, "household needs exactly one household id");
   HubClient client(ctx, o.admin, std::chrono::milliseconds(o.timeout_ms), keys_for(o, "admin"));
@@ -374,10 +383,11 @@ int cmd_household(const Options& o, zmq::context_t& ctx) {
   hub::cli::Table history({"seq", "event", "type", "quarter", "status", "previous"});
   for (const auto& e : h["history"])
     history.add({std::to_string(e["seq"].get<std::int64_t>()), e["event_id"], e["type"], e.value("quarter", ""),
-                 e.value("status", ""), e.value("previous_status", "") + (e.value("correction", false) ? " (更正 correction)" : "")});
+                 e.value("status", ""), e.value("previous_status", "") + correction_note(e)});
   history.print(std::cout);
   std::cout << "\n各部门政策 / policies per department:\n";
   hub::cli::Table policies({"部门 department", "政策 policy", "状态 state", "金额 amount", "事件 event", "原因 reason"});
+  std::vector<std::vector<std::string>> remedies;  // the actions of rulings on past quarters, listed after
   for (const auto& d : h["departments"]) {
     for (const auto& p : d["policies"]) {
       const json& s = p["state"];
@@ -387,9 +397,20 @@ int cmd_household(const Options& o, zmq::context_t& ctx) {
                     s.is_null() || s["amount_fen"].is_null() ? "" : hub::cli::yuan(s["amount_fen"].get<std::int64_t>()) + " 元",
                     s.is_null() ? "" : s["event_id"].get<std::string>(),
                     s.is_null() ? "" : s["reason"].get<std::string>()});
+      for (const auto& r : p.value("remedies", json::array()))
+        remedies.push_back({d["id"].get<std::string>(), p["name_zh"].get<std::string>(), r["quarter"].get<std::string>(),
+                            r["action"].get<std::string>(),
+                            r["amount_fen"].is_null() ? "" : hub::cli::yuan(r["amount_fen"].get<std::int64_t>()) + " 元",
+                            r["reason"].get<std::string>()});
     }
   }
   policies.print(std::cout);
+  if (!remedies.empty()) {
+    std::cout << "\n依投诉裁定的往季补救 / remedies for past quarters after complaints:\n";
+    hub::cli::Table table({"部门 department", "政策 policy", "季度 quarter", "处理 action", "金额 amount", "原因 reason"});
+    for (auto& row : remedies) table.add(std::move(row));
+    table.print(std::cout);
+  }
   return kOk;
 }
 

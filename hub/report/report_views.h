@@ -48,6 +48,8 @@ struct HouseholdEvent {
   std::string status, previous_status, quarter, effective_date;
   bool correction = false;
   std::int64_t received_at_ms = 0;
+  bool past_quarter = false;  // a past quarter put right by a complaint's ruling
+  std::string complaint_id;   // the ruling's complaint, on its correction
 };
 
 // One policy action the ledger recorded for the household's events.

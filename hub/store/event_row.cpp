@@ -64,10 +64,15 @@ std::vector<std::string> designations_from(const std::string& stored) {
 void read_correction(std::int64_t kind, const std::string& body, LoggedEvent& into) {
   into.correction = kind != kNotACorrection;
   into.past_quarter = kind == kPastQuarter;
-  if (!into.correction || body.find("\"complaint_id\"") == std::string::npos) return;
+  if (into.correction) into.complaint_id = complaint_id_in(body);
+}
+
+std::string complaint_id_in(const std::string& body) {
+  if (body.find("\"complaint_id\"") == std::string::npos) return {};
   const auto parsed = nlohmann::json::parse(body, nullptr, /*allow_exceptions=*/false);
-  if (parsed.is_object())
-    if (auto it = parsed.find("complaint_id"); it != parsed.end() && it->is_string()) into.complaint_id = it->get<std::string>();
+  if (!parsed.is_object()) return {};
+  const auto it = parsed.find("complaint_id");
+  return it != parsed.end() && it->is_string() ? it->get<std::string>() : std::string();
 }
 
 }  // namespace hub::store

@@ -55,5 +55,7 @@ std::vector<std::string> designations_from(const std::string& stored);
 // past_quarter and complaint_id (read from the body: a ruling's correction is rare, so the
 // column the delivery reads for every event is not widened for it).
 void read_correction(std::int64_t kind, const std::string& body, LoggedEvent& into);
+// The complaint a stored body names ("" for none).
+std::string complaint_id_in(const std::string& body);
 
 }  // namespace hub::store

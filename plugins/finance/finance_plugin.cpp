@@ -228,7 +228,8 @@ class FinancePlugin final : public hub::sdk::Plugin {
     const std::optional<std::int64_t> amount = quarterly_amount(event.household_id, policy.id);
     if (!amount) {
       make(ActionKind::kNotApplicable, std::nullopt,
-           "不在" + policy.name_zh + "名册，不适用 / not on the roster for " + policy.name_en + ": not applicable");
+           "不在" + policy.name_zh + "名册，不适用 / not on the roster for " + policy.name_en + ": not applicable" +
+               (event.past_quarter ? hub::sdk::correction_suffix(event) : std::string()));
       return;
     }
     if (event.past_quarter) {

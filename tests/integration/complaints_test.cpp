@@ -2,7 +2,8 @@
 // `hubctl complaints …` as a clerk would: lodge, investigate, rule; bad input refused with the
 // field named and nothing stored; list --overdue (a complaint received long enough ago to be
 // past its deadline); the report, /metrics and GET /api/complaints showing the overdue ones; and
-// audit.db holding every change with the operator's key name and --by.
+// audit.db holding every change with the operator's key name and --by. Then a ruling upheld on a past
+// quarter: its correction published and delivered, finance's exact remedy, what hubctl shows.
 #include <gtest/gtest.h>
 
 #include <ctime>
@@ -12,6 +13,7 @@
 #include <nlohmann/json.hpp>
 
 #include "integration/hub_process.h"
+#include "integration/ruling_scenario.h"
 
 namespace hub::test {
 namespace {
@@ -206,41 +208,23 @@ TEST_F(ComplaintsTest, LodgeInvestigateRuleAndOverdueWithHubctl) {
 // nothing; and no publisher can name a complaint itself.
 TEST(ComplaintRuling, AnUpheldComplaintPutsAPastQuarterRightAndFinancePaysExactlyTheRemedy) {
   HubOptions o;
-  o.curve = true;
+  o.curve = true;  // so that the audit names the operator's key
   o.departments = {"finance", "police"};
   HubProcess hub(o);
   hub.start();
   const auto hubctl = [&](const std::string& args) {
     return run_command(std::string(HUBCTL_PATH) + " --data-dir " + hub.data_dir() + " " + args);
   };
-  const auto hubctl_json = [&](const std::string& args, int expected_exit = 0) {
-    const CommandResult r = hubctl(args + " --json");
-    EXPECT_EQ(r.exit_code, expected_exit) << args << "\n" << r.output;
-    json reply = json::parse(r.output.substr(0, r.output.find('\n')), nullptr, false);
-    if (!reply.is_object()) ADD_FAILURE() << args << "\n" << r.output;
-    return reply.is_object() ? reply : json::object();
-  };
-  // V01-00001 is on finance's roster for the only-child reward, 60 yuan a quarter.
-  const std::string h = "V01-00001";
-  json events = json::array({household_event(h)});
-  for (const auto& [quarter, status] : std::vector<std::pair<std::string, std::string>>{
-           {"2020Q1", "credit"}, {"2020Q2", "breach"}, {"2020Q3", "non_credit"}, {"2020Q4", "credit"},
-           {"2021Q1", "credit"}})
-    events.push_back(status_event(h, status, quarter));
-  ASSERT_EQ(hub.ingest({{"type", "batch"}, {"events", events}})["ok"], true);
-  hub.wait_for_delivery();
+  const std::string h = kRuledHousehold;
+  publish_the_ruled_households_quarters(hub);
   const std::string paid_sql =
       "SELECT COALESCE(SUM(amount_fen), 0) FROM action WHERE department = 'finance' AND household_id = '" + h +
       "' AND action IN ('apply', 'restore', 'release')";
   // 2020Q1, Q3 released at Q4, Q4 and 2021Q1: 4 × 60 yuan; 2020Q2's breach withheld its 60.
   ASSERT_EQ(hub.query_int("ledger.db", paid_sql), 24000);
 
-  const std::string today = local_date(0);
-  json lodged = hubctl_json("complaints add --channel town_box --household " + h +
-                            " --quarter 2020Q2 --summary '2020年第二季度评为违约户与事实不符' --by clerk-wang");
-  ASSERT_TRUE(lodged.value("ok", false)) << lodged.dump();
-  const std::string id = lodged["complaint"]["id"];
-  const std::string rule = "complaints rule " + id + " --ruling '经核查属实，2020Q2 应为诚信户' --ruled-on " + today;
+  const std::string id = lodge_the_complaint(hub);
+  const std::string rule = "complaints rule " + id + " --ruling '经核查属实，2020Q2 应为诚信户' --ruled-on " + local_date(0);
 
   // Refused rulings store nothing: no correction, the complaint still open.
   const auto refused = [&](const std::string& args, const std::string& code, const std::string& field) {
@@ -256,7 +240,7 @@ TEST(ComplaintRuling, AnUpheldComplaintPutsAPastQuarterRightAndFinancePaysExactl
           "correction.effective_date");
   refused(rule + " --outcome dismissed --status credit", "invalid_field", "correction");
   EXPECT_EQ(hub.query_int("events.db", "SELECT COUNT(*) FROM event WHERE household_id = '" + h + "'"), 6);
-  EXPECT_EQ(hubctl_json("complaints show " + id)["complaint"]["state"], "received");
+  EXPECT_EQ(hubctl_json_of(hub, "complaints show " + id)["complaint"]["state"], "received");
 
   // A publisher cannot name a complaint: only the ruling does.
   json forged = status_event(h, "credit", "2020Q2", "forged");
@@ -266,7 +250,7 @@ TEST(ComplaintRuling, AnUpheldComplaintPutsAPastQuarterRightAndFinancePaysExactl
   EXPECT_EQ(forged_reply["error"]["field"], "complaint_id");
 
   // Upheld: the correction of 2020Q2 is stored and delivered.
-  json ruled = hubctl_json(rule + " --outcome upheld --status credit --by clerk-wang");
+  json ruled = hubctl_json_of(hub, rule + " --outcome upheld --status credit --by clerk-wang");
   ASSERT_TRUE(ruled.value("ok", false)) << ruled.dump();
   EXPECT_EQ(ruled["complaint"]["state"], "upheld");
   EXPECT_EQ(ruled["correction"]["event_id"], "ruling-" + id);
@@ -278,29 +262,10 @@ TEST(ComplaintRuling, AnUpheldComplaintPutsAPastQuarterRightAndFinancePaysExactl
 
   // Finance pays what the wrong breach withheld: 2020Q2's 60 yuan, once, naming the complaint.
   EXPECT_EQ(hub.query_int("ledger.db", paid_sql), 30000);
-  const auto finance = hub.query_rows("ledger.db", "SELECT action, amount_fen, reason FROM action WHERE department = "
-                                                   "'finance' AND seq = " + std::to_string(seq) +
-                                                   " AND action <> 'not_applicable'");
-  ASSERT_EQ(finance.size(), 1u);
-  EXPECT_EQ(finance[0][0], "release");
-  EXPECT_EQ(finance[0][1], "6000");
-  EXPECT_NE(finance[0][2].find(id), std::string::npos) << finance[0][2];
-  // The police restore the quarter's priority service, the reason naming the complaint.
-  const auto police =
-      hub.query_rows("ledger.db", "SELECT action, reason FROM action WHERE department = 'police' AND seq = " +
-                                      std::to_string(seq));
-  ASSERT_FALSE(police.empty());
-  for (const auto& row : police) {
-    EXPECT_EQ(row[0], "restore") << row[1];
-    EXPECT_NE(row[1].find(id), std::string::npos) << row[1];
-    EXPECT_NE(row[1].find("2020Q2"), std::string::npos) << row[1];
-  }
-
-  // The household's evaluation now is still 2021Q1's; nothing disagrees; the chains verify.
-  const json household = hubctl_json("household " + h);
-  EXPECT_EQ(household["status"], "credit") << household.dump();
-  EXPECT_EQ(household["quarter"], "2021Q1") << household.dump();
-  EXPECT_EQ(hubctl_json("reconcile")["count"], 0);
+  expect_the_ruling_seen(hub, id, seq);
+  const CommandResult shown = hubctl("household " + h);
+  EXPECT_NE(shown.output.find("往季更正 past quarter, 投诉 complaint " + id), std::string::npos) << shown.output;
+  EXPECT_NE(shown.output.find("remedies for past quarters"), std::string::npos) << shown.output;
   const CommandResult verified = hubctl("audit verify");
   EXPECT_EQ(verified.exit_code, 0) << verified.output;
 

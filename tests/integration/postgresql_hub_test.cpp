@@ -28,6 +28,7 @@
 #include <nlohmann/json.hpp>
 
 #include "integration/hub_process.h"
+#include "integration/ruling_scenario.h"
 #include "integration/town_hub.h"
 #include "testing/postgres_server.h"
 
@@ -637,6 +638,27 @@ TEST(PostgresHub, AnOutageDuringDeliveryPausesTheLedgerAsAnnouncedAndLosesNothin
               2000)
         << department;
   EXPECT_TRUE(hub.running()) << log;
+  hub.stop();
+}
+
+// An upheld complaint about a past quarter on PostgreSQL: the same ruling and the same things to
+// see afterwards as on SQLite (complaints_test.cpp), and the chains still verify.
+TEST(PostgresHub, AnUpheldComplaintPutsAPastQuarterRightAsOnSqlite) {
+  const std::string database = PostgresServer::shared().fresh_database("ruling");
+  HubOptions options = on_postgresql(database, "town-r");
+  options.departments = {"finance", "police"};
+  HubProcess hub(options);
+  hub.start();
+  publish_the_ruled_households_quarters(hub);
+  const std::string id = lodge_the_complaint(hub);
+  const json ruled = hubctl_json_of(hub, "complaints rule " + id + " --outcome upheld --status credit --ruling 属实 "
+                                         "--ruled-on " + hubctl_json_of(hub, "complaints list")["today"].get<std::string>());
+  ASSERT_TRUE(ruled.value("ok", false)) << ruled.dump();
+  hub.wait_for_delivery();
+  expect_the_ruling_seen(hub, id, ruled["correction"]["seq"].get<std::int64_t>());
+  const auto verified = run_command(std::string(HUBCTL_PATH) + " audit verify --dsn \"" +
+                                    PostgresServer::shared().dsn(database) + "\" --hub-id town-r");
+  EXPECT_EQ(verified.exit_code, 0) << verified.output;
   hub.stop();
 }
 

@@ -4,6 +4,7 @@
 #include <string_view>
 
 #include "domain/wire_event.h"
+#include "store/event_row.h"
 #include "store/postgresql/pg_connection.h"
 #include "store/view_records.h"
 
@@ -49,13 +50,14 @@ class PgReportViews final : public ReportViews {
                        designations(hh, 0, 6)};
 
       const Rows ev = connection_.exec(
-          "SELECT seq, event_id, type, status, previous_status, quarter, effective_date, correction, received_at_ms "
-          "FROM event WHERE hub_id = $1 AND household_id = $2 ORDER BY seq",
+          "SELECT seq, event_id, type, status, previous_status, quarter, effective_date, correction, received_at_ms, "
+          "CASE WHEN correction <> 0 THEN body END FROM event WHERE hub_id = $1 AND household_id = $2 ORDER BY seq",
           hub().text(household_id));
       for (int i = 0; i < ev.size(); ++i)
         out.history.push_back({ev.integer(i, 0), std::string(ev.text(i, 1)), std::string(ev.text(i, 2)),
                                std::string(ev.text(i, 3)), std::string(ev.text(i, 4)), std::string(ev.text(i, 5)),
-                               std::string(ev.text(i, 6)), ev.integer(i, 7) != 0, ev.integer(i, 8)});
+                               std::string(ev.text(i, 6)), ev.integer(i, 7) != 0, ev.integer(i, 8),
+                               ev.integer(i, 7) == kPastQuarter, complaint_id_in(std::string(ev.text(i, 9)))});
 
       // Every asked department's actions for the household's events, in one statement: the
       // household's events (index), each one's delivery rows (key), their packed actions.
@@ -104,7 +106,7 @@ class PgReportViews final : public ReportViews {
 
       const Rows c = connection_.exec(
           "SELECT village, COUNT(*) FROM event WHERE hub_id = $1 AND type = 'status_change' AND quarter = $2 "
-          "AND correction = 1 GROUP BY village",
+          "AND correction <> 0 GROUP BY village",
           hub().text(quarter));
       for (int i = 0; i < c.size(); ++i) out.corrections[std::string(c.text(i, 0))] = c.integer(i, 1);
 

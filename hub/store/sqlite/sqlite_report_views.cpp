@@ -8,6 +8,7 @@
 #include <utility>
 
 #include "domain/wire_event.h"
+#include "store/event_row.h"
 #include "store/sqlite/database.h"
 #include "store/sqlite/sqlite_ledger.h"
 #include "store/view_records.h"
@@ -81,12 +82,13 @@ class SqliteReportViews final : public ReportViews {
 
       Statement ev(db_,
                    "SELECT seq, event_id, type, status, previous_status, quarter, effective_date, correction, "
-                   "received_at_ms FROM ev.event WHERE household_id = ? ORDER BY seq");
+                   "received_at_ms, CASE WHEN correction != 0 THEN body END FROM ev.event WHERE household_id = ? "
+                   "ORDER BY seq");
       ev.bind(1, household_id);
       while (ev.step())
         out.history.push_back({ev.column_int(0), ev.column_text(1), ev.column_text(2), ev.column_text(3),
                                ev.column_text(4), ev.column_text(5), ev.column_text(6), ev.column_int(7) != 0,
-                               ev.column_int(8)});
+                               ev.column_int(8), ev.column_int(7) == kPastQuarter, complaint_id_in(ev.column_text(9))});
 
       // Per department: the actions recorded for the household's events, in order.
       Statement actions(db_,
