@@ -32,7 +32,7 @@ std::string standard_reason(const Event& event, ActionKind kind, const ActionWor
 std::string correction_suffix(const Event& event) {
   if (event.past_quarter) {
     const std::string complaint = event.complaint_id.empty() ? std::string() : " " + event.complaint_id;
-    return " [依投诉" + complaint + "裁定更正往季 " + event.quarter + "，原为" +
+    return " [依投诉" + complaint + (complaint.empty() ? "" : " ") + "裁定更正往季 " + event.quarter + "，原为" +
            std::string(status_name_zh(event.previous_status)) + " / past quarter " + event.quarter +
            " corrected by the ruling on complaint" + complaint + ", was " +
            std::string(to_string(event.previous_status)) + "]";

@@ -11,6 +11,7 @@
 
 #include <gtest/gtest.h>
 
+#include "integration/ruling_scenario.h"
 #include "integration/test_certificate.h"
 #include "integration/town_hub.h"
 
@@ -147,6 +148,52 @@ TEST(DashboardBrowser, PagesShowTheTownInChineseAndEnglish) {
     ASSERT_TRUE(fs::exists(png)) << png;
     EXPECT_GT(fs::file_size(png), 10000u) << png << " looks empty";
   }
+}
+
+// A household whose past quarter was put right by an upheld complaint (issue 17): its page says
+// so in the history, keeps the policies' state of the evaluation now, and lists the departments'
+// remedies for that quarter — finance's 60 yuan paid — in Chinese and in English.
+TEST(DashboardBrowser, TheHouseholdPageListsTheRemediesOfAPastQuartersRuling) {
+  const std::string exe = chromium();
+  ASSERT_FALSE(exe.empty()) << "Chromium is not installed: run scripts/install-deps.sh (it installs Debian's chromium)";
+  hub::test::HubOptions options;
+  options.departments = {"finance", "police"};
+  hub::test::HubProcess hub(options);
+  hub.start();
+  hub::test::publish_the_ruled_households_quarters(hub);
+  const std::string id = hub::test::lodge_the_complaint(hub);
+  const json ruled = hub::test::hubctl_json_of(
+      hub, "complaints rule " + id + " --outcome upheld --status credit --ruling 属实 --ruled-on " +
+               hub::test::hubctl_json_of(hub, "complaints list")["today"].get<std::string>());
+  ASSERT_TRUE(ruled.value("ok", false)) << ruled.dump();
+  hub.wait_for_delivery();
+
+  Browser browser(exe, hub.dir());
+  const std::string url = hub.http_url() + "#/household/" + hub::test::kRuledHousehold;
+  const std::string dom = browser.dom(url);
+  ASSERT_NE(dom.find("data-ready=\"household\""), std::string::npos) << dom;
+  EXPECT_NE(dom.find("data-seq=\"7\" data-past-quarter=\"true\""), std::string::npos) << dom;
+  EXPECT_NE(dom.find("往季更正，投诉 " + id), std::string::npos) << dom;
+  EXPECT_NE(dom.find("依投诉裁定的往季补救"), std::string::npos) << dom;
+  EXPECT_NE(dom.find("data-department=\"finance\" data-policy=\"finance.only_child_reward\" data-action=\"release\" "
+                     "data-quarter=\"2020Q2\""),
+            std::string::npos)
+      << dom;
+  EXPECT_NE(dom.find("¥60.00"), std::string::npos) << dom;
+  // The police's state is still that of 2021Q1 (applied), its remedy for 2020Q2 listed apart.
+  EXPECT_NE(dom.find("data-department=\"police\" data-policy=\"police.hukou_priority\" data-action=\"apply\""),
+            std::string::npos)
+      << dom;
+  EXPECT_NE(dom.find("data-department=\"police\" data-policy=\"police.hukou_priority\" data-action=\"restore\" "
+                     "data-quarter=\"2020Q2\""),
+            std::string::npos)
+      << dom;
+  const std::string english = browser.dom(hub.http_url() + "?lang=en#/household/" + hub::test::kRuledHousehold);
+  ASSERT_NE(english.find("data-ready=\"household\""), std::string::npos) << english;
+  EXPECT_NE(english.find("past quarter corrected, complaint " + id), std::string::npos) << english;
+  EXPECT_NE(english.find("Remedies for past quarters after complaints"), std::string::npos) << english;
+  fs::create_directories(HUB_BROWSER_ARTEFACTS);
+  browser.screenshot(url, std::string(HUB_BROWSER_ARTEFACTS) + "/household-remedies.png");
 }
 
 // The dashboard over HTTPS (issue 19): the overview page from a hubd serving the certificate of

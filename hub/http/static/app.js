@@ -242,9 +242,14 @@ async function household(page, query, id) {
                  el("dt", {}, T.commitment), el("dd", {}, h.commitment_signed_on ?? T.none),
                  el("dt", {}, T.current_status), el("dd", { "data-status": h.status }, `${T[h.status]} (${h.quarter ?? ""})`),
                  el("dt", {}, T.designations), el("dd", {}, h.designations.join(", ") || T.none)));
+  // A correction says so; a complaint's ruling names the complaint, and a past quarter's says it
+  // left the status now alone.
+  const correctionNote = (e) => e.past_quarter ? ` (${T.past_quarter_ruling} ${e.complaint_id})`
+    : e.complaint_id ? ` (${T.ruling_correction} ${e.complaint_id})` : e.correction ? ` (${T.correction})` : "";
   const history = h.history.filter((e) => e.type === "status_change").map((e) =>
-    el("tr", {}, el("td", {}, e.seq), el("td", {}, e.event_id), el("td", {}, e.quarter), el("td", {}, T[e.status]),
-       el("td", {}, T[e.previous_status] || e.previous_status, e.correction ? ` (${T.correction})` : ""), el("td", {}, when(e.received_at_ms))));
+    el("tr", { "data-seq": e.seq, "data-past-quarter": e.past_quarter ? "true" : "false" },
+       el("td", {}, e.seq), el("td", {}, e.event_id), el("td", {}, e.quarter), el("td", {}, T[e.status]),
+       el("td", {}, T[e.previous_status] || e.previous_status, correctionNote(e)), el("td", {}, when(e.received_at_ms))));
   page.append(el("h3", {}, T.history), table([T.seq, T.event, T.quarter, T.current_status, T.previous, T.time], history));
 
   page.append(el("h3", {}, T.policies_by_department));
@@ -261,6 +266,17 @@ async function household(page, query, id) {
               el("td", {}, s ? when(s.delivered_at_ms) : ""));
   }));
   page.append(table([T.department, T.policy, T.policy_state, T.amount, T.reason, T.source_event, T.time], rows, { id: "household-policies" }));
+  // What the departments did about past quarters after upheld complaints: apart from the state
+  // above, which follows the evaluation now.
+  const remedies = h.departments.flatMap((d) => d.policies.flatMap((p) => (p.remedies || []).map((r) =>
+    el("tr", { "data-department": d.id, "data-policy": p.policy_id, "data-action": r.action, "data-quarter": r.quarter },
+       el("td", {}, named(d)), el("td", {}, named(p)), el("td", {}, r.quarter), el("td", {}, r.complaint_id),
+       el("td", {}, T[r.action] || r.action), el("td", { class: "n" }, r.amount_fen != null ? yuan(r.amount_fen) : ""),
+       el("td", { class: "reason" }, r.reason), el("td", {}, when(r.delivered_at_ms))))));
+  if (remedies.length)
+    page.append(el("h3", {}, T.remedies),
+                table([T.department, T.policy, T.quarter, T.complaint, T.action, T.amount, T.reason, T.time], remedies,
+                      { id: "household-remedies" }));
   if (session && session.user && (session.role === "clerk" || session.role === "admin")) page.append(publishForm(h));
 }
 
