@@ -92,6 +92,32 @@ TEST_F(HostProtocolTest, EventsSurviveTheRoundTrip) {
   EXPECT_EQ(back.designations, std::vector<std::string>{"assistance"});
 }
 
+// A complaint's ruling on a past quarter reaches a plugin host as it reaches an in-process
+// plugin: past_quarter always (without it the host's plugin would read a past quarter as the
+// status now), the complaint with the correction field.
+TEST_F(HostProtocolTest, APastQuartersRulingCrossesWithItsComplaint) {
+  LoggedEvent e = status_change(42, "V01-00417");
+  e.correction = true;
+  e.past_quarter = true;
+  e.complaint_id = "TS-2026-000123";
+  const LoggedEvent back = decode_event(json::parse(encode_event(e).dump()), "events[0].");
+  EXPECT_TRUE(back.correction);
+  EXPECT_TRUE(back.past_quarter);
+  EXPECT_EQ(back.complaint_id, "TS-2026-000123");
+  plugin_.fields = kFieldQuarter | kFieldVillage;  // no "correction": no complaint, but past_quarter
+  const json limited = encode_event(e, &plugin_);
+  EXPECT_EQ(limited.value("past_quarter", false), true) << limited.dump();
+  EXPECT_FALSE(limited.contains("complaint_id")) << limited.dump();
+  const hub::sdk::Event seen = runtime::to_sdk_event(plugin_, decode_event(limited, "events[0]."));
+  EXPECT_TRUE(seen.past_quarter);
+  EXPECT_EQ(seen.complaint_id, "");
+  for (const json& bad : {json("yes"), json(1)}) {
+    json j = encode_event(e);
+    j["past_quarter"] = bad;
+    EXPECT_THROW(decode_event(j, "events[0]."), ProtocolError) << bad.dump();
+  }
+}
+
 TEST_F(HostProtocolTest, AHostGetsOnlyWhatItsDepartmentMayReceive) {
   plugin_.fields = kFieldQuarter | kFieldCorrection;  // villages {"V01"} subscribes by village: it is in the test's
   plugin_.fields |= kFieldVillage;                    // configuration for that reason
