@@ -3,7 +3,8 @@
 # (14 villages, 17,090 households, two quarters), starts hubd with its embedded defaults and
 # the nine department plugins, imports registry, commitments and both quarters, waits until
 # every department has caught up, then prints the delivery status and one non_credit
-# household with the assistance designation across all departments. hubd keeps running;
+# household with the assistance designation across all departments, and rules a complaint
+# about a past quarter upheld (the departments' remedies, finance's payment). hubd keeps running;
 # Ctrl-C stops it cleanly.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -38,14 +39,17 @@ for f in households commitments evaluations-2020Q3 evaluations-2020Q4; do
   "$HUBCTL" import "var/town/$f.csv"
 done
 
-echo "== 等待各部门送达 / waiting for every department =="
-while :; do
-  lag=$("$HUBCTL" status --json | python3 -c 'import json,sys; d=json.load(sys.stdin)["departments"]; print(sum(x["lag"] for x in d))')
-  [ "$lag" = 0 ] && break
-  printf '\r  remaining deliveries (lag): %s      ' "$lag"
-  sleep 0.5
-done
-echo
+wait_for_every_department() {
+  echo "== 等待各部门送达 / waiting for every department =="
+  while :; do
+    lag=$("$HUBCTL" status --json | python3 -c 'import json,sys; d=json.load(sys.stdin)["departments"]; print(sum(x["lag"] for x in d))')
+    [ "$lag" = 0 ] && break
+    printf '\r  remaining deliveries (lag): %s      ' "$lag"
+    sleep 0.5
+  done
+  echo
+}
+wait_for_every_department
 "$HUBCTL" status
 # A non_credit household with the assistance designation (帮扶对象) concerns every department,
 # the family-planning association included; any non_credit household if there is none.
@@ -54,6 +58,31 @@ household=$(awk -F, '$2 == "non_credit" && $5 == "assistance" { print $1; exit }
 echo
 echo "== 一户跨部门视图 / one non_credit household across departments: $household =="
 "$HUBCTL" household "$household"
+
+# A complaint about a past quarter, ruled upheld (投诉裁定更正往季): a household on finance's
+# roster that was evaluated breach for 2020Q3 (and again for 2020Q4). The ruling corrects 2020Q3
+# to credit; the household's evaluation now stays; each department decides its remedy for 2020Q3
+# (finance pays what the wrong breach withheld), and the ledger names the complaint.
+ruled=$(python3 - <<'PY'
+import csv
+roster = {row["household_id"] for row in csv.DictReader(open("var/plugins/finance/roster.csv"))}
+for row in csv.DictReader(open("var/town/evaluations-2020Q3.csv")):
+    if row["status"] == "breach" and row["household_id"] in roster:
+        print(row["household_id"])
+        break
+PY
+)
+if [ -n "$ruled" ]; then
+  echo
+  echo "== 投诉裁定更正往季 / a complaint about 2020Q3 ruled upheld: $ruled =="
+  complaint=$("$HUBCTL" complaints add --household "$ruled" --quarter 2020Q3 --channel village_box --by demo \
+                --summary '2020年第三季度评为违约户与事实不符 / the 2020Q3 breach is wrong' --json |
+              python3 -c 'import json,sys; print(json.load(sys.stdin)["complaint"]["id"])')
+  "$HUBCTL" complaints rule "$complaint" --outcome upheld --status credit --by demo --ruled-on "$(date +%F)" \
+    --ruling '经村评议小组复核属实，更正为诚信户 / upheld on review: credit'
+  wait_for_every_department
+  "$HUBCTL" household "$ruled"
+fi
 dashboard=$(python3 -c 'import json; print(json.load(open("var/hubd.endpoints.json"))["http"])')
 echo
 echo "== 管理页面 / dashboard: $dashboard =="

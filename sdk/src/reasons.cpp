@@ -56,6 +56,7 @@ PolicyAction standard_policy_action(const PolicyDefinition& policy, const Event&
   if (policy.scope == PolicyDefinition::Scope::kDesignation && !event.has_designation(policy.designation)) {
     action.action = ActionKind::kNotApplicable;
     action.reason = missing_designation_reason(policy.designation);
+    if (event.past_quarter) action.reason += correction_suffix(event);  // a remedy names its complaint
   } else {
     action.action = standard_action(policy, event);
     action.reason = standard_reason(event, action.action, wording);

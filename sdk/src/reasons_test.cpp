@@ -34,6 +34,34 @@ TEST(Reasons, StandardReasonNamesStatusActionAndQuarterInBothLanguages) {
             "诚信户，恢复兑现 / credit: restored (2020Q4) [更正 / correction]");
 }
 
+// A complaint's ruling on a past quarter: the standard rule decides that quarter again (a breach
+// corrected to credit restores it), and every reason names the complaint and what the quarter was.
+TEST(Reasons, APastQuartersRulingIsDecidedAgainAndNamesTheComplaint) {
+  const Catalogue c = catalogue();
+  Event e = event(HouseholdStatus::kBreach, HouseholdStatus::kCredit, true);
+  e.past_quarter = true;
+  e.quarter = "2020Q3";
+  e.complaint_id = "TS-2026-000123";
+  const PolicyAction all = standard_policy_action(*c.find("d.all"), e);
+  EXPECT_EQ(all.action, ActionKind::kRestore);
+  EXPECT_EQ(all.reason,
+            "诚信户，恢复兑现 / credit: restored (2020Q3) [依投诉 TS-2026-000123 裁定更正往季 2020Q3，原为违约户 / past "
+            "quarter 2020Q3 corrected by the ruling on complaint TS-2026-000123, was breach]");
+  const PolicyAction help = standard_policy_action(*c.find("d.help"), e);
+  EXPECT_EQ(help.action, ActionKind::kNotApplicable);
+  EXPECT_NE(help.reason.find("TS-2026-000123"), std::string::npos) << help.reason;
+  // A department that does not receive the correction's fields gets no complaint id: still readable.
+  e.complaint_id.clear();
+  EXPECT_EQ(correction_suffix(e),
+            " [依投诉裁定更正往季 2020Q3，原为违约户 / past quarter 2020Q3 corrected by the ruling on complaint, was breach]");
+  // A ruling on the quarter now names the complaint; a plain correction says only that.
+  e.past_quarter = false;
+  e.complaint_id = "TS-2026-000123";
+  EXPECT_EQ(correction_suffix(e), " [依投诉 TS-2026-000123 裁定更正 / correction by the ruling on complaint TS-2026-000123]");
+  e.complaint_id.clear();
+  EXPECT_EQ(correction_suffix(e), " [更正 / correction]");
+}
+
 TEST(Reasons, StandardPolicyActionFollowsTheCatalogueAndDesignationScope) {
   const Catalogue c = catalogue();
   Event e = event(HouseholdStatus::kNonCredit, HouseholdStatus::kCredit);
