@@ -328,6 +328,11 @@ TEST_F(WebAccounts, AClerkPublishesAnEvaluationCheckedAsOnTheWire) {
            {R"({"household_id":"V01-00001","status":"breach","quarter":"2021Q1","event_id":"mine"})", "invalid_field", "event_id"},
            {R"({"household_id":"V01-00001","status":"breach","quarter":"2021Q1","effective_date":"2021-02-30"})",
             "invalid_date", "effective_date"},
+           // Only a complaint's ruling names a complaint, and a past quarter stays stale for a clerk.
+           {R"({"household_id":"V01-00001","status":"credit","quarter":"2020Q3","complaint_id":"TS-2026-000001"})",
+            "complaint_correction_reserved", "complaint_id"},
+           {R"({"household_id":"V01-00001","status":"credit","quarter":"2021Q1","complaint_id":"TS-1"})",
+            "invalid_complaint_id", "complaint_id"},
            {R"(["not","an","object"])", "invalid_json", ""}}) {
     SCOPED_TRACE(bad.body);
     const auto refused = post("/api/publish", bad.body, as_clerk);
@@ -353,9 +358,10 @@ TEST_F(WebAccounts, AClerkPublishesAnEvaluationCheckedAsOnTheWire) {
   EXPECT_EQ(stored(), before + 1);
   EXPECT_EQ(hub_->query_rows("events.db", "SELECT publisher, status FROM event WHERE seq = " + first["seq"].dump()),
             (std::vector<std::vector<std::string>>{{"web:clerk1", "breach"}}));
-  // Every request that reached ingest, recorded before it was sent: the stale one (refused by
-  // ingest, which alone knows the household's last quarter) and the two accepted.
-  EXPECT_EQ(audited("web_write", "clerk1"), 3);
+  // Every request that reached ingest, recorded before it was sent: the stale one and the one
+  // naming a complaint (refused by ingest, which alone knows the household's last quarter and
+  // who may name a complaint) and the two accepted.
+  EXPECT_EQ(audited("web_write", "clerk1"), 4);
   hub_->wait_for_delivery();
   const json household = json::parse(get("/api/household/V01-00001", clerk.cookie)->body);
   EXPECT_EQ(household["status"], "breach");

@@ -209,27 +209,26 @@ class PgLookups final : public EventStore::Lookups {
   std::optional<HouseholdStatus> status_in_quarter(const std::string& household_id,
                                                    const std::string& quarter) override {
     return guarded([&]() -> std::optional<HouseholdStatus> {
-      if (!open_) keep_open(connection_);
-      Pipeline p(connection_);
-      if (!open_) p.send("BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY");
-      p.send(kStatusInQuarter, Params().text(hub_id_).text(household_id).text(quarter));
-      const std::vector<Rows> results = p.finish();
-      open_ = true;
-      const Rows& rows = results.back();
+      const Rows rows = in_snapshot(kStatusInQuarter, Params().text(hub_id_).text(household_id).text(quarter));
       if (rows.size() == 0) return std::nullopt;
       return hub::sdk::parse_household_status(std::string(rows.text(0, 0)));
     });
   }
 
  private:
-  void read(const std::vector<std::string>& event_ids) {
+  // Runs one query in the look-ups' snapshot, opening it (in the same round trip) on first use.
+  Rows in_snapshot(const char* sql, const Params& params) {
     if (!open_) keep_open(connection_);
     Pipeline p(connection_);
     if (!open_) p.send("BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY");
-    p.send(kFindIds, Params().text(hub_id_).text_array(event_ids));
-    const std::vector<Rows> results = p.finish();
+    p.send(sql, params);
+    std::vector<Rows> results = p.finish();
     open_ = true;
-    const Rows& rows = results.back();
+    return std::move(results.back());
+  }
+
+  void read(const std::vector<std::string>& event_ids) {
+    const Rows rows = in_snapshot(kFindIds, Params().text(hub_id_).text_array(event_ids));
     for (int r = 0; r < rows.size(); ++r)
       known_[std::string(rows.text(r, 0))] =
           KnownEvent{static_cast<std::uint64_t>(rows.integer(r, 1)), std::string(rows.text(r, 2))};
