@@ -10,6 +10,7 @@
 #include "domain/status_json.h"
 #include "admin/complaint_requests.h"
 #include "admin/internal_publish.h"
+#include "admin/notice_requests.h"
 #include "admin/operator_requests.h"
 #include "admin/read_views.h"
 #include "delivery/operator_commands.h"
@@ -37,9 +38,11 @@ AdminServer::AdminServer(zmq::context_t& context, const HubConfig& config, repor
       status_(context, zmq::socket_type::req),
       audit_(audit),
       gate_(gate),
-      complaints_(complaint_stores ? std::make_unique<complaints::ComplaintRegister>(std::move(complaint_stores),
+      complaints_(complaint_stores ? std::make_unique<complaints::ComplaintRegister>(complaint_stores,
                                                                                     config.complaint_deadline_days)
                                    : nullptr),
+      notices_(complaint_stores ? std::make_unique<complaints::NoticeBoard>(complaint_stores, config.notice_period_days)
+                                : nullptr),
       context_(context),
       ingest_internal_endpoint_(std::move(ingest_internal_endpoint)),
       rate_limiter_(config.max_requests_per_second),
@@ -118,11 +121,12 @@ json AdminServer::handle(const json& request, const std::string& caller) {
     return error_reply("invalid_request",
                        "an admin request is {\"cmd\": \"status\" | \"household\" | \"households\" | \"report\" | "
                        "\"reconcile\" | \"quarters\" | \"timeline\" | \"metrics\" | \"plugins\" | \"parked\" | \"keys\" | "
-                       "\"complaints\" | \"ping\", …}");
+                       "\"complaints\" | \"notice\" | \"ping\", …}");
   const std::string cmd = request["cmd"];
   if (cmd == "ping") return json{{"ok", true}};
   if (cmd == "status") return dispatcher_status();
   if (cmd == "complaints") return complaints(request, caller);
+  if (cmd == "notice") return notice(request, caller);
   if (cmd == "import_preview") return admin::import_preview(config_, *open_views_(), request);  // stores nothing
   if (auto reply = admin::answer_read_request(config_, open_views_, request))
     return cmd == "report" ? add_complaints_to_report(std::move(*reply), request) : *reply;
@@ -146,7 +150,7 @@ json AdminServer::handle(const json& request, const std::string& caller) {
   if (cmd == "backup") return backup(request, caller);
   return error_reply("unknown_command", "unknown command '" + cmd +
                                             "' (status, household, report, quarters, timeline, reconcile, metrics, plugins, parked, keys, backup, "
-                                            "complaints, import_preview, ping)");
+                                            "complaints, notice, import_preview, ping)");
 }
 
 json AdminServer::carry_out(const json& request) {
@@ -219,6 +223,37 @@ json AdminServer::complaints(const json& request, const std::string& caller) {
   return operator_action(request, caller, answer);
 }
 
+json AdminServer::notice(const json& request, const std::string& caller) {
+  if (!notices_) return error_reply("not_supported", "this hub keeps no notice board / 本枢纽不保存公示");
+  const std::string today = admin::local_today();
+  const std::int64_t now = std::chrono::duration_cast<std::chrono::milliseconds>(
+                               std::chrono::system_clock::now().time_since_epoch())
+                               .count();
+  const auto household_of = [this](const std::string& household_id) -> std::optional<admin::NoticeHousehold> {
+    const auto found = open_views_()->household(household_id, {});
+    if (!found) return std::nullopt;
+    return admin::NoticeHousehold{found->household.village, found->household.head};
+  };
+  // A confirmed proposal's status change goes to ingest as its village's notice.
+  admin::PublishFinal publish;
+  if (!ingest_internal_endpoint_.empty())
+    publish = [this](const json& event, const std::string& publisher) {
+      return admin::publish_internally(context_, ingest_internal_endpoint_, publisher, event, kPublishTimeoutMs);
+    };
+  const auto answer = [&]() -> json {
+    try {
+      return admin::answer_notice_request(*notices_, request, household_of, today, now, publish);
+    } catch (const StorageError& e) {
+      spdlog::error("admin: notice: {}", e.what());
+      return error_reply(e.status());
+    }
+  };
+  if (!admin::is_notice_write(request)) return answer();
+  if (caller == "http")
+    return error_reply("forbidden", "notices are proposed and confirmed with hubctl / 公示的提交与确认请用 hubctl");
+  return operator_action(request, caller, answer);
+}
+
 json AdminServer::add_complaints_to_report(json report, const json& request) {
   if (!complaints_ || !report.value("ok", false)) return report;
   std::optional<std::string> village;
@@ -265,7 +300,18 @@ json AdminServer::operator_action(const json& request, const std::string& caller
   entry.subject = text("department");
   if (entry.subject.empty()) entry.subject = text("id").substr(0, 64);            // complaints investigate|rule
   if (entry.subject.empty()) entry.subject = text("household_id").substr(0, 64);  // complaints lodge
-  entry.detail = request.dump(-1, ' ', false, json::error_handler_t::replace);
+  if (entry.subject.empty() && !text("village").empty())                          // notice confirm
+    entry.subject = (text("village") + " " + text("quarter")).substr(0, 64);
+  json detail = request;
+  if (detail.contains("events") && detail["events"].is_array()) {
+    // notice propose: the households and quarters, not every event (the board keeps those).
+    json proposed = json::array();
+    for (const json& e : detail["events"])
+      proposed.push_back(e.is_object() ? json(e.value("household_id", "") + " " + e.value("quarter", "")) : json("?"));
+    detail["events"] = std::move(proposed);
+    detail.erase("lines");
+  }
+  entry.detail = detail.dump(-1, ' ', false, json::error_handler_t::replace);
   try {
     audit_.append(entry);
   } catch (const std::exception& e) {
@@ -282,6 +328,10 @@ json AdminServer::operator_action(const json& request, const std::string& caller
     if (reply.contains(names)) summary[names] = reply[names];
   if (reply.contains("complaint"))  // a complaint's: its id and state after the change
     summary["complaint"] = {{"id", reply["complaint"]["id"]}, {"state", reply["complaint"]["state"]}};
+  for (const char* counted : {"replaced", "unchanged", "already_final"})  // notice propose|confirm ("added" above)
+    if (reply.contains(counted) && reply[counted].is_number()) summary[counted] = reply[counted];
+  for (const char* listed : {"confirmed", "held", "not_stored"})
+    if (reply.contains(listed) && reply[listed].is_array()) summary[listed] = reply[listed].size();
   if (reply.contains("correction"))  // an upheld ruling's: the correction it stored, and where
     summary["correction"] = {{"event_id", reply["correction"]["event_id"]}, {"seq", reply["correction"]["seq"]}};
   outcome.detail = summary.dump();

@@ -9,6 +9,7 @@
 // {"cmd":"report","quarter":"2020Q4","village":"V03"} | {"cmd":"reconcile"} | {"cmd":"metrics"} |
 // {"cmd":"plugins"} | {"cmd":"parked"} | {"cmd":"backup","action":"start"|"status"} (admin/backup_job.h) |
 // {"cmd":"complaints","action":…} (the complaints register, admin/complaint_requests.h) |
+// {"cmd":"notice","action":…} (公示, admin/notice_requests.h) |
 // {"cmd":"ping"}; replies are one JSON frame with "ok".
 // Runs on its own thread until $TERM. The HTTP server asks the same questions through the
 // internal (inproc) endpoint, so both front ends give the same answers.
@@ -24,6 +25,7 @@
 #include "admin/backup_job.h"
 #include "audit/audit_trail.h"
 #include "complaints/complaint_register.h"
+#include "complaints/notice_board.h"
 #include "common/rate_limiter.h"
 #include "config/hub_config.h"
 #include "report/report_views.h"
@@ -66,6 +68,9 @@ class AdminServer {
   // complaints: reads answered, writes (lodge, investigate, rule) audited with the caller's name
   // and then carried out; the web (caller "http") may only read.
   nlohmann::json complaints(const nlohmann::json& request, const std::string& caller);
+  // notice (公示): reads answered, writes (propose, confirm) audited with the caller's name and
+  // then carried out; the web may only read.
+  nlohmann::json notice(const nlohmann::json& request, const std::string& caller);
   // The report, with the complaints register's figures for its scope (open, overdue).
   nlohmann::json add_complaints_to_report(nlohmann::json report, const nlohmann::json& request);
   // backup start (audited) | status
@@ -85,6 +90,7 @@ class AdminServer {
   audit::AuditTrail& audit_;
   security::Gatekeeper* gate_;
   std::unique_ptr<complaints::ComplaintRegister> complaints_;  // none: no store handed in
+  std::unique_ptr<complaints::NoticeBoard> notices_;           // 公示, in the same store
   zmq::context_t& context_;                 // for the sockets of publish_internally
   std::string ingest_internal_endpoint_;    // where a ruling's correction is published
   RateLimiter rate_limiter_;  // limits.max_requests_per_second, per connection

@@ -26,13 +26,6 @@ using nlohmann::json;
 
 constexpr int kOk = 0, kRejected = 1, kUnreachable = 3;
 
-std::string operator_name(const VerbArgs& a) {
-  if (!a.by.empty()) return a.by;
-  if (const char* user = std::getenv("USER"); user != nullptr && *user != '\0') return user;
-  if (const passwd* pw = getpwuid(getuid()); pw != nullptr && pw->pw_name != nullptr) return pw->pw_name;
-  return "uid-" + std::to_string(getuid());
-}
-
 int failed(bool json_output, const std::string& what, const std::string& code, const std::string& message,
            const std::string& file = "") {
   if (json_output) {
@@ -88,7 +81,7 @@ BackupVerbs add_backup_verbs(CLI::App& hubctl, VerbArgs& v, bool* json_output) {
 int run_backup(const CLI::App& verb, const VerbArgs& v, bool json_output, HubClient& client) {
   if (v.backup_to.empty()) return command_line::usage_error(verb, "backup needs --to DIR");
   const std::string dir = fs::absolute(v.backup_to).lexically_normal().string();
-  auto reply = client.request(json{{"cmd", "backup"}, {"action", "start"}, {"to", dir}, {"by", operator_name(v)}});
+  auto reply = client.request(json{{"cmd", "backup"}, {"action", "start"}, {"to", dir}, {"by", operator_name(v.by)}});
   if (!reply) {
     std::cerr << "hubctl: 无法连接枢纽 / the hub is unreachable at " << client.endpoint()
               << " (is hubd running? see --admin/--data-dir); no backup was started\n";

@@ -24,14 +24,6 @@ int unreachable(const HubClient& client) { return report_unreachable(client.endp
 
 int rejected(const json& reply) { return report_rejected(reply); }
 
-// --by, else $USER, else the account name: what the operator typed, kept beside the key's name.
-std::string operator_name(const ComplaintArgs& a) {
-  if (!a.by.empty()) return a.by;
-  if (const char* user = std::getenv("USER"); user != nullptr && *user != '\0') return user;
-  if (const passwd* pw = getpwuid(getuid()); pw != nullptr && pw->pw_name != nullptr) return pw->pw_name;
-  return "uid-" + std::to_string(getuid());
-}
-
 std::string text_or(const json& value, const char* none) {
   return value.is_string() ? value.get<std::string>() : std::string(none);
 }
@@ -159,7 +151,7 @@ int run_complaints(const CLI::App& command, const ComplaintArgs& a, bool json_ou
       request[flag] = v;
     }
   }
-  if (action == "lodge" || action == "investigate" || action == "rule") request["by"] = operator_name(a);
+  if (action == "lodge" || action == "investigate" || action == "rule") request["by"] = operator_name(a.by);
 
   const auto reply = client.request(request);
   if (!reply) return unreachable(client);

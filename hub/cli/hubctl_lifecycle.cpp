@@ -26,14 +26,6 @@ int unreachable(const HubClient& client) { return report_unreachable(client.endp
 
 int rejected(const json& reply) { return report_rejected(reply); }
 
-// --by, else $USER, else the account name.
-std::string operator_name(const VerbArgs& a) {
-  if (!a.by.empty()) return a.by;
-  if (const char* user = std::getenv("USER"); user != nullptr && *user != '\0') return user;
-  if (const passwd* pw = getpwuid(getuid()); pw != nullptr && pw->pw_name != nullptr) return pw->pw_name;
-  return "uid-" + std::to_string(getuid());
-}
-
 std::string local_time(const json& ms) {
   if (!ms.is_number_integer()) return "-";
   const std::time_t t = static_cast<std::time_t>(ms.get<std::int64_t>() / 1000);
@@ -120,7 +112,7 @@ int run_parked(const CLI::App& command, const VerbArgs& a, bool json_output, Hub
     if (!request.contains("department") && !request.contains("household_id") && !request.contains("seq"))
       return usage_error(command,
                          "parked " + action + " needs --department, --household or --seq (what to " + action + ")");
-    request["by"] = operator_name(a);
+    request["by"] = operator_name(a.by);
   }
   const auto reply = call(client, request);
   if (!reply) return unreachable(client);
@@ -187,7 +179,7 @@ int run_plugins(const CLI::App& command, const VerbArgs& a, bool json_output, Hu
     if (a.department.empty())
       return usage_error(command, "plugins " + action + " needs exactly one department, e.g. police");
     request["department"] = a.department;
-    request["by"] = operator_name(a);
+    request["by"] = operator_name(a.by);
     if (!a.library.empty()) request["library"] = std::filesystem::absolute(a.library).lexically_normal().string();
     if (!a.reason.empty()) request["reason"] = a.reason;
   }

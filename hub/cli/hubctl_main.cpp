@@ -27,6 +27,7 @@
 #include "cli/hub_client.h"
 #include "cli/hubctl_backup.h"
 #include "cli/hubctl_complaints.h"
+#include "cli/hubctl_notice.h"
 #include "cli/hubctl_households.h"
 #include "cli/hubctl_lifecycle.h"
 #include "cli/hubctl_users.h"
@@ -792,6 +793,8 @@ int main(int argc, char** argv) {
   const hub::cli::LifecycleVerbs lifecycle = hub::cli::add_lifecycle_verbs(app, v, json);
   hub::cli::ComplaintArgs complaint_args;
   CLI::App* complaints = hub::cli::add_complaints_verbs(app, complaint_args, json);
+  hub::cli::NoticeArgs notice_args;
+  CLI::App* notice = hub::cli::add_notice_verbs(app, notice_args, json);
 
   CLI::App* report = add_verb(app, "report",
                               "季度报告 / the quarterly report (households, commitments, statuses, policies per "
@@ -886,6 +889,10 @@ int main(int argc, char** argv) {
     if (verb == complaints) {
       HubClient client(ctx, o.admin, std::chrono::milliseconds(o.timeout_ms), keys_for(o, "admin"));
       return hub::cli::run_complaints(*o.command, complaint_args, o.json_output, client);
+    }
+    if (verb == notice) {
+      HubClient client(ctx, o.admin, std::chrono::milliseconds(o.timeout_ms), keys_for(o, "admin"));
+      return hub::cli::run_notice(*o.command, notice_args, o.json_output, client);
     }
     if (verb == report) return cmd_report(o, ctx);
     if (verb == reconcile) return cmd_reconcile(o, ctx);

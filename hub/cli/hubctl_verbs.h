@@ -5,6 +5,10 @@
 // runs "parked" and "plugins".
 #pragma once
 
+#include <pwd.h>
+#include <unistd.h>
+
+#include <cstdlib>
 #include <initializer_list>
 #include <string>
 #include <vector>
@@ -65,6 +69,15 @@ struct TextOption {
 inline void add_text_options(CLI::App& command, std::initializer_list<TextOption> options) {
   for (const TextOption& option : options)
     command.add_option(option.name, *option.value, option.description)->type_name(option.value_name);
+}
+
+// Who does an action that changes the hub, as recorded beside the key's name: `by` (--by) when
+// given, else $USER, else the account's name.
+inline std::string operator_name(const std::string& by) {
+  if (!by.empty()) return by;
+  if (const char* user = std::getenv("USER"); user != nullptr && *user != '\0') return user;
+  if (const passwd* pw = getpwuid(getuid()); pw != nullptr && pw->pw_name != nullptr) return pw->pw_name;
+  return "uid-" + std::to_string(getuid());
 }
 
 // --by NAME: the operator recorded with an action that changes the hub (keys reload, parked

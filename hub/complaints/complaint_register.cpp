@@ -69,6 +69,18 @@ Result<Complaint> ComplaintRegister::rule(std::int64_t number, ComplaintState ou
     c.updated_at_ms = at_ms;
     if (!store.update(c, found->state))
       return Status::error("conflict", "the complaint changed meanwhile; look at it again / 投诉已被他人变更", "id");
+    // An upheld complaint about a proposal on the notice board (公示, complaints/notice_board.h):
+    // the ruling's correction is the quarter's evaluation now, so the proposal is never confirmed.
+    if (outcome == ComplaintState::kUpheld) {
+      if (std::optional<Proposal> proposal = store.find_proposal(c.household_id, c.quarter);
+          proposal && proposal->state == ProposalState::kProposed) {
+        Proposal superseded = *proposal;
+        superseded.state = ProposalState::kSuperseded;
+        superseded.superseded_by = c.id;
+        superseded.updated_at_ms = at_ms;
+        store.update_proposal(superseded, ProposalState::kProposed);
+      }
+    }
     return c;
   });
 }

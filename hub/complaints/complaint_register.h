@@ -36,7 +36,9 @@ class ComplaintRegister {
   // received → investigating; `handler` names who investigates (required unless the complaint
   // already has one; given, it replaces it).
   Result<Complaint> investigate(std::int64_t number, const std::optional<std::string>& handler, std::int64_t at_ms);
-  // received | investigating → upheld | dismissed, with the ruling's text and date.
+  // received | investigating → upheld | dismissed, with the ruling's text and date. An upheld
+  // complaint about a proposal still on the notice board (公示, complaints/notice_board.h)
+  // supersedes that proposal: the ruling's correction is the quarter's evaluation now.
   Result<Complaint> rule(std::int64_t number, ComplaintState outcome, const std::string& ruling,
                          const std::string& ruled_on, const std::string& today, std::int64_t at_ms);
 

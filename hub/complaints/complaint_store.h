@@ -1,5 +1,6 @@
-// Where the complaints register (投诉举报, domain/complaint.h) is kept: the interface the register
-// owns and each storage backend implements (store/sqlite/sqlite_complaint_store.h: complaints.db;
+// Where the complaints register (投诉举报, domain/complaint.h) and the notices it holds (公示,
+// domain/notice.h: proposed evaluations, which a complaint about them holds) are kept: the
+// interface the register owns and each storage backend implements (store/sqlite/sqlite_complaint_store.h: complaints.db;
 // store/postgresql/pg_complaint_store.h: table `complaint`, every key led by hub_id). Plain values
 // only; no storage type crosses it.
 //
@@ -22,6 +23,7 @@
 #include <vector>
 
 #include "domain/complaint.h"
+#include "domain/notice.h"
 
 namespace hub::complaints {
 
@@ -47,6 +49,15 @@ struct ComplaintCounts {
   std::int64_t open = 0, overdue = 0;
 };
 
+// One village's notice for one quarter: its proposals by state, and the latest day one was
+// proposed (the notice period runs from it).
+struct NoticeCounts {
+  std::string village;
+  std::string quarter;
+  std::int64_t proposed = 0, confirmed = 0, superseded = 0;
+  std::string last_proposed_on;
+};
+
 class ComplaintStore {
  public:
   virtual ~ComplaintStore() = default;
@@ -68,6 +79,21 @@ class ComplaintStore {
 
   // Over every complaint, or one village's; overdue as on `today`.
   virtual ComplaintCounts counts(const std::string& today, const std::optional<std::string>& village) = 0;
+
+  // 公示: proposals, one per household and quarter.
+  virtual std::optional<Proposal> find_proposal(const std::string& household_id, const std::string& quarter) = 0;
+  // Writes every proposal in one transaction, all or none: a new household and quarter is added,
+  // one already kept is replaced whole (the register replaces only a proposed one). Committed
+  // before it returns.
+  virtual void save_proposals(const std::vector<Proposal>& proposals) = 0;
+  // A village's proposals for a quarter, by household_id.
+  virtual std::vector<Proposal> proposals(const std::string& village, const std::string& quarter) = 0;
+  // Writes `changed` (state, confirmed_on, superseded_by, updated_at_ms; nothing else changes)
+  // over the proposal for changed.household_id and changed.quarter if its stored state is still
+  // `expected`; false (and nothing written) when it is not, or when there is none.
+  virtual bool update_proposal(const Proposal& changed, ProposalState expected) = 0;
+  // Every village's notice, or one quarter's: by quarter (latest first), then village.
+  virtual std::vector<NoticeCounts> notices(const std::optional<std::string>& quarter) = 0;
 };
 
 // Opens a store (a connection of its own) on the backend's data.

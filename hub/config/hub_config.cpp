@@ -149,7 +149,8 @@ StorageConfig parse_storage(const json& root) {
 HubConfig parse(const json& root, const ConfigSources& src) {
   if (!root.is_object()) invalid("", "the configuration must be a JSON object");
   check_keys(root, "", {"data_dir", "log_level", "endpoints", "http", "admin_token", "limits", "delivery",
-                        "plugin_dir", "departments_dir", "plugins", "security", "storage", "complaints"});
+                        "plugin_dir", "departments_dir", "plugins", "security", "storage", "complaints",
+                        "notice"});
   HubConfig c;
   c.data_dir = resolve(src.base_dir, get_string(root, "", "data_dir", "var"));
   if (c.data_dir.empty()) invalid("data_dir", "must not be empty");
@@ -185,6 +186,10 @@ HubConfig parse(const json& root, const ConfigSources& src) {
   if (!complaints.is_object()) invalid("complaints", "must be an object, e.g. {\"deadline_days\": 15}");
   check_keys(complaints, "complaints.", {"deadline_days"});
   c.complaint_deadline_days = static_cast<int>(get_int(complaints, "complaints.", "deadline_days", 15, 1, 365));
+  const json notice = root.value("notice", json::object());
+  if (!notice.is_object()) invalid("notice", "must be an object, e.g. {\"period_days\": 7}");
+  check_keys(notice, "notice.", {"period_days"});
+  c.notice_period_days = static_cast<int>(get_int(notice, "notice.", "period_days", 7, 0, 90));
 
   const json delivery = root.value("delivery", json::object());
   if (!delivery.is_object()) invalid("delivery", "must be an object");

@@ -146,6 +146,10 @@ struct HubConfig {
   // "complaints": {"deadline_days": 15}: days from a complaint's received date to its deadline
   // (投诉办理期限, 1-365); a complaint not ruled by then is overdue (domain/complaint.h).
   int complaint_deadline_days = 15;
+  // "notice": {"period_days": 7}: how long a village's proposed evaluations stay on its notice
+  // list (公示期, 0-90 days) before its quarter may be confirmed without a reason
+  // (complaints/notice_board.h).
+  int notice_period_days = 7;
 
   std::string keys_dir() const;      // security.keys_dir or DATA_DIR/keys
   std::string clients_file() const;  // security.clients_file or KEYS_DIR/clients.json

@@ -1,5 +1,7 @@
 #include "store/postgresql/pg_complaint_store.h"
 
+#include <nlohmann/json.hpp>
+
 #include "store/postgresql/pg_schema.h"
 
 namespace hub::store::pg {
@@ -29,6 +31,31 @@ CREATE TABLE complaint (
 );
 CREATE INDEX complaint_household ON complaint (hub_id, household_id, number);
 CREATE INDEX complaint_open ON complaint (hub_id, state, deadline);
+)sql";
+
+// Version 2: the 公示 proposals (domain/notice.h), complaints.db's `proposal` with hub_id leading
+// every key. The keys compare byte by byte (COLLATE "C"), as SQLite compares them: the notice
+// list in the same order on both backends.
+constexpr std::string_view kSchemaV2 = R"sql(
+CREATE TABLE proposal (
+  hub_id         text COLLATE "C" NOT NULL,
+  household_id   text COLLATE "C" NOT NULL,
+  village        text COLLATE "C" NOT NULL,
+  quarter        text COLLATE "C" NOT NULL,  -- 2026Q4
+  status         text NOT NULL,              -- credit | no_credit | breach
+  designations   text NOT NULL,              -- JSON array of text: [] for none
+  effective_date text,                       -- YYYY-MM-DD
+  event_id       text NOT NULL,
+  event          text NOT NULL,              -- the status change, JSON text exactly as the wire has it
+  proposed_on    text NOT NULL,              -- YYYY-MM-DD
+  state          text NOT NULL,              -- proposed | confirmed | superseded
+  confirmed_on   text,
+  superseded_by  text,                       -- the upheld complaint's id
+  proposed_at_ms bigint NOT NULL,
+  updated_at_ms  bigint NOT NULL,
+  PRIMARY KEY (hub_id, household_id, quarter)
+);
+CREATE INDEX proposal_notice ON proposal (hub_id, village, quarter, household_id);
 )sql";
 
 constexpr const char* kColumns =
@@ -61,11 +88,53 @@ Complaint read_row(const Rows& rows, int r) {
   return c;
 }
 
+constexpr const char* kProposalColumns =
+    "household_id, village, quarter, status, designations, effective_date, event_id, event, proposed_on, state, "
+    "confirmed_on, superseded_by, proposed_at_ms, updated_at_ms";
+
+// Designations as a JSON array ("[]" for none): any text round-trips, ';' and all.
+std::string designations_text(const std::vector<std::string>& designations) {
+  try {
+    return nlohmann::json(designations).dump();
+  } catch (const nlohmann::json::exception&) {
+    throw PgError("XX000", "PostgreSQL: a proposal's designation is not UTF-8 text");
+  }
+}
+
+Proposal read_proposal(const Rows& rows, int r) {
+  Proposal p;
+  p.household_id = std::string(rows.text(r, 0));
+  p.village = std::string(rows.text(r, 1));
+  p.quarter = std::string(rows.text(r, 2));
+  p.status = std::string(rows.text(r, 3));
+  const auto designations = nlohmann::json::parse(std::string(rows.text(r, 4)), nullptr, false);
+  const auto state = proposal_state(rows.text(r, 9));
+  const auto unreadable = [&] {
+    return PgError("XX000", "PostgreSQL: the proposal for " + p.household_id + " " + p.quarter +
+                                " has unreadable designations or an unknown state");
+  };
+  if (!designations.is_array() || !state) throw unreadable();
+  for (const auto& d : designations) {
+    if (!d.is_string()) throw unreadable();
+    p.designations.push_back(d.get<std::string>());
+  }
+  p.effective_date = rows.optional_text(r, 5);
+  p.event_id = std::string(rows.text(r, 6));
+  p.event = std::string(rows.text(r, 7));
+  p.proposed_on = std::string(rows.text(r, 8));
+  p.state = *state;
+  p.confirmed_on = rows.optional_text(r, 10);
+  p.superseded_by = rows.optional_text(r, 11);
+  p.proposed_at_ms = rows.integer(r, 12);
+  p.updated_at_ms = rows.integer(r, 13);
+  return p;
+}
+
 }  // namespace
 
 PgComplaintStore::PgComplaintStore(std::string dsn, std::string hub_id) try
     : hub_id_(hub_id), conn_(dsn) {
-  ensure_schema(conn_, "complaints", {kSchemaV1});
+  ensure_schema(conn_, "complaints", {kSchemaV1, kSchemaV2});
 } catch (const PgError& e) {
   Status s = e.status();
   s.message = "无法打开投诉登记 / cannot open the complaints register (PostgreSQL, hub " + hub_id + "): " + s.message;
@@ -199,6 +268,107 @@ complaints::ComplaintCounts PgComplaintStore::counts(const std::string& today,
     }
     counts.open = counts.received + counts.investigating;
     return counts;
+  });
+}
+
+std::optional<Proposal> PgComplaintStore::find_proposal(const std::string& household_id, const std::string& quarter) {
+  return guarded([&]() -> std::optional<Proposal> {
+    const Rows rows = conn_.exec(std::string("SELECT ") + kProposalColumns +
+                                     " FROM proposal WHERE hub_id = $1 AND household_id = $2 AND quarter = $3",
+                                 Params().text(hub_id_).text(household_id).text(quarter));
+    if (rows.empty()) return std::nullopt;
+    return read_proposal(rows, 0);
+  });
+}
+
+void PgComplaintStore::save_proposals(const std::vector<Proposal>& proposals) {
+  guarded([&] {
+    Connection::Transaction tx(conn_);
+    for (const Proposal& p : proposals)
+      conn_.exec(std::string("INSERT INTO proposal (hub_id, ") + kProposalColumns +
+                     ") VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15) "
+                     "ON CONFLICT (hub_id, household_id, quarter) DO UPDATE SET village = excluded.village, "
+                     "status = excluded.status, designations = excluded.designations, "
+                     "effective_date = excluded.effective_date, event_id = excluded.event_id, "
+                     "event = excluded.event, proposed_on = excluded.proposed_on, state = excluded.state, "
+                     "confirmed_on = excluded.confirmed_on, superseded_by = excluded.superseded_by, "
+                     "proposed_at_ms = excluded.proposed_at_ms, updated_at_ms = excluded.updated_at_ms",
+                 Params()
+                     .text(hub_id_)
+                     .text(p.household_id)
+                     .text(p.village)
+                     .text(p.quarter)
+                     .text(p.status)
+                     .text(designations_text(p.designations))
+                     .optional_text(p.effective_date)
+                     .text(p.event_id)
+                     .text(p.event)
+                     .text(p.proposed_on)
+                     .text(to_string(p.state))
+                     .optional_text(p.confirmed_on)
+                     .optional_text(p.superseded_by)
+                     .integer(p.proposed_at_ms)
+                     .integer(p.updated_at_ms));
+    tx.commit();
+  });
+}
+
+std::vector<Proposal> PgComplaintStore::proposals(const std::string& village, const std::string& quarter) {
+  return guarded([&] {
+    const Rows rows = conn_.exec(std::string("SELECT ") + kProposalColumns +
+                                     " FROM proposal WHERE hub_id = $1 AND village = $2 AND quarter = $3 "
+                                     "ORDER BY household_id",
+                                 Params().text(hub_id_).text(village).text(quarter));
+    std::vector<Proposal> out;
+    for (int r = 0; r < rows.size(); ++r) out.push_back(read_proposal(rows, r));
+    return out;
+  });
+}
+
+bool PgComplaintStore::update_proposal(const Proposal& p, ProposalState expected) {
+  return guarded([&] {
+    const Rows rows = conn_.exec(
+        "UPDATE proposal SET state = $1, confirmed_on = $2, superseded_by = $3, updated_at_ms = $4 "
+        "WHERE hub_id = $5 AND household_id = $6 AND quarter = $7 AND state = $8",
+        Params()
+            .text(to_string(p.state))
+            .optional_text(p.confirmed_on)
+            .optional_text(p.superseded_by)
+            .integer(p.updated_at_ms)
+            .text(hub_id_)
+            .text(p.household_id)
+            .text(p.quarter)
+            .text(to_string(expected)));
+    return rows.affected() == 1;
+  });
+}
+
+std::vector<complaints::NoticeCounts> PgComplaintStore::notices(const std::optional<std::string>& quarter) {
+  return guarded([&] {
+    std::string sql =
+        "SELECT village, quarter, COUNT(*) FILTER (WHERE state = 'proposed'), "
+        "COUNT(*) FILTER (WHERE state = 'confirmed'), COUNT(*) FILTER (WHERE state = 'superseded'), "
+        "MAX(proposed_on) FROM proposal WHERE hub_id = $1";
+    Params params;
+    params.text(hub_id_);
+    if (quarter) {
+      sql += " AND quarter = $2";
+      params.text(*quarter);
+    }
+    sql += " GROUP BY village, quarter ORDER BY quarter DESC, village";
+    const Rows rows = conn_.exec(sql, params);
+    std::vector<complaints::NoticeCounts> out;
+    for (int r = 0; r < rows.size(); ++r) {
+      complaints::NoticeCounts n;
+      n.village = std::string(rows.text(r, 0));
+      n.quarter = std::string(rows.text(r, 1));
+      n.proposed = rows.integer(r, 2);
+      n.confirmed = rows.integer(r, 3);
+      n.superseded = rows.integer(r, 4);
+      n.last_proposed_on = std::string(rows.text(r, 5));
+      out.push_back(std::move(n));
+    }
+    return out;
   });
 }
 

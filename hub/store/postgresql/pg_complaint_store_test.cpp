@@ -42,7 +42,7 @@ TEST(PgComplaintStore, VersionsItsSchemaAndKeepsHubsApart) {
   Connection c(dsn);
   const Rows version = c.exec("SELECT version FROM hub_schema WHERE component = 'complaints'");
   ASSERT_EQ(version.size(), 1);
-  EXPECT_EQ(version.integer(0, 0), 1);
+  EXPECT_EQ(version.integer(0, 0), 2);
 }
 
 }  // namespace

@@ -1,11 +1,15 @@
 #include "store/sqlite/sqlite_complaint_store.h"
 
+#include <nlohmann/json.hpp>
+
 #include "store/sqlite/database.h"
 
 namespace hub::store {
 namespace {
 
-constexpr int kSchemaVersion = 1;
+// Version 1: the complaints (kSchema). Version 2: the 公示 proposals beside them
+// (kProposalSchema; 1 -> 2 only creates the table).
+constexpr int kSchemaVersion = 2;
 
 constexpr const char* kSchema = R"sql(
 CREATE TABLE IF NOT EXISTS complaint (
@@ -28,6 +32,27 @@ CREATE TABLE IF NOT EXISTS complaint (
 );
 CREATE INDEX IF NOT EXISTS complaint_household ON complaint (household_id, number);
 CREATE INDEX IF NOT EXISTS complaint_open ON complaint (state, deadline);
+)sql";
+
+constexpr const char* kProposalSchema = R"sql(
+CREATE TABLE IF NOT EXISTS proposal (
+  household_id   TEXT NOT NULL,
+  village        TEXT NOT NULL,
+  quarter        TEXT NOT NULL,         -- 2026Q4
+  status         TEXT NOT NULL,         -- credit | no_credit | breach
+  designations   TEXT NOT NULL,         -- JSON array of text: [] for none
+  effective_date TEXT,                  -- YYYY-MM-DD
+  event_id       TEXT NOT NULL,
+  event          TEXT NOT NULL,         -- the status change, JSON text exactly as the wire has it
+  proposed_on    TEXT NOT NULL,         -- YYYY-MM-DD
+  state          TEXT NOT NULL,         -- proposed | confirmed | superseded
+  confirmed_on   TEXT,
+  superseded_by  TEXT,                  -- the upheld complaint's id
+  proposed_at_ms INTEGER NOT NULL,
+  updated_at_ms  INTEGER NOT NULL,
+  PRIMARY KEY (household_id, quarter)
+);
+CREATE INDEX IF NOT EXISTS proposal_notice ON proposal (village, quarter, household_id);
 )sql";
 
 constexpr const char* kColumns =
@@ -68,6 +93,48 @@ Statement& bind_optional(Statement& q, int index, const std::optional<std::strin
   return value ? q.bind(index, *value) : q.bind_null(index);
 }
 
+constexpr const char* kProposalColumns =
+    "household_id, village, quarter, status, designations, effective_date, event_id, event, proposed_on, state, "
+    "confirmed_on, superseded_by, proposed_at_ms, updated_at_ms";
+
+// Designations as a JSON array ("[]" for none): any text round-trips, ';' and all.
+std::string designations_text(const std::vector<std::string>& designations) {
+  try {
+    return nlohmann::json(designations).dump();
+  } catch (const nlohmann::json::exception&) {
+    throw SqliteError(0, "complaints.db: a proposal's designation is not UTF-8 text");
+  }
+}
+
+Proposal read_proposal(const Statement& q) {
+  Proposal p;
+  p.household_id = q.column_text(0);
+  p.village = q.column_text(1);
+  p.quarter = q.column_text(2);
+  p.status = q.column_text(3);
+  const auto designations = nlohmann::json::parse(q.column_text(4), nullptr, false);
+  const auto state = proposal_state(q.column_view(9));
+  if (!designations.is_array() || !state)
+    throw SqliteError(0, "complaints.db: the proposal for " + p.household_id + " " + p.quarter +
+                             " has unreadable designations or an unknown state");
+  for (const auto& d : designations) {
+    if (!d.is_string())
+      throw SqliteError(0, "complaints.db: the proposal for " + p.household_id + " " + p.quarter +
+                               " has unreadable designations or an unknown state");
+    p.designations.push_back(d.get<std::string>());
+  }
+  p.effective_date = optional_text(q, 5);
+  p.event_id = q.column_text(6);
+  p.event = q.column_text(7);
+  p.proposed_on = q.column_text(8);
+  p.state = *state;
+  p.confirmed_on = optional_text(q, 10);
+  p.superseded_by = optional_text(q, 11);
+  p.proposed_at_ms = q.column_int(12);
+  p.updated_at_ms = q.column_int(13);
+  return p;
+}
+
 // The open states, as SQL text literals: what "not ruled" means in a WHERE clause.
 constexpr const char* kOpenStates = "('received', 'investigating')";
 
@@ -86,6 +153,7 @@ SqliteComplaintStore::SqliteComplaintStore(const std::string& path) {
     if (found < kSchemaVersion) {
       Transaction tx(*db_);
       db_->exec(kSchema);
+      db_->exec(kProposalSchema);  // version 1 -> 2
       db_->exec(("PRAGMA user_version=" + std::to_string(kSchemaVersion)).c_str());
       tx.commit();
     }
@@ -201,6 +269,97 @@ complaints::ComplaintCounts SqliteComplaintStore::counts(const std::string& toda
     }
     counts.open = counts.received + counts.investigating;
     return counts;
+  });
+}
+
+std::optional<Proposal> SqliteComplaintStore::find_proposal(const std::string& household_id,
+                                                            const std::string& quarter) {
+  return guarded([&]() -> std::optional<Proposal> {
+    Statement q(*db_, (std::string("SELECT ") + kProposalColumns +
+                       " FROM proposal WHERE household_id = ? AND quarter = ?")
+                          .c_str());
+    q.bind(1, household_id).bind(2, quarter);
+    if (!q.step()) return std::nullopt;
+    return read_proposal(q);
+  });
+}
+
+void SqliteComplaintStore::save_proposals(const std::vector<Proposal>& proposals) {
+  guarded([&] {
+    Transaction tx(*db_);
+    Statement q(*db_, (std::string("INSERT INTO proposal (") + kProposalColumns +
+                       ") VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) "
+                       "ON CONFLICT (household_id, quarter) DO UPDATE SET village = excluded.village, "
+                       "status = excluded.status, designations = excluded.designations, "
+                       "effective_date = excluded.effective_date, event_id = excluded.event_id, "
+                       "event = excluded.event, proposed_on = excluded.proposed_on, state = excluded.state, "
+                       "confirmed_on = excluded.confirmed_on, superseded_by = excluded.superseded_by, "
+                       "proposed_at_ms = excluded.proposed_at_ms, updated_at_ms = excluded.updated_at_ms")
+                          .c_str());
+    for (const Proposal& p : proposals) {
+      q.bind(1, p.household_id).bind(2, p.village).bind(3, p.quarter).bind(4, p.status);
+      q.bind(5, designations_text(p.designations));
+      bind_optional(q, 6, p.effective_date);
+      q.bind(7, p.event_id).bind(8, p.event).bind(9, p.proposed_on).bind(10, to_string(p.state));
+      bind_optional(q, 11, p.confirmed_on);
+      bind_optional(q, 12, p.superseded_by);
+      q.bind(13, p.proposed_at_ms).bind(14, p.updated_at_ms);
+      q.run();
+    }
+    tx.commit();
+  });
+}
+
+std::vector<Proposal> SqliteComplaintStore::proposals(const std::string& village, const std::string& quarter) {
+  return guarded([&] {
+    Statement q(*db_, (std::string("SELECT ") + kProposalColumns +
+                       " FROM proposal WHERE village = ? AND quarter = ? ORDER BY household_id")
+                          .c_str());
+    q.bind(1, village).bind(2, quarter);
+    std::vector<Proposal> out;
+    while (q.step()) out.push_back(read_proposal(q));
+    return out;
+  });
+}
+
+bool SqliteComplaintStore::update_proposal(const Proposal& p, ProposalState expected) {
+  return guarded([&] {
+    Transaction tx(*db_);
+    Statement q(*db_,
+                "UPDATE proposal SET state = ?, confirmed_on = ?, superseded_by = ?, updated_at_ms = ? "
+                "WHERE household_id = ? AND quarter = ? AND state = ?");
+    q.bind(1, to_string(p.state));
+    bind_optional(q, 2, p.confirmed_on);
+    bind_optional(q, 3, p.superseded_by);
+    q.bind(4, p.updated_at_ms).bind(5, p.household_id).bind(6, p.quarter).bind(7, to_string(expected));
+    q.run();
+    const bool changed = db_->changes() == 1;
+    tx.commit();
+    return changed;
+  });
+}
+
+std::vector<complaints::NoticeCounts> SqliteComplaintStore::notices(const std::optional<std::string>& quarter) {
+  return guarded([&] {
+    std::string sql =
+        "SELECT village, quarter, SUM(state = 'proposed'), SUM(state = 'confirmed'), SUM(state = 'superseded'), "
+        "MAX(proposed_on) FROM proposal";
+    if (quarter) sql += " WHERE quarter = ?";
+    sql += " GROUP BY village, quarter ORDER BY quarter DESC, village";
+    Statement q(*db_, sql.c_str());
+    if (quarter) q.bind(1, *quarter);
+    std::vector<complaints::NoticeCounts> out;
+    while (q.step()) {
+      complaints::NoticeCounts n;
+      n.village = q.column_text(0);
+      n.quarter = q.column_text(1);
+      n.proposed = q.column_int(2);
+      n.confirmed = q.column_int(3);
+      n.superseded = q.column_int(4);
+      n.last_proposed_on = q.column_text(5);
+      out.push_back(std::move(n));
+    }
+    return out;
   });
 }
 
