@@ -1,5 +1,6 @@
 #include "admin/notice_requests.h"
 
+#include <algorithm>
 #include <map>
 #include <set>
 #include <utility>
@@ -242,21 +243,37 @@ json confirm(complaints::NoticeBoard& board, const json& request, const NoticeHo
   const complaints::ConfirmationPlan& plan = planned.value();
 
   // Each undisputed proposal's status change is stored first, then the proposal marked final:
-  // one whose event was not stored stays proposed, and confirming again publishes it.
+  // one whose event was not stored stays proposed, and confirming again publishes it. They go to
+  // ingest in batches (a village's quarter is hundreds of households); a batch ingest refuses as
+  // a whole (one bad event refuses all, §9.1) is sent again one event at a time, so that the good
+  // ones are confirmed and each bad one is listed with its own error.
   json confirmed = json::array();
   json not_stored = json::array();
-  for (const Proposal& p : plan.to_publish) {
-    json stored = publish(json::parse(p.event), notice_publisher(village));
-    if (!stored.value("ok", false)) {
-      json error = stored.contains("error") ? stored["error"] : json{{"code", "hub_unavailable"}};
-      not_stored.push_back({{"household_id", p.household_id}, {"error", std::move(error)}});
-      continue;
-    }
+  const auto record = [&](const Proposal& p, const json& result) {
     board.mark_confirmed(p, today, now_ms);
     confirmed.push_back({{"household_id", p.household_id},
                          {"event_id", p.event_id},
-                         {"seq", stored.value("seq", json(nullptr))},
-                         {"duplicate", stored.value("duplicate", false)}});
+                         {"seq", result.value("seq", json(nullptr))},
+                         {"duplicate", result.value("duplicate", false)}});
+  };
+  const auto publish_one = [&](const Proposal& p) {
+    json stored = publish(json::parse(p.event), notice_publisher(village));
+    if (stored.value("ok", false)) return record(p, stored);
+    json error = stored.contains("error") ? stored["error"] : json{{"code", "hub_unavailable"}};
+    not_stored.push_back({{"household_id", p.household_id}, {"error", std::move(error)}});
+  };
+  constexpr std::size_t kBatch = 500;
+  for (std::size_t from = 0; from < plan.to_publish.size(); from += kBatch) {
+    const std::size_t to = std::min(plan.to_publish.size(), from + kBatch);
+    json batch{{"type", "batch"}, {"events", json::array()}};
+    for (std::size_t i = from; i < to; ++i) batch["events"].push_back(json::parse(plan.to_publish[i].event));
+    const json stored = publish(batch, notice_publisher(village));
+    const json* results = stored.value("ok", false) ? &stored["results"] : nullptr;
+    if (results != nullptr && results->is_array() && results->size() == to - from) {
+      for (std::size_t i = from; i < to; ++i) record(plan.to_publish[i], (*results)[i - from]);
+    } else {
+      for (std::size_t i = from; i < to; ++i) publish_one(plan.to_publish[i]);
+    }
   }
   json held = json::array();
   for (const complaints::NoticeLine& line : plan.held) held.push_back(line_json(line, household_of));

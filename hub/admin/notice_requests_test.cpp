@@ -36,9 +36,20 @@ class NoticeRequests : public ::testing::Test {
   // What a confirmation publishes goes to ingest in hubd; here it is kept and answered with
   // `ingest_reply_` (the real path is tests/integration/notice_test.cpp).
   json ask(const json& request, const std::string& today = kProposedOn) {
-    const PublishFinal publish = [this](const json& event, const std::string& publisher) {
-      published_.push_back({event, publisher});
-      return ingest_reply_;
+    const PublishFinal publish = [this](const json& request, const std::string& publisher) {
+      if (request.value("type", "") != "batch") {
+        published_.push_back({request, publisher});
+        return ingest_reply_;
+      }
+      // A batch: all stored, or (as ingest does with one bad event) none.
+      if (!ingest_reply_.value("ok", false)) return json{{"ok", false}, {"error", {{"code", "invalid_batch"}}}};
+      json results = json::array();
+      for (const json& event : request["events"]) {
+        published_.push_back({event, publisher});
+        results.push_back({{"seq", ingest_reply_["seq"]}, {"duplicate", ingest_reply_["duplicate"]}});
+      }
+      ++batches_;
+      return json{{"ok", true}, {"results", results}};
     };
     return answer_notice_request(board_, request, household_of_, today, 1'700'000'000'000, publish);
   }
@@ -81,6 +92,7 @@ class NoticeRequests : public ::testing::Test {
     return std::nullopt;
   };
   std::vector<std::pair<json, std::string>> published_;
+  int batches_ = 0;
   json ingest_reply_{{"ok", true}, {"seq", 42}, {"duplicate", false}};
 };
 
@@ -135,6 +147,7 @@ TEST_F(NoticeRequests, ConfirmingBeforeTheNoticePeriodIsOverNeedsAReason) {
   ASSERT_TRUE(with_reason["ok"]) << with_reason.dump();
   EXPECT_EQ(with_reason["early"], true);
   ASSERT_EQ(published_.size(), 1u);
+  EXPECT_EQ(batches_, 1);
   EXPECT_EQ(published_[0].second, "notice:V03");
   EXPECT_EQ(published_[0].first, evaluation("V03-00001", "credit"));
   // Without an effective date of its own, it takes effect on the first day after its quarter.

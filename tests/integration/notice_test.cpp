@@ -192,5 +192,31 @@ TEST_F(NoticeTest, ProposeHoldConfirmAndDeliverWithHubctl) {
             1);
 }
 
+TEST_F(NoticeTest, AProposalIngestRefusesStaysProposedWhileTheOthersAreConfirmed) {
+  const std::string file = write_csv("2025q4.csv",
+                                     "household_id,status,quarter\n"
+                                     "V01-00001,credit,2025Q4\n"
+                                     "V01-00002,breach,2025Q4\n"
+                                     "V01-00003,credit,2025Q4\n");
+  ASSERT_EQ(hubctl_json_of(hub, "notice propose " + file)["added"], 3);
+  // Meanwhile V01-00002 was evaluated for a later quarter, published straight to final: its
+  // 2025Q4 proposal is now stale, and ingest refuses it (the batch of three as a whole, then it alone).
+  ASSERT_EQ(hub.ingest(status_event("V01-00002", "credit", "2026Q1"))["ok"], true);
+
+  const json reply = hubctl_json_of(hub, std::string("notice confirm --village V01 --quarter ") + kQuarter +
+                                             " --reason '村民代表会议审议无异议'",
+                                    1);
+  EXPECT_EQ(reply["error"]["code"], "not_all_stored") << reply.dump();
+  ASSERT_EQ(reply["confirmed"].size(), 2u) << reply.dump();
+  ASSERT_EQ(reply["not_stored"].size(), 1u);
+  EXPECT_EQ(reply["not_stored"][0]["household_id"], "V01-00002");
+  EXPECT_EQ(reply["not_stored"][0]["error"]["code"], "stale_quarter");
+  EXPECT_EQ(standings(), (std::vector<std::string>{"in_effect", "proposed", "in_effect"}));
+  hub.wait_for_delivery();
+  EXPECT_EQ(household("V01-00001")["status"], "credit");
+  EXPECT_EQ(household("V01-00002")["quarter"], "2026Q1");
+  EXPECT_GT(police_actions("V01-00003"), 0);
+}
+
 }  // namespace
 }  // namespace hub::test
