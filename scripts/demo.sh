@@ -4,7 +4,8 @@
 # the nine department plugins, imports registry, commitments and both quarters, waits until
 # every department has caught up, then prints the delivery status and one non_credit
 # household with the assistance designation across all departments, and rules a complaint
-# about a past quarter upheld (the departments' remedies, finance's payment). hubd keeps running;
+# about a past quarter upheld (the departments' remedies, finance's payment), then posts a village's
+# next quarter as a notice (公示) and confirms it. hubd keeps running;
 # Ctrl-C stops it cleanly.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -83,6 +84,34 @@ if [ -n "$ruled" ]; then
   wait_for_every_department
   "$HUBCTL" household "$ruled"
 fi
+
+# Notice before effect (公示): village V01's 2021Q1 evaluations are proposed, listed on its notice
+# and delivered to no one; a complaint about one household holds it; the office confirms early
+# (with a reason, audited): every other household's evaluation is published and delivered.
+echo
+echo "== 公示 / notice before effect: V01 2021Q1 =="
+python3 - <<'PY'
+import csv
+rows = [r for r in csv.DictReader(open("var/town/evaluations-2020Q4.csv")) if r["household_id"].startswith("V01-")]
+with open("var/town/proposed-2021Q1-V01.csv", "w", newline="") as out:
+    w = csv.writer(out)
+    w.writerow(["household_id", "status", "quarter", "effective_date", "designations", "basis"])
+    for r in rows:
+        w.writerow([r["household_id"], r["status"], "2021Q1", "2021-04-01", r["designations"],
+                    "2021-03-29 东风村评议小组会议纪要 / Dongfeng Village evaluation group meeting minutes"])
+PY
+"$HUBCTL" notice propose var/town/proposed-2021Q1-V01.csv --by demo
+"$HUBCTL" notice show --village V01 --quarter 2021Q1 > var/notice-V01-2021Q1.txt
+head -n 6 var/notice-V01-2021Q1.txt
+echo "   … (全部 / the whole list: var/notice-V01-2021Q1.txt)"
+held=$(awk -F, 'NR == 2 { print $1 }' var/town/proposed-2021Q1-V01.csv)
+"$HUBCTL" complaints add --household "$held" --quarter 2021Q1 --channel village_box --by demo \
+  --summary '对公示的评议结果有异议 / objects to the proposed evaluation' >/dev/null
+"$HUBCTL" notice confirm --village V01 --quarter 2021Q1 --by demo \
+  --reason '演示：村民代表会议已审议 / demo: reviewed by the villagers’ representatives'
+wait_for_every_department
+"$HUBCTL" notice list
+
 dashboard=$(python3 -c 'import json; print(json.load(open("var/hubd.endpoints.json"))["http"])')
 echo
 echo "== 管理页面 / dashboard: $dashboard =="
