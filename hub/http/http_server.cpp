@@ -34,7 +34,7 @@ constexpr int kAdminTimeoutMs = 120000;
 int http_status(const json& reply) {
   if (reply.value("ok", false)) return 200;
   const std::string code = reply["error"].value("code", "");
-  if (code == "unknown_household" || code == "unknown_complaint") return 404;
+  if (code == "unknown_household" || code == "unknown_complaint" || code == "unknown_notice") return 404;
   if (code == "unauthorized" || code == "session_ended" || code == "login_failed") return 401;
   if (code == "forbidden" || code == "csrf_failed") return 403;
   if (code == "locked_out") return 429;
@@ -217,6 +217,59 @@ void HttpServer::routes() {
         !who.may_see_village(reply["complaint"].value("village", "")))
       return send_json(res, forbidden("此投诉不在您负责的村 / this complaint is not in your villages"));
     send_json(res, reply);
+  }));
+  // The notice board (公示), read only (proposing and confirming stay with hubctl for now): every
+  // village's notice (?quarter=, and ?village= to keep one village's), and one village's notice
+  // list for a quarter as the village posts it. The office's business, like the complaints: not
+  // for a department user; a clerk limited to villages sees only theirs (the list is cut to them).
+  const auto notice_params = [](const httplib::Request& req, const std::string& village,
+                                const std::string& quarter) -> json {
+    for (const auto& [param, value] : req.params)
+      if (param != "quarter" && param != "village")
+        return error_reply("unknown_field", "不认识的查询参数 / '" + param.substr(0, 40) + "' is not a parameter of "
+                                            "/api/notices (quarter, village)", param.substr(0, 40));
+    if (req.has_param("village") || !village.empty())
+      if (!is_valid_id(village))
+        return error_reply("invalid_field", "村编号格式不对 / 'village' must be a village id such as V03", "village");
+    if (req.has_param("quarter") || !quarter.empty())
+      if (!quarter_index(quarter))
+        return error_reply("invalid_field", "季度格式不对 / 'quarter' must be a quarter such as 2026Q4", "quarter");
+    return nullptr;
+  };
+  const std::string notices_not_for_departments = "公示不对部门用户开放 / notices are not shown to department users";
+  server_->Get("/api/notices", as([ask, notice_params, notices_not_for_departments](
+                                      const Principal& who, const httplib::Request& req, httplib::Response& res) {
+    if (who.role == UserRole::kDepartment) return send_json(res, forbidden(notices_not_for_departments));
+    const std::string village = req.has_param("village") ? req.get_param_value("village") : "";
+    const std::string quarter = req.has_param("quarter") ? req.get_param_value("quarter") : "";
+    if (const json invalid = notice_params(req, village, quarter); !invalid.is_null()) return send_json(res, invalid);
+    if (!village.empty() && !who.may_see_village(village))
+      return send_json(res, forbidden("只能查看您负责的村的公示 / only your villages' notices"));
+    json request{{"cmd", "notice"}, {"action", "list"}};
+    if (req.has_param("quarter")) request["quarter"] = quarter;
+    json reply = ask(request);
+    if (reply.value("ok", false) && reply.contains("notices") && reply["notices"].is_array()) {
+      json kept = json::array();
+      for (auto& n : reply["notices"]) {
+        const std::string of = n.value("village", "");
+        if (who.may_see_village(of) && (village.empty() || of == village)) kept.push_back(std::move(n));
+      }
+      reply["notices"] = std::move(kept);
+    }
+    send_json(res, reply);
+  }));
+  server_->Get(R"(/api/notices/([^/]+)/([^/]+))", as([ask, notice_params, notices_not_for_departments](
+                                                        const Principal& who, const httplib::Request& req,
+                                                        httplib::Response& res) {
+    if (who.role == UserRole::kDepartment) return send_json(res, forbidden(notices_not_for_departments));
+    const std::string village = req.matches[1].str(), quarter = req.matches[2].str();
+    if (!req.params.empty())
+      return send_json(res, error_reply("unknown_field", "此处不用查询参数 / /api/notices/VILLAGE/QUARTER takes no "
+                                                         "query parameters", req.params.begin()->first.substr(0, 40)));
+    if (const json invalid = notice_params(req, village, quarter); !invalid.is_null()) return send_json(res, invalid);
+    if (!who.may_see_village(village))
+      return send_json(res, forbidden("此村不在您负责的村 / this village is not one of yours"));
+    send_json(res, ask({{"cmd", "notice"}, {"action", "show"}, {"village", village}, {"quarter", quarter}}));
   }));
   server_->Get("/api/reconcile", as([ask](const Principal& who, const httplib::Request&, httplib::Response& res) {
     // Every department's disagreements across every village: not for a department or a clerk

@@ -1,6 +1,7 @@
 // Headless Chromium driven through the DevTools protocol over a pipe (--remote-debugging-pipe:
 // the browser reads commands on fd 3 and writes answers on fd 4, each a JSON text ended by a NUL
-// byte), for browser tests that must type and click: a login form, a logout button. The page
+// byte), for browser tests that must type and click: a login form, a logout button; and print to
+// PDF (Page.printToPDF), as a clerk prints a page for the notice board. The page
 // runs as it would for a person: its cookies (HttpOnly ones too) are the browser's, its fetch()
 // calls are real. No WebSocket and no other program needed; Debian's chromium suffices.
 //
@@ -121,6 +122,19 @@ class CdpBrowser {
     const std::string data = call("Page.captureScreenshot", {{"format", "png"}})["data"];
     std::ofstream(png, std::ios::binary) << base64_decode(data);
   }
+
+  // The page printed to PDF as the browser's print dialog would: print media, the page's own CSS
+  // @page size and margins (A4 where it says so), no header or footer lines. The PDF's bytes.
+  std::string print_to_pdf() {
+    const std::string data = call("Page.printToPDF", {{"preferCSSPageSize", true},
+                                                      {"printBackground", true},
+                                                      {"displayHeaderFooter", false}})["data"];
+    return base64_decode(data);
+  }
+
+  // Shows the page as it prints ("print") or as on screen again (""), for checking what a
+  // printout would hide.
+  void emulate_media(const std::string& media) { call("Emulation.setEmulatedMedia", {{"media", media}}); }
 
  private:
   int send(const std::string& method, const nlohmann::json& params, bool in_page) {

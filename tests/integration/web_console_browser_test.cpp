@@ -3,7 +3,8 @@
 // users made by `hubctl users`. It types into the login form and clicks as a clerk would: a
 // wrong password, the right one, who is logged in, a write without the CSRF token refused, the
 // logout button, the session cookie put back after logout refused, a department user's
-// household page without other departments, and the lock-out. The screenshots it takes (under
+// household page without other departments, and the lock-out; the import page; and the notice
+// page (公示), printed to PDF as a clerk prints it for the village. The screenshots it takes (under
 // the build directory, test-artefacts/browser/) are the ones docs/web-console.md shows.
 //
 // Skipped only when no Chromium is installed; scripts/install-deps.sh installs it, so CI runs it.
@@ -14,6 +15,9 @@
 #include <filesystem>
 #include <fstream>
 #include <iterator>
+#include <regex>
+#include <utility>
+#include <vector>
 
 #include <gtest/gtest.h>
 
@@ -475,6 +479,145 @@ TEST(WebConsoleBrowser, AClerkImportsAnXlsxWorkbookAndATruncatedOneIsRefused) {
   }
   for (const char* png : {"import-xlsx-truncated", "import-xlsx-formula", "import-xlsx-bad-row"})
     EXPECT_GT(fs::file_size(artefacts + "/" + png + ".png"), 5000u) << png;
+  hub.stop();
+  fs::remove_all(dir);
+}
+
+// The PDF's pages: its page objects ("/Type /Page", not the page tree's "/Type /Pages").
+int pdf_pages(const std::string& pdf) {
+  const std::regex page(R"(/Type\s*/Page(?![A-Za-z]))");
+  return static_cast<int>(std::distance(std::sregex_iterator(pdf.begin(), pdf.end(), page), std::sregex_iterator()));
+}
+
+// The notice board (公示) in a real browser: the office proposes a quarter's evaluations with
+// `hubctl notice propose FILE`; a clerk limited to V01 opens the notice page — the list of
+// notices (V01's only), then V01's notice list as the village posts it: the Chinese title, the
+// notice period, each household 公示中, where to object — and prints it: print media hides the
+// console and the English, and the PDF Chromium prints is one A4 page. Another village's notice,
+// bad parameters and a department user are refused with their codes. The screenshot is the one
+// docs/web-console.md shows (notice-list.png).
+TEST(WebConsoleBrowser, AClerkOpensAVillagesNoticeListAndPrintsItOnOneA4Page) {
+  const std::string exe = chromium();
+  ASSERT_FALSE(exe.empty()) << "Chromium is not installed: run scripts/install-deps.sh (it installs Debian's chromium)";
+  const std::string dir = hub::test::make_temp_dir("hub-web-notice-browser-");
+  hub::test::HubProcess hub(https_with_login(dir, {"police"}));
+  for (const char* add : {"li.na --role clerk --village V01", "police1 --role department --department police"})
+    ASSERT_EQ(add_user(hub, add), "") << add;
+  hub.start();
+  const std::vector<std::pair<std::string, std::string>> heads{
+      {"V01-00001", "王建国"}, {"V01-00002", "李秀英"}, {"V01-00003", "张伟"}, {"V02-00001", "刘洋"}};
+  for (const auto& [id, head] : heads) {
+    json registration = hub::test::household_event(id, id.substr(0, 3));
+    registration["head"] = head;
+    ASSERT_TRUE(hub.ingest(registration).value("ok", false)) << id;
+  }
+  hub.wait_for_delivery();
+
+  // The office proposes 2026Q4 for both villages: posted, not delivered.
+  const std::string file = dir + "/2026q4.csv";
+  std::ofstream(file) << "household_id,status,quarter\nV01-00001,credit,2026Q4\nV01-00002,non_credit,2026Q4\n"
+                         "V01-00003,breach,2026Q4\nV02-00001,credit,2026Q4\n";
+  const auto proposed = hub::test::run_command(std::string(HUBCTL_PATH) + " --data-dir " + hub.data_dir() +
+                                               " notice propose " + file + " --json 2>&1");
+  ASSERT_EQ(proposed.exit_code, 0) << proposed.output;
+  const json reply = json::parse(proposed.output.substr(0, proposed.output.find('\n')), nullptr, false);
+  ASSERT_TRUE(reply.is_object() && reply.value("ok", false)) << proposed.output;
+  EXPECT_EQ(reply["added"], 4) << proposed.output;
+  EXPECT_EQ(status_changes_in(hub), 0) << "a proposal is not an event until it is confirmed";
+  const std::string artefacts = HUB_BROWSER_ARTEFACTS;
+  fs::create_directories(artefacts);
+  const std::string base = hub.http_url();
+  {
+    CdpBrowser browser(exe, dir + "/profile", {"--ignore-certificate-errors"});
+    browser.navigate(base + "#/notices");
+    log_in(browser, "li.na", kPassword);
+    ASSERT_TRUE(browser.wait_for("document.body.dataset.ready === 'notices' && document.getElementById('notices')"))
+        << browser.html();
+    // The list: V01's notice only (the clerk's village), three households on notice.
+    EXPECT_EQ(browser.evaluate("[...document.querySelectorAll('#notices tbody tr')].map((r) => r.dataset.village).join()"),
+              "V01");
+    EXPECT_EQ(browser.evaluate("document.querySelector('#notices tr[data-village=V01] [data-proposed]').dataset.proposed"), "3");
+    EXPECT_EQ(browser.evaluate("document.querySelector('nav [data-page=notices]').hidden"), false);
+
+    // The API refuses what is not the clerk's, and names a bad parameter.
+    const auto answer = [&](const std::string& path) {
+      return browser.evaluate("fetch(" + json(path).dump() +
+                              ").then(async (r) => { const b = await r.json(); return r.status + ' ' + (b.ok ? 'ok' : b.error.code"
+                              " + (b.error.field ? ' ' + b.error.field : '')); })")
+          .get<std::string>();
+    };
+    EXPECT_EQ(answer("/api/notices/V02/2026Q4"), "403 forbidden");
+    EXPECT_EQ(answer("/api/notices?village=V02"), "403 forbidden");
+    EXPECT_EQ(answer("/api/notices?quarter=2026Q9"), "400 invalid_field quarter");
+    EXPECT_EQ(answer("/api/notices?page=2"), "400 unknown_field page");
+    EXPECT_EQ(answer("/api/notices/东风村/2026Q4"), "400 invalid_field village");  // a name, not the id
+    EXPECT_EQ(answer("/api/notices/V01/2026Q5"), "400 invalid_field quarter");
+    EXPECT_EQ(answer("/api/notices/V01/2025Q1"), "404 unknown_notice village");
+    EXPECT_EQ(answer("/api/notices/V01/2026Q4"), "200 ok");
+
+    // V01's notice list, as the village posts it.
+    browser.evaluate("document.querySelector('#notices tr[data-village=V01] a.notice-open').click(); true");
+    ASSERT_TRUE(browser.wait_for("document.body.dataset.ready === 'notices' && document.getElementById('notice-sheet')"))
+        << browser.html();
+    EXPECT_EQ(browser.evaluate("document.getElementById('notice-title').textContent"), "V01 2026年第4季度 诚信评议结果公示");
+    EXPECT_EQ(browser.evaluate("[...document.querySelectorAll('#notice-households tbody tr')].map((r) => "
+                               "r.dataset.household + ':' + r.dataset.standing).join()"),
+              "V01-00001:proposed,V01-00002:proposed,V01-00003:proposed");
+    const std::string row = browser.evaluate("document.querySelector('#notice-households tr[data-household=\"V01-00002\"]').textContent");
+    for (const char* shown : {"李秀英", "不诚信户", "公示中", "on notice"}) EXPECT_NE(row.find(shown), std::string::npos) << shown << ": " << row;
+    const std::string period = browser.evaluate("document.getElementById('notice-period').textContent");
+    EXPECT_EQ(period.rfind("公示期：", 0), 0u) << period;
+    EXPECT_NE(period.find(" 至 "), std::string::npos) << period;
+    EXPECT_EQ(browser.evaluate("document.getElementById('notice-period').dataset.endsOn"), reply["notices"][0]["ends_on"]);
+    EXPECT_NE(browser.evaluate("document.getElementById('notice-complain').textContent").get<std::string>().find("镇、村投诉举报箱"),
+              std::string::npos);
+    EXPECT_EQ(browser.evaluate("document.getElementById('notice-print').textContent"), "打印 / Print");
+    browser.screenshot(artefacts + "/notice-list.png");
+    // The button prints the page (the browser's own print dialog, stubbed here).
+    EXPECT_EQ(browser.evaluate("{ const print = window.print; let printed = false; window.print = () => { printed = true; };"
+                               " document.getElementById('notice-print').click(); window.print = print; printed }"),
+              true);
+
+    // As printed: the notice alone, in Chinese — no navigation, controls, footer or English.
+    browser.emulate_media("print");
+    EXPECT_EQ(browser.evaluate("['header', 'footer', '.notice-controls'].map((s) => getComputedStyle(document.querySelector(s)).display)"
+                               ".every((d) => d === 'none')"),
+              true);
+    EXPECT_EQ(browser.evaluate("[...document.querySelectorAll('#notice-sheet .en')].every((e) => getComputedStyle(e).display === 'none')"),
+              true);
+    EXPECT_EQ(browser.evaluate("getComputedStyle(document.getElementById('notice-sheet')).display"), "block");
+    browser.emulate_media("");
+    const std::string pdf = browser.print_to_pdf();
+    std::ofstream(artefacts + "/notice-list.pdf", std::ios::binary) << pdf;
+    EXPECT_EQ(pdf.rfind("%PDF-", 0), 0u);
+    EXPECT_GT(pdf.size(), 20000u) << "the notice's text and its CJK font";
+    EXPECT_EQ(pdf_pages(pdf), 1) << "one page";
+    // A4 is 595.3 × 841.9 points; Chromium rounds the page to whole CSS pixels.
+    const std::regex a4(R"(/MediaBox\s*\[\s*0\s+0\s+59[45](\.\d+)?\s+84[12](\.\d+)?\s*\])");
+    EXPECT_TRUE(std::regex_search(pdf, a4)) << "not an A4 page: " << pdf.substr(0, 2000);
+
+    // In English: the console's words are, the notice stays the village's Chinese one, English beside.
+    browser.navigate(base + "?lang=en#/notices?village=V01&quarter=2026Q4");
+    ASSERT_TRUE(browser.wait_for("document.body.dataset.ready === 'notices' && document.getElementById('notice-sheet')"))
+        << browser.html();
+    EXPECT_EQ(browser.evaluate("document.getElementById('notice-back').textContent"), "← All notices");
+    EXPECT_EQ(browser.evaluate("document.getElementById('notice-title').textContent"), "V01 2026年第4季度 诚信评议结果公示");
+    EXPECT_NE(browser.evaluate("document.getElementById('notice-status').textContent").get<std::string>().find(
+                  "hubctl notice confirm --village V01 --quarter 2026Q4"),
+              std::string::npos);
+
+    // A department user: no notices, neither in the navigation nor from the API.
+    browser.evaluate("document.getElementById('logout').click(); true");
+    ASSERT_TRUE(browser.wait_for("document.body.dataset.ready === 'login'"));
+    log_in(browser, "police1", kPassword);
+    ASSERT_TRUE(browser.wait_for("document.getElementById('who').dataset.user === 'police1' && document.body.dataset.ready"))
+        << browser.html();
+    EXPECT_EQ(browser.evaluate("document.querySelector('nav [data-page=notices]').hidden"), true);
+    EXPECT_EQ(answer("/api/notices"), "403 forbidden");
+    EXPECT_EQ(answer("/api/notices/V01/2026Q4"), "403 forbidden");
+  }
+  EXPECT_GT(fs::file_size(artefacts + "/notice-list.png"), 5000u);
+  EXPECT_EQ(status_changes_in(hub), 0) << "nothing confirmed, nothing delivered";
   hub.stop();
   fs::remove_all(dir);
 }

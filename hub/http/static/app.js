@@ -120,6 +120,7 @@ function showWho() {
   logout.hidden = false;
   // What the role may not do is not shown (the API refuses it all the same).
   nav.querySelector('[data-page="parked"]').hidden = !readsEverything();
+  nav.querySelector('[data-page="notices"]').hidden = session.role === "department";
   nav.querySelector('[data-page="import"]').hidden = !(session.role === "clerk" || session.role === "admin");
   nav.querySelector('[data-page="reconcile"]').hidden = !(readsEverything() || (session.role === "clerk" && !(session.villages || []).length));
 }
@@ -346,7 +347,7 @@ async function parked(page) {
                 el("td", {}, isAdmin() ? [el("button", { onclick: act("retry", x) }, T.retry), el("button", { onclick: act("skip", x) }, T.skip)] : [])))));
 }
 
-// Pages of their own files (search.js) add themselves to window.HUB_PAGES.
+// Pages of their own files (search.js, import.js, notice.js) add themselves to window.HUB_PAGES.
 const pages = Object.assign({ "": overview, villages, household, reconcile, parked }, window.HUB_PAGES);
 
 async function render() {
@@ -357,6 +358,7 @@ async function render() {
   const loading = el("p", { class: "loading" }, T.loading);
   page.replaceChildren(loading);
   document.body.removeAttribute("data-ready");
+  document.body.removeAttribute("data-print");  // a page that prints differently sets it (notice.js)
   document.querySelectorAll("nav a").forEach((a) => a.classList.toggle("active", a.dataset.page === (name || "overview")));
   // Pages build straight into the document: charts need their canvas attached.
   try {
