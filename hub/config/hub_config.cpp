@@ -188,8 +188,11 @@ HubConfig parse(const json& root, const ConfigSources& src) {
   c.complaint_deadline_days = static_cast<int>(get_int(complaints, "complaints.", "deadline_days", 15, 1, 365));
   const json notice = root.value("notice", json::object());
   if (!notice.is_object()) invalid("notice", "must be an object, e.g. {\"period_days\": 7}");
-  check_keys(notice, "notice.", {"period_days"});
+  check_keys(notice, "notice.", {"period_days", "required"});
   c.notice_period_days = static_cast<int>(get_int(notice, "notice.", "period_days", 7, 0, 90));
+  if (notice.contains("required") && !notice["required"].is_boolean())
+    invalid("notice.required", "must be true (evaluations only through a confirmed notice) or false");
+  c.notice_required = notice.value("required", false);
 
   const json delivery = root.value("delivery", json::object());
   if (!delivery.is_object()) invalid("delivery", "must be an object");

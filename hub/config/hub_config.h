@@ -150,6 +150,10 @@ struct HubConfig {
   // list (公示期, 0-90 days) before its quarter may be confirmed without a reason
   // (complaints/notice_board.h).
   int notice_period_days = 7;
+  // "notice": {"required": false}: true refuses status changes published straight to final (by
+  // a publisher's key or the web console) with notice_required; evaluations then take effect
+  // only through a confirmed notice or a complaint's ruling (eventlog/event_log.h).
+  bool notice_required = false;
 
   std::string keys_dir() const;      // security.keys_dir or DATA_DIR/keys
   std::string clients_file() const;  // security.clients_file or KEYS_DIR/clients.json

@@ -633,6 +633,27 @@ TEST(HubConfigErrors, ComplaintDeadlineIsValidated) {
   expect_error(j, "complaints", "must be an object");
 }
 
+TEST(HubConfigErrors, TheNoticeIsValidated) {
+  EXPECT_EQ(load_ok(minimal().dump()).notice_period_days, 7);  // the default
+  EXPECT_FALSE(load_ok(minimal().dump()).notice_required);    // publishing straight to final allowed
+  EXPECT_EQ(load_ok(embedded_hub_json()).notice_period_days, 7);
+  EXPECT_FALSE(load_ok(embedded_hub_json()).notice_required);
+  json j = minimal();
+  j["notice"] = {{"period_days", 0}, {"required", true}};
+  EXPECT_EQ(load_ok(j.dump()).notice_period_days, 0);
+  EXPECT_TRUE(load_ok(j.dump()).notice_required);
+  j["notice"] = {{"period_days", 91}};
+  expect_error(j, "notice.period_days", "between 0 and 90");
+  j["notice"] = {{"period_days", -1}};
+  expect_error(j, "notice.period_days", "between 0 and 90");
+  j["notice"] = {{"required", "yes"}};
+  expect_error(j, "notice.required", "true");
+  j["notice"] = {{"period", 7}};
+  expect_error(j, "notice.period", "");
+  j["notice"] = 7;
+  expect_error(j, "notice", "must be an object");
+}
+
 TEST(HubConfigErrors, FieldsAreValidated) {
   json j = minimal();
   j["plugins"][0]["fields"] = {"quarter", "head"};

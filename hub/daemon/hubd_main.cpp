@@ -204,6 +204,7 @@ int main(int argc, char** argv) {
     // Declared first so that it stops last, after every writer.
     const std::unique_ptr<hub::store::Upkeep> upkeep = storage.start_upkeep();
     hub::EventLog event_log(storage.open_event_store());
+    event_log.require_notice(config.notice_required);
     spdlog::info("hubd {} starting: data {}, {} households, last seq {}", HUB_SDK_VERSION_STRING, storage.describe(),
                  event_log.household_count(), event_log.last_seq());
 

@@ -60,4 +60,8 @@ std::string notice_ends_on(std::string_view last_proposed_on, int period_days) {
 
 std::string notice_publisher(std::string_view village) { return "notice:" + std::string(village); }
 
+bool is_notice_or_ruling_publisher(std::string_view publisher) noexcept {
+  return publisher.rfind("notice:", 0) == 0 || publisher.rfind("complaint:", 0) == 0;
+}
+
 }  // namespace hub

@@ -70,5 +70,10 @@ std::string notice_ends_on(std::string_view last_proposed_on, int period_days);
 
 // The publisher recorded with the status changes a confirmation publishes: "notice:<village>".
 std::string notice_publisher(std::string_view village);
+// Whether `publisher` is one the hub publishes final evaluations as: a confirmed notice's
+// ("notice:…") or an upheld complaint's ruling ("complaint:…"). Where the configuration requires
+// a notice (notice.required), these are the only publishers of status changes the event log
+// accepts (eventlog/event_log.h); a publisher's key name never holds a ':'.
+bool is_notice_or_ruling_publisher(std::string_view publisher) noexcept;
 
 }  // namespace hub

@@ -140,6 +140,15 @@ StageResult EventLog::stage(const std::vector<WireEvent>& events, bool dry_run, 
         s.village = next.village;
         break;
       case EventType::kStatusChange: {
+        if (notice_required_ && !is_notice_or_ruling_publisher(publisher)) {
+          result.errors.push_back(
+              {i, {"notice_required",
+                   "this hub posts evaluations as a notice before they take effect (公示): propose them with "
+                   "hubctl notice propose and confirm the village's quarter / 本枢纽的评议结果须先公示，"
+                   "请用 hubctl notice propose 提交",
+                   "type"}});
+          continue;
+        }
         if (!ev.complaint_id.empty() && publisher != ruling_publisher(ev.complaint_id)) {
           result.errors.push_back(
               {i, {"complaint_correction_reserved",

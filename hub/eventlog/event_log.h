@@ -33,6 +33,10 @@
 // complaint_correction_reserved), may correct a past quarter. It is stored as a past-quarter
 // correction (StagedEvent::past_quarter) whose previous status is that quarter's last
 // evaluation, and leaves the household's current evaluation as it was.
+// Where the configuration requires a notice before effect (公示, notice.required), a status
+// change is accepted only from the hub's own publishers of final evaluations — a confirmed
+// notice's or a ruling's (is_notice_or_ruling_publisher, domain/notice.h) — and refused with
+// notice_required from a publisher's key or the web console.
 // Republishing an event_id with the same content is a duplicate (original seq); with other
 // content it is a conflict.
 //
@@ -46,6 +50,7 @@
 #include <vector>
 
 #include "domain/complaint.h"
+#include "domain/notice.h"
 #include "domain/wire_event.h"
 #include "eventlog/event_id_filter.h"
 #include "eventlog/event_store.h"
@@ -100,6 +105,9 @@ class EventLog {
   // staged group is dropped too; an outcome unknown makes the next stage() read the store again.
   void end_commit(const StorageError* failure);
 
+  // notice.required: status changes only from a confirmed notice or a ruling (see above).
+  void require_notice(bool required) noexcept { notice_required_ = required; }
+
   std::uint64_t last_seq() const noexcept { return committed_last_seq_; }
   std::size_t household_count() const noexcept { return households_.size(); }
   // How many events the open upgraded to the chain (0 unless the file predates it).
@@ -131,6 +139,7 @@ class EventLog {
   std::unique_ptr<EventStore> store_;
   StateMap households_;  // committed state
   std::uint64_t committed_last_seq_ = 0;
+  bool notice_required_ = false;
   bool stale_ = false;  // a commit's outcome is unknown: load() before the next stage()
   std::size_t min_filter_capacity_;
   EventIdFilter id_filter_;

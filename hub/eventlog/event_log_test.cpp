@@ -396,6 +396,29 @@ TEST_F(EventLogTest, ARulingCorrectsAPastQuarterAndLeavesTheEvaluationNow) {
             "stale_quarter");
 }
 
+// notice.required: status changes only from a confirmed notice or a ruling; registrations and
+// commitments from anyone, as before.
+TEST_F(EventLogTest, WhereANoticeIsRequiredOnlyANoticeOrARulingPublishesAStatusChange) {
+  EventLog log(std::make_unique<store::SqliteEventStore>(path_));
+  log.require_notice(true);
+  stage_ok(log, {reg("V02-00001", "V02"), reg("V02-00002", "V02")});
+  log.commit_group(kNow);
+  for (const std::string publisher : {"office-1", "web:clerk", ""}) {
+    const StageResult r = log.stage({status("V02-00001", "credit", "2020Q3", "ev-direct")}, false, publisher);
+    ASSERT_EQ(r.errors.size(), 1u) << publisher;
+    EXPECT_EQ(r.errors[0].error.code, "notice_required");
+    EXPECT_EQ(r.errors[0].error.field, "type");
+    EXPECT_TRUE(log.group_empty()) << "nothing staged";
+  }
+  ASSERT_TRUE(log.stage({status("V02-00001", "credit", "2020Q3", "ev-notice")}, false, notice_publisher("V02")).ok());
+  WireEvent ruling = status("V02-00002", "breach", "2020Q3", "ruling-TS-2026-000001");
+  ruling.complaint_id = "TS-2026-000001";
+  ASSERT_TRUE(log.stage({ruling}, false, ruling_publisher("TS-2026-000001")).ok());
+
+  log.require_notice(false);  // the default: straight to final
+  EXPECT_TRUE(log.stage({status("V02-00001", "breach", "2020Q4", "ev-direct")}, true, "office-1").ok());
+}
+
 // A ruling on a quarter the household was never evaluated for corrects "unevaluated".
 TEST_F(EventLogTest, ARulingOnAQuarterWithoutAnEvaluationCorrectsUnevaluated) {
   EventLog log(std::make_unique<store::SqliteEventStore>(path_));
