@@ -113,6 +113,7 @@ HubProcess::HubProcess(HubOptions options) : options_(std::move(options)) {
                             {"audit_signing_key", options_.audit_signing_key}}},
               {"plugins", plugins}};
   if (!options_.storage.is_null()) config["storage"] = options_.storage;
+  if (!options_.notice.is_null()) config["notice"] = options_.notice;
   write_file(fs::path(dir_) / "hub.json", config.dump(2));
   write_test_rosters(data_dir());
 }

@@ -49,6 +49,7 @@ struct HubOptions {
   // The "http" entry: an address, or an object with the address, TLS files and client limits.
   nlohmann::json http = "127.0.0.1:0";
   nlohmann::json storage;         // the "storage" section (null = the default, SQLite in data_dir)
+  nlohmann::json notice;          // the "notice" section (null = the default: 7 days, not required)
 };
 
 struct CommandResult {

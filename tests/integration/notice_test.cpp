@@ -218,5 +218,32 @@ TEST_F(NoticeTest, AProposalIngestRefusesStaysProposedWhileTheOthersAreConfirmed
   EXPECT_GT(police_actions("V01-00003"), 0);
 }
 
+// A town that requires 公示 (notice.required) with no notice period: the office's key cannot
+// publish an evaluation straight to final, registrations still go through, and a proposal
+// confirmed the day it is posted (no reason needed) is delivered.
+TEST(NoticeRequired, EvaluationsTakeEffectOnlyThroughAConfirmedNotice) {
+  HubOptions o;
+  o.departments = {"police"};
+  o.notice = {{"period_days", 0}, {"required", true}};
+  HubProcess hub(o);
+  hub.start();
+  ASSERT_EQ(hub.ingest(household_event("V01-00001", "V01"))["ok"], true);
+  const json direct = hub.ingest(status_event("V01-00001", "credit", kQuarter));
+  EXPECT_EQ(direct["ok"], false);
+  EXPECT_EQ(direct["error"]["code"], "notice_required") << direct.dump();
+  EXPECT_EQ(direct["error"]["field"], "type");
+
+  const std::string file = hub.data_dir() + "/q.csv";
+  std::ofstream(file) << "household_id,status,quarter\nV01-00001,credit," << kQuarter << "\n";
+  ASSERT_EQ(hubctl_json_of(hub, "notice propose " + file)["added"], 1);
+  const json confirmed =
+      hubctl_json_of(hub, std::string("notice confirm --village V01 --quarter ") + kQuarter);
+  EXPECT_EQ(confirmed["early"], false) << confirmed.dump();
+  ASSERT_EQ(confirmed["confirmed"].size(), 1u);
+  hub.wait_for_delivery();
+  EXPECT_EQ(hubctl_json_of(hub, "household V01-00001")["status"], "credit");
+  EXPECT_EQ(hub.query_int("ledger.db", "SELECT COUNT(*) FROM action WHERE household_id = 'V01-00001'") > 0, true);
+}
+
 }  // namespace
 }  // namespace hub::test
