@@ -25,7 +25,7 @@ const std::vector<std::string> kHubctlCommands = {
     "keys list",    "keys reload",    "keygen",          "backup",         "restore",     "users",
     "users add",    "users passwd",   "users disable",   "users enable",   "users list",
     "complaints",   "complaints add", "complaints show", "complaints list", "complaints investigate",
-    "complaints rule"};
+    "complaints rule", "notice", "notice propose", "notice list", "notice show", "notice confirm"};
 
 TEST(HubctlCommandLine, EveryVerbAnswersHelpWithExitZeroNamingTheVerb) {
   for (const std::string& command : kHubctlCommands) {
@@ -95,6 +95,9 @@ TEST(HubctlCommandLine, UsageErrorsExitTwoNamingTheBadOptionAndTheHelpToRun) {
       {"backup", {"backup needs --to DIR", "hubctl backup --help"}},
       {"complaints", {"complaints needs one of: add, show, list, investigate, rule"}},
       {"complaints show", {"complaints show needs the complaint's ID"}},
+      {"notice", {"notice needs one of: propose, list, show, confirm"}},
+      {"notice propose", {"notice propose needs the evaluations FILE", "hubctl notice propose --help"}},
+      {"notice propose /nonexistent/q.csv", {"cannot read /nonexistent/q.csv"}},
       {"complaints rule --outcome upheld", {"complaints rule needs the complaint's ID"}},
       {"complaints list --limit x", {"--limit needs a number"}},
       {"complaints add --bogus 1", {"unknown option '--bogus'", "Try 'hubctl complaints add --help'"}},

@@ -5,7 +5,8 @@
 --   psql -v hub_id=town-xinhe -f publish-hub.sql "dbname=chengxin"
 --
 -- It publishes, from every table hubd keeps, only the rows of that hub_id: the event log, the
--- ledger, the audit log, the chains' heads and the complaints register. The publication is
+-- ledger, the audit log, the chains' heads and the complaints register (with
+-- the notices' proposals, 公示). The publication is
 -- named hub_<hub_id>. docs/deployment.md ("A province") says how the province subscribes.
 -- Not published: hub_schema (each database has its own; the province's tables are created from
 -- the county's with pg_dump --schema-only). A test checks that every table with a hub_id column
@@ -20,6 +21,7 @@ CREATE PUBLICATION :"publication" FOR TABLE
   chain_head WHERE (hub_id = :'hub_id'),
   audit_record WHERE (hub_id = :'hub_id'),
   complaint WHERE (hub_id = :'hub_id'),
+  proposal WHERE (hub_id = :'hub_id'),
   ledger_cursor WHERE (hub_id = :'hub_id'),
   ledger_reason WHERE (hub_id = :'hub_id'),
   ledger_delivery WHERE (hub_id = :'hub_id'),
