@@ -21,6 +21,11 @@ namespace {
 // How long a ruling waits for ingest to store its correction: a group commit, or a disk that
 // has stalled (then the clerk is told, and the same ruling sent again finds what was stored).
 constexpr int kPublishTimeoutMs = 30000;
+
+std::int64_t now_ms() {
+  return std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::system_clock::now().time_since_epoch())
+      .count();
+}
 }  // namespace
 
 using nlohmann::json;
@@ -188,70 +193,63 @@ json AdminServer::keys(const json& request, const std::string& caller) {
   });
 }
 
+// Publishing from this thread through ingest's in-process endpoint (none: the hub cannot, and
+// an upheld ruling or a confirmation answers not_supported).
+std::function<json(const json&, const std::string&)> AdminServer::internal_publisher() {
+  if (ingest_internal_endpoint_.empty()) return {};
+  return [this](const json& event, const std::string& publisher) {
+    return admin::publish_internally(context_, ingest_internal_endpoint_, publisher, event, kPublishTimeoutMs);
+  };
+}
+
+json AdminServer::register_request(const json& request, const std::string& caller, bool write, const char* what,
+                                   const char* web_refusal, const std::function<json()>& answer) {
+  // A store that cannot be read or written answers storage_unavailable (and, for a write, the
+  // outcome is audited as such); the register opens its store again for the next request.
+  const auto answered = [&]() -> json {
+    try {
+      return answer();
+    } catch (const StorageError& e) {
+      spdlog::error("admin: {}: {}", what, e.what());
+      return error_reply(e.status());
+    }
+  };
+  if (!write) return answered();
+  // Writes wait for the web's accounts: the dashboard reads only.
+  if (caller == "http") return error_reply("forbidden", web_refusal);
+  return operator_action(request, caller, answered);
+}
+
 json AdminServer::complaints(const json& request, const std::string& caller) {
   if (!complaints_) return error_reply("not_supported", "this hub keeps no complaints register");
-  const std::string today = admin::local_today();
-  const auto now_ms = [] {
-    return std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::system_clock::now().time_since_epoch())
-        .count();
-  };
   const auto village_of = [this](const std::string& household_id) -> std::optional<std::string> {
     const auto found = open_views_()->household(household_id, {});
     if (!found) return std::nullopt;
     return found->household.village;
   };
-  // A store that cannot be read or written answers storage_unavailable (and, for a write, the
-  // outcome is audited as such); the register opens its store again for the next request.
   // An upheld complaint's correction goes to ingest as the ruling's own publisher.
-  admin::PublishCorrection publish;
-  if (!ingest_internal_endpoint_.empty())
-    publish = [this](const json& event, const std::string& publisher) {
-      return admin::publish_internally(context_, ingest_internal_endpoint_, publisher, event, kPublishTimeoutMs);
-    };
-  const auto answer = [&]() -> json {
-    try {
-      return admin::answer_complaint_request(*complaints_, request, village_of, today, now_ms(), publish);
-    } catch (const StorageError& e) {
-      spdlog::error("admin: complaints: {}", e.what());
-      return error_reply(e.status());
-    }
-  };
-  if (!admin::is_complaint_write(request)) return answer();
-  // Writes wait for the web's accounts: the dashboard reads only.
-  if (caller == "http")
-    return error_reply("forbidden", "complaints are lodged and ruled with hubctl / 投诉的登记与裁定请用 hubctl");
-  return operator_action(request, caller, answer);
+  return register_request(request, caller, admin::is_complaint_write(request), "complaints",
+                          "complaints are lodged and ruled with hubctl / 投诉的登记与裁定请用 hubctl", [&] {
+                            return admin::answer_complaint_request(*complaints_, request, village_of,
+                                                                   admin::local_today(), now_ms(),
+                                                                   internal_publisher());
+                          });
 }
 
 json AdminServer::notice(const json& request, const std::string& caller) {
   if (!notices_) return error_reply("not_supported", "this hub keeps no notice board / 本枢纽不保存公示");
-  const std::string today = admin::local_today();
-  const std::int64_t now = std::chrono::duration_cast<std::chrono::milliseconds>(
-                               std::chrono::system_clock::now().time_since_epoch())
-                               .count();
   const auto household_of = [this](const std::string& household_id) -> std::optional<admin::NoticeHousehold> {
     const auto found = open_views_()->household(household_id, {});
     if (!found) return std::nullopt;
     return admin::NoticeHousehold{found->household.village, found->household.head};
   };
   // A confirmed proposal's status change goes to ingest as its village's notice.
-  admin::PublishFinal publish;
-  if (!ingest_internal_endpoint_.empty())
-    publish = [this](const json& event, const std::string& publisher) {
-      return admin::publish_internally(context_, ingest_internal_endpoint_, publisher, event, kPublishTimeoutMs);
-    };
-  const auto answer = [&]() -> json {
-    try {
-      return admin::answer_notice_request(*notices_, request, household_of, today, now, publish);
-    } catch (const StorageError& e) {
-      spdlog::error("admin: notice: {}", e.what());
-      return error_reply(e.status());
-    }
-  };
-  if (!admin::is_notice_write(request)) return answer();
-  if (caller == "http")
-    return error_reply("forbidden", "notices are proposed and confirmed with hubctl / 公示的提交与确认请用 hubctl");
-  return operator_action(request, caller, answer);
+  return register_request(request, caller, admin::is_notice_write(request), "notice",
+                          "notices are proposed and confirmed with hubctl / 公示的提交与确认请用 hubctl", [&] {
+                            return admin::answer_notice_request(*notices_, request, household_of,
+                                                                admin::local_today(), now_ms(),
+                                                                internal_publisher());
+                          });
 }
 
 json AdminServer::add_complaints_to_report(json report, const json& request) {

@@ -68,6 +68,14 @@ class AdminServer {
   // complaints: reads answered, writes (lodge, investigate, rule) audited with the caller's name
   // and then carried out; the web (caller "http") may only read.
   nlohmann::json complaints(const nlohmann::json& request, const std::string& caller);
+  // A request to the complaints register's store (complaints, notice), answered by `answer`
+  // (a StorageError: storage_unavailable). A `write` is refused from the web (`web_refusal`) and
+  // audited with the caller's name before it is carried out; `what` names it in the log.
+  nlohmann::json register_request(const nlohmann::json& request, const std::string& caller, bool write,
+                                  const char* what, const char* web_refusal,
+                                  const std::function<nlohmann::json()>& answer);
+  // Publishing through ingest's in-process endpoint (empty when hubd gave none).
+  std::function<nlohmann::json(const nlohmann::json&, const std::string&)> internal_publisher();
   // notice (公示): reads answered, writes (propose, confirm) audited with the caller's name and
   // then carried out; the web may only read.
   nlohmann::json notice(const nlohmann::json& request, const std::string& caller);

@@ -47,7 +47,7 @@ struct Proposal {
   std::string household_id;
   std::string village;   // the household's village when it was proposed
   std::string quarter;   // "2026Q4"
-  std::string status;    // the wire's status name: credit | no_credit | breach
+  std::string status;    // the wire's status name: credit | non_credit | breach
   std::vector<std::string> designations;
   std::optional<std::string> effective_date;  // YYYY-MM-DD, as the status change carries it
   std::string event_id;  // the status change it becomes when confirmed

@@ -229,7 +229,7 @@ inline Proposal proposal(const std::string& household, const std::string& villag
   p.household_id = household;
   p.village = village;
   p.quarter = quarter;
-  p.status = "no_credit";
+  p.status = "non_credit";
   p.designations = {"失信被执行人", "a;b", ""};
   p.effective_date = "2026-04-01";
   p.event_id = "ev-" + household + "-" + quarter;
@@ -362,7 +362,7 @@ TEST_P(ComplaintStoreContract, ProposalsListAVillagesQuarterByHousehold) {
                StorageError);
   EXPECT_EQ(households(store->proposals("V03", "2026Q1")),
             (std::vector<std::string>{"V03-00001", "V03-00002", "V03-00003"}));
-  EXPECT_EQ(store->find_proposal("V03-00001", "2026Q1").value().status, "no_credit");
+  EXPECT_EQ(store->find_proposal("V03-00001", "2026Q1").value().status, "non_credit");
   // The store is usable after it.
   store->save_proposals({proposal("V03-00004")});
   EXPECT_EQ(store->proposals("V03", "2026Q1").size(), 4u);

@@ -20,16 +20,6 @@ namespace {
 
 using nlohmann::json;
 
-// The local date `days_ago` days before today, YYYY-MM-DD (hubd's "today" is local too).
-std::string local_date(int days_ago) {
-  const std::time_t t = std::time(nullptr) - static_cast<std::time_t>(days_ago) * 86400;
-  std::tm tm{};
-  localtime_r(&t, &tm);
-  char text[16];
-  std::strftime(text, sizeof text, "%Y-%m-%d", &tm);
-  return text;
-}
-
 std::string quarter_of(const std::string& date) {
   return date.substr(0, 4) + "Q" + std::to_string((std::stoi(date.substr(5, 2)) - 1) / 3 + 1);
 }

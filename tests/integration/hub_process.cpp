@@ -7,6 +7,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <ctime>
 #include <filesystem>
 #include <fstream>
 #include <random>
@@ -368,6 +369,15 @@ std::string hubd_path() {
 std::string plugin_host_path() {
   const char* path = std::getenv("HUB_TEST_PLUGIN_HOST");
   return path != nullptr && *path != '\0' ? path : HUB_PLUGIN_HOST_PATH;
+}
+
+std::string local_date(int days_ago) {
+  const std::time_t t = std::time(nullptr) - static_cast<std::time_t>(days_ago) * 86400;
+  std::tm tm{};
+  localtime_r(&t, &tm);
+  char text[16];
+  std::strftime(text, sizeof text, "%Y-%m-%d", &tm);
+  return text;
 }
 
 json household_event(const std::string& id, const std::string& village) {

@@ -158,6 +158,8 @@ std::string make_temp_dir(const std::string& prefix);
 
 // Events as the family-planning office publishes them.
 nlohmann::json household_event(const std::string& id, const std::string& village = "V01");
+// The local date `days_ago` days before today, YYYY-MM-DD (hubd's "today" is local too).
+std::string local_date(int days_ago = 0);
 // Registrations of households V02-00001 … (n of them, villages V01..V14 in turn).
 nlohmann::json household_registry(int n);
 nlohmann::json commitment_event(const std::string& id);

@@ -8,7 +8,6 @@
 // is audited with the operator's key and name.
 #include <gtest/gtest.h>
 
-#include <ctime>
 #include <fstream>
 #include <string>
 
@@ -23,15 +22,6 @@ namespace {
 using nlohmann::json;
 
 constexpr const char* kQuarter = "2025Q4";
-
-std::string local_today() {
-  const std::time_t t = std::time(nullptr);
-  std::tm tm{};
-  localtime_r(&t, &tm);
-  char text[16];
-  std::strftime(text, sizeof text, "%Y-%m-%d", &tm);
-  return text;
-}
 
 class NoticeTest : public ::testing::Test {
  protected:
@@ -130,7 +120,7 @@ TEST_F(NoticeTest, ProposeHoldConfirmAndDeliverWithHubctl) {
   EXPECT_EQ(standings(), (std::vector<std::string>{"in_effect", "disputed", "in_effect", "disputed"}));
 
   // The rulings: dismissed frees V01-00002's proposal; upheld puts V01-00004's quarter right instead.
-  const std::string today = local_today();
+  const std::string today = local_date(0);
   ASSERT_EQ(hubctl("complaints rule " + dismissed_id + " --outcome dismissed --ruling '经核查不属实' --ruled-on " + today)
                 .exit_code,
             0);

@@ -71,7 +71,9 @@ inline void expect_the_ruling_seen(HubProcess& hub, const std::string& complaint
   for (const auto& d : h["departments"]) {
     for (const auto& p : d["policies"]) {
       // The state is that of the evaluation now (2021Q1) or earlier, never the ruling's.
-      if (p["state"].is_object()) EXPECT_NE(p["state"]["seq"], seq) << d["id"] << " " << p.dump();
+      if (p["state"].is_object()) {
+        EXPECT_NE(p["state"]["seq"], seq) << d["id"] << " " << p.dump();
+      }
       for (const auto& r : p.value("remedies", nlohmann::json::array())) {
         ++remedies;
         EXPECT_EQ(r["quarter"], "2020Q2") << r.dump();
@@ -81,7 +83,9 @@ inline void expect_the_ruling_seen(HubProcess& hub, const std::string& complaint
           EXPECT_EQ(r["action"], "release") << r.dump();
           EXPECT_EQ(r["amount_fen"], 6000) << r.dump();
         }
-        if (d["id"] == "police") EXPECT_EQ(r["action"], "restore") << r.dump();
+        if (d["id"] == "police") {
+          EXPECT_EQ(r["action"], "restore") << r.dump();
+        }
       }
     }
   }

@@ -42,7 +42,7 @@ CREATE TABLE proposal (
   household_id   text COLLATE "C" NOT NULL,
   village        text COLLATE "C" NOT NULL,
   quarter        text COLLATE "C" NOT NULL,  -- 2026Q4
-  status         text NOT NULL,              -- credit | no_credit | breach
+  status         text NOT NULL,              -- credit | non_credit | breach
   designations   text NOT NULL,              -- JSON array of text: [] for none
   effective_date text,                       -- YYYY-MM-DD
   event_id       text NOT NULL,

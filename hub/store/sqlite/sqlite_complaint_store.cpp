@@ -39,7 +39,7 @@ CREATE TABLE IF NOT EXISTS proposal (
   household_id   TEXT NOT NULL,
   village        TEXT NOT NULL,
   quarter        TEXT NOT NULL,         -- 2026Q4
-  status         TEXT NOT NULL,         -- credit | no_credit | breach
+  status         TEXT NOT NULL,         -- credit | non_credit | breach
   designations   TEXT NOT NULL,         -- JSON array of text: [] for none
   effective_date TEXT,                  -- YYYY-MM-DD
   event_id       TEXT NOT NULL,
