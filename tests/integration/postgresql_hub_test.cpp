@@ -662,6 +662,39 @@ TEST(PostgresHub, AnUpheldComplaintPutsAPastQuarterRightAsOnSqlite) {
   hub.stop();
 }
 
+// 公示 on PostgreSQL: a notice proposed, a complaint holding one household, a confirmation that
+// publishes the other and its delivery — the notice board kept in table proposal beside the
+// complaints, read back after a restart of hubd.
+TEST(PostgresHub, ANoticeIsProposedHeldByAComplaintAndConfirmedAsOnSqlite) {
+  const std::string database = PostgresServer::shared().fresh_database("notice");
+  HubOptions options = on_postgresql(database, "town-n");
+  options.departments = {"police"};
+  HubProcess hub(options);
+  hub.start();
+  for (const char* id : {"V01-00001", "V01-00002"}) ASSERT_EQ(hub.ingest(household_event(id, "V01"))["ok"], true);
+  const std::string file = hub.data_dir() + "/q.csv";
+  std::ofstream(file) << "household_id,status,quarter\nV01-00001,credit,2025Q4\nV01-00002,breach,2025Q4\n";
+  ASSERT_EQ(hubctl_json_of(hub, "notice propose " + file)["added"], 2);
+  const json lodged = hubctl_json_of(hub, "complaints add --channel phone --household V01-00002 --quarter 2025Q4 "
+                                          "--summary '有异议'");
+  ASSERT_TRUE(lodged.value("ok", false)) << lodged.dump();
+  const json confirmed = hubctl_json_of(hub, "notice confirm --village V01 --quarter 2025Q4 --reason 审议无异议");
+  ASSERT_EQ(confirmed["confirmed"].size(), 1u) << confirmed.dump();
+  EXPECT_EQ(confirmed["held"][0]["household_id"], "V01-00002");
+  hub.wait_for_delivery();
+  EXPECT_EQ(hubctl_json_of(hub, "household V01-00001")["status"], "credit");
+  EXPECT_EQ(hubctl_json_of(hub, "household V01-00002")["history"].size(), 1u);  // its registration only
+
+  hub.stop();
+  hub.start();
+  const json notice = hubctl_json_of(hub, "notice show --village V01 --quarter 2025Q4")["notice"];
+  ASSERT_EQ(notice["households"].size(), 2u) << notice.dump();
+  EXPECT_EQ(notice["households"][0]["standing"], "in_effect");
+  EXPECT_EQ(notice["households"][1]["standing"], "disputed");
+  EXPECT_EQ(notice["households"][1]["complaints"][0], lodged["complaint"]["id"]);
+  hub.stop();
+}
+
 TEST(PostgresHub, TwoHubsOnOneDatabaseSeeOnlyTheirOwn) {
   const std::string database = PostgresServer::shared().fresh_database("shared");
   HubProcess a(on_postgresql(database, "town-a"));
