@@ -64,7 +64,7 @@ std::vector<std::string> designations_from(const std::string& stored) {
 void read_correction(std::int64_t kind, const std::string& body, LoggedEvent& into) {
   into.correction = kind != kNotACorrection;
   into.past_quarter = kind == kPastQuarter;
-  if (into.correction) into.complaint_id = complaint_id_in(body);
+  into.complaint_id = complaint_id_in(body);
 }
 
 std::string complaint_id_in(const std::string& body) {

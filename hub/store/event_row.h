@@ -51,9 +51,11 @@ audit::AuditEntry event_chain_entry(const EventRow& row);
 // A stored `type` and `designations` back to what LoggedEvent holds.
 EventType event_type_from(std::string_view stored);
 std::vector<std::string> designations_from(const std::string& stored);
-// A stored `correction` and, for a correction, its `body`, into the LoggedEvent's correction,
-// past_quarter and complaint_id (read from the body: a ruling's correction is rare, so the
-// column the delivery reads for every event is not widened for it).
+// A stored `correction` and its `body` into the LoggedEvent's correction, past_quarter and
+// complaint_id. The readers select the body only for a correction or a ruling's event (publisher
+// "complaint:…", which may be the first evaluation of its quarter: a complaint about a notice's
+// proposal) and "" otherwise: a ruling is rare, so the column the delivery reads for every
+// event is not widened for it.
 void read_correction(std::int64_t kind, const std::string& body, LoggedEvent& into);
 // The complaint a stored body names ("" for none).
 std::string complaint_id_in(const std::string& body);

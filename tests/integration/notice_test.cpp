@@ -143,6 +143,13 @@ TEST_F(NoticeTest, ProposeHoldConfirmAndDeliverWithHubctl) {
   EXPECT_EQ(four["status"], "non_credit");
   ASSERT_EQ(four["history"].size(), 2u) << four.dump();
   EXPECT_EQ(four["history"][1]["event_id"], "ruling-" + upheld_id);
+  EXPECT_EQ(four["history"][1]["complaint_id"], upheld_id);  // its first evaluation of the quarter, by a ruling
+  // and the police's record of it names the complaint (the plugin was given the complaint's id)
+  std::size_t naming = 0;
+  for (const json& d : four["departments"])
+    for (const json& p : d["policies"])
+      if (p["state"].is_object() && p["state"].value("reason", "").find(upheld_id) != std::string::npos) ++naming;
+  EXPECT_GT(naming, 0u) << four.dump();
   expect_refused(confirm + " --reason again", "nothing_to_confirm", "[field village]");
 
   // A confirmed household's quarter changes only through a complaint's ruling; a bad row is named

@@ -483,8 +483,8 @@ std::vector<LoggedEvent> PgEventReader::read(std::uint64_t from, std::uint64_t t
     keep_open(conn_);
     const Rows rows = conn_.exec(
         "SELECT seq, type, event_id, household_id, village, status, previous_status, quarter, previous_quarter, "
-        "effective_date, designations, correction, received_at_ms, CASE WHEN correction <> 0 THEN body END "
-        "FROM event WHERE hub_id = $1 AND seq BETWEEN $2 AND $3 ORDER BY seq",
+        "effective_date, designations, correction, received_at_ms, CASE WHEN correction <> 0 OR "
+        "left(publisher, 10) = 'complaint:' THEN body END FROM event WHERE hub_id = $1 AND seq BETWEEN $2 AND $3 ORDER BY seq",
         Params().text(hub_id_).integer(static_cast<std::int64_t>(from)).integer(static_cast<std::int64_t>(to)));
     std::vector<LoggedEvent> out;
     out.reserve(static_cast<std::size_t>(rows.size()));

@@ -51,7 +51,8 @@ class PgReportViews final : public ReportViews {
 
       const Rows ev = connection_.exec(
           "SELECT seq, event_id, type, status, previous_status, quarter, effective_date, correction, received_at_ms, "
-          "CASE WHEN correction <> 0 THEN body END FROM event WHERE hub_id = $1 AND household_id = $2 ORDER BY seq",
+          "CASE WHEN correction <> 0 OR left(publisher, 10) = 'complaint:' THEN body END FROM event "
+          "WHERE hub_id = $1 AND household_id = $2 ORDER BY seq",
           hub().text(household_id));
       for (int i = 0; i < ev.size(); ++i)
         out.history.push_back({ev.integer(i, 0), std::string(ev.text(i, 1)), std::string(ev.text(i, 2)),

@@ -365,8 +365,8 @@ SqliteEventReader::SqliteEventReader(const std::string& path)
     : db_(path, Database::Mode::kReadWrite),
       range_(db_,
              "SELECT seq, type, event_id, household_id, village, status, previous_status, quarter, previous_quarter, "
-             "effective_date, designations, correction, received_at_ms, CASE WHEN correction != 0 THEN body END "
-             "FROM event WHERE seq BETWEEN ? AND ? ORDER BY seq"),
+             "effective_date, designations, correction, received_at_ms, CASE WHEN correction != 0 OR "
+             "substr(publisher, 1, 10) = 'complaint:' THEN body END FROM event WHERE seq BETWEEN ? AND ? ORDER BY seq"),
       received_(db_, "SELECT received_at_ms FROM event WHERE seq = ?") {
   db_.exec("PRAGMA query_only=1");
 }

@@ -82,7 +82,8 @@ class SqliteReportViews final : public ReportViews {
 
       Statement ev(db_,
                    "SELECT seq, event_id, type, status, previous_status, quarter, effective_date, correction, "
-                   "received_at_ms, CASE WHEN correction != 0 THEN body END FROM ev.event WHERE household_id = ? "
+                   "received_at_ms, CASE WHEN correction != 0 OR substr(publisher, 1, 10) = 'complaint:' THEN body END "
+                   "FROM ev.event WHERE household_id = ? "
                    "ORDER BY seq");
       ev.bind(1, household_id);
       while (ev.step())
