@@ -182,7 +182,9 @@ json show(complaints::NoticeBoard& board, const json& request, const NoticeHouse
           const std::string& today) {
   auto vq = village_quarter(request);
   if (auto* e = std::get_if<json>(&vq)) return *e;
-  const auto& [village, quarter] = std::get<std::pair<std::string, std::string>>(vq);
+  // (named variables, not a structured binding: the lambdas below capture them, which clang 14 refuses)
+  const std::string village = std::get<std::pair<std::string, std::string>>(vq).first;
+  const std::string quarter = std::get<std::pair<std::string, std::string>>(vq).second;
   const Result<complaints::NoticeList> list = board.notice(village, quarter, today);
   if (!list.ok()) return error_reply(list.status());
   const complaints::NoticeList& n = list.value();
@@ -230,7 +232,9 @@ json confirm(complaints::NoticeBoard& board, const json& request, const NoticeHo
              const std::string& today, std::int64_t now_ms, const PublishFinal& publish) {
   auto vq = village_quarter(request);
   if (auto* e = std::get_if<json>(&vq)) return *e;
-  const auto& [village, quarter] = std::get<std::pair<std::string, std::string>>(vq);
+  // (named variables, not a structured binding: the lambdas below capture them, which clang 14 refuses)
+  const std::string village = std::get<std::pair<std::string, std::string>>(vq).first;
+  const std::string quarter = std::get<std::pair<std::string, std::string>>(vq).second;
   auto reason = text(request, "reason", false, "\"村民代表会议已无异议\"");
   if (auto* e = std::get_if<json>(&reason)) return *e;
   const std::optional<std::string> why = std::get<std::optional<std::string>>(reason);
