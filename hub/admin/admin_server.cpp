@@ -7,6 +7,7 @@
 #include <nlohmann/json.hpp>
 #include <spdlog/spdlog.h>
 
+#include "domain/notice.h"
 #include "domain/status_json.h"
 #include "admin/complaint_requests.h"
 #include "admin/internal_publish.h"
@@ -138,7 +139,7 @@ json AdminServer::handle(const json& request, const std::string& caller) {
   if (cmd == "metrics") {
     json snapshot = report::metrics_snapshot(*open_views_(), dispatcher_status());
     if (complaints_) try {
-        snapshot["complaints"] = admin::complaint_summary(*complaints_, admin::local_today());
+        snapshot["complaints"] = admin::complaint_summary(*complaints_, hub::local_today());
       } catch (const StorageError& e) {
         spdlog::error("admin: metrics without the complaints register: {}", e.what());
       }
@@ -231,7 +232,7 @@ json AdminServer::complaints(const json& request, const std::string& caller) {
   return register_request(request, caller, admin::is_complaint_write(request), "complaints",
                           "complaints are lodged and ruled with hubctl / 投诉的登记与裁定请用 hubctl", [&] {
                             return admin::answer_complaint_request(*complaints_, request, village_of,
-                                                                   admin::local_today(), now_ms(),
+                                                                   hub::local_today(), now_ms(),
                                                                    internal_publisher());
                           });
 }
@@ -247,7 +248,7 @@ json AdminServer::notice(const json& request, const std::string& caller) {
   return register_request(request, caller, admin::is_notice_write(request), "notice",
                           "notices are proposed and confirmed with hubctl / 公示的提交与确认请用 hubctl", [&] {
                             return admin::answer_notice_request(*notices_, request, household_of,
-                                                                admin::local_today(), now_ms(),
+                                                                hub::local_today(), now_ms(),
                                                                 internal_publisher());
                           });
 }
@@ -257,7 +258,7 @@ json AdminServer::add_complaints_to_report(json report, const json& request) {
   std::optional<std::string> village;
   if (const auto it = request.find("village"); it != request.end() && it->is_string()) village = it->get<std::string>();
   try {
-    report["complaints"] = admin::complaint_summary(*complaints_, admin::local_today(), village);
+    report["complaints"] = admin::complaint_summary(*complaints_, hub::local_today(), village);
   } catch (const StorageError& e) {  // the report stands without them; the log says why
     spdlog::error("admin: report without the complaints register: {}", e.what());
   }

@@ -351,13 +351,4 @@ json complaint_json(const Complaint& c, const std::string& today) {
               {"updated_at_ms", c.updated_at_ms}};
 }
 
-std::string local_today() {
-  const std::time_t now = std::time(nullptr);
-  std::tm tm{};
-  localtime_r(&now, &tm);
-  char text[16];
-  std::strftime(text, sizeof text, "%Y-%m-%d", &tm);
-  return text;
-}
-
 }  // namespace hub::admin

@@ -55,7 +55,4 @@ nlohmann::json complaint_summary(complaints::ComplaintRegister& complaints, cons
 // A complaint as the wire shows it (with "overdue" as on `today`).
 nlohmann::json complaint_json(const Complaint& complaint, const std::string& today);
 
-// The hub's local date, YYYY-MM-DD.
-std::string local_today();
-
 }  // namespace hub::admin

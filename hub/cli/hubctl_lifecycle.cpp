@@ -43,7 +43,8 @@ std::optional<json> call(HubClient& client, const json& request) { return client
 LifecycleVerbs add_lifecycle_verbs(CLI::App& hubctl, VerbArgs& a, bool* json_output) {
   LifecycleVerbs verbs;
   verbs.parked = add_verb(hubctl, "parked",
-                          "暂存事件 / parked events (dead letters): list, retry or skip them (parked ACTION --help)",
+                          "暂存事件 / parked events (dead letters, and confirmed notices' events waiting for their "
+                          "effective date): list, retry or skip them (parked ACTION --help)",
                           json_output);
   const auto selectors = [&a](CLI::App* action) {
     add_text_options(*action, {{"--department", &a.department, "D", "部门 / one department's"},
@@ -129,8 +130,10 @@ int run_parked(const CLI::App& command, const VerbArgs& a, bool json_output, Hub
     if (all) header.insert(header.end(), {"处理人 by", "处理于 at"});
     Table table(header);
     for (const auto& p : (*reply)["parked"]) {
+      // A confirmed notice's event that waits for its effective date is not a failure.
+      const bool waiting = p["state"] == "parked" && p.value("effective_on", json()).is_string();
       std::vector<std::string> row{p["department"], std::to_string(p["seq"].get<std::uint64_t>()), p["household_id"],
-                                   p["state"], std::to_string(p["attempts"].get<std::int64_t>()),
+                                   waiting ? "待生效 waiting" : p["state"].get<std::string>(), std::to_string(p["attempts"].get<std::int64_t>()),
                                    local_time(p["parked_at_ms"]), p["reason"]};
       if (all) {
         row.push_back(p["resolved_by"].is_string() ? p["resolved_by"].get<std::string>() : "-");

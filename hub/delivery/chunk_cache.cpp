@@ -68,6 +68,7 @@ std::shared_ptr<const EventChunk> ChunkCache::containing(std::uint64_t seq, std:
   c->events = reading([seq, last](EventReader& r) { return r.read(seq, last); });
   if (c->events.empty() || c->events.front().seq != seq || c->events.back().seq != last)
     throw std::runtime_error("event log is missing events " + std::to_string(seq) + ".." + std::to_string(last));
+  for (const LoggedEvent& e : c->events) c->has_notice_events = c->has_notice_events || e.from_notice;
   chunks_.emplace_front(c);
   if (chunks_.size() > kMaxCachedChunks) chunks_.pop_back();
   return c;

@@ -1,5 +1,7 @@
 #include "delivery/dispatcher.h"
 
+#include "domain/notice.h"
+
 #include <algorithm>
 #include <filesystem>
 
@@ -56,6 +58,8 @@ Dispatcher::Dispatcher(zmq::context_t& context, const HubConfig& config, const s
     departments_.push_back(std::move(d));
   }
   load_parked();
+  today_ = local_today();
+  today_read_at_ = Clock::now();
   if (!hosted.empty()) {
     if (transports_.hosts == nullptr) throw std::logic_error("departments placed on a plugin host, and no host transport");
     transports_.hosts->start(std::move(hosted));  // throws when the endpoint is busy: nothing runs yet
@@ -121,10 +125,9 @@ void Dispatcher::pump(Department& d) {
     spdlog::info("delivery: retrying {} from seq {} (attempt {})", d.config->id, d.sent_upto + 1, d.attempts + 1);
   }
   if (d.state != DeliveryState::kRunning || d.paused || d.op != OpKind::kNone) return;
-  const Scheduler::HeldBack held_back =
-      d.parked.empty() ? Scheduler::HeldBack() : [this, &d](const LoggedEvent& e) { return held(d, e); };
+  const Scheduler::HeldBack held_back = [this, &d](const LoggedEvent& e) { return held(d, e); };
   while (d.in_flight < config_.max_in_flight_batches && d.sent_upto < last_seq_) {
-    Scheduler::Cut cut = scheduler_.next(d.sent_upto, last_seq_, held_back);
+    Scheduler::Cut cut = scheduler_.next(d.sent_upto, last_seq_, held_back, /*ask_each=*/!d.parked.empty());
     d.sent_upto = cut.upto;
     if (!cut.chunk) continue;  // held back: recorded as parked, stepped over
     auto request = std::make_unique<Request>();
@@ -262,7 +265,8 @@ nlohmann::json Dispatcher::status_json() {
                            {"oldest_undelivered_ms", oldest_ms},
                            {"delivered", d->cursor.delivered},
                            {"failed", d->cursor.failed},
-                           {"parked", d->parked_events.size()},
+                           {"parked", d->parked_events.size() - waiting_count(*d)},
+                           {"waiting_effective", waiting_count(*d)},
                            {"attempts", d->attempts},
                            {"last_delivery_at_ms", d->cursor.last_delivery_at_ms},
                            {"last_error", d->last_error}});
@@ -287,6 +291,7 @@ void Dispatcher::run() {
                                              std::chrono::duration_cast<std::chrono::milliseconds>(d->retry_at - now)));
     if (commit_due(now, timeout)) timeout = std::chrono::milliseconds(0);
     zmq::poll(items, timeout);
+    release_due();  // the events whose effective date has come (at most one check a second)
 
     if (items[0].revents & ZMQ_POLLIN) {
       zmq::message_t msg;

@@ -14,7 +14,18 @@
 // Retries and parking (docs/reliability.md): after `max_attempts` failed attempts of one
 // event (error, exception, rejected output, timeout), the event is parked for that department
 // (ledger table `parked`) and delivery goes on past it; later events of the same household
-// are parked behind it, in order, while every other household flows. Operators list, retry
+// are parked behind it, in order, while every other household flows.
+//
+// Effective dates (公示, docs/operations.md): a confirmed notice's status change (publisher
+// "notice:…", LoggedEvent::from_notice) whose effective_date is after the hub's local date is
+// parked for each department it concerns with that date (ParkedRecord::effective_on): not a
+// failure, and not for operators to retry or skip. The household's later events wait behind
+// it, exactly as behind a failed one. On that day hubd releases it (and what waits behind it,
+// up to the next event still waiting for its own date) like an operator's retry, by "hubd",
+// in the ledger's history as "release"; the dispatcher looks at the date once a second. Other
+// status changes (an office's own, a complaint's ruling) are delivered at once, as before.
+//
+// Operators list, retry
 // and skip parked events, and reload, disable and enable plugins, through typed commands that
 // the admin thread parses and hands over on the status socket (delivery/operator_commands.h,
 // instead of the word "status"); an
@@ -108,6 +119,7 @@ class Dispatcher {
   struct ParkedEntry {
     std::string household_id;
     std::uint32_t attempts = 0;
+    std::string effective_on;  // waits for this date (YYYY-MM-DD); "" = failed, or behind one that did
   };
 
   struct Department {
@@ -145,6 +157,7 @@ class Dispatcher {
     std::string op_library;          // reload: the new build
     std::string op_reason;           // disable: the operator's reason ("" = none given)
     std::deque<std::uint64_t> retry_queue;  // retry: parked seqs still to deliver, in order
+    bool op_release = false;         // the retry is hubd's release on the effective date
     std::uint64_t retry_in_flight = 0;
     nlohmann::json op_result;
   };
@@ -185,7 +198,11 @@ class Dispatcher {
   nlohmann::json carry_out(const PluginEnable& command);
   // The parked events each department would act on.
   using ParkedTargets = std::vector<std::pair<Department*, std::vector<std::uint64_t>>>;
-  ParkedTargets parked_targets(const std::string& department, const std::string& household, std::uint64_t only_seq);
+  // Of each household, the parked events up to the first that still waits for its effective
+  // date (none when the first one does: `waiting` counts those households' events).
+  ParkedTargets parked_targets(const std::string& department, const std::string& household, std::uint64_t only_seq,
+                               std::size_t* waiting = nullptr);
+  std::vector<std::uint64_t> due_parked(const Department& d, const std::set<std::uint64_t>& household) const;
   Department& configured_department(const std::string& id);
   void start_plugin_op(Department& d, OpKind kind, const char* action, const std::string& by);
   void start_op(Department& d, OpKind kind, const std::shared_ptr<AdminOp>& owner, const std::string& by);
@@ -197,9 +214,16 @@ class Dispatcher {
   void reply_admin(const nlohmann::json& reply);
   // Parking.
   const LoggedEvent& event_at(std::uint64_t seq);
-  bool held(Department& d, const LoggedEvent& e);  // parked or to be parked behind (records it)
+  // Parked, to be parked behind a parked event, or waiting for its effective date (records it).
+  bool held(Department& d, const LoggedEvent& e);
   void park(Department& d, const LoggedEvent& e, const std::string& reason, std::uint32_t attempts,
-            std::uint64_t behind_seq);
+            std::uint64_t behind_seq, const std::string& effective_on = {});
+  // Effective dates: the events whose date has come are released (an operation like a retry,
+  // by "hubd"); the date is read at most once a second.
+  void release_due();
+  // The parked events that wait for an effective date (theirs, or that of the event they wait
+  // behind): shown apart from the failed ones.
+  std::size_t waiting_count(const Department& d) const;
   void unpark(Department& d, std::uint64_t seq);
   void load_parked();
   void apply_plugin_state(Department& d, const PluginState& state);  // at start-up
@@ -229,6 +253,8 @@ class Dispatcher {
   std::optional<Clock::time_point> pending_since_;
   std::vector<std::unique_ptr<Department>> departments_;
   std::uint64_t last_seq_ = 0;
+  std::string today_;                  // the hub's local date (YYYY-MM-DD), for effective dates
+  Clock::time_point today_read_at_{};  // when it was read
   bool draining_ = false;
   std::shared_ptr<AdminOp> admin_op_;  // the admin request not yet answered (the REP waits)
   std::optional<nlohmann::json> admin_reply_;  // its answer, sent once the ledger has it

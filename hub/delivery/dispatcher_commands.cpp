@@ -2,6 +2,8 @@
 // the checks that need the departments' live state, then either an answer at once (lists,
 // skip, enable) or an operation that waits for a quiet department (retry, reload, disable),
 // run by run_ops() and answered by finish_op() once the ledger has its outcome.
+#include <algorithm>
+
 #include <spdlog/spdlog.h>
 
 #include "delivery/dispatcher.h"
@@ -58,16 +60,23 @@ json Dispatcher::carry_out(const ParkedList& command) {
 }
 
 Dispatcher::ParkedTargets Dispatcher::parked_targets(const std::string& department, const std::string& household,
-                                                     std::uint64_t only_seq) {
+                                                     std::uint64_t only_seq, std::size_t* waiting) {
   ParkedTargets targets;
   for (auto& d : departments_) {
     if (!department.empty() && d->config->id != department) continue;
     std::vector<std::uint64_t> seqs;
-    for (const auto& [seq, entry] : d->parked_events) {
-      if (!household.empty() && entry.household_id != household) continue;
-      if (only_seq != 0 && seq != only_seq) continue;
-      seqs.push_back(seq);
+    for (const auto& [id, parked] : d->parked) {
+      if (!household.empty() && id != household) continue;
+      const std::vector<std::uint64_t> due = due_parked(*d, parked);
+      for (const std::uint64_t seq : parked) {
+        if (only_seq != 0 && seq != only_seq) continue;
+        if (std::find(due.begin(), due.end(), seq) != due.end())
+          seqs.push_back(seq);
+        else if (waiting != nullptr)
+          ++*waiting;
+      }
     }
+    std::sort(seqs.begin(), seqs.end());
     if (!seqs.empty()) targets.emplace_back(d.get(), std::move(seqs));
   }
   return targets;
@@ -75,13 +84,22 @@ Dispatcher::ParkedTargets Dispatcher::parked_targets(const std::string& departme
 
 namespace {
 
-json not_parked() { return error_reply("not_parked", "no parked event matches (see: hubctl parked list)"); }
+// Nothing to act on: no parked event matches, or those that match wait for their effective
+// date (a confirmed notice's decision is not a failure; hubd delivers it on that day).
+json not_parked(std::size_t waiting) {
+  if (waiting > 0)
+    return error_reply("waiting_for_effective_date",
+                       std::to_string(waiting) + " matching event(s) wait for their effective date and are delivered "
+                       "on that day; they cannot be retried or skipped (see: hubctl parked list)");
+  return error_reply("not_parked", "no parked event matches (see: hubctl parked list)");
+}
 
 }  // namespace
 
 json Dispatcher::carry_out(const ParkedSkip& command) {
-  const ParkedTargets targets = parked_targets(command.department, command.household_id, command.seq);
-  if (targets.empty()) return not_parked();
+  std::size_t waiting = 0;
+  const ParkedTargets targets = parked_targets(command.department, command.household_id, command.seq, &waiting);
+  if (targets.empty()) return not_parked(waiting);
   const std::string& by = command.by;
   json skipped = json::array();
   for (auto& [d, seqs] : targets) {
@@ -100,8 +118,9 @@ json Dispatcher::carry_out(const ParkedSkip& command) {
 }
 
 json Dispatcher::carry_out(const ParkedRetry& command) {
-  const ParkedTargets targets = parked_targets(command.department, command.household_id, command.seq);
-  if (targets.empty()) return not_parked();
+  std::size_t waiting = 0;
+  const ParkedTargets targets = parked_targets(command.department, command.household_id, command.seq, &waiting);
+  if (targets.empty()) return not_parked(waiting);
   const std::uint64_t only_seq = command.seq;
   // Only the first parked event of a household may be retried on its own (order).
   if (only_seq != 0) {
@@ -149,7 +168,8 @@ json Dispatcher::carry_out(const PluginsList&) {
                     {"plugin_version", d->plugin_version},
                     {"abi_version", d->abi_version},
                     {"library", d->config->placement == Placement::kHost ? "" : d->library},
-                    {"parked", d->parked_events.size()},
+                    {"parked", d->parked_events.size() - waiting_count(*d)},
+                    {"waiting_effective", waiting_count(*d)},
                     {"last_error", d->last_error}});
   for (std::size_t i = 0; i < departments_.size(); ++i) list[i].update(lifecycle_json(*departments_[i]));
   return {{"ok", true}, {"plugins", std::move(list)}};
@@ -297,6 +317,9 @@ void Dispatcher::send_retry(Department& d) {
     send_owned(d.pipe, Tag::kRequest, std::move(request));
     return;
   }
+  if (d.op_release)
+    spdlog::info("delivery: {}: {} event(s) delivered on their effective date, {} failed and stay parked", d.config->id,
+                 d.op_result["delivered"].size(), d.op_result["still_parked"].size());
   d.op_result["ok"] = true;
   finish_op(d, d.op_result);
 }
@@ -305,6 +328,7 @@ void Dispatcher::on_retry_report(Department& d, std::unique_ptr<Report> report) 
   const std::uint64_t seq = d.retry_in_flight;
   d.retry_in_flight = 0;
   const ParkedEntry entry = d.parked_events[seq];
+  const char* action = d.op_release ? "release" : "retry";
   if (report->skipped) {  // the plugin is not there (any more)
     d.retry_queue.clear();
     d.op_result["ok"] = false;
@@ -316,9 +340,10 @@ void Dispatcher::on_retry_report(Department& d, std::unique_ptr<Report> report) 
   if (report->failed) {
     const std::uint32_t attempts = entry.attempts + 1;
     d.parked_events[seq].attempts = attempts;
+    d.parked_events[seq].effective_on.clear();  // a failure now, for operators (the ledger's resolution says so too)
     d.pending.failures.push_back(FailureRecord{seq, attempts, report->failure});
     d.pending.resolutions.push_back(
-        ParkedResolution{seq, entry.household_id, "retry", "parked", attempts, report->failure, d.op_by});
+        ParkedResolution{seq, entry.household_id, action, "parked", attempts, report->failure, d.op_by});
     d.op_result["still_parked"].push_back(
         {{"seq", seq}, {"household_id", entry.household_id}, {"reason", report->failure}, {"attempts", attempts}});
     // The household's later parked events stay behind it.
@@ -326,14 +351,18 @@ void Dispatcher::on_retry_report(Department& d, std::unique_ptr<Report> report) 
     for (const std::uint64_t s : d.retry_queue)
       if (d.parked_events[s].household_id != entry.household_id) rest.push_back(s);
     d.retry_queue = std::move(rest);
-    spdlog::warn("delivery: {} retried {} seq {}: failed again: {}", d.op_by, d.config->id, seq, report->failure);
+    spdlog::warn("delivery: {} {} {} seq {}: failed: {}", d.op_by, d.op_release ? "released" : "retried",
+                 d.config->id, seq, report->failure);
   } else {
     for (auto& e : report->delivered) d.pending.delivered.push_back(std::move(e));
     d.pending.resolutions.push_back(
-        ParkedResolution{seq, entry.household_id, "retry", "delivered", entry.attempts, "", d.op_by});
+        ParkedResolution{seq, entry.household_id, action, "delivered", entry.attempts, "", d.op_by});
     d.op_result["delivered"].push_back({{"seq", seq}, {"household_id", entry.household_id}});
     unpark(d, seq);
-    spdlog::info("delivery: {} retried {} seq {}: delivered", d.op_by, d.config->id, seq);
+    if (d.op_release)
+      spdlog::debug("delivery: {} seq {} delivered on its effective date", d.config->id, seq);
+    else
+      spdlog::info("delivery: {} retried {} seq {}: delivered", d.op_by, d.config->id, seq);
   }
   d.has_pending = true;
   send_retry(d);
@@ -345,6 +374,7 @@ void Dispatcher::finish_op(Department& d, nlohmann::json result) {
   d.op_owner.reset();
   d.op_started = false;
   d.retry_queue.clear();
+  d.op_release = false;
   d.op_library.clear();
   d.op_reason.clear();
   if (!owner) return;

@@ -7,6 +7,7 @@
 #include <spdlog/spdlog.h>
 
 #include "delivery/dispatcher.h"
+#include "domain/notice.h"
 #include "runtime/subscription.h"
 
 namespace hub::delivery {
@@ -134,21 +135,34 @@ void Dispatcher::redeliver_after_pause(const std::vector<Department*>& owners) {
 const LoggedEvent& Dispatcher::event_at(std::uint64_t seq) { return scheduler_.event_at(seq, last_seq_); }
 
 bool Dispatcher::held(Department& d, const LoggedEvent& e) {
+  // A confirmed notice's status change before its effective date: it waits for that day.
+  const bool waits = e.from_notice && e.type == EventType::kStatusChange &&
+                     waits_for_effective_date(e.effective_date, today_);
+  const std::string effective_on = waits ? e.effective_date : std::string();
   auto it = d.parked.find(e.household_id);
-  if (it == d.parked.end() || it->second.empty()) return false;
-  if (it->second.count(e.seq) != 0) return true;  // parked already
-  const std::uint64_t head = *it->second.begin();
-  if (head > e.seq || !runtime::subscribed(*d.config, e)) return false;
-  park(d, e, "waiting behind parked seq " + std::to_string(head) + " of the same household", 0, head);
+  if (it != d.parked.end() && !it->second.empty()) {
+    if (it->second.count(e.seq) != 0) return true;  // parked already
+    const std::uint64_t head = *it->second.begin();
+    if (head < e.seq && runtime::subscribed(*d.config, e)) {
+      const std::string& head_waits_for = d.parked_events[head].effective_on;
+      park(d, e,
+           "waiting behind " + std::string(head_waits_for.empty() ? "parked " : "") + "seq " + std::to_string(head) +
+               (head_waits_for.empty() ? "" : " (effective on " + head_waits_for + ")") + " of the same household",
+           0, head, effective_on);
+      return true;
+    }
+  }
+  if (!waits || !runtime::subscribed(*d.config, e)) return false;
+  park(d, e, "effective on " + effective_on, 0, 0, effective_on);
   return true;
 }
 
 void Dispatcher::park(Department& d, const LoggedEvent& e, const std::string& reason, std::uint32_t attempts,
-                      std::uint64_t behind_seq) {
-  d.pending.parked.push_back(ParkedRecord{e.seq, e.household_id, e.event_id, reason, attempts, behind_seq});
+                      std::uint64_t behind_seq, const std::string& effective_on) {
+  d.pending.parked.push_back(ParkedRecord{e.seq, e.household_id, e.event_id, reason, attempts, behind_seq, effective_on});
   d.has_pending = true;
   d.parked[e.household_id].insert(e.seq);
-  d.parked_events[e.seq] = ParkedEntry{e.household_id, attempts};
+  d.parked_events[e.seq] = ParkedEntry{e.household_id, attempts, effective_on};
 }
 
 void Dispatcher::unpark(Department& d, std::uint64_t seq) {
@@ -171,7 +185,61 @@ void Dispatcher::load_parked() {
     Department* d = find_department(row.department);
     if (d == nullptr) continue;  // a department no longer configured: kept in the file, shown by list
     d->parked[row.household_id].insert(row.seq);
-    d->parked_events[row.seq] = ParkedEntry{row.household_id, row.attempts};
+    d->parked_events[row.seq] = ParkedEntry{row.household_id, row.attempts, row.effective_on};
+  }
+}
+
+// --- effective dates --------------------------------------------------------------------
+
+std::vector<std::uint64_t> Dispatcher::due_parked(const Department& d, const std::set<std::uint64_t>& household) const {
+  std::vector<std::uint64_t> due;
+  for (const std::uint64_t seq : household) {
+    const auto it = d.parked_events.find(seq);
+    if (it == d.parked_events.end() || waits_for_effective_date(it->second.effective_on, today_)) break;
+    due.push_back(seq);
+  }
+  return due;
+}
+
+std::size_t Dispatcher::waiting_count(const Department& d) const {
+  std::size_t n = 0;
+  for (const auto& [household, seqs] : d.parked) {
+    const auto head = d.parked_events.find(*seqs.begin());
+    if (head != d.parked_events.end() && !head->second.effective_on.empty()) n += seqs.size();
+  }
+  return n;
+}
+
+void Dispatcher::release_due() {
+  const auto now = Clock::now();
+  if (!today_.empty() && now - today_read_at_ < std::chrono::seconds(1)) return;
+  today_read_at_ = now;
+  today_ = local_today();
+  if (draining_) return;
+  for (auto& dp : departments_) {
+    Department& d = *dp;
+    if (d.op != OpKind::kNone || d.state != DeliveryState::kRunning || d.paused) continue;
+    std::vector<std::uint64_t> seqs;
+    std::size_t households = 0;
+    for (const auto& [household, parked] : d.parked) {
+      const ParkedEntry& head = d.parked_events[*parked.begin()];
+      if (head.effective_on.empty() || waits_for_effective_date(head.effective_on, today_)) continue;
+      const auto due = due_parked(d, parked);
+      seqs.insert(seqs.end(), due.begin(), due.end());
+      ++households;
+    }
+    if (seqs.empty()) continue;
+    std::sort(seqs.begin(), seqs.end());
+    // Carried out like an operator's retry, once the department is quiet (run_ops()).
+    d.op = OpKind::kRetry;
+    d.op_owner.reset();
+    d.op_started = false;
+    d.op_by = "hubd";
+    d.op_release = true;
+    d.retry_queue.assign(seqs.begin(), seqs.end());
+    d.op_result = {{"delivered", nlohmann::json::array()}, {"still_parked", nlohmann::json::array()}};
+    spdlog::info("delivery: {}: {} event(s) of {} household(s) reached their effective date ({}); delivering",
+                 d.config->id, seqs.size(), households, today_);
   }
 }
 

@@ -45,8 +45,10 @@ struct FailureRecord {
   std::string reason;
 };
 
-// An event parked for a department (dead letter): its plugin failed on it `attempts` times
-// (behind_seq == 0, the head), or an earlier event of the same household is parked
+// An event parked for a department: its plugin failed on it `attempts` times (behind_seq == 0,
+// the head: a dead letter), or it is a confirmed notice's status change that waits for its
+// effective date (behind_seq == 0, attempts == 0, effective_on that date: released by hubd on
+// that day, never a failure), or an earlier event of the same household is parked
 // (behind_seq == that event's seq), so it waits to keep the household's order.
 struct ParkedRecord {
   std::uint64_t seq = 0;
@@ -55,15 +57,18 @@ struct ParkedRecord {
   std::string reason;
   std::uint32_t attempts = 0;
   std::uint64_t behind_seq = 0;
+  std::string effective_on;  // YYYY-MM-DD while it waits for its effective date; "" otherwise
 };
 
-// An operator's retry or skip of a parked event, and its outcome: `state` is "delivered"
-// (the retry succeeded; its actions are in `delivered` of the same batch), "skipped", or
-// "parked" (the retry failed again: `attempts` and `reason` are updated).
+// An operator's retry or skip of a parked event, or hubd's release of one on its effective
+// date, and its outcome: `state` is "delivered" (the retry or release succeeded; its actions
+// are in `delivered` of the same batch), "skipped", or "parked" (it failed: `attempts` and
+// `reason` are updated; an event released on its effective date no longer waits for it, and
+// stays parked as a failure until an operator retries or skips it).
 struct ParkedResolution {
   std::uint64_t seq = 0;
   std::string household_id;
-  std::string action;  // "retry" or "skip"
+  std::string action;  // "retry", "skip" or "release"
   std::string state;
   std::uint32_t attempts = 0;
   std::string reason;
@@ -76,6 +81,7 @@ struct ParkedRow {
   std::uint64_t seq = 0;
   std::string household_id;
   std::uint32_t attempts = 0;
+  std::string effective_on;  // as in ParkedRecord
 };
 
 struct LedgerBatch {

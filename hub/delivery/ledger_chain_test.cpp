@@ -40,7 +40,7 @@ void make_ledger(const std::string& path) {
   second[0].failures.push_back({16, 1, "timeout"});
   ledger.commit(second, kNow + 100);
   std::vector<LedgerBatch> third{batch("schools", 1, 8), batch("land", 11, 7)};
-  third[1].parked.push_back(ParkedRecord{18, "V01-10018", "ev-18", "broken", 5, 0});
+  third[1].parked.push_back(ParkedRecord{18, "V01-10018", "ev-18", "broken", 5, 0, ""});
   third[1].new_cursor = 18;
   ledger.commit(third, kNow + 200);
 }
@@ -235,7 +235,7 @@ TEST(LedgerChain, AVersion5LedgerIsUpgradedAndChainedOnce) {
     EXPECT_EQ(upgraded.load_cursors()["land"].seq, 18u);
     EXPECT_EQ(upgraded.load_parked().size(), 1u);
   }
-  EXPECT_EQ(integer(path, "PRAGMA user_version"), 8);
+  EXPECT_EQ(integer(path, "PRAGMA user_version"), 9);
   auto result = store::verify_ledger_chain(path);
   ASSERT_TRUE(result.ok) << result.message;
   EXPECT_EQ(result.records, kRecords);

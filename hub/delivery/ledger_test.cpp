@@ -194,7 +194,7 @@ TEST(Ledger, RecordsTheHandoffOfEachDelivery) {
   ledger.commit(batches, 1000);
   EXPECT_EQ(handoffs(dir.file("ledger.db")),
             (std::vector<std::string>{"none|", "spool|police-00000000000000000002.jsonl"}));
-  EXPECT_EQ(schema_version(dir.file("ledger.db")), 8);
+  EXPECT_EQ(schema_version(dir.file("ledger.db")), 9);
 }
 
 TEST(Ledger, UpgradesAVersion1LedgerWithoutLosingAnAction) {
@@ -207,10 +207,10 @@ TEST(Ledger, UpgradesAVersion1LedgerWithoutLosingAnAction) {
   expect_version1_actions(dir.file("ledger.db"));
   // Before connectors there was no hand-off.
   EXPECT_EQ(handoffs(dir.file("ledger.db")), (std::vector<std::string>{"none|", "none|", "none|"}));
-  EXPECT_EQ(schema_version(dir.file("ledger.db")), 8);
+  EXPECT_EQ(schema_version(dir.file("ledger.db")), 9);
   // The file as it was before the upgrade is kept beside it (docs/operations.md): version 1's
   // layout, one row per action.
-  const std::string kept = dir.file("ledger.db.before-v8");
+  const std::string kept = dir.file("ledger.db.before-v9");
   ASSERT_TRUE(std::filesystem::exists(kept));
   EXPECT_FALSE(std::filesystem::exists(kept + ".partial"));
   EXPECT_EQ(schema_version(kept), 0);
@@ -235,7 +235,7 @@ TEST(Ledger, UpgradesAVersion1LedgerWithHandoffColumnsKeepingTheHandoffs) {
   { store::SqliteLedger ledger(dir.file("ledger.db")); }  // upgrades
   expect_version1_actions(dir.file("ledger.db"));
   EXPECT_EQ(handoffs(dir.file("ledger.db")), (std::vector<std::string>{"spool|land-1.jsonl", "none|", "none|"}));
-  EXPECT_EQ(schema_version(dir.file("ledger.db")), 8);
+  EXPECT_EQ(schema_version(dir.file("ledger.db")), 9);
 }
 
 TEST(Ledger, UpgradesAVersion2LedgerAddingTheHandoffColumns) {
@@ -271,7 +271,7 @@ PRAGMA user_version = 2;
   }
   store::SqliteLedger reopened(dir.file("ledger.db"));  // a second open finds version 7 and changes nothing
   EXPECT_EQ(handoffs(dir.file("ledger.db")), (std::vector<std::string>{"none|", "webhook|HTTP 200"}));
-  EXPECT_EQ(schema_version(dir.file("ledger.db")), 8);
+  EXPECT_EQ(schema_version(dir.file("ledger.db")), 9);
   const auto chain = store::verify_ledger_chain(dir.file("ledger.db"));
   EXPECT_TRUE(chain.ok) << chain.message;
   EXPECT_EQ(chain.records, 2);
@@ -295,14 +295,14 @@ TEST(Ledger, UpgradesAVersion3LedgerWithTheParkedTables) {
             "PRAGMA user_version = 3;");
   }
   store::SqliteLedger ledger(dir.file("ledger.db"));
-  EXPECT_EQ(schema_version(dir.file("ledger.db")), 8);
+  EXPECT_EQ(schema_version(dir.file("ledger.db")), 9);
   EXPECT_TRUE(ledger.load_plugin_states().empty());
   EXPECT_TRUE(ledger.load_parked().empty());
   EXPECT_EQ(ledger.load_cursors()["land"].seq, 2u);
   std::vector<LedgerBatch> batches(1);
   batches[0].department = "land";
   batches[0].new_cursor = 3;
-  batches[0].parked.push_back(ParkedRecord{3, "V01-00003", "ev-3", "x", 5, 0});
+  batches[0].parked.push_back(ParkedRecord{3, "V01-00003", "ev-3", "x", 5, 0, ""});
   ledger.commit(batches, 2000);
   EXPECT_EQ(ledger.load_parked().size(), 1u);
   ledger.record_disabled("land", "ann", "", 2500);
@@ -317,7 +317,7 @@ TEST(Ledger, UpgradesAVersion4LedgerWithThePluginLifecycleTables) {
     store::SqliteLedger ledger(dir.file("ledger.db"));
     std::vector<LedgerBatch> batches{batch("land", 1, 2)};
     batches[0].new_cursor = 3;
-    batches[0].parked.push_back(ParkedRecord{3, "V01-00003", "ev-3", "broken", 5, 0});
+    batches[0].parked.push_back(ParkedRecord{3, "V01-00003", "ev-3", "broken", 5, 0, ""});
     ledger.commit(batches, 1000);
   }
   {
@@ -326,7 +326,7 @@ TEST(Ledger, UpgradesAVersion4LedgerWithThePluginLifecycleTables) {
   }
   {
     store::SqliteLedger ledger(dir.file("ledger.db"));
-    EXPECT_EQ(schema_version(dir.file("ledger.db")), 8);
+    EXPECT_EQ(schema_version(dir.file("ledger.db")), 9);
     EXPECT_EQ(ledger.load_cursors()["land"].seq, 3u);
     EXPECT_EQ(ledger.load_cursors()["land"].delivered, 2u);
     ASSERT_EQ(ledger.load_parked().size(), 1u);
@@ -336,7 +336,7 @@ TEST(Ledger, UpgradesAVersion4LedgerWithThePluginLifecycleTables) {
   }
   // Opening an up-to-date file again changes nothing.
   store::SqliteLedger again(dir.file("ledger.db"));
-  EXPECT_EQ(schema_version(dir.file("ledger.db")), 8);
+  EXPECT_EQ(schema_version(dir.file("ledger.db")), 9);
   EXPECT_TRUE(again.load_plugin_states()["land"].disabled);
   store::Database db(dir.file("ledger.db"), store::Database::Mode::kReadOnly);
   EXPECT_EQ(rows(db, "SELECT COUNT(*), 0, 0, 0, 0, 0, 0, 0 FROM delivery").at(0).at(0), "2");
@@ -347,7 +347,7 @@ TEST(Ledger, RefusesALedgerNewerThanThisHubd) {
   { store::SqliteLedger ledger(dir.file("ledger.db")); }
   {
     store::Database db(dir.file("ledger.db"), store::Database::Mode::kReadWrite);
-    db.exec("PRAGMA user_version = 9;");
+    db.exec("PRAGMA user_version = 10;");
   }
   EXPECT_THROW(store::SqliteLedger(dir.file("ledger.db")), StorageError);
 }

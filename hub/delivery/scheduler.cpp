@@ -7,14 +7,15 @@ namespace hub::delivery {
 Scheduler::Scheduler(EventReaderOpener events, std::size_t batch_events)
     : chunks_(std::move(events)), batch_events_(batch_events) {}
 
-Scheduler::Cut Scheduler::next(std::uint64_t sent_upto, std::uint64_t last_seq, const HeldBack& held) {
+Scheduler::Cut Scheduler::next(std::uint64_t sent_upto, std::uint64_t last_seq, const HeldBack& held, bool ask_each) {
   const std::uint64_t from = sent_upto + 1;
   auto chunk = chunks_.containing(from, last_seq);
   const std::size_t begin = from - chunk->first_seq;
   std::size_t end = std::min<std::size_t>(begin + batch_events_, chunk->events.size());
-  if (held) {
-    // Events of parked households wait behind their parked event: the batch stops before the
-    // first one; when that is the first of the batch, it alone is stepped over.
+  if (held && (ask_each || chunk->has_notice_events)) {
+    // Events of parked households wait behind their parked event, a confirmed notice's event
+    // for its effective date: the batch stops before the first one; when that is the first of
+    // the batch, it alone is stepped over.
     std::size_t i = begin;
     while (i < end && !held(chunk->events[i])) ++i;
     if (i == begin) return Cut{nullptr, 0, 0, chunk->events[i].seq};

@@ -1,9 +1,10 @@
 // The scheduler: what a department is sent next. It cuts batches from the event log's chunks
 // (chunk_cache.h, which it owns), in sequence order, from where the department's last batch
 // ended: at most `batch_events` events of one chunk, stopping before the first event the
-// department must hold back (an event of a household that has a parked event waits behind it;
-// the dispatcher records it as parked and the scheduler steps over it). The single events of
-// an operator's retry are cut here too.
+// department must hold back (an event of a household that has a parked event waits behind it,
+// and a confirmed notice's event waits for its effective date; the dispatcher records it as
+// parked and the scheduler steps over it). The single events of an operator's retry, or of
+// hubd's release of an event on its effective date, are cut here too.
 //
 // What it does not decide: whether a department may be sent anything now (its state, an
 // operation waiting for it) and how many batches may be in flight — that is the dispatcher's
@@ -39,9 +40,10 @@ class Scheduler {
   // Says whether the department must hold an event back (and records it when it must).
   using HeldBack = std::function<bool(const LoggedEvent&)>;
 
-  // The next batch after `sent_upto` (< last_seq, the last committed event). `held` may be
-  // empty when the department holds nothing back.
-  Cut next(std::uint64_t sent_upto, std::uint64_t last_seq, const HeldBack& held);
+  // The next batch after `sent_upto` (< last_seq, the last committed event). `held` is asked
+  // about every event when `ask_each` (the department has parked events), otherwise only when
+  // the chunk has a confirmed notice's events; it may be empty when nothing is held back.
+  Cut next(std::uint64_t sent_upto, std::uint64_t last_seq, const HeldBack& held, bool ask_each = true);
   // Event `seq` alone (an operator's retry of a parked event).
   Cut single(std::uint64_t seq, std::uint64_t last_seq);
 

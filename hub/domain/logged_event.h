@@ -28,6 +28,9 @@ struct LoggedEvent {
   bool correction = false;
   bool past_quarter = false;    // a past quarter put right by a complaint's ruling (sdk::Event)
   std::string complaint_id;     // the upheld complaint of a ruling's correction
+  // Published by a notice's confirmation (publisher "notice:…"): each department receives it
+  // on its effective_date, not before (delivery/dispatcher.h).
+  bool from_notice = false;
   std::int64_t received_at_ms = 0;
   // On a plugin host only: an event the hub did not send because the department does not
   // subscribe to it (only its seq crossed the wire, to keep the sequence without gaps).
@@ -38,6 +41,7 @@ struct LoggedEvent {
 struct EventChunk {
   std::uint64_t first_seq = 0;
   std::vector<LoggedEvent> events;
+  bool has_notice_events = false;  // some event is from_notice (the dispatcher looks at those)
 };
 
 }  // namespace hub

@@ -1,5 +1,7 @@
 #include "domain/notice.h"
 
+#include <ctime>
+
 #include "domain/complaint.h"
 
 namespace hub {
@@ -62,6 +64,19 @@ std::string notice_publisher(std::string_view village) { return "notice:" + std:
 
 bool is_notice_or_ruling_publisher(std::string_view publisher) noexcept {
   return publisher.rfind("notice:", 0) == 0 || publisher.rfind("complaint:", 0) == 0;
+}
+
+bool waits_for_effective_date(std::string_view effective_date, std::string_view today) noexcept {
+  return !effective_date.empty() && effective_date > today;  // ISO dates compare as text
+}
+
+std::string local_today() {
+  const std::time_t now = std::time(nullptr);
+  std::tm tm{};
+  localtime_r(&now, &tm);
+  char text[16];
+  std::strftime(text, sizeof text, "%Y-%m-%d", &tm);
+  return text;
 }
 
 }  // namespace hub

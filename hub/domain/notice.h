@@ -76,4 +76,13 @@ std::string notice_publisher(std::string_view village);
 // accepts (eventlog/event_log.h); a publisher's key name never holds a ':'.
 bool is_notice_or_ruling_publisher(std::string_view publisher) noexcept;
 
+// Whether a confirmed notice's status change still waits for its effective date on `today`
+// (both YYYY-MM-DD): such an event is held for each department until that day
+// (delivery/dispatcher.h). An event without an effective date does not wait.
+bool waits_for_effective_date(std::string_view effective_date, std::string_view today) noexcept;
+
+// The hub's local date, YYYY-MM-DD: the day notice periods, complaint deadlines and effective
+// dates are counted in.
+std::string local_today();
+
 }  // namespace hub

@@ -85,6 +85,11 @@ std::string prometheus_text(const json& snapshot) {
   family(out, "hub_parked_events", "gauge", "Events parked for a department (dead letters).");
   for (const auto& s : status_departments)
     out << "hub_parked_events{department=\"" << label(s.value("id", "")) << "\"} " << s.value("parked", 0) << "\n";
+  family(out, "hub_waiting_effective_events", "gauge",
+         "Events of confirmed notices waiting for their effective date for a department (not failures).");
+  for (const auto& s : status_departments)
+    out << "hub_waiting_effective_events{department=\"" << label(s.value("id", "")) << "\"} "
+        << s.value("waiting_effective", 0) << "\n";
   family(out, "hub_delivery_lag_events", "gauge", "Events not yet delivered to a department.");
   for (const auto& s : status_departments)
     out << "hub_delivery_lag_events{department=\"" << label(s.value("id", "")) << "\"} " << s.value("lag", 0) << "\n";

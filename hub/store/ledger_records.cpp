@@ -217,7 +217,8 @@ nlohmann::json parked_json(const ParkedListing& p) {
               {"behind_seq", p.behind_seq},
               {"state", p.state},
               {"resolved_by", p.resolved_by ? json(*p.resolved_by) : json(nullptr)},
-              {"resolved_at_ms", p.resolved_at_ms ? json(*p.resolved_at_ms) : json(nullptr)}};
+              {"resolved_at_ms", p.resolved_at_ms ? json(*p.resolved_at_ms) : json(nullptr)},
+              {"effective_on", p.effective_on ? json(*p.effective_on) : json(nullptr)}};
 }
 
 nlohmann::json parked_history_json(const std::string& action, const std::string& by, std::int64_t at_ms,

@@ -91,6 +91,7 @@ struct ParkedListing {
   std::string state;
   std::optional<std::string> resolved_by;
   std::optional<std::int64_t> resolved_at_ms;
+  std::optional<std::string> effective_on;  // waits for its effective date (a confirmed notice's event)
 };
 nlohmann::json parked_json(const ParkedListing& p);
 // One entry of a parked event's history (list_parked with all).

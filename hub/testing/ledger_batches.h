@@ -63,8 +63,8 @@ inline void scripted_ledger_run(delivery::Ledger& ledger, std::int64_t now) {
   first[0].delivered[1].actions[1].reason = "NULL";
   first[0].delivered[1].actions[0].policy_id = "land.\"odd\\id\"";
   first[1].failures.push_back({6, 1, "timeout"});
-  first[1].parked.push_back(delivery::ParkedRecord{6, "V01-10006", "ev-6", "plugin error: boom", 5, 0});
-  first[1].parked.push_back(delivery::ParkedRecord{9, "V01-10006", "ev-9", "waiting behind parked seq 6", 0, 6});
+  first[1].parked.push_back(delivery::ParkedRecord{6, "V01-10006", "ev-6", "plugin error: boom", 5, 0, ""});
+  first[1].parked.push_back(delivery::ParkedRecord{9, "V01-10006", "ev-9", "waiting behind parked seq 6", 0, 6, ""});
   first[1].new_cursor = 9;
   ledger.commit(first, now);
   ledger.record_disabled("schools", "frank", "roster", now + 10);

@@ -128,9 +128,9 @@ TEST_P(LedgerContract, ParksEventsAndRecordsRetriesAndSkipsWithWhoDidIt) {
     std::vector<LedgerBatch> batches(1);
     batches[0].department = "police";
     batches[0].new_cursor = 9;
-    batches[0].parked.push_back(ParkedRecord{5, "V01-00005", "ev-5", "plugin error: boom", 3, 0});
-    batches[0].parked.push_back(ParkedRecord{8, "V01-00005", "ev-8", "waiting behind parked seq 5", 0, 5});
-    batches[0].parked.push_back(ParkedRecord{9, "V01-00009", "ev-9", "plugin error: other", 3, 0});
+    batches[0].parked.push_back(ParkedRecord{5, "V01-00005", "ev-5", "plugin error: boom", 3, 0, ""});
+    batches[0].parked.push_back(ParkedRecord{8, "V01-00005", "ev-8", "waiting behind parked seq 5", 0, 5, ""});
+    batches[0].parked.push_back(ParkedRecord{9, "V01-00009", "ev-9", "plugin error: other", 3, 0, ""});
     ledger->commit(batches, 1000);
   }
   auto ledger = open();  // survives a reopen
@@ -185,6 +185,52 @@ TEST_P(LedgerContract, ParksEventsAndRecordsRetriesAndSkipsWithWhoDidIt) {
   ParkedQuery other_department;
   other_department.department = "land";
   EXPECT_TRUE(ledger->list_parked(other_department)["parked"].empty());
+}
+
+// A confirmed notice's event waits for its effective date: the date is kept with the parked
+// record (and with what waits behind it) across a reopen, shown by the list, and cleared by
+// the release, whether it delivered or failed (then it is an ordinary failure).
+TEST_P(LedgerContract, KeepsTheEffectiveDateAnEventWaitsForUntilItsRelease) {
+  {
+    auto ledger = open();
+    std::vector<LedgerBatch> batches(1);
+    batches[0].department = "finance";
+    batches[0].new_cursor = 7;
+    batches[0].parked.push_back(ParkedRecord{3, "V01-00003", "ev-3", "effective on 2027-01-01", 0, 0, "2027-01-01"});
+    batches[0].parked.push_back(ParkedRecord{5, "V01-00003", "ev-5", "waiting behind seq 3", 0, 3, ""});
+    batches[0].parked.push_back(ParkedRecord{7, "V01-00007", "ev-7", "effective on 2027-01-01", 0, 0, "2027-01-01"});
+    ledger->commit(batches, 1000);
+  }
+  auto ledger = open();
+  const auto parked = ledger->load_parked();
+  ASSERT_EQ(parked.size(), 3u);
+  EXPECT_EQ(parked[0].effective_on, "2027-01-01");
+  EXPECT_EQ(parked[1].effective_on, "");
+  EXPECT_EQ(parked[0].attempts, 0u);
+  const auto listed = ledger->list_parked(ParkedQuery{});
+  EXPECT_EQ(listed["parked"][0]["effective_on"], "2027-01-01");
+  EXPECT_TRUE(listed["parked"][1]["effective_on"].is_null());
+
+  std::vector<LedgerBatch> batches{ledger_batch("finance", 3, 1)};
+  batches[0].new_cursor = 7;
+  batches[0].delivered[0].household_id = "V01-00003";
+  batches[0].resolutions.push_back(ParkedResolution{3, "V01-00003", "release", "delivered", 0, "", "hubd"});
+  batches[0].resolutions.push_back(ParkedResolution{7, "V01-00007", "release", "parked", 1, "plugin error: x", "hubd"});
+  ledger->commit(batches, 2000);
+  const auto still = ledger->load_parked();
+  ASSERT_EQ(still.size(), 2u);
+  EXPECT_EQ(still[0].seq, 5u);
+  EXPECT_EQ(still[1].seq, 7u);
+  EXPECT_EQ(still[1].effective_on, "") << "a failed release is a failure, no longer a wait";
+  ParkedQuery all;
+  all.all = true;
+  const auto every = ledger->list_parked(all);
+  ASSERT_EQ(every["parked"].size(), 3u);
+  EXPECT_EQ(every["parked"][0]["state"], "delivered");
+  EXPECT_EQ(every["parked"][0]["history"][0]["action"], "release");
+  EXPECT_EQ(every["parked"][0]["history"][0]["by"], "hubd");
+  EXPECT_TRUE(every["parked"][0]["effective_on"].is_null());
+  EXPECT_EQ(every["parked"][2]["history"][0]["outcome"], "parked: plugin error: x");
 }
 
 TEST_P(LedgerContract, RecordsPluginLifecycleDecisionsWithWhoAndWhenAndTheirHistory) {
@@ -271,7 +317,7 @@ TEST_P(LedgerContract, AFailedCommitRecordsNothing) {
   std::vector<LedgerBatch> again{ledger_batch("police", 2, 1), ledger_batch("schools", 1, 1)};
   again[0].delivered.push_back(ledger_batch("police", 1, 1).delivered.front());
   again[0].new_cursor = 2;
-  again[1].parked.push_back(ParkedRecord{2, "V01-10002", "ev-2", "x", 5, 0});
+  again[1].parked.push_back(ParkedRecord{2, "V01-10002", "ev-2", "x", 5, 0, ""});
   EXPECT_THROW(ledger->commit(again, kNow + 1), StorageError);
   EXPECT_EQ(ledger->load_cursors().size(), 1u);
   EXPECT_EQ(ledger->load_cursors().at("police").seq, 1u);

@@ -131,7 +131,9 @@ void HubProcess::start() {
   const fs::path endpoints = fs::path(data_dir()) / "hubd.endpoints.json";
   std::error_code ec;
   fs::remove(endpoints, ec);
-  pid_ = spawn(dir_, dir_ + "/hubd.log", {hubd_path(), "--config", dir_ + "/hub.json"});
+  std::vector<std::string> argv = run_under_;
+  argv.insert(argv.end(), {hubd_path(), "--config", dir_ + "/hub.json"});
+  pid_ = spawn(dir_, dir_ + "/hubd.log", argv);
   const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(20);
   while (!fs::exists(endpoints)) {
     int status = 0;

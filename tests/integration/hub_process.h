@@ -68,6 +68,9 @@ class HubProcess {
   ~HubProcess();
 
   void start();           // and wait until ready
+  // The next start() runs hubd under this command, e.g. {"/usr/bin/env", "TZ=Etc/GMT-14"} for a
+  // hub whose local date is another one ({} = hubd itself).
+  void run_under(std::vector<std::string> prefix) { run_under_ = std::move(prefix); }
   void stop();            // SIGTERM, expect exit code 0
   void kill9();           // SIGKILL
   bool running();
@@ -112,6 +115,7 @@ class HubProcess {
   std::optional<hub::testing::ReservedPort> plugin_host_port_;
   std::string plugin_host_endpoint_;
   pid_t pid_ = -1;
+  std::vector<std::string> run_under_;
   zmq::context_t context_;
   std::optional<zmq::socket_t> ingest_;
   std::optional<zmq::socket_t> admin_;

@@ -8,7 +8,10 @@
 // is audited with the operator's key and name.
 #include <gtest/gtest.h>
 
+#include <chrono>
+#include <ctime>
 #include <fstream>
+#include <thread>
 #include <string>
 
 #include <nlohmann/json.hpp>
@@ -240,6 +243,108 @@ TEST(NoticeRequired, EvaluationsTakeEffectOnlyThroughAConfirmedNotice) {
   hub.wait_for_delivery();
   EXPECT_EQ(hubctl_json_of(hub, "household V01-00001")["status"], "credit");
   EXPECT_EQ(hub.query_int("ledger.db", "SELECT COUNT(*) FROM action WHERE household_id = 'V01-00001'") > 0, true);
+}
+
+// The local date where the clock reads UTC + `hours` (time zones, not a fake clock).
+std::string date_at_utc_offset(int hours) {
+  const std::time_t t = std::time(nullptr) + static_cast<std::time_t>(hours) * 3600;
+  std::tm tm{};
+  gmtime_r(&t, &tm);
+  char text[16];
+  std::strftime(text, sizeof text, "%Y-%m-%d", &tm);
+  return text;
+}
+
+// A confirmed notice reaches the departments on its effective date and not before. The day
+// turns without waiting for it: the same hub is first run where the local date is the earliest
+// on Earth (UTC-12), then restarted where it is the latest (UTC+14), 26 hours later on the
+// calendar, which is the effective date. Meanwhile the household's next quarter, published
+// straight to final, waits behind its notice's event, another household's evaluation is
+// delivered at once, and operators cannot retry or skip an event that waits for its date.
+TEST(NoticeEffectiveDate, AConfirmedNoticeReachesTheDepartmentsOnItsEffectiveDateAndNotBefore) {
+  HubOptions o;
+  o.departments = {"police"};
+  HubProcess hub(o);
+  hub.run_under({"/usr/bin/env", "TZ=Etc/GMT+12"});  // POSIX sign: UTC-12
+  hub.start();
+  const std::string today = date_at_utc_offset(-12), effective = date_at_utc_offset(14);
+  ASSERT_LT(today, effective);
+  const std::string quarter =
+      today.substr(0, 4) + "Q" + std::to_string((std::stoi(today.substr(5, 2)) + 2) / 3);
+  json registry = json::array();
+  for (int i = 1; i <= 3; ++i) registry.push_back(household_event("V01-0000" + std::to_string(i), "V01"));
+  ASSERT_EQ(hub.ingest({{"type", "batch"}, {"events", registry}})["ok"], true);
+  hub.wait_for_delivery();
+  const auto police_deliveries = [&](const std::string& household) {
+    return hub.query_int("ledger.db", "SELECT COUNT(*) FROM delivery WHERE department = 'police' AND household_id = '" +
+                                          household + "'");
+  };
+  const int q = std::stoi(quarter.substr(5));
+  const std::string next_quarter =
+      q == 4 ? std::to_string(std::stoi(quarter.substr(0, 4)) + 1) + "Q1" : quarter.substr(0, 5) + std::to_string(q + 1);
+
+  const std::string file = hub.data_dir() + "/q.csv";
+  std::ofstream(file) << "household_id,status,quarter,effective_date\n"
+                      << "V01-00001,breach," << quarter << "," << effective << "\n"
+                      << "V01-00002,credit," << quarter << "," << effective << "\n";
+  ASSERT_EQ(hubctl_json_of(hub, "notice propose " + file)["added"], 2);
+  const json confirmed = hubctl_json_of(hub, "notice confirm --village V01 --quarter " + quarter +
+                                                 " --reason '村民代表会议审议无异议' --by clerk-li");
+  ASSERT_EQ(confirmed["confirmed"].size(), 2u) << confirmed.dump();
+  // Later evaluations, published straight to final by the office: V01-00001's next quarter
+  // waits behind its notice's event; V01-00003's is delivered at once.
+  ASSERT_EQ(hub.ingest(status_event("V01-00001", "credit", next_quarter))["ok"], true);
+  ASSERT_EQ(hub.ingest(status_event("V01-00003", "credit", quarter))["ok"], true);
+  hub.wait_for_delivery();
+  EXPECT_EQ(police_deliveries("V01-00003"), 1);
+  EXPECT_EQ(police_deliveries("V01-00001"), 0) << "nothing of V01-00001 before its effective date";
+  EXPECT_EQ(police_deliveries("V01-00002"), 0);
+  json police = hub.department_status("police");
+  EXPECT_EQ(police["waiting_effective"], 3) << police.dump();
+  EXPECT_EQ(police["parked"], 0) << "waiting is not failing";
+  json parked = hubctl_json_of(hub, "parked list")["parked"];
+  ASSERT_EQ(parked.size(), 3u) << parked.dump();
+  EXPECT_EQ(parked[0]["household_id"], "V01-00001");
+  EXPECT_EQ(parked[0]["effective_on"], effective);
+  EXPECT_EQ(parked[0]["attempts"], 0);
+  EXPECT_EQ(parked[2]["behind_seq"], parked[0]["seq"]) << "the new head waits behind the notice's event";
+  const CommandResult retry = run_command(std::string(HUBCTL_PATH) + " --data-dir " + hub.data_dir() +
+                                          " parked retry --household V01-00001");
+  EXPECT_EQ(retry.exit_code, 1) << retry.output;
+  EXPECT_NE(retry.output.find("waiting_for_effective_date"), std::string::npos) << retry.output;
+  EXPECT_EQ(hubctl_json_of(hub, "notice show --village V01 --quarter " + quarter)["notice"]["households"][0]["standing"],
+            "final");
+
+  // The effective date has come: hubd delivers what waited, in order, as soon as it runs.
+  hub.stop();
+  hub.run_under({"/usr/bin/env", "TZ=Etc/GMT-14"});  // UTC+14
+  hub.start();
+  const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(30);
+  while (police_deliveries("V01-00001") < 2 && std::chrono::steady_clock::now() < deadline)
+    std::this_thread::sleep_for(std::chrono::milliseconds(100));
+  EXPECT_EQ(police_deliveries("V01-00001"), 2);
+  EXPECT_EQ(police_deliveries("V01-00002"), 1);
+  EXPECT_EQ(hub.query_int("ledger.db", "SELECT COUNT(*) FROM delivery WHERE department = 'police' AND seq = " +
+                                           std::to_string(parked[0]["seq"].get<std::int64_t>()) +
+                                           " AND delivered_at_ms <= (SELECT delivered_at_ms FROM delivery WHERE "
+                                           "department = 'police' AND seq = " +
+                                           std::to_string(parked[2]["seq"].get<std::int64_t>()) + ")"),
+            1)
+      << "the notice's event before the household's later one";
+  police = hub.department_status("police");
+  EXPECT_EQ(police["waiting_effective"], 0) << police.dump();
+  EXPECT_TRUE(hubctl_json_of(hub, "parked list")["parked"].empty());
+  parked = hubctl_json_of(hub, "parked list --all")["parked"];
+  ASSERT_EQ(parked.size(), 3u);
+  for (const json& p : parked) {
+    EXPECT_EQ(p["state"], "delivered") << p.dump();
+    EXPECT_EQ(p["resolved_by"], "hubd");
+    EXPECT_EQ(p["history"][0]["action"], "release");
+  }
+  EXPECT_EQ(hubctl_json_of(hub, "notice show --village V01 --quarter " + quarter)["notice"]["households"][0]["standing"],
+            "in_effect");
+  const json one = hubctl_json_of(hub, "household V01-00001");
+  EXPECT_EQ(one["quarter"], next_quarter) << one.dump();
 }
 
 }  // namespace

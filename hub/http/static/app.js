@@ -344,7 +344,9 @@ async function parked(page) {
   page.append(token ? el("label", {}, T.admin_token, " ", token) : [], message,
               table([T.department, T.seq, T.household_id, T.reason, T.action], p.parked.map((x) => el("tr", { "data-seq": x.seq },
                 el("td", {}, x.department), el("td", {}, x.seq), el("td", {}, x.household_id || ""), el("td", { class: "reason" }, x.reason || ""),
-                el("td", {}, isAdmin() ? [el("button", { onclick: act("retry", x) }, T.retry), el("button", { onclick: act("skip", x) }, T.skip)] : [])))));
+                // A confirmed notice's event waiting for its effective date is delivered on that day by the hub.
+                el("td", {}, x.effective_on ? el("span", { class: "waiting" }, `${T.waiting_effective} ${x.effective_on}`)
+                  : isAdmin() ? [el("button", { onclick: act("retry", x) }, T.retry), el("button", { onclick: act("skip", x) }, T.skip)] : [])))));
 }
 
 // Pages of their own files (search.js, import.js, notice.js) add themselves to window.HUB_PAGES.

@@ -484,7 +484,8 @@ std::vector<LoggedEvent> PgEventReader::read(std::uint64_t from, std::uint64_t t
     const Rows rows = conn_.exec(
         "SELECT seq, type, event_id, household_id, village, status, previous_status, quarter, previous_quarter, "
         "effective_date, designations, correction, received_at_ms, CASE WHEN correction <> 0 OR "
-        "left(publisher, 10) = 'complaint:' THEN body END FROM event WHERE hub_id = $1 AND seq BETWEEN $2 AND $3 ORDER BY seq",
+        "left(publisher, 10) = 'complaint:' THEN body END, (left(publisher, 7) = 'notice:')::int FROM event "
+        "WHERE hub_id = $1 AND seq BETWEEN $2 AND $3 ORDER BY seq",
         Params().text(hub_id_).integer(static_cast<std::int64_t>(from)).integer(static_cast<std::int64_t>(to)));
     std::vector<LoggedEvent> out;
     out.reserve(static_cast<std::size_t>(rows.size()));
@@ -505,6 +506,7 @@ std::vector<LoggedEvent> PgEventReader::read(std::uint64_t from, std::uint64_t t
         e.effective_date = rows.text(r, 9);
         e.designations = designations_from(std::string(rows.text(r, 10)));
         read_correction(rows.integer(r, 11), std::string(rows.text(r, 13)), e);
+        e.from_notice = rows.integer(r, 14) != 0;
       }
       e.received_at_ms = rows.integer(r, 12);
       out.push_back(std::move(e));

@@ -166,6 +166,12 @@ DROP INDEX ledger_plugin_action_hub;
 
 // The commit's statements: $1 is the hub, $2 the commit's time where a row needs it, the rest
 // are arrays with one element per row.
+// Version 4: ledger_parked.effective_on, for a confirmed notice's event that waits for its
+// effective date (as the SQLite ledger's version 9).
+constexpr std::string_view kSchemaV4 = R"sql(
+ALTER TABLE ledger_parked ADD COLUMN effective_on text;
+)sql";
+
 constexpr const char* kInsertReasons =
     "INSERT INTO ledger_reason (hub_id, id, text) SELECT $1, * FROM unnest($2::bigint[], $3::text[])";
 constexpr const char* kInsertDeliveries =
@@ -181,11 +187,11 @@ constexpr const char* kInsertFailures =
     "ON CONFLICT (hub_id, department, seq, attempt) DO UPDATE SET at_ms = excluded.at_ms, reason = excluded.reason";
 constexpr const char* kInsertParked =
     "INSERT INTO ledger_parked (hub_id, department, seq, household_id, event_id, reason, attempts, parked_at_ms, "
-    "behind_seq) SELECT $1, u.d, u.s, u.h, u.e, u.r, u.a, $2, u.b FROM unnest($3::text[], $4::bigint[], $5::text[], "
-    "$6::text[], $7::text[], $8::bigint[], $9::bigint[]) AS u(d, s, h, e, r, a, b)";
+    "behind_seq, effective_on) SELECT $1, u.d, u.s, u.h, u.e, u.r, u.a, $2, u.b, NULLIF(u.w, '') FROM unnest($3::text[], "
+    "$4::bigint[], $5::text[], $6::text[], $7::text[], $8::bigint[], $9::bigint[], $10::text[]) AS u(d, s, h, e, r, a, b, w)";
 constexpr const char* kResolveParked =
     "UPDATE ledger_parked p SET state = u.st, attempts = u.a, reason = COALESCE(NULLIF(u.r, ''), p.reason), "
-    "resolved_by = u.b, resolved_at_ms = $2 FROM unnest($3::text[], $4::bigint[], $5::text[], $6::bigint[], "
+    "resolved_by = u.b, resolved_at_ms = $2, effective_on = NULL FROM unnest($3::text[], $4::bigint[], $5::text[], $6::bigint[], "
     "$7::text[], $8::text[]) AS u(d, s, st, a, r, b) WHERE p.hub_id = $1 AND p.department = u.d AND p.seq = u.s";
 // The history in the order given (ids ascending, as SQLite's rowids).
 constexpr const char* kInsertParkedHistory =
@@ -242,7 +248,7 @@ struct CommitRows {
   } failure;
 
   struct {
-    std::vector<std::string> department, household, event, reason;
+    std::vector<std::string> department, household, event, reason, effective_on;
     std::vector<std::int64_t> seq, attempts, behind;
   } parked;
 
@@ -307,7 +313,7 @@ struct CommitRows {
 PgLedger::PgLedger(std::string dsn, std::string hub_id) try
     : hub_id_(std::move(hub_id)), conn_(dsn), chain_(hub_id_, kLedgerChain) {
   ensure_chain_schema(conn_);
-  ensure_schema(conn_, "ledger", {kSchemaV1, kSchemaV2, kSchemaV3});
+  ensure_schema(conn_, "ledger", {kSchemaV1, kSchemaV2, kSchemaV3, kSchemaV4});
   reread();
 } catch (const PgError& e) {
   throw StorageError(e.status());
@@ -394,6 +400,7 @@ void PgLedger::commit(std::vector<LedgerBatch>& batches, std::int64_t now_ms) {
           rows.parked.reason.push_back(p.reason);
           rows.parked.attempts.push_back(p.attempts);
           rows.parked.behind.push_back(as_int(p.behind_seq));
+          rows.parked.effective_on.push_back(p.effective_on);
         }
         for (const ParkedResolution& r : b.resolutions) rows.add_resolution(b.department, r);
         auto& cursor = rows.cursors[b.department];
@@ -432,7 +439,8 @@ void PgLedger::commit(std::vector<LedgerBatch>& batches, std::int64_t now_ms) {
                                   .text_array(k.event)
                                   .text_array(k.reason)
                                   .integer_array(k.attempts)
-                                  .integer_array(k.behind));
+                                  .integer_array(k.behind)
+                                  .text_array(k.effective_on));
       if (const auto& r = rows.resolution; !r.seq.empty())
         p.send(kResolveParked, with_hub()
                                    .text_array(r.department)
@@ -505,13 +513,15 @@ std::vector<ParkedRow> PgLedger::load_parked() {
   return guarded([&] {
     ready();
     const Rows rows = conn_.exec(
-        "SELECT department, seq, household_id, attempts FROM ledger_parked WHERE hub_id = $1 AND state = 'parked' "
+        "SELECT department, seq, household_id, attempts, COALESCE(effective_on, '') FROM ledger_parked "
+        "WHERE hub_id = $1 AND state = 'parked' "
         "ORDER BY department COLLATE \"C\", seq",
         Params().text(hub_id_));
     std::vector<ParkedRow> out;
     for (int i = 0; i < rows.size(); ++i)
       out.push_back({std::string(rows.text(i, 0)), static_cast<std::uint64_t>(rows.integer(i, 1)),
-                     std::string(rows.text(i, 2)), static_cast<std::uint32_t>(rows.integer(i, 3))});
+                     std::string(rows.text(i, 2)), static_cast<std::uint32_t>(rows.integer(i, 3)),
+                     std::string(rows.text(i, 4))});
     return out;
   });
 }
@@ -523,7 +533,7 @@ nlohmann::json PgLedger::list_parked(const ParkedQuery& query) {
     const std::size_t limit = std::min<std::size_t>(query.limit, std::numeric_limits<std::int64_t>::max() - 1);
     const Rows rows = conn_.exec(
         "SELECT department, seq, household_id, event_id, reason, attempts, parked_at_ms, behind_seq, state, "
-        "resolved_by, resolved_at_ms FROM ledger_parked WHERE hub_id = $1 AND ($2 = '' OR department = $2) "
+        "resolved_by, resolved_at_ms, effective_on FROM ledger_parked WHERE hub_id = $1 AND ($2 = '' OR department = $2) "
         "AND ($3 = '' OR household_id = $3) AND ($4::boolean OR state = 'parked') "
         "ORDER BY department COLLATE \"C\", seq LIMIT $5",
         Params()
@@ -559,7 +569,8 @@ nlohmann::json PgLedger::list_parked(const ParkedQuery& query) {
            std::string(rows.text(i, 4)), rows.integer(i, 5), rows.integer(i, 6), rows.integer(i, 7),
            std::string(rows.text(i, 8)),
            rows.is_null(i, 9) ? std::nullopt : std::optional<std::string>(rows.text(i, 9)),
-           rows.is_null(i, 10) ? std::nullopt : std::optional<std::int64_t>(rows.integer(i, 10))});
+           rows.is_null(i, 10) ? std::nullopt : std::optional<std::int64_t>(rows.integer(i, 10)),
+           rows.is_null(i, 11) ? std::nullopt : std::optional<std::string>(rows.text(i, 11))});
       if (query.all) row["history"] = std::move(history[{std::string(rows.text(i, 0)), rows.integer(i, 1)}]);
       out.push_back(std::move(row));
     }

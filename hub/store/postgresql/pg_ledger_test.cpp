@@ -164,7 +164,7 @@ TEST(PgLedger, TheSameCommitsStoreWhatSqliteStoresAndChainTheSameBytes) {
 // A database of ledger version 1 is upgraded when a hubd opens it: the deliveries per minute
 // counted from its rows, for every hub on it (version 2; commits after the upgrade add to
 // them), and the two histories keyed by (hub_id, id) (version 3).
-TEST(PgLedger, AnUpgradeFromVersion1CountsTheDeliveriesPerMinuteAndKeysTheHistoriesByHub) {
+TEST(PgLedger, AnUpgradeFromVersion1CountsTheDeliveriesPerMinuteKeysTheHistoriesByHubAndAddsTheEffectiveDate) {
   const std::string dsn = pg_dsn("pg_ledger_upgrade");
   {
     PgLedger a(dsn, "town-a"), b(dsn, "town-b");
@@ -183,8 +183,10 @@ TEST(PgLedger, AnUpgradeFromVersion1CountsTheDeliveriesPerMinuteAndKeysTheHistor
   EXPECT_EQ(pg_column(dsn, stored), want);
   {
     Connection c(dsn);
-    // Back to version 1: without the minutes (version 2), the histories keyed by id (3).
+    // Back to version 1: without the minutes (version 2), the histories keyed by id (3), the
+    // parked events without their effective date (4).
     c.exec("DROP TABLE ledger_delivery_minute");
+    c.exec("ALTER TABLE ledger_parked DROP COLUMN effective_on");
     c.exec("ALTER TABLE ledger_parked_history DROP CONSTRAINT ledger_parked_history_pkey, ADD PRIMARY KEY (id)");
     c.exec("ALTER TABLE ledger_plugin_action DROP CONSTRAINT ledger_plugin_action_pkey, ADD PRIMARY KEY (id)");
     c.exec("CREATE INDEX ledger_plugin_action_hub ON ledger_plugin_action (hub_id, id)");
@@ -193,12 +195,15 @@ TEST(PgLedger, AnUpgradeFromVersion1CountsTheDeliveriesPerMinuteAndKeysTheHistor
   PgLedger upgraded(dsn, "town-a");
   EXPECT_EQ(pg_column(dsn, stored), want);
   EXPECT_EQ(pg_column(dsn, "SELECT version FROM hub_schema WHERE component = 'ledger'"),
-            std::vector<std::string>{"3"});
+            std::vector<std::string>{"4"});
   EXPECT_EQ(pg_column(dsn, "SELECT conrelid::regclass || ' ' || pg_get_constraintdef(oid) FROM pg_constraint "
                            "WHERE contype = 'p' AND conrelid::regclass::text IN ('ledger_parked_history', "
                            "'ledger_plugin_action') ORDER BY 1"),
             (std::vector<std::string>{"ledger_parked_history PRIMARY KEY (hub_id, id)",
                                       "ledger_plugin_action PRIMARY KEY (hub_id, id)"}));
+  EXPECT_EQ(pg_column(dsn, "SELECT count(*) FROM information_schema.columns WHERE table_name = 'ledger_parked' "
+                           "AND column_name = 'effective_on'"),
+            std::vector<std::string>{"1"});
   std::vector<LedgerBatch> next{ledger_batch("land", 22, 3)};
   upgraded.commit(next, kNow + 180'500);
   EXPECT_EQ(pg_column(dsn, stored), pg_column(dsn, count));
@@ -383,7 +388,7 @@ TEST(PgLedger, TwoHubsOnOneDatabaseKeepApart) {
   PgLedger a(dsn, "town-a");
   PgLedger b(dsn, "town-b");
   std::vector<LedgerBatch> for_a{ledger_batch("land", 1, 5)};
-  for_a[0].parked.push_back(ParkedRecord{6, "V01-10006", "ev-6", "boom", 5, 0});
+  for_a[0].parked.push_back(ParkedRecord{6, "V01-10006", "ev-6", "boom", 5, 0, ""});
   for_a[0].new_cursor = 6;
   a.commit(for_a, kNow);
   std::vector<LedgerBatch> for_b{ledger_batch("land", 1, 3)};  // the same department and seqs

@@ -366,7 +366,8 @@ SqliteEventReader::SqliteEventReader(const std::string& path)
       range_(db_,
              "SELECT seq, type, event_id, household_id, village, status, previous_status, quarter, previous_quarter, "
              "effective_date, designations, correction, received_at_ms, CASE WHEN correction != 0 OR "
-             "substr(publisher, 1, 10) = 'complaint:' THEN body END FROM event WHERE seq BETWEEN ? AND ? ORDER BY seq"),
+             "substr(publisher, 1, 10) = 'complaint:' THEN body END, substr(publisher, 1, 7) = 'notice:' FROM event "
+             "WHERE seq BETWEEN ? AND ? ORDER BY seq"),
       received_(db_, "SELECT received_at_ms FROM event WHERE seq = ?") {
   db_.exec("PRAGMA query_only=1");
 }
@@ -394,6 +395,7 @@ std::vector<LoggedEvent> SqliteEventReader::read_range(std::uint64_t from, std::
       e.effective_date = range_.column_text(9);
       e.designations = designations_from(range_.column_text(10));
       read_correction(range_.column_int(11), range_.column_text(13), e);
+      e.from_notice = range_.column_int(14) != 0;
     }
     e.received_at_ms = range_.column_int(12);
     out.push_back(std::move(e));

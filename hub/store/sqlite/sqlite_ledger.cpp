@@ -27,7 +27,7 @@ using delivery::PluginState;
 
 namespace {
 
-constexpr int kSchemaVersion = 8;
+constexpr int kSchemaVersion = 9;
 
 // Version 2: one row per delivered event, its actions packed as a JSON array, and the reason
 // texts stored once each (plugins repeat the same few sentences for thousands of households).
@@ -42,6 +42,8 @@ constexpr int kSchemaVersion = 8;
 // an older file is chained in the upgrade.
 // Version 7: the running counts of /metrics (table `tally`, sqlite_ledger.h), counted from the
 // stored rows in the upgrade.
+// Version 9: parked.effective_on, for a confirmed notice's event that waits for its effective
+// date (8 -> 9 adds the column; no stored row waits).
 constexpr const char* kSchema = R"sql(
 CREATE TABLE IF NOT EXISTS cursor (
   department          TEXT PRIMARY KEY,
@@ -90,9 +92,10 @@ CREATE TABLE IF NOT EXISTS parked (
   attempts       INTEGER NOT NULL,
   parked_at_ms   INTEGER NOT NULL,
   behind_seq     INTEGER NOT NULL,              -- 0: failed itself; else the parked event it waits behind
-  state          TEXT NOT NULL DEFAULT 'parked', -- parked, delivered (after a retry) or skipped
+  state          TEXT NOT NULL DEFAULT 'parked', -- parked, delivered (after a retry or release) or skipped
   resolved_by    TEXT,
   resolved_at_ms INTEGER,
+  effective_on   TEXT,                           -- YYYY-MM-DD: waits for its effective date, released then
   PRIMARY KEY (department, seq)
 ) WITHOUT ROWID;
 CREATE INDEX IF NOT EXISTS parked_household ON parked (department, household_id, seq);
@@ -101,7 +104,7 @@ CREATE TABLE IF NOT EXISTS parked_action (
   department   TEXT NOT NULL,
   seq          INTEGER NOT NULL,
   household_id TEXT NOT NULL,
-  action       TEXT NOT NULL,  -- retry or skip
+  action       TEXT NOT NULL,  -- retry, skip, or release (by hubd, on the effective date)
   by_operator  TEXT NOT NULL,
   at_ms        INTEGER NOT NULL,
   outcome      TEXT NOT NULL   -- delivered, skipped, or parked (the retry failed: reason)
@@ -186,6 +189,11 @@ ALTER TABLE delivery_v2 RENAME TO delivery;
 // Ledgers written before connectors existed lack the hand-off columns; their deliveries had
 // no connector, which is what the defaults say. (Version 2 ledgers, and version 1 ledgers of
 // hubd 1.0; a version 1 ledger of a pre-release hubd with connectors has them already.)
+// Version 8 -> 9.
+void add_parked_effective_column(store::Database& db) {
+  if (!has_column(db, "parked", "effective_on")) db.exec("ALTER TABLE parked ADD COLUMN effective_on TEXT");
+}
+
 bool delivery_has_handoff(store::Database& db) { return has_column(db, "delivery", "handoff"); }
 
 void add_handoff_columns(store::Database& db) {
@@ -255,11 +263,11 @@ SqliteLedger::SqliteLedger(const std::string& path, const std::string& events_pa
   insert_failure_ = std::make_unique<store::Statement>(
       db_, "INSERT OR REPLACE INTO failure (department, seq, attempt, at_ms, reason) VALUES (?,?,?,?,?)");
   insert_parked_ = std::make_unique<store::Statement>(
-      db_, "INSERT INTO parked (department, seq, household_id, event_id, reason, attempts, parked_at_ms, behind_seq) "
-           "VALUES (?,?,?,?,?,?,?,?)");
+      db_, "INSERT INTO parked (department, seq, household_id, event_id, reason, attempts, parked_at_ms, behind_seq, "
+           "effective_on) VALUES (?,?,?,?,?,?,?,?,NULLIF(?, ''))");
   resolve_parked_ = std::make_unique<store::Statement>(
-      db_, "UPDATE parked SET state = ?3, attempts = ?4, reason = COALESCE(NULLIF(?5, ''), reason), resolved_by = ?6, resolved_at_ms = ?7 "
-           "WHERE department = ?1 AND seq = ?2");
+      db_, "UPDATE parked SET state = ?3, attempts = ?4, reason = COALESCE(NULLIF(?5, ''), reason), resolved_by = ?6, resolved_at_ms = ?7, "
+           "effective_on = NULL WHERE department = ?1 AND seq = ?2");
   insert_parked_action_ = std::make_unique<store::Statement>(
       db_, "INSERT INTO parked_action (department, seq, household_id, action, by_operator, at_ms, outcome) "
            "VALUES (?,?,?,?,?,?,?)");
@@ -319,6 +327,7 @@ void SqliteLedger::migrate(const std::string& events_path) {
   }
   db_.exec(kSchema);
   add_chain_columns(db_);  // version 5 -> 6
+  add_parked_effective_column(db_);  // version 8 -> 9
   db_.exec(kChainSchema);
   const std::uint64_t chained = ChainKeeper(db_, ChainedFile::kLedger).chain_stored_rows();
   if (found < 7) count_stored_rows(db_, events_attached);  // version 6 -> 7
@@ -406,7 +415,8 @@ void SqliteLedger::commit(std::vector<LedgerBatch>& batches, std::int64_t now_ms
               .bind(5, p.reason)
               .bind(6, static_cast<std::int64_t>(p.attempts))
               .bind(7, now_ms)
-              .bind(8, static_cast<std::int64_t>(p.behind_seq));
+              .bind(8, static_cast<std::int64_t>(p.behind_seq))
+              .bind(9, p.effective_on);
           insert_parked_->run();
         }
         for (const ParkedResolution& r : b.resolutions) {
@@ -471,10 +481,11 @@ void SqliteLedger::commit(std::vector<LedgerBatch>& batches, std::int64_t now_ms
 std::vector<ParkedRow> SqliteLedger::load_parked() {
   return guarded([&] {
     std::vector<ParkedRow> out;
-    store::Statement q(db_, "SELECT department, seq, household_id, attempts FROM parked WHERE state = 'parked' ORDER BY department, seq");
+    store::Statement q(db_, "SELECT department, seq, household_id, attempts, COALESCE(effective_on, '') FROM parked "
+                            "WHERE state = 'parked' ORDER BY department, seq");
     while (q.step())
       out.push_back({q.column_text(0), static_cast<std::uint64_t>(q.column_int(1)), q.column_text(2),
-                     static_cast<std::uint32_t>(q.column_int(3))});
+                     static_cast<std::uint32_t>(q.column_int(3)), q.column_text(4)});
     return out;
   });
 }
@@ -577,7 +588,7 @@ nlohmann::json SqliteLedger::list_parked(const ParkedQuery& query) {
     using nlohmann::json;
     store::Statement q(db_,
                        "SELECT department, seq, household_id, event_id, reason, attempts, parked_at_ms, behind_seq, state, "
-                       "resolved_by, resolved_at_ms FROM parked WHERE (?1 = '' OR department = ?1) "
+                       "resolved_by, resolved_at_ms, effective_on FROM parked WHERE (?1 = '' OR department = ?1) "
                        "AND (?2 = '' OR household_id = ?2) AND (?3 OR state = 'parked') ORDER BY department, seq LIMIT ?4");
     q.bind(1, query.department).bind(2, query.household_id).bind(3, std::int64_t{query.all ? 1 : 0})
         .bind(4, static_cast<std::int64_t>(query.limit + 1));
@@ -594,7 +605,8 @@ nlohmann::json SqliteLedger::list_parked(const ParkedQuery& query) {
       json row = parked_json({q.column_text(0), q.column_int(1), q.column_text(2), q.column_text(3), q.column_text(4),
                               q.column_int(5), q.column_int(6), q.column_int(7), q.column_text(8),
                               q.column_is_null(9) ? std::nullopt : std::optional<std::string>(q.column_text(9)),
-                              q.column_is_null(10) ? std::nullopt : std::optional<std::int64_t>(q.column_int(10))});
+                              q.column_is_null(10) ? std::nullopt : std::optional<std::int64_t>(q.column_int(10)),
+                              q.column_is_null(11) ? std::nullopt : std::optional<std::string>(q.column_text(11))});
       if (query.all) {
         json h = json::array();
         history.bind(1, q.column_text(0)).bind(2, q.column_int(1));

@@ -185,7 +185,7 @@ void deliver(store::SqliteLedger& ledger, std::mt19937& rng) {
           b.failures.push_back({seq, 1 + static_cast<std::uint32_t>(rng() % 3), "timed out"});
         }
         if (department == "land" && seq == 150) {
-          b.parked.push_back({seq, household(n), "ev-" + std::to_string(n), "refused", 5, 0});
+          b.parked.push_back({seq, household(n), "ev-" + std::to_string(n), "refused", 5, 0, ""});
           continue;
         }
         runtime::DeliveredEvent d = delivered(seq, household(n), "ev-" + std::to_string(n), received);
@@ -481,7 +481,7 @@ void deliver_quarters(store::SqliteLedger& ledger, std::mt19937& rng) {
       for (std::uint64_t seq = cursor + 1; seq <= last; ++seq) {
         const int n = static_cast<int>(seq % 240) + 1;
         if (department == "land" && seq == 700) {
-          b.parked.push_back({seq, household(n), "e" + std::to_string(seq), "refused", 5, 0});
+          b.parked.push_back({seq, household(n), "e" + std::to_string(seq), "refused", 5, 0, ""});
           continue;
         }
         // The row's household is not the event's: the report and the oracle both take it from
