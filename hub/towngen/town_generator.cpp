@@ -8,12 +8,14 @@
 
 #include <algorithm>
 #include <cerrno>
+#include <chrono>
 #include <charconv>
 #include <cstdio>
 #include <cstring>
 #include <filesystem>
 #include <limits>
 #include <random>
+#include <memory>
 #include <stdexcept>
 #include <string_view>
 #include <system_error>
@@ -177,15 +179,46 @@ constexpr std::uint64_t kRuralFenPerPerson = 24000;
 constexpr const char* kOnlyChildPolicy = "finance.only_child_reward";
 constexpr const char* kRuralPolicy = "finance.rural_reward";
 
+// Quarters after the first two draw from streams of their own (seeded with this salt), so that
+// a town of two quarters is byte for byte what it was before towns had more.
+constexpr std::uint64_t kLaterQuartersSalt = 0x9e3779b97f4a7c15ULL;
+
 struct QuarterSpec {
-  const char* quarter;
-  const char* effective_date;
-  const char* meeting_month;  // "2020-09": village evaluation meetings happen late that month
+  std::string quarter;         // "2020Q3"
+  std::string effective_date;  // "2020-10-01": the first day of the next quarter
+  std::string meeting_month;   // "2020-09": village evaluation meetings happen late that month
 };
-constexpr std::array<QuarterSpec, 2> kQuarters = {{
-    {"2020Q3", "2020-10-01", "2020-09"},
-    {"2020Q4", "2021-01-01", "2020-12"},
-}};
+
+// Complaints (投诉举报, only in towns of more than two quarters): a household's evaluation of
+// one quarter before the last is challenged with this probability per quarter, once at most;
+// this many in a million of them are upheld and put the quarter right.
+constexpr std::uint64_t kComplaintsSalt = 0x5851f42d4c957f2dULL;
+constexpr std::uint32_t kComplaintPpm = 400;
+constexpr std::uint32_t kComplaintUpheldPpm = 400000;
+constexpr std::array<const char*, 5> kChannels = {"town_box", "village_box", "phone", "visit", "online"};
+
+// `date` ("YYYY-MM-DD") plus `days`.
+std::string add_days(const std::string& date, int days) {
+  using namespace std::chrono;
+  const year_month_day ymd{year{std::stoi(date.substr(0, 4))}, month{static_cast<unsigned>(std::stoi(date.substr(5, 2)))},
+                           day{static_cast<unsigned>(std::stoi(date.substr(8, 2)))}};
+  const year_month_day later{sys_days{ymd} + std::chrono::days{days}};
+  char text[16];
+  std::snprintf(text, sizeof text, "%04d-%02u-%02u", static_cast<int>(later.year()), static_cast<unsigned>(later.month()),
+                static_cast<unsigned>(later.day()));
+  return text;
+}
+
+// The k-th quarter of the town's evaluations (0 = 2020Q3, 1 = 2020Q4, 2 = 2021Q1, …).
+QuarterSpec quarter_spec(std::size_t k) {
+  const std::size_t index = 2 + k;  // quarters since 2020Q1
+  const std::size_t year = 2020 + index / 4, q = index % 4 + 1;
+  const std::size_t next_year = q == 4 ? year + 1 : year, next_q = q % 4 + 1;
+  const auto two = [](std::size_t n) { return (n < 10 ? "0" : "") + std::to_string(n); };
+  return {std::to_string(year) + "Q" + std::to_string(q),
+          std::to_string(next_year) + "-" + two((next_q - 1) * 3 + 1) + "-01",
+          std::to_string(year) + "-" + two(q * 3)};
+}
 
 // ---------------------------------------------------------------------------------------------
 // Formatting
@@ -310,7 +343,7 @@ struct Village {
   std::uint64_t non_credit_ppm = 0;  // 2020Q3 rates after the village's own factor
   std::uint64_t breach_ppm = 0;
   std::int64_t campaign_start = kMarch1;  // first day of the commitment-signing campaign
-  std::array<std::string, 2> basis;       // per quarter
+  std::vector<std::string> basis;         // per quarter
   std::array<std::size_t, 2> clan_surnames{};  // the village's two most common surnames
 };
 
@@ -335,7 +368,8 @@ std::vector<std::size_t> apportion(std::size_t total, const std::vector<std::uin
   return shares;
 }
 
-std::vector<Village> plan_villages(std::size_t households, std::size_t village_count, Rng& rng) {
+std::vector<Village> plan_villages(std::size_t households, std::size_t village_count, std::size_t quarters,
+                                   std::uint64_t seed, Rng& rng) {
   std::vector<Village> villages(village_count);
   const std::size_t id_width = std::max<std::size_t>(2, decimal_digits(village_count));
 
@@ -375,13 +409,17 @@ std::vector<Village> plan_villages(std::size_t households, std::size_t village_c
     v.non_credit_ppm = kNonCreditPpm * factor[i] * households / weighted_factor;
     v.breach_ppm = kBreachPpm * factor[i] * households / weighted_factor;
     v.campaign_start = rng.uniform_int(kMarch1, kJune30 - 42);
-    for (std::size_t q = 0; q < kQuarters.size(); ++q) {
-      const auto meeting_day = static_cast<std::uint64_t>(rng.uniform_int(21, 29));
-      v.basis[q] = std::string(kQuarters[q].meeting_month) + "-" + padded(meeting_day, 2) + " " +
-                   v.name_zh + "评议小组会议纪要 / " + v.name_en + " evaluation group meeting minutes";
-    }
+    const auto minutes = [&v](std::size_t q, std::uint64_t meeting_day) {
+      return quarter_spec(q).meeting_month + "-" + padded(meeting_day, 2) + " " + v.name_zh + "评议小组会议纪要 / " +
+             v.name_en + " evaluation group meeting minutes";
+    };
+    v.basis.resize(quarters);
+    for (std::size_t q = 0; q < 2; ++q) v.basis[q] = minutes(q, static_cast<std::uint64_t>(rng.uniform_int(21, 29)));
     v.clan_surnames[0] = static_cast<std::size_t>(rng.below(20));
     v.clan_surnames[1] = static_cast<std::size_t>(rng.below(kSurnames.size()));
+    Rng later(mix_seed(seed ^ kLaterQuartersSalt, i));
+    for (std::size_t q = 2; q < quarters; ++q)
+      v.basis[q] = minutes(q, static_cast<std::uint64_t>(later.uniform_int(21, 29)));
   }
   return villages;
 }
@@ -537,6 +575,10 @@ void write_summary(const TownSummary& summary, const fs::path& path) {
 }  // namespace
 
 TownSummary generate_town(const TownOptions& options) {
+  if (options.quarters < kDefaultQuarters || options.quarters > kMaxQuarters) {
+    throw std::invalid_argument("quarters must be between " + std::to_string(kDefaultQuarters) + " and " +
+                                std::to_string(kMaxQuarters));
+  }
   if (options.households < 1 || options.households > kMaxHouseholds) {
     throw std::invalid_argument("households must be between 1 and " + std::to_string(kMaxHouseholds));
   }
@@ -547,7 +589,8 @@ TownSummary generate_town(const TownOptions& options) {
 
   const std::size_t village_count = resolve_village_count(options);
   Rng town_rng(options.seed);
-  const std::vector<Village> villages = plan_villages(options.households, village_count, town_rng);
+  const std::vector<Village> villages =
+      plan_villages(options.households, village_count, options.quarters, options.seed, town_rng);
   std::size_t largest = 0;
   for (const auto& v : villages) largest = std::max(largest, v.households);
   const std::size_t household_width = std::max<std::size_t>(5, decimal_digits(largest));
@@ -559,9 +602,12 @@ TownSummary generate_town(const TownOptions& options) {
   summary.seed = options.seed;
   summary.households = options.households;
   summary.out_dir = options.out_dir;
-  for (std::size_t q = 0; q < kQuarters.size(); ++q) {
-    summary.quarters[q].quarter = kQuarters[q].quarter;
-    summary.quarters[q].effective_date = kQuarters[q].effective_date;
+  std::vector<QuarterSpec> specs;
+  summary.quarters.resize(options.quarters);
+  for (std::size_t q = 0; q < options.quarters; ++q) {
+    specs.push_back(quarter_spec(q));
+    summary.quarters[q].quarter = specs[q].quarter;
+    summary.quarters[q].effective_date = specs[q].effective_date;
     summary.quarters[q].village_statuses.resize(village_count);
     summary.quarters[q].village_assistance.resize(village_count);
   }
@@ -569,12 +615,19 @@ TownSummary generate_town(const TownOptions& options) {
   CsvWriter villages_csv(out / "villages.csv", {"village", "name_zh", "name_en", "households"});
   CsvWriter households_csv(out / "households.csv", {"household_id", "village", "head", "members"});
   CsvWriter commitments_csv(out / "commitments.csv", {"household_id", "signed_on"});
-  std::array<CsvWriter, 2> evaluations_csv = {
-      CsvWriter(out / "evaluations-2020Q3.csv",
-                {"household_id", "status", "quarter", "effective_date", "designations", "basis"}),
-      CsvWriter(out / "evaluations-2020Q4.csv",
-                {"household_id", "status", "quarter", "effective_date", "designations", "basis"}),
-  };
+  std::vector<std::unique_ptr<CsvWriter>> evaluations_csv;
+  for (const QuarterSpec& spec : specs)
+    evaluations_csv.push_back(std::make_unique<CsvWriter>(
+        out / ("evaluations-" + spec.quarter + ".csv"),
+        std::initializer_list<std::string_view>{"household_id", "status", "quarter", "effective_date", "designations",
+                                                "basis"}));
+  // The complaints about past quarters and their rulings, in towns of more than two quarters.
+  std::unique_ptr<CsvWriter> complaints_csv;
+  if (options.quarters > 2)
+    complaints_csv = std::make_unique<CsvWriter>(
+        out / "complaints.csv",
+        std::initializer_list<std::string_view>{"household_id", "quarter", "channel", "received_on", "summary",
+                                                "outcome", "ruled_on", "ruling", "corrected_status"});
   CsvWriter schools_csv(out / "rosters" / "schools.csv", {"household_id", "children"});
   CsvWriter land_csv(out / "rosters" / "land.csv", {"household_id", "application_id", "applied_on"});
   CsvWriter finance_csv(out / "rosters" / "finance.csv", {"household_id", "policy_id", "amount_fen_per_quarter"});
@@ -589,6 +642,10 @@ TownSummary generate_town(const TownOptions& options) {
     villages_csv.end_row();
 
     Rng rng(mix_seed(options.seed, vi));
+    Rng later_rng(mix_seed(options.seed ^ kLaterQuartersSalt, village_count + vi));  // quarters 3 on
+    Rng complaint_rng(mix_seed(options.seed ^ kComplaintsSalt, vi));
+    std::vector<Status> status(options.quarters);
+    std::vector<bool> assistance(options.quarters);
     for (std::size_t h = 1; h <= village.households; ++h) {
       household_id = village.id;
       household_id += '-';
@@ -610,21 +667,24 @@ TownSummary generate_town(const TownOptions& options) {
       ++summary.commitments;
 
       // Evaluations.
-      std::array<Status, 2> status{};
-      std::array<bool, 2> assistance{};
       status[0] = q3_status(village, rng);
       assistance[0] = rng.bernoulli(kAssistancePpm);
       status[1] = q4_status(status[0], rng);
       assistance[1] = assistance[0] ? rng.bernoulli(kAssistanceKeptPpm) : rng.bernoulli(kAssistanceNewPpm);
-      for (std::size_t q = 0; q < 2; ++q) {
+      for (std::size_t q = 2; q < options.quarters; ++q) {  // each quarter as 2020Q4 followed 2020Q3
+        status[q] = q4_status(status[q - 1], later_rng);
+        assistance[q] =
+            assistance[q - 1] ? later_rng.bernoulli(kAssistanceKeptPpm) : later_rng.bernoulli(kAssistanceNewPpm);
+      }
+      for (std::size_t q = 0; q < options.quarters; ++q) {
         evaluations_csv[q]
-            .field(household_id)
+            ->field(household_id)
             .field(status_id(status[q]))
-            .field(kQuarters[q].quarter)
-            .field(kQuarters[q].effective_date)
+            .field(specs[q].quarter)
+            .field(specs[q].effective_date)
             .field(assistance[q] ? "assistance" : "")
             .field(village.basis[q]);
-        evaluations_csv[q].end_row();
+        evaluations_csv[q]->end_row();
         QuarterSummary& qs = summary.quarters[q];
         ++qs.statuses[status[q]];
         ++qs.village_statuses[vi][status[q]];
@@ -632,6 +692,30 @@ TownSummary generate_town(const TownOptions& options) {
           ++qs.assistance;
           ++qs.village_assistance[vi];
         }
+      }
+      // A complaint about one of the quarters before the last (the last may still be on notice).
+      for (std::size_t q = 0; complaints_csv && q + 1 < options.quarters; ++q) {
+        if (!complaint_rng.bernoulli(kComplaintPpm)) continue;
+        const bool upheld = complaint_rng.bernoulli(kComplaintUpheldPpm);
+        const char* channel = kChannels[complaint_rng.below(kChannels.size())];
+        const std::string received = add_days(specs[q].effective_date, static_cast<int>(complaint_rng.uniform_int(3, 40)));
+        const std::string ruled = add_days(received, static_cast<int>(complaint_rng.uniform_int(3, 14)));
+        const Status corrected = status[q] == Status::kCredit ? Status::kNonCredit : Status::kCredit;
+        complaints_csv->field(household_id)
+            .field(specs[q].quarter)
+            .field(channel)
+            .field(received)
+            .field(status[q] == Status::kCredit ? "举报该户评为诚信户与事实不符 / reports that the household's credit is wrong"
+                                                : "对本户评议结果有异议 / objects to the household's evaluation")
+            .field(upheld ? "upheld" : "dismissed")
+            .field(ruled)
+            .field(upheld ? "经村评议小组复核属实，予以更正 / upheld on review by the evaluation group"
+                          : "经核查不属实，维持原评议 / not borne out; the evaluation stands")
+            .field(upheld ? status_id(corrected) : "");
+        complaints_csv->end_row();
+        ++summary.complaints;
+        if (upheld) ++summary.complaints_upheld;
+        break;
       }
       ++summary.changes[static_cast<std::size_t>(status[0])][static_cast<std::size_t>(status[1])];
       if (status[0] != status[1]) ++summary.changed;
@@ -689,8 +773,8 @@ TownSummary generate_town(const TownOptions& options) {
   villages_csv.close();
   households_csv.close();
   commitments_csv.close();
-  evaluations_csv[0].close();
-  evaluations_csv[1].close();
+  for (auto& csv : evaluations_csv) csv->close();
+  if (complaints_csv) complaints_csv->close();
   schools_csv.close();
   land_csv.close();
   finance_csv.close();

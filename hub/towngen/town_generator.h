@@ -1,5 +1,5 @@
 // The reference-town generator: writes a deterministic, realistic town (villages, households,
-// commitments, two quarters of evaluations and the department rosters) as CSV files, plus a
+// commitments, two quarters of evaluations or more, and the department rosters) as CSV files, plus a
 // summary.json of the counts that a correct hub must reproduce.
 //
 // The hub's tests, benchmarks and demos all need the same town: the 14 villages and 17,090
@@ -16,7 +16,12 @@
 //   households.csv             household_id,village,head,members
 //   commitments.csv            household_id,signed_on
 //   evaluations-2020Q3.csv     household_id,status,quarter,effective_date,designations,basis
-//   evaluations-2020Q4.csv     (same columns; designations joined with ';')
+//   evaluations-2020Q4.csv     (same columns; designations joined with ';'), and with
+//                              quarters > 2 evaluations-2021Q1.csv … one file per quarter
+//   complaints.csv             (quarters > 2 only) household_id,quarter,channel,received_on,
+//                              summary,outcome,ruled_on,ruling,corrected_status: complaints about
+//                              quarters before the last, each ruled upheld (corrected_status) or
+//                              dismissed within 15 days; at most one per household
 //   rosters/schools.csv        household_id,children
 //   rosters/land.csv           household_id,application_id,applied_on
 //   rosters/finance.csv        household_id,policy_id,amount_fen_per_quarter
@@ -49,12 +54,18 @@ inline constexpr std::size_t kAutoVillageSize = 5000;
 // is roughly 10 GB of CSV).
 inline constexpr std::size_t kMaxHouseholds = 100000000;
 inline constexpr std::size_t kMaxVillages = 1000000;
+// Quarters of evaluations, from 2020Q3 on: two by default (2020Q3, 2020Q4), up to ten years.
+inline constexpr std::size_t kDefaultQuarters = 2;
+inline constexpr std::size_t kMaxQuarters = 40;
 
 struct TownOptions {
   std::size_t households = kDefaultHouseholds;  // 1..kMaxHouseholds
   std::size_t villages = 0;  // 0 = automatic (see kAutoVillageSize); villages may stay empty
                              // when there are fewer households than villages
   std::uint64_t seed = kDefaultSeed;
+  // kDefaultQuarters..kMaxQuarters. Each quarter after the first follows the one before it with
+  // the same transition rates; the first two are the same for any number of quarters.
+  std::size_t quarters = kDefaultQuarters;
   std::string out_dir;          // required; created if missing, existing files overwritten
   std::string plugin_data_dir;  // optional; empty = do not copy the rosters
   // Called on the calling thread after every `progress_every` households (not at 0, and not
@@ -107,11 +118,13 @@ struct TownSummary {
   std::size_t households = 0;
   std::size_t commitments = 0;  // every household signs: equals households
   std::vector<VillageSummary> villages;
-  std::array<QuarterSummary, 2> quarters;  // [0] = 2020Q3, [1] = 2020Q4
+  std::vector<QuarterSummary> quarters;  // [0] = 2020Q3, [1] = 2020Q4, [2] = 2021Q1, …
   // changes[from][to]: households whose status went from `from` (2020Q3) to `to` (2020Q4);
   // the diagonal counts households that kept their status.
   std::array<std::array<std::size_t, kStatusCount>, kStatusCount> changes{};
   std::size_t changed = 0;  // sum of the off-diagonal entries
+  std::size_t complaints = 0;         // rows of complaints.csv (not in summary.json)
+  std::size_t complaints_upheld = 0;  // of those, upheld
   RosterSummary rosters;
   std::string out_dir;
 };

@@ -646,6 +646,7 @@ TEST(TownGeneratorCliTest, HelpIsBilingual) {
   const std::string help = read_file(dir.path() / "stdout");
   EXPECT_NE(help.find("--households"), std::string::npos);
   EXPECT_NE(help.find("--plugin-data"), std::string::npos);
+  EXPECT_NE(help.find("--quarters"), std::string::npos);
   EXPECT_NE(help.find("户数"), std::string::npos);
   EXPECT_NE(help.find("reference town"), std::string::npos);
 }
@@ -664,6 +665,98 @@ TEST(TownGeneratorCliTest, WritesTheSameTownAsTheLibrary) {
   const std::string stdout_text = read_file(dir.path() / "stdout");
   EXPECT_NE(stdout_text.find("300 households"), std::string::npos) << stdout_text;
   EXPECT_NE(stdout_text.find("2020Q4"), std::string::npos) << stdout_text;
+}
+
+// A programme of eight quarters (2020Q3 … 2022Q2): one evaluations file per quarter, each with
+// one row per household and its quarter's effective date; the counts in summary.json; every
+// status and the assistance designation in each later quarter; and the files of a two-quarter
+// town (rosters, the first two quarters …) byte for byte the same, so that tests and benchmarks
+// of the default town are unaffected by longer ones.
+TEST(TownGeneratorTest, EightQuartersFollowEachOtherAndKeepTheFirstTwo) {
+  TempDir two, eight;
+  generate(two, 2000, 4, 11);
+  TownOptions options;
+  options.households = 2000;
+  options.villages = 4;
+  options.seed = 11;
+  options.quarters = 8;
+  options.out_dir = eight.str();
+  const TownSummary summary = generate_town(options);
+  for (const auto& name : kTownFiles) EXPECT_EQ(read_file(eight.path() / name) == read_file(two.path() / name),
+                                                 name != "summary.json") << name;
+  const std::vector<std::pair<std::string, std::string>> quarters{
+      {"2020Q3", "2020-10-01"}, {"2020Q4", "2021-01-01"}, {"2021Q1", "2021-04-01"}, {"2021Q2", "2021-07-01"},
+      {"2021Q3", "2021-10-01"}, {"2021Q4", "2022-01-01"}, {"2022Q1", "2022-04-01"}, {"2022Q2", "2022-07-01"}};
+  ASSERT_EQ(summary.quarters.size(), quarters.size());
+  const Json json = Json::parse(read_file(eight.path() / "summary.json"));
+  ASSERT_EQ(json["quarters"].size(), quarters.size());
+  std::map<std::string, std::string> previous;
+  std::size_t changed = 0;
+  for (std::size_t q = 0; q < quarters.size(); ++q) {
+    const auto& [quarter, effective] = quarters[q];
+    EXPECT_EQ(summary.quarters[q].quarter, quarter);
+    EXPECT_EQ(summary.quarters[q].effective_date, effective);
+    const Csv csv = read_csv(eight.path() / ("evaluations-" + quarter + ".csv"));
+    ASSERT_EQ(csv.rows.size(), 2000u) << quarter;
+    std::map<std::string, std::size_t> totals;
+    for (const auto& row : csv.rows) {
+      EXPECT_EQ(row[csv.col("quarter")], quarter);
+      EXPECT_EQ(row[csv.col("effective_date")], effective);
+      EXPECT_NE(row[csv.col("basis")].find(quarter.substr(0, 4) + "-"), std::string::npos) << row[csv.col("basis")];
+      ++totals[row[csv.col("status")]];
+      if (row[csv.col("designations")] == "assistance") ++totals["assistance"];
+      const std::string& id = row[csv.col("household_id")];
+      if (q > 0 && previous[id] != row[csv.col("status")]) ++changed;
+      previous[id] = row[csv.col("status")];
+    }
+    for (const char* status : {"credit", "non_credit", "breach"}) {
+      EXPECT_GT(totals[status], 0u) << quarter << " " << status;
+      EXPECT_EQ(json["quarters"][quarter]["statuses"][status].get<std::size_t>(), totals[status]) << quarter;
+    }
+    EXPECT_GT(totals["assistance"], 0u) << quarter;
+    EXPECT_EQ(summary.quarters[q].assistance, totals["assistance"]) << quarter;
+  }
+  EXPECT_GT(changed, 6 * summary.changed / 2) << "households change status in the later quarters too";
+
+  // Complaints about quarters before the last, ruled within the 15-day deadline; an upheld one
+  // corrects the quarter to another status. A two-quarter town has none.
+  EXPECT_FALSE(fs::exists(two.path() / "complaints.csv"));
+  const Csv complaints = read_csv(eight.path() / "complaints.csv");
+  ASSERT_EQ(complaints.rows.size(), summary.complaints);
+  EXPECT_GT(summary.complaints, 0u);
+  EXPECT_GT(summary.complaints_upheld, 0u);
+  EXPECT_LT(summary.complaints_upheld, summary.complaints);
+  std::set<std::string> complained;
+  for (const auto& row : complaints.rows) {
+    const std::string& id = row[complaints.col("household_id")];
+    const std::string& quarter = row[complaints.col("quarter")];
+    EXPECT_TRUE(complained.insert(id).second) << id << " complains twice";
+    EXPECT_LT(quarter, "2022Q2") << "not about the last quarter";
+    std::string effective, evaluated;
+    for (const auto& [q, e] : quarters)
+      if (q == quarter) effective = e;
+    const Csv evaluations = read_csv(eight.path() / ("evaluations-" + quarter + ".csv"));
+    for (const auto& r : evaluations.rows)
+      if (r[0] == id) evaluated = r[evaluations.col("status")];
+    const std::string& received = row[complaints.col("received_on")];
+    const std::string& ruled = row[complaints.col("ruled_on")];
+    EXPECT_GT(received, effective) << id;
+    EXPECT_GE(ruled, received) << id;
+    const std::string& outcome = row[complaints.col("outcome")];
+    const std::string& corrected = row[complaints.col("corrected_status")];
+    if (outcome == "upheld") {
+      EXPECT_FALSE(corrected.empty()) << id;
+      EXPECT_NE(corrected, evaluated) << id;
+    } else {
+      EXPECT_EQ(outcome, "dismissed");
+      EXPECT_TRUE(corrected.empty()) << id;
+    }
+  }
+
+  options.quarters = 1;
+  EXPECT_THROW(generate_town(options), std::invalid_argument);
+  options.quarters = kMaxQuarters + 1;
+  EXPECT_THROW(generate_town(options), std::invalid_argument);
 }
 
 }  // namespace

@@ -17,13 +17,14 @@ namespace {
 using hub::towngen::Status;
 
 constexpr const char* kDescription =
-    "hub-towngen — 生成确定性的参考乡镇数据（村、户、承诺书、两个季度的评议结果、部门名册） /\n"
+    "hub-towngen — 生成确定性的参考乡镇数据（村、户、承诺书、各季度的评议结果、部门名册） /\n"
     "generate a deterministic reference town (villages, households, commitments, two quarters of\n"
-    "evaluations, department rosters) as CSV files plus summary.json.";
+    "evaluations or more, department rosters) as CSV files plus summary.json.";
 
 constexpr const char* kFooter =
     "Files: villages.csv, households.csv, commitments.csv, evaluations-2020Q3.csv,\n"
-    "evaluations-2020Q4.csv, rosters/{schools,land,finance}.csv, summary.json.\n"
+    "evaluations-2020Q4.csv (and with --quarters N one file per quarter: evaluations-2021Q1.csv …),\n"
+    "rosters/{schools,land,finance}.csv, summary.json.\n"
     "Exit codes: 0 ok, 1 I/O failure, 2 usage error.";
 
 std::optional<std::uint64_t> parse_number(std::string_view text) {
@@ -64,6 +65,9 @@ void print_summary(const hub::towngen::TownSummary& s, const hub::towngen::TownO
     }
   }
   std::printf(")\n");
+  if (s.complaints > 0)
+    std::printf("  complaints (投诉): %zu about earlier quarters, %zu upheld (complaints.csv)\n", s.complaints,
+                s.complaints_upheld);
   const auto& r = s.rosters;
   std::printf("  rosters (名册): schools %zu households / %zu children; land %zu households / %zu applications;\n"
               "                 finance %zu only_child_reward + %zu rural_reward\n",
@@ -81,7 +85,7 @@ int main(int argc, char** argv) {
   hub::towngen::TownOptions options;
   bool quiet = false;
   // Numbers are taken as text and checked below, so that a bad one is named with its value.
-  std::string households, villages, seed;
+  std::string households, villages, seed, quarters;
   CLI::App app(kDescription, "hub-towngen");
   app.footer(kFooter);
   hub::command_line::repeated_options_take_the_last(app);
@@ -96,6 +100,10 @@ int main(int argc, char** argv) {
       ->type_name("V");
   app.add_option("--seed", seed, "随机种子 / random seed (default 20200701); same arguments give byte-identical files")
       ->type_name("S");
+  app.add_option("--quarters", quarters,
+                 "季度数 / quarters of evaluations from 2020Q3 (default 2, at most 40); the first two are the same "
+                 "for any number")
+      ->type_name("N");
   app.add_option("--plugin-data", options.plugin_data_dir,
                  "同时把名册复制到插件数据目录 / also copy the rosters to DIR/schools/roster.csv, "
                  "DIR/land/roster.csv, DIR/finance/roster.csv")
@@ -130,6 +138,11 @@ int main(int argc, char** argv) {
     const auto n = number("--villages", villages, 1, hub::towngen::kMaxVillages);
     if (!n) return hub::command_line::kUsageError;
     options.villages = static_cast<std::size_t>(*n);
+  }
+  if (app.count("--quarters") > 0) {
+    const auto n = number("--quarters", quarters, hub::towngen::kDefaultQuarters, hub::towngen::kMaxQuarters);
+    if (!n) return hub::command_line::kUsageError;
+    options.quarters = static_cast<std::size_t>(*n);
   }
   if (app.count("--seed") > 0) {
     const auto n = number("--seed", seed, 0, UINT64_MAX);
