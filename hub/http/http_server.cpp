@@ -271,6 +271,38 @@ void HttpServer::routes() {
       return send_json(res, forbidden("此村不在您负责的村 / this village is not one of yours"));
     send_json(res, ask({{"cmd", "notice"}, {"action", "show"}, {"village", village}, {"quarter", quarter}}));
   }));
+  // Confirming a village's notice from the console (公示确认): a clerk (of that village, when limited
+  // to villages) or an admin, with the session's CSRF token. The body may hold the reason an
+  // early confirmation needs: {"reason":"…"}. The admin command `notice confirm` (§10.15) does it,
+  // with the user as `by`: audited, the same checks, codes and reply as from hubctl.
+  server_->Post(R"(/api/notices/([^/]+)/([^/]+)/confirm)", [this, ask, notice_params](const httplib::Request& req,
+                                                                                     httplib::Response& res) {
+    auto authenticated = access_->authenticate(req);
+    if (auto* error = std::get_if<json>(&authenticated)) return send_json(res, *error);
+    const Principal& who = std::get<Principal>(authenticated);
+    if (const json refused = access_->authorize_write(who, req, {UserRole::kClerk, UserRole::kAdmin});
+        !refused.is_null())
+      return send_json(res, refused);
+    const std::string village = req.matches[1].str(), quarter = req.matches[2].str();
+    if (const json invalid = notice_params(req, village, quarter); !invalid.is_null()) return send_json(res, invalid);
+    if (!who.may_see_village(village))
+      return send_json(res, forbidden("此村不在您负责的村 / this village is not one of yours"));
+    const json body = req.body.empty() ? json::object() : json::parse(req.body, nullptr, false);
+    if (!body.is_object())
+      return send_json(res, error_reply("invalid_json", "请求须为 JSON 对象 / the body must be a JSON object, e.g. "
+                                                        "{\"reason\":\"村民代表会议审议无异议\"}"));
+    for (const auto& [field, value] : body.items())
+      if (field != "reason")
+        return send_json(res, error_reply("unknown_field", "只接受 reason / the body takes only \"reason\"",
+                                          field.substr(0, 40)));
+    json request{{"cmd", "notice"}, {"action", "confirm"}, {"village", village}, {"quarter", quarter},
+                 {"by", who.by_token ? "http-admin" : who.name}};
+    if (body.contains("reason")) request["reason"] = body["reason"];  // checked by the admin command
+    if (const json failed = access_->audit_write(who, req, "notice confirm " + village + " " + quarter);
+        !failed.is_null())
+      return send_json(res, failed);
+    send_json(res, ask(request));
+  });
   server_->Get("/api/reconcile", as([ask](const Principal& who, const httplib::Request&, httplib::Response& res) {
     // Every department's disagreements across every village: not for a department or a clerk
     // limited to villages.

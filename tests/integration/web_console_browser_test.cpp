@@ -606,6 +606,31 @@ TEST(WebConsoleBrowser, AClerkOpensAVillagesNoticeListAndPrintsItOnOneA4Page) {
                   "hubctl notice confirm --village V01 --quarter 2026Q4"),
               std::string::npos);
 
+    // The clerk confirms V01's notice here: early, so a reason is asked for; not another village's.
+    const auto post = [&](const std::string& path, const std::string& body) {
+      return browser.evaluate("post(" + json(path).dump() + ", " + body +
+                              ").then((b) => b.ok ? 'ok' : b.error.code + (b.error.field ? ' ' + b.error.field : ''))")
+          .get<std::string>();
+    };
+    EXPECT_EQ(post("/api/notices/V02/2026Q4/confirm", "{reason: 'x'}"), "forbidden");
+    EXPECT_EQ(post("/api/notices/V01/2026Q4/confirm", "{reason: 'x', by: 'someone'}"), "unknown_field by");
+    browser.evaluate("document.getElementById('notice-confirm').click(); true");
+    ASSERT_TRUE(browser.wait_for("document.getElementById('notice-confirm-result').dataset.code"));
+    EXPECT_EQ(browser.evaluate("document.getElementById('notice-confirm-result').dataset.code"), "notice_period_running");
+    EXPECT_EQ(status_changes_in(hub), 0) << "refused: nothing published";
+    browser.evaluate("document.getElementById('notice-reason').value = '村民代表会议审议无异议';"
+                     "document.getElementById('notice-confirm').click(); true");
+    ASSERT_TRUE(browser.wait_for("document.getElementById('notice-confirm-result').dataset.code === 'ok'")) << browser.html();
+    EXPECT_EQ(browser.evaluate("document.getElementById('notice-confirm-result').dataset.confirmed"), "3");
+    // Re-rendered: confirmed, and no confirm button once nothing is left on notice.
+    ASSERT_TRUE(browser.wait_for("!document.getElementById('notice-confirm') && document.getElementById('notice-households')"))
+        << browser.html();
+    EXPECT_EQ(browser.evaluate("[...document.querySelectorAll('#notice-households tbody tr')].every((r) => "
+                               "['final', 'in_effect'].includes(r.dataset.standing))"),
+              true)
+        << browser.html();
+    EXPECT_EQ(status_changes_in(hub), 3);
+
     // A department user: no notices, neither in the navigation nor from the API.
     browser.evaluate("document.getElementById('logout').click(); true");
     ASSERT_TRUE(browser.wait_for("document.body.dataset.ready === 'login'"));
@@ -617,7 +642,12 @@ TEST(WebConsoleBrowser, AClerkOpensAVillagesNoticeListAndPrintsItOnOneA4Page) {
     EXPECT_EQ(answer("/api/notices/V01/2026Q4"), "403 forbidden");
   }
   EXPECT_GT(fs::file_size(artefacts + "/notice-list.png"), 5000u);
-  EXPECT_EQ(status_changes_in(hub), 0) << "nothing confirmed, nothing delivered";
+  // The confirmation is audited with the clerk's name, as from hubctl.
+  hub.stop();
+  EXPECT_EQ(hub.query_int("audit.db", "SELECT COUNT(*) FROM audit WHERE kind = 'admin_notice_confirm' AND actor LIKE "
+                                      "'%li.na%' AND subject = 'V01 2026Q4'"),
+            2)
+      << "the early one refused, the one with a reason";
   hub.stop();
   fs::remove_all(dir);
 }

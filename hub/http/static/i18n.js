@@ -47,12 +47,13 @@ window.HUB_I18N = {
     import_catch_up: "各部门送达进度（本次导入截至序号 {seq}）", import_delivery: "送达情况", import_caught_up: "已送达", import_behind: "还差 {n} 条",
     import_all_caught_up: "各部门均已送达本次导入。", import_waiting: "每秒刷新，直到各部门都已送达。",
     nav_notices: "公示名单", notices_title: "诚信评议结果公示", all_quarters: "全部季度",
-    notices_note: "计生办提交的评议结果先在各村公示 {days} 天，确认后才生效并送达各部门。提交和确认暂用 hubctl（hubctl notice propose 文件、hubctl notice confirm）；本页只供查看和打印。",
+    notices_note: "计生办提交的评议结果先在各村公示 {days} 天，确认后才生效并送达各部门。提交暂用 hubctl（hubctl notice propose 文件）；本页可查看、打印，计生办人员可在公示名单页确认。",
     notices_none: "尚无公示。", notice_proposed: "公示中", notice_confirmed: "已确认", notice_superseded: "已更正",
     notice_proposed_on: "提交日期", notice_ends_on: "公示期至", notice_period_over: "（已满）", notice_period_running: "（未满）",
     notice_open: "查看公示名单", notice_back: "← 公示一览",
-    notice_running_note: "公示期未满（{ends_on} 起可确认）。期满后由计生办确认：hubctl notice confirm --village {village} --quarter {quarter}",
-    notice_over_note: "公示期已满，可以确认：hubctl notice confirm --village {village} --quarter {quarter}。有异议的户暂不确认，待投诉裁定。",
+    notice_confirm: "确认公示", notice_reason: "提前确认须写明理由", notice_confirmed: "已确认 {n} 户（送达各部门，生效日期前暂存）；有异议暂缓 {held} 户",
+    notice_running_note: "公示期未满（{ends_on} 起可确认）。提前确认须写明理由（上方“确认公示”，或 hubctl notice confirm --village {village} --quarter {quarter} --reason …）",
+    notice_over_note: "公示期已满，可以确认（上方“确认公示”，或 hubctl notice confirm --village {village} --quarter {quarter}）。有异议的户暂不确认，待投诉裁定。",
     login_note: "账户由管理员用 hubctl users add 创建；忘记口令请联系管理员。"
   },
   en: {
@@ -100,12 +101,13 @@ window.HUB_I18N = {
     import_catch_up: "Delivery to each department (this import ends at seq {seq})", import_delivery: "Delivery", import_caught_up: "delivered", import_behind: "{n} to go",
     import_all_caught_up: "Every department has been delivered this import.", import_waiting: "Refreshed every second until every department is delivered.",
     nav_notices: "Notices", notices_title: "Notices of the evaluation results", all_quarters: "All quarters",
-    notices_note: "The office's proposed evaluations are first posted in each village for {days} days, and take effect (and are delivered to the departments) once confirmed. Proposing and confirming are done with hubctl for now (hubctl notice propose FILE, hubctl notice confirm); this page shows and prints.",
+    notices_note: "The office's proposed evaluations are first posted in each village for {days} days, and take effect (and are delivered to the departments) once confirmed. Proposing is done with hubctl for now (hubctl notice propose FILE); this page shows and prints, and the office's clerks confirm on a village's notice list.",
     notices_none: "No notices yet.", notice_proposed: "On notice", notice_confirmed: "Confirmed", notice_superseded: "Superseded",
     notice_proposed_on: "Proposed on", notice_ends_on: "Notice period until", notice_period_over: "(over)", notice_period_running: "(running)",
     notice_open: "Show the notice list", notice_back: "← All notices",
-    notice_running_note: "The notice period is running (confirmable from {ends_on}). Once it is over the office confirms: hubctl notice confirm --village {village} --quarter {quarter}",
-    notice_over_note: "The notice period is over; to confirm: hubctl notice confirm --village {village} --quarter {quarter}. Disputed households are held until their complaint is ruled.",
+    notice_confirm: "Confirm", notice_reason: "Reason (needed before the period is over)", notice_confirmed: "Confirmed {n} households (delivered on their effective date); {held} disputed, held",
+    notice_running_note: "The notice period is running (confirmable from {ends_on}). Confirming earlier needs a reason (Confirm above, or hubctl notice confirm --village {village} --quarter {quarter} --reason …)",
+    notice_over_note: "The notice period is over; to confirm: Confirm above, or hubctl notice confirm --village {village} --quarter {quarter}. Disputed households are held until their complaint is ruled.",
     login_note: "Accounts are made by an administrator with hubctl users add; ask them if you forget your password."
   }
 };

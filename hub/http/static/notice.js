@@ -91,7 +91,22 @@
       el("p", { class: "notice-sign" }, `${place} 村民委员会`, el("br"), "镇计划生育办公室", el("br"), dateZh(n.last_proposed_on)));
     const back = el("a", { href: `#/notices?quarter=${encodeURIComponent(n.quarter)}`, id: "notice-back" }, T.notice_back);
     const print = el("button", { type: "button", id: "notice-print", onclick: () => window.print() }, "打印 / Print");
-    page.append(el("div", { class: "controls notice-controls" }, back, print),
+    // The office confirms here (a clerk of the village, or an admin): early only with a reason.
+    const mayConfirm = session && session.user && (session.role === "clerk" || session.role === "admin") && c.proposed > 0;
+    const reason = el("input", { id: "notice-reason", type: "text", maxlength: "500", placeholder: T.notice_reason });
+    const result = el("span", { id: "notice-confirm-result" });
+    const confirm = el("button", { type: "button", id: "notice-confirm", onclick: async () => {
+      const body = await post(`/api/notices/${encodeURIComponent(n.village)}/${encodeURIComponent(n.quarter)}/confirm`,
+                              reason.value.trim() ? { reason: reason.value.trim() } : {});
+      result.dataset.code = body.ok ? "ok" : body.error.code;
+      result.dataset.confirmed = body.ok ? String(body.confirmed.length) : "0";
+      result.textContent = body.ok
+        ? T.notice_confirmed.replace("{n}", num(body.confirmed.length)).replace("{held}", num((body.held || []).length))
+        : `${T.error}: ${body.error.message}`;
+      if (body.ok) setTimeout(render, 800);
+    } }, T.notice_confirm);
+    page.append(el("div", { class: "controls notice-controls" }, back, print,
+                   mayConfirm ? el("span", { class: "notice-confirm" }, reason, confirm, result) : []),
                 el("p", { class: "note notice-controls", id: "notice-status", "data-period-over": n.period_over ? "true" : "false" },
                    (n.period_over ? T.notice_over_note : T.notice_running_note)
                      .replace("{ends_on}", n.ends_on).replace("{village}", n.village).replace("{quarter}", n.quarter)),
