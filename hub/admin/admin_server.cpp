@@ -223,15 +223,18 @@ json AdminServer::register_request(const json& request, const std::string& calle
 
 json AdminServer::complaints(const json& request, const std::string& caller) {
   if (!complaints_) return error_reply("not_supported", "this hub keeps no complaints register");
-  const auto village_of = [this](const std::string& household_id) -> std::optional<std::string> {
+  const auto lookup = [this](const std::string& household_id) -> std::optional<admin::KnownHousehold> {
     const auto found = open_views_()->household(household_id, {});
     if (!found) return std::nullopt;
-    return found->household.village;
+    admin::KnownHousehold known{found->household.village, {}};
+    for (const auto& e : found->history)
+      if (!e.quarter.empty()) known.evaluated_quarters.insert(e.quarter);
+    return known;
   };
   // An upheld complaint's correction goes to ingest as the ruling's own publisher.
   return register_request(request, caller, admin::is_complaint_write(request), "complaints",
                           "complaints are lodged and ruled with hubctl / 投诉的登记与裁定请用 hubctl", [&] {
-                            return admin::answer_complaint_request(*complaints_, request, village_of,
+                            return admin::answer_complaint_request(*complaints_, request, lookup,
                                                                    hub::local_today(), now_ms(),
                                                                    internal_publisher());
                           });

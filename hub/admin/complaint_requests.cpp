@@ -80,7 +80,7 @@ json reply_with(const Result<Complaint>& result, const std::string& today) {
   return json{{"ok", true}, {"complaint", complaint_json(result.value(), today)}};
 }
 
-json lodge(complaints::ComplaintRegister& reg, const json& request, const HouseholdVillage& village_of,
+json lodge(complaints::ComplaintRegister& reg, const json& request, const HouseholdLookup& lookup,
            const std::string& today, std::int64_t now_ms) {
   NewComplaint n;
   auto household = text_field(request, "household_id", true, "V03-00417");
@@ -115,12 +115,18 @@ json lodge(complaints::ComplaintRegister& reg, const json& request, const Househ
   n.handler = handler.value;
   // Every field's own rules first, then whether the hub knows the household.
   if (Status s = validate_new_complaint(n, today); !s.ok()) return error_reply(s);
-  const std::optional<std::string> village = village_of(n.household_id);
-  if (!village)
+  const std::optional<KnownHousehold> known = lookup(n.household_id);
+  if (!known)
     return error_reply("unknown_household",
                        "household '" + n.household_id + "' is not registered with the hub / 枢纽中没有这一户",
                        "household_id");
-  return reply_with(reg.lodge(n, *village, today, now_ms), today);
+  // A complaint challenges an evaluation: one published, or one on notice (公示).
+  if (known->evaluated_quarters.count(n.quarter) == 0 && !reg.proposal(n.household_id, n.quarter))
+    return error_reply("not_evaluated",
+                       "household '" + n.household_id + "' has no evaluation of " + n.quarter +
+                           ", published or on notice: a complaint is about one / 该户该季度没有评议结果或公示",
+                       "quarter");
+  return reply_with(reg.lodge(n, known->village, today, now_ms), today);
 }
 
 json list(complaints::ComplaintRegister& reg, const json& request, const std::string& today) {
@@ -276,7 +282,7 @@ bool is_complaint_write(const json& request) {
 }
 
 json answer_complaint_request(complaints::ComplaintRegister& reg, const json& request,
-                              const HouseholdVillage& village_of, const std::string& today, std::int64_t now_ms,
+                              const HouseholdLookup& lookup, const std::string& today, std::int64_t now_ms,
                               const PublishCorrection& publish) {
   const auto it = request.find("action");
   const std::string action = it == request.end() ? "list" : it->is_string() ? it->get<std::string>() : "";
@@ -285,7 +291,7 @@ json answer_complaint_request(complaints::ComplaintRegister& reg, const json& re
     return error_reply("invalid_field",
                        "complaints: action must be lodge, show, list, investigate, rule or summary", "action");
   if (auto error = check_fields(request, action)) return *error;
-  if (action == "lodge") return lodge(reg, request, village_of, today, now_ms);
+  if (action == "lodge") return lodge(reg, request, lookup, today, now_ms);
   if (action == "list") return list(reg, request, today);
   if (action == "summary") {
     auto village = text_field(request, "village", false, "V03");

@@ -20,6 +20,7 @@
 #include <cstdint>
 #include <functional>
 #include <optional>
+#include <set>
 #include <string>
 
 #include <nlohmann/json.hpp>
@@ -28,8 +29,14 @@
 
 namespace hub::admin {
 
-// A household's village, or none when the hub does not know the household.
-using HouseholdVillage = std::function<std::optional<std::string>(const std::string& household_id)>;
+// What the hub knows of a household a complaint names: its village and the quarters it has an
+// evaluation of (published; a proposal on notice is looked up in the register). None when the
+// hub does not know the household.
+struct KnownHousehold {
+  std::string village;
+  std::set<std::string> evaluated_quarters;
+};
+using HouseholdLookup = std::function<std::optional<KnownHousehold>(const std::string& household_id)>;
 
 // Publishes an upheld complaint's correction (a status_change naming the complaint, for its
 // household and quarter, a past quarter too) as `publisher` (ruling_publisher): ingest's reply.
@@ -44,7 +51,7 @@ bool is_complaint_write(const nlohmann::json& request);
 // "correction": event_id, seq, duplicate, household_id, quarter, status); without `publish` an
 // upheld ruling answers not_supported.
 nlohmann::json answer_complaint_request(complaints::ComplaintRegister& complaints, const nlohmann::json& request,
-                                        const HouseholdVillage& village_of, const std::string& today,
+                                        const HouseholdLookup& lookup, const std::string& today,
                                         std::int64_t now_ms, const PublishCorrection& publish = {});
 
 // {"open","overdue","received","investigating","upheld","dismissed","deadline_days","today",

@@ -51,8 +51,9 @@ class ComplaintRequests : public ::testing::Test {
 
   hub::testing::TempDir dir_;
   complaints::ComplaintRegister reg_;
-  HouseholdVillage village_of_ = [](const std::string& id) -> std::optional<std::string> {
-    if (id.rfind("V03-", 0) == 0) return std::string("V03");
+  // V03's households, evaluated for 2026Q1.
+  HouseholdLookup village_of_ = [](const std::string& id) -> std::optional<KnownHousehold> {
+    if (id.rfind("V03-", 0) == 0) return KnownHousehold{"V03", {"2026Q1"}};
     return std::nullopt;
   };
   std::int64_t stored_ = 0;
@@ -130,6 +131,7 @@ TEST_F(ComplaintRequests, BadLodgeFieldsAreRefusedAndNothingIsStored) {
   expect_refused(without("quarter"), "missing_field", "quarter");
   expect_refused(with("quarter", "2026-1"), "invalid_field", "quarter");
   expect_refused(with("quarter", "2026Q2"), "invalid_field", "quarter");  // after the quarter received
+  expect_refused(with("quarter", "2025Q4"), "not_evaluated", "quarter");  // no evaluation of it, nor a proposal
   expect_refused(without("channel"), "missing_field", "channel");
   expect_refused(with("channel", "email"), "invalid_field", "channel");
   expect_refused(with("channel", json::array()), "invalid_field", "channel");

@@ -35,6 +35,10 @@ Result<Complaint> ComplaintRegister::lodge(const NewComplaint& complaint, const 
   return with_store([&](ComplaintStore& store) { return store.add(complaint, village, deadline, at_ms); });
 }
 
+std::optional<Proposal> ComplaintRegister::proposal(const std::string& household_id, const std::string& quarter) {
+  return with_store([&](ComplaintStore& store) { return store.find_proposal(household_id, quarter); });
+}
+
 Result<Complaint> ComplaintRegister::investigate(std::int64_t number, const std::optional<std::string>& handler,
                                                  std::int64_t at_ms) {
   return with_store([&](ComplaintStore& store) -> Result<Complaint> {

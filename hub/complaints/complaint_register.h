@@ -44,6 +44,8 @@ class ComplaintRegister {
 
   // "unknown_complaint" (field "id") when there is none.
   Result<Complaint> find(std::int64_t number);
+  // The proposal (公示) of the household's quarter, if any (throws StorageError).
+  std::optional<Proposal> proposal(const std::string& household_id, const std::string& quarter);
   ComplaintPage list(const ComplaintQuery& query);
   ComplaintCounts counts(const std::string& today, const std::optional<std::string>& village = std::nullopt);
 

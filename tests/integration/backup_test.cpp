@@ -144,9 +144,11 @@ TEST(Backup, TakenWhileFourPublishersSendRestoresIntoAHubThatCarriesOn) {
   hub.start();
   const int kHouseholds = 300;
   register_households(hub, kHouseholds);
-  // A complaint in the register (complaints.db), to be found in the restored folder.
+  // A complaint in the register (complaints.db), to be found in the restored folder, about the
+  // household's 2020Q3 evaluation (the very event its publisher below sends first: a duplicate then).
+  ASSERT_EQ(hub.ingest(status_event(household_id(1), "non_credit", "2020Q3"))["ok"], true);
   const json lodged = hub.admin({{"cmd", "complaints"}, {"action", "lodge"}, {"household_id", household_id(1)},
-                                 {"quarter", "2020Q4"}, {"channel", "visit"}, {"received_on", "2021-01-05"},
+                                 {"quarter", "2020Q3"}, {"channel", "visit"}, {"received_on", "2021-01-05"},
                                  {"summary", "来访投诉"}, {"by", "test"}});
   ASSERT_EQ(lodged["ok"], true) << lodged.dump();
   const std::string backup = make_temp_dir("hub-backup-");

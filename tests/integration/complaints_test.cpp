@@ -44,6 +44,9 @@ class ComplaintsTest : public ::testing::Test {
   void SetUp() override {
     hub.start();
     ASSERT_EQ(hub.ingest({{"type", "batch"}, {"events", household_registry(3)}})["ok"], true);
+    // The evaluations the complaints challenge (a complaint is about one).
+    ASSERT_EQ(hub.ingest(status_event("V02-00001", "credit", quarter_of(local_date(40))))["ok"], true);
+    ASSERT_EQ(hub.ingest(status_event("V03-00002", "credit", quarter_of(local_date(0))))["ok"], true);
   }
   CommandResult hubctl(const std::string& args) {
     return run_command(std::string(HUBCTL_PATH) + " --data-dir " + hub.data_dir() + " " + args);
@@ -90,6 +93,7 @@ TEST_F(ComplaintsTest, LodgeInvestigateRuleAndOverdueWithHubctl) {
   const std::string ok_rest = " --quarter " + quarter_of(today) + " --summary x";
   expect_refused("complaints add --channel email --household V02-00001" + ok_rest, "invalid_field", "channel");
   expect_refused("complaints add --channel phone --household V09-09999" + ok_rest, "unknown_household", "household_id");
+  expect_refused("complaints add --channel phone --household V04-00003" + ok_rest, "not_evaluated", "quarter");
   expect_refused("complaints add --channel phone --household 'V02 1'" + ok_rest, "invalid_field", "household_id");
   expect_refused("complaints add --channel phone --household V02-00001 --quarter 2026Q9 --summary x", "invalid_field",
                  "quarter");
