@@ -634,6 +634,10 @@ TEST(TownGeneratorCliTest, BadUsageExitsWithTwoAndAClearMessage) {
   EXPECT_EQ(run("--households -5" + out, dir), 2);
   EXPECT_EQ(run("--households 12x" + out, dir), 2);
   EXPECT_EQ(run("--villages 0" + out, dir), 2);
+  EXPECT_EQ(run("--quarters 1" + out, dir), 2);
+  EXPECT_NE(read_file(dir.path() / "stderr").find("--quarters must be between 2 and 40"), std::string::npos);
+  EXPECT_EQ(run("--quarters 41" + out, dir), 2);
+  EXPECT_EQ(run("--quarters eight" + out, dir), 2);
   EXPECT_EQ(run("--seed" + out.substr(0, 6), dir), 2);  // "--seed --out": --out taken as value
   EXPECT_EQ(run("--households 10", dir), 2);
   EXPECT_NE(read_file(dir.path() / "stderr").find("--out"), std::string::npos);
